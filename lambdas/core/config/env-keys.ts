@@ -1,0 +1,17 @@
+/** Environment variable names, defined once: the CDK constructs set them, the handlers read them (lambdas/shared/env.ts). */
+export const EnvKey = {
+  profilesTable: 'WAYMARK_PROFILES_TABLE',
+  journeysTable: 'WAYMARK_JOURNEYS_TABLE',
+  runtimeTable: 'WAYMARK_RUNTIME_TABLE',
+  eventBusName: 'WAYMARK_EVENT_BUS_NAME',
+} as const;
+export type EnvKey = (typeof EnvKey)[keyof typeof EnvKey];
+
+/** Table key layout shared by the CDK tables and the DynamoDB adapters. */
+export const TableKeys = { partitionKey: 'pk', sortKey: 'sk', ttl: 'expiresAt' } as const;
+
+/** Journeys table item attribute names (one item per journey, written at deploy time). */
+export const JourneyItem = { definition: 'definition', stateMachineArn: 'stateMachineArn', version: 'version', apiTriggered: 'apiTriggered' } as const;
+
+/** The `source` of events the platform itself emits; the router ignores them. */
+export const PLATFORM_SOURCE_PREFIX = 'waymark.';

@@ -1,0 +1,84 @@
+import { z } from 'zod';
+
+/** Identity namespaces are open (email, phone, crmId, deviceId, or custom), but must be simple names. */
+export const IdentityNamespace = z.string().regex(/^[A-Za-z][A-Za-z0-9_]{0,31}$/, 'identity namespace must be a letter followed by up to 31 letters, digits or _');
+export type IdentityNamespace = z.infer<typeof IdentityNamespace>;
+
+export const Identities = z
+  .record(IdentityNamespace, z.string().min(1).max(256))
+  .refine((ids) => Object.keys(ids).length > 0, 'at least one identity is required')
+  .refine((ids) => Object.keys(ids).length <= 20, 'at most 20 identities per event');
+export type Identities = z.infer<typeof Identities>;
+
+export const EventType = z
+  .string()
+  .regex(/^[A-Za-z][A-Za-z0-9_.:-]{0,127}$/, 'event type must start with a letter and use letters, digits, . _ : - (at most 128)');
+
+const attributeName = z.string().regex(/^[A-Za-z_][A-Za-z0-9_]{0,63}$/, 'attribute names are identifiers of at most 64 characters');
+const AttributeValue = z.union([z.string().max(4096), z.number(), z.boolean(), z.null()]);
+
+/**
+ * The business-event envelope. On the bus it travels as `detail` (with `detail-type` = type and `source` = source);
+ * over the API it is the request body. `attributes` are profile attribute updates, `properties` describe the event.
+ */
+export const BusinessEvent = z.object({
+  id: z.string().min(1).max(128),
+  type: EventType,
+  source: z.string().min(1).max(256),
+  time: z.iso.datetime({ offset: true }),
+  identities: Identities,
+  attributes: z.record(attributeName, AttributeValue).optional(),
+  properties: z.record(z.string(), z.unknown()).default({}),
+});
+export type BusinessEvent = z.infer<typeof BusinessEvent>;
+
+/** What a client sends in `detail` (or as the API body); id and time may be left to the platform. */
+export const BusinessEventDetail = BusinessEvent.omit({ type: true, source: true });
+
+/** The EventBridge event shape the router receives. */
+export const EventBridgeEvent = z.object({
+  id: z.string(),
+  'detail-type': z.string(),
+  source: z.string(),
+  time: z.string(),
+  detail: z.unknown(),
+});
+export type EventBridgeEvent = z.infer<typeof EventBridgeEvent>;
+
+export type ParseResult<T> = { ok: true; value: T } | { ok: false; errors: FieldError[] };
+export interface FieldError {
+  field: string;
+  message: string;
+}
+
+export function formatIssues(issues: readonly z.core.$ZodIssue[], prefix = ''): FieldError[] {
+  return issues.map((issue) => ({
+    field: [prefix, ...issue.path.map(String)].filter((p) => p !== '').join('.') || '(root)',
+    message: issue.message,
+  }));
+}
+
+/** Validates an event as it arrives on the bus: the envelope sits in `detail`, type and source come from the bus. */
+export function parseBusEvent(event: EventBridgeEvent): ParseResult<BusinessEvent> {
+  const detail = event.detail && typeof event.detail === 'object' ? (event.detail as Record<string, unknown>) : {};
+  const candidate = {
+    id: event.id,
+    time: event.time,
+    ...detail,
+    type: event['detail-type'],
+    source: event.source,
+  };
+  const parsed = BusinessEvent.safeParse(candidate);
+  if (parsed.success) return { ok: true, value: parsed.data };
+  return { ok: false, errors: formatIssues(parsed.error.issues, 'detail') };
+}
+
+/** Validates an event posted to the API; `id` and `time` default to the request's id and time. */
+export function parseApiEvent(body: unknown, defaults: { id: string; time: string; source: string }): ParseResult<BusinessEvent> {
+  if (!body || typeof body !== 'object' || Array.isArray(body)) {
+    return { ok: false, errors: [{ field: '(body)', message: 'expected a JSON object' }] };
+  }
+  const parsed = BusinessEvent.safeParse({ ...defaults, ...(body as object) });
+  if (parsed.success) return { ok: true, value: parsed.data };
+  return { ok: false, errors: formatIssues(parsed.error.issues) };
+}

@@ -1,0 +1,61 @@
+/**
+ * The contract between compiled journeys and the infrastructure that runs them. Compiled ASL refers to
+ * functions, tables and settings through `${Name}` placeholders: CDK fills them with `definitionSubstitutions`,
+ * the local stack with local bindings, so both run the same definition.
+ */
+export const Placeholder = {
+  prepareSendFunction: 'PrepareSendFunctionArn',
+  registerWaitFunction: 'RegisterWaitFunctionArn',
+  resolveWaitFunction: 'ResolveWaitFunctionArn',
+  loadProfileFunction: 'LoadProfileFunctionArn',
+  runtimeTable: 'RuntimeTableName',
+  senderEmail: 'SenderEmail',
+  emailConfigurationSet: 'EmailConfigurationSet',
+  pushApplicationId: 'PushApplicationId',
+} as const;
+export type Placeholder = (typeof Placeholder)[keyof typeof Placeholder];
+
+export const ref = (name: Placeholder): string => `\${${name}}`;
+
+/** Step Functions resources the compiler uses; the local runtime binds each to local code. */
+export const Resource = {
+  lambdaInvoke: 'arn:aws:states:::lambda:invoke',
+  lambdaInvokeWaitForToken: 'arn:aws:states:::lambda:invoke.waitForTaskToken',
+  sesSendEmail: 'arn:aws:states:::aws-sdk:sesv2:sendEmail',
+  snsPublish: 'arn:aws:states:::sns:publish',
+  pinpointSendMessages: 'arn:aws:states:::aws-sdk:pinpoint:sendMessages',
+  dynamoUpdateItem: 'arn:aws:states:::dynamodb:updateItem',
+} as const;
+
+export type AslState = Record<string, unknown> & { Type: string };
+export interface AslDefinition {
+  Comment: string;
+  StartAt: string;
+  TimeoutSeconds: number;
+  States: Record<string, AslState>;
+}
+
+/** The input every journey execution starts with. */
+export interface ExecutionInput {
+  journey: { id: string; version: string };
+  profileId: string;
+  profile: { id: string; attributes: Record<string, unknown>; identities: Record<string, string> };
+  event: unknown;
+  context: Record<string, unknown>;
+  steps: Record<string, unknown>;
+}
+
+/** The payload every Lambda step of a journey receives (`state` is the whole execution document). */
+export interface StepPayload<TNode = unknown> {
+  executionId: string;
+  state: ExecutionInput;
+  node: TNode;
+  /** Only for wait-for-event: the task token to resume with. */
+  token?: string;
+}
+
+/** Error names a journey's states react to. */
+export const ErrorName = {
+  timeout: 'States.Timeout',
+  all: 'States.ALL',
+} as const;

@@ -1,0 +1,42 @@
+import { assertNever } from '../shared/assert-never';
+import { successors } from './graph';
+import type { Journey, JourneyNode } from './schema';
+
+function label(node: JourneyNode): string {
+  switch (node.kind) {
+    case 'wait':
+      return node.duration !== undefined ? `wait ${node.duration}` : `wait until ${node.until}${node.offset ? ` ${node.offset}` : ''}${node.atLocalTime ? ` at ${node.atLocalTime} local` : ''}`;
+    case 'wait-for-event':
+      return `wait for ${node.events.join(' or ')}`;
+    case 'condition':
+      return 'condition';
+    case 'send':
+      return `send ${node.channel}`;
+    case 'exit':
+      return 'exit';
+    default:
+      return assertNever(node, 'node');
+  }
+}
+
+const escape = (text: string) => text.replace(/"/g, '#quot;');
+
+/** A Mermaid flowchart of a journey: entry, one box per node (shape by kind), labelled edges. */
+export function toMermaid(journey: Journey): string {
+  const lines = ['flowchart TD'];
+  const entry = journey.entry.kind === 'event' ? `on ${journey.entry.event}` : 'API trigger';
+  lines.push(`  entry(["${escape(entry)}"])`);
+  for (const node of journey.nodes) {
+    const text = escape(`${node.id}<br/>${label(node)}`);
+    const shape = node.kind === 'condition' ? `{"${text}"}` : node.kind === 'exit' ? `((\"${text}\"))` : node.kind === 'wait-for-event' || node.kind === 'wait' ? `[/"${text}"/]` : `["${text}"]`;
+    lines.push(`  ${node.id.replace(/-/g, '_')}${shape}`);
+  }
+  lines.push(`  entry --> ${journey.start.replace(/-/g, '_')}`);
+  for (const node of journey.nodes) {
+    for (const edge of successors(node)) {
+      const arrow = edge.label && edge.field !== 'next' ? `-- "${escape(edge.label)}" -->` : '-->';
+      lines.push(`  ${node.id.replace(/-/g, '_')} ${arrow} ${edge.target.replace(/-/g, '_')}`);
+    }
+  }
+  return `${lines.join('\n')}\n`;
+}

@@ -1,0 +1,146 @@
+import { z } from 'zod';
+import { DURATION_PATTERN } from '../shared/duration';
+import { DATA_PATH_PATTERN } from '../shared/paths';
+import { EventType } from '../events/business-event';
+import { Condition } from './condition';
+
+/** The journey language version this code reads and writes. */
+export const SCHEMA_VERSION = 1;
+
+/** Node ids are kebab-case; they become state names, so they stay short (a suffix such as `.deliver` is added). */
+export const NodeId = z
+  .string()
+  .regex(/^[a-z][a-z0-9]*(-[a-z0-9]+)*$/, 'node ids are kebab-case: lowercase letters and digits separated by single hyphens')
+  .max(64, 'node ids are at most 64 characters (state names are limited to 80)');
+
+export const JourneyId = z
+  .string()
+  .regex(/^[a-z][a-z0-9]*(-[a-z0-9]+)*$/, 'journey ids are kebab-case')
+  .max(48, 'journey ids are at most 48 characters (they prefix execution names, limited to 80)');
+
+export const Duration = z.string().regex(DURATION_PATTERN, 'durations are groups of <integer><s|m|h|d|w>, e.g. "1h" or "1d12h"');
+const DataPath = z.string().regex(DATA_PATH_PATTERN, 'path must be event|profile|context|steps followed by .identifier segments');
+
+export const EventEntry = z.strictObject({
+  kind: z.literal('event'),
+  /** The business event's type (EventBridge `detail-type`). */
+  event: EventType,
+  /** Only events from this source. */
+  source: z.string().min(1).optional(),
+  /** Only events (and profiles) for which this holds; paths under `event` and `profile`. */
+  condition: Condition.optional(),
+});
+export type EventEntry = z.infer<typeof EventEntry>;
+
+export const ApiEntry = z.strictObject({ kind: z.literal('api') });
+export type ApiEntry = z.infer<typeof ApiEntry>;
+
+export const Entry = z.discriminatedUnion('kind', [EventEntry, ApiEntry]);
+export type Entry = z.infer<typeof Entry>;
+
+export const Reentry = z.union([z.literal('never'), z.literal('always'), z.strictObject({ after: Duration })]);
+export type Reentry = z.infer<typeof Reentry>;
+
+export const Settings = z.strictObject({
+  /** Default: a profile may enter again once its previous run of this journey has ended. */
+  reentry: Reentry.optional(),
+  /** Global timeout of one run; default 91 days. */
+  timeout: Duration.default('91d'),
+  messageClass: z.enum(['marketing', 'transactional']).default('marketing'),
+});
+export type Settings = z.infer<typeof Settings>;
+
+const nodeBase = { id: NodeId, description: z.string().max(500).optional() };
+
+export const WaitNode = z
+  .strictObject({
+    ...nodeBase,
+    kind: z.literal('wait'),
+    /** Wait this long. */
+    duration: Duration.optional(),
+    /** Or wait until the timestamp at this path (`event.properties.startsAt`, `profile.attributes.renewalDate`). */
+    until: DataPath.optional(),
+    /** Shift the `until` timestamp, e.g. "-1d" for the day before; a leading "-" means earlier. */
+    offset: z.string().regex(/^-?(\d+[smhdw])+$/, 'offset is a duration, optionally negative, e.g. "-1d"').optional(),
+    /** With `until`: move to this local time of day (HH:MM) on that date, in the profile's `timezone` attribute (default UTC). */
+    atLocalTime: z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'atLocalTime is HH:MM, 24-hour').optional(),
+    next: NodeId,
+  })
+  .refine((n) => (n.duration === undefined) !== (n.until === undefined), { message: 'a wait has exactly one of duration or until', path: ['duration'] })
+  .refine((n) => n.until !== undefined || (n.offset === undefined && n.atLocalTime === undefined), {
+    message: 'offset and atLocalTime apply to until-waits only',
+    path: ['offset'],
+  });
+export type WaitNode = z.infer<typeof WaitNode>;
+
+export const Correlation = z.strictObject({
+  /** Property of the awaited event, e.g. `cartId` (its `properties.cartId`). */
+  property: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'property is an identifier'),
+  /** Path in this journey's data whose value (or any element, for a list) must equal it, e.g. `event.properties.cartId`. */
+  equals: DataPath,
+});
+export type Correlation = z.infer<typeof Correlation>;
+
+export const WaitForEventNode = z.strictObject({
+  ...nodeBase,
+  kind: z.literal('wait-for-event'),
+  /** One or more event types; the first to arrive resumes the journey. */
+  events: z.array(EventType).min(1).max(5),
+  /** How the awaited event is matched to this run; without it, any such event of the same profile matches. */
+  correlate: Correlation.optional(),
+  timeout: Duration,
+  onEvent: NodeId,
+  onTimeout: NodeId,
+});
+export type WaitForEventNode = z.infer<typeof WaitForEventNode>;
+
+export const ConditionNode = z.strictObject({
+  ...nodeBase,
+  kind: z.literal('condition'),
+  /** Evaluated in order; the first that holds wins. */
+  branches: z.array(z.strictObject({ when: Condition, next: NodeId, label: z.string().max(60).optional() })).min(1).max(10),
+  default: NodeId,
+});
+export type ConditionNode = z.infer<typeof ConditionNode>;
+
+export const EmailTemplate = z.strictObject({
+  subject: z.string().min(1).max(998),
+  html: z.string().max(200_000).optional(),
+  text: z.string().min(1).max(200_000),
+});
+export const SmsTemplate = z.strictObject({ body: z.string().min(1).max(1600) });
+export const PushTemplate = z.strictObject({ title: z.string().min(1).max(200), body: z.string().min(1).max(2000), url: z.string().max(2000).optional() });
+
+export const SendNode = z.discriminatedUnion('channel', [
+  z.strictObject({ ...nodeBase, kind: z.literal('send'), channel: z.literal('email'), template: EmailTemplate, next: NodeId }),
+  z.strictObject({ ...nodeBase, kind: z.literal('send'), channel: z.literal('sms'), template: SmsTemplate, next: NodeId }),
+  z.strictObject({ ...nodeBase, kind: z.literal('send'), channel: z.literal('push'), template: PushTemplate, next: NodeId }),
+]);
+export type SendNode = z.infer<typeof SendNode>;
+export type Channel = SendNode['channel'];
+
+export const ExitNode = z.strictObject({ ...nodeBase, kind: z.literal('exit') });
+export type ExitNode = z.infer<typeof ExitNode>;
+
+export const JourneyNode = z.union([WaitNode, WaitForEventNode, ConditionNode, SendNode, ExitNode]);
+export type JourneyNode = z.infer<typeof JourneyNode>;
+export type NodeKind = JourneyNode['kind'];
+export const NODE_KINDS = ['wait', 'wait-for-event', 'condition', 'send', 'exit'] as const;
+
+export const Goal = z.strictObject({ event: EventType, within: Duration });
+
+export const Journey = z.strictObject({
+  $schema: z.string().optional(),
+  schemaVersion: z.literal(SCHEMA_VERSION, { error: `schemaVersion must be ${SCHEMA_VERSION}` }),
+  id: JourneyId,
+  name: z.string().min(1).max(120),
+  description: z.string().max(2000).optional(),
+  entry: Entry,
+  settings: Settings.default({ timeout: '91d', messageClass: 'marketing' }),
+  /** The conversion this journey aims for (reported by later measurement work). */
+  goal: Goal.optional(),
+  start: NodeId,
+  nodes: z.array(z.unknown()).min(1),
+});
+export type Journey = Omit<z.infer<typeof Journey>, 'nodes'> & { nodes: JourneyNode[] };
+export type JourneyInput = z.input<typeof Journey>;

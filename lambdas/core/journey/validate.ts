@@ -1,0 +1,182 @@
+import type { z } from 'zod';
+import { MAX_WAIT_SECONDS, parseDuration } from '../shared/duration';
+import { assertNever } from '../shared/assert-never';
+import { checkTemplate } from '../templates/liquid';
+import { conditionPaths } from './condition';
+import {
+  ConditionNode,
+  ExitNode,
+  Journey,
+  JourneyNode,
+  NODE_KINDS,
+  SendNode,
+  WaitForEventNode,
+  WaitNode,
+} from './schema';
+import { STATE_SUFFIXES, successors } from './graph';
+
+export interface Violation {
+  /** The offending node, when there is one. */
+  nodeId?: string;
+  /** Where in the file: `nodes[3].template.subject`, `settings.timeout`. */
+  path: string;
+  message: string;
+}
+
+export type ValidationResult = { ok: true; journey: Journey } | { ok: false; violations: Violation[] };
+
+export const LIMITS = {
+  maxNodes: 50,
+  maxWaitSeconds: MAX_WAIT_SECONDS,
+  /** Standard workflows run for at most a year. */
+  maxTimeoutSeconds: 365 * 86400,
+  maxStateNameLength: 80,
+} as const;
+
+const NODE_SCHEMAS: Record<(typeof NODE_KINDS)[number], z.ZodType<JourneyNode>> = {
+  wait: WaitNode,
+  'wait-for-event': WaitForEventNode,
+  condition: ConditionNode,
+  send: SendNode,
+  exit: ExitNode,
+};
+
+function issuePath(prefix: string, path: readonly PropertyKey[]): string {
+  return path.reduce<string>((acc, key) => (typeof key === 'number' ? `${acc}[${key}]` : `${acc}.${String(key)}`), prefix);
+}
+
+/** Parses and checks a journey definition: schema first, then the graph. Never throws for bad input. */
+export function validateJourney(input: unknown): ValidationResult {
+  const top = Journey.safeParse(input);
+  if (!top.success) {
+    return { ok: false, violations: top.error.issues.map((i) => ({ path: issuePath('', i.path).replace(/^\./, '') || '(root)', message: i.message })) };
+  }
+  const violations: Violation[] = [];
+  const nodes: JourneyNode[] = [];
+  top.data.nodes.forEach((raw, index) => {
+    const at = `nodes[${index}]`;
+    const candidate = raw as { id?: unknown; kind?: unknown } | null;
+    const nodeId = candidate && typeof candidate.id === 'string' ? candidate.id : undefined;
+    const kind = candidate && typeof candidate === 'object' ? candidate.kind : undefined;
+    if (typeof kind !== 'string' || !(kind in NODE_SCHEMAS)) {
+      violations.push({ nodeId, path: `${at}.kind`, message: `kind must be one of ${NODE_KINDS.join(', ')} (got ${JSON.stringify(kind)})` });
+      return;
+    }
+    const parsed = NODE_SCHEMAS[kind as keyof typeof NODE_SCHEMAS].safeParse(raw);
+    if (!parsed.success) {
+      for (const issue of parsed.error.issues) violations.push({ nodeId, path: issuePath(at, issue.path), message: issue.message });
+      return;
+    }
+    nodes.push(parsed.data);
+  });
+  if (violations.length > 0) return { ok: false, violations };
+  const journey: Journey = { ...top.data, nodes };
+  const graphViolations = checkJourney(journey);
+  return graphViolations.length > 0 ? { ok: false, violations: graphViolations } : { ok: true, journey };
+}
+
+/** Checks a schema-valid journey's graph, limits and templates; a pure function returning every violation found. */
+export function checkJourney(journey: Journey): Violation[] {
+  const violations: Violation[] = [];
+  const indexOf = new Map<string, number>();
+  const at = (id: string) => `nodes[${indexOf.get(id) ?? '?'}]`;
+
+  if (journey.nodes.length > LIMITS.maxNodes) {
+    violations.push({ path: 'nodes', message: `a journey has at most ${LIMITS.maxNodes} nodes (found ${journey.nodes.length})` });
+  }
+  journey.nodes.forEach((node, i) => {
+    if (indexOf.has(node.id)) violations.push({ nodeId: node.id, path: `nodes[${i}].id`, message: `duplicate node id "${node.id}" (first used by nodes[${indexOf.get(node.id)}])` });
+    else indexOf.set(node.id, i);
+  });
+  const byId = new Map(journey.nodes.map((n) => [n.id, n] as const));
+
+  if (!byId.has(journey.start)) violations.push({ path: 'start', message: `start refers to unknown node "${journey.start}"` });
+  for (const node of journey.nodes) {
+    for (const { field, target } of successors(node)) {
+      if (!byId.has(target)) violations.push({ nodeId: node.id, path: `${at(node.id)}.${field}`, message: `node "${node.id}" refers to unknown node "${target}"` });
+    }
+    const longest = Math.max(0, ...STATE_SUFFIXES[node.kind].map((s) => s.length));
+    if (node.id.length + longest > LIMITS.maxStateNameLength) {
+      violations.push({ nodeId: node.id, path: `${at(node.id)}.id`, message: `node id "${node.id}" makes state names longer than ${LIMITS.maxStateNameLength} characters` });
+    }
+    violations.push(...checkNode(node, at(node.id), journey));
+  }
+  violations.push(...checkSettings(journey));
+  if (violations.some((v) => v.message.includes('unknown node'))) return violations;
+
+  // Reachability and cycles: a depth-first walk from start, colouring nodes.
+  const state = new Map<string, 'visiting' | 'done'>();
+  const walk = (id: string, trail: string[]): void => {
+    state.set(id, 'visiting');
+    for (const { target } of successors(byId.get(id)!)) {
+      const s = state.get(target);
+      if (s === 'visiting') {
+        const cycle = [...trail.slice(trail.indexOf(target)), id, target].join(' -> ');
+        violations.push({ nodeId: id, path: at(id), message: `cycle: ${cycle} (loops are not allowed; end the path with exit)` });
+      } else if (s === undefined) {
+        walk(target, [...trail, id]);
+      }
+    }
+    state.set(id, 'done');
+  };
+  walk(journey.start, []);
+  for (const node of journey.nodes) {
+    if (!state.has(node.id)) violations.push({ nodeId: node.id, path: `${at(node.id)}`, message: `node "${node.id}" is not reachable from start "${journey.start}"` });
+  }
+  return violations;
+}
+
+function checkWaitLength(seconds: number, nodeId: string, path: string, what: string): Violation[] {
+  if (seconds > LIMITS.maxWaitSeconds) return [{ nodeId, path, message: `${what} is at most 90 days (got ${Math.round(seconds / 86400)} days)` }];
+  if (seconds < 1) return [{ nodeId, path, message: `${what} must be at least 1 second` }];
+  return [];
+}
+
+function checkNode(node: JourneyNode, at: string, journey: Journey): Violation[] {
+  switch (node.kind) {
+    case 'wait': {
+      const out: Violation[] = [];
+      if (node.duration !== undefined) out.push(...checkWaitLength(parseDuration(node.duration), node.id, `${at}.duration`, 'a wait'));
+      if (node.offset !== undefined && parseDuration(node.offset.replace(/^-/, '')) > LIMITS.maxWaitSeconds) {
+        out.push({ nodeId: node.id, path: `${at}.offset`, message: 'an offset is at most 90 days' });
+      }
+      if (node.until?.startsWith('steps.')) out.push({ nodeId: node.id, path: `${at}.until`, message: 'until reads a timestamp from event, profile or context' });
+      return out;
+    }
+    case 'wait-for-event': {
+      const out = checkWaitLength(parseDuration(node.timeout), node.id, `${at}.timeout`, 'a wait-for-event timeout');
+      if (journey.entry.kind === 'api' && node.correlate?.equals.startsWith('event.')) {
+        out.push({ nodeId: node.id, path: `${at}.correlate.equals`, message: 'an API-triggered journey has no entry event; correlate on context.* instead' });
+      }
+      return out;
+    }
+    case 'condition':
+      return [];
+    case 'send': {
+      const out: Violation[] = [];
+      for (const [field, text] of Object.entries(node.template)) {
+        if (typeof text !== 'string') continue;
+        for (const message of checkTemplate(text)) out.push({ nodeId: node.id, path: `${at}.template.${field}`, message });
+      }
+      return out;
+    }
+    case 'exit':
+      return [];
+    default:
+      return assertNever(node, 'node');
+  }
+}
+
+function checkSettings(journey: Journey): Violation[] {
+  const out: Violation[] = [];
+  const timeout = parseDuration(journey.settings.timeout);
+  if (timeout > LIMITS.maxTimeoutSeconds) out.push({ path: 'settings.timeout', message: 'the global timeout is at most 365 days (a Standard workflow runs at most a year)' });
+  if (journey.entry.kind === 'event' && journey.entry.condition) {
+    for (const path of conditionPaths(journey.entry.condition)) {
+      if (!path.startsWith('event.') && !path.startsWith('profile.')) {
+        out.push({ path: 'entry.condition', message: `an entry condition reads event.* or profile.* (got "${path}")` });
+      }
+    }
+  }
+  return out;
+}
