@@ -1,4 +1,5 @@
-// Placeholder: being written (see lambdas/core for the logic it will call).
-export const handler = async (): Promise<void> => {
-  throw new Error('not implemented yet');
-};
+import { awsDependencies } from '../adapters/aws';
+import { createIngestEventHandler } from '../app/ingest-event';
+
+const deps = awsDependencies();
+export const handler = createIngestEventHandler({ publisher: deps.publisher, clock: deps.clock });

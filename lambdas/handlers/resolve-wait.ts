@@ -1,4 +1,4 @@
-// Placeholder: being written (see lambdas/core for the logic it will call).
-export const handler = async (): Promise<void> => {
-  throw new Error('not implemented yet');
-};
+import { awsDependencies } from '../adapters/aws';
+import { createResolveWaitHandler } from '../app/journey-steps';
+
+export const handler = createResolveWaitHandler(awsDependencies());

@@ -7,3 +7,4 @@ export * from './diagram';
 export * from './asl';
 export * from './version';
 export * from './catalog';
+export * from './registry-item';

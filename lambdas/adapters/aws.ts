@@ -1,0 +1,38 @@
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
+import { SFNClient } from '@aws-sdk/client-sfn';
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { systemClock } from '../core/runtime/ports';
+import { loadEnv } from '../shared/env';
+import { tracer } from '../shared/powertools';
+import {
+  DynamoEnrollmentStore,
+  DynamoJourneyRegistry,
+  DynamoLedger,
+  DynamoProfileStore,
+  DynamoRejectedEventStore,
+  DynamoWaitIndex,
+} from './dynamodb';
+import { EventBridgePublisher } from './eventbridge';
+import { StepFunctionsExecutions } from './step-functions';
+
+/** The AWS implementations of every port, built once per container from the handler's environment. */
+export function awsDependencies() {
+  const env = loadEnv();
+  const db = DynamoDBDocumentClient.from(tracer.captureAWSv3Client(new DynamoDBClient({})), { marshallOptions: { removeUndefinedValues: true } });
+  const sfn = tracer.captureAWSv3Client(new SFNClient({}));
+  return {
+    clock: systemClock,
+    profiles: new DynamoProfileStore(db, env.profilesTable),
+    journeys: new DynamoJourneyRegistry(db, env.journeysTable),
+    enrollments: new DynamoEnrollmentStore(db, env.runtimeTable),
+    waits: new DynamoWaitIndex(db, env.runtimeTable),
+    ledger: new DynamoLedger(db, env.runtimeTable),
+    rejected: new DynamoRejectedEventStore(db, env.runtimeTable),
+    executions: new StepFunctionsExecutions(sfn),
+    get publisher() {
+      if (!env.eventBusName) throw new Error('WAYMARK_EVENT_BUS_NAME is not set for this function');
+      return new EventBridgePublisher(tracer.captureAWSv3Client(new EventBridgeClient({})), env.eventBusName);
+    },
+  };
+}

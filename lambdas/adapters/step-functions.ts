@@ -1,0 +1,41 @@
+import { DescribeExecutionCommand, SendTaskSuccessCommand, StartExecutionCommand, type SFNClient } from '@aws-sdk/client-sfn';
+import type { ExecutionInput } from '../core/journey/asl';
+import type { Executions } from '../core/runtime/ports';
+
+const GONE_ERRORS = new Set(['TaskTimedOut', 'TaskDoesNotExist', 'InvalidToken']);
+
+export class StepFunctionsExecutions implements Executions {
+  constructor(private readonly sfn: SFNClient) {}
+
+  async start(stateMachineArn: string, name: string, input: ExecutionInput): Promise<{ executionArn: string; started: boolean }> {
+    const executionArn = `${stateMachineArn.replace(':stateMachine:', ':execution:')}:${name}`;
+    try {
+      const out = await this.sfn.send(new StartExecutionCommand({ stateMachineArn, name, input: JSON.stringify(input) }));
+      // Standard workflows return the existing execution for a repeated name and input (idempotent start).
+      return { executionArn: out.executionArn ?? executionArn, started: true };
+    } catch (error) {
+      if ((error as { name?: string }).name === 'ExecutionAlreadyExists') return { executionArn, started: false };
+      throw error;
+    }
+  }
+
+  async isRunning(executionArn: string): Promise<boolean> {
+    try {
+      const out = await this.sfn.send(new DescribeExecutionCommand({ executionArn }));
+      return out.status === 'RUNNING' || out.status === 'PENDING_REDRIVE';
+    } catch (error) {
+      if ((error as { name?: string }).name === 'ExecutionDoesNotExist') return false;
+      throw error;
+    }
+  }
+
+  async resume(token: string, output: unknown): Promise<'resumed' | 'gone'> {
+    try {
+      await this.sfn.send(new SendTaskSuccessCommand({ taskToken: token, output: JSON.stringify(output) }));
+      return 'resumed';
+    } catch (error) {
+      if (GONE_ERRORS.has((error as { name?: string }).name ?? '')) return 'gone';
+      throw error;
+    }
+  }
+}

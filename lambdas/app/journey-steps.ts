@@ -1,0 +1,61 @@
+import { z } from 'zod';
+import type { StepPayload } from '../core/journey/asl';
+import { ConditionNode, SendNode, WaitForEventNode, WaitNode } from '../core/journey/schema';
+import type { Clock, Ledger, ProfileStore, WaitIndex } from '../core/runtime/ports';
+import { prepareSend, type PrepareResult } from '../core/runtime/send';
+import { registerWait } from '../core/runtime/waits';
+import { resolveWaitUntil } from '../core/runtime/wait-time';
+import { readPath } from '../core/shared/paths';
+import { withPowertools } from './middleware';
+
+/** The execution document every step receives; checked loosely (the compiler wrote it) but checked. */
+const State = z.looseObject({
+  journey: z.object({ id: z.string(), version: z.string() }),
+  profileId: z.string(),
+  profile: z.object({ id: z.string(), attributes: z.record(z.string(), z.unknown()), identities: z.record(z.string(), z.string()) }),
+  event: z.unknown(),
+  context: z.record(z.string(), z.unknown()),
+  steps: z.record(z.string(), z.unknown()),
+});
+const payload = <T extends z.ZodType>(node: T) => z.object({ executionId: z.string(), state: State, node });
+
+export class StepPayloadError extends Error {
+  override readonly name = 'StepPayloadError';
+}
+
+function parse<T extends z.ZodType>(schema: T, raw: unknown): z.infer<T> {
+  const parsed = schema.safeParse(raw);
+  if (!parsed.success) throw new StepPayloadError(`invalid step payload: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
+  return parsed.data;
+}
+
+const PrepareSendPayload = payload(SendNode).extend({ messageClass: z.enum(['marketing', 'transactional']) });
+const RegisterWaitPayload = payload(WaitForEventNode).extend({ token: z.string().min(1) });
+const ResolveWaitPayload = payload(WaitNode);
+const LoadProfilePayload = payload(ConditionNode);
+
+export function createPrepareSendHandler(deps: { profiles: ProfileStore; ledger: Ledger; clock: Clock }) {
+  return withPowertools(async (raw: unknown): Promise<PrepareResult> => prepareSend(deps, parse(PrepareSendPayload, raw) as never));
+}
+
+export function createRegisterWaitHandler(deps: { waits: WaitIndex; clock: Clock }) {
+  return withPowertools(async (raw: unknown) => registerWait(deps, parse(RegisterWaitPayload, raw) as StepPayload<WaitForEventNode> & { token: string }));
+}
+
+export function createResolveWaitHandler(deps: { profiles: ProfileStore; clock: Clock }) {
+  return withPowertools(async (raw: unknown) => {
+    const { state, node } = parse(ResolveWaitPayload, raw);
+    const profile = (await deps.profiles.get(state.profileId)) ?? state.profile;
+    const data = { ...state, profile: { ...state.profile, ...profile } };
+    return resolveWaitUntil(readPath(data, node.until!), node, profile.attributes.timezone as string | undefined, deps.clock.now());
+  });
+}
+
+export function createLoadProfileHandler(deps: { profiles: ProfileStore }) {
+  return withPowertools(async (raw: unknown) => {
+    const { state } = parse(LoadProfilePayload, raw);
+    const profile = await deps.profiles.get(state.profileId);
+    // An erased profile keeps the journey going on what it knew at entry.
+    return profile ? { id: profile.id, attributes: profile.attributes, identities: profile.identities } : state.profile;
+  });
+}

@@ -1,0 +1,20 @@
+import middy from '@middy/core';
+import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
+import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
+import { captureLambdaHandler } from '@aws-lambda-powertools/tracer/middleware';
+import type { Context } from 'aws-lambda';
+import { logger, metrics, tracer } from '../shared/powertools';
+import { problemMiddleware, type ApiEvent, type ApiResult } from '../shared/http';
+
+/** Wraps a handler with the Powertools trio (logger, tracer, metrics). */
+export function withPowertools<TEvent, TResult>(fn: (event: TEvent, context: Context) => Promise<TResult>) {
+  return middy(fn)
+    .use(injectLambdaContext(logger))
+    .use(captureLambdaHandler(tracer, { captureResponse: false }))
+    .use(logMetrics(metrics));
+}
+
+/** API Gateway handlers: Powertools plus problem+json for client errors. */
+export function apiHandler(fn: (event: ApiEvent, context: Context) => Promise<ApiResult>) {
+  return withPowertools<ApiEvent, ApiResult>(fn).use(problemMiddleware((error) => logger.error('unexpected error', error as Error)));
+}

@@ -1,0 +1,29 @@
+import { MetricUnit } from '@aws-lambda-powertools/metrics';
+import { EventBridgeEvent } from '../core/events/business-event';
+import { routeBusEvent, type RouteDeps, type RouteResult } from '../core/runtime/route';
+import { logger, metrics } from '../shared/powertools';
+import { withPowertools } from './middleware';
+
+/** EventBridge rule target: routes one business event. Infrastructure failures throw, so EventBridge/Lambda retry. */
+export function createRouteEventHandler(deps: RouteDeps) {
+  return withPowertools(async (raw: unknown): Promise<RouteResult> => {
+    const envelope = EventBridgeEvent.safeParse(raw);
+    const result = envelope.success
+      ? await routeBusEvent(deps, envelope.data)
+      : await rejectMalformed(deps, raw, envelope.error.issues.map((i) => ({ field: i.path.join('.') || '(event)', message: i.message })));
+    if (result.status === 'rejected') {
+      metrics.addMetric('EventsRejected', MetricUnit.Count, 1);
+      logger.warn('event rejected', { errors: result.errors });
+    } else if (result.status === 'routed') {
+      metrics.addMetric('EventsRouted', MetricUnit.Count, 1);
+      metrics.addMetric('JourneysEntered', MetricUnit.Count, result.entries.filter((e) => e.status === 'started').length);
+      metrics.addMetric('WaitsResumed', MetricUnit.Count, result.resumed.length);
+    }
+    return result;
+  });
+}
+
+async function rejectMalformed(deps: RouteDeps, raw: unknown, errors: { field: string; message: string }[]): Promise<RouteResult> {
+  await deps.rejected.put({ receivedAt: deps.clock.now().toISOString(), origin: 'bus', errors, raw });
+  return { status: 'rejected', errors };
+}

@@ -1,0 +1,81 @@
+import { createHash } from 'node:crypto';
+import type { BusinessEvent } from '../events/business-event';
+import type { ExecutionInput } from '../journey/asl';
+import { evaluateCondition } from '../journey/condition';
+import { parseDuration } from '../shared/duration';
+import type { Clock, EnrollmentStore, Executions, JourneyRecord, Profile } from './ports';
+
+export type EntryOutcome =
+  | { status: 'started'; journeyId: string; executionArn: string; executionName: string }
+  | { status: 'already-started'; journeyId: string; executionArn: string; executionName: string }
+  | { status: 'skipped'; journeyId: string; reason: 'already-active' | 'reentry-never' | 'reentry-period' | 'concurrent-entry' };
+
+/**
+ * Execution names are deterministic: the same entry (journey, profile, event id) always gets the same name,
+ * so a retried or duplicated event cannot start a journey twice (Step Functions refuses a second run of a name).
+ */
+export function executionName(journeyId: string, profileId: string, entryId: string): string {
+  const digest = createHash('sha256').update(`${journeyId}\n${profileId}\n${entryId}`).digest('hex').slice(0, 28);
+  return `${journeyId}--${digest}`;
+}
+
+/** Does this journey start on this event (type, source and condition on event and profile)? */
+export function entryMatches(record: JourneyRecord, event: BusinessEvent, profile: Profile): boolean {
+  const entry = record.journey.entry;
+  if (entry.kind !== 'event' || entry.event !== event.type) return false;
+  if (entry.source !== undefined && entry.source !== event.source) return false;
+  return entry.condition === undefined || evaluateCondition(entry.condition, { event, profile });
+}
+
+export interface EnterDeps {
+  enrollments: EnrollmentStore;
+  executions: Executions;
+  clock: Clock;
+}
+
+export function profileSnapshot(profile: Profile): ExecutionInput['profile'] {
+  return { id: profile.id, attributes: profile.attributes, identities: profile.identities };
+}
+
+/** Enters a profile into a journey, honouring the journey's re-entrance policy; safe to retry. */
+export async function enterJourney(
+  deps: EnterDeps,
+  record: JourneyRecord,
+  profile: Profile,
+  entry: { id: string; event: unknown; context: Record<string, unknown> },
+): Promise<EntryOutcome> {
+  const journeyId = record.journey.id;
+  const name = executionName(journeyId, profile.id, entry.id);
+  const input: ExecutionInput = {
+    journey: { id: journeyId, version: record.version },
+    profileId: profile.id,
+    profile: profileSnapshot(profile),
+    event: entry.event,
+    context: entry.context,
+    steps: {},
+  };
+  const policy = record.journey.settings.reentry;
+  let previous: string | undefined;
+  if (policy !== 'always') {
+    const current = await deps.enrollments.get(journeyId, profile.id);
+    if (current && current.executionName !== name) {
+      if (policy === 'never') return { status: 'skipped', journeyId, reason: 'reentry-never' };
+      if (await deps.executions.isRunning(current.executionArn)) return { status: 'skipped', journeyId, reason: 'already-active' };
+      if (typeof policy === 'object') {
+        const allowedAt = Date.parse(current.enteredAt) + parseDuration(policy.after) * 1000;
+        if (deps.clock.now().getTime() < allowedAt) return { status: 'skipped', journeyId, reason: 'reentry-period' };
+      }
+    }
+    previous = current?.executionName;
+    if (current?.executionName !== name) {
+      const executionArn = `${record.stateMachineArn.replace(':stateMachine:', ':execution:')}:${name}`;
+      const claimed = await deps.enrollments.replace(
+        { journeyId, profileId: profile.id, executionName: name, executionArn, enteredAt: deps.clock.now().toISOString() },
+        previous,
+      );
+      if (!claimed) return { status: 'skipped', journeyId, reason: 'concurrent-entry' };
+    }
+  }
+  const started = await deps.executions.start(record.stateMachineArn, name, input);
+  return { status: started.started ? 'started' : 'already-started', journeyId, executionArn: started.executionArn, executionName: name };
+}

@@ -1,0 +1,21 @@
+import type { FieldError } from '../events/business-event';
+
+/** A client's mistake: maps to HTTP 400 with the offending fields. */
+export class ValidationError extends Error {
+  override readonly name = 'ValidationError';
+  constructor(
+    message: string,
+    readonly errors: FieldError[],
+  ) {
+    super(message);
+  }
+}
+
+export class NotFoundError extends Error {
+  override readonly name = 'NotFoundError';
+}
+
+/** The request is well-formed but conflicts with the resource's state (HTTP 409). */
+export class ConflictError extends Error {
+  override readonly name = 'ConflictError';
+}

@@ -1,0 +1,96 @@
+import type { StepPayload } from '../journey/asl';
+import type { SendNode } from '../journey/schema';
+import { assertNever } from '../shared/assert-never';
+import { renderTemplate, type TemplateScope } from '../templates/liquid';
+import type { Clock, Ledger, Profile, ProfileStore } from './ports';
+
+export type PreparedMessage =
+  | { channel: 'email'; to: string; subject: string; text: string; html?: string }
+  | { channel: 'sms'; to: string; body: string }
+  | { channel: 'push'; to: string; title: string; body: string; url?: string; request: Record<string, unknown> };
+
+/** What the send step's Choice reads: deliver or not, why not, and the rendered message. */
+export interface PrepareResult {
+  deliver: boolean;
+  reason: string | null;
+  message: PreparedMessage | Record<string, never>;
+}
+
+export type PrepareSendPayload = StepPayload<SendNode> & { messageClass: 'marketing' | 'transactional' };
+
+type Recipient = { to: string; platform?: string } | undefined;
+
+/** Where a message goes: identities first, then attributes of the same name. */
+export function recipientFor(channel: SendNode['channel'], profile: Pick<Profile, 'attributes' | 'identities'>): Recipient {
+  const text = (v: unknown) => (typeof v === 'string' && v.length > 0 ? v : undefined);
+  switch (channel) {
+    case 'email': {
+      const to = text(profile.identities.email) ?? text(profile.attributes.email);
+      return to ? { to } : undefined;
+    }
+    case 'sms': {
+      const to = text(profile.identities.phone) ?? text(profile.attributes.phone);
+      return to ? { to } : undefined;
+    }
+    case 'push': {
+      const to = text(profile.attributes.pushToken);
+      return to ? { to, platform: text(profile.attributes.pushPlatform) === 'APNS' ? 'APNS' : 'GCM' } : undefined;
+    }
+    default:
+      return assertNever(channel, 'channel');
+  }
+}
+
+function render(node: SendNode, to: string, platform: string | undefined, scope: TemplateScope): PreparedMessage {
+  switch (node.channel) {
+    case 'email': {
+      const html = node.template.html === undefined ? undefined : renderTemplate(node.template.html, scope);
+      return { channel: 'email', to, subject: renderTemplate(node.template.subject, scope), text: renderTemplate(node.template.text, scope), ...(html === undefined ? {} : { html }) };
+    }
+    case 'sms':
+      return { channel: 'sms', to, body: renderTemplate(node.template.body, scope) };
+    case 'push': {
+      const title = renderTemplate(node.template.title, scope);
+      const body = renderTemplate(node.template.body, scope);
+      const url = node.template.url === undefined ? undefined : renderTemplate(node.template.url, scope);
+      const notification = { Title: title, Body: body, ...(url ? { Action: 'URL', Url: url } : { Action: 'OPEN_APP' }) };
+      const request = {
+        Addresses: { [to]: { ChannelType: platform ?? 'GCM' } },
+        MessageConfiguration: platform === 'APNS' ? { APNSMessage: notification } : { GCMMessage: notification },
+      };
+      return { channel: 'push', to, title, body, ...(url ? { url } : {}), request };
+    }
+    default:
+      return assertNever(node, 'send node');
+  }
+}
+
+/**
+ * The step before a delivery: skips a message already sent by this execution and node (a retried or redriven step),
+ * finds the recipient, renders the templates and records the attempt in the ledger.
+ */
+export async function prepareSend(deps: { profiles: ProfileStore; ledger: Ledger; clock: Clock }, payload: PrepareSendPayload): Promise<PrepareResult> {
+  const { executionId, state, node } = payload;
+  const existing = await deps.ledger.get(executionId, node.id);
+  if (existing && existing.status !== 'prepared' && existing.status !== 'failed') {
+    return { deliver: false, reason: existing.status === 'sent' ? 'already-sent' : (existing.reason ?? existing.status), message: {} };
+  }
+  const profile = (await deps.profiles.get(state.profileId)) ?? { ...state.profile, createdAt: '', updatedAt: '' };
+  const base = { executionId, nodeId: node.id, journeyId: state.journey.id, profileId: state.profileId, channel: node.channel, preparedAt: deps.clock.now().toISOString() };
+  const recipient = recipientFor(node.channel, profile);
+  if (!recipient) {
+    await deps.ledger.prepare({ ...base, status: 'suppressed', reason: 'no-address' });
+    return { deliver: false, reason: 'no-address', message: {} };
+  }
+  const scope: TemplateScope = {
+    profile: { id: profile.id, attributes: profile.attributes, identities: profile.identities },
+    event: state.event,
+    context: state.context,
+    steps: state.steps,
+    journey: { id: state.journey.id },
+  };
+  const message = render(node, recipient.to, recipient.platform, scope);
+  const fresh = await deps.ledger.prepare({ ...base, status: 'prepared' });
+  if (!fresh) return { deliver: false, reason: 'already-sent', message: {} };
+  return { deliver: true, reason: null, message };
+}

@@ -1,0 +1,94 @@
+import type { BusinessEvent } from '../events/business-event';
+import type { StepPayload } from '../journey/asl';
+import type { Journey, WaitForEventNode } from '../journey/schema';
+import { parseDuration } from '../shared/duration';
+import { readPath } from '../shared/paths';
+import type { Clock, Executions, JourneyRecord, WaitIndex, WaitRegistration } from './ports';
+
+/** How long an index entry outlives its timeout before DynamoDB's TTL may remove it. */
+const INDEX_GRACE_SECONDS = 86400;
+
+export function correlationKey(eventType: string, property: string, value: string): string {
+  return `${eventType}#${property}#${value}`;
+}
+
+export function profileKey(eventType: string, profileId: string): string {
+  return `${eventType}#profile#${profileId}`;
+}
+
+function asKeyValues(value: unknown): string[] {
+  const values = Array.isArray(value) ? value : [value];
+  return values.filter((v): v is string | number => typeof v === 'string' || typeof v === 'number').map(String);
+}
+
+/** The index keys under which a waiting execution can be found when one of its events arrives. */
+export function registrationKeys(node: WaitForEventNode, state: StepPayload['state']): string[] {
+  const keys = new Set<string>();
+  for (const type of node.events) {
+    if (!node.correlate) {
+      keys.add(profileKey(type, state.profileId));
+      continue;
+    }
+    for (const value of asKeyValues(readPath(state, node.correlate.equals))) keys.add(correlationKey(type, node.correlate.property, value));
+  }
+  return [...keys];
+}
+
+/** Registers a wait-for-event task token under its correlation keys (idempotent: a retried step rewrites the same items). */
+export async function registerWait(
+  deps: { waits: WaitIndex; clock: Clock },
+  payload: StepPayload<WaitForEventNode> & { token: string },
+): Promise<{ keys: number }> {
+  const expiresAt = Math.floor(deps.clock.now().getTime() / 1000) + parseDuration(payload.node.timeout) + INDEX_GRACE_SECONDS;
+  const registrations: WaitRegistration[] = registrationKeys(payload.node, payload.state).map((key) => ({
+    key,
+    executionId: payload.executionId,
+    nodeId: payload.node.id,
+    token: payload.token,
+    profileId: payload.state.profileId,
+    expiresAt,
+  }));
+  await deps.waits.register(registrations);
+  return { keys: registrations.length };
+}
+
+/** The keys an arriving event could resume, given the wait-for-event nodes of all journeys. */
+export function lookupKeys(journeys: readonly Journey[], event: BusinessEvent, profileId: string): string[] {
+  const keys = new Set<string>();
+  for (const journey of journeys) {
+    for (const node of journey.nodes) {
+      if (node.kind !== 'wait-for-event' || !node.events.includes(event.type)) continue;
+      if (!node.correlate) keys.add(profileKey(event.type, profileId));
+      else for (const value of asKeyValues(event.properties[node.correlate.property])) keys.add(correlationKey(event.type, node.correlate.property, value));
+    }
+  }
+  return [...keys];
+}
+
+export interface Resumed {
+  executionId: string;
+  nodeId: string;
+}
+
+/** Resumes every execution waiting for this event; each waiting step resumes once, with the event as its result. */
+export async function resumeWaiting(
+  deps: { waits: WaitIndex; executions: Executions },
+  journeys: readonly JourneyRecord[],
+  event: BusinessEvent,
+  profileId: string,
+): Promise<Resumed[]> {
+  const resumed: Resumed[] = [];
+  const done = new Set<string>();
+  for (const key of lookupKeys(journeys.map((r) => r.journey), event, profileId)) {
+    for (const registration of await deps.waits.find(key)) {
+      const step = `${registration.executionId}#${registration.nodeId}`;
+      if (!done.has(step)) {
+        done.add(step);
+        const outcome = await deps.executions.resume(registration.token, { received: true, event });
+        if (outcome === 'resumed') resumed.push({ executionId: registration.executionId, nodeId: registration.nodeId });
+      }
+      await deps.waits.remove(registration);
+    }
+  }
+  return resumed;
+}

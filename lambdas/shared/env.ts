@@ -1,0 +1,24 @@
+import { z } from 'zod';
+import { EnvKey } from '../core/config/env-keys';
+
+const Env = z.object({
+  [EnvKey.profilesTable]: z.string().min(1),
+  [EnvKey.journeysTable]: z.string().min(1),
+  [EnvKey.runtimeTable]: z.string().min(1),
+  [EnvKey.eventBusName]: z.string().min(1).optional(),
+});
+
+/** Reads the handler environment once; a missing variable fails the cold start with its name. */
+export function loadEnv(source: NodeJS.ProcessEnv = process.env) {
+  const parsed = Env.safeParse(source);
+  if (!parsed.success) {
+    throw new Error(`invalid environment: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
+  }
+  return {
+    profilesTable: parsed.data[EnvKey.profilesTable],
+    journeysTable: parsed.data[EnvKey.journeysTable],
+    runtimeTable: parsed.data[EnvKey.runtimeTable],
+    eventBusName: parsed.data[EnvKey.eventBusName],
+  };
+}
+export type HandlerEnv = ReturnType<typeof loadEnv>;
