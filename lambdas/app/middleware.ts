@@ -6,15 +6,13 @@ import type { Context } from 'aws-lambda';
 import { logger, metrics, tracer } from '../shared/powertools';
 import { problemMiddleware, type ApiEvent, type ApiResult } from '../shared/http';
 
-/** Wraps a handler with the Powertools trio (logger, tracer, metrics). */
-export function withPowertools<TEvent, TResult>(fn: (event: TEvent, context: Context) => Promise<TResult>) {
-  return middy(fn)
-    .use(injectLambdaContext(logger))
-    .use(captureLambdaHandler(tracer, { captureResponse: false }))
-    .use(logMetrics(metrics));
+/** Wraps a handler with Powertools: logger and tracer, and the metrics flush for handlers that emit metrics. */
+export function withPowertools<TEvent, TResult>(fn: (event: TEvent, context: Context) => Promise<TResult>, options: { emitsMetrics?: boolean } = {}) {
+  const wrapped = middy(fn).use(injectLambdaContext(logger)).use(captureLambdaHandler(tracer, { captureResponse: false }));
+  return options.emitsMetrics ? wrapped.use(logMetrics(metrics)) : wrapped;
 }
 
 /** API Gateway handlers: Powertools plus problem+json for client errors. */
-export function apiHandler(fn: (event: ApiEvent, context: Context) => Promise<ApiResult>) {
-  return withPowertools<ApiEvent, ApiResult>(fn).use(problemMiddleware((error) => logger.error('unexpected error', error as Error)));
+export function apiHandler(fn: (event: ApiEvent, context: Context) => Promise<ApiResult>, options: { emitsMetrics?: boolean } = {}) {
+  return withPowertools<ApiEvent, ApiResult>(fn, options).use(problemMiddleware((error) => logger.error('unexpected error', error as Error)));
 }

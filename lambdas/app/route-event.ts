@@ -20,7 +20,7 @@ export function createRouteEventHandler(deps: RouteDeps) {
       metrics.addMetric('WaitsResumed', MetricUnit.Count, result.resumed.length);
     }
     return result;
-  });
+  }, { emitsMetrics: true });
 }
 
 async function rejectMalformed(deps: RouteDeps, raw: unknown, errors: { field: string; message: string }[]): Promise<RouteResult> {

@@ -1,0 +1,346 @@
+import { StateMachine } from 'aws-local-stepfunctions';
+import { UpdateItemCommand, type DynamoDBClient, type UpdateItemCommandInput } from '@aws-sdk/client-dynamodb';
+import type { Context } from 'aws-lambda';
+import { Placeholder, Resource, type AslDefinition, type AslState, type ExecutionInput } from '../core/journey/asl';
+import type { Executions } from '../core/runtime/ports';
+import type { Outbox } from './outbox';
+
+export type LocalFunction = (payload: unknown, context: Context) => Promise<unknown>;
+
+export interface LocalExecutionsOptions {
+  /** Handlers bound to the function placeholders of the ASL (the same factories the Lambdas use). */
+  functions: Partial<Record<Placeholder, LocalFunction>>;
+  /** Values for the other placeholders (table names, sender, configuration set, push app). */
+  values: Partial<Record<Placeholder, string>>;
+  dynamo: DynamoDBClient;
+  outbox: Outbox;
+  /** Virtual seconds per real second: 3600 makes an hour pass in a second; Infinity makes waits instant. */
+  timeScale: number;
+  region?: string;
+  account?: string;
+}
+
+export type ExecutionStatus = 'RUNNING' | 'SUCCEEDED' | 'FAILED' | 'TIMED_OUT' | 'ABORTED';
+
+export interface LocalExecution {
+  executionArn: string;
+  name: string;
+  stateMachineArn: string;
+  journeyId: string;
+  profileId: string;
+  status: ExecutionStatus;
+  startDate: string;
+  stopDate?: string;
+  input: ExecutionInput;
+  output?: unknown;
+  error?: string;
+  /** State names in the order they were entered. */
+  path: string[];
+  done: Promise<void>;
+}
+
+/** Node timers cannot run longer than 2^31-1 ms; longer task timeouts are capped locally. */
+const MAX_TIMER_SECONDS = 2_000_000;
+
+class TaskTimedOut extends Error {
+  override readonly name = 'States.Timeout';
+}
+
+interface Waiter {
+  resolve: (output: unknown) => void;
+  executionArn: string;
+}
+
+/** Step Functions, locally: runs the compiled ASL of each journey with aws-local-stepfunctions. */
+export class LocalExecutions implements Executions {
+  private readonly machines = new Map<string, { definition: AslDefinition; journeyId: string; machine: StateMachine }>();
+  private readonly executions = new Map<string, LocalExecution & { abort?: () => void }>();
+  private readonly waiters = new Map<string, Waiter>();
+  private readonly region: string;
+  private readonly account: string;
+  private tokenCounter = 0;
+
+  constructor(private readonly options: LocalExecutionsOptions) {
+    this.region = options.region ?? 'local';
+    this.account = options.account ?? '000000000000';
+  }
+
+  stateMachineArn(journeyId: string): string {
+    return `arn:aws:states:${this.region}:${this.account}:stateMachine:waymark-local-${journeyId}`;
+  }
+
+  /** Registers a journey's compiled ASL, with its placeholders filled in, as a local state machine. */
+  deploy(journeyId: string, asl: AslDefinition): string {
+    const arn = this.stateMachineArn(journeyId);
+    const text = JSON.stringify(asl).replace(/\$\{(\w+)\}/g, (whole, name: Placeholder) => {
+      if (name in this.options.functions) return `arn:aws:lambda:${this.region}:${this.account}:function:${name}`;
+      const value = this.options.values[name];
+      if (value === undefined) throw new Error(`no local value for placeholder ${whole} in journey ${journeyId}`);
+      return value;
+    });
+    const definition = JSON.parse(text) as AslDefinition;
+    // The global timeout runs on the scaled clock; task timeouts are enforced by the bindings below, on the scaled clock.
+    const scaled = Math.ceil(definition.TimeoutSeconds / this.options.timeScale);
+    definition.TimeoutSeconds = Math.min(MAX_TIMER_SECONDS, Math.max(60, Number.isFinite(scaled) ? scaled : 60));
+    for (const state of Object.values(definition.States)) {
+      if (typeof state.TimeoutSeconds === 'number') state.TimeoutSeconds = Math.min(MAX_TIMER_SECONDS, state.TimeoutSeconds);
+    }
+    const machine = new StateMachine(definition as never, { validationOptions: { checkArn: false, checkPaths: false } });
+    this.machines.set(arn, { definition, journeyId, machine });
+    return arn;
+  }
+
+  list(filter: { journeyId?: string; profileId?: string; status?: ExecutionStatus } = {}): LocalExecution[] {
+    return [...this.executions.values()]
+      .filter((e) => (filter.journeyId === undefined || e.journeyId === filter.journeyId) && (filter.profileId === undefined || e.profileId === filter.profileId) && (filter.status === undefined || e.status === filter.status))
+      .map(({ abort: _abort, ...rest }) => rest);
+  }
+
+  get(executionArn: string): LocalExecution | undefined {
+    return this.executions.get(executionArn);
+  }
+
+  /** Resolves when no execution is running (or only ones waiting longer than `settleMs` for an event). */
+  async idle(): Promise<void> {
+    for (;;) {
+      const running = [...this.executions.values()].filter((e) => e.status === 'RUNNING');
+      if (running.length === 0) return;
+      await Promise.all(running.map((e) => e.done));
+    }
+  }
+
+  /** Executions that are parked on a task token (waiting for an event). */
+  waitingCount(): number {
+    return this.waiters.size;
+  }
+
+  async start(stateMachineArn: string, name: string, input: ExecutionInput): Promise<{ executionArn: string; started: boolean }> {
+    const executionArn = `${stateMachineArn.replace(':stateMachine:', ':execution:')}:${name}`;
+    if (this.executions.has(executionArn)) return { executionArn, started: false };
+    const deployed = this.machines.get(stateMachineArn);
+    if (!deployed) throw Object.assign(new Error(`State machine does not exist: ${stateMachineArn}`), { name: 'StateMachineDoesNotExist' });
+    const startDate = new Date().toISOString();
+    const record: LocalExecution & { abort?: () => void } = {
+      executionArn,
+      name,
+      stateMachineArn,
+      journeyId: deployed.journeyId,
+      profileId: input.profileId,
+      status: 'RUNNING',
+      startDate,
+      input,
+      path: [],
+      done: Promise.resolve(),
+    };
+    this.executions.set(executionArn, record);
+    const untilWaits = new Map<string, string>();
+    const run = deployed.machine.run(input as never, {
+      overrides: {
+        taskResourceLocalHandlers: this.bindTasks(deployed.definition, record, untilWaits) as never,
+        waitTimeOverrides: this.waitTimes(deployed.definition, untilWaits),
+        retryIntervalOverrides: this.retryIntervals(deployed.definition),
+      },
+      context: {
+        Execution: { Id: executionArn, Name: name, Input: input, StartTime: startDate, RoleArn: `arn:aws:iam::${this.account}:role/local` },
+        StateMachine: { Id: stateMachineArn, Name: stateMachineArn.split(':').pop() },
+        Task: { Token: 'bound-per-state' },
+      } as never,
+    });
+    record.abort = run.abort;
+    void this.trackPath(run.eventLogs as AsyncGenerator<{ type: string; state?: { name: string } }>, record);
+    record.done = run.result.then(
+      (output) => {
+        record.status = 'SUCCEEDED';
+        record.output = output;
+      },
+      (error: Error) => {
+        record.status = error.name === 'ExecutionAbortedError' ? 'ABORTED' : error.name === 'ExecutionTimeoutError' ? 'TIMED_OUT' : 'FAILED';
+        record.error = `${error.name}: ${error.message}`;
+      },
+    ).finally(() => {
+      record.stopDate = new Date().toISOString();
+      for (const [token, waiter] of this.waiters) if (waiter.executionArn === executionArn) this.waiters.delete(token);
+    });
+    return { executionArn, started: true };
+  }
+
+  async isRunning(executionArn: string): Promise<boolean> {
+    return this.executions.get(executionArn)?.status === 'RUNNING';
+  }
+
+  async resume(token: string, output: unknown): Promise<'resumed' | 'gone'> {
+    const waiter = this.waiters.get(token);
+    if (!waiter) return 'gone';
+    this.waiters.delete(token);
+    waiter.resolve(output);
+    return 'resumed';
+  }
+
+  async stop(executionArn: string): Promise<boolean> {
+    const execution = this.executions.get(executionArn);
+    if (!execution || execution.status !== 'RUNNING') return false;
+    execution.abort?.();
+    await execution.done;
+    return true;
+  }
+
+  private async trackPath(logs: AsyncGenerator<{ type: string; state?: { name: string } }>, record: LocalExecution): Promise<void> {
+    try {
+      for await (const event of logs) {
+        if (event.type === 'StateEntered' && event.state) record.path.push(event.state.name);
+      }
+    } catch {
+      // The log ends with the execution; its errors are reported through `done`.
+    }
+  }
+
+  private scaledMs(seconds: number): number {
+    return Math.max(0, Math.round((seconds * 1000) / this.options.timeScale));
+  }
+
+  private waitTimes(definition: AslDefinition, untilWaits: Map<string, string>): Record<string, number> {
+    const fixed = new Map<string, number>();
+    for (const [name, state] of Object.entries(definition.States)) {
+      if (state.Type === 'Wait' && typeof state.Seconds === 'number') fixed.set(name, this.scaledMs(state.Seconds));
+    }
+    // Read when the Wait state starts: until-waits know their end only once the resolve step has run.
+    return new Proxy({} as Record<string, number>, {
+      get: (_target, name: string) => {
+        if (fixed.has(name)) return fixed.get(name);
+        const until = untilWaits.get(name);
+        if (until === undefined) return undefined;
+        return this.scaledMs(Math.max(0, (Date.parse(until) - Date.now()) / 1000));
+      },
+    });
+  }
+
+  private retryIntervals(definition: AslDefinition): Record<string, number[]> {
+    const out: Record<string, number[]> = {};
+    for (const [name, state] of Object.entries(definition.States)) {
+      const retry = state.Retry as { IntervalSeconds?: number }[] | undefined;
+      if (retry) out[name] = retry.map((r) => this.scaledMs(r.IntervalSeconds ?? 1));
+    }
+    return out;
+  }
+
+  private lambdaContext(name: string): Context {
+    return {
+      functionName: name,
+      functionVersion: '$LATEST',
+      invokedFunctionArn: `arn:aws:lambda:${this.region}:${this.account}:function:${name}`,
+      memoryLimitInMB: '512',
+      awsRequestId: `local-${++this.tokenCounter}`,
+      logGroupName: `/aws/lambda/${name}`,
+      logStreamName: 'local',
+      callbackWaitsForEmptyEventLoop: false,
+      getRemainingTimeInMillis: () => 30_000,
+      done: () => undefined,
+      fail: () => undefined,
+      succeed: () => undefined,
+    };
+  }
+
+  private functionFor(functionName: unknown): { name: Placeholder; fn: LocalFunction } {
+    const name = String(functionName).split(':').pop() as Placeholder;
+    const fn = this.options.functions[name];
+    if (!fn) throw new Error(`no local function bound for ${String(functionName)}`);
+    return { name, fn };
+  }
+
+  /** Binds every Task state, by name, to local code chosen by its Resource. */
+  private bindTasks(definition: AslDefinition, record: LocalExecution, untilWaits: Map<string, string>): Record<string, (input: unknown) => Promise<unknown>> {
+    const handlers: Record<string, (input: unknown) => Promise<unknown>> = {};
+    for (const [stateName, state] of Object.entries(definition.States)) {
+      if (state.Type !== 'Task') continue;
+      handlers[stateName] = this.bindTask(stateName, state, definition, record, untilWaits);
+    }
+    return handlers;
+  }
+
+  private bindTask(
+    stateName: string,
+    state: AslState,
+    definition: AslDefinition,
+    record: LocalExecution,
+    untilWaits: Map<string, string>,
+  ): (input: unknown) => Promise<unknown> {
+    const resource = state.Resource as string;
+    const nodeId = stateName.split('.')[0];
+    switch (resource) {
+      case Resource.lambdaInvoke:
+        return async (params) => {
+          const { FunctionName, Payload } = params as { FunctionName: string; Payload: unknown };
+          const { name, fn } = this.functionFor(FunctionName);
+          const result = await fn(Payload, this.lambdaContext(name));
+          const next = state.Next as string | undefined;
+          if (name === Placeholder.resolveWaitFunction && next && definition.States[next]?.Type === 'Wait') {
+            untilWaits.set(next, (result as { until: string }).until);
+          }
+          return { Payload: result, StatusCode: 200, ExecutedVersion: '$LATEST' };
+        };
+      case Resource.lambdaInvokeWaitForToken:
+        return async (params) => {
+          const { FunctionName, Payload } = params as { FunctionName: string; Payload: Record<string, unknown> };
+          const { name, fn } = this.functionFor(FunctionName);
+          const token = `${record.executionArn}#${stateName}#${++this.tokenCounter}`;
+          const { promise, resolve, reject } = Promise.withResolvers<unknown>();
+          this.waiters.set(token, { resolve, executionArn: record.executionArn });
+          const timeoutMs = this.scaledMs(typeof state.TimeoutSeconds === 'number' ? state.TimeoutSeconds : 99_999_999);
+          const timer = setTimeout(() => {
+            if (this.waiters.delete(token)) reject(new TaskTimedOut('the wait timed out'));
+          }, Math.min(timeoutMs, 2 ** 31 - 1));
+          try {
+            await fn({ ...Payload, token }, this.lambdaContext(name));
+            return await promise;
+          } finally {
+            clearTimeout(timer);
+            this.waiters.delete(token);
+          }
+        };
+      case Resource.sesSendEmail:
+        return async (params) => {
+          const p = params as { Destination: { ToAddresses: string[] }; Content: { Simple: { Subject: { Data: string }; Body: { Text?: { Data: string }; Html?: { Data: string } } } } };
+          const sent = this.options.outbox.add({
+            channel: 'email',
+            recipient: p.Destination.ToAddresses.join(', '),
+            subject: p.Content.Simple.Subject.Data,
+            body: p.Content.Simple.Body.Text?.Data ?? '',
+            ...(p.Content.Simple.Body.Html ? { html: p.Content.Simple.Body.Html.Data } : {}),
+            ...this.origin(record, nodeId),
+          });
+          return { MessageId: sent.messageId };
+        };
+      case Resource.snsPublish:
+        return async (params) => {
+          const p = params as { PhoneNumber: string; Message: string };
+          const sent = this.options.outbox.add({ channel: 'sms', recipient: p.PhoneNumber, body: p.Message, ...this.origin(record, nodeId) });
+          return { MessageId: sent.messageId };
+        };
+      case Resource.pinpointSendMessages:
+        return async (params) => {
+          const request = (params as { MessageRequest: { Addresses: Record<string, unknown>; MessageConfiguration: Record<string, { Title: string; Body: string; Url?: string }> } }).MessageRequest;
+          const message = Object.values(request.MessageConfiguration)[0];
+          const sent = this.options.outbox.add({
+            channel: 'push',
+            recipient: Object.keys(request.Addresses).join(', '),
+            subject: message.Title,
+            body: message.Body,
+            ...(message.Url ? { url: message.Url } : {}),
+            ...this.origin(record, nodeId),
+          });
+          return { MessageResponse: { ApplicationId: this.options.values[Placeholder.pushApplicationId], RequestId: sent.messageId, Result: {} } };
+        };
+      case Resource.dynamoUpdateItem:
+        return async (params) => {
+          const out = await this.options.dynamo.send(new UpdateItemCommand(params as UpdateItemCommandInput));
+          return { ...out, $metadata: undefined };
+        };
+      default:
+        throw new Error(`state ${stateName} uses ${resource}, which the local stack cannot run`);
+    }
+  }
+
+  private origin(record: LocalExecution, nodeId: string) {
+    return { journeyId: record.journeyId, nodeId, profileId: record.profileId, executionId: record.executionArn };
+  }
+}

@@ -1,0 +1,166 @@
+import { readFileSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import type { AddressInfo } from 'node:net';
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { ROUTER_EVENT_PATTERN } from '../core/events/pattern';
+import { buildCatalog, formatViolation, type CompiledJourney } from '../core/journey/catalog';
+import { Placeholder } from '../core/journey/asl';
+import { systemClock, type Clock } from '../core/runtime/ports';
+import {
+  DynamoEnrollmentStore,
+  DynamoJourneyRegistry,
+  DynamoLedger,
+  DynamoProfileStore,
+  DynamoRejectedEventStore,
+  DynamoWaitIndex,
+} from '../adapters/dynamodb';
+import { createIngestEventHandler } from '../app/ingest-event';
+import { createListJourneysHandler } from '../app/list-journeys';
+import { createLoadProfileHandler, createPrepareSendHandler, createRegisterWaitHandler, createResolveWaitHandler } from '../app/journey-steps';
+import { createRouteEventHandler } from '../app/route-event';
+import { createTriggerJourneyHandler } from '../app/trigger-journey';
+import { json } from '../shared/http';
+import { LocalBus } from './bus';
+import { startDynalite } from './dynalite';
+import { LocalExecutions, type LocalFunction } from './executions';
+import { Outbox } from './outbox';
+import { createLocalServer, type Route } from './server';
+
+export interface LocalStackOptions {
+  /** HTTP port; 0 picks a free one. Default: `PORT` or 3000. */
+  port?: number;
+  /** Folder of journey files. Default: `statemachines/` of the repository. */
+  journeysDir?: string;
+  /** Or the journeys themselves (tests). */
+  journeys?: CompiledJourney[];
+  /** Virtual seconds per real second (`WAYMARK_TIME_SCALE`); Infinity makes every wait instant. */
+  timeScale?: number;
+  clock?: Clock;
+}
+
+export const LOCAL_TABLES = { profiles: 'waymark-local-profiles', journeys: 'waymark-local-journeys', runtime: 'waymark-local-runtime' } as const;
+
+export function loadJourneyDir(dir: string): CompiledJourney[] {
+  const files = readdirSync(dir)
+    .filter((f) => f.endsWith('.json'))
+    .sort()
+    .map((f) => ({ path: join(dir, f), text: readFileSync(join(dir, f), 'utf8') }));
+  const { journeys, problems } = buildCatalog(files);
+  if (problems.length > 0) throw new Error(`invalid journey files:\n${problems.map(formatViolation).join('\n')}`);
+  return journeys;
+}
+
+export type LocalStack = Awaited<ReturnType<typeof startLocalStack>>;
+
+/** Starts the whole platform in this process: dynalite, the bus, the journey runtime, the API and the outbox. */
+export async function startLocalStack(options: LocalStackOptions = {}) {
+  const clock = options.clock ?? systemClock;
+  const timeScale = options.timeScale ?? 1;
+  if (!(timeScale > 0)) throw new Error(`timeScale must be a positive number (got ${timeScale})`);
+  const journeys = options.journeys ?? loadJourneyDir(options.journeysDir ?? join(__dirname, '..', '..', 'statemachines'));
+
+  const dynamo = await startDynalite(Object.values(LOCAL_TABLES));
+  const db = DynamoDBDocumentClient.from(dynamo.client, { marshallOptions: { removeUndefinedValues: true } });
+  const profiles = new DynamoProfileStore(db, LOCAL_TABLES.profiles);
+  const registry = new DynamoJourneyRegistry(db, LOCAL_TABLES.journeys, 0);
+  const deps = {
+    clock,
+    profiles,
+    journeys: registry,
+    enrollments: new DynamoEnrollmentStore(db, LOCAL_TABLES.runtime),
+    waits: new DynamoWaitIndex(db, LOCAL_TABLES.runtime),
+    ledger: new DynamoLedger(db, LOCAL_TABLES.runtime),
+    rejected: new DynamoRejectedEventStore(db, LOCAL_TABLES.runtime),
+  };
+  const outbox = new Outbox();
+  const functions: Partial<Record<Placeholder, LocalFunction>> = {
+    [Placeholder.prepareSendFunction]: createPrepareSendHandler(deps) as LocalFunction,
+    [Placeholder.registerWaitFunction]: createRegisterWaitHandler(deps) as LocalFunction,
+    [Placeholder.resolveWaitFunction]: createResolveWaitHandler(deps) as LocalFunction,
+    [Placeholder.loadProfileFunction]: createLoadProfileHandler(deps) as LocalFunction,
+  };
+  const executions = new LocalExecutions({
+    functions,
+    values: {
+      [Placeholder.runtimeTable]: LOCAL_TABLES.runtime,
+      [Placeholder.senderEmail]: 'no-reply@waymark.local',
+      [Placeholder.emailConfigurationSet]: 'waymark-local',
+      [Placeholder.pushApplicationId]: 'local-push-app',
+    },
+    dynamo: dynamo.client,
+    outbox,
+    timeScale,
+  });
+  for (const compiled of journeys) {
+    const stateMachineArn = executions.deploy(compiled.journey.id, compiled.asl);
+    await registry.put({ journey: compiled.journey, stateMachineArn, version: compiled.version });
+  }
+
+  const bus = new LocalBus('waymark-local');
+  const routeEvent = createRouteEventHandler({ ...deps, executions });
+  bus.addRule({ name: 'route-events', pattern: ROUTER_EVENT_PATTERN, target: (event) => routeEvent(event, { functionName: 'route-event', awsRequestId: event.id } as never) });
+
+  const apiDeps = { ...deps, executions };
+  const routes: Route[] = [
+    { method: 'POST', path: '/events', handler: createIngestEventHandler({ publisher: bus, clock }) },
+    { method: 'GET', path: '/journeys', handler: createListJourneysHandler(apiDeps) },
+    { method: 'POST', path: '/journeys/{id}/trigger', handler: createTriggerJourneyHandler(apiDeps) },
+    { method: 'GET', path: '/events/rejected', handler: async (event) => json(200, { events: await deps.rejected.list(Number(event.queryStringParameters?.limit ?? 100)) }) },
+    {
+      method: 'GET',
+      path: '/local/outbox',
+      handler: async (event) => {
+        const q = event.queryStringParameters ?? {};
+        return json(200, { messages: outbox.list({ channel: q.channel as never, journeyId: q.journeyId, profileId: q.profileId, recipient: q.recipient }) });
+      },
+    },
+    { method: 'DELETE', path: '/local/outbox', handler: async () => (outbox.clear(), json(204, null)) },
+    {
+      method: 'GET',
+      path: '/local/executions',
+      handler: async (event) => {
+        const q = event.queryStringParameters ?? {};
+        return json(200, { executions: executions.list({ journeyId: q.journeyId, profileId: q.profileId, status: q.status as never }).map(({ done: _d, input: _i, ...e }) => e) });
+      },
+    },
+    { method: 'GET', path: '/local/dead-letters', handler: async () => json(200, { deadLetters: bus.deadLetters }) },
+    { method: 'GET', path: '/health', handler: async () => json(200, { status: 'ok', journeys: journeys.length, timeScale }) },
+  ];
+  const server = createLocalServer(bus, routes);
+  const port = options.port ?? Number(process.env.PORT ?? 3000);
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, '127.0.0.1', () => resolve());
+  });
+  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+
+  return {
+    url,
+    bus,
+    outbox,
+    executions,
+    profiles,
+    journeys,
+    dynamoEndpoint: dynamo.endpoint,
+    tables: LOCAL_TABLES,
+    /** Waits until the bus has delivered everything and no execution is running, except those parked on a wait-for-event. */
+    async settle(): Promise<void> {
+      for (;;) {
+        await bus.idle();
+        const running = executions.list({ status: 'RUNNING' }).length;
+        if (running === executions.waitingCount() && bus.deadLetters.length >= 0) {
+          await new Promise((r) => setTimeout(r, 20));
+          await bus.idle();
+          if (executions.list({ status: 'RUNNING' }).length === executions.waitingCount()) return;
+        }
+        await new Promise((r) => setTimeout(r, 10));
+      }
+    },
+    async stop(): Promise<void> {
+      for (const e of executions.list({ status: 'RUNNING' })) await executions.stop(e.executionArn);
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      server.closeAllConnections?.();
+      await dynamo.stop();
+    },
+  };
+}
