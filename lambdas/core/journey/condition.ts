@@ -2,14 +2,17 @@ import { z } from 'zod';
 import { DATA_PATH_PATTERN, readPath, toJsonPath } from '../shared/paths';
 import { assertNever } from '../shared/assert-never';
 
-const DataPath = z.string().regex(DATA_PATH_PATTERN, 'path must be event|profile|context|steps followed by .identifier segments, e.g. "event.properties.total"');
+const DataPath = z.string().regex(DATA_PATH_PATTERN, 'path must be event|profile|context|steps followed by .identifier segments other than .length, e.g. "event.properties.total"');
 const Scalar = z.union([z.string(), z.number(), z.boolean()]);
 
-export const Comparison = z.object({
-  path: DataPath,
-  op: z.enum(['eq', 'ne', 'gt', 'gte', 'lt', 'lte']),
-  value: Scalar,
-});
+export const Comparison = z
+  .object({
+    path: DataPath,
+    op: z.enum(['eq', 'ne', 'gt', 'gte', 'lt', 'lte']),
+    value: Scalar,
+  })
+  // ASL has no BooleanGreaterThan and the like: such a rule would make the state machine invalid.
+  .refine((c) => typeof c.value !== 'boolean' || c.op === 'eq' || c.op === 'ne', { message: 'gt, gte, lt and lte compare numbers or strings, not booleans', path: ['value'] });
 export type Comparison = z.infer<typeof Comparison>;
 
 export const Membership = z.object({

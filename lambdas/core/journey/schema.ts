@@ -19,7 +19,7 @@ export const JourneyId = z
   .max(48, 'journey ids are at most 48 characters (they prefix execution names, limited to 80)');
 
 export const Duration = z.string().regex(DURATION_PATTERN, 'durations are groups of <integer><s|m|h|d|w>, e.g. "1h" or "1d12h"');
-const DataPath = z.string().regex(DATA_PATH_PATTERN, 'path must be event|profile|context|steps followed by .identifier segments');
+const DataPath = z.string().regex(DATA_PATH_PATTERN, 'path must be event|profile|context|steps followed by .identifier segments other than .length');
 
 export const EventEntry = z.strictObject({
   kind: z.literal('event'),
