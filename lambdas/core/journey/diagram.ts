@@ -20,6 +20,8 @@ function label(node: JourneyNode): string {
 }
 
 const escape = (text: string) => text.replace(/"/g, '#quot;');
+// Mermaid ids get a prefix: a node named `end`, `style` or `entry` would otherwise break the chart or meet the entry box.
+const mermaidId = (nodeId: string) => `n_${nodeId.replace(/-/g, '_')}`;
 
 /** A Mermaid flowchart of a journey: entry, one box per node (shape by kind), labelled edges. */
 export function toMermaid(journey: Journey): string {
@@ -29,13 +31,13 @@ export function toMermaid(journey: Journey): string {
   for (const node of journey.nodes) {
     const text = escape(`${node.id}<br/>${label(node)}`);
     const shape = node.kind === 'condition' ? `{"${text}"}` : node.kind === 'exit' ? `((\"${text}\"))` : node.kind === 'wait-for-event' || node.kind === 'wait' ? `[/"${text}"/]` : `["${text}"]`;
-    lines.push(`  ${node.id.replace(/-/g, '_')}${shape}`);
+    lines.push(`  ${mermaidId(node.id)}${shape}`);
   }
-  lines.push(`  entry --> ${journey.start.replace(/-/g, '_')}`);
+  lines.push(`  entry --> ${mermaidId(journey.start)}`);
   for (const node of journey.nodes) {
     for (const edge of successors(node)) {
       const arrow = edge.label && edge.field !== 'next' ? `-- "${escape(edge.label)}" -->` : '-->';
-      lines.push(`  ${node.id.replace(/-/g, '_')} ${arrow} ${edge.target.replace(/-/g, '_')}`);
+      lines.push(`  ${mermaidId(node.id)} ${arrow} ${mermaidId(edge.target)}`);
     }
   }
   return `${lines.join('\n')}\n`;

@@ -111,7 +111,8 @@ export function checkJourney(journey: Journey): Violation[] {
     for (const { target } of successors(byId.get(id)!)) {
       const s = state.get(target);
       if (s === 'visiting') {
-        const cycle = [...trail.slice(trail.indexOf(target)), id, target].join(' -> ');
+        const loop = [...trail, id];
+        const cycle = [...loop.slice(loop.indexOf(target)), target].join(' -> ');
         violations.push({ nodeId: id, path: at(id), message: `cycle: ${cycle} (loops are not allowed; end the path with exit)` });
       } else if (s === undefined) {
         walk(target, [...trail, id]);

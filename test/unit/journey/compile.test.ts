@@ -1,0 +1,191 @@
+import { basename } from 'node:path';
+import { StateMachine } from 'aws-local-stepfunctions';
+import { compileJourney, journeyVersion, toChoiceRule, type AslDefinition, type AslState, type Condition } from '../../../lambdas/core/journey';
+import { aslSuccessors } from '../../../lambdas/core/journey/cost';
+import { baseJourney, everyNodeKind, FIXTURES, journeyFiles, mustValidate, PLAYBOOKS, readJson } from './fixtures';
+
+const compiled = () => compileJourney(everyNodeKind());
+const state = (asl: AslDefinition, name: string): AslState => {
+  const found = asl.States[name];
+  if (!found) throw new Error(`no state "${name}" in ${Object.keys(asl.States).join(', ')}`);
+  return found;
+};
+
+describe('compileJourney', () => {
+  it('names one state per node plus the suffixed states of its kind', () => {
+    const send = (id: string) => [id, `${id}.route`, `${id}.deliver`, `${id}.record`, `${id}.failed`];
+    expect(Object.keys(compiled().States).sort()).toEqual(
+      [
+        ...send('welcome-email'),
+        'wait-for-login',
+        'check-tier',
+        'check-tier.branch',
+        ...send('gold-push'),
+        'pause',
+        'check-login',
+        ...send('nudge-sms'),
+        'event-day-before',
+        'event-day-before.wait',
+        'done',
+      ].sort(),
+    );
+  });
+
+  it('starts at the start node and gives every state a known successor or an end', () => {
+    const asl = compiled();
+    expect(asl.StartAt).toBe('welcome-email');
+    for (const [name, s] of Object.entries(asl.States)) {
+      for (const target of aslSuccessors(s)) expect([name, asl.States[target] ? 'known' : `unknown ${target}`]).toEqual([name, 'known']);
+      if (s.Type === 'Succeed') expect(aslSuccessors(s)).toEqual([]);
+      else expect(aslSuccessors(s).length).toBeGreaterThan(0);
+    }
+  });
+
+  it.each<[state: string, field: string, expected: unknown]>([
+    ['welcome-email', 'ResultPath', '$.steps.welcome_email'],
+    ['welcome-email.route', 'Choices', [{ Variable: '$.steps.welcome_email.deliver', BooleanEquals: true, Next: 'welcome-email.deliver' }]],
+    ['welcome-email.route', 'Default', 'wait-for-login'],
+    ['welcome-email.deliver', 'ResultPath', '$.steps.welcome_email.delivery'],
+    ['welcome-email.deliver', 'Catch', [{ ErrorEquals: ['States.ALL'], ResultPath: '$.steps.welcome_email.error', Next: 'welcome-email.failed' }]],
+    ['welcome-email.record', 'ResultPath', null],
+    ['welcome-email.failed', 'Next', 'wait-for-login'],
+    ['wait-for-login', 'ResultPath', '$.steps.wait_for_login'],
+    ['wait-for-login', 'Next', 'check-tier'],
+    ['wait-for-login', 'Catch', [{ ErrorEquals: ['States.Timeout'], ResultPath: '$.steps.wait_for_login', Next: 'nudge-sms' }]],
+    ['check-tier', 'ResultPath', '$.profile'],
+    ['check-tier', 'Next', 'check-tier.branch'],
+    ['check-tier.branch', 'Default', 'pause'],
+    ['event-day-before', 'ResultPath', '$.steps.event_day_before'],
+    ['event-day-before.wait', 'TimestampPath', '$.steps.event_day_before.until'],
+    ['event-day-before.wait', 'Next', 'done'],
+    ['pause', 'Seconds', 129600],
+    ['pause', 'Type', 'Wait'],
+    ['done', 'Type', 'Succeed'],
+  ])('compiles %s with %s', (name, field, expected) => {
+    expect(state(compiled(), name)[field]).toEqual(expected);
+  });
+
+  it('sends email with SES, SMS with SNS and push with Pinpoint', () => {
+    const asl = compiled();
+    expect([state(asl, 'welcome-email.deliver').Resource, state(asl, 'nudge-sms.deliver').Resource, state(asl, 'gold-push.deliver').Resource]).toEqual([
+      'arn:aws:states:::aws-sdk:sesv2:sendEmail',
+      'arn:aws:states:::sns:publish',
+      'arn:aws:states:::aws-sdk:pinpoint:sendMessages',
+    ]);
+  });
+
+  it('compiles condition branches in order to Choice rules, with the default last', () => {
+    const asl = compiled();
+    expect(state(asl, 'check-tier.branch').Choices).toEqual([
+      {
+        And: [
+          { Variable: '$.profile.attributes.tier', IsPresent: true },
+          { Variable: '$.profile.attributes.tier', IsString: true },
+          { Variable: '$.profile.attributes.tier', StringEquals: 'gold' },
+        ],
+        Next: 'gold-push',
+      },
+      {
+        And: [
+          { Variable: '$.profile.attributes.points', IsPresent: true },
+          { Variable: '$.profile.attributes.points', IsNumeric: true },
+          { Variable: '$.profile.attributes.points', NumericGreaterThanEquals: 1000 },
+        ],
+        Next: 'gold-push',
+      },
+    ]);
+  });
+
+  it('decides a condition that reads no profile attribute in a single Choice state', () => {
+    const check = state(compiled(), 'check-login');
+    expect(check.Type).toBe('Choice');
+    expect(check.Default).toBe('event-day-before');
+    expect(compiled().States['check-login.branch']).toBeUndefined();
+  });
+
+  it('sets the global timeout from the settings, and 91 days by default', () => {
+    expect(compiled().TimeoutSeconds).toBe(60 * 86400);
+    expect(compileJourney(mustValidate(baseJourney())).TimeoutSeconds).toBe(91 * 86400);
+  });
+
+  it('times out a wait-for-event after its timeout', () => {
+    expect(state(compiled(), 'wait-for-login').TimeoutSeconds).toBe(3 * 86400);
+  });
+
+  it('gives the same definition and version for the same journey, whatever the key order of the file', () => {
+    const raw = readJson(`${PLAYBOOKS}/cart-abandonment.json`);
+    const reversed = (value: unknown): unknown =>
+      Array.isArray(value)
+        ? value.map(reversed)
+        : value && typeof value === 'object'
+          ? Object.fromEntries(Object.entries(value).reverse().map(([k, v]) => [k, reversed(v)]))
+          : value;
+    const a = compileJourney(mustValidate(raw));
+    const b = compileJourney(mustValidate(reversed(raw)));
+    expect(JSON.stringify(b)).toBe(JSON.stringify(a));
+    expect(journeyVersion(b)).toBe(journeyVersion(a));
+  });
+
+  it('changes the version when the behaviour changes', () => {
+    const draft = baseJourney();
+    const before = journeyVersion(compileJourney(mustValidate(draft)));
+    draft.nodes[0].duration = '2h';
+    expect(journeyVersion(compileJourney(mustValidate(draft)))).not.toBe(before);
+  });
+
+  const files = [...journeyFiles(PLAYBOOKS), `${FIXTURES}/every-node-kind.json`].map((f) => [basename(f), f]);
+
+  it.each(files)('emits only the JSONPath dialect for %s', (_name, file) => {
+    const jsonataKeys = new Set(['QueryLanguage', 'Assign', 'Arguments', 'Output', 'Condition', 'Items']);
+    const offending: string[] = [];
+    const walk = (value: unknown, at: string, insideNode: boolean): void => {
+      if (typeof value === 'string' && value.startsWith('{%')) offending.push(`${at}: JSONata expression`);
+      if (!value || typeof value !== 'object') return;
+      for (const [key, child] of Object.entries(value)) {
+        // The journey node travels as data in Parameters.Payload.node; only the state machine's own keys matter.
+        if (!insideNode && jsonataKeys.has(key)) offending.push(`${at}.${key}`);
+        if (!insideNode && key.endsWith('.$') && typeof child === 'string' && !/^(\$|States\.)/.test(child)) offending.push(`${at}.${key}: not a path`);
+        walk(child, `${at}.${key}`, insideNode || key === 'node');
+      }
+    };
+    walk(compileJourney(mustValidate(readJson(file))), '$', false);
+    expect(offending).toEqual([]);
+  });
+
+  it.each(files)('produces a definition the local Step Functions runner accepts for %s', (_name, file) => {
+    const asl = compileJourney(mustValidate(readJson(file)));
+    expect(() => new StateMachine(asl as never)).not.toThrow();
+  });
+});
+
+describe('toChoiceRule', () => {
+  it.each<[Condition, unknown]>([
+    [{ path: 'event.total', op: 'gt', value: 50 }, { And: [{ Variable: '$.event.total', IsPresent: true }, { Variable: '$.event.total', IsNumeric: true }, { Variable: '$.event.total', NumericGreaterThan: 50 }] }],
+    [{ path: 'event.total', op: 'lte', value: 5.5 }, { And: [{ Variable: '$.event.total', IsPresent: true }, { Variable: '$.event.total', IsNumeric: true }, { Variable: '$.event.total', NumericLessThanEquals: 5.5 }] }],
+    [{ path: 'profile.name', op: 'lt', value: 'm' }, { And: [{ Variable: '$.profile.name', IsPresent: true }, { Variable: '$.profile.name', IsString: true }, { Variable: '$.profile.name', StringLessThan: 'm' }] }],
+    [{ path: 'context.vip', op: 'eq', value: true }, { And: [{ Variable: '$.context.vip', IsPresent: true }, { Variable: '$.context.vip', IsBoolean: true }, { Variable: '$.context.vip', BooleanEquals: true }] }],
+    [{ path: 'context.n', op: 'ne', value: 1 }, { Not: { And: [{ Variable: '$.context.n', IsPresent: true }, { Variable: '$.context.n', IsNumeric: true }, { Variable: '$.context.n', NumericEquals: 1 }] } }],
+    [
+      { path: 'event.country', op: 'in', values: ['DE', 7] },
+      {
+        Or: [
+          { And: [{ Variable: '$.event.country', IsPresent: true }, { Variable: '$.event.country', IsString: true }, { Variable: '$.event.country', StringEquals: 'DE' }] },
+          { And: [{ Variable: '$.event.country', IsPresent: true }, { Variable: '$.event.country', IsNumeric: true }, { Variable: '$.event.country', NumericEquals: 7 }] },
+        ],
+      },
+    ],
+    [{ path: 'steps.x.y', op: 'exists' }, { And: [{ Variable: '$.steps.x.y', IsPresent: true }, { Not: { Variable: '$.steps.x.y', IsNull: true } }] }],
+    [{ path: 'steps.x.y', op: 'missing' }, { Or: [{ Not: { Variable: '$.steps.x.y', IsPresent: true } }, { Variable: '$.steps.x.y', IsNull: true }] }],
+    [
+      { any: [{ path: 'event.a', op: 'exists' }, { not: { path: 'event.b', op: 'missing' } }] },
+      {
+        Or: [
+          { And: [{ Variable: '$.event.a', IsPresent: true }, { Not: { Variable: '$.event.a', IsNull: true } }] },
+          { Not: { Or: [{ Not: { Variable: '$.event.b', IsPresent: true } }, { Variable: '$.event.b', IsNull: true }] } },
+        ],
+      },
+    ],
+  ])('compiles %j', (condition, rule) => {
+    expect(toChoiceRule(condition)).toEqual(rule);
+  });
+});
