@@ -1,0 +1,156 @@
+/**
+ * The `waymark` CLI: validate, compile, diagram and cost journey files. All logic lives here behind
+ * `run`, which takes its arguments and I/O so tests call it with fakes; `bin/waymark.js` wires it to the process.
+ */
+import { buildCatalog, formatViolation, type CatalogProblem, type CompiledJourney } from '../lambdas/core/journey/catalog';
+import { estimateCost, STANDARD_USD_PER_TRANSITION } from '../lambdas/core/journey/cost';
+import { toMermaid } from '../lambdas/core/journey/diagram';
+
+export interface Io {
+  /** Writes text (already ending in a newline) to standard output. */
+  stdout(text: string): void;
+  stderr(text: string): void;
+  readFile(path: string): Promise<string>;
+}
+
+export const EXIT = { ok: 0, invalid: 1, usage: 2 } as const;
+
+export const USAGE = `Usage: waymark <command> [arguments]
+
+Commands:
+  validate <file...>              check journey files; one line per file, or one per violation
+  compile <file>                  print the compiled Amazon States Language (JSONPath) definition
+  diagram <file>                  print a Mermaid flowchart of the journey
+  cost <file> [--entries N]       state transitions on the longest path and Step Functions Standard cost
+  help                            show this help
+
+Exit codes: 0 success, 1 invalid journey, 2 usage error or unreadable file.
+`;
+
+class UsageError extends Error {
+  override readonly name = 'UsageError';
+}
+
+type Loaded = { files: string[]; journeys: CompiledJourney[]; problems: CatalogProblem[] };
+
+async function load(files: readonly string[], io: Io): Promise<Loaded> {
+  const texts = await Promise.all(
+    files.map(async (path) => {
+      try {
+        return { path, text: await io.readFile(path) };
+      } catch (error) {
+        throw new UsageError(`cannot read ${path}: ${(error as Error).message}`);
+      }
+    }),
+  );
+  return { files: [...files], ...buildCatalog(texts) };
+}
+
+function reportProblems(problems: readonly CatalogProblem[], io: Io): number {
+  for (const problem of problems) io.stdout(`${formatViolation(problem)}\n`);
+  return EXIT.invalid;
+}
+
+/** Loads exactly one file; returns the compiled journey, or writes its violations and returns undefined. */
+async function loadOne(args: readonly string[], io: Io): Promise<CompiledJourney | undefined> {
+  if (args.length !== 1) throw new UsageError(args.length === 0 ? 'missing <file>' : `expected one file, got ${args.length}`);
+  const { journeys, problems } = await load(args, io);
+  if (problems.length > 0) {
+    reportProblems(problems, io);
+    return undefined;
+  }
+  return journeys[0];
+}
+
+async function validate(args: readonly string[], io: Io): Promise<number> {
+  if (args.length === 0) throw new UsageError('missing <file>');
+  const { files, journeys, problems } = await load(args, io);
+  for (const file of files) {
+    const own = problems.filter((p) => p.file === file);
+    if (own.length > 0) {
+      reportProblems(own, io);
+      continue;
+    }
+    const compiled = journeys.find((j) => j.path === file);
+    if (compiled) io.stdout(`OK ${file}: journey "${compiled.journey.id}", ${compiled.journey.nodes.length} nodes, ${Object.keys(compiled.asl.States).length} states\n`);
+  }
+  return problems.length > 0 ? EXIT.invalid : EXIT.ok;
+}
+
+function parseEntries(args: readonly string[]): { files: string[]; entries: number } {
+  const files: string[] = [];
+  let entries = 1_000_000;
+  for (let i = 0; i < args.length; i++) {
+    const arg = args[i];
+    const inline = arg.startsWith('--entries=') ? arg.slice('--entries='.length) : undefined;
+    if (arg === '--entries' || inline !== undefined) {
+      const text = inline ?? args[++i];
+      if (text === undefined || !/^[1-9]\d*$/.test(text) || !Number.isSafeInteger(Number(text))) {
+        throw new UsageError(`--entries takes a positive whole number (got ${text === undefined ? 'nothing' : JSON.stringify(text)})`);
+      }
+      entries = Number(text);
+    } else if (arg.startsWith('-')) {
+      throw new UsageError(`unknown option ${arg}`);
+    } else {
+      files.push(arg);
+    }
+  }
+  return { files, entries };
+}
+
+const usd = (amount: number) => `$${amount.toFixed(amount > 0 && amount < 0.01 ? 6 : 2)}`;
+
+async function cost(args: readonly string[], io: Io): Promise<number> {
+  const { files, entries } = parseEntries(args);
+  const compiled = await loadOne(files, io);
+  if (!compiled) return EXIT.invalid;
+  const estimate = estimateCost(compiled.asl, entries);
+  const perMillion = estimateCost(compiled.asl, 1_000_000).usd;
+  io.stdout(
+    [
+      `journey "${compiled.journey.id}": at most ${estimate.transitionsPerEntry} state transitions per entry`,
+      `longest path: ${estimate.path.join(' -> ')}`,
+      `Step Functions Standard at $${(STANDARD_USD_PER_TRANSITION * 1000).toFixed(3)} per 1,000 transitions: ${usd(perMillion)} per million entries`,
+      `for ${entries.toLocaleString('en-US')} entries: at most ${usd(estimate.usd)} (retries, Lambda, messaging and the free tier not included)`,
+    ].join('\n') + '\n',
+  );
+  return EXIT.ok;
+}
+
+/** Runs the CLI with the arguments after the program name (`process.argv.slice(2)`); resolves to the exit code. */
+export async function run(argv: readonly string[], io: Io): Promise<number> {
+  const [command, ...args] = argv;
+  try {
+    switch (command) {
+      case 'validate':
+        return await validate(args, io);
+      case 'compile': {
+        const compiled = await loadOne(args, io);
+        if (!compiled) return EXIT.invalid;
+        io.stdout(`${JSON.stringify(compiled.asl, null, 2)}\n`);
+        return EXIT.ok;
+      }
+      case 'diagram': {
+        const compiled = await loadOne(args, io);
+        if (!compiled) return EXIT.invalid;
+        io.stdout(toMermaid(compiled.journey));
+        return EXIT.ok;
+      }
+      case 'cost':
+        return await cost(args, io);
+      case 'help':
+      case '--help':
+      case '-h':
+        io.stdout(USAGE);
+        return EXIT.ok;
+      case undefined:
+        throw new UsageError('missing command');
+      default:
+        throw new UsageError(`unknown command ${JSON.stringify(command)}`);
+    }
+  } catch (error) {
+    if (!(error instanceof UsageError)) throw error;
+    io.stderr(`waymark: ${error.message}\n\n${USAGE}`);
+    return EXIT.usage;
+  }
+}

@@ -1,0 +1,149 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { run, USAGE, type Io } from '../../../bin/waymark';
+import { compileJourney, toMermaid, validateJourney } from '../../../lambdas/core/journey';
+
+const ROOT = join(__dirname, '..', '..', '..');
+const CART = 'statemachines/cart-abandonment.json';
+const EVERY = 'test/fixtures/journeys/every-node-kind.json';
+const INVALID = 'test/fixtures/journeys/invalid-graph.json';
+const read = (path: string) => readFileSync(join(ROOT, path), 'utf8');
+
+/** Runs the CLI against an in-memory file system; files not in `files` fail to read with ENOENT. */
+async function cli(argv: string[], files: Record<string, string> = { [CART]: read(CART), [EVERY]: read(EVERY), [INVALID]: read(INVALID) }) {
+  let stdout = '';
+  let stderr = '';
+  const io: Io = {
+    stdout: (text) => (stdout += text),
+    stderr: (text) => (stderr += text),
+    readFile: async (path) => {
+      if (!(path in files)) throw Object.assign(new Error(`ENOENT: no such file or directory, open '${path}'`), { code: 'ENOENT' });
+      return files[path];
+    },
+  };
+  const code = await run(argv, io);
+  return { code, stdout, stderr };
+}
+
+const parsed = (path: string) => {
+  const result = validateJourney(JSON.parse(read(path)));
+  if (!result.ok) throw new Error(`${path} is invalid`);
+  return result.journey;
+};
+
+describe('waymark validate', () => {
+  it('prints one OK line per valid file and exits 0', async () => {
+    expect(await cli(['validate', CART, EVERY])).toEqual({
+      code: 0,
+      stdout: `OK ${CART}: journey "cart-abandonment", 7 nodes, 19 states\nOK ${EVERY}: journey "every-node-kind", 9 nodes, 23 states\n`,
+      stderr: '',
+    });
+  });
+
+  it('prints one line per violation naming file, path, node and message, and exits 1', async () => {
+    const result = await cli(['validate', CART, INVALID]);
+    expect(result.code).toBe(1);
+    expect(result.stdout.split('\n')).toEqual([
+      `OK ${CART}: journey "cart-abandonment", 7 nodes, 19 states`,
+      `${INVALID}: nodes[1].next (node "second"): node "second" refers to unknown node "nowhere"`,
+      '',
+    ]);
+  });
+
+  it('reports each schema violation of a file on its own line', async () => {
+    const broken = JSON.parse(read(CART));
+    broken.nodes[0].timeout = 'soon';
+    broken.nodes[1].kind = 'letter';
+    const result = await cli(['validate', 'broken.json'], { 'broken.json': JSON.stringify(broken) });
+    expect(result.code).toBe(1);
+    expect(result.stdout.trim().split('\n')).toEqual([
+      'broken.json: nodes[0].timeout (node "wait-for-order"): durations are groups of <integer><s|m|h|d|w>, e.g. "1h" or "1d12h"',
+      'broken.json: nodes[1].kind (node "reminder-email"): kind must be one of wait, wait-for-event, condition, send, exit (got "letter")',
+    ]);
+  });
+
+  it('reports a file that is not JSON', async () => {
+    const result = await cli(['validate', 'bad.json'], { 'bad.json': '{ "schemaVersion": 1,' });
+    expect(result.code).toBe(1);
+    expect(result.stdout).toMatch(/^bad\.json: \(file\): not valid JSON: /);
+  });
+
+  it('reports two files that use the same journey id', async () => {
+    const result = await cli(['validate', CART, 'copy.json'], { [CART]: read(CART), 'copy.json': read(CART) });
+    expect(result.code).toBe(1);
+    expect(result.stdout).toContain(`copy.json: id: journey id "cart-abandonment" is also used by ${CART}`);
+  });
+});
+
+describe('waymark compile', () => {
+  it('prints the compiled definition as pretty JSON', async () => {
+    const result = await cli(['compile', CART]);
+    expect(result.code).toBe(0);
+    expect(result.stdout).toBe(`${JSON.stringify(compileJourney(parsed(CART)), null, 2)}\n`);
+  });
+
+  it('prints violations instead of a definition for an invalid journey', async () => {
+    const result = await cli(['compile', INVALID]);
+    expect(result).toMatchObject({ code: 1, stdout: expect.stringContaining('unknown node "nowhere"') });
+    expect(result.stdout).not.toContain('StartAt');
+  });
+});
+
+describe('waymark diagram', () => {
+  it('prints the Mermaid flowchart', async () => {
+    expect(await cli(['diagram', EVERY])).toEqual({ code: 0, stdout: toMermaid(parsed(EVERY)), stderr: '' });
+  });
+});
+
+describe('waymark cost', () => {
+  it('prints the transitions on the longest path and the cost per million entries', async () => {
+    const result = await cli(['cost', CART]);
+    expect(result.code).toBe(0);
+    // wait-for-order → reminder-email (4 states) → wait-for-offer-signal → offer-push (4 states) → done
+    expect(result.stdout).toContain('journey "cart-abandonment": at most 11 state transitions per entry');
+    expect(result.stdout).toContain('longest path: wait-for-order -> reminder-email -> reminder-email.route');
+    expect(result.stdout).toContain('$275.00 per million entries');
+    expect(result.stdout).toContain('for 1,000,000 entries: at most $275.00');
+  });
+
+  it.each([
+    [['--entries', '4000'], 'for 4,000 entries: at most $1.10'],
+    [['--entries=10'], 'for 10 entries: at most $0.002750'],
+  ])('prices the number of entries given with %j', async (flags, line) => {
+    const result = await cli(['cost', CART, ...flags]);
+    expect(result.code).toBe(0);
+    expect(result.stdout).toContain(line);
+  });
+
+  it.each([[['--entries']], [['--entries', '0']], [['--entries', '-5']], [['--entries', '1.5']], [['--entries', 'many']], [['--per-day', '3']]])(
+    'refuses %j with exit 2 and the usage',
+    async (flags) => {
+      const result = await cli(['cost', CART, ...flags]);
+      expect(result.code).toBe(2);
+      expect(result.stderr).toContain(USAGE);
+    },
+  );
+});
+
+describe('waymark usage', () => {
+  it.each([['help'], ['--help'], ['-h']])('prints the usage for %s and exits 0', async (command) => {
+    expect(await cli([command])).toEqual({ code: 0, stdout: USAGE, stderr: '' });
+  });
+
+  it.each<[string[], string]>([
+    [[], 'waymark: missing command'],
+    [['simulate', CART], 'waymark: unknown command "simulate"'],
+    [['validate'], 'waymark: missing <file>'],
+    [['compile'], 'waymark: missing <file>'],
+    [['diagram', CART, EVERY], 'waymark: expected one file, got 2'],
+    [['cost'], 'waymark: missing <file>'],
+    [['validate', CART, 'nowhere.json'], "waymark: cannot read nowhere.json: ENOENT: no such file or directory, open 'nowhere.json'"],
+    [['compile', 'nowhere.json'], 'waymark: cannot read nowhere.json'],
+  ])('exits 2 with the reason and the usage for %j', async (argv, reason) => {
+    const result = await cli(argv);
+    expect(result.code).toBe(2);
+    expect(result.stdout).toBe('');
+    expect(result.stderr.startsWith(reason)).toBe(true);
+    expect(result.stderr.endsWith(USAGE)).toBe(true);
+  });
+});
