@@ -102,6 +102,7 @@ export function checkJourney(journey: Journey): Violation[] {
     violations.push(...checkNode(node, at(node.id), journey));
   }
   violations.push(...checkSettings(journey));
+  violations.push(...checkPlaceholders(journey));
   if (violations.some((v) => v.message.includes('unknown node'))) return violations;
 
   // Reachability and cycles: a depth-first walk from start, colouring nodes.
@@ -166,6 +167,27 @@ function checkNode(node: JourneyNode, at: string, journey: Journey): Violation[]
     default:
       return assertNever(node, 'node');
   }
+}
+
+// `${Name}` in the compiled definition is a deployment placeholder (CDK definitionSubstitutions, local bindings);
+// the journey's own text ends up in the definition too, so it must not contain one.
+const PLACEHOLDER = /\$\{\w+\}/;
+
+function checkPlaceholders(journey: Journey): Violation[] {
+  const out: Violation[] = [];
+  const walk = (value: unknown, path: string, nodeId: string | undefined): void => {
+    if (typeof value === 'string') {
+      if (PLACEHOLDER.test(value)) out.push({ nodeId, path, message: `"${value.match(PLACEHOLDER)![0]}" is reserved for deployment placeholders; write the $ apart from the {` });
+    } else if (Array.isArray(value)) {
+      value.forEach((item, i) => walk(item, `${path}[${i}]`, nodeId));
+    } else if (value && typeof value === 'object') {
+      for (const [key, child] of Object.entries(value)) walk(child, path ? `${path}.${key}` : key, nodeId);
+    }
+  };
+  const { nodes, ...envelope } = journey;
+  walk(envelope, '', undefined);
+  nodes.forEach((node, i) => walk(node, `nodes[${i}]`, node.id));
+  return out;
 }
 
 function checkSettings(journey: Journey): Violation[] {

@@ -18,6 +18,12 @@ describe('validateJourney', () => {
     expect(validateJourney(readJson(`${FIXTURES}/every-node-kind.json`))).toMatchObject({ ok: true });
   });
 
+  it('accepts a dollar sign before a Liquid output, which is not a placeholder', () => {
+    const draft = baseJourney();
+    (node(draft, 'hello').template as { text: string }).text = 'Now ${{ context.price }}';
+    expect(validateJourney(draft)).toMatchObject({ ok: true });
+  });
+
   it('fills in the default settings: 91 days and marketing', () => {
     expect(mustValidate(baseJourney()).settings).toEqual({ timeout: '91d', messageClass: 'marketing' });
   });
@@ -98,6 +104,12 @@ describe('validateJourney', () => {
       (d) => (d.entry = { kind: 'event', event: 'cart.updated', condition: { path: 'context.x', op: 'exists' } }),
       { path: 'entry.condition', message: /reads event\.\* or profile\.\* \(got "context.x"\)/ },
     ],
+    [
+      'deployment placeholder in a template',
+      (d) => ((node(d, 'hello').template as { text: string }).text = 'Only ${price} today'),
+      { nodeId: 'hello', path: 'nodes[2].template.text', message: /"\$\{price\}" is reserved for deployment placeholders/ },
+    ],
+    ['deployment placeholder in the name', (d) => (d.name = 'Sale ${SenderEmail}'), { path: 'name', message: /reserved for deployment placeholders/ }],
     ['schema version 2', (d) => (d.schemaVersion = 2), { path: 'schemaVersion', message: /schemaVersion must be 1/ }],
     ['missing start', (d) => delete d.start, { path: 'start', message: /./ }],
     ['no nodes', (d) => (d.nodes = []), { path: 'nodes', message: /./ }],
