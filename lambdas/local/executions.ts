@@ -48,7 +48,11 @@ class TaskTimedOut extends Error {
 
 interface Waiter {
   resolve: (output: unknown) => void;
+  reject: (error: Error) => void;
   executionArn: string;
+  stateName: string;
+  /** True once the register-wait step has written the index: from then on an event can resume it. */
+  registered: boolean;
 }
 
 /** Step Functions, locally: runs the compiled ASL of each journey with aws-local-stepfunctions. */
@@ -114,6 +118,11 @@ export class LocalExecutions implements Executions {
     return this.waiters.size;
   }
 
+  /** The wait-for-event states an execution is parked on, once their registration is written. */
+  parkedAt(executionArn: string): string[] {
+    return [...this.waiters.values()].filter((w) => w.executionArn === executionArn && w.registered).map((w) => w.stateName);
+  }
+
   async start(stateMachineArn: string, name: string, input: ExecutionInput): Promise<{ executionArn: string; started: boolean }> {
     const executionArn = `${stateMachineArn.replace(':stateMachine:', ':execution:')}:${name}`;
     if (this.executions.has(executionArn)) return { executionArn, started: false };
@@ -159,7 +168,11 @@ export class LocalExecutions implements Executions {
       },
     ).finally(() => {
       record.stopDate = new Date().toISOString();
-      for (const [token, waiter] of this.waiters) if (waiter.executionArn === executionArn) this.waiters.delete(token);
+      for (const [token, waiter] of this.waiters) {
+        if (waiter.executionArn !== executionArn) continue;
+        this.waiters.delete(token);
+        waiter.reject(new Error('the execution ended'));
+      }
     });
     return { executionArn, started: true };
   }
@@ -284,13 +297,16 @@ export class LocalExecutions implements Executions {
           const { name, fn } = this.functionFor(FunctionName);
           const token = `${record.executionArn}#${stateName}#${++this.tokenCounter}`;
           const { promise, resolve, reject } = Promise.withResolvers<unknown>();
-          this.waiters.set(token, { resolve, executionArn: record.executionArn });
+          const waiter: Waiter = { resolve, reject, executionArn: record.executionArn, stateName, registered: false };
+          this.waiters.set(token, waiter);
           const timeoutMs = this.scaledMs(typeof state.TimeoutSeconds === 'number' ? state.TimeoutSeconds : 99_999_999);
           const timer = setTimeout(() => {
             if (this.waiters.delete(token)) reject(new TaskTimedOut('the wait timed out'));
           }, Math.min(timeoutMs, 2 ** 31 - 1));
+          timer.unref();
           try {
             await fn({ ...Payload, token }, this.lambdaContext(name));
+            waiter.registered = true;
             return await promise;
           } finally {
             clearTimeout(timer);

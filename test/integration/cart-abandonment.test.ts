@@ -1,0 +1,104 @@
+import { DynamoProfileStore } from '../../lambdas/adapters/dynamodb';
+import { bodies, finished, openStack, waitingAt } from './local-stack';
+
+const shopper = (n: number) => ({ email: `shopper${n}@example.com` });
+const profileOf = (n: number) => DynamoProfileStore.newProfileId('email', `shopper${n}@example.com`);
+const cartAdded = (n: number, extra: Record<string, unknown> = {}) => ({
+  id: `cart-${n}`,
+  identities: shopper(n),
+  attributes: { firstName: `Shopper${n}`, pushToken: `device-${n}` },
+  properties: { action: 'item-added', cartId: `cart-${n}`, productIds: [`sku-${n}-a`, `sku-${n}-b`], cartUrl: `https://shop.example/cart/${n}`, itemCount: 2, ...extra },
+});
+
+describe('cart-abandonment playbook (event-driven branches, 1 virtual hour = 1 s)', () => {
+  let ctx: Awaited<ReturnType<typeof openStack>>;
+  beforeAll(async () => {
+    ctx = await openStack(3600);
+  });
+  afterAll(() => ctx.stack.stop());
+
+  it('sends nothing when the order is placed within the hour', async () => {
+    await ctx.put('cart.updated', cartAdded(1));
+    await waitingAt(ctx.stack, 'cart-abandonment', profileOf(1), 'wait-for-order');
+    await ctx.put('order.placed', { id: 'order-1', identities: shopper(1), properties: { cartId: 'cart-1', total: 80 } });
+    const [run] = await finished(ctx.stack, 'cart-abandonment', profileOf(1));
+    expect(run.status).toBe('SUCCEEDED');
+    expect(run.path).toEqual(['wait-for-order', 'converted']);
+    expect(ctx.stack.outbox.list({ profileId: profileOf(1) })).toEqual([]);
+  });
+
+  it('sends the reminder after an hour, then the offer push when a cart item drops in price', async () => {
+    await ctx.put('cart.updated', cartAdded(2));
+    await waitingAt(ctx.stack, 'cart-abandonment', profileOf(2), 'wait-for-offer-signal');
+    // A price drop on another product resumes nothing.
+    await ctx.put('price.dropped', { id: 'price-x', identities: { crmId: 'catalog' }, properties: { productId: 'sku-other', productName: 'Hat', price: '5.00' } }, 'test.catalog');
+    expect(ctx.stack.executions.parkedAt(ctx.stack.executions.list({ profileId: profileOf(2) })[0].executionArn)).toEqual(['wait-for-offer-signal']);
+    await ctx.put('price.dropped', { id: 'price-2', identities: { crmId: 'catalog' }, properties: { productId: 'sku-2-b', productName: 'Socks', price: '9.99' } }, 'test.catalog');
+    await finished(ctx.stack, 'cart-abandonment');
+    const messages = ctx.stack.outbox.list({ profileId: profileOf(2) });
+    expect(bodies(messages)).toEqual(['email:reminder-email', 'push:offer-push']);
+    expect(messages[0]).toMatchObject({ recipient: 'shopper2@example.com', subject: 'Shopper2, your cart is waiting', journeyId: 'cart-abandonment' });
+    expect(messages[0].html).toContain('https://shop.example/cart/2');
+    expect(messages[1]).toMatchObject({ recipient: 'device-2', body: 'Socks is now 9.99.', url: 'https://shop.example/cart/2' });
+  });
+
+  it('does not start a second run while the first is active, and starts none for another cart action', async () => {
+    await ctx.put('cart.updated', cartAdded(3));
+    await waitingAt(ctx.stack, 'cart-abandonment', profileOf(3), 'wait-for-order');
+    await ctx.put('cart.updated', { ...cartAdded(3), id: 'cart-3-again' });
+    await ctx.put('cart.updated', { ...cartAdded(4), properties: { ...cartAdded(4).properties, action: 'item-removed' } });
+    expect(ctx.stack.executions.list({ journeyId: 'cart-abandonment', profileId: profileOf(3) })).toHaveLength(1);
+    expect(ctx.stack.executions.list({ journeyId: 'cart-abandonment', profileId: profileOf(4) })).toHaveLength(0);
+    await ctx.put('order.placed', { id: 'order-3', identities: shopper(3), properties: { cartId: 'cart-3' } });
+    await finished(ctx.stack, 'cart-abandonment');
+  });
+
+  it('processes the same event id once, however often it is delivered', async () => {
+    const event = cartAdded(5);
+    await ctx.put('cart.updated', event);
+    await ctx.put('cart.updated', event);
+    await waitingAt(ctx.stack, 'cart-abandonment', profileOf(5), 'wait-for-order');
+    expect(ctx.stack.executions.list({ journeyId: 'cart-abandonment', profileId: profileOf(5) })).toHaveLength(1);
+    await ctx.put('order.placed', { id: 'order-5', identities: shopper(5), properties: { cartId: 'cart-5' } });
+    await finished(ctx.stack, 'cart-abandonment');
+  });
+});
+
+describe('cart-abandonment playbook (timeouts, 1 virtual day = 0.86 s)', () => {
+  let ctx: Awaited<ReturnType<typeof openStack>>;
+  beforeAll(async () => {
+    ctx = await openStack(100_000);
+  });
+  afterAll(() => ctx.stack.stop());
+
+  it('sends the reminder, then the last-chance email when nothing happens for three days', async () => {
+    await ctx.put('cart.updated', cartAdded(6));
+    const [run] = await finished(ctx.stack, 'cart-abandonment', profileOf(6));
+    expect(run.status).toBe('SUCCEEDED');
+    expect(bodies(ctx.stack.outbox.list({ profileId: profileOf(6) }))).toEqual(['email:reminder-email', 'email:last-chance-email']);
+    expect(run.path).toEqual([
+      'wait-for-order',
+      'reminder-email',
+      'reminder-email.route',
+      'reminder-email.deliver',
+      'reminder-email.record',
+      'wait-for-offer-signal',
+      'last-chance-email',
+      'last-chance-email.route',
+      'last-chance-email.deliver',
+      'last-chance-email.record',
+      'done',
+    ]);
+  });
+
+  it('suppresses an email to a profile without an address and records why in the ledger', async () => {
+    await ctx.put('cart.updated', { ...cartAdded(7), identities: { deviceId: 'device-only-7' } });
+    const runs = await finished(ctx.stack, 'cart-abandonment');
+    const run = runs.find((r) => r.profileId === DynamoProfileStore.newProfileId('deviceId', 'device-only-7'))!;
+    expect(run.status).toBe('SUCCEEDED');
+    expect(run.path).toContain('reminder-email.route');
+    expect(run.path).not.toContain('reminder-email.deliver');
+    expect((run.output as { steps: Record<string, { reason: string }> }).steps.reminder_email.reason).toBe('no-address');
+    expect(ctx.stack.outbox.list({ profileId: run.profileId })).toEqual([]);
+  });
+});

@@ -1,0 +1,49 @@
+import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
+import { startLocalStack, type LocalStack } from '../../lambdas/local/stack';
+import type { OutboxMessage } from '../../lambdas/local/outbox';
+
+/** A local stack for a test file, with the official EventBridge client pointed at it. */
+export async function openStack(timeScale: number): Promise<{ stack: LocalStack; put: (type: string, detail: Record<string, unknown>, source?: string) => Promise<void> }> {
+  const stack = await startLocalStack({ port: 0, timeScale });
+  const client = new EventBridgeClient({ endpoint: stack.url, region: 'local', credentials: { accessKeyId: 'test', secretAccessKey: 'test' } });
+  const put = async (type: string, detail: Record<string, unknown>, source = 'test.shop') => {
+    const out = await client.send(new PutEventsCommand({ Entries: [{ Source: source, DetailType: type, Detail: JSON.stringify(detail), EventBusName: 'waymark-local' }] }));
+    if (out.FailedEntryCount) throw new Error(`PutEvents failed: ${JSON.stringify(out.Entries)}`);
+    await stack.bus.idle();
+  };
+  return { stack, put };
+}
+
+/** Polls until the predicate holds (the runtime is asynchronous); fails with the description after `ms`. */
+export async function eventually<T>(description: string, probe: () => T | Promise<T>, ms = 20_000): Promise<T> {
+  const deadline = Date.now() + ms;
+  for (;;) {
+    const value = await probe();
+    if (value) return value;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for: ${description}`);
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}
+
+/** Waits until the profile's run of the journey is parked on the given wait-for-event state. */
+export async function waitingAt(stack: LocalStack, journeyId: string, profileId: string | undefined, state: string): Promise<void> {
+  await eventually(`${journeyId} waiting at ${state}`, async () => {
+    await stack.bus.idle();
+    return stack.executions
+      .list({ journeyId, status: 'RUNNING' })
+      .some((e) => (profileId === undefined || e.profileId === profileId) && stack.executions.parkedAt(e.executionArn).includes(state));
+  });
+}
+
+/** Waits until every run of the journey (optionally: of one profile) has ended, and returns them. */
+export async function finished(stack: LocalStack, journeyId: string, profileId?: string) {
+  await eventually(`every ${journeyId} run ended`, async () => {
+    await stack.bus.idle();
+    return stack.executions.list({ journeyId, profileId, status: 'RUNNING' }).length === 0;
+  });
+  return stack.executions.list({ journeyId, profileId });
+}
+
+export function bodies(messages: OutboxMessage[]): string[] {
+  return messages.map((m) => `${m.channel}:${m.nodeId}`);
+}
