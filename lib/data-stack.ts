@@ -1,0 +1,77 @@
+import { CfnOutput, Duration, RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
+import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import * as events from 'aws-cdk-lib/aws-events';
+import * as kms from 'aws-cdk-lib/aws-kms';
+import type { Construct } from 'constructs';
+import { TableKeys } from '../lambdas/core/config/env-keys';
+
+export interface WaymarkDataStackProps extends StackProps {
+  /** The stage name; the bus is named `waymark-<stage>`. */
+  readonly stage: string;
+  /**
+   * How long the bus archive keeps every event (for replay after a bug fix or a new journey).
+   * @default Duration.days(365)
+   */
+  readonly archiveRetention?: Duration;
+}
+
+/**
+ * The stateful half of Waymark: the tables and the event bus. Everything here is retained when the stack is
+ * deleted, and nothing here changes when journeys or handlers do, so the application stack can be replaced freely.
+ */
+export class WaymarkDataStack extends Stack {
+  /** Encrypts the three tables (customer managed, rotated yearly). */
+  public readonly dataKey: kms.Key;
+  /** Profiles, identities and consents (PII). */
+  public readonly profilesTable: dynamodb.Table;
+  /** The journey registry written at deploy time (one item per journey). */
+  public readonly journeysTable: dynamodb.Table;
+  /** Enrollments, wait registrations, the send ledger and rejected events; items expire through `expiresAt`. */
+  public readonly runtimeTable: dynamodb.Table;
+  /** The business event bus, `waymark-<stage>`. */
+  public readonly eventBus: events.EventBus;
+  /** Keeps every event on the bus for replay. */
+  public readonly eventArchive: events.Archive;
+
+  constructor(scope: Construct, id: string, props: WaymarkDataStackProps) {
+    super(scope, id, props);
+
+    // A customer managed key rather than AWS_MANAGED: the profiles hold PII, and a key of our own gives a key
+    // policy we control, decrypt calls attributable in CloudTrail, and crypto-shredding if a stage is retired.
+    this.dataKey = new kms.Key(this, 'DataKey', {
+      description: `Waymark ${props.stage}: encryption at rest for the profiles, journeys and runtime tables`,
+      enableKeyRotation: true,
+      removalPolicy: RemovalPolicy.RETAIN,
+    });
+
+    this.profilesTable = this.table('ProfilesTable');
+    this.journeysTable = this.table('JourneysTable');
+    this.runtimeTable = this.table('RuntimeTable');
+
+    this.eventBus = new events.EventBus(this, 'EventBus', { eventBusName: `waymark-${props.stage}` });
+    this.eventArchive = this.eventBus.archive('EventArchive', {
+      description: `Every event on waymark-${props.stage}, for replay`,
+      // An archive needs a pattern; every event on the bus carries this account.
+      eventPattern: { account: [Stack.of(this).account] },
+      retention: props.archiveRetention ?? Duration.days(365),
+    });
+
+    new CfnOutput(this, 'EventBusName', { value: this.eventBus.eventBusName, description: 'PutEvents target for business events' });
+    new CfnOutput(this, 'ProfilesTableName', { value: this.profilesTable.tableName });
+    new CfnOutput(this, 'JourneysTableName', { value: this.journeysTable.tableName });
+    new CfnOutput(this, 'RuntimeTableName', { value: this.runtimeTable.tableName });
+  }
+
+  private table(id: string): dynamodb.Table {
+    return new dynamodb.Table(this, id, {
+      partitionKey: { name: TableKeys.partitionKey, type: dynamodb.AttributeType.STRING },
+      sortKey: { name: TableKeys.sortKey, type: dynamodb.AttributeType.STRING },
+      timeToLiveAttribute: TableKeys.ttl,
+      billingMode: dynamodb.BillingMode.PAY_PER_REQUEST,
+      pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
+      encryption: dynamodb.TableEncryption.CUSTOMER_MANAGED,
+      encryptionKey: this.dataKey,
+      removalPolicy: RemovalPolicy.RETAIN,
+    });
+  }
+}

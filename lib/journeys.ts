@@ -1,0 +1,30 @@
+import { readdirSync, readFileSync } from 'node:fs';
+import * as path from 'node:path';
+import { buildCatalog, formatViolation, type CompiledJourney } from '../lambdas/core/journey';
+
+/** The journey files shipped with the platform, one journey per `*.json` file. */
+export const JOURNEYS_DIR = path.join(__dirname, '..', 'statemachines');
+
+/** Thrown at synth time when a journey file does not validate; lists every problem so one synth shows them all. */
+export class JourneyCatalogError extends Error {
+  override readonly name = 'JourneyCatalogError';
+}
+
+/**
+ * Reads, validates and compiles every `*.json` journey in `dir` (sorted, so the template is stable).
+ * Synth fails here, before any resource is defined, rather than at deploy time.
+ */
+export function loadJourneys(dir: string = JOURNEYS_DIR): CompiledJourney[] {
+  const names = readdirSync(dir)
+    .filter((name) => name.endsWith('.json'))
+    .sort();
+  const files = names.map((name) => ({
+    path: path.relative(process.cwd(), path.join(dir, name)) || name,
+    text: readFileSync(path.join(dir, name), 'utf8'),
+  }));
+  const { journeys, problems } = buildCatalog(files);
+  if (problems.length > 0) {
+    throw new JourneyCatalogError(`${problems.length} problem(s) in the journeys under ${dir}:\n  ${problems.map(formatViolation).join('\n  ')}`);
+  }
+  return journeys;
+}
