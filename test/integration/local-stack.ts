@@ -1,10 +1,13 @@
 import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
-import { startLocalStack, type LocalStack } from '../../lambdas/local/stack';
+import { startLocalStack, type LocalStack, type LocalStackOptions } from '../../lambdas/local/stack';
 import type { OutboxMessage } from '../../lambdas/local/outbox';
 
-/** A local stack for a test file, with the official EventBridge client pointed at it. */
-export async function openStack(timeScale: number): Promise<{ stack: LocalStack; put: (type: string, detail: Record<string, unknown>, source?: string) => Promise<void> }> {
-  const stack = await startLocalStack({ port: 0, timeScale });
+/** A local stack for a test file, with the official EventBridge client pointed at it; `options` may add a clock or journeys. */
+export async function openStack(
+  timeScale: number,
+  options: Pick<LocalStackOptions, 'clock' | 'journeys'> = {},
+): Promise<{ stack: LocalStack; put: (type: string, detail: Record<string, unknown>, source?: string) => Promise<void> }> {
+  const stack = await startLocalStack({ ...options, port: 0, timeScale });
   const client = new EventBridgeClient({ endpoint: stack.url, region: 'local', credentials: { accessKeyId: 'test', secretAccessKey: 'test' } });
   const put = async (type: string, detail: Record<string, unknown>, source = 'test.shop') => {
     const out = await client.send(new PutEventsCommand({ Entries: [{ Source: source, DetailType: type, Detail: JSON.stringify(detail), EventBusName: 'waymark-local' }] }));
