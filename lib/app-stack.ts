@@ -1,0 +1,354 @@
+import { CfnOutput, Duration, Stack, type StackProps } from 'aws-cdk-lib';
+import * as apigw from 'aws-cdk-lib/aws-apigateway';
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import * as cwActions from 'aws-cdk-lib/aws-cloudwatch-actions';
+import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import * as events from 'aws-cdk-lib/aws-events';
+import * as targets from 'aws-cdk-lib/aws-events-targets';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as kms from 'aws-cdk-lib/aws-kms';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import * as ses from 'aws-cdk-lib/aws-ses';
+import * as sns from 'aws-cdk-lib/aws-sns';
+import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
+import * as sqs from 'aws-cdk-lib/aws-sqs';
+import type { Construct } from 'constructs';
+import { EnvKey, PLATFORM_SOURCE_PREFIX } from '../lambdas/core/config/env-keys';
+import type { CompiledJourney } from '../lambdas/core/journey';
+import { NO_PUSH_APPLICATION } from './config';
+import { JourneyStateMachine } from './constructs/journey-state-machine';
+import { HandlerName, WaymarkFunction, type WaymarkFunctionProps } from './constructs/waymark-function';
+import { loadJourneys } from './journeys';
+import { acknowledge, acknowledgeDataKeyWildcards, acknowledgeWildcards, resourceFinding } from './nag';
+
+export interface WaymarkAppStackProps extends StackProps {
+  /** The stage name; it prefixes physical names (`waymark-<stage>-<journeyId>` state machines, the API name). */
+  readonly stage: string;
+  /** Profiles, identities and consents. */
+  readonly profilesTable: dynamodb.ITable;
+  /** The journey registry. */
+  readonly journeysTable: dynamodb.ITable;
+  /** Enrollments, waits, the send ledger, rejected events. */
+  readonly runtimeTable: dynamodb.ITable;
+  /** The business event bus. */
+  readonly eventBus: events.IEventBus;
+  /** The verified SES identity journeys send email from. */
+  readonly senderEmail: string;
+  /**
+   * The End User Messaging (Pinpoint) application push messages go through.
+   * @default NO_PUSH_APPLICATION ('none': push sends fail, and the permission stays scoped to that one app ARN)
+   */
+  readonly pushApplicationId?: string;
+  /**
+   * Email address subscribed to the alarm topic.
+   * @default - no subscription (subscribe to `alarmTopic` yourself)
+   */
+  readonly alarmEmail?: string;
+  /**
+   * The compiled journeys, one state machine each.
+   * @default loadJourneys() - every `statemachines/*.json`
+   */
+  readonly journeys?: readonly CompiledJourney[];
+  /**
+   * Retention of every log group of this stack (functions, state machines, API access logs).
+   * @default logs.RetentionDays.THREE_MONTHS
+   */
+  readonly logRetention?: logs.RetentionDays;
+  /**
+   * Steady-state requests per second across the REST API stage.
+   * @default 100
+   */
+  readonly apiThrottlingRateLimit?: number;
+  /**
+   * Burst of requests across the REST API stage.
+   * @default 200
+   */
+  readonly apiThrottlingBurstLimit?: number;
+}
+
+/** The Lambda functions of the platform, by role. */
+export interface WaymarkFunctions {
+  readonly routeEvent: WaymarkFunction;
+  readonly ingestEvent: WaymarkFunction;
+  readonly triggerJourney: WaymarkFunction;
+  readonly listJourneys: WaymarkFunction;
+  readonly prepareSend: WaymarkFunction;
+  readonly registerWait: WaymarkFunction;
+  readonly resolveWait: WaymarkFunction;
+  readonly loadProfile: WaymarkFunction;
+}
+
+/**
+ * The stateless half of Waymark: functions, one state machine per journey (registered in the journeys table),
+ * the routing rule on the bus, the marketer REST API (IAM auth), and alarms on every dead-letter queue,
+ * failed journey executions and router errors.
+ */
+export class WaymarkAppStack extends Stack {
+  public readonly functions: WaymarkFunctions;
+  /** Journey state machines by journey id; construct ids are `Journey-<id>`. */
+  public readonly journeys: ReadonlyMap<string, JourneyStateMachine>;
+  /** The SES v2 configuration set every journey email goes through. */
+  public readonly emailConfigurationSet: ses.ConfigurationSet;
+  /** Events EventBridge could not deliver to the router (after its retries). */
+  public readonly routeEventRuleDeadLetterQueue: sqs.Queue;
+  /** Router invocations that failed after Lambda's asynchronous retries. */
+  public readonly routeEventFunctionDeadLetterQueue: sqs.Queue;
+  /** Sends every business event (any source not starting with `waymark.`) to the router. */
+  public readonly routeEventRule: events.Rule;
+  public readonly api: apigw.RestApi;
+  public readonly apiAccessLogGroup: logs.LogGroup;
+  public readonly apiRequestValidator: apigw.RequestValidator;
+  /** Role and log group of the AwsCustomResource provider that registers journeys. */
+  public readonly registrationRole: iam.Role;
+  public readonly registrationLogGroup: logs.LogGroup;
+  /** Encrypts the alarm topic; its policy lets CloudWatch publish. */
+  public readonly alarmTopicKey: kms.Key;
+  public readonly alarmTopic: sns.Topic;
+  public readonly alarms: readonly cloudwatch.Alarm[];
+
+  constructor(scope: Construct, id: string, props: WaymarkAppStackProps) {
+    super(scope, id, props);
+    const logRetention = props.logRetention ?? logs.RetentionDays.THREE_MONTHS;
+    const pushApplicationId = props.pushApplicationId ?? NO_PUSH_APPLICATION;
+    const journeys = props.journeys ?? loadJourneys();
+
+    this.emailConfigurationSet = new ses.ConfigurationSet(this, 'EmailConfigurationSet', { reputationMetrics: true, sendingEnabled: true });
+    this.routeEventRuleDeadLetterQueue = this.deadLetterQueue('RouteEventRuleDeadLetterQueue');
+    this.routeEventFunctionDeadLetterQueue = this.deadLetterQueue('RouteEventFunctionDeadLetterQueue');
+
+    // --- Functions. Every handler loads all three table names at cold start (lambdas/shared/env.ts).
+    const tables = {
+      [EnvKey.profilesTable]: props.profilesTable.tableName,
+      [EnvKey.journeysTable]: props.journeysTable.tableName,
+      [EnvKey.runtimeTable]: props.runtimeTable.tableName,
+    };
+    const fn = (constructId: string, handler: HandlerName, description: string, extra: Partial<WaymarkFunctionProps> = {}) =>
+      new WaymarkFunction(this, constructId, { handler, description, logRetention, ...extra, environment: { ...tables, ...extra.environment } });
+    this.functions = {
+      routeEvent: fn('RouteEvent', HandlerName.routeEvent, 'Routes a business event: profile upsert, journey entries, waits resumed', {
+        timeout: Duration.seconds(30),
+        deadLetterQueue: this.routeEventFunctionDeadLetterQueue,
+        retryAttempts: 2,
+        maxEventAge: Duration.hours(6),
+      }),
+      ingestEvent: fn('IngestEvent', HandlerName.ingestEvent, 'POST /events: validates an event and puts it on the bus', {
+        environment: { [EnvKey.eventBusName]: props.eventBus.eventBusName },
+      }),
+      triggerJourney: fn('TriggerJourney', HandlerName.triggerJourney, 'POST /journeys/{id}/trigger: starts an API-triggered journey for a profile'),
+      listJourneys: fn('ListJourneys', HandlerName.listJourneys, 'GET /journeys: the registered journeys'),
+      prepareSend: fn('PrepareSend', HandlerName.prepareSend, 'Journey step: pre-send guard, ledger entry, rendered message'),
+      registerWait: fn('RegisterWait', HandlerName.registerWait, 'Journey step: registers a wait-for-event with its task token'),
+      resolveWait: fn('ResolveWait', HandlerName.resolveWait, 'Journey step: resolves a wait-until time in the profile time zone'),
+      loadProfile: fn('LoadProfile', HandlerName.loadProfile, 'Journey step: reloads the profile before a condition'),
+    };
+    const f = this.functions;
+
+    // --- Journeys: one Standard state machine each.
+    this.registrationRole = new iam.Role(this, 'JourneyRegistrationRole', {
+      assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
+      description: 'Waymark: the AwsCustomResource provider that writes journey registry items',
+    });
+    this.registrationLogGroup = new logs.LogGroup(this, 'JourneyRegistrationLogGroup', { retention: logRetention });
+    this.registrationLogGroup.grantWrite(this.registrationRole);
+
+    const byId = new Map<string, JourneyStateMachine>();
+    for (const journey of journeys) {
+      byId.set(
+        journey.journey.id,
+        new JourneyStateMachine(this, `Journey-${journey.journey.id}`, {
+          journey,
+          stateMachineName: `waymark-${props.stage}-${journey.journey.id}`,
+          steps: { prepareSend: f.prepareSend.function, registerWait: f.registerWait.function, resolveWait: f.resolveWait.function, loadProfile: f.loadProfile.function },
+          runtimeTable: props.runtimeTable,
+          journeysTable: props.journeysTable,
+          senderEmail: props.senderEmail,
+          emailConfigurationSet: this.emailConfigurationSet,
+          pushApplicationId,
+          logRetention,
+          registrationRole: this.registrationRole,
+          registrationLogGroup: this.registrationLogGroup,
+        }),
+      );
+    }
+    this.journeys = byId;
+
+    // --- Least-privilege grants, per handler.
+    props.profilesTable.grantReadWriteData(f.routeEvent);
+    props.journeysTable.grantReadData(f.routeEvent);
+    props.runtimeTable.grantReadWriteData(f.routeEvent);
+    props.eventBus.grantPutEventsTo(f.ingestEvent);
+    props.profilesTable.grantReadWriteData(f.triggerJourney);
+    props.journeysTable.grantReadData(f.triggerJourney);
+    props.runtimeTable.grantReadWriteData(f.triggerJourney);
+    props.journeysTable.grantReadData(f.listJourneys);
+    props.profilesTable.grantReadData(f.prepareSend);
+    props.runtimeTable.grantReadWriteData(f.prepareSend);
+    props.runtimeTable.grantReadWriteData(f.registerWait);
+    props.profilesTable.grantReadData(f.resolveWait);
+    props.profilesTable.grantReadData(f.loadProfile);
+    for (const writer of [f.routeEvent, f.triggerJourney, f.prepareSend, f.registerWait]) acknowledgeDataKeyWildcards(writer.role);
+
+    const machines = [...byId.values()];
+    if (machines.length > 0) {
+      const stateMachineArns = machines.map((m) => m.stateMachine.stateMachineArn);
+      const executionArns = machines.map((m) => m.executionArnPattern);
+      f.routeEvent.role.addToPrincipalPolicy(new iam.PolicyStatement({ actions: ['states:StartExecution'], resources: stateMachineArns }));
+      f.routeEvent.role.addToPrincipalPolicy(new iam.PolicyStatement({ actions: ['states:DescribeExecution', 'states:StopExecution'], resources: executionArns }));
+      f.triggerJourney.role.addToPrincipalPolicy(new iam.PolicyStatement({ actions: ['states:StartExecution'], resources: stateMachineArns }));
+      f.triggerJourney.role.addToPrincipalPolicy(new iam.PolicyStatement({ actions: ['states:DescribeExecution'], resources: executionArns }));
+      for (const role of [f.routeEvent.role, f.triggerJourney.role]) {
+        acknowledgeWildcards(
+          role,
+          executionArns.map((arn) => resourceFinding(this, arn)),
+          "Executions are named at run time (deterministically per profile), so DescribeExecution/StopExecution take the execution pattern of each of this stage's journey state machines (execution:waymark-<stage>-<journeyId>:*), nothing wider.",
+        );
+      }
+    }
+    // Resuming a wait-for-event: SendTaskSuccess/SendTaskFailure have no resource type in the Service Authorization
+    // Reference (the task token is the authorization), so they need Resource "*". A policy of its own, for a precise suppression.
+    const taskResponse = new iam.Policy(this, 'RouteEventTaskResponsePolicy', {
+      statements: [new iam.PolicyStatement({ actions: ['states:SendTaskSuccess', 'states:SendTaskFailure'], resources: ['*'] })],
+      roles: [f.routeEvent.role],
+    });
+    acknowledgeWildcards(
+      taskResponse,
+      ['Resource::*'],
+      'states:SendTaskSuccess and states:SendTaskFailure have no resource type in the Service Authorization Reference, so Resource must be "*"; the unguessable task token, held only by registered waits, is what scopes the call.',
+    );
+
+    // --- Routing: every business event (not the platform's own `waymark.*` events) goes to the router.
+    this.routeEventRule = new events.Rule(this, 'RouteEventRule', {
+      eventBus: props.eventBus,
+      description: `Every event whose source does not start with "${PLATFORM_SOURCE_PREFIX}" goes to the route-event function`,
+      eventPattern: { source: events.Match.anythingButPrefix(PLATFORM_SOURCE_PREFIX) },
+    });
+    this.routeEventRule.addTarget(
+      new targets.LambdaFunction(f.routeEvent.function, {
+        deadLetterQueue: this.routeEventRuleDeadLetterQueue,
+        retryAttempts: 8,
+        maxEventAge: Duration.hours(24),
+      }),
+    );
+
+    // --- Marketer REST API, IAM (SigV4) auth on every method.
+    this.apiAccessLogGroup = new logs.LogGroup(this, 'ApiAccessLogGroup', { retention: logRetention });
+    this.api = new apigw.RestApi(this, 'Api', {
+      restApiName: `waymark-${props.stage}`,
+      description: 'Waymark marketer API (SigV4 / IAM authorization)',
+      endpointTypes: [apigw.EndpointType.REGIONAL],
+      // Execution logging (APIG6) needs the account-level API Gateway CloudWatch role.
+      cloudWatchRole: true,
+      deployOptions: {
+        stageName: 'v1',
+        accessLogDestination: new apigw.LogGroupLogDestination(this.apiAccessLogGroup),
+        accessLogFormat: apigw.AccessLogFormat.jsonWithStandardFields(),
+        tracingEnabled: true,
+        metricsEnabled: true,
+        loggingLevel: apigw.MethodLoggingLevel.ERROR,
+        // Request and response bodies carry PII.
+        dataTraceEnabled: false,
+        throttlingRateLimit: props.apiThrottlingRateLimit ?? 100,
+        throttlingBurstLimit: props.apiThrottlingBurstLimit ?? 200,
+      },
+      defaultMethodOptions: { authorizationType: apigw.AuthorizationType.IAM },
+    });
+    this.apiRequestValidator = this.api.addRequestValidator('RequestValidator', { validateRequestBody: true, validateRequestParameters: true });
+    // API Gateway's own 4xx/5xx (validation, auth, throttling) answer in problem+json like the handlers do.
+    for (const [gatewayId, type] of [
+      ['Default4xx', apigw.ResponseType.DEFAULT_4XX],
+      ['Default5xx', apigw.ResponseType.DEFAULT_5XX],
+    ] as const) {
+      this.api.addGatewayResponse(gatewayId, {
+        type,
+        responseHeaders: { 'Content-Type': "'application/problem+json'" },
+        templates: {
+          'application/json': '{"type":"about:blank","title":$context.error.messageString,"status":"$context.status","detail":"$context.error.validationErrorString"}',
+        },
+      });
+    }
+    const jsonObject = this.api.addModel('JsonObject', {
+      contentType: 'application/json',
+      description: 'Any JSON object; the handler validates the fields and names the offending ones',
+      schema: { schema: apigw.JsonSchemaVersion.DRAFT4, type: apigw.JsonSchemaType.OBJECT },
+    });
+    const validated = { requestValidator: this.apiRequestValidator };
+    const withBody = { ...validated, requestModels: { 'application/json': jsonObject } };
+    this.api.root.addResource('events').addMethod('POST', new apigw.LambdaIntegration(f.ingestEvent.function), withBody);
+    const journeysResource = this.api.root.addResource('journeys');
+    journeysResource.addMethod('GET', new apigw.LambdaIntegration(f.listJourneys.function), validated);
+    journeysResource
+      .addResource('{id}')
+      .addResource('trigger')
+      .addMethod('POST', new apigw.LambdaIntegration(f.triggerJourney.function), { ...withBody, requestParameters: { 'method.request.path.id': true } });
+
+    // --- Alarms, to an encrypted topic. CloudWatch can only publish to a topic encrypted with a key whose policy allows it.
+    this.alarmTopicKey = new kms.Key(this, 'AlarmTopicKey', { description: `Waymark ${props.stage}: alarm topic encryption`, enableKeyRotation: true });
+    this.alarmTopicKey.grant(new iam.ServicePrincipal('cloudwatch.amazonaws.com'), 'kms:Decrypt', 'kms:GenerateDataKey');
+    this.alarmTopic = new sns.Topic(this, 'AlarmTopic', { displayName: `Waymark ${props.stage} alarms`, masterKey: this.alarmTopicKey, enforceSSL: true });
+    if (props.alarmEmail) this.alarmTopic.addSubscription(new subscriptions.EmailSubscription(props.alarmEmail));
+
+    const alarms: cloudwatch.Alarm[] = [];
+    const alarm = (alarmId: string, metric: cloudwatch.IMetric, description: string) => {
+      const created = new cloudwatch.Alarm(this, alarmId, {
+        metric,
+        threshold: 1,
+        evaluationPeriods: 1,
+        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+        treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+        alarmDescription: description,
+      });
+      created.addAlarmAction(new cwActions.SnsAction(this.alarmTopic));
+      alarms.push(created);
+    };
+    for (const [queueId, queue, what] of [
+      ['RouteEventRuleDeadLetterQueueAlarm', this.routeEventRuleDeadLetterQueue, 'events EventBridge could not deliver to route-event'],
+      ['RouteEventFunctionDeadLetterQueueAlarm', this.routeEventFunctionDeadLetterQueue, 'events route-event failed on after its retries'],
+    ] as const) {
+      alarm(queueId, queue.metricApproximateNumberOfMessagesVisible({ period: Duration.minutes(1), statistic: cloudwatch.Stats.MAXIMUM }), `Dead-letter queue holds ${what}; inspect and redrive.`);
+    }
+    for (const machine of machines) {
+      alarm(
+        `Journey-${machine.journey.journey.id}-ExecutionsFailedAlarm`,
+        machine.stateMachine.metricFailed({ period: Duration.minutes(5), statistic: cloudwatch.Stats.SUM }),
+        `Executions of journey "${machine.journey.journey.id}" failed.`,
+      );
+    }
+    alarm('RouteEventErrorsAlarm', f.routeEvent.function.metricErrors({ period: Duration.minutes(5), statistic: cloudwatch.Stats.SUM }), 'route-event invocations failed (they are retried, then dead-lettered).');
+    this.alarms = alarms;
+
+    new CfnOutput(this, 'ApiUrl', { value: this.api.url, description: 'Marketer REST API (SigV4, service execute-api)' });
+
+    this.suppressNag();
+  }
+
+  private deadLetterQueue(id: string): sqs.Queue {
+    // SSE-SQS rather than KMS: EventBridge can only deliver to a KMS-encrypted DLQ with a key policy granting it, and
+    // SSE-SQS needs no key grants at all.
+    return new sqs.Queue(this, id, { encryption: sqs.QueueEncryption.SQS_MANAGED, enforceSSL: true, retentionPeriod: Duration.days(14) });
+  }
+
+  private suppressNag(): void {
+    acknowledge(
+      this.api,
+      'AwsSolutions-APIG3',
+      'Every method requires IAM (SigV4) authorization and the stage is throttled; the callers are marketing tools and back ends holding AWS credentials, not the public. Attach a WAF web ACL to the stage where the deployment requires one.',
+    );
+    acknowledge(
+      this.api,
+      'AwsSolutions-COG4',
+      'The API uses IAM (SigV4) authorization on every method (AuthorizationType AWS_IAM) instead of a Cognito user pool authorizer; callers are services with AWS credentials.',
+    );
+    acknowledge(
+      this.api,
+      'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AmazonAPIGatewayPushToCloudWatchLogs]',
+      'The account-level API Gateway CloudWatch role (needed for stage execution logging, APIG6) uses the AWS managed policy AWS documents for exactly this role; API Gateway names the execution log groups itself.',
+    );
+    for (const queue of [this.routeEventRuleDeadLetterQueue, this.routeEventFunctionDeadLetterQueue]) {
+      acknowledge(
+        queue,
+        'AwsSolutions-SQS3',
+        'This queue is itself a dead-letter queue (of an EventBridge target or of Lambda asynchronous invocations), which cdk-nag only recognises for SQS redrive; an alarm fires on its first visible message.',
+      );
+    }
+  }
+}

@@ -1,0 +1,226 @@
+import { ArnFormat, Duration, Stack } from 'aws-cdk-lib';
+import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import type * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import type * as ses from 'aws-cdk-lib/aws-ses';
+import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
+import * as cr from 'aws-cdk-lib/custom-resources';
+import { Construct } from 'constructs';
+import { acknowledgeDataKeyWildcards, acknowledgeWildcards } from '../nag';
+import { JourneyItem } from '../../lambdas/core/config/env-keys';
+import { journeyItem, Placeholder, type CompiledJourney } from '../../lambdas/core/journey';
+
+/** Step Functions limits a state machine name to 80 characters. */
+export const MAX_STATE_MACHINE_NAME = 80;
+
+/** The Lambda functions compiled journeys call, by their placeholder. */
+export interface JourneyStepFunctions {
+  readonly prepareSend: lambda.IFunction;
+  readonly registerWait: lambda.IFunction;
+  readonly resolveWait: lambda.IFunction;
+  readonly loadProfile: lambda.IFunction;
+}
+
+export interface JourneyStateMachineProps {
+  /** The validated, compiled journey (from `buildCatalog`). */
+  readonly journey: CompiledJourney;
+  /** The physical state machine name, at most 80 characters; executions are scoped by it in IAM. */
+  readonly stateMachineName: string;
+  /** The functions the journey's Task states invoke. */
+  readonly steps: JourneyStepFunctions;
+  /** The table the send ledger lives in (the journey marks messages sent or failed with UpdateItem). */
+  readonly runtimeTable: dynamodb.ITable;
+  /** The table the journey is registered in at deploy time, so the router and the API find it. */
+  readonly journeysTable: dynamodb.ITable;
+  /** The verified SES identity email is sent from. */
+  readonly senderEmail: string;
+  /** The SES configuration set every email goes through (events, reputation). */
+  readonly emailConfigurationSet: ses.IConfigurationSet;
+  /** The End User Messaging (Pinpoint) application push messages go through. */
+  readonly pushApplicationId: string;
+  /**
+   * Retention of the execution log group.
+   * @default logs.RetentionDays.THREE_MONTHS
+   */
+  readonly logRetention?: logs.RetentionDays;
+  /**
+   * Execution role of the AwsCustomResource provider Lambda (one per stack, shared by every registration).
+   * @default - the AwsCustomResource default (a role with the AWSLambdaBasicExecutionRole managed policy)
+   */
+  readonly registrationRole?: iam.IRole;
+  /**
+   * Log group of the AwsCustomResource provider Lambda.
+   * @default - the AwsCustomResource default
+   */
+  readonly registrationLogGroup?: logs.ILogGroup;
+}
+
+/**
+ * One journey: its Standard state machine (the compiled ASL with every `${Placeholder}` substituted), the
+ * execution log group, a role limited to what the journey's states call, and its entry in the journeys table.
+ */
+export class JourneyStateMachine extends Construct {
+  public readonly journey: CompiledJourney;
+  public readonly stateMachine: sfn.StateMachine;
+  public readonly role: iam.Role;
+  public readonly logGroup: logs.LogGroup;
+  /** `arn:...:execution:<stateMachineName>:*`, for DescribeExecution / StopExecution grants. */
+  public readonly executionArnPattern: string;
+  /** Puts the journey's registry item on deploy (and on every change), deletes it on removal. */
+  public readonly registration: cr.AwsCustomResource;
+
+  constructor(scope: Construct, id: string, props: JourneyStateMachineProps) {
+    super(scope, id);
+    const { journey } = props;
+    if (props.stateMachineName.length > MAX_STATE_MACHINE_NAME) {
+      throw new Error(
+        `state machine name "${props.stateMachineName}" for journey "${journey.journey.id}" is ${props.stateMachineName.length} characters; Step Functions allows at most ${MAX_STATE_MACHINE_NAME} (shorten the stage or the journey id)`,
+      );
+    }
+    this.journey = journey;
+    this.executionArnPattern = Stack.of(this).formatArn({
+      service: 'states',
+      resource: 'execution',
+      resourceName: `${props.stateMachineName}:*`,
+      arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+    });
+
+    // Vended-logs prefix: Step Functions adds a resource policy for log delivery, and /aws/vendedlogs/ keeps it small.
+    this.logGroup = new logs.LogGroup(this, 'LogGroup', {
+      logGroupName: `/aws/vendedlogs/states/${props.stateMachineName}`,
+      retention: props.logRetention ?? logs.RetentionDays.THREE_MONTHS,
+    });
+    this.role = new iam.Role(this, 'Role', {
+      assumedBy: new iam.ServicePrincipal('states.amazonaws.com'),
+      description: `Waymark journey ${journey.journey.id}`,
+    });
+
+    const substitutions: Record<Placeholder, string> = {
+      [Placeholder.prepareSendFunction]: props.steps.prepareSend.functionArn,
+      [Placeholder.registerWaitFunction]: props.steps.registerWait.functionArn,
+      [Placeholder.resolveWaitFunction]: props.steps.resolveWait.functionArn,
+      [Placeholder.loadProfileFunction]: props.steps.loadProfile.functionArn,
+      [Placeholder.runtimeTable]: props.runtimeTable.tableName,
+      [Placeholder.senderEmail]: props.senderEmail,
+      [Placeholder.emailConfigurationSet]: props.emailConfigurationSet.configurationSetName,
+      [Placeholder.pushApplicationId]: props.pushApplicationId,
+    };
+
+    this.stateMachine = new sfn.StateMachine(this, 'StateMachine', {
+      stateMachineName: props.stateMachineName,
+      stateMachineType: sfn.StateMachineType.STANDARD,
+      comment: `${journey.journey.name} (version ${journey.version}, from ${journey.path})`,
+      definitionBody: sfn.DefinitionBody.fromString(JSON.stringify(journey.asl)),
+      definitionSubstitutions: substitutions,
+      role: this.role,
+      tracingEnabled: true,
+      // Execution data holds profiles (PII): log every event, but not its input and output.
+      logs: { destination: this.logGroup, level: sfn.LogLevel.ALL, includeExecutionData: false },
+    });
+
+    this.grantStepPermissions(props);
+    this.registration = this.register(props);
+
+    acknowledgeWildcards(
+      this.role,
+      ['Resource::*'],
+      'Resource "*" is required by sns:Publish for SMS (the target is a phone number, not a topic ARN), by X-Ray tracing (xray:PutTraceSegments, PutTelemetryRecords, GetSamplingRules, GetSamplingTargets) and by CloudWatch Logs vended log delivery (logs:CreateLogDelivery and related); none of these support resource-level permissions.',
+    );
+  }
+
+  private grantStepPermissions(props: JourneyStateMachineProps): void {
+    const stack = Stack.of(this);
+    const { steps } = props;
+    // Unqualified ARNs only: the ASL invokes $LATEST by function ARN, so no `:*` alias/version wildcard is needed.
+    this.role.addToPrincipalPolicy(
+      new iam.PolicyStatement({
+        actions: ['lambda:InvokeFunction'],
+        resources: [steps.prepareSend, steps.registerWait, steps.resolveWait, steps.loadProfile].map((f) => f.functionArn),
+      }),
+    );
+
+    // SES v2 SendEmail authorizes against the sending identity (the address, or its verified domain) and the configuration set.
+    const domain = props.senderEmail.split('@')[1];
+    const sesArn = (resource: string, resourceName: string) => stack.formatArn({ service: 'ses', resource, resourceName });
+    this.role.addToPrincipalPolicy(
+      new iam.PolicyStatement({
+        actions: ['ses:SendEmail'],
+        resources: [
+          sesArn('identity', props.senderEmail),
+          sesArn('identity', domain),
+          sesArn('configuration-set', props.emailConfigurationSet.configurationSetName),
+        ],
+      }),
+    );
+
+    // SMS through SNS Publish with PhoneNumber: there is no topic to scope to (suppressed above, with the reason).
+    this.role.addToPrincipalPolicy(new iam.PolicyStatement({ actions: ['sns:Publish'], resources: ['*'] }));
+
+    // Push: one End User Messaging (Pinpoint) application, even when none is configured (the placeholder app id).
+    const app = (resourceName: string) => stack.formatArn({ service: 'mobiletargeting', resource: 'apps', resourceName });
+    this.role.addToPrincipalPolicy(
+      new iam.PolicyStatement({
+        actions: ['mobiletargeting:SendMessages'],
+        resources: [app(props.pushApplicationId), app(`${props.pushApplicationId}/messages`)],
+      }),
+    );
+
+    // The ledger update after a send: UpdateItem on the runtime table, and its key for the item's encryption.
+    this.role.addToPrincipalPolicy(new iam.PolicyStatement({ actions: ['dynamodb:UpdateItem'], resources: [props.runtimeTable.tableArn] }));
+    if (props.runtimeTable.encryptionKey) {
+      props.runtimeTable.encryptionKey.grantEncryptDecrypt(this.role);
+      acknowledgeDataKeyWildcards(this.role);
+    }
+  }
+
+  private register(props: JourneyStateMachineProps): cr.AwsCustomResource {
+    const { journey } = props;
+    const item = journeyItem({ journey: journey.journey, stateMachineArn: this.stateMachine.stateMachineArn, version: journey.version });
+    const key = { pk: item.pk, sk: item.sk };
+    const put: cr.AwsSdkCall = {
+      service: 'DynamoDB',
+      action: 'putItem',
+      parameters: { TableName: props.journeysTable.tableName, Item: toAttributeValues(item) },
+      // The version is in the physical id so a changed journey is a new resource: CloudFormation puts the new item,
+      // then deletes the old resource, whose conditional DeleteItem below leaves the new version's item alone.
+      physicalResourceId: cr.PhysicalResourceId.of(`journey/${journey.journey.id}/${journey.version}`),
+    };
+    const registration = new cr.AwsCustomResource(this, 'Registration', {
+      resourceType: 'Custom::WaymarkJourneyRegistration',
+      onUpdate: put,
+      onDelete: {
+        service: 'DynamoDB',
+        action: 'deleteItem',
+        parameters: {
+          TableName: props.journeysTable.tableName,
+          Key: toAttributeValues(key),
+          ConditionExpression: '#version = :version',
+          ExpressionAttributeNames: { '#version': JourneyItem.version },
+          ExpressionAttributeValues: { ':version': { S: journey.version } },
+        },
+        ignoreErrorCodesMatching: 'ConditionalCheckFailedException',
+      },
+      policy: cr.AwsCustomResourcePolicy.fromStatements([
+        new iam.PolicyStatement({ actions: ['dynamodb:PutItem', 'dynamodb:DeleteItem'], resources: [props.journeysTable.tableArn] }),
+      ]),
+      role: props.registrationRole,
+      logGroup: props.registrationLogGroup,
+      // The SDK in the provider's runtime suffices for PutItem/DeleteItem, and deploys need no npm access.
+      installLatestAwsSdk: false,
+      timeout: Duration.minutes(2),
+    });
+    // The key grant lands in the provider role's default policy, which the custom resource must wait for.
+    if (props.registrationRole) registration.node.addDependency(props.registrationRole);
+    if (props.journeysTable.encryptionKey) {
+      props.journeysTable.encryptionKey.grantEncryptDecrypt(registration);
+      acknowledgeDataKeyWildcards(registration.grantPrincipal instanceof Construct ? registration.grantPrincipal : registration);
+    }
+    return registration;
+  }
+}
+
+/** The DynamoDB JSON of a flat item of strings and booleans. */
+function toAttributeValues(item: Record<string, string | boolean>): Record<string, { S: string } | { BOOL: boolean }> {
+  return Object.fromEntries(Object.entries(item).map(([name, value]) => [name, typeof value === 'boolean' ? { BOOL: value } : { S: value }]));
+}

@@ -1,0 +1,130 @@
+import * as path from 'node:path';
+import { Duration } from 'aws-cdk-lib';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import type * as sqs from 'aws-cdk-lib/aws-sqs';
+import { Construct } from 'constructs';
+import { acknowledgeWildcards } from '../nag';
+
+/** The repository root: handlers are bundled from here with the root lock file. */
+export const PROJECT_ROOT = path.join(__dirname, '..', '..');
+
+/** The Lambda entry points, one file each under `lambdas/handlers/`. */
+export const HandlerName = {
+  routeEvent: 'route-event',
+  ingestEvent: 'ingest-event',
+  triggerJourney: 'trigger-journey',
+  listJourneys: 'list-journeys',
+  prepareSend: 'prepare-send',
+  registerWait: 'register-wait',
+  resolveWait: 'resolve-wait',
+  loadProfile: 'load-profile',
+} as const;
+export type HandlerName = (typeof HandlerName)[keyof typeof HandlerName];
+
+export const handlerEntry = (name: HandlerName): string => path.join(PROJECT_ROOT, 'lambdas', 'handlers', `${name}.ts`);
+
+export interface WaymarkFunctionProps {
+  /** Which handler file under `lambdas/handlers/` this function runs. */
+  readonly handler: HandlerName;
+  /** What the function does, shown in the console. */
+  readonly description: string;
+  /**
+   * Environment variables (use the keys from `EnvKey`).
+   * @default - none besides NODE_OPTIONS
+   */
+  readonly environment?: Record<string, string>;
+  /**
+   * @default Duration.seconds(10)
+   */
+  readonly timeout?: Duration;
+  /**
+   * @default 512
+   */
+  readonly memorySize?: number;
+  /**
+   * Retention of the function's log group.
+   * @default logs.RetentionDays.THREE_MONTHS
+   */
+  readonly logRetention?: logs.RetentionDays;
+  /**
+   * Dead-letter queue for failed asynchronous invocations (after `retryAttempts`).
+   * @default - no dead-letter queue (the function is only invoked synchronously)
+   */
+  readonly deadLetterQueue?: sqs.IQueue;
+  /**
+   * Retries of a failed asynchronous invocation.
+   * @default - Lambda's default (2)
+   */
+  readonly retryAttempts?: number;
+  /**
+   * How long an asynchronous invocation may wait in Lambda's queue before it goes to the dead-letter queue.
+   * @default - Lambda's default (6 hours)
+   */
+  readonly maxEventAge?: Duration;
+}
+
+/**
+ * One Waymark Lambda: Node.js 24 on arm64, bundled locally with esbuild (`keepNames`, since Step Functions
+ * `Retry`/`Catch` match on error names), X-Ray active, JSON logs to its own log group, and a role of its own
+ * with inline policies only (no AWS managed policy), to which the stack adds exactly the grants this handler needs.
+ */
+export class WaymarkFunction extends Construct implements iam.IGrantable {
+  public readonly function: nodejs.NodejsFunction;
+  public readonly role: iam.Role;
+  public readonly logGroup: logs.LogGroup;
+  public readonly grantPrincipal: iam.IPrincipal;
+
+  constructor(scope: Construct, id: string, props: WaymarkFunctionProps) {
+    super(scope, id);
+
+    this.logGroup = new logs.LogGroup(this, 'LogGroup', { retention: props.logRetention ?? logs.RetentionDays.THREE_MONTHS });
+    this.role = new iam.Role(this, 'Role', {
+      assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
+      description: `Waymark ${props.handler} function`,
+    });
+    // Instead of AWSLambdaBasicExecutionRole (which allows every log group): write to this log group only.
+    this.logGroup.grantWrite(this.role);
+    this.grantPrincipal = this.role;
+
+    this.function = new nodejs.NodejsFunction(this, 'Function', {
+      entry: handlerEntry(props.handler),
+      handler: 'handler',
+      description: props.description,
+      runtime: lambda.Runtime.NODEJS_24_X,
+      architecture: lambda.Architecture.ARM_64,
+      memorySize: props.memorySize ?? 512,
+      timeout: props.timeout ?? Duration.seconds(10),
+      role: this.role,
+      tracing: lambda.Tracing.ACTIVE,
+      logGroup: this.logGroup,
+      loggingFormat: lambda.LoggingFormat.JSON,
+      applicationLogLevelV2: lambda.ApplicationLogLevel.INFO,
+      systemLogLevelV2: lambda.SystemLogLevel.WARN,
+      environment: { NODE_OPTIONS: '--enable-source-maps', ...props.environment },
+      deadLetterQueue: props.deadLetterQueue,
+      retryAttempts: props.retryAttempts,
+      maxEventAge: props.maxEventAge,
+      projectRoot: PROJECT_ROOT,
+      depsLockFilePath: path.join(PROJECT_ROOT, 'package-lock.json'),
+      bundling: {
+        minify: true,
+        sourceMap: true,
+        keepNames: true,
+        target: 'node24',
+        format: nodejs.OutputFormat.CJS,
+        // Bundle the AWS SDK too: the versions in package-lock.json are the ones the tests ran against.
+        externalModules: [],
+        forceDockerBundling: false,
+      },
+    });
+
+    acknowledgeWildcards(
+      this.role,
+      ['Resource::*'],
+      'X-Ray active tracing: xray:PutTraceSegments and xray:PutTelemetryRecords do not support resource-level permissions (Resource "*").',
+    );
+  }
+}
