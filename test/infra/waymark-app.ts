@@ -1,0 +1,54 @@
+import { readdirSync, readFileSync } from 'node:fs';
+import * as path from 'node:path';
+import { App } from 'aws-cdk-lib';
+import { WaymarkAppStack, type WaymarkAppStackProps } from '../../lib/app-stack';
+import { WaymarkDataStack } from '../../lib/data-stack';
+
+export const STAGE = 'test';
+export const STATEMACHINES_DIR = path.join(__dirname, '..', '..', 'statemachines');
+
+/** The journey ids of the real `statemachines/*.json` files, read independently of lib/journeys.ts. */
+export function journeyIdsOnDisk(): string[] {
+  return readdirSync(STATEMACHINES_DIR)
+    .filter((name) => name.endsWith('.json'))
+    .map((name) => (JSON.parse(readFileSync(path.join(STATEMACHINES_DIR, name), 'utf8')) as { id: string }).id)
+    .sort();
+}
+
+/** A test App that skips asset bundling (no esbuild run), so a synth takes seconds. */
+export function testApp(context: Record<string, unknown> = {}): App {
+  return new App({ context: { 'aws:cdk:bundling-stacks': [], ...context } });
+}
+
+/** Both Waymark stacks, wired the way bin/app.ts wires them. */
+export function waymarkStacks(app: App = testApp(), overrides: Partial<WaymarkAppStackProps> = {}) {
+  const data = new WaymarkDataStack(app, `Waymark-${STAGE}-Data`, { stage: STAGE });
+  const application = new WaymarkAppStack(app, `Waymark-${STAGE}-App`, {
+    stage: STAGE,
+    profilesTable: data.profilesTable,
+    journeysTable: data.journeysTable,
+    runtimeTable: data.runtimeTable,
+    eventBus: data.eventBus,
+    senderEmail: 'journeys@shop.example',
+    pushApplicationId: 'a1b2c3d4e5f6',
+    ...overrides,
+  });
+  return { app, data, application };
+}
+
+type Resources = Record<string, { Type: string; Properties?: Record<string, any>; DeletionPolicy?: string }>;
+
+/** Logical id → resource, for the resources of one type. */
+export function resourcesOfType(template: { Resources?: Resources }, type: string): [string, Resources[string]][] {
+  return Object.entries(template.Resources ?? {}).filter(([, r]) => r.Type === type);
+}
+
+/** A CloudFormation string value (plain or Fn::Join) with each token replaced by `<token>`. */
+export function flatten(value: unknown): string {
+  if (typeof value === 'string') return value;
+  if (value && typeof value === 'object' && 'Fn::Join' in value) {
+    const [delimiter, parts] = (value as { 'Fn::Join': [string, unknown[]] })['Fn::Join'];
+    return parts.map((p) => (typeof p === 'string' ? p : '<token>')).join(delimiter);
+  }
+  throw new Error(`expected a string or Fn::Join, received ${JSON.stringify(value)}`);
+}
