@@ -4,7 +4,7 @@ import { SFNClient } from '@aws-sdk/client-sfn';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { systemClock } from '../core/runtime/ports';
 import { loadEnv } from '../shared/env';
-import { tracer } from '../shared/powertools';
+import { traced } from '../shared/powertools';
 import {
   DynamoEnrollmentStore,
   DynamoJourneyRegistry,
@@ -19,8 +19,8 @@ import { StepFunctionsExecutions } from './step-functions';
 /** The AWS implementations of every port, built once per container from the handler's environment. */
 export function awsDependencies() {
   const env = loadEnv();
-  const db = DynamoDBDocumentClient.from(tracer.captureAWSv3Client(new DynamoDBClient({})), { marshallOptions: { removeUndefinedValues: true } });
-  const sfn = tracer.captureAWSv3Client(new SFNClient({}));
+  const db = DynamoDBDocumentClient.from(traced(new DynamoDBClient({})), { marshallOptions: { removeUndefinedValues: true } });
+  const sfn = traced(new SFNClient({}));
   return {
     clock: systemClock,
     profiles: new DynamoProfileStore(db, env.profilesTable),
@@ -32,7 +32,7 @@ export function awsDependencies() {
     executions: new StepFunctionsExecutions(sfn),
     get publisher() {
       if (!env.eventBusName) throw new Error('WAYMARK_EVENT_BUS_NAME is not set for this function');
-      return new EventBridgePublisher(tracer.captureAWSv3Client(new EventBridgeClient({})), env.eventBusName);
+      return new EventBridgePublisher(traced(new EventBridgeClient({})), env.eventBusName);
     },
   };
 }

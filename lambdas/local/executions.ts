@@ -297,6 +297,8 @@ export class LocalExecutions implements Executions {
           const { name, fn } = this.functionFor(FunctionName);
           const token = `${record.executionArn}#${stateName}#${++this.tokenCounter}`;
           const { promise, resolve, reject } = Promise.withResolvers<unknown>();
+          // The timeout may fire while the registration is still being written; the await below reports it.
+          promise.catch(() => undefined);
           const waiter: Waiter = { resolve, reject, executionArn: record.executionArn, stateName, registered: false };
           this.waiters.set(token, waiter);
           const timeoutMs = this.scaledMs(typeof state.TimeoutSeconds === 'number' ? state.TimeoutSeconds : 99_999_999);

@@ -62,7 +62,7 @@ export async function startLocalStack(options: LocalStackOptions = {}) {
   const dynamo = await startDynalite(Object.values(LOCAL_TABLES));
   const db = DynamoDBDocumentClient.from(dynamo.client, { marshallOptions: { removeUndefinedValues: true } });
   const profiles = new DynamoProfileStore(db, LOCAL_TABLES.profiles);
-  const registry = new DynamoJourneyRegistry(db, LOCAL_TABLES.journeys, 0);
+  const registry = new DynamoJourneyRegistry(db, LOCAL_TABLES.journeys);
   const deps = {
     clock,
     profiles,

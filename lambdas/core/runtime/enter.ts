@@ -19,6 +19,10 @@ export function executionName(journeyId: string, profileId: string, entryId: str
   return `${journeyId}--${digest}`;
 }
 
+export function executionArnFor(stateMachineArn: string, name: string): string {
+  return `${stateMachineArn.replace(':stateMachine:', ':execution:')}:${name}`;
+}
+
 /** Does this journey start on this event (type, source and condition on event and profile)? */
 export function entryMatches(record: JourneyRecord, event: BusinessEvent, profile: Profile): boolean {
   const entry = record.journey.entry;
@@ -55,25 +59,20 @@ export async function enterJourney(
     steps: {},
   };
   const policy = record.journey.settings.reentry;
-  let previous: string | undefined;
   if (policy !== 'always') {
-    const current = await deps.enrollments.get(journeyId, profile.id);
-    if (current && current.executionName !== name) {
-      if (policy === 'never') return { status: 'skipped', journeyId, reason: 'reentry-never' };
-      if (await deps.executions.isRunning(current.executionArn)) return { status: 'skipped', journeyId, reason: 'already-active' };
-      if (typeof policy === 'object') {
-        const allowedAt = Date.parse(current.enteredAt) + parseDuration(policy.after) * 1000;
-        if (deps.clock.now().getTime() < allowedAt) return { status: 'skipped', journeyId, reason: 'reentry-period' };
+    const enrollment = { journeyId, profileId: profile.id, executionName: name, executionArn: executionArnFor(record.stateMachineArn, name), enteredAt: deps.clock.now().toISOString() };
+    // First entry: one conditional write, no read. Otherwise read the latest run and apply the policy.
+    if (!(await deps.enrollments.replace(enrollment, undefined))) {
+      const current = await deps.enrollments.get(journeyId, profile.id);
+      if (current && current.executionName !== name) {
+        if (policy === 'never') return { status: 'skipped', journeyId, reason: 'reentry-never' };
+        if (await deps.executions.isRunning(current.executionArn)) return { status: 'skipped', journeyId, reason: 'already-active' };
+        if (typeof policy === 'object') {
+          const allowedAt = Date.parse(current.enteredAt) + parseDuration(policy.after) * 1000;
+          if (deps.clock.now().getTime() < allowedAt) return { status: 'skipped', journeyId, reason: 'reentry-period' };
+        }
+        if (!(await deps.enrollments.replace(enrollment, current.executionName))) return { status: 'skipped', journeyId, reason: 'concurrent-entry' };
       }
-    }
-    previous = current?.executionName;
-    if (current?.executionName !== name) {
-      const executionArn = `${record.stateMachineArn.replace(':stateMachine:', ':execution:')}:${name}`;
-      const claimed = await deps.enrollments.replace(
-        { journeyId, profileId: profile.id, executionName: name, executionArn, enteredAt: deps.clock.now().toISOString() },
-        previous,
-      );
-      if (!claimed) return { status: 'skipped', journeyId, reason: 'concurrent-entry' };
     }
   }
   const started = await deps.executions.start(record.stateMachineArn, name, input);

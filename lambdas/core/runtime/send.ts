@@ -71,15 +71,16 @@ function render(node: SendNode, to: string, platform: string | undefined, scope:
  */
 export async function prepareSend(deps: { profiles: ProfileStore; ledger: Ledger; clock: Clock }, payload: PrepareSendPayload): Promise<PrepareResult> {
   const { executionId, state, node } = payload;
-  const existing = await deps.ledger.get(executionId, node.id);
-  if (existing && existing.status !== 'prepared' && existing.status !== 'failed') {
-    return { deliver: false, reason: existing.status === 'sent' ? 'already-sent' : (existing.reason ?? existing.status), message: {} };
-  }
+  // The ledger write is conditional (first attempt, or a retry of one not yet sent), so no read is needed up front.
+  const skipped = async (): Promise<PrepareResult> => {
+    const existing = await deps.ledger.get(executionId, node.id);
+    return { deliver: false, reason: existing?.status === 'sent' || !existing ? 'already-sent' : (existing.reason ?? existing.status), message: {} };
+  };
   const profile = (await deps.profiles.get(state.profileId)) ?? { ...state.profile, createdAt: '', updatedAt: '' };
   const base = { executionId, nodeId: node.id, journeyId: state.journey.id, profileId: state.profileId, channel: node.channel, preparedAt: deps.clock.now().toISOString() };
   const recipient = recipientFor(node.channel, profile);
   if (!recipient) {
-    await deps.ledger.prepare({ ...base, status: 'suppressed', reason: 'no-address' });
+    if (!(await deps.ledger.prepare({ ...base, status: 'suppressed', reason: 'no-address' }))) return skipped();
     return { deliver: false, reason: 'no-address', message: {} };
   }
   const scope: TemplateScope = {
@@ -90,7 +91,6 @@ export async function prepareSend(deps: { profiles: ProfileStore; ledger: Ledger
     journey: { id: state.journey.id },
   };
   const message = render(node, recipient.to, recipient.platform, scope);
-  const fresh = await deps.ledger.prepare({ ...base, status: 'prepared' });
-  if (!fresh) return { deliver: false, reason: 'already-sent', message: {} };
+  if (!(await deps.ledger.prepare({ ...base, status: 'prepared' }))) return skipped();
   return { deliver: true, reason: null, message };
 }
