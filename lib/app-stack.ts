@@ -1,4 +1,4 @@
-import { CfnOutput, Duration, Stack, type StackProps } from 'aws-cdk-lib';
+import { CfnOutput, CrossStackReferences, Duration, ReferenceStrength, Stack, type StackProps } from 'aws-cdk-lib';
 import * as apigw from 'aws-cdk-lib/aws-apigateway';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as cwActions from 'aws-cdk-lib/aws-cloudwatch-actions';
@@ -108,6 +108,8 @@ export class WaymarkAppStack extends Stack {
 
   constructor(scope: Construct, id: string, props: WaymarkAppStackProps) {
     super(scope, id, props);
+    // Strong (Export/ImportValue): CloudFormation then refuses to delete or replace a table or the bus this stack uses.
+    CrossStackReferences.of(this).consume(ReferenceStrength.STRONG);
     const logRetention = props.logRetention ?? logs.RetentionDays.THREE_MONTHS;
     const pushApplicationId = props.pushApplicationId ?? NO_PUSH_APPLICATION;
     const journeys = props.journeys ?? loadJourneys();

@@ -43,7 +43,7 @@ describe('cdk-nag AwsSolutions', () => {
     it('leaves no error or warning annotation on either stack', () => {
       for (const stack of [stacks.data, stacks.application]) {
         expect(Annotations.fromStack(stack).findError('*', Match.anyValue())).toEqual([]);
-        expect(Annotations.fromStack(stack).findWarning('*', Match.stringLikeRegexp('AwsSolutions-.*'))).toEqual([]);
+        expect(Annotations.fromStack(stack).findWarning('*', Match.anyValue())).toEqual([]);
       }
     });
   });
