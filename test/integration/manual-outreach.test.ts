@@ -1,0 +1,75 @@
+import { DynamoProfileStore } from '../../lambdas/adapters/dynamodb';
+import { call } from './http';
+import { bodies, finished, openStack } from './local-stack';
+
+const email = (n: number) => `client${n}@example.com`;
+const profileOf = (n: number) => DynamoProfileStore.newProfileId('email', email(n));
+const trigger = (ctx: Awaited<ReturnType<typeof openStack>>, body: unknown) => call(ctx.stack, 'POST', '/journeys/manual-outreach/trigger', body);
+
+describe('manual-outreach playbook (API-triggered)', () => {
+  let ctx: Awaited<ReturnType<typeof openStack>>;
+  beforeAll(async () => {
+    ctx = await openStack(1_000_000);
+  });
+  afterAll(() => ctx.stack.stop());
+
+  it('emails the subject and text of the context to a profile named by its identities, creating the profile', async () => {
+    const reply = await trigger(ctx, { identities: { email: email(1) }, context: { subject: 'Your documents', text: 'They are ready to sign.' } });
+
+    expect(reply.status).toBe(202);
+    expect(reply.body).toMatchObject({ status: 'started', journeyId: 'manual-outreach' });
+    const [run] = await finished(ctx.stack, 'manual-outreach', profileOf(1));
+    expect(run.executionArn).toBe(reply.body.executionArn);
+    expect(run.path).toContain('outreach-email.deliver');
+    const messages = ctx.stack.outbox.list({ profileId: profileOf(1) });
+    expect(bodies(messages)).toEqual(['email:outreach-email']);
+    expect(messages[0]).toMatchObject({ recipient: email(1), subject: 'Your documents', body: 'They are ready to sign.' });
+    expect(await ctx.stack.profiles.get(profileOf(1))).toMatchObject({ identities: { email: email(1) } });
+  });
+
+  it('texts a known profile named by its id when the context asks for SMS', async () => {
+    await ctx.put('account.updated', { id: 'account-2', identities: { email: email(2), phone: '+4917000000002' }, properties: {} });
+    const reply = await trigger(ctx, { profileId: profileOf(2), context: { channel: 'sms', text: 'Your advisor will call at 3 pm.' } });
+
+    expect(reply.status).toBe(202);
+    const [run] = await finished(ctx.stack, 'manual-outreach', profileOf(2));
+    expect(run.path).not.toContain('outreach-email');
+    const messages = ctx.stack.outbox.list({ profileId: profileOf(2) });
+    expect(bodies(messages)).toEqual(['sms:outreach-sms']);
+    expect(messages[0]).toMatchObject({ recipient: '+4917000000002', body: 'Your advisor will call at 3 pm.' });
+  });
+
+  it('sends no SMS to a profile without a phone number, and records why', async () => {
+    const reply = await trigger(ctx, { identities: { email: email(3) }, context: { channel: 'sms', text: 'Call us back.' } });
+
+    expect(reply.status).toBe(202);
+    const [run] = await finished(ctx.stack, 'manual-outreach', profileOf(3));
+    expect(run.status).toBe('SUCCEEDED');
+    expect(run.path).not.toContain('outreach-sms.deliver');
+    expect((run.output as { steps: { outreach_sms: { reason: string } } }).steps.outreach_sms.reason).toBe('no-address');
+    expect(ctx.stack.outbox.list({ profileId: profileOf(3) })).toEqual([]);
+  });
+
+  it('starts one run per idempotency key however often it is called, and a run per call without one', async () => {
+    const request = { identities: { email: email(4) }, context: { text: 'Welcome aboard.' }, idempotencyKey: 'campaign-7:client4' };
+    const first = await trigger(ctx, request);
+    const second = await trigger(ctx, request);
+
+    expect(first.status).toBe(202);
+    expect(second.status).toBe(200);
+    expect(second.body).toMatchObject({ status: 'already-started', executionArn: first.body.executionArn });
+    await finished(ctx.stack, 'manual-outreach', profileOf(4));
+    expect(ctx.stack.executions.list({ journeyId: 'manual-outreach', profileId: profileOf(4) })).toHaveLength(1);
+    const messages = ctx.stack.outbox.list({ profileId: profileOf(4) });
+    expect(messages).toHaveLength(1);
+    expect(messages[0].subject).toBe('A message for you');
+
+    // `reentry: always`: without a key, each call is a new run.
+    const { idempotencyKey: _key, ...unkeyed } = request;
+    expect((await trigger(ctx, unkeyed)).status).toBe(202);
+    expect((await trigger(ctx, unkeyed)).status).toBe(202);
+    await finished(ctx.stack, 'manual-outreach', profileOf(4));
+    expect(ctx.stack.executions.list({ journeyId: 'manual-outreach', profileId: profileOf(4) })).toHaveLength(3);
+    expect(ctx.stack.outbox.list({ profileId: profileOf(4) })).toHaveLength(3);
+  });
+});
