@@ -4,6 +4,7 @@ import { buildCatalog, formatViolation, type CompiledJourney } from '../lambdas/
 
 /** The journey files shipped with the platform, one journey per `*.json` file. */
 export const JOURNEYS_DIR = path.join(__dirname, '..', 'statemachines');
+const PROJECT_ROOT = path.join(__dirname, '..');
 
 /** Thrown at synth time when a journey file does not validate; lists every problem so one synth shows them all. */
 export class JourneyCatalogError extends Error {
@@ -19,7 +20,8 @@ export function loadJourneys(dir: string = JOURNEYS_DIR): CompiledJourney[] {
     .filter((name) => name.endsWith('.json'))
     .sort();
   const files = names.map((name) => ({
-    path: path.relative(process.cwd(), path.join(dir, name)) || name,
+    // Relative to the repository, not the working directory, so messages (and the registry item) do not depend on where synth runs.
+    path: path.relative(PROJECT_ROOT, path.join(dir, name)),
     text: readFileSync(path.join(dir, name), 'utf8'),
   }));
   const { journeys, problems } = buildCatalog(files);

@@ -110,7 +110,6 @@ export class JourneyStateMachine extends Construct {
     this.stateMachine = new sfn.StateMachine(this, 'StateMachine', {
       stateMachineName: props.stateMachineName,
       stateMachineType: sfn.StateMachineType.STANDARD,
-      comment: `${journey.journey.name} (version ${journey.version}, from ${journey.path})`,
       definitionBody: sfn.DefinitionBody.fromString(JSON.stringify(journey.asl)),
       definitionSubstitutions: substitutions,
       role: this.role,
