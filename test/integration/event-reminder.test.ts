@@ -1,4 +1,5 @@
 import { DynamoProfileStore } from '../../lambdas/adapters/dynamodb';
+import type { Clock } from '../../lambdas/core/runtime/ports';
 import type { LocalExecution } from '../../lambdas/local/executions';
 import { bodies, finished, openStack } from './local-stack';
 
@@ -105,31 +106,47 @@ describe('event-reminder playbook (registration days ahead, 1 virtual day = 0.17
 });
 
 describe('event-reminder playbook (clock set to October 2025, around the daylight-saving changes)', () => {
-  let ctx: Awaited<ReturnType<typeof openStack>>;
+  let ctx: Awaited<ReturnType<typeof openStack>> & { clock: Clock };
   beforeAll(async () => {
     const base = Date.parse('2025-10-23T12:00:00Z');
     const started = Date.now();
     // Resolved instants lie in the real past, so the local waits end at once while the resolver sees October 2025.
-    ctx = await openStack(1_000_000, { clock: { now: () => new Date(base + Date.now() - started) } });
+    const clock = { now: () => new Date(base + Date.now() - started) };
+    ctx = { ...(await openStack(1_000_000, { clock })), clock };
   });
   afterAll(() => ctx.stack.stop());
 
   it.each([
     // 00:30 UTC on 27 Oct: the day before starts in summer time (02:30 CEST), 10:00 that day is winter time (CET).
-    { n: 4, label: 'Europe/Berlin', zone: 'Europe/Berlin', startsAt: '2025-10-27T00:30:00Z', dayBefore: '2025-10-26T09:00:00.000Z', morningOf: '2025-10-27T07:00:00.000Z' },
+    { n: 4, label: 'Europe/Berlin', timezone: 'Europe/Berlin', wallZone: 'Europe/Berlin', startsAt: '2025-10-27T00:30:00Z', dayBefore: '2025-10-26T09:00:00.000Z', morningOf: '2025-10-27T07:00:00.000Z' },
     // 05:30 UTC on 3 Nov: the day before starts at 01:30 EDT, 10:00 that day is EST.
-    { n: 5, label: 'America/New_York', zone: 'America/New_York', startsAt: '2025-11-03T05:30:00Z', dayBefore: '2025-11-02T15:00:00.000Z', morningOf: '2025-11-03T13:00:00.000Z' },
-    { n: 6, label: 'UTC (no timezone attribute)', zone: undefined, startsAt: '2025-10-27T00:30:00Z', dayBefore: '2025-10-26T10:00:00.000Z', morningOf: '2025-10-27T08:00:00.000Z' },
-  ])('resolves 10:00 the day before and 08:00 on the day on $label wall clocks across the October 2025 clock changes', async ({ n, zone, startsAt, dayBefore, morningOf }) => {
+    { n: 5, label: 'America/New_York', timezone: 'America/New_York', wallZone: 'America/New_York', startsAt: '2025-11-03T05:30:00Z', dayBefore: '2025-11-02T15:00:00.000Z', morningOf: '2025-11-03T13:00:00.000Z' },
+    { n: 6, label: 'UTC (no timezone attribute)', timezone: undefined, wallZone: 'UTC', startsAt: '2025-10-27T00:30:00Z', dayBefore: '2025-10-26T10:00:00.000Z', morningOf: '2025-10-27T08:00:00.000Z' },
+    { n: 7, label: 'UTC (unknown zone Mars/Olympus)', timezone: 'Mars/Olympus', wallZone: 'UTC', startsAt: '2025-10-27T00:30:00Z', dayBefore: '2025-10-26T10:00:00.000Z', morningOf: '2025-10-27T08:00:00.000Z' },
+  ])('resolves 10:00 the day before and 08:00 on the day on $label wall clocks across the October 2025 clock changes', async ({ n, timezone, wallZone, startsAt, dayBefore, morningOf }) => {
     const starts = Date.parse(startsAt);
-    await ctx.put('event.registered', registered(n, starts, starts + 2 * HOUR, zone ? { timezone: zone } : {}));
+    await ctx.put('event.registered', registered(n, starts, starts + 2 * HOUR, timezone ? { timezone } : {}));
     const [run] = await finished(ctx.stack, 'event-reminder', profileOf(n));
 
     const steps = stepsOf(run);
     expect(steps.day_before.until).toBe(dayBefore);
     expect(steps.morning_of.until).toBe(morningOf);
     // The expectations above are hand-computed; the Intl search agrees with them.
-    expect(new Date(atWallClock(zone ?? 'UTC', starts - DAY, 10)).toISOString()).toBe(dayBefore);
+    expect(new Date(atWallClock(wallZone, starts - DAY, 10)).toISOString()).toBe(dayBefore);
     expect(bodies(ctx.stack.outbox.list({ profileId: profileOf(n) }))).toEqual(['email:reminder-email', 'email:offer-email', 'email:thank-you-email']);
+  });
+
+  it('waits at most 90 days for an event further ahead', async () => {
+    const before = ctx.clock.now().getTime();
+    const starts = before + 200 * DAY;
+    await ctx.put('event.registered', registered(8, starts, starts + 2 * HOUR, { timezone: 'Europe/Berlin' }));
+    const [run] = await finished(ctx.stack, 'event-reminder', profileOf(8));
+    const after = ctx.clock.now().getTime();
+
+    const steps = stepsOf(run);
+    for (const until of [steps.day_before.until, steps.morning_of.until, steps.after_event.until].map(Date.parse)) {
+      expect(until).toBeGreaterThanOrEqual(before + 90 * DAY);
+      expect(until).toBeLessThanOrEqual(after + 90 * DAY);
+    }
   });
 });
