@@ -55,7 +55,7 @@ describe('quote-follow-up playbook (no purchase, 1 virtual day = 86 ms)', () => 
   });
   afterAll(() => ctx.stack.stop());
 
-  it.each([
+  it.each<{ n: number; how: string; identities: Record<string, string>; attributes: Record<string, string>; phone: string }>([
     { n: 3, how: 'a phone identity', identities: { email: email(3), phone: '+4915100000003' }, attributes: {}, phone: '+4915100000003' },
     { n: 4, how: 'a phone attribute', identities: { email: email(4) }, attributes: { phone: '+4915100000004' }, phone: '+4915100000004' },
   ])('sends an email on day 1, an SMS on day 3 and a last email on day 7 to a customer with $how', async ({ n, identities, attributes, phone }) => {
