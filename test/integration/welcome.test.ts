@@ -1,3 +1,4 @@
+import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
 import { DynamoProfileStore } from '../../lambdas/adapters/dynamodb';
 import { bodies, finished, openStack, waitingAt } from './local-stack';
 
@@ -55,6 +56,22 @@ describe('welcome playbook (event-driven branches, 1 virtual hour = 1 s)', () =>
 
     expect(ctx.stack.executions.list({ journeyId: 'welcome', profileId: profileOf(2) })).toHaveLength(1);
     expect(bodies(ctx.stack.outbox.list({ profileId: profileOf(2) }))).toEqual(['email:welcome-email', 'push:onboarding-push']);
+  });
+  it('enters a member once when several sign-up events arrive together and are routed concurrently', async () => {
+    const client = new EventBridgeClient({ endpoint: ctx.stack.url, region: 'local', credentials: { accessKeyId: 'test', secretAccessKey: 'test' } });
+    const members = [11, 12, 13];
+    const entries = members.flatMap((n) =>
+      ['a', 'b', 'c'].map((k) => ({ Source: 'test.shop', DetailType: 'member.signed-up', Detail: JSON.stringify(signedUp(n, `signup-${n}-${k}`)), EventBusName: 'waymark-local' })),
+    );
+    const out = await client.send(new PutEventsCommand({ Entries: entries }));
+    expect(out.FailedEntryCount).toBe(0);
+    for (const n of members) await waitingAt(ctx.stack, 'welcome', profileOf(n), 'wait-for-login');
+
+    expect(ctx.stack.bus.deadLetters).toEqual([]);
+    for (const n of members) {
+      expect(ctx.stack.executions.list({ journeyId: 'welcome', profileId: profileOf(n) })).toHaveLength(1);
+      expect(bodies(ctx.stack.outbox.list({ profileId: profileOf(n) }))).toEqual(['email:welcome-email']);
+    }
   });
 });
 
