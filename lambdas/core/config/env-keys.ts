@@ -10,7 +10,7 @@ export type EnvKey = (typeof EnvKey)[keyof typeof EnvKey];
 /** Table key layout shared by the CDK tables and the DynamoDB adapters. */
 export const TableKeys = { partitionKey: 'pk', sortKey: 'sk', ttl: 'expiresAt' } as const;
 
-/** Journeys table item attribute names (one item per journey, pk JOURNEY#<id>, sk CURRENT, written at deploy time). */
+/** Journeys table item attribute names (one item per journey, pk JOURNEYS, sk JOURNEY#<id>, written at deploy time; see journey/registry-item.ts). */
 export const JourneyItem = { definition: 'definition', stateMachineArn: 'stateMachineArn', version: 'version', apiTriggered: 'apiTriggered' } as const;
 
 /** The `source` of events the platform itself emits; the router ignores them. */
