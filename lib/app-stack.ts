@@ -72,6 +72,7 @@ export interface WaymarkFunctions {
   readonly ingestEvent: WaymarkFunction;
   readonly triggerJourney: WaymarkFunction;
   readonly listJourneys: WaymarkFunction;
+  readonly listRejectedEvents: WaymarkFunction;
   readonly prepareSend: WaymarkFunction;
   readonly registerWait: WaymarkFunction;
   readonly resolveWait: WaymarkFunction;
@@ -138,6 +139,7 @@ export class WaymarkAppStack extends Stack {
       }),
       triggerJourney: fn('TriggerJourney', HandlerName.triggerJourney, 'POST /journeys/{id}/trigger: starts an API-triggered journey for a profile'),
       listJourneys: fn('ListJourneys', HandlerName.listJourneys, 'GET /journeys: the registered journeys'),
+      listRejectedEvents: fn('ListRejectedEvents', HandlerName.listRejectedEvents, 'GET /events/rejected: invalid events kept with their reasons'),
       prepareSend: fn('PrepareSend', HandlerName.prepareSend, 'Journey step: pre-send guard, ledger entry, rendered message'),
       registerWait: fn('RegisterWait', HandlerName.registerWait, 'Journey step: registers a wait-for-event with its task token'),
       resolveWait: fn('ResolveWait', HandlerName.resolveWait, 'Journey step: resolves a wait-until time in the profile time zone'),
@@ -183,6 +185,7 @@ export class WaymarkAppStack extends Stack {
     props.journeysTable.grantReadData(f.triggerJourney);
     props.runtimeTable.grantReadWriteData(f.triggerJourney);
     props.journeysTable.grantReadData(f.listJourneys);
+    props.runtimeTable.grantReadData(f.listRejectedEvents);
     props.profilesTable.grantReadData(f.prepareSend);
     props.runtimeTable.grantReadWriteData(f.prepareSend);
     props.runtimeTable.grantReadWriteData(f.registerWait);
@@ -275,7 +278,9 @@ export class WaymarkAppStack extends Stack {
     });
     const validated = { requestValidator: this.apiRequestValidator };
     const withBody = { ...validated, requestModels: { 'application/json': jsonObject } };
-    this.api.root.addResource('events').addMethod('POST', new apigw.LambdaIntegration(f.ingestEvent.function), withBody);
+    const eventsResource = this.api.root.addResource('events');
+    eventsResource.addMethod('POST', new apigw.LambdaIntegration(f.ingestEvent.function), withBody);
+    eventsResource.addResource('rejected').addMethod('GET', new apigw.LambdaIntegration(f.listRejectedEvents.function), validated);
     const journeysResource = this.api.root.addResource('journeys');
     journeysResource.addMethod('GET', new apigw.LambdaIntegration(f.listJourneys.function), validated);
     journeysResource

@@ -16,6 +16,7 @@ import {
 } from '../adapters/dynamodb';
 import { createIngestEventHandler } from '../app/ingest-event';
 import { createListJourneysHandler } from '../app/list-journeys';
+import { createListRejectedEventsHandler } from '../app/list-rejected-events';
 import { createLoadProfileHandler, createPrepareSendHandler, createRegisterWaitHandler, createResolveWaitHandler } from '../app/journey-steps';
 import { createRouteEventHandler } from '../app/route-event';
 import { createTriggerJourneyHandler } from '../app/trigger-journey';
@@ -105,7 +106,7 @@ export async function startLocalStack(options: LocalStackOptions = {}) {
     { method: 'POST', path: '/events', handler: createIngestEventHandler({ publisher: bus, clock }) },
     { method: 'GET', path: '/journeys', handler: createListJourneysHandler(apiDeps) },
     { method: 'POST', path: '/journeys/{id}/trigger', handler: createTriggerJourneyHandler(apiDeps) },
-    { method: 'GET', path: '/events/rejected', handler: async (event) => json(200, { events: await deps.rejected.list(Number(event.queryStringParameters?.limit ?? 100)) }) },
+    { method: 'GET', path: '/events/rejected', handler: createListRejectedEventsHandler(deps) },
     {
       method: 'GET',
       path: '/local/outbox',

@@ -17,6 +17,7 @@ export const HandlerName = {
   ingestEvent: 'ingest-event',
   triggerJourney: 'trigger-journey',
   listJourneys: 'list-journeys',
+  listRejectedEvents: 'list-rejected-events',
   prepareSend: 'prepare-send',
   registerWait: 'register-wait',
   resolveWait: 'resolve-wait',

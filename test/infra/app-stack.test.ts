@@ -1,3 +1,5 @@
+import { readdirSync } from 'node:fs';
+import { join } from 'node:path';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { Placeholder } from '../../lambdas/core/journey';
 import { EnvKey } from '../../lambdas/core/config/env-keys';
@@ -29,7 +31,8 @@ describe('WaymarkAppStack', () => {
     const ours = () => resourcesOfType(json, 'AWS::Lambda::Function').filter(([, f]) => f.Properties?.Environment?.Variables?.[EnvKey.profilesTable]);
 
     it('has one function per handler, each on nodejs24.x, arm64, with active tracing', () => {
-      expect(ours()).toHaveLength(8);
+      // One function per entry point file in lambdas/handlers/.
+      expect(ours()).toHaveLength(readdirSync(join(__dirname, '..', '..', 'lambdas', 'handlers')).filter((f) => f.endsWith('.ts')).length);
       for (const [id, f] of ours()) {
         expect({ id, runtime: f.Properties?.Runtime, arch: f.Properties?.Architectures, tracing: f.Properties?.TracingConfig }).toEqual({
           id,
@@ -210,7 +213,7 @@ describe('WaymarkAppStack', () => {
   describe('api', () => {
     it('requires IAM (SigV4) authorization on every method', () => {
       const methods = resourcesOfType(json, 'AWS::ApiGateway::Method');
-      expect(methods.map(([, m]) => m.Properties?.HttpMethod).sort()).toEqual(['GET', 'POST', 'POST']);
+      expect(methods.map(([, m]) => m.Properties?.HttpMethod).sort()).toEqual(['GET', 'GET', 'POST', 'POST']);
       for (const [id, m] of methods) expect({ id, auth: m.Properties?.AuthorizationType }).toEqual({ id, auth: 'AWS_IAM' });
     });
 
@@ -220,12 +223,13 @@ describe('WaymarkAppStack', () => {
       for (const [id, m] of resourcesOfType(json, 'AWS::ApiGateway::Method')) expect({ id, validator: m.Properties?.RequestValidatorId }).toEqual({ id, validator: { Ref: validatorId } });
     });
 
-    it('routes POST /events, GET /journeys and POST /journeys/{id}/trigger to their functions', () => {
+    it('routes POST /events, GET /events/rejected, GET /journeys and POST /journeys/{id}/trigger to their functions', () => {
       const paths = resourcesOfType(json, 'AWS::ApiGateway::Resource').map(([, r]) => r.Properties?.PathPart).sort();
-      expect(paths).toEqual(['events', 'journeys', 'trigger', '{id}']);
+      expect(paths).toEqual(['events', 'journeys', 'rejected', 'trigger', '{id}']);
       for (const [fn, verb] of [
         ['IngestEventFunction', 'POST'],
         ['ListJourneysFunction', 'GET'],
+        ['ListRejectedEventsFunction', 'GET'],
         ['TriggerJourneyFunction', 'POST'],
       ]) {
         template.hasResourceProperties('AWS::ApiGateway::Method', {

@@ -14,6 +14,12 @@ export const EventType = z
   .string()
   .regex(/^[A-Za-z][A-Za-z0-9_.:-]{0,127}$/, 'event type must start with a letter and use letters, digits, . _ : - (at most 128)');
 
+/** Consent is kept per channel and per subscription list (`list:<id>`). */
+export const ConsentKey = z.union([z.enum(['email', 'sms', 'push']), z.string().regex(/^list:[A-Za-z0-9_.-]{1,64}$/, 'a subscription list is list:<id> (letters, digits, _ . -)')]);
+export type ConsentKey = z.infer<typeof ConsentKey>;
+export const ConsentStatus = z.enum(['opted-in', 'opted-out']);
+export type ConsentStatus = z.infer<typeof ConsentStatus>;
+
 const attributeName = z.string().regex(/^[A-Za-z_][A-Za-z0-9_]{0,63}$/, 'attribute names are identifiers of at most 64 characters');
 const AttributeValue = z.union([z.string().max(4096), z.number(), z.boolean(), z.null()]);
 
@@ -29,6 +35,8 @@ export const BusinessEvent = z.object({
   identities: Identities,
   attributes: z.record(attributeName, AttributeValue).optional(),
   properties: z.record(z.string(), z.unknown()).default({}),
+  /** Consent changes carried by the event (a sign-up form, a preference centre); each takes effect at the event's time. */
+  consent: z.record(ConsentKey, ConsentStatus).optional(),
 });
 export type BusinessEvent = z.infer<typeof BusinessEvent>;
 
@@ -52,10 +60,12 @@ export interface FieldError {
 }
 
 export function formatIssues(issues: readonly z.core.$ZodIssue[], prefix = ''): FieldError[] {
-  return issues.map((issue) => ({
-    field: [prefix, ...issue.path.map(String)].filter((p) => p !== '').join('.') || '(root)',
-    message: issue.message,
-  }));
+  return issues.flatMap((issue) => {
+    const at = [prefix, ...issue.path.map(String)].filter((p) => p !== '');
+    // An unknown key is named by itself, so the client sees which field to remove.
+    if (issue.code === 'unrecognized_keys') return issue.keys.map((key) => ({ field: [...at, key].join('.'), message: `unknown field "${key}"` }));
+    return [{ field: at.join('.') || '(root)', message: issue.message }];
+  });
 }
 
 /** Validates an event as it arrives on the bus: the envelope sits in `detail`, type and source come from the bus. */

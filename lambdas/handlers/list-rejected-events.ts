@@ -1,0 +1,4 @@
+import { awsDependencies } from '../adapters/aws';
+import { createListRejectedEventsHandler } from '../app/list-rejected-events';
+
+export const handler = createListRejectedEventsHandler(awsDependencies());
