@@ -4,10 +4,19 @@ import type { Journey } from '../journey/schema';
 
 /** Ports: what the runtime needs from the outside world. Adapters (DynamoDB, Step Functions, EventBridge, local) implement them. */
 
+/** One consent decision: key `email` | `sms` | `push` | `list:<id>`. */
+export interface ConsentRecord {
+  status: 'opted-in' | 'opted-out';
+  at: string;
+  source: string;
+}
+
 export interface Profile {
   id: string;
   attributes: Record<string, unknown>;
   identities: Record<string, string>;
+  /** Consent per channel and subscription list; absent key = no decision recorded. */
+  consent?: Record<string, ConsentRecord>;
   createdAt: string;
   updatedAt: string;
 }
