@@ -1,6 +1,7 @@
 import type { BusinessEvent, FieldError } from '../events/business-event';
 import type { ExecutionInput } from '../journey/asl';
 import type { Journey } from '../journey/schema';
+import type { ComputedStats, RecentEvent } from '../profiles/model';
 
 /** Ports: what the runtime needs from the outside world. Adapters (DynamoDB, Step Functions, EventBridge, local) implement them. */
 
@@ -19,12 +20,41 @@ export interface Profile {
   consent?: Record<string, ConsentRecord>;
   createdAt: string;
   updatedAt: string;
+  // The fields below are optional only while the simple DynamoProfileStore still implements this port.
+  /** Every linked value per namespace (several devices, two emails after a merge), first linked first; `identities` holds the first of each. */
+  identityValues?: Record<string, string[]>;
+  /** When each attribute's value was set (event time) and by which source. */
+  attributeTimes?: Record<string, string>;
+  attributeSources?: Record<string, string>;
+  /** Per event type: how many, first and last seen, and totals of its numeric properties. */
+  computed?: Record<string, ComputedStats>;
+  /** The latest events, newest first (bounded in count and age); filled in by reads, not by `ingest`. */
+  recentEvents?: RecentEvent[];
+  version?: number;
+}
+
+export interface IngestResult {
+  profile: Profile;
+  /** The event id was processed before: nothing changed. */
+  duplicate: boolean;
+  /** Profiles this call absorbed into `profile` (each warrants a ProfileMerged event). */
+  merged: string[];
 }
 
 export interface ProfileStore {
   /** Finds (or creates) the profile an event's identities belong to and applies its attribute updates. */
   upsertFromEvent(event: BusinessEvent): Promise<Profile>;
+  /** The profile, following merges: the id of an absorbed profile returns the profile that absorbed it. */
   get(profileId: string): Promise<Profile | undefined>;
+  // Optional only while the simple DynamoProfileStore still implements this port (see IdentityGraphProfileStore).
+  ingest?(event: BusinessEvent): Promise<IngestResult>;
+  findByIdentity?(namespace: string, value: string): Promise<Profile | undefined>;
+}
+
+/** The profile store with the identity graph: resolves identities, merges the profiles an event links, applies each event id once. */
+export interface IdentityGraphProfileStore extends ProfileStore {
+  ingest(event: BusinessEvent): Promise<IngestResult>;
+  findByIdentity(namespace: string, value: string): Promise<Profile | undefined>;
 }
 
 export interface JourneyRecord {

@@ -1,0 +1,310 @@
+import { createHash } from 'node:crypto';
+import type { BusinessEvent } from '../events/business-event';
+import type { AttributeValue, ComputedStats, ConsentState, ProfilePolicy, ProfileState, RecentEvent, SeenBuckets } from './model';
+
+/**
+ * The merge policy, as pure functions. Every combination below is a maximum under a total order, a sum or a union,
+ * so folding profiles is commutative and associative, and `absorbed` makes it idempotent:
+ * - attribute: the higher-ranked source wins when `sourcePriority` is set, then the later event time, then (a tie)
+ *   the greater JSON text of the value, then the greater source name;
+ * - consent per key: the later `at`, then opted-out over opted-in (a tie never re-subscribes anyone), then the greater source;
+ * - computed per event type: counts and sums add, firstSeen is the minimum, lastSeen the maximum;
+ * - identities: union, each value's first-seen time the minimum;
+ * - recent events: union by event id, the newest `size` kept;
+ * - survivor: the older `createdAt`, then the smaller id.
+ */
+
+const DAY_MS = 86_400_000;
+
+const NORMALIZED = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/;
+
+export function normalizeTime(time: string): string {
+  return NORMALIZED.test(time) ? time : new Date(time).toISOString();
+}
+
+let lastKey: [string, string] | undefined;
+
+/** A short, fixed-size stand-in for an event id in the dedupe buckets (96 bits). */
+export function eventKey(eventId: string): string {
+  // One event asks for its key several times in a row (dedupe check, increment check, apply).
+  if (lastKey?.[0] !== eventId) lastKey = [eventId, createHash('sha256').update(eventId).digest('base64url').slice(0, 16)];
+  return lastKey[1];
+}
+
+/** The bucket an event applied at `now` is remembered in; the bucket after it is emptied by the same write. */
+export function seenBucket(now: Date): 0 | 1 | 2 {
+  return (Math.floor(now.getTime() / DAY_MS) % 3) as 0 | 1 | 2;
+}
+
+/** Buckets hold every id applied today and yesterday (at least 24 hours); a record older than this is trusted as applied. */
+export const SEEN_GUARANTEE_MS = 20 * 3_600_000;
+
+export function isDuplicate(state: Pick<ProfileState, 'seen'>, key: string): boolean {
+  return state.seen.some((bucket) => bucket.includes(key));
+}
+
+/** Profile ids are derived from the identity that created the profile, so a retried creation lands on the same id. */
+export function newProfileId(namespace: string, value: string): string {
+  return `p-${createHash('sha256').update(`${namespace}:${value}`).digest('hex').slice(0, 24)}`;
+}
+
+export function emptyProfile(id: string, createdAt: string): ProfileState {
+  return {
+    id,
+    status: 'active',
+    identities: {},
+    attributes: {},
+    attributeTimes: {},
+    attributeSources: {},
+    computed: {},
+    consent: {},
+    seen: [[], [], []],
+    absorbed: [],
+    createdAt: normalizeTime(createdAt),
+    updatedAt: normalizeTime(createdAt),
+    version: 0,
+  };
+}
+
+/** Sorted identities of an event: namespace, then value. */
+export function eventIdentities(event: Pick<BusinessEvent, 'identities'>): [string, string][] {
+  return Object.entries(event.identities).sort(([a, x], [b, y]) => (a === b ? compare(x, y) : compare(a, b)));
+}
+
+function compare(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
+/** Rank of a source: listed sources rank above unlisted ones (0), the first listed highest. */
+export function sourceRank(source: string | undefined, policy: ProfilePolicy): number {
+  const index = source === undefined ? -1 : policy.sourcePriority.indexOf(source);
+  return index < 0 ? 0 : policy.sourcePriority.length - index;
+}
+
+export interface AttributeCandidate {
+  value: AttributeValue;
+  at: string;
+  source: string;
+}
+
+/** Positive when `a` wins over `b` (see the policy above); 0 only for identical candidates. */
+export function compareAttributes(a: AttributeCandidate, b: AttributeCandidate, policy: ProfilePolicy): number {
+  return (
+    sourceRank(a.source, policy) - sourceRank(b.source, policy) ||
+    compare(a.at, b.at) ||
+    compare(JSON.stringify(a.value), JSON.stringify(b.value)) ||
+    compare(a.source, b.source)
+  );
+}
+
+export function compareConsent(a: ConsentState, b: ConsentState): number {
+  const outFirst = (c: ConsentState) => (c.status === 'opted-out' ? 1 : 0);
+  return compare(a.at, b.at) || outFirst(a) - outFirst(b) || compare(a.source, b.source);
+}
+
+export function mergeComputed(a: ComputedStats, b: ComputedStats): ComputedStats {
+  const sums = { ...a.sums };
+  for (const [name, total] of Object.entries(b.sums)) sums[name] = (sums[name] ?? 0) + total;
+  return {
+    count: a.count + b.count,
+    firstSeen: a.firstSeen < b.firstSeen ? a.firstSeen : b.firstSeen,
+    lastSeen: a.lastSeen > b.lastSeen ? a.lastSeen : b.lastSeen,
+    sums: sortKeys(sums),
+  };
+}
+
+/** Union by event id, newest first (time, then id), at most `size`. */
+export function mergeWindows(a: readonly RecentEvent[], b: readonly RecentEvent[], size: number): RecentEvent[] {
+  const byId = new Map<string, RecentEvent>();
+  for (const entry of [...a, ...b]) {
+    const held = byId.get(entry.id);
+    // The same event recorded twice (on an absorbed profile and its survivor) keeps its first receipt.
+    if (!held || entry.receivedAt < held.receivedAt) byId.set(entry.id, entry);
+  }
+  return [...byId.values()].sort((x, y) => compare(y.time, x.time) || compare(y.id, x.id)).slice(0, size);
+}
+
+/** The window as readers see it: within `days` of `now` by event time, newest first, at most `size`. */
+export function recentWindow(entries: readonly RecentEvent[], now: Date, policy: ProfilePolicy): RecentEvent[] {
+  const since = new Date(now.getTime() - policy.window.days * DAY_MS).toISOString();
+  return mergeWindows(
+    entries.filter((e) => e.time >= since),
+    [],
+    policy.window.size,
+  );
+}
+
+const MAX_WINDOW_PROPERTIES = 16;
+const MAX_WINDOW_STRING = 256;
+
+/** The window entry of an event: its scalar properties only (strings up to 256 characters), at most 16, by name. */
+export function windowEntry(event: BusinessEvent, receivedAt: Date): RecentEvent {
+  const properties: Record<string, AttributeValue> = {};
+  for (const name of Object.keys(event.properties).sort()) {
+    if (Object.keys(properties).length >= MAX_WINDOW_PROPERTIES) break;
+    const value = event.properties[name];
+    if (value === null || typeof value === 'boolean' || (typeof value === 'number' && Number.isFinite(value)) || (typeof value === 'string' && value.length <= MAX_WINDOW_STRING)) {
+      properties[name] = value;
+    }
+  }
+  return { id: event.id, type: event.type, time: normalizeTime(event.time), source: event.source, properties, receivedAt: receivedAt.toISOString() };
+}
+
+/** The numeric properties of an event that the policy sums. */
+export function summedProperties(event: Pick<BusinessEvent, 'type' | 'properties'>, policy: ProfilePolicy): [string, number][] {
+  const names = policy.sums === 'numeric' ? Object.keys(event.properties) : (policy.sums[event.type] ?? []);
+  return names
+    .filter((name) => Object.hasOwn(event.properties, name))
+    .map((name) => [name, event.properties[name]] as [string, unknown])
+    .filter((pair): pair is [string, number] => typeof pair[1] === 'number' && Number.isFinite(pair[1]))
+    .sort(([a], [b]) => compare(a, b));
+}
+
+function sortKeys<T>(record: Record<string, T>): Record<string, T> {
+  return Object.fromEntries(Object.entries(record).sort(([a], [b]) => compare(a, b)));
+}
+
+function sortedUnion(a: readonly string[], b: readonly string[]): string[] {
+  return [...new Set([...a, ...b])].sort(compare);
+}
+
+/**
+ * Applies one event to a profile: identities linked, attributes and consent by the policy, computed attributes,
+ * and the event id remembered (a second application changes nothing). `now` is the ingestion clock.
+ */
+export function applyEvent(state: ProfileState, event: BusinessEvent, now: Date, policy: ProfilePolicy): { state: ProfileState; duplicate: boolean } {
+  const key = eventKey(event.id);
+  if (isDuplicate(state, key)) return { state, duplicate: true };
+  const at = normalizeTime(event.time);
+  // Maps are kept sorted by key (canonical, so equal profiles compare equal); re-sorted only when a key is new.
+  let identities = state.identities;
+  for (const [namespace, value] of eventIdentities(event)) {
+    const values = identities[namespace] ?? {};
+    if (values[value] !== undefined && values[value] <= at) continue;
+    identities = withKey(identities, namespace, withKey(values, value, at));
+  }
+  let { attributes, attributeTimes, attributeSources } = state;
+  for (const [name, value] of Object.entries(event.attributes ?? {})) {
+    const candidate = { value, at, source: event.source };
+    const held = attributeTimes[name] === undefined ? undefined : { value: attributes[name], at: attributeTimes[name], source: attributeSources[name] };
+    if (held && compareAttributes(candidate, held, policy) <= 0) continue;
+    attributes = withKey(attributes, name, value);
+    attributeTimes = withKey(attributeTimes, name, at);
+    attributeSources = withKey(attributeSources, name, event.source);
+  }
+  let consent = state.consent;
+  for (const [name, status] of Object.entries(event.consent ?? {})) {
+    const candidate: ConsentState = { status, at, source: event.source };
+    if (!consent[name] || compareConsent(candidate, consent[name]) > 0) consent = withKey(consent, name, candidate);
+  }
+  const single: ComputedStats = { count: 1, firstSeen: at, lastSeen: at, sums: Object.fromEntries(summedProperties(event, policy)) };
+  const computed = withKey(state.computed, event.type, state.computed[event.type] ? mergeComputed(state.computed[event.type], single) : single);
+  const bucket = seenBucket(now);
+  const seen = state.seen.map((ids, i) => (i === bucket ? sortedUnion(ids, [key]) : i === (bucket + 1) % 3 ? [] : ids)) as SeenBuckets;
+  return {
+    duplicate: false,
+    state: { ...state, identities, attributes, attributeTimes, attributeSources, consent, computed, seen, updatedAt: now.toISOString(), version: state.version + 1 },
+  };
+}
+
+/** A copy of a key-sorted record with one key set, still sorted. */
+function withKey<T>(record: Record<string, T>, key: string, value: T): Record<string, T> {
+  const next = { ...record, [key]: value };
+  return Object.hasOwn(record, key) ? next : sortKeys(next);
+}
+
+/**
+ * When an event can be applied as blind increments (DynamoDB ADD/SET without reading the profile) with the same result
+ * as `applyEvent`: the profile is active, the id unseen, and the event is newer than everything it overwrites.
+ * Anything else (out-of-order times, ties, a higher-ranked source held) takes the read-modify-write path.
+ */
+export function canApplyIncrementally(state: ProfileState | undefined, event: BusinessEvent, policy: ProfilePolicy): state is ProfileState {
+  if (!state || state.status !== 'active' || isDuplicate(state, eventKey(event.id))) return false;
+  const at = normalizeTime(event.time);
+  const rank = sourceRank(event.source, policy);
+  for (const [namespace, value] of Object.entries(event.identities)) {
+    const first = state.identities[namespace]?.[value];
+    if (first !== undefined && first > at) return false;
+  }
+  for (const name of Object.keys(event.attributes ?? {})) {
+    const heldAt = state.attributeTimes[name];
+    if (heldAt !== undefined && !(heldAt < at && sourceRank(state.attributeSources[name], policy) <= rank)) return false;
+  }
+  for (const name of Object.keys(event.consent ?? {})) {
+    if (state.consent[name] && !(state.consent[name].at < at)) return false;
+  }
+  const stats = state.computed[event.type];
+  return !stats || stats.lastSeen <= at;
+}
+
+/** Sources ranked strictly above `source` (the incremental write refuses to overwrite a value they set). */
+export function sourcesAbove(source: string, policy: ProfilePolicy): string[] {
+  const rank = sourceRank(source, policy);
+  return policy.sourcePriority.filter((s) => sourceRank(s, policy) > rank);
+}
+
+/** Which of two profiles survives a merge: the older `createdAt`, then the smaller id. */
+export function chooseSurvivor<T extends Pick<ProfileState, 'id' | 'createdAt'>>(a: T, b: T): T {
+  if (a.createdAt !== b.createdAt) return a.createdAt < b.createdAt ? a : b;
+  return a.id <= b.id ? a : b;
+}
+
+/**
+ * Folds `absorbed` into `survivor` by the policy. Idempotent: a profile already folded (directly or through another)
+ * changes nothing. The survivor keeps its id, status, createdAt and version (storage bumps the version on write).
+ */
+export function foldInto(survivor: ProfileState, absorbed: ProfileState, policy: ProfilePolicy): ProfileState {
+  if (absorbed.id === survivor.id || survivor.absorbed.includes(absorbed.id)) return survivor;
+  const identities: ProfileState['identities'] = { ...survivor.identities };
+  for (const [namespace, values] of Object.entries(absorbed.identities)) {
+    const merged = { ...identities[namespace] };
+    for (const [value, first] of Object.entries(values)) if (merged[value] === undefined || first < merged[value]) merged[value] = first;
+    identities[namespace] = sortKeys(merged);
+  }
+  const attributes = { ...survivor.attributes };
+  const attributeTimes = { ...survivor.attributeTimes };
+  const attributeSources = { ...survivor.attributeSources };
+  for (const name of Object.keys(absorbed.attributeTimes)) {
+    const candidate = { value: absorbed.attributes[name], at: absorbed.attributeTimes[name], source: absorbed.attributeSources[name] };
+    const held = attributeTimes[name] === undefined ? undefined : { value: attributes[name], at: attributeTimes[name], source: attributeSources[name] };
+    if (held && compareAttributes(candidate, held, policy) <= 0) continue;
+    attributes[name] = candidate.value;
+    attributeTimes[name] = candidate.at;
+    attributeSources[name] = candidate.source;
+  }
+  const consent = { ...survivor.consent };
+  for (const [name, state] of Object.entries(absorbed.consent)) if (!consent[name] || compareConsent(state, consent[name]) > 0) consent[name] = state;
+  const computed = { ...survivor.computed };
+  for (const [type, stats] of Object.entries(absorbed.computed)) computed[type] = computed[type] ? mergeComputed(computed[type], stats) : stats;
+  return {
+    ...survivor,
+    identities: sortKeys(identities),
+    attributes: sortKeys(attributes),
+    attributeTimes: sortKeys(attributeTimes),
+    attributeSources: sortKeys(attributeSources),
+    consent: sortKeys(consent),
+    computed: sortKeys(computed),
+    seen: survivor.seen.map((ids, i) => sortedUnion(ids, absorbed.seen[i])) as SeenBuckets,
+    absorbed: sortedUnion(survivor.absorbed, [absorbed.id, ...absorbed.absorbed]),
+    updatedAt: survivor.updatedAt > absorbed.updatedAt ? survivor.updatedAt : absorbed.updatedAt,
+  };
+}
+
+/** Merges two profiles: the survivor (see `chooseSurvivor`) absorbs the other. Commutative, associative, idempotent. */
+export function mergeProfiles(a: ProfileState, b: ProfileState, policy: ProfilePolicy): ProfileState {
+  const survivor = chooseSurvivor(a, b);
+  return foldInto(survivor, survivor === a ? b : a, policy);
+}
+
+/** The first-linked value of each namespace, and all values in first-linked order. */
+export function identityViews(identities: ProfileState['identities']): { primary: Record<string, string>; all: Record<string, string[]> } {
+  const primary: Record<string, string> = {};
+  const all: Record<string, string[]> = {};
+  for (const [namespace, values] of Object.entries(identities)) {
+    all[namespace] = Object.entries(values)
+      .sort(([va, ta], [vb, tb]) => compare(ta, tb) || compare(va, vb))
+      .map(([value]) => value);
+    if (all[namespace].length > 0) primary[namespace] = all[namespace][0];
+  }
+  return { primary, all };
+}

@@ -1,0 +1,82 @@
+import { z } from 'zod';
+import { ConsentStatus } from '../events/business-event';
+
+/**
+ * The profile as the identity graph stores it. `merging` is the frozen state between "absorbed" and "folded":
+ * the profile no longer accepts writes and its data is on its way into `mergedInto`; `merged` means it has arrived.
+ */
+export const ProfileStatus = z.enum(['active', 'merging', 'merged']);
+export type ProfileStatus = z.infer<typeof ProfileStatus>;
+
+export const AttributeValue = z.union([z.string(), z.number(), z.boolean(), z.null()]);
+export type AttributeValue = z.infer<typeof AttributeValue>;
+
+/** Computed attributes of one event type. Times are normalized ISO-8601 UTC (`toISOString`), so they order as strings. */
+export const ComputedStats = z.object({
+  count: z.number().int().nonnegative(),
+  firstSeen: z.string(),
+  lastSeen: z.string(),
+  /** Totals of the event type's numeric properties (e.g. `order.placed` `total` → lifetime value). */
+  sums: z.record(z.string(), z.number()),
+});
+export type ComputedStats = z.infer<typeof ComputedStats>;
+
+export const ConsentState = z.object({ status: ConsentStatus, at: z.string(), source: z.string() });
+export type ConsentState = z.infer<typeof ConsentState>;
+
+/** One entry of the recent-events window (and, in storage, the record that dedupes the event id on its profile). */
+export const RecentEvent = z.object({
+  id: z.string(),
+  type: z.string(),
+  time: z.string(),
+  source: z.string(),
+  /** Scalar top-level properties only (see `windowEntry`). */
+  properties: z.record(z.string(), AttributeValue),
+  /** When the platform first recorded it (ingestion clock). */
+  receivedAt: z.string(),
+});
+export type RecentEvent = z.infer<typeof RecentEvent>;
+
+/** Event ids seen recently, hashed, in three buckets by ingestion day (day number mod 3); see `applyEvent`. */
+export const SeenBuckets = z.tuple([z.array(z.string()), z.array(z.string()), z.array(z.string())]);
+export type SeenBuckets = z.infer<typeof SeenBuckets>;
+
+export const ProfileState = z.object({
+  id: z.string(),
+  status: ProfileStatus,
+  mergedInto: z.string().optional(),
+  /** namespace → value → first seen (event time). Several values per namespace: people have several devices, and merges bring two emails. */
+  identities: z.record(z.string(), z.record(z.string(), z.string())),
+  attributes: z.record(z.string(), AttributeValue),
+  attributeTimes: z.record(z.string(), z.string()),
+  attributeSources: z.record(z.string(), z.string()),
+  computed: z.record(z.string(), ComputedStats),
+  consent: z.record(z.string(), ConsentState),
+  seen: SeenBuckets,
+  /** Every profile folded into this one, directly or through another (sorted): the merge record, and what makes folds idempotent. */
+  absorbed: z.array(z.string()),
+  /** Time of the event that created the profile; never changes (the survivor rule orders by it). */
+  createdAt: z.string(),
+  updatedAt: z.string(),
+  version: z.number().int().nonnegative(),
+});
+export type ProfileState = z.infer<typeof ProfileState>;
+
+export interface ProfilePolicy {
+  /**
+   * Sources ranked highest first. When set, an attribute value from a higher-ranked source wins over a lower-ranked one
+   * regardless of time; sources not listed rank below all listed ones.
+   * @default [] (off: the latest event time wins)
+   */
+  readonly sourcePriority: readonly string[];
+  /**
+   * Which numeric properties are summed per event type: `numeric` sums every finite numeric top-level property;
+   * a map names them per event type (unlisted types sum nothing).
+   * @default 'numeric'
+   */
+  readonly sums: 'numeric' | Readonly<Record<string, readonly string[]>>;
+  /** The recent-events window: at most `size` entries, none older than `days` (by event time). @default { size: 50, days: 30 } */
+  readonly window: { readonly size: number; readonly days: number };
+}
+
+export const defaultProfilePolicy: ProfilePolicy = { sourcePriority: [], sums: 'numeric', window: { size: 50, days: 30 } };
