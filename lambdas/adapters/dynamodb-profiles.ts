@@ -1,0 +1,378 @@
+import { ConditionalCheckFailedException, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { GetCommand, PutCommand, QueryCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { TableKeys } from '../core/config/env-keys';
+import type { BusinessEvent } from '../core/events/business-event';
+import { eventIdentities, eventKey, normalizeTime, seenBucket, sourcesAbove, summedProperties } from '../core/profiles/merge-policy';
+import { defaultProfilePolicy, type AttributeValue, type ComputedStats, type ConsentState, type ProfilePolicy, type ProfileState, type RecentEvent, type SeenBuckets } from '../core/profiles/model';
+import type { ProfileStorage } from '../core/profiles/storage';
+import { GraphProfileStore } from '../core/profiles/store';
+import type { Clock } from '../core/runtime/ports';
+
+/**
+ * The identity graph in the profiles table (keys `pk`/`sk`, TTL `expiresAt`):
+ *
+ * | item     | pk                           | sk               | attributes |
+ * |----------|------------------------------|------------------|------------|
+ * | identity | `IDENTITY#<namespace>#<value>` | `IDENTITY`     | profileId |
+ * | profile  | `PROFILE#<id>`               | `PROFILE`        | status, mergedInto, version, createdAt, updatedAt, absorbed (list), seen0..2 (string sets), and one top-level attribute per fact: `a#<name>` value, `t#<name>` time, `s#<name>` source, `k#<consent key>` {status, at, source}, `c#<type>#count`, `c#<type>#first`, `c#<type>#last`, `c#<type>#sum#<property>`, `i#<namespace>#<value>` first seen |
+ * | event    | `PROFILE#<id>`               | `EVENT#<event id>` | id, type, time, source, properties, receivedAt, expiresAt |
+ *
+ * Facts are top-level attributes so that the common event is one UpdateItem of ADDs and SETs, with no read first
+ * (ADD needs no existing parent map). Event types and identity namespaces contain no `#`, so names split unambiguously.
+ */
+export class DynamoProfileStorage implements ProfileStorage {
+  constructor(
+    private readonly db: DynamoDBDocumentClient,
+    private readonly table: string,
+    private readonly clock: Clock,
+    private readonly windowDays = defaultProfilePolicy.window.days,
+  ) {}
+
+  async readIdentity(namespace: string, value: string): Promise<string | undefined> {
+    const { Item } = await this.db.send(new GetCommand({ TableName: this.table, Key: identityKey(namespace, value), ConsistentRead: true, ProjectionExpression: 'profileId' }));
+    return Item?.profileId as string | undefined;
+  }
+
+  async claimIdentity(namespace: string, value: string, profileId: string): Promise<string> {
+    const created = await this.conditional(
+      new PutCommand({ TableName: this.table, Item: { ...identityKey(namespace, value), profileId, namespace, value }, ConditionExpression: 'attribute_not_exists(pk)' }),
+    );
+    return created ? profileId : ((await this.readIdentity(namespace, value)) ?? profileId);
+  }
+
+  async repointIdentity(namespace: string, value: string, from: string, to: string): Promise<void> {
+    await this.conditional(
+      new UpdateCommand({
+        TableName: this.table,
+        Key: identityKey(namespace, value),
+        UpdateExpression: 'SET profileId = :to',
+        ConditionExpression: 'profileId = :from',
+        ExpressionAttributeValues: { ':to': to, ':from': from },
+      }),
+    );
+  }
+
+  async readProfile(profileId: string): Promise<ProfileState | undefined> {
+    const { Item } = await this.db.send(new GetCommand({ TableName: this.table, Key: profileKey(profileId), ConsistentRead: true }));
+    return Item ? fromItem(Item) : undefined;
+  }
+
+  createProfile(state: ProfileState): Promise<boolean> {
+    return this.conditional(new PutCommand({ TableName: this.table, Item: toItem(state), ConditionExpression: 'attribute_not_exists(pk)' }));
+  }
+
+  replaceProfile(state: ProfileState, expectedVersion: number): Promise<boolean> {
+    return this.conditional(
+      new PutCommand({
+        TableName: this.table,
+        Item: toItem(state),
+        ConditionExpression: 'version = :v AND #status = :active',
+        ExpressionAttributeNames: { '#status': 'status' },
+        ExpressionAttributeValues: { ':v': expectedVersion, ':active': 'active' },
+      }),
+    );
+  }
+
+  async applyIncrement(profileId: string, event: BusinessEvent, now: Date, policy: ProfilePolicy): Promise<ProfileState | undefined> {
+    const update = incrementExpression(event, now, policy);
+    if (!update) return undefined;
+    try {
+      const { Attributes } = await this.db.send(new UpdateCommand({ TableName: this.table, Key: profileKey(profileId), ...update, ReturnValues: 'ALL_NEW' }));
+      return fromItem(Attributes!);
+    } catch (error) {
+      if (isConditionFailure(error)) return undefined;
+      throw error;
+    }
+  }
+
+  async freeze(profileId: string, into: string): Promise<ProfileState | undefined> {
+    try {
+      const { Attributes } = await this.db.send(
+        new UpdateCommand({
+          TableName: this.table,
+          Key: profileKey(profileId),
+          UpdateExpression: 'SET #status = :merging, mergedInto = :into ADD version :one',
+          ConditionExpression: '#status = :active',
+          ExpressionAttributeNames: { '#status': 'status' },
+          ExpressionAttributeValues: { ':merging': 'merging', ':active': 'active', ':into': into, ':one': 1 },
+          ReturnValues: 'ALL_NEW',
+        }),
+      );
+      return fromItem(Attributes!);
+    } catch (error) {
+      if (!isConditionFailure(error)) throw error;
+      return this.readProfile(profileId);
+    }
+  }
+
+  async markMerged(profileId: string, into: string, at: Date): Promise<void> {
+    await this.conditional(
+      new UpdateCommand({
+        TableName: this.table,
+        Key: profileKey(profileId),
+        UpdateExpression: 'SET #status = :merged, mergedInto = :into, mergedAt = :at',
+        ConditionExpression: '#status = :merging',
+        ExpressionAttributeNames: { '#status': 'status' },
+        ExpressionAttributeValues: { ':merged': 'merged', ':merging': 'merging', ':into': into, ':at': at.toISOString() },
+      }),
+    );
+  }
+
+  recordEvent(profileId: string, entry: RecentEvent): Promise<boolean> {
+    const expiresAt = Math.floor(Date.parse(entry.receivedAt) / 1000) + this.windowDays * 86_400;
+    return this.conditional(
+      new PutCommand({
+        TableName: this.table,
+        Item: { pk: profileKey(profileId).pk, sk: `EVENT#${entry.id}`, ...entry, [TableKeys.ttl]: expiresAt },
+        // An expired record that TTL has not deleted yet counts as gone.
+        ConditionExpression: 'attribute_not_exists(pk) OR expiresAt <= :now',
+        ExpressionAttributeValues: { ':now': this.nowSeconds() },
+      }),
+    );
+  }
+
+  async readEvent(profileId: string, eventId: string): Promise<RecentEvent | undefined> {
+    const { Item } = await this.db.send(new GetCommand({ TableName: this.table, Key: { pk: profileKey(profileId).pk, sk: `EVENT#${eventId}` }, ConsistentRead: true }));
+    return Item && !this.expired(Item) ? toRecentEvent(Item) : undefined;
+  }
+
+  async listEvents(profileId: string): Promise<RecentEvent[]> {
+    const events: RecentEvent[] = [];
+    let ExclusiveStartKey: Record<string, unknown> | undefined;
+    do {
+      const page = await this.db.send(
+        new QueryCommand({
+          TableName: this.table,
+          KeyConditionExpression: 'pk = :pk AND begins_with(sk, :event)',
+          ExpressionAttributeValues: { ':pk': profileKey(profileId).pk, ':event': 'EVENT#' },
+          ConsistentRead: true,
+          ExclusiveStartKey,
+        }),
+      );
+      for (const item of page.Items ?? []) if (!this.expired(item)) events.push(toRecentEvent(item));
+      ExclusiveStartKey = page.LastEvaluatedKey;
+    } while (ExclusiveStartKey);
+    return events;
+  }
+
+  private nowSeconds(): number {
+    return Math.floor(this.clock.now().getTime() / 1000);
+  }
+
+  /** TTL deletes within days of expiry, so reads leave out what has expired already. */
+  private expired(item: Record<string, unknown>): boolean {
+    return typeof item[TableKeys.ttl] === 'number' && (item[TableKeys.ttl] as number) <= this.nowSeconds();
+  }
+
+  /** Sends a conditional write; false when its condition did not hold. */
+  private async conditional(command: PutCommand | UpdateCommand): Promise<boolean> {
+    try {
+      await (command instanceof PutCommand ? this.db.send(command) : this.db.send(command));
+      return true;
+    } catch (error) {
+      if (isConditionFailure(error)) return false;
+      throw error;
+    }
+  }
+}
+
+export interface DynamoProfileStoreOptions {
+  clock: Clock;
+  /** @default defaultProfilePolicy */
+  policy?: ProfilePolicy;
+}
+
+/** The ProfileStore port backed by DynamoDB (the profiles table). */
+export function createDynamoProfileStore(db: DynamoDBDocumentClient, table: string, options: DynamoProfileStoreOptions): GraphProfileStore {
+  const policy = options.policy ?? defaultProfilePolicy;
+  return new GraphProfileStore({ storage: new DynamoProfileStorage(db, table, options.clock, policy.window.days), clock: options.clock, policy });
+}
+
+export type RequestCounts = { reads: number; writes: number; byCommand: Record<string, number> };
+
+const READS = new Set(['GetItemCommand', 'QueryCommand', 'BatchGetItemCommand', 'ScanCommand', 'TransactGetItemsCommand']);
+
+/**
+ * Counts the requests a DynamoDB client sends (one per command, before SDK retries), by a middleware on the client:
+ * how the bench and the tests measure requests per event. Returns a live view and a reset.
+ */
+export function countRequests(client: DynamoDBClient): { counts: RequestCounts; reset(): void } {
+  const counts: RequestCounts = { reads: 0, writes: 0, byCommand: {} };
+  client.middlewareStack.add(
+    (next, context) => async (args) => {
+      const command = context.commandName ?? 'unknown';
+      counts.byCommand[command] = (counts.byCommand[command] ?? 0) + 1;
+      if (READS.has(command)) counts.reads++;
+      else counts.writes++;
+      return next(args);
+    },
+    { step: 'initialize', name: 'waymarkRequestCounter' },
+  );
+  return {
+    counts,
+    reset() {
+      counts.reads = 0;
+      counts.writes = 0;
+      counts.byCommand = {};
+    },
+  };
+}
+
+const isConditionFailure = (error: unknown) =>
+  error instanceof ConditionalCheckFailedException || (error as { name?: string })?.name === 'ConditionalCheckFailedException';
+
+const identityKey = (namespace: string, value: string) => ({ pk: `IDENTITY#${namespace}#${value}`, sk: 'IDENTITY' });
+const profileKey = (profileId: string) => ({ pk: `PROFILE#${profileId}`, sk: 'PROFILE' });
+
+const MAX_EXPRESSION = 4000;
+
+/**
+ * The single UpdateItem that applies an event without a read: exactly `applyEvent`'s result whenever its condition
+ * (the same as `canApplyIncrementally`) holds. Undefined when the expressions would outgrow DynamoDB's 4 KB limit.
+ */
+export function incrementExpression(event: BusinessEvent, now: Date, policy: ProfilePolicy) {
+  const names: Record<string, string> = {};
+  const values: Record<string, unknown> = {};
+  const nameOf = new Map<string, string>();
+  const name = (attribute: string) => {
+    if (!nameOf.has(attribute)) {
+      nameOf.set(attribute, `#n${nameOf.size}`);
+      names[`#n${nameOf.size - 1}`] = attribute;
+    }
+    return nameOf.get(attribute)!;
+  };
+  let valueCount = 0;
+  const value = (v: unknown) => {
+    const placeholder = `:v${valueCount++}`;
+    values[placeholder] = v;
+    return placeholder;
+  };
+  const set: string[] = [];
+  const add: string[] = [];
+  const conditions: string[] = [];
+
+  const at = value(normalizeTime(event.time));
+  conditions.push(`${name('status')} = ${value('active')}`);
+  const key = value(eventKey(event.id));
+  for (const bucket of [0, 1, 2]) conditions.push(`NOT contains(${name(`seen${bucket}`)}, ${key})`);
+  const today = seenBucket(now);
+  add.push(`${name(`seen${today}`)} ${value(new Set([eventKey(event.id)]))}`, `${name('version')} ${value(1)}`);
+  set.push(`${name('updatedAt')} = ${value(now.toISOString())}`);
+
+  for (const [namespace, id] of eventIdentities(event)) {
+    const first = name(`i#${namespace}#${id}`);
+    conditions.push(`(attribute_not_exists(${first}) OR ${first} <= ${at})`);
+    set.push(`${first} = if_not_exists(${first}, ${at})`);
+  }
+  const above = sourcesAbove(event.source, policy);
+  const attributes = Object.entries(event.attributes ?? {});
+  const source = attributes.length > 0 ? value(event.source) : '';
+  for (const [attribute, attributeValue] of attributes) {
+    const time = name(`t#${attribute}`);
+    const heldSource = name(`s#${attribute}`);
+    const rank = above.length === 0 ? '' : ` AND NOT (${heldSource} IN (${above.map((s) => value(s)).join(', ')}))`;
+    conditions.push(`(attribute_not_exists(${time}) OR (${time} < ${at}${rank}))`);
+    set.push(`${name(`a#${attribute}`)} = ${value(attributeValue)}`, `${time} = ${at}`, `${heldSource} = ${source}`);
+  }
+  for (const [consentKey, status] of Object.entries(event.consent ?? {})) {
+    const held = name(`k#${consentKey}`);
+    conditions.push(`(attribute_not_exists(${held}) OR ${held}.${name('at')} < ${at})`);
+    set.push(`${held} = ${value({ status, at: normalizeTime(event.time), source: event.source })}`);
+  }
+  const prefix = `c#${event.type}#`;
+  const last = name(`${prefix}last`);
+  const first = name(`${prefix}first`);
+  conditions.push(`(attribute_not_exists(${last}) OR ${last} <= ${at})`);
+  set.push(`${last} = ${at}`, `${first} = if_not_exists(${first}, ${at})`);
+  add.push(`${name(`${prefix}count`)} ${value(1)}`);
+  for (const [property, amount] of summedProperties(event, policy)) add.push(`${name(`${prefix}sum#${property}`)} ${value(amount)}`);
+
+  const UpdateExpression = `SET ${set.join(', ')} ADD ${add.join(', ')} REMOVE ${name(`seen${(today + 1) % 3}`)}`;
+  const ConditionExpression = conditions.join(' AND ');
+  if (UpdateExpression.length > MAX_EXPRESSION || ConditionExpression.length > MAX_EXPRESSION) return undefined;
+  return { UpdateExpression, ConditionExpression, ExpressionAttributeNames: names, ExpressionAttributeValues: values };
+}
+
+export function toItem(state: ProfileState): Record<string, unknown> {
+  const item: Record<string, unknown> = {
+    ...profileKey(state.id),
+    profileId: state.id,
+    status: state.status,
+    ...(state.mergedInto ? { mergedInto: state.mergedInto } : {}),
+    createdAt: state.createdAt,
+    updatedAt: state.updatedAt,
+    version: state.version,
+    absorbed: state.absorbed,
+  };
+  state.seen.forEach((ids, bucket) => {
+    if (ids.length > 0) item[`seen${bucket}`] = new Set(ids);
+  });
+  for (const [namespace, values] of Object.entries(state.identities)) for (const [value, first] of Object.entries(values)) item[`i#${namespace}#${value}`] = first;
+  for (const [attribute, value] of Object.entries(state.attributes)) {
+    item[`a#${attribute}`] = value;
+    item[`t#${attribute}`] = state.attributeTimes[attribute];
+    item[`s#${attribute}`] = state.attributeSources[attribute];
+  }
+  for (const [key, consent] of Object.entries(state.consent)) item[`k#${key}`] = consent;
+  for (const [type, stats] of Object.entries(state.computed)) {
+    item[`c#${type}#count`] = stats.count;
+    item[`c#${type}#first`] = stats.firstSeen;
+    item[`c#${type}#last`] = stats.lastSeen;
+    for (const [property, total] of Object.entries(stats.sums)) item[`c#${type}#sum#${property}`] = total;
+  }
+  return item;
+}
+
+export function fromItem(item: Record<string, unknown>): ProfileState {
+  const state: ProfileState = {
+    id: item.profileId as string,
+    status: item.status as ProfileState['status'],
+    ...(item.mergedInto ? { mergedInto: item.mergedInto as string } : {}),
+    identities: {},
+    attributes: {},
+    attributeTimes: {},
+    attributeSources: {},
+    computed: {},
+    consent: {},
+    seen: [0, 1, 2].map((bucket) => [...((item[`seen${bucket}`] as Set<string> | undefined) ?? [])].sort()) as SeenBuckets,
+    absorbed: (item.absorbed as string[] | undefined) ?? [],
+    createdAt: item.createdAt as string,
+    updatedAt: item.updatedAt as string,
+    version: Number(item.version ?? 0),
+  };
+  const stats = (type: string): ComputedStats => (state.computed[type] ??= { count: 0, firstSeen: '', lastSeen: '', sums: {} });
+  for (const [attribute, value] of Object.entries(item).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
+    const cut = attribute.indexOf('#');
+    if (cut < 0) continue;
+    const kind = attribute.slice(0, cut);
+    const rest = attribute.slice(cut + 1);
+    if (kind === 'a') state.attributes[rest] = value as AttributeValue;
+    else if (kind === 't') state.attributeTimes[rest] = value as string;
+    else if (kind === 's') state.attributeSources[rest] = value as string;
+    else if (kind === 'k') state.consent[rest] = value as ConsentState;
+    else if (kind === 'i') {
+      const split = rest.indexOf('#');
+      (state.identities[rest.slice(0, split)] ??= {})[rest.slice(split + 1)] = value as string;
+    } else if (kind === 'c') {
+      const split = rest.indexOf('#');
+      const type = rest.slice(0, split);
+      const field = rest.slice(split + 1);
+      if (field === 'count') stats(type).count = Number(value);
+      else if (field === 'first') stats(type).firstSeen = value as string;
+      else if (field === 'last') stats(type).lastSeen = value as string;
+      else if (field.startsWith('sum#')) stats(type).sums[field.slice(4)] = Number(value);
+    }
+  }
+  return state;
+}
+
+function toRecentEvent(item: Record<string, unknown>): RecentEvent {
+  return {
+    id: item.id as string,
+    type: item.type as string,
+    time: item.time as string,
+    source: item.source as string,
+    properties: (item.properties as RecentEvent['properties']) ?? {},
+    receivedAt: item.receivedAt as string,
+  };
+}
