@@ -3,7 +3,7 @@ import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import type { Construct } from 'constructs';
-import { TableKeys } from '../lambdas/core/config/env-keys';
+import { TableKeys, ProfileIndex } from '../lambdas/core/config/env-keys';
 
 export interface WaymarkDataStackProps extends StackProps {
   /** The stage name; the bus is named `waymark-<stage>`. */
@@ -47,6 +47,12 @@ export class WaymarkDataStack extends Stack {
     this.profilesTable = this.table('ProfilesTable');
     this.journeysTable = this.table('JourneysTable');
     this.runtimeTable = this.table('RuntimeTable');
+    this.runtimeTable.addGlobalSecondaryIndex({
+      indexName: ProfileIndex.name,
+      partitionKey: { name: ProfileIndex.partitionKey, type: dynamodb.AttributeType.STRING },
+      sortKey: { name: ProfileIndex.sortKey, type: dynamodb.AttributeType.STRING },
+      projectionType: dynamodb.ProjectionType.KEYS_ONLY,
+    });
 
     this.eventBus = new events.EventBus(this, 'EventBus', { eventBusName: `waymark-${props.stage}` });
     this.eventArchive = this.eventBus.archive('EventArchive', {

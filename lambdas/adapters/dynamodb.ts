@@ -3,6 +3,7 @@ import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { DeleteCommand, GetCommand, PutCommand, QueryCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { BusinessEvent } from '../core/events/business-event';
 import { fromJourneyItem, journeyItem } from '../core/journey/registry-item';
+import { ProfileIndex } from '../core/config/env-keys';
 import type {
   Enrollment,
   EnrollmentStore,
@@ -11,6 +12,8 @@ import type {
   Ledger,
   LedgerEntry,
   Profile,
+  ProfileRecord,
+  ProfileRecords,
   ProfileStore,
   RejectedEvent,
   RejectedEventStore,
@@ -185,6 +188,10 @@ export class DynamoEnrollmentStore implements EnrollmentStore {
     return Item ? { journeyId, profileId, executionName: Item.executionName, executionArn: Item.executionArn, enteredAt: Item.enteredAt } : undefined;
   }
 
+  async recordRun(enrollment: Enrollment, expiresAt: number): Promise<void> {
+    await this.db.send(new PutCommand({ TableName: this.table, Item: { pk: `RUN#${enrollment.executionArn}`, sk: 'RUN', ...enrollment, expiresAt } }));
+  }
+
   async replace(enrollment: Enrollment, expectedPrevious: string | undefined): Promise<boolean> {
     try {
       await this.db.send(
@@ -257,6 +264,52 @@ export class DynamoLedger implements Ledger {
       throw error;
     }
   }
+}
+
+/** The runtime items of a profile, through the profile index (keys only), then read for their execution ids. */
+export class DynamoProfileRecords implements ProfileRecords {
+  constructor(
+    private readonly db: DynamoDBDocumentClient,
+    private readonly table: string,
+  ) {}
+
+  async list(profileId: string): Promise<ProfileRecord[]> {
+    const keys: { pk: string; sk: string }[] = [];
+    let ExclusiveStartKey: Record<string, unknown> | undefined;
+    do {
+      const page = await this.db.send(
+        new QueryCommand({
+          TableName: this.table,
+          IndexName: ProfileIndex.name,
+          KeyConditionExpression: '#p = :p',
+          ExpressionAttributeNames: { '#p': ProfileIndex.partitionKey },
+          ExpressionAttributeValues: { ':p': profileId },
+          ExclusiveStartKey,
+        }),
+      );
+      for (const item of page.Items ?? []) keys.push({ pk: item.pk as string, sk: item.sk as string });
+      ExclusiveStartKey = page.LastEvaluatedKey;
+    } while (ExclusiveStartKey);
+    const records: ProfileRecord[] = [];
+    for (const key of keys) {
+      const { Item } = await this.db.send(new GetCommand({ TableName: this.table, Key: key, ConsistentRead: true }));
+      if (!Item) continue;
+      records.push({ ...key, kind: recordKind(key.pk), executionId: (Item.executionArn ?? Item.executionId) as string | undefined, item: Item });
+    }
+    return records;
+  }
+
+  async remove(records: readonly Pick<ProfileRecord, 'pk' | 'sk'>[]): Promise<void> {
+    for (const { pk, sk } of records) await this.db.send(new DeleteCommand({ TableName: this.table, Key: { pk, sk } }));
+  }
+}
+
+function recordKind(pk: string): ProfileRecord['kind'] {
+  if (pk.startsWith('ENROLL#')) return 'enrollment';
+  if (pk.startsWith('RUN#')) return 'run';
+  if (pk.startsWith('WAIT#')) return 'wait';
+  if (pk.startsWith('LEDGER#')) return 'ledger';
+  return 'other';
 }
 
 /** Invalid events, kept with their reasons for 30 days, newest first. */

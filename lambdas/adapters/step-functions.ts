@@ -1,4 +1,4 @@
-import { DescribeExecutionCommand, SendTaskSuccessCommand, StartExecutionCommand, type SFNClient } from '@aws-sdk/client-sfn';
+import { DescribeExecutionCommand, SendTaskSuccessCommand, StartExecutionCommand, StopExecutionCommand, type SFNClient } from '@aws-sdk/client-sfn';
 import type { ExecutionInput } from '../core/journey/asl';
 import type { Executions } from '../core/runtime/ports';
 
@@ -23,6 +23,17 @@ export class StepFunctionsExecutions implements Executions {
     try {
       const out = await this.sfn.send(new DescribeExecutionCommand({ executionArn }));
       return out.status === 'RUNNING' || out.status === 'PENDING_REDRIVE';
+    } catch (error) {
+      if ((error as { name?: string }).name === 'ExecutionDoesNotExist') return false;
+      throw error;
+    }
+  }
+
+  async stop(executionArn: string, cause: string): Promise<boolean> {
+    if (!(await this.isRunning(executionArn))) return false;
+    try {
+      await this.sfn.send(new StopExecutionCommand({ executionArn, error: 'Waymark.Stopped', cause }));
+      return true;
     } catch (error) {
       if ((error as { name?: string }).name === 'ExecutionDoesNotExist') return false;
       throw error;

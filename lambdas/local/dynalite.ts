@@ -3,7 +3,7 @@ import { Agent } from 'node:http';
 import { join } from 'node:path';
 import { CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
-import { TableKeys } from '../core/config/env-keys';
+import { ProfileIndex, TableKeys } from '../core/config/env-keys';
 
 export interface LocalDynamo {
   endpoint: string;
@@ -28,7 +28,7 @@ export function localDynamoClient(endpoint: string): DynamoDBClient {
  * Starts an in-memory dynalite in a child process (so it runs on its own core) on a free loopback port,
  * and creates the tables.
  */
-export async function startDynalite(tables: readonly string[]): Promise<LocalDynamo> {
+export async function startDynalite(tables: readonly string[], options: { profileIndexOn?: readonly string[] } = {}): Promise<LocalDynamo> {
   const child = fork(join(__dirname, 'dynalite-process.js'), [], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'], execArgv: [] });
   const port = await new Promise<number>((resolve, reject) => {
     child.once('message', (message: { port: number }) => resolve(message.port));
@@ -38,6 +38,7 @@ export async function startDynalite(tables: readonly string[]): Promise<LocalDyn
   const endpoint = `http://127.0.0.1:${port}`;
   const client = localDynamoClient(endpoint);
   for (const TableName of tables) {
+    const indexed = options.profileIndexOn?.includes(TableName) ?? false;
     await client.send(
       new CreateTableCommand({
         TableName,
@@ -45,11 +46,27 @@ export async function startDynalite(tables: readonly string[]): Promise<LocalDyn
         AttributeDefinitions: [
           { AttributeName: TableKeys.partitionKey, AttributeType: 'S' },
           { AttributeName: TableKeys.sortKey, AttributeType: 'S' },
+          ...(indexed ? [{ AttributeName: ProfileIndex.partitionKey, AttributeType: 'S' as const }] : []),
         ],
         KeySchema: [
           { AttributeName: TableKeys.partitionKey, KeyType: 'HASH' },
           { AttributeName: TableKeys.sortKey, KeyType: 'RANGE' },
         ],
+        // The same index as the data stack's runtime table (lib/data-stack.ts).
+        ...(indexed
+          ? {
+              GlobalSecondaryIndexes: [
+                {
+                  IndexName: ProfileIndex.name,
+                  KeySchema: [
+                    { AttributeName: ProfileIndex.partitionKey, KeyType: 'HASH' },
+                    { AttributeName: ProfileIndex.sortKey, KeyType: 'RANGE' },
+                  ],
+                  Projection: { ProjectionType: 'KEYS_ONLY' },
+                },
+              ],
+            }
+          : {}),
       }),
     );
   }

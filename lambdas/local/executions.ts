@@ -189,7 +189,7 @@ export class LocalExecutions implements Executions {
     return 'resumed';
   }
 
-  async stop(executionArn: string): Promise<boolean> {
+  async stop(executionArn: string, _cause = 'stopped'): Promise<boolean> {
     const execution = this.executions.get(executionArn);
     if (!execution || execution.status !== 'RUNNING') return false;
     execution.abort?.();

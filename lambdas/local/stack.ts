@@ -60,7 +60,7 @@ export async function startLocalStack(options: LocalStackOptions = {}) {
   if (!(timeScale > 0)) throw new Error(`timeScale must be a positive number (got ${timeScale})`);
   const journeys = options.journeys ?? loadJourneyDir(options.journeysDir ?? join(__dirname, '..', '..', 'statemachines'));
 
-  const dynamo = await startDynalite(Object.values(LOCAL_TABLES));
+  const dynamo = await startDynalite(Object.values(LOCAL_TABLES), { profileIndexOn: [LOCAL_TABLES.runtime] });
   const db = DynamoDBDocumentClient.from(dynamo.client, { marshallOptions: { removeUndefinedValues: true } });
   const profiles = new DynamoProfileStore(db, LOCAL_TABLES.profiles);
   const registry = new DynamoJourneyRegistry(db, LOCAL_TABLES.journeys);

@@ -10,6 +10,12 @@ export type EnvKey = (typeof EnvKey)[keyof typeof EnvKey];
 /** Table key layout shared by the CDK tables and the DynamoDB adapters. */
 export const TableKeys = { partitionKey: 'pk', sortKey: 'sk', ttl: 'expiresAt' } as const;
 
+/**
+ * The runtime table's index of everything held about one profile (enrollments, runs, waits, ledger entries): partition
+ * `profileId`, sort `pk`. Items without `profileId` (rejected events, suppressions) stay out of it. Used to erase and export.
+ */
+export const ProfileIndex = { name: 'byProfile', partitionKey: 'profileId', sortKey: 'pk' } as const;
+
 /** Journeys table item attribute names (one item per journey, pk JOURNEYS, sk JOURNEY#<id>, written at deploy time; see journey/registry-item.ts). */
 export const JourneyItem = { definition: 'definition', stateMachineArn: 'stateMachineArn', version: 'version', apiTriggered: 'apiTriggered' } as const;
 

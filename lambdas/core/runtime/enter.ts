@@ -76,5 +76,12 @@ export async function enterJourney(
     }
   }
   const started = await deps.executions.start(record.stateMachineArn, name, input);
+  if (policy === 'always' && started.started) {
+    const timeoutSeconds = parseDuration(record.journey.settings.timeout);
+    await deps.enrollments.recordRun(
+      { journeyId, profileId: profile.id, executionName: name, executionArn: started.executionArn, enteredAt: deps.clock.now().toISOString() },
+      Math.floor(deps.clock.now().getTime() / 1000) + timeoutSeconds + 86400,
+    );
+  }
   return { status: started.started ? 'started' : 'already-started', journeyId, executionArn: started.executionArn, executionName: name };
 }
