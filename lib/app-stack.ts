@@ -13,7 +13,7 @@ import * as sns from 'aws-cdk-lib/aws-sns';
 import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
-import { EnvKey, PLATFORM_SOURCE_PREFIX } from '../lambdas/core/config/env-keys';
+import { EnvKey, PLATFORM_SOURCE_PREFIX, ProfileIndex } from '../lambdas/core/config/env-keys';
 import type { CompiledJourney } from '../lambdas/core/journey';
 import { NO_PUSH_APPLICATION } from './config';
 import { JourneyStateMachine } from './constructs/journey-state-machine';
@@ -177,18 +177,31 @@ export class WaymarkAppStack extends Stack {
     this.journeys = byId;
 
     // --- Least-privilege grants, per handler.
+    // The runtime table has one index (the profile index); grants name it instead of CDK's `index/*`.
+    const runtimeReadActions = ['dynamodb:GetItem', 'dynamodb:BatchGetItem', 'dynamodb:Query', 'dynamodb:ConditionCheckItem', 'dynamodb:DescribeTable'];
+    const runtimeWriteActions = ['dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem', 'dynamodb:BatchWriteItem'];
+    const grantRuntime = (access: 'read' | 'readWrite', fn: WaymarkFunction) => {
+      fn.role.addToPrincipalPolicy(
+        new iam.PolicyStatement({
+          actions: access === 'read' ? runtimeReadActions : [...runtimeReadActions, ...runtimeWriteActions],
+          resources: [props.runtimeTable.tableArn, `${props.runtimeTable.tableArn}/index/${ProfileIndex.name}`],
+        }),
+      );
+      if (access === 'read') props.runtimeTable.encryptionKey?.grantDecrypt(fn.role);
+      else props.runtimeTable.encryptionKey?.grantEncryptDecrypt(fn.role);
+    };
     props.profilesTable.grantReadWriteData(f.routeEvent);
     props.journeysTable.grantReadData(f.routeEvent);
-    props.runtimeTable.grantReadWriteData(f.routeEvent);
+    grantRuntime('readWrite', f.routeEvent);
     props.eventBus.grantPutEventsTo(f.ingestEvent);
     props.profilesTable.grantReadWriteData(f.triggerJourney);
     props.journeysTable.grantReadData(f.triggerJourney);
-    props.runtimeTable.grantReadWriteData(f.triggerJourney);
+    grantRuntime('readWrite', f.triggerJourney);
     props.journeysTable.grantReadData(f.listJourneys);
-    props.runtimeTable.grantReadData(f.listRejectedEvents);
+    grantRuntime('read', f.listRejectedEvents);
     props.profilesTable.grantReadData(f.prepareSend);
-    props.runtimeTable.grantReadWriteData(f.prepareSend);
-    props.runtimeTable.grantReadWriteData(f.registerWait);
+    grantRuntime('readWrite', f.prepareSend);
+    grantRuntime('readWrite', f.registerWait);
     props.profilesTable.grantReadData(f.resolveWait);
     props.profilesTable.grantReadData(f.loadProfile);
     for (const writer of [f.routeEvent, f.triggerJourney, f.prepareSend, f.registerWait]) acknowledgeDataKeyWildcards(writer.role);
