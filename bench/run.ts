@@ -9,7 +9,11 @@ import { join } from 'node:path';
 import type { Benchmark, Figure } from './types';
 
 async function main(): Promise<void> {
-  const benchmarks: Benchmark[] = [(await import('./journey-cost.bench')).journeyCost, (await import('./local-throughput.bench')).localThroughput];
+  const benchmarks: Benchmark[] = [
+    (await import('./journey-cost.bench')).journeyCost,
+    (await import('./local-throughput.bench')).localThroughput,
+    (await import('./ingestion.bench')).ingestion,
+  ];
   const only = process.env.BENCH_ONLY;
   const figures: Figure[] = [];
   for (const bench of benchmarks.filter((b) => !only || b.name === only)) {

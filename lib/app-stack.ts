@@ -133,6 +133,8 @@ export class WaymarkAppStack extends Stack {
         deadLetterQueue: this.routeEventFunctionDeadLetterQueue,
         retryAttempts: 2,
         maxEventAge: Duration.hours(6),
+        // ProfileMerged goes back onto the bus (the route rule ignores waymark.* sources).
+        environment: { [EnvKey.eventBusName]: props.eventBus.eventBusName },
       }),
       ingestEvent: fn('IngestEvent', HandlerName.ingestEvent, 'POST /events: validates an event and puts it on the bus', {
         environment: { [EnvKey.eventBusName]: props.eventBus.eventBusName },
@@ -194,6 +196,7 @@ export class WaymarkAppStack extends Stack {
     props.journeysTable.grantReadData(f.routeEvent);
     grantRuntime('readWrite', f.routeEvent);
     props.eventBus.grantPutEventsTo(f.ingestEvent);
+    props.eventBus.grantPutEventsTo(f.routeEvent);
     props.profilesTable.grantReadWriteData(f.triggerJourney);
     props.journeysTable.grantReadData(f.triggerJourney);
     grantRuntime('readWrite', f.triggerJourney);

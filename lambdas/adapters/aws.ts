@@ -5,14 +5,7 @@ import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { systemClock } from '../core/runtime/ports';
 import { loadEnv } from '../shared/env';
 import { traced } from '../shared/powertools';
-import {
-  DynamoEnrollmentStore,
-  DynamoJourneyRegistry,
-  DynamoLedger,
-  DynamoProfileStore,
-  DynamoRejectedEventStore,
-  DynamoWaitIndex,
-} from './dynamodb';
+import { dynamoPorts } from './dynamodb-ports';
 import { EventBridgePublisher } from './eventbridge';
 import { StepFunctionsExecutions } from './step-functions';
 
@@ -22,13 +15,7 @@ export function awsDependencies() {
   const db = DynamoDBDocumentClient.from(traced(new DynamoDBClient({})), { marshallOptions: { removeUndefinedValues: true } });
   const sfn = traced(new SFNClient({}));
   return {
-    clock: systemClock,
-    profiles: new DynamoProfileStore(db, env.profilesTable),
-    journeys: new DynamoJourneyRegistry(db, env.journeysTable),
-    enrollments: new DynamoEnrollmentStore(db, env.runtimeTable),
-    waits: new DynamoWaitIndex(db, env.runtimeTable),
-    ledger: new DynamoLedger(db, env.runtimeTable),
-    rejected: new DynamoRejectedEventStore(db, env.runtimeTable),
+    ...dynamoPorts(db, { profiles: env.profilesTable, journeys: env.journeysTable, runtime: env.runtimeTable }, systemClock),
     executions: new StepFunctionsExecutions(sfn),
     get publisher() {
       if (!env.eventBusName) throw new Error('WAYMARK_EVENT_BUS_NAME is not set for this function');

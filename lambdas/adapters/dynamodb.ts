@@ -1,7 +1,6 @@
 import { createHash } from 'node:crypto';
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { DeleteCommand, GetCommand, PutCommand, QueryCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import type { BusinessEvent } from '../core/events/business-event';
 import { fromJourneyItem, journeyItem } from '../core/journey/registry-item';
 import { ProfileIndex } from '../core/config/env-keys';
 import type {
@@ -11,10 +10,8 @@ import type {
   JourneyRegistry,
   Ledger,
   LedgerEntry,
-  Profile,
   ProfileRecord,
   ProfileRecords,
-  ProfileStore,
   RejectedEvent,
   RejectedEventStore,
   WaitIndex,
@@ -25,117 +22,6 @@ const isConditionFailure = (error: unknown) =>
   error instanceof ConditionalCheckFailedException || (error as { name?: string })?.name === 'ConditionalCheckFailedException';
 
 const DAY = 86400;
-
-/**
- * Simple profile resolution: an identity item points at one profile; the first identity already known decides the profile,
- * unknown identities are claimed for it. Attributes merge per attribute, latest event time wins.
- * (The identity graph with merges replaces this behind the same port.)
- */
-export class DynamoProfileStore implements ProfileStore {
-  constructor(
-    private readonly db: DynamoDBDocumentClient,
-    private readonly table: string,
-  ) {}
-
-  static newProfileId(namespace: string, value: string): string {
-    return `p-${createHash('sha256').update(`${namespace}:${value}`).digest('hex').slice(0, 24)}`;
-  }
-
-  async get(profileId: string): Promise<Profile | undefined> {
-    const { Item } = await this.db.send(new GetCommand({ TableName: this.table, Key: { pk: `PROFILE#${profileId}`, sk: 'PROFILE' }, ConsistentRead: true }));
-    return Item ? toProfile(Item) : undefined;
-  }
-
-  async upsertFromEvent(event: BusinessEvent): Promise<Profile> {
-    const identities = Object.entries(event.identities).sort(([a], [b]) => a.localeCompare(b));
-    let profileId: string | undefined;
-    const unclaimed: [string, string][] = [];
-    for (const [namespace, value] of identities) {
-      const { Item } = await this.db.send(new GetCommand({ TableName: this.table, Key: { pk: `IDENTITY#${namespace}#${value}`, sk: 'IDENTITY' } }));
-      if (Item && profileId === undefined) profileId = Item.profileId as string;
-      else if (!Item) unclaimed.push([namespace, value]);
-    }
-    profileId ??= DynamoProfileStore.newProfileId(identities[0][0], identities[0][1]);
-    for (const [namespace, value] of unclaimed) {
-      try {
-        await this.db.send(
-          new PutCommand({
-            TableName: this.table,
-            Item: { pk: `IDENTITY#${namespace}#${value}`, sk: 'IDENTITY', profileId, namespace, claimedAt: event.time },
-            ConditionExpression: 'attribute_not_exists(pk)',
-          }),
-        );
-      } catch (error) {
-        // Claimed concurrently by another profile: linking the two is the merge's job, not this simple resolver's.
-        if (!isConditionFailure(error)) throw error;
-      }
-    }
-    for (let attempt = 0; ; attempt++) {
-      const { Item } = await this.db.send(new GetCommand({ TableName: this.table, Key: { pk: `PROFILE#${profileId}`, sk: 'PROFILE' }, ConsistentRead: true }));
-      const version = (Item?.version as number | undefined) ?? 0;
-      const next = mergeEvent(Item, profileId, event);
-      if (Item && !next.changed) return toProfile(Item);
-      try {
-        await this.db.send(
-          new PutCommand({
-            TableName: this.table,
-            Item: { ...next.item, version: version + 1 },
-            ConditionExpression: Item ? 'version = :v' : 'attribute_not_exists(pk)',
-            ...(Item ? { ExpressionAttributeValues: { ':v': version } } : {}),
-          }),
-        );
-        return toProfile(next.item);
-      } catch (error) {
-        if (!isConditionFailure(error) || attempt >= 8) throw error;
-      }
-    }
-  }
-}
-
-function toProfile(item: Record<string, unknown>): Profile {
-  return {
-    id: item.profileId as string,
-    attributes: (item.attributes as Record<string, unknown>) ?? {},
-    identities: (item.identities as Record<string, string>) ?? {},
-    createdAt: item.createdAt as string,
-    updatedAt: item.updatedAt as string,
-  };
-}
-
-/** Applies an event to a stored profile item: identities added, each attribute kept if its stored time is later. */
-export function mergeEvent(item: Record<string, unknown> | undefined, profileId: string, event: BusinessEvent): { item: Record<string, unknown>; changed: boolean } {
-  const identities = { ...((item?.identities as Record<string, string>) ?? {}) };
-  const attributes = { ...((item?.attributes as Record<string, unknown>) ?? {}) };
-  const times = { ...((item?.attributeTimes as Record<string, string>) ?? {}) };
-  let changed = !item;
-  for (const [namespace, value] of Object.entries(event.identities)) {
-    if (identities[namespace] === undefined) {
-      identities[namespace] = value;
-      changed = true;
-    }
-  }
-  for (const [name, value] of Object.entries(event.attributes ?? {})) {
-    const storedAt = times[name];
-    if (storedAt !== undefined && Date.parse(storedAt) > Date.parse(event.time)) continue;
-    if (attributes[name] === value && storedAt === event.time) continue;
-    attributes[name] = value;
-    times[name] = event.time;
-    changed = true;
-  }
-  return {
-    changed,
-    item: {
-      pk: `PROFILE#${profileId}`,
-      sk: 'PROFILE',
-      profileId,
-      identities,
-      attributes,
-      attributeTimes: times,
-      createdAt: (item?.createdAt as string) ?? event.time,
-      updatedAt: event.time,
-    },
-  };
-}
 
 /** Journeys as registered at deploy time (or by the local stack at start), cached briefly per container. */
 export class DynamoJourneyRegistry implements JourneyRegistry {

@@ -6,14 +6,7 @@ import { ROUTER_EVENT_PATTERN } from '../core/events/pattern';
 import { buildCatalog, formatViolation, type CompiledJourney } from '../core/journey/catalog';
 import { Placeholder } from '../core/journey/asl';
 import { systemClock, type Clock } from '../core/runtime/ports';
-import {
-  DynamoEnrollmentStore,
-  DynamoJourneyRegistry,
-  DynamoLedger,
-  DynamoProfileStore,
-  DynamoRejectedEventStore,
-  DynamoWaitIndex,
-} from '../adapters/dynamodb';
+import { dynamoPorts } from '../adapters/dynamodb-ports';
 import { createIngestEventHandler } from '../app/ingest-event';
 import { createListJourneysHandler } from '../app/list-journeys';
 import { createListRejectedEventsHandler } from '../app/list-rejected-events';
@@ -62,17 +55,8 @@ export async function startLocalStack(options: LocalStackOptions = {}) {
 
   const dynamo = await startDynalite(Object.values(LOCAL_TABLES), { profileIndexOn: [LOCAL_TABLES.runtime] });
   const db = DynamoDBDocumentClient.from(dynamo.client, { marshallOptions: { removeUndefinedValues: true } });
-  const profiles = new DynamoProfileStore(db, LOCAL_TABLES.profiles);
-  const registry = new DynamoJourneyRegistry(db, LOCAL_TABLES.journeys);
-  const deps = {
-    clock,
-    profiles,
-    journeys: registry,
-    enrollments: new DynamoEnrollmentStore(db, LOCAL_TABLES.runtime),
-    waits: new DynamoWaitIndex(db, LOCAL_TABLES.runtime),
-    ledger: new DynamoLedger(db, LOCAL_TABLES.runtime),
-    rejected: new DynamoRejectedEventStore(db, LOCAL_TABLES.runtime),
-  };
+  const deps = dynamoPorts(db, LOCAL_TABLES, clock);
+  const { profiles, journeys: registry } = deps;
   const outbox = new Outbox();
   const functions: Partial<Record<Placeholder, LocalFunction>> = {
     [Placeholder.prepareSendFunction]: createPrepareSendHandler(deps) as LocalFunction,
@@ -98,7 +82,7 @@ export async function startLocalStack(options: LocalStackOptions = {}) {
   }
 
   const bus = new LocalBus('waymark-local');
-  const routeEvent = createRouteEventHandler({ ...deps, executions });
+  const routeEvent = createRouteEventHandler({ ...deps, executions, publisher: bus });
   bus.addRule({ name: 'route-events', pattern: ROUTER_EVENT_PATTERN, target: (event) => routeEvent(event, { functionName: 'route-event', awsRequestId: event.id } as never) });
 
   const apiDeps = { ...deps, executions };

@@ -74,9 +74,10 @@ describe('WaymarkAppStack', () => {
       });
     });
 
-    it('lets ingest-event put events on the bus, and only it', () => {
+    it('lets ingest-event (client events) and route-event (ProfileMerged) put events on the bus, and only them', () => {
       expect(actionsOf('IngestEvent')).toContain('events:PutEvents');
-      for (const other of ['RouteEvent', 'TriggerJourney', 'ListJourneys', 'PrepareSend', 'RegisterWait', 'ResolveWait', 'LoadProfile']) expect(actionsOf(other)).not.toContain('events:PutEvents');
+      expect(actionsOf('RouteEvent')).toContain('events:PutEvents');
+      for (const other of ['TriggerJourney', 'ListJourneys', 'PrepareSend', 'RegisterWait', 'ResolveWait', 'LoadProfile']) expect(actionsOf(other)).not.toContain('events:PutEvents');
     });
 
     it('keeps the read-only handlers read-only', () => {

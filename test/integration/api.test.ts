@@ -1,10 +1,10 @@
-import { DynamoProfileStore } from '../../lambdas/adapters/dynamodb';
+import { newProfileId } from '../../lambdas/core/profiles/merge-policy';
 import { buildCatalog } from '../../lambdas/core/journey/catalog';
 import { call, problemFields, type HttpReply } from './http';
 import { finished, openStack, waitingAt } from './local-stack';
 
 const email = (n: number) => `visitor${n}@example.com`;
-const profileOf = (n: number) => DynamoProfileStore.newProfileId('email', email(n));
+const profileOf = (n: number) => newProfileId('email', email(n));
 const cartAdded = (n: number) => ({
   type: 'cart.updated',
   identities: { email: email(n) },

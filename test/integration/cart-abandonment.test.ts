@@ -1,8 +1,8 @@
-import { DynamoProfileStore } from '../../lambdas/adapters/dynamodb';
+import { newProfileId } from '../../lambdas/core/profiles/merge-policy';
 import { bodies, finished, openStack, waitingAt } from './local-stack';
 
 const shopper = (n: number) => ({ email: `shopper${n}@example.com` });
-const profileOf = (n: number) => DynamoProfileStore.newProfileId('email', `shopper${n}@example.com`);
+const profileOf = (n: number) => newProfileId('email', `shopper${n}@example.com`);
 const cartAdded = (n: number, extra: Record<string, unknown> = {}) => ({
   id: `cart-${n}`,
   identities: shopper(n),
@@ -94,7 +94,7 @@ describe('cart-abandonment playbook (timeouts, 1 virtual day = 0.86 s)', () => {
   it('suppresses an email to a profile without an address and records why in the ledger', async () => {
     await ctx.put('cart.updated', { ...cartAdded(7), identities: { deviceId: 'device-only-7' } });
     const runs = await finished(ctx.stack, 'cart-abandonment');
-    const run = runs.find((r) => r.profileId === DynamoProfileStore.newProfileId('deviceId', 'device-only-7'))!;
+    const run = runs.find((r) => r.profileId === newProfileId('deviceId', 'device-only-7'))!;
     expect(run.status).toBe('SUCCEEDED');
     expect(run.path).toContain('reminder-email.route');
     expect(run.path).not.toContain('reminder-email.deliver');

@@ -1,10 +1,10 @@
-import { DynamoProfileStore } from '../../lambdas/adapters/dynamodb';
+import { newProfileId } from '../../lambdas/core/profiles/merge-policy';
 import { bodies, finished, openStack, waitingAt } from './local-stack';
 
 const DAY = 86_400_000;
 
 const email = (n: number) => `buyer${n}@example.com`;
-const profileOf = (n: number) => DynamoProfileStore.newProfileId('email', email(n));
+const profileOf = (n: number) => newProfileId('email', email(n));
 const orderPlaced = (n: number, orderId: string, productType: string, productName?: string) => ({
   id: `event-${orderId}`,
   identities: { email: email(n) },

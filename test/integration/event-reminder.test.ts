@@ -1,4 +1,4 @@
-import { DynamoProfileStore } from '../../lambdas/adapters/dynamodb';
+import { newProfileId } from '../../lambdas/core/profiles/merge-policy';
 import type { Clock } from '../../lambdas/core/runtime/ports';
 import type { LocalExecution } from '../../lambdas/local/executions';
 import { bodies, finished, openStack } from './local-stack';
@@ -7,7 +7,7 @@ const DAY = 86_400_000;
 const HOUR = 3_600_000;
 
 const guest = (n: number) => ({ email: `guest${n}@example.com` });
-const profileOf = (n: number) => DynamoProfileStore.newProfileId('email', `guest${n}@example.com`);
+const profileOf = (n: number) => newProfileId('email', `guest${n}@example.com`);
 const registered = (n: number, startsAt: number, endsAt: number, attributes: Record<string, string> = {}) => ({
   id: `registration-${n}`,
   identities: guest(n),

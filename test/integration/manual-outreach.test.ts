@@ -1,9 +1,9 @@
-import { DynamoProfileStore } from '../../lambdas/adapters/dynamodb';
+import { newProfileId } from '../../lambdas/core/profiles/merge-policy';
 import { call } from './http';
 import { bodies, finished, openStack } from './local-stack';
 
 const email = (n: number) => `client${n}@example.com`;
-const profileOf = (n: number) => DynamoProfileStore.newProfileId('email', email(n));
+const profileOf = (n: number) => newProfileId('email', email(n));
 const trigger = (ctx: Awaited<ReturnType<typeof openStack>>, body: unknown) => call(ctx.stack, 'POST', '/journeys/manual-outreach/trigger', body);
 
 describe('manual-outreach playbook (API-triggered)', () => {

@@ -1,8 +1,8 @@
-import { DynamoProfileStore } from '../../lambdas/adapters/dynamodb';
+import { newProfileId } from '../../lambdas/core/profiles/merge-policy';
 import { bodies, finished, openStack, waitingAt } from './local-stack';
 
 const email = (n: number) => `customer${n}@example.com`;
-const profileOf = (n: number) => DynamoProfileStore.newProfileId('email', email(n));
+const profileOf = (n: number) => newProfileId('email', email(n));
 const quoteRequested = (n: number, identities: Record<string, string> = { email: email(n) }, attributes: Record<string, string> = {}) => ({
   id: `quote-request-${n}`,
   identities,

@@ -1,9 +1,9 @@
 import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
-import { DynamoProfileStore } from '../../lambdas/adapters/dynamodb';
+import { newProfileId } from '../../lambdas/core/profiles/merge-policy';
 import { bodies, finished, openStack, waitingAt } from './local-stack';
 
 const member = (n: number) => ({ email: `member${n}@example.com` });
-const profileOf = (n: number) => DynamoProfileStore.newProfileId('email', `member${n}@example.com`);
+const profileOf = (n: number) => newProfileId('email', `member${n}@example.com`);
 const signedUp = (n: number, id = `signup-${n}`) => ({ id, identities: member(n), attributes: { firstName: `Member${n}` }, properties: { plan: 'free' } });
 // The app registers its device on login: the push token arrives with the login event.
 const loggedIn = (n: number) => ({ id: `login-${n}`, identities: member(n), attributes: { pushToken: `device-${n}` }, properties: {} });

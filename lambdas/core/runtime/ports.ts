@@ -20,7 +20,6 @@ export interface Profile {
   consent?: Record<string, ConsentRecord>;
   createdAt: string;
   updatedAt: string;
-  // The fields below are optional only while the simple DynamoProfileStore still implements this port.
   /** Every linked value per namespace (several devices, two emails after a merge), first linked first; `identities` holds the first of each. */
   identityValues?: Record<string, string[]>;
   /** When each attribute's value was set (event time) and by which source. */
@@ -46,9 +45,9 @@ export interface ProfileStore {
   upsertFromEvent(event: BusinessEvent): Promise<Profile>;
   /** The profile, following merges: the id of an absorbed profile returns the profile that absorbed it. */
   get(profileId: string): Promise<Profile | undefined>;
-  // Optional only while the simple DynamoProfileStore still implements this port (see IdentityGraphProfileStore).
-  ingest?(event: BusinessEvent): Promise<IngestResult>;
-  findByIdentity?(namespace: string, value: string): Promise<Profile | undefined>;
+  /** Resolves the event's identities (merging the profiles it links), applies it once per event id. */
+  ingest(event: BusinessEvent): Promise<IngestResult>;
+  findByIdentity(namespace: string, value: string): Promise<Profile | undefined>;
 }
 
 /** The profile store with the identity graph: resolves identities, merges the profiles an event links, applies each event id once. */
@@ -84,6 +83,8 @@ export interface EnrollmentStore {
    * Returns false when another writer got there first.
    */
   replace(enrollment: Enrollment, expectedPrevious: string | undefined): Promise<boolean>;
+  /** Records a run of a journey that allows parallel runs (re-entrance `always`), so erasure can find and stop it. */
+  recordRun(enrollment: Enrollment, expiresAt: number): Promise<void>;
 }
 
 /** One registration of a waiting execution under one correlation key. */
@@ -108,6 +109,23 @@ export interface Executions {
   isRunning(executionArn: string): Promise<boolean>;
   /** Completes a waiting task; 'gone' when the token is no longer valid (timed out, already resumed, execution ended). */
   resume(token: string, output: unknown): Promise<'resumed' | 'gone'>;
+  /** Stops a running execution (erasure); false when it had already ended. */
+  stop(executionArn: string, cause: string): Promise<boolean>;
+}
+
+/** A runtime-table item that belongs to a profile (found through the profile index). */
+export interface ProfileRecord {
+  pk: string;
+  sk: string;
+  kind: 'enrollment' | 'run' | 'wait' | 'ledger' | 'other';
+  executionId?: string;
+  item: Record<string, unknown>;
+}
+
+/** Everything the runtime holds about profiles: enrollments, runs, waits, ledger entries. */
+export interface ProfileRecords {
+  list(profileId: string): Promise<ProfileRecord[]>;
+  remove(records: readonly Pick<ProfileRecord, 'pk' | 'sk'>[]): Promise<void>;
 }
 
 export type LedgerStatus = 'prepared' | 'sent' | 'failed' | 'suppressed';

@@ -1,7 +1,7 @@
 import { parseBusEvent, type BusinessEvent, type EventBridgeEvent, type FieldError } from '../events/business-event';
 import { PLATFORM_SOURCE_PREFIX } from '../config/env-keys';
 import { enterJourney, entryMatches, type EntryOutcome } from './enter';
-import type { Clock, EnrollmentStore, Executions, JourneyRegistry, ProfileStore, RejectedEventStore, WaitIndex } from './ports';
+import type { Clock, EnrollmentStore, EventPublisher, Executions, JourneyRegistry, Profile, ProfileStore, RejectedEventStore, WaitIndex } from './ports';
 import { resumeWaiting, type Resumed } from './waits';
 
 export interface RouteDeps {
@@ -11,7 +11,21 @@ export interface RouteDeps {
   waits: WaitIndex;
   executions: Executions;
   rejected: RejectedEventStore;
+  /** Where the platform's own events go (`ProfileMerged`). */
+  publisher: EventPublisher;
   clock: Clock;
+}
+
+/** The platform event announcing a merge (at least once: a retried merge may announce again). */
+export function profileMergedEvent(profile: Profile, absorbed: readonly string[], cause: BusinessEvent, at: string): BusinessEvent {
+  return {
+    id: `merge-${profile.id}-${absorbed.join('-')}`.slice(0, 128),
+    type: 'ProfileMerged',
+    source: `${PLATFORM_SOURCE_PREFIX}profiles`,
+    time: at,
+    identities: profile.identities,
+    properties: { profileId: profile.id, absorbed: [...absorbed], causedBy: { id: cause.id, type: cause.type } },
+  };
 }
 
 export type RouteResult =
@@ -21,7 +35,8 @@ export type RouteResult =
 
 /** Routes one business event: updates the profile, resumes waiting executions, starts matching journeys. */
 export async function routeBusinessEvent(deps: RouteDeps, event: BusinessEvent): Promise<RouteResult> {
-  const profile = await deps.profiles.upsertFromEvent(event);
+  const { profile, merged } = await deps.profiles.ingest(event);
+  if (merged.length > 0) await deps.publisher.publish([profileMergedEvent(profile, merged, event, deps.clock.now().toISOString())]);
   const journeys = await deps.journeys.list();
   const resumed = await resumeWaiting(deps, journeys, event, profile.id);
   const entries: EntryOutcome[] = [];

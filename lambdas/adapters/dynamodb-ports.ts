@@ -1,0 +1,31 @@
+import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import type { Clock } from '../core/runtime/ports';
+import {
+  DynamoEnrollmentStore,
+  DynamoJourneyRegistry,
+  DynamoLedger,
+  DynamoProfileRecords,
+  DynamoRejectedEventStore,
+  DynamoWaitIndex,
+} from './dynamodb';
+import { createDynamoProfileStore } from './dynamodb-profiles';
+
+export interface WaymarkTables {
+  profiles: string;
+  journeys: string;
+  runtime: string;
+}
+
+/** Every DynamoDB-backed port, the same on AWS and in the local stack (only the client's endpoint differs). */
+export function dynamoPorts(db: DynamoDBDocumentClient, tables: WaymarkTables, clock: Clock) {
+  return {
+    clock,
+    profiles: createDynamoProfileStore(db, tables.profiles, { clock }),
+    journeys: new DynamoJourneyRegistry(db, tables.journeys),
+    enrollments: new DynamoEnrollmentStore(db, tables.runtime),
+    waits: new DynamoWaitIndex(db, tables.runtime),
+    ledger: new DynamoLedger(db, tables.runtime),
+    rejected: new DynamoRejectedEventStore(db, tables.runtime),
+    records: new DynamoProfileRecords(db, tables.runtime),
+  };
+}
