@@ -10,9 +10,11 @@ import { parseDuration } from '../../../lambdas/core/shared/duration';
 import type {
   Clock,
   Enrollment,
+  EventPublisher,
   EnrollmentStore,
   Executions,
   JourneyRecord,
+  IngestResult,
   JourneyRegistry,
   Ledger,
   LedgerEntry,
@@ -42,12 +44,17 @@ export class FakeClock implements Clock {
   }
 }
 
-/** Profiles found by any identity of an event; a new one per unknown identity set. */
+/**
+ * Profiles found by any identity of an event, a new one for unknown identities; `ingest` applies each event id once.
+ * Merges are not modelled: a test sets `mergeNext` to have the next ingest report absorbed profiles.
+ */
 export class MemoryProfileStore implements ProfileStore {
   readonly profiles = new Map<string, Profile>();
   private readonly byIdentity = new Map<string, string>();
-  /** Every event passed to `upsertFromEvent`, in order (the writes). */
-  readonly upserts: BusinessEvent[] = [];
+  /** Every event passed to `upsertFromEvent` or `ingest`, in order (the writes). */
+  readonly writes: BusinessEvent[] = [];
+  private readonly applied = new Set<string>();
+  mergeNext: string[] = [];
   private counter = 0;
 
   constructor(private readonly clock: Clock = new FakeClock()) {}
@@ -62,10 +69,36 @@ export class MemoryProfileStore implements ProfileStore {
   }
 
   async upsertFromEvent(event: BusinessEvent): Promise<Profile> {
-    this.upserts.push(event);
-    const known = Object.entries(event.identities)
+    this.writes.push(structuredClone(event));
+    return this.apply(event);
+  }
+
+  async ingest(event: BusinessEvent): Promise<IngestResult> {
+    this.writes.push(structuredClone(event));
+    const merged = this.mergeNext;
+    this.mergeNext = [];
+    if (this.applied.has(event.id)) {
+      const id = this.resolve(event);
+      const existing = id === undefined ? undefined : await this.get(id);
+      if (existing) return { profile: existing, duplicate: true, merged };
+    }
+    this.applied.add(event.id);
+    return { profile: this.apply(event), duplicate: false, merged };
+  }
+
+  async findByIdentity(namespace: string, value: string): Promise<Profile | undefined> {
+    const id = this.byIdentity.get(`${namespace}#${value}`);
+    return id === undefined ? undefined : this.get(id);
+  }
+
+  private resolve(event: BusinessEvent): string | undefined {
+    return Object.entries(event.identities)
       .map(([ns, value]) => this.byIdentity.get(`${ns}#${value}`))
       .find((id) => id !== undefined);
+  }
+
+  private apply(event: BusinessEvent): Profile {
+    const known = this.resolve(event);
     const existing = known === undefined ? undefined : this.profiles.get(known);
     const id = existing?.id ?? `p-${++this.counter}`;
     const profile: Profile = {
@@ -263,6 +296,13 @@ export class MemoryRejectedEventStore implements RejectedEventStore {
   }
 }
 
+export class MemoryPublisher implements EventPublisher {
+  readonly published: BusinessEvent[] = [];
+  async publish(events: BusinessEvent[]): Promise<void> {
+    this.published.push(...structuredClone(events));
+  }
+}
+
 export const STATE_MACHINE_PREFIX = 'arn:aws:states:eu-west-1:123456789012:stateMachine:waymark-';
 
 /** A journey record from a (partial) definition: an event-entry journey of one exit node unless overridden. */
@@ -304,5 +344,6 @@ export function runtime(records: JourneyRecord[] = [], clock = new FakeClock()) 
     waits: new MemoryWaitIndex(),
     ledger: new MemoryLedger(),
     rejected: new MemoryRejectedEventStore(),
+    publisher: new MemoryPublisher(),
   };
 }
