@@ -1,5 +1,5 @@
 import { ConditionalCheckFailedException, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { GetCommand, PutCommand, QueryCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { DeleteCommand, GetCommand, PutCommand, QueryCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { TableKeys } from '../core/config/env-keys';
 import type { BusinessEvent } from '../core/events/business-event';
 import { eventIdentities, eventKey, normalizeTime, seenBucket, sourcesAbove, summedProperties } from '../core/profiles/merge-policy';
@@ -27,6 +27,34 @@ export class DynamoProfileStorage implements ProfileStorage {
     private readonly clock: Clock,
     private readonly windowDays = defaultProfilePolicy.window.days,
   ) {}
+
+  async deleteIdentity(namespace: string, value: string, profileIds: readonly string[]): Promise<boolean> {
+    const names = profileIds.map((_, i) => `:p${i}`);
+    return this.conditional(
+      new DeleteCommand({
+        TableName: this.table,
+        Key: identityKey(namespace, value),
+        ConditionExpression: `profileId IN (${names.join(', ')})`,
+        ExpressionAttributeValues: Object.fromEntries(profileIds.map((id, i) => [names[i], id])),
+      }),
+    );
+  }
+
+  async deleteProfileItems(profileId: string): Promise<number> {
+    let deleted = 0;
+    let ExclusiveStartKey: Record<string, unknown> | undefined;
+    do {
+      const page = await this.db.send(
+        new QueryCommand({ TableName: this.table, KeyConditionExpression: 'pk = :pk', ExpressionAttributeValues: { ':pk': profileKey(profileId).pk }, ProjectionExpression: 'pk, sk', ExclusiveStartKey }),
+      );
+      for (const key of page.Items ?? []) {
+        await this.db.send(new DeleteCommand({ TableName: this.table, Key: { pk: key.pk, sk: key.sk } }));
+        deleted++;
+      }
+      ExclusiveStartKey = page.LastEvaluatedKey;
+    } while (ExclusiveStartKey);
+    return deleted;
+  }
 
   async readIdentity(namespace: string, value: string): Promise<string | undefined> {
     const { Item } = await this.db.send(new GetCommand({ TableName: this.table, Key: identityKey(namespace, value), ConsistentRead: true, ProjectionExpression: 'profileId' }));
@@ -165,7 +193,7 @@ export class DynamoProfileStorage implements ProfileStorage {
   }
 
   /** Sends a conditional write; false when its condition did not hold. */
-  private async conditional(command: PutCommand | UpdateCommand): Promise<boolean> {
+  private async conditional(command: PutCommand | UpdateCommand | DeleteCommand): Promise<boolean> {
     try {
       await (command instanceof PutCommand ? this.db.send(command) : this.db.send(command));
       return true;

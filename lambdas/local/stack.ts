@@ -10,6 +10,13 @@ import { dynamoPorts } from '../adapters/dynamodb-ports';
 import { createIngestEventHandler } from '../app/ingest-event';
 import { createListJourneysHandler } from '../app/list-journeys';
 import { createListRejectedEventsHandler } from '../app/list-rejected-events';
+import {
+  createEraseProfileHandler,
+  createExportProfileHandler,
+  createFindProfileHandler,
+  createGetProfileHandler,
+  createUpdateProfileAttributesHandler,
+} from '../app/profiles';
 import { createLoadProfileHandler, createPrepareSendHandler, createRegisterWaitHandler, createResolveWaitHandler } from '../app/journey-steps';
 import { createRouteEventHandler } from '../app/route-event';
 import { createTriggerJourneyHandler } from '../app/trigger-journey';
@@ -91,6 +98,11 @@ export async function startLocalStack(options: LocalStackOptions = {}) {
     { method: 'GET', path: '/journeys', handler: createListJourneysHandler(apiDeps) },
     { method: 'POST', path: '/journeys/{id}/trigger', handler: createTriggerJourneyHandler(apiDeps) },
     { method: 'GET', path: '/events/rejected', handler: createListRejectedEventsHandler(deps) },
+    { method: 'GET', path: '/profiles', handler: createFindProfileHandler(deps) },
+    { method: 'GET', path: '/profiles/{id}', handler: createGetProfileHandler(deps) },
+    { method: 'PUT', path: '/profiles/{id}/attributes', handler: createUpdateProfileAttributesHandler(deps) },
+    { method: 'DELETE', path: '/profiles/{id}', handler: createEraseProfileHandler({ ...deps, executions }) },
+    { method: 'GET', path: '/profiles/{id}/export', handler: createExportProfileHandler(deps) },
     {
       method: 'GET',
       path: '/local/outbox',

@@ -21,6 +21,19 @@ export class MemoryProfileStorage implements ProfileStorage {
     private readonly windowDays = 30,
   ) {}
 
+  async deleteIdentity(namespace: string, value: string, profileIds: readonly string[]): Promise<boolean> {
+    const key = identityKey(namespace, value);
+    const owner = this.identities.get(key);
+    if (owner === undefined || !profileIds.includes(owner)) return false;
+    return this.identities.delete(key);
+  }
+
+  async deleteProfileItems(profileId: string): Promise<number> {
+    const events = this.events.get(profileId)?.size ?? 0;
+    this.events.delete(profileId);
+    return events + (this.profiles.delete(profileId) ? 1 : 0);
+  }
+
   async readIdentity(namespace: string, value: string): Promise<string | undefined> {
     return this.identities.get(identityKey(namespace, value));
   }

@@ -40,4 +40,9 @@ export interface ProfileStorage {
   readEvent(profileId: string, eventId: string): Promise<RecentEvent | undefined>;
   /** Every unexpired event record of a profile, in no particular order. */
   listEvents(profileId: string): Promise<RecentEvent[]>;
+
+  /** Erasure: deletes an identity only if it points at one of `profileIds` (never another person's). */
+  deleteIdentity(namespace: string, value: string, profileIds: readonly string[]): Promise<boolean>;
+  /** Erasure: deletes a profile item and every event record under it (expired ones too); returns how many items. */
+  deleteProfileItems(profileId: string): Promise<number>;
 }

@@ -31,6 +31,41 @@ export class GraphProfileStore implements IdentityGraphProfileStore {
     return toProfile(state, recentWindow(events, this.deps.clock.now(), this.deps.policy));
   }
 
+  /** The live profile this id resolves to, and every profile id folded into it (the ids runtime records may carry). */
+  async related(profileId: string): Promise<{ survivor: ProfileState; profileIds: string[] } | undefined> {
+    let state = await this.deps.storage.readProfile(profileId);
+    for (let hops = 0; state && state.status !== 'active'; hops++) {
+      if (hops >= MAX_CHAIN) throw new ProfileGraphError(`profile ${profileId}: merge chain longer than ${MAX_CHAIN}`);
+      state = await this.deps.storage.readProfile(state.mergedInto!);
+    }
+    if (!state) return undefined;
+    return { survivor: state, profileIds: [state.id, ...state.absorbed.filter((id) => id !== state!.id)] };
+  }
+
+  /** Everything the store holds about a profile: the profile and, for it and every profile folded into it, the event records. */
+  async exportData(profileId: string): Promise<{ profile: Profile; profileIds: string[]; events: RecentEvent[] } | undefined> {
+    const related = await this.related(profileId);
+    if (!related) return undefined;
+    const events = (await Promise.all(related.profileIds.map((id) => this.deps.storage.listEvents(id)))).flat();
+    events.sort((a, b) => b.time.localeCompare(a.time));
+    return { profile: toProfile(related.survivor, events), profileIds: related.profileIds, events };
+  }
+
+  /** Erases a profile and every profile folded into it: identities (only those still pointing at them), profile items, event records. */
+  async erase(profileId: string): Promise<{ profileIds: string[]; items: number } | undefined> {
+    const related = await this.related(profileId);
+    if (!related) return undefined;
+    let items = 0;
+    for (const id of related.profileIds) {
+      const state = id === related.survivor.id ? related.survivor : await this.deps.storage.readProfile(id);
+      for (const [namespace, values] of Object.entries(state?.identities ?? {})) {
+        for (const value of Object.keys(values)) if (await this.deps.storage.deleteIdentity(namespace, value, related.profileIds)) items++;
+      }
+    }
+    for (const id of related.profileIds) items += await this.deps.storage.deleteProfileItems(id);
+    return { profileIds: related.profileIds, items };
+  }
+
   async findByIdentity(namespace: string, value: string): Promise<Profile | undefined> {
     const profileId = await this.deps.storage.readIdentity(namespace, value);
     return profileId === undefined ? undefined : this.get(profileId);

@@ -51,7 +51,13 @@ export interface ProfileStore {
 }
 
 /** The profile store with the identity graph: resolves identities, merges the profiles an event links, applies each event id once. */
-export interface IdentityGraphProfileStore extends ProfileStore {
+/** What erasure and export need from the profile store. */
+export interface PrivacyProfileStore {
+  exportData(profileId: string): Promise<{ profile: Profile; profileIds: string[]; events: RecentEvent[] } | undefined>;
+  erase(profileId: string): Promise<{ profileIds: string[]; items: number } | undefined>;
+}
+
+export interface IdentityGraphProfileStore extends ProfileStore, PrivacyProfileStore {
   ingest(event: BusinessEvent): Promise<IngestResult>;
   findByIdentity(namespace: string, value: string): Promise<Profile | undefined>;
 }

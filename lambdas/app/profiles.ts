@@ -1,0 +1,105 @@
+import { z } from 'zod';
+import { formatIssues, IdentityNamespace } from '../core/events/business-event';
+import { eraseProfile, exportProfile } from '../core/privacy/privacy';
+import { NotFoundError, ValidationError } from '../core/runtime/errors';
+import type { Clock, Executions, IdentityGraphProfileStore, ProfileRecords } from '../core/runtime/ports';
+import { json, parseJsonBody, type ApiEvent } from '../shared/http';
+import { apiHandler } from './middleware';
+
+export interface ProfileApiDeps {
+  profiles: IdentityGraphProfileStore;
+  records: ProfileRecords;
+  executions: Pick<Executions, 'stop'>;
+  clock: Clock;
+}
+
+function profileId(event: ApiEvent): string {
+  const id = event.pathParameters?.id;
+  if (!id) throw new ValidationError('missing profile id', [{ field: 'id', message: 'the path names the profile: /profiles/{id}' }]);
+  return id;
+}
+
+const notFound = (id: string) => new NotFoundError(`profile "${id}" does not exist`);
+
+/** `GET /profiles/{id}`: the profile (an id merged into another answers with the surviving profile). */
+export function createGetProfileHandler(deps: Pick<ProfileApiDeps, 'profiles'>) {
+  return apiHandler(async (event) => {
+    const id = profileId(event);
+    const profile = await deps.profiles.get(id);
+    if (!profile) throw notFound(id);
+    return json(200, profile);
+  });
+}
+
+const IdentityQuery = z.object({
+  identity: z
+    .string({ error: 'identity is required, as <namespace>:<value>, e.g. email:ann@example.com' })
+    .regex(/^[^:]+:.+$/, 'identity is <namespace>:<value>, e.g. email:ann@example.com')
+    .transform((text) => ({ namespace: text.slice(0, text.indexOf(':')), value: text.slice(text.indexOf(':') + 1) }))
+    .refine((i) => IdentityNamespace.safeParse(i.namespace).success, 'the identity namespace is a letter followed by letters, digits or _'),
+});
+
+/** `GET /profiles?identity=email:ann@example.com`: look a profile up by any of its identities. */
+export function createFindProfileHandler(deps: Pick<ProfileApiDeps, 'profiles'>) {
+  return apiHandler(async (event) => {
+    const query = IdentityQuery.safeParse(event.queryStringParameters ?? {});
+    if (!query.success) throw new ValidationError('invalid query', formatIssues(query.error.issues));
+    const { namespace, value } = query.data.identity;
+    const profile = await deps.profiles.findByIdentity(namespace, value);
+    if (!profile) throw new NotFoundError(`no profile has the identity ${namespace}:${value}`);
+    return json(200, profile);
+  });
+}
+
+const AttributesUpdate = z.strictObject({
+  attributes: z
+    .record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]{0,63}$/, 'attribute names are identifiers of at most 64 characters'), z.union([z.string().max(4096), z.number(), z.boolean(), z.null()]))
+    .refine((a) => Object.keys(a).length > 0, 'at least one attribute'),
+  /** Recorded as the attributes' source (merge policy may rank sources). */
+  source: z.string().min(1).max(256).default('api'),
+});
+
+/**
+ * `PUT /profiles/{id}/attributes`: attribute updates, applied as an event of the profile (so the merge policy, latest
+ * time wins, holds for them like for any event).
+ */
+export function createUpdateProfileAttributesHandler(deps: Pick<ProfileApiDeps, 'profiles' | 'clock'>) {
+  return apiHandler(async (event) => {
+    const id = profileId(event);
+    const body = AttributesUpdate.safeParse(parseJsonBody(event) ?? {});
+    if (!body.success) throw new ValidationError('invalid attribute update', formatIssues(body.error.issues));
+    const profile = await deps.profiles.get(id);
+    if (!profile) throw notFound(id);
+    const [namespace, value] = Object.entries(profile.identities)[0];
+    const { profile: updated } = await deps.profiles.ingest({
+      id: `attributes-${event.requestContext.requestId}`,
+      type: 'profile.attributes-updated',
+      source: body.data.source,
+      time: deps.clock.now().toISOString(),
+      identities: { [namespace]: value },
+      attributes: body.data.attributes,
+      properties: {},
+    });
+    return json(200, updated);
+  });
+}
+
+/** `DELETE /profiles/{id}`: erases the profile everywhere and stops its journeys. */
+export function createEraseProfileHandler(deps: ProfileApiDeps) {
+  return apiHandler(async (event) => {
+    const id = profileId(event);
+    const report = await eraseProfile(deps, id);
+    if (!report) throw notFound(id);
+    return json(200, report);
+  });
+}
+
+/** `GET /profiles/{id}/export`: everything held about the profile. */
+export function createExportProfileHandler(deps: Omit<ProfileApiDeps, 'executions'>) {
+  return apiHandler(async (event) => {
+    const id = profileId(event);
+    const data = await exportProfile(deps, id, deps.clock.now().toISOString());
+    if (!data) throw notFound(id);
+    return json(200, data);
+  });
+}

@@ -1,0 +1,59 @@
+import type { Executions, PrivacyProfileStore, ProfileRecord, ProfileRecords } from '../runtime/ports';
+
+export interface PrivacyDeps {
+  profiles: PrivacyProfileStore;
+  records: ProfileRecords;
+  executions: Pick<Executions, 'stop'>;
+}
+
+export interface ErasureReport {
+  profileId: string;
+  /** The profile and every profile merged into it. */
+  profileIds: string[];
+  stoppedExecutions: string[];
+  profileItems: number;
+  runtimeItems: number;
+}
+
+/** Runtime records fit for an export: task tokens are capabilities, not data about the person. */
+function exportable(record: ProfileRecord): Record<string, unknown> {
+  const { token: _token, ...rest } = record.item;
+  return { kind: record.kind, ...rest };
+}
+
+/**
+ * Erases a profile everywhere: first its running journeys are stopped (so nothing writes again), then the runtime
+ * records (enrollments, runs, waits, send ledger), then the profile, its identities, consent and event records.
+ * Idempotent: a retry after a failure finishes the job. Undefined when no such profile exists.
+ */
+export async function eraseProfile(deps: PrivacyDeps, profileId: string): Promise<ErasureReport | undefined> {
+  const data = await deps.profiles.exportData(profileId);
+  if (!data) return undefined;
+  const records = (await Promise.all(data.profileIds.map((id) => deps.records.list(id)))).flat();
+  const executions = [...new Set(records.map((r) => r.executionId).filter((e): e is string => typeof e === 'string'))];
+  const stoppedExecutions: string[] = [];
+  for (const executionArn of executions) {
+    if (await deps.executions.stop(executionArn, 'profile erased')) stoppedExecutions.push(executionArn);
+  }
+  await deps.records.remove(records);
+  const erased = await deps.profiles.erase(profileId);
+  return { profileId: data.profile.id, profileIds: data.profileIds, stoppedExecutions, profileItems: erased?.items ?? 0, runtimeItems: records.length };
+}
+
+/** Everything held about a profile, as one JSON document (the data subject's copy). */
+export async function exportProfile(deps: Omit<PrivacyDeps, 'executions'>, profileId: string, exportedAt: string) {
+  const data = await deps.profiles.exportData(profileId);
+  if (!data) return undefined;
+  const records = (await Promise.all(data.profileIds.map((id) => deps.records.list(id)))).flat();
+  return {
+    exportedAt,
+    profile: data.profile,
+    mergedProfileIds: data.profileIds.filter((id) => id !== data.profile.id),
+    events: data.events,
+    journeys: {
+      enrollments: records.filter((r) => r.kind === 'enrollment' || r.kind === 'run').map(exportable),
+      waiting: records.filter((r) => r.kind === 'wait').map(exportable),
+      messages: records.filter((r) => r.kind === 'ledger').map(exportable),
+    },
+  };
+}

@@ -1,0 +1,4 @@
+import { awsDependencies } from '../adapters/aws';
+import { createEraseProfileHandler } from '../app/profiles';
+
+export const handler = createEraseProfileHandler(awsDependencies());

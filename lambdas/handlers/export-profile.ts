@@ -1,0 +1,4 @@
+import { awsDependencies } from '../adapters/aws';
+import { createExportProfileHandler } from '../app/profiles';
+
+export const handler = createExportProfileHandler(awsDependencies());

@@ -1,0 +1,4 @@
+import { awsDependencies } from '../adapters/aws';
+import { createFindProfileHandler } from '../app/profiles';
+
+export const handler = createFindProfileHandler(awsDependencies());
