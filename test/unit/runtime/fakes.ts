@@ -186,7 +186,9 @@ export class FakeExecutions implements Executions {
   readonly executions = new Map<string, FakeExecution>();
   /** Task tokens a test made resumable; a token not here (or already used) is gone. */
   private readonly waiting = new Set<string>();
+  /** Successful resumes; `resumeCalls` counts every call, gone or not. */
   readonly resumes: { token: string; output: unknown }[] = [];
+  resumeCalls = 0;
   /** Runs once, just before the next `start` creates its execution (to interleave a concurrent entry). */
   beforeStart?: () => Promise<void>;
 
@@ -205,6 +207,7 @@ export class FakeExecutions implements Executions {
   }
 
   async resume(token: string, output: unknown): Promise<'resumed' | 'gone'> {
+    this.resumeCalls++;
     if (!this.waiting.delete(token)) return 'gone';
     this.resumes.push({ token, output });
     return 'resumed';
