@@ -1,0 +1,99 @@
+import type { EventBridgeEvent } from '../../../lambdas/core/events/business-event';
+import { registerWait } from '../../../lambdas/core/runtime/waits';
+import { routeBusEvent } from '../../../lambdas/core/runtime/route';
+import { FakeClock, journeyRecord, runtime } from './fakes';
+
+function setup() {
+  const welcome = journeyRecord({ id: 'welcome', entry: { kind: 'event', event: 'user.signed_up' } });
+  const shopOnly = journeyRecord({ id: 'shop-only', entry: { kind: 'event', event: 'user.signed_up', source: 'shop' } });
+  const posOnly = journeyRecord({ id: 'pos-only', entry: { kind: 'event', event: 'user.signed_up', source: 'pos' } });
+  const orders = journeyRecord({ id: 'orders', entry: { kind: 'event', event: 'order.placed' } });
+  const outreach = journeyRecord({ id: 'outreach', entry: { kind: 'api' } });
+  const onboarding = journeyRecord({
+    id: 'onboarding',
+    entry: { kind: 'api' },
+    start: 'await-signup',
+    nodes: [
+      { id: 'await-signup', kind: 'wait-for-event', events: ['user.signed_up'], timeout: '7d', onEvent: 'done', onTimeout: 'done' },
+      { id: 'done', kind: 'exit' },
+    ],
+  });
+  return runtime([welcome, shopOnly, posOnly, orders, outreach, onboarding], new FakeClock('2026-06-01T12:00:00.000Z'));
+}
+
+function busEvent(overrides: Partial<EventBridgeEvent> = {}, detail: Record<string, unknown> = { identities: { email: 'ada@example.com' }, attributes: { firstName: 'Ada' } }): EventBridgeEvent {
+  return { id: 'eb-1', 'detail-type': 'user.signed_up', source: 'shop', time: '2026-06-01T11:59:00Z', detail, ...overrides };
+}
+
+describe('routeBusEvent', () => {
+  it('keeps an invalid event in the rejected store with its field errors, and writes no profile', async () => {
+    const deps = setup();
+    const raw = busEvent({}, { attributes: { firstName: 'Ada' } });
+    const result = await routeBusEvent(deps, raw);
+    expect(result).toEqual({ status: 'rejected', errors: [expect.objectContaining({ field: 'detail.identities' })] });
+    expect(deps.rejected.items).toEqual([{ receivedAt: '2026-06-01T12:00:00.000Z', origin: 'bus', errors: result.status === 'rejected' ? result.errors : [], raw }]);
+    expect(deps.profiles.writes).toEqual([]);
+    expect(deps.executions.executions.size).toBe(0);
+  });
+
+  it.each(['waymark.profiles', 'waymark.api', 'waymark.'])('ignores a platform event from %s, even an invalid one, writing nothing', async (source) => {
+    const deps = setup();
+    expect(await routeBusEvent(deps, busEvent({ source }))).toEqual({ status: 'ignored', reason: 'platform-event' });
+    expect(await routeBusEvent(deps, busEvent({ source }, {}))).toEqual({ status: 'ignored', reason: 'platform-event' });
+    expect(deps.profiles.writes).toEqual([]);
+    expect(deps.rejected.items).toEqual([]);
+    expect(deps.executions.executions.size).toBe(0);
+  });
+
+  it('routes a source that only looks like the platform', async () => {
+    const deps = setup();
+    expect((await routeBusEvent(deps, busEvent({ source: 'waymarks' }))).status).toBe('routed');
+  });
+
+  it('updates the profile, resumes its waits and enters the journeys whose entry matches', async () => {
+    const deps = setup();
+    // A profile already known and waiting in the onboarding journey.
+    deps.profiles.add({ id: 'p-ada', identities: { email: 'ada@example.com' } });
+    await registerWait(deps, {
+      executionId: 'exec-onboarding',
+      node: { id: 'await-signup', kind: 'wait-for-event', events: ['user.signed_up'], timeout: '7d', onEvent: 'done', onTimeout: 'done' },
+      state: { journey: { id: 'onboarding', version: 'v1' }, profileId: 'p-ada', profile: { id: 'p-ada', attributes: {}, identities: {} }, event: {}, context: {}, steps: {} },
+      token: 'tok-1',
+    });
+    deps.executions.awaitToken('tok-1');
+
+    const result = await routeBusEvent(deps, busEvent());
+
+    expect(result).toMatchObject({ status: 'routed', profileId: 'p-ada', resumed: [{ executionId: 'exec-onboarding', nodeId: 'await-signup' }] });
+    expect(result.status === 'routed' && result.entries.map((e) => [e.journeyId, e.status])).toEqual([
+      ['welcome', 'started'],
+      ['shop-only', 'started'],
+    ]);
+    expect(deps.profiles.profiles.get('p-ada')?.attributes).toEqual({ firstName: 'Ada' });
+    expect(deps.waits.keys()).toEqual([]);
+    const started = [...deps.executions.executions.values()];
+    expect(started.map((e) => e.input.event)).toEqual([
+      expect.objectContaining({ id: 'eb-1', type: 'user.signed_up', source: 'shop', time: '2026-06-01T11:59:00Z' }),
+      expect.objectContaining({ id: 'eb-1' }),
+    ]);
+    expect(started[0].input.profile.attributes).toEqual({ firstName: 'Ada' });
+  });
+
+  it('starts nothing twice when the bus delivers the same event again', async () => {
+    const deps = setup();
+    const first = await routeBusEvent(deps, busEvent());
+    const again = await routeBusEvent(deps, busEvent());
+    expect(first.status === 'routed' && first.entries.map((e) => e.status)).toEqual(['started', 'started']);
+    expect(again.status === 'routed' && again.entries.map((e) => e.status)).toEqual(['already-started', 'already-started']);
+    expect(deps.executions.executions.size).toBe(2);
+  });
+
+  it('announces a merge the event caused as a ProfileMerged platform event', async () => {
+    const deps = setup();
+    deps.profiles.mergeNext = ['p-old'];
+    const result = await routeBusEvent(deps, busEvent());
+    expect(deps.publisher.published).toEqual([
+      expect.objectContaining({ type: 'ProfileMerged', source: 'waymark.profiles', properties: expect.objectContaining({ absorbed: ['p-old'], profileId: result.status === 'routed' ? result.profileId : '' }) }),
+    ]);
+  });
+});
