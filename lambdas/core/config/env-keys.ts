@@ -4,6 +4,10 @@ export const EnvKey = {
   journeysTable: 'WAYMARK_JOURNEYS_TABLE',
   runtimeTable: 'WAYMARK_RUNTIME_TABLE',
   eventBusName: 'WAYMARK_EVENT_BUS_NAME',
+  /** Secrets Manager secret (ARN) holding the HMAC key of unsubscribe links: prepare-send and unsubscribe-profile. */
+  unsubscribeSecretArn: 'WAYMARK_UNSUBSCRIBE_SECRET_ARN',
+  /** Base URL of the public API (where `/unsubscribe` is served), for the links in marketing email: prepare-send. */
+  publicUrl: 'WAYMARK_PUBLIC_URL',
 } as const;
 export type EnvKey = (typeof EnvKey)[keyof typeof EnvKey];
 
@@ -21,3 +25,6 @@ export const JourneyItem = { definition: 'definition', stateMachineArn: 'stateMa
 
 /** The `source` of events the platform itself emits; the router ignores them. */
 export const PLATFORM_SOURCE_PREFIX = 'waymark.';
+
+/** The `source` of events AWS services emit (e.g. `aws.ses` bounces); they have their own rules, and the router ignores them. */
+export const AWS_SOURCE_PREFIX = 'aws.';

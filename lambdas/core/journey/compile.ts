@@ -115,7 +115,14 @@ function deliveryState(node: SendNode, key: string, messageClass: Journey['setti
         Parameters: {
           FromEmailAddress: ref(Placeholder.senderEmail),
           Destination: { 'ToAddresses.$': `States.Array(${message}.to)` },
-          Content: { Simple: { Subject: { 'Data.$': `${message}.subject`, Charset: 'UTF-8' }, Body: body } },
+          Content: {
+            Simple: {
+              Subject: { 'Data.$': `${message}.subject`, Charset: 'UTF-8' },
+              Body: body,
+              // Marketing email carries the one-click unsubscribe headers (List-Unsubscribe, List-Unsubscribe-Post) made by prepare-send.
+              ...(messageClass === 'marketing' ? { 'Headers.$': `${message}.headers` } : {}),
+            },
+          },
           ConfigurationSetName: ref(Placeholder.emailConfigurationSet),
           EmailTags: [
             { Name: 'journey', 'Value.$': '$.journey.id' },

@@ -111,10 +111,13 @@ export const EmailTemplate = z.strictObject({
 export const SmsTemplate = z.strictObject({ body: z.string().min(1).max(1600) });
 export const PushTemplate = z.strictObject({ title: z.string().min(1).max(200), body: z.string().min(1).max(2000), url: z.string().max(2000).optional() });
 
+/** A send node may name the subscription list its message belongs to: an opt-out of `list:<id>` then stops it. */
+const SendList = z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/, 'a list id is 1 to 64 letters, digits, _ . -');
+
 export const SendNode = z.discriminatedUnion('channel', [
-  z.strictObject({ ...nodeBase, kind: z.literal('send'), channel: z.literal('email'), template: EmailTemplate, next: NodeId }),
-  z.strictObject({ ...nodeBase, kind: z.literal('send'), channel: z.literal('sms'), template: SmsTemplate, next: NodeId }),
-  z.strictObject({ ...nodeBase, kind: z.literal('send'), channel: z.literal('push'), template: PushTemplate, next: NodeId }),
+  z.strictObject({ ...nodeBase, kind: z.literal('send'), channel: z.literal('email'), list: SendList.optional(), template: EmailTemplate, next: NodeId }),
+  z.strictObject({ ...nodeBase, kind: z.literal('send'), channel: z.literal('sms'), list: SendList.optional(), template: SmsTemplate, next: NodeId }),
+  z.strictObject({ ...nodeBase, kind: z.literal('send'), channel: z.literal('push'), list: SendList.optional(), template: PushTemplate, next: NodeId }),
 ]);
 export type SendNode = z.infer<typeof SendNode>;
 export type Channel = SendNode['channel'];

@@ -1,5 +1,5 @@
 import { parseBusEvent, type BusinessEvent, type EventBridgeEvent, type FieldError } from '../events/business-event';
-import { PLATFORM_SOURCE_PREFIX } from '../config/env-keys';
+import { AWS_SOURCE_PREFIX, PLATFORM_SOURCE_PREFIX } from '../config/env-keys';
 import { enterJourney, entryMatches, type EntryOutcome } from './enter';
 import type { Clock, EnrollmentStore, EventPublisher, Executions, JourneyRegistry, Profile, ProfileStore, RejectedEventStore, WaitIndex } from './ports';
 import { resumeWaiting, type Resumed } from './waits';
@@ -30,7 +30,7 @@ export function profileMergedEvent(profile: Profile, absorbed: readonly string[]
 
 export type RouteResult =
   | { status: 'rejected'; errors: FieldError[] }
-  | { status: 'ignored'; reason: 'platform-event' }
+  | { status: 'ignored'; reason: 'platform-event' | 'aws-event' }
   | { status: 'routed'; profileId: string; entries: EntryOutcome[]; resumed: Resumed[] };
 
 /** Routes one business event: updates the profile, resumes waiting executions, starts matching journeys. */
@@ -49,6 +49,8 @@ export async function routeBusinessEvent(deps: RouteDeps, event: BusinessEvent):
 /** Routes an event as delivered by the EventBridge rule; an invalid one is kept with its reason, never dropped. */
 export async function routeBusEvent(deps: RouteDeps, raw: EventBridgeEvent): Promise<RouteResult> {
   if (raw.source.startsWith(PLATFORM_SOURCE_PREFIX)) return { status: 'ignored', reason: 'platform-event' };
+  // AWS service events (SES bounces and complaints) have rules of their own; they are not business events.
+  if (raw.source.startsWith(AWS_SOURCE_PREFIX)) return { status: 'ignored', reason: 'aws-event' };
   const parsed = parseBusEvent(raw);
   if (!parsed.ok) {
     await deps.rejected.put({ receivedAt: deps.clock.now().toISOString(), origin: 'bus', errors: parsed.errors, raw });

@@ -1,11 +1,20 @@
+import { consentDecision, type ConsentPolicy } from '../consent/policy';
+import type { SuppressionList } from '../consent/ports';
+import type { UnsubscribeLinks } from '../consent/links';
 import type { StepPayload } from '../journey/asl';
 import type { SendNode } from '../journey/schema';
 import { assertNever } from '../shared/assert-never';
 import { renderTemplate, type TemplateScope } from '../templates/liquid';
 import type { Clock, Ledger, Profile, ProfileStore } from './ports';
 
+/** An SES v2 `MessageHeader`. */
+export interface MessageHeader {
+  Name: string;
+  Value: string;
+}
+
 export type PreparedMessage =
-  | { channel: 'email'; to: string; subject: string; text: string; html?: string }
+  | { channel: 'email'; to: string; subject: string; text: string; html?: string; unsubscribeUrl?: string; headers?: MessageHeader[] }
   | { channel: 'sms'; to: string; body: string }
   | { channel: 'push'; to: string; title: string; body: string; url?: string; request: Record<string, unknown> };
 
@@ -17,6 +26,28 @@ export interface PrepareResult {
 }
 
 export type PrepareSendPayload = StepPayload<SendNode> & { messageClass: 'marketing' | 'transactional' };
+
+/** What the send step checks before rendering: the suppression list, consent, and the unsubscribe link it adds. */
+export interface SendGuardDeps {
+  /** Looked up for every email address. */
+  suppression?: SuppressionList;
+  /** The one-click unsubscribe link of marketing email (template variable `unsubscribeUrl` and the List-Unsubscribe header). */
+  unsubscribeLinks?: UnsubscribeLinks;
+  /** @default opt-out model on every channel and list */
+  consentPolicy?: ConsentPolicy;
+}
+
+export type PrepareSendDeps = { profiles: ProfileStore; ledger: Ledger; clock: Clock } & SendGuardDeps;
+
+/** RFC 2369 and RFC 8058 (one-click) headers; none without a link. */
+export function unsubscribeHeaders(url: string | undefined): MessageHeader[] {
+  return url === undefined
+    ? []
+    : [
+        { Name: 'List-Unsubscribe', Value: `<${url}>` },
+        { Name: 'List-Unsubscribe-Post', Value: 'List-Unsubscribe=One-Click' },
+      ];
+}
 
 type Recipient = { to: string; platform?: string } | undefined;
 
@@ -67,10 +98,11 @@ function render(node: SendNode, to: string, platform: string | undefined, scope:
 
 /**
  * The step before a delivery: skips a message already sent by this execution and node (a retried or redriven step),
- * finds the recipient, renders the templates and records the attempt in the ledger.
+ * finds the recipient, checks suppression and consent (a blocked message is recorded as `suppressed` with the reason),
+ * renders the templates and records the attempt in the ledger.
  */
-export async function prepareSend(deps: { profiles: ProfileStore; ledger: Ledger; clock: Clock }, payload: PrepareSendPayload): Promise<PrepareResult> {
-  const { executionId, state, node } = payload;
+export async function prepareSend(deps: PrepareSendDeps, payload: PrepareSendPayload): Promise<PrepareResult> {
+  const { executionId, state, node, messageClass } = payload;
   // The ledger write is conditional (first attempt, or a retry of one not yet sent), so no read is needed up front.
   const skipped = async (): Promise<PrepareResult> => {
     const existing = await deps.ledger.get(executionId, node.id);
@@ -83,14 +115,25 @@ export async function prepareSend(deps: { profiles: ProfileStore; ledger: Ledger
     if (!(await deps.ledger.prepare({ ...base, status: 'suppressed', reason: 'no-address' }))) return skipped();
     return { deliver: false, reason: 'no-address', message: {} };
   }
+  const suppressed = node.channel === 'email' && deps.suppression ? await deps.suppression.isSuppressed(recipient.to) : undefined;
+  const decision = consentDecision(profile, node.channel, messageClass, node.list, suppressed, deps.consentPolicy);
+  if (!decision.allowed) {
+    if (!(await deps.ledger.prepare({ ...base, status: 'suppressed', reason: decision.reason }))) return skipped();
+    return { deliver: false, reason: decision.reason, message: {} };
+  }
+  const marketingEmail = node.channel === 'email' && messageClass === 'marketing';
+  const unsubscribeUrl = marketingEmail && deps.unsubscribeLinks ? await deps.unsubscribeLinks.urlFor(profile.id, node.list === undefined ? 'email' : `list:${node.list}`) : undefined;
   const scope: TemplateScope = {
     profile: { id: profile.id, attributes: profile.attributes, identities: profile.identities },
     event: state.event,
     context: state.context,
     steps: state.steps,
     journey: { id: state.journey.id },
+    ...(unsubscribeUrl === undefined ? {} : { unsubscribeUrl }),
   };
-  const message = render(node, recipient.to, recipient.platform, scope);
+  const rendered = render(node, recipient.to, recipient.platform, scope);
+  // A marketing email always carries `headers` (the compiled SES step reads them), empty only without a link.
+  const message = marketingEmail ? { ...rendered, ...(unsubscribeUrl === undefined ? {} : { unsubscribeUrl }), headers: unsubscribeHeaders(unsubscribeUrl) } : rendered;
   if (!(await deps.ledger.prepare({ ...base, status: 'prepared' }))) return skipped();
   return { deliver: true, reason: null, message };
 }

@@ -1,7 +1,7 @@
 import { Liquid, type Template } from 'liquidjs';
 
 /** The variables a message template may use. */
-export const TEMPLATE_ROOTS = ['profile', 'event', 'context', 'steps', 'journey'] as const;
+export const TEMPLATE_ROOTS = ['profile', 'event', 'context', 'steps', 'journey', 'unsubscribeUrl'] as const;
 
 export interface TemplateScope {
   profile: { id: string; attributes: Record<string, unknown>; identities: Record<string, string> };
@@ -9,6 +9,8 @@ export interface TemplateScope {
   context: Record<string, unknown>;
   steps: Record<string, unknown>;
   journey: { id: string; name?: string };
+  /** The one-click unsubscribe link; in marketing email only. */
+  unsubscribeUrl?: string;
 }
 
 // Templates are data from journey files: an empty in-memory file map (no include/render from disk), own properties only.

@@ -1,0 +1,36 @@
+import type { ConsentKey } from '../events/business-event';
+import type { ConsentRecord } from '../runtime/ports';
+import type { SuppressionReason } from './policy';
+
+/** An address that receives no more email: it bounced permanently or its owner complained. */
+export interface Suppression {
+  /** Lowercased, trimmed (see `normalizeAddress`). */
+  address: string;
+  reason: SuppressionReason;
+  at: string;
+  /** What reported it, e.g. `ses:<message id>`. */
+  source: string;
+}
+
+/** The suppression list (email addresses). */
+export interface SuppressionList {
+  /** The suppression of this address (compared case-insensitively), or undefined when email may go to it. */
+  isSuppressed(address: string): Promise<Suppression | undefined>;
+  suppress(address: string, reason: SuppressionReason, at: string, source: string): Promise<void>;
+}
+
+/** `updated`: the record was stored; `unchanged`: a record at least as recent was there; `not-found`: no such profile. */
+export type SetConsentOutcome = 'updated' | 'unchanged' | 'not-found';
+
+/**
+ * Writes one consent decision into a profile, only if it is newer than the one held for that key (the profile
+ * store's merge rule: later `at` wins; at the same time, opted-out wins). Follows merges to the surviving profile.
+ */
+export interface ConsentStore {
+  setConsent(profileId: string, key: ConsentKey, record: ConsentRecord): Promise<SetConsentOutcome>;
+}
+
+/** Addresses are compared lowercased (the local part is case-sensitive in theory, never in practice). */
+export function normalizeAddress(address: string): string {
+  return address.trim().toLowerCase();
+}

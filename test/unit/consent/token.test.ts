@@ -1,0 +1,107 @@
+import { createHmac } from 'node:crypto';
+import fc from 'fast-check';
+import { signUnsubscribeToken, UnsubscribeTokenError, verifyUnsubscribeToken, type UnsubscribeClaims } from '../../../lambdas/core/consent/token';
+
+const SECRET = 'a-test-secret-of-enough-length';
+const NOW = new Date('2026-03-01T12:00:00.000Z');
+const claims: UnsubscribeClaims = { profileId: 'p-0123456789abcdef01234567', scope: 'email', expiresAt: new Date('2026-05-30T12:00:00.000Z') };
+
+function problemOf(run: () => unknown): string {
+  try {
+    run();
+  } catch (error) {
+    if (error instanceof UnsubscribeTokenError) return error.problem;
+    throw error;
+  }
+  return 'accepted';
+}
+
+const BASE64URL = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
+
+describe('unsubscribe tokens', () => {
+  it('verifies a token it signed and returns its profile, scope and expiry', () => {
+    const token = signUnsubscribeToken(claims, SECRET);
+    expect(verifyUnsubscribeToken(token, SECRET, NOW)).toEqual(claims);
+    expect(token).toMatch(/^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/);
+  });
+
+  it('carries a list scope', () => {
+    const token = signUnsubscribeToken({ ...claims, scope: 'list:news' }, SECRET);
+    expect(verifyUnsubscribeToken(token, SECRET, NOW).scope).toBe('list:news');
+  });
+
+  it('accepts a token until its expiry and refuses it from then on', () => {
+    const token = signUnsubscribeToken(claims, SECRET);
+    expect(problemOf(() => verifyUnsubscribeToken(token, SECRET, new Date(claims.expiresAt.getTime() - 1000)))).toBe('accepted');
+    expect(problemOf(() => verifyUnsubscribeToken(token, SECRET, claims.expiresAt))).toBe('expired');
+    expect(problemOf(() => verifyUnsubscribeToken(token, SECRET, new Date('2027-01-01T00:00:00Z')))).toBe('expired');
+  });
+
+  it('refuses a token signed with another secret', () => {
+    expect(problemOf(() => verifyUnsubscribeToken(signUnsubscribeToken(claims, 'another-secret-of-enough-length'), SECRET, NOW))).toBe('signature');
+  });
+
+  it.each([
+    ['empty', ''],
+    ['no signature', 'eyJ2IjoxfQ'],
+    ['three parts', 'a.b.c'],
+    ['characters outside base64url', 'eyJ2IjoxfQ.ab+c/d=='],
+    ['over 1 KB', `${'a'.repeat(1100)}.b`],
+  ])('refuses a malformed token (%s)', (_name, token) => {
+    expect(problemOf(() => verifyUnsubscribeToken(token, SECRET, NOW))).toBe('malformed');
+  });
+
+  it('refuses a correctly signed payload that is not an unsubscribe request', () => {
+    const sign = (payload: object) => {
+      const text = Buffer.from(JSON.stringify(payload)).toString('base64url');
+      return `${text}.${createHmac('sha256', SECRET).update(`waymark-unsubscribe.v1.${text}`).digest('base64url')}`;
+    };
+    expect(problemOf(() => verifyUnsubscribeToken(sign({ v: 1, p: 'p-1', s: 'sms-and-everything', e: 1893456000 }), SECRET, NOW))).toBe('malformed');
+    expect(problemOf(() => verifyUnsubscribeToken(sign({ v: 2, p: 'p-1', s: 'email', e: 1893456000 }), SECRET, NOW))).toBe('malformed');
+    expect(problemOf(() => verifyUnsubscribeToken(sign({ v: 1, p: 'p-1', s: 'email', e: 1893456000 }), SECRET, NOW))).toBe('accepted');
+  });
+
+  it('refuses to sign or verify with a short secret', () => {
+    expect(() => signUnsubscribeToken(claims, 'short')).toThrow(/at least 16/);
+  });
+
+  const anyClaims = fc.record({
+    profileId: fc.stringMatching(/^[A-Za-z0-9-]{1,64}$/),
+    scope: fc.oneof(fc.constant('email' as const), fc.stringMatching(/^[A-Za-z0-9_.-]{1,20}$/).map((id) => `list:${id}` as const)),
+    expiresAt: fc.date({ min: new Date('2026-03-02T00:00:00Z'), max: new Date('2030-01-01T00:00:00Z'), noInvalidDate: true }).map((d) => new Date(Math.floor(d.getTime() / 1000) * 1000)),
+  });
+
+  it('rejects any change of one character, in the payload or the signature', () => {
+    fc.assert(
+      fc.property(anyClaims, fc.nat(), fc.constantFrom(...`${BASE64URL}.`), (c, at, replacement) => {
+        const token = signUnsubscribeToken(c, SECRET);
+        const i = at % token.length;
+        fc.pre(token[i] !== replacement);
+        const tampered = token.slice(0, i) + replacement + token.slice(i + 1);
+        expect(problemOf(() => verifyUnsubscribeToken(tampered, SECRET, NOW))).not.toBe('accepted');
+      }),
+      { numRuns: 2000 },
+    );
+  });
+
+  it('rejects a token cut short or extended', () => {
+    fc.assert(
+      fc.property(anyClaims, fc.integer({ min: 1, max: 200 }), fc.stringMatching(/^[A-Za-z0-9_-]{1,4}$/), (c, cut, extra) => {
+        const token = signUnsubscribeToken(c, SECRET);
+        expect(problemOf(() => verifyUnsubscribeToken(token.slice(0, Math.max(0, token.length - cut)), SECRET, NOW))).not.toBe('accepted');
+        expect(problemOf(() => verifyUnsubscribeToken(token + extra, SECRET, NOW))).not.toBe('accepted');
+      }),
+    );
+  });
+
+  it('rejects a payload swapped in from another valid token', () => {
+    fc.assert(
+      fc.property(anyClaims, anyClaims, (a, b) => {
+        const [payloadA] = signUnsubscribeToken(a, SECRET).split('.');
+        const [payloadB, signatureB] = signUnsubscribeToken(b, SECRET).split('.');
+        fc.pre(payloadA !== payloadB);
+        expect(problemOf(() => verifyUnsubscribeToken(`${payloadA}.${signatureB}`, SECRET, NOW))).toBe('signature');
+      }),
+    );
+  });
+});
