@@ -8,7 +8,7 @@ export interface HttpReply {
 }
 
 /** Calls the local REST API; a string body is sent as is (to send malformed JSON), anything else as JSON. */
-export async function call(stack: LocalStack, method: 'GET' | 'POST', path: string, body?: unknown): Promise<HttpReply> {
+export async function call(stack: LocalStack, method: 'GET' | 'POST' | 'PUT' | 'DELETE', path: string, body?: unknown): Promise<HttpReply> {
   const response = await fetch(`${stack.url}${path}`, {
     method,
     headers: { 'content-type': 'application/json' },

@@ -46,8 +46,9 @@ export class GraphProfileStore implements IdentityGraphProfileStore {
   async exportData(profileId: string): Promise<{ profile: Profile; profileIds: string[]; events: RecentEvent[] } | undefined> {
     const related = await this.related(profileId);
     if (!related) return undefined;
-    const events = (await Promise.all(related.profileIds.map((id) => this.deps.storage.listEvents(id)))).flat();
-    events.sort((a, b) => b.time.localeCompare(a.time));
+    // A merge copies the absorbed profile's event records to the survivor: one entry per event id.
+    const byId = new Map((await Promise.all(related.profileIds.map((id) => this.deps.storage.listEvents(id)))).flat().map((e) => [e.id, e] as const));
+    const events = [...byId.values()].sort((a, b) => b.time.localeCompare(a.time));
     return { profile: toProfile(related.survivor, events), profileIds: related.profileIds, events };
   }
 

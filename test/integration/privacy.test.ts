@@ -1,0 +1,146 @@
+import { DynamoDBClient, ScanCommand } from '@aws-sdk/client-dynamodb';
+import { newProfileId } from '../../lambdas/core/profiles/merge-policy';
+import { call, problemFields } from './http';
+import { eventually, openStack, waitingAt } from './local-stack';
+
+/** Every item of every table, as text: what an auditor would search after an erasure. */
+async function everything(endpoint: string, tables: readonly string[]): Promise<string> {
+  const client = new DynamoDBClient({ endpoint, region: 'local', credentials: { accessKeyId: 'test', secretAccessKey: 'test' } });
+  const items: unknown[] = [];
+  for (const TableName of tables) {
+    let ExclusiveStartKey: Record<string, never> | undefined;
+    do {
+      const page = await client.send(new ScanCommand({ TableName, ExclusiveStartKey }));
+      items.push(...(page.Items ?? []));
+      ExclusiveStartKey = page.LastEvaluatedKey as never;
+    } while (ExclusiveStartKey);
+  }
+  client.destroy();
+  return JSON.stringify(items);
+}
+
+describe('privacy: erase and export a profile', () => {
+  let ctx: Awaited<ReturnType<typeof openStack>>;
+  beforeAll(async () => {
+    ctx = await openStack(3600);
+  });
+  afterAll(() => ctx.stack.stop());
+
+  const ann = { email: 'ann.erase@example.com' };
+  const annId = newProfileId('email', ann.email);
+  const deviceId = newProfileId('deviceId', 'device-erase-1');
+
+  it('erases a merged profile everywhere: journeys stopped, no trace left in any table', async () => {
+    // Two profiles, then an event that links them (a merge into the older one), journeys in flight, a message sent.
+    const at = (minutes: number) => new Date(Date.now() - 60_000 * (10 - minutes)).toISOString();
+    await ctx.put('member.signed-up', { id: 'erase-signup', time: at(0), identities: ann, attributes: { firstName: 'Ann', pushToken: 'tok-erase' } });
+    await ctx.put('app.opened', { id: 'erase-device', time: at(1), identities: { deviceId: 'device-erase-1' }, attributes: { favouriteColour: 'green' } });
+    await ctx.put('cart.updated', {
+      id: 'erase-cart',
+      time: at(2),
+      identities: { ...ann, deviceId: 'device-erase-1' },
+      properties: { action: 'item-added', cartId: 'cart-erase', productIds: ['sku-erase'], cartUrl: 'https://shop.example/cart/erase' },
+    });
+    await waitingAt(ctx.stack, 'welcome', annId, 'wait-for-login');
+    // The cart run is parked on one of its waits (which one depends on how long the welcome took, in virtual hours).
+    await eventually('cart run parked', () => ctx.stack.executions.list({ journeyId: 'cart-abandonment', profileId: annId, status: 'RUNNING' }).some((e) => ctx.stack.executions.parkedAt(e.executionArn).length > 0));
+    expect(ctx.stack.outbox.list({ profileId: annId }).map((m) => m.nodeId)).toContain('welcome-email');
+
+    const exported = await call(ctx.stack, 'GET', `/profiles/${deviceId}/export`);
+    expect(exported.status).toBe(200);
+    expect(exported.body.profile.id).toBe(annId);
+    expect(exported.body.mergedProfileIds).toEqual([deviceId]);
+    expect(exported.body.profile.attributes).toMatchObject({ firstName: 'Ann', favouriteColour: 'green' });
+    expect(exported.body.events.map((e: { id: string }) => e.id).sort()).toEqual(['erase-cart', 'erase-device', 'erase-signup']);
+    expect(exported.body.journeys.messages.map((m: { nodeId: string }) => m.nodeId)).toContain('welcome-email');
+    expect(exported.body.journeys.waiting.length).toBeGreaterThan(0);
+    expect(JSON.stringify(exported.body)).not.toContain('"token"');
+
+    const before = await everything(ctx.stack.dynamoEndpoint, Object.values(ctx.stack.tables));
+    expect(before).toContain(ann.email);
+
+    const erased = await call(ctx.stack, 'DELETE', `/profiles/${annId}`);
+    expect(erased.status).toBe(200);
+    expect(erased.body.profileIds.sort()).toEqual([annId, deviceId].sort());
+    expect(erased.body.stoppedExecutions).toHaveLength(2);
+    expect(ctx.stack.executions.list({ profileId: annId }).map((e) => e.status)).toEqual(['ABORTED', 'ABORTED']);
+
+    const after = await everything(ctx.stack.dynamoEndpoint, Object.values(ctx.stack.tables));
+    for (const trace of [ann.email, 'device-erase-1', annId, deviceId, 'tok-erase', 'cart-erase', 'favouriteColour']) expect(after).not.toContain(trace);
+
+    expect((await call(ctx.stack, 'GET', `/profiles/${annId}`)).status).toBe(404);
+    expect((await call(ctx.stack, 'GET', `/profiles/${deviceId}`)).status).toBe(404);
+    expect((await call(ctx.stack, 'GET', `/profiles?identity=email:${ann.email}`)).status).toBe(404);
+    expect((await call(ctx.stack, 'DELETE', `/profiles/${annId}`)).status).toBe(404);
+  });
+
+  it('leaves other profiles untouched by an erasure', async () => {
+    await ctx.put('app.opened', { id: 'keep-1', identities: { email: 'bob.keep@example.com' }, attributes: { firstName: 'Bob' } });
+    await ctx.put('app.opened', { id: 'gone-1', identities: { email: 'cleo.gone@example.com' } });
+    expect((await call(ctx.stack, 'DELETE', `/profiles/${newProfileId('email', 'cleo.gone@example.com')}`)).status).toBe(200);
+    const bob = await call(ctx.stack, 'GET', '/profiles?identity=email:bob.keep@example.com');
+    expect(bob.status).toBe(200);
+    expect(bob.body.attributes.firstName).toBe('Bob');
+  });
+});
+
+describe('profile API', () => {
+  let ctx: Awaited<ReturnType<typeof openStack>>;
+  beforeAll(async () => {
+    ctx = await openStack(3600);
+  });
+  afterAll(() => ctx.stack.stop());
+
+  it('reads a profile by id and by any identity, with computed attributes', async () => {
+    await ctx.put('order.placed', { id: 'api-o1', identities: { email: 'dan@example.com', crmId: 'C-9' }, properties: { total: 30 } });
+    await ctx.put('order.placed', { id: 'api-o2', identities: { crmId: 'C-9' }, properties: { total: 12.5 } });
+    const id = newProfileId('crmId', 'C-9');
+    const byId = await call(ctx.stack, 'GET', `/profiles/${id}`);
+    expect(byId.status).toBe(200);
+    expect(byId.body.computed['order.placed']).toMatchObject({ count: 2, sums: { total: 42.5 } });
+    const byEmail = await call(ctx.stack, 'GET', '/profiles?identity=email:dan@example.com');
+    expect(byEmail.body.id).toBe(id);
+  });
+
+  it('updates attributes, latest write wins', async () => {
+    await ctx.put('app.opened', { id: 'api-a1', identities: { email: 'eve@example.com' }, attributes: { tier: 'silver' } });
+    const id = newProfileId('email', 'eve@example.com');
+    const updated = await call(ctx.stack, 'PUT', `/profiles/${id}/attributes`, { attributes: { tier: 'gold', vip: true } });
+    expect(updated.status).toBe(200);
+    expect(updated.body.attributes).toMatchObject({ tier: 'gold', vip: true });
+    expect((await call(ctx.stack, 'GET', `/profiles/${id}`)).body.attributes.tier).toBe('gold');
+  });
+
+  it.each([
+    ['/profiles', 'identity'],
+    ['/profiles?identity=nocolon', 'identity'],
+    ['/profiles?identity=9bad:x', 'identity'],
+  ])('answers 400 naming the field for GET %s', async (path, field) => {
+    const reply = await call(ctx.stack, 'GET', path);
+    expect(reply.status).toBe(400);
+    expect(reply.contentType).toContain('application/problem+json');
+    expect(problemFields(reply)).toContain(field);
+  });
+
+  it('answers 400 naming the attribute for a bad update, and changes nothing', async () => {
+    await ctx.put('app.opened', { id: 'api-b1', identities: { email: 'fay@example.com' }, attributes: { tier: 'bronze' } });
+    const id = newProfileId('email', 'fay@example.com');
+    const reply = await call(ctx.stack, 'PUT', `/profiles/${id}/attributes`, { attributes: { tier: 'gold', 'bad name': 1 } });
+    expect(reply.status).toBe(400);
+    expect(problemFields(reply)).toContain('attributes.bad name');
+    expect((await call(ctx.stack, 'GET', `/profiles/${id}`)).body.attributes.tier).toBe('bronze');
+  });
+
+  it('answers 404 for unknown profiles', async () => {
+    for (const [method, path] of [
+      ['GET', '/profiles/p-unknown'],
+      ['GET', '/profiles/p-unknown/export'],
+      ['DELETE', '/profiles/p-unknown'],
+      ['GET', '/profiles?identity=email:nobody@example.com'],
+    ] as const) {
+      const reply = await call(ctx.stack, method, path);
+      expect({ path, status: reply.status }).toEqual({ path, status: 404 });
+    }
+    expect((await call(ctx.stack, 'PUT', '/profiles/p-unknown/attributes', { attributes: { a: 1 } })).status).toBe(404);
+  });
+});
