@@ -77,6 +77,11 @@ export interface WaymarkFunctions {
   readonly registerWait: WaymarkFunction;
   readonly resolveWait: WaymarkFunction;
   readonly loadProfile: WaymarkFunction;
+  readonly getProfile: WaymarkFunction;
+  readonly findProfile: WaymarkFunction;
+  readonly updateProfileAttributes: WaymarkFunction;
+  readonly eraseProfile: WaymarkFunction;
+  readonly exportProfile: WaymarkFunction;
 }
 
 /**
@@ -146,6 +151,13 @@ export class WaymarkAppStack extends Stack {
       registerWait: fn('RegisterWait', HandlerName.registerWait, 'Journey step: registers a wait-for-event with its task token'),
       resolveWait: fn('ResolveWait', HandlerName.resolveWait, 'Journey step: resolves a wait-until time in the profile time zone'),
       loadProfile: fn('LoadProfile', HandlerName.loadProfile, 'Journey step: reloads the profile before a condition'),
+      getProfile: fn('GetProfile', HandlerName.getProfile, 'GET /profiles/{id}: a profile (merged ids answer with the survivor)'),
+      findProfile: fn('FindProfile', HandlerName.findProfile, 'GET /profiles?identity=ns:value: a profile by any identity'),
+      updateProfileAttributes: fn('UpdateProfileAttributes', HandlerName.updateProfileAttributes, 'PUT /profiles/{id}/attributes: attribute updates'),
+      eraseProfile: fn('EraseProfile', HandlerName.eraseProfile, 'DELETE /profiles/{id}: erases a profile everywhere and stops its journeys', {
+        timeout: Duration.seconds(60),
+      }),
+      exportProfile: fn('ExportProfile', HandlerName.exportProfile, 'GET /profiles/{id}/export: everything held about a profile'),
     };
     const f = this.functions;
 
@@ -207,7 +219,14 @@ export class WaymarkAppStack extends Stack {
     grantRuntime('readWrite', f.registerWait);
     props.profilesTable.grantReadData(f.resolveWait);
     props.profilesTable.grantReadData(f.loadProfile);
-    for (const writer of [f.routeEvent, f.triggerJourney, f.prepareSend, f.registerWait]) acknowledgeDataKeyWildcards(writer.role);
+    props.profilesTable.grantReadData(f.getProfile);
+    props.profilesTable.grantReadData(f.findProfile);
+    props.profilesTable.grantReadWriteData(f.updateProfileAttributes);
+    props.profilesTable.grantReadWriteData(f.eraseProfile);
+    grantRuntime('readWrite', f.eraseProfile);
+    props.profilesTable.grantReadData(f.exportProfile);
+    grantRuntime('read', f.exportProfile);
+    for (const writer of [f.routeEvent, f.triggerJourney, f.prepareSend, f.registerWait, f.updateProfileAttributes, f.eraseProfile]) acknowledgeDataKeyWildcards(writer.role);
 
     const machines = [...byId.values()];
     if (machines.length > 0) {
@@ -217,7 +236,8 @@ export class WaymarkAppStack extends Stack {
       f.routeEvent.role.addToPrincipalPolicy(new iam.PolicyStatement({ actions: ['states:DescribeExecution', 'states:StopExecution'], resources: executionArns }));
       f.triggerJourney.role.addToPrincipalPolicy(new iam.PolicyStatement({ actions: ['states:StartExecution'], resources: stateMachineArns }));
       f.triggerJourney.role.addToPrincipalPolicy(new iam.PolicyStatement({ actions: ['states:DescribeExecution'], resources: executionArns }));
-      for (const role of [f.routeEvent.role, f.triggerJourney.role]) {
+      f.eraseProfile.role.addToPrincipalPolicy(new iam.PolicyStatement({ actions: ['states:DescribeExecution', 'states:StopExecution'], resources: executionArns }));
+      for (const role of [f.routeEvent.role, f.triggerJourney.role, f.eraseProfile.role]) {
         acknowledgeWildcards(
           role,
           executionArns.map((arn) => resourceFinding(this, arn)),
@@ -297,6 +317,14 @@ export class WaymarkAppStack extends Stack {
     const eventsResource = this.api.root.addResource('events');
     eventsResource.addMethod('POST', new apigw.LambdaIntegration(f.ingestEvent.function), withBody);
     eventsResource.addResource('rejected').addMethod('GET', new apigw.LambdaIntegration(f.listRejectedEvents.function), validated);
+    const profiles = this.api.root.addResource('profiles');
+    profiles.addMethod('GET', new apigw.LambdaIntegration(f.findProfile.function), { ...validated, requestParameters: { 'method.request.querystring.identity': true } });
+    const profile = profiles.addResource('{id}');
+    const withId = { 'method.request.path.id': true };
+    profile.addMethod('GET', new apigw.LambdaIntegration(f.getProfile.function), { ...validated, requestParameters: withId });
+    profile.addMethod('DELETE', new apigw.LambdaIntegration(f.eraseProfile.function), { ...validated, requestParameters: withId });
+    profile.addResource('attributes').addMethod('PUT', new apigw.LambdaIntegration(f.updateProfileAttributes.function), { ...withBody, requestParameters: withId });
+    profile.addResource('export').addMethod('GET', new apigw.LambdaIntegration(f.exportProfile.function), { ...validated, requestParameters: withId });
     const journeysResource = this.api.root.addResource('journeys');
     journeysResource.addMethod('GET', new apigw.LambdaIntegration(f.listJourneys.function), validated);
     journeysResource

@@ -22,6 +22,11 @@ export const HandlerName = {
   registerWait: 'register-wait',
   resolveWait: 'resolve-wait',
   loadProfile: 'load-profile',
+  getProfile: 'get-profile',
+  findProfile: 'find-profile',
+  updateProfileAttributes: 'update-profile-attributes',
+  eraseProfile: 'erase-profile',
+  exportProfile: 'export-profile',
 } as const;
 export type HandlerName = (typeof HandlerName)[keyof typeof HandlerName];
 

@@ -8,6 +8,19 @@ import { flatten, journeyIdsOnDisk, resourcesOfType, STAGE, waymarkStacks } from
 
 type Statement = { Action: string | string[]; Resource: unknown; Effect: string };
 
+/** Every API method: the function it invokes and its verb. */
+const ROUTES = [
+  ['IngestEventFunction', 'POST'],
+  ['ListRejectedEventsFunction', 'GET'],
+  ['ListJourneysFunction', 'GET'],
+  ['TriggerJourneyFunction', 'POST'],
+  ['FindProfileFunction', 'GET'],
+  ['GetProfileFunction', 'GET'],
+  ['EraseProfileFunction', 'DELETE'],
+  ['UpdateProfileAttributesFunction', 'PUT'],
+  ['ExportProfileFunction', 'GET'],
+] as const;
+
 describe('WaymarkAppStack', () => {
   let stack: WaymarkAppStack;
   let template: Template;
@@ -214,7 +227,7 @@ describe('WaymarkAppStack', () => {
   describe('api', () => {
     it('requires IAM (SigV4) authorization on every method', () => {
       const methods = resourcesOfType(json, 'AWS::ApiGateway::Method');
-      expect(methods.map(([, m]) => m.Properties?.HttpMethod).sort()).toEqual(['GET', 'GET', 'POST', 'POST']);
+      expect(methods.map(([, m]) => m.Properties?.HttpMethod).sort()).toEqual(ROUTES.map(([, verb]) => verb).sort());
       for (const [id, m] of methods) expect({ id, auth: m.Properties?.AuthorizationType }).toEqual({ id, auth: 'AWS_IAM' });
     });
 
@@ -224,15 +237,10 @@ describe('WaymarkAppStack', () => {
       for (const [id, m] of resourcesOfType(json, 'AWS::ApiGateway::Method')) expect({ id, validator: m.Properties?.RequestValidatorId }).toEqual({ id, validator: { Ref: validatorId } });
     });
 
-    it('routes POST /events, GET /events/rejected, GET /journeys and POST /journeys/{id}/trigger to their functions', () => {
+    it('routes every API path to its own function', () => {
       const paths = resourcesOfType(json, 'AWS::ApiGateway::Resource').map(([, r]) => r.Properties?.PathPart).sort();
-      expect(paths).toEqual(['events', 'journeys', 'rejected', 'trigger', '{id}']);
-      for (const [fn, verb] of [
-        ['IngestEventFunction', 'POST'],
-        ['ListJourneysFunction', 'GET'],
-        ['ListRejectedEventsFunction', 'GET'],
-        ['TriggerJourneyFunction', 'POST'],
-      ]) {
+      expect(paths).toEqual(['attributes', 'events', 'export', 'journeys', 'profiles', 'rejected', 'trigger', '{id}', '{id}']);
+      for (const [fn, verb] of ROUTES) {
         template.hasResourceProperties('AWS::ApiGateway::Method', {
           HttpMethod: verb,
           Integration: { Type: 'AWS_PROXY', Uri: { 'Fn::Join': ['', Match.arrayWith([{ 'Fn::GetAtt': [Match.stringLikeRegexp(`^${fn}`), 'Arn'] }])] } },
