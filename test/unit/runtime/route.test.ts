@@ -45,6 +45,13 @@ describe('routeBusEvent', () => {
     expect(deps.executions.executions.size).toBe(0);
   });
 
+  it('ignores an AWS service event (aws.ses bounces have rules of their own), writing nothing', async () => {
+    const deps = setup();
+    expect(await routeBusEvent(deps, busEvent({ source: 'aws.ses', 'detail-type': 'Email Bounced' }, { eventType: 'Bounce' }))).toEqual({ status: 'ignored', reason: 'aws-event' });
+    expect(deps.profiles.writes).toEqual([]);
+    expect(deps.rejected.items).toEqual([]);
+  });
+
   it('routes a source that only looks like the platform', async () => {
     const deps = setup();
     expect((await routeBusEvent(deps, busEvent({ source: 'waymarks' }))).status).toBe('routed');
