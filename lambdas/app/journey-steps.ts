@@ -1,8 +1,8 @@
 import { z } from 'zod';
 import type { StepPayload } from '../core/journey/asl';
 import { ConditionNode, SendNode, WaitForEventNode, WaitNode } from '../core/journey/schema';
-import type { Clock, Ledger, ProfileStore, WaitIndex } from '../core/runtime/ports';
-import { prepareSend, type PrepareResult } from '../core/runtime/send';
+import type { Clock, ProfileStore, WaitIndex } from '../core/runtime/ports';
+import { prepareSend, type PrepareResult, type PrepareSendDeps, type SendGuardDeps } from '../core/runtime/send';
 import { registerWait } from '../core/runtime/waits';
 import { resolveWaitUntil } from '../core/runtime/wait-time';
 import { readPath } from '../core/shared/paths';
@@ -34,7 +34,8 @@ const RegisterWaitPayload = payload(WaitForEventNode).extend({ token: z.string()
 const ResolveWaitPayload = payload(WaitNode);
 const LoadProfilePayload = payload(ConditionNode);
 
-export function createPrepareSendHandler(deps: { profiles: ProfileStore; ledger: Ledger; clock: Clock }) {
+/** The suppression list and unsubscribe links are required here, so no deployment can send without them. */
+export function createPrepareSendHandler(deps: PrepareSendDeps & Required<Pick<SendGuardDeps, 'suppression' | 'unsubscribeLinks'>>) {
   return withPowertools(async (raw: unknown): Promise<PrepareResult> => prepareSend(deps, parse(PrepareSendPayload, raw) as never));
 }
 

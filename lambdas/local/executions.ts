@@ -317,13 +317,18 @@ export class LocalExecutions implements Executions {
         };
       case Resource.sesSendEmail:
         return async (params) => {
-          const p = params as { Destination: { ToAddresses: string[] }; Content: { Simple: { Subject: { Data: string }; Body: { Text?: { Data: string }; Html?: { Data: string } } } } };
+          const p = params as {
+            Destination: { ToAddresses: string[] };
+            Content: { Simple: { Subject: { Data: string }; Body: { Text?: { Data: string }; Html?: { Data: string } }; Headers?: { Name: string; Value: string }[] } };
+          };
+          const headers = p.Content.Simple.Headers ?? [];
           const sent = this.options.outbox.add({
             channel: 'email',
             recipient: p.Destination.ToAddresses.join(', '),
             subject: p.Content.Simple.Subject.Data,
             body: p.Content.Simple.Body.Text?.Data ?? '',
             ...(p.Content.Simple.Body.Html ? { html: p.Content.Simple.Body.Html.Data } : {}),
+            ...(headers.length > 0 ? { headers: Object.fromEntries(headers.map((h) => [h.Name, h.Value])) } : {}),
             ...this.origin(record, nodeId),
           });
           return { MessageId: sent.messageId };

@@ -5,6 +5,8 @@ export interface OutboxMessage {
   body: string;
   html?: string;
   url?: string;
+  /** Extra email headers (e.g. List-Unsubscribe), by name. */
+  headers?: Record<string, string>;
   journeyId: string;
   nodeId: string;
   profileId: string;

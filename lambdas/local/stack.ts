@@ -2,11 +2,17 @@ import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { AddressInfo } from 'node:net';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { createUnsubscribeLinks } from '../core/consent/links';
+import { SES_DELIVERY_EVENT_PATTERN } from '../core/consent/ses-events';
 import { ROUTER_EVENT_PATTERN } from '../core/events/pattern';
 import { buildCatalog, formatViolation, type CompiledJourney } from '../core/journey/catalog';
 import { Placeholder } from '../core/journey/asl';
+import { EnvKey } from '../core/config/env-keys';
 import { systemClock, type Clock } from '../core/runtime/ports';
+import { DynamoConsentStore } from '../adapters/dynamodb-consent';
 import { dynamoPorts } from '../adapters/dynamodb-ports';
+import { DynamoSuppressionList } from '../adapters/dynamodb-suppression';
+import { createConfirmUnsubscribeHandler, createGetConsentHandler, createUnsubscribeProfileHandler, createUpdateConsentHandler } from '../app/consent';
 import { createIngestEventHandler } from '../app/ingest-event';
 import { createListJourneysHandler } from '../app/list-journeys';
 import { createListRejectedEventsHandler } from '../app/list-rejected-events';
@@ -17,6 +23,7 @@ import {
   createGetProfileHandler,
   createUpdateProfileAttributesHandler,
 } from '../app/profiles';
+import { createRecordDeliveryEventHandler } from '../app/record-delivery-event';
 import { createLoadProfileHandler, createPrepareSendHandler, createRegisterWaitHandler, createResolveWaitHandler } from '../app/journey-steps';
 import { createRouteEventHandler } from '../app/route-event';
 import { createTriggerJourneyHandler } from '../app/trigger-journey';
@@ -38,6 +45,9 @@ export interface LocalStackOptions {
   timeScale?: number;
   clock?: Clock;
 }
+
+/** The HMAC key of local unsubscribe links (development only; on AWS it comes from Secrets Manager). */
+export const LOCAL_UNSUBSCRIBE_SECRET = 'waymark-local-unsubscribe-secret';
 
 export const LOCAL_TABLES = { profiles: 'waymark-local-profiles', journeys: 'waymark-local-journeys', runtime: 'waymark-local-runtime' } as const;
 
@@ -64,9 +74,19 @@ export async function startLocalStack(options: LocalStackOptions = {}) {
   const db = DynamoDBDocumentClient.from(dynamo.client, { marshallOptions: { removeUndefinedValues: true } });
   const deps = dynamoPorts(db, LOCAL_TABLES, clock);
   const { profiles, journeys: registry } = deps;
+  // Unsubscribe links: a fixed development secret (WAYMARK_UNSUBSCRIBE_SECRET overrides it), links to this server.
+  let publicUrl = process.env[EnvKey.publicUrl] ?? '';
+  const getSecret = async () => process.env.WAYMARK_UNSUBSCRIBE_SECRET ?? LOCAL_UNSUBSCRIBE_SECRET;
+  const consentDeps = {
+    clock,
+    suppression: new DynamoSuppressionList(db, LOCAL_TABLES.runtime),
+    consent: new DynamoConsentStore(db, LOCAL_TABLES.profiles, clock),
+    getSecret,
+    unsubscribeLinks: createUnsubscribeLinks({ getSecret, publicUrl: () => publicUrl, clock }),
+  };
   const outbox = new Outbox();
   const functions: Partial<Record<Placeholder, LocalFunction>> = {
-    [Placeholder.prepareSendFunction]: createPrepareSendHandler(deps) as LocalFunction,
+    [Placeholder.prepareSendFunction]: createPrepareSendHandler({ ...deps, ...consentDeps }) as LocalFunction,
     [Placeholder.registerWaitFunction]: createRegisterWaitHandler(deps) as LocalFunction,
     [Placeholder.resolveWaitFunction]: createResolveWaitHandler(deps) as LocalFunction,
     [Placeholder.loadProfileFunction]: createLoadProfileHandler(deps) as LocalFunction,
@@ -91,6 +111,8 @@ export async function startLocalStack(options: LocalStackOptions = {}) {
   const bus = new LocalBus('waymark-local');
   const routeEvent = createRouteEventHandler({ ...deps, executions, publisher: bus });
   bus.addRule({ name: 'route-events', pattern: ROUTER_EVENT_PATTERN, target: (event) => routeEvent(event, { functionName: 'route-event', awsRequestId: event.id } as never) });
+  const recordDeliveryEvent = createRecordDeliveryEventHandler(consentDeps);
+  bus.addRule({ name: 'ses-delivery-events', pattern: SES_DELIVERY_EVENT_PATTERN, target: (event) => recordDeliveryEvent(event, { functionName: 'record-delivery-event', awsRequestId: event.id } as never) });
 
   const apiDeps = { ...deps, executions };
   const routes: Route[] = [
@@ -103,6 +125,10 @@ export async function startLocalStack(options: LocalStackOptions = {}) {
     { method: 'PUT', path: '/profiles/{id}/attributes', handler: createUpdateProfileAttributesHandler(deps) },
     { method: 'DELETE', path: '/profiles/{id}', handler: createEraseProfileHandler({ ...deps, executions }) },
     { method: 'GET', path: '/profiles/{id}/export', handler: createExportProfileHandler(deps) },
+    { method: 'GET', path: '/profiles/{id}/consent', handler: createGetConsentHandler(deps) },
+    { method: 'PUT', path: '/profiles/{id}/consent', handler: createUpdateConsentHandler({ ...deps, ...consentDeps }) },
+    { method: 'GET', path: '/unsubscribe', handler: createConfirmUnsubscribeHandler(consentDeps) },
+    { method: 'POST', path: '/unsubscribe', handler: createUnsubscribeProfileHandler(consentDeps) },
     {
       method: 'GET',
       path: '/local/outbox',
@@ -130,6 +156,7 @@ export async function startLocalStack(options: LocalStackOptions = {}) {
     server.listen(port, '127.0.0.1', () => resolve());
   });
   const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  publicUrl ||= url;
 
   return {
     url,
@@ -137,6 +164,7 @@ export async function startLocalStack(options: LocalStackOptions = {}) {
     outbox,
     executions,
     profiles,
+    suppression: consentDeps.suppression,
     journeys,
     dynamoEndpoint: dynamo.endpoint,
     tables: LOCAL_TABLES,

@@ -6,6 +6,8 @@ const Env = z.object({
   [EnvKey.journeysTable]: z.string().min(1),
   [EnvKey.runtimeTable]: z.string().min(1),
   [EnvKey.eventBusName]: z.string().min(1).optional(),
+  [EnvKey.unsubscribeSecretArn]: z.string().min(1).optional(),
+  [EnvKey.publicUrl]: z.url().optional(),
 });
 
 /** Reads the handler environment once; a missing variable fails the cold start with its name. */
@@ -19,6 +21,8 @@ export function loadEnv(source: NodeJS.ProcessEnv = process.env) {
     journeysTable: parsed.data[EnvKey.journeysTable],
     runtimeTable: parsed.data[EnvKey.runtimeTable],
     eventBusName: parsed.data[EnvKey.eventBusName],
+    unsubscribeSecretArn: parsed.data[EnvKey.unsubscribeSecretArn],
+    publicUrl: parsed.data[EnvKey.publicUrl],
   };
 }
 export type HandlerEnv = ReturnType<typeof loadEnv>;

@@ -37,7 +37,7 @@ export interface SendGuardDeps {
   consentPolicy?: ConsentPolicy;
 }
 
-export type PrepareSendDeps = { profiles: ProfileStore; ledger: Ledger; clock: Clock } & SendGuardDeps;
+export type PrepareSendDeps = { profiles: Pick<ProfileStore, 'get'>; ledger: Ledger; clock: Clock } & SendGuardDeps;
 
 /** RFC 2369 and RFC 8058 (one-click) headers; none without a link. */
 export function unsubscribeHeaders(url: string | undefined): MessageHeader[] {

@@ -1,0 +1,44 @@
+import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
+import { GetCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import type { SuppressionReason } from '../core/consent/policy';
+import { normalizeAddress, type Suppression, type SuppressionList } from '../core/consent/ports';
+
+const isConditionFailure = (error: unknown) =>
+  error instanceof ConditionalCheckFailedException || (error as { name?: string })?.name === 'ConditionalCheckFailedException';
+
+/**
+ * The suppression list in the runtime table: one item per address, pk `SUPPRESSED#<lowercased address>`, sk
+ * `SUPPRESSED`. No `profileId`, so it stays out of the profile index: erasing a profile does not re-open its address
+ * to mail that bounced or was reported as spam.
+ */
+export class DynamoSuppressionList implements SuppressionList {
+  constructor(
+    private readonly db: DynamoDBDocumentClient,
+    private readonly table: string,
+  ) {}
+
+  async isSuppressed(address: string): Promise<Suppression | undefined> {
+    const { Item } = await this.db.send(new GetCommand({ TableName: this.table, Key: suppressionKey(address) }));
+    return Item ? { address: Item.address, reason: Item.reason, at: Item.at, source: Item.source } : undefined;
+  }
+
+  /** Idempotent; a complaint is never replaced by a later bounce (it says more about what the owner wants). */
+  async suppress(address: string, reason: SuppressionReason, at: string, source: string): Promise<void> {
+    try {
+      await this.db.send(
+        new UpdateCommand({
+          TableName: this.table,
+          Key: suppressionKey(address),
+          UpdateExpression: 'SET address = :address, reason = :reason, #at = :at, #source = :source, firstAt = if_not_exists(firstAt, :at)',
+          ConditionExpression: 'attribute_not_exists(pk) OR reason <> :complaint OR :reason = :complaint',
+          ExpressionAttributeNames: { '#at': 'at', '#source': 'source' },
+          ExpressionAttributeValues: { ':address': normalizeAddress(address), ':reason': reason, ':at': at, ':source': source, ':complaint': 'complaint' },
+        }),
+      );
+    } catch (error) {
+      if (!isConditionFailure(error)) throw error;
+    }
+  }
+}
+
+const suppressionKey = (address: string) => ({ pk: `SUPPRESSED#${normalizeAddress(address)}`, sk: 'SUPPRESSED' });

@@ -1,0 +1,4 @@
+import { awsDependencies } from '../adapters/aws';
+import { createConfirmUnsubscribeHandler } from '../app/consent';
+
+export const handler = createConfirmUnsubscribeHandler(awsDependencies());

@@ -1,0 +1,4 @@
+import { awsDependencies } from '../adapters/aws';
+import { createGetConsentHandler } from '../app/consent';
+
+export const handler = createGetConsentHandler(awsDependencies());

@@ -1,0 +1,4 @@
+import { awsDependencies } from '../adapters/aws';
+import { createUnsubscribeProfileHandler } from '../app/consent';
+
+export const handler = createUnsubscribeProfileHandler(awsDependencies());

@@ -1,0 +1,4 @@
+import { awsDependencies } from '../adapters/aws';
+import { createUpdateConsentHandler } from '../app/consent';
+
+export const handler = createUpdateConsentHandler(awsDependencies());
