@@ -1,0 +1,88 @@
+import { signUnsubscribeToken } from '../../lambdas/core/consent/token';
+import { newProfileId } from '../../lambdas/core/profiles/merge-policy';
+import { LOCAL_UNSUBSCRIBE_SECRET } from '../../lambdas/local/stack';
+import { consentOf, request, skipReason } from './consent-support';
+import { eventually, finished, openStack } from './local-stack';
+
+const shopper = (n: number) => `unsub${n}@example.com`;
+const profileOf = (n: number) => newProfileId('email', shopper(n));
+const cartAdded = (n: number) => ({
+  id: `unsub-cart-${n}`,
+  identities: { email: shopper(n) },
+  properties: { action: 'item-added', cartId: `unsub-cart-${n}`, productIds: [`sku-u${n}`], cartUrl: `https://shop.example/cart/u${n}`, itemCount: 1 },
+});
+
+describe('one-click unsubscribe (1 virtual day = 0.86 s)', () => {
+  let ctx: Awaited<ReturnType<typeof openStack>>;
+  beforeAll(async () => {
+    ctx = await openStack(100_000);
+  });
+  afterAll(() => ctx.stack.stop());
+
+  /** The link of the profile's first captured email, from its List-Unsubscribe header. */
+  const linkOf = async (n: number) => {
+    const message = await eventually(`an email to ${shopper(n)}`, () => ctx.stack.outbox.list({ profileId: profileOf(n), channel: 'email' })[0]);
+    expect(message.headers?.['List-Unsubscribe-Post']).toBe('List-Unsubscribe=One-Click');
+    const url = /^<(.+)>$/.exec(message.headers?.['List-Unsubscribe'] ?? '')?.[1];
+    expect(url).toMatch(new RegExp(`^${ctx.stack.url}/unsubscribe\\?token=[A-Za-z0-9_.-]+$`));
+    return url!;
+  };
+
+  it('takes the link of a captured marketing email, and after the one-click POST sends that profile no more marketing email', async () => {
+    await ctx.put('cart.updated', cartAdded(1));
+    const url = await linkOf(1);
+    const reply = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: 'List-Unsubscribe=One-Click' });
+    expect(reply.status).toBe(200);
+    expect(await reply.text()).toContain('no more marketing email');
+    expect((await consentOf(ctx.stack, profileOf(1))).email).toMatchObject({ status: 'opted-out', source: 'unsubscribe-link' });
+
+    // The same run's last-chance email three days later, and a journey started afterwards: both suppressed.
+    const [cartRun] = await finished(ctx.stack, 'cart-abandonment', profileOf(1));
+    expect(skipReason(cartRun, 'last_chance_email')).toBe('consent:email');
+    await ctx.put('member.signed-up', { id: 'unsub-signup-1', identities: { email: shopper(1) } });
+    const [welcomeRun] = await finished(ctx.stack, 'welcome', profileOf(1));
+    expect(skipReason(welcomeRun, 'welcome_email')).toBe('consent:email');
+    expect(ctx.stack.outbox.list({ profileId: profileOf(1) }).map((m) => m.nodeId)).toEqual(['reminder-email']);
+  });
+
+  it('shows a confirmation on GET and changes nothing until the POST', async () => {
+    await ctx.put('cart.updated', cartAdded(2));
+    const url = await linkOf(2);
+    const page = await fetch(url);
+    expect(page.status).toBe(200);
+    expect(page.headers.get('content-type')).toContain('text/html');
+    expect(await page.text()).toContain('<form method="post"');
+    const asJson = await request(ctx.stack, 'GET', url.slice(ctx.stack.url.length), { headers: { accept: 'application/json' } });
+    expect(asJson.body).toMatchObject({ status: 'confirm', scope: 'email' });
+    expect(await consentOf(ctx.stack, profileOf(2))).toEqual({});
+    await finished(ctx.stack, 'cart-abandonment', profileOf(2));
+  });
+
+  it('refuses a tampered, expired, malformed or missing token with 400 naming the token, and changes nothing', async () => {
+    await ctx.put('cart.updated', cartAdded(3));
+    const url = await linkOf(3);
+    const token = new URL(url).searchParams.get('token')!;
+    const [payload, signature] = token.split('.');
+    // Another profile's payload under this token's signature; this payload with the signature cut short.
+    const otherPayload = signUnsubscribeToken({ profileId: profileOf(4), scope: 'email', expiresAt: new Date(Date.now() + 86_400_000) }, 'not-the-local-secret-at-all').split('.')[0];
+    const expired = signUnsubscribeToken({ profileId: profileOf(3), scope: 'email', expiresAt: new Date(Date.now() - 1000) }, LOCAL_UNSUBSCRIBE_SECRET);
+    await ctx.put('account.updated', { id: 'unsub-account-4', identities: { email: shopper(4) } });
+
+    for (const [method, query] of [
+      ['POST', `?token=${otherPayload}.${signature}`],
+      ['POST', `?token=${payload}.${signature.slice(0, -2)}`],
+      ['POST', `?token=${expired}`],
+      ['POST', '?token=not-a-token'],
+      ['POST', ''],
+      ['GET', `?token=${otherPayload}.${signature}`],
+    ]) {
+      const reply = await request(ctx.stack, method, `/unsubscribe${query}`);
+      expect([method, query, reply.status, reply.contentType]).toEqual([method, query, 400, 'application/problem+json']);
+      expect(reply.body.errors.map((e: { field: string }) => e.field)).toEqual(['token']);
+    }
+    expect(await consentOf(ctx.stack, profileOf(3))).toEqual({});
+    expect(await consentOf(ctx.stack, profileOf(4))).toEqual({});
+    await finished(ctx.stack, 'cart-abandonment', profileOf(3));
+    expect(ctx.stack.outbox.list({ profileId: profileOf(3) }).map((m) => m.nodeId)).toEqual(['reminder-email', 'last-chance-email']);
+  });
+});
