@@ -80,7 +80,9 @@ export function parseBusEvent(event: EventBridgeEvent): ParseResult<BusinessEven
   };
   const parsed = BusinessEvent.safeParse(candidate);
   if (parsed.success) return { ok: true, value: parsed.data };
-  return { ok: false, errors: formatIssues(parsed.error.issues, 'detail') };
+  // Type and source come from the bus event itself, not from detail: name them as the sender set them.
+  const busField: Record<string, string> = { 'detail.type': 'detail-type', 'detail.source': 'source' };
+  return { ok: false, errors: formatIssues(parsed.error.issues, 'detail').map((e) => ({ ...e, field: busField[e.field] ?? e.field })) };
 }
 
 /** Validates an event posted to the API; `id` and `time` default to the request's id and time. */

@@ -85,6 +85,7 @@ export function toProfile(state: ProfileState, recentEvents?: RecentEvent[]): Pr
     identityValues: all,
     computed: state.computed,
     consent: state.consent,
+    ...(state.absorbed.length > 0 ? { mergedIds: state.absorbed } : {}),
     ...(recentEvents ? { recentEvents } : {}),
     createdAt: state.createdAt,
     updatedAt: state.updatedAt,

@@ -19,6 +19,12 @@ export function executionName(journeyId: string, profileId: string, entryId: str
   return `${journeyId}--${digest}`;
 }
 
+/**
+ * How long after its enrollment a run counts as active even if its execution cannot be found yet: the window between
+ * the enrollment write and StartExecution of a concurrent entry. A re-entry within it is refused.
+ */
+export const STARTING_GRACE_MS = 60_000;
+
 export function executionArnFor(stateMachineArn: string, name: string): string {
   return `${stateMachineArn.replace(':stateMachine:', ':execution:')}:${name}`;
 }
@@ -66,7 +72,9 @@ export async function enterJourney(
       const current = await deps.enrollments.get(journeyId, profile.id);
       if (current && current.executionName !== name) {
         if (policy === 'never') return { status: 'skipped', journeyId, reason: 'reentry-never' };
-        if (await deps.executions.isRunning(current.executionArn)) return { status: 'skipped', journeyId, reason: 'already-active' };
+        // A run whose execution does not exist yet may be one a concurrent entry is starting right now.
+        const starting = deps.clock.now().getTime() - Date.parse(current.enteredAt) < STARTING_GRACE_MS;
+        if (starting || (await deps.executions.isRunning(current.executionArn))) return { status: 'skipped', journeyId, reason: 'already-active' };
         if (typeof policy === 'object') {
           const allowedAt = Date.parse(current.enteredAt) + parseDuration(policy.after) * 1000;
           if (deps.clock.now().getTime() < allowedAt) return { status: 'skipped', journeyId, reason: 'reentry-period' };

@@ -27,6 +27,8 @@ export interface Profile {
   attributeSources?: Record<string, string>;
   /** Per event type: how many, first and last seen, and totals of its numeric properties. */
   computed?: Record<string, ComputedStats>;
+  /** Profiles merged into this one: runs that started for them carry their ids. */
+  mergedIds?: string[];
   /** The latest events, newest first (bounded in count and age); filled in by reads, not by `ingest`. */
   recentEvents?: RecentEvent[];
   version?: number;

@@ -38,7 +38,7 @@ export async function routeBusinessEvent(deps: RouteDeps, event: BusinessEvent):
   const { profile, merged } = await deps.profiles.ingest(event);
   if (merged.length > 0) await deps.publisher.publish([profileMergedEvent(profile, merged, event, deps.clock.now().toISOString())]);
   const journeys = await deps.journeys.list();
-  const resumed = await resumeWaiting(deps, journeys, event, profile.id);
+  const resumed = await resumeWaiting(deps, journeys, event, [profile.id, ...(profile.mergedIds ?? [])]);
   const entries: EntryOutcome[] = [];
   for (const record of journeys) {
     if (entryMatches(record, event, profile)) entries.push(await enterJourney(deps, record, profile, { id: event.id, event, context: {} }));

@@ -53,12 +53,13 @@ export async function registerWait(
 }
 
 /** The keys an arriving event could resume, given the wait-for-event nodes of all journeys. */
-export function lookupKeys(journeys: readonly Journey[], event: BusinessEvent, profileId: string): string[] {
+export function lookupKeys(journeys: readonly Journey[], event: BusinessEvent, profileIds: string | readonly string[]): string[] {
   const keys = new Set<string>();
   for (const journey of journeys) {
     for (const node of journey.nodes) {
       if (node.kind !== 'wait-for-event' || !node.events.includes(event.type)) continue;
-      if (!node.correlate) keys.add(profileKey(event.type, profileId));
+      // Runs that started before a merge wait under the absorbed profile's id.
+      if (!node.correlate) for (const id of typeof profileIds === 'string' ? [profileIds] : profileIds) keys.add(profileKey(event.type, id));
       else for (const value of asKeyValues(event.properties[node.correlate.property])) keys.add(correlationKey(event.type, node.correlate.property, value));
     }
   }
@@ -75,11 +76,11 @@ export async function resumeWaiting(
   deps: { waits: WaitIndex; executions: Executions },
   journeys: readonly JourneyRecord[],
   event: BusinessEvent,
-  profileId: string,
+  profileIds: string | readonly string[],
 ): Promise<Resumed[]> {
   const resumed: Resumed[] = [];
   const done = new Set<string>();
-  for (const key of lookupKeys(journeys.map((r) => r.journey), event, profileId)) {
+  for (const key of lookupKeys(journeys.map((r) => r.journey), event, profileIds)) {
     for (const registration of await deps.waits.find(key)) {
       const step = `${registration.executionId}#${registration.nodeId}`;
       if (!done.has(step)) {
