@@ -9,11 +9,13 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as ses from 'aws-cdk-lib/aws-ses';
+import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
 import { EnvKey, PLATFORM_SOURCE_PREFIX, ProfileIndex } from '../lambdas/core/config/env-keys';
+import { SES_DELIVERY_EVENT_PATTERN } from '../lambdas/core/consent/ses-events';
 import type { CompiledJourney } from '../lambdas/core/journey';
 import { NO_PUSH_APPLICATION } from './config';
 import { JourneyStateMachine } from './constructs/journey-state-machine';
@@ -66,6 +68,9 @@ export interface WaymarkAppStackProps extends StackProps {
   readonly apiThrottlingBurstLimit?: number;
 }
 
+/** The REST API's stage (the path prefix of every route). */
+export const API_STAGE_NAME = 'v1';
+
 /** The Lambda functions of the platform, by role. */
 export interface WaymarkFunctions {
   readonly routeEvent: WaymarkFunction;
@@ -82,6 +87,11 @@ export interface WaymarkFunctions {
   readonly updateProfileAttributes: WaymarkFunction;
   readonly eraseProfile: WaymarkFunction;
   readonly exportProfile: WaymarkFunction;
+  readonly getConsent: WaymarkFunction;
+  readonly updateConsent: WaymarkFunction;
+  readonly confirmUnsubscribe: WaymarkFunction;
+  readonly unsubscribeProfile: WaymarkFunction;
+  readonly recordDeliveryEvent: WaymarkFunction;
 }
 
 /**
@@ -111,6 +121,14 @@ export class WaymarkAppStack extends Stack {
   public readonly alarmTopicKey: kms.Key;
   public readonly alarmTopic: sns.Topic;
   public readonly alarms: readonly cloudwatch.Alarm[];
+  /** SES bounces and complaints (default bus) → record-delivery-event, with its dead-letter queues. */
+  public readonly deliveryEventRule: events.Rule;
+  public readonly deliveryEventRuleDeadLetterQueue: sqs.Queue;
+  public readonly deliveryEventFunctionDeadLetterQueue: sqs.Queue;
+  /** HMAC key of unsubscribe links. */
+  public readonly unsubscribeSecret: secretsmanager.Secret;
+  /** GET and POST /unsubscribe: the only methods without IAM authorization. */
+  public readonly unsubscribeMethods: readonly apigw.Method[];
 
   constructor(scope: Construct, id: string, props: WaymarkAppStackProps) {
     super(scope, id, props);
@@ -123,6 +141,13 @@ export class WaymarkAppStack extends Stack {
     this.emailConfigurationSet = new ses.ConfigurationSet(this, 'EmailConfigurationSet', { reputationMetrics: true, sendingEnabled: true });
     this.routeEventRuleDeadLetterQueue = this.deadLetterQueue('RouteEventRuleDeadLetterQueue');
     this.routeEventFunctionDeadLetterQueue = this.deadLetterQueue('RouteEventFunctionDeadLetterQueue');
+    this.deliveryEventRuleDeadLetterQueue = this.deadLetterQueue('DeliveryEventRuleDeadLetterQueue');
+    this.deliveryEventFunctionDeadLetterQueue = this.deadLetterQueue('DeliveryEventFunctionDeadLetterQueue');
+    // The HMAC key of one-click unsubscribe links (read by prepare-send to sign, by the unsubscribe functions to verify).
+    this.unsubscribeSecret = new secretsmanager.Secret(this, 'UnsubscribeSecret', {
+      description: `Waymark ${props.stage}: HMAC key of unsubscribe links`,
+      generateSecretString: { passwordLength: 64, excludePunctuation: true },
+    });
 
     // --- Functions. Every handler loads all three table names at cold start (lambdas/shared/env.ts).
     const tables = {
@@ -158,6 +183,19 @@ export class WaymarkAppStack extends Stack {
         timeout: Duration.seconds(60),
       }),
       exportProfile: fn('ExportProfile', HandlerName.exportProfile, 'GET /profiles/{id}/export: everything held about a profile'),
+      getConsent: fn('GetConsent', HandlerName.getConsent, 'GET /profiles/{id}/consent: consent per channel and list'),
+      updateConsent: fn('UpdateConsent', HandlerName.updateConsent, 'PUT /profiles/{id}/consent: opt-in / opt-out per channel and list'),
+      confirmUnsubscribe: fn('ConfirmUnsubscribe', HandlerName.confirmUnsubscribe, 'GET /unsubscribe (public): checks the signed link, asks to confirm', {
+        environment: { [EnvKey.unsubscribeSecretArn]: this.unsubscribeSecret.secretArn },
+      }),
+      unsubscribeProfile: fn('UnsubscribeProfile', HandlerName.unsubscribeProfile, 'POST /unsubscribe (public, RFC 8058 one-click): opts the profile out', {
+        environment: { [EnvKey.unsubscribeSecretArn]: this.unsubscribeSecret.secretArn },
+      }),
+      recordDeliveryEvent: fn('RecordDeliveryEvent', HandlerName.recordDeliveryEvent, 'SES bounces and complaints: suppression list', {
+        deadLetterQueue: this.deliveryEventFunctionDeadLetterQueue,
+        retryAttempts: 2,
+        maxEventAge: Duration.hours(6),
+      }),
     };
     const f = this.functions;
 
@@ -226,7 +264,14 @@ export class WaymarkAppStack extends Stack {
     grantRuntime('readWrite', f.eraseProfile);
     props.profilesTable.grantReadData(f.exportProfile);
     grantRuntime('read', f.exportProfile);
-    for (const writer of [f.routeEvent, f.triggerJourney, f.prepareSend, f.registerWait, f.updateProfileAttributes, f.eraseProfile]) acknowledgeDataKeyWildcards(writer.role);
+    props.profilesTable.grantReadData(f.getConsent);
+    props.profilesTable.grantReadWriteData(f.updateConsent);
+    props.profilesTable.grantReadWriteData(f.unsubscribeProfile);
+    grantRuntime('readWrite', f.recordDeliveryEvent);
+    for (const reader of [f.prepareSend, f.confirmUnsubscribe, f.unsubscribeProfile]) this.unsubscribeSecret.grantRead(reader.role);
+    for (const writer of [f.routeEvent, f.triggerJourney, f.prepareSend, f.registerWait, f.updateProfileAttributes, f.eraseProfile, f.updateConsent, f.unsubscribeProfile, f.recordDeliveryEvent]) {
+      acknowledgeDataKeyWildcards(writer.role);
+    }
 
     const machines = [...byId.values()];
     if (machines.length > 0) {
@@ -271,6 +316,21 @@ export class WaymarkAppStack extends Stack {
       }),
     );
 
+    // --- Bounces and complaints: SES publishes configuration-set events to the account's default bus only.
+    const defaultBus = events.EventBus.fromEventBusName(this, 'DefaultEventBus', 'default');
+    this.emailConfigurationSet.addEventDestination('DeliveryEventsToEventBridge', {
+      destination: ses.EventDestination.eventBus(defaultBus),
+      events: [ses.EmailSendingEvent.BOUNCE, ses.EmailSendingEvent.COMPLAINT],
+    });
+    this.deliveryEventRule = new events.Rule(this, 'DeliveryEventRule', {
+      eventBus: defaultBus,
+      description: 'SES bounces and complaints of the Waymark configuration set go to record-delivery-event (suppression list)',
+      eventPattern: SES_DELIVERY_EVENT_PATTERN as events.EventPattern,
+    });
+    this.deliveryEventRule.addTarget(
+      new targets.LambdaFunction(f.recordDeliveryEvent.function, { deadLetterQueue: this.deliveryEventRuleDeadLetterQueue, retryAttempts: 8, maxEventAge: Duration.hours(24) }),
+    );
+
     // --- Marketer REST API, IAM (SigV4) auth on every method.
     this.apiAccessLogGroup = new logs.LogGroup(this, 'ApiAccessLogGroup', { retention: logRetention });
     this.api = new apigw.RestApi(this, 'Api', {
@@ -280,7 +340,7 @@ export class WaymarkAppStack extends Stack {
       // Execution logging (APIG6) needs the account-level API Gateway CloudWatch role.
       cloudWatchRole: true,
       deployOptions: {
-        stageName: 'v1',
+        stageName: API_STAGE_NAME,
         accessLogDestination: new apigw.LogGroupLogDestination(this.apiAccessLogGroup),
         accessLogFormat: apigw.AccessLogFormat.jsonWithStandardFields(),
         tracingEnabled: true,
@@ -325,6 +385,16 @@ export class WaymarkAppStack extends Stack {
     profile.addMethod('DELETE', new apigw.LambdaIntegration(f.eraseProfile.function), { ...validated, requestParameters: withId });
     profile.addResource('attributes').addMethod('PUT', new apigw.LambdaIntegration(f.updateProfileAttributes.function), { ...withBody, requestParameters: withId });
     profile.addResource('export').addMethod('GET', new apigw.LambdaIntegration(f.exportProfile.function), { ...validated, requestParameters: withId });
+    const consent = profile.addResource('consent');
+    consent.addMethod('GET', new apigw.LambdaIntegration(f.getConsent.function), { ...validated, requestParameters: withId });
+    consent.addMethod('PUT', new apigw.LambdaIntegration(f.updateConsent.function), { ...withBody, requestParameters: withId });
+    // The one public route: the link in an email must work without credentials; the HMAC-signed token is the authorization.
+    const unsubscribe = this.api.root.addResource('unsubscribe');
+    const publicMethod = { ...validated, authorizationType: apigw.AuthorizationType.NONE, requestParameters: { 'method.request.querystring.token': true } };
+    this.unsubscribeMethods = [
+      unsubscribe.addMethod('GET', new apigw.LambdaIntegration(f.confirmUnsubscribe.function), publicMethod),
+      unsubscribe.addMethod('POST', new apigw.LambdaIntegration(f.unsubscribeProfile.function), publicMethod),
+    ];
     const journeysResource = this.api.root.addResource('journeys');
     journeysResource.addMethod('GET', new apigw.LambdaIntegration(f.listJourneys.function), validated);
     journeysResource
@@ -354,6 +424,8 @@ export class WaymarkAppStack extends Stack {
     for (const [queueId, queue, what] of [
       ['RouteEventRuleDeadLetterQueueAlarm', this.routeEventRuleDeadLetterQueue, 'events EventBridge could not deliver to route-event'],
       ['RouteEventFunctionDeadLetterQueueAlarm', this.routeEventFunctionDeadLetterQueue, 'events route-event failed on after its retries'],
+      ['DeliveryEventRuleDeadLetterQueueAlarm', this.deliveryEventRuleDeadLetterQueue, 'SES events EventBridge could not deliver to record-delivery-event'],
+      ['DeliveryEventFunctionDeadLetterQueueAlarm', this.deliveryEventFunctionDeadLetterQueue, 'SES events record-delivery-event failed on after its retries'],
     ] as const) {
       alarm(queueId, queue.metricApproximateNumberOfMessagesVisible({ period: Duration.minutes(1), statistic: cloudwatch.Stats.MAXIMUM }), `Dead-letter queue holds ${what}; inspect and redrive.`);
     }
@@ -366,6 +438,12 @@ export class WaymarkAppStack extends Stack {
     }
     alarm('RouteEventErrorsAlarm', f.routeEvent.function.metricErrors({ period: Duration.minutes(5), statistic: cloudwatch.Stats.SUM }), 'route-event invocations failed (they are retried, then dead-lettered).');
     this.alarms = alarms;
+
+    // prepare-send signs the unsubscribe links of marketing email, which point at this API.
+    f.prepareSend.function.addEnvironment(EnvKey.unsubscribeSecretArn, this.unsubscribeSecret.secretArn);
+    // Built from the API id, not `api.url`: that references the deployment, which depends on every method, one of
+    // which (trigger) may start journeys whose steps include prepare-send — a cycle.
+    f.prepareSend.function.addEnvironment(EnvKey.publicUrl, `https://${this.api.restApiId}.execute-api.${this.region}.${this.urlSuffix}/${API_STAGE_NAME}/`);
 
     new CfnOutput(this, 'ApiUrl', { value: this.api.url, description: 'Marketer REST API (SigV4, service execute-api)' });
 
@@ -394,7 +472,20 @@ export class WaymarkAppStack extends Stack {
       'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AmazonAPIGatewayPushToCloudWatchLogs]',
       'The account-level API Gateway CloudWatch role (needed for stage execution logging, APIG6) uses the AWS managed policy AWS documents for exactly this role; API Gateway names the execution log groups itself.',
     );
-    for (const queue of [this.routeEventRuleDeadLetterQueue, this.routeEventFunctionDeadLetterQueue]) {
+    for (const method of this.unsubscribeMethods) {
+      acknowledge(
+        method,
+        'AwsSolutions-APIG4',
+        'The one-click unsubscribe link in marketing email (RFC 8058) must work without credentials; the HMAC-signed, expiring token in the query string is the authorization, and a tampered or expired token changes nothing.',
+      );
+      acknowledge(method, 'AwsSolutions-COG4', 'Public by design (email unsubscribe link); no user pool applies. The signed token authorizes the request.');
+    }
+    acknowledge(
+      this.unsubscribeSecret,
+      'AwsSolutions-SMG4',
+      'Rotating the link key would invalidate every unsubscribe link already in inboxes (links live 90 days); rotation needs verification against the previous key, which is not built yet.',
+    );
+    for (const queue of [this.routeEventRuleDeadLetterQueue, this.routeEventFunctionDeadLetterQueue, this.deliveryEventRuleDeadLetterQueue, this.deliveryEventFunctionDeadLetterQueue]) {
       acknowledge(
         queue,
         'AwsSolutions-SQS3',

@@ -19,6 +19,7 @@ export function awsDependencies() {
   const env = loadEnv();
   const db = DynamoDBDocumentClient.from(traced(new DynamoDBClient({})), { marshallOptions: { removeUndefinedValues: true } });
   const sfn = traced(new SFNClient({}));
+  let publisher: EventBridgePublisher | undefined;
   // Only the functions that make or check unsubscribe links read the secret; the client is built on first use.
   let secret: (() => Promise<string>) | undefined;
   const getSecret = () => {
@@ -37,9 +38,11 @@ export function awsDependencies() {
     consent: new DynamoConsentStore(db, env.profilesTable, systemClock),
     getSecret: async () => getSecret(),
     unsubscribeLinks: createUnsubscribeLinks({ getSecret: async () => getSecret(), publicUrl, clock: systemClock }),
+    /** Built on first use (only the functions that publish have the bus name), then kept. */
     get publisher() {
       if (!env.eventBusName) throw new Error('WAYMARK_EVENT_BUS_NAME is not set for this function');
-      return new EventBridgePublisher(traced(new EventBridgeClient({})), env.eventBusName);
+      publisher ??= new EventBridgePublisher(traced(new EventBridgeClient({})), env.eventBusName);
+      return publisher;
     },
   };
 }

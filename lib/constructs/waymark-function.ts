@@ -27,6 +27,11 @@ export const HandlerName = {
   updateProfileAttributes: 'update-profile-attributes',
   eraseProfile: 'erase-profile',
   exportProfile: 'export-profile',
+  getConsent: 'get-consent',
+  updateConsent: 'update-consent',
+  confirmUnsubscribe: 'confirm-unsubscribe',
+  unsubscribeProfile: 'unsubscribe-profile',
+  recordDeliveryEvent: 'record-delivery-event',
 } as const;
 export type HandlerName = (typeof HandlerName)[keyof typeof HandlerName];
 

@@ -19,7 +19,14 @@ const ROUTES = [
   ['EraseProfileFunction', 'DELETE'],
   ['UpdateProfileAttributesFunction', 'PUT'],
   ['ExportProfileFunction', 'GET'],
+  ['GetConsentFunction', 'GET'],
+  ['UpdateConsentFunction', 'PUT'],
+  ['ConfirmUnsubscribeFunction', 'GET'],
+  ['UnsubscribeProfileFunction', 'POST'],
 ] as const;
+
+/** The only methods without IAM authorization: the unsubscribe link (a signed token authorizes it). */
+const PUBLIC_FUNCTIONS = ['ConfirmUnsubscribeFunction', 'UnsubscribeProfileFunction'];
 
 describe('WaymarkAppStack', () => {
   let stack: WaymarkAppStack;
@@ -225,10 +232,25 @@ describe('WaymarkAppStack', () => {
   });
 
   describe('api', () => {
-    it('requires IAM (SigV4) authorization on every method', () => {
+    it('requires IAM (SigV4) authorization on every method but the two unsubscribe methods', () => {
       const methods = resourcesOfType(json, 'AWS::ApiGateway::Method');
       expect(methods.map(([, m]) => m.Properties?.HttpMethod).sort()).toEqual(ROUTES.map(([, verb]) => verb).sort());
-      for (const [id, m] of methods) expect({ id, auth: m.Properties?.AuthorizationType }).toEqual({ id, auth: 'AWS_IAM' });
+      for (const [id, m] of methods) {
+        const target = JSON.stringify(m.Properties?.Integration?.Uri);
+        const expected = PUBLIC_FUNCTIONS.some((fn) => target.includes(fn)) ? 'NONE' : 'AWS_IAM';
+        expect({ id, auth: m.Properties?.AuthorizationType }).toEqual({ id, auth: expected });
+      }
+      expect(methods.filter(([, m]) => m.Properties?.AuthorizationType === 'NONE')).toHaveLength(PUBLIC_FUNCTIONS.length);
+    });
+
+    it('sends SES bounces and complaints from the default bus to record-delivery-event, with a dead-letter queue', () => {
+      template.hasResourceProperties('AWS::SES::ConfigurationSetEventDestination', {
+        EventDestination: Match.objectLike({ Enabled: true, MatchingEventTypes: Match.arrayWith(['bounce', 'complaint']), EventBridgeDestination: Match.anyValue() }),
+      });
+      template.hasResourceProperties('AWS::Events::Rule', {
+        EventPattern: { source: ['aws.ses'], 'detail-type': ['Email Bounced', 'Email Complaint Received'] },
+        Targets: [Match.objectLike({ Arn: { 'Fn::GetAtt': [Match.stringLikeRegexp('^RecordDeliveryEventFunction'), 'Arn'] }, DeadLetterConfig: Match.anyValue() })],
+      });
     });
 
     it('validates requests on every method', () => {
@@ -239,7 +261,7 @@ describe('WaymarkAppStack', () => {
 
     it('routes every API path to its own function', () => {
       const paths = resourcesOfType(json, 'AWS::ApiGateway::Resource').map(([, r]) => r.Properties?.PathPart).sort();
-      expect(paths).toEqual(['attributes', 'events', 'export', 'journeys', 'profiles', 'rejected', 'trigger', '{id}', '{id}']);
+      expect(paths).toEqual(['attributes', 'consent', 'events', 'export', 'journeys', 'profiles', 'rejected', 'trigger', 'unsubscribe', '{id}', '{id}']);
       for (const [fn, verb] of ROUTES) {
         template.hasResourceProperties('AWS::ApiGateway::Method', {
           HttpMethod: verb,

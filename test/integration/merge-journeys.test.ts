@@ -19,7 +19,7 @@ describe('journeys across a profile merge', () => {
 
     // The login carries both identities: the signed-up profile is absorbed into the older one.
     await ctx.put('app.logged-in', { id: 'gus-3', time: minutesAgo(1), identities: { email: 'gus@example.com', crmId: 'CRM-GUS' } });
-    const run = await eventually('onboarding push sent', () => ctx.stack.executions.list({ journeyId: 'welcome', profileId: absorbed }).find((e) => e.path.includes('onboarding-push')));
+    const run = (await eventually('onboarding push sent', () => ctx.stack.executions.list({ journeyId: 'welcome', profileId: absorbed }).find((e) => e.path.includes('onboarding-push'))))!;
     // No email before the merge (the signed-up profile had none), the onboarding push after it.
     expect(run.path.slice(0, 4)).toEqual(['welcome-email', 'welcome-email.route', 'wait-for-login', 'onboarding-push']);
     // The push went to the merged profile's device, which only the older profile knew.
