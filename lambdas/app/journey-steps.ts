@@ -46,7 +46,7 @@ export function createRegisterWaitHandler(deps: { waits: WaitIndex; clock: Clock
 export function createResolveWaitHandler(deps: { profiles: ProfileStore; clock: Clock }) {
   return withPowertools(async (raw: unknown) => {
     const { state, node } = parse(ResolveWaitPayload, raw);
-    const profile = (await deps.profiles.get(state.profileId)) ?? state.profile;
+    const profile = (await deps.profiles.get(state.profileId, { recentEvents: false })) ?? state.profile;
     const data = { ...state, profile: { ...state.profile, ...profile } };
     return resolveWaitUntil(readPath(data, node.until!), node, profile.attributes.timezone as string | undefined, deps.clock.now());
   });
@@ -55,7 +55,7 @@ export function createResolveWaitHandler(deps: { profiles: ProfileStore; clock: 
 export function createLoadProfileHandler(deps: { profiles: ProfileStore }) {
   return withPowertools(async (raw: unknown) => {
     const { state } = parse(LoadProfilePayload, raw);
-    const profile = await deps.profiles.get(state.profileId);
+    const profile = await deps.profiles.get(state.profileId, { recentEvents: false });
     // An erased profile keeps the journey going on what it knew at entry.
     return profile ? { id: profile.id, attributes: profile.attributes, identities: profile.identities } : state.profile;
   });

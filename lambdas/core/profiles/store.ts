@@ -20,13 +20,14 @@ export class GraphProfileStore implements IdentityGraphProfileStore {
   }
 
   /** Follows merge pointers (read-only), so an absorbed profile's id reads as its survivor; with the recent-events window. */
-  async get(profileId: string): Promise<Profile | undefined> {
+  async get(profileId: string, options: { recentEvents?: boolean } = {}): Promise<Profile | undefined> {
     let state = await this.deps.storage.readProfile(profileId);
     for (let hops = 0; state && state.status !== 'active'; hops++) {
       if (hops >= MAX_CHAIN) throw new ProfileGraphError(`profile ${profileId}: merge chain longer than ${MAX_CHAIN}`);
       state = await this.deps.storage.readProfile(state.mergedInto!);
     }
     if (!state) return undefined;
+    if (options.recentEvents === false) return toProfile(state);
     const events = await this.deps.storage.listEvents(state.id);
     return toProfile(state, recentWindow(events, this.deps.clock.now(), this.deps.policy));
   }

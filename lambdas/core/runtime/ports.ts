@@ -45,8 +45,11 @@ export interface IngestResult {
 export interface ProfileStore {
   /** Finds (or creates) the profile an event's identities belong to and applies its attribute updates. */
   upsertFromEvent(event: BusinessEvent): Promise<Profile>;
-  /** The profile, following merges: the id of an absorbed profile returns the profile that absorbed it. */
-  get(profileId: string): Promise<Profile | undefined>;
+  /**
+   * The profile, following merges: the id of an absorbed profile returns the profile that absorbed it. With
+   * `recentEvents: false` the event window is not read (one request less, for callers that do not use it).
+   */
+  get(profileId: string, options?: { recentEvents?: boolean }): Promise<Profile | undefined>;
   /** Resolves the event's identities (merging the profiles it links), applies it once per event id. */
   ingest(event: BusinessEvent): Promise<IngestResult>;
   findByIdentity(namespace: string, value: string): Promise<Profile | undefined>;

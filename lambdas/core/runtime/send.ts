@@ -108,7 +108,7 @@ export async function prepareSend(deps: PrepareSendDeps, payload: PrepareSendPay
     const existing = await deps.ledger.get(executionId, node.id);
     return { deliver: false, reason: existing?.status === 'sent' || !existing ? 'already-sent' : (existing.reason ?? existing.status), message: {} };
   };
-  const profile = (await deps.profiles.get(state.profileId)) ?? { ...state.profile, createdAt: '', updatedAt: '' };
+  const profile = (await deps.profiles.get(state.profileId, { recentEvents: false })) ?? { ...state.profile, createdAt: '', updatedAt: '' };
   const base = { executionId, nodeId: node.id, journeyId: state.journey.id, profileId: state.profileId, channel: node.channel, preparedAt: deps.clock.now().toISOString() };
   const recipient = recipientFor(node.channel, profile);
   if (!recipient) {
