@@ -13,6 +13,7 @@ async function main(): Promise<void> {
     (await import('./journey-cost.bench')).journeyCost,
     (await import('./local-throughput.bench')).localThroughput,
     (await import('./ingestion.bench')).ingestion,
+    (await import('./segments.bench')).segments,
   ];
   const only = process.env.BENCH_ONLY;
   const figures: Figure[] = [];
