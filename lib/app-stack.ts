@@ -255,6 +255,8 @@ export class WaymarkAppStack extends Stack {
     props.profilesTable.grantReadData(f.prepareSend);
     grantRuntime('readWrite', f.prepareSend);
     grantRuntime('readWrite', f.registerWait);
+    // register-wait reads the profile's recent events and resumes its own task when the awaited event came first.
+    props.profilesTable.grantReadData(f.registerWait);
     props.profilesTable.grantReadData(f.resolveWait);
     props.profilesTable.grantReadData(f.loadProfile);
     props.profilesTable.grantReadData(f.getProfile);
@@ -294,7 +296,7 @@ export class WaymarkAppStack extends Stack {
     // Reference (the task token is the authorization), so they need Resource "*". A policy of its own, for a precise suppression.
     const taskResponse = new iam.Policy(this, 'RouteEventTaskResponsePolicy', {
       statements: [new iam.PolicyStatement({ actions: ['states:SendTaskSuccess', 'states:SendTaskFailure'], resources: ['*'] })],
-      roles: [f.routeEvent.role],
+      roles: [f.routeEvent.role, f.registerWait.role],
     });
     acknowledgeWildcards(
       taskResponse,

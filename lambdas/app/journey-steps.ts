@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import type { StepPayload } from '../core/journey/asl';
 import { ConditionNode, SendNode, WaitForEventNode, WaitNode } from '../core/journey/schema';
-import type { Clock, ProfileStore, WaitIndex } from '../core/runtime/ports';
+import type { Clock, Executions, ProfileStore, WaitIndex } from '../core/runtime/ports';
 import { prepareSend, type PrepareResult, type PrepareSendDeps, type SendGuardDeps } from '../core/runtime/send';
 import { registerWait } from '../core/runtime/waits';
 import { resolveWaitUntil } from '../core/runtime/wait-time';
@@ -39,7 +39,7 @@ export function createPrepareSendHandler(deps: PrepareSendDeps & Required<Pick<S
   return withPowertools(async (raw: unknown): Promise<PrepareResult> => prepareSend(deps, parse(PrepareSendPayload, raw) as never));
 }
 
-export function createRegisterWaitHandler(deps: { waits: WaitIndex; clock: Clock }) {
+export function createRegisterWaitHandler(deps: { waits: WaitIndex; clock: Clock; profiles: Pick<ProfileStore, 'get'>; executions: Pick<Executions, 'resume'> }) {
   return withPowertools(async (raw: unknown) => registerWait(deps, parse(RegisterWaitPayload, raw) as StepPayload<WaitForEventNode> & { token: string }));
 }
 

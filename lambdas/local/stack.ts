@@ -87,7 +87,8 @@ export async function startLocalStack(options: LocalStackOptions = {}) {
   const outbox = new Outbox();
   const functions: Partial<Record<Placeholder, LocalFunction>> = {
     [Placeholder.prepareSendFunction]: createPrepareSendHandler({ ...deps, ...consentDeps }) as LocalFunction,
-    [Placeholder.registerWaitFunction]: createRegisterWaitHandler(deps) as LocalFunction,
+    // The local Step Functions is built from these functions, so register-wait reaches it through a late binding.
+    [Placeholder.registerWaitFunction]: createRegisterWaitHandler({ ...deps, executions: { resume: (token, output) => executions.resume(token, output) } }) as LocalFunction,
     [Placeholder.resolveWaitFunction]: createResolveWaitHandler(deps) as LocalFunction,
     [Placeholder.loadProfileFunction]: createLoadProfileHandler(deps) as LocalFunction,
   };

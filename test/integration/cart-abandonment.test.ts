@@ -1,5 +1,5 @@
 import { newProfileId } from '../../lambdas/core/profiles/merge-policy';
-import { bodies, finished, openStack, waitingAt } from './local-stack';
+import { bodies, eventually, finished, openStack, waitingAt } from './local-stack';
 
 const shopper = (n: number) => ({ email: `shopper${n}@example.com` });
 const profileOf = (n: number) => newProfileId('email', `shopper${n}@example.com`);
@@ -100,5 +100,33 @@ describe('cart-abandonment playbook (timeouts, 1 virtual day = 0.86 s)', () => {
     expect(run.path).not.toContain('reminder-email.deliver');
     expect((run.output as { steps: Record<string, { reason: string }> }).steps.reminder_email.reason).toBe('no-address');
     expect(ctx.stack.outbox.list({ profileId: run.profileId })).toEqual([]);
+  });
+});
+
+describe('cart-abandonment playbook (an order right behind the cart event)', () => {
+  let ctx: Awaited<ReturnType<typeof openStack>>;
+  beforeAll(async () => {
+    ctx = await openStack(3600);
+  });
+  afterAll(() => ctx.stack.stop());
+
+  it('sends nothing when the order is routed before the wait for it is registered (events out of order)', async () => {
+    // EventBridge does not guarantee order: the order (placed after the item was added) is routed first.
+    const at = (secondsAgo: number) => new Date(Date.now() - secondsAgo * 1000).toISOString();
+    await ctx.put('order.placed', { id: 'order-8', time: at(5), identities: shopper(8), properties: { cartId: 'cart-8', total: 20 } });
+    await ctx.put('cart.updated', { ...cartAdded(8), time: at(10) });
+    const [run] = await finished(ctx.stack, 'cart-abandonment', profileOf(8));
+    expect(run.path).toEqual(['wait-for-order', 'converted']);
+    expect((run.output as { steps: Record<string, { event: { id: string } }> }).steps.wait_for_order.event.id).toBe('order-8');
+    expect(ctx.stack.outbox.list({ profileId: profileOf(8) })).toEqual([]);
+  });
+
+  it('does not let an order placed before the cart event end the run', async () => {
+    const at = (secondsAgo: number) => new Date(Date.now() - secondsAgo * 1000).toISOString();
+    await ctx.put('order.placed', { id: 'order-9', time: at(20), identities: shopper(9), properties: { cartId: 'cart-9' } });
+    await ctx.put('cart.updated', { ...cartAdded(9), time: at(10) });
+    // The run waits its hour (a second here) and sends the reminder: the earlier order is not the one it waits for.
+    await eventually('reminder sent', () => ctx.stack.outbox.list({ profileId: profileOf(9) }).length === 1);
+    expect(ctx.stack.executions.list({ journeyId: 'cart-abandonment', profileId: profileOf(9) })[0].path.slice(0, 2)).toEqual(['wait-for-order', 'reminder-email']);
   });
 });

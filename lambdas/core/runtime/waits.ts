@@ -3,7 +3,8 @@ import type { StepPayload } from '../journey/asl';
 import type { Journey, WaitForEventNode } from '../journey/schema';
 import { parseDuration } from '../shared/duration';
 import { readPath } from '../shared/paths';
-import type { Clock, Executions, JourneyRecord, WaitIndex, WaitRegistration } from './ports';
+import type { RecentEvent } from '../profiles/model';
+import type { Clock, Executions, JourneyRecord, ProfileStore, WaitIndex, WaitRegistration } from './ports';
 
 /** How long an index entry outlives its timeout before DynamoDB's TTL may remove it. */
 const INDEX_GRACE_SECONDS = 86400;
@@ -34,11 +35,41 @@ export function registrationKeys(node: WaitForEventNode, state: StepPayload['sta
   return [...keys];
 }
 
-/** Registers a wait-for-event task token under its correlation keys (idempotent: a retried step rewrites the same items). */
+/** Event ids that already resumed an earlier wait of this execution (they must not resume another). */
+function consumedEventIds(state: StepPayload['state']): Set<string> {
+  const ids = new Set<string>();
+  for (const step of Object.values(state.steps)) {
+    const event = (step as { event?: { id?: unknown } } | null)?.event;
+    if (typeof event?.id === 'string') ids.add(event.id);
+  }
+  return ids;
+}
+
+/**
+ * An awaited event that reached the profile before this wait was registered (the race between a journey step and a
+ * quick customer): the newest matching one in the profile's recent events since the run's entry, not used before.
+ */
+export function earlierMatch(node: WaitForEventNode, state: StepPayload['state'], recent: readonly RecentEvent[]): RecentEvent | undefined {
+  const entryTime = Date.parse((state.event as { time?: string } | null)?.time ?? '');
+  const consumed = consumedEventIds(state);
+  const wanted = node.correlate ? new Set(asKeyValues(readPath(state, node.correlate.equals))) : undefined;
+  return recent.find(
+    (e) =>
+      node.events.includes(e.type) &&
+      !consumed.has(e.id) &&
+      (Number.isNaN(entryTime) || Date.parse(e.time) >= entryTime) &&
+      (wanted === undefined || (node.correlate !== undefined && wanted.has(String(e.properties[node.correlate.property])))),
+  );
+}
+
+/**
+ * Registers a wait-for-event task token under its correlation keys (idempotent: a retried step rewrites the same items),
+ * then resumes it at once if the awaited event already arrived while the journey was getting here.
+ */
 export async function registerWait(
-  deps: { waits: WaitIndex; clock: Clock },
+  deps: { waits: WaitIndex; clock: Clock; profiles?: Pick<ProfileStore, 'get'>; executions?: Pick<Executions, 'resume'> },
   payload: StepPayload<WaitForEventNode> & { token: string },
-): Promise<{ keys: number }> {
+): Promise<{ keys: number; resumedBy?: string }> {
   const expiresAt = Math.floor(deps.clock.now().getTime() / 1000) + parseDuration(payload.node.timeout) + INDEX_GRACE_SECONDS;
   const registrations: WaitRegistration[] = registrationKeys(payload.node, payload.state).map((key) => ({
     key,
@@ -49,6 +80,15 @@ export async function registerWait(
     expiresAt,
   }));
   await deps.waits.register(registrations);
+  if (deps.profiles && deps.executions) {
+    const profile = await deps.profiles.get(payload.state.profileId);
+    const match = profile?.recentEvents ? earlierMatch(payload.node, payload.state, profile.recentEvents) : undefined;
+    if (match) {
+      // The window keeps scalar properties only; the resumed step sees what the window holds.
+      await deps.executions.resume(payload.token, { received: true, event: match, earlier: true });
+      return { keys: registrations.length, resumedBy: match.id };
+    }
+  }
   return { keys: registrations.length };
 }
 
