@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { parseApiEvent } from '../core/events/business-event';
-import { PLATFORM_SOURCE_PREFIX } from '../core/config/env-keys';
+import { AWS_SOURCE_PREFIX, PLATFORM_SOURCE_PREFIX } from '../core/config/env-keys';
 import { ValidationError } from '../core/runtime/errors';
 import type { Clock, EventPublisher } from '../core/runtime/ports';
 import { json, parseJsonBody } from '../shared/http';
@@ -12,8 +12,10 @@ export function createIngestEventHandler(deps: { publisher: EventPublisher; cloc
     const body = parseJsonBody(event);
     const parsed = parseApiEvent(body, { id: randomUUID(), time: deps.clock.now().toISOString(), source: 'api' });
     if (!parsed.ok) throw new ValidationError('the event is not valid', parsed.errors);
-    if (parsed.value.source.startsWith(PLATFORM_SOURCE_PREFIX)) {
-      throw new ValidationError('the event is not valid', [{ field: 'source', message: `sources starting with "${PLATFORM_SOURCE_PREFIX}" are reserved for the platform` }]);
+    // The router ignores these sources (the platform's own events, AWS service events): accepting them would lose them.
+    const reserved = [PLATFORM_SOURCE_PREFIX, AWS_SOURCE_PREFIX].find((prefix) => parsed.value.source.startsWith(prefix));
+    if (reserved) {
+      throw new ValidationError('the event is not valid', [{ field: 'source', message: `sources starting with "${reserved}" are reserved (the platform's and AWS services' own events)` }]);
     }
     await deps.publisher.publish([parsed.value]);
     return json(202, { id: parsed.value.id, type: parsed.value.type, status: 'accepted' });

@@ -68,6 +68,7 @@ describe('REST API on the local stack', () => {
       { problem: 'empty identities', body: { ...cartAdded(2), identities: {} }, field: 'identities' },
       { problem: 'a time that is not ISO 8601', body: { ...cartAdded(2), time: 'yesterday at noon' }, field: 'time' },
       { problem: 'a source reserved for the platform', body: { ...cartAdded(2), source: 'waymark.journeys' }, field: 'source' },
+      { problem: 'a source reserved for AWS services', body: { ...cartAdded(2), source: 'aws.ses' }, field: 'source' },
       { problem: 'no type', body: { ...cartAdded(2), type: undefined }, field: 'type' },
       { problem: 'a body that is not JSON', body: '{"type": "cart.updated", ', field: '(body)' },
       { problem: 'a JSON array', body: [cartAdded(2)], field: '(body)' },

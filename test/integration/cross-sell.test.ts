@@ -30,7 +30,8 @@ describe('cross-sell playbook (recommendations, 1 virtual day = 86 ms)', () => {
     const home = ctx.stack.outbox.list({ profileId: profileOf(2) });
     const camera = ctx.stack.outbox.list({ profileId: profileOf(3) });
     expect(bodies(car)).toEqual(['email:roadside-email']);
-    expect(car[0]).toMatchObject({ recipient: email(1), subject: 'Add roadside assistance to your car insurance', body: 'Breakdown cover for your policy car-1, from 4 a month.' });
+    expect(car[0]).toMatchObject({ recipient: email(1), subject: 'Add roadside assistance to your car insurance' });
+    expect(car[0].body).toMatch(/^Breakdown cover for your policy car-1, from 4 a month\.\n\nUnsubscribe: http:\/\/127\.0\.0\.1:\d+\/unsubscribe\?token=/);
     expect(bodies(home)).toEqual(['email:contents-email']);
     expect(home[0].body).toContain('home policy home-2');
     expect(bodies(camera)).toEqual(['email:accessory-email']);

@@ -66,7 +66,9 @@ describe('quote-follow-up playbook (no purchase, 1 virtual day = 86 ms)', () => 
     expect(run.path.at(-1)).toBe('done');
     const messages = ctx.stack.outbox.list({ profileId: profileOf(n) });
     expect(bodies(messages)).toEqual(['email:first-reminder-email', 'sms:sms-reminder', 'email:last-reminder-email']);
-    expect(messages[0]).toMatchObject({ recipient: email(n), subject: 'Your car insurance quote: 31.50 a month', body: `Hi Customer${n}, your quote quote-${n} is ready: https://insure.example/quotes/${n}` });
+    expect(messages[0]).toMatchObject({ recipient: email(n), subject: 'Your car insurance quote: 31.50 a month' });
+    // A marketing email ends with its one-click unsubscribe link.
+    expect(messages[0].body).toMatch(new RegExp(`^Hi Customer${n}, your quote quote-${n} is ready: https://insure.example/quotes/${n}\\n\\nUnsubscribe: http://127\\.0\\.0\\.1:\\d+/unsubscribe\\?token=[\\w.-]+$`));
     expect(messages[1]).toMatchObject({ recipient: phone, body: `Your car insurance quote is still available: https://insure.example/quotes/${n}` });
     expect(messages[2]).toMatchObject({ recipient: email(n), subject: 'Your quote expires tomorrow' });
   });
