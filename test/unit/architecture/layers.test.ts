@@ -13,7 +13,7 @@ function sources(dir: string): string[] {
 
 function imports(file: string): string[] {
   const text = readFileSync(file, 'utf8');
-  return [...text.matchAll(/(?:from\s+|require\(|import\()\s*['"]([^'"]+)['"]/g)].map((m) => m[1]);
+  return [...text.matchAll(/(?:from\s+|require\(|import\(|import\s+)['"]([^'"]+)['"]/g)].map((m) => m[1]);
 }
 
 const rel = (file: string) => relative(ROOT, file);
