@@ -1,15 +1,13 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import * as path from 'node:path';
-import { buildCatalog, formatViolation, type CompiledJourney } from '../lambdas/core/journey';
+import { compileCatalog, JourneyCatalogError, type CompiledJourney } from '../lambdas/core/journey';
 
 /** The journey files shipped with the platform, one journey per `*.json` file. */
 export const JOURNEYS_DIR = path.join(__dirname, '..', 'statemachines');
 const PROJECT_ROOT = path.join(__dirname, '..');
 
-/** Thrown at synth time when a journey file does not validate; lists every problem so one synth shows them all. */
-export class JourneyCatalogError extends Error {
-  override readonly name = 'JourneyCatalogError';
-}
+/** Thrown at synth time when a journey file does not validate. */
+export { JourneyCatalogError };
 
 /**
  * Reads, validates and compiles every `*.json` journey in `dir` (sorted, so the template is stable).
@@ -24,9 +22,5 @@ export function loadJourneys(dir: string = JOURNEYS_DIR): CompiledJourney[] {
     path: path.relative(PROJECT_ROOT, path.join(dir, name)),
     text: readFileSync(path.join(dir, name), 'utf8'),
   }));
-  const { journeys, problems } = buildCatalog(files);
-  if (problems.length > 0) {
-    throw new JourneyCatalogError(`${problems.length} problem(s) in the journeys under ${dir}:\n  ${problems.map(formatViolation).join('\n  ')}`);
-  }
-  return journeys;
+  return compileCatalog(files, dir);
 }

@@ -104,15 +104,6 @@ export class LocalExecutions implements Executions {
     return this.executions.get(executionArn);
   }
 
-  /** Resolves when no execution is running (or only ones waiting longer than `settleMs` for an event). */
-  async idle(): Promise<void> {
-    for (;;) {
-      const running = [...this.executions.values()].filter((e) => e.status === 'RUNNING');
-      if (running.length === 0) return;
-      await Promise.all(running.map((e) => e.done));
-    }
-  }
-
   /** Executions that are parked on a task token (waiting for an event). */
   waitingCount(): number {
     return this.waiters.size;

@@ -5,7 +5,7 @@ import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { createUnsubscribeLinks } from '../core/consent/links';
 import { SES_DELIVERY_EVENT_PATTERN } from '../core/consent/ses-events';
 import { ROUTER_EVENT_PATTERN } from '../core/events/pattern';
-import { buildCatalog, formatViolation, type CompiledJourney } from '../core/journey/catalog';
+import { compileCatalog, type CompiledJourney } from '../core/journey/catalog';
 import { Placeholder } from '../core/journey/asl';
 import { EnvKey } from '../core/config/env-keys';
 import { systemClock, type Clock } from '../core/runtime/ports';
@@ -56,9 +56,7 @@ export function loadJourneyDir(dir: string): CompiledJourney[] {
     .filter((f) => f.endsWith('.json'))
     .sort()
     .map((f) => ({ path: join(dir, f), text: readFileSync(join(dir, f), 'utf8') }));
-  const { journeys, problems } = buildCatalog(files);
-  if (problems.length > 0) throw new Error(`invalid journey files:\n${problems.map(formatViolation).join('\n')}`);
-  return journeys;
+  return compileCatalog(files, dir);
 }
 
 export type LocalStack = Awaited<ReturnType<typeof startLocalStack>>;
@@ -171,13 +169,14 @@ export async function startLocalStack(options: LocalStackOptions = {}) {
     tables: LOCAL_TABLES,
     /** Waits until the bus has delivered everything and no execution is running, except those parked on a wait-for-event. */
     async settle(): Promise<void> {
+      const quiet = () => executions.list({ status: 'RUNNING' }).length === executions.waitingCount();
       for (;;) {
         await bus.idle();
-        const running = executions.list({ status: 'RUNNING' }).length;
-        if (running === executions.waitingCount() && bus.deadLetters.length >= 0) {
+        if (quiet()) {
+          // Quiet twice, 20 ms apart: a step that was between two states has had time to show itself.
           await new Promise((r) => setTimeout(r, 20));
           await bus.idle();
-          if (executions.list({ status: 'RUNNING' }).length === executions.waitingCount()) return;
+          if (quiet()) return;
         }
         await new Promise((r) => setTimeout(r, 10));
       }

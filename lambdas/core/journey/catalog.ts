@@ -54,3 +54,17 @@ export function buildCatalog(files: readonly JourneyFile[]): { journeys: Compile
 export function formatViolation(v: Violation & { file?: string }): string {
   return `${v.file ? `${v.file}: ` : ''}${v.path}${v.nodeId ? ` (node "${v.nodeId}")` : ''}: ${v.message}`;
 }
+
+/** Journey files that do not validate; the message lists every problem, so one run shows them all. */
+export class JourneyCatalogError extends Error {
+  override readonly name = 'JourneyCatalogError';
+}
+
+/** `buildCatalog`, failing with every problem when any file does not validate (synth, the local stack). */
+export function compileCatalog(files: readonly JourneyFile[], where: string): CompiledJourney[] {
+  const { journeys, problems } = buildCatalog(files);
+  if (problems.length > 0) {
+    throw new JourneyCatalogError(`${problems.length} problem(s) in the journeys under ${where}:\n  ${problems.map(formatViolation).join('\n  ')}`);
+  }
+  return journeys;
+}

@@ -110,17 +110,13 @@ export async function prepareSend(deps: PrepareSendDeps, payload: PrepareSendPay
   };
   const profile = (await deps.profiles.get(state.profileId, { recentEvents: false })) ?? { ...state.profile, createdAt: '', updatedAt: '' };
   const base = { executionId, nodeId: node.id, journeyId: state.journey.id, profileId: state.profileId, channel: node.channel, preparedAt: deps.clock.now().toISOString() };
+  const suppress = async (reason: string): Promise<PrepareResult> =>
+    (await deps.ledger.prepare({ ...base, status: 'suppressed', reason })) ? { deliver: false, reason, message: {} } : skipped();
   const recipient = recipientFor(node.channel, profile);
-  if (!recipient) {
-    if (!(await deps.ledger.prepare({ ...base, status: 'suppressed', reason: 'no-address' }))) return skipped();
-    return { deliver: false, reason: 'no-address', message: {} };
-  }
+  if (!recipient) return suppress('no-address');
   const suppressed = node.channel === 'email' && deps.suppression ? await deps.suppression.isSuppressed(recipient.to) : undefined;
   const decision = consentDecision(profile, node.channel, messageClass, node.list, suppressed, deps.consentPolicy);
-  if (!decision.allowed) {
-    if (!(await deps.ledger.prepare({ ...base, status: 'suppressed', reason: decision.reason }))) return skipped();
-    return { deliver: false, reason: decision.reason, message: {} };
-  }
+  if (!decision.allowed) return suppress(decision.reason);
   const marketingEmail = node.channel === 'email' && messageClass === 'marketing';
   const unsubscribeUrl = marketingEmail && deps.unsubscribeLinks ? await deps.unsubscribeLinks.urlFor(profile.id, node.list === undefined ? 'email' : `list:${node.list}`) : undefined;
   const scope: TemplateScope = {
