@@ -39,7 +39,8 @@ export interface AslDefinition {
 export interface ExecutionInput {
   journey: { id: string; version: string };
   profileId: string;
-  profile: { id: string; attributes: Record<string, unknown>; identities: Record<string, string> };
+  /** `segments`: membership key (segment id with `-` as `_`) → when the profile entered it. */
+  profile: { id: string; attributes: Record<string, unknown>; identities: Record<string, string>; segments?: Record<string, string> };
   event: unknown;
   context: Record<string, unknown>;
   steps: Record<string, unknown>;

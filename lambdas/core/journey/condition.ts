@@ -1,6 +1,8 @@
 import { z } from 'zod';
 import { DATA_PATH_PATTERN, readPath, toJsonPath } from '../shared/paths';
 import { assertNever } from '../shared/assert-never';
+import { membershipKey } from '../segments/catalog';
+import { SegmentId } from '../segments/rule';
 
 const DataPath = z.string().regex(DATA_PATH_PATTERN, 'path must be event|profile|context|steps followed by .identifier segments other than .length, e.g. "event.properties.total"');
 const Scalar = z.union([z.string(), z.number(), z.boolean()]);
@@ -25,7 +27,16 @@ export type Membership = z.infer<typeof Membership>;
 export const Existence = z.object({ path: DataPath, op: z.enum(['exists', 'missing']) });
 export type Existence = z.infer<typeof Existence>;
 
-export type Condition = Comparison | Membership | Existence | { all: Condition[] } | { any: Condition[] } | { not: Condition };
+/** The profile is a member of the segment (read from the profile, refreshed before the branch). */
+export const SegmentMembership = z.object({ segment: SegmentId });
+export type SegmentMembership = z.infer<typeof SegmentMembership>;
+
+/** Where a journey's data holds a segment membership: `profile.segments.<id with - as _>` (the date it entered). */
+export function segmentPath(segmentId: string): string {
+  return `profile.segments.${membershipKey(segmentId)}`;
+}
+
+export type Condition = Comparison | Membership | Existence | SegmentMembership | { all: Condition[] } | { any: Condition[] } | { not: Condition };
 
 /** A condition over the journey's data: comparisons combined with all / any / not. */
 export const Condition: z.ZodType<Condition> = z.lazy(() =>
@@ -35,6 +46,7 @@ export const Condition: z.ZodType<Condition> = z.lazy(() =>
     z.strictObject({ not: Condition }),
     Membership.strict(),
     Existence.strict(),
+    SegmentMembership.strict(),
     Comparison.strict(),
   ]),
 );
@@ -44,6 +56,7 @@ export function conditionPaths(condition: Condition): string[] {
   if ('all' in condition) return condition.all.flatMap(conditionPaths);
   if ('any' in condition) return condition.any.flatMap(conditionPaths);
   if ('not' in condition) return conditionPaths(condition.not);
+  if ('segment' in condition) return [segmentPath(condition.segment)];
   return [condition.path];
 }
 
@@ -79,6 +92,7 @@ export function evaluateCondition(condition: Condition, data: unknown): boolean 
   if ('all' in condition) return condition.all.every((c) => evaluateCondition(c, data));
   if ('any' in condition) return condition.any.some((c) => evaluateCondition(c, data));
   if ('not' in condition) return !evaluateCondition(condition.not, data);
+  if ('segment' in condition) return evaluateCondition({ path: segmentPath(condition.segment), op: 'exists' }, data);
   const actual = readPath(data, condition.path);
   switch (condition.op) {
     case 'exists':
@@ -123,6 +137,7 @@ export function toChoiceRule(condition: Condition): ChoiceRule {
   if ('all' in condition) return { And: condition.all.map(toChoiceRule) };
   if ('any' in condition) return { Or: condition.any.map(toChoiceRule) };
   if ('not' in condition) return { Not: toChoiceRule(condition.not) };
+  if ('segment' in condition) return toChoiceRule({ path: segmentPath(condition.segment), op: 'exists' });
   const variable = toJsonPath(condition.path);
   switch (condition.op) {
     case 'exists':

@@ -26,7 +26,7 @@ const mermaidId = (nodeId: string) => `n_${nodeId.replace(/-/g, '_')}`;
 /** A Mermaid flowchart of a journey: entry, one box per node (shape by kind), labelled edges. */
 export function toMermaid(journey: Journey): string {
   const lines = ['flowchart TD'];
-  const entry = journey.entry.kind === 'event' ? `on ${journey.entry.event}` : 'API trigger';
+  const entry = journey.entry.kind === 'event' ? `on ${journey.entry.event}` : journey.entry.kind === 'segment' ? `enters segment ${journey.entry.segment}` : 'API trigger';
   lines.push(`  entry(["${escape(entry)}"])`);
   for (const node of journey.nodes) {
     const text = escape(`${node.id}<br/>${label(node)}`);

@@ -3,6 +3,7 @@ import { DURATION_PATTERN } from '../shared/duration';
 import { DATA_PATH_PATTERN } from '../shared/paths';
 import { EventType } from '../events/business-event';
 import { Condition } from './condition';
+import { SegmentId } from '../segments/rule';
 
 /** The journey language version this code reads and writes. */
 export const SCHEMA_VERSION = 1;
@@ -35,7 +36,11 @@ export type EventEntry = z.infer<typeof EventEntry>;
 export const ApiEntry = z.strictObject({ kind: z.literal('api') });
 export type ApiEntry = z.infer<typeof ApiEntry>;
 
-export const Entry = z.discriminatedUnion('kind', [EventEntry, ApiEntry]);
+/** Starts when a profile enters the segment (streaming evaluation or the scheduled re-check qualifies it). */
+export const SegmentEntry = z.strictObject({ kind: z.literal('segment'), segment: SegmentId });
+export type SegmentEntry = z.infer<typeof SegmentEntry>;
+
+export const Entry = z.discriminatedUnion('kind', [EventEntry, ApiEntry, SegmentEntry]);
 export type Entry = z.infer<typeof Entry>;
 
 export const Reentry = z.union([z.literal('never'), z.literal('always'), z.strictObject({ after: Duration })]);
@@ -130,6 +135,10 @@ export type JourneyNode = z.infer<typeof JourneyNode>;
 export type NodeKind = JourneyNode['kind'];
 export const NODE_KINDS = ['wait', 'wait-for-event', 'condition', 'send', 'exit'] as const;
 
+/** Exit criteria: a running run of this journey stops as soon as one holds (the profile left the segment). */
+export const ExitCriterion = z.strictObject({ kind: z.literal('segment-exited'), segment: SegmentId });
+export type ExitCriterion = z.infer<typeof ExitCriterion>;
+
 export const Goal = z.strictObject({ event: EventType, within: Duration });
 
 export const Journey = z.strictObject({
@@ -142,6 +151,8 @@ export const Journey = z.strictObject({
   settings: Settings.default({ timeout: '91d', messageClass: 'marketing' }),
   /** The conversion this journey aims for (reported by later measurement work). */
   goal: Goal.optional(),
+  /** Stop a running run when any of these happens to its profile. */
+  exitCriteria: z.array(ExitCriterion).min(1).max(10).optional(),
   start: NodeId,
   nodes: z.array(z.unknown()).min(1),
 });

@@ -3,6 +3,7 @@ import type { BusinessEvent } from '../events/business-event';
 import type { ExecutionInput } from '../journey/asl';
 import { evaluateCondition } from '../journey/condition';
 import { parseDuration } from '../shared/duration';
+import { membershipKey } from '../segments/catalog';
 import type { Clock, EnrollmentStore, Executions, JourneyRecord, Profile } from './ports';
 
 export type EntryOutcome =
@@ -44,7 +45,9 @@ export interface EnterDeps {
 }
 
 export function profileSnapshot(profile: Profile): ExecutionInput['profile'] {
-  return { id: profile.id, attributes: profile.attributes, identities: profile.identities };
+  const snapshot: ExecutionInput['profile'] = { id: profile.id, attributes: profile.attributes, identities: profile.identities };
+  if (profile.segments !== undefined) snapshot.segments = Object.fromEntries(Object.entries(profile.segments).map(([id, at]) => [membershipKey(id), at]));
+  return snapshot;
 }
 
 /** Enters a profile into a journey, honouring the journey's re-entrance policy; safe to retry. */

@@ -29,6 +29,8 @@ export interface Profile {
   computed?: Record<string, ComputedStats>;
   /** Profiles merged into this one: runs that started for them carry their ids. */
   mergedIds?: string[];
+  /** Segments the profile is a member of (id → when it entered); filled in where segmentation has read them. */
+  segments?: Record<string, string>;
   /** The latest events, newest first (bounded in count and age); filled in by reads, not by `ingest`. */
   recentEvents?: RecentEvent[];
   version?: number;

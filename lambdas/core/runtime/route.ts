@@ -3,6 +3,9 @@ import { AWS_SOURCE_PREFIX, PLATFORM_SOURCE_PREFIX } from '../config/env-keys';
 import { enterJourney, entryMatches, type EntryOutcome } from './enter';
 import type { Clock, EnrollmentStore, EventPublisher, Executions, JourneyRegistry, Profile, ProfileStore, RejectedEventStore, WaitIndex } from './ports';
 import { resumeWaiting, type Resumed } from './waits';
+import type { SegmentCatalog } from '../segments/cached-catalog';
+import type { MembershipStore } from '../segments/ports';
+import { updateSegments, type SegmentUpdate } from './segments';
 
 export interface RouteDeps {
   profiles: ProfileStore;
@@ -14,6 +17,8 @@ export interface RouteDeps {
   /** Where the platform's own events go (`ProfileMerged`). */
   publisher: EventPublisher;
   clock: Clock;
+  /** Streaming segmentation; without it events update profiles and journeys only. */
+  segmentation?: { segments: SegmentCatalog; memberships: MembershipStore };
 }
 
 /** The platform event announcing a merge (at least once: a retried merge may announce again). */
@@ -31,19 +36,30 @@ export function profileMergedEvent(profile: Profile, absorbed: readonly string[]
 export type RouteResult =
   | { status: 'rejected'; errors: FieldError[] }
   | { status: 'ignored'; reason: 'platform-event' | 'aws-event' }
-  | { status: 'routed'; profileId: string; entries: EntryOutcome[]; resumed: Resumed[] };
+  | { status: 'routed'; profileId: string; entries: EntryOutcome[]; resumed: Resumed[]; segments?: Omit<SegmentUpdate, 'memberships'> };
 
 /** Routes one business event: updates the profile, resumes waiting executions, starts matching journeys. */
 export async function routeBusinessEvent(deps: RouteDeps, event: BusinessEvent): Promise<RouteResult> {
   const { profile, merged } = await deps.profiles.ingest(event);
   if (merged.length > 0) await deps.publisher.publish([profileMergedEvent(profile, merged, event, deps.clock.now().toISOString())]);
   const journeys = await deps.journeys.list();
+  let segments: SegmentUpdate | undefined;
+  if (deps.segmentation) {
+    const segmentDeps = { ...deps, ...deps.segmentation };
+    const engine = await segmentDeps.segments.engine();
+    // A merge can change anything; otherwise only the segments reading what this event touched.
+    const scope = merged.length > 0 ? 'all' : engine.affected({ attributes: Object.keys(event.attributes ?? {}), eventTypes: [event.type] });
+    segments = await updateSegments(segmentDeps, journeys, profile, scope, { id: event.id, type: event.type });
+    if (segments.memberships !== undefined) profile.segments = segments.memberships;
+  }
   const resumed = await resumeWaiting(deps, journeys, event, [profile.id, ...(profile.mergedIds ?? [])]);
   const entries: EntryOutcome[] = [];
   for (const record of journeys) {
     if (entryMatches(record, event, profile)) entries.push(await enterJourney(deps, record, profile, { id: event.id, event, context: {} }));
   }
-  return { status: 'routed', profileId: profile.id, entries, resumed };
+  if (segments === undefined) return { status: 'routed', profileId: profile.id, entries, resumed };
+  const { memberships: _memberships, ...summary } = segments;
+  return { status: 'routed', profileId: profile.id, entries, resumed, segments: summary };
 }
 
 /** Routes an event as delivered by the EventBridge rule; an invalid one is kept with its reason, never dropped. */

@@ -32,7 +32,7 @@ export async function triggerJourney(deps: TriggerDeps, journeyId: string, body:
   const request = parsed.data;
   const record = await deps.journeys.get(journeyId);
   if (!record) throw new NotFoundError(`journey "${journeyId}" does not exist`);
-  if (record.journey.entry.kind !== 'api') throw new ConflictError(`journey "${journeyId}" starts on ${record.journey.entry.kind} events, not by API trigger`);
+  if (record.journey.entry.kind !== 'api') throw new ConflictError(`journey "${journeyId}" starts on ${record.journey.entry.kind === 'event' ? 'events' : 'segment entry'}, not by API trigger`);
   const now = deps.clock.now().toISOString();
   const entryId = request.idempotencyKey ?? requestId;
   const event = { id: entryId, type: 'journey.triggered', source: 'waymark.api', time: now, identities: request.identities ?? {}, properties: {} };

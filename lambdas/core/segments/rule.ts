@@ -139,7 +139,7 @@ export const Rule: z.ZodType<Rule> = z.lazy(() =>
     .superRefine(betweenIsOrdered),
 );
 
-export const SegmentId = z.string().regex(/^[a-z0-9][a-z0-9-]{0,63}$/, 'segment ids are lowercase letters, digits and dashes, at most 64 characters');
+export const SegmentId = z.string().regex(/^[a-z][a-z0-9]*(-[a-z0-9]+)*$/, 'segment ids are kebab-case: lowercase letters and digits separated by single hyphens, starting with a letter').max(64, 'segment ids are at most 64 characters');
 
 export const SegmentDefinition = z.strictObject({
   schemaVersion: z.literal(SCHEMA_VERSION),

@@ -1,0 +1,105 @@
+import type { SegmentCatalog } from '../segments/cached-catalog';
+import type { EvaluationScope } from '../segments/engine';
+import { segmentTransitionEvent, type EvaluationCause } from '../segments/events';
+import type { MembershipStore } from '../segments/ports';
+import { enterJourney, type EntryOutcome } from './enter';
+import type { Clock, EnrollmentStore, EventPublisher, Executions, JourneyRecord, Profile, ProfileStore } from './ports';
+
+export interface SegmentRuntimeDeps {
+  segments: SegmentCatalog;
+  memberships: MembershipStore;
+  profiles: Pick<ProfileStore, 'get'>;
+  publisher: EventPublisher;
+  enrollments: EnrollmentStore;
+  executions: Executions;
+  clock: Clock;
+}
+
+export interface SegmentUpdate {
+  /** Segment rules run. */
+  evaluated: number;
+  entered: string[];
+  exited: string[];
+  /** Memberships afterwards (undefined when nothing was evaluated and they were not read). */
+  memberships?: Record<string, string>;
+  /** Journeys started because the profile entered their segment. */
+  entries: EntryOutcome[];
+  /** Runs stopped by an exit criterion: journey id and execution. */
+  stopped: { journeyId: string; executionArn: string }[];
+}
+
+const MAX_ATTEMPTS = 5;
+
+/**
+ * Re-evaluates a profile's segments in `scope`, then for each change: announces `SegmentEntered` / `SegmentExited` on the
+ * bus, starts journeys that enter on the segment, stops runs whose exit criteria name it, and stores the memberships.
+ *
+ * The announcements and journey actions come before the conditional membership write, so a failure in between is
+ * repaired by the retry (at least once; entries are idempotent by execution name). When another evaluation of the same
+ * profile wrote first, the evaluation is repeated on what it wrote.
+ */
+export async function updateSegments(
+  deps: SegmentRuntimeDeps,
+  journeys: readonly JourneyRecord[],
+  profile: Profile,
+  scope: EvaluationScope,
+  cause: EvaluationCause,
+): Promise<SegmentUpdate> {
+  const engine = await deps.segments.engine();
+  const ids = engine.resolve(scope);
+  const update: SegmentUpdate = { evaluated: 0, entered: [], exited: [], entries: [], stopped: [] };
+  if (ids.length === 0) return update;
+  let subject = profile;
+  if (engine.readsEvents(ids) && profile.recentEvents === undefined) subject = (await deps.profiles.get(profile.id, { recentEvents: true })) ?? profile;
+  for (let attempt = 1; ; attempt++) {
+    const state = await deps.memberships.get(profile.id);
+    const now = deps.clock.now();
+    const result = engine.evaluate(subject, state.segments, ids, now.getTime(), now.toISOString());
+    update.evaluated += result.evaluated;
+    update.memberships = result.memberships;
+    const changed = result.entered.length > 0 || result.exited.length > 0 || Object.keys(result.memberships).length !== Object.keys(state.segments).length;
+    if (!changed) return update;
+    const withSegments: Profile = { ...profile, segments: result.memberships };
+    await announce(deps, journeys, withSegments, result.entered, result.exited, cause, now.toISOString(), update);
+    if (await deps.memberships.put(profile.id, result.memberships, state.version)) {
+      update.entered = result.entered;
+      update.exited = result.exited;
+      return update;
+    }
+    if (attempt >= MAX_ATTEMPTS) throw new Error(`segment memberships of profile ${profile.id} kept changing during evaluation (${MAX_ATTEMPTS} attempts)`);
+  }
+}
+
+async function announce(
+  deps: SegmentRuntimeDeps,
+  journeys: readonly JourneyRecord[],
+  profile: Profile,
+  entered: readonly string[],
+  exited: readonly string[],
+  cause: EvaluationCause,
+  at: string,
+  update: SegmentUpdate,
+): Promise<void> {
+  const events = [
+    ...entered.map((id) => ({ id, event: segmentTransitionEvent('entered', id, profile, cause, at) })),
+    ...exited.map((id) => ({ id, event: segmentTransitionEvent('exited', id, profile, cause, at) })),
+  ];
+  if (events.length === 0) return;
+  await deps.publisher.publish(events.map((e) => e.event));
+  for (const { id, event } of events.slice(0, entered.length)) {
+    for (const record of journeys) {
+      const entry = record.journey.entry;
+      if (entry.kind === 'segment' && entry.segment === id) update.entries.push(await enterJourney(deps, record, profile, { id: event.id, event, context: {} }));
+    }
+  }
+  for (const id of exited) {
+    for (const record of journeys) {
+      if (!record.journey.exitCriteria?.some((c) => c.kind === 'segment-exited' && c.segment === id)) continue;
+      const enrollment = await deps.enrollments.get(record.journey.id, profile.id);
+      if (enrollment === undefined) continue;
+      if (await deps.executions.stop(enrollment.executionArn, `exit criteria: profile left segment "${id}"`)) {
+        update.stopped.push({ journeyId: record.journey.id, executionArn: enrollment.executionArn });
+      }
+    }
+  }
+}

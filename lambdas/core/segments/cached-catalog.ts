@@ -1,0 +1,48 @@
+import type { Clock } from '../runtime/ports';
+import { orderSegments } from './catalog';
+import { SegmentEngine } from './engine';
+import type { SegmentDefinition } from './rule';
+import type { SegmentStore } from './ports';
+
+/** The compiled segments a function evaluates with. */
+export interface SegmentCatalog {
+  engine(): Promise<SegmentEngine>;
+}
+
+/**
+ * Drops what cannot be evaluated (unknown references, cycles, and segments that reference those), so one bad stored
+ * segment never stops evaluation of the others. The API refuses such writes; this covers races between two writers.
+ */
+export function buildEngine(definitions: readonly SegmentDefinition[]): { engine: SegmentEngine; dropped: string[] } {
+  let remaining = [...definitions];
+  const dropped: string[] = [];
+  for (;;) {
+    const ordered = orderSegments(remaining);
+    if (ordered.ok) return { engine: SegmentEngine.create(ordered.order), dropped: dropped.sort() };
+    dropped.push(...ordered.invalid);
+    remaining = remaining.filter((d) => !ordered.invalid.includes(d.id));
+  }
+}
+
+/** The stored segments compiled, rebuilt at most every `ttlMs` (a new or changed segment applies within that time). */
+export function cachedSegmentCatalog(store: Pick<SegmentStore, 'list'>, clock: Clock, ttlMs = 30_000): SegmentCatalog {
+  let cached: { engine: SegmentEngine; at: number } | undefined;
+  let loading: Promise<SegmentEngine> | undefined;
+  return {
+    async engine() {
+      const now = clock.now().getTime();
+      if (cached && now - cached.at < ttlMs) return cached.engine;
+      loading ??= store
+        .list()
+        .then((records) => {
+          const { engine } = buildEngine(records.map((r) => r.definition));
+          cached = { engine, at: now };
+          return engine;
+        })
+        .finally(() => {
+          loading = undefined;
+        });
+      return loading;
+    },
+  };
+}
