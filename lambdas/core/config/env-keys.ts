@@ -8,6 +8,8 @@ export const EnvKey = {
   unsubscribeSecretArn: 'WAYMARK_UNSUBSCRIBE_SECRET_ARN',
   /** Base URL of the public API (where `/unsubscribe` is served), for the links in marketing email: prepare-send. */
   publicUrl: 'WAYMARK_PUBLIC_URL',
+  /** The audience-scan state machine (batch segment evaluation and the scheduled re-check): evaluate-segment. */
+  audienceScanStateMachineArn: 'WAYMARK_AUDIENCE_SCAN_STATE_MACHINE_ARN',
 } as const;
 export type EnvKey = (typeof EnvKey)[keyof typeof EnvKey];
 

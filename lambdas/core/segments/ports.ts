@@ -1,3 +1,4 @@
+import type { Profile } from '../runtime/ports';
 import type { SegmentDefinition } from './rule';
 
 /** Ports of segmentation: definitions, memberships, audience snapshots. Adapters: DynamoDB (and in-memory in tests). */
@@ -68,4 +69,30 @@ export interface SnapshotStore {
   countMembers(id: string): Promise<number>;
   complete(id: string, result: { count: number; scanned: number; completedAt: string }): Promise<void>;
   fail(id: string, error: string, at: string): Promise<void>;
+}
+
+/**
+ * Reads every active profile, one parallel-scan segment of the profiles table at a time, each with its recent-events
+ * window (absorbed and merging profiles are skipped). Pages end at a profile boundary: `cursor` continues the segment.
+ */
+export interface ProfileScanner {
+  scan(page: { segment: number; totalSegments: number; cursor?: string; limit: number }): Promise<{ profiles: Profile[]; cursor?: string; itemsRead: number }>;
+}
+
+/** A batch job over all profiles, run by the audience-scan state machine (Map over parallel-scan segments). */
+export type AudienceJob =
+  | { kind: 'snapshot'; jobId: string; snapshotId: string; segmentId: string }
+  | { kind: 'recheck'; jobId: string };
+
+/** The execution input of the audience-scan state machine. */
+export interface AudienceScanInput {
+  job: AudienceJob;
+  totalSegments: number;
+  /** 0 .. totalSegments - 1: the Map iterates over it. */
+  parts: number[];
+}
+
+export interface AudienceJobs {
+  /** Starts the audience-scan state machine for a job (name = job id, so a retried start runs once). */
+  start(input: AudienceScanInput): Promise<{ executionArn: string }>;
 }
