@@ -254,10 +254,16 @@ export class LocalExecutions implements Executions {
   /** Binds every Task state, by name, to local code chosen by its Resource. */
   private bindTasks(definition: AslDefinition, record: LocalExecution, untilWaits: Map<string, string>): Record<string, (input: unknown) => Promise<unknown>> {
     const handlers: Record<string, (input: unknown) => Promise<unknown>> = {};
-    for (const [stateName, state] of Object.entries(definition.States)) {
-      if (state.Type !== 'Task') continue;
-      handlers[stateName] = this.bindTask(stateName, state, definition, record, untilWaits);
-    }
+    // Overrides are keyed by state name, nested states (Map item processors, Parallel branches) included.
+    const visit = (states: Record<string, AslState>, scope: AslDefinition) => {
+      for (const [stateName, state] of Object.entries(states)) {
+        if (state.Type === 'Task') handlers[stateName] = this.bindTask(stateName, state, scope, record, untilWaits);
+        const processor = (state.ItemProcessor ?? state.Iterator) as AslDefinition | undefined;
+        if (processor?.States) visit(processor.States, processor);
+        for (const branch of (state.Branches as AslDefinition[] | undefined) ?? []) visit(branch.States, branch);
+      }
+    };
+    visit(definition.States, definition);
     return handlers;
   }
 

@@ -201,5 +201,9 @@ function checkSettings(journey: Journey): Violation[] {
       }
     }
   }
+  // Exit criteria stop the profile's latest run, which is tracked for every re-entrance policy except `always`.
+  if (journey.exitCriteria !== undefined && journey.settings.reentry === 'always') {
+    out.push({ path: 'exitCriteria', message: 'exit criteria need one run per profile at a time: use a re-entrance policy other than "always"' });
+  }
   return out;
 }

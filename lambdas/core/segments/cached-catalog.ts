@@ -9,6 +9,11 @@ export interface SegmentCatalog {
   engine(): Promise<SegmentEngine>;
 }
 
+/** A catalog that can be told its segments changed (the local stack, where the API and the router share a process). */
+export interface InvalidatableSegmentCatalog extends SegmentCatalog {
+  invalidate(): void;
+}
+
 /**
  * Drops what cannot be evaluated (unknown references, cycles, and segments that reference those), so one bad stored
  * segment never stops evaluation of the others. The API refuses such writes; this covers races between two writers.
@@ -25,18 +30,26 @@ export function buildEngine(definitions: readonly SegmentDefinition[]): { engine
 }
 
 /** The stored segments compiled, rebuilt at most every `ttlMs` (a new or changed segment applies within that time). */
-export function cachedSegmentCatalog(store: Pick<SegmentStore, 'list'>, clock: Clock, ttlMs = 30_000): SegmentCatalog {
+export function cachedSegmentCatalog(store: Pick<SegmentStore, 'list'>, clock: Clock, ttlMs = 30_000): InvalidatableSegmentCatalog {
   let cached: { engine: SegmentEngine; at: number } | undefined;
   let loading: Promise<SegmentEngine> | undefined;
+  let generation = 0;
   return {
+    invalidate() {
+      cached = undefined;
+      loading = undefined;
+      generation++;
+    },
     async engine() {
       const now = clock.now().getTime();
       if (cached && now - cached.at < ttlMs) return cached.engine;
+      const started = generation;
       loading ??= store
         .list()
         .then((records) => {
           const { engine } = buildEngine(records.map((r) => r.definition));
-          cached = { engine, at: now };
+          // A load that began before an invalidation may have read the old segments: use it once, do not keep it.
+          if (started === generation) cached = { engine, at: now };
           return engine;
         })
         .finally(() => {
