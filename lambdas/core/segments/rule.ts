@@ -5,7 +5,7 @@ import { DURATION_PATTERN } from '../shared/duration';
  * The segment rule language (S1): a JSON tree discriminated by `kind`.
  * Leaves compare one field of the profile (an attribute or a computed attribute of an event type),
  * test a date relative to "now", count events in the recent-events window, or test membership of another segment;
- * `all` / `any` / `not` combine them. See README.md in this folder for one example per kind.
+ * `all` / `any` / `not` combine them. See segments/README.md (repository root) for one example per kind.
  */
 
 export const SCHEMA_VERSION = 1;
