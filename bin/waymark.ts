@@ -5,6 +5,7 @@
 import { buildCatalog, formatViolation, type CatalogProblem, type CompiledJourney } from '../lambdas/core/journey/catalog';
 import { estimateCost, STANDARD_USD_PER_TRANSITION } from '../lambdas/core/journey/cost';
 import { toMermaid } from '../lambdas/core/journey/diagram';
+import { readSegmentFiles } from '../lambdas/core/segments/files';
 
 export interface Io {
   /** Writes text (already ending in a newline) to standard output. */
@@ -22,9 +23,10 @@ Commands:
   compile <file>                  print the compiled Amazon States Language (JSONPath) definition
   diagram <file>                  print a Mermaid flowchart of the journey
   cost <file> [--entries N]       state transitions on the longest path and Step Functions Standard cost
+  segments <file...>              check segment files as a set (rules, unique ids, references, no cycles)
   help                            show this help
 
-Exit codes: 0 success, 1 invalid journey, 2 usage error or unreadable file.
+Exit codes: 0 success, 1 invalid journey or segment, 2 usage error or unreadable file.
 `;
 
 class UsageError extends Error {
@@ -32,6 +34,27 @@ class UsageError extends Error {
 }
 
 type Loaded = { files: string[]; journeys: CompiledJourney[]; problems: CatalogProblem[] };
+
+async function readAll(files: readonly string[], io: Io): Promise<{ path: string; text: string }[]> {
+  return Promise.all(
+    files.map(async (path) => {
+      try {
+        return { path, text: await io.readFile(path) };
+      } catch (error) {
+        throw new UsageError(`cannot read ${path}: ${(error as Error).message}`);
+      }
+    }),
+  );
+}
+
+/** `waymark segments segments/*.json`: every problem on a line of its own, or one OK line per segment in evaluation order. */
+async function segments(args: readonly string[], io: Io): Promise<number> {
+  if (args.length === 0) throw new UsageError('missing <file>');
+  const { segments: ordered, problems } = readSegmentFiles(await readAll(args, io));
+  for (const problem of problems) io.stdout(`${problem}\n`);
+  for (const segment of ordered) io.stdout(`OK segment "${segment.id}"\n`);
+  return problems.length > 0 ? EXIT.invalid : EXIT.ok;
+}
 
 async function load(files: readonly string[], io: Io): Promise<Loaded> {
   const texts = await Promise.all(
@@ -138,6 +161,8 @@ export async function run(argv: readonly string[], io: Io): Promise<number> {
       }
       case 'cost':
         return await cost(args, io);
+      case 'segments':
+        return await segments(args, io);
       case 'help':
       case '--help':
       case '-h':

@@ -147,3 +147,32 @@ describe('waymark usage', () => {
     expect(result.stderr.endsWith(USAGE)).toBe(true);
   });
 });
+
+describe('waymark segments', () => {
+  const segment = (id: string, rule: unknown) => JSON.stringify({ schemaVersion: 1, id, name: id, rule });
+  const tier = { kind: 'equals', field: { kind: 'attribute', name: 'tier' }, value: 'gold' };
+
+  it('checks the shipped segment files as a set and lists them in evaluation order', async () => {
+    const names = ['loyalty-members', 'loyalty-gold', 'loyalty-silver'].map((n) => `segments/${n}.json`);
+    const result = await cli(['segments', ...names], Object.fromEntries(names.map((n) => [n, read(n)])));
+    expect(result).toEqual({ code: 0, stdout: 'OK segment "loyalty-gold"\nOK segment "loyalty-silver"\nOK segment "loyalty-members"\n', stderr: '' });
+  });
+
+  it('names the file and the rule path of each problem, unknown references and cycles, and exits 1', async () => {
+    const files = {
+      'a.json': segment('a', { kind: 'segment', id: 'b' }),
+      'b.json': segment('b', { kind: 'not', rule: { kind: 'segment', id: 'a' } }),
+      'c.json': segment('c', { kind: 'greater', field: { kind: 'attribute', name: 'age' }, value: true }),
+      'd.json': segment('d', { kind: 'segment', id: 'nowhere' }),
+      'e.json': segment('a', tier),
+    };
+    const result = await cli(['segments', ...Object.keys(files)], files);
+    expect(result.code).toBe(1);
+    expect(result.stdout.split('\n').filter(Boolean)).toEqual([
+      expect.stringMatching(/^c\.json: rule\.value: /),
+      'e.json: id: segment id "a" is also used by a.json',
+      'd.json: segment "d": rule references unknown segment "nowhere"',
+      'a.json: segment "a": references form a cycle: a → b → a',
+    ]);
+  });
+});
