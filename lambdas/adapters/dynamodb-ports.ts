@@ -9,6 +9,7 @@ import {
   DynamoWaitIndex,
 } from './dynamodb';
 import { createDynamoProfileStore } from './dynamodb-profiles';
+import { DynamoMembershipStore, DynamoProfileScanner, DynamoSegmentStore, DynamoSnapshotStore } from './dynamodb-segments';
 
 export interface WaymarkTables {
   profiles: string;
@@ -27,5 +28,9 @@ export function dynamoPorts(db: DynamoDBDocumentClient, tables: WaymarkTables, c
     ledger: new DynamoLedger(db, tables.runtime),
     rejected: new DynamoRejectedEventStore(db, tables.runtime),
     records: new DynamoProfileRecords(db, tables.runtime),
+    segmentStore: new DynamoSegmentStore(db, tables.journeys),
+    memberships: new DynamoMembershipStore(db, tables.profiles),
+    snapshots: new DynamoSnapshotStore(db, tables.runtime),
+    profileScanner: new DynamoProfileScanner(db, tables.profiles, clock),
   };
 }

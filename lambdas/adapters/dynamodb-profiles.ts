@@ -394,7 +394,8 @@ export function fromItem(item: Record<string, unknown>): ProfileState {
   return state;
 }
 
-function toRecentEvent(item: Record<string, unknown>): RecentEvent {
+/** The window entry an `EVENT#` item of the profiles table holds. */
+export function toRecentEvent(item: Record<string, unknown>): RecentEvent {
   return {
     id: item.id as string,
     type: item.type as string,
