@@ -8,6 +8,7 @@ export const Placeholder = {
   registerWaitFunction: 'RegisterWaitFunctionArn',
   resolveWaitFunction: 'ResolveWaitFunctionArn',
   loadProfileFunction: 'LoadProfileFunctionArn',
+  scanProfilesFunction: 'ScanProfilesFunctionArn',
   runtimeTable: 'RuntimeTableName',
   senderEmail: 'SenderEmail',
   emailConfigurationSet: 'EmailConfigurationSet',

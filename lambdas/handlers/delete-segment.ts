@@ -1,0 +1,4 @@
+import { awsDependencies } from '../adapters/aws';
+import { createDeleteSegmentHandler } from '../app/segments';
+
+export const handler = createDeleteSegmentHandler(awsDependencies());

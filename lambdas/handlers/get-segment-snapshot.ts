@@ -1,0 +1,4 @@
+import { awsDependencies } from '../adapters/aws';
+import { createGetSnapshotHandler } from '../app/segments';
+
+export const handler = createGetSnapshotHandler(awsDependencies());

@@ -1,0 +1,4 @@
+import { awsDependencies } from '../adapters/aws';
+import { createGetSegmentHandler } from '../app/segments';
+
+export const handler = createGetSegmentHandler(awsDependencies());

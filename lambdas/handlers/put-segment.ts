@@ -1,0 +1,4 @@
+import { awsDependencies } from '../adapters/aws';
+import { createPutSegmentHandler } from '../app/segments';
+
+export const handler = createPutSegmentHandler(awsDependencies());
