@@ -7,11 +7,14 @@ process.env.AWS_REGION ??= 'local';
 async function main(): Promise<void> {
   const { startLocalStack } = await import('../lambdas/local/stack');
   const timeScale = Number(process.env.WAYMARK_TIME_SCALE ?? 1);
-  const stack = await startLocalStack({ port: Number(process.env.PORT ?? 3000), timeScale });
+  // The hourly segment re-check of AWS, on the scaled clock (at most once a second).
+  const recheckIntervalMs = Number.isFinite(timeScale) ? Math.max(1000, 3_600_000 / timeScale) : 1000;
+  const stack = await startLocalStack({ port: Number(process.env.PORT ?? 3000), timeScale, recheckIntervalMs });
   process.stdout.write(
     [
       `Waymark local stack on ${stack.url} (time scale ${timeScale})`,
       `  journeys: ${stack.journeys.map((j) => j.journey.id).join(', ')}`,
+      `  segments: ${(await stack.segmentStore.list()).map((s) => s.definition.id).join(', ')} (re-checked every ${recheckIntervalMs / 1000} s)`,
       `  PutEvents: EventBridgeClient({ endpoint: '${stack.url}', region: 'local', credentials: any })`,
       `  outbox:    GET ${stack.url}/local/outbox`,
       '',

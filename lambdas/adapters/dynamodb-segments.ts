@@ -19,6 +19,7 @@ import type {
   MembershipState,
   MembershipStore,
   Memberships,
+  PendingTransitions,
   ProfileScanner,
   SegmentRecord,
   SegmentStore,
@@ -157,12 +158,12 @@ export class DynamoMembershipStore implements MembershipStore {
     return Item ? fromMembershipItem(Item) : { segments: {}, version: 0 };
   }
 
-  async put(profileId: string, segments: Memberships, expectedVersion: number): Promise<boolean> {
+  async put(profileId: string, segments: Memberships, expectedVersion: number, pending?: PendingTransitions): Promise<boolean> {
     try {
       await this.db.send(
         new PutCommand({
           TableName: this.table,
-          Item: { ...membershipKey(profileId), segments: { ...segments }, version: expectedVersion + 1 },
+          Item: { ...membershipKey(profileId), segments: { ...segments }, version: expectedVersion + 1, ...(pending ? { pending: JSON.stringify(pending) } : {}) },
           ...(expectedVersion === 0
             ? { ConditionExpression: 'attribute_not_exists(pk)' }
             : { ConditionExpression: 'version = :expected', ExpressionAttributeValues: { ':expected': expectedVersion } }),
@@ -177,7 +178,9 @@ export class DynamoMembershipStore implements MembershipStore {
 }
 
 function fromMembershipItem(item: Record<string, unknown>): MembershipState {
-  return { segments: { ...((item.segments as Memberships | undefined) ?? {}) }, version: Number(item.version ?? 0) };
+  const state: MembershipState = { segments: { ...((item.segments as Memberships | undefined) ?? {}) }, version: Number(item.version ?? 0) };
+  if (typeof item.pending === 'string') state.pending = JSON.parse(item.pending) as PendingTransitions;
+  return state;
 }
 
 export interface DynamoSnapshotStoreOptions {

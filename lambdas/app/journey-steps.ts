@@ -6,13 +6,15 @@ import { prepareSend, type PrepareResult, type PrepareSendDeps, type SendGuardDe
 import { registerWait } from '../core/runtime/waits';
 import { resolveWaitUntil } from '../core/runtime/wait-time';
 import { readPath } from '../core/shared/paths';
+import { profileSnapshot } from '../core/runtime/enter';
+import type { MembershipStore } from '../core/segments/ports';
 import { withPowertools } from './middleware';
 
 /** The execution document every step receives; checked loosely (the compiler wrote it) but checked. */
 const State = z.looseObject({
   journey: z.object({ id: z.string(), version: z.string() }),
   profileId: z.string(),
-  profile: z.object({ id: z.string(), attributes: z.record(z.string(), z.unknown()), identities: z.record(z.string(), z.string()) }),
+  profile: z.object({ id: z.string(), attributes: z.record(z.string(), z.unknown()), identities: z.record(z.string(), z.string()), segments: z.record(z.string(), z.string()).optional() }),
   event: z.unknown(),
   context: z.record(z.string(), z.unknown()),
   steps: z.record(z.string(), z.unknown()),
@@ -52,11 +54,14 @@ export function createResolveWaitHandler(deps: { profiles: ProfileStore; clock: 
   });
 }
 
-export function createLoadProfileHandler(deps: { profiles: ProfileStore }) {
+/** Reloads the profile before a condition, with its segment memberships (a branch may test them). */
+export function createLoadProfileHandler(deps: { profiles: ProfileStore; memberships: Pick<MembershipStore, 'get'> }) {
   return withPowertools(async (raw: unknown) => {
     const { state } = parse(LoadProfilePayload, raw);
     const profile = await deps.profiles.get(state.profileId, { recentEvents: false });
-    // An erased profile keeps the journey going on what it knew at entry.
-    return profile ? { id: profile.id, attributes: profile.attributes, identities: profile.identities } : state.profile;
+    // An erased profile keeps the journey going on what it knew at entry. `segments` is always present (the state reads it).
+    if (!profile) return { ...state.profile, segments: state.profile.segments ?? {} };
+    const { segments } = await deps.memberships.get(profile.id);
+    return profileSnapshot({ ...profile, segments });
   });
 }

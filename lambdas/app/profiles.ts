@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { formatIssues, IdentityNamespace } from '../core/events/business-event';
 import { eraseProfile, exportProfile } from '../core/privacy/privacy';
+import type { MembershipStore } from '../core/segments/ports';
 import { NotFoundError, ValidationError } from '../core/runtime/errors';
 import type { Clock, Executions, IdentityGraphProfileStore, ProfileRecords } from '../core/runtime/ports';
 import { json, parseJsonBody, type ApiEvent } from '../shared/http';
@@ -21,13 +22,14 @@ function profileId(event: ApiEvent): string {
 
 const notFound = (id: string) => new NotFoundError(`profile "${id}" does not exist`);
 
-/** `GET /profiles/{id}`: the profile (an id merged into another answers with the surviving profile). */
-export function createGetProfileHandler(deps: Pick<ProfileApiDeps, 'profiles'>) {
+/** `GET /profiles/{id}`: the profile with its segment memberships (an id merged into another answers with the surviving profile). */
+export function createGetProfileHandler(deps: Pick<ProfileApiDeps, 'profiles'> & { memberships: Pick<MembershipStore, 'get'> }) {
   return apiHandler(async (event) => {
     const id = profileId(event);
     const profile = await deps.profiles.get(id);
     if (!profile) throw notFound(id);
-    return json(200, profile);
+    const { segments } = await deps.memberships.get(profile.id);
+    return json(200, { ...profile, segments });
   });
 }
 

@@ -27,6 +27,22 @@ import { createRecordDeliveryEventHandler } from '../app/record-delivery-event';
 import { createLoadProfileHandler, createPrepareSendHandler, createRegisterWaitHandler, createResolveWaitHandler } from '../app/journey-steps';
 import { createRouteEventHandler } from '../app/route-event';
 import { createTriggerJourneyHandler } from '../app/trigger-journey';
+import {
+  createCreateSegmentHandler,
+  createDeleteSegmentHandler,
+  createEstimateSegmentHandler,
+  createEvaluateSegmentHandler,
+  createGetSegmentHandler,
+  createGetSnapshotHandler,
+  createListSegmentsHandler,
+  createPutSegmentHandler,
+  createScanProfilesHandler,
+} from '../app/segments';
+import { cachedSegmentCatalog } from '../core/segments/cached-catalog';
+import { compileSegmentFiles } from '../core/segments/files';
+import type { SegmentDefinition } from '../core/segments/rule';
+import type { AudienceJobs, SegmentStore } from '../core/segments/ports';
+import { audienceScanDefinition } from '../core/segments/scan-asl';
 import { json } from '../shared/http';
 import { LocalBus } from './bus';
 import { startDynalite } from './dynalite';
@@ -41,6 +57,12 @@ export interface LocalStackOptions {
   journeysDir?: string;
   /** Or the journeys themselves (tests). */
   journeys?: CompiledJourney[];
+  /** Folder of segment files. Default: `segments/` of the repository. */
+  segmentsDir?: string;
+  /** Or the segments themselves (tests). */
+  segments?: SegmentDefinition[];
+  /** Real milliseconds between scheduled segment re-checks (time-based rules); default: none (use `POST /local/segments/recheck`). */
+  recheckIntervalMs?: number;
   /** Virtual seconds per real second (`WAYMARK_TIME_SCALE`); Infinity makes every wait instant. */
   timeScale?: number;
   clock?: Clock;
@@ -59,6 +81,17 @@ export function loadJourneyDir(dir: string): CompiledJourney[] {
   return compileCatalog(files, dir);
 }
 
+export function loadSegmentDir(dir: string): SegmentDefinition[] {
+  const files = readdirSync(dir)
+    .filter((f) => f.endsWith('.json'))
+    .sort()
+    .map((f) => ({ path: join(dir, f), text: readFileSync(join(dir, f), 'utf8') }));
+  return compileSegmentFiles(files, dir);
+}
+
+/** The audience-scan state machine's name in the local Step Functions. */
+export const AUDIENCE_SCAN = 'audience-scan';
+
 export type LocalStack = Awaited<ReturnType<typeof startLocalStack>>;
 
 /** Starts the whole platform in this process: dynalite, the bus, the journey runtime, the API and the outbox. */
@@ -67,11 +100,30 @@ export async function startLocalStack(options: LocalStackOptions = {}) {
   const timeScale = options.timeScale ?? 1;
   if (!(timeScale > 0)) throw new Error(`timeScale must be a positive number (got ${timeScale})`);
   const journeys = options.journeys ?? loadJourneyDir(options.journeysDir ?? join(__dirname, '..', '..', 'statemachines'));
+  const segmentFiles = options.segments ?? loadSegmentDir(options.segmentsDir ?? join(__dirname, '..', '..', 'segments'));
 
   const dynamo = await startDynalite(Object.values(LOCAL_TABLES), { profileIndexOn: [LOCAL_TABLES.runtime] });
   const db = DynamoDBDocumentClient.from(dynamo.client, { marshallOptions: { removeUndefinedValues: true } });
-  const deps = dynamoPorts(db, LOCAL_TABLES, clock);
+  const ports = dynamoPorts(db, LOCAL_TABLES, clock);
+  // The API and the router share this process: a segment written through the API applies to the next event.
+  const segments = cachedSegmentCatalog(ports.segmentStore, clock);
+  const segmentStore: SegmentStore = {
+    list: () => ports.segmentStore.list(),
+    get: (id) => ports.segmentStore.get(id),
+    put: async (record, condition) => {
+      const written = await ports.segmentStore.put(record, condition);
+      segments.invalidate();
+      return written;
+    },
+    delete: async (id) => {
+      const deleted = await ports.segmentStore.delete(id);
+      segments.invalidate();
+      return deleted;
+    },
+  };
+  const deps = { ...ports, segmentStore, segments };
   const { profiles, journeys: registry } = deps;
+  for (const definition of segmentFiles) await segmentStore.put({ definition, origin: 'file', version: 1, updatedAt: clock.now().toISOString() }, { force: true });
   // Unsubscribe links: a fixed development secret (WAYMARK_UNSUBSCRIBE_SECRET overrides it), links to this server.
   let publicUrl = process.env[EnvKey.publicUrl] ?? '';
   const getSecret = async () => process.env.WAYMARK_UNSUBSCRIBE_SECRET ?? LOCAL_UNSUBSCRIBE_SECRET;
@@ -89,6 +141,8 @@ export async function startLocalStack(options: LocalStackOptions = {}) {
     [Placeholder.registerWaitFunction]: createRegisterWaitHandler({ ...deps, executions: { resume: (token, output) => executions.resume(token, output) } }) as LocalFunction,
     [Placeholder.resolveWaitFunction]: createResolveWaitHandler(deps) as LocalFunction,
     [Placeholder.loadProfileFunction]: createLoadProfileHandler(deps) as LocalFunction,
+    // Late bindings: the scan runs journeys (segment entries) and publishes on the bus, both built below.
+    [Placeholder.scanProfilesFunction]: ((payload, context) => scanProfiles(payload, context)) as LocalFunction,
   };
   const executions = new LocalExecutions({
     functions,
@@ -107,8 +161,15 @@ export async function startLocalStack(options: LocalStackOptions = {}) {
     await registry.put({ journey: compiled.journey, stateMachineArn, version: compiled.version });
   }
 
+  const audienceScanArn = executions.deploy(AUDIENCE_SCAN, audienceScanDefinition());
+  const audienceJobs: AudienceJobs = {
+    start: async (input) => ({ executionArn: (await executions.start(audienceScanArn, input.job.jobId, input as never)).executionArn }),
+  };
+
   const bus = new LocalBus('waymark-local');
-  const routeEvent = createRouteEventHandler({ ...deps, executions, publisher: bus });
+  const segmentDeps = { ...deps, executions, publisher: bus, audienceJobs };
+  const scanProfiles = createScanProfilesHandler(segmentDeps);
+  const routeEvent = createRouteEventHandler({ ...deps, executions, publisher: bus, segmentation: { segments, memberships: deps.memberships } });
   bus.addRule({ name: 'route-events', pattern: ROUTER_EVENT_PATTERN, target: (event) => routeEvent(event, { functionName: 'route-event', awsRequestId: event.id } as never) });
   const recordDeliveryEvent = createRecordDeliveryEventHandler(consentDeps);
   bus.addRule({ name: 'ses-delivery-events', pattern: SES_DELIVERY_EVENT_PATTERN, target: (event) => recordDeliveryEvent(event, { functionName: 'record-delivery-event', awsRequestId: event.id } as never) });
@@ -126,6 +187,14 @@ export async function startLocalStack(options: LocalStackOptions = {}) {
     { method: 'GET', path: '/profiles/{id}/export', handler: createExportProfileHandler(deps) },
     { method: 'GET', path: '/profiles/{id}/consent', handler: createGetConsentHandler(deps) },
     { method: 'PUT', path: '/profiles/{id}/consent', handler: createUpdateConsentHandler({ ...deps, ...consentDeps }) },
+    { method: 'GET', path: '/segments', handler: createListSegmentsHandler(segmentDeps) },
+    { method: 'POST', path: '/segments', handler: createCreateSegmentHandler(segmentDeps) },
+    { method: 'GET', path: '/segments/{id}', handler: createGetSegmentHandler(segmentDeps) },
+    { method: 'PUT', path: '/segments/{id}', handler: createPutSegmentHandler(segmentDeps) },
+    { method: 'DELETE', path: '/segments/{id}', handler: createDeleteSegmentHandler(segmentDeps) },
+    { method: 'POST', path: '/segments/{id}/evaluate', handler: createEvaluateSegmentHandler(segmentDeps) },
+    { method: 'GET', path: '/segments/{id}/snapshots/{snapshotId}', handler: createGetSnapshotHandler(segmentDeps) },
+    { method: 'GET', path: '/segments/{id}/estimate', handler: createEstimateSegmentHandler(segmentDeps) },
     { method: 'GET', path: '/unsubscribe', handler: createConfirmUnsubscribeHandler(consentDeps) },
     { method: 'POST', path: '/unsubscribe', handler: createUnsubscribeProfileHandler(consentDeps) },
     {
@@ -145,9 +214,24 @@ export async function startLocalStack(options: LocalStackOptions = {}) {
         return json(200, { executions: executions.list({ journeyId: q.journeyId, profileId: q.profileId, status: q.status as never }).map(({ done: _d, input: _i, ...e }) => e) });
       },
     },
+    {
+      // What the hourly schedule does on AWS: re-evaluates the time-based segments of every profile.
+      method: 'POST',
+      path: '/local/segments/recheck',
+      handler: async () => json(202, await startRecheck()),
+    },
     { method: 'GET', path: '/local/dead-letters', handler: async () => json(200, { deadLetters: bus.deadLetters }) },
     { method: 'GET', path: '/health', handler: async () => json(200, { status: 'ok', journeys: journeys.length, timeScale }) },
   ];
+  let recheckRuns = 0;
+  const startRecheck = async () => {
+    const jobId = `recheck-local-${Date.now()}-${++recheckRuns}`;
+    const parts = [0, 1, 2, 3];
+    const { executionArn } = await audienceJobs.start({ job: { kind: 'recheck', jobId }, totalSegments: parts.length, parts });
+    return { jobId, executionArn };
+  };
+  const recheckTimer = options.recheckIntervalMs ? setInterval(() => void startRecheck(), options.recheckIntervalMs) : undefined;
+  recheckTimer?.unref();
   const server = createLocalServer(bus, routes);
   const port = options.port ?? Number(process.env.PORT ?? 3000);
   await new Promise<void>((resolve, reject) => {
@@ -181,7 +265,11 @@ export async function startLocalStack(options: LocalStackOptions = {}) {
         await new Promise((r) => setTimeout(r, 10));
       }
     },
+    segmentStore,
+    /** Starts a re-check of time-based segments over every profile (as the schedule does on AWS). */
+    recheckSegments: startRecheck,
     async stop(): Promise<void> {
+      if (recheckTimer) clearInterval(recheckTimer);
       for (const e of executions.list({ status: 'RUNNING' })) await executions.stop(e.executionArn);
       await new Promise<void>((resolve) => server.close(() => resolve()));
       server.closeAllConnections?.();

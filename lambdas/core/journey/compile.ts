@@ -92,7 +92,8 @@ function compileCondition(node: ConditionNode): Record<string, AslState> {
       Type: 'Task',
       Comment: 'refresh the profile before the condition',
       ...lambdaStep(Placeholder.loadProfileFunction, node),
-      ResultSelector: { 'id.$': '$.Payload.id', 'attributes.$': '$.Payload.attributes', 'identities.$': '$.Payload.identities' },
+      // load-profile always returns `segments` (possibly empty): a selector on an absent field fails the state.
+      ResultSelector: { 'id.$': '$.Payload.id', 'attributes.$': '$.Payload.attributes', 'identities.$': '$.Payload.identities', 'segments.$': '$.Payload.segments' },
       ResultPath: '$.profile',
       Next: `${node.id}.branch`,
     },

@@ -1,7 +1,7 @@
 import type { SegmentCatalog } from '../segments/cached-catalog';
 import type { EvaluationScope } from '../segments/engine';
 import { segmentTransitionEvent, type EvaluationCause } from '../segments/events';
-import type { MembershipStore } from '../segments/ports';
+import type { MembershipStore, PendingTransitions } from '../segments/ports';
 import { enterJourney, type EntryOutcome } from './enter';
 import type { Clock, EnrollmentStore, EventPublisher, Executions, JourneyRecord, Profile, ProfileStore } from './ports';
 
@@ -32,11 +32,13 @@ const MAX_ATTEMPTS = 5;
 
 /**
  * Re-evaluates a profile's segments in `scope`, then for each change: announces `SegmentEntered` / `SegmentExited` on the
- * bus, starts journeys that enter on the segment, stops runs whose exit criteria name it, and stores the memberships.
+ * bus, starts journeys that enter on the segment, stops runs whose exit criteria name it.
  *
- * The announcements and journey actions come before the conditional membership write, so a failure in between is
- * repaired by the retry (at least once; entries are idempotent by execution name). When another evaluation of the same
- * profile wrote first, the evaluation is repeated on what it wrote.
+ * The memberships are written first, with the transitions as `pending` (an outbox), so that a journey started on a
+ * segment already sees the membership; then the transitions are announced and acted on, then `pending` is cleared.
+ * A failure in between leaves `pending` set, and the next evaluation of the profile (a retry, the next event, the
+ * re-check) announces it again before anything else: at least once, and entries are idempotent by execution name.
+ * When another evaluation of the same profile wrote in between, the evaluation is repeated on what it wrote.
  */
 export async function updateSegments(
   deps: SegmentRuntimeDeps,
@@ -48,38 +50,38 @@ export async function updateSegments(
   const engine = await deps.segments.engine();
   const ids = engine.resolve(scope);
   const update: SegmentUpdate = { evaluated: 0, entered: [], exited: [], entries: [], stopped: [] };
-  if (ids.length === 0) return update;
   let subject = profile;
-  if (engine.readsEvents(ids) && profile.recentEvents === undefined) subject = (await deps.profiles.get(profile.id, { recentEvents: true })) ?? profile;
-  for (let attempt = 1; ; attempt++) {
-    const state = await deps.memberships.get(profile.id);
+  if (ids.length > 0 && engine.readsEvents(ids) && profile.recentEvents === undefined) subject = (await deps.profiles.get(profile.id, { recentEvents: true })) ?? profile;
+  for (let attempt = 1; attempt <= MAX_ATTEMPTS; attempt++) {
+    let state = await deps.memberships.get(profile.id);
+    if (state.pending !== undefined) {
+      // An earlier evaluation stored transitions it may not have announced.
+      await announce(deps, journeys, { ...profile, segments: state.segments }, state.pending, update);
+      if (!(await deps.memberships.put(profile.id, state.segments, state.version))) continue;
+      state = { segments: state.segments, version: state.version + 1 };
+    }
+    if (ids.length === 0) return update;
     const now = deps.clock.now();
-    const result = engine.evaluate(subject, state.segments, ids, now.getTime(), now.toISOString());
+    const at = now.toISOString();
+    const result = engine.evaluate(subject, state.segments, ids, now.getTime(), at);
     update.evaluated += result.evaluated;
     update.memberships = result.memberships;
     const changed = result.entered.length > 0 || result.exited.length > 0 || Object.keys(result.memberships).length !== Object.keys(state.segments).length;
     if (!changed) return update;
-    const withSegments: Profile = { ...profile, segments: result.memberships };
-    await announce(deps, journeys, withSegments, result.entered, result.exited, cause, now.toISOString(), update);
-    if (await deps.memberships.put(profile.id, result.memberships, state.version)) {
-      update.entered = result.entered;
-      update.exited = result.exited;
-      return update;
-    }
-    if (attempt >= MAX_ATTEMPTS) throw new Error(`segment memberships of profile ${profile.id} kept changing during evaluation (${MAX_ATTEMPTS} attempts)`);
+    const pending: PendingTransitions = { entered: result.entered, exited: result.exited, cause, at };
+    if (!(await deps.memberships.put(profile.id, result.memberships, state.version, pending))) continue;
+    await announce(deps, journeys, { ...profile, segments: result.memberships }, pending, update);
+    // Clearing may lose to a concurrent writer: it then holds `pending` itself and announces it again (idempotently).
+    await deps.memberships.put(profile.id, result.memberships, state.version + 1);
+    update.entered = result.entered;
+    update.exited = result.exited;
+    return update;
   }
+  throw new Error(`segment memberships of profile ${profile.id} kept changing during evaluation (${MAX_ATTEMPTS} attempts)`);
 }
 
-async function announce(
-  deps: SegmentRuntimeDeps,
-  journeys: readonly JourneyRecord[],
-  profile: Profile,
-  entered: readonly string[],
-  exited: readonly string[],
-  cause: EvaluationCause,
-  at: string,
-  update: SegmentUpdate,
-): Promise<void> {
+async function announce(deps: SegmentRuntimeDeps, journeys: readonly JourneyRecord[], profile: Profile, pending: PendingTransitions, update: SegmentUpdate): Promise<void> {
+  const { entered, exited, cause, at } = pending;
   const events = [
     ...entered.map((id) => ({ id, event: segmentTransitionEvent('entered', id, profile, cause, at) })),
     ...exited.map((id) => ({ id, event: segmentTransitionEvent('exited', id, profile, cause, at) })),

@@ -27,19 +27,30 @@ export interface SegmentStore {
 /** The segments a profile is a member of: segment id → when it entered (ISO-8601). Stored with the profile. */
 export type Memberships = Record<string, string>;
 
+/** Transitions stored with the memberships that made them, until they have been announced (an outbox). */
+export interface PendingTransitions {
+  entered: string[];
+  exited: string[];
+  /** What caused them (the announcement ids derive from it, so a repeat is recognisable). */
+  cause: { id: string; type: string };
+  at: string;
+}
+
 export interface MembershipState {
   segments: Memberships;
   /** Increases with every write; 0 when nothing was ever written. */
   version: number;
+  /** Transitions written but not yet known to be announced. */
+  pending?: PendingTransitions;
 }
 
 export interface MembershipStore {
   get(profileId: string): Promise<MembershipState>;
   /**
    * Replaces the memberships, only if they are still at `expectedVersion` (another evaluation of the same profile did not
-   * write in between); false otherwise, and nothing is written.
+   * write in between); false otherwise, and nothing is written. `pending` is stored with them (absent: cleared).
    */
-  put(profileId: string, segments: Memberships, expectedVersion: number): Promise<boolean>;
+  put(profileId: string, segments: Memberships, expectedVersion: number, pending?: PendingTransitions): Promise<boolean>;
 }
 
 /** An audience snapshot: the members of one segment at one time, computed over all profiles. */
