@@ -17,11 +17,17 @@ import type { Construct } from 'constructs';
 import { EnvKey, PLATFORM_SOURCE_PREFIX, ProfileIndex } from '../lambdas/core/config/env-keys';
 import { SES_DELIVERY_EVENT_PATTERN } from '../lambdas/core/consent/ses-events';
 import type { CompiledJourney } from '../lambdas/core/journey';
+import { DEFAULT_SCAN_SEGMENTS } from '../lambdas/core/segments/batch';
+import type { AudienceScanInput } from '../lambdas/core/segments/ports';
+import type { SegmentDefinition } from '../lambdas/core/segments/rule';
 import { NO_PUSH_APPLICATION } from './config';
+import { AudienceScanStateMachine } from './constructs/audience-scan-state-machine';
 import { JourneyStateMachine } from './constructs/journey-state-machine';
+import { SegmentRegistration } from './constructs/segment-registration';
 import { HandlerName, WaymarkFunction, type WaymarkFunctionProps } from './constructs/waymark-function';
 import { loadJourneys } from './journeys';
 import { acknowledge, acknowledgeDataKeyWildcards, acknowledgeWildcards, resourceFinding } from './nag';
+import { loadSegments } from './segments';
 
 export interface WaymarkAppStackProps extends StackProps {
   /** The stage name; it prefixes physical names (`waymark-<stage>-<journeyId>` state machines, the API name). */
@@ -52,6 +58,16 @@ export interface WaymarkAppStackProps extends StackProps {
    */
   readonly journeys?: readonly CompiledJourney[];
   /**
+   * The file segments, written to the journeys table at deploy time (origin `file`).
+   * @default loadSegments() - every `segments/*.json`
+   */
+  readonly segments?: readonly SegmentDefinition[];
+  /**
+   * The `updatedAt` written with the file segments (ISO-8601).
+   * @default - the synth time (so every deployment re-puts the file segments, unchanged but for this)
+   */
+  readonly segmentsUpdatedAt?: string;
+  /**
    * Retention of every log group of this stack (functions, state machines, API access logs).
    * @default logs.RetentionDays.THREE_MONTHS
    */
@@ -70,6 +86,12 @@ export interface WaymarkAppStackProps extends StackProps {
 
 /** The REST API's stage (the path prefix of every route). */
 export const API_STAGE_NAME = 'v1';
+
+/** The audience-scan state machine is `waymark-<stage>-<this>`, so no journey may have this id. */
+export const AUDIENCE_SCAN_NAME = 'audience-scan';
+
+/** Parallel-scan segments (Map iterations) of the scheduled re-check of time-based segments. */
+export const RECHECK_SCAN_SEGMENTS = DEFAULT_SCAN_SEGMENTS;
 
 /** The Lambda functions of the platform, by role. */
 export interface WaymarkFunctions {
@@ -92,6 +114,15 @@ export interface WaymarkFunctions {
   readonly confirmUnsubscribe: WaymarkFunction;
   readonly unsubscribeProfile: WaymarkFunction;
   readonly recordDeliveryEvent: WaymarkFunction;
+  readonly listSegments: WaymarkFunction;
+  readonly getSegment: WaymarkFunction;
+  readonly createSegment: WaymarkFunction;
+  readonly putSegment: WaymarkFunction;
+  readonly deleteSegment: WaymarkFunction;
+  readonly evaluateSegment: WaymarkFunction;
+  readonly getSegmentSnapshot: WaymarkFunction;
+  readonly estimateSegment: WaymarkFunction;
+  readonly scanProfiles: WaymarkFunction;
 }
 
 /**
@@ -129,6 +160,13 @@ export class WaymarkAppStack extends Stack {
   public readonly unsubscribeSecret: secretsmanager.Secret;
   /** GET and POST /unsubscribe: the only methods without IAM authorization. */
   public readonly unsubscribeMethods: readonly apigw.Method[];
+  /** Audience snapshots and the scheduled re-check of time-based segments (Map over parallel-scan segments). */
+  public readonly audienceScan: AudienceScanStateMachine;
+  /** File segments by id, each written to the journeys table at deploy time; construct ids are `Segment-<id>`. */
+  public readonly segments: ReadonlyMap<string, SegmentRegistration>;
+  /** Hourly (default bus schedule): starts the audience scan with a re-check job, with its dead-letter queue. */
+  public readonly audienceRecheckRule: events.Rule;
+  public readonly audienceRecheckRuleDeadLetterQueue: sqs.Queue;
 
   constructor(scope: Construct, id: string, props: WaymarkAppStackProps) {
     super(scope, id, props);
@@ -137,12 +175,16 @@ export class WaymarkAppStack extends Stack {
     const logRetention = props.logRetention ?? logs.RetentionDays.THREE_MONTHS;
     const pushApplicationId = props.pushApplicationId ?? NO_PUSH_APPLICATION;
     const journeys = props.journeys ?? loadJourneys();
+    const segments = props.segments ?? loadSegments();
+    const clash = journeys.find((j) => j.journey.id === AUDIENCE_SCAN_NAME);
+    if (clash) throw new Error(`journey id "${AUDIENCE_SCAN_NAME}" is reserved: the audience-scan state machine is named waymark-${props.stage}-${AUDIENCE_SCAN_NAME}`);
 
     this.emailConfigurationSet = new ses.ConfigurationSet(this, 'EmailConfigurationSet', { reputationMetrics: true, sendingEnabled: true });
     this.routeEventRuleDeadLetterQueue = this.deadLetterQueue('RouteEventRuleDeadLetterQueue');
     this.routeEventFunctionDeadLetterQueue = this.deadLetterQueue('RouteEventFunctionDeadLetterQueue');
     this.deliveryEventRuleDeadLetterQueue = this.deadLetterQueue('DeliveryEventRuleDeadLetterQueue');
     this.deliveryEventFunctionDeadLetterQueue = this.deadLetterQueue('DeliveryEventFunctionDeadLetterQueue');
+    this.audienceRecheckRuleDeadLetterQueue = this.deadLetterQueue('AudienceRecheckRuleDeadLetterQueue');
     // The HMAC key of one-click unsubscribe links (read by prepare-send to sign, by the unsubscribe functions to verify).
     this.unsubscribeSecret = new secretsmanager.Secret(this, 'UnsubscribeSecret', {
       description: `Waymark ${props.stage}: HMAC key of unsubscribe links`,
@@ -196,13 +238,32 @@ export class WaymarkAppStack extends Stack {
         retryAttempts: 2,
         maxEventAge: Duration.hours(6),
       }),
+      listSegments: fn('ListSegments', HandlerName.listSegments, 'GET /segments: every segment, from files and the API'),
+      getSegment: fn('GetSegment', HandlerName.getSegment, 'GET /segments/{id}: a segment with its origin and version (ETag)'),
+      createSegment: fn('CreateSegment', HandlerName.createSegment, 'POST /segments: creates a segment (references checked)'),
+      putSegment: fn('PutSegment', HandlerName.putSegment, 'PUT /segments/{id}: replaces an API-created segment (If-Match version)'),
+      deleteSegment: fn('DeleteSegment', HandlerName.deleteSegment, 'DELETE /segments/{id}: deletes an API-created segment no segment or journey uses'),
+      evaluateSegment: fn('EvaluateSegment', HandlerName.evaluateSegment, 'POST /segments/{id}/evaluate: starts an audience snapshot (audience-scan state machine)'),
+      getSegmentSnapshot: fn('GetSegmentSnapshot', HandlerName.getSegmentSnapshot, 'GET /segments/{id}/snapshots/{snapshotId}: a snapshot and a page of its members'),
+      // A sample scan: up to API Gateway's 29 s integration timeout.
+      estimateSegment: fn('EstimateSegment', HandlerName.estimateSegment, 'GET /segments/{id}/estimate: the segment size estimated from a sample of profiles', {
+        timeout: Duration.seconds(29),
+        memorySize: 1024,
+      }),
+      // One page (500 profiles) per invocation; a re-check page evaluates, announces and enters journeys per profile.
+      scanProfiles: fn('ScanProfiles', HandlerName.scanProfiles, 'Audience-scan step: one page of a parallel scan (snapshot members, time-based re-check), finish, fail', {
+        timeout: Duration.minutes(5),
+        memorySize: 1024,
+        // SegmentEntered / SegmentExited go onto the bus.
+        environment: { [EnvKey.eventBusName]: props.eventBus.eventBusName },
+      }),
     };
     const f = this.functions;
 
     // --- Journeys: one Standard state machine each.
     this.registrationRole = new iam.Role(this, 'JourneyRegistrationRole', {
       assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
-      description: 'Waymark: the AwsCustomResource provider that writes journey registry items',
+      description: 'Waymark: the AwsCustomResource provider that writes journey and segment registry items',
     });
     this.registrationLogGroup = new logs.LogGroup(this, 'JourneyRegistrationLogGroup', { retention: logRetention });
     this.registrationLogGroup.grantWrite(this.registrationRole);
@@ -227,6 +288,29 @@ export class WaymarkAppStack extends Stack {
       );
     }
     this.journeys = byId;
+
+    // --- Segments: each file segment becomes an item of the journeys table (origin "file"), through the same provider.
+    const segmentsUpdatedAt = props.segmentsUpdatedAt ?? new Date().toISOString();
+    this.segments = new Map(
+      segments.map((segment) => [
+        segment.id,
+        new SegmentRegistration(this, `Segment-${segment.id}`, {
+          segment,
+          journeysTable: props.journeysTable,
+          updatedAt: segmentsUpdatedAt,
+          registrationRole: this.registrationRole,
+          registrationLogGroup: this.registrationLogGroup,
+        }),
+      ]),
+    );
+
+    // --- Audience scan: snapshots (evaluate-segment starts them) and the hourly re-check of time-based segments.
+    this.audienceScan = new AudienceScanStateMachine(this, 'AudienceScan', {
+      stateMachineName: `waymark-${props.stage}-${AUDIENCE_SCAN_NAME}`,
+      scanProfiles: f.scanProfiles.function,
+      logRetention,
+    });
+    f.evaluateSegment.function.addEnvironment(EnvKey.audienceScanStateMachineArn, this.audienceScan.stateMachine.stateMachineArn);
 
     // --- Least-privilege grants, per handler.
     // The runtime table has one index (the profile index); grants name it instead of CDK's `index/*`.
@@ -270,8 +354,43 @@ export class WaymarkAppStack extends Stack {
     props.profilesTable.grantReadWriteData(f.updateConsent);
     props.profilesTable.grantReadWriteData(f.unsubscribeProfile);
     grantRuntime('readWrite', f.recordDeliveryEvent);
+    // Segments live in the journeys table; delete-segment also reads the journey registry there.
+    props.journeysTable.grantReadData(f.listSegments);
+    props.journeysTable.grantReadData(f.getSegment);
+    props.journeysTable.grantReadWriteData(f.createSegment);
+    props.journeysTable.grantReadWriteData(f.putSegment);
+    props.journeysTable.grantReadWriteData(f.deleteSegment);
+    // evaluate-segment: reads the segment, writes the snapshot header (running; failed if the scan does not start).
+    props.journeysTable.grantReadData(f.evaluateSegment);
+    grantRuntime('readWrite', f.evaluateSegment);
+    this.audienceScan.stateMachine.grantStartExecution(f.evaluateSegment.role);
+    grantRuntime('read', f.getSegmentSnapshot);
+    // estimate-segment: the segment, and a sample Scan of the profiles table (with memberships).
+    props.journeysTable.grantReadData(f.estimateSegment);
+    props.profilesTable.grantReadData(f.estimateSegment);
+    // scan-profiles: Scan of the profiles table, memberships written there; snapshot members, enrollments and runs in
+    // the runtime table; segments and journeys read; SegmentEntered/SegmentExited on the bus.
+    props.profilesTable.grantReadWriteData(f.scanProfiles);
+    props.journeysTable.grantReadData(f.scanProfiles);
+    grantRuntime('readWrite', f.scanProfiles);
+    props.eventBus.grantPutEventsTo(f.scanProfiles);
     for (const reader of [f.prepareSend, f.confirmUnsubscribe, f.unsubscribeProfile]) this.unsubscribeSecret.grantRead(reader.role);
-    for (const writer of [f.routeEvent, f.triggerJourney, f.prepareSend, f.registerWait, f.updateProfileAttributes, f.eraseProfile, f.updateConsent, f.unsubscribeProfile, f.recordDeliveryEvent]) {
+    for (const writer of [
+      f.routeEvent,
+      f.triggerJourney,
+      f.prepareSend,
+      f.registerWait,
+      f.updateProfileAttributes,
+      f.eraseProfile,
+      f.updateConsent,
+      f.unsubscribeProfile,
+      f.recordDeliveryEvent,
+      f.createSegment,
+      f.putSegment,
+      f.deleteSegment,
+      f.evaluateSegment,
+      f.scanProfiles,
+    ]) {
       acknowledgeDataKeyWildcards(writer.role);
     }
 
@@ -291,6 +410,26 @@ export class WaymarkAppStack extends Stack {
           "Executions are named at run time (deterministically per profile), so DescribeExecution/StopExecution take the execution pattern of each of this stage's journey state machines (execution:waymark-<stage>-<journeyId>:*), nothing wider.",
         );
       }
+    }
+    // scan-profiles (the re-check) acts like the router on segment transitions, limited to the journeys that use them:
+    // it starts the journeys entered on a segment (DescribeExecution checks a previous run against the re-entry policy)
+    // and stops runs of the journeys with a segment-exited exit criterion.
+    const segmentEntry = machines.filter((m) => m.journey.journey.entry.kind === 'segment');
+    const segmentExit = machines.filter((m) => m.journey.journey.exitCriteria?.some((c) => c.kind === 'segment-exited'));
+    const scanExecutionArns = [...new Set([...segmentEntry, ...segmentExit])].map((m) => m.executionArnPattern);
+    if (segmentEntry.length > 0) {
+      f.scanProfiles.role.addToPrincipalPolicy(new iam.PolicyStatement({ actions: ['states:StartExecution'], resources: segmentEntry.map((m) => m.stateMachine.stateMachineArn) }));
+    }
+    if (scanExecutionArns.length > 0) {
+      f.scanProfiles.role.addToPrincipalPolicy(new iam.PolicyStatement({ actions: ['states:DescribeExecution'], resources: scanExecutionArns }));
+      acknowledgeWildcards(
+        f.scanProfiles.role,
+        scanExecutionArns.map((arn) => resourceFinding(this, arn)),
+        "Executions are named at run time (deterministically per profile), so DescribeExecution/StopExecution take the execution pattern (execution:waymark-<stage>-<journeyId>:*) of only those journeys of this stage that enter on a segment or exit when a profile leaves one.",
+      );
+    }
+    if (segmentExit.length > 0) {
+      f.scanProfiles.role.addToPrincipalPolicy(new iam.PolicyStatement({ actions: ['states:StopExecution'], resources: segmentExit.map((m) => m.executionArnPattern) }));
     }
     // Resuming a wait-for-event: SendTaskSuccess/SendTaskFailure have no resource type in the Service Authorization
     // Reference (the task token is the authorization), so they need Resource "*". A policy of its own, for a precise suppression.
@@ -331,6 +470,27 @@ export class WaymarkAppStack extends Stack {
     });
     this.deliveryEventRule.addTarget(
       new targets.LambdaFunction(f.recordDeliveryEvent.function, { deadLetterQueue: this.deliveryEventRuleDeadLetterQueue, retryAttempts: 8, maxEventAge: Duration.hours(24) }),
+    );
+
+    // --- Hourly re-check of time-based segments (schedules run on the default bus). The job id, the seed of the
+    // SegmentEntered/SegmentExited event ids, comes from the scheduled event's id, so it is unique per run.
+    this.audienceRecheckRule = new events.Rule(this, 'AudienceRecheckRule', {
+      description: 'Hourly: re-checks the time-based segments of every profile (audience-scan state machine, recheck job)',
+      schedule: events.Schedule.rate(Duration.hours(1)),
+    });
+    const recheck: AudienceScanInput = {
+      job: { kind: 'recheck', jobId: `recheck-${events.EventField.eventId}` },
+      totalSegments: RECHECK_SCAN_SEGMENTS,
+      parts: Array.from({ length: RECHECK_SCAN_SEGMENTS }, (_, i) => i),
+    };
+    this.audienceRecheckRule.addTarget(
+      new targets.SfnStateMachine(this.audienceScan.stateMachine, {
+        input: events.RuleTargetInput.fromObject(recheck),
+        deadLetterQueue: this.audienceRecheckRuleDeadLetterQueue,
+        retryAttempts: 8,
+        // The next run comes an hour later and re-checks everything anyway.
+        maxEventAge: Duration.hours(1),
+      }),
     );
 
     // --- Marketer REST API, IAM (SigV4) auth on every method.
@@ -403,6 +563,20 @@ export class WaymarkAppStack extends Stack {
       .addResource('{id}')
       .addResource('trigger')
       .addMethod('POST', new apigw.LambdaIntegration(f.triggerJourney.function), { ...withBody, requestParameters: { 'method.request.path.id': true } });
+    const segmentsResource = this.api.root.addResource('segments');
+    segmentsResource.addMethod('GET', new apigw.LambdaIntegration(f.listSegments.function), validated);
+    segmentsResource.addMethod('POST', new apigw.LambdaIntegration(f.createSegment.function), withBody);
+    const segment = segmentsResource.addResource('{id}');
+    segment.addMethod('GET', new apigw.LambdaIntegration(f.getSegment.function), { ...validated, requestParameters: withId });
+    segment.addMethod('PUT', new apigw.LambdaIntegration(f.putSegment.function), { ...withBody, requestParameters: withId });
+    segment.addMethod('DELETE', new apigw.LambdaIntegration(f.deleteSegment.function), { ...validated, requestParameters: withId });
+    // No body: the snapshot is of the segment as stored.
+    segment.addResource('evaluate').addMethod('POST', new apigw.LambdaIntegration(f.evaluateSegment.function), { ...validated, requestParameters: withId });
+    segment
+      .addResource('snapshots')
+      .addResource('{snapshotId}')
+      .addMethod('GET', new apigw.LambdaIntegration(f.getSegmentSnapshot.function), { ...validated, requestParameters: { ...withId, 'method.request.path.snapshotId': true } });
+    segment.addResource('estimate').addMethod('GET', new apigw.LambdaIntegration(f.estimateSegment.function), { ...validated, requestParameters: withId });
 
     // --- Alarms, to an encrypted topic. CloudWatch can only publish to a topic encrypted with a key whose policy allows it.
     this.alarmTopicKey = new kms.Key(this, 'AlarmTopicKey', { description: `Waymark ${props.stage}: alarm topic encryption`, enableKeyRotation: true });
@@ -428,6 +602,7 @@ export class WaymarkAppStack extends Stack {
       ['RouteEventFunctionDeadLetterQueueAlarm', this.routeEventFunctionDeadLetterQueue, 'events route-event failed on after its retries'],
       ['DeliveryEventRuleDeadLetterQueueAlarm', this.deliveryEventRuleDeadLetterQueue, 'SES events EventBridge could not deliver to record-delivery-event'],
       ['DeliveryEventFunctionDeadLetterQueueAlarm', this.deliveryEventFunctionDeadLetterQueue, 'SES events record-delivery-event failed on after its retries'],
+      ['AudienceRecheckRuleDeadLetterQueueAlarm', this.audienceRecheckRuleDeadLetterQueue, 'hourly re-checks EventBridge could not start on the audience-scan state machine'],
     ] as const) {
       alarm(queueId, queue.metricApproximateNumberOfMessagesVisible({ period: Duration.minutes(1), statistic: cloudwatch.Stats.MAXIMUM }), `Dead-letter queue holds ${what}; inspect and redrive.`);
     }
@@ -438,6 +613,17 @@ export class WaymarkAppStack extends Stack {
         `Executions of journey "${machine.journey.journey.id}" failed.`,
       );
     }
+    // A failed or timed-out audience scan leaves a snapshot failed (or running) or a re-check undone.
+    alarm(
+      'AudienceScanExecutionsFailedAlarm',
+      this.audienceScan.stateMachine.metricFailed({ period: Duration.minutes(5), statistic: cloudwatch.Stats.SUM }),
+      'Audience-scan executions (snapshots, time-based re-checks) failed.',
+    );
+    alarm(
+      'AudienceScanExecutionsTimedOutAlarm',
+      this.audienceScan.stateMachine.metricTimedOut({ period: Duration.minutes(5), statistic: cloudwatch.Stats.SUM }),
+      'Audience-scan executions (snapshots, time-based re-checks) timed out.',
+    );
     alarm('RouteEventErrorsAlarm', f.routeEvent.function.metricErrors({ period: Duration.minutes(5), statistic: cloudwatch.Stats.SUM }), 'route-event invocations failed (they are retried, then dead-lettered).');
     this.alarms = alarms;
 
@@ -487,7 +673,13 @@ export class WaymarkAppStack extends Stack {
       'AwsSolutions-SMG4',
       'Rotating the link key would invalidate every unsubscribe link already in inboxes (links live 90 days); rotation needs verification against the previous key, which is not built yet.',
     );
-    for (const queue of [this.routeEventRuleDeadLetterQueue, this.routeEventFunctionDeadLetterQueue, this.deliveryEventRuleDeadLetterQueue, this.deliveryEventFunctionDeadLetterQueue]) {
+    for (const queue of [
+      this.routeEventRuleDeadLetterQueue,
+      this.routeEventFunctionDeadLetterQueue,
+      this.deliveryEventRuleDeadLetterQueue,
+      this.deliveryEventFunctionDeadLetterQueue,
+      this.audienceRecheckRuleDeadLetterQueue,
+    ]) {
       acknowledge(
         queue,
         'AwsSolutions-SQS3',

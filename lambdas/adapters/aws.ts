@@ -4,7 +4,9 @@ import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { SFNClient } from '@aws-sdk/client-sfn';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { createUnsubscribeLinks } from '../core/consent/links';
-import { systemClock } from '../core/runtime/ports';
+import { systemClock, type EventPublisher } from '../core/runtime/ports';
+import { cachedSegmentCatalog } from '../core/segments/cached-catalog';
+import type { AudienceJobs } from '../core/segments/ports';
 import { loadEnv } from '../shared/env';
 import { traced } from '../shared/powertools';
 import { DynamoConsentStore } from './dynamodb-consent';
@@ -13,13 +15,18 @@ import { DynamoSuppressionList } from './dynamodb-suppression';
 import { EventBridgePublisher } from './eventbridge';
 import { cachedSecret } from './secrets-manager';
 import { StepFunctionsExecutions } from './step-functions';
+import { StepFunctionsAudienceJobs } from './step-functions-audience';
 
 /** The AWS implementations of every port, built once per container from the handler's environment. */
 export function awsDependencies() {
   const env = loadEnv();
   const db = DynamoDBDocumentClient.from(traced(new DynamoDBClient({})), { marshallOptions: { removeUndefinedValues: true } });
   const sfn = traced(new SFNClient({}));
+  const ports = dynamoPorts(db, { profiles: env.profilesTable, journeys: env.journeysTable, runtime: env.runtimeTable }, systemClock);
+  // The stored segments compiled, reloaded at most every 30 s (a segment written through the API applies within that).
+  const segments = cachedSegmentCatalog(ports.segmentStore, systemClock);
   let publisher: EventBridgePublisher | undefined;
+  let audienceJobs: StepFunctionsAudienceJobs | undefined;
   // Only the functions that make or check unsubscribe links read the secret; the client is built on first use.
   let secret: (() => Promise<string>) | undefined;
   const getSecret = () => {
@@ -27,22 +34,33 @@ export function awsDependencies() {
     secret ??= cachedSecret(traced(new SecretsManagerClient({})), env.unsubscribeSecretArn);
     return secret();
   };
+  const getPublisher = () => {
+    if (!env.eventBusName) throw new Error('WAYMARK_EVENT_BUS_NAME is not set for this function');
+    publisher ??= new EventBridgePublisher(traced(new EventBridgeClient({})), env.eventBusName);
+    return publisher;
+  };
+  const getAudienceJobs = () => {
+    if (!env.audienceScanStateMachineArn) throw new Error('WAYMARK_AUDIENCE_SCAN_STATE_MACHINE_ARN is not set for this function');
+    audienceJobs ??= new StepFunctionsAudienceJobs(sfn, env.audienceScanStateMachineArn);
+    return audienceJobs;
+  };
   const publicUrl = () => {
     if (!env.publicUrl) throw new Error('WAYMARK_PUBLIC_URL is not set for this function');
     return env.publicUrl;
   };
   return {
-    ...dynamoPorts(db, { profiles: env.profilesTable, journeys: env.journeysTable, runtime: env.runtimeTable }, systemClock),
+    ...ports,
+    segments,
+    /** Streaming segmentation for the router: every routed event re-evaluates the segments it can change. */
+    segmentation: { segments, memberships: ports.memberships },
     executions: new StepFunctionsExecutions(sfn),
     suppression: new DynamoSuppressionList(db, env.runtimeTable),
     consent: new DynamoConsentStore(db, env.profilesTable, systemClock),
     getSecret: async () => getSecret(),
     unsubscribeLinks: createUnsubscribeLinks({ getSecret: async () => getSecret(), publicUrl, clock: systemClock }),
-    /** Built on first use (only the functions that publish have the bus name), then kept. */
-    get publisher() {
-      if (!env.eventBusName) throw new Error('WAYMARK_EVENT_BUS_NAME is not set for this function');
-      publisher ??= new EventBridgePublisher(traced(new EventBridgeClient({})), env.eventBusName);
-      return publisher;
-    },
+    // Built on first use, then kept: only the functions that publish have the bus name, only evaluate-segment the
+    // audience-scan state machine. Plain objects that delegate, not getters, so spreading the dependencies is safe.
+    publisher: { publish: async (events) => getPublisher().publish(events) } satisfies EventPublisher,
+    audienceJobs: { start: async (input) => getAudienceJobs().start(input) } satisfies AudienceJobs,
   };
 }

@@ -8,6 +8,7 @@ const Env = z.object({
   [EnvKey.eventBusName]: z.string().min(1).optional(),
   [EnvKey.unsubscribeSecretArn]: z.string().min(1).optional(),
   [EnvKey.publicUrl]: z.url().optional(),
+  [EnvKey.audienceScanStateMachineArn]: z.string().min(1).optional(),
 });
 
 /** Reads the handler environment once; a missing variable fails the cold start with its name. */
@@ -23,6 +24,7 @@ export function loadEnv(source: NodeJS.ProcessEnv = process.env) {
     eventBusName: parsed.data[EnvKey.eventBusName],
     unsubscribeSecretArn: parsed.data[EnvKey.unsubscribeSecretArn],
     publicUrl: parsed.data[EnvKey.publicUrl],
+    audienceScanStateMachineArn: parsed.data[EnvKey.audienceScanStateMachineArn],
   };
 }
 export type HandlerEnv = ReturnType<typeof loadEnv>;

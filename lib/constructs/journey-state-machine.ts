@@ -96,7 +96,8 @@ export class JourneyStateMachine extends Construct {
       description: `Waymark journey ${journey.journey.id}`,
     });
 
-    const substitutions: Record<Placeholder, string> = {
+    // Every placeholder a journey's ASL can hold (the scan function is the audience-scan state machine's alone).
+    const substitutions: Record<Exclude<Placeholder, typeof Placeholder.scanProfilesFunction>, string> = {
       [Placeholder.prepareSendFunction]: props.steps.prepareSend.functionArn,
       [Placeholder.registerWaitFunction]: props.steps.registerWait.functionArn,
       [Placeholder.resolveWaitFunction]: props.steps.resolveWait.functionArn,

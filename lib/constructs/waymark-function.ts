@@ -32,6 +32,15 @@ export const HandlerName = {
   confirmUnsubscribe: 'confirm-unsubscribe',
   unsubscribeProfile: 'unsubscribe-profile',
   recordDeliveryEvent: 'record-delivery-event',
+  listSegments: 'list-segments',
+  getSegment: 'get-segment',
+  createSegment: 'create-segment',
+  putSegment: 'put-segment',
+  deleteSegment: 'delete-segment',
+  evaluateSegment: 'evaluate-segment',
+  getSegmentSnapshot: 'get-segment-snapshot',
+  estimateSegment: 'estimate-segment',
+  scanProfiles: 'scan-profiles',
 } as const;
 export type HandlerName = (typeof HandlerName)[keyof typeof HandlerName];
 

@@ -4,7 +4,7 @@ import { Match, Template } from 'aws-cdk-lib/assertions';
 import { Placeholder } from '../../lambdas/core/journey';
 import { EnvKey } from '../../lambdas/core/config/env-keys';
 import type { WaymarkAppStack } from '../../lib/app-stack';
-import { flatten, journeyIdsOnDisk, resourcesOfType, STAGE, waymarkStacks } from './waymark-app';
+import { flatten, journeyIdsOnDisk, resourcesOfType, segmentFilesOnDisk, segmentIdsOnDisk, STAGE, waymarkStacks } from './waymark-app';
 
 type Statement = { Action: string | string[]; Resource: unknown; Effect: string };
 
@@ -23,10 +23,52 @@ const ROUTES = [
   ['UpdateConsentFunction', 'PUT'],
   ['ConfirmUnsubscribeFunction', 'GET'],
   ['UnsubscribeProfileFunction', 'POST'],
+  ['ListSegmentsFunction', 'GET'],
+  ['CreateSegmentFunction', 'POST'],
+  ['GetSegmentFunction', 'GET'],
+  ['PutSegmentFunction', 'PUT'],
+  ['DeleteSegmentFunction', 'DELETE'],
+  ['EvaluateSegmentFunction', 'POST'],
+  ['GetSegmentSnapshotFunction', 'GET'],
+  ['EstimateSegmentFunction', 'GET'],
 ] as const;
+
+/** The segment routes: path under the stage, verb, function. */
+const SEGMENT_ROUTES = [
+  ['/segments', 'GET', 'ListSegmentsFunction'],
+  ['/segments', 'POST', 'CreateSegmentFunction'],
+  ['/segments/{id}', 'GET', 'GetSegmentFunction'],
+  ['/segments/{id}', 'PUT', 'PutSegmentFunction'],
+  ['/segments/{id}', 'DELETE', 'DeleteSegmentFunction'],
+  ['/segments/{id}/evaluate', 'POST', 'EvaluateSegmentFunction'],
+  ['/segments/{id}/snapshots/{snapshotId}', 'GET', 'GetSegmentSnapshotFunction'],
+  ['/segments/{id}/estimate', 'GET', 'EstimateSegmentFunction'],
+] as const;
+
+const AUDIENCE_SCAN = `waymark-${STAGE}-audience-scan`;
 
 /** The only methods without IAM authorization: the unsubscribe link (a signed token authorizes it). */
 const PUBLIC_FUNCTIONS = ['ConfirmUnsubscribeFunction', 'UnsubscribeProfileFunction'];
+
+/** A DynamoDB JSON value back to JSON (independent of lib's marshalling). */
+function fromAttributeValue(value: Record<string, unknown>): unknown {
+  const [[type, inner]] = Object.entries(value);
+  switch (type) {
+    case 'S':
+    case 'BOOL':
+      return inner;
+    case 'N':
+      return Number(inner);
+    case 'NULL':
+      return null;
+    case 'L':
+      return (inner as Record<string, unknown>[]).map(fromAttributeValue);
+    case 'M':
+      return Object.fromEntries(Object.entries(inner as Record<string, Record<string, unknown>>).map(([k, v]) => [k, fromAttributeValue(v)]));
+    default:
+      throw new Error(`unexpected attribute type ${type}`);
+  }
+}
 
 describe('WaymarkAppStack', () => {
   let stack: WaymarkAppStack;
@@ -46,6 +88,18 @@ describe('WaymarkAppStack', () => {
       .filter(([, p]) => (p.Properties?.Roles as { Ref: string }[]).some((r) => r.Ref.startsWith(`${functionId}Role`)))
       .flatMap(([, p]) => p.Properties?.PolicyDocument.Statement as Statement[]);
   const actionsOf = (functionId: string) => statementsOf(functionId).flatMap((s) => [s.Action].flat());
+  /** The journeys' state machines (every state machine but the audience scan). */
+  const journeyMachines = () => resourcesOfType(json, 'AWS::StepFunctions::StateMachine').filter(([, m]) => m.Properties?.StateMachineName !== AUDIENCE_SCAN);
+  const audienceScanMachine = () => {
+    const found = resourcesOfType(json, 'AWS::StepFunctions::StateMachine').filter(([, m]) => m.Properties?.StateMachineName === AUDIENCE_SCAN);
+    expect(found).toHaveLength(1);
+    return found[0];
+  };
+  /** The resources of the statements of a function's role that allow `action`. */
+  const resourcesFor = (functionId: string, action: string) =>
+    statementsOf(functionId)
+      .filter((s) => [s.Action].flat().includes(action))
+      .flatMap((s) => [s.Resource].flat());
 
   describe('functions', () => {
     const ours = () => resourcesOfType(json, 'AWS::Lambda::Function').filter(([, f]) => f.Properties?.Environment?.Variables?.[EnvKey.profilesTable]);
@@ -107,7 +161,7 @@ describe('WaymarkAppStack', () => {
     });
 
     it('lets route-event and trigger-journey start every journey and nothing else start one', () => {
-      const machines = resourcesOfType(json, 'AWS::StepFunctions::StateMachine').map(([id]) => ({ Ref: id }));
+      const machines = journeyMachines().map(([id]) => ({ Ref: id }));
       for (const starter of ['RouteEvent', 'TriggerJourney']) {
         const start = statementsOf(starter).find((s) => [s.Action].flat().includes('states:StartExecution'));
         expect(start?.Resource).toEqual(expect.arrayContaining(machines));
@@ -115,6 +169,13 @@ describe('WaymarkAppStack', () => {
       }
       expect(actionsOf('RouteEvent')).toEqual(expect.arrayContaining(['states:StopExecution', 'states:SendTaskSuccess', 'states:SendTaskFailure']));
       for (const other of ['IngestEvent', 'ListJourneys', 'PrepareSend', 'RegisterWait', 'ResolveWait', 'LoadProfile']) expect(actionsOf(other)).not.toContain('states:StartExecution');
+      // Beyond those two, only scan-profiles starts journeys (the ones entered on a segment; see the segments tests).
+      const journeyRefs = new Set(machines.map((m) => m.Ref));
+      const starters = resourcesOfType(json, 'AWS::IAM::Policy')
+        .filter(([, p]) => (p.Properties?.PolicyDocument.Statement as Statement[]).some((st) => [st.Action].flat().includes('states:StartExecution') && [st.Resource].flat().some((r) => journeyRefs.has((r as { Ref?: string }).Ref ?? ''))))
+        .flatMap(([, p]) => (p.Properties?.Roles as { Ref: string }[]).map((r) => r.Ref.replace(/Role[0-9A-F]{8}$/, '')))
+        .sort();
+      expect(starters).toEqual(['RouteEvent', 'ScanProfiles', 'TriggerJourney']);
     });
 
     it('scopes DescribeExecution/StopExecution to the executions of this stage\'s journeys', () => {
@@ -125,7 +186,7 @@ describe('WaymarkAppStack', () => {
   });
 
   describe('journeys', () => {
-    const machines = () => resourcesOfType(json, 'AWS::StepFunctions::StateMachine');
+    const machines = journeyMachines;
 
     it('has one Standard state machine per statemachines/*.json file, named waymark-<stage>-<journeyId>', () => {
       expect(journeyIds.length).toBeGreaterThan(0);
@@ -151,7 +212,8 @@ describe('WaymarkAppStack', () => {
     it('leaves no ${placeholder} in any definition once its substitutions are applied', () => {
       for (const [id, m] of machines()) {
         const substitutions = m.Properties?.DefinitionSubstitutions as Record<string, unknown>;
-        expect(Object.keys(substitutions).sort()).toEqual(Object.values(Placeholder).sort());
+        // Every placeholder but the scan function, which only the audience scan uses.
+        expect(Object.keys(substitutions).sort()).toEqual(Object.values(Placeholder).filter((p) => p !== Placeholder.scanProfilesFunction).sort());
         let definition = flatten(m.Properties?.DefinitionString);
         expect(definition).toContain('${'); // the compiled ASL does use placeholders
         for (const name of Object.keys(substitutions)) definition = definition.split(`\${${name}}`).join('<substituted>');
@@ -261,7 +323,9 @@ describe('WaymarkAppStack', () => {
 
     it('routes every API path to its own function', () => {
       const paths = resourcesOfType(json, 'AWS::ApiGateway::Resource').map(([, r]) => r.Properties?.PathPart).sort();
-      expect(paths).toEqual(['attributes', 'consent', 'events', 'export', 'journeys', 'profiles', 'rejected', 'trigger', 'unsubscribe', '{id}', '{id}']);
+      expect(paths).toEqual(
+        ['attributes', 'consent', 'estimate', 'evaluate', 'events', 'export', 'journeys', 'profiles', 'rejected', 'segments', 'snapshots', 'trigger', 'unsubscribe', '{id}', '{id}', '{id}', '{snapshotId}'].sort(),
+      );
       for (const [fn, verb] of ROUTES) {
         template.hasResourceProperties('AWS::ApiGateway::Method', {
           HttpMethod: verb,
@@ -279,6 +343,144 @@ describe('WaymarkAppStack', () => {
     });
   });
 
+  describe('segments', () => {
+    /** The full path of an API resource (`/segments/{id}`), following ParentId up to the root. */
+    const pathOf = (resourceId: string): string => {
+      const resource = json.Resources[resourceId];
+      const parent = resource.Properties.ParentId as { Ref?: string };
+      return `${parent.Ref ? pathOf(parent.Ref) : ''}/${resource.Properties.PathPart}`;
+    };
+    const functionRefOf = (m: { Properties: Record<string, any> }) => JSON.stringify(m.Properties?.Integration?.Uri).match(/"([A-Za-z]+Function)[0-9A-F]{8}"/)?.[1];
+
+    it('serves every segment route with IAM (SigV4) authorization, each through its own function', () => {
+      const methods = resourcesOfType(json, 'AWS::ApiGateway::Method')
+        .filter(([, m]) => m.Properties?.ResourceId?.Ref && pathOf(m.Properties.ResourceId.Ref).startsWith('/segments'))
+        .map(([, m]) => [pathOf(m.Properties?.ResourceId.Ref), m.Properties?.HttpMethod, functionRefOf(m as never), m.Properties?.AuthorizationType]);
+      expect(methods.sort()).toEqual(SEGMENT_ROUTES.map((route) => [...route, 'AWS_IAM']).sort());
+    });
+
+    it('names the route in each segment function\'s description', () => {
+      for (const [route, verb, fn] of SEGMENT_ROUTES) {
+        const [, f] = resourcesOfType(json, 'AWS::Lambda::Function').find(([id]) => id.startsWith(fn))!;
+        expect(f.Properties?.Description).toMatch(new RegExp(`^${verb} ${route.replace(/[{}]/g, '\\$&')}:`));
+      }
+    });
+
+    it('has a Standard audience-scan state machine, logged and traced like the journeys, invoking scan-profiles only', () => {
+      const [machineId, machine] = audienceScanMachine();
+      expect(machine.Properties?.StateMachineType).toBe('STANDARD');
+      expect(machine.Properties?.TracingConfiguration).toEqual({ Enabled: true });
+      expect(machine.Properties?.LoggingConfiguration).toMatchObject({ Level: 'ALL', IncludeExecutionData: false });
+      expect(machine.Properties?.DefinitionSubstitutions).toEqual({ [Placeholder.scanProfilesFunction]: { 'Fn::GetAtt': [expect.stringMatching(/^ScanProfilesFunction/), 'Arn'] } });
+      const definition = flatten(machine.Properties?.DefinitionString);
+      expect(definition).toContain(`\${${Placeholder.scanProfilesFunction}}`);
+      expect(definition.split(`\${${Placeholder.scanProfilesFunction}}`).join('').match(/\$\{[^}]*\}/g)).toBeNull();
+      const roleRef = (machine.Properties?.RoleArn as { 'Fn::GetAtt': [string, string] })['Fn::GetAtt'][0];
+      const statements = resourcesOfType(json, 'AWS::IAM::Policy')
+        .filter(([, p]) => (p.Properties?.Roles as { Ref: string }[]).some((r) => r.Ref === roleRef))
+        .flatMap(([, p]) => p.Properties?.PolicyDocument.Statement as Statement[]);
+      const invoke = statements.filter((st) => [st.Action].flat().includes('lambda:InvokeFunction'));
+      expect(invoke.flatMap((st) => [st.Resource].flat())).toEqual([{ 'Fn::GetAtt': [expect.stringMatching(/^ScanProfilesFunction/), 'Arn'] }]);
+      expect(machineId).toMatch(/^AudienceScan/);
+    });
+
+    it('starts a re-check of time-based segments every hour, with a job id unique per run, retries and a dead-letter queue', () => {
+      const [machineId] = audienceScanMachine();
+      const [queueId] = resourcesOfType(json, 'AWS::SQS::Queue').find(([id]) => id.startsWith('AudienceRecheckRuleDeadLetterQueue'))!;
+      const rules = resourcesOfType(json, 'AWS::Events::Rule').filter(([, r]) => r.Properties?.ScheduleExpression);
+      expect(rules).toHaveLength(1);
+      const [, rule] = rules[0];
+      expect(rule.Properties?.ScheduleExpression).toBe('rate(1 hour)');
+      expect(rule.Properties?.EventBusName).toBeUndefined(); // schedules run on the default bus
+      const [target] = rule.Properties?.Targets as Record<string, any>[];
+      expect(target).toMatchObject({
+        Arn: { Ref: machineId },
+        DeadLetterConfig: { Arn: { 'Fn::GetAtt': [queueId, 'Arn'] } },
+        RetryPolicy: { MaximumRetryAttempts: 8, MaximumEventAgeInSeconds: 3600 },
+      });
+      const transformer = target.InputTransformer as { InputPathsMap: Record<string, string>; InputTemplate: string };
+      const [[name, jsonPath]] = Object.entries(transformer.InputPathsMap);
+      expect(jsonPath).toBe('$.id');
+      // What EventBridge sends for an event with id "abc": the template with <name> replaced.
+      const input = JSON.parse(transformer.InputTemplate.split(`<${name}>`).join('abc'));
+      expect(input).toEqual({ job: { kind: 'recheck', jobId: 'recheck-abc' }, totalSegments: 8, parts: [0, 1, 2, 3, 4, 5, 6, 7] });
+    });
+
+    it('lets evaluate-segment start the audience scan, and nothing else but the schedule', () => {
+      const [machineId] = audienceScanMachine();
+      const [, evaluate] = resourcesOfType(json, 'AWS::Lambda::Function').find(([id]) => id.startsWith('EvaluateSegmentFunction'))!;
+      expect(evaluate.Properties?.Environment.Variables[EnvKey.audienceScanStateMachineArn]).toEqual({ Ref: machineId });
+      expect(resourcesFor('EvaluateSegment', 'states:StartExecution')).toEqual([{ Ref: machineId }]);
+      const starters = resourcesOfType(json, 'AWS::IAM::Policy').filter(([, p]) =>
+        (p.Properties?.PolicyDocument.Statement as Statement[]).some((st) => [st.Action].flat().includes('states:StartExecution') && JSON.stringify(st.Resource).includes(`"${machineId}"`)),
+      );
+      expect(starters.map(([id]) => id.replace(/[0-9A-F]{8}$/, '')).sort()).toEqual(['AudienceScanStateMachineEventsRoleDefaultPolicy', 'EvaluateSegmentRoleDefaultPolicy']);
+    });
+
+    it('lets scan-profiles Scan and write the profiles table, announce transitions, and start/stop only the journeys that use segments', () => {
+      const actions = actionsOf('ScanProfiles');
+      expect(actions).toEqual(expect.arrayContaining(['dynamodb:Scan', 'dynamodb:PutItem', 'events:PutEvents', 'states:StartExecution', 'states:StopExecution', 'states:DescribeExecution']));
+      const entry = [...stack.journeys.values()].filter((m) => m.journey.journey.entry.kind === 'segment');
+      const exit = [...stack.journeys.values()].filter((m) => m.journey.journey.exitCriteria?.some((c) => c.kind === 'segment-exited'));
+      expect(entry.length).toBeGreaterThan(0);
+      expect(exit.length).toBeGreaterThan(0);
+      const ref = (m: (typeof entry)[number]) => ({ Ref: stack.getLogicalId(m.stateMachine.node.defaultChild as never) });
+      expect(resourcesFor('ScanProfiles', 'states:StartExecution')).toEqual(entry.map(ref));
+      const pattern = (m: (typeof entry)[number]) => `arn:<token>:states:<token>:<token>:execution:waymark-${STAGE}-${m.journey.journey.id}:*`;
+      expect(resourcesFor('ScanProfiles', 'states:StopExecution').map(flatten).sort()).toEqual(exit.map(pattern).sort());
+      expect(resourcesFor('ScanProfiles', 'states:DescribeExecution').map(flatten).sort()).toEqual([...new Set([...entry, ...exit].map(pattern))].sort());
+      const [, scan] = resourcesOfType(json, 'AWS::Lambda::Function').find(([id]) => id.startsWith('ScanProfilesFunction'))!;
+      expect(scan.Properties?.Environment.Variables[EnvKey.eventBusName]).toBeDefined();
+    });
+
+    it('keeps the segment readers read-only and lets only the segment writers write the journeys table', () => {
+      for (const reader of ['ListSegments', 'GetSegment', 'GetSegmentSnapshot', 'EstimateSegment']) {
+        expect({ reader, writes: actionsOf(reader).filter((a) => /^dynamodb:(Put|Update|Delete|BatchWrite)/.test(a)) }).toEqual({ reader, writes: [] });
+      }
+      for (const writer of ['CreateSegment', 'PutSegment', 'DeleteSegment']) expect(actionsOf(writer)).toContain('dynamodb:PutItem');
+      expect(actionsOf('EstimateSegment')).toContain('dynamodb:Scan');
+      for (const fn of ['ListSegments', 'GetSegment', 'CreateSegment', 'PutSegment', 'DeleteSegment', 'GetSegmentSnapshot', 'EstimateSegment']) {
+        expect({ fn, sfn: actionsOf(fn).filter((a) => a.startsWith('states:')) }).toEqual({ fn, sfn: [] });
+      }
+    });
+
+    it('registers every segment file in the journeys table: pk SEGMENTS, sk SEGMENT#<id>, the definition as a map, origin file, version 1', () => {
+      const files = segmentFilesOnDisk();
+      const registrations = resourcesOfType(json, 'Custom::WaymarkSegmentRegistration');
+      expect(registrations).toHaveLength(files.size);
+      expect([...stack.segments.keys()].sort()).toEqual(segmentIdsOnDisk());
+      for (const [segmentId, file] of files) {
+        const registration = registrations.find(([rid]) => rid.startsWith(`Segment${segmentId.replace(/-/g, '')}Registration`));
+        const create = JSON.parse(flatten(registration?.[1].Properties?.Create).replace(/<token>/g, 'TABLE')) as {
+          action: string;
+          parameters: { Item: Record<string, Record<string, unknown>> };
+          physicalResourceId: { id: string };
+        };
+        expect(create.action).toBe('putItem');
+        expect(create.physicalResourceId).toEqual({ id: `segment/${segmentId}` });
+        const { definition, updatedAt, ...item } = create.parameters.Item;
+        expect(item).toEqual({ pk: { S: 'SEGMENTS' }, sk: { S: `SEGMENT#${segmentId}` }, origin: { S: 'file' }, version: { N: '1' } });
+        expect(fromAttributeValue(definition)).toEqual(file);
+        expect(Number.isNaN(Date.parse(updatedAt.S as string))).toBe(false);
+        // Removing the file deletes the item, but never one that is no longer the file's.
+        expect(flatten(registration?.[1].Properties?.Delete)).toContain('"ConditionExpression":"#origin = :file"');
+      }
+    });
+
+    it('writes the configured updatedAt with every file segment', () => {
+      const fixed = Template.fromStack(waymarkStacks(undefined, { segmentsUpdatedAt: '2025-01-02T03:04:05.000Z' }).application).toJSON() as typeof json;
+      const registrations = resourcesOfType(fixed, 'Custom::WaymarkSegmentRegistration');
+      expect(registrations.length).toBeGreaterThan(0);
+      for (const [, r] of registrations) expect(flatten(r.Properties?.Create)).toContain('"updatedAt":{"S":"2025-01-02T03:04:05.000Z"}');
+    });
+
+    it('refuses a journey whose id is the audience scan\'s', () => {
+      const [journey] = stack.journeys.values();
+      const clash = { ...journey.journey, journey: { ...journey.journey.journey, id: 'audience-scan' } };
+      expect(() => waymarkStacks(undefined, { journeys: [clash] })).toThrow(/journey id "audience-scan" is reserved/);
+    });
+  });
+
   describe('alarms', () => {
     const alarms = () => resourcesOfType(json, 'AWS::CloudWatch::Alarm');
 
@@ -292,11 +494,13 @@ describe('WaymarkAppStack', () => {
       }
     });
 
-    it('alarms on failed executions of every journey and on route-event errors', () => {
+    it('alarms on failed executions of every journey and of the audience scan, and on route-event errors', () => {
       for (const [machineId] of resourcesOfType(json, 'AWS::StepFunctions::StateMachine')) {
         expect(alarms().some(([, a]) => a.Properties?.MetricName === 'ExecutionsFailed' && JSON.stringify(a.Properties?.Dimensions).includes(`"${machineId}"`))).toBe(true);
       }
       expect(alarms().some(([, a]) => a.Properties?.MetricName === 'Errors' && JSON.stringify(a.Properties?.Dimensions).includes('RouteEventFunction'))).toBe(true);
+      const [machineId] = audienceScanMachine();
+      expect(alarms().some(([, a]) => a.Properties?.MetricName === 'ExecutionsTimedOut' && JSON.stringify(a.Properties?.Dimensions).includes(`"${machineId}"`))).toBe(true);
     });
 
     it('sends every alarm to the KMS-encrypted alarm topic', () => {

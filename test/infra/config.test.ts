@@ -1,7 +1,11 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { App } from 'aws-cdk-lib';
 import { loadStageConfig, NO_PUSH_APPLICATION, parseStageConfig, StageConfigError } from '../../lib/config';
 import { JourneyCatalogError, loadJourneys } from '../../lib/journeys';
+import { loadSegments, SegmentCatalogError } from '../../lib/segments';
+import { segmentIdsOnDisk } from './waymark-app';
 
 const configFrom = (context: Record<string, unknown>) => loadStageConfig(new App({ context }).node);
 
@@ -48,5 +52,49 @@ describe('journey catalog', () => {
     const fixtures = path.join(__dirname, '..', 'fixtures', 'journeys');
     expect(() => loadJourneys(fixtures)).toThrow(JourneyCatalogError);
     expect(() => loadJourneys(fixtures)).toThrow(/invalid-graph\.json/);
+  });
+});
+
+describe('segment files', () => {
+  const segment = (id: string, rule: unknown) => JSON.stringify({ schemaVersion: 1, id, name: id, description: `the ${id} segment`, rule });
+  const gold = { kind: 'equals', field: { kind: 'attribute', name: 'tier' }, value: 'gold' };
+  let dir: string;
+  beforeEach(() => {
+    dir = mkdtempSync(path.join(tmpdir(), 'waymark-segments-'));
+  });
+  afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('reads every segment under segments/', () => {
+    expect(segmentIdsOnDisk().length).toBeGreaterThan(0);
+    expect(loadSegments().map((s) => s.id).sort()).toEqual(segmentIdsOnDisk());
+  });
+
+  it('returns the segments in evaluation order: a referenced segment before the ones referencing it', () => {
+    writeFileSync(path.join(dir, 'a-vip.json'), segment('vip', { kind: 'segment', id: 'gold' }));
+    writeFileSync(path.join(dir, 'b-gold.json'), segment('gold', gold));
+    writeFileSync(path.join(dir, 'notes.txt'), 'not a segment');
+    expect(loadSegments(dir).map((s) => s.id)).toEqual(['gold', 'vip']);
+  });
+
+  it('fails synth with every problem, naming the file, when segments do not validate', () => {
+    writeFileSync(path.join(dir, 'broken.json'), '{ not json');
+    writeFileSync(path.join(dir, 'dangling.json'), segment('dangling', { kind: 'segment', id: 'nowhere' }));
+    writeFileSync(path.join(dir, 'gold.json'), segment('gold', gold));
+    writeFileSync(path.join(dir, 'gold-again.json'), segment('gold', gold));
+    let error: unknown;
+    try {
+      loadSegments(dir);
+    } catch (caught) {
+      error = caught;
+    }
+    expect(error).toBeInstanceOf(SegmentCatalogError);
+    const message = (error as Error).message;
+    expect(message).toMatch(/broken\.json: not valid JSON/);
+    expect(message).toMatch(/gold\.json: id: segment id "gold" is also used by .*gold-again\.json/);
+    expect(message).toMatch(/dangling\.json: segment "dangling": rule references unknown segment "nowhere"/);
+  });
+
+  it('treats a missing folder as no segments', () => {
+    expect(loadSegments(path.join(dir, 'missing'))).toEqual([]);
   });
 });

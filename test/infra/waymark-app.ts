@@ -6,6 +6,7 @@ import { WaymarkDataStack } from '../../lib/data-stack';
 
 export const STAGE = 'test';
 export const STATEMACHINES_DIR = path.join(__dirname, '..', '..', 'statemachines');
+export const SEGMENTS_DIR = path.join(__dirname, '..', '..', 'segments');
 
 /** The journey ids of the real `statemachines/*.json` files, read independently of lib/journeys.ts. */
 export function journeyIdsOnDisk(): string[] {
@@ -14,6 +15,15 @@ export function journeyIdsOnDisk(): string[] {
     .map((name) => (JSON.parse(readFileSync(path.join(STATEMACHINES_DIR, name), 'utf8')) as { id: string }).id)
     .sort();
 }
+
+/** The real `segments/*.json` files by id, read independently of lib/segments.ts. */
+export function segmentFilesOnDisk(): Map<string, Record<string, unknown>> {
+  const files = readdirSync(SEGMENTS_DIR).filter((name) => name.endsWith('.json'));
+  const segments = files.map((name) => JSON.parse(readFileSync(path.join(SEGMENTS_DIR, name), 'utf8')) as Record<string, unknown> & { id: string });
+  return new Map(segments.map((s) => [s.id, s]));
+}
+
+export const segmentIdsOnDisk = (): string[] => [...segmentFilesOnDisk().keys()].sort();
 
 /** A test App that skips asset bundling (no esbuild run), so a synth takes seconds. */
 export function testApp(context: Record<string, unknown> = {}): App {

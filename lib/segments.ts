@@ -1,0 +1,37 @@
+import { readdirSync, readFileSync } from 'node:fs';
+import * as path from 'node:path';
+import { SegmentCatalogError } from '../lambdas/core/segments/engine';
+import { compileSegmentFiles } from '../lambdas/core/segments/files';
+import type { SegmentDefinition } from '../lambdas/core/segments/rule';
+
+/** The segment files shipped with the platform, one segment per `*.json` file. */
+export const SEGMENTS_DIR = path.join(__dirname, '..', 'segments');
+const PROJECT_ROOT = path.join(__dirname, '..');
+
+/** Thrown at synth time when a segment file does not validate (or the files do not form a catalog). */
+export { SegmentCatalogError };
+
+/**
+ * Reads and checks every `*.json` segment in `dir` as a set (ids unique, references resolve, no cycles); synth fails
+ * here, with every problem listed, before any resource is defined. A missing folder is no segments.
+ * The segments come back in evaluation order (referenced segments first); the file names are read sorted, so the
+ * order, and so the template, is stable.
+ */
+export function loadSegments(dir: string = SEGMENTS_DIR): SegmentDefinition[] {
+  let names: string[];
+  try {
+    names = readdirSync(dir);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return [];
+    throw error;
+  }
+  const files = names
+    .filter((name) => name.endsWith('.json'))
+    .sort()
+    .map((name) => ({
+      // Relative to the repository, not the working directory, so messages do not depend on where synth runs.
+      path: path.relative(PROJECT_ROOT, path.join(dir, name)),
+      text: readFileSync(path.join(dir, name), 'utf8'),
+    }));
+  return compileSegmentFiles(files, path.relative(PROJECT_ROOT, dir) || '.');
+}
