@@ -27,12 +27,12 @@ describe('REST API on the local stack', () => {
   afterAll(() => ctx.stack.stop());
 
   describe('GET /journeys', () => {
-    it('lists the six shipped journeys with their entry and compiled version', async () => {
+    it('lists the shipped journeys with their entry and compiled version', async () => {
       const reply = await call(ctx.stack, 'GET', '/journeys');
 
       expect(reply.status).toBe(200);
       const journeys = reply.body.journeys as { id: string; version: string; entry: { kind: string }; stateMachineArn: string }[];
-      expect(journeys.map((j) => j.id).sort()).toEqual(['cart-abandonment', 'cross-sell', 'event-reminder', 'manual-outreach', 'quote-follow-up', 'welcome']);
+      expect(journeys.map((j) => j.id).sort()).toEqual(['cart-abandonment', 'cross-sell', 'event-reminder', 'loyalty-member-day', 'loyalty-tier', 'manual-outreach', 'quote-follow-up', 'welcome']);
       for (const journey of journeys) {
         const compiled = ctx.stack.journeys.find((c) => c.journey.id === journey.id)!;
         expect(journey.version).toMatch(/^[0-9a-f]{8,}$/);

@@ -127,7 +127,8 @@ export async function scanPage(deps: ScanPageDeps, input: ScanPageInput): Promis
       if (engine.resolve('time').length === 0) return pageResult(input, undefined, 0, 0);
       const page = await deps.profileScanner.scan({ segment: input.segment, totalSegments: input.totalSegments, cursor: input.cursor, limit });
       const journeys = await deps.journeys.list();
-      const cause = { id: `recheck-${job.jobId}`, type: 'SegmentRecheck' };
+      // Job ids are unique per run (the schedule: `recheck-<event id>`; locally `recheck-local-…`).
+      const cause = { id: job.jobId, type: 'SegmentRecheck' };
       let changed = 0;
       await forEachLimit(page.profiles, RECHECK_CONCURRENCY, async (profile) => {
         const update = await updateSegments(deps, journeys, profile, 'time', cause);

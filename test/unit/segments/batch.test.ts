@@ -95,8 +95,8 @@ describe('scanPage: re-check jobs', () => {
     const announced = rt.publisher.published.map((e) => [e.type, (e.properties as { profileId: string }).profileId, (e.properties as { causedBy: { id: string; type: string } }).causedBy]);
     expect(announced).toEqual(
       expect.arrayContaining([
-        ['SegmentEntered', 'new', { id: 'recheck-hourly-1', type: 'SegmentRecheck' }],
-        ['SegmentExited', 'was-new', { id: 'recheck-hourly-1', type: 'SegmentRecheck' }],
+        ['SegmentEntered', 'new', { id: 'hourly-1', type: 'SegmentRecheck' }],
+        ['SegmentExited', 'was-new', { id: 'hourly-1', type: 'SegmentRecheck' }],
       ]),
     );
     expect(rt.publisher.published).toHaveLength(2);
