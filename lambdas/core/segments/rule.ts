@@ -170,12 +170,25 @@ export function describeIssues(error: z.ZodError, root = ''): string[] {
 
 export type ParseResult<T> = { ok: true; value: T } | { ok: false; errors: string[] };
 
+/** How deeply `all` / `any` / `not` may nest (a segment is stored as a DynamoDB map, which nests at most 32 levels). */
+export const MAX_RULE_DEPTH = 10;
+
+export function ruleDepth(rule: Rule): number {
+  if (rule.kind === 'all' || rule.kind === 'any') return 1 + Math.max(...rule.rules.map(ruleDepth));
+  if (rule.kind === 'not') return 1 + ruleDepth(rule.rule);
+  return 1;
+}
+
+const tooDeep = (root: string) => `${root}: rules nest at most ${MAX_RULE_DEPTH} levels deep (all / any / not)`;
+
 export function parseRule(input: unknown): ParseResult<Rule> {
   const result = Rule.safeParse(input);
-  return result.success ? { ok: true, value: result.data } : { ok: false, errors: describeIssues(result.error, 'rule') };
+  if (!result.success) return { ok: false, errors: describeIssues(result.error, 'rule') };
+  return ruleDepth(result.data) > MAX_RULE_DEPTH ? { ok: false, errors: [tooDeep('rule')] } : { ok: true, value: result.data };
 }
 
 export function parseSegment(input: unknown): ParseResult<SegmentDefinition> {
   const result = SegmentDefinition.safeParse(input);
-  return result.success ? { ok: true, value: result.data } : { ok: false, errors: describeIssues(result.error) };
+  if (!result.success) return { ok: false, errors: describeIssues(result.error) };
+  return ruleDepth(result.data.rule) > MAX_RULE_DEPTH ? { ok: false, errors: [tooDeep('rule')] } : { ok: true, value: result.data };
 }

@@ -163,3 +163,14 @@ describe('rule validation', () => {
     expect(parseSegment({ ...definition, schemaVersion: 2 })).toMatchObject({ ok: false, errors: [expect.stringMatching(/^schemaVersion: /)] });
   });
 });
+
+describe('rule depth', () => {
+  const leaf = { kind: 'exists', field: { kind: 'attribute', name: 'email' } };
+  const nest = (levels: number): unknown => (levels === 1 ? leaf : { kind: 'not', rule: nest(levels - 1) });
+
+  it('accepts rules nested 10 levels deep and refuses 11, naming the rule', () => {
+    expect(parseRule(nest(10)).ok).toBe(true);
+    expect(parseRule(nest(11))).toEqual({ ok: false, errors: ['rule: rules nest at most 10 levels deep (all / any / not)'] });
+    expect(parseSegment({ schemaVersion: 1, id: 'deep', name: 'Deep', rule: nest(11) })).toEqual({ ok: false, errors: ['rule: rules nest at most 10 levels deep (all / any / not)'] });
+  });
+});
