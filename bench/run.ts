@@ -4,32 +4,43 @@ process.env.POWERTOOLS_TRACE_ENABLED ??= 'false';
 process.env.POWERTOOLS_LOG_LEVEL ??= 'ERROR';
 process.env.AWS_REGION ??= 'local';
 
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Benchmark, Figure } from './types';
 
+/** Loaded only when selected, so `BENCH_ONLY=segments` does not load the local stack. */
+const registry: { name: string; load: () => Promise<Benchmark> }[] = [
+  { name: 'journey-cost', load: async () => (await import('./journey-cost.bench')).journeyCost },
+  { name: 'local-throughput', load: async () => (await import('./local-throughput.bench')).localThroughput },
+  { name: 'ingestion', load: async () => (await import('./ingestion.bench')).ingestion },
+  { name: 'segments', load: async () => (await import('./segments.bench')).segments },
+  { name: 'segments-streaming', load: async () => (await import('./segments-streaming.bench')).segmentsStreaming },
+];
+
 async function main(): Promise<void> {
-  const benchmarks: Benchmark[] = [
-    (await import('./journey-cost.bench')).journeyCost,
-    (await import('./local-throughput.bench')).localThroughput,
-    (await import('./ingestion.bench')).ingestion,
-    (await import('./segments.bench')).segments,
-  ];
-  const only = process.env.BENCH_ONLY;
+  // BENCH_ONLY=a,b runs those benchmarks; their figures replace theirs in latest.json, the others' are kept.
+  const only = process.env.BENCH_ONLY?.split(',').map((n) => n.trim()).filter((n) => n.length > 0);
+  const unknown = (only ?? []).filter((n) => !registry.some((b) => b.name === n));
+  if (unknown.length > 0) throw new Error(`BENCH_ONLY: unknown benchmark ${unknown.join(', ')}; expected one of ${registry.map((b) => b.name).join(', ')}`);
+  const selected = registry.filter((b) => !only || only.includes(b.name));
   const figures: Figure[] = [];
-  for (const bench of benchmarks.filter((b) => !only || b.name === only)) {
-    process.stdout.write(`running ${bench.name}…\n`);
+  for (const entry of selected) {
+    process.stdout.write(`running ${entry.name}…\n`);
+    const bench = await entry.load();
     figures.push(...(await bench.run()));
   }
   const dir = join(__dirname, 'results');
   mkdirSync(dir, { recursive: true });
-  writeFileSync(join(dir, 'latest.json'), `${JSON.stringify(figures, null, 2)}\n`);
+  const file = join(dir, 'latest.json');
+  const ran = (f: Figure) => selected.some((b) => f.name.startsWith(`${b.name}/`));
+  const kept = only && existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')) as Figure[]).filter((f) => !ran(f)) : [];
+  writeFileSync(file, `${JSON.stringify([...kept, ...figures], null, 2)}\n`);
   const width = Math.max(...figures.map((f) => f.name.length));
   for (const f of figures) {
     const base = f.baseline === undefined ? '' : `   baseline ${f.baseline} ${f.unit}, ratio ${f.ratio}`;
     process.stdout.write(`${f.name.padEnd(width)}  ${String(f.value).padStart(10)} ${f.unit}${base}\n`);
   }
-  process.stdout.write(`written to ${join(dir, 'latest.json')}\n`);
+  process.stdout.write(`written to ${file}${kept.length > 0 ? ` (kept ${kept.length} figures of benchmarks not run)` : ''}\n`);
 }
 
 main().catch((error) => {
