@@ -48,10 +48,9 @@ export async function updateSegments(
   cause: EvaluationCause,
 ): Promise<SegmentUpdate> {
   const engine = await deps.segments.engine();
-  const ids = engine.resolve(scope);
+  const scoped = engine.resolve(scope);
   const update: SegmentUpdate = { evaluated: 0, entered: [], exited: [], entries: [], stopped: [] };
   let subject = profile;
-  if (ids.length > 0 && engine.readsEvents(ids) && profile.recentEvents === undefined) subject = (await deps.profiles.get(profile.id, { recentEvents: true })) ?? profile;
   for (let attempt = 1; attempt <= MAX_ATTEMPTS; attempt++) {
     let state = await deps.memberships.get(profile.id);
     if (state.pending !== undefined) {
@@ -60,14 +59,25 @@ export async function updateSegments(
       if (!(await deps.memberships.put(profile.id, state.segments, state.version))) continue;
       state = { segments: state.segments, version: state.version + 1 };
     }
+    // A profile never evaluated (new, or segments added since) is evaluated against every segment once: a segment
+    // true of an empty profile (`not` an event, `notEquals` an unset attribute) must not wait for the re-check.
+    const first = state.version === 0;
+    const ids = first ? engine.resolve('all') : scoped;
     if (ids.length === 0) return update;
+    if (engine.readsEvents(ids) && subject.recentEvents === undefined) subject = (await deps.profiles.get(profile.id, { recentEvents: true })) ?? profile;
     const now = deps.clock.now();
     const at = now.toISOString();
     const result = engine.evaluate(subject, state.segments, ids, now.getTime(), at);
     update.evaluated += result.evaluated;
     update.memberships = result.memberships;
-    const changed = result.entered.length > 0 || result.exited.length > 0 || Object.keys(result.memberships).length !== Object.keys(state.segments).length;
-    if (!changed) return update;
+    const transitions = result.entered.length > 0 || result.exited.length > 0;
+    const changed = transitions || Object.keys(result.memberships).length !== Object.keys(state.segments).length;
+    if (!changed && !first) return update;
+    if (!transitions) {
+      // Dropped memberships of deleted segments, or the first evaluation with no membership: written, nothing to announce.
+      if (!(await deps.memberships.put(profile.id, result.memberships, state.version))) continue;
+      return update;
+    }
     const pending: PendingTransitions = { entered: result.entered, exited: result.exited, cause, at };
     if (!(await deps.memberships.put(profile.id, result.memberships, state.version, pending))) continue;
     await announce(deps, journeys, { ...profile, segments: result.memberships }, pending, update);

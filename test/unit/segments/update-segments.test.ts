@@ -258,8 +258,8 @@ describe('routeBusinessEvent with segmentation', () => {
     const { deps, memberships, publisher } = setupRoute();
 
     const first = await routeBusinessEvent(deps, event({ id: 'e-1', attributes: { tier: 'gold' } }));
-    // tier → gold, silver, tiered, and gold-de through its reference to gold: 4 of 46.
-    expect(first.status === 'routed' && first.segments).toEqual({ evaluated: 4, entered: ['gold', 'tiered'], exited: [], entries: [], stopped: [] });
+    // A profile never evaluated gets every segment once (46), so segments true of an empty profile are entered at once.
+    expect(first.status === 'routed' && first.segments).toEqual({ evaluated: 46, entered: ['gold', 'tiered'], exited: [], entries: [], stopped: [] });
     const profileId = first.status === 'routed' ? first.profileId : '';
     expect(memberships.peek(profileId).segments).toEqual({ gold: NOW, tiered: NOW });
     expect(publisher.published.map((e) => [e.type, e.properties.segmentId])).toEqual([
@@ -267,6 +267,7 @@ describe('routeBusinessEvent with segmentation', () => {
       ['SegmentEntered', 'tiered'],
     ]);
 
+    // From then on only what an event touches: country → gold-de.
     const second = await routeBusinessEvent(deps, event({ id: 'e-2', attributes: { country: 'DE' } }));
     expect(second.status === 'routed' && second.segments).toMatchObject({ evaluated: 1, entered: ['gold-de'] });
 
@@ -291,5 +292,21 @@ describe('routeBusinessEvent with segmentation', () => {
     const result = await routeBusinessEvent(deps, event({ id: 'e-1', attributes: { tier: 'gold' } }));
     expect(result.status === 'routed' && result.segments?.entries).toEqual([expect.objectContaining({ status: 'started', journeyId: 'gold-welcome' })]);
     expect(executions.running().map((e) => e.stateMachineArn)).toEqual([goldWelcome.stateMachineArn]);
+  });
+});
+
+describe('routeBusinessEvent with segmentation: a new profile', () => {
+  it('enters a segment that holds for an empty profile on its first event, though the event touches nothing it reads', async () => {
+    const clock = new FakeClock(NOW);
+    const base = runtime([], clock);
+    const memberships = new InMemoryMembershipStore();
+    const quiet = { schemaVersion: 1 as const, id: 'no-tickets', name: 'No tickets', rule: { kind: 'not' as const, rule: { kind: 'event' as const, type: 'support.ticket', within: '30d' } } };
+    const deps = { ...base, segmentation: { segments: cachedSegmentCatalog(new InMemorySegmentStore([{ definition: quiet, origin: 'api', version: 1, updatedAt: NOW }]), clock), memberships } };
+
+    const first = await routeBusinessEvent(deps, businessEvent({ id: 'n-1', type: 'page.viewed' }));
+    expect(first.status === 'routed' && first.segments).toMatchObject({ evaluated: 1, entered: ['no-tickets'] });
+    // Evaluated once: the next unrelated event evaluates nothing.
+    const second = await routeBusinessEvent(deps, businessEvent({ id: 'n-2', type: 'page.viewed' }));
+    expect(second.status === 'routed' && second.segments).toMatchObject({ evaluated: 0, entered: [] });
   });
 });
