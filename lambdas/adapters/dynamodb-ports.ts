@@ -8,6 +8,7 @@ import {
   DynamoRejectedEventStore,
   DynamoWaitIndex,
 } from './dynamodb';
+import { DynamoCapStore, DynamoDecisionLog, offerStore, placementStore } from './dynamodb-decisions';
 import { createDynamoProfileStore } from './dynamodb-profiles';
 import { DynamoMembershipStore, DynamoProfileScanner, DynamoSegmentStore, DynamoSnapshotStore } from './dynamodb-segments';
 
@@ -32,5 +33,9 @@ export function dynamoPorts(db: DynamoDBDocumentClient, tables: WaymarkTables, c
     memberships: new DynamoMembershipStore(db, tables.profiles),
     snapshots: new DynamoSnapshotStore(db, tables.runtime),
     profileScanner: new DynamoProfileScanner(db, tables.profiles, clock),
+    offerStore: offerStore(db, tables.journeys),
+    placementStore: placementStore(db, tables.journeys),
+    caps: new DynamoCapStore(db, tables.runtime),
+    decisionLog: new DynamoDecisionLog(db, tables.runtime),
   };
 }

@@ -1,0 +1,347 @@
+import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
+import {
+  DeleteCommand,
+  GetCommand,
+  PutCommand,
+  QueryCommand,
+  UpdateCommand,
+  type DynamoDBDocumentClient,
+} from '@aws-sdk/lib-dynamodb';
+import { TableKeys } from '../core/config/env-keys';
+import type { Caps, Offer, Placement } from '../core/decisions/model';
+import type { CapOutcome, CapStore, CatalogRecord, CatalogStore, DecisionLog, DecisionRecord } from '../core/decisions/ports';
+import { parseDuration } from '../core/shared/duration';
+import { InvalidCursorError } from './dynamodb-segments';
+
+/**
+ * Decisioning in DynamoDB:
+ *
+ * | table    | item          | pk                            | sk                        | attributes |
+ * |----------|---------------|-------------------------------|---------------------------|------------|
+ * | journeys | offer         | `OFFERS`                      | `OFFER#<id>`              | definition (JSON string), origin, version, updatedAt |
+ * | journeys | placement     | `PLACEMENTS`                  | `PLACEMENT#<id>`          | definition (JSON string), origin, version, updatedAt |
+ * | runtime  | total cap     | `CAP#<offer id>`              | `TOTAL`                   | proposals |
+ * | runtime  | profile cap   | `CAP#<offer id>#<profile id>` | `PROFILE`                 | times (list of epoch ms), version, profileId, expiresAt |
+ * | runtime  | decision      | `DECISIONS#<profile id>`      | `<ISO time>#<decision id>`| record (JSON string), profileId, expiresAt |
+ *
+ * Definitions are JSON strings, not maps: an eligibility rule nested in an offer would otherwise count against
+ * DynamoDB's 32 levels of map nesting. Profile cap items and decisions carry `profileId`, so the runtime table's
+ * `byProfile` index finds them for erasure and export; the total cap item belongs to no profile and stays out of it.
+ */
+
+const isConditionFailure = (error: unknown) =>
+  error instanceof ConditionalCheckFailedException || (error as { name?: string })?.name === 'ConditionalCheckFailedException';
+
+const DAY_SECONDS = 86_400;
+const encodeCursor = (value: string) => Buffer.from(value, 'utf8').toString('base64url');
+const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+export type CatalogKind = 'OFFER' | 'PLACEMENT';
+
+/** Offers or placements in the journeys table, one partition per kind (listing them is one Query). */
+export class DynamoCatalogStore<T extends { id: string }> implements CatalogStore<T> {
+  private readonly pk: string;
+  private readonly skPrefix: string;
+
+  constructor(
+    private readonly db: DynamoDBDocumentClient,
+    private readonly table: string,
+    readonly kind: CatalogKind,
+  ) {
+    this.pk = `${kind}S`;
+    this.skPrefix = `${kind}#`;
+  }
+
+  async list(): Promise<CatalogRecord<T>[]> {
+    const records: CatalogRecord<T>[] = [];
+    let ExclusiveStartKey: Record<string, unknown> | undefined;
+    do {
+      const page = await this.db.send(
+        new QueryCommand({
+          TableName: this.table,
+          KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
+          ExpressionAttributeValues: { ':pk': this.pk, ':prefix': this.skPrefix },
+          ConsistentRead: true,
+          ExclusiveStartKey,
+        }),
+      );
+      for (const item of page.Items ?? []) records.push(fromCatalogItem<T>(item));
+      ExclusiveStartKey = page.LastEvaluatedKey;
+    } while (ExclusiveStartKey);
+    return records;
+  }
+
+  async get(id: string): Promise<CatalogRecord<T> | undefined> {
+    const { Item } = await this.db.send(new GetCommand({ TableName: this.table, Key: this.key(id), ConsistentRead: true }));
+    return Item ? fromCatalogItem<T>(Item) : undefined;
+  }
+
+  async put(record: CatalogRecord<T>, condition: { expectedVersion?: number; force?: boolean }): Promise<boolean> {
+    const Item = {
+      ...this.key(record.definition.id),
+      definition: JSON.stringify(record.definition),
+      origin: record.origin,
+      version: record.version,
+      updatedAt: record.updatedAt,
+    };
+    const guard = condition.force
+      ? {}
+      : condition.expectedVersion === undefined
+        ? { ConditionExpression: 'attribute_not_exists(pk)' }
+        : { ConditionExpression: 'version = :v', ExpressionAttributeValues: { ':v': condition.expectedVersion } };
+    try {
+      await this.db.send(new PutCommand({ TableName: this.table, Item, ...guard }));
+      return true;
+    } catch (error) {
+      if (isConditionFailure(error)) return false;
+      throw error;
+    }
+  }
+
+  async delete(id: string): Promise<boolean> {
+    try {
+      await this.db.send(new DeleteCommand({ TableName: this.table, Key: this.key(id), ConditionExpression: 'attribute_exists(pk)' }));
+      return true;
+    } catch (error) {
+      if (isConditionFailure(error)) return false;
+      throw error;
+    }
+  }
+
+  private key(id: string) {
+    return { pk: this.pk, sk: `${this.skPrefix}${id}` };
+  }
+}
+
+function fromCatalogItem<T>(item: Record<string, unknown>): CatalogRecord<T> {
+  return {
+    definition: JSON.parse(item.definition as string) as T,
+    origin: item.origin as CatalogRecord<T>['origin'],
+    version: Number(item.version),
+    updatedAt: item.updatedAt as string,
+  };
+}
+
+export const offerStore = (db: DynamoDBDocumentClient, journeysTable: string) => new DynamoCatalogStore<Offer>(db, journeysTable, 'OFFER');
+export const placementStore = (db: DynamoDBDocumentClient, journeysTable: string) => new DynamoCatalogStore<Placement>(db, journeysTable, 'PLACEMENT');
+
+export interface DynamoCapStoreOptions {
+  /** Attempts of a version-conditional write of a profile's cap item before giving up. @default 20 */
+  readonly maxAttempts?: number;
+  /** Upper bound of the first jittered backoff after a lost race, growing with each attempt (capped at 8×). @default 5 */
+  readonly baseDelayMs?: number;
+}
+
+interface ProfileSlots {
+  times: number[];
+  /** 0: no item yet. */
+  version: number;
+}
+
+/**
+ * Proposal counters in the runtime table, kept with conditional single-item writes only (no transactions):
+ *
+ * - the total is one counter, incremented by `ADD` only while it is below the cap;
+ * - a profile's proposals within the sliding period are a list of times on one item, rewritten under a version check
+ *   (read, drop what is older than the period, refuse when full, put with the new time; a lost race re-reads).
+ *
+ * With both caps, the profile's slot is taken first, then the total; a refused total gives the slot back. Every write
+ * is conditional on its cap holding, so neither cap is ever exceeded; at worst a concurrent request for the same
+ * profile is refused while a slot is being given back (an under-count, never an over-count). A slot that cannot be
+ * given back after the bounded retries stays taken until it slides out of the period, for the same reason.
+ * A profile's item under heavy contention that still loses after `maxAttempts` is refused as capped rather than risk
+ * exceeding the cap.
+ *
+ * The total counts only proposals made while the offer had a total cap.
+ */
+export class DynamoCapStore implements CapStore {
+  private readonly maxAttempts: number;
+  private readonly baseDelayMs: number;
+
+  constructor(
+    private readonly db: DynamoDBDocumentClient,
+    private readonly table: string,
+    options: DynamoCapStoreOptions = {},
+  ) {
+    this.maxAttempts = options.maxAttempts ?? 20;
+    this.baseDelayMs = options.baseDelayMs ?? 5;
+  }
+
+  async reserve(offerId: string, profileId: string, caps: Caps, now: Date): Promise<CapOutcome> {
+    const period = caps.perProfile ? { count: caps.perProfile.count, ms: parseDuration(caps.perProfile.period) * 1000 } : undefined;
+    const at = now.getTime();
+    if (period && !(await this.takeSlot(offerId, profileId, period, at))) return { ok: false, cap: 'perProfile' };
+    if (caps.total === undefined) return { ok: true };
+    let counted: boolean;
+    try {
+      counted = await this.countTotal(offerId, caps.total);
+    } catch (error) {
+      if (period) await this.giveBackSlot(offerId, profileId, period.ms, at);
+      throw error;
+    }
+    if (counted) return { ok: true };
+    if (period) await this.giveBackSlot(offerId, profileId, period.ms, at);
+    return { ok: false, cap: 'total' };
+  }
+
+  async usage(offerId: string, profileId: string, periodSeconds: number, now: Date): Promise<{ total: number; profile: number }> {
+    const [{ Item }, slots] = await Promise.all([
+      this.db.send(new GetCommand({ TableName: this.table, Key: totalKey(offerId), ConsistentRead: true })),
+      this.readSlots(offerId, profileId),
+    ]);
+    const since = now.getTime() - periodSeconds * 1000;
+    return { total: Number(Item?.proposals ?? 0), profile: slots.times.filter((t) => t > since).length };
+  }
+
+  /** Counts one proposal against the total, only while it is below `max`. */
+  private async countTotal(offerId: string, max: number): Promise<boolean> {
+    try {
+      await this.db.send(
+        new UpdateCommand({
+          TableName: this.table,
+          Key: totalKey(offerId),
+          UpdateExpression: 'ADD proposals :one',
+          ConditionExpression: 'attribute_not_exists(proposals) OR proposals < :max',
+          ExpressionAttributeValues: { ':one': 1, ':max': max },
+        }),
+      );
+      return true;
+    } catch (error) {
+      if (isConditionFailure(error)) return false;
+      throw error;
+    }
+  }
+
+  /** Adds `at` to the profile's times if fewer than `count` fall within the period; false when full (or still contended). */
+  private async takeSlot(offerId: string, profileId: string, period: { count: number; ms: number }, at: number): Promise<boolean> {
+    for (let attempt = 1; attempt <= this.maxAttempts; attempt++) {
+      const slots = await this.readSlots(offerId, profileId);
+      const live = slots.times.filter((t) => t > at - period.ms);
+      if (live.length >= period.count) return false;
+      if (await this.writeSlots(offerId, profileId, [...live, at], slots.version, period.ms)) return true;
+      await this.backoff(attempt);
+    }
+    return false;
+  }
+
+  /** Removes one `at` from the profile's times (the slot `takeSlot` added). */
+  private async giveBackSlot(offerId: string, profileId: string, periodMs: number, at: number): Promise<void> {
+    for (let attempt = 1; attempt <= this.maxAttempts; attempt++) {
+      const slots = await this.readSlots(offerId, profileId);
+      const index = slots.times.indexOf(at);
+      // Gone already: a writer with a later clock dropped it as older than the period.
+      if (index < 0) return;
+      const times = slots.times.filter((_, i) => i !== index);
+      if (await this.writeSlots(offerId, profileId, times, slots.version, periodMs)) return;
+      await this.backoff(attempt);
+    }
+  }
+
+  private async readSlots(offerId: string, profileId: string): Promise<ProfileSlots> {
+    const { Item } = await this.db.send(new GetCommand({ TableName: this.table, Key: profileCapKey(offerId, profileId), ConsistentRead: true }));
+    if (!Item) return { times: [], version: 0 };
+    return { times: ((Item.times as unknown[] | undefined) ?? []).map(Number), version: Number(Item.version ?? 0) };
+  }
+
+  /** Puts the times at `version + 1`, only if the item is still at `version` (absent for 0); false when the race was lost. */
+  private async writeSlots(offerId: string, profileId: string, times: number[], version: number, periodMs: number): Promise<boolean> {
+    const latest = times.length > 0 ? Math.max(...times) : 0;
+    const expiresAt = Math.ceil((latest + periodMs) / 1000) + DAY_SECONDS;
+    try {
+      await this.db.send(
+        new PutCommand({
+          TableName: this.table,
+          Item: { ...profileCapKey(offerId, profileId), times, version: version + 1, profileId, [TableKeys.ttl]: expiresAt },
+          ...(version === 0
+            ? { ConditionExpression: 'attribute_not_exists(pk)' }
+            : { ConditionExpression: 'version = :v', ExpressionAttributeValues: { ':v': version } }),
+        }),
+      );
+      return true;
+    } catch (error) {
+      if (isConditionFailure(error)) return false;
+      throw error;
+    }
+  }
+
+  private backoff(attempt: number): Promise<void> {
+    return sleep(Math.random() * this.baseDelayMs * Math.min(attempt, 8));
+  }
+}
+
+const totalKey = (offerId: string) => ({ pk: `CAP#${offerId}`, sk: 'TOTAL' });
+const profileCapKey = (offerId: string, profileId: string) => ({ pk: `CAP#${offerId}#${profileId}`, sk: 'PROFILE' });
+
+export interface DynamoDecisionLogOptions {
+  /** Days a decision is kept (DynamoDB TTL, counted from the decision's time). @default 90 */
+  readonly retentionDays?: number;
+}
+
+const decisionsPk = (profileId: string) => `DECISIONS#${profileId}`;
+
+/** Decisions per profile in the runtime table, newest first by their sort key (`<ISO time>#<id>`), expiring after `retentionDays`. */
+export class DynamoDecisionLog implements DecisionLog {
+  private readonly retentionSeconds: number;
+
+  constructor(
+    private readonly db: DynamoDBDocumentClient,
+    private readonly table: string,
+    options: DynamoDecisionLogOptions = {},
+  ) {
+    const days = options.retentionDays ?? 90;
+    if (!(days > 0)) throw new Error(`decision log: retentionDays must be positive, received ${days}`);
+    this.retentionSeconds = Math.round(days * DAY_SECONDS);
+  }
+
+  /** Idempotent: the same decision appended twice is one item. */
+  async append(record: DecisionRecord): Promise<void> {
+    const at = Date.parse(record.at);
+    if (Number.isNaN(at)) throw new Error(`decision ${record.id}: at must be an ISO-8601 time, received ${JSON.stringify(record.at)}`);
+    await this.db.send(
+      new PutCommand({
+        TableName: this.table,
+        Item: {
+          pk: decisionsPk(record.profileId),
+          // Normalised to UTC milliseconds, so the sort key orders by time whatever zone `at` was written in.
+          sk: `${new Date(at).toISOString()}#${record.id}`,
+          record: JSON.stringify(record),
+          profileId: record.profileId,
+          [TableKeys.ttl]: Math.floor(at / 1000) + this.retentionSeconds,
+        },
+      }),
+    );
+  }
+
+  async list(profileId: string, page: { limit: number; cursor?: string }): Promise<{ decisions: DecisionRecord[]; cursor?: string }> {
+    if (!Number.isInteger(page.limit) || page.limit < 1) throw new Error(`decision log: limit must be a positive integer, received ${page.limit}`);
+    const pk = decisionsPk(profileId);
+    const items: { sk: string; record: string }[] = [];
+    let ExclusiveStartKey: Record<string, unknown> | undefined = page.cursor === undefined ? undefined : { pk, sk: decodeDecisionCursor(page.cursor) };
+    // One more than the page, so the last page says so (no cursor) instead of leading to an empty one.
+    do {
+      const result = await this.db.send(
+        new QueryCommand({
+          TableName: this.table,
+          KeyConditionExpression: 'pk = :pk',
+          ExpressionAttributeValues: { ':pk': pk },
+          ScanIndexForward: false,
+          Limit: page.limit + 1 - items.length,
+          ConsistentRead: true,
+          ExclusiveStartKey,
+        }),
+      );
+      for (const item of result.Items ?? []) items.push({ sk: item.sk as string, record: item.record as string });
+      ExclusiveStartKey = result.LastEvaluatedKey;
+    } while (ExclusiveStartKey && items.length <= page.limit);
+    const more = items.length > page.limit;
+    if (more) items.length = page.limit;
+    const decisions = items.map((item) => JSON.parse(item.record) as DecisionRecord);
+    return more ? { decisions, cursor: encodeCursor(items[items.length - 1].sk) } : { decisions };
+  }
+}
+
+function decodeDecisionCursor(cursor: string): string {
+  const sk = Buffer.from(cursor, 'base64url').toString('utf8');
+  if (sk.length === 0 || encodeCursor(sk) !== cursor) throw new InvalidCursorError('decision log', cursor);
+  return sk;
+}
