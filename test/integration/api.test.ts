@@ -38,7 +38,7 @@ describe('REST API on the local stack', () => {
         expect(journey.version).toMatch(/^[0-9a-f]{8,}$/);
         expect(journey.version).toBe(compiled.version);
         expect(journey.stateMachineArn).toBe(ctx.stack.executions.stateMachineArn(journey.id));
-        expect(journey.entry.kind).toBe(journey.id === 'manual-outreach' ? 'api' : 'event');
+        expect(journey.entry.kind).toBe(journey.id === 'manual-outreach' ? 'api' : journey.id.startsWith('loyalty-') ? 'segment' : 'event');
       }
     });
   });
