@@ -1,6 +1,9 @@
 import { z } from 'zod';
 import type { StepPayload } from '../core/journey/asl';
-import { ConditionNode, SendNode, WaitForEventNode, WaitNode } from '../core/journey/schema';
+import { ConditionNode, DecideNode, SendNode, WaitForEventNode, WaitNode } from '../core/journey/schema';
+import { makeDecision, type DecisionServiceDeps } from '../core/decisions/service';
+import type { ChosenOffer } from '../core/decisions/ports';
+import { NotFoundError } from '../core/runtime/errors';
 import type { Clock, Executions, ProfileStore, WaitIndex } from '../core/runtime/ports';
 import { prepareSend, type PrepareResult, type PrepareSendDeps, type SendGuardDeps } from '../core/runtime/send';
 import { registerWait } from '../core/runtime/waits';
@@ -35,6 +38,15 @@ const PrepareSendPayload = payload(SendNode).extend({ messageClass: z.enum(['mar
 const RegisterWaitPayload = payload(WaitForEventNode).extend({ token: z.string().min(1) });
 const ResolveWaitPayload = payload(WaitNode);
 const LoadProfilePayload = payload(ConditionNode);
+const DecidePayload = payload(DecideNode);
+
+export interface DecideStepResult {
+  decisionId: string | null;
+  /** The best offer, or null when none (not even a fallback) qualified. */
+  offer: ChosenOffer | null;
+  offers: ChosenOffer[];
+  fallback: boolean;
+}
 
 /** The suppression list and unsubscribe links are required here, so no deployment can send without them. */
 export function createPrepareSendHandler(deps: PrepareSendDeps & Required<Pick<SendGuardDeps, 'suppression' | 'unsubscribeLinks'>>) {
@@ -63,5 +75,31 @@ export function createLoadProfileHandler(deps: { profiles: ProfileStore; members
     if (!profile) return { ...state.profile, segments: state.profile.segments ?? {} };
     const { segments } = await deps.memberships.get(profile.id);
     return profileSnapshot({ ...profile, segments });
+  });
+}
+
+/**
+ * The journey `decide` node: the best offer(s) for its placement, for the run's profile, with the node's context read
+ * from the run's data. An erased profile gets no offer (the run goes on). The decision is logged like an API decision,
+ * with origin `journey:<journey id>:<node id>`.
+ */
+export function createDecideStepHandler(deps: DecisionServiceDeps) {
+  return withPowertools(async (raw: unknown): Promise<DecideStepResult> => {
+    const { state, node } = parse(DecidePayload, raw);
+    const context = Object.fromEntries(Object.entries(node.context ?? {}).map(([name, path]) => [name, readPath(state, path) ?? null]));
+    try {
+      const record = await makeDecision(deps, {
+        profileId: state.profileId,
+        placements: [node.placement],
+        count: node.count,
+        context,
+        origin: `journey:${state.journey.id}:${node.id}`,
+      });
+      const offers = record.placements[node.placement]?.offers ?? [];
+      return { decisionId: record.id, offer: offers[0] ?? null, offers, fallback: record.placements[node.placement]?.fallback ?? false };
+    } catch (error) {
+      if (error instanceof NotFoundError) return { decisionId: null, offer: null, offers: [], fallback: false };
+      throw error;
+    }
   });
 }

@@ -8,6 +8,7 @@ export const Placeholder = {
   registerWaitFunction: 'RegisterWaitFunctionArn',
   resolveWaitFunction: 'ResolveWaitFunctionArn',
   loadProfileFunction: 'LoadProfileFunctionArn',
+  decideFunction: 'DecideFunctionArn',
   scanProfilesFunction: 'ScanProfilesFunctionArn',
   runtimeTable: 'RuntimeTableName',
   senderEmail: 'SenderEmail',

@@ -3,7 +3,7 @@ import { assertNever } from '../shared/assert-never';
 import { toJsonPath } from '../shared/paths';
 import { conditionPaths, toChoiceRule } from './condition';
 import { stepKey } from './graph';
-import type { ConditionNode, Journey, JourneyNode, SendNode, WaitForEventNode, WaitNode } from './schema';
+import type { ConditionNode, DecideNode, Journey, JourneyNode, SendNode, WaitForEventNode, WaitNode } from './schema';
 import { ErrorName, Placeholder, Resource, ref, type AslDefinition, type AslState } from './asl';
 
 const LAMBDA_RETRY = {
@@ -208,6 +208,28 @@ function compileSend(node: SendNode, journey: Journey): Record<string, AslState>
   };
 }
 
+function compileDecide(node: DecideNode): Record<string, AslState> {
+  const key = stepKey(node.id);
+  const task: AslState = {
+    Type: 'Task',
+    Comment: node.description ?? `decide the best offer for ${node.placement}`,
+    ...lambdaStep(Placeholder.decideFunction, node),
+    ResultSelector: { 'decisionId.$': '$.Payload.decisionId', 'offer.$': '$.Payload.offer', 'offers.$': '$.Payload.offers', 'fallback.$': '$.Payload.fallback' },
+    ResultPath: `$.steps.${key}`,
+    Next: node.onNoOffer === undefined ? node.next : `${node.id}.branch`,
+  };
+  if (node.onNoOffer === undefined) return { [node.id]: task };
+  return {
+    [node.id]: task,
+    [`${node.id}.branch`]: {
+      Type: 'Choice',
+      Comment: 'an offer, or none',
+      Choices: [{ Variable: `$.steps.${key}.offer`, IsNull: true, Next: node.onNoOffer }],
+      Default: node.next,
+    },
+  };
+}
+
 function compileNode(node: JourneyNode, journey: Journey): Record<string, AslState> {
   switch (node.kind) {
     case 'wait':
@@ -218,6 +240,8 @@ function compileNode(node: JourneyNode, journey: Journey): Record<string, AslSta
       return compileCondition(node);
     case 'send':
       return compileSend(node, journey);
+    case 'decide':
+      return compileDecide(node);
     case 'exit':
       return { [node.id]: { Type: 'Succeed', Comment: node.description ?? 'journey ends' } };
     default:

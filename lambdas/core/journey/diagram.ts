@@ -12,6 +12,8 @@ function label(node: JourneyNode): string {
       return 'condition';
     case 'send':
       return `send ${node.channel}`;
+    case 'decide':
+      return `decide offer for ${node.placement}`;
     case 'exit':
       return 'exit';
     default:

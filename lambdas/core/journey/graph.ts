@@ -24,6 +24,13 @@ export function successors(node: JourneyNode): Edge[] {
         ...node.branches.map((b, i) => ({ field: `branches[${i}].next`, target: b.next, label: b.label ?? `branch ${i + 1}` })),
         { field: 'default', target: node.default, label: 'default' },
       ];
+    case 'decide':
+      return node.onNoOffer === undefined
+        ? [{ field: 'next', target: node.next, label: `offer for ${node.placement}` }]
+        : [
+            { field: 'next', target: node.next, label: `offer for ${node.placement}` },
+            { field: 'onNoOffer', target: node.onNoOffer, label: 'no offer' },
+          ];
     case 'exit':
       return [];
     default:
@@ -37,6 +44,7 @@ export const STATE_SUFFIXES: Record<NodeKind, readonly string[]> = {
   'wait-for-event': [],
   condition: ['.branch'],
   send: ['.route', '.deliver', '.record', '.failed'],
+  decide: ['.branch'],
   exit: [],
 };
 

@@ -127,13 +127,31 @@ export const SendNode = z.discriminatedUnion('channel', [
 export type SendNode = z.infer<typeof SendNode>;
 export type Channel = SendNode['channel'];
 
+/**
+ * Picks the best offer for a placement (decisioning) and keeps it at `steps.<id with - as _>`: `offer` (the first, or
+ * null), `offers`, `fallback`, `decisionId`. A later send renders it, e.g. `{{ steps.pick_offer.offer.content.title }}`.
+ */
+export const DecideNode = z.strictObject({
+  ...nodeBase,
+  kind: z.literal('decide'),
+  placement: z.string().regex(/^[a-z][a-z0-9]*(-[a-z0-9]+)*$/, 'placement ids are kebab-case').max(64),
+  /** Offers wanted (default 1). */
+  count: z.number().int().min(1).max(5).default(1),
+  /** The decision context for ranking formulas: name → data path, e.g. `{ "cartTotal": "event.properties.total" }`. */
+  context: z.record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'context names are identifiers'), DataPath).optional(),
+  next: NodeId,
+  /** Where to go when no offer (not even a fallback) qualifies; default: `next`. */
+  onNoOffer: NodeId.optional(),
+});
+export type DecideNode = z.infer<typeof DecideNode>;
+
 export const ExitNode = z.strictObject({ ...nodeBase, kind: z.literal('exit') });
 export type ExitNode = z.infer<typeof ExitNode>;
 
-export const JourneyNode = z.union([WaitNode, WaitForEventNode, ConditionNode, SendNode, ExitNode]);
+export const JourneyNode = z.union([WaitNode, WaitForEventNode, ConditionNode, SendNode, DecideNode, ExitNode]);
 export type JourneyNode = z.infer<typeof JourneyNode>;
 export type NodeKind = JourneyNode['kind'];
-export const NODE_KINDS = ['wait', 'wait-for-event', 'condition', 'send', 'exit'] as const;
+export const NODE_KINDS = ['wait', 'wait-for-event', 'condition', 'send', 'decide', 'exit'] as const;
 
 /** Exit criteria: a running run of this journey stops as soon as one holds (the profile left the segment). */
 export const ExitCriterion = z.strictObject({ kind: z.literal('segment-exited'), segment: SegmentId });

@@ -5,6 +5,7 @@ import { checkTemplate } from '../templates/liquid';
 import { conditionPaths } from './condition';
 import {
   ConditionNode,
+  DecideNode,
   ExitNode,
   Journey,
   JourneyNode,
@@ -38,6 +39,7 @@ const NODE_SCHEMAS: Record<(typeof NODE_KINDS)[number], z.ZodType<JourneyNode>> 
   'wait-for-event': WaitForEventNode,
   condition: ConditionNode,
   send: SendNode,
+  decide: DecideNode,
   exit: ExitNode,
 };
 
@@ -159,6 +161,13 @@ function checkNode(node: JourneyNode, at: string, journey: Journey): Violation[]
       for (const [field, text] of Object.entries(node.template)) {
         if (typeof text !== 'string') continue;
         for (const message of checkTemplate(text)) out.push({ nodeId: node.id, path: `${at}.template.${field}`, message });
+      }
+      return out;
+    }
+    case 'decide': {
+      const out: Violation[] = [];
+      for (const [name, path] of Object.entries(node.context ?? {})) {
+        if (journey.entry.kind === 'api' && path.startsWith('event.')) out.push({ nodeId: node.id, path: `${at}.context.${name}`, message: 'an API-triggered journey has no entry event; read context.* instead' });
       }
       return out;
     }
