@@ -58,7 +58,7 @@ describe('waymark validate', () => {
     expect(result.code).toBe(1);
     expect(result.stdout.trim().split('\n')).toEqual([
       'broken.json: nodes[0].timeout (node "wait-for-order"): durations are groups of <integer><s|m|h|d|w>, e.g. "1h" or "1d12h"',
-      'broken.json: nodes[1].kind (node "reminder-email"): kind must be one of wait, wait-for-event, condition, send, exit (got "letter")',
+      'broken.json: nodes[1].kind (node "reminder-email"): kind must be one of wait, wait-for-event, condition, send, decide, exit (got "letter")',
     ]);
   });
 
