@@ -22,9 +22,11 @@ import type { AudienceScanInput } from '../lambdas/core/segments/ports';
 import type { SegmentDefinition } from '../lambdas/core/segments/rule';
 import { NO_PUSH_APPLICATION } from './config';
 import { AudienceScanStateMachine } from './constructs/audience-scan-state-machine';
+import { DecisionCatalogRegistration, FILE_CATALOG_UPDATED_AT } from './constructs/decision-catalog-registration';
 import { JourneyStateMachine } from './constructs/journey-state-machine';
 import { SegmentRegistration } from './constructs/segment-registration';
 import { HandlerName, WaymarkFunction, type WaymarkFunctionProps } from './constructs/waymark-function';
+import { loadDecisionFiles, type DecisionFiles } from './decisions';
 import { loadJourneys } from './journeys';
 import { acknowledge, acknowledgeDataKeyWildcards, acknowledgeWildcards, resourceFinding } from './nag';
 import { loadSegments } from './segments';
@@ -67,6 +69,17 @@ export interface WaymarkAppStackProps extends StackProps {
    * @default - the synth time (so every deployment re-puts the file segments, unchanged but for this)
    */
   readonly segmentsUpdatedAt?: string;
+  /**
+   * The file offers and placements, written to the journeys table at deploy time (origin `file`).
+   * @default loadDecisionFiles() - every `offers/*.json` and `placements/*.json`
+   */
+  readonly decisionFiles?: DecisionFiles;
+  /**
+   * The `updatedAt` written with the file offers and placements.
+   * @default FILE_CATALOG_UPDATED_AT ('deployed': a constant, so the template is the same on every synth; each item's
+   * `contentHash` identifies its content)
+   */
+  readonly decisionFilesUpdatedAt?: string;
   /**
    * Retention of every log group of this stack (functions, state machines, API access logs).
    * @default logs.RetentionDays.THREE_MONTHS
@@ -123,6 +136,19 @@ export interface WaymarkFunctions {
   readonly getSegmentSnapshot: WaymarkFunction;
   readonly estimateSegment: WaymarkFunction;
   readonly scanProfiles: WaymarkFunction;
+  readonly decide: WaymarkFunction;
+  readonly listDecisions: WaymarkFunction;
+  readonly listOffers: WaymarkFunction;
+  readonly getOffer: WaymarkFunction;
+  readonly createOffer: WaymarkFunction;
+  readonly putOffer: WaymarkFunction;
+  readonly deleteOffer: WaymarkFunction;
+  readonly listPlacements: WaymarkFunction;
+  readonly getPlacement: WaymarkFunction;
+  readonly createPlacement: WaymarkFunction;
+  readonly putPlacement: WaymarkFunction;
+  readonly deletePlacement: WaymarkFunction;
+  readonly decideStep: WaymarkFunction;
 }
 
 /**
@@ -167,6 +193,10 @@ export class WaymarkAppStack extends Stack {
   /** Hourly (default bus schedule): starts the audience scan with a re-check job, with its dead-letter queue. */
   public readonly audienceRecheckRule: events.Rule;
   public readonly audienceRecheckRuleDeadLetterQueue: sqs.Queue;
+  /** File offers by id, each written to the journeys table at deploy time; construct ids are `Offer-<id>`. */
+  public readonly offers: ReadonlyMap<string, DecisionCatalogRegistration>;
+  /** File placements by id, likewise; construct ids are `Placement-<id>`. */
+  public readonly placements: ReadonlyMap<string, DecisionCatalogRegistration>;
 
   constructor(scope: Construct, id: string, props: WaymarkAppStackProps) {
     super(scope, id, props);
@@ -178,6 +208,13 @@ export class WaymarkAppStack extends Stack {
     const segments = props.segments ?? loadSegments();
     const clash = journeys.find((j) => j.journey.id === AUDIENCE_SCAN_NAME);
     if (clash) throw new Error(`journey id "${AUDIENCE_SCAN_NAME}" is reserved: the audience-scan state machine is named waymark-${props.stage}-${AUDIENCE_SCAN_NAME}`);
+    const decisionFiles = props.decisionFiles ?? loadDecisionFiles();
+    // A journey's decide node must name a deployed placement: otherwise every run would fail at that step.
+    const filePlacements = new Set(decisionFiles.placements.map((p) => p.id));
+    const unknownPlacements = journeys.flatMap((j) =>
+      j.journey.nodes.flatMap((node) => (node.kind === 'decide' && !filePlacements.has(node.placement) ? [`journey "${j.journey.id}" node "${node.id}": unknown placement "${node.placement}" (no placements/*.json has that id)`] : [])),
+    );
+    if (unknownPlacements.length > 0) throw new Error(`decide nodes name placements that are not deployed: ${unknownPlacements.join('; ')}`);
 
     this.emailConfigurationSet = new ses.ConfigurationSet(this, 'EmailConfigurationSet', { reputationMetrics: true, sendingEnabled: true });
     this.routeEventRuleDeadLetterQueue = this.deadLetterQueue('RouteEventRuleDeadLetterQueue');
@@ -257,6 +294,19 @@ export class WaymarkAppStack extends Stack {
         // SegmentEntered / SegmentExited go onto the bus.
         environment: { [EnvKey.eventBusName]: props.eventBus.eventBusName },
       }),
+      decide: fn('Decide', HandlerName.decide, 'POST /decisions: the best offers per placement for a profile, with an explanation'),
+      listDecisions: fn('ListDecisions', HandlerName.listDecisions, "GET /profiles/{id}/decisions: a page of the profile's decisions, newest first"),
+      listOffers: fn('ListOffers', HandlerName.listOffers, 'GET /offers: every offer, from files and the API'),
+      getOffer: fn('GetOffer', HandlerName.getOffer, 'GET /offers/{id}: an offer with its origin and version (ETag)'),
+      createOffer: fn('CreateOffer', HandlerName.createOffer, 'POST /offers: creates an offer (checked against the placements)'),
+      putOffer: fn('PutOffer', HandlerName.putOffer, 'PUT /offers/{id}: replaces an API-created offer (If-Match version)'),
+      deleteOffer: fn('DeleteOffer', HandlerName.deleteOffer, 'DELETE /offers/{id}: deletes an API-created offer'),
+      listPlacements: fn('ListPlacements', HandlerName.listPlacements, 'GET /placements: every placement, from files and the API'),
+      getPlacement: fn('GetPlacement', HandlerName.getPlacement, 'GET /placements/{id}: a placement with its origin and version (ETag)'),
+      createPlacement: fn('CreatePlacement', HandlerName.createPlacement, 'POST /placements: creates a placement'),
+      putPlacement: fn('PutPlacement', HandlerName.putPlacement, 'PUT /placements/{id}: replaces an API-created placement (If-Match version; offers must still fit)'),
+      deletePlacement: fn('DeletePlacement', HandlerName.deletePlacement, 'DELETE /placements/{id}: deletes an API-created placement no offer or journey uses'),
+      decideStep: fn('DecideStep', HandlerName.decideStep, 'Journey step: the decide node, the best offer for its placement'),
     };
     const f = this.functions;
 
@@ -275,7 +325,13 @@ export class WaymarkAppStack extends Stack {
         new JourneyStateMachine(this, `Journey-${journey.journey.id}`, {
           journey,
           stateMachineName: `waymark-${props.stage}-${journey.journey.id}`,
-          steps: { prepareSend: f.prepareSend.function, registerWait: f.registerWait.function, resolveWait: f.resolveWait.function, loadProfile: f.loadProfile.function },
+          steps: {
+            prepareSend: f.prepareSend.function,
+            registerWait: f.registerWait.function,
+            resolveWait: f.resolveWait.function,
+            loadProfile: f.loadProfile.function,
+            decide: f.decideStep.function,
+          },
           runtimeTable: props.runtimeTable,
           journeysTable: props.journeysTable,
           senderEmail: props.senderEmail,
@@ -303,6 +359,23 @@ export class WaymarkAppStack extends Stack {
         }),
       ]),
     );
+
+    // --- Offers and placements: each file entry becomes an item of the journeys table (origin "file"), like segments.
+    const decisionFilesUpdatedAt = props.decisionFilesUpdatedAt ?? FILE_CATALOG_UPDATED_AT;
+    const register = (kind: 'offer' | 'placement', definition: { id: string }) =>
+      [
+        definition.id,
+        new DecisionCatalogRegistration(this, `${kind === 'offer' ? 'Offer' : 'Placement'}-${definition.id}`, {
+          kind,
+          definition,
+          journeysTable: props.journeysTable,
+          updatedAt: decisionFilesUpdatedAt,
+          registrationRole: this.registrationRole,
+          registrationLogGroup: this.registrationLogGroup,
+        }),
+      ] as const;
+    this.placements = new Map(decisionFiles.placements.map((p) => register('placement', p)));
+    this.offers = new Map(decisionFiles.offers.map((o) => register('offer', o)));
 
     // --- Audience scan: snapshots (evaluate-segment starts them) and the hourly re-check of time-based segments.
     this.audienceScan = new AudienceScanStateMachine(this, 'AudienceScan', {
@@ -374,6 +447,16 @@ export class WaymarkAppStack extends Stack {
     props.journeysTable.grantReadData(f.scanProfiles);
     grantRuntime('readWrite', f.scanProfiles);
     props.eventBus.grantPutEventsTo(f.scanProfiles);
+    // Decisioning: offers and placements live in the journeys table (the catalog; delete-placement also reads the
+    // journey registry there); caps and the decision log in the runtime table.
+    for (const decider of [f.decide, f.decideStep]) {
+      props.profilesTable.grantReadData(decider);
+      props.journeysTable.grantReadData(decider);
+      grantRuntime('readWrite', decider);
+    }
+    grantRuntime('read', f.listDecisions);
+    for (const reader of [f.listOffers, f.getOffer, f.listPlacements, f.getPlacement]) props.journeysTable.grantReadData(reader);
+    for (const writer of [f.createOffer, f.putOffer, f.deleteOffer, f.createPlacement, f.putPlacement, f.deletePlacement]) props.journeysTable.grantReadWriteData(writer);
     for (const reader of [f.prepareSend, f.confirmUnsubscribe, f.unsubscribeProfile]) this.unsubscribeSecret.grantRead(reader.role);
     for (const writer of [
       f.routeEvent,
@@ -390,6 +473,14 @@ export class WaymarkAppStack extends Stack {
       f.deleteSegment,
       f.evaluateSegment,
       f.scanProfiles,
+      f.decide,
+      f.decideStep,
+      f.createOffer,
+      f.putOffer,
+      f.deleteOffer,
+      f.createPlacement,
+      f.putPlacement,
+      f.deletePlacement,
     ]) {
       acknowledgeDataKeyWildcards(writer.role);
     }
@@ -577,6 +668,24 @@ export class WaymarkAppStack extends Stack {
       .addResource('{snapshotId}')
       .addMethod('GET', new apigw.LambdaIntegration(f.getSegmentSnapshot.function), { ...validated, requestParameters: { ...withId, 'method.request.path.snapshotId': true } });
     segment.addResource('estimate').addMethod('GET', new apigw.LambdaIntegration(f.estimateSegment.function), { ...validated, requestParameters: withId });
+    // Decisioning: the offer catalog (offers, placements), decisions, and a profile's decision log.
+    for (const [name, handlers] of [
+      ['offers', { list: f.listOffers, create: f.createOffer, get: f.getOffer, put: f.putOffer, delete: f.deleteOffer }],
+      ['placements', { list: f.listPlacements, create: f.createPlacement, get: f.getPlacement, put: f.putPlacement, delete: f.deletePlacement }],
+    ] as const) {
+      const resource = this.api.root.addResource(name);
+      resource.addMethod('GET', new apigw.LambdaIntegration(handlers.list.function), validated);
+      resource.addMethod('POST', new apigw.LambdaIntegration(handlers.create.function), withBody);
+      const item = resource.addResource('{id}');
+      item.addMethod('GET', new apigw.LambdaIntegration(handlers.get.function), { ...validated, requestParameters: withId });
+      item.addMethod('PUT', new apigw.LambdaIntegration(handlers.put.function), { ...withBody, requestParameters: withId });
+      item.addMethod('DELETE', new apigw.LambdaIntegration(handlers.delete.function), { ...validated, requestParameters: withId });
+    }
+    this.api.root.addResource('decisions').addMethod('POST', new apigw.LambdaIntegration(f.decide.function), withBody);
+    profile.addResource('decisions').addMethod('GET', new apigw.LambdaIntegration(f.listDecisions.function), {
+      ...validated,
+      requestParameters: { ...withId, 'method.request.querystring.limit': false, 'method.request.querystring.cursor': false },
+    });
 
     // --- Alarms, to an encrypted topic. CloudWatch can only publish to a topic encrypted with a key whose policy allows it.
     this.alarmTopicKey = new kms.Key(this, 'AlarmTopicKey', { description: `Waymark ${props.stage}: alarm topic encryption`, enableKeyRotation: true });

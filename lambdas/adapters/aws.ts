@@ -1,9 +1,11 @@
+import { randomUUID } from 'node:crypto';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { SFNClient } from '@aws-sdk/client-sfn';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { createUnsubscribeLinks } from '../core/consent/links';
+import { cachedDecisionCatalog } from '../core/decisions/catalog';
 import { systemClock, type EventPublisher } from '../core/runtime/ports';
 import { cachedSegmentCatalog } from '../core/segments/cached-catalog';
 import type { AudienceJobs } from '../core/segments/ports';
@@ -25,6 +27,9 @@ export function awsDependencies() {
   const ports = dynamoPorts(db, { profiles: env.profilesTable, journeys: env.journeysTable, runtime: env.runtimeTable }, systemClock);
   // The stored segments compiled, reloaded at most every 30 s (a segment written through the API applies within that).
   const segments = cachedSegmentCatalog(ports.segmentStore, systemClock);
+  // The stored offers and placements compiled, likewise reloaded at most every 30 s (the API's writes invalidate this
+  // container's copy at once; other containers pick them up within the 30 s).
+  const decisions = cachedDecisionCatalog({ offerStore: ports.offerStore, placementStore: ports.placementStore }, systemClock);
   let publisher: EventBridgePublisher | undefined;
   let audienceJobs: StepFunctionsAudienceJobs | undefined;
   // Only the functions that make or check unsubscribe links read the secret; the client is built on first use.
@@ -53,6 +58,8 @@ export function awsDependencies() {
     segments,
     /** Streaming segmentation for the router: every routed event re-evaluates the segments it can change. */
     segmentation: { segments, memberships: ports.memberships },
+    decisions,
+    newId: randomUUID,
     executions: new StepFunctionsExecutions(sfn),
     suppression: new DynamoSuppressionList(db, env.runtimeTable),
     consent: new DynamoConsentStore(db, env.profilesTable, systemClock),

@@ -20,6 +20,8 @@ export interface JourneyStepFunctions {
   readonly registerWait: lambda.IFunction;
   readonly resolveWait: lambda.IFunction;
   readonly loadProfile: lambda.IFunction;
+  /** The `decide` node's step (decisioning). */
+  readonly decide: lambda.IFunction;
 }
 
 export interface JourneyStateMachineProps {
@@ -102,6 +104,7 @@ export class JourneyStateMachine extends Construct {
       [Placeholder.registerWaitFunction]: props.steps.registerWait.functionArn,
       [Placeholder.resolveWaitFunction]: props.steps.resolveWait.functionArn,
       [Placeholder.loadProfileFunction]: props.steps.loadProfile.functionArn,
+      [Placeholder.decideFunction]: props.steps.decide.functionArn,
       [Placeholder.runtimeTable]: props.runtimeTable.tableName,
       [Placeholder.senderEmail]: props.senderEmail,
       [Placeholder.emailConfigurationSet]: props.emailConfigurationSet.configurationSetName,
@@ -136,7 +139,7 @@ export class JourneyStateMachine extends Construct {
     this.role.addToPrincipalPolicy(
       new iam.PolicyStatement({
         actions: ['lambda:InvokeFunction'],
-        resources: [steps.prepareSend, steps.registerWait, steps.resolveWait, steps.loadProfile].map((f) => f.functionArn),
+        resources: [steps.prepareSend, steps.registerWait, steps.resolveWait, steps.loadProfile, steps.decide].map((f) => f.functionArn),
       }),
     );
 

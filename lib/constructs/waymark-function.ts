@@ -41,6 +41,19 @@ export const HandlerName = {
   getSegmentSnapshot: 'get-segment-snapshot',
   estimateSegment: 'estimate-segment',
   scanProfiles: 'scan-profiles',
+  decide: 'decide',
+  listDecisions: 'list-decisions',
+  listOffers: 'list-offers',
+  getOffer: 'get-offer',
+  createOffer: 'create-offer',
+  putOffer: 'put-offer',
+  deleteOffer: 'delete-offer',
+  listPlacements: 'list-placements',
+  getPlacement: 'get-placement',
+  createPlacement: 'create-placement',
+  putPlacement: 'put-placement',
+  deletePlacement: 'delete-placement',
+  decideStep: 'decide-step',
 } as const;
 export type HandlerName = (typeof HandlerName)[keyof typeof HandlerName];
 

@@ -1,10 +1,13 @@
-import { readdirSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { Placeholder } from '../../lambdas/core/journey';
 import { EnvKey } from '../../lambdas/core/config/env-keys';
 import type { WaymarkAppStack } from '../../lib/app-stack';
-import { flatten, journeyIdsOnDisk, resourcesOfType, segmentFilesOnDisk, segmentIdsOnDisk, STAGE, waymarkStacks } from './waymark-app';
+import { loadDecisionFiles } from '../../lib/decisions';
+import { catalogFilesOnDisk, flatten, journeyIdsOnDisk, OFFERS_DIR, PLACEMENTS_DIR, resourcesOfType, segmentFilesOnDisk, segmentIdsOnDisk, STAGE, waymarkStacks } from './waymark-app';
 
 type Statement = { Action: string | string[]; Resource: unknown; Effect: string };
 
@@ -31,6 +34,34 @@ const ROUTES = [
   ['EvaluateSegmentFunction', 'POST'],
   ['GetSegmentSnapshotFunction', 'GET'],
   ['EstimateSegmentFunction', 'GET'],
+  ['ListOffersFunction', 'GET'],
+  ['CreateOfferFunction', 'POST'],
+  ['GetOfferFunction', 'GET'],
+  ['PutOfferFunction', 'PUT'],
+  ['DeleteOfferFunction', 'DELETE'],
+  ['ListPlacementsFunction', 'GET'],
+  ['CreatePlacementFunction', 'POST'],
+  ['GetPlacementFunction', 'GET'],
+  ['PutPlacementFunction', 'PUT'],
+  ['DeletePlacementFunction', 'DELETE'],
+  ['DecideFunction', 'POST'],
+  ['ListDecisionsFunction', 'GET'],
+] as const;
+
+/** The decisioning routes: path under the stage, verb, function. */
+const DECISION_ROUTES = [
+  ['/offers', 'GET', 'ListOffersFunction'],
+  ['/offers', 'POST', 'CreateOfferFunction'],
+  ['/offers/{id}', 'GET', 'GetOfferFunction'],
+  ['/offers/{id}', 'PUT', 'PutOfferFunction'],
+  ['/offers/{id}', 'DELETE', 'DeleteOfferFunction'],
+  ['/placements', 'GET', 'ListPlacementsFunction'],
+  ['/placements', 'POST', 'CreatePlacementFunction'],
+  ['/placements/{id}', 'GET', 'GetPlacementFunction'],
+  ['/placements/{id}', 'PUT', 'PutPlacementFunction'],
+  ['/placements/{id}', 'DELETE', 'DeletePlacementFunction'],
+  ['/decisions', 'POST', 'DecideFunction'],
+  ['/profiles/{id}/decisions', 'GET', 'ListDecisionsFunction'],
 ] as const;
 
 /** The segment routes: path under the stage, verb, function. */
@@ -233,7 +264,7 @@ describe('WaymarkAppStack', () => {
       }
     });
 
-    it('lets each journey role invoke the four step functions, send through SES/SNS/push and update the ledger', () => {
+    it('lets each journey role invoke the five step functions, send through SES/SNS/push and update the ledger', () => {
       for (const [id, policy] of resourcesOfType(json, 'AWS::IAM::Policy').filter(([pid]) => /^Journey(?!Registration).*RoleDefaultPolicy/.test(pid))) {
         const statements = policy.Properties?.PolicyDocument.Statement as Statement[];
         const actions = statements.flatMap((s) => [s.Action].flat());
@@ -242,7 +273,8 @@ describe('WaymarkAppStack', () => {
           actions: expect.arrayContaining(['lambda:InvokeFunction', 'ses:SendEmail', 'sns:Publish', 'mobiletargeting:SendMessages', 'dynamodb:UpdateItem']),
         });
         const invoke = statements.find((s) => s.Action === 'lambda:InvokeFunction')!;
-        expect((invoke.Resource as unknown[]).length).toBe(4);
+        expect((invoke.Resource as unknown[]).length).toBe(5);
+        expect(invoke.Resource).toContainEqual({ 'Fn::GetAtt': [expect.stringMatching(/^DecideStepFunction/), 'Arn'] });
         const push = statements.find((s) => s.Action === 'mobiletargeting:SendMessages')!;
         expect((push.Resource as unknown[]).map(flatten)).toEqual(['arn:<token>:mobiletargeting:<token>:<token>:apps/a1b2c3d4e5f6', 'arn:<token>:mobiletargeting:<token>:<token>:apps/a1b2c3d4e5f6/messages']);
       }
@@ -324,7 +356,10 @@ describe('WaymarkAppStack', () => {
     it('routes every API path to its own function', () => {
       const paths = resourcesOfType(json, 'AWS::ApiGateway::Resource').map(([, r]) => r.Properties?.PathPart).sort();
       expect(paths).toEqual(
-        ['attributes', 'consent', 'estimate', 'evaluate', 'events', 'export', 'journeys', 'profiles', 'rejected', 'segments', 'snapshots', 'trigger', 'unsubscribe', '{id}', '{id}', '{id}', '{snapshotId}'].sort(),
+        [
+          ...['attributes', 'consent', 'estimate', 'evaluate', 'events', 'export', 'journeys', 'profiles', 'rejected', 'segments', 'snapshots', 'trigger', 'unsubscribe', '{id}', '{id}', '{id}', '{snapshotId}'],
+          ...['offers', '{id}', 'placements', '{id}', 'decisions', 'decisions'],
+        ].sort(),
       );
       for (const [fn, verb] of ROUTES) {
         template.hasResourceProperties('AWS::ApiGateway::Method', {
@@ -343,14 +378,15 @@ describe('WaymarkAppStack', () => {
     });
   });
 
+  /** The full path of an API resource (`/segments/{id}`), following ParentId up to the root. */
+  const pathOf = (resourceId: string): string => {
+    const resource = json.Resources[resourceId];
+    const parent = resource.Properties.ParentId as { Ref?: string };
+    return `${parent.Ref ? pathOf(parent.Ref) : ''}/${resource.Properties.PathPart}`;
+  };
+  const functionRefOf = (m: { Properties: Record<string, any> }) => JSON.stringify(m.Properties?.Integration?.Uri).match(/"([A-Za-z]+Function)[0-9A-F]{8}"/)?.[1];
+
   describe('segments', () => {
-    /** The full path of an API resource (`/segments/{id}`), following ParentId up to the root. */
-    const pathOf = (resourceId: string): string => {
-      const resource = json.Resources[resourceId];
-      const parent = resource.Properties.ParentId as { Ref?: string };
-      return `${parent.Ref ? pathOf(parent.Ref) : ''}/${resource.Properties.PathPart}`;
-    };
-    const functionRefOf = (m: { Properties: Record<string, any> }) => JSON.stringify(m.Properties?.Integration?.Uri).match(/"([A-Za-z]+Function)[0-9A-F]{8}"/)?.[1];
 
     it('serves every segment route with IAM (SigV4) authorization, each through its own function', () => {
       const methods = resourcesOfType(json, 'AWS::ApiGateway::Method')
@@ -478,6 +514,130 @@ describe('WaymarkAppStack', () => {
       const [journey] = stack.journeys.values();
       const clash = { ...journey.journey, journey: { ...journey.journey.journey, id: 'audience-scan' } };
       expect(() => waymarkStacks(undefined, { journeys: [clash] })).toThrow(/journey id "audience-scan" is reserved/);
+    });
+  });
+
+  describe('decisions', () => {
+    /** Which tables (by data-stack construct id) the DynamoDB statements of a function's role name, per access. */
+    const tablesOf = (functionId: string, access: 'read' | 'write') =>
+      [
+        ...new Set(
+          statementsOf(functionId)
+            .filter((st) => [st.Action].flat().some((a) => (access === 'read' ? /^dynamodb:(Get|Query|BatchGet)/ : /^dynamodb:(Put|Update|Delete|BatchWrite)/).test(a)))
+            .flatMap((st) => [st.Resource].flat())
+            .map((r) => JSON.stringify(r).match(/(Profiles|Journeys|Runtime)Table/)?.[0]),
+        ),
+      ].sort();
+
+    it('serves every decisioning route with IAM (SigV4) authorization, each through its own function', () => {
+      const prefixes = ['/offers', '/placements', '/decisions', '/profiles/{id}/decisions'];
+      const methods = resourcesOfType(json, 'AWS::ApiGateway::Method')
+        .filter(([, m]) => m.Properties?.ResourceId?.Ref && prefixes.some((p) => pathOf(m.Properties?.ResourceId.Ref).startsWith(p)))
+        .map(([, m]) => [pathOf(m.Properties?.ResourceId.Ref), m.Properties?.HttpMethod, functionRefOf(m as never), m.Properties?.AuthorizationType]);
+      expect(methods.sort()).toEqual(DECISION_ROUTES.map((route) => [...route, 'AWS_IAM']).sort());
+    });
+
+    it('names the route in each decisioning function\'s description', () => {
+      for (const [route, verb, fn] of DECISION_ROUTES) {
+        const [, f] = resourcesOfType(json, 'AWS::Lambda::Function').find(([id]) => id.startsWith(fn))!;
+        expect(f.Properties?.Description).toMatch(new RegExp(`^${verb} ${route.replace(/[{}]/g, '\\$&')}:`));
+      }
+    });
+
+    it('lets decide and decide-step read profiles and the catalog and write caps and the decision log (runtime table), nothing more', () => {
+      for (const decider of ['Decide', 'DecideStep']) {
+        expect({ decider, reads: tablesOf(decider, 'read'), writes: tablesOf(decider, 'write') }).toEqual({
+          decider,
+          reads: ['JourneysTable', 'ProfilesTable', 'RuntimeTable'],
+          writes: ['RuntimeTable'],
+        });
+        expect({ decider, other: actionsOf(decider).filter((a) => /^(states|events|lambda|ses|sns):/.test(a)) }).toEqual({ decider, other: [] });
+      }
+    });
+
+    it('keeps list-decisions to reading the runtime table', () => {
+      expect({ reads: tablesOf('ListDecisions', 'read'), writes: tablesOf('ListDecisions', 'write') }).toEqual({ reads: ['RuntimeTable'], writes: [] });
+    });
+
+    it('lets the offer and placement readers read, and the writers write, the journeys table only', () => {
+      for (const reader of ['ListOffers', 'GetOffer', 'ListPlacements', 'GetPlacement']) {
+        expect({ reader, reads: tablesOf(reader, 'read'), writes: tablesOf(reader, 'write') }).toEqual({ reader, reads: ['JourneysTable'], writes: [] });
+      }
+      for (const writer of ['CreateOffer', 'PutOffer', 'DeleteOffer', 'CreatePlacement', 'PutPlacement', 'DeletePlacement']) {
+        expect({ writer, reads: tablesOf(writer, 'read'), writes: tablesOf(writer, 'write') }).toEqual({ writer, reads: ['JourneysTable'], writes: ['JourneysTable'] });
+      }
+    });
+
+    it('substitutes decide-step for ${DecideFunctionArn} in every journey, and a journey with a decide node uses it', () => {
+      for (const [, m] of journeyMachines()) {
+        expect(m.Properties?.DefinitionSubstitutions[Placeholder.decideFunction]).toEqual({ 'Fn::GetAtt': [expect.stringMatching(/^DecideStepFunction/), 'Arn'] });
+      }
+      const deciding = [...stack.journeys.values()].filter((j) => j.journey.journey.nodes.some((n) => n.kind === 'decide'));
+      expect(deciding.length).toBeGreaterThan(0);
+      for (const j of deciding) expect(JSON.stringify(j.journey.asl)).toContain(`\${${Placeholder.decideFunction}}`);
+    });
+
+    for (const [kind, dir, pk, resourceType] of [
+      ['offer', OFFERS_DIR, 'OFFERS', 'Custom::WaymarkOfferRegistration'],
+      ['placement', PLACEMENTS_DIR, 'PLACEMENTS', 'Custom::WaymarkPlacementRegistration'],
+    ] as const) {
+      it(`registers every ${kind} file in the journeys table: pk ${pk}, the definition as a JSON string with its hash, origin file, version 1`, () => {
+        const files = catalogFilesOnDisk(dir);
+        expect(files.size).toBeGreaterThan(0);
+        const registrations = resourcesOfType(json, resourceType);
+        expect(registrations).toHaveLength(files.size);
+        expect([...(kind === 'offer' ? stack.offers : stack.placements).keys()].sort()).toEqual([...files.keys()].sort());
+        const construct = kind === 'offer' ? 'Offer' : 'Placement';
+        for (const [id, file] of files) {
+          const registration = registrations.find(([rid]) => rid.startsWith(`${construct}${id.replace(/-/g, '')}Registration`));
+          const create = JSON.parse(flatten(registration?.[1].Properties?.Create).replace(/<token>/g, 'TABLE')) as {
+            action: string;
+            parameters: { Item: Record<string, Record<string, string>> };
+            physicalResourceId: { id: string };
+          };
+          expect(create.action).toBe('putItem');
+          expect(create.physicalResourceId).toEqual({ id: `${kind}/${id}` });
+          const { definition, contentHash, ...item } = create.parameters.Item;
+          expect(item).toEqual({ pk: { S: pk }, sk: { S: `${kind.toUpperCase()}#${id}` }, origin: { S: 'file' }, version: { N: '1' }, updatedAt: { S: 'deployed' } });
+          // A string, not a map: the store parses it; the file's fields are all there (defaults filled in).
+          expect(Object.keys(definition)).toEqual(['S']);
+          expect(JSON.parse(definition.S)).toMatchObject(file);
+          expect(contentHash).toEqual({ S: createHash('sha256').update(definition.S).digest('hex') });
+          expect(flatten(registration?.[1].Properties?.Delete)).toContain('"ConditionExpression":"#origin = :file"');
+        }
+      });
+    }
+
+    it('synthesizes the same offer and placement items every time (no synth time in them)', () => {
+      const again = Template.fromStack(waymarkStacks().application).toJSON() as typeof json;
+      for (const type of ['Custom::WaymarkOfferRegistration', 'Custom::WaymarkPlacementRegistration']) {
+        expect(resourcesOfType(again, type).map(([, r]) => r.Properties?.Create)).toEqual(resourcesOfType(json, type).map(([, r]) => r.Properties?.Create));
+      }
+    });
+
+    it('fails synth naming the file when an offer names an unknown placement or lacks required content', () => {
+      const dir = mkdtempSync(join(tmpdir(), 'waymark-offers-'));
+      try {
+        writeFileSync(join(dir, 'bad.json'), JSON.stringify({ schemaVersion: 1, id: 'bad', name: 'Bad', placements: { nowhere: { title: 'x' }, 'web-banner': { title: 'x' } } }));
+        writeFileSync(join(dir, 'broken.json'), JSON.stringify({ schemaVersion: 1, id: 'broken', name: 'Broken', placements: { push: {} }, caps: { perProfile: { count: 1, period: 'soon' } } }));
+        let message = '';
+        try {
+          loadDecisionFiles({ offers: dir, placements: PLACEMENTS_DIR });
+        } catch (error) {
+          message = (error as Error).message;
+        }
+        expect(message).toMatch(/bad\.json: placements\.nowhere: unknown placement/);
+        expect(message).toMatch(/bad\.json: placements\.web-banner\.imageUrl:/);
+        expect(message).toMatch(/broken\.json: caps\.perProfile\.period:/);
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
+      }
+    });
+
+    it('refuses a journey whose decide node names a placement no file defines', () => {
+      const files = loadDecisionFiles();
+      const withoutPlacements = { offers: [], placements: files.placements.filter((p) => p.id !== 'push' && p.id !== 'email-hero' && p.id !== 'web-banner') };
+      expect(() => waymarkStacks(undefined, { decisionFiles: withoutPlacements })).toThrow(/decide nodes name placements that are not deployed: journey "[a-z-]+" node "[a-z0-9-]+": unknown placement/);
     });
   });
 

@@ -25,6 +25,17 @@ export function segmentFilesOnDisk(): Map<string, Record<string, unknown>> {
 
 export const segmentIdsOnDisk = (): string[] => [...segmentFilesOnDisk().keys()].sort();
 
+export const OFFERS_DIR = path.join(__dirname, '..', '..', 'offers');
+export const PLACEMENTS_DIR = path.join(__dirname, '..', '..', 'placements');
+
+/** The real `offers/*.json` or `placements/*.json` files by id, read independently of lib/decisions.ts. */
+export function catalogFilesOnDisk(dir: string): Map<string, Record<string, unknown>> {
+  const entries = readdirSync(dir)
+    .filter((name) => name.endsWith('.json'))
+    .map((name) => JSON.parse(readFileSync(path.join(dir, name), 'utf8')) as Record<string, unknown> & { id: string });
+  return new Map(entries.map((e) => [e.id, e]));
+}
+
 /** A test App that skips asset bundling (no esbuild run), so a synth takes seconds. */
 export function testApp(context: Record<string, unknown> = {}): App {
   return new App({ context: { 'aws:cdk:bundling-stacks': [], ...context } });

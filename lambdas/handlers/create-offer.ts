@@ -1,0 +1,4 @@
+import { awsDependencies } from '../adapters/aws';
+import { createCreateOfferHandler } from '../app/decisions';
+
+export const handler = createCreateOfferHandler(awsDependencies());

@@ -1,0 +1,4 @@
+import { awsDependencies } from '../adapters/aws';
+import { createCreatePlacementHandler } from '../app/decisions';
+
+export const handler = createCreatePlacementHandler(awsDependencies());

@@ -1,0 +1,4 @@
+import { awsDependencies } from '../adapters/aws';
+import { createGetPlacementHandler } from '../app/decisions';
+
+export const handler = createGetPlacementHandler(awsDependencies());

@@ -1,0 +1,4 @@
+import { awsDependencies } from '../adapters/aws';
+import { createListDecisionsHandler } from '../app/decisions';
+
+export const handler = createListDecisionsHandler(awsDependencies());

@@ -1,0 +1,4 @@
+import { awsDependencies } from '../adapters/aws';
+import { createListOffersHandler } from '../app/decisions';
+
+export const handler = createListOffersHandler(awsDependencies());

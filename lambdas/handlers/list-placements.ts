@@ -1,0 +1,4 @@
+import { awsDependencies } from '../adapters/aws';
+import { createListPlacementsHandler } from '../app/decisions';
+
+export const handler = createListPlacementsHandler(awsDependencies());

@@ -1,0 +1,4 @@
+import { awsDependencies } from '../adapters/aws';
+import { createPutPlacementHandler } from '../app/decisions';
+
+export const handler = createPutPlacementHandler(awsDependencies());

@@ -1,0 +1,105 @@
+import { createHash } from 'node:crypto';
+import { Duration } from 'aws-cdk-lib';
+import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import type * as logs from 'aws-cdk-lib/aws-logs';
+import * as cr from 'aws-cdk-lib/custom-resources';
+import { Construct } from 'constructs';
+import { acknowledgeDataKeyWildcards } from '../nag';
+
+/** The version every file offer and placement is stored with (the API refuses to change file entries, so it never moves). */
+export const FILE_CATALOG_VERSION = 1;
+
+/**
+ * The `updatedAt` of file offers and placements: not a time but the marker "deployed" (the entry changes only with a
+ * deployment). A constant keeps the template identical across synths; `contentHash` tells one content from another.
+ */
+export const FILE_CATALOG_UPDATED_AT = 'deployed';
+
+export type DecisionCatalogKind = 'offer' | 'placement';
+
+export interface DecisionCatalogRegistrationProps {
+  readonly kind: DecisionCatalogKind;
+  /** The validated offer or placement (from `loadDecisionFiles`). */
+  readonly definition: { readonly id: string };
+  /** The journeys table: offers live in its `OFFERS` partition, placements in `PLACEMENTS`. */
+  readonly journeysTable: dynamodb.ITable;
+  /**
+   * The `updatedAt` written with the item.
+   * @default FILE_CATALOG_UPDATED_AT ('deployed')
+   */
+  readonly updatedAt?: string;
+  /** Execution role of the AwsCustomResource provider Lambda (shared with the journey registrations). */
+  readonly registrationRole?: iam.IRole;
+  /** Log group of the AwsCustomResource provider Lambda. */
+  readonly registrationLogGroup?: logs.ILogGroup;
+}
+
+/** SHA-256 (hex) of the stored definition string. */
+export const contentHash = (definition: string): string => createHash('sha256').update(definition, 'utf8').digest('hex');
+
+/**
+ * One file offer or placement in the journeys table, the item `DynamoCatalogStore` reads: pk `OFFERS`/`PLACEMENTS`,
+ * sk `OFFER#<id>`/`PLACEMENT#<id>`, `definition` as a JSON string (an eligibility rule as nested maps could exceed
+ * DynamoDB's 32 levels), `contentHash` (SHA-256 of that string), `origin` `file`, `version` 1, `updatedAt`. Put on deploy
+ * and whenever the item changes; deleted when the file goes away (only while it is still a file entry).
+ */
+export class DecisionCatalogRegistration extends Construct {
+  public readonly kind: DecisionCatalogKind;
+  public readonly definition: { readonly id: string };
+  public readonly registration: cr.AwsCustomResource;
+
+  constructor(scope: Construct, id: string, props: DecisionCatalogRegistrationProps) {
+    super(scope, id);
+    this.kind = props.kind;
+    this.definition = props.definition;
+    const prefix = props.kind.toUpperCase();
+    const key = { pk: { S: `${prefix}S` }, sk: { S: `${prefix}#${props.definition.id}` } };
+    const definition = JSON.stringify(props.definition);
+    const item = {
+      ...key,
+      definition: { S: definition },
+      contentHash: { S: contentHash(definition) },
+      origin: { S: 'file' },
+      version: { N: String(FILE_CATALOG_VERSION) },
+      updatedAt: { S: props.updatedAt ?? FILE_CATALOG_UPDATED_AT },
+    };
+    const put: cr.AwsSdkCall = {
+      service: 'DynamoDB',
+      action: 'putItem',
+      // Unconditional: a deployment owns its file entries (the API refuses to create one with a file entry's id).
+      parameters: { TableName: props.journeysTable.tableName, Item: item },
+      // One resource per id for its whole life: changed content is an update (a new put), not a replacement.
+      physicalResourceId: cr.PhysicalResourceId.of(`${props.kind}/${props.definition.id}`),
+    };
+    this.registration = new cr.AwsCustomResource(this, 'Registration', {
+      resourceType: props.kind === 'offer' ? 'Custom::WaymarkOfferRegistration' : 'Custom::WaymarkPlacementRegistration',
+      onUpdate: put,
+      onDelete: {
+        service: 'DynamoDB',
+        action: 'deleteItem',
+        parameters: {
+          TableName: props.journeysTable.tableName,
+          Key: key,
+          // Never deletes an entry that is no longer the file's (or is already gone).
+          ConditionExpression: '#origin = :file',
+          ExpressionAttributeNames: { '#origin': 'origin' },
+          ExpressionAttributeValues: { ':file': { S: 'file' } },
+        },
+        ignoreErrorCodesMatching: 'ConditionalCheckFailedException',
+      },
+      policy: cr.AwsCustomResourcePolicy.fromStatements([
+        new iam.PolicyStatement({ actions: ['dynamodb:PutItem', 'dynamodb:DeleteItem'], resources: [props.journeysTable.tableArn] }),
+      ]),
+      role: props.registrationRole,
+      logGroup: props.registrationLogGroup,
+      installLatestAwsSdk: false,
+      timeout: Duration.minutes(2),
+    });
+    if (props.registrationRole) this.registration.node.addDependency(props.registrationRole);
+    if (props.journeysTable.encryptionKey) {
+      props.journeysTable.encryptionKey.grantEncryptDecrypt(this.registration);
+      acknowledgeDataKeyWildcards(this.registration.grantPrincipal instanceof Construct ? this.registration.grantPrincipal : this.registration);
+    }
+  }
+}
