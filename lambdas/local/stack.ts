@@ -1,4 +1,5 @@
-import { readFileSync, readdirSync } from 'node:fs';
+import { randomUUID } from 'node:crypto';
+import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { AddressInfo } from 'node:net';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
@@ -24,7 +25,24 @@ import {
   createUpdateProfileAttributesHandler,
 } from '../app/profiles';
 import { createRecordDeliveryEventHandler } from '../app/record-delivery-event';
-import { createLoadProfileHandler, createPrepareSendHandler, createRegisterWaitHandler, createResolveWaitHandler } from '../app/journey-steps';
+import { createDecideStepHandler, createLoadProfileHandler, createPrepareSendHandler, createRegisterWaitHandler, createResolveWaitHandler } from '../app/journey-steps';
+import {
+  createCreateOfferHandler,
+  createCreatePlacementHandler,
+  createDecideHandler,
+  createDeleteOfferHandler,
+  createDeletePlacementHandler,
+  createGetOfferHandler,
+  createGetPlacementHandler,
+  createListDecisionsHandler,
+  createListOffersHandler,
+  createListPlacementsHandler,
+  createPutOfferHandler,
+  createPutPlacementHandler,
+} from '../app/decisions';
+import { cachedDecisionCatalog } from '../core/decisions/catalog';
+import { compileCatalogFiles } from '../core/decisions/files';
+import type { Offer, Placement } from '../core/decisions/model';
 import { createRouteEventHandler } from '../app/route-event';
 import { createTriggerJourneyHandler } from '../app/trigger-journey';
 import {
@@ -61,6 +79,11 @@ export interface LocalStackOptions {
   segmentsDir?: string;
   /** Or the segments themselves (tests). */
   segments?: SegmentDefinition[];
+  /** Folders of offer and placement files. Default: `offers/` and `placements/` of the repository. */
+  offersDir?: string;
+  placementsDir?: string;
+  /** Or the catalog itself (tests). */
+  catalog?: { offers: Offer[]; placements: Placement[] };
   /** Real milliseconds between scheduled segment re-checks (time-based rules); default: none (use `POST /local/segments/recheck`). */
   recheckIntervalMs?: number;
   /** Virtual seconds per real second (`WAYMARK_TIME_SCALE`); Infinity makes every wait instant. */
@@ -89,6 +112,18 @@ export function loadSegmentDir(dir: string): SegmentDefinition[] {
   return compileSegmentFiles(files, dir);
 }
 
+function jsonFiles(dir: string): { path: string; text: string }[] {
+  if (!existsSync(dir)) return [];
+  return readdirSync(dir)
+    .filter((f) => f.endsWith('.json'))
+    .sort()
+    .map((f) => ({ path: join(dir, f), text: readFileSync(join(dir, f), 'utf8') }));
+}
+
+export function loadCatalogDirs(offersDir: string, placementsDir: string): { offers: Offer[]; placements: Placement[] } {
+  return compileCatalogFiles(jsonFiles(offersDir), jsonFiles(placementsDir), `${offersDir} and ${placementsDir}`);
+}
+
 /** The audience-scan state machine's name in the local Step Functions. */
 export const AUDIENCE_SCAN = 'audience-scan';
 
@@ -101,6 +136,7 @@ export async function startLocalStack(options: LocalStackOptions = {}) {
   if (!(timeScale > 0)) throw new Error(`timeScale must be a positive number (got ${timeScale})`);
   const journeys = options.journeys ?? loadJourneyDir(options.journeysDir ?? join(__dirname, '..', '..', 'statemachines'));
   const segmentFiles = options.segments ?? loadSegmentDir(options.segmentsDir ?? join(__dirname, '..', '..', 'segments'));
+  const catalogFiles = options.catalog ?? loadCatalogDirs(options.offersDir ?? join(__dirname, '..', '..', 'offers'), options.placementsDir ?? join(__dirname, '..', '..', 'placements'));
 
   const dynamo = await startDynalite(Object.values(LOCAL_TABLES), { profileIndexOn: [LOCAL_TABLES.runtime] });
   const db = DynamoDBDocumentClient.from(dynamo.client, { marshallOptions: { removeUndefinedValues: true } });
@@ -121,9 +157,14 @@ export async function startLocalStack(options: LocalStackOptions = {}) {
       return deleted;
     },
   };
-  const deps = { ...ports, segmentStore, segments };
+  // As for segments: offers and placements written through the API apply to the next decision.
+  const decisions = cachedDecisionCatalog(ports, clock);
+  const deps = { ...ports, segmentStore, segments, decisions, newId: () => randomUUID() };
   const { profiles, journeys: registry } = deps;
-  for (const definition of segmentFiles) await segmentStore.put({ definition, origin: 'file', version: 1, updatedAt: clock.now().toISOString() }, { force: true });
+  const loadedAt = clock.now().toISOString();
+  for (const definition of segmentFiles) await segmentStore.put({ definition, origin: 'file', version: 1, updatedAt: loadedAt }, { force: true });
+  for (const definition of catalogFiles.placements) await ports.placementStore.put({ definition, origin: 'file', version: 1, updatedAt: loadedAt }, { force: true });
+  for (const definition of catalogFiles.offers) await ports.offerStore.put({ definition, origin: 'file', version: 1, updatedAt: loadedAt }, { force: true });
   // Unsubscribe links: a fixed development secret (WAYMARK_UNSUBSCRIBE_SECRET overrides it), links to this server.
   let publicUrl = process.env[EnvKey.publicUrl] ?? '';
   const getSecret = async () => process.env.WAYMARK_UNSUBSCRIBE_SECRET ?? LOCAL_UNSUBSCRIBE_SECRET;
@@ -141,6 +182,7 @@ export async function startLocalStack(options: LocalStackOptions = {}) {
     [Placeholder.registerWaitFunction]: createRegisterWaitHandler({ ...deps, executions: { resume: (token, output) => executions.resume(token, output) } }) as LocalFunction,
     [Placeholder.resolveWaitFunction]: createResolveWaitHandler(deps) as LocalFunction,
     [Placeholder.loadProfileFunction]: createLoadProfileHandler(deps) as LocalFunction,
+    [Placeholder.decideFunction]: createDecideStepHandler(deps) as LocalFunction,
     // Late bindings: the scan runs journeys (segment entries) and publishes on the bus, both built below.
     [Placeholder.scanProfilesFunction]: ((payload, context) => scanProfiles(payload, context)) as LocalFunction,
   };
@@ -195,6 +237,18 @@ export async function startLocalStack(options: LocalStackOptions = {}) {
     { method: 'POST', path: '/segments/{id}/evaluate', handler: createEvaluateSegmentHandler(segmentDeps) },
     { method: 'GET', path: '/segments/{id}/snapshots/{snapshotId}', handler: createGetSnapshotHandler(segmentDeps) },
     { method: 'GET', path: '/segments/{id}/estimate', handler: createEstimateSegmentHandler(segmentDeps) },
+    { method: 'POST', path: '/decisions', handler: createDecideHandler(deps) },
+    { method: 'GET', path: '/profiles/{id}/decisions', handler: createListDecisionsHandler(deps) },
+    { method: 'GET', path: '/offers', handler: createListOffersHandler(deps) },
+    { method: 'POST', path: '/offers', handler: createCreateOfferHandler(deps) },
+    { method: 'GET', path: '/offers/{id}', handler: createGetOfferHandler(deps) },
+    { method: 'PUT', path: '/offers/{id}', handler: createPutOfferHandler(deps) },
+    { method: 'DELETE', path: '/offers/{id}', handler: createDeleteOfferHandler(deps) },
+    { method: 'GET', path: '/placements', handler: createListPlacementsHandler(deps) },
+    { method: 'POST', path: '/placements', handler: createCreatePlacementHandler(deps) },
+    { method: 'GET', path: '/placements/{id}', handler: createGetPlacementHandler(deps) },
+    { method: 'PUT', path: '/placements/{id}', handler: createPutPlacementHandler(deps) },
+    { method: 'DELETE', path: '/placements/{id}', handler: createDeletePlacementHandler(deps) },
     { method: 'GET', path: '/unsubscribe', handler: createConfirmUnsubscribeHandler(consentDeps) },
     { method: 'POST', path: '/unsubscribe', handler: createUnsubscribeProfileHandler(consentDeps) },
     {

@@ -39,7 +39,11 @@ describe('cart-abandonment playbook (event-driven branches, 1 virtual hour = 1 s
     expect(bodies(messages)).toEqual(['email:reminder-email', 'push:offer-push']);
     expect(messages[0]).toMatchObject({ recipient: 'shopper2@example.com', subject: 'Shopper2, your cart is waiting', journeyId: 'cart-abandonment' });
     expect(messages[0].html).toContain('https://shop.example/cart/2');
-    expect(messages[1]).toMatchObject({ recipient: 'device-2', body: 'Socks is now 9.99.', url: 'https://shop.example/cart/2' });
+    // The offer is decided for this cart: the cart discount (cart updated, no order since) outranks free shipping.
+    expect(messages[1]).toMatchObject({ recipient: 'device-2', body: 'Socks is now 9.99. Code CART10 takes 10% off, for 48 hours.', url: 'https://shop.example/cart/2' });
+    const log = (await fetch(`${ctx.stack.url}/profiles/${profileOf(2)}/decisions`).then((r) => r.json())) as { decisions: unknown[] };
+    expect(log.decisions).toHaveLength(1);
+    expect(log.decisions[0]).toMatchObject({ origin: 'journey:cart-abandonment:pick-offer', placements: { push: { offers: [{ offerId: 'cart-discount' }], fallback: false } } });
   });
 
   it('does not start a second run while the first is active, and starts none for another cart action', async () => {

@@ -1,0 +1,91 @@
+import { newProfileId } from '../../lambdas/core/profiles/merge-policy';
+import { call, problemFields } from './http';
+import { openStack } from './local-stack';
+
+const email = (n: number) => `decider${n}@example.com`;
+const profileOf = (n: number) => newProfileId('email', email(n));
+
+describe('decisioning API (local stack, dynalite)', () => {
+  let ctx: Awaited<ReturnType<typeof openStack>>;
+  beforeAll(async () => {
+    ctx = await openStack(1_000_000);
+    await ctx.put('cart.updated', { id: 'c-1', identities: { email: email(1) }, properties: { action: 'item-removed', total: 150 } });
+  });
+  afterAll(() => ctx.stack.stop());
+
+  const decide = (body: unknown) => call(ctx.stack, 'POST', '/decisions', body);
+
+  it('chooses per placement with an explanation of every offer considered, then caps, then the fallback', async () => {
+    const first = await decide({ identity: `email:${email(1)}`, placements: ['push', 'web-banner'], context: { cartTotal: 150 } });
+    expect(first.status).toBe(200);
+    expect(first.body.profileId).toBe(profileOf(1));
+    const push = first.body.placements.push;
+    // A cart over 100: 60 + 30.
+    expect(push.offers).toEqual([expect.objectContaining({ offerId: 'cart-discount', score: 90, content: expect.objectContaining({ code: 'CART10' }), fallback: false })]);
+    const lines = Object.fromEntries(push.explanation.map((l: { offerId: string }) => [l.offerId, l]));
+    expect(lines['free-shipping']).toMatchObject({ eligible: true, score: 40, chosen: false });
+    expect(lines['accessory-bundle']).toMatchObject({ eligible: false, chosen: false });
+    // free-shipping is the only web-banner offer this profile qualifies for.
+    expect(first.body.placements['web-banner'].offers.map((o: { offerId: string }) => o.offerId)).toEqual(['free-shipping']);
+
+    // cart-discount: at most once in 30 days per profile; free-shipping: twice in 7 days (one used on the banner).
+    const second = await decide({ profileId: profileOf(1), placements: ['push'], context: { cartTotal: 150 } });
+    const secondLines = Object.fromEntries(second.body.placements.push.explanation.map((l: { offerId: string }) => [l.offerId, l]));
+    expect(secondLines['cart-discount']).toMatchObject({ eligible: true, capped: 'perProfile', chosen: false });
+    expect(second.body.placements.push.offers.map((o: { offerId: string }) => o.offerId)).toEqual(['free-shipping']);
+
+    const third = await decide({ profileId: profileOf(1), placements: ['push'] });
+    expect(third.body.placements.push).toMatchObject({ fallback: true, offers: [expect.objectContaining({ offerId: 'newsletter', fallback: true })] });
+
+    const log = await call(ctx.stack, 'GET', `/profiles/${profileOf(1)}/decisions?limit=2`);
+    expect(log.status).toBe(200);
+    expect(log.body.decisions.map((d: { id: string }) => d.id)).toEqual([third.body.decisionId, second.body.decisionId]);
+    const rest = await call(ctx.stack, 'GET', `/profiles/${profileOf(1)}/decisions?limit=2&cursor=${encodeURIComponent(log.body.cursor)}`);
+    expect(rest.body.decisions.map((d: { id: string }) => d.id)).toEqual([first.body.decisionId]);
+  });
+
+  it('answers bad input with problem+json naming the field, and writes no decision', async () => {
+    const unknownPlacement = await decide({ profileId: profileOf(1), placements: ['push', 'billboard'] });
+    expect(unknownPlacement.status).toBe(400);
+    expect(unknownPlacement.contentType).toContain('application/problem+json');
+    expect(problemFields(unknownPlacement)).toEqual(['placements[1]']);
+    expect(problemFields(await decide({ profileId: profileOf(1), placements: ['push'], count: 0 }))).toEqual(['count']);
+    expect((await decide({ placements: ['push'] })).status).toBe(400);
+    expect((await decide({ profileId: 'p-nobody', placements: ['push'] })).status).toBe(404);
+    expect((await call(ctx.stack, 'POST', '/decisions', '{"placements":')).status).toBe(400);
+    const log = await call(ctx.stack, 'GET', `/profiles/${profileOf(1)}/decisions`);
+    expect(log.body.decisions).toHaveLength(3);
+  });
+
+  it('manages offers through the API: checked against the placements, used by the next decision, removable', async () => {
+    const offer = {
+      schemaVersion: 1,
+      id: 'flash-sale',
+      name: 'Flash sale',
+      placements: { push: { title: 'Flash sale', body: 'Everything 20% off today.' } },
+      priority: 500,
+      caps: { total: 1 },
+    };
+    const missingContent = await call(ctx.stack, 'POST', '/offers', { ...offer, placements: { 'web-banner': { title: 'Flash sale' } } });
+    expect(missingContent.status).toBe(400);
+    expect(JSON.stringify(missingContent.body)).toContain('imageUrl');
+    const badFormula = await call(ctx.stack, 'POST', '/offers', { ...offer, score: 'offer.priority +' });
+    expect(badFormula.status).toBe(400);
+    expect(problemFields(badFormula).join(' ')).toContain('score');
+
+    expect((await call(ctx.stack, 'POST', '/offers', offer)).status).toBe(201);
+    await ctx.put('cart.updated', { id: 'c-2', identities: { email: email(2) }, properties: { action: 'item-removed' } });
+    const taken = await decide({ identity: `email:${email(2)}`, placements: ['push'] });
+    expect(taken.body.placements.push.offers[0].offerId).toBe('flash-sale');
+    // Its total cap of 1 is used up: the next profile gets the next best.
+    await ctx.put('cart.updated', { id: 'c-3', identities: { email: email(3) }, properties: { action: 'item-removed' } });
+    const next = await decide({ identity: `email:${email(3)}`, placements: ['push'] });
+    expect(next.body.placements.push.offers[0].offerId).not.toBe('flash-sale');
+    expect(next.body.placements.push.explanation.find((l: { offerId: string }) => l.offerId === 'flash-sale')).toMatchObject({ capped: 'total' });
+
+    expect((await call(ctx.stack, 'DELETE', '/offers/flash-sale')).status).toBe(204);
+    expect((await call(ctx.stack, 'GET', '/offers/flash-sale')).status).toBe(404);
+    expect((await call(ctx.stack, 'DELETE', '/offers/free-shipping')).status).toBe(409);
+    expect((await call(ctx.stack, 'DELETE', '/placements/push')).status).toBe(409);
+  });
+});

@@ -1,0 +1,74 @@
+import { newProfileId } from '../../lambdas/core/profiles/merge-policy';
+import { call } from './http';
+import { bodies, finished, openStack, waitingAt } from './local-stack';
+
+const email = (n: number) => `browser${n}@example.com`;
+const profileOf = (n: number) => newProfileId('email', email(n));
+const viewed = (n: number, category: string, attributes: Record<string, unknown> = {}) => ({
+  id: `view-${n}-${category}`,
+  time: new Date().toISOString(),
+  identities: { email: email(n) },
+  attributes,
+  properties: { category, productName: category === 'camera' ? 'Lumix G9' : 'Rain jacket', productUrl: `https://shop.example/p/${n}`, price: 899 },
+});
+
+describe('next-best-offer playbook (decisioning in a journey; 1 virtual hour = 36 ms)', () => {
+  let ctx: Awaited<ReturnType<typeof openStack>>;
+  beforeAll(async () => {
+    ctx = await openStack(100_000);
+  });
+  afterAll(() => ctx.stack.stop());
+
+  it('emails a first-time browser the best offer they qualify for (free shipping), and logs the decision', async () => {
+    await ctx.put('product.viewed', viewed(1, 'jacket'));
+    const [run] = await finished(ctx.stack, 'next-best-offer', profileOf(1));
+
+    expect(run.status).toBe('SUCCEEDED');
+    const sent = ctx.stack.outbox.list({ profileId: profileOf(1) });
+    expect(bodies(sent)).toEqual(['email:offer-email']);
+    expect(sent[0].subject).toBe('Free shipping, this week only');
+    expect(sent[0].body).toMatch(/^No shipping costs on your next order until Sunday\.\n\nStill thinking about Rain jacket\? https:\/\/shop\.example\/p\/1/);
+    const log = await call(ctx.stack, 'GET', `/profiles/${profileOf(1)}/decisions`);
+    expect(log.body.decisions).toHaveLength(1);
+    const decision = log.body.decisions[0];
+    expect(decision.origin).toBe('journey:next-best-offer:pick-email-offer');
+    const lines = Object.fromEntries(decision.placements['email-hero'].explanation.map((l: { offerId: string }) => [l.offerId, l]));
+    expect(lines['free-shipping']).toMatchObject({ eligible: true, chosen: true, score: 40 });
+    expect(lines['accessory-bundle']).toMatchObject({ eligible: false, reason: 'eligibility rule does not hold', chosen: false });
+    expect(lines['gold-double-points']).toMatchObject({ eligible: false, reason: 'not in segment "loyalty-gold"' });
+  });
+
+  it('pushes a returning camera buyer with the app the accessory bundle, ranked up by order history and the viewed category', async () => {
+    await ctx.put('order.placed', { id: 'order-2', time: new Date().toISOString(), identities: { email: email(2) }, attributes: { pushToken: 'device-2' }, properties: { total: 40 } });
+    await ctx.put('product.viewed', viewed(2, 'camera'));
+    const [run] = await finished(ctx.stack, 'next-best-offer', profileOf(2));
+
+    expect(run.status).toBe('SUCCEEDED');
+    const sent = ctx.stack.outbox.list({ profileId: profileOf(2), journeyId: 'next-best-offer' });
+    expect(bodies(sent)).toEqual(['push:offer-push']);
+    expect(sent[0]).toMatchObject({ recipient: 'device-2', subject: 'Complete your kit', body: '25% off the accessory bundle.', url: 'https://shop.example/p/2' });
+    const log = await call(ctx.stack, 'GET', `/profiles/${profileOf(2)}/decisions`);
+    const push = log.body.decisions[0].placements.push;
+    // 30 + 10 × 1 order + 25 for a camera.
+    expect(push.offers[0]).toMatchObject({ offerId: 'accessory-bundle', score: 65 });
+  });
+
+});
+
+describe('next-best-offer playbook (1 virtual hour = 1 s)', () => {
+  let ctx: Awaited<ReturnType<typeof openStack>>;
+  beforeAll(async () => {
+    ctx = await openStack(3600);
+  });
+  afterAll(() => ctx.stack.stop());
+
+  it('sends nothing when the order comes within two hours', async () => {
+    await ctx.put('product.viewed', viewed(3, 'jacket'));
+    await waitingAt(ctx.stack, 'next-best-offer', profileOf(3), 'wait-for-order');
+    await ctx.put('order.placed', { id: 'order-3', time: new Date().toISOString(), identities: { email: email(3) }, properties: { total: 120 } });
+    const [run] = await finished(ctx.stack, 'next-best-offer', profileOf(3));
+
+    expect(run.path).toEqual(['wait-for-order', 'bought']);
+    expect(ctx.stack.outbox.list({ profileId: profileOf(3), journeyId: 'next-best-offer' })).toEqual([]);
+  });
+});
