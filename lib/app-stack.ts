@@ -346,7 +346,8 @@ export class WaymarkAppStack extends Stack {
     this.journeys = byId;
 
     // --- Segments: each file segment becomes an item of the journeys table (origin "file"), through the same provider.
-    const segmentsUpdatedAt = props.segmentsUpdatedAt ?? new Date().toISOString();
+    // A constant (as for offers and placements) keeps the template identical across synths.
+    const segmentsUpdatedAt = props.segmentsUpdatedAt ?? FILE_CATALOG_UPDATED_AT;
     this.segments = new Map(
       segments.map((segment) => [
         segment.id,
