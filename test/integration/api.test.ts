@@ -32,7 +32,7 @@ describe('REST API on the local stack', () => {
 
       expect(reply.status).toBe(200);
       const journeys = reply.body.journeys as { id: string; version: string; entry: { kind: string }; stateMachineArn: string }[];
-      expect(journeys.map((j) => j.id).sort()).toEqual(['cart-abandonment', 'cross-sell', 'event-reminder', 'loyalty-member-day', 'loyalty-tier', 'manual-outreach', 'quote-follow-up', 'welcome']);
+      expect(journeys.map((j) => j.id).sort()).toEqual(['cart-abandonment', 'cross-sell', 'event-reminder', 'loyalty-member-day', 'loyalty-tier', 'manual-outreach', 'next-best-offer', 'quote-follow-up', 'welcome']);
       for (const journey of journeys) {
         const compiled = ctx.stack.journeys.find((c) => c.journey.id === journey.id)!;
         expect(journey.version).toMatch(/^[0-9a-f]{8,}$/);
