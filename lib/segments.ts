@@ -1,12 +1,11 @@
-import { readdirSync, readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { SegmentCatalogError } from '../lambdas/core/segments/engine';
 import { compileSegmentFiles } from '../lambdas/core/segments/files';
 import type { SegmentDefinition } from '../lambdas/core/segments/rule';
+import { PROJECT_ROOT, readDefinitionDir } from './definition-files';
 
 /** The segment files shipped with the platform, one segment per `*.json` file. */
-export const SEGMENTS_DIR = path.join(__dirname, '..', 'segments');
-const PROJECT_ROOT = path.join(__dirname, '..');
+export const SEGMENTS_DIR = path.join(PROJECT_ROOT, 'segments');
 
 /** Thrown at synth time when a segment file does not validate (or the files do not form a catalog). */
 export { SegmentCatalogError };
@@ -18,20 +17,5 @@ export { SegmentCatalogError };
  * order, and so the template, is stable.
  */
 export function loadSegments(dir: string = SEGMENTS_DIR): SegmentDefinition[] {
-  let names: string[];
-  try {
-    names = readdirSync(dir);
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return [];
-    throw error;
-  }
-  const files = names
-    .filter((name) => name.endsWith('.json'))
-    .sort()
-    .map((name) => ({
-      // Relative to the repository, not the working directory, so messages do not depend on where synth runs.
-      path: path.relative(PROJECT_ROOT, path.join(dir, name)),
-      text: readFileSync(path.join(dir, name), 'utf8'),
-    }));
-  return compileSegmentFiles(files, path.relative(PROJECT_ROOT, dir) || '.');
+  return compileSegmentFiles(readDefinitionDir(dir), path.relative(PROJECT_ROOT, dir) || '.');
 }

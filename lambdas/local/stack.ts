@@ -96,28 +96,21 @@ export const LOCAL_UNSUBSCRIBE_SECRET = 'waymark-local-unsubscribe-secret';
 
 export const LOCAL_TABLES = { profiles: 'waymark-local-profiles', journeys: 'waymark-local-journeys', runtime: 'waymark-local-runtime' } as const;
 
-export function loadJourneyDir(dir: string): CompiledJourney[] {
-  const files = readdirSync(dir)
-    .filter((f) => f.endsWith('.json'))
-    .sort()
-    .map((f) => ({ path: join(dir, f), text: readFileSync(join(dir, f), 'utf8') }));
-  return compileCatalog(files, dir);
-}
-
-export function loadSegmentDir(dir: string): SegmentDefinition[] {
-  const files = readdirSync(dir)
-    .filter((f) => f.endsWith('.json'))
-    .sort()
-    .map((f) => ({ path: join(dir, f), text: readFileSync(join(dir, f), 'utf8') }));
-  return compileSegmentFiles(files, dir);
-}
-
+/** The `*.json` files of a folder, sorted (a missing folder has none). */
 function jsonFiles(dir: string): { path: string; text: string }[] {
   if (!existsSync(dir)) return [];
   return readdirSync(dir)
     .filter((f) => f.endsWith('.json'))
     .sort()
     .map((f) => ({ path: join(dir, f), text: readFileSync(join(dir, f), 'utf8') }));
+}
+
+export function loadJourneyDir(dir: string): CompiledJourney[] {
+  return compileCatalog(jsonFiles(dir), dir);
+}
+
+export function loadSegmentDir(dir: string): SegmentDefinition[] {
+  return compileSegmentFiles(jsonFiles(dir), dir);
 }
 
 export function loadCatalogDirs(offersDir: string, placementsDir: string): { offers: Offer[]; placements: Placement[] } {

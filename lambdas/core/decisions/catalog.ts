@@ -1,6 +1,7 @@
 import { compileRule } from '../segments/compile';
 import type { Evaluator } from '../segments/context';
 import type { Clock } from '../runtime/ports';
+import { cachedValue } from '../shared/cached';
 import { compileExpression, parseExpression } from './expression';
 import type { Offer, Placement } from './model';
 import type { OfferStore, PlacementStore } from './ports';
@@ -128,32 +129,12 @@ export function cachedDecisionCatalog(
   clock: Clock,
   ttlMs = 30_000,
 ): DecisionCatalogSource & { invalidate(): void } {
-  let cached: { catalog: DecisionCatalog; at: number } | undefined;
-  let loading: Promise<DecisionCatalog> | undefined;
-  let generation = 0;
-  return {
-    invalidate() {
-      cached = undefined;
-      loading = undefined;
-      generation++;
-    },
-    async catalog() {
-      const now = clock.now().getTime();
-      if (cached && now - cached.at < ttlMs) return cached.catalog;
-      const started = generation;
-      loading ??= Promise.all([stores.offerStore.list(), stores.placementStore.list()])
-        .then(([offers, placements]) => {
-          const catalog = DecisionCatalog.lenient(
-            offers.map((r) => r.definition),
-            placements.map((r) => r.definition),
-          );
-          if (started === generation) cached = { catalog, at: now };
-          return catalog;
-        })
-        .finally(() => {
-          loading = undefined;
-        });
-      return loading;
-    },
-  };
+  const cache = cachedValue(async () => {
+    const [offers, placements] = await Promise.all([stores.offerStore.list(), stores.placementStore.list()]);
+    return DecisionCatalog.lenient(
+      offers.map((r) => r.definition),
+      placements.map((r) => r.definition),
+    );
+  }, clock, ttlMs);
+  return { catalog: () => cache.get(), invalidate: () => cache.invalidate() };
 }

@@ -1,4 +1,5 @@
 import type { Clock } from '../runtime/ports';
+import { cachedValue } from '../shared/cached';
 import { orderSegments } from './catalog';
 import { SegmentEngine } from './engine';
 import type { SegmentDefinition } from './rule';
@@ -31,31 +32,6 @@ export function buildEngine(definitions: readonly SegmentDefinition[]): { engine
 
 /** The stored segments compiled, rebuilt at most every `ttlMs` (a new or changed segment applies within that time). */
 export function cachedSegmentCatalog(store: Pick<SegmentStore, 'list'>, clock: Clock, ttlMs = 30_000): InvalidatableSegmentCatalog {
-  let cached: { engine: SegmentEngine; at: number } | undefined;
-  let loading: Promise<SegmentEngine> | undefined;
-  let generation = 0;
-  return {
-    invalidate() {
-      cached = undefined;
-      loading = undefined;
-      generation++;
-    },
-    async engine() {
-      const now = clock.now().getTime();
-      if (cached && now - cached.at < ttlMs) return cached.engine;
-      const started = generation;
-      loading ??= store
-        .list()
-        .then((records) => {
-          const { engine } = buildEngine(records.map((r) => r.definition));
-          // A load that began before an invalidation may have read the old segments: use it once, do not keep it.
-          if (started === generation) cached = { engine, at: now };
-          return engine;
-        })
-        .finally(() => {
-          loading = undefined;
-        });
-      return loading;
-    },
-  };
+  const cache = cachedValue(async () => buildEngine((await store.list()).map((r) => r.definition)).engine, clock, ttlMs);
+  return { engine: () => cache.get(), invalidate: () => cache.invalidate() };
 }
