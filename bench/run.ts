@@ -15,6 +15,8 @@ const registry: { name: string; load: () => Promise<Benchmark> }[] = [
   { name: 'ingestion', load: async () => (await import('./ingestion.bench')).ingestion },
   { name: 'segments', load: async () => (await import('./segments.bench')).segments },
   { name: 'segments-streaming', load: async () => (await import('./segments-streaming.bench')).segmentsStreaming },
+  { name: 'decisions', load: async () => (await import('./decisions.bench')).decisions },
+  { name: 'decisions-http', load: async () => (await import('./decisions-http.bench')).decisionsHttp },
 ];
 
 async function main(): Promise<void> {
