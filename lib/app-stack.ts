@@ -22,9 +22,8 @@ import type { AudienceScanInput } from '../lambdas/core/segments/ports';
 import type { SegmentDefinition } from '../lambdas/core/segments/rule';
 import { NO_PUSH_APPLICATION } from './config';
 import { AudienceScanStateMachine } from './constructs/audience-scan-state-machine';
-import { DecisionCatalogRegistration, FILE_CATALOG_UPDATED_AT } from './constructs/decision-catalog-registration';
+import { CatalogRegistration, FILE_CATALOG_UPDATED_AT, type CatalogKind } from './constructs/catalog-registration';
 import { JourneyStateMachine } from './constructs/journey-state-machine';
-import { SegmentRegistration } from './constructs/segment-registration';
 import { HandlerName, WaymarkFunction, type WaymarkFunctionProps } from './constructs/waymark-function';
 import { loadDecisionFiles, type DecisionFiles } from './decisions';
 import { loadJourneys } from './journeys';
@@ -189,14 +188,14 @@ export class WaymarkAppStack extends Stack {
   /** Audience snapshots and the scheduled re-check of time-based segments (Map over parallel-scan segments). */
   public readonly audienceScan: AudienceScanStateMachine;
   /** File segments by id, each written to the journeys table at deploy time; construct ids are `Segment-<id>`. */
-  public readonly segments: ReadonlyMap<string, SegmentRegistration>;
+  public readonly segments: ReadonlyMap<string, CatalogRegistration>;
   /** Hourly (default bus schedule): starts the audience scan with a re-check job, with its dead-letter queue. */
   public readonly audienceRecheckRule: events.Rule;
   public readonly audienceRecheckRuleDeadLetterQueue: sqs.Queue;
   /** File offers by id, each written to the journeys table at deploy time; construct ids are `Offer-<id>`. */
-  public readonly offers: ReadonlyMap<string, DecisionCatalogRegistration>;
+  public readonly offers: ReadonlyMap<string, CatalogRegistration>;
   /** File placements by id, likewise; construct ids are `Placement-<id>`. */
-  public readonly placements: ReadonlyMap<string, DecisionCatalogRegistration>;
+  public readonly placements: ReadonlyMap<string, CatalogRegistration>;
 
   constructor(scope: Construct, id: string, props: WaymarkAppStackProps) {
     super(scope, id, props);
@@ -345,38 +344,24 @@ export class WaymarkAppStack extends Stack {
     }
     this.journeys = byId;
 
-    // --- Segments: each file segment becomes an item of the journeys table (origin "file"), through the same provider.
-    // A constant (as for offers and placements) keeps the template identical across synths.
-    const segmentsUpdatedAt = props.segmentsUpdatedAt ?? FILE_CATALOG_UPDATED_AT;
-    this.segments = new Map(
-      segments.map((segment) => [
-        segment.id,
-        new SegmentRegistration(this, `Segment-${segment.id}`, {
-          segment,
-          journeysTable: props.journeysTable,
-          updatedAt: segmentsUpdatedAt,
-          registrationRole: this.registrationRole,
-          registrationLogGroup: this.registrationLogGroup,
-        }),
-      ]),
-    );
-
-    // --- Offers and placements: each file entry becomes an item of the journeys table (origin "file"), like segments.
-    const decisionFilesUpdatedAt = props.decisionFilesUpdatedAt ?? FILE_CATALOG_UPDATED_AT;
-    const register = (kind: 'offer' | 'placement', definition: { id: string }) =>
+    // --- Segments, offers and placements: each file entry becomes an item of the journeys table (origin "file"), through
+    // the journeys' provider. The default updatedAt is a constant, so the template is identical across synths.
+    const register = (kind: CatalogKind, definition: { id: string }, updatedAt: string) =>
       [
         definition.id,
-        new DecisionCatalogRegistration(this, `${kind === 'offer' ? 'Offer' : 'Placement'}-${definition.id}`, {
+        new CatalogRegistration(this, `${kind[0].toUpperCase()}${kind.slice(1)}-${definition.id}`, {
           kind,
           definition,
           journeysTable: props.journeysTable,
-          updatedAt: decisionFilesUpdatedAt,
+          updatedAt,
           registrationRole: this.registrationRole,
           registrationLogGroup: this.registrationLogGroup,
         }),
       ] as const;
-    this.placements = new Map(decisionFiles.placements.map((p) => register('placement', p)));
-    this.offers = new Map(decisionFiles.offers.map((o) => register('offer', o)));
+    this.segments = new Map(segments.map((segment) => register('segment', segment, props.segmentsUpdatedAt ?? FILE_CATALOG_UPDATED_AT)));
+    const decisionFilesUpdatedAt = props.decisionFilesUpdatedAt ?? FILE_CATALOG_UPDATED_AT;
+    this.placements = new Map(decisionFiles.placements.map((p) => register('placement', p, decisionFilesUpdatedAt)));
+    this.offers = new Map(decisionFiles.offers.map((o) => register('offer', o, decisionFilesUpdatedAt)));
 
     // --- Audience scan: snapshots (evaluate-segment starts them) and the hourly re-check of time-based segments.
     this.audienceScan = new AudienceScanStateMachine(this, 'AudienceScan', {

@@ -1,6 +1,5 @@
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import {
-  DeleteCommand,
   GetCommand,
   PutCommand,
   QueryCommand,
@@ -9,7 +8,10 @@ import {
 } from '@aws-sdk/lib-dynamodb';
 import { TableKeys } from '../core/config/env-keys';
 import type { Caps, Offer, Placement } from '../core/decisions/model';
-import type { CapOutcome, CapStore, CatalogRecord, CatalogStore, DecisionLog, DecisionRecord } from '../core/decisions/ports';
+import type { CapOutcome, CapStore, DecisionLog, DecisionRecord } from '../core/decisions/ports';
+import { DynamoCatalogStore } from './dynamodb-catalog';
+
+export { DynamoCatalogStore };
 import { parseDuration } from '../core/shared/duration';
 import { InvalidCursorError } from './dynamodb-segments';
 
@@ -35,92 +37,6 @@ const isConditionFailure = (error: unknown) =>
 const DAY_SECONDS = 86_400;
 const encodeCursor = (value: string) => Buffer.from(value, 'utf8').toString('base64url');
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
-
-export type CatalogKind = 'OFFER' | 'PLACEMENT';
-
-/** Offers or placements in the journeys table, one partition per kind (listing them is one Query). */
-export class DynamoCatalogStore<T extends { id: string }> implements CatalogStore<T> {
-  private readonly pk: string;
-  private readonly skPrefix: string;
-
-  constructor(
-    private readonly db: DynamoDBDocumentClient,
-    private readonly table: string,
-    readonly kind: CatalogKind,
-  ) {
-    this.pk = `${kind}S`;
-    this.skPrefix = `${kind}#`;
-  }
-
-  async list(): Promise<CatalogRecord<T>[]> {
-    const records: CatalogRecord<T>[] = [];
-    let ExclusiveStartKey: Record<string, unknown> | undefined;
-    do {
-      const page = await this.db.send(
-        new QueryCommand({
-          TableName: this.table,
-          KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
-          ExpressionAttributeValues: { ':pk': this.pk, ':prefix': this.skPrefix },
-          ConsistentRead: true,
-          ExclusiveStartKey,
-        }),
-      );
-      for (const item of page.Items ?? []) records.push(fromCatalogItem<T>(item));
-      ExclusiveStartKey = page.LastEvaluatedKey;
-    } while (ExclusiveStartKey);
-    return records;
-  }
-
-  async get(id: string): Promise<CatalogRecord<T> | undefined> {
-    const { Item } = await this.db.send(new GetCommand({ TableName: this.table, Key: this.key(id), ConsistentRead: true }));
-    return Item ? fromCatalogItem<T>(Item) : undefined;
-  }
-
-  async put(record: CatalogRecord<T>, condition: { expectedVersion?: number; force?: boolean }): Promise<boolean> {
-    const Item = {
-      ...this.key(record.definition.id),
-      definition: JSON.stringify(record.definition),
-      origin: record.origin,
-      version: record.version,
-      updatedAt: record.updatedAt,
-    };
-    const guard = condition.force
-      ? {}
-      : condition.expectedVersion === undefined
-        ? { ConditionExpression: 'attribute_not_exists(pk)' }
-        : { ConditionExpression: 'version = :v', ExpressionAttributeValues: { ':v': condition.expectedVersion } };
-    try {
-      await this.db.send(new PutCommand({ TableName: this.table, Item, ...guard }));
-      return true;
-    } catch (error) {
-      if (isConditionFailure(error)) return false;
-      throw error;
-    }
-  }
-
-  async delete(id: string): Promise<boolean> {
-    try {
-      await this.db.send(new DeleteCommand({ TableName: this.table, Key: this.key(id), ConditionExpression: 'attribute_exists(pk)' }));
-      return true;
-    } catch (error) {
-      if (isConditionFailure(error)) return false;
-      throw error;
-    }
-  }
-
-  private key(id: string) {
-    return { pk: this.pk, sk: `${this.skPrefix}${id}` };
-  }
-}
-
-function fromCatalogItem<T>(item: Record<string, unknown>): CatalogRecord<T> {
-  return {
-    definition: JSON.parse(item.definition as string) as T,
-    origin: item.origin as CatalogRecord<T>['origin'],
-    version: Number(item.version),
-    updatedAt: item.updatedAt as string,
-  };
-}
 
 export const offerStore = (db: DynamoDBDocumentClient, journeysTable: string) => new DynamoCatalogStore<Offer>(db, journeysTable, 'OFFER');
 export const placementStore = (db: DynamoDBDocumentClient, journeysTable: string) => new DynamoCatalogStore<Placement>(db, journeysTable, 'PLACEMENT');

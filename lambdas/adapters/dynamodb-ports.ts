@@ -10,7 +10,7 @@ import {
 } from './dynamodb';
 import { DynamoCapStore, DynamoDecisionLog, offerStore, placementStore } from './dynamodb-decisions';
 import { createDynamoProfileStore } from './dynamodb-profiles';
-import { DynamoMembershipStore, DynamoProfileScanner, DynamoSegmentStore, DynamoSnapshotStore } from './dynamodb-segments';
+import { DynamoMembershipStore, DynamoProfileScanner, DynamoSnapshotStore, segmentStore } from './dynamodb-segments';
 
 export interface WaymarkTables {
   profiles: string;
@@ -29,7 +29,7 @@ export function dynamoPorts(db: DynamoDBDocumentClient, tables: WaymarkTables, c
     ledger: new DynamoLedger(db, tables.runtime),
     rejected: new DynamoRejectedEventStore(db, tables.runtime),
     records: new DynamoProfileRecords(db, tables.runtime),
-    segmentStore: new DynamoSegmentStore(db, tables.journeys),
+    segmentStore: segmentStore(db, tables.journeys),
     memberships: new DynamoMembershipStore(db, tables.profiles),
     snapshots: new DynamoSnapshotStore(db, tables.runtime),
     profileScanner: new DynamoProfileScanner(db, tables.profiles, clock),

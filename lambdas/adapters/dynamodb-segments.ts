@@ -1,7 +1,6 @@
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import {
   BatchWriteCommand,
-  DeleteCommand,
   GetCommand,
   PutCommand,
   QueryCommand,
@@ -15,13 +14,13 @@ import { defaultProfilePolicy, type ProfilePolicy, type RecentEvent } from '../c
 import { toProfile } from '../core/profiles/store';
 import type { Clock, Profile } from '../core/runtime/ports';
 import type { SegmentDefinition } from '../core/segments/rule';
+import { DynamoCatalogStore } from './dynamodb-catalog';
 import type {
   MembershipState,
   MembershipStore,
   Memberships,
   PendingTransitions,
   ProfileScanner,
-  SegmentRecord,
   SegmentStore,
   SnapshotHeader,
   SnapshotStore,
@@ -33,8 +32,8 @@ import { fromItem, toRecentEvent } from './dynamodb-profiles';
  *
  * | table    | item        | pk                    | sk                      | attributes |
  * |----------|-------------|-----------------------|-------------------------|------------|
- * | journeys | segment     | `SEGMENTS`            | `SEGMENT#<id>`          | definition (map), origin, version, updatedAt |
- * | profiles | memberships | `PROFILE#<id>`        | `SEGMENTS`              | segments (map id → entered at), version |
+ * | journeys | segment     | `SEGMENTS`            | `SEGMENT#<id>`          | definition (JSON string, see dynamodb-catalog.ts), origin, version, updatedAt |
+ * | profiles | memberships | `PROFILE#<id>`        | `SEGMENTS`              | segments (map id → entered at), version, pending (JSON string: transitions not yet announced) |
  * | runtime  | snapshot    | `SNAPSHOT#<id>`       | `HEADER`                | the SnapshotHeader fields, expiresAt |
  * | runtime  | member      | `SNAPSHOT#<id>`       | `MEMBER#<profile id>`   | profileId, expiresAt |
  *
@@ -45,8 +44,6 @@ import { fromItem, toRecentEvent } from './dynamodb-profiles';
 const isConditionFailure = (error: unknown) =>
   error instanceof ConditionalCheckFailedException || (error as { name?: string })?.name === 'ConditionalCheckFailedException';
 
-const SEGMENTS_PK = 'SEGMENTS';
-const segmentKey = (id: string) => ({ pk: SEGMENTS_PK, sk: `SEGMENT#${id}` });
 const PROFILE_PREFIX = 'PROFILE#';
 const MEMBERSHIPS_SK = 'SEGMENTS';
 const membershipKey = (profileId: string) => ({ pk: `${PROFILE_PREFIX}${profileId}`, sk: MEMBERSHIPS_SK });
@@ -72,79 +69,8 @@ export class InvalidCursorError extends Error {
   }
 }
 
-/** Segment definitions in the journeys table, all in one partition (listing them is one Query). */
-export class DynamoSegmentStore implements SegmentStore {
-  constructor(
-    private readonly db: DynamoDBDocumentClient,
-    private readonly table: string,
-  ) {}
-
-  async list(): Promise<SegmentRecord[]> {
-    const records: SegmentRecord[] = [];
-    let ExclusiveStartKey: Record<string, unknown> | undefined;
-    do {
-      const page = await this.db.send(
-        new QueryCommand({
-          TableName: this.table,
-          KeyConditionExpression: 'pk = :pk AND begins_with(sk, :segment)',
-          ExpressionAttributeValues: { ':pk': SEGMENTS_PK, ':segment': 'SEGMENT#' },
-          ConsistentRead: true,
-          ExclusiveStartKey,
-        }),
-      );
-      for (const item of page.Items ?? []) records.push(fromSegmentItem(item));
-      ExclusiveStartKey = page.LastEvaluatedKey;
-    } while (ExclusiveStartKey);
-    return records;
-  }
-
-  async get(id: string): Promise<SegmentRecord | undefined> {
-    const { Item } = await this.db.send(new GetCommand({ TableName: this.table, Key: segmentKey(id), ConsistentRead: true }));
-    return Item ? fromSegmentItem(Item) : undefined;
-  }
-
-  async put(record: SegmentRecord, condition: { expectedVersion?: number; force?: boolean }): Promise<boolean> {
-    const Item = {
-      ...segmentKey(record.definition.id),
-      // A JSON round trip drops undefined optional fields, which the client would otherwise refuse to marshal.
-      definition: JSON.parse(JSON.stringify(record.definition)) as SegmentDefinition,
-      origin: record.origin,
-      version: record.version,
-      updatedAt: record.updatedAt,
-    };
-    const guard = condition.force
-      ? {}
-      : condition.expectedVersion === undefined
-        ? { ConditionExpression: 'attribute_not_exists(pk)' }
-        : { ConditionExpression: 'version = :v', ExpressionAttributeValues: { ':v': condition.expectedVersion } };
-    try {
-      await this.db.send(new PutCommand({ TableName: this.table, Item, ...guard }));
-      return true;
-    } catch (error) {
-      if (isConditionFailure(error)) return false;
-      throw error;
-    }
-  }
-
-  async delete(id: string): Promise<boolean> {
-    try {
-      await this.db.send(new DeleteCommand({ TableName: this.table, Key: segmentKey(id), ConditionExpression: 'attribute_exists(pk)' }));
-      return true;
-    } catch (error) {
-      if (isConditionFailure(error)) return false;
-      throw error;
-    }
-  }
-}
-
-function fromSegmentItem(item: Record<string, unknown>): SegmentRecord {
-  return {
-    definition: item.definition as SegmentDefinition,
-    origin: item.origin as SegmentRecord['origin'],
-    version: Number(item.version),
-    updatedAt: item.updatedAt as string,
-  };
-}
+/** Segment definitions in the journeys table (pk `SEGMENTS`, sk `SEGMENT#<id>`, the definition as a JSON string). */
+export const segmentStore = (db: DynamoDBDocumentClient, journeysTable: string): SegmentStore => new DynamoCatalogStore<SegmentDefinition>(db, journeysTable, 'SEGMENT');
 
 /** A profile's memberships: one item in the profile's partition of the profiles table, written under a version check. */
 export class DynamoMembershipStore implements MembershipStore {

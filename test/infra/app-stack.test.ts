@@ -81,26 +81,6 @@ const AUDIENCE_SCAN = `waymark-${STAGE}-audience-scan`;
 /** The only methods without IAM authorization: the unsubscribe link (a signed token authorizes it). */
 const PUBLIC_FUNCTIONS = ['ConfirmUnsubscribeFunction', 'UnsubscribeProfileFunction'];
 
-/** A DynamoDB JSON value back to JSON (independent of lib's marshalling). */
-function fromAttributeValue(value: Record<string, unknown>): unknown {
-  const [[type, inner]] = Object.entries(value);
-  switch (type) {
-    case 'S':
-    case 'BOOL':
-      return inner;
-    case 'N':
-      return Number(inner);
-    case 'NULL':
-      return null;
-    case 'L':
-      return (inner as Record<string, unknown>[]).map(fromAttributeValue);
-    case 'M':
-      return Object.fromEntries(Object.entries(inner as Record<string, Record<string, unknown>>).map(([k, v]) => [k, fromAttributeValue(v)]));
-    default:
-      throw new Error(`unexpected attribute type ${type}`);
-  }
-}
-
 describe('WaymarkAppStack', () => {
   let stack: WaymarkAppStack;
   let template: Template;
@@ -480,7 +460,7 @@ describe('WaymarkAppStack', () => {
       }
     });
 
-    it('registers every segment file in the journeys table: pk SEGMENTS, sk SEGMENT#<id>, the definition as a map, origin file, version 1', () => {
+    it('registers every segment file in the journeys table: pk SEGMENTS, sk SEGMENT#<id>, the definition as a JSON string, origin file, version 1', () => {
       const files = segmentFilesOnDisk();
       const registrations = resourcesOfType(json, 'Custom::WaymarkSegmentRegistration');
       expect(registrations).toHaveLength(files.size);
@@ -494,9 +474,10 @@ describe('WaymarkAppStack', () => {
         };
         expect(create.action).toBe('putItem');
         expect(create.physicalResourceId).toEqual({ id: `segment/${segmentId}` });
-        const { definition, updatedAt, ...item } = create.parameters.Item;
+        const { definition, updatedAt, contentHash, ...item } = create.parameters.Item;
         expect(item).toEqual({ pk: { S: 'SEGMENTS' }, sk: { S: `SEGMENT#${segmentId}` }, origin: { S: 'file' }, version: { N: '1' } });
-        expect(fromAttributeValue(definition)).toEqual(file);
+        expect(JSON.parse(definition.S as string)).toEqual(file);
+        expect(contentHash.S).toMatch(/^[0-9a-f]{64}$/);
         // A constant by default, so two synths give the same template.
         expect(updatedAt.S).toBe('deployed');
         // Removing the file deletes the item, but never one that is no longer the file's.

@@ -3,7 +3,7 @@ import { createDynamoProfileStore } from '../../lambdas/adapters/dynamodb-profil
 import {
   DynamoMembershipStore,
   DynamoProfileScanner,
-  DynamoSegmentStore,
+  segmentStore,
   DynamoSnapshotStore,
   SnapshotNotFoundError,
 } from '../../lambdas/adapters/dynamodb-segments';
@@ -57,8 +57,8 @@ const record = (id: string, version: number, over: Partial<SegmentRecord> = {}):
   ...over,
 });
 
-describe('DynamoSegmentStore', () => {
-  const segments = () => new DynamoSegmentStore(db, JOURNEYS);
+describe('segment store (DynamoCatalogStore)', () => {
+  const segments = () => segmentStore(db, JOURNEYS);
 
   it('creates a segment only when its id is free, and reads it back as written', async () => {
     const store = segments();

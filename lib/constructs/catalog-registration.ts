@@ -7,22 +7,28 @@ import * as cr from 'aws-cdk-lib/custom-resources';
 import { Construct } from 'constructs';
 import { acknowledgeDataKeyWildcards } from '../nag';
 
-/** The version every file offer and placement is stored with (the API refuses to change file entries, so it never moves). */
+/** The version every file segment, offer and placement is stored with (the API refuses to change file entries, so it never moves). */
 export const FILE_CATALOG_VERSION = 1;
 
 /**
- * The `updatedAt` of file offers and placements: not a time but the marker "deployed" (the entry changes only with a
+ * The `updatedAt` of file segments, offers and placements: not a time but the marker "deployed" (the entry changes only with a
  * deployment). A constant keeps the template identical across synths; `contentHash` tells one content from another.
  */
 export const FILE_CATALOG_UPDATED_AT = 'deployed';
 
-export type DecisionCatalogKind = 'offer' | 'placement';
+export type CatalogKind = 'segment' | 'offer' | 'placement';
 
-export interface DecisionCatalogRegistrationProps {
-  readonly kind: DecisionCatalogKind;
-  /** The validated offer or placement (from `loadDecisionFiles`). */
+const RESOURCE_TYPES: Record<CatalogKind, string> = {
+  segment: 'Custom::WaymarkSegmentRegistration',
+  offer: 'Custom::WaymarkOfferRegistration',
+  placement: 'Custom::WaymarkPlacementRegistration',
+};
+
+export interface CatalogRegistrationProps {
+  readonly kind: CatalogKind;
+  /** The validated segment, offer or placement (from `loadSegments`, `loadDecisionFiles`). */
   readonly definition: { readonly id: string };
-  /** The journeys table: offers live in its `OFFERS` partition, placements in `PLACEMENTS`. */
+  /** The journeys table: segments live in its `SEGMENTS` partition, offers in `OFFERS`, placements in `PLACEMENTS`. */
   readonly journeysTable: dynamodb.ITable;
   /**
    * The `updatedAt` written with the item.
@@ -39,17 +45,17 @@ export interface DecisionCatalogRegistrationProps {
 export const contentHash = (definition: string): string => createHash('sha256').update(definition, 'utf8').digest('hex');
 
 /**
- * One file offer or placement in the journeys table, the item `DynamoCatalogStore` reads: pk `OFFERS`/`PLACEMENTS`,
- * sk `OFFER#<id>`/`PLACEMENT#<id>`, `definition` as a JSON string (an eligibility rule as nested maps could exceed
- * DynamoDB's 32 levels), `contentHash` (SHA-256 of that string), `origin` `file`, `version` 1, `updatedAt`. Put on deploy
+ * One file segment, offer or placement in the journeys table, the item `DynamoCatalogStore` reads: pk
+ * `SEGMENTS`/`OFFERS`/`PLACEMENTS`, sk `SEGMENT#<id>`/`OFFER#<id>`/`PLACEMENT#<id>`, `definition` as a JSON string (a
+ * rule as nested maps could exceed DynamoDB's 32 levels), `contentHash` (SHA-256 of that string), `origin` `file`, `version` 1, `updatedAt`. Put on deploy
  * and whenever the item changes; deleted when the file goes away (only while it is still a file entry).
  */
-export class DecisionCatalogRegistration extends Construct {
-  public readonly kind: DecisionCatalogKind;
+export class CatalogRegistration extends Construct {
+  public readonly kind: CatalogKind;
   public readonly definition: { readonly id: string };
   public readonly registration: cr.AwsCustomResource;
 
-  constructor(scope: Construct, id: string, props: DecisionCatalogRegistrationProps) {
+  constructor(scope: Construct, id: string, props: CatalogRegistrationProps) {
     super(scope, id);
     this.kind = props.kind;
     this.definition = props.definition;
@@ -73,7 +79,7 @@ export class DecisionCatalogRegistration extends Construct {
       physicalResourceId: cr.PhysicalResourceId.of(`${props.kind}/${props.definition.id}`),
     };
     this.registration = new cr.AwsCustomResource(this, 'Registration', {
-      resourceType: props.kind === 'offer' ? 'Custom::WaymarkOfferRegistration' : 'Custom::WaymarkPlacementRegistration',
+      resourceType: RESOURCE_TYPES[props.kind],
       onUpdate: put,
       onDelete: {
         service: 'DynamoDB',
