@@ -42,7 +42,7 @@ function toFieldErrors(messages: readonly string[]): FieldError[] {
   return messages.map((text) => {
     const at = text.indexOf(': ');
     const field = at < 0 ? '' : text.slice(0, at);
-    return { field: field === '' ? '(body)' : field, message: at < 0 ? text : text.slice(at + 2) };
+    return { field: field === '' || field === '(root)' ? '(body)' : field, message: at < 0 ? text : text.slice(at + 2) };
   });
 }
 

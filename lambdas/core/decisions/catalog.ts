@@ -110,8 +110,8 @@ function compileOffer(offer: Offer): CompiledOffer {
   const eligibility = offer.eligibility;
   return {
     offer,
-    rule: eligibility && 'rule' in eligibility ? compileRule(eligibility.rule) : undefined,
-    segment: eligibility && 'segment' in eligibility ? eligibility.segment : undefined,
+    rule: eligibility?.rule !== undefined ? compileRule(eligibility.rule) : undefined,
+    segment: eligibility?.segment,
     score,
     view: { id: offer.id, priority: offer.priority, tags: offer.tags, attributes: offer.attributes },
     from: offer.validFrom === undefined ? -Infinity : Date.parse(offer.validFrom),

@@ -43,13 +43,20 @@ export async function decide(
   const context = { now: nowMs, memberships: new Set(Object.keys(memberships)) };
   const formulaProfile = { id: profile.id, attributes: profile.attributes, computed: profile.computed ?? {}, segments: memberships };
   const proposed = new Set<string>();
+  // An offer in several requested placements is judged once per decision.
+  const judged = new Map<string, { reason: string | undefined; score: number | null }>();
   const result: Record<string, PlacementDecision> = {};
   for (const placementId of request.placements) {
     const ranked: Ranked[] = [];
     const explanation: OfferExplanation[] = [];
     for (const compiled of catalog.candidates(placementId)) {
-      const reason = ineligibility(compiled, profile, context, nowMs);
-      const score = reason === undefined ? scoreFor(compiled, formulaProfile, request.context, nowMs) : null;
+      let verdict = judged.get(compiled.offer.id);
+      if (verdict === undefined) {
+        const why = ineligibility(compiled, profile, context, nowMs);
+        verdict = { reason: why, score: why === undefined ? scoreFor(compiled, formulaProfile, request.context, nowMs) : null };
+        judged.set(compiled.offer.id, verdict);
+      }
+      const { reason, score } = verdict;
       const line: OfferExplanation = { offerId: compiled.offer.id, eligible: reason === undefined, score, chosen: false };
       if (reason !== undefined) line.reason = reason;
       explanation.push(line);

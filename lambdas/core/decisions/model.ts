@@ -31,10 +31,13 @@ export const Content = z.record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'co
 export type Content = z.infer<typeof Content>;
 
 /** Eligibility: a rule in the segment rule language, or membership of a stored segment. */
-export const Eligibility = z.union([z.strictObject({ segment: SegmentId }), z.strictObject({ rule: Rule })], {
-  error: 'eligibility is { "rule": <segment rule> } or { "segment": "<segment id>" }',
-});
-export type Eligibility = z.infer<typeof Eligibility>;
+// One object with exactly one of the two keys (not a union), so a mistake inside the rule is reported at its path.
+export const Eligibility = z
+  .strictObject({ segment: SegmentId.optional(), rule: Rule.optional() })
+  .refine((e) => (e.segment === undefined) !== (e.rule === undefined), { message: 'eligibility is { "rule": <segment rule> } or { "segment": "<segment id>" }' }) as unknown as z.ZodType<
+  { segment: string; rule?: undefined } | { rule: Rule; segment?: undefined }
+>;
+export type Eligibility = { segment: string; rule?: undefined } | { rule: Rule; segment?: undefined };
 
 export const Caps = z
   .strictObject({
@@ -89,4 +92,4 @@ function parseWith<T>(schema: z.ZodType<T>, input: unknown, depthOf?: (value: T)
 
 export const parsePlacement = (input: unknown): ParseResult<Placement> => parseWith(Placement, input);
 export const parseOffer = (input: unknown): ParseResult<Offer> =>
-  parseWith(Offer as z.ZodType<Offer>, input, (o) => (o.eligibility && 'rule' in o.eligibility ? ruleDepth(o.eligibility.rule) : 0));
+  parseWith(Offer as z.ZodType<Offer>, input, (o) => (o.eligibility?.rule !== undefined ? ruleDepth(o.eligibility.rule) : 0));

@@ -165,7 +165,11 @@ function formatPath(root: string, path: readonly PropertyKey[]): string {
 
 /** Validation messages naming where in the rule each problem is, e.g. `rule.rules[2].where[0].value: expected a number`. */
 export function describeIssues(error: z.ZodError, root = ''): string[] {
-  return error.issues.map((issue) => `${formatPath(root, issue.path)}: ${issue.message}`.replace(/^\./, ''));
+  return error.issues.flatMap((issue) => {
+    // An unknown field is named by its own path, not its parent's (which is empty at the top).
+    if (issue.code === 'unrecognized_keys') return issue.keys.map((key) => `${formatPath(root, [...issue.path, key])}: unknown field`.replace(/^\./, ''));
+    return [`${formatPath(root, issue.path) || '(root)'}: ${issue.message}`.replace(/^\./, '')];
+  });
 }
 
 export type ParseResult<T> = { ok: true; value: T } | { ok: false; errors: string[] };

@@ -41,7 +41,7 @@ describe('parseOffer', () => {
     ['a zero cap count', { caps: { perProfile: { count: 0, period: '7d' } } }, 'caps.perProfile.count:'],
     ['a fractional total cap', { caps: { total: 1.5 } }, 'caps.total:'],
     ['empty caps', { caps: {} }, 'caps: caps need total, perProfile or both'],
-    ['an unknown cap key', { caps: { total: 1, daily: 3 } }, 'caps:'],
+    ['an unknown cap key', { caps: { total: 1, daily: 3 } }, 'caps.daily: unknown field'],
     ['no placements', { placements: {} }, 'placements: an offer has content for at least one placement'],
     ['a content value that is an object', { placements: { 'web-banner': { title: { en: 'x' } } } }, 'placements.web-banner.title:'],
     ['a content field that is not an identifier', { placements: { 'web-banner': { 'image-url': 'x' } } }, 'placements.web-banner'],
@@ -130,5 +130,17 @@ describe('parsePlacement', () => {
     const result = parsePlacement({ schemaVersion: 1, id: 'push', name: 'Push', channel: 'fax', requiredContent: ['title', 'image-url'] });
     expect(result.ok).toBe(false);
     if (!result.ok) expect(result.errors).toEqual(expect.arrayContaining([expect.stringMatching(/^channel:/), expect.stringMatching(/^requiredContent\[1\]: content field names are identifiers/)]));
+  });
+});
+
+describe('parseOffer: eligibility errors', () => {
+  it('names the path inside an eligibility rule, and refuses both or neither of rule and segment', () => {
+    const base = { schemaVersion: 1, id: 'o', name: 'O', placements: { push: { title: 't', body: 'b' } } };
+    const bad = parseOffer({ ...base, eligibility: { rule: { kind: 'all', rules: [{ kind: 'greater', field: { kind: 'attribute', name: 'age' }, value: true }] } } });
+    expect(bad.ok).toBe(false);
+    if (!bad.ok) expect(bad.errors.join('\n')).toContain('eligibility.rule.rules[0].value');
+    const both = parseOffer({ ...base, eligibility: { segment: 'vip', rule: { kind: 'segment', id: 'vip' } } });
+    expect(both).toEqual({ ok: false, errors: ['eligibility: eligibility is { "rule": <segment rule> } or { "segment": "<segment id>" }'] });
+    expect(parseOffer({ ...base, eligibility: {} }).ok).toBe(false);
   });
 });

@@ -149,7 +149,7 @@ describe('rule validation', () => {
     ['a bad duration', { kind: 'withinLast', field: attr('signedUpAt'), duration: '7 days' }, 'rule.duration: expected a duration'],
     ['atLeast above atMost', { kind: 'event', type: 'x', atLeast: 3, atMost: 1 }, 'rule.atMost: atLeast must not exceed atMost'],
     ['an empty all', { kind: 'all', rules: [] }, 'rule.rules: '],
-    ['an extra key', { kind: 'segment', id: 'vip', label: 'x' }, 'rule: '],
+    ['an extra key', { kind: 'segment', id: 'vip', label: 'x' }, 'rule.label: unknown field'],
   ])('rejects %s, naming the path', (_name, rule, message) => {
     const result = parseRule(rule);
     expect(result.ok).toBe(false);
