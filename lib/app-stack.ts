@@ -256,7 +256,10 @@ export class WaymarkAppStack extends Stack {
       loadProfile: fn('LoadProfile', HandlerName.loadProfile, 'Journey step: reloads the profile before a condition'),
       getProfile: fn('GetProfile', HandlerName.getProfile, 'GET /profiles/{id}: a profile (merged ids answer with the survivor)'),
       findProfile: fn('FindProfile', HandlerName.findProfile, 'GET /profiles?identity=ns:value: a profile by any identity'),
-      updateProfileAttributes: fn('UpdateProfileAttributes', HandlerName.updateProfileAttributes, 'PUT /profiles/{id}/attributes: attribute updates'),
+      updateProfileAttributes: fn('UpdateProfileAttributes', HandlerName.updateProfileAttributes, 'PUT /profiles/{id}/attributes: attribute updates, with the segments they affect', {
+        // SegmentEntered / SegmentExited go onto the bus.
+        environment: { [EnvKey.eventBusName]: props.eventBus.eventBusName },
+      }),
       eraseProfile: fn('EraseProfile', HandlerName.eraseProfile, 'DELETE /profiles/{id}: erases a profile everywhere and stops its journeys', {
         timeout: Duration.seconds(60),
       }),
@@ -404,7 +407,6 @@ export class WaymarkAppStack extends Stack {
     props.profilesTable.grantReadData(f.loadProfile);
     props.profilesTable.grantReadData(f.getProfile);
     props.profilesTable.grantReadData(f.findProfile);
-    props.profilesTable.grantReadWriteData(f.updateProfileAttributes);
     props.profilesTable.grantReadWriteData(f.eraseProfile);
     grantRuntime('readWrite', f.eraseProfile);
     props.profilesTable.grantReadData(f.exportProfile);
@@ -429,10 +431,13 @@ export class WaymarkAppStack extends Stack {
     props.profilesTable.grantReadData(f.estimateSegment);
     // scan-profiles: Scan of the profiles table, memberships written there; snapshot members, enrollments and runs in
     // the runtime table; segments and journeys read; SegmentEntered/SegmentExited on the bus.
-    props.profilesTable.grantReadWriteData(f.scanProfiles);
-    props.journeysTable.grantReadData(f.scanProfiles);
-    grantRuntime('readWrite', f.scanProfiles);
-    props.eventBus.grantPutEventsTo(f.scanProfiles);
+    // update-profile-attributes evaluates the segments an update affects, with the same needs (but no Scan).
+    for (const evaluator of [f.scanProfiles, f.updateProfileAttributes]) {
+      props.profilesTable.grantReadWriteData(evaluator);
+      props.journeysTable.grantReadData(evaluator);
+      grantRuntime('readWrite', evaluator);
+      props.eventBus.grantPutEventsTo(evaluator);
+    }
     // Decisioning: offers and placements live in the journeys table (the catalog; delete-placement also reads the
     // journey registry there); caps and the decision log in the runtime table.
     for (const decider of [f.decide, f.decideStep]) {
@@ -488,25 +493,27 @@ export class WaymarkAppStack extends Stack {
         );
       }
     }
-    // scan-profiles (the re-check) acts like the router on segment transitions, limited to the journeys that use them:
-    // it starts the journeys entered on a segment (DescribeExecution checks a previous run against the re-entry policy)
-    // and stops runs of the journeys with a segment-exited exit criterion.
+    // scan-profiles (the re-check) and update-profile-attributes act like the router on segment transitions, limited to
+    // the journeys that use them: they start the journeys entered on a segment (DescribeExecution checks a previous run
+    // against the re-entry policy) and stop runs of the journeys with a segment-exited exit criterion.
     const segmentEntry = machines.filter((m) => m.journey.journey.entry.kind === 'segment');
     const segmentExit = machines.filter((m) => m.journey.journey.exitCriteria?.some((c) => c.kind === 'segment-exited'));
-    const scanExecutionArns = [...new Set([...segmentEntry, ...segmentExit])].map((m) => m.executionArnPattern);
-    if (segmentEntry.length > 0) {
-      f.scanProfiles.role.addToPrincipalPolicy(new iam.PolicyStatement({ actions: ['states:StartExecution'], resources: segmentEntry.map((m) => m.stateMachine.stateMachineArn) }));
-    }
-    if (scanExecutionArns.length > 0) {
-      f.scanProfiles.role.addToPrincipalPolicy(new iam.PolicyStatement({ actions: ['states:DescribeExecution'], resources: scanExecutionArns }));
-      acknowledgeWildcards(
-        f.scanProfiles.role,
-        scanExecutionArns.map((arn) => resourceFinding(this, arn)),
-        "Executions are named at run time (deterministically per profile), so DescribeExecution/StopExecution take the execution pattern (execution:waymark-<stage>-<journeyId>:*) of only those journeys of this stage that enter on a segment or exit when a profile leaves one.",
-      );
-    }
-    if (segmentExit.length > 0) {
-      f.scanProfiles.role.addToPrincipalPolicy(new iam.PolicyStatement({ actions: ['states:StopExecution'], resources: segmentExit.map((m) => m.executionArnPattern) }));
+    const segmentExecutionArns = [...new Set([...segmentEntry, ...segmentExit])].map((m) => m.executionArnPattern);
+    for (const evaluator of [f.scanProfiles, f.updateProfileAttributes]) {
+      if (segmentEntry.length > 0) {
+        evaluator.role.addToPrincipalPolicy(new iam.PolicyStatement({ actions: ['states:StartExecution'], resources: segmentEntry.map((m) => m.stateMachine.stateMachineArn) }));
+      }
+      if (segmentExecutionArns.length > 0) {
+        evaluator.role.addToPrincipalPolicy(new iam.PolicyStatement({ actions: ['states:DescribeExecution'], resources: segmentExecutionArns }));
+        acknowledgeWildcards(
+          evaluator.role,
+          segmentExecutionArns.map((arn) => resourceFinding(this, arn)),
+          "Executions are named at run time (deterministically per profile), so DescribeExecution/StopExecution take the execution pattern (execution:waymark-<stage>-<journeyId>:*) of only those journeys of this stage that enter on a segment or exit when a profile leaves one.",
+        );
+      }
+      if (segmentExit.length > 0) {
+        evaluator.role.addToPrincipalPolicy(new iam.PolicyStatement({ actions: ['states:StopExecution'], resources: segmentExit.map((m) => m.executionArnPattern) }));
+      }
     }
     // Resuming a wait-for-event: SendTaskSuccess/SendTaskFailure have no resource type in the Service Authorization
     // Reference (the task token is the authorization), so they need Resource "*". A policy of its own, for a precise suppression.

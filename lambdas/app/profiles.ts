@@ -2,8 +2,9 @@ import { z } from 'zod';
 import { formatIssues, IdentityNamespace } from '../core/events/business-event';
 import { eraseProfile, exportProfile } from '../core/privacy/privacy';
 import type { MembershipStore } from '../core/segments/ports';
+import { updateSegments, type SegmentRuntimeDeps } from '../core/runtime/segments';
 import { NotFoundError, ValidationError } from '../core/runtime/errors';
-import type { Clock, Executions, IdentityGraphProfileStore, ProfileRecords } from '../core/runtime/ports';
+import type { Clock, Executions, IdentityGraphProfileStore, JourneyRegistry, ProfileRecords } from '../core/runtime/ports';
 import { json, parseJsonBody, type ApiEvent } from '../shared/http';
 import { apiHandler } from './middleware';
 
@@ -65,7 +66,7 @@ const AttributesUpdate = z.strictObject({
  * `PUT /profiles/{id}/attributes`: attribute updates, applied as an event of the profile (so the merge policy, latest
  * time wins, holds for them like for any event).
  */
-export function createUpdateProfileAttributesHandler(deps: Pick<ProfileApiDeps, 'profiles' | 'clock'>) {
+export function createUpdateProfileAttributesHandler(deps: Pick<ProfileApiDeps, 'profiles' | 'clock'> & SegmentRuntimeDeps & { journeys: JourneyRegistry }) {
   return apiHandler(async (event) => {
     const id = profileId(event);
     const body = AttributesUpdate.safeParse(parseJsonBody(event) ?? {});
@@ -73,7 +74,7 @@ export function createUpdateProfileAttributesHandler(deps: Pick<ProfileApiDeps, 
     const profile = await deps.profiles.get(id);
     if (!profile) throw notFound(id);
     const [namespace, value] = Object.entries(profile.identities)[0];
-    const { profile: updated } = await deps.profiles.ingest({
+    const update = {
       id: `attributes-${event.requestContext.requestId}`,
       type: 'profile.attributes-updated',
       source: body.data.source,
@@ -81,8 +82,13 @@ export function createUpdateProfileAttributesHandler(deps: Pick<ProfileApiDeps, 
       identities: { [namespace]: value },
       attributes: body.data.attributes,
       properties: {},
-    });
-    return json(200, updated);
+    };
+    const { profile: updated } = await deps.profiles.ingest(update);
+    // A profile change like any other: the segments reading these attributes are evaluated now, with their journeys.
+    const engine = await deps.segments.engine();
+    const scope = engine.affected({ attributes: Object.keys(body.data.attributes), eventTypes: [] });
+    const segments = await updateSegments(deps, await deps.journeys.list(), updated, scope, { id: update.id, type: update.type });
+    return json(200, { ...updated, segments: segments.memberships ?? (await deps.memberships.get(updated.id)).segments });
   });
 }
 

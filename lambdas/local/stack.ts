@@ -217,7 +217,7 @@ export async function startLocalStack(options: LocalStackOptions = {}) {
     { method: 'GET', path: '/events/rejected', handler: createListRejectedEventsHandler(deps) },
     { method: 'GET', path: '/profiles', handler: createFindProfileHandler(deps) },
     { method: 'GET', path: '/profiles/{id}', handler: createGetProfileHandler(deps) },
-    { method: 'PUT', path: '/profiles/{id}/attributes', handler: createUpdateProfileAttributesHandler(deps) },
+    { method: 'PUT', path: '/profiles/{id}/attributes', handler: createUpdateProfileAttributesHandler({ ...deps, executions, publisher: bus }) },
     { method: 'DELETE', path: '/profiles/{id}', handler: createEraseProfileHandler({ ...deps, executions }) },
     { method: 'GET', path: '/profiles/{id}/export', handler: createExportProfileHandler(deps) },
     { method: 'GET', path: '/profiles/{id}/consent', handler: createGetConsentHandler(deps) },

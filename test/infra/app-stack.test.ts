@@ -180,13 +180,13 @@ describe('WaymarkAppStack', () => {
       }
       expect(actionsOf('RouteEvent')).toEqual(expect.arrayContaining(['states:StopExecution', 'states:SendTaskSuccess', 'states:SendTaskFailure']));
       for (const other of ['IngestEvent', 'ListJourneys', 'PrepareSend', 'RegisterWait', 'ResolveWait', 'LoadProfile']) expect(actionsOf(other)).not.toContain('states:StartExecution');
-      // Beyond those two, only scan-profiles starts journeys (the ones entered on a segment; see the segments tests).
+      // Beyond those two, only scan-profiles and update-profile-attributes start journeys (the ones entered on a segment; see the segments tests).
       const journeyRefs = new Set(machines.map((m) => m.Ref));
       const starters = resourcesOfType(json, 'AWS::IAM::Policy')
         .filter(([, p]) => (p.Properties?.PolicyDocument.Statement as Statement[]).some((st) => [st.Action].flat().includes('states:StartExecution') && [st.Resource].flat().some((r) => journeyRefs.has((r as { Ref?: string }).Ref ?? ''))))
         .flatMap(([, p]) => (p.Properties?.Roles as { Ref: string }[]).map((r) => r.Ref.replace(/Role[0-9A-F]{8}$/, '')))
         .sort();
-      expect(starters).toEqual(['RouteEvent', 'ScanProfiles', 'TriggerJourney']);
+      expect(starters).toEqual(['RouteEvent', 'ScanProfiles', 'TriggerJourney', 'UpdateProfileAttributes']);
     });
 
     it('scopes DescribeExecution/StopExecution to the executions of this stage\'s journeys', () => {

@@ -49,6 +49,16 @@ describe('loyalty-tier playbook (segments drive the journey; 1 virtual day = 86 
     expect(Object.keys(profile.body.segments).sort()).toEqual(['loyalty-gold', 'loyalty-members']);
   });
 
+  it('an attribute update through the API is a profile change too: the profile enters gold and the journey starts', async () => {
+    await ctx.put('page.viewed', { id: 'view-7', identities: { email: email(7) } });
+    const reply = await call(ctx.stack, 'PUT', `/profiles/${profileOf(7)}/attributes`, { attributes: { loyaltyTier: 'gold' } });
+    expect(reply.status).toBe(200);
+    expect(Object.keys(reply.body.segments).sort()).toEqual(['loyalty-gold', 'loyalty-members']);
+    const [run] = await finished(ctx.stack, 'loyalty-tier', profileOf(7));
+    expect(run.status).toBe('SUCCEEDED');
+    expect(bodies(ctx.stack.outbox.list({ profileId: profileOf(7) }))).toEqual(['email:gold-offer']);
+  });
+
   it('spend over 300 makes a silver member: silver offer, then an upgrade nudge a week later', async () => {
     await ctx.put('order.placed', orderPlaced(2, 'o-2a', 180));
     expect(ctx.stack.executions.list({ journeyId: 'loyalty-tier', profileId: profileOf(2) })).toEqual([]);
