@@ -22,6 +22,7 @@ import type { AudienceScanInput } from '../lambdas/core/segments/ports';
 import type { SegmentDefinition } from '../lambdas/core/segments/rule';
 import { NO_PUSH_APPLICATION } from './config';
 import { AudienceScanStateMachine } from './constructs/audience-scan-state-machine';
+import { unknownReferences } from '../lambdas/core/journey/references';
 import { CatalogRegistration, FILE_CATALOG_UPDATED_AT, type CatalogKind } from './constructs/catalog-registration';
 import { JourneyStateMachine } from './constructs/journey-state-machine';
 import { HandlerName, WaymarkFunction, type WaymarkFunctionProps } from './constructs/waymark-function';
@@ -208,12 +209,13 @@ export class WaymarkAppStack extends Stack {
     const clash = journeys.find((j) => j.journey.id === AUDIENCE_SCAN_NAME);
     if (clash) throw new Error(`journey id "${AUDIENCE_SCAN_NAME}" is reserved: the audience-scan state machine is named waymark-${props.stage}-${AUDIENCE_SCAN_NAME}`);
     const decisionFiles = props.decisionFiles ?? loadDecisionFiles();
-    // A journey's decide node must name a deployed placement: otherwise every run would fail at that step.
-    const filePlacements = new Set(decisionFiles.placements.map((p) => p.id));
-    const unknownPlacements = journeys.flatMap((j) =>
-      j.journey.nodes.flatMap((node) => (node.kind === 'decide' && !filePlacements.has(node.placement) ? [`journey "${j.journey.id}" node "${node.id}": unknown placement "${node.placement}" (no placements/*.json has that id)`] : [])),
+    // Journeys must name deployed segments and placements: otherwise an entry never fires, a branch is never taken, or a
+    // decide step fails every run.
+    const unknown = unknownReferences(
+      journeys.map((j) => j.journey),
+      { segments: new Set(segments.map((x) => x.id)), placements: new Set(decisionFiles.placements.map((p) => p.id)) },
     );
-    if (unknownPlacements.length > 0) throw new Error(`decide nodes name placements that are not deployed: ${unknownPlacements.join('; ')}`);
+    if (unknown.length > 0) throw new Error(`journeys name segments or placements that are not deployed: ${unknown.join('; ')}`);
 
     this.emailConfigurationSet = new ses.ConfigurationSet(this, 'EmailConfigurationSet', { reputationMetrics: true, sendingEnabled: true });
     this.routeEventRuleDeadLetterQueue = this.deadLetterQueue('RouteEventRuleDeadLetterQueue');

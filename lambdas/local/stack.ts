@@ -41,6 +41,7 @@ import {
   createPutPlacementHandler,
 } from '../app/decisions';
 import { cachedDecisionCatalog } from '../core/decisions/catalog';
+import { unknownReferences } from '../core/journey/references';
 import { compileCatalogFiles } from '../core/decisions/files';
 import type { Offer, Placement } from '../core/decisions/model';
 import { createRouteEventHandler } from '../app/route-event';
@@ -130,6 +131,11 @@ export async function startLocalStack(options: LocalStackOptions = {}) {
   const journeys = options.journeys ?? loadJourneyDir(options.journeysDir ?? join(__dirname, '..', '..', 'statemachines'));
   const segmentFiles = options.segments ?? loadSegmentDir(options.segmentsDir ?? join(__dirname, '..', '..', 'segments'));
   const catalogFiles = options.catalog ?? loadCatalogDirs(options.offersDir ?? join(__dirname, '..', '..', 'offers'), options.placementsDir ?? join(__dirname, '..', '..', 'placements'));
+  const unknown = unknownReferences(
+    journeys.map((j) => j.journey),
+    { segments: new Set(segmentFiles.map((x) => x.id)), placements: new Set(catalogFiles.placements.map((p) => p.id)) },
+  );
+  if (unknown.length > 0) throw new Error(`journeys name segments or placements that are not loaded: ${unknown.join('; ')}`);
 
   const dynamo = await startDynalite(Object.values(LOCAL_TABLES), { profileIndexOn: [LOCAL_TABLES.runtime] });
   const db = DynamoDBDocumentClient.from(dynamo.client, { marshallOptions: { removeUndefinedValues: true } });

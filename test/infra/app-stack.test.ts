@@ -7,6 +7,7 @@ import { Placeholder } from '../../lambdas/core/journey';
 import { EnvKey } from '../../lambdas/core/config/env-keys';
 import type { WaymarkAppStack } from '../../lib/app-stack';
 import { loadDecisionFiles } from '../../lib/decisions';
+import { loadSegments } from '../../lib/segments';
 import { catalogFilesOnDisk, flatten, journeyIdsOnDisk, OFFERS_DIR, PLACEMENTS_DIR, resourcesOfType, segmentFilesOnDisk, segmentIdsOnDisk, STAGE, waymarkStacks } from './waymark-app';
 
 type Statement = { Action: string | string[]; Resource: unknown; Effect: string };
@@ -619,7 +620,22 @@ describe('WaymarkAppStack', () => {
     it('refuses a journey whose decide node names a placement no file defines', () => {
       const files = loadDecisionFiles();
       const withoutPlacements = { offers: [], placements: files.placements.filter((p) => p.id !== 'push' && p.id !== 'email-hero' && p.id !== 'web-banner') };
-      expect(() => waymarkStacks(undefined, { decisionFiles: withoutPlacements })).toThrow(/decide nodes name placements that are not deployed: journey "[a-z-]+" node "[a-z0-9-]+": unknown placement/);
+      expect(() => waymarkStacks(undefined, { decisionFiles: withoutPlacements })).toThrow(
+        /journeys name segments or placements that are not deployed: journey "[a-z-]+": nodes\[\d+\] \(node "[a-z0-9-]+"\)\.placement: unknown placement/,
+      );
+    });
+
+    it('refuses a journey that names a segment no file defines (entry, exit criteria, branch)', () => {
+      const segments = loadSegments().filter((s) => s.id !== 'loyalty-members' && s.id !== 'loyalty-member-day');
+      let message = '';
+      try {
+        waymarkStacks(undefined, { segments });
+      } catch (error) {
+        message = (error as Error).message;
+      }
+      expect(message).toContain('journey "loyalty-tier": entry.segment: unknown segment "loyalty-members"');
+      expect(message).toContain('journey "loyalty-tier": exitCriteria[0].segment: unknown segment "loyalty-members"');
+      expect(message).toContain('journey "loyalty-member-day": entry.segment: unknown segment "loyalty-member-day"');
     });
   });
 

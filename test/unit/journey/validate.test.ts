@@ -1,4 +1,5 @@
 import { basename } from 'node:path';
+import { journeyReferences, unknownReferences } from '../../../lambdas/core/journey/references';
 import { checkJourney, validateJourney, type Journey, type Violation } from '../../../lambdas/core/journey';
 import { baseJourney, journeyFiles, mustValidate, PLAYBOOKS, readJson, FIXTURES } from './fixtures';
 
@@ -154,5 +155,34 @@ describe('checkJourney', () => {
 
   it('finds nothing wrong in a valid journey', () => {
     expect(checkJourney(mustValidate(baseJourney()))).toEqual([]);
+  });
+});
+
+describe('journeyReferences / unknownReferences', () => {
+  it('lists the segments and placements a journey names, and the ones not deployed', () => {
+    const journey = validateJourney({
+      schemaVersion: 1,
+      id: 'refs',
+      name: 'Refs',
+      entry: { kind: 'segment', segment: 'vip' },
+      exitCriteria: [{ kind: 'segment-exited', segment: 'vip' }],
+      start: 'branch',
+      nodes: [
+        { id: 'branch', kind: 'condition', branches: [{ when: { not: { segment: 'churned' } }, next: 'pick' }], default: 'done' },
+        { id: 'pick', kind: 'decide', placement: 'push', next: 'done' },
+        { id: 'done', kind: 'exit' },
+      ],
+    });
+    if (!journey.ok) throw new Error(JSON.stringify(journey.violations));
+    expect(journeyReferences(journey.journey)).toEqual([
+      { kind: 'segment', id: 'vip', where: 'entry.segment' },
+      { kind: 'segment', id: 'vip', where: 'exitCriteria[0].segment' },
+      { kind: 'segment', id: 'churned', where: 'nodes[0] (node "branch").branches[0].when' },
+      { kind: 'placement', id: 'push', where: 'nodes[1] (node "pick").placement' },
+    ]);
+    expect(unknownReferences([journey.journey], { segments: new Set(['vip']), placements: new Set() })).toEqual([
+      'journey "refs": nodes[0] (node "branch").branches[0].when: unknown segment "churned" (no segments/*.json has that id)',
+      'journey "refs": nodes[1] (node "pick").placement: unknown placement "push" (no placements/*.json has that id)',
+    ]);
   });
 });
