@@ -4,8 +4,10 @@ process.env.POWERTOOLS_TRACE_ENABLED ??= 'false';
 process.env.POWERTOOLS_LOG_LEVEL ??= 'ERROR';
 process.env.AWS_REGION ??= 'local';
 
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
 import type { Benchmark, Figure } from './types';
 
 /** Loaded only when selected, so `BENCH_ONLY=segments` does not load the local stack. */
@@ -19,7 +21,28 @@ const registry: { name: string; load: () => Promise<Benchmark> }[] = [
   { name: 'decisions-http', load: async () => (await import('./decisions-http.bench')).decisionsHttp },
 ];
 
+/**
+ * Each benchmark runs in a process of its own (same Node, same loader), so none measures the heap, the garbage or the
+ * peak RSS another left behind. The child writes its figures to a file the parent reads.
+ */
+function runIsolated(name: string): Figure[] {
+  const out = join(mkdtempSync(join(tmpdir(), 'waymark-bench-')), 'figures.json');
+  const child = spawnSync(process.execPath, [...process.execArgv, __filename], { stdio: 'inherit', env: { ...process.env, BENCH_CHILD: name, BENCH_CHILD_OUT: out } });
+  if (child.status !== 0) throw new Error(`benchmark ${name} failed (exit ${child.status ?? child.signal})`);
+  const figures = JSON.parse(readFileSync(out, 'utf8')) as Figure[];
+  rmSync(dirname(out), { recursive: true, force: true });
+  return figures;
+}
+
+async function child(name: string, out: string): Promise<void> {
+  const entry = registry.find((b) => b.name === name);
+  if (!entry) throw new Error(`unknown benchmark ${name}`);
+  const figures = await (await entry.load()).run();
+  writeFileSync(out, JSON.stringify(figures));
+}
+
 async function main(): Promise<void> {
+  if (process.env.BENCH_CHILD && process.env.BENCH_CHILD_OUT) return child(process.env.BENCH_CHILD, process.env.BENCH_CHILD_OUT);
   // BENCH_ONLY=a,b runs those benchmarks; their figures replace theirs in latest.json, the others' are kept.
   const only = process.env.BENCH_ONLY?.split(',').map((n) => n.trim()).filter((n) => n.length > 0);
   const unknown = (only ?? []).filter((n) => !registry.some((b) => b.name === n));
@@ -28,8 +51,7 @@ async function main(): Promise<void> {
   const figures: Figure[] = [];
   for (const entry of selected) {
     process.stdout.write(`running ${entry.name}…\n`);
-    const bench = await entry.load();
-    figures.push(...(await bench.run()));
+    figures.push(...runIsolated(entry.name));
   }
   const dir = join(__dirname, 'results');
   mkdirSync(dir, { recursive: true });
