@@ -195,6 +195,8 @@ function recordKind(pk: string): ProfileRecord['kind'] {
   if (pk.startsWith('RUN#')) return 'run';
   if (pk.startsWith('WAIT#')) return 'wait';
   if (pk.startsWith('LEDGER#')) return 'ledger';
+  if (pk.startsWith('DECISIONS#')) return 'decision';
+  if (pk.startsWith('CAP#')) return 'offer-cap';
   return 'other';
 }
 

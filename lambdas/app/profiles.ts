@@ -103,7 +103,7 @@ export function createEraseProfileHandler(deps: ProfileApiDeps) {
 }
 
 /** `GET /profiles/{id}/export`: everything held about the profile. */
-export function createExportProfileHandler(deps: Omit<ProfileApiDeps, 'executions'>) {
+export function createExportProfileHandler(deps: Omit<ProfileApiDeps, 'executions'> & { memberships: Pick<MembershipStore, 'get'> }) {
   return apiHandler(async (event) => {
     const id = profileId(event);
     const data = await exportProfile(deps, id, deps.clock.now().toISOString());

@@ -46,6 +46,10 @@ describe('privacy: erase and export a profile', () => {
     await eventually('cart run parked', () => ctx.stack.executions.list({ journeyId: 'cart-abandonment', profileId: annId, status: 'RUNNING' }).some((e) => ctx.stack.executions.parkedAt(e.executionArn).length > 0));
     expect(ctx.stack.outbox.list({ profileId: annId }).map((m) => m.nodeId)).toContain('welcome-email');
 
+    // A decision leaves a decision-log entry and a per-profile cap item (cart-discount is capped per profile).
+    const decided = await call(ctx.stack, 'POST', '/decisions', { profileId: annId, placements: ['push'] });
+    expect(decided.body.placements.push.offers[0].offerId).toBe('cart-discount');
+
     const exported = await call(ctx.stack, 'GET', `/profiles/${deviceId}/export`);
     expect(exported.status).toBe(200);
     expect(exported.body.profile.id).toBe(annId);
@@ -55,6 +59,9 @@ describe('privacy: erase and export a profile', () => {
     expect(exported.body.journeys.messages.map((m: { nodeId: string }) => m.nodeId)).toContain('welcome-email');
     expect(exported.body.journeys.waiting.length).toBeGreaterThan(0);
     expect(JSON.stringify(exported.body)).not.toContain('"token"');
+    expect(exported.body.decisions).toEqual([expect.objectContaining({ id: decided.body.decisionId, profileId: annId })]);
+    expect(exported.body.offerProposals).toEqual([expect.objectContaining({ profileId: annId })]);
+    expect(exported.body.segments).toEqual(expect.any(Object));
 
     const before = await everything(ctx.stack.dynamoEndpoint, Object.values(ctx.stack.tables));
     expect(before).toContain(ann.email);

@@ -1,3 +1,4 @@
+import type { MembershipStore } from '../segments/ports';
 import type { Executions, PrivacyProfileStore, ProfileRecord, ProfileRecords } from '../runtime/ports';
 
 export interface PrivacyDeps {
@@ -41,7 +42,13 @@ export async function eraseProfile(deps: PrivacyDeps, profileId: string): Promis
 }
 
 /** Everything held about a profile, as one JSON document (the data subject's copy). */
-export async function exportProfile(deps: Omit<PrivacyDeps, 'executions'>, profileId: string, exportedAt: string) {
+/** A decision-log item's record, parsed (it is stored as a JSON string). */
+function decisionOf(record: ProfileRecord): unknown {
+  const stored = record.item.record;
+  return typeof stored === 'string' ? JSON.parse(stored) : exportable(record);
+}
+
+export async function exportProfile(deps: Omit<PrivacyDeps, 'executions'> & { memberships?: Pick<MembershipStore, 'get'> }, profileId: string, exportedAt: string) {
   const data = await deps.profiles.exportData(profileId);
   if (!data) return undefined;
   const records = (await Promise.all(data.profileIds.map((id) => deps.records.list(id)))).flat();
@@ -55,5 +62,8 @@ export async function exportProfile(deps: Omit<PrivacyDeps, 'executions'>, profi
       waiting: records.filter((r) => r.kind === 'wait').map(exportable),
       messages: records.filter((r) => r.kind === 'ledger').map(exportable),
     },
+    segments: deps.memberships ? (await deps.memberships.get(data.profile.id)).segments : undefined,
+    decisions: records.filter((r) => r.kind === 'decision').map(decisionOf),
+    offerProposals: records.filter((r) => r.kind === 'offer-cap').map(exportable),
   };
 }

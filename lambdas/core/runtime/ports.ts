@@ -130,7 +130,7 @@ export interface Executions {
 export interface ProfileRecord {
   pk: string;
   sk: string;
-  kind: 'enrollment' | 'run' | 'wait' | 'ledger' | 'other';
+  kind: 'enrollment' | 'run' | 'wait' | 'ledger' | 'decision' | 'offer-cap' | 'other';
   executionId?: string;
   item: Record<string, unknown>;
 }
