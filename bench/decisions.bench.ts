@@ -8,6 +8,7 @@ import type { Memberships } from '../lambdas/core/segments/ports';
 import type { Rule } from '../lambdas/core/segments/rule';
 import { parseDuration } from '../lambdas/core/shared/duration';
 import { withBaseline, type Benchmark, type Figure } from './types';
+import { int, mulberry32, pick, type Random } from './random';
 
 /**
  * In-process decision latency (issue D5): `decide()` for one profile at a time against a catalog of OFFERS offers over
@@ -41,18 +42,6 @@ const NOW_MS = NOW.getTime();
 const PLACEMENT_IDS = ['web-banner', 'email-hero', 'push'] as const;
 const REQUEST: DecisionRequest = { placements: PLACEMENT_IDS, count: 2, context: { channel: 'web', cartTotal: 80 } };
 
-function mulberry32(seed: number): () => number {
-  let a = seed;
-  return () => {
-    a = (a + 0x6d2b79f5) | 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
-  };
-}
-type Random = () => number;
-const pick = <T>(random: Random, items: readonly T[]): T => items[Math.floor(random() * items.length)];
-const int = (random: Random, min: number, max: number) => min + Math.floor(random() * (max - min + 1));
 const iso = (ms: number) => new Date(ms).toISOString();
 
 const TIERS = ['bronze', 'silver', 'gold', 'platinum'];

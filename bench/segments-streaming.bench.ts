@@ -9,6 +9,7 @@ import { SegmentEngine } from '../lambdas/core/segments/engine';
 import { InMemoryMembershipStore, InMemorySegmentStore } from '../lambdas/core/segments/memory-stores';
 import { parseSegment, type Rule, type SegmentDefinition } from '../lambdas/core/segments/rule';
 import { withBaseline, type Benchmark, type Figure } from './types';
+import { int, mulberry32, pick, type Random } from './random';
 
 /**
  * Streaming segmentation (issue 4): profile updates routed through `routeBusinessEvent` with segmentation on and SEGMENTS
@@ -24,19 +25,6 @@ const DAY = 86_400_000;
 const NOW = Date.parse('2026-06-15T12:00:00.000Z');
 const clock: Clock = { now: () => new Date(NOW) };
 
-function mulberry32(seed: number): () => number {
-  let a = seed;
-  return () => {
-    a = (a + 0x6d2b79f5) | 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
-  };
-}
-
-type Random = () => number;
-const pick = <T>(random: Random, items: readonly T[]): T => items[Math.floor(random() * items.length)];
-const int = (random: Random, min: number, max: number) => min + Math.floor(random() * (max - min + 1));
 const isoDaysAgo = (days: number) => new Date(NOW - days * DAY).toISOString();
 
 /** The 30 attribute names profiles carry, each with how its values are generated and compared. */

@@ -5,6 +5,7 @@ import { referenceEvaluate } from '../lambdas/core/segments/reference';
 import { Rule } from '../lambdas/core/segments/rule';
 import type { RecentEvent } from '../lambdas/core/profiles/model';
 import { type Benchmark, type Figure, withBaseline } from './types';
+import { mulberry32 } from './random';
 
 /**
  * Batch segment evaluation (issue 4), in memory on one core: the compiled evaluator over PROFILES generated profiles,
@@ -29,16 +30,6 @@ export const benchRule = Rule.parse({
     { kind: 'event', type: 'order.placed', within: '30d', atLeast: 2, where: [{ kind: 'greater', property: 'total', value: 50 }] },
   ],
 });
-
-function mulberry32(seed: number): () => number {
-  let a = seed;
-  return () => {
-    a = (a + 0x6d2b79f5) | 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
-  };
-}
 
 /**
  * Profiles are distinct objects (attributes, computed), but their time strings and recent-event windows come from
