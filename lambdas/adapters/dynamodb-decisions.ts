@@ -196,6 +196,8 @@ export interface DynamoDecisionLogOptions {
 const decisionsPk = (profileId: string) => `DECISIONS#${profileId}`;
 
 /** Decisions per profile in the runtime table, newest first by their sort key (`<ISO time>#<id>`), expiring after `retentionDays`. */
+const decisionKey = (idempotencyKey: string) => ({ pk: `DECISIONKEY#${idempotencyKey}`, sk: 'KEY' });
+
 export class DynamoDecisionLog implements DecisionLog {
   private readonly retentionSeconds: number;
 
@@ -209,8 +211,11 @@ export class DynamoDecisionLog implements DecisionLog {
     this.retentionSeconds = Math.round(days * DAY_SECONDS);
   }
 
-  /** Idempotent: the same decision appended twice is one item. */
-  async append(record: DecisionRecord): Promise<void> {
+  /**
+   * Idempotent: the same decision appended twice is one item. With a key, a second item (pk `DECISIONKEY#<key>`, sk
+   * `KEY`, the same record, `profileId`, the same expiry) finds it by that key; it is written after the log item.
+   */
+  async append(record: DecisionRecord, idempotencyKey?: string): Promise<void> {
     const at = Date.parse(record.at);
     if (Number.isNaN(at)) throw new Error(`decision ${record.id}: at must be an ISO-8601 time, received ${JSON.stringify(record.at)}`);
     await this.db.send(
@@ -226,6 +231,20 @@ export class DynamoDecisionLog implements DecisionLog {
         },
       }),
     );
+    if (idempotencyKey === undefined) return;
+    await this.db.send(
+      new PutCommand({
+        TableName: this.table,
+        Item: { ...decisionKey(idempotencyKey), record: JSON.stringify(record), profileId: record.profileId, [TableKeys.ttl]: Math.floor(at / 1000) + this.retentionSeconds },
+      }),
+    );
+  }
+
+  async findByKey(idempotencyKey: string): Promise<DecisionRecord | undefined> {
+    const { Item } = await this.db.send(new GetCommand({ TableName: this.table, Key: decisionKey(idempotencyKey), ConsistentRead: true }));
+    // An expired item may linger until TTL deletes it: it no longer counts.
+    if (!Item || (typeof Item[TableKeys.ttl] === 'number' && Item[TableKeys.ttl] * 1000 < Date.now())) return undefined;
+    return JSON.parse(Item.record as string) as DecisionRecord;
   }
 
   async list(profileId: string, page: { limit: number; cursor?: string }): Promise<{ decisions: DecisionRecord[]; cursor?: string }> {

@@ -97,6 +97,8 @@ const DecideBody = z.strictObject({
     .record(z.string(), z.unknown(), { error: 'context is an object (name → value) the ranking formulas read' })
     .refine((c) => Object.keys(c).length <= MAX_CONTEXT_KEYS, `context has at most ${MAX_CONTEXT_KEYS} keys`)
     .default({}),
+  /** A retry with the same key answers the first decision (no second cap reservation); kept as long as the log (90 days). */
+  idempotencyKey: z.string({ error: 'idempotencyKey is a string' }).min(1, 'idempotencyKey is 1 to 200 characters').max(200, 'idempotencyKey is 1 to 200 characters').optional(),
 });
 
 /** What a caller sees of a decision (the stored record keeps the context and origin too). */
@@ -129,7 +131,7 @@ export function createDecideHandler(deps: Pick<DecisionApiDeps, 'decisions' | 'c
     if (!isObject(body)) throw new ValidationError('invalid decision request', [{ field: '(body)', message: 'the body is a JSON object: { "profileId" or "identity", "placements", "count"?, "context"? }' }]);
     const parsed = DecideBody.safeParse(body);
     if (!parsed.success) throw new ValidationError('invalid decision request', issueErrors(parsed.error));
-    const { profileId, identity, placements, count, context } = parsed.data;
+    const { profileId, identity, placements, count, context, idempotencyKey } = parsed.data;
     if ((profileId === undefined) === (identity === undefined)) {
       const message = profileId === undefined ? 'give the profile by profileId or by identity' : 'give profileId or identity, not both';
       throw new ValidationError('the profile is named by exactly one of profileId and identity', [
@@ -139,7 +141,16 @@ export function createDecideHandler(deps: Pick<DecisionApiDeps, 'decisions' | 'c
     }
     const record = await makeDecision(
       { ...deps, newId: deps.newId ?? randomUUID },
-      { ...(profileId !== undefined ? { profileId } : {}), ...(identity !== undefined ? { identity } : {}), placements, count, context, origin: 'api' },
+      {
+        ...(profileId !== undefined ? { profileId } : {}),
+        ...(identity !== undefined ? { identity } : {}),
+        placements,
+        count,
+        context,
+        origin: 'api',
+        // Its own namespace, apart from the keys journey steps use.
+        ...(idempotencyKey !== undefined ? { idempotencyKey: `api:${idempotencyKey}` } : {}),
+      },
     );
     return json(200, decisionView(record));
   });

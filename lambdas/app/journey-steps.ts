@@ -85,7 +85,7 @@ export function createLoadProfileHandler(deps: { profiles: ProfileStore; members
  */
 export function createDecideStepHandler(deps: DecisionServiceDeps) {
   return withPowertools(async (raw: unknown): Promise<DecideStepResult> => {
-    const { state, node } = parse(DecidePayload, raw);
+    const { executionId, state, node } = parse(DecidePayload, raw);
     const context = Object.fromEntries(Object.entries(node.context ?? {}).map(([name, path]) => [name, readPath(state, path) ?? null]));
     try {
       const record = await makeDecision(deps, {
@@ -94,6 +94,8 @@ export function createDecideStepHandler(deps: DecisionServiceDeps) {
         count: node.count,
         context,
         origin: `journey:${state.journey.id}:${node.id}`,
+        // A retried step (Lambda error, timeout) gets the decision of its first attempt: caps are not reserved twice.
+        idempotencyKey: `${executionId}#${node.id}`,
       });
       const offers = record.placements[node.placement]?.offers ?? [];
       return { decisionId: record.id, offer: offers[0] ?? null, offers, fallback: record.placements[node.placement]?.fallback ?? false };

@@ -213,6 +213,15 @@ const decision = (profileId: string, id: string, at: Date, over: Partial<Decisio
 });
 
 describe('DynamoDecisionLog', () => {
+  it('finds a decision by its idempotency key, and keeps key items out of the profile’s list', async () => {
+    const log = new DynamoDecisionLog(db, RUNTIME);
+    const record = decision('keyed-judy', 'j0', new Date());
+    await log.append(record, 'exec-1#pick-offer');
+    expect(await log.findByKey('exec-1#pick-offer')).toEqual(record);
+    expect(await log.findByKey('exec-2#pick-offer')).toBeUndefined();
+    expect((await log.list('keyed-judy', { limit: 10 })).decisions).toEqual([record]);
+  });
+
   it('lists a profile’s decisions newest first, page by page', async () => {
     const log = new DynamoDecisionLog(db, RUNTIME);
     const written = Array.from({ length: 7 }, (_, i) => decision('frank', `d${i}`, new Date(NOW.getTime() + i * HOUR)));

@@ -44,6 +44,18 @@ describe('decisioning API (local stack, dynalite)', () => {
     expect(rest.body.decisions.map((d: { id: string }) => d.id)).toEqual([first.body.decisionId]);
   });
 
+  it('answers a retried request with the same idempotency key with the first decision', async () => {
+    await ctx.put('cart.updated', { id: 'c-9', identities: { email: email(9) }, properties: { action: 'item-removed' } });
+    const body = { identity: `email:${email(9)}`, placements: ['push'], idempotencyKey: 'retry-me' };
+    const first = await decide(body);
+    const again = await decide(body);
+    expect(again.body).toEqual(first.body);
+    // cart-discount (1 per profile in 30 days) was reserved once: a new request still sees it capped, not spent twice.
+    const log = await call(ctx.stack, 'GET', `/profiles/${profileOf(9)}/decisions`);
+    expect(log.body.decisions).toHaveLength(1);
+    expect(problemFields(await decide({ ...body, idempotencyKey: '' }))).toEqual(['idempotencyKey']);
+  });
+
   it('answers bad input with problem+json naming the field, and writes no decision', async () => {
     const unknownPlacement = await decide({ profileId: profileOf(1), placements: ['push', 'billboard'] });
     expect(unknownPlacement.status).toBe(400);

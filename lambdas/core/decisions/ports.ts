@@ -75,7 +75,10 @@ export interface DecisionRecord {
 }
 
 export interface DecisionLog {
-  append(record: DecisionRecord): Promise<void>;
+  /** With `idempotencyKey`, the decision is also found by that key afterwards (`findByKey`). */
+  append(record: DecisionRecord, idempotencyKey?: string): Promise<void>;
+  /** The decision appended with this idempotency key, if any (and not expired). */
+  findByKey(idempotencyKey: string): Promise<DecisionRecord | undefined>;
   /** Newest first; `cursor` continues a page. */
   list(profileId: string, page: { limit: number; cursor?: string }): Promise<{ decisions: DecisionRecord[]; cursor?: string }>;
 }

@@ -24,6 +24,11 @@ export interface DecisionInput {
   context: Record<string, unknown>;
   /** `api`, or `journey:<journey id>:<node id>`. */
   origin: string;
+  /**
+   * A repeat of a request with the same key (a retried journey step, a client retrying) answers the decision made the
+   * first time, without reserving caps again.
+   */
+  idempotencyKey?: string;
 }
 
 /**
@@ -31,6 +36,10 @@ export interface DecisionInput {
  * memberships, decides per placement, and appends the decision with its explanation to the profile's decision log.
  */
 export async function makeDecision(deps: DecisionServiceDeps, input: DecisionInput): Promise<DecisionRecord> {
+  if (input.idempotencyKey !== undefined) {
+    const earlier = await deps.decisionLog.findByKey(input.idempotencyKey);
+    if (earlier) return earlier;
+  }
   const catalog = await deps.decisions.catalog();
   const unknown = input.placements.map((id, i) => ({ id, i })).filter(({ id }) => !catalog.placements.has(id));
   if (unknown.length > 0) {
@@ -47,6 +56,6 @@ export async function makeDecision(deps: DecisionServiceDeps, input: DecisionInp
   const now = deps.clock.now();
   const placements = await decide(deps, catalog, profile, segments, input, now);
   const record: DecisionRecord = { id: deps.newId(), profileId: profile.id, at: now.toISOString(), placements, context: input.context, origin: input.origin };
-  await deps.decisionLog.append(record);
+  await deps.decisionLog.append(record, input.idempotencyKey);
   return record;
 }

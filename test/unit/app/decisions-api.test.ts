@@ -80,8 +80,13 @@ class InvalidCursorError extends Error {
 /** Newest first; the cursor is the index of the next record, refused (like the adapter) when it is not one it gave out. */
 class MemoryDecisionLog implements DecisionLog {
   readonly records: DecisionRecord[] = [];
-  async append(record: DecisionRecord) {
+  readonly keys = new Map<string, DecisionRecord>();
+  async append(record: DecisionRecord, idempotencyKey?: string) {
     this.records.push(structuredClone(record));
+    if (idempotencyKey !== undefined) this.keys.set(idempotencyKey, structuredClone(record));
+  }
+  async findByKey(idempotencyKey: string) {
+    return this.keys.get(idempotencyKey);
   }
   async list(profileId: string, page: { limit: number; cursor?: string }) {
     const mine = this.records.filter((r) => r.profileId === profileId).reverse();

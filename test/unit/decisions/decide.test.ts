@@ -316,7 +316,15 @@ describe('makeDecision', () => {
   function setup(catalog = catalogOf(offer('cart', { eligibility: { rule: { kind: 'event', type: 'cart.updated', within: '7d' } }, placements: ALL }), offer('fb', { fallback: true, placements: ALL }))) {
     const log: DecisionRecord[] = [];
     const gets: string[] = [];
-    const decisionLog: DecisionLog = { append: async (r) => void log.push(r), list: async () => ({ decisions: log }) };
+    const keys = new Map<string, DecisionRecord>();
+    const decisionLog: DecisionLog = {
+      append: async (r, key) => {
+        log.push(r);
+        if (key !== undefined) keys.set(key, r);
+      },
+      findByKey: async (key) => keys.get(key),
+      list: async () => ({ decisions: log }),
+    };
     const deps: DecisionServiceDeps = {
       decisions: { catalog: async () => catalog } satisfies DecisionCatalogSource,
       caps: new FakeCapStore(),
@@ -333,6 +341,20 @@ describe('makeDecision', () => {
     return { deps, log, gets };
   }
   const input = { placements: ['web-banner'], count: 1, context: { page: 'home' }, origin: 'api' };
+
+  it('answers a repeated idempotency key with the first decision, reserving no cap again', async () => {
+    const capped = catalogOf(offer('limited', { caps: { total: 5 }, placements: ALL }));
+    const { deps, log } = setup(capped);
+    const caps = deps.caps as FakeCapStore;
+    const first = await makeDecision(deps, { ...input, profileId: 'p-1', idempotencyKey: 'exec-1#pick' });
+    const again = await makeDecision({ ...deps, newId: () => 'd-2' }, { ...input, profileId: 'p-1', idempotencyKey: 'exec-1#pick' });
+    expect(again).toEqual(first);
+    expect(caps.calls).toEqual(['limited']);
+    expect(log).toHaveLength(1);
+    const other = await makeDecision({ ...deps, newId: () => 'd-3' }, { ...input, profileId: 'p-1', idempotencyKey: 'exec-2#pick' });
+    expect(other.id).toBe('d-3');
+    expect(caps.calls).toEqual(['limited', 'limited']);
+  });
 
   it('decides for a profile by id and appends the decision to its log', async () => {
     const { deps, log } = setup();
