@@ -85,8 +85,7 @@ export function createUpdateProfileAttributesHandler(deps: Pick<ProfileApiDeps, 
     };
     const { profile: updated } = await deps.profiles.ingest(update);
     // A profile change like any other: the segments reading these attributes are evaluated now, with their journeys.
-    const engine = await deps.segments.engine();
-    const scope = engine.affected({ attributes: Object.keys(body.data.attributes), eventTypes: [] });
+    const scope = { changed: { attributes: Object.keys(body.data.attributes), eventTypes: [] } };
     const segments = await updateSegments(deps, await deps.journeys.list(), updated, scope, { id: update.id, type: update.type });
     return json(200, { ...updated, segments: segments.memberships ?? (await deps.memberships.get(updated.id)).segments });
   });

@@ -45,11 +45,9 @@ export async function routeBusinessEvent(deps: RouteDeps, event: BusinessEvent):
   const journeys = await deps.journeys.list();
   let segments: SegmentUpdate | undefined;
   if (deps.segmentation) {
-    const segmentDeps = { ...deps, ...deps.segmentation };
-    const engine = await segmentDeps.segments.engine();
     // A merge can change anything; otherwise only the segments reading what this event touched.
-    const scope = merged.length > 0 ? 'all' : engine.affected({ attributes: Object.keys(event.attributes ?? {}), eventTypes: [event.type] });
-    segments = await updateSegments(segmentDeps, journeys, profile, scope, { id: event.id, type: event.type });
+    const scope = merged.length > 0 ? 'all' : { changed: { attributes: Object.keys(event.attributes ?? {}), eventTypes: [event.type] } };
+    segments = await updateSegments({ ...deps, ...deps.segmentation }, journeys, profile, scope, { id: event.id, type: event.type });
     if (segments.memberships !== undefined) profile.segments = segments.memberships;
   }
   const resumed = await resumeWaiting(deps, journeys, event, [profile.id, ...(profile.mergedIds ?? [])]);

@@ -67,7 +67,7 @@ export async function updateSegments(
     if (engine.readsEvents(ids) && subject.recentEvents === undefined) subject = (await deps.profiles.get(profile.id, { recentEvents: true })) ?? profile;
     const now = deps.clock.now();
     const at = now.toISOString();
-    const result = engine.evaluate(subject, state.segments, ids, now.getTime(), at);
+    const result = engine.evaluateResolved(subject, state.segments, ids, now.getTime(), at);
     update.evaluated += result.evaluated;
     update.memberships = result.memberships;
     const transitions = result.entered.length > 0 || result.exited.length > 0;

@@ -20,8 +20,11 @@ interface CompiledSegment {
   readonly rank: number;
 }
 
-/** Which segments to evaluate: ids (plus every segment referencing them), every segment, or those that change with time. */
-export type EvaluationScope = readonly string[] | 'all' | 'time';
+/**
+ * Which segments to evaluate: ids (plus every segment referencing them), those a profile change can affect, every
+ * segment, or those that change with time.
+ */
+export type EvaluationScope = readonly string[] | { changed: ProfileChange } | 'all' | 'time';
 
 export interface SegmentEvaluation {
   /** How many segment rules ran. */
@@ -85,6 +88,7 @@ export class SegmentEngine {
   resolve(scope: EvaluationScope): string[] {
     if (scope === 'all') return [...this.segments.keys()];
     if (scope === 'time') return this.timeScope;
+    if ('changed' in scope) return this.affected(scope.changed);
     return this.withDependents(scope.filter((id) => this.segments.has(id)));
   }
 
@@ -93,7 +97,11 @@ export class SegmentEngine {
    * memberships entered now are dated `at`.
    */
   evaluate(profile: SegmentProfile, current: Memberships, scope: EvaluationScope, now: number, at: string): SegmentEvaluation {
-    const ids = this.resolve(scope);
+    return this.evaluateResolved(profile, current, this.resolve(scope), now, at);
+  }
+
+  /** `evaluate` for ids `resolve` returned (in evaluation order, dependents included): nothing is resolved again. */
+  evaluateResolved(profile: SegmentProfile, current: Memberships, ids: readonly string[], now: number, at: string): SegmentEvaluation {
     const memberships: Memberships = {};
     for (const [id, since] of Object.entries(current)) if (this.segments.has(id)) memberships[id] = since;
     const set = new Set(Object.keys(memberships));
