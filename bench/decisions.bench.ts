@@ -1,8 +1,8 @@
 import { Engine, type NestedCondition, type TopLevelCondition } from 'json-rules-engine';
-import { DecisionCatalog, type CompiledOffer } from '../lambdas/core/decisions/catalog';
+import { DecisionCatalog } from '../lambdas/core/decisions/catalog';
 import { decide, type DecisionProfile, type DecisionRequest } from '../lambdas/core/decisions/decide';
 import { Offer, Placement, type Caps, type Eligibility } from '../lambdas/core/decisions/model';
-import type { CapOutcome, CapStore, ChosenOffer, OfferExplanation, PlacementDecision } from '../lambdas/core/decisions/ports';
+import type { CapOutcome, CapStore, PlacementDecision } from '../lambdas/core/decisions/ports';
 import type { ComputedStats, RecentEvent } from '../lambdas/core/profiles/model';
 import type { Memberships } from '../lambdas/core/segments/ports';
 import type { Rule } from '../lambdas/core/segments/rule';
@@ -263,86 +263,11 @@ function baselineEngine(offers: readonly Offer[], now: number): Engine {
   return engine;
 }
 
-type Ranked = { compiled: CompiledOffer; line: OfferExplanation };
-
-function byRank(a: Ranked, b: Ranked): number {
-  const sa = a.line.score;
-  const sb = b.line.score;
-  if (sa !== sb) {
-    if (sa === null) return 1;
-    if (sb === null) return -1;
-    return sb - sa;
-  }
-  return b.compiled.offer.priority - a.compiled.offer.priority || (a.compiled.offer.id < b.compiled.offer.id ? -1 : 1);
-}
-
-function scoreOfValue(value: unknown): number | null {
-  return typeof value === 'number' && Number.isFinite(value) ? value : null;
-}
-
-const chosenOffer = (compiled: CompiledOffer, placement: string, score: number | null, fallback: boolean): ChosenOffer => ({
-  offerId: compiled.offer.id,
-  name: compiled.offer.name,
-  placement,
-  content: compiled.offer.placements[placement],
-  score,
-  tags: [...compiled.offer.tags],
-  fallback,
-});
-
 /** `decide` with the eligibility rules replaced by one json-rules-engine run; the rest is the same steps. */
 async function baselineDecide(engine: Engine, caps: CapStore, catalog: DecisionCatalog, { profile, memberships }: BenchProfile, request: DecisionRequest, now: Date): Promise<Record<string, PlacementDecision>> {
-  const segments = Object.keys(memberships);
-  const { events } = await engine.run({ attributes: profile.attributes, computed: profile.computed ?? {}, recentEvents: profile.recentEvents ?? [], segments });
+  const { events } = await engine.run({ attributes: profile.attributes, computed: profile.computed ?? {}, recentEvents: profile.recentEvents ?? [], segments: Object.keys(memberships) });
   const eligible = new Set(events.map((e) => (e.params as { offerId: string }).offerId));
-  const nowMs = now.getTime();
-  const formulaProfile = { id: profile.id, attributes: profile.attributes, computed: profile.computed ?? {}, segments: memberships };
-  const proposed = new Set<string>();
-  const result: Record<string, PlacementDecision> = {};
-  for (const placementId of request.placements) {
-    const ranked: Ranked[] = [];
-    const explanation: OfferExplanation[] = [];
-    for (const compiled of catalog.candidates(placementId)) {
-      const offer = compiled.offer;
-      const reason =
-        nowMs < compiled.from ? 'not yet valid' : nowMs > compiled.until ? 'expired' : offer.eligibility !== undefined && !eligible.has(offer.id) ? ('segment' in offer.eligibility ? `not in segment "${offer.eligibility.segment}"` : 'eligibility rule does not hold') : undefined;
-      const score = reason !== undefined ? null : compiled.score === undefined ? offer.priority : scoreOfValue(compiled.score({ profile: formulaProfile, context: request.context, offer: compiled.view, now: nowMs }));
-      const line: OfferExplanation = { offerId: offer.id, eligible: reason === undefined, score, chosen: false };
-      if (reason !== undefined) line.reason = reason;
-      explanation.push(line);
-      if (reason === undefined) ranked.push({ compiled, line });
-    }
-    ranked.sort(byRank);
-    const offers: ChosenOffer[] = [];
-    for (const { compiled, line } of ranked) {
-      if (offers.length >= request.count) break;
-      if (proposed.has(compiled.offer.id)) {
-        line.reason = 'already proposed in this decision';
-        continue;
-      }
-      if (compiled.offer.caps) {
-        const reserved = await caps.reserve(compiled.offer.id, profile.id, compiled.offer.caps, now);
-        if (!reserved.ok) {
-          line.capped = reserved.cap;
-          continue;
-        }
-      }
-      line.chosen = true;
-      proposed.add(compiled.offer.id);
-      offers.push(chosenOffer(compiled, placementId, line.score, false));
-    }
-    let fallback = false;
-    if (offers.length === 0) {
-      const fallbacks = [...catalog.fallbacks(placementId)].sort((a, b) => b.offer.priority - a.offer.priority || (a.offer.id < b.offer.id ? -1 : 1));
-      for (const compiled of fallbacks.slice(0, request.count)) {
-        fallback = true;
-        explanation.push({ offerId: compiled.offer.id, eligible: true, reason: 'fallback', score: null, chosen: true });
-        offers.push(chosenOffer(compiled, placementId, null, true));
-      }
-    }
-    result[placementId] = { offers, fallback, explanation };
-  }
-  return result;
+  return decide({ caps }, catalog, profile, memberships, request, now, { isEligible: (compiled) => eligible.has(compiled.offer.id) });
 }
 
 // --- the run -------------------------------------------------------------------------------------------------------

@@ -38,6 +38,8 @@ export async function decide(
   memberships: Memberships,
   request: DecisionRequest,
   now: Date,
+  /** Decides eligibility (rule or segment) another way, e.g. the benchmark's json-rules-engine baseline. */
+  options: { isEligible?: (compiled: CompiledOffer) => boolean } = {},
 ): Promise<Record<string, PlacementDecision>> {
   const nowMs = now.getTime();
   const context = { now: nowMs, memberships: new Set(Object.keys(memberships)) };
@@ -52,7 +54,7 @@ export async function decide(
     for (const compiled of catalog.candidates(placementId)) {
       let verdict = judged.get(compiled.offer.id);
       if (verdict === undefined) {
-        const why = ineligibility(compiled, profile, context, nowMs);
+        const why = ineligibility(compiled, profile, context, nowMs, options.isEligible);
         verdict = { reason: why, score: why === undefined ? scoreFor(compiled, formulaProfile, request.context, nowMs) : null };
         judged.set(compiled.offer.id, verdict);
       }
@@ -95,9 +97,20 @@ export async function decide(
   return result;
 }
 
-function ineligibility(compiled: CompiledOffer, profile: DecisionProfile, context: { now: number; memberships: ReadonlySet<string> }, now: number): string | undefined {
+function ineligibility(
+  compiled: CompiledOffer,
+  profile: DecisionProfile,
+  context: { now: number; memberships: ReadonlySet<string> },
+  now: number,
+  isEligible: ((compiled: CompiledOffer) => boolean) | undefined,
+): string | undefined {
   if (now < compiled.from) return 'not yet valid';
   if (now > compiled.until) return 'expired';
+  if (isEligible !== undefined) {
+    if (compiled.segment === undefined && compiled.rule === undefined) return undefined;
+    if (isEligible(compiled)) return undefined;
+    return compiled.segment !== undefined ? `not in segment "${compiled.segment}"` : 'eligibility rule does not hold';
+  }
   if (compiled.segment !== undefined && !context.memberships.has(compiled.segment)) return `not in segment "${compiled.segment}"`;
   if (compiled.rule !== undefined && !compiled.rule(profile, context)) return 'eligibility rule does not hold';
   return undefined;
