@@ -1,11 +1,10 @@
 import { createHash } from 'node:crypto';
-import { Duration } from 'aws-cdk-lib';
 import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as logs from 'aws-cdk-lib/aws-logs';
 import * as cr from 'aws-cdk-lib/custom-resources';
 import { Construct } from 'constructs';
-import { acknowledgeDataKeyWildcards } from '../nag';
+import { journeysTableItem } from './journeys-table-item';
 
 /** The version every file segment, offer and placement is stored with (the API refuses to change file entries, so it never moves). */
 export const FILE_CATALOG_VERSION = 1;
@@ -70,42 +69,18 @@ export class CatalogRegistration extends Construct {
       version: { N: String(FILE_CATALOG_VERSION) },
       updatedAt: { S: props.updatedAt ?? FILE_CATALOG_UPDATED_AT },
     };
-    const put: cr.AwsSdkCall = {
-      service: 'DynamoDB',
-      action: 'putItem',
-      // Unconditional: a deployment owns its file entries (the API refuses to create one with a file entry's id).
-      parameters: { TableName: props.journeysTable.tableName, Item: item },
-      // One resource per id for its whole life: changed content is an update (a new put), not a replacement.
-      physicalResourceId: cr.PhysicalResourceId.of(`${props.kind}/${props.definition.id}`),
-    };
-    this.registration = new cr.AwsCustomResource(this, 'Registration', {
+    this.registration = journeysTableItem(this, 'Registration', {
       resourceType: RESOURCE_TYPES[props.kind],
-      onUpdate: put,
-      onDelete: {
-        service: 'DynamoDB',
-        action: 'deleteItem',
-        parameters: {
-          TableName: props.journeysTable.tableName,
-          Key: key,
-          // Never deletes an entry that is no longer the file's (or is already gone).
-          ConditionExpression: '#origin = :file',
-          ExpressionAttributeNames: { '#origin': 'origin' },
-          ExpressionAttributeValues: { ':file': { S: 'file' } },
-        },
-        ignoreErrorCodesMatching: 'ConditionalCheckFailedException',
-      },
-      policy: cr.AwsCustomResourcePolicy.fromStatements([
-        new iam.PolicyStatement({ actions: ['dynamodb:PutItem', 'dynamodb:DeleteItem'], resources: [props.journeysTable.tableArn] }),
-      ]),
-      role: props.registrationRole,
-      logGroup: props.registrationLogGroup,
-      installLatestAwsSdk: false,
-      timeout: Duration.minutes(2),
+      journeysTable: props.journeysTable,
+      // Unconditional put: a deployment owns its file entries (the API refuses to create one with a file entry's id).
+      item,
+      key,
+      // One resource per id for its whole life: changed content is an update (a new put), not a replacement.
+      physicalResourceId: `${props.kind}/${props.definition.id}`,
+      // Never deletes an entry that is no longer the file's (or is already gone).
+      deleteCondition: { expression: '#origin = :file', names: { '#origin': 'origin' }, values: { ':file': { S: 'file' } } },
+      registrationRole: props.registrationRole,
+      registrationLogGroup: props.registrationLogGroup,
     });
-    if (props.registrationRole) this.registration.node.addDependency(props.registrationRole);
-    if (props.journeysTable.encryptionKey) {
-      props.journeysTable.encryptionKey.grantEncryptDecrypt(this.registration);
-      acknowledgeDataKeyWildcards(this.registration.grantPrincipal instanceof Construct ? this.registration.grantPrincipal : this.registration);
-    }
   }
 }

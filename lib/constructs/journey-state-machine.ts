@@ -1,4 +1,4 @@
-import { ArnFormat, Duration, Stack } from 'aws-cdk-lib';
+import { ArnFormat, Stack } from 'aws-cdk-lib';
 import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
@@ -8,6 +8,7 @@ import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import * as cr from 'aws-cdk-lib/custom-resources';
 import { Construct } from 'constructs';
 import { acknowledgeDataKeyWildcards, acknowledgeWildcards } from '../nag';
+import { journeysTableItem } from './journeys-table-item';
 import { JourneyItem } from '../../lambdas/core/config/env-keys';
 import { journeyItem, Placeholder, type CompiledJourney } from '../../lambdas/core/journey';
 
@@ -181,45 +182,18 @@ export class JourneyStateMachine extends Construct {
     const { journey } = props;
     const item = journeyItem({ journey: journey.journey, stateMachineArn: this.stateMachine.stateMachineArn, version: journey.version });
     const key = { pk: item.pk, sk: item.sk };
-    const put: cr.AwsSdkCall = {
-      service: 'DynamoDB',
-      action: 'putItem',
-      parameters: { TableName: props.journeysTable.tableName, Item: toAttributeValues(item) },
-      // The version is in the physical id so a changed journey is a new resource: CloudFormation puts the new item,
-      // then deletes the old resource, whose conditional DeleteItem below leaves the new version's item alone.
-      physicalResourceId: cr.PhysicalResourceId.of(`journey/${journey.journey.id}/${journey.version}`),
-    };
-    const registration = new cr.AwsCustomResource(this, 'Registration', {
+    return journeysTableItem(this, 'Registration', {
       resourceType: 'Custom::WaymarkJourneyRegistration',
-      onUpdate: put,
-      onDelete: {
-        service: 'DynamoDB',
-        action: 'deleteItem',
-        parameters: {
-          TableName: props.journeysTable.tableName,
-          Key: toAttributeValues(key),
-          ConditionExpression: '#version = :version',
-          ExpressionAttributeNames: { '#version': JourneyItem.version },
-          ExpressionAttributeValues: { ':version': { S: journey.version } },
-        },
-        ignoreErrorCodesMatching: 'ConditionalCheckFailedException',
-      },
-      policy: cr.AwsCustomResourcePolicy.fromStatements([
-        new iam.PolicyStatement({ actions: ['dynamodb:PutItem', 'dynamodb:DeleteItem'], resources: [props.journeysTable.tableArn] }),
-      ]),
-      role: props.registrationRole,
-      logGroup: props.registrationLogGroup,
-      // The SDK in the provider's runtime suffices for PutItem/DeleteItem, and deploys need no npm access.
-      installLatestAwsSdk: false,
-      timeout: Duration.minutes(2),
+      journeysTable: props.journeysTable,
+      item: toAttributeValues(item),
+      key: toAttributeValues(key),
+      // The version is in the physical id so a changed journey is a new resource: CloudFormation puts the new item,
+      // then deletes the old resource, whose conditional DeleteItem leaves the new version's item alone.
+      physicalResourceId: `journey/${journey.journey.id}/${journey.version}`,
+      deleteCondition: { expression: '#version = :version', names: { '#version': JourneyItem.version }, values: { ':version': { S: journey.version } } },
+      registrationRole: props.registrationRole,
+      registrationLogGroup: props.registrationLogGroup,
     });
-    // The key grant lands in the provider role's default policy, which the custom resource must wait for.
-    if (props.registrationRole) registration.node.addDependency(props.registrationRole);
-    if (props.journeysTable.encryptionKey) {
-      props.journeysTable.encryptionKey.grantEncryptDecrypt(registration);
-      acknowledgeDataKeyWildcards(registration.grantPrincipal instanceof Construct ? registration.grantPrincipal : registration);
-    }
-    return registration;
   }
 }
 

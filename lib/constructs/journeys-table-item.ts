@@ -1,0 +1,65 @@
+import { Duration } from 'aws-cdk-lib';
+import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import type * as logs from 'aws-cdk-lib/aws-logs';
+import * as cr from 'aws-cdk-lib/custom-resources';
+import { Construct } from 'constructs';
+import { acknowledgeDataKeyWildcards } from '../nag';
+
+export interface JourneysTableItemProps {
+  readonly resourceType: string;
+  readonly journeysTable: dynamodb.ITable;
+  /** DynamoDB JSON of the item and its key. */
+  readonly item: Record<string, unknown>;
+  readonly key: Record<string, unknown>;
+  readonly physicalResourceId: string;
+  /** Deletes only when this holds (the item is still the deployment's), e.g. `#origin = :file`. */
+  readonly deleteCondition: { expression: string; names: Record<string, string>; values: Record<string, unknown> };
+  /** Execution role of the AwsCustomResource provider Lambda (shared by every registration). */
+  readonly registrationRole?: iam.IRole;
+  readonly registrationLogGroup?: logs.ILogGroup;
+}
+
+/**
+ * An item of the journeys table written at deploy time (journey registry items, file segments, offers, placements):
+ * PutItem on create and update, a conditional DeleteItem on delete (a condition that fails is ignored), through the
+ * shared AwsCustomResource provider.
+ */
+export function journeysTableItem(scope: Construct, id: string, props: JourneysTableItemProps): cr.AwsCustomResource {
+  const registration = new cr.AwsCustomResource(scope, id, {
+    resourceType: props.resourceType,
+    onUpdate: {
+      service: 'DynamoDB',
+      action: 'putItem',
+      parameters: { TableName: props.journeysTable.tableName, Item: props.item },
+      physicalResourceId: cr.PhysicalResourceId.of(props.physicalResourceId),
+    },
+    onDelete: {
+      service: 'DynamoDB',
+      action: 'deleteItem',
+      parameters: {
+        TableName: props.journeysTable.tableName,
+        Key: props.key,
+        ConditionExpression: props.deleteCondition.expression,
+        ExpressionAttributeNames: props.deleteCondition.names,
+        ExpressionAttributeValues: props.deleteCondition.values,
+      },
+      ignoreErrorCodesMatching: 'ConditionalCheckFailedException',
+    },
+    policy: cr.AwsCustomResourcePolicy.fromStatements([
+      new iam.PolicyStatement({ actions: ['dynamodb:PutItem', 'dynamodb:DeleteItem'], resources: [props.journeysTable.tableArn] }),
+    ]),
+    role: props.registrationRole,
+    logGroup: props.registrationLogGroup,
+    // The SDK in the provider's runtime suffices for PutItem/DeleteItem, and deploys need no npm access.
+    installLatestAwsSdk: false,
+    timeout: Duration.minutes(2),
+  });
+  // The key grant lands in the provider role's default policy, which the custom resource must wait for.
+  if (props.registrationRole) registration.node.addDependency(props.registrationRole);
+  if (props.journeysTable.encryptionKey) {
+    props.journeysTable.encryptionKey.grantEncryptDecrypt(registration);
+    acknowledgeDataKeyWildcards(registration.grantPrincipal instanceof Construct ? registration.grantPrincipal : registration);
+  }
+  return registration;
+}
