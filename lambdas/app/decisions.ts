@@ -8,7 +8,7 @@ import { makeDecision } from '../core/decisions/service';
 import { ConflictError, NotFoundError, ValidationError } from '../core/runtime/errors';
 import type { Clock, JourneyRegistry, ProfileStore } from '../core/runtime/ports';
 import type { MembershipStore } from '../core/segments/ports';
-import { json, parseJsonBody, type ApiEvent, type ApiResult } from '../shared/http';
+import { fieldErrorsFromMessages, json, parseJsonBody, type ApiEvent, type ApiResult } from '../shared/http';
 import { apiHandler } from './middleware';
 
 /** What the decisioning API reads and writes (ports; the AWS and local stacks provide them). */
@@ -40,15 +40,6 @@ function issueErrors(error: z.ZodError, fallback = '(body)'): FieldError[] {
   return error.issues.flatMap((issue) => {
     if (issue.code === 'unrecognized_keys') return issue.keys.map((key) => ({ field: fieldOf([...issue.path, key]), message: `unknown field "${key}"` }));
     return [{ field: fieldOf(issue.path) || fallback, message: issue.message }];
-  });
-}
-
-/** Messages shaped `<field>: <message>` (parseOffer's, checkCatalog's after the offer prefix) as field errors. */
-function messageErrors(messages: readonly string[]): FieldError[] {
-  return messages.map((text) => {
-    const at = text.indexOf(': ');
-    const field = at < 0 ? '' : text.slice(0, at);
-    return { field: field === '' || field === '(root)' ? '(body)' : field, message: at < 0 ? text : text.slice(at + 2) };
   });
 }
 
@@ -225,14 +216,14 @@ function parseOfferBody(body: unknown): Offer {
   if (parsed.ok) return parsed.value;
   // Structured issues where the schema reports them (unknown fields named by themselves); the depth check is a message.
   const structured = Offer.safeParse(body);
-  throw new ValidationError('invalid offer', structured.success ? messageErrors(parsed.errors) : issueErrors(structured.error));
+  throw new ValidationError('invalid offer', structured.success ? fieldErrorsFromMessages(parsed.errors) : issueErrors(structured.error));
 }
 
 function parsePlacementBody(body: unknown): Placement {
   const parsed = parsePlacement(body);
   if (parsed.ok) return parsed.value;
   const structured = Placement.safeParse(body);
-  throw new ValidationError('invalid placement', structured.success ? messageErrors(parsed.errors) : issueErrors(structured.error));
+  throw new ValidationError('invalid placement', structured.success ? fieldErrorsFromMessages(parsed.errors) : issueErrors(structured.error));
 }
 
 /** The offer checked against the stored placements: known placements, required content, a formula that parses. */
@@ -240,7 +231,7 @@ async function checkOffer(deps: Pick<DecisionApiDeps, 'placementStore'>, offer: 
   const placements = (await deps.placementStore.list()).map((r) => r.definition);
   const prefix = `offer "${offer.id}": `;
   const problems = checkCatalog([offer], placements).map((p) => (p.startsWith(prefix) ? p.slice(prefix.length) : p));
-  if (problems.length > 0) throw new ValidationError('the offer does not fit the catalog', messageErrors(problems));
+  if (problems.length > 0) throw new ValidationError('the offer does not fit the catalog', fieldErrorsFromMessages(problems));
 }
 
 const originConflict = (kind: Kind, id: string, change: 'change' | 'remove') =>

@@ -7,7 +7,7 @@ import { estimateSegment, runScanAction, startSnapshot, type EstimateDeps, type 
 import type { SegmentCatalog } from '../core/segments/cached-catalog';
 import type { AudienceJobs, MembershipStore, ProfileScanner, SegmentRecord, SegmentStore, SnapshotStore } from '../core/segments/ports';
 import { parseSegment, type Rule, type SegmentDefinition } from '../core/segments/rule';
-import { json, parseJsonBody, type ApiEvent, type ApiResult } from '../shared/http';
+import { fieldErrorsFromMessages, json, parseJsonBody, type ApiEvent, type ApiResult } from '../shared/http';
 import { apiHandler, withPowertools } from './middleware';
 
 /** What the segments API reads and writes (ports; the AWS and local stacks provide them). */
@@ -37,18 +37,9 @@ function pathId(event: ApiEvent, name: 'id' | 'snapshotId' = 'id'): string {
 
 const segmentNotFound = (id: string) => new NotFoundError(`segment "${id}" does not exist`);
 
-/** parseSegment's messages are `<path>: <message>`; the path is the field (empty for the body itself). */
-function toFieldErrors(messages: readonly string[]): FieldError[] {
-  return messages.map((text) => {
-    const at = text.indexOf(': ');
-    const field = at < 0 ? '' : text.slice(0, at);
-    return { field: field === '' || field === '(root)' ? '(body)' : field, message: at < 0 ? text : text.slice(at + 2) };
-  });
-}
-
 function parseDefinition(body: unknown): SegmentDefinition {
   const parsed = parseSegment(body);
-  if (!parsed.ok) throw new ValidationError('invalid segment', toFieldErrors(parsed.errors));
+  if (!parsed.ok) throw new ValidationError('invalid segment', fieldErrorsFromMessages(parsed.errors));
   return parsed.value;
 }
 

@@ -32,6 +32,18 @@ export function parseJsonBody(event: Pick<ApiEvent, 'body'>): unknown {
 }
 
 /** Maps typed client errors to problem+json responses; anything else is ours (500) and is rethrown for logging. */
+/**
+ * Validation messages shaped `<path>: <message>` (the segment and offer parsers', the catalog checks') as field errors;
+ * the body itself (an empty path or `(root)`) is `(body)`.
+ */
+export function fieldErrorsFromMessages(messages: readonly string[]): FieldError[] {
+  return messages.map((text) => {
+    const at = text.indexOf(': ');
+    const field = at < 0 ? '' : text.slice(0, at);
+    return { field: field === '' || field === '(root)' ? '(body)' : field, message: at < 0 ? text : text.slice(at + 2) };
+  });
+}
+
 export function errorToProblem(error: unknown): ApiResult | undefined {
   if (error instanceof ValidationError) return problem(400, 'Bad Request', error.message, error.errors);
   if (error instanceof NotFoundError) return problem(404, 'Not Found', error.message);
