@@ -10,6 +10,8 @@ import { registerWait } from '../core/runtime/waits';
 import { resolveWaitUntil } from '../core/runtime/wait-time';
 import { readPath } from '../core/shared/paths';
 import { profileSnapshot } from '../core/runtime/enter';
+import { projectProfile } from '../core/runtime/execution-data';
+import { conditionPaths } from '../core/journey/condition';
 import type { MembershipStore } from '../core/segments/ports';
 import { withPowertools } from './middleware';
 
@@ -69,12 +71,15 @@ export function createResolveWaitHandler(deps: { profiles: ProfileStore; clock: 
 /** Reloads the profile before a condition, with its segment memberships (a branch may test them). */
 export function createLoadProfileHandler(deps: { profiles: ProfileStore; memberships: Pick<MembershipStore, 'get'> }) {
   return withPowertools(async (raw: unknown) => {
-    const { state } = parse(LoadProfilePayload, raw);
+    const { state, node } = parse(LoadProfilePayload, raw);
+    const paths = node.branches.flatMap((b) => conditionPaths(b.when));
     const profile = await deps.profiles.get(state.profileId, { recentEvents: false });
-    // An erased profile keeps the journey going on what it knew at entry. `segments` is always present (the state reads it).
-    if (!profile) return { ...state.profile, segments: state.profile.segments ?? {} };
+    // An erased profile is known by its id only: its branches see no attributes, identities or segments.
+    if (!profile) return projectProfile({ id: state.profileId, attributes: {}, identities: {} }, paths);
     const { segments } = await deps.memberships.get(profile.id);
-    return profileSnapshot({ ...profile, segments });
+    // Only what the branches read goes into the run's data (it stays within Step Functions' 256 KB, and holds no more
+    // personal data than the decision needs).
+    return projectProfile(profileSnapshot({ ...profile, segments }), paths);
   });
 }
 

@@ -39,6 +39,10 @@ describe('welcome playbook (event-driven branches, 1 virtual hour = 1 s)', () =>
     const messages = ctx.stack.outbox.list({ profileId: profileOf(1) });
     expect(bodies(messages)).toEqual(['email:welcome-email', 'push:onboarding-push']);
     expect(messages[1]).toMatchObject({ recipient: 'device-1', subject: "You're in!", url: 'app://onboarding' });
+    // The run's data (kept in the execution history) holds ids and outcomes, not the address, name or rendered mail.
+    const data = JSON.stringify(run.output);
+    for (const personal of ['member1@example.com', 'Member1', '<h1>', 'device-1']) expect(data).not.toContain(personal);
+    expect(run.output).toMatchObject({ steps: { welcome_email: { deliver: true, status: 'sent' } } });
   });
 
   it('never enters a member twice, neither while the first run is active nor after it ended', async () => {

@@ -27,7 +27,12 @@ export const Placement = z.strictObject({
 export type Placement = z.infer<typeof Placement>;
 
 /** Content of an offer for one placement: flat fields templates render (`{{ steps.pick.offer.content.title }}`). */
-export const Content = z.record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'content field names are identifiers'), z.union([z.string().max(10_000), z.number(), z.boolean()]));
+const MAX_CONTENT_BYTES = 8 * 1024;
+
+export const Content = z
+  .record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'content field names are identifiers'), z.union([z.string().max(10_000), z.number(), z.boolean()]))
+  // A chosen offer travels in the journey run's data (Step Functions keeps at most 256 KB; see runtime/execution-data.ts).
+  .refine((content) => Buffer.byteLength(JSON.stringify(content)) <= MAX_CONTENT_BYTES, { message: `content for a placement is at most ${MAX_CONTENT_BYTES / 1024} KB of JSON` });
 export type Content = z.infer<typeof Content>;
 
 /** Eligibility: a rule in the segment rule language, or membership of a stored segment. */

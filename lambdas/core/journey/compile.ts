@@ -168,6 +168,7 @@ function deliveryState(node: SendNode, key: string, messageClass: Journey['setti
 
 function ledgerUpdate(node: SendNode, status: 'sent' | 'failed', values: Record<string, unknown>, next: string): AslState {
   const names = Object.keys(values);
+  const key = stepKey(node.id);
   return {
     Type: 'Task',
     Comment: `mark the ledger entry ${status}`,
@@ -179,7 +180,10 @@ function ledgerUpdate(node: SendNode, status: 'sent' | 'failed', values: Record<
       ExpressionAttributeNames: Object.fromEntries([['#status', 'status'], ...names.map((n) => [`#${n}`, n])]),
       ExpressionAttributeValues: Object.fromEntries([[':status', { S: status }], ...names.map((n) => [`:${n}`, values[n]])]),
     },
-    ResultPath: null,
+    // The rendered message has been delivered: the step's data shrinks to its outcome (the run keeps ids, not copies,
+    // and stays within Step Functions' 256 KB; the ledger holds the rest).
+    ResultSelector: { deliver: true, status },
+    ResultPath: `$.steps.${key}`,
     Retry: [DYNAMO_RETRY],
     Next: next,
   };

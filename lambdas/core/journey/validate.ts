@@ -1,6 +1,7 @@
 import type { z } from 'zod';
 import { MAX_WAIT_SECONDS, parseDuration } from '../shared/duration';
 import { assertNever } from '../shared/assert-never';
+import { RUN_DATA_LIMITS } from '../runtime/execution-data';
 import { checkTemplate } from '../templates/liquid';
 import { conditionPaths } from './condition';
 import {
@@ -105,6 +106,7 @@ export function checkJourney(journey: Journey): Violation[] {
   }
   violations.push(...checkSettings(journey));
   violations.push(...checkPlaceholders(journey));
+  violations.push(...checkRunData(journey));
   if (violations.some((v) => v.message.includes('unknown node'))) return violations;
 
   // Reachability and cycles: a depth-first walk from start, colouring nodes.
@@ -196,6 +198,62 @@ function checkPlaceholders(journey: Journey): Violation[] {
   const { nodes, ...envelope } = journey;
   walk(envelope, '', undefined);
   nodes.forEach((node, i) => walk(node, `nodes[${i}]`, node.id));
+  return out;
+}
+
+/**
+ * The most data a run of this journey can hold at once (bytes): the start input, the one rendered message in flight,
+ * each wait-for-event's event and each decision (they accumulate: no cycles, so each node runs once), and the largest
+ * profile a condition reloads (each reload replaces the last). Budgets are in runtime/execution-data.ts.
+ */
+export function runDataBudget(journey: Journey): number {
+  const L = RUN_DATA_LIMITS;
+  let total = L.maxInputBytes;
+  let profile = 0;
+  if (journey.nodes.some((n) => n.kind === 'send')) total += L.maxMessageBytes;
+  for (const node of journey.nodes) {
+    if (node.kind === 'wait-for-event') total += L.maxResumedEventBytes + 256;
+    else if (node.kind === 'decide') total += ((node.count ?? 1) + 1) * (L.maxOfferContentBytes + 1024);
+    else if (node.kind === 'condition') {
+      const reads = node.branches.flatMap((b) => conditionPaths(b.when)).filter((p) => p.startsWith('profile.'));
+      profile = Math.max(profile, new Set(reads).size * (L.maxProfileValueBytes + 128));
+    } else total += 128;
+  }
+  return total + profile;
+}
+
+const NOT_IN_RUN = /^event\.(identities|attributes|consent)(\.|$)/;
+
+/** Paths a run reads that its data no longer carries: the entry event's identities, attributes and consent. */
+function runPaths(node: JourneyNode): { path: string; field: string }[] {
+  switch (node.kind) {
+    case 'condition':
+      return node.branches.flatMap((b, i) => conditionPaths(b.when).map((path) => ({ path, field: `branches[${i}].when` })));
+    case 'wait-for-event':
+      return node.correlate ? [{ path: node.correlate.equals, field: 'correlate.equals' }] : [];
+    case 'wait':
+      return node.until ? [{ path: node.until, field: 'until' }] : [];
+    case 'decide':
+      return Object.entries(node.context ?? {}).map(([name, path]) => ({ path, field: `context.${name}` }));
+    default:
+      return [];
+  }
+}
+
+function checkRunData(journey: Journey): Violation[] {
+  const out: Violation[] = [];
+  journey.nodes.forEach((node, i) => {
+    for (const { path, field } of runPaths(node)) {
+      if (!NOT_IN_RUN.test(path)) continue;
+      const message = `"${path}": a run carries the entry event without identities, attributes or consent; read profile.* instead`;
+      out.push({ nodeId: node.id, path: `nodes[${i}].${field}`, message });
+    }
+  });
+  const bytes = runDataBudget(journey);
+  if (bytes > RUN_DATA_LIMITS.maxStateBytes) {
+    const message = `a run of this journey can hold up to ${Math.ceil(bytes / 1024)} KB of data, over Step Functions' 256 KB: use fewer wait-for-event or decide nodes, or split the journey`;
+    out.push({ path: 'nodes', message });
+  }
   return out;
 }
 

@@ -4,12 +4,15 @@ import type { ExecutionInput } from '../journey/asl';
 import { evaluateCondition } from '../journey/condition';
 import { parseDuration } from '../shared/duration';
 import { membershipKey } from '../segments/catalog';
+import { jsonBytes, RUN_DATA_LIMITS, runEvent, runProfile } from './execution-data';
 import type { Clock, EnrollmentStore, Executions, JourneyRecord, Profile } from './ports';
 
 export type EntryOutcome =
   | { status: 'started'; journeyId: string; executionArn: string; executionName: string }
   | { status: 'already-started'; journeyId: string; executionArn: string; executionName: string }
-  | { status: 'skipped'; journeyId: string; reason: 'already-active' | 'reentry-never' | 'reentry-period' | 'concurrent-entry' };
+  | { status: 'skipped'; journeyId: string; reason: 'already-active' | 'reentry-never' | 'reentry-period' | 'concurrent-entry' }
+  /** The start input would pass its budget (see execution-data.ts): this journey is not entered, the others are. */
+  | { status: 'skipped'; journeyId: string; reason: 'input-too-large'; bytes: number };
 
 /**
  * Execution names are deterministic: the same entry (journey, profile, event id) always gets the same name,
@@ -44,6 +47,7 @@ export interface EnterDeps {
   clock: Clock;
 }
 
+/** The profile as a step that reloads it returns it (the start input carries `runProfile`, ids only). */
 export function profileSnapshot(profile: Profile): ExecutionInput['profile'] {
   const snapshot: ExecutionInput['profile'] = { id: profile.id, attributes: profile.attributes, identities: profile.identities };
   if (profile.segments !== undefined) snapshot.segments = Object.fromEntries(Object.entries(profile.segments).map(([id, at]) => [membershipKey(id), at]));
@@ -62,11 +66,14 @@ export async function enterJourney(
   const input: ExecutionInput = {
     journey: { id: journeyId, version: record.version },
     profileId: profile.id,
-    profile: profileSnapshot(profile),
-    event: entry.event,
+    profile: runProfile(profile),
+    event: runEvent(entry.event),
     context: entry.context,
     steps: {},
   };
+  // Checked before the enrollment is written, so an oversized entry neither starts nor blocks a later one.
+  const bytes = jsonBytes(input);
+  if (bytes > RUN_DATA_LIMITS.maxInputBytes) return { status: 'skipped', journeyId, reason: 'input-too-large', bytes };
   const policy = record.journey.settings.reentry;
   if (policy !== 'always') {
     const enrollment = { journeyId, profileId: profile.id, executionName: name, executionArn: executionArnFor(record.stateMachineArn, name), enteredAt: deps.clock.now().toISOString() };

@@ -5,6 +5,7 @@ import type { StepPayload } from '../journey/asl';
 import type { SendNode } from '../journey/schema';
 import { assertNever } from '../shared/assert-never';
 import { renderTemplate, type TemplateScope } from '../templates/liquid';
+import { jsonBytes, RUN_DATA_LIMITS } from './execution-data';
 import type { Clock, Ledger, Profile, ProfileStore } from './ports';
 
 /** An SES v2 `MessageHeader`. */
@@ -130,6 +131,8 @@ export async function prepareSend(deps: PrepareSendDeps, payload: PrepareSendPay
   const rendered = render(node, recipient.to, recipient.platform, scope);
   // A marketing email always carries `headers` (the compiled SES step reads them), empty only without a link.
   const message = marketingEmail ? { ...rendered, ...(unsubscribeUrl === undefined ? {} : { unsubscribeUrl }), headers: unsubscribeHeaders(unsubscribeUrl) } : rendered;
+  // The message travels in the run's data to the delivery task (Step Functions' 256 KB): an oversized one is not sent.
+  if (jsonBytes(message) > RUN_DATA_LIMITS.maxMessageBytes) return suppress('message-too-large');
   if (!(await deps.ledger.prepare({ ...base, status: 'prepared' }))) return skipped();
   return { deliver: true, reason: null, message };
 }

@@ -4,6 +4,7 @@ import type { Journey, WaitForEventNode } from '../journey/schema';
 import { parseDuration } from '../shared/duration';
 import { readPath } from '../shared/paths';
 import type { RecentEvent } from '../profiles/model';
+import { resumedEvent } from './execution-data';
 import type { Clock, Executions, JourneyRecord, ProfileStore, WaitIndex, WaitRegistration } from './ports';
 
 /** How long an index entry outlives its timeout before DynamoDB's TTL may remove it. */
@@ -125,7 +126,8 @@ export async function resumeWaiting(
       const step = `${registration.executionId}#${registration.nodeId}`;
       if (!done.has(step)) {
         done.add(step);
-        const outcome = await deps.executions.resume(registration.token, { received: true, event });
+        // The run gets the event without identities, and bounded (it lives in the run's data from now on).
+        const outcome = await deps.executions.resume(registration.token, { received: true, event: resumedEvent(event) });
         if (outcome === 'resumed') resumed.push({ executionId: registration.executionId, nodeId: registration.nodeId });
       }
       await deps.waits.remove(registration);

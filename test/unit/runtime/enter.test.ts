@@ -136,7 +136,7 @@ describe('enterJourney', () => {
     expect(latest).toMatchObject({ executionName: second.status === 'started' ? second.executionName : '', enteredAt: deps.clock.now().toISOString() });
   });
 
-  it('starts the execution with the journey, the profile snapshot, the event and the context', async () => {
+  it('starts the execution with the journey, the profile id (no attributes or identities), the event and the context', async () => {
     const { enter, deps, record } = setup(undefined);
     const outcome = await enter('evt-9', { coupon: 'X1' });
     expect(outcome).toEqual({ status: 'started', journeyId: 'welcome', executionName: executionName('welcome', 'p-1', 'evt-9'), executionArn: expect.stringContaining(':execution:waymark-welcome:welcome--') });
@@ -145,7 +145,7 @@ describe('enterJourney', () => {
     expect(execution.input).toEqual({
       journey: { id: 'welcome', version: 'v1' },
       profileId: 'p-1',
-      profile: { id: 'p-1', attributes: {}, identities: { email: 'ada@example.com' } },
+      profile: { id: 'p-1', attributes: {}, identities: {} },
       event: { id: 'evt-9' },
       context: { coupon: 'X1' },
       steps: {},

@@ -83,7 +83,8 @@ describe('routeBusEvent', () => {
       expect.objectContaining({ id: 'eb-1', type: 'user.signed_up', source: 'shop', time: '2026-06-01T11:59:00Z' }),
       expect.objectContaining({ id: 'eb-1' }),
     ]);
-    expect(started[0].input.profile.attributes).toEqual({ firstName: 'Ada' });
+    // Attributes stay in the profile (steps read it): the run carries the profile id.
+    expect(started[0].input.profile).toEqual({ id: started[0].input.profileId, attributes: {}, identities: {} });
   });
 
   it('starts nothing twice when the bus delivers the same event again', async () => {

@@ -96,7 +96,9 @@ describe('triggerJourney', () => {
     expect(outcome.status).toBe('started');
     expect(deps.profiles.writes.map((e) => e.identities)).toEqual([{ email: 'new@example.com' }]);
     const [execution] = deps.executions.executions.values();
-    expect(execution.input.profile.identities).toEqual({ email: 'new@example.com' });
+    expect(execution.input.profile.id).toBe(execution.input.profileId);
+    // Identities stay in the profile: the run carries its id.
+    expect(execution.input.profile.identities).toEqual({});
   });
 
   it('starts one execution for two requests with the same idempotency key', async () => {
