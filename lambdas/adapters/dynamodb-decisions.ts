@@ -9,7 +9,14 @@ import {
 } from '@aws-sdk/lib-dynamodb';
 import { TableKeys } from '../core/config/env-keys';
 import type { Caps, Offer, Placement } from '../core/decisions/model';
-import type { CapOutcome, CapStore, DecisionKey, DecisionKeyState, DecisionLog, DecisionRecord } from '../core/decisions/ports';
+import type {
+  CapOutcome,
+  CapStore,
+  DecisionKey,
+  DecisionKeyState,
+  DecisionLog,
+  DecisionRecord,
+} from '../core/decisions/ports';
 import { DynamoCatalogStore } from './dynamodb-catalog';
 
 export { DynamoCatalogStore };
@@ -26,7 +33,7 @@ import { InvalidCursorError } from './dynamodb-segments';
  * | runtime  | total cap     | `CAP#<offer id>`              | `TOTAL`                   | proposals |
  * | runtime  | profile cap   | `CAP#<offer id>#<profile id>` | `PROFILE`                 | times (list of epoch ms), version, profileId, expiresAt |
  * | runtime  | decision      | `DECISIONS#<profile id>`      | `<ISO time>#<decision id>`| record (JSON string), profileId, expiresAt |
- * | runtime  | decision key  | `DECISIONKEY#<profile id>#<key>` | `KEY`                  | status (pending/done), fingerprint, leaseUntil or record, profileId, expiresAt |
+ * | runtime  | decision key  | `DECISIONKEY#<profile id>#<key>` | `KEY`               | status, fingerprint, leaseUntil or record, profileId, expiresAt |
  *
  * Definitions are JSON strings, not maps: an eligibility rule nested in an offer would otherwise count against
  * DynamoDB's 32 levels of map nesting. Profile cap items and decisions carry `profileId`, so the runtime table's
@@ -199,7 +206,10 @@ const decisionsPk = (profileId: string) => `DECISIONS#${profileId}`;
 
 /** Decisions per profile in the runtime table, newest first by their sort key (`<ISO time>#<id>`), expiring after `retentionDays`. */
 // Profile ids are platform-made (no `#`), so `<profile id>#<key>` is unambiguous whatever the key holds.
-const decisionKey = (key: Pick<DecisionKey, 'profileId' | 'key'>) => ({ pk: `DECISIONKEY#${key.profileId}#${key.key}`, sk: 'KEY' });
+const decisionKey = (key: Pick<DecisionKey, 'profileId' | 'key'>) => ({
+  pk: `DECISIONKEY#${key.profileId}#${key.key}`,
+  sk: 'KEY',
+});
 
 export class DynamoDecisionLog implements DecisionLog {
   private readonly retentionSeconds: number;
@@ -239,7 +249,14 @@ export class DynamoDecisionLog implements DecisionLog {
     await this.db.send(
       new PutCommand({
         TableName: this.table,
-        Item: { ...decisionKey(key), status: 'done', fingerprint: key.fingerprint, record: JSON.stringify(record), profileId: key.profileId, [TableKeys.ttl]: expiresAt },
+        Item: {
+          ...decisionKey(key),
+          status: 'done',
+          fingerprint: key.fingerprint,
+          record: JSON.stringify(record),
+          profileId: key.profileId,
+          [TableKeys.ttl]: expiresAt,
+        },
       }),
     );
   }
@@ -249,8 +266,16 @@ export class DynamoDecisionLog implements DecisionLog {
    * pending under exactly that lease. Racing claims: DynamoDB applies one; the others fail their condition.
    */
   async claim(key: DecisionKey, leaseUntil: Date, expiredLease?: string): Promise<boolean> {
-    const free = { ConditionExpression: 'attribute_not_exists(pk) OR #ttl < :now', ExpressionAttributeNames: { '#ttl': TableKeys.ttl }, ExpressionAttributeValues: { ':now': Math.floor(Date.now() / 1000) } };
-    const takeOver = { ConditionExpression: '#status = :pending AND leaseUntil = :lease', ExpressionAttributeNames: { '#status': 'status' }, ExpressionAttributeValues: { ':pending': 'pending', ':lease': expiredLease } };
+    const free = {
+      ConditionExpression: 'attribute_not_exists(pk) OR #ttl < :now',
+      ExpressionAttributeNames: { '#ttl': TableKeys.ttl },
+      ExpressionAttributeValues: { ':now': Math.floor(Date.now() / 1000) },
+    };
+    const takeOver = {
+      ConditionExpression: '#status = :pending AND leaseUntil = :lease',
+      ExpressionAttributeNames: { '#status': 'status' },
+      ExpressionAttributeValues: { ':pending': 'pending', ':lease': expiredLease },
+    };
     try {
       await this.db.send(
         new PutCommand({
@@ -291,11 +316,14 @@ export class DynamoDecisionLog implements DecisionLog {
   }
 
   async findByKey(profileId: string, key: string): Promise<DecisionKeyState | undefined> {
-    const { Item } = await this.db.send(new GetCommand({ TableName: this.table, Key: decisionKey({ profileId, key }), ConsistentRead: true }));
+    const { Item } = await this.db.send(
+      new GetCommand({ TableName: this.table, Key: decisionKey({ profileId, key }), ConsistentRead: true }),
+    );
     // An expired item may linger until TTL deletes it: it no longer counts.
     if (!Item || (typeof Item[TableKeys.ttl] === 'number' && Item[TableKeys.ttl] * 1000 < Date.now())) return undefined;
-    if (Item.status === 'pending') return { status: 'pending', fingerprint: Item.fingerprint as string, leaseUntil: Item.leaseUntil as string };
-    return { status: 'done', fingerprint: Item.fingerprint as string, record: JSON.parse(Item.record as string) as DecisionRecord };
+    const fingerprint = Item.fingerprint as string;
+    if (Item.status === 'pending') return { status: 'pending', fingerprint, leaseUntil: Item.leaseUntil as string };
+    return { status: 'done', fingerprint, record: JSON.parse(Item.record as string) as DecisionRecord };
   }
 
   async list(profileId: string, page: { limit: number; cursor?: string }): Promise<{ decisions: DecisionRecord[]; cursor?: string }> {

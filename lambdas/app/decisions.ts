@@ -117,7 +117,8 @@ function decisionView(record: DecisionRecord) {
 /**
  * `POST /decisions`: the best offers per placement for one profile, by id or by identity (exactly one). 200 with the
  * offers and an explanation per considered offer; 400 naming the field (unknown placement: `placements[i]`); 404 when
- * no such profile; 409 naming `idempotencyKey` when the key came with another request, or its first request is deciding. The decision is appended to the profile's decision log (origin `api`).
+ * no such profile; 409 naming `idempotencyKey` when the key came with another request, or its first request is
+ * still deciding. The decision is appended to the profile's decision log (origin `api`).
  */
 export function createDecideHandler(deps: Pick<DecisionApiDeps, 'decisions' | 'caps' | 'decisionLog' | 'profiles' | 'memberships' | 'clock' | 'newId'>) {
   return apiHandler(async (event) => {

@@ -62,7 +62,9 @@ export async function makeDecision(deps: DecisionServiceDeps, input: DecisionInp
   const found = input.profileId !== undefined ? await deps.profiles.get(input.profileId) : input.identity ? await deps.profiles.findByIdentity(input.identity.namespace, input.identity.value) : undefined;
   if (!found) throw new NotFoundError(input.profileId !== undefined ? `profile "${input.profileId}" does not exist` : 'no profile has that identity');
   const key: DecisionKey | undefined =
-    input.idempotencyKey === undefined ? undefined : { profileId: found.id, key: input.idempotencyKey, fingerprint: fingerprint(input) };
+    input.idempotencyKey === undefined
+      ? undefined
+      : { profileId: found.id, key: input.idempotencyKey, fingerprint: fingerprint(input) };
   if (key) {
     const earlier = await claimKey(deps, key);
     if (earlier) return earlier;
@@ -104,7 +106,10 @@ async function claimKey(deps: DecisionServiceDeps, key: DecisionKey): Promise<De
     }
     if (state.fingerprint !== key.fingerprint) {
       throw new ConflictError(`idempotency key "${key.key}" was used for another request of this profile`, [
-        { field: 'idempotencyKey', message: 'already used for another request (other placements, count or context); use a new key' },
+        {
+          field: 'idempotencyKey',
+          message: 'already used for another request (other placements, count or context); use a new key',
+        },
       ]);
     }
     if (state.status === 'done') return state.record;

@@ -17,8 +17,6 @@ export interface HtmlAttribute {
 export interface HtmlTag {
   name: string;
   attributes: HtmlAttribute[];
-  /** Text inside the tag that is no attribute (after the name): output placed there forges attributes. */
-  stray: string;
 }
 
 export interface HtmlScan {
@@ -51,7 +49,7 @@ export function scanHtml(html: string): HtmlScan {
     let j = nameStart;
     while (j < html.length && !isSpace(html[j]) && html[j] !== '>' && html[j] !== '/') j++;
     const name = html.slice(nameStart, j).toLowerCase();
-    const tag: HtmlTag = { name, attributes: [], stray: '' };
+    const tag: HtmlTag = { name, attributes: [] };
     // Attributes until `>`.
     while (j < html.length && html[j] !== '>') {
       if (isSpace(html[j]) || html[j] === '/') {
@@ -59,7 +57,8 @@ export function scanHtml(html: string): HtmlScan {
         continue;
       }
       const attrStart = j;
-      while (j < html.length && !isSpace(html[j]) && html[j] !== '>' && html[j] !== '=' && !(html[j] === '/' && html[j + 1] === '>')) j++;
+      const endsName = (c: string) => isSpace(c) || c === '>' || c === '=' || (c === '/' && html[j + 1] === '>');
+      while (j < html.length && !endsName(html[j])) j++;
       const attrName = html.slice(attrStart, j).toLowerCase();
       while (j < html.length && isSpace(html[j])) j++;
       if (html[j] !== '=') {
@@ -73,7 +72,8 @@ export function scanHtml(html: string): HtmlScan {
       if (quote === '"' || quote === "'") {
         const end = html.indexOf(quote, j + 1);
         const valueEnd = end < 0 ? html.length : end;
-        tag.attributes.push({ name: attrName, value: html.slice(j + 1, valueEnd), valueStart: j + 1, valueEnd, quoted: true });
+        const valueStart = j + 1;
+        tag.attributes.push({ name: attrName, value: html.slice(valueStart, valueEnd), valueStart, valueEnd, quoted: true });
         j = valueEnd + 1;
       } else {
         const valueStart = j;
@@ -93,7 +93,20 @@ export function scanHtml(html: string): HtmlScan {
 }
 
 /** Attributes whose value is a URL a mail client may follow or load. */
-export const URL_ATTRIBUTES = new Set(['href', 'src', 'action', 'formaction', 'background', 'poster', 'cite', 'xlink:href', 'longdesc', 'lowsrc', 'dynsrc', 'data']);
+export const URL_ATTRIBUTES = new Set([
+  'href',
+  'src',
+  'action',
+  'formaction',
+  'background',
+  'poster',
+  'cite',
+  'xlink:href',
+  'longdesc',
+  'lowsrc',
+  'dynsrc',
+  'data',
+]);
 
 const NAMED: Record<string, string> = Object.assign(Object.create(null) as Record<string, string>, {
   colon: ':',
@@ -112,7 +125,8 @@ const NAMED: Record<string, string> = Object.assign(Object.create(null) as Recor
 function decodeReferences(value: string): string {
   return value.replace(/&(#[xX][0-9a-fA-F]+|#[0-9]+|[A-Za-z]+);?/g, (whole, ref: string) => {
     if (ref[0] === '#') {
-      const code = ref[1] === 'x' || ref[1] === 'X' ? Number.parseInt(ref.slice(2), 16) : Number.parseInt(ref.slice(1), 10);
+      const hex = ref[1] === 'x' || ref[1] === 'X';
+      const code = hex ? Number.parseInt(ref.slice(2), 16) : Number.parseInt(ref.slice(1), 10);
       return code > 0 && code <= 0x10ffff ? String.fromCodePoint(code) : '';
     }
     const named = NAMED[ref.toLowerCase()];

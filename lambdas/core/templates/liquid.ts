@@ -29,7 +29,7 @@ export const TEMPLATE_LIMITS = {
   renderMs: 1_000,
   /** LiquidJS-counted allocations of one rendering: ranges, arrays and strings built by filters (`memoryLimit`). */
   memory: 1_000_000,
-  /** Characters of one rendered part (an email's html or text, a subject, an SMS body): it travels in the run's state. */
+  /** Characters of one rendered part (an email's html or text, a subject, an SMS body); it travels in the run's state. */
   outputChars: 100_000,
 } as const;
 
@@ -39,7 +39,8 @@ export class TemplateRenderError extends Error {
 }
 
 // Templates are data from journey files: an empty in-memory file map (no include/render from disk), own properties
-// only, unknown filters rejected when parsed (so at validation), and the DoS limits (https://liquidjs.com/tutorials/dos).
+// only, unknown filters rejected when parsed (so at validation), and the DoS limits:
+// https://liquidjs.com/tutorials/dos.html
 const common: LiquidOptions = {
   ownPropertyOnly: true,
   templates: {},
@@ -77,14 +78,15 @@ export function checkTemplate(text: string, kind: TemplateKind = 'text'): string
     templates = parse(text, kind);
   } catch (error) {
     const filter = /^undefined filter: ([^\s,]+)/.exec(firstLine(error));
-    if (filter) return [`template uses unknown filter "${filter[1]}"; see the filters of https://liquidjs.com/filters/overview.html`];
+    if (filter) return [`template uses unknown filter "${filter[1]}"; see https://liquidjs.com/filters/overview.html`];
     return [`template does not parse: ${firstLine(error)}`];
   }
   const problems: string[] = [];
   try {
     const roots = engines[kind].globalVariablesSync(templates);
     for (const root of roots) {
-      if (!(TEMPLATE_ROOTS as readonly string[]).includes(root)) problems.push(`template uses unknown variable "${root}"; use one of ${TEMPLATE_ROOTS.join(', ')}`);
+      if ((TEMPLATE_ROOTS as readonly string[]).includes(root)) continue;
+      problems.push(`template uses unknown variable "${root}"; use one of ${TEMPLATE_ROOTS.join(', ')}`);
     }
   } catch (error) {
     problems.push(`template cannot be analysed: ${firstLine(error)}`);
@@ -109,16 +111,20 @@ function checkHtmlPlacement(text: string): string[] {
   const problems = new Set<string>();
   const { tags, rawText } = scanHtml(marked);
   for (const { element, text: inside } of rawText) {
-    if (inside.includes(OUTPUT)) problems.add(`template outputs data inside <${element}>, where escaping does not protect it`);
+    if (!inside.includes(OUTPUT)) continue;
+    problems.add(`template outputs data inside <${element}>, where escaping does not protect it`);
   }
   for (const tag of tags) {
     if (tag.name.includes(OUTPUT)) problems.add('template outputs data as a tag name');
     for (const attribute of tag.attributes) {
-      if (attribute.name.includes(OUTPUT)) problems.add(`template outputs data as an attribute of <${tag.name}>; write the attribute and quote its value`);
-      if (!attribute.value.includes(OUTPUT)) continue;
-      if (!attribute.quoted) problems.add(`template outputs data in the unquoted attribute "${attribute.name}" of <${tag.name}>; quote the value`);
-      else if (attribute.name.startsWith('on')) problems.add(`template outputs data in the event handler attribute "${attribute.name}"`);
-      else if (attribute.name === 'style') problems.add('template outputs data in a style attribute');
+      const { name, quoted, value } = attribute;
+      if (name.includes(OUTPUT)) {
+        problems.add(`template outputs data as an attribute of <${tag.name}>; write the attribute and quote its value`);
+      }
+      if (!value.includes(OUTPUT)) continue;
+      if (!quoted) problems.add(`template outputs data in the unquoted attribute "${name}" of <${tag.name}>; quote the value`);
+      else if (name.startsWith('on')) problems.add(`template outputs data in the event handler attribute "${name}"`);
+      else if (name === 'style') problems.add('template outputs data in a style attribute');
     }
   }
   return [...problems];
