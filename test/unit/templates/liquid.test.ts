@@ -1,4 +1,5 @@
 import { basename } from 'node:path';
+import fc from 'fast-check';
 import { checkTemplate, renderTemplate, TemplateRenderError, type TemplateScope } from '../../../lambdas/core/templates/liquid';
 import { isSafeUrl, scanHtml } from '../../../lambdas/core/templates/html';
 import { journeyFiles, mustValidate, PLAYBOOKS, readJson } from '../journey/fixtures';
@@ -76,6 +77,24 @@ describe('renderTemplate', () => {
   it('disables script links written by the template itself too, and keeps entity-encoded safe ones', () => {
     expect(renderTemplate('<a href="&#106;avascript&colon;x">a</a><a href="https://a.example/?a=1&amp;b=2">b</a>', scope({}), 'html')).toBe(
       '<a href="#">a</a><a href="https://a.example/?a=1&amp;b=2">b</a>',
+    );
+  });
+});
+
+describe('html rendering (property)', () => {
+  const fragments = ['<', '>', '"', "'", '&', '&#', ';', 'javascript:', 'JaVa\tScRiPt:', 'data:', ' ', '\n', 'onerror=', '<img src=x ', '/', 'x', ':', '&colon;'];
+  const hostile = fc.oneof(fc.string(), fc.array(fc.constantFrom(...fragments), { maxLength: 12 }).map((parts) => parts.join('')));
+
+  it('keeps the template’s own tags and attributes, and only safe links, whatever the data', () => {
+    const template = '<p title="{{ event.properties.a }}">{{ event.properties.a }}</p><a href="{{ event.properties.b }}">x</a>';
+    fc.assert(
+      fc.property(hostile, hostile, (a, b) => {
+        const scope = { profile: { id: 'p', attributes: {}, identities: {} }, event: { properties: { a, b } }, context: {}, steps: {}, journey: { id: 'j' } };
+        const { tags } = scanHtml(renderTemplate(template, scope, 'html'));
+        expect(tags.map((t) => [t.name, t.attributes.map((x) => x.name)])).toEqual([['p', ['title']], ['a', ['href']]]);
+        expect(isSafeUrl(tags[1].attributes[0].value)).toBe(true);
+      }),
+      { numRuns: 500 },
     );
   });
 });
