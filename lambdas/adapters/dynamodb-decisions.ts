@@ -1,5 +1,6 @@
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import {
+  DeleteCommand,
   GetCommand,
   PutCommand,
   QueryCommand,
@@ -8,7 +9,14 @@ import {
 } from '@aws-sdk/lib-dynamodb';
 import { TableKeys } from '../core/config/env-keys';
 import type { Caps, Offer, Placement } from '../core/decisions/model';
-import type { CapOutcome, CapStore, DecisionLog, DecisionRecord } from '../core/decisions/ports';
+import type {
+  CapOutcome,
+  CapStore,
+  DecisionKey,
+  DecisionKeyState,
+  DecisionLog,
+  DecisionRecord,
+} from '../core/decisions/ports';
 import { DynamoCatalogStore } from './dynamodb-catalog';
 
 export { DynamoCatalogStore };
@@ -25,6 +33,7 @@ import { InvalidCursorError } from './dynamodb-segments';
  * | runtime  | total cap     | `CAP#<offer id>`              | `TOTAL`                   | proposals |
  * | runtime  | profile cap   | `CAP#<offer id>#<profile id>` | `PROFILE`                 | times (list of epoch ms), version, profileId, expiresAt |
  * | runtime  | decision      | `DECISIONS#<profile id>`      | `<ISO time>#<decision id>`| record (JSON string), profileId, expiresAt |
+ * | runtime  | decision key  | `DECISIONKEY#<profile id>#<key>` | `KEY`               | status, fingerprint, leaseUntil or record, profileId, expiresAt |
  *
  * Definitions are JSON strings, not maps: an eligibility rule nested in an offer would otherwise count against
  * DynamoDB's 32 levels of map nesting. Profile cap items and decisions carry `profileId`, so the runtime table's
@@ -196,7 +205,11 @@ export interface DynamoDecisionLogOptions {
 const decisionsPk = (profileId: string) => `DECISIONS#${profileId}`;
 
 /** Decisions per profile in the runtime table, newest first by their sort key (`<ISO time>#<id>`), expiring after `retentionDays`. */
-const decisionKey = (idempotencyKey: string) => ({ pk: `DECISIONKEY#${idempotencyKey}`, sk: 'KEY' });
+// Profile ids are platform-made (no `#`), so `<profile id>#<key>` is unambiguous whatever the key holds.
+const decisionKey = (key: Pick<DecisionKey, 'profileId' | 'key'>) => ({
+  pk: `DECISIONKEY#${key.profileId}#${key.key}`,
+  sk: 'KEY',
+});
 
 export class DynamoDecisionLog implements DecisionLog {
   private readonly retentionSeconds: number;
@@ -212,12 +225,13 @@ export class DynamoDecisionLog implements DecisionLog {
   }
 
   /**
-   * Idempotent: the same decision appended twice is one item. With a key, a second item (pk `DECISIONKEY#<key>`, sk
-   * `KEY`, the same record, `profileId`, the same expiry) finds it by that key; it is written after the log item.
+   * Idempotent: the same decision appended twice is one item. With a key (claimed before), the key item becomes `done`
+   * with the same record and expiry; it is written after the log item, so a key never answers an unlogged decision.
    */
-  async append(record: DecisionRecord, idempotencyKey?: string): Promise<void> {
+  async append(record: DecisionRecord, key?: DecisionKey): Promise<void> {
     const at = Date.parse(record.at);
     if (Number.isNaN(at)) throw new Error(`decision ${record.id}: at must be an ISO-8601 time, received ${JSON.stringify(record.at)}`);
+    const expiresAt = Math.floor(at / 1000) + this.retentionSeconds;
     await this.db.send(
       new PutCommand({
         TableName: this.table,
@@ -227,24 +241,89 @@ export class DynamoDecisionLog implements DecisionLog {
           sk: `${new Date(at).toISOString()}#${record.id}`,
           record: JSON.stringify(record),
           profileId: record.profileId,
-          [TableKeys.ttl]: Math.floor(at / 1000) + this.retentionSeconds,
+          [TableKeys.ttl]: expiresAt,
         },
       }),
     );
-    if (idempotencyKey === undefined) return;
+    if (key === undefined) return;
     await this.db.send(
       new PutCommand({
         TableName: this.table,
-        Item: { ...decisionKey(idempotencyKey), record: JSON.stringify(record), profileId: record.profileId, [TableKeys.ttl]: Math.floor(at / 1000) + this.retentionSeconds },
+        Item: {
+          ...decisionKey(key),
+          status: 'done',
+          fingerprint: key.fingerprint,
+          record: JSON.stringify(record),
+          profileId: key.profileId,
+          [TableKeys.ttl]: expiresAt,
+        },
       }),
     );
   }
 
-  async findByKey(idempotencyKey: string): Promise<DecisionRecord | undefined> {
-    const { Item } = await this.db.send(new GetCommand({ TableName: this.table, Key: decisionKey(idempotencyKey), ConsistentRead: true }));
+  /**
+   * A conditional put: the key is free (or its item expired and awaits TTL deletion), or, with `expiredLease`, still
+   * pending under exactly that lease. Racing claims: DynamoDB applies one; the others fail their condition.
+   */
+  async claim(key: DecisionKey, leaseUntil: Date, expiredLease?: string): Promise<boolean> {
+    const free = {
+      ConditionExpression: 'attribute_not_exists(pk) OR #ttl < :now',
+      ExpressionAttributeNames: { '#ttl': TableKeys.ttl },
+      ExpressionAttributeValues: { ':now': Math.floor(Date.now() / 1000) },
+    };
+    const takeOver = {
+      ConditionExpression: '#status = :pending AND leaseUntil = :lease',
+      ExpressionAttributeNames: { '#status': 'status' },
+      ExpressionAttributeValues: { ':pending': 'pending', ':lease': expiredLease },
+    };
+    try {
+      await this.db.send(
+        new PutCommand({
+          TableName: this.table,
+          Item: {
+            ...decisionKey(key),
+            status: 'pending',
+            fingerprint: key.fingerprint,
+            leaseUntil: leaseUntil.toISOString(),
+            profileId: key.profileId,
+            [TableKeys.ttl]: Math.floor(leaseUntil.getTime() / 1000) + this.retentionSeconds,
+          },
+          ...(expiredLease === undefined ? free : takeOver),
+        }),
+      );
+      return true;
+    } catch (error) {
+      if (isConditionFailure(error)) return false;
+      throw error;
+    }
+  }
+
+  async release(key: DecisionKey, leaseUntil: Date): Promise<void> {
+    try {
+      await this.db.send(
+        new DeleteCommand({
+          TableName: this.table,
+          Key: decisionKey(key),
+          ConditionExpression: '#status = :pending AND leaseUntil = :lease',
+          ExpressionAttributeNames: { '#status': 'status' },
+          ExpressionAttributeValues: { ':pending': 'pending', ':lease': leaseUntil.toISOString() },
+        }),
+      );
+    } catch (error) {
+      // Already done, or taken over by another request: not ours to give back.
+      if (!isConditionFailure(error)) throw error;
+    }
+  }
+
+  async findByKey(profileId: string, key: string): Promise<DecisionKeyState | undefined> {
+    const { Item } = await this.db.send(
+      new GetCommand({ TableName: this.table, Key: decisionKey({ profileId, key }), ConsistentRead: true }),
+    );
     // An expired item may linger until TTL deletes it: it no longer counts.
     if (!Item || (typeof Item[TableKeys.ttl] === 'number' && Item[TableKeys.ttl] * 1000 < Date.now())) return undefined;
-    return JSON.parse(Item.record as string) as DecisionRecord;
+    const fingerprint = Item.fingerprint as string;
+    if (Item.status === 'pending') return { status: 'pending', fingerprint, leaseUntil: Item.leaseUntil as string };
+    return { status: 'done', fingerprint, record: JSON.parse(Item.record as string) as DecisionRecord };
   }
 
   async list(profileId: string, page: { limit: number; cursor?: string }): Promise<{ decisions: DecisionRecord[]; cursor?: string }> {

@@ -88,7 +88,10 @@ const DecideBody = z.strictObject({
     .record(z.string(), z.unknown(), { error: 'context is an object (name → value) the ranking formulas read' })
     .refine((c) => Object.keys(c).length <= MAX_CONTEXT_KEYS, `context has at most ${MAX_CONTEXT_KEYS} keys`)
     .default({}),
-  /** A retry with the same key answers the first decision (no second cap reservation); kept as long as the log (90 days). */
+  /**
+   * The profile's key for this request: a retry answers the first decision (no second cap reservation), another request
+   * with it is 409; kept as long as the log (90 days). See offers/README.md.
+   */
   idempotencyKey: z.string({ error: 'idempotencyKey is a string' }).min(1, 'idempotencyKey is 1 to 200 characters').max(200, 'idempotencyKey is 1 to 200 characters').optional(),
 });
 
@@ -114,7 +117,8 @@ function decisionView(record: DecisionRecord) {
 /**
  * `POST /decisions`: the best offers per placement for one profile, by id or by identity (exactly one). 200 with the
  * offers and an explanation per considered offer; 400 naming the field (unknown placement: `placements[i]`); 404 when
- * no such profile. The decision is appended to the profile's decision log (origin `api`).
+ * no such profile; 409 naming `idempotencyKey` when the key came with another request, or its first request is
+ * still deciding. The decision is appended to the profile's decision log (origin `api`).
  */
 export function createDecideHandler(deps: Pick<DecisionApiDeps, 'decisions' | 'caps' | 'decisionLog' | 'profiles' | 'memberships' | 'clock' | 'newId'>) {
   return apiHandler(async (event) => {

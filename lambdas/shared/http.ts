@@ -47,7 +47,7 @@ export function fieldErrorsFromMessages(messages: readonly string[]): FieldError
 export function errorToProblem(error: unknown): ApiResult | undefined {
   if (error instanceof ValidationError) return problem(400, 'Bad Request', error.message, error.errors);
   if (error instanceof NotFoundError) return problem(404, 'Not Found', error.message);
-  if (error instanceof ConflictError) return problem(409, 'Conflict', error.message);
+  if (error instanceof ConflictError) return problem(409, 'Conflict', error.message, error.errors);
   return undefined;
 }
 

@@ -2,7 +2,10 @@ import { DynamoDBDocumentClient, GetCommand, QueryCommand } from '@aws-sdk/lib-d
 import { ProfileIndex } from '../../lambdas/core/config/env-keys';
 import { DynamoCapStore, DynamoDecisionLog, offerStore, placementStore } from '../../lambdas/adapters/dynamodb-decisions';
 import { InvalidCursorError } from '../../lambdas/adapters/dynamodb-segments';
+import { DecisionCatalog } from '../../lambdas/core/decisions/catalog';
 import type { Caps, Offer, Placement } from '../../lambdas/core/decisions/model';
+import { makeDecision, type DecisionServiceDeps } from '../../lambdas/core/decisions/service';
+import type { Profile } from '../../lambdas/core/runtime/ports';
 import type { CapOutcome, CatalogRecord, DecisionRecord } from '../../lambdas/core/decisions/ports';
 import type { Rule } from '../../lambdas/core/segments/rule';
 import { startDynalite, type LocalDynamo } from '../../lambdas/local/dynalite';
@@ -213,13 +216,34 @@ const decision = (profileId: string, id: string, at: Date, over: Partial<Decisio
 });
 
 describe('DynamoDecisionLog', () => {
-  it('finds a decision by its idempotency key, and keeps key items out of the profile’s list', async () => {
+  it('finds a decision by its profile and idempotency key, and keeps key items out of the profile’s list', async () => {
     const log = new DynamoDecisionLog(db, RUNTIME);
     const record = decision('keyed-judy', 'j0', new Date());
-    await log.append(record, 'exec-1#pick-offer');
-    expect(await log.findByKey('exec-1#pick-offer')).toEqual(record);
-    expect(await log.findByKey('exec-2#pick-offer')).toBeUndefined();
+    const key = { profileId: 'keyed-judy', key: 'exec-1#pick-offer', fingerprint: 'f1' };
+    expect(await log.claim(key, new Date(Date.now() + 20_000))).toBe(true);
+    expect(await log.findByKey('keyed-judy', 'exec-1#pick-offer')).toMatchObject({ status: 'pending', fingerprint: 'f1' });
+    await log.append(record, key);
+    expect(await log.findByKey('keyed-judy', 'exec-1#pick-offer')).toEqual({ status: 'done', fingerprint: 'f1', record });
+    expect(await log.findByKey('keyed-judy', 'exec-2#pick-offer')).toBeUndefined();
+    expect(await log.findByKey('other', 'exec-1#pick-offer')).toBeUndefined();
     expect((await log.list('keyed-judy', { limit: 10 })).decisions).toEqual([record]);
+  });
+
+  it('lets one of 10 racing claims of a key win, and takes a pending key over only under its exact lapsed lease', async () => {
+    const log = new DynamoDecisionLog(db, RUNTIME);
+    const key = { profileId: 'claimer', key: 'api:claim-race', fingerprint: 'f' };
+    const lease = new Date(Date.now() + 20_000);
+    const wins = await Promise.all(Array.from({ length: 10 }, () => log.claim(key, lease)));
+    expect(wins.filter(Boolean)).toHaveLength(1);
+    const later = new Date(lease.getTime() + 20_000);
+    expect(await log.claim(key, later, new Date(0).toISOString())).toBe(false);
+    const takeovers = await Promise.all(Array.from({ length: 5 }, () => log.claim(key, later, lease.toISOString())));
+    expect(takeovers.filter(Boolean)).toHaveLength(1);
+    // Released only by the holder of the current lease.
+    await log.release(key, lease);
+    expect(await log.findByKey('claimer', 'api:claim-race')).toMatchObject({ status: 'pending', leaseUntil: later.toISOString() });
+    await log.release(key, later);
+    expect(await log.findByKey('claimer', 'api:claim-race')).toBeUndefined();
   });
 
   it('lists a profile’s decisions newest first, page by page', async () => {
@@ -288,5 +312,42 @@ describe('DynamoDecisionLog', () => {
     await log.append(decision('judy', 'early', NOW, { at: '2026-03-02T11:00:00Z' }));
     await log.append(decision('judy', 'latest', NOW, { at: '2026-03-02T12:00:00Z' }));
     expect((await log.list('judy', { limit: 5 })).decisions.map((d) => d.id)).toEqual(['latest', 'late', 'early']);
+  });
+});
+
+describe('makeDecision with an idempotency key (DynamoDB decision log and cap store)', () => {
+  const limited = offer('keyed-limited', { eligibility: undefined, caps: { total: 50, perProfile: { count: 5, period: '30d' } } });
+  const catalog = DecisionCatalog.create([limited], [placement('home-hero')]);
+  const profileOf = (id: string) => ({ id, attributes: {}, identities: {}, createdAt: AT.toISOString(), updatedAt: AT.toISOString(), recentEvents: [] }) as unknown as Profile;
+  // The log expires key items against the real time: decide at it.
+  const AT = new Date();
+  let ids = 0;
+  const deps = (): DecisionServiceDeps => ({
+    decisions: { catalog: async () => catalog },
+    caps: new DynamoCapStore(db, RUNTIME),
+    decisionLog: new DynamoDecisionLog(db, RUNTIME),
+    profiles: { get: async (id) => profileOf(id), findByIdentity: async () => undefined },
+    memberships: { get: async () => ({ segments: {}, version: 0 }) },
+    clock: { now: () => AT },
+    newId: () => `keyed-${++ids}`,
+    // Losers poll for the winner's decision; no real waiting.
+    sleep: () => new Promise((resolve) => setImmediate(resolve)),
+  });
+  const request = { placements: ['home-hero'], count: 1, context: {}, origin: 'api' };
+
+  it('makes one decision and one cap reservation when five requests with one key race', async () => {
+    const answers = await Promise.all(Array.from({ length: 5 }, () => makeDecision(deps(), { ...request, profileId: 'racer', idempotencyKey: 'api:race-1' })));
+    expect(new Set(answers.map((a) => a.id)).size).toBe(1);
+    expect(answers[0].placements['home-hero'].offers.map((o) => o.offerId)).toEqual(['keyed-limited']);
+    expect(await new DynamoCapStore(db, RUNTIME).usage('keyed-limited', 'racer', 30 * 86_400, AT)).toEqual({ total: 1, profile: 1 });
+    expect((await new DynamoDecisionLog(db, RUNTIME).list('racer', { limit: 10 })).decisions).toEqual([answers[0]]);
+  });
+
+  it('gives another profile reusing the key a decision of its own', async () => {
+    const ann = await makeDecision(deps(), { ...request, profileId: 'ann-k', idempotencyKey: 'api:shared' });
+    const bob = await makeDecision(deps(), { ...request, profileId: 'bob-k', idempotencyKey: 'api:shared' });
+    expect(bob.profileId).toBe('bob-k');
+    expect(bob.id).not.toBe(ann.id);
+    expect((await new DynamoDecisionLog(db, RUNTIME).list('bob-k', { limit: 10 })).decisions).toEqual([bob]);
   });
 });

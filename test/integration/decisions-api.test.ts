@@ -56,6 +56,23 @@ describe('decisioning API (local stack, dynalite)', () => {
     expect(problemFields(await decide({ ...body, idempotencyKey: '' }))).toEqual(['idempotencyKey']);
   });
 
+  it('answers five concurrent requests with one key with one decision, reserving the cap once; another profile’s key is its own', async () => {
+    for (const n of [10, 11]) await ctx.put('cart.updated', { id: `c-${n}`, identities: { email: email(n) }, properties: { action: 'item-removed' } });
+    const body = { profileId: profileOf(10), placements: ['push'], context: { cartTotal: 150 }, idempotencyKey: 'race-10' };
+    const answers = await Promise.all(Array.from({ length: 5 }, () => decide(body)));
+    expect(answers.map((a) => a.status)).toEqual([200, 200, 200, 200, 200]);
+    expect(new Set(answers.map((a) => a.body.decisionId)).size).toBe(1);
+    expect((await call(ctx.stack, 'GET', `/profiles/${profileOf(10)}/decisions`)).body.decisions).toHaveLength(1);
+    // cart-discount (once per profile in 30 days) was reserved once: a new decision finds it capped.
+    const next = await decide({ profileId: profileOf(10), placements: ['push'], context: { cartTotal: 150 } });
+    expect(next.body.placements.push.explanation).toContainEqual(expect.objectContaining({ offerId: 'cart-discount', capped: 'perProfile' }));
+    const other = await decide({ ...body, profileId: profileOf(11) });
+    expect(other.body.profileId).toBe(profileOf(11));
+    expect(other.body.decisionId).not.toBe(answers[0].body.decisionId);
+    const changed = await decide({ ...body, context: { cartTotal: 20 } });
+    expect([changed.status, problemFields(changed)]).toEqual([409, ['idempotencyKey']]);
+  });
+
   it('answers bad input with problem+json naming the field, and writes no decision', async () => {
     const unknownPlacement = await decide({ profileId: profileOf(1), placements: ['push', 'billboard'] });
     expect(unknownPlacement.status).toBe(400);

@@ -74,11 +74,33 @@ export interface DecisionRecord {
   origin: string;
 }
 
+/**
+ * An idempotency key of one profile, bound to one request by `fingerprint` (a digest of what was asked): the same key
+ * with another request is a conflict, and another profile's key is another key.
+ */
+export interface DecisionKey {
+  profileId: string;
+  key: string;
+  fingerprint: string;
+}
+
+/** A key is `pending` while its first request decides (until `leaseUntil`), then `done` with the decision. */
+export type DecisionKeyState =
+  | { status: 'pending'; fingerprint: string; leaseUntil: string }
+  | { status: 'done'; fingerprint: string; record: DecisionRecord };
+
 export interface DecisionLog {
-  /** With `idempotencyKey`, the decision is also found by that key afterwards (`findByKey`). */
-  append(record: DecisionRecord, idempotencyKey?: string): Promise<void>;
-  /** The decision appended with this idempotency key, if any (and not expired). */
-  findByKey(idempotencyKey: string): Promise<DecisionRecord | undefined>;
+  /**
+   * Claims a key for one request, atomically (a conditional write): true for exactly one of any number of racing
+   * claims. With `expiredLease`, takes over a pending claim whose lease (that value) ran out; otherwise only a free key.
+   */
+  claim(key: DecisionKey, leaseUntil: Date, expiredLease?: string): Promise<boolean>;
+  /** Gives a pending claim back (the decision failed), so a retry need not wait for the lease. */
+  release(key: DecisionKey, leaseUntil: Date): Promise<void>;
+  /** The key's state, if claimed (and not expired). */
+  findByKey(profileId: string, key: string): Promise<DecisionKeyState | undefined>;
+  /** Appends the decision; with `key` (claimed before), also marks the key done with this decision. Idempotent. */
+  append(record: DecisionRecord, key?: DecisionKey): Promise<void>;
   /** Newest first; `cursor` continues a page. */
   list(profileId: string, page: { limit: number; cursor?: string }): Promise<{ decisions: DecisionRecord[]; cursor?: string }>;
 }

@@ -162,7 +162,8 @@ function checkNode(node: JourneyNode, at: string, journey: Journey): Violation[]
       const out: Violation[] = [];
       for (const [field, text] of Object.entries(node.template)) {
         if (typeof text !== 'string') continue;
-        for (const message of checkTemplate(text)) out.push({ nodeId: node.id, path: `${at}.template.${field}`, message });
+        const kind = field === 'html' ? 'html' : field === 'subject' || field === 'url' ? 'line' : 'text';
+        for (const message of checkTemplate(text, kind)) out.push({ nodeId: node.id, path: `${at}.template.${field}`, message });
       }
       return out;
     }

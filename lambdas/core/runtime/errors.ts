@@ -18,4 +18,11 @@ export class NotFoundError extends Error {
 /** The request is well-formed but conflicts with the resource's state (HTTP 409). */
 export class ConflictError extends Error {
   override readonly name = 'ConflictError';
+  /** The fields in conflict, when one names it (an idempotency key reused for another request). */
+  constructor(
+    message: string,
+    readonly errors?: FieldError[],
+  ) {
+    super(message);
+  }
 }

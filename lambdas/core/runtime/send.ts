@@ -4,7 +4,8 @@ import type { UnsubscribeLinks } from '../consent/links';
 import type { StepPayload } from '../journey/asl';
 import type { SendNode } from '../journey/schema';
 import { assertNever } from '../shared/assert-never';
-import { renderTemplate, type TemplateScope } from '../templates/liquid';
+import { urlScheme } from '../templates/html';
+import { renderTemplate, TemplateRenderError, type TemplateScope } from '../templates/liquid';
 import { jsonBytes, RUN_DATA_LIMITS } from './execution-data';
 import type { Clock, Ledger, Profile, ProfileStore } from './ports';
 
@@ -73,18 +74,24 @@ export function recipientFor(channel: SendNode['channel'], profile: Pick<Profile
   }
 }
 
+const SCRIPT_SCHEMES = new Set(['javascript', 'vbscript', 'data', 'file']);
+const isSafePushUrl = (url: string) => !SCRIPT_SCHEMES.has(urlScheme(url) ?? '');
+
 function render(node: SendNode, to: string, platform: string | undefined, scope: TemplateScope): PreparedMessage {
   switch (node.channel) {
     case 'email': {
-      const html = node.template.html === undefined ? undefined : renderTemplate(node.template.html, scope);
-      return { channel: 'email', to, subject: renderTemplate(node.template.subject, scope), text: renderTemplate(node.template.text, scope), ...(html === undefined ? {} : { html }) };
+      const html = node.template.html === undefined ? undefined : renderTemplate(node.template.html, scope, 'html');
+      const subject = renderTemplate(node.template.subject, scope, 'line');
+      return { channel: 'email', to, subject, text: renderTemplate(node.template.text, scope), ...(html === undefined ? {} : { html }) };
     }
     case 'sms':
       return { channel: 'sms', to, body: renderTemplate(node.template.body, scope) };
     case 'push': {
       const title = renderTemplate(node.template.title, scope);
       const body = renderTemplate(node.template.body, scope);
-      const url = node.template.url === undefined ? undefined : renderTemplate(node.template.url, scope);
+      const rendered = node.template.url === undefined ? undefined : renderTemplate(node.template.url, scope, 'line').trim();
+      // An app link (`app://cart`) is fine; a script or data URL is not: the notification then opens the app.
+      const url = rendered !== undefined && isSafePushUrl(rendered) ? rendered : undefined;
       const notification = { Title: title, Body: body, ...(url ? { Action: 'URL', Url: url } : { Action: 'OPEN_APP' }) };
       const request = {
         Addresses: { [to]: { ChannelType: platform ?? 'GCM' } },
@@ -128,7 +135,14 @@ export async function prepareSend(deps: PrepareSendDeps, payload: PrepareSendPay
     journey: { id: state.journey.id },
     ...(unsubscribeUrl === undefined ? {} : { unsubscribeUrl }),
   };
-  const rendered = render(node, recipient.to, recipient.platform, scope);
+  let rendered: PreparedMessage;
+  try {
+    rendered = render(node, recipient.to, recipient.platform, scope);
+  } catch (error) {
+    // Data past the template limits (or a filter failing on it): not sent, recorded with the reason; the run goes on.
+    if (error instanceof TemplateRenderError) return suppress('render-failed');
+    throw error;
+  }
   // A marketing email always carries `headers` (the compiled SES step reads them), empty only without a link.
   const message = marketingEmail ? { ...rendered, ...(unsubscribeUrl === undefined ? {} : { unsubscribeUrl }), headers: unsubscribeHeaders(unsubscribeUrl) } : rendered;
   // The message travels in the run's data to the delivery task (Step Functions' 256 KB): an oversized one is not sent.

@@ -17,9 +17,10 @@ import {
 } from '../../../lambdas/app/decisions';
 import { cachedDecisionCatalog } from '../../../lambdas/core/decisions/catalog';
 import type { Caps, Offer, OfferInput, Placement } from '../../../lambdas/core/decisions/model';
-import type { CapOutcome, CapStore, CatalogRecord, CatalogStore, DecisionLog, DecisionRecord } from '../../../lambdas/core/decisions/ports';
+import type { CapOutcome, CapStore, CatalogRecord, CatalogStore, DecisionRecord } from '../../../lambdas/core/decisions/ports';
 import type { Journey } from '../../../lambdas/core/journey';
 import type { ApiEvent, ApiResult } from '../../../lambdas/shared/http';
+import { MemoryDecisionLog } from '../decisions/memory-decision-log';
 import { FakeClock, journeyRecord, MemoryJourneyRegistry, MemoryProfileStore } from '../runtime/fakes';
 import { FakeMembershipStore } from '../segments/audience-fakes';
 
@@ -78,17 +79,8 @@ class InvalidCursorError extends Error {
 }
 
 /** Newest first; the cursor is the index of the next record, refused (like the adapter) when it is not one it gave out. */
-class MemoryDecisionLog implements DecisionLog {
-  readonly records: DecisionRecord[] = [];
-  readonly keys = new Map<string, DecisionRecord>();
-  async append(record: DecisionRecord, idempotencyKey?: string) {
-    this.records.push(structuredClone(record));
-    if (idempotencyKey !== undefined) this.keys.set(idempotencyKey, structuredClone(record));
-  }
-  async findByKey(idempotencyKey: string) {
-    return this.keys.get(idempotencyKey);
-  }
-  async list(profileId: string, page: { limit: number; cursor?: string }) {
+class PagedDecisionLog extends MemoryDecisionLog {
+  override async list(profileId: string, page: { limit: number; cursor?: string }) {
     const mine = this.records.filter((r) => r.profileId === profileId).reverse();
     let start = 0;
     if (page.cursor !== undefined) {
@@ -137,7 +129,7 @@ function setup() {
   profiles.add({ id: 'ann', attributes: { tier: 'gold' }, identities: { email: 'ann@example.com' }, recentEvents: [] });
   profiles.add({ id: 'bob', attributes: { tier: 'bronze' }, identities: { email: 'bob@example.com' }, recentEvents: [] });
   const caps = new FakeCaps();
-  const decisionLog = new MemoryDecisionLog();
+  const decisionLog = new PagedDecisionLog();
   const journeys = new MemoryJourneyRegistry([decideJourney('promo', 'app-tile')]);
   // A long TTL: only `invalidate` (called by the API's writes) makes a new catalog visible within a test.
   const decisions = cachedDecisionCatalog({ offerStore, placementStore }, clock, 3_600_000);
@@ -202,6 +194,24 @@ describe('POST /decisions', () => {
     });
     expect(reply.body.placements['web-banner'].explanation).toHaveLength(3);
     expect(decisionLog.records).toEqual([expect.objectContaining({ id: 'd-1', profileId: 'ann', origin: 'api', context: { page: 'home' } })]);
+  });
+
+  it('answers a repeated idempotency key with the first decision, but 409 naming idempotencyKey for another request', async () => {
+    const { deps, decisionLog } = setup();
+    const body = { profileId: 'ann', placements: ['web-banner'], idempotencyKey: 'k-1' };
+    const first = await decide(deps, body);
+    expect((await decide(deps, body)).body).toEqual(first.body);
+    // The same request by identity is the same request.
+    expect((await decide(deps, { ...body, profileId: undefined, identity: 'email:ann@example.com' })).body).toEqual(first.body);
+    const changed = await decide(deps, { ...body, context: { page: 'cart' } });
+    expect(changed.status).toBe(409);
+    expect(changed.headers['content-type']).toBe('application/problem+json');
+    expect(fields(changed)).toEqual(['idempotencyKey']);
+    // Bob's request with Ann's key is Bob's own decision, never Ann's.
+    const bob = await decide(deps, { ...body, profileId: 'bob' });
+    expect(bob.status).toBe(200);
+    expect(bob.body.profileId).toBe('bob');
+    expect(decisionLog.records.map((r) => r.profileId)).toEqual(['ann', 'bob']);
   });
 
   it('finds the profile by identity, as "namespace:value" or as an object', async () => {

@@ -1,10 +1,11 @@
 import { DecisionCatalog, type DecisionCatalogSource } from '../../../lambdas/core/decisions/catalog';
 import { decide, type DecisionProfile, type DecisionRequest } from '../../../lambdas/core/decisions/decide';
 import { Offer, Placement, type Caps, type OfferInput } from '../../../lambdas/core/decisions/model';
-import type { CapOutcome, CapStore, DecisionLog, DecisionRecord, OfferExplanation } from '../../../lambdas/core/decisions/ports';
-import { makeDecision, type DecisionServiceDeps } from '../../../lambdas/core/decisions/service';
+import type { CapOutcome, CapStore, OfferExplanation } from '../../../lambdas/core/decisions/ports';
+import { KEY_LEASE_MS, KEY_POLLS, makeDecision, type DecisionServiceDeps } from '../../../lambdas/core/decisions/service';
+import { MemoryDecisionLog } from './memory-decision-log';
 import { parseDuration } from '../../../lambdas/core/shared/duration';
-import { NotFoundError, ValidationError } from '../../../lambdas/core/runtime/errors';
+import { ConflictError, NotFoundError, ValidationError } from '../../../lambdas/core/runtime/errors';
 import type { Profile } from '../../../lambdas/core/runtime/ports';
 import type { Memberships } from '../../../lambdas/core/segments/ports';
 
@@ -314,23 +315,15 @@ describe('makeDecision', () => {
   const stored: Profile = { id: 'p-1', attributes: { tier: 'gold' }, identities: { email: 'ann@example.com' }, createdAt: iso(0), updatedAt: iso(0), computed: PROFILE.computed, recentEvents: PROFILE.recentEvents } as Profile;
 
   function setup(catalog = catalogOf(offer('cart', { eligibility: { rule: { kind: 'event', type: 'cart.updated', within: '7d' } }, placements: ALL }), offer('fb', { fallback: true, placements: ALL }))) {
-    const log: DecisionRecord[] = [];
     const gets: string[] = [];
-    const keys = new Map<string, DecisionRecord>();
-    const decisionLog: DecisionLog = {
-      append: async (r, key) => {
-        log.push(r);
-        if (key !== undefined) keys.set(key, r);
-      },
-      findByKey: async (key) => keys.get(key),
-      list: async () => ({ decisions: log }),
-    };
+    const decisionLog = new MemoryDecisionLog();
+    const log = decisionLog.records;
     const deps: DecisionServiceDeps = {
       decisions: { catalog: async () => catalog } satisfies DecisionCatalogSource,
       caps: new FakeCapStore(),
       decisionLog,
       profiles: {
-        get: async (id) => (gets.push(id), id === stored.id ? stored : undefined),
+        get: async (id) => (gets.push(id), id === stored.id ? stored : id === 'p-2' ? { ...stored, id: 'p-2' } : undefined),
         // As the store does: an identity lookup comes back without the event window.
         findByIdentity: async (namespace, value) => (namespace === 'email' && value === 'ann@example.com' ? { ...stored, recentEvents: undefined } : undefined),
       },
@@ -354,6 +347,69 @@ describe('makeDecision', () => {
     const other = await makeDecision({ ...deps, newId: () => 'd-3' }, { ...input, profileId: 'p-1', idempotencyKey: 'exec-2#pick' });
     expect(other.id).toBe('d-3');
     expect(caps.calls).toEqual(['limited', 'limited']);
+  });
+
+  it('scopes an idempotency key to the profile: another profile with the same key gets a decision of its own', async () => {
+    const { deps, log } = setup();
+    const ann = await makeDecision(deps, { ...input, profileId: 'p-1', idempotencyKey: 'api:same' });
+    const bob = await makeDecision({ ...deps, newId: () => 'd-2' }, { ...input, profileId: 'p-2', idempotencyKey: 'api:same' });
+    expect(bob).toMatchObject({ id: 'd-2', profileId: 'p-2' });
+    expect(ann).toMatchObject({ id: 'd-1', profileId: 'p-1' });
+    expect(log.map((r) => r.profileId)).toEqual(['p-1', 'p-2']);
+  });
+
+  it('answers ConflictError naming idempotencyKey when a key is repeated with another request, and decides nothing', async () => {
+    const { deps, log } = setup();
+    await makeDecision(deps, { ...input, profileId: 'p-1', idempotencyKey: 'api:k' });
+    for (const changed of [{ context: { page: 'cart' } }, { count: 2 }, { placements: ['push'] }]) {
+      const error = await makeDecision({ ...deps, newId: () => 'd-2' }, { ...input, ...changed, profileId: 'p-1', idempotencyKey: 'api:k' }).catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(ConflictError);
+      expect((error as ConflictError).errors).toEqual([{ field: 'idempotencyKey', message: expect.stringContaining('another request') }]);
+    }
+    expect(log).toHaveLength(1);
+  });
+
+  it('makes one decision with one cap reservation when five requests with one key race', async () => {
+    const { deps, log } = setup(catalogOf(offer('limited', { caps: { total: 5 }, placements: ALL })));
+    const caps = deps.caps as FakeCapStore;
+    let ids = 0;
+    const racing = await Promise.all(
+      Array.from({ length: 5 }, () => makeDecision({ ...deps, newId: () => `d-${++ids}`, sleep: async () => undefined }, { ...input, profileId: 'p-1', idempotencyKey: 'api:race' })),
+    );
+    expect(new Set(racing.map((r) => r.id)).size).toBe(1);
+    expect(caps.calls).toEqual(['limited']);
+    expect(log).toHaveLength(1);
+  });
+
+  it('answers 409 (in progress) after a bounded wait while the first request still holds the key, then takes over a lapsed lease', async () => {
+    const { deps, log } = setup();
+    const decisionLog = deps.decisionLog as MemoryDecisionLog;
+    let now = NOW.getTime();
+    const sleeps: number[] = [];
+    const clocked = { ...deps, clock: { now: () => new Date(now) }, sleep: async (ms: number) => void sleeps.push(ms) };
+    // A request that claimed the key and crashed before deciding.
+    const fingerprintOf = async () => {
+      await makeDecision({ ...clocked, newId: () => 'probe' }, { ...input, profileId: 'p-2', idempotencyKey: 'api:probe' });
+      return (await decisionLog.findByKey('p-2', 'api:probe'))!.fingerprint;
+    };
+    const fingerprint = await fingerprintOf();
+    await decisionLog.claim({ profileId: 'p-1', key: 'api:crashed', fingerprint }, new Date(now + KEY_LEASE_MS));
+    const waiting = await makeDecision(clocked, { ...input, profileId: 'p-1', idempotencyKey: 'api:crashed' }).catch((e: unknown) => e);
+    expect(waiting).toBeInstanceOf(ConflictError);
+    expect((waiting as ConflictError).errors).toEqual([{ field: 'idempotencyKey', message: expect.stringContaining('in progress') }]);
+    expect(sleeps).toHaveLength(KEY_POLLS);
+    now += KEY_LEASE_MS;
+    const taken = await makeDecision({ ...clocked, newId: () => 'd-9' }, { ...input, profileId: 'p-1', idempotencyKey: 'api:crashed' });
+    expect(taken).toMatchObject({ id: 'd-9', profileId: 'p-1' });
+    expect(log.filter((r) => r.profileId === 'p-1')).toEqual([taken]);
+  });
+
+  it('gives the key back when deciding fails, so a retry decides at once', async () => {
+    const { deps, log } = setup();
+    const failing = { ...deps, memberships: { get: async () => Promise.reject(new Error('throttled')) } };
+    await expect(makeDecision(failing, { ...input, profileId: 'p-1', idempotencyKey: 'exec-1#pick' })).rejects.toThrow('throttled');
+    const retried = await makeDecision({ ...deps, sleep: async () => Promise.reject(new Error('must not wait')) }, { ...input, profileId: 'p-1', idempotencyKey: 'exec-1#pick' });
+    expect(log).toEqual([retried]);
   });
 
   it('decides for a profile by id and appends the decision to its log', async () => {

@@ -74,6 +74,26 @@ describe('validateJourney', () => {
       (d) => ((node(d, 'hello').template as { text: string }).text = 'Hello {{ customer.name }}'),
       { nodeId: 'hello', path: 'nodes[2].template.text', message: /unknown variable "customer"/ },
     ],
+    [
+      'template with an unknown filter',
+      (d) => ((node(d, 'hello').template as { text: string }).text = 'Hello {{ profile.attributes.firstName | shout }}'),
+      { nodeId: 'hello', path: 'nodes[2].template.text', message: /unknown filter "shout"/ },
+    ],
+    [
+      'html output in an unquoted attribute',
+      (d) => ((node(d, 'hello').template as { html?: string }).html = '<a href={{ event.properties.url }}>cart</a>'),
+      { nodeId: 'hello', path: 'nodes[2].template.html', message: /unquoted attribute/ },
+    ],
+    [
+      'html output in an event handler attribute',
+      (d) => ((node(d, 'hello').template as { html?: string }).html = '<a href="#" onclick="track(\'{{ event.id }}\')">cart</a>'),
+      { nodeId: 'hello', path: 'nodes[2].template.html', message: /event handler attribute "onclick"/ },
+    ],
+    [
+      'html output in a script',
+      (d) => ((node(d, 'hello').template as { html?: string }).html = '<script>var id = "{{ event.id }}";</script>'),
+      { nodeId: 'hello', path: 'nodes[2].template.html', message: /<script>/ },
+    ],
     ['unknown kind', (d) => (node(d, 'hello').kind = 'teleport'), { nodeId: 'hello', path: 'nodes[2].kind', message: /kind must be one of wait, wait-for-event, condition, send, decide, exit \(got "teleport"\)/ }],
     ['missing kind', (d) => delete node(d, 'hello').kind, { nodeId: 'hello', path: 'nodes[2].kind', message: /kind must be one of/ }],
     ['missing next', (d) => delete node(d, 'hello').next, { nodeId: 'hello', path: 'nodes[2].next', message: /./ }],

@@ -64,7 +64,7 @@ describe('run data: ids over copies, every part bounded', () => {
     const profiles = new MemoryProfileStore(clock);
     const ledger = new MemoryLedger();
     profiles.add({ id: 'p-1', attributes: { bio: big(4000) }, identities: { email: 'ada@example.com' } });
-    const node: SendNode = { id: 'mail', kind: 'send', channel: 'email', template: { subject: 'Hi', text: '{% for i in (1..30) %}{{ profile.attributes.bio }}{% endfor %}' }, next: 'done' };
+    const node: SendNode = { id: 'mail', kind: 'send', channel: 'email', template: { subject: 'Hi', text: '{% for i in (1..15) %}{{ profile.attributes.bio }}{% endfor %}', html: '<p>{% for i in (1..15) %}{{ profile.attributes.bio }}{% endfor %}</p>' }, next: 'done' };
     const state = { journey: { id: 'j', version: 'v1' }, profileId: 'p-1', profile: { id: 'p-1', attributes: {}, identities: {} }, event: {}, context: {}, steps: {} };
     const result = await prepareSend({ profiles, ledger, clock }, { executionId: 'exec-1', node, messageClass: 'transactional', state });
     expect(result).toEqual({ deliver: false, reason: 'message-too-large', message: {} });

@@ -153,6 +153,75 @@ describe('prepareSend', () => {
   });
 });
 
+describe('prepareSend with hostile data', () => {
+  const hostile = '<img src=x onerror=alert(2)>';
+  const phishing = 'Ann <a href="https://evil.example/login">verify your account</a>';
+  const htmlEmail = (html: string, subject = 'Hi'): SendNode => ({ id: 'html-email', kind: 'send', channel: 'email', template: { subject, text: 'Hi {{ profile.attributes.firstName }}: {{ event.properties.name }}', html }, next: 'done' });
+  const sendWith = (node: SendNode, properties: Record<string, unknown>, firstName = phishing) => {
+    const { profiles, ledger, clock, payload } = setup({ attributes: { firstName } });
+    const base = payload(node);
+    return { ledger, result: prepareSend({ profiles, ledger, clock }, { ...base, state: { ...base.state, event: { properties } } }) };
+  };
+
+  it('escapes output in the html part, and leaves the text part as written', async () => {
+    const { result } = sendWith(htmlEmail('<p>{{ profile.attributes.firstName }}: {{ event.properties.name }}</p>'), { name: hostile });
+    const message = (await result).message as { html: string; text: string };
+    expect(message.html).toBe('<p>Ann &lt;a href=&#34;https://evil.example/login&#34;&gt;verify your account&lt;/a&gt;: &lt;img src=x onerror=alert(2)&gt;</p>');
+    expect(message.text).toBe(`Hi ${phishing}: ${hostile}`);
+  });
+
+  it('outputs HTML as is only through the raw filter', async () => {
+    const { profiles, ledger, clock, payload } = setup();
+    const base = payload(htmlEmail('<div>{{ steps.banner | raw }}</div>'));
+    const trusted = await prepareSend({ profiles, ledger, clock }, { ...base, state: { ...base.state, steps: { banner: '<b>Gold</b>' } } });
+    expect((trusted.message as { html: string }).html).toBe('<div><b>Gold</b></div>');
+  });
+
+  it.each([
+    ['javascript:alert(1)'],
+    ['  JaVaScRiPt:alert(1)'],
+    ['java\tscript:alert(1)'],
+    ['data:text/html,<script>alert(1)</script>'],
+    ['vbscript:msgbox(1)'],
+  ])('disables a link whose rendered URL is %j (only http, https, mailto and relative links)', async (url) => {
+    const { result } = sendWith(htmlEmail('<a href="{{ event.properties.url }}">cart</a><img src=\'{{ event.properties.url }}\'>'), { url });
+    const { html } = (await result).message as { html: string };
+    expect(html).toBe('<a href="#">cart</a><img src=\'#\'>');
+  });
+
+  it.each([['https://shop.example/cart?a=1&b=2', 'https://shop.example/cart?a=1&amp;b=2'], ['mailto:help@shop.example', 'mailto:help@shop.example'], ['/cart', '/cart'], ['http://x.example', 'http://x.example']])(
+    'keeps a link to %s',
+    async (url, written) => {
+      const { result } = sendWith(htmlEmail('<a href="{{ event.properties.url }}">cart</a>'), { url });
+      expect(((await result).message as { html: string }).html).toBe(`<a href="${written}">cart</a>`);
+    },
+  );
+
+  it.each([['javascript:alert(1)', undefined], ['app://cart', 'app://cart'], ['https://shop.example/c', 'https://shop.example/c']])(
+    'opens the app instead of a push url %s that is a script',
+    async (link, kept) => {
+      const { profiles, ledger, clock, payload } = setup({ attributes: { pushToken: 'tok' } });
+      const base = payload(push('{{ event.properties.link }}'));
+      const result = await prepareSend({ profiles, ledger, clock }, { ...base, state: { ...base.state, event: { properties: { link } } } });
+      expect((result.message as { url?: string }).url).toBe(kept);
+    },
+  );
+
+  it('keeps CR and LF out of the subject (no header injection)', async () => {
+    const { result } = sendWith(htmlEmail('<p>x</p>', 'Hi {{ event.properties.name }}'), { name: 'Ann\r\nBcc: victim@example.com\nX: y' });
+    expect(((await result).message as { subject: string }).subject).toBe('Hi Ann Bcc: victim@example.com X: y');
+  });
+
+  it('suppresses (render-failed) a message whose data drives a loop past the render limits, instead of rendering megabytes', async () => {
+    const loop = htmlEmail('<p>{% for i in (1..event.properties.n) %}xxxxxxxxxx{% endfor %}</p>');
+    for (const n of [20_000, 100_000_000]) {
+      const { result, ledger } = sendWith(loop, { n });
+      expect(await result).toEqual({ deliver: false, reason: 'render-failed', message: {} });
+      expect(await ledger.get('exec-1', 'html-email')).toMatchObject({ status: 'suppressed', reason: 'render-failed' });
+    }
+  });
+});
+
 describe('recipientFor', () => {
   const cases: { channel: SendNode['channel']; attributes: Record<string, unknown>; identities: Record<string, string>; expected: ReturnType<typeof recipientFor> }[] = [
     { channel: 'email', identities: { email: 'id@example.com' }, attributes: { email: 'attr@example.com' }, expected: { to: 'id@example.com' } },
