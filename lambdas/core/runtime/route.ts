@@ -36,10 +36,13 @@ export function profileMergedEvent(profile: Profile, absorbed: readonly string[]
 export type RouteResult =
   | { status: 'rejected'; errors: FieldError[] }
   | { status: 'ignored'; reason: 'platform-event' | 'aws-event' }
+  /** A catalog event (`"catalog": true`): no profile, no entries, no segments; catalog-scoped waits resumed. */
+  | { status: 'catalog'; resumed: Resumed[] }
   | { status: 'routed'; profileId: string; entries: EntryOutcome[]; resumed: Resumed[]; segments?: Omit<SegmentUpdate, 'memberships'> };
 
 /** Routes one business event: updates the profile, resumes waiting executions, starts matching journeys. */
 export async function routeBusinessEvent(deps: RouteDeps, event: BusinessEvent): Promise<RouteResult> {
+  if (event.catalog) return { status: 'catalog', resumed: await resumeWaiting(deps, await deps.journeys.list(), event, []) };
   const { profile, merged } = await deps.profiles.ingest(event);
   if (merged.length > 0) await deps.publisher.publish([profileMergedEvent(profile, merged, event, deps.clock.now().toISOString())]);
   const journeys = await deps.journeys.list();
