@@ -84,9 +84,9 @@ export const Correlation = z.strictObject({
   /** Path in this journey's data whose value (or any element, for a list) must equal it, e.g. `event.properties.cartId`. */
   equals: DataPath,
   /**
-   * `profile` (the default): only an event of this run's profile resumes it. `catalog`: any event of these types with
-   * the value resumes every run waiting on it, whoever sent it (a price drop, a restock); catalog events may carry no
-   * identities at all (`"catalog": true`).
+   * `profile` (the default): only an event of this run's profile resumes it. `catalog`: a catalog event (`"catalog":
+   * true`, no identities: a price drop, a restock) with the value resumes every run waiting on it; customers' events
+   * do not.
    */
   scope: z.enum(['profile', 'catalog']).optional(),
 });

@@ -71,6 +71,8 @@ function consumedEventIds(state: StepPayload['state']): Set<string> {
  * quick customer): the newest matching one in the profile's recent events since the run's entry, not used before.
  */
 export function earlierMatch(node: WaitForEventNode, state: StepPayload['state'], recent: readonly RecentEvent[]): RecentEvent | undefined {
+  // Catalog events are in no profile's window, and a customer's own events do not resume a catalog-scoped wait.
+  if (isCatalogScoped(node)) return undefined;
   const entryTime = Date.parse((state.event as { time?: string } | null)?.time ?? '');
   const consumed = consumedEventIds(state);
   const wanted = node.correlate ? new Set(asKeyValues(readPath(state, node.correlate.equals))) : undefined;
@@ -116,7 +118,7 @@ export async function registerWait(
 /**
  * The keys an arriving event could resume, given the wait-for-event nodes of all journeys, each with its scope: a
  * `catalog` key resumes whoever waits under it; a `profile` key only runs of one of `profileIds`. A catalog event
- * (no profile) finds catalog-scoped waits only.
+ * (no profile) finds catalog-scoped waits only, and a customer's event never finds them.
  */
 function lookups(journeys: readonly Journey[], event: BusinessEvent, profileIds: string | readonly string[]): Map<string, 'profile' | 'catalog'> {
   const keys = new Map<string, 'profile' | 'catalog'>();
@@ -124,7 +126,8 @@ function lookups(journeys: readonly Journey[], event: BusinessEvent, profileIds:
   for (const journey of journeys) {
     for (const node of journey.nodes) {
       if (node.kind !== 'wait-for-event' || !node.events.includes(event.type)) continue;
-      if (event.catalog && !isCatalogScoped(node)) continue;
+      // Catalog-scoped waits hear catalog events only: no customer's event (and data) reaches other people's runs.
+      if (Boolean(event.catalog) !== isCatalogScoped(node)) continue;
       // Runs that started before a merge wait under the absorbed profile's id.
       if (!node.correlate) for (const id of ids) keys.set(profileKey(event.type, id), 'profile');
       else {

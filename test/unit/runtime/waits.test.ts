@@ -192,6 +192,15 @@ describe('resumeWaiting', () => {
     expect(waits.keys().sort()).toEqual(['product.restocked#catalog:productId#sku-1', 'product.restocked#catalog:productId#sku-3']);
   });
 
+  it("a customer's event resumes no catalog-scoped wait (their data reaches no one else's run)", async () => {
+    const { waits, executions, register } = await setup();
+    const node = waitNode({ id: 'await-restock', events: ['product.restocked'], correlate: { property: 'productId', equals: 'event.properties.productIds', scope: 'catalog' } });
+    await register('exec-a', node, 'tok-a', state({ profileId: 'p-a', event: { properties: { productIds: ['sku-1'] } } }));
+    const fromCustomer = businessEvent({ type: 'product.restocked', properties: { productId: 'sku-1', productName: '<a href=x>phish</a>' } });
+    expect(await resumeWaiting({ waits, executions }, [waitingJourney(node)], fromCustomer, ['p-a'])).toEqual([]);
+    expect(waits.keys()).toEqual(['product.restocked#catalog:productId#sku-1']);
+  });
+
   it('a catalog event resumes no profile-scoped wait', async () => {
     const { waits, executions, journeys, correlated, uncorrelated, register } = await setup();
     await register('exec-1', correlated, 'tok-1', state({ profileId: 'p-1', event: { properties: { cartId: 'c-1' } } }));
