@@ -9,6 +9,8 @@ export const Identities = z
   .record(IdentityNamespace, z.string().min(1).max(256))
   .refine((ids) => Object.keys(ids).length <= 20, 'at most 20 identities per event');
 export type Identities = z.infer<typeof Identities>;
+/** The identities of a customer (a trigger request): at least one. */
+export const CustomerIdentities = Identities.refine((ids) => Object.keys(ids).length > 0, 'at least one identity is required');
 
 export const EventType = z
   .string()
