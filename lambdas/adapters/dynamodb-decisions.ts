@@ -126,7 +126,9 @@ export class DynamoCapStore implements CapStore, CapCarryOver {
           changed++;
           break;
         }
-        if (attempt >= this.maxAttempts) throw new Error(`offer ${offerId}: the cap item of ${toProfileId} kept changing during a merge`);
+        if (attempt >= this.maxAttempts) {
+          throw new Error(`offer ${offerId}: the cap item of ${toProfileId} kept changing during a merge`);
+        }
         await this.backoff(attempt);
       }
     }
@@ -158,9 +160,12 @@ export class DynamoCapStore implements CapStore, CapCarryOver {
   }
 
   private async readSlotItem(offerId: string, profileId: string): Promise<ProfileSlots & { expiresAt: number }> {
-    const { Item } = await this.db.send(new GetCommand({ TableName: this.table, Key: profileCapKey(offerId, profileId), ConsistentRead: true }));
+    const { Item } = await this.db.send(
+      new GetCommand({ TableName: this.table, Key: profileCapKey(offerId, profileId), ConsistentRead: true }),
+    );
     if (!Item) return { times: [], version: 0, expiresAt: 0 };
-    return { times: ((Item.times as unknown[] | undefined) ?? []).map(Number), version: Number(Item.version ?? 0), expiresAt: Number(Item[TableKeys.ttl] ?? 0) };
+    const times = ((Item.times as unknown[] | undefined) ?? []).map(Number);
+    return { times, version: Number(Item.version ?? 0), expiresAt: Number(Item[TableKeys.ttl] ?? 0) };
   }
 
   /** Counts one proposal against the total, only while it is below `max`. */
@@ -219,7 +224,13 @@ export class DynamoCapStore implements CapStore, CapCarryOver {
     return this.putSlots(offerId, profileId, times, version, Math.ceil((latest + periodMs) / 1000) + DAY_SECONDS);
   }
 
-  private async putSlots(offerId: string, profileId: string, times: number[], version: number, expiresAt: number): Promise<boolean> {
+  private async putSlots(
+    offerId: string,
+    profileId: string,
+    times: number[],
+    version: number,
+    expiresAt: number,
+  ): Promise<boolean> {
     try {
       await this.db.send(
         new PutCommand({

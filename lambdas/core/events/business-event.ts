@@ -10,7 +10,10 @@ export const Identities = z
   .refine((ids) => Object.keys(ids).length <= 20, 'at most 20 identities per event');
 export type Identities = z.infer<typeof Identities>;
 /** The identities of a customer (a trigger request): at least one. */
-export const CustomerIdentities = Identities.refine((ids) => Object.keys(ids).length > 0, 'at least one identity is required');
+export const CustomerIdentities = Identities.refine(
+  (ids) => Object.keys(ids).length > 0,
+  'at least one identity is required',
+);
 
 export const EventType = z
   .string()
@@ -49,7 +52,8 @@ const EventEnvelope = z.object({
 function checkOwner(event: z.infer<typeof EventEnvelope>, ctx: z.core.$RefinementCtx): void {
   const hasIdentities = Object.keys(event.identities).length > 0;
   if (!event.catalog) {
-    if (!hasIdentities) ctx.addIssue({ code: 'custom', path: ['identities'], message: 'at least one identity is required (or "catalog": true for an event of no customer)' });
+    const message = 'at least one identity is required (or "catalog": true for an event of no customer)';
+    if (!hasIdentities) ctx.addIssue({ code: 'custom', path: ['identities'], message });
     return;
   }
   for (const field of ['identities', 'attributes', 'consent'] as const) {
@@ -63,7 +67,9 @@ export const BusinessEvent = EventEnvelope.superRefine(checkOwner);
 export type BusinessEvent = z.infer<typeof BusinessEvent>;
 
 /** What a client sends in `detail` (or as the API body); id and time may be left to the platform. */
-export const BusinessEventDetail = EventEnvelope.omit({ type: true, source: true }).superRefine((e, ctx) => checkOwner({ ...e, type: '', source: '' }, ctx));
+export const BusinessEventDetail = EventEnvelope.omit({ type: true, source: true }).superRefine((e, ctx) =>
+  checkOwner({ ...e, type: '', source: '' }, ctx),
+);
 
 /** The EventBridge event shape the router receives. */
 export const EventBridgeEvent = z.object({

@@ -47,25 +47,35 @@ export async function carryOverMerge(
     for (const record of journeys) {
       // Parallel runs (`always`) have no latest run to carry: re-entrance never reads it.
       if (record.journey.settings.reentry === 'always') continue;
-      if (await carryEnrollment(deps.enrollments, record.journey.id, survivorId, absorbedId)) carried.enrollments.push(record.journey.id);
+      const moved = await carryEnrollment(deps.enrollments, record.journey.id, survivorId, absorbedId);
+      if (moved) carried.enrollments.push(record.journey.id);
     }
-    if (deps.memberships && (await carryMemberships(deps.memberships, survivorId, absorbedId))) carried.memberships.push(absorbedId);
+    const moved = deps.memberships !== undefined && (await carryMemberships(deps.memberships, survivorId, absorbedId));
+    if (moved) carried.memberships.push(absorbedId);
     if (deps.caps) carried.caps += await deps.caps.carryOver(absorbedId, survivorId);
   }
   return carried;
 }
 
 /** Makes the absorbed profile's run the survivor's latest, unless the survivor's own is as late. */
-async function carryEnrollment(store: EnrollmentStore, journeyId: string, survivorId: string, absorbedId: string): Promise<boolean> {
+async function carryEnrollment(
+  store: EnrollmentStore,
+  journeyId: string,
+  survivorId: string,
+  absorbedId: string,
+): Promise<boolean> {
   const theirs = await store.get(journeyId, absorbedId);
   if (theirs === undefined) return false;
   const carried: Enrollment = { ...theirs, profileId: survivorId };
   for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
     const ours = await store.get(journeyId, survivorId);
-    if (ours !== undefined && (ours.executionName === theirs.executionName || Date.parse(ours.enteredAt) >= Date.parse(theirs.enteredAt))) return false;
+    const sameOrLater = ours !== undefined && (ours.executionName === theirs.executionName || Date.parse(ours.enteredAt) >= Date.parse(theirs.enteredAt));
+    if (sameOrLater) return false;
     if (await store.replace(carried, ours?.executionName)) return true;
   }
-  throw new MergeCarryOverError(`journey ${journeyId}: the enrollment of ${survivorId} kept changing while carrying ${absorbedId}'s`);
+  throw new MergeCarryOverError(
+    `journey ${journeyId}: the enrollment of ${survivorId} kept changing while carrying ${absorbedId}'s`,
+  );
 }
 
 /**
@@ -90,8 +100,16 @@ async function carryMemberships(store: MembershipStore, survivorId: string, abso
   throw new MergeCarryOverError(`memberships of ${survivorId} or ${absorbedId} kept changing during the carry-over`);
 }
 
-function combinePending(ours: PendingTransitions | undefined, theirs: PendingTransitions | undefined): PendingTransitions | undefined {
+function combinePending(
+  ours: PendingTransitions | undefined,
+  theirs: PendingTransitions | undefined,
+): PendingTransitions | undefined {
   if (ours === undefined || theirs === undefined) return ours ?? theirs;
   const union = (a: string[], b: string[]) => [...new Set([...a, ...b])];
-  return { entered: union(ours.entered, theirs.entered), exited: union(ours.exited, theirs.exited), cause: ours.cause, at: ours.at > theirs.at ? ours.at : theirs.at };
+  return {
+    entered: union(ours.entered, theirs.entered),
+    exited: union(ours.exited, theirs.exited),
+    cause: ours.cause,
+    at: ours.at > theirs.at ? ours.at : theirs.at,
+  };
 }

@@ -46,14 +46,17 @@ export type RouteResult =
 
 /** Routes one business event: updates the profile, resumes waiting executions, starts matching journeys. */
 export async function routeBusinessEvent(deps: RouteDeps, event: BusinessEvent): Promise<RouteResult> {
-  if (event.catalog) return { status: 'catalog', resumed: await resumeWaiting(deps, await deps.journeys.list(), event, []) };
+  if (event.catalog) {
+    return { status: 'catalog', resumed: await resumeWaiting(deps, await deps.journeys.list(), event, []) };
+  }
   const { profile, merged, duplicate } = await deps.profiles.ingest(event);
   if (merged.length > 0) await deps.publisher.publish([profileMergedEvent(profile, merged, event, deps.clock.now().toISOString())]);
   const journeys = await deps.journeys.list();
   // A repeat may be the retry of a delivery that merged and failed before carrying over: carry again (idempotent).
   const absorbed = merged.length > 0 ? merged : duplicate ? (profile.mergedIds ?? []) : [];
   if (absorbed.length > 0) {
-    await carryOverMerge({ enrollments: deps.enrollments, memberships: deps.segmentation?.memberships, caps: deps.caps }, journeys, profile.id, absorbed);
+    const stores = { enrollments: deps.enrollments, memberships: deps.segmentation?.memberships, caps: deps.caps };
+    await carryOverMerge(stores, journeys, profile.id, absorbed);
   }
   let segments: SegmentUpdate | undefined;
   if (deps.segmentation) {

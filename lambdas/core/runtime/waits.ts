@@ -51,7 +51,8 @@ export function registrationKeys(node: WaitForEventNode, state: StepPayload['sta
       continue;
     }
     const keyOf = isCatalogScoped(node) ? catalogKey : correlationKey;
-    for (const value of asKeyValues(readPath(state, node.correlate.equals))) keys.add(keyOf(type, node.correlate.property, value));
+    const values = asKeyValues(readPath(state, node.correlate.equals));
+    for (const value of values) keys.add(keyOf(type, node.correlate.property, value));
   }
   return [...keys];
 }
@@ -120,7 +121,11 @@ export async function registerWait(
  * `catalog` key resumes whoever waits under it; a `profile` key only runs of one of `profileIds`. A catalog event
  * (no profile) finds catalog-scoped waits only, and a customer's event never finds them.
  */
-function lookups(journeys: readonly Journey[], event: BusinessEvent, profileIds: string | readonly string[]): Map<string, 'profile' | 'catalog'> {
+function lookups(
+  journeys: readonly Journey[],
+  event: BusinessEvent,
+  profileIds: string | readonly string[],
+): Map<string, 'profile' | 'catalog'> {
   const keys = new Map<string, 'profile' | 'catalog'>();
   const ids = typeof profileIds === 'string' ? [profileIds] : profileIds;
   for (const journey of journeys) {
@@ -131,9 +136,10 @@ function lookups(journeys: readonly Journey[], event: BusinessEvent, profileIds:
       // Runs that started before a merge wait under the absorbed profile's id.
       if (!node.correlate) for (const id of ids) keys.set(profileKey(event.type, id), 'profile');
       else {
-        const catalog = isCatalogScoped(node);
+        const scope = isCatalogScoped(node) ? 'catalog' : 'profile';
+        const keyOf = scope === 'catalog' ? catalogKey : correlationKey;
         for (const value of asKeyValues(readOwn(event.properties, node.correlate.property))) {
-          keys.set((catalog ? catalogKey : correlationKey)(event.type, node.correlate.property, value), catalog ? 'catalog' : 'profile');
+          keys.set(keyOf(event.type, node.correlate.property, value), scope);
         }
       }
     }
