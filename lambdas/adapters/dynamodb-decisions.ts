@@ -7,9 +7,10 @@ import {
   UpdateCommand,
   type DynamoDBDocumentClient,
 } from '@aws-sdk/lib-dynamodb';
-import { TableKeys } from '../core/config/env-keys';
+import { ProfileIndex, TableKeys } from '../core/config/env-keys';
 import type { Caps, Offer, Placement } from '../core/decisions/model';
 import type {
+  CapCarryOver,
   CapOutcome,
   CapStore,
   DecisionKey,
@@ -79,7 +80,7 @@ interface ProfileSlots {
  *
  * The total counts only proposals made while the offer had a total cap.
  */
-export class DynamoCapStore implements CapStore {
+export class DynamoCapStore implements CapStore, CapCarryOver {
   private readonly maxAttempts: number;
   private readonly baseDelayMs: number;
 
@@ -116,6 +117,65 @@ export class DynamoCapStore implements CapStore {
     ]);
     const since = now.getTime() - periodSeconds * 1000;
     return { total: Number(Item?.proposals ?? 0), profile: slots.times.filter((t) => t > since).length };
+  }
+
+  /**
+   * A merge: adds the absorbed profile's proposal times to the survivor's item, offer by offer (version-conditional
+   * puts; a set union, so a repeat changes nothing). The offers are found through the `byProfile` index, which is
+   * eventually consistent: a proposal made in the second before the merge may stay with the absorbed id.
+   */
+  async carryOver(fromProfileId: string, toProfileId: string): Promise<number> {
+    let changed = 0;
+    for (const offerId of await this.offersCappedFor(fromProfileId)) {
+      const from = await this.readSlotItem(offerId, fromProfileId);
+      for (let attempt = 1; ; attempt++) {
+        const to = await this.readSlotItem(offerId, toProfileId);
+        const times = [...new Set([...to.times, ...from.times])].sort((a, b) => a - b);
+        if (times.length === to.times.length) break;
+        if (await this.putSlots(offerId, toProfileId, times, to.version, Math.max(from.expiresAt, to.expiresAt))) {
+          changed++;
+          break;
+        }
+        if (attempt >= this.maxAttempts) {
+          throw new Error(`offer ${offerId}: the cap item of ${toProfileId} kept changing during a merge`);
+        }
+        await this.backoff(attempt);
+      }
+    }
+    return changed;
+  }
+
+  private async offersCappedFor(profileId: string): Promise<string[]> {
+    const suffix = `#${profileId}`;
+    const offers: string[] = [];
+    let ExclusiveStartKey: Record<string, unknown> | undefined;
+    do {
+      const page = await this.db.send(
+        new QueryCommand({
+          TableName: this.table,
+          IndexName: ProfileIndex.name,
+          KeyConditionExpression: '#p = :p AND begins_with(#k, :cap)',
+          ExpressionAttributeNames: { '#p': ProfileIndex.partitionKey, '#k': ProfileIndex.sortKey },
+          ExpressionAttributeValues: { ':p': profileId, ':cap': 'CAP#' },
+          ExclusiveStartKey,
+        }),
+      );
+      for (const item of page.Items ?? []) {
+        const pk = String(item.pk);
+        if (item.sk === 'PROFILE' && pk.endsWith(suffix)) offers.push(pk.slice('CAP#'.length, -suffix.length));
+      }
+      ExclusiveStartKey = page.LastEvaluatedKey;
+    } while (ExclusiveStartKey);
+    return offers;
+  }
+
+  private async readSlotItem(offerId: string, profileId: string): Promise<ProfileSlots & { expiresAt: number }> {
+    const { Item } = await this.db.send(
+      new GetCommand({ TableName: this.table, Key: profileCapKey(offerId, profileId), ConsistentRead: true }),
+    );
+    if (!Item) return { times: [], version: 0, expiresAt: 0 };
+    const times = ((Item.times as unknown[] | undefined) ?? []).map(Number);
+    return { times, version: Number(Item.version ?? 0), expiresAt: Number(Item[TableKeys.ttl] ?? 0) };
   }
 
   /** Counts one proposal against the total, only while it is below `max`. */
@@ -171,7 +231,16 @@ export class DynamoCapStore implements CapStore {
   /** Puts the times at `version + 1`, only if the item is still at `version` (absent for 0); false when the race was lost. */
   private async writeSlots(offerId: string, profileId: string, times: number[], version: number, periodMs: number): Promise<boolean> {
     const latest = times.length > 0 ? Math.max(...times) : 0;
-    const expiresAt = Math.ceil((latest + periodMs) / 1000) + DAY_SECONDS;
+    return this.putSlots(offerId, profileId, times, version, Math.ceil((latest + periodMs) / 1000) + DAY_SECONDS);
+  }
+
+  private async putSlots(
+    offerId: string,
+    profileId: string,
+    times: number[],
+    version: number,
+    expiresAt: number,
+  ): Promise<boolean> {
     try {
       await this.db.send(
         new PutCommand({

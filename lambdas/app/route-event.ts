@@ -18,6 +18,8 @@ export function createRouteEventHandler(deps: RouteDeps) {
       metrics.addMetric('EventsRouted', MetricUnit.Count, 1);
       metrics.addMetric('JourneysEntered', MetricUnit.Count, result.entries.filter((e) => e.status === 'started').length);
       metrics.addMetric('WaitsResumed', MetricUnit.Count, result.resumed.length);
+    } else if (result.status === 'catalog') {
+      metrics.addMetric('WaitsResumed', MetricUnit.Count, result.resumed.length);
     }
     return result;
   }, { emitsMetrics: true });

@@ -31,10 +31,12 @@ describe('cart-abandonment playbook (event-driven branches, 1 virtual hour = 1 s
     await ctx.put('cart.updated', cartAdded(2));
     await waitingAt(ctx.stack, 'cart-abandonment', profileOf(2), 'wait-for-offer-signal');
     // A price drop on another product resumes nothing.
-    await ctx.put('price.dropped', { id: 'price-x', identities: { crmId: 'catalog' }, properties: { productId: 'sku-other', productName: 'Hat', price: '5.00' } }, 'test.catalog');
+    await ctx.put('price.dropped', { id: 'price-x', catalog: true, properties: { productId: 'sku-other', productName: 'Hat', price: '5.00' } }, 'test.catalog');
     expect(ctx.stack.executions.parkedAt(ctx.stack.executions.list({ profileId: profileOf(2) })[0].executionArn)).toEqual(['wait-for-offer-signal']);
-    await ctx.put('price.dropped', { id: 'price-2', identities: { crmId: 'catalog' }, properties: { productId: 'sku-2-b', productName: 'Socks', price: '9.99' } }, 'test.catalog');
+    await ctx.put('price.dropped', { id: 'price-2', catalog: true, properties: { productId: 'sku-2-b', productName: 'Socks', price: '9.99' } }, 'test.catalog');
     await finished(ctx.stack, 'cart-abandonment');
+    // The catalog event belongs to no customer: no profile was made for it.
+    expect((await fetch(`${ctx.stack.url}/profiles/${newProfileId('crmId', 'catalog')}`)).status).toBe(404);
     const messages = ctx.stack.outbox.list({ profileId: profileOf(2) });
     expect(bodies(messages)).toEqual(['email:reminder-email', 'push:offer-push']);
     expect(messages[0]).toMatchObject({ recipient: 'shopper2@example.com', subject: 'Shopper2, your cart is waiting', journeyId: 'cart-abandonment' });
@@ -44,6 +46,17 @@ describe('cart-abandonment playbook (event-driven branches, 1 virtual hour = 1 s
     const log = (await fetch(`${ctx.stack.url}/profiles/${profileOf(2)}/decisions`).then((r) => r.json())) as { decisions: unknown[] };
     expect(log.decisions).toHaveLength(1);
     expect(log.decisions[0]).toMatchObject({ origin: 'journey:cart-abandonment:pick-offer', placements: { push: { offers: [{ offerId: 'cart-discount' }], fallback: false } } });
+  });
+
+  it("does not end a shopper's run on a stranger's order carrying the shopper's cart id", async () => {
+    await ctx.put('cart.updated', cartAdded(7));
+    await waitingAt(ctx.stack, 'cart-abandonment', profileOf(7), 'wait-for-order');
+    await ctx.put('order.placed', { id: 'order-stranger', identities: shopper(8), properties: { cartId: 'cart-7', total: 1 } });
+    const [run] = ctx.stack.executions.list({ journeyId: 'cart-abandonment', profileId: profileOf(7) });
+    expect(ctx.stack.executions.parkedAt(run.executionArn)).toEqual(['wait-for-order']);
+    await ctx.put('order.placed', { id: 'order-7', identities: shopper(7), properties: { cartId: 'cart-7', total: 80 } });
+    const [done] = await finished(ctx.stack, 'cart-abandonment', profileOf(7));
+    expect(done.path).toEqual(['wait-for-order', 'converted']);
   });
 
   it('does not start a second run while the first is active, and starts none for another cart action', async () => {

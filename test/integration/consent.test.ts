@@ -27,7 +27,7 @@ describe('consent in the journey runtime (1 virtual hour = 1 s)', () => {
     await setConsent(ctx.stack, profileOf(1), { email: 'opted-out' });
     await ctx.put('cart.updated', cartAdded(1));
     await waitingAt(ctx.stack, 'cart-abandonment', profileOf(1), 'wait-for-offer-signal');
-    await ctx.put('price.dropped', { id: 'consent-price-1', identities: { crmId: 'catalog' }, properties: { productId: 'sku-c1', productName: 'Scarf', price: '19.00' } }, 'test.catalog');
+    await ctx.put('price.dropped', { id: 'consent-price-1', catalog: true, properties: { productId: 'sku-c1', productName: 'Scarf', price: '19.00' } }, 'test.catalog');
     const [run] = await finished(ctx.stack, 'cart-abandonment', profileOf(1));
 
     expect(bodies(ctx.stack.outbox.list({ profileId: profileOf(1) }))).toEqual(['push:offer-push']);

@@ -351,3 +351,24 @@ describe('makeDecision with an idempotency key (DynamoDB decision log and cap st
     expect((await new DynamoDecisionLog(db, RUNTIME).list('bob-k', { limit: 10 })).decisions).toEqual([bob]);
   });
 });
+
+describe('DynamoCapStore.carryOver (a profile merge)', () => {
+  it("adds the absorbed profile's proposals to the survivor's caps, offer by offer, once however often it runs", async () => {
+    const store = new DynamoCapStore(db, RUNTIME);
+    const once: Caps = { perProfile: { count: 1, period: '30d' } };
+    const twice: Caps = { perProfile: { count: 2, period: '7d' } };
+    expect(await store.reserve('merge-once', 'absorbed-1', once, NOW)).toEqual({ ok: true });
+    expect(await store.reserve('merge-twice', 'absorbed-1', twice, NOW)).toEqual({ ok: true });
+    expect(await store.reserve('merge-twice', 'survivor-1', twice, new Date(NOW.getTime() + HOUR))).toEqual({ ok: true });
+
+    expect(await store.carryOver('absorbed-1', 'survivor-1')).toBe(2);
+    expect(await store.carryOver('absorbed-1', 'survivor-1')).toBe(0);
+
+    expect(await store.reserve('merge-once', 'survivor-1', once, NOW)).toEqual({ ok: false, cap: 'perProfile' });
+    expect(await store.reserve('merge-twice', 'survivor-1', twice, NOW)).toEqual({ ok: false, cap: 'perProfile' });
+    const { Item } = await db.send(new GetCommand({ TableName: RUNTIME, Key: { pk: 'CAP#merge-once#survivor-1', sk: 'PROFILE' } }));
+    // The survivor's item belongs to the survivor (erasure finds it) and expires with the absorbed proposal's period.
+    expect(Item).toMatchObject({ profileId: 'survivor-1', times: [NOW.getTime()], expiresAt: Math.ceil((NOW.getTime() + 30 * DAY) / 1000) + 86_400 });
+    expect(await store.carryOver('nobody', 'survivor-1')).toBe(0);
+  });
+});

@@ -1,6 +1,6 @@
 import { newProfileId } from '../../lambdas/core/profiles/merge-policy';
 import { call } from './http';
-import { eventually, openStack, waitingAt } from './local-stack';
+import { eventually, finished, openStack, waitingAt } from './local-stack';
 
 describe('journeys across a profile merge', () => {
   let ctx: Awaited<ReturnType<typeof openStack>>;
@@ -28,5 +28,48 @@ describe('journeys across a profile merge', () => {
     const merged = await call(ctx.stack, 'GET', `/profiles/${absorbed}`);
     expect(merged.body.id).toBe(older);
     expect(merged.body.mergedIds).toEqual([absorbed]);
+  });
+
+  const minutesAgo = (m: number) => new Date(Date.now() - m * 60_000).toISOString();
+  const profileBy = async (identity: string) => (await call(ctx.stack, 'GET', `/profiles?identity=${encodeURIComponent(identity)}`)).body.id as string;
+
+  it('does not welcome the survivor to Gold again when it absorbs a profile that was welcomed (re-entry after 30 days)', async () => {
+    await ctx.put('page.viewed', { id: 'hal-1', time: minutesAgo(10), identities: { email: 'hal@example.com' } });
+    await ctx.put('loyalty.tier-changed', { id: 'hal-2', time: minutesAgo(5), identities: { crmId: 'CRM-HAL', email: 'hal.work@example.com' }, attributes: { loyaltyTier: 'gold', firstName: 'Hal' } });
+    const absorbed = await profileBy('crmId:CRM-HAL');
+    await finished(ctx.stack, 'loyalty-tier', absorbed);
+    const welcomes = () => ctx.stack.outbox.list({ journeyId: 'loyalty-tier' }).filter((m) => m.subject?.startsWith('Welcome to Gold, Hal'));
+    expect(welcomes()).toHaveLength(1);
+
+    await ctx.put('app.logged-in', { id: 'hal-3', time: minutesAgo(1), identities: { email: 'hal@example.com', crmId: 'CRM-HAL' } });
+    await ctx.stack.settle();
+
+    const survivor = await profileBy('email:hal@example.com');
+    expect(survivor).not.toBe(absorbed);
+    expect(welcomes()).toHaveLength(1);
+    expect(ctx.stack.executions.list({ journeyId: 'loyalty-tier', profileId: survivor })).toEqual([]);
+    // The memberships came with the absorbed profile: the survivor is in gold, entered when the absorbed one entered it.
+    const merged = await call(ctx.stack, 'GET', `/profiles/${survivor}`);
+    expect(Object.keys(merged.body.segments).sort()).toEqual(expect.arrayContaining(['loyalty-gold', 'loyalty-members']));
+  });
+
+  it("keeps counting the absorbed profile's offer proposals against the survivor's per-profile caps", async () => {
+    const decide = (profileId: string) => call(ctx.stack, 'POST', '/decisions', { profileId, placements: ['push'], context: { cartTotal: 150 } });
+    const chosen = (reply: Awaited<ReturnType<typeof decide>>) => reply.body.placements.push.offers.map((o: { offerId: string }) => o.offerId);
+    await ctx.put('page.viewed', { id: 'ivy-1', time: minutesAgo(10), identities: { email: 'ivy@example.com' } });
+    await ctx.put('cart.updated', { id: 'ivy-2', time: minutesAgo(5), identities: { crmId: 'CRM-IVY' }, properties: { action: 'item-removed', total: 150 } });
+    const absorbed = await profileBy('crmId:CRM-IVY');
+    // cart-discount: at most once in 30 days per profile.
+    expect(chosen(await decide(absorbed))).toEqual(['cart-discount']);
+
+    await ctx.put('app.logged-in', { id: 'ivy-3', time: minutesAgo(1), identities: { email: 'ivy@example.com', crmId: 'CRM-IVY' } });
+    await ctx.stack.settle();
+    const survivor = await profileBy('email:ivy@example.com');
+    expect(survivor).not.toBe(absorbed);
+
+    const after = await decide(survivor);
+    expect(after.body.profileId).toBe(survivor);
+    expect(chosen(after)).not.toContain('cart-discount');
+    expect(after.body.placements.push.explanation.find((l: { offerId: string }) => l.offerId === 'cart-discount')).toMatchObject({ capped: 'perProfile' });
   });
 });

@@ -34,6 +34,15 @@ export interface CapStore {
   usage(offerId: string, profileId: string, periodSeconds: number, now: Date): Promise<{ total: number; profile: number }>;
 }
 
+/** Moves a merged profile's per-profile cap history to the survivor (a port of its own: the router needs only this). */
+export interface CapCarryOver {
+  /**
+   * Adds the proposals `fromProfileId` received to `toProfileId`'s, offer by offer, so a merge does not restart its caps.
+   * Idempotent (a set of proposal times); returns the cap items changed.
+   */
+  carryOver(fromProfileId: string, toProfileId: string): Promise<number>;
+}
+
 /** Why an offer was or was not proposed: one line per considered offer. */
 export interface OfferExplanation {
   offerId: string;

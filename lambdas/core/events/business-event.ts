@@ -4,11 +4,16 @@ import { z } from 'zod';
 export const IdentityNamespace = z.string().regex(/^[A-Za-z][A-Za-z0-9_]{0,31}$/, 'identity namespace must be a letter followed by up to 31 letters, digits or _');
 export type IdentityNamespace = z.infer<typeof IdentityNamespace>;
 
+/** At least one, except on a catalog event, which has none (checked with the envelope). */
 export const Identities = z
   .record(IdentityNamespace, z.string().min(1).max(256))
-  .refine((ids) => Object.keys(ids).length > 0, 'at least one identity is required')
   .refine((ids) => Object.keys(ids).length <= 20, 'at most 20 identities per event');
 export type Identities = z.infer<typeof Identities>;
+/** The identities of a customer (a trigger request): at least one. */
+export const CustomerIdentities = Identities.refine(
+  (ids) => Object.keys(ids).length > 0,
+  'at least one identity is required',
+);
 
 export const EventType = z
   .string()
@@ -27,21 +32,44 @@ const AttributeValue = z.union([z.string().max(4096), z.number(), z.boolean(), z
  * The business-event envelope. On the bus it travels as `detail` (with `detail-type` = type and `source` = source);
  * over the API it is the request body. `attributes` are profile attribute updates, `properties` describe the event.
  */
-export const BusinessEvent = z.object({
+const EventEnvelope = z.object({
   id: z.string().min(1).max(128),
   type: EventType,
   source: z.string().min(1).max(256),
   time: z.iso.datetime({ offset: true }),
-  identities: Identities,
+  /**
+   * `true`: a catalog event (a price drop, a restock) that belongs to no customer. It carries no identities, attributes
+   * or consent, updates no profile, enters no journey, counts in no segment: it only resumes catalog-scoped waits.
+   */
+  catalog: z.literal(true).optional(),
+  identities: Identities.default({}),
   attributes: z.record(attributeName, AttributeValue).optional(),
   properties: z.record(z.string(), z.unknown()).default({}),
   /** Consent changes carried by the event (a sign-up form, a preference centre); each takes effect at the event's time. */
   consent: z.record(ConsentKey, ConsentStatus).optional(),
 });
+
+function checkOwner(event: z.infer<typeof EventEnvelope>, ctx: z.core.$RefinementCtx): void {
+  const hasIdentities = Object.keys(event.identities).length > 0;
+  if (!event.catalog) {
+    const message = 'at least one identity is required (or "catalog": true for an event of no customer)';
+    if (!hasIdentities) ctx.addIssue({ code: 'custom', path: ['identities'], message });
+    return;
+  }
+  for (const field of ['identities', 'attributes', 'consent'] as const) {
+    if (field === 'identities' ? hasIdentities : event[field] !== undefined) {
+      ctx.addIssue({ code: 'custom', path: [field], message: `a catalog event belongs to no customer: it has no ${field}` });
+    }
+  }
+}
+
+export const BusinessEvent = EventEnvelope.superRefine(checkOwner);
 export type BusinessEvent = z.infer<typeof BusinessEvent>;
 
 /** What a client sends in `detail` (or as the API body); id and time may be left to the platform. */
-export const BusinessEventDetail = BusinessEvent.omit({ type: true, source: true });
+export const BusinessEventDetail = EventEnvelope.omit({ type: true, source: true }).superRefine((e, ctx) =>
+  checkOwner({ ...e, type: '', source: '' }, ctx),
+);
 
 /** The EventBridge event shape the router receives. */
 export const EventBridgeEvent = z.object({

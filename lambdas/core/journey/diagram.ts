@@ -7,7 +7,7 @@ function label(node: JourneyNode): string {
     case 'wait':
       return node.duration !== undefined ? `wait ${node.duration}` : `wait until ${node.until}${node.offset ? ` ${node.offset}` : ''}${node.atLocalTime ? ` at ${node.atLocalTime} local` : ''}`;
     case 'wait-for-event':
-      return `wait for ${node.events.join(' or ')}`;
+      return `wait for ${node.events.join(' or ')}${node.correlate?.scope === 'catalog' ? ' (catalog-wide)' : ''}`;
     case 'condition':
       return 'condition';
     case 'send':

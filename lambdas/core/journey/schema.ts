@@ -80,9 +80,15 @@ export type WaitNode = z.infer<typeof WaitNode>;
 
 export const Correlation = z.strictObject({
   /** Property of the awaited event, e.g. `cartId` (its `properties.cartId`). */
-  property: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'property is an identifier'),
+  property: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]{0,63}$/, 'property is an identifier of at most 64 characters'),
   /** Path in this journey's data whose value (or any element, for a list) must equal it, e.g. `event.properties.cartId`. */
   equals: DataPath,
+  /**
+   * `profile` (the default): only an event of this run's profile resumes it. `catalog`: a catalog event (`"catalog":
+   * true`, no identities: a price drop, a restock) with the value resumes every run waiting on it; customers' events
+   * do not.
+   */
+  scope: z.enum(['profile', 'catalog']).optional(),
 });
 export type Correlation = z.infer<typeof Correlation>;
 

@@ -3,6 +3,8 @@ import { AWS_SOURCE_PREFIX, PLATFORM_SOURCE_PREFIX } from '../config/env-keys';
 import { enterJourney, entryMatches, type EntryOutcome } from './enter';
 import type { Clock, EnrollmentStore, EventPublisher, Executions, JourneyRegistry, Profile, ProfileStore, RejectedEventStore, WaitIndex } from './ports';
 import { resumeWaiting, type Resumed } from './waits';
+import { carryOverMerge } from './merge';
+import type { CapCarryOver } from '../decisions/ports';
 import type { SegmentCatalog } from '../segments/cached-catalog';
 import type { MembershipStore } from '../segments/ports';
 import { updateSegments, type SegmentUpdate } from './segments';
@@ -19,6 +21,8 @@ export interface RouteDeps {
   clock: Clock;
   /** Streaming segmentation; without it events update profiles and journeys only. */
   segmentation?: { segments: SegmentCatalog; memberships: MembershipStore };
+  /** Per-profile offer caps, carried into the survivor of a merge; without it they stay with the absorbed id. */
+  caps?: CapCarryOver;
 }
 
 /** The platform event announcing a merge (at least once: a retried merge may announce again). */
@@ -36,17 +40,28 @@ export function profileMergedEvent(profile: Profile, absorbed: readonly string[]
 export type RouteResult =
   | { status: 'rejected'; errors: FieldError[] }
   | { status: 'ignored'; reason: 'platform-event' | 'aws-event' }
+  /** A catalog event (`"catalog": true`): no profile, no entries, no segments; catalog-scoped waits resumed. */
+  | { status: 'catalog'; resumed: Resumed[] }
   | { status: 'routed'; profileId: string; entries: EntryOutcome[]; resumed: Resumed[]; segments?: Omit<SegmentUpdate, 'memberships'> };
 
 /** Routes one business event: updates the profile, resumes waiting executions, starts matching journeys. */
 export async function routeBusinessEvent(deps: RouteDeps, event: BusinessEvent): Promise<RouteResult> {
-  const { profile, merged } = await deps.profiles.ingest(event);
+  if (event.catalog) {
+    return { status: 'catalog', resumed: await resumeWaiting(deps, await deps.journeys.list(), event, []) };
+  }
+  const { profile, merged, duplicate } = await deps.profiles.ingest(event);
   if (merged.length > 0) await deps.publisher.publish([profileMergedEvent(profile, merged, event, deps.clock.now().toISOString())]);
   const journeys = await deps.journeys.list();
+  // A repeat may be the retry of a delivery that merged and failed before carrying over: carry again (idempotent).
+  const absorbed = merged.length > 0 ? merged : duplicate ? (profile.mergedIds ?? []) : [];
+  if (absorbed.length > 0) {
+    const stores = { enrollments: deps.enrollments, memberships: deps.segmentation?.memberships, caps: deps.caps };
+    await carryOverMerge(stores, journeys, profile.id, absorbed);
+  }
   let segments: SegmentUpdate | undefined;
   if (deps.segmentation) {
     // A merge can change anything; otherwise only the segments reading what this event touched.
-    const scope = merged.length > 0 ? 'all' : { changed: { attributes: Object.keys(event.attributes ?? {}), eventTypes: [event.type] } };
+    const scope = absorbed.length > 0 ? 'all' : { changed: { attributes: Object.keys(event.attributes ?? {}), eventTypes: [event.type] } };
     segments = await updateSegments({ ...deps, ...deps.segmentation }, journeys, profile, scope, { id: event.id, type: event.type });
     if (segments.memberships !== undefined) profile.segments = segments.memberships;
   }

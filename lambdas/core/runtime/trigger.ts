@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { Identities, formatIssues } from '../events/business-event';
+import { CustomerIdentities, formatIssues } from '../events/business-event';
 import { enterJourney, type EnterDeps, type EntryOutcome } from './enter';
 import { ConflictError, NotFoundError, ValidationError } from './errors';
 import type { JourneyRegistry, ProfileStore } from './ports';
@@ -10,7 +10,7 @@ export const MAX_TRIGGER_CONTEXT_BYTES = 64 * 1024;
 export const TriggerRequest = z
   .strictObject({
     profileId: z.string().min(1).max(128).optional(),
-    identities: Identities.optional(),
+    identities: CustomerIdentities.optional(),
     /** Data for the journey's templates and conditions, under `context`. */
     context: z.record(z.string(), z.unknown()).default({}),
     /** Makes the trigger idempotent: the same key never starts the journey twice for the profile. */

@@ -84,6 +84,29 @@ describe('parseApiEvent', () => {
   });
 });
 
+describe('catalog events', () => {
+  it('accepts an event of no customer marked "catalog": true, with no identities', () => {
+    const result = parseBusEvent(busEvent({ id: 'evt-2', catalog: true, properties: { productId: 'sku-2' } }, { 'detail-type': 'price.dropped' }));
+    expect(result).toEqual({
+      ok: true,
+      value: { id: 'evt-2', type: 'price.dropped', source: 'shop', time: '2026-06-01T12:00:00Z', catalog: true, identities: {}, properties: { productId: 'sku-2' } },
+    });
+    expect(parseApiEvent({ type: 'product.restocked', catalog: true, properties: { productId: 'sku-1' } }, API_DEFAULTS).ok).toBe(true);
+  });
+
+  it.each([
+    { name: 'identities', detail: { identities: { crmId: 'catalog' } } },
+    { name: 'attributes', detail: { attributes: { tier: 'gold' } } },
+    { name: 'consent', detail: { consent: { email: 'opted-in' } } },
+  ])('rejects a catalog event with $name, naming the field', ({ name, detail }) => {
+    expect(fields(parseBusEvent(busEvent({ catalog: true, ...detail })))).toEqual([`detail.${name}`]);
+  });
+
+  it('rejects a catalog flag other than true', () => {
+    expect(fields(parseBusEvent(busEvent({ catalog: false })))).toContain('detail.catalog');
+  });
+});
+
 // Generated envelopes, valid by construction.
 const key = (pattern: RegExp) => fc.stringMatching(pattern).filter((k) => k !== '__proto__'); // zod drops a `__proto__` record key
 const offsetTime = fc

@@ -53,4 +53,9 @@ describe('earlierMatch: an awaited event that came before the wait was registere
     const byProfile: WaitForEventNode = { ...node, correlate: undefined, events: ['app.logged-in'] };
     expect(earlierMatch(byProfile, state(), [recent('l-1', '2026-11-22T10:01:00.000Z', {}, 'app.logged-in')])?.id).toBe('l-1');
   });
+
+  it("never matches a catalog-scoped wait from the profile's own events (only catalog events resume it)", () => {
+    const catalogWide: WaitForEventNode = { ...node, correlate: { ...node.correlate!, scope: 'catalog' } };
+    expect(earlierMatch(catalogWide, state(), [recent('o-1', '2026-11-22T10:00:05.000Z', { cartId: 'c-1' })])).toBeUndefined();
+  });
 });

@@ -107,6 +107,7 @@ export class MemoryProfileStore implements ProfileStore {
       identities: { ...event.identities, ...existing?.identities },
       createdAt: existing?.createdAt ?? event.time,
       updatedAt: event.time,
+      ...(existing?.mergedIds ? { mergedIds: existing.mergedIds } : {}),
     };
     this.profiles.set(id, profile);
     for (const [ns, value] of Object.entries(event.identities)) if (!this.byIdentity.has(`${ns}#${value}`)) this.byIdentity.set(`${ns}#${value}`, id);

@@ -104,4 +104,23 @@ describe('routeBusEvent', () => {
       expect.objectContaining({ type: 'ProfileMerged', source: 'waymark.profiles', properties: expect.objectContaining({ absorbed: ['p-old'], profileId: result.status === 'routed' ? result.profileId : '' }) }),
     ]);
   });
+
+  it('routes a catalog event to catalog-scoped waits only: no profile written, no journey entered', async () => {
+    const deps = setup();
+    const wait = { id: 'await-restock', kind: 'wait-for-event' as const, events: ['user.signed_up'], timeout: '1d', onEvent: 'done', onTimeout: 'done' };
+    const catalogWait = { ...wait, correlate: { property: 'productId', equals: 'event.properties.productIds', scope: 'catalog' as const } };
+    deps.journeys.records.push(journeyRecord({ id: 'restock', entry: { kind: 'event', event: 'cart.updated' }, start: wait.id, nodes: [catalogWait, { id: 'done', kind: 'exit' }] }));
+    const state = { journey: { id: 'restock', version: 'v1' }, profileId: 'p-ada', profile: { id: 'p-ada', attributes: {}, identities: {} }, event: { properties: { productIds: ['sku-1'] } }, context: {}, steps: {} };
+    await registerWait(deps, { executionId: 'exec-restock', node: catalogWait, state, token: 'tok-restock' });
+    await registerWait(deps, { executionId: 'exec-onboarding', node: wait, state: { ...state, journey: { id: 'onboarding', version: 'v1' } }, token: 'tok-onboarding' });
+    deps.executions.awaitToken('tok-restock');
+    deps.executions.awaitToken('tok-onboarding');
+
+    const result = await routeBusEvent(deps, busEvent({}, { catalog: true, properties: { productId: 'sku-1' } }));
+
+    expect(result).toEqual({ status: 'catalog', resumed: [{ executionId: 'exec-restock', nodeId: 'await-restock' }] });
+    expect(deps.profiles.writes).toEqual([]);
+    expect(deps.executions.executions.size).toBe(0);
+    expect(deps.waits.keys()).toEqual(['user.signed_up#profile#p-ada']);
+  });
 });

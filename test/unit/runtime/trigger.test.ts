@@ -39,6 +39,7 @@ describe('triggerJourney', () => {
     { name: 'two unknown keys', body: { profileId: 'p-1', foo: 1, bar: 2 }, fields: ['foo', 'bar'] },
     { name: 'an empty profileId', body: { profileId: '' }, fields: ['profileId'] },
     { name: 'a bad identity namespace', body: { identities: { '1email': 'x' } }, fields: ['identities.1email'] },
+    { name: 'empty identities', body: { identities: {} }, fields: ['identities'] },
     { name: 'a context that is not an object', body: { profileId: 'p-1', context: [1, 2] }, fields: ['context'] },
     { name: 'a body that is not an object', body: 'p-1', fields: ['(root)'] },
   ];

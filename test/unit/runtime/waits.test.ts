@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import type { ExecutionInput } from '../../../lambdas/core/journey/asl';
 import type { WaitForEventNode } from '../../../lambdas/core/journey/schema';
-import { lookupKeys, registerWait, registrationKeys, resumeWaiting } from '../../../lambdas/core/runtime/waits';
+import { lookupKeys, MAX_CORRELATION_VALUES, registerWait, registrationKeys, resumeWaiting } from '../../../lambdas/core/runtime/waits';
 import { businessEvent, FakeClock, FakeExecutions, journeyRecord, MemoryWaitIndex } from './fakes';
 
 function waitNode(overrides: Partial<WaitForEventNode> = {}): WaitForEventNode {
@@ -129,7 +129,7 @@ describe('resumeWaiting', () => {
   it('resumes each waiting step once with the event, and removes the index entries it found', async () => {
     const { waits, executions, journeys, correlated, uncorrelated, register } = await setup();
     // exec-1 waits for either of two carts; the event names both, so exec-1 is found under two keys.
-    await register('exec-1', correlated, 'tok-1', state({ profileId: 'p-9', event: { properties: { cartId: ['c-1', 'c-2'] } } }));
+    await register('exec-1', correlated, 'tok-1', state({ profileId: 'p-1', event: { properties: { cartId: ['c-1', 'c-2'] } } }));
     await register('exec-2', uncorrelated, 'tok-2', state({ profileId: 'p-1' }));
     await register('exec-3', uncorrelated, 'tok-3', state({ profileId: 'p-2' }));
     const event = businessEvent({ type: 'cart.checked_out', properties: { cartId: ['c-1', 'c-2'] } });
@@ -163,5 +163,69 @@ describe('resumeWaiting', () => {
     expect(await resumeWaiting({ waits, executions }, journeys, businessEvent({ type: 'cart.checked_out', properties: { cartId: 'c-2' } }), 'p-1')).toEqual([]);
     expect(executions.resumes).toEqual([]);
     expect(waits.keys()).toEqual(['cart.checked_out#cartId#c-1']);
+  });
+
+  it("does not resume another profile's run on a stranger's event carrying its correlation value, nor drop its wait", async () => {
+    const { waits, executions, journeys, correlated, register } = await setup();
+    await register('exec-owner', correlated, 'tok-owner', state({ profileId: 'p-owner', event: { properties: { cartId: 'c-1' } } }));
+    const stranger = businessEvent({ type: 'cart.checked_out', identities: { email: 'eve@example.com' }, properties: { cartId: 'c-1' } });
+
+    expect(await resumeWaiting({ waits, executions }, journeys, stranger, ['p-stranger'])).toEqual([]);
+    expect(executions.resumes).toEqual([]);
+    expect(waits.keys()).toEqual(['cart.checked_out#cartId#c-1']);
+
+    // The owner's own event (or one of a profile merged into the owner's) still resumes it.
+    const own = businessEvent({ type: 'cart.checked_out', properties: { cartId: 'c-1' } });
+    expect(await resumeWaiting({ waits, executions }, journeys, own, ['p-survivor', 'p-owner'])).toEqual([{ executionId: 'exec-owner', nodeId: 'await-checkout' }]);
+  });
+
+  it('resumes a catalog-scoped wait of every profile on one catalog event (no identities)', async () => {
+    const { waits, executions, register } = await setup();
+    const node = waitNode({ id: 'await-restock', events: ['product.restocked'], correlate: { property: 'productId', equals: 'event.properties.productIds', scope: 'catalog' } });
+    await register('exec-a', node, 'tok-a', state({ profileId: 'p-a', event: { properties: { productIds: ['sku-1', 'sku-2'] } } }));
+    await register('exec-b', node, 'tok-b', state({ profileId: 'p-b', event: { properties: { productIds: ['sku-2'] } } }));
+    await register('exec-c', node, 'tok-c', state({ profileId: 'p-c', event: { properties: { productIds: ['sku-3'] } } }));
+    const restocked = businessEvent({ type: 'product.restocked', catalog: true, identities: {}, properties: { productId: 'sku-2' } });
+
+    const resumed = await resumeWaiting({ waits, executions }, [waitingJourney(node)], restocked, []);
+
+    expect(resumed.map((r) => r.executionId).sort()).toEqual(['exec-a', 'exec-b']);
+    // exec-a's other product stays registered until its token is found gone; exec-c waits on.
+    expect(waits.keys().sort()).toEqual(['product.restocked#catalog:productId#sku-1', 'product.restocked#catalog:productId#sku-3']);
+  });
+
+  it("a customer's event resumes no catalog-scoped wait (their data reaches no one else's run)", async () => {
+    const { waits, executions, register } = await setup();
+    const node = waitNode({ id: 'await-restock', events: ['product.restocked'], correlate: { property: 'productId', equals: 'event.properties.productIds', scope: 'catalog' } });
+    await register('exec-a', node, 'tok-a', state({ profileId: 'p-a', event: { properties: { productIds: ['sku-1'] } } }));
+    const fromCustomer = businessEvent({ type: 'product.restocked', properties: { productId: 'sku-1', productName: '<a href=x>phish</a>' } });
+    expect(await resumeWaiting({ waits, executions }, [waitingJourney(node)], fromCustomer, ['p-a'])).toEqual([]);
+    expect(waits.keys()).toEqual(['product.restocked#catalog:productId#sku-1']);
+  });
+
+  it('a catalog event resumes no profile-scoped wait', async () => {
+    const { waits, executions, journeys, correlated, uncorrelated, register } = await setup();
+    await register('exec-1', correlated, 'tok-1', state({ profileId: 'p-1', event: { properties: { cartId: 'c-1' } } }));
+    await register('exec-2', uncorrelated, 'tok-2', state({ profileId: 'p-1' }));
+    const event = businessEvent({ type: 'cart.checked_out', catalog: true, identities: {}, properties: { cartId: 'c-1' } });
+    expect(await resumeWaiting({ waits, executions }, journeys, event, [])).toEqual([]);
+    expect(waits.keys().sort()).toEqual(['cart.checked_out#cartId#c-1', 'cart.checked_out#profile#p-1']);
+  });
+});
+
+describe('correlation key bounds', () => {
+  it('an event yields at most 100 values of a correlation property, and skips values too long to be a key', () => {
+    const node = waitNode({ correlate: byCart });
+    const many = Array.from({ length: 10_000 }, (_, i) => `c-${i}`);
+    const keys = lookupKeys([waitingJourney(node).journey], businessEvent({ type: 'cart.checked_out', properties: { cartId: [...many, 'x'.repeat(600)] } }), 'p-1');
+    expect(keys).toHaveLength(MAX_CORRELATION_VALUES);
+    expect(MAX_CORRELATION_VALUES).toBe(100);
+    expect(lookupKeys([waitingJourney(node).journey], businessEvent({ type: 'cart.checked_out', properties: { cartId: 'x'.repeat(600) } }), 'p-1')).toEqual([]);
+  });
+
+  it('a run registers at most 100 values of its correlation list', () => {
+    const node = waitNode({ correlate: byCart });
+    const many = Array.from({ length: 500 }, (_, i) => `c-${i}`);
+    expect(registrationKeys(node, state({ event: { properties: { cartId: many } } }))).toHaveLength(100);
   });
 });

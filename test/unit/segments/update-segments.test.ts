@@ -286,6 +286,22 @@ describe('routeBusinessEvent with segmentation', () => {
     expect(result.status === 'routed' && result.segments?.evaluated).toBe(catalog().length);
   });
 
+  it("announces, for the survivor, the transitions an absorbed profile had stored but not announced before the merge", async () => {
+    const { deps, profiles, memberships, publisher } = setupRoute();
+    profiles.add({ id: 'p-survivor', identities: { email: 'ada@example.com' }, attributes: { tier: 'gold' } });
+    await memberships.put('p-survivor', { gold: NOW, tiered: NOW }, 0);
+    // The absorbed profile's last evaluation wrote its transition to the outbox and failed before announcing it.
+    const pending = { entered: ['gold'], exited: [], cause: { id: 'e-old', type: 'user.updated' }, at: NOW };
+    await memberships.put('p-absorbed', { gold: NOW, tiered: NOW }, 0, pending);
+    profiles.mergeNext = ['p-absorbed'];
+
+    await routeBusinessEvent(deps, event({ id: 'e-merge', type: 'page.viewed' }));
+
+    expect(publisher.published.filter((e) => e.type === 'SegmentEntered').map((e) => [e.properties.profileId, e.properties.segmentId])).toEqual([['p-survivor', 'gold']]);
+    expect(memberships.peek('p-survivor').pending).toBeUndefined();
+    expect(memberships.peek('p-absorbed').segments).toEqual({});
+  });
+
   it('starts a segment-entry journey from the event that qualified the profile', async () => {
     const goldWelcome = journeyRecord({ id: 'gold-welcome', entry: { kind: 'segment', segment: 'gold' } });
     const { deps, executions } = setupRoute();
