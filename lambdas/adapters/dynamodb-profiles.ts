@@ -7,6 +7,7 @@ import { defaultProfilePolicy, type AttributeValue, type ComputedStats, type Con
 import type { ProfileStorage } from '../core/profiles/storage';
 import { GraphProfileStore } from '../core/profiles/store';
 import type { Clock } from '../core/runtime/ports';
+import { dict, own } from '../core/shared/records';
 
 /**
  * The identity graph in the profiles table (keys `pk`/`sk`, TTL `expiresAt`):
@@ -356,19 +357,20 @@ export function fromItem(item: Record<string, unknown>): ProfileState {
     id: item.profileId as string,
     status: item.status as ProfileState['status'],
     ...(item.mergedInto ? { mergedInto: item.mergedInto as string } : {}),
-    identities: {},
-    attributes: {},
-    attributeTimes: {},
-    attributeSources: {},
-    computed: {},
-    consent: {},
+    // Keyed by outside names (`i#constructor#…`, `c#toString#…`): null-prototype records, so no name reaches Object.
+    identities: dict(),
+    attributes: dict(),
+    attributeTimes: dict(),
+    attributeSources: dict(),
+    computed: dict(),
+    consent: dict(),
     seen: [0, 1, 2].map((bucket) => [...((item[`seen${bucket}`] as Set<string> | undefined) ?? [])].sort()) as SeenBuckets,
     absorbed: (item.absorbed as string[] | undefined) ?? [],
     createdAt: item.createdAt as string,
     updatedAt: item.updatedAt as string,
     version: Number(item.version ?? 0),
   };
-  const stats = (type: string): ComputedStats => (state.computed[type] ??= { count: 0, firstSeen: '', lastSeen: '', sums: {} });
+  const stats = (type: string): ComputedStats => (own(state.computed, type) ?? (state.computed[type] = { count: 0, firstSeen: '', lastSeen: '', sums: dict() }));
   for (const [attribute, value] of Object.entries(item).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
     const cut = attribute.indexOf('#');
     if (cut < 0) continue;
@@ -380,7 +382,8 @@ export function fromItem(item: Record<string, unknown>): ProfileState {
     else if (kind === 'k') state.consent[rest] = value as ConsentState;
     else if (kind === 'i') {
       const split = rest.indexOf('#');
-      (state.identities[rest.slice(0, split)] ??= {})[rest.slice(split + 1)] = value as string;
+      const namespace = rest.slice(0, split);
+      (own(state.identities, namespace) ?? (state.identities[namespace] = dict()))[rest.slice(split + 1)] = value as string;
     } else if (kind === 'c') {
       const split = rest.indexOf('#');
       const type = rest.slice(0, split);

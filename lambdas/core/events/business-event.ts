@@ -1,11 +1,12 @@
 import { z } from 'zod';
+import { ownRecord } from '../shared/records';
 
 /** Identity namespaces are open (email, phone, crmId, deviceId, or custom), but must be simple names. */
 export const IdentityNamespace = z.string().regex(/^[A-Za-z][A-Za-z0-9_]{0,31}$/, 'identity namespace must be a letter followed by up to 31 letters, digits or _');
 export type IdentityNamespace = z.infer<typeof IdentityNamespace>;
 
-export const Identities = z
-  .record(IdentityNamespace, z.string().min(1).max(256))
+// Records keyed by the sender are null-prototype and keep every key, `__proto__` and `constructor` included.
+export const Identities = ownRecord(IdentityNamespace, z.string().min(1).max(256))
   .refine((ids) => Object.keys(ids).length > 0, 'at least one identity is required')
   .refine((ids) => Object.keys(ids).length <= 20, 'at most 20 identities per event');
 export type Identities = z.infer<typeof Identities>;
@@ -33,10 +34,10 @@ export const BusinessEvent = z.object({
   source: z.string().min(1).max(256),
   time: z.iso.datetime({ offset: true }),
   identities: Identities,
-  attributes: z.record(attributeName, AttributeValue).optional(),
-  properties: z.record(z.string(), z.unknown()).default({}),
+  attributes: ownRecord(attributeName, AttributeValue).optional(),
+  properties: ownRecord(z.string(), z.unknown()).default({}),
   /** Consent changes carried by the event (a sign-up form, a preference centre); each takes effect at the event's time. */
-  consent: z.record(ConsentKey, ConsentStatus).optional(),
+  consent: ownRecord(ConsentKey, ConsentStatus).optional(),
 });
 export type BusinessEvent = z.infer<typeof BusinessEvent>;
 
