@@ -16,10 +16,12 @@ import { dict, own } from '../core/shared/records';
  * |----------|------------------------------|------------------|------------|
  * | identity | `IDENTITY#<namespace>#<value>` | `IDENTITY`     | profileId |
  * | profile  | `PROFILE#<id>`               | `PROFILE`        | status, mergedInto, version, createdAt, updatedAt, absorbed (list), seen0..2 (string sets), and one top-level attribute per fact: `a#<name>` value, `t#<name>` time, `s#<name>` source, `k#<consent key>` {status, at, source}, `c#<type>#count`, `c#<type>#first`, `c#<type>#last`, `c#<type>#sum#<property>`, `i#<namespace>#<value>` first seen |
- * | event    | `PROFILE#<id>`               | `EVENT#<event id>` | id, type, time, source, properties, receivedAt, expiresAt |
+ * | event    | `PROFILE#<id>`               | `EVENT#<event id>` | id, type, time, source, properties (JSON text), receivedAt, expiresAt |
  *
  * Facts are top-level attributes so that the common event is one UpdateItem of ADDs and SETs, with no read first
  * (ADD needs no existing parent map). Event types and identity namespaces contain no `#`, so names split unambiguously.
+ * Outside names appear only after a prefix (`a#constructor`), never as a key of a nested map: the document client's
+ * marshalling loses a `__proto__` key and throws on a `constructor` key, so an event's properties are kept as JSON text.
  */
 export class DynamoProfileStorage implements ProfileStorage {
   constructor(
@@ -152,7 +154,7 @@ export class DynamoProfileStorage implements ProfileStorage {
     return this.conditional(
       new PutCommand({
         TableName: this.table,
-        Item: { pk: profileKey(profileId).pk, sk: `EVENT#${entry.id}`, ...entry, [TableKeys.ttl]: expiresAt },
+        Item: { pk: profileKey(profileId).pk, sk: `EVENT#${entry.id}`, ...entry, properties: JSON.stringify(entry.properties), [TableKeys.ttl]: expiresAt },
         // An expired record that TTL has not deleted yet counts as gone.
         ConditionExpression: 'attribute_not_exists(pk) OR expiresAt <= :now',
         ExpressionAttributeValues: { ':now': this.nowSeconds() },
@@ -404,7 +406,8 @@ export function toRecentEvent(item: Record<string, unknown>): RecentEvent {
     type: item.type as string,
     time: item.time as string,
     source: item.source as string,
-    properties: (item.properties as RecentEvent['properties']) ?? {},
+    // JSON text keeps every name (`__proto__` as an own key); a map is what records written before held.
+    properties: typeof item.properties === 'string' ? dict(Object.entries(JSON.parse(item.properties))) : dict(Object.entries(item.properties ?? {})),
     receivedAt: item.receivedAt as string,
   };
 }
