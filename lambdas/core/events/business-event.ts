@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { ownRecord } from '../shared/records';
+import { dict, ownRecord } from '../shared/records';
 
 /** Identity namespaces are open (email, phone, crmId, deviceId, or custom), but must be simple names. */
 export const IdentityNamespace = z.string().regex(/^[A-Za-z][A-Za-z0-9_]{0,31}$/, 'identity namespace must be a letter followed by up to 31 letters, digits or _');
@@ -35,7 +35,7 @@ export const BusinessEvent = z.object({
   time: z.iso.datetime({ offset: true }),
   identities: Identities,
   attributes: ownRecord(attributeName, AttributeValue).optional(),
-  properties: ownRecord(z.string(), z.unknown()).default({}),
+  properties: ownRecord(z.string(), z.unknown()).default(() => dict()),
   /** Consent changes carried by the event (a sign-up form, a preference centre); each takes effect at the event's time. */
   consent: ownRecord(ConsentKey, ConsentStatus).optional(),
 });
