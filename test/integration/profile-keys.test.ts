@@ -32,9 +32,9 @@ const snapshotGlobals = () =>
 const globals = snapshotGlobals();
 
 /** An event as it arrives over the wire: JSON text, so `__proto__` is an own key, then the ingestion parse. */
-function wireEvent(body: object, id: string): BusinessEvent {
+function wireEvent(body: object, id: string, time = '2026-01-01T10:00:00.000Z'): BusinessEvent {
   const text = JSON.stringify(body).replaceAll('"__proto_x_"', '"__proto__"');
-  const parsed = parseApiEvent(JSON.parse(text), { id, time: '2026-01-01T10:00:00.000Z', source: 'shop' });
+  const parsed = parseApiEvent(JSON.parse(text), { id, time, source: 'shop' });
   if (!parsed.ok) throw new Error(`rejected: ${JSON.stringify(parsed.errors)}`);
   return parsed.value;
 }
@@ -95,21 +95,34 @@ describe('DynamoDB profiles: keys named like Object.prototype members', () => {
   const runArb = fc.record({
     identities: record(namespace, fc.stringMatching(/^[a-z0-9]{1,6}$/), 1),
     events: fc.array(
-      fc.record({ type: namespace, attributes: record(attribute, scalar), properties: record(attribute, fc.oneof(fc.integer({ min: -1000, max: 1000 }), fc.string({ maxLength: 8 }))) }),
-      { minLength: 1, maxLength: 3 },
+      fc.record({
+        // Which profile the event reaches first: the one of the generated identities or a second one (a device).
+        on: fc.constantFrom('person', 'device'),
+        type: namespace,
+        attributes: record(attribute, scalar),
+        properties: record(attribute, fc.oneof(fc.integer({ min: -1000, max: 1000 }), fc.string({ maxLength: 8 }))),
+      }),
+      { minLength: 1, maxLength: 4 },
     ),
   });
   let run = 0;
 
-  it('ingest → item → read → erase holds for any keys, prototype names first', async () => {
+  it('ingest → item → read → merge → erase holds for any keys, prototype names first', async () => {
     await fc.assert(
       fc.asyncProperty(runArb, async ({ identities, events }) => {
         run++;
         const profiles = store();
         // Identity values unique to this run, so runs do not link to each other's profiles.
-        const ids = dict(Object.entries(identities).map(([ns, v]) => [ns, `${v}-${run}`] as const));
-        const parsed = events.map((e, i) =>
-          wireEvent({ ...e, identities: ids, time: new Date(Date.parse('2026-01-01T00:00:00.000Z') + i * 60_000).toISOString() }, `prop-${run}-${i}`),
+        const person = dict(Object.entries(identities).map(([ns, v]) => [ns, `${v}-${run}`] as const));
+        const device = dict([['deviceId', `d-${run}`]]);
+        // The last event carries both, so the two profiles merge (and their maps fold) before the read.
+        const last = events.length - 1;
+        const parsed = events.map(({ on, ...e }, i) =>
+          wireEvent(
+            { ...e, identities: i === last ? dict([...Object.entries(person), ...Object.entries(device)]) : on === 'person' ? person : device },
+            `prop-${run}-${i}`,
+            new Date(Date.parse('2026-01-01T00:00:00.000Z') + i * 60_000).toISOString(),
+          ),
         );
         let id = '';
         for (const e of parsed) id = (await profiles.ingest(e)).profile.id;
@@ -119,7 +132,8 @@ describe('DynamoDB profiles: keys named like Object.prototype members', () => {
         const expected = new Map<string, unknown>();
         for (const e of events) for (const [name, value] of Object.entries(e.attributes)) expected.set(name, value);
         expect(new Map(Object.entries(read!.attributes))).toEqual(expected);
-        expect(new Map(Object.entries(read!.identities))).toEqual(new Map(Object.entries(ids)));
+        const values = new Map([...Object.entries(person), ...Object.entries(device)].map(([ns, v]) => [ns, [v]]));
+        expect(new Map(Object.entries(read!.identityValues!))).toEqual(values);
         expect(new Set(Object.keys(read!.computed ?? {}))).toEqual(new Set(events.map((e) => e.type)));
         // The recent-events window keeps each event's scalar properties under their own names.
         for (const [i, e] of events.entries()) {
@@ -129,7 +143,7 @@ describe('DynamoDB profiles: keys named like Object.prototype members', () => {
         expect(snapshotGlobals()).toEqual(globals);
         const erased = await profiles.erase(id);
         for (const pid of erased!.profileIds) expect(await itemsOf(`PROFILE#${pid}`)).toEqual([]);
-        for (const [ns, value] of Object.entries(ids)) expect(await itemsOf(`IDENTITY#${ns}#${value}`)).toEqual([]);
+        for (const [ns, value] of values) expect(await itemsOf(`IDENTITY#${ns}#${value[0]}`)).toEqual([]);
         expect(snapshotGlobals()).toEqual(globals);
       }),
       { numRuns: 30 },
