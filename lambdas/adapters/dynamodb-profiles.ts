@@ -154,7 +154,13 @@ export class DynamoProfileStorage implements ProfileStorage {
     return this.conditional(
       new PutCommand({
         TableName: this.table,
-        Item: { pk: profileKey(profileId).pk, sk: `EVENT#${entry.id}`, ...entry, properties: JSON.stringify(entry.properties), [TableKeys.ttl]: expiresAt },
+        Item: {
+          pk: profileKey(profileId).pk,
+          sk: `EVENT#${entry.id}`,
+          ...entry,
+          properties: JSON.stringify(entry.properties),
+          [TableKeys.ttl]: expiresAt,
+        },
         // An expired record that TTL has not deleted yet counts as gone.
         ConditionExpression: 'attribute_not_exists(pk) OR expiresAt <= :now',
         ExpressionAttributeValues: { ':now': this.nowSeconds() },
@@ -372,7 +378,8 @@ export function fromItem(item: Record<string, unknown>): ProfileState {
     updatedAt: item.updatedAt as string,
     version: Number(item.version ?? 0),
   };
-  const stats = (type: string): ComputedStats => (own(state.computed, type) ?? (state.computed[type] = { count: 0, firstSeen: '', lastSeen: '', sums: dict() }));
+  const stats = (type: string): ComputedStats =>
+    own(state.computed, type) ?? (state.computed[type] = { count: 0, firstSeen: '', lastSeen: '', sums: dict() });
   for (const [attribute, value] of Object.entries(item).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
     const cut = attribute.indexOf('#');
     if (cut < 0) continue;
@@ -385,7 +392,8 @@ export function fromItem(item: Record<string, unknown>): ProfileState {
     else if (kind === 'i') {
       const split = rest.indexOf('#');
       const namespace = rest.slice(0, split);
-      (own(state.identities, namespace) ?? (state.identities[namespace] = dict()))[rest.slice(split + 1)] = value as string;
+      const values = own(state.identities, namespace) ?? (state.identities[namespace] = dict());
+      values[rest.slice(split + 1)] = value as string;
     } else if (kind === 'c') {
       const split = rest.indexOf('#');
       const type = rest.slice(0, split);
@@ -407,7 +415,7 @@ export function toRecentEvent(item: Record<string, unknown>): RecentEvent {
     time: item.time as string,
     source: item.source as string,
     // JSON text keeps every name (`__proto__` as an own key); a map is what records written before held.
-    properties: typeof item.properties === 'string' ? dict(Object.entries(JSON.parse(item.properties))) : dict(Object.entries(item.properties ?? {})),
+    properties: dict(Object.entries(typeof item.properties === 'string' ? JSON.parse(item.properties) : (item.properties ?? {}))),
     receivedAt: item.receivedAt as string,
   };
 }

@@ -91,7 +91,12 @@ export class DynamoMembershipStore implements MembershipStore {
         new PutCommand({
           TableName: this.table,
           // A Map: the document client refuses a plain map with a key named `constructor` (a valid segment id).
-          Item: { ...membershipKey(profileId), segments: new Map(Object.entries(segments)), version: expectedVersion + 1, ...(pending ? { pending: JSON.stringify(pending) } : {}) },
+          Item: {
+            ...membershipKey(profileId),
+            segments: new Map(Object.entries(segments)),
+            version: expectedVersion + 1,
+            ...(pending ? { pending: JSON.stringify(pending) } : {}),
+          },
           ...(expectedVersion === 0
             ? { ConditionExpression: 'attribute_not_exists(pk)' }
             : { ConditionExpression: 'version = :expected', ExpressionAttributeValues: { ':expected': expectedVersion } }),
@@ -106,7 +111,8 @@ export class DynamoMembershipStore implements MembershipStore {
 }
 
 function fromMembershipItem(item: Record<string, unknown>): MembershipState {
-  const state: MembershipState = { segments: dict(Object.entries((item.segments as Memberships | undefined) ?? {})), version: Number(item.version ?? 0) };
+  const segments = dict(Object.entries((item.segments as Memberships | undefined) ?? {}));
+  const state: MembershipState = { segments, version: Number(item.version ?? 0) };
   if (typeof item.pending === 'string') state.pending = JSON.parse(item.pending) as PendingTransitions;
   return state;
 }

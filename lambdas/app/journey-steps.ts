@@ -19,7 +19,12 @@ const State = z.looseObject({
   journey: z.object({ id: z.string(), version: z.string() }),
   profileId: z.string(),
   // Records of outside names: null-prototype, every key kept (`__proto__` included).
-  profile: z.object({ id: z.string(), attributes: ownRecord(z.string(), z.unknown()), identities: ownRecord(z.string(), z.string()), segments: ownRecord(z.string(), z.string()).optional() }),
+  profile: z.object({
+    id: z.string(),
+    attributes: ownRecord(z.string(), z.unknown()),
+    identities: ownRecord(z.string(), z.string()),
+    segments: ownRecord(z.string(), z.string()).optional(),
+  }),
   event: z.unknown(),
   context: ownRecord(z.string(), z.unknown()),
   steps: ownRecord(z.string(), z.unknown()),

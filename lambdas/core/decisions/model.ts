@@ -28,7 +28,10 @@ export const Placement = z.strictObject({
 export type Placement = z.infer<typeof Placement>;
 
 /** Content of an offer for one placement: flat fields templates render (`{{ steps.pick.offer.content.title }}`). */
-export const Content = ownRecord(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'content field names are identifiers'), z.union([z.string().max(10_000), z.number(), z.boolean()]));
+export const Content = ownRecord(
+  z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'content field names are identifiers'),
+  z.union([z.string().max(10_000), z.number(), z.boolean()]),
+);
 export type Content = z.infer<typeof Content>;
 
 /** Eligibility: a rule in the segment rule language, or membership of a stored segment. */
@@ -57,7 +60,9 @@ export const Offer = z
     name: z.string().min(1).max(200),
     description: z.string().max(1000).optional(),
     /** Placement id → content for it; the offer can only be proposed in these placements. */
-    placements: ownRecord(PlacementId, Content).refine((p) => Object.keys(p).length > 0, { message: 'an offer has content for at least one placement' }),
+    placements: ownRecord(PlacementId, Content).refine((p) => Object.keys(p).length > 0, {
+      message: 'an offer has content for at least one placement',
+    }),
     validFrom: Instant.optional(),
     validUntil: Instant.optional(),
     /** Omitted: everyone is eligible. */
@@ -68,7 +73,9 @@ export const Offer = z
     score: z.string().min(1).max(2000).optional(),
     tags: z.array(z.string().min(1).max(64)).max(20).default([]),
     /** Free attributes the formula can read as `offer.attributes.*` (margin, stock, …). */
-    attributes: ownRecord(z.string(), z.union([z.string(), z.number(), z.boolean()])).default(() => dict<string | number | boolean>()),
+    attributes: ownRecord(z.string(), z.union([z.string(), z.number(), z.boolean()])).default(() =>
+      dict<string | number | boolean>(),
+    ),
     caps: Caps.optional(),
     /** A fallback is proposed only when no other offer qualifies for the placement; it has no eligibility and no caps. */
     fallback: z.boolean().default(false),

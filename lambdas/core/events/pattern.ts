@@ -54,6 +54,7 @@ export function matchesPattern(pattern: EventPattern, event: unknown): boolean {
   return Object.entries(pattern).every(([field, spec]) => {
     // Own fields only: an event without `constructor` does not have `Object` there.
     const value = Object.hasOwn(record, field) ? record[field] : undefined;
-    return Array.isArray(spec) ? matchesField(value, spec as readonly PatternValue[]) : matchesPattern(spec as EventPattern, value);
+    if (Array.isArray(spec)) return matchesField(value, spec as readonly PatternValue[]);
+    return matchesPattern(spec as EventPattern, value);
   });
 }

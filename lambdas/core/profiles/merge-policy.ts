@@ -191,7 +191,8 @@ export function applyEvent(state: ProfileState, event: BusinessEvent, now: Date,
   for (const [name, value] of Object.entries(event.attributes ?? {})) {
     const candidate = { value, at, source: event.source };
     const heldAt = own(attributeTimes, name);
-    const held = heldAt === undefined ? undefined : { value: own(attributes, name)!, at: heldAt, source: own(attributeSources, name)! };
+    const held =
+      heldAt === undefined ? undefined : { value: own(attributes, name)!, at: heldAt, source: own(attributeSources, name)! };
     if (held && compareAttributes(candidate, held, policy) <= 0) continue;
     attributes = withKey(attributes, name, value);
     attributeTimes = withKey(attributeTimes, name, at);
@@ -236,7 +237,8 @@ export function canApplyIncrementally(state: ProfileState | undefined, event: Bu
   }
   for (const name of Object.keys(event.attributes ?? {})) {
     const heldAt = own(state.attributeTimes, name);
-    if (heldAt !== undefined && !(heldAt < at && sourceRank(own(state.attributeSources, name), policy) <= rank)) return false;
+    const heldRank = sourceRank(own(state.attributeSources, name), policy);
+    if (heldAt !== undefined && !(heldAt < at && heldRank <= rank)) return false;
   }
   for (const name of Object.keys(event.consent ?? {})) {
     const held = own(state.consent, name);
@@ -277,9 +279,14 @@ export function foldInto(survivor: ProfileState, absorbed: ProfileState, policy:
   const attributeTimes = dict(Object.entries(survivor.attributeTimes));
   const attributeSources = dict(Object.entries(survivor.attributeSources));
   for (const name of Object.keys(absorbed.attributeTimes)) {
-    const candidate = { value: own(absorbed.attributes, name)!, at: absorbed.attributeTimes[name], source: own(absorbed.attributeSources, name)! };
+    const candidate = {
+      value: own(absorbed.attributes, name)!,
+      at: absorbed.attributeTimes[name],
+      source: own(absorbed.attributeSources, name)!,
+    };
     const heldAt = own(attributeTimes, name);
-    const held = heldAt === undefined ? undefined : { value: own(attributes, name)!, at: heldAt, source: own(attributeSources, name)! };
+    const held =
+      heldAt === undefined ? undefined : { value: own(attributes, name)!, at: heldAt, source: own(attributeSources, name)! };
     if (held && compareAttributes(candidate, held, policy) <= 0) continue;
     attributes[name] = candidate.value;
     attributeTimes[name] = candidate.at;

@@ -34,12 +34,19 @@ export function ownRecord<V extends z.ZodType>(key: z.ZodType<string>, value: V)
     for (const name of Object.keys(input)) {
       const checkedKey = key.safeParse(name);
       if (!checkedKey.success) {
-        for (const issue of checkedKey.error.issues) ctx.addIssue({ code: 'custom', message: issue.message, path: [name], input: name });
+        for (const issue of checkedKey.error.issues) {
+          ctx.addIssue({ code: 'custom', message: issue.message, path: [name], input: name });
+        }
         continue;
       }
       const checked = value.safeParse(input[name]);
-      if (checked.success) output[name] = checked.data;
-      else for (const issue of checked.error.issues) ctx.addIssue({ code: 'custom', message: issue.message, path: [name, ...issue.path], input: input[name] });
+      if (!checked.success) {
+        for (const issue of checked.error.issues) {
+          ctx.addIssue({ code: 'custom', message: issue.message, path: [name, ...issue.path], input: input[name] });
+        }
+        continue;
+      }
+      output[name] = checked.data;
     }
     return output;
   });
