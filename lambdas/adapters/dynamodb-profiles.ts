@@ -7,6 +7,7 @@ import { defaultProfilePolicy, type AttributeValue, type ComputedStats, type Con
 import type { ProfileStorage } from '../core/profiles/storage';
 import { GraphProfileStore } from '../core/profiles/store';
 import type { Clock } from '../core/runtime/ports';
+import { dict, own } from '../core/shared/records';
 
 /**
  * The identity graph in the profiles table (keys `pk`/`sk`, TTL `expiresAt`):
@@ -15,10 +16,12 @@ import type { Clock } from '../core/runtime/ports';
  * |----------|------------------------------|------------------|------------|
  * | identity | `IDENTITY#<namespace>#<value>` | `IDENTITY`     | profileId |
  * | profile  | `PROFILE#<id>`               | `PROFILE`        | status, mergedInto, version, createdAt, updatedAt, absorbed (list), seen0..2 (string sets), and one top-level attribute per fact: `a#<name>` value, `t#<name>` time, `s#<name>` source, `k#<consent key>` {status, at, source}, `c#<type>#count`, `c#<type>#first`, `c#<type>#last`, `c#<type>#sum#<property>`, `i#<namespace>#<value>` first seen |
- * | event    | `PROFILE#<id>`               | `EVENT#<event id>` | id, type, time, source, properties, receivedAt, expiresAt |
+ * | event    | `PROFILE#<id>`               | `EVENT#<event id>` | id, type, time, source, properties (JSON text), receivedAt, expiresAt |
  *
  * Facts are top-level attributes so that the common event is one UpdateItem of ADDs and SETs, with no read first
  * (ADD needs no existing parent map). Event types and identity namespaces contain no `#`, so names split unambiguously.
+ * Outside names appear only after a prefix (`a#constructor`), never as a key of a nested map: the document client's
+ * marshalling loses a `__proto__` key and throws on a `constructor` key, so an event's properties are kept as JSON text.
  */
 export class DynamoProfileStorage implements ProfileStorage {
   constructor(
@@ -151,7 +154,13 @@ export class DynamoProfileStorage implements ProfileStorage {
     return this.conditional(
       new PutCommand({
         TableName: this.table,
-        Item: { pk: profileKey(profileId).pk, sk: `EVENT#${entry.id}`, ...entry, [TableKeys.ttl]: expiresAt },
+        Item: {
+          pk: profileKey(profileId).pk,
+          sk: `EVENT#${entry.id}`,
+          ...entry,
+          properties: JSON.stringify(entry.properties),
+          [TableKeys.ttl]: expiresAt,
+        },
         // An expired record that TTL has not deleted yet counts as gone.
         ConditionExpression: 'attribute_not_exists(pk) OR expiresAt <= :now',
         ExpressionAttributeValues: { ':now': this.nowSeconds() },
@@ -356,19 +365,21 @@ export function fromItem(item: Record<string, unknown>): ProfileState {
     id: item.profileId as string,
     status: item.status as ProfileState['status'],
     ...(item.mergedInto ? { mergedInto: item.mergedInto as string } : {}),
-    identities: {},
-    attributes: {},
-    attributeTimes: {},
-    attributeSources: {},
-    computed: {},
-    consent: {},
+    // Keyed by outside names (`i#constructor#…`, `c#toString#…`): null-prototype records, so no name reaches Object.
+    identities: dict(),
+    attributes: dict(),
+    attributeTimes: dict(),
+    attributeSources: dict(),
+    computed: dict(),
+    consent: dict(),
     seen: [0, 1, 2].map((bucket) => [...((item[`seen${bucket}`] as Set<string> | undefined) ?? [])].sort()) as SeenBuckets,
     absorbed: (item.absorbed as string[] | undefined) ?? [],
     createdAt: item.createdAt as string,
     updatedAt: item.updatedAt as string,
     version: Number(item.version ?? 0),
   };
-  const stats = (type: string): ComputedStats => (state.computed[type] ??= { count: 0, firstSeen: '', lastSeen: '', sums: {} });
+  const stats = (type: string): ComputedStats =>
+    own(state.computed, type) ?? (state.computed[type] = { count: 0, firstSeen: '', lastSeen: '', sums: dict() });
   for (const [attribute, value] of Object.entries(item).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
     const cut = attribute.indexOf('#');
     if (cut < 0) continue;
@@ -380,7 +391,9 @@ export function fromItem(item: Record<string, unknown>): ProfileState {
     else if (kind === 'k') state.consent[rest] = value as ConsentState;
     else if (kind === 'i') {
       const split = rest.indexOf('#');
-      (state.identities[rest.slice(0, split)] ??= {})[rest.slice(split + 1)] = value as string;
+      const namespace = rest.slice(0, split);
+      const values = own(state.identities, namespace) ?? (state.identities[namespace] = dict());
+      values[rest.slice(split + 1)] = value as string;
     } else if (kind === 'c') {
       const split = rest.indexOf('#');
       const type = rest.slice(0, split);
@@ -401,7 +414,8 @@ export function toRecentEvent(item: Record<string, unknown>): RecentEvent {
     type: item.type as string,
     time: item.time as string,
     source: item.source as string,
-    properties: (item.properties as RecentEvent['properties']) ?? {},
+    // JSON text keeps every name (`__proto__` as an own key); a map is what records written before held.
+    properties: dict(Object.entries(typeof item.properties === 'string' ? JSON.parse(item.properties) : (item.properties ?? {}))),
     receivedAt: item.receivedAt as string,
   };
 }

@@ -13,6 +13,7 @@ import { recentWindow } from '../core/profiles/merge-policy';
 import { defaultProfilePolicy, type ProfilePolicy, type RecentEvent } from '../core/profiles/model';
 import { toProfile } from '../core/profiles/store';
 import type { Clock, Profile } from '../core/runtime/ports';
+import { dict } from '../core/shared/records';
 import type { SegmentDefinition } from '../core/segments/rule';
 import { DynamoCatalogStore } from './dynamodb-catalog';
 import type {
@@ -89,7 +90,13 @@ export class DynamoMembershipStore implements MembershipStore {
       await this.db.send(
         new PutCommand({
           TableName: this.table,
-          Item: { ...membershipKey(profileId), segments: { ...segments }, version: expectedVersion + 1, ...(pending ? { pending: JSON.stringify(pending) } : {}) },
+          // A Map: the document client refuses a plain map with a key named `constructor` (a valid segment id).
+          Item: {
+            ...membershipKey(profileId),
+            segments: new Map(Object.entries(segments)),
+            version: expectedVersion + 1,
+            ...(pending ? { pending: JSON.stringify(pending) } : {}),
+          },
           ...(expectedVersion === 0
             ? { ConditionExpression: 'attribute_not_exists(pk)' }
             : { ConditionExpression: 'version = :expected', ExpressionAttributeValues: { ':expected': expectedVersion } }),
@@ -104,7 +111,8 @@ export class DynamoMembershipStore implements MembershipStore {
 }
 
 function fromMembershipItem(item: Record<string, unknown>): MembershipState {
-  const state: MembershipState = { segments: { ...((item.segments as Memberships | undefined) ?? {}) }, version: Number(item.version ?? 0) };
+  const segments = dict(Object.entries((item.segments as Memberships | undefined) ?? {}));
+  const state: MembershipState = { segments, version: Number(item.version ?? 0) };
   if (typeof item.pending === 'string') state.pending = JSON.parse(item.pending) as PendingTransitions;
   return state;
 }

@@ -9,6 +9,7 @@ import { prepareSend, type PrepareResult, type PrepareSendDeps, type SendGuardDe
 import { registerWait } from '../core/runtime/waits';
 import { resolveWaitUntil } from '../core/runtime/wait-time';
 import { readPath } from '../core/shared/paths';
+import { ownRecord } from '../core/shared/records';
 import { profileSnapshot } from '../core/runtime/enter';
 import { projectProfile } from '../core/runtime/execution-data';
 import { conditionPaths } from '../core/journey/condition';
@@ -19,10 +20,16 @@ import { withPowertools } from './middleware';
 const State = z.looseObject({
   journey: z.object({ id: z.string(), version: z.string() }),
   profileId: z.string(),
-  profile: z.object({ id: z.string(), attributes: z.record(z.string(), z.unknown()), identities: z.record(z.string(), z.string()), segments: z.record(z.string(), z.string()).optional() }),
+  // Records of outside names: null-prototype, every key kept (`__proto__` included).
+  profile: z.object({
+    id: z.string(),
+    attributes: ownRecord(z.string(), z.unknown()),
+    identities: ownRecord(z.string(), z.string()),
+    segments: ownRecord(z.string(), z.string()).optional(),
+  }),
   event: z.unknown(),
-  context: z.record(z.string(), z.unknown()),
-  steps: z.record(z.string(), z.unknown()),
+  context: ownRecord(z.string(), z.unknown()),
+  steps: ownRecord(z.string(), z.unknown()),
 });
 const payload = <T extends z.ZodType>(node: T) => z.object({ executionId: z.string(), state: State, node });
 

@@ -7,6 +7,7 @@ import { NotFoundError, ValidationError } from '../core/runtime/errors';
 import type { Clock, Executions, IdentityGraphProfileStore, JourneyRegistry, ProfileRecords } from '../core/runtime/ports';
 import { json, parseJsonBody, type ApiEvent } from '../shared/http';
 import { apiHandler } from './middleware';
+import { ownRecord } from '../core/shared/records';
 
 export interface ProfileApiDeps {
   profiles: IdentityGraphProfileStore;
@@ -55,9 +56,10 @@ export function createFindProfileHandler(deps: Pick<ProfileApiDeps, 'profiles'>)
 }
 
 const AttributesUpdate = z.strictObject({
-  attributes: z
-    .record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]{0,63}$/, 'attribute names are identifiers of at most 64 characters'), z.union([z.string().max(4096), z.number(), z.boolean(), z.null()]))
-    .refine((a) => Object.keys(a).length > 0, 'at least one attribute'),
+  attributes: ownRecord(
+    z.string().regex(/^[A-Za-z_][A-Za-z0-9_]{0,63}$/, 'attribute names are identifiers of at most 64 characters'),
+    z.union([z.string().max(4096), z.number(), z.boolean(), z.null()]),
+  ).refine((a) => Object.keys(a).length > 0, 'at least one attribute'),
   /** Recorded as the attributes' source (merge policy may rank sources). */
   source: z.string().min(1).max(256).default('api'),
 });

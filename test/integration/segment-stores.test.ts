@@ -134,6 +134,13 @@ describe('DynamoMembershipStore', () => {
     expect(await store.get('m-1')).toEqual({ segments: {}, version: 3 });
   });
 
+  it('keeps a membership of a segment whose id is named like an Object.prototype member (`constructor`)', async () => {
+    const store = memberships();
+    expect(await store.put('m-ctor', { constructor: '2026-01-01T00:00:00.000Z', vip: '2026-01-02T00:00:00.000Z' }, 0)).toBe(true);
+    const { segments } = await store.get('m-ctor');
+    expect(Object.entries(segments)).toEqual([['constructor', '2026-01-01T00:00:00.000Z'], ['vip', '2026-01-02T00:00:00.000Z']]);
+  });
+
   it('lets exactly one of 20 concurrent writers at the same version win, from nothing and from a written state', async () => {
     const store = memberships();
     for (const [profileId, expected] of [

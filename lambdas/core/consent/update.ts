@@ -1,13 +1,13 @@
 import { z } from 'zod';
 import { ConsentKey, ConsentStatus, formatIssues } from '../events/business-event';
 import { NotFoundError, ValidationError } from '../runtime/errors';
+import { ownRecord } from '../shared/records';
 import type { Clock, ConsentRecord, ProfileStore } from '../runtime/ports';
 import type { ConsentStore, SetConsentOutcome } from './ports';
 import { verifyUnsubscribeToken, type UnsubscribeScope } from './token';
 
 /** `PUT /profiles/{id}/consent` body: `{ "email": "opted-out", "list:news": "opted-in" }`. */
-export const ConsentChanges = z
-  .record(ConsentKey, ConsentStatus)
+export const ConsentChanges = ownRecord(ConsentKey, ConsentStatus)
   .refine((changes) => Object.keys(changes).length > 0, 'name at least one channel (email, sms, push) or list:<id>')
   .refine((changes) => Object.keys(changes).length <= 50, 'at most 50 changes at once');
 export type ConsentChanges = z.infer<typeof ConsentChanges>;

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { dict, ownRecord } from '../shared/records';
 import { DURATION_PATTERN } from '../shared/duration';
 import { Rule, SegmentId, describeIssues, ruleDepth, MAX_RULE_DEPTH, type ParseResult } from '../segments/rule';
 
@@ -29,10 +30,14 @@ export type Placement = z.infer<typeof Placement>;
 /** Content of an offer for one placement: flat fields templates render (`{{ steps.pick.offer.content.title }}`). */
 const MAX_CONTENT_BYTES = 8 * 1024;
 
-export const Content = z
-  .record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'content field names are identifiers'), z.union([z.string().max(10_000), z.number(), z.boolean()]))
+export const Content = ownRecord(
+  z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'content field names are identifiers'),
+  z.union([z.string().max(10_000), z.number(), z.boolean()]),
+)
   // A chosen offer travels in the journey run's data (Step Functions keeps at most 256 KB; see runtime/execution-data.ts).
-  .refine((content) => Buffer.byteLength(JSON.stringify(content)) <= MAX_CONTENT_BYTES, { message: `content for a placement is at most ${MAX_CONTENT_BYTES / 1024} KB of JSON` });
+  .refine((content) => Buffer.byteLength(JSON.stringify(content)) <= MAX_CONTENT_BYTES, {
+    message: `content for a placement is at most ${MAX_CONTENT_BYTES / 1024} KB of JSON`,
+  });
 export type Content = z.infer<typeof Content>;
 
 /** Eligibility: a rule in the segment rule language, or membership of a stored segment. */
@@ -61,7 +66,9 @@ export const Offer = z
     name: z.string().min(1).max(200),
     description: z.string().max(1000).optional(),
     /** Placement id → content for it; the offer can only be proposed in these placements. */
-    placements: z.record(PlacementId, Content).refine((p) => Object.keys(p).length > 0, { message: 'an offer has content for at least one placement' }),
+    placements: ownRecord(PlacementId, Content).refine((p) => Object.keys(p).length > 0, {
+      message: 'an offer has content for at least one placement',
+    }),
     validFrom: Instant.optional(),
     validUntil: Instant.optional(),
     /** Omitted: everyone is eligible. */
@@ -72,7 +79,9 @@ export const Offer = z
     score: z.string().min(1).max(2000).optional(),
     tags: z.array(z.string().min(1).max(64)).max(20).default([]),
     /** Free attributes the formula can read as `offer.attributes.*` (margin, stock, …). */
-    attributes: z.record(z.string(), z.union([z.string(), z.number(), z.boolean()])).default({}),
+    attributes: ownRecord(z.string(), z.union([z.string(), z.number(), z.boolean()])).default(() =>
+      dict<string | number | boolean>(),
+    ),
     caps: Caps.optional(),
     /** A fallback is proposed only when no other offer qualifies for the placement; it has no eligibility and no caps. */
     fallback: z.boolean().default(false),

@@ -1,12 +1,13 @@
 import { z } from 'zod';
+import { dict, ownRecord } from '../shared/records';
 
 /** Identity namespaces are open (email, phone, crmId, deviceId, or custom), but must be simple names. */
 export const IdentityNamespace = z.string().regex(/^[A-Za-z][A-Za-z0-9_]{0,31}$/, 'identity namespace must be a letter followed by up to 31 letters, digits or _');
 export type IdentityNamespace = z.infer<typeof IdentityNamespace>;
 
 /** At least one, except on a catalog event, which has none (checked with the envelope). */
-export const Identities = z
-  .record(IdentityNamespace, z.string().min(1).max(256))
+// Records keyed by the sender are null-prototype and keep every key, `__proto__` and `constructor` included.
+export const Identities = ownRecord(IdentityNamespace, z.string().min(1).max(256))
   .refine((ids) => Object.keys(ids).length <= 20, 'at most 20 identities per event');
 export type Identities = z.infer<typeof Identities>;
 /** The identities of a customer (a trigger request): at least one. */
@@ -42,11 +43,11 @@ const EventEnvelope = z.object({
    * or consent, updates no profile, enters no journey, counts in no segment: it only resumes catalog-scoped waits.
    */
   catalog: z.literal(true).optional(),
-  identities: Identities.default({}),
-  attributes: z.record(attributeName, AttributeValue).optional(),
-  properties: z.record(z.string(), z.unknown()).default({}),
+  identities: Identities.default(() => dict<string>()),
+  attributes: ownRecord(attributeName, AttributeValue).optional(),
+  properties: ownRecord(z.string(), z.unknown()).default(() => dict()),
   /** Consent changes carried by the event (a sign-up form, a preference centre); each takes effect at the event's time. */
-  consent: z.record(ConsentKey, ConsentStatus).optional(),
+  consent: ownRecord(ConsentKey, ConsentStatus).optional(),
 });
 
 function checkOwner(event: z.infer<typeof EventEnvelope>, ctx: z.core.$RefinementCtx): void {

@@ -51,7 +51,10 @@ function matchesField(value: unknown, specs: readonly PatternValue[]): boolean {
 export function matchesPattern(pattern: EventPattern, event: unknown): boolean {
   if (event === null || typeof event !== 'object') return false;
   const record = event as Record<string, unknown>;
-  return Object.entries(pattern).every(([field, spec]) =>
-    Array.isArray(spec) ? matchesField(record[field], spec as readonly PatternValue[]) : matchesPattern(spec as EventPattern, record[field]),
-  );
+  return Object.entries(pattern).every(([field, spec]) => {
+    // Own fields only: an event without `constructor` does not have `Object` there.
+    const value = Object.hasOwn(record, field) ? record[field] : undefined;
+    if (Array.isArray(spec)) return matchesField(value, spec as readonly PatternValue[]);
+    return matchesPattern(spec as EventPattern, value);
+  });
 }

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { BusinessEvent } from '../events/business-event';
+import { dict, own, type Dict } from '../shared/records';
 import type { AttributeValue, ComputedStats, ConsentState, ProfilePolicy, ProfileState, RecentEvent, SeenBuckets } from './model';
 
 /**
@@ -12,6 +13,8 @@ import type { AttributeValue, ComputedStats, ConsentState, ProfilePolicy, Profil
  * - identities: union, each value's first-seen time the minimum;
  * - recent events: union by event id, the newest `size` kept;
  * - survivor: the older `createdAt`, then the smaller id.
+ * Every map keyed by outside data (namespaces, values, names, types) is a null-prototype record read as own
+ * properties (shared/records.ts), so `constructor` or `__proto__` is a key like any other.
  */
 
 const DAY_MS = 86_400_000;
@@ -52,12 +55,12 @@ export function emptyProfile(id: string, createdAt: string): ProfileState {
   return {
     id,
     status: 'active',
-    identities: {},
-    attributes: {},
-    attributeTimes: {},
-    attributeSources: {},
-    computed: {},
-    consent: {},
+    identities: dict(),
+    attributes: dict(),
+    attributeTimes: dict(),
+    attributeSources: dict(),
+    computed: dict(),
+    consent: dict(),
     seen: [[], [], []],
     absorbed: [],
     createdAt: normalizeTime(createdAt),
@@ -103,8 +106,8 @@ export function compareConsent(a: ConsentState, b: ConsentState): number {
 }
 
 export function mergeComputed(a: ComputedStats, b: ComputedStats): ComputedStats {
-  const sums = { ...a.sums };
-  for (const [name, total] of Object.entries(b.sums)) sums[name] = (sums[name] ?? 0) + total;
+  const sums = dict(Object.entries(a.sums));
+  for (const [name, total] of Object.entries(b.sums)) sums[name] = (own(sums, name) ?? 0) + total;
   return {
     count: a.count + b.count,
     firstSeen: a.firstSeen < b.firstSeen ? a.firstSeen : b.firstSeen,
@@ -139,10 +142,10 @@ const MAX_WINDOW_STRING = 256;
 
 /** The window entry of an event: its scalar properties only (strings up to 256 characters), at most 16, by name. */
 export function windowEntry(event: BusinessEvent, receivedAt: Date): RecentEvent {
-  const properties: Record<string, AttributeValue> = {};
+  const properties = dict<AttributeValue>();
   for (const name of Object.keys(event.properties).sort()) {
     if (Object.keys(properties).length >= MAX_WINDOW_PROPERTIES) break;
-    const value = event.properties[name];
+    const value = own(event.properties, name);
     if (value === null || typeof value === 'boolean' || (typeof value === 'number' && Number.isFinite(value)) || (typeof value === 'string' && value.length <= MAX_WINDOW_STRING)) {
       properties[name] = value;
     }
@@ -152,7 +155,7 @@ export function windowEntry(event: BusinessEvent, receivedAt: Date): RecentEvent
 
 /** The numeric properties of an event that the policy sums. */
 export function summedProperties(event: Pick<BusinessEvent, 'type' | 'properties'>, policy: ProfilePolicy): [string, number][] {
-  const names = policy.sums === 'numeric' ? Object.keys(event.properties) : (policy.sums[event.type] ?? []);
+  const names = policy.sums === 'numeric' ? Object.keys(event.properties) : (own(policy.sums, event.type) ?? []);
   return names
     .filter((name) => Object.hasOwn(event.properties, name))
     .map((name) => [name, event.properties[name]] as [string, unknown])
@@ -160,8 +163,8 @@ export function summedProperties(event: Pick<BusinessEvent, 'type' | 'properties
     .sort(([a], [b]) => compare(a, b));
 }
 
-function sortKeys<T>(record: Record<string, T>): Record<string, T> {
-  return Object.fromEntries(Object.entries(record).sort(([a], [b]) => compare(a, b)));
+function sortKeys<T>(record: Dict<T>): Dict<T> {
+  return dict(Object.entries(record).sort(([a], [b]) => compare(a, b)));
 }
 
 function sortedUnion(a: readonly string[], b: readonly string[]): string[] {
@@ -179,14 +182,17 @@ export function applyEvent(state: ProfileState, event: BusinessEvent, now: Date,
   // Maps are kept sorted by key (canonical, so equal profiles compare equal); re-sorted only when a key is new.
   let identities = state.identities;
   for (const [namespace, value] of eventIdentities(event)) {
-    const values = identities[namespace] ?? {};
-    if (values[value] !== undefined && values[value] <= at) continue;
+    const values = own(identities, namespace) ?? dict();
+    const first = own(values, value);
+    if (first !== undefined && first <= at) continue;
     identities = withKey(identities, namespace, withKey(values, value, at));
   }
   let { attributes, attributeTimes, attributeSources } = state;
   for (const [name, value] of Object.entries(event.attributes ?? {})) {
     const candidate = { value, at, source: event.source };
-    const held = attributeTimes[name] === undefined ? undefined : { value: attributes[name], at: attributeTimes[name], source: attributeSources[name] };
+    const heldAt = own(attributeTimes, name);
+    const held =
+      heldAt === undefined ? undefined : { value: own(attributes, name)!, at: heldAt, source: own(attributeSources, name)! };
     if (held && compareAttributes(candidate, held, policy) <= 0) continue;
     attributes = withKey(attributes, name, value);
     attributeTimes = withKey(attributeTimes, name, at);
@@ -195,10 +201,12 @@ export function applyEvent(state: ProfileState, event: BusinessEvent, now: Date,
   let consent = state.consent;
   for (const [name, status] of Object.entries(event.consent ?? {})) {
     const candidate: ConsentState = { status, at, source: event.source };
-    if (!consent[name] || compareConsent(candidate, consent[name]) > 0) consent = withKey(consent, name, candidate);
+    const held = own(consent, name);
+    if (!held || compareConsent(candidate, held) > 0) consent = withKey(consent, name, candidate);
   }
-  const single: ComputedStats = { count: 1, firstSeen: at, lastSeen: at, sums: Object.fromEntries(summedProperties(event, policy)) };
-  const computed = withKey(state.computed, event.type, state.computed[event.type] ? mergeComputed(state.computed[event.type], single) : single);
+  const single: ComputedStats = { count: 1, firstSeen: at, lastSeen: at, sums: dict(summedProperties(event, policy)) };
+  const stats = own(state.computed, event.type);
+  const computed = withKey(state.computed, event.type, stats ? mergeComputed(stats, single) : single);
   const bucket = seenBucket(now);
   const seen = state.seen.map((ids, i) => (i === bucket ? sortedUnion(ids, [key]) : i === (bucket + 1) % 3 ? [] : ids)) as SeenBuckets;
   return {
@@ -208,8 +216,9 @@ export function applyEvent(state: ProfileState, event: BusinessEvent, now: Date,
 }
 
 /** A copy of a key-sorted record with one key set, still sorted. */
-function withKey<T>(record: Record<string, T>, key: string, value: T): Record<string, T> {
-  const next = { ...record, [key]: value };
+function withKey<T>(record: Dict<T>, key: string, value: T): Dict<T> {
+  const next = dict(Object.entries(record));
+  next[key] = value;
   return Object.hasOwn(record, key) ? next : sortKeys(next);
 }
 
@@ -223,17 +232,19 @@ export function canApplyIncrementally(state: ProfileState | undefined, event: Bu
   const at = normalizeTime(event.time);
   const rank = sourceRank(event.source, policy);
   for (const [namespace, value] of Object.entries(event.identities)) {
-    const first = state.identities[namespace]?.[value];
+    const first = own(own(state.identities, namespace), value);
     if (first !== undefined && first > at) return false;
   }
   for (const name of Object.keys(event.attributes ?? {})) {
-    const heldAt = state.attributeTimes[name];
-    if (heldAt !== undefined && !(heldAt < at && sourceRank(state.attributeSources[name], policy) <= rank)) return false;
+    const heldAt = own(state.attributeTimes, name);
+    const heldRank = sourceRank(own(state.attributeSources, name), policy);
+    if (heldAt !== undefined && !(heldAt < at && heldRank <= rank)) return false;
   }
   for (const name of Object.keys(event.consent ?? {})) {
-    if (state.consent[name] && !(state.consent[name].at < at)) return false;
+    const held = own(state.consent, name);
+    if (held && !(held.at < at)) return false;
   }
-  const stats = state.computed[event.type];
+  const stats = own(state.computed, event.type);
   return !stats || stats.lastSeen <= at;
 }
 
@@ -255,27 +266,42 @@ export function chooseSurvivor<T extends Pick<ProfileState, 'id' | 'createdAt'>>
  */
 export function foldInto(survivor: ProfileState, absorbed: ProfileState, policy: ProfilePolicy): ProfileState {
   if (absorbed.id === survivor.id || survivor.absorbed.includes(absorbed.id)) return survivor;
-  const identities: ProfileState['identities'] = { ...survivor.identities };
+  const identities = dict(Object.entries(survivor.identities));
   for (const [namespace, values] of Object.entries(absorbed.identities)) {
-    const merged = { ...identities[namespace] };
-    for (const [value, first] of Object.entries(values)) if (merged[value] === undefined || first < merged[value]) merged[value] = first;
+    const merged = dict(Object.entries(own(identities, namespace) ?? {}));
+    for (const [value, first] of Object.entries(values)) {
+      const held = own(merged, value);
+      if (held === undefined || first < held) merged[value] = first;
+    }
     identities[namespace] = sortKeys(merged);
   }
-  const attributes = { ...survivor.attributes };
-  const attributeTimes = { ...survivor.attributeTimes };
-  const attributeSources = { ...survivor.attributeSources };
+  const attributes = dict(Object.entries(survivor.attributes));
+  const attributeTimes = dict(Object.entries(survivor.attributeTimes));
+  const attributeSources = dict(Object.entries(survivor.attributeSources));
   for (const name of Object.keys(absorbed.attributeTimes)) {
-    const candidate = { value: absorbed.attributes[name], at: absorbed.attributeTimes[name], source: absorbed.attributeSources[name] };
-    const held = attributeTimes[name] === undefined ? undefined : { value: attributes[name], at: attributeTimes[name], source: attributeSources[name] };
+    const candidate = {
+      value: own(absorbed.attributes, name)!,
+      at: absorbed.attributeTimes[name],
+      source: own(absorbed.attributeSources, name)!,
+    };
+    const heldAt = own(attributeTimes, name);
+    const held =
+      heldAt === undefined ? undefined : { value: own(attributes, name)!, at: heldAt, source: own(attributeSources, name)! };
     if (held && compareAttributes(candidate, held, policy) <= 0) continue;
     attributes[name] = candidate.value;
     attributeTimes[name] = candidate.at;
     attributeSources[name] = candidate.source;
   }
-  const consent = { ...survivor.consent };
-  for (const [name, state] of Object.entries(absorbed.consent)) if (!consent[name] || compareConsent(state, consent[name]) > 0) consent[name] = state;
-  const computed = { ...survivor.computed };
-  for (const [type, stats] of Object.entries(absorbed.computed)) computed[type] = computed[type] ? mergeComputed(computed[type], stats) : stats;
+  const consent = dict(Object.entries(survivor.consent));
+  for (const [name, state] of Object.entries(absorbed.consent)) {
+    const held = own(consent, name);
+    if (!held || compareConsent(state, held) > 0) consent[name] = state;
+  }
+  const computed = dict(Object.entries(survivor.computed));
+  for (const [type, stats] of Object.entries(absorbed.computed)) {
+    const held = own(computed, type);
+    computed[type] = held ? mergeComputed(held, stats) : stats;
+  }
   return {
     ...survivor,
     identities: sortKeys(identities),
@@ -298,8 +324,8 @@ export function mergeProfiles(a: ProfileState, b: ProfileState, policy: ProfileP
 
 /** The first-linked value of each namespace, and all values in first-linked order. */
 export function identityViews(identities: ProfileState['identities']): { primary: Record<string, string>; all: Record<string, string[]> } {
-  const primary: Record<string, string> = {};
-  const all: Record<string, string[]> = {};
+  const primary = dict<string>();
+  const all = dict<string[]>();
   for (const [namespace, values] of Object.entries(identities)) {
     all[namespace] = Object.entries(values)
       .sort(([va, ta], [vb, tb]) => compare(ta, tb) || compare(va, vb))

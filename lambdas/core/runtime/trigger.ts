@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { CustomerIdentities, formatIssues } from '../events/business-event';
 import { enterJourney, type EnterDeps, type EntryOutcome } from './enter';
 import { ConflictError, NotFoundError, ValidationError } from './errors';
+import { ownRecord } from '../shared/records';
 import type { JourneyRegistry, ProfileStore } from './ports';
 
 /** Trigger payloads are capped like Step Functions inputs leave room for: 64 KB of context. */
@@ -12,7 +13,7 @@ export const TriggerRequest = z
     profileId: z.string().min(1).max(128).optional(),
     identities: CustomerIdentities.optional(),
     /** Data for the journey's templates and conditions, under `context`. */
-    context: z.record(z.string(), z.unknown()).default({}),
+    context: ownRecord(z.string(), z.unknown()).default({}),
     /** Makes the trigger idempotent: the same key never starts the journey twice for the profile. */
     idempotencyKey: z.string().min(1).max(128).optional(),
   })

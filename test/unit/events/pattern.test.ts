@@ -51,6 +51,14 @@ describe('matchesPattern', () => {
     expect(matchesPattern(pattern, event)).toBe(matches);
   });
 
+  it('reads only fields the event has: a field named like an Object.prototype member is absent unless sent', () => {
+    for (const name of ['constructor', 'toString', 'hasOwnProperty', '__proto__']) {
+      expect(matchesPattern({ detail: { [name]: [{ exists: false }] } }, { detail: {} })).toBe(true);
+      expect(matchesPattern({ detail: { [name]: [{ exists: true }] } }, { detail: {} })).toBe(false);
+      expect(matchesPattern({ detail: { [name]: ['x'] } }, { detail: JSON.parse(`{"${name}":"x"}`) })).toBe(true);
+    }
+  });
+
   it('matches nothing that is not an object', () => {
     for (const value of [null, undefined, 'shop', 42, true]) expect(matchesPattern({ source: ['shop'] }, value)).toBe(false);
   });
