@@ -164,14 +164,8 @@ export function createListDecisionsHandler(deps: Pick<DecisionApiDeps, 'decision
     if (!profileId) throw new ValidationError('missing profile id', [{ field: 'id', message: 'the path names the profile: /profiles/{id}/decisions' }]);
     const query = PageQuery.safeParse(event.queryStringParameters ?? {});
     if (!query.success) throw new ValidationError('invalid query', issueErrors(query.error, '(query)'));
-    let page: Awaited<ReturnType<DecisionLog['list']>>;
-    try {
-      page = await deps.decisionLog.list(profileId, { limit: query.data.limit, ...(query.data.cursor !== undefined ? { cursor: query.data.cursor } : {}) });
-    } catch (error) {
-      // A cursor the log never returned (or another profile's) is the client's mistake, not ours.
-      if ((error as { name?: string })?.name === 'InvalidCursorError') throw new ValidationError('invalid cursor', [{ field: 'cursor', message: 'the value returned with the previous page of this profile' }]);
-      throw error;
-    }
+    // A cursor the log never returned (or another profile's) throws InvalidCursorError: 400 (shared/http.ts).
+    const page = await deps.decisionLog.list(profileId, { limit: query.data.limit, ...(query.data.cursor !== undefined ? { cursor: query.data.cursor } : {}) });
     return json(200, { decisions: page.decisions, ...(page.cursor !== undefined ? { cursor: page.cursor } : {}) });
   });
 }

@@ -1,7 +1,7 @@
 import { DynamoDBDocumentClient, GetCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { ProfileIndex } from '../../lambdas/core/config/env-keys';
 import { DynamoCapStore, DynamoDecisionLog, offerStore, placementStore } from '../../lambdas/adapters/dynamodb-decisions';
-import { InvalidCursorError } from '../../lambdas/adapters/dynamodb-segments';
+import { InvalidCursorError } from '../../lambdas/core/runtime/errors';
 import type { Caps, Offer, Placement } from '../../lambdas/core/decisions/model';
 import type { CapOutcome, CatalogRecord, DecisionRecord } from '../../lambdas/core/decisions/ports';
 import type { Rule } from '../../lambdas/core/segments/rule';
