@@ -97,6 +97,17 @@ describe('limits on the local stack (every route bounds its input; no 5xx for a 
       expect(await ctx.stack.profiles.get(newProfileId('email', 'big@example.com'))).toBeUndefined();
     });
 
+    it('answers 400 naming the property for a number DynamoDB cannot store, and the bus keeps such an event as rejected', async () => {
+      const reply = await call(ctx.stack, 'POST', '/events', { type: 'num.event', identities: { email: 'num@example.com' }, properties: { tiny: 1e-200, huge: 1e300 } });
+      expectProblem(reply, 400, 'properties.tiny');
+      expect(problemFields(reply)).toContain('properties.huge');
+
+      await ctx.put('num.event', { id: 'num-on-bus', identities: { email: 'num@example.com' }, properties: { tiny: 4.6e-270 } });
+      const rejected = (await call(ctx.stack, 'GET', '/events/rejected')).body.events as { raw: { detail: { id: string } }; errors: { field: string }[] }[];
+      expect(rejected.find((r) => r.raw.detail.id === 'num-on-bus')?.errors.map((e) => e.field)).toEqual(['detail.properties.tiny']);
+      expect(ctx.stack.bus.deadLetters).toEqual([]);
+    });
+
     it('answers 400 naming the key for a property key longer than the bound', async () => {
       const reply = await call(ctx.stack, 'POST', '/events', { type: 'key.event', identities: { email: 'key@example.com' }, properties: { ['k'.repeat(1000)]: 1 } });
 
