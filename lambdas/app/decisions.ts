@@ -58,10 +58,11 @@ const Identity = z.union(
       .string()
       .regex(/^[^:]+:.+$/)
       .transform((text) => ({ namespace: text.slice(0, text.indexOf(':')), value: text.slice(text.indexOf(':') + 1) })),
-    z.strictObject({ namespace: z.string(), value: z.string().min(1).max(1024) }),
+    z.strictObject({ namespace: z.string(), value: z.string().min(1).max(256) }),
   ],
   { error: IDENTITY_FORMAT },
-).refine((i) => IdentityNamespace.safeParse(i.namespace).success && i.value.length <= 1024, IDENTITY_FORMAT);
+  // Values are at most 256 characters, as events hold them (a longer one names no profile, and overflows the key).
+).refine((i) => IdentityNamespace.safeParse(i.namespace).success && i.value.length <= 256, IDENTITY_FORMAT);
 
 const DecideBody = z.strictObject({
   profileId: z.string({ error: 'profileId is a profile id (a string)' }).min(1, 'profileId is a profile id').max(256, 'profileId is at most 256 characters').optional(),

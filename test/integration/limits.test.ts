@@ -160,6 +160,12 @@ describe('limits on the local stack (every route bounds its input; no 5xx for a 
     expectProblem(reply, 400, 'identity');
   });
 
+  it('answers 400 naming identity for a decision request whose identity value is longer than events take', async () => {
+    const reply = await call(ctx.stack, 'POST', '/decisions', { identity: `email:${'€'.repeat(1000)}`, placements: ['web-banner'] });
+
+    expectProblem(reply, 400, 'identity');
+  });
+
   describe('cursors', () => {
     it('answers 400 naming cursor for a snapshot cursor that is not base64', async () => {
       const started = await call(ctx.stack, 'POST', '/segments/loyalty-gold/evaluate');
