@@ -11,7 +11,7 @@ import { openStack } from './local-stack';
  * afterwards. Deterministic (fixed seed); run counts keep the file under ~60 s on a busy 2-core machine.
  */
 const SEED = 20261202;
-const RUNS = { putEvents: 110, events: 120, routes: 240 };
+const RUNS = { putEvents: 100, events: 100, routes: 220 };
 
 /** Names every plain object answers to: keys an attacker picks first. */
 const PROTOTYPE_NAMES = [
@@ -141,13 +141,41 @@ const queryValue = fc.oneof(
   fc.string({ maxLength: 20, unit: 'grapheme' }),
   fc.integer({ min: 1000, max: 6000 }).map((n) => 'q'.repeat(n)),
 );
-const request = fc.record({
-  route: fc.constantFrom(...ROUTES),
-  id: pathId,
-  snapshotId: pathId,
-  query: fc.array(fc.tuple(fc.constantFrom(...QUERY_NAMES), queryValue), { maxLength: 3 }),
-  body: fc.option(fc.oneof({ weight: 6, arbitrary: anyJson }, { weight: 2, arbitrary: envelope }, { weight: 1, arbitrary: fc.string({ maxLength: 30 }) }), { nil: undefined }),
-});
+const attributeName = fc.oneof(identifier, profileName);
+const attributeValue = fc.oneof(fc.constantFrom('null', 'true', '"gold"', '"2026-01-01"'), fc.integer().map(String));
+/** Bodies shaped as each route reads them, with hostile names and values inside, so requests get past the first check. */
+const ROUTE_BODIES: Partial<Record<(typeof ROUTES)[number], fc.Arbitrary<string>>> = {
+  'POST /events': envelope,
+  'PUT /profiles/{id}/attributes': fc.array(fc.tuple(attributeName, attributeValue), { maxLength: 3 }).map((a) => object([['attributes', object(a)]])),
+  'PUT /profiles/{id}/consent': fc.array(fc.tuple(orKey(['email', 'sms', 'push', 'list:news']), fc.constantFrom('"opted-in"', '"opted-out"')), { maxLength: 3 }).map(object),
+  'POST /journeys/{id}/trigger': fc.tuple(identities, flatObject(json)).map(([ids, context]) => object([['identities', ids], ['context', context]])),
+  'POST /decisions': fc
+    .tuple(fc.constantFrom(...KNOWN_PROFILES), fc.constantFrom('web-banner', 'push', 'email-hero', ...PROTOTYPE_NAMES), flatObject(scalar), fc.option(key, { nil: undefined }))
+    .map(([profileId, placement, context, idempotencyKey]) =>
+      object([['profileId', str(profileId)], ['placements', `[${str(placement)}]`], ['context', context], ...(idempotencyKey ? [['idempotencyKey', str(idempotencyKey)] as [string, string]] : [])]),
+    ),
+  'POST /segments': fc.tuple(pathId, attributeName, scalar).map(([id, name, value]) =>
+    object([['id', str(id)], ['name', '"fuzz"'], ['rule', object([['kind', '"equals"'], ['field', object([['kind', '"attribute"'], ['name', str(name)]])], ['value', value]])]]),
+  ),
+  'POST /offers': fc.tuple(pathId, fc.constantFrom('web-banner', 'push', ...PROTOTYPE_NAMES), key).map(([id, placement, tag]) =>
+    object([
+      ['id', str(id)], ['name', '"fuzz"'], ['tags', `[${str(tag)}]`],
+      ['placements', object([[placement, object([['title', '"t"'], ['body', '"b"'], ['imageUrl', '"https://x.example/i.png"'], ['url', '"https://x.example"']])]])],
+    ]),
+  ),
+};
+ROUTE_BODIES['PUT /segments/{id}'] = ROUTE_BODIES['POST /segments'];
+ROUTE_BODIES['PUT /offers/{id}'] = ROUTE_BODIES['POST /offers'];
+const generic = fc.oneof({ weight: 6, arbitrary: anyJson }, { weight: 2, arbitrary: envelope }, { weight: 1, arbitrary: fc.string({ maxLength: 30 }) });
+const request = fc.constantFrom(...ROUTES).chain((route) =>
+  fc.record({
+    route: fc.constant(route),
+    id: pathId,
+    snapshotId: pathId,
+    query: fc.array(fc.tuple(fc.constantFrom(...QUERY_NAMES), queryValue), { maxLength: 3 }),
+    body: fc.option(ROUTE_BODIES[route] ? fc.oneof({ weight: 3, arbitrary: ROUTE_BODIES[route] }, { weight: 1, arbitrary: generic }) : generic, { nil: undefined }),
+  }),
+);
 
 /** Identity of every property of the built-ins a prototype-key bug would replace. */
 function globals(): Map<string, unknown> {
