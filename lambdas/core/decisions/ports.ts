@@ -79,6 +79,6 @@ export interface DecisionLog {
   append(record: DecisionRecord, idempotencyKey?: string): Promise<void>;
   /** The decision appended with this idempotency key, if any (and not expired). */
   findByKey(idempotencyKey: string): Promise<DecisionRecord | undefined>;
-  /** Newest first; `cursor` continues a page. */
+  /** Newest first; `cursor` continues a page (one it did not return: `InvalidCursorError`). */
   list(profileId: string, page: { limit: number; cursor?: string }): Promise<{ decisions: DecisionRecord[]; cursor?: string }>;
 }
