@@ -20,8 +20,10 @@ export function createIngestEventHandler(deps: { publisher: EventPublisher; cloc
     }
     // The bus takes 256 KB per entry: refuse here what PutEvents would refuse after the 202 (as the publisher sends it).
     const { type, source, time, ...detail } = parsed.value;
-    if (putEventsEntrySize({ Source: source, DetailType: type, Time: time, Detail: JSON.stringify({ ...detail, time }) }) > PUT_EVENTS_LIMITS.requestBytes) {
-      throw new PayloadTooLargeError(`the event is larger than the bus takes (${PUT_EVENTS_LIMITS.requestBytes / 1024} KB with its id, time and source)`);
+    const entry = { Source: source, DetailType: type, Time: time, Detail: JSON.stringify({ ...detail, time }) };
+    if (putEventsEntrySize(entry) > PUT_EVENTS_LIMITS.requestBytes) {
+      const kb = PUT_EVENTS_LIMITS.requestBytes / 1024;
+      throw new PayloadTooLargeError(`the event is larger than the bus takes (${kb} KB with its id, time and source)`);
     }
     await deps.publisher.publish([parsed.value]);
     return json(202, { id: parsed.value.id, type: parsed.value.type, status: 'accepted' });

@@ -50,6 +50,8 @@ export class PutEventsRequestError extends Error {
 
 const STRING_FIELDS = ['Source', 'DetailType', 'Detail', 'EventBusName', 'TraceHeader'] as const;
 
+const isObject = (value: unknown) => value !== null && typeof value === 'object' && !Array.isArray(value);
+
 /** The body of an AWS JSON 1.1 `PutEvents` call, checked for the types the API declares. */
 export function parsePutEventsRequest(body: string): PutEventsEntry[] {
   const refuse = (message: string) => new PutEventsRequestError('SerializationException', message);
@@ -59,17 +61,22 @@ export function parsePutEventsRequest(body: string): PutEventsEntry[] {
   } catch {
     throw refuse('the request body is not JSON');
   }
-  if (request === null || typeof request !== 'object' || Array.isArray(request)) throw refuse('the request body is not a JSON object');
+  if (!isObject(request)) throw refuse('the request body is not a JSON object');
   const entries = (request as { Entries?: unknown }).Entries;
   if (entries === undefined || entries === null) {
-    throw new PutEventsRequestError('ValidationException', "1 validation error detected: Value null at 'entries' failed to satisfy constraint: Member must not be null");
+    throw new PutEventsRequestError(
+      'ValidationException',
+      "1 validation error detected: Value null at 'entries' failed to satisfy constraint: Member must not be null",
+    );
   }
   if (!Array.isArray(entries)) throw refuse('Entries is a list of entries');
   entries.forEach((entry: unknown, i) => {
-    if (entry === null || typeof entry !== 'object' || Array.isArray(entry)) throw refuse(`Entries[${i}] is not an entry object`);
+    if (!isObject(entry)) throw refuse(`Entries[${i}] is not an entry object`);
     const e = entry as Record<string, unknown>;
-    for (const field of STRING_FIELDS) if (e[field] !== undefined && typeof e[field] !== 'string') throw refuse(`Entries[${i}].${field} is a string`);
-    if (e.Time !== undefined && typeof e.Time !== 'number' && typeof e.Time !== 'string') throw refuse(`Entries[${i}].Time is a timestamp`);
+    for (const field of STRING_FIELDS) {
+      if (e[field] !== undefined && typeof e[field] !== 'string') throw refuse(`Entries[${i}].${field} is a string`);
+    }
+    if (e.Time !== undefined && !['number', 'string'].includes(typeof e.Time)) throw refuse(`Entries[${i}].Time is a timestamp`);
     if (e.Resources !== undefined && !(Array.isArray(e.Resources) && e.Resources.every((r) => typeof r === 'string'))) {
       throw refuse(`Entries[${i}].Resources is a list of strings`);
     }
@@ -125,7 +132,13 @@ export class LocalBus implements EventPublisher {
   }
 
   async publish(events: BusinessEvent[]): Promise<void> {
-    const entries = events.map(({ type, source, time, ...detail }) => ({ Source: source, DetailType: type, Time: time, Detail: JSON.stringify({ ...detail, time }), EventBusName: this.name }));
+    const entries = events.map(({ type, source, time, ...detail }) => ({
+      Source: source,
+      DetailType: type,
+      Time: time,
+      Detail: JSON.stringify({ ...detail, time }),
+      EventBusName: this.name,
+    }));
     // As the EventBridge publisher does: requests of at most 10 entries and 256 KB.
     for (const batch of putEventsBatches(entries)) {
       const out = this.putEvents(batch);
@@ -152,8 +165,9 @@ export class LocalBus implements EventPublisher {
     }
     if (detail === null || typeof detail !== 'object' || Array.isArray(detail)) return { ErrorCode: 'MalformedDetail', ErrorMessage: 'Detail is malformed.' };
     // PutEvents processes JSON nested up to 1100 levels (API_PutEvents.html).
-    if (jsonBoundsError(detail, { jsonDepth: PUT_EVENTS_LIMITS.detailDepth, keyLength: Infinity, stringLength: Infinity })) {
-      return { ErrorCode: 'MalformedDetail', ErrorMessage: `Detail is nested deeper than ${PUT_EVENTS_LIMITS.detailDepth} levels.` };
+    const depthOnly = { jsonDepth: PUT_EVENTS_LIMITS.detailDepth, keyLength: Infinity, stringLength: Infinity };
+    if (jsonBoundsError(detail, depthOnly)) {
+      return { ErrorCode: 'MalformedDetail', ErrorMessage: `Detail is nested deeper than ${depthOnly.jsonDepth} levels.` };
     }
     const time = entry.Time === undefined ? new Date() : new Date(typeof entry.Time === 'number' ? entry.Time * 1000 : entry.Time);
     const event: BusEvent = {

@@ -43,9 +43,10 @@ function putEvents(bus: LocalBus, body: string): ApiResult {
   try {
     return { statusCode: 200, headers: AMZ_JSON, body: JSON.stringify(bus.putEvents(parsePutEventsRequest(body))) };
   } catch (error) {
-    if (error instanceof PutEventsRequestError) return { statusCode: 400, headers: AMZ_JSON, body: JSON.stringify({ __type: error.type, message: error.message }) };
+    const awsError = (statusCode: number, __type: string, message: string) => ({ statusCode, headers: AMZ_JSON, body: JSON.stringify({ __type, message }) });
+    if (error instanceof PutEventsRequestError) return awsError(400, error.type, error.message);
     console.error('PutEvents failed', error);
-    return { statusCode: 500, headers: AMZ_JSON, body: JSON.stringify({ __type: 'InternalException', message: 'an internal error occurred' }) };
+    return awsError(500, 'InternalException', 'an internal error occurred');
   }
 }
 
@@ -85,7 +86,8 @@ export function createLocalServer(bus: LocalBus, routes: readonly Route[]): Serv
         if (!match) continue;
         const pathParameters = match.groups ? decodePathParameters(match.groups) : null;
         if (pathParameters === undefined) {
-          send(res, problem(400, 'Bad Request', 'a path parameter is not valid percent-encoding', [{ field: '(path)', message: 'not valid percent-encoding' }]));
+          const errors = [{ field: '(path)', message: 'not valid percent-encoding' }];
+          send(res, problem(400, 'Bad Request', 'a path parameter is not valid percent-encoding', errors));
           return;
         }
         const event: ApiEvent = {
@@ -103,7 +105,12 @@ export function createLocalServer(bus: LocalBus, routes: readonly Route[]): Serv
       const status = (error as { status?: number }).status ?? 500;
       if (status !== 413) console.error('local server error', error);
       // Internal messages stay in the log; the client learns what it can act on.
-      send(res, status === 413 ? problem(413, 'Payload Too Large', (error as Error).message, [{ field: '(body)', message: `at most ${MAX_BODY_BYTES} bytes` }]) : problem(500, 'Internal Server Error', 'an unexpected error occurred; it has been logged'));
+      send(
+        res,
+        status === 413
+          ? problem(413, 'Payload Too Large', (error as Error).message, [{ field: '(body)', message: `at most ${MAX_BODY_BYTES} bytes` }])
+          : problem(500, 'Internal Server Error', 'an unexpected error occurred; it has been logged'),
+      );
     }
   });
 }

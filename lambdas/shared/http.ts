@@ -98,22 +98,26 @@ export function parseJsonBody(event: Pick<ApiEvent, 'body'>): unknown {
   return value;
 }
 
+const tooLong = (field: string, max: number) => new ValidationError(`${field} is too long`, [{ field, message: `at most ${max} characters` }]);
+
 /**
  * Every API request's size, path parameters and query values against `REQUEST_LIMITS`, before the handler reads them:
  * 413 for the body, 400 naming the parameter otherwise.
  */
-export function requestBoundsError(event: Pick<ApiEvent, 'body' | 'pathParameters' | 'queryStringParameters'>): Error | undefined {
+export function requestBoundsError(
+  event: Pick<ApiEvent, 'body' | 'pathParameters' | 'queryStringParameters'>,
+): Error | undefined {
   if (event.body && Buffer.byteLength(event.body, 'utf8') > REQUEST_LIMITS.bodyBytes) {
     return new PayloadTooLargeError(`the request body is larger than ${REQUEST_LIMITS.bodyBytes / 1024} KB`);
   }
   for (const [name, value] of Object.entries(event.pathParameters ?? {})) {
     if (value !== undefined && value.length > REQUEST_LIMITS.pathIdLength) {
-      return new ValidationError(`${name} is too long`, [{ field: name, message: `at most ${REQUEST_LIMITS.pathIdLength} characters` }]);
+      return tooLong(name, REQUEST_LIMITS.pathIdLength);
     }
   }
   for (const [name, value] of Object.entries(event.queryStringParameters ?? {})) {
     if (value !== undefined && value.length > REQUEST_LIMITS.queryValueLength) {
-      return new ValidationError(`${name} is too long`, [{ field: name, message: `at most ${REQUEST_LIMITS.queryValueLength} characters` }]);
+      return tooLong(name, REQUEST_LIMITS.queryValueLength);
     }
   }
   return undefined;
@@ -135,8 +139,12 @@ export function fieldErrorsFromMessages(messages: readonly string[]): FieldError
 export function errorToProblem(error: unknown): ApiResult | undefined {
   if (error instanceof ValidationError) return problem(400, 'Bad Request', error.message, error.errors);
   // A cursor no page returned (tampered, another profile's, not base64): the client's mistake on every route.
-  if (error instanceof InvalidCursorError) return problem(400, 'Bad Request', error.message, [{ field: 'cursor', message: 'the value returned with the previous page' }]);
-  if (error instanceof PayloadTooLargeError) return problem(413, 'Payload Too Large', error.message, [{ field: '(body)', message: `at most ${REQUEST_LIMITS.bodyBytes} bytes` }]);
+  if (error instanceof InvalidCursorError) {
+    return problem(400, 'Bad Request', error.message, [{ field: 'cursor', message: 'the value returned with the previous page' }]);
+  }
+  if (error instanceof PayloadTooLargeError) {
+    return problem(413, 'Payload Too Large', error.message, [{ field: '(body)', message: `at most ${REQUEST_LIMITS.bodyBytes} bytes` }]);
+  }
   if (error instanceof NotFoundError) return problem(404, 'Not Found', error.message);
   if (error instanceof ConflictError) return problem(409, 'Conflict', error.message);
   return undefined;

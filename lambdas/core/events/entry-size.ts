@@ -19,7 +19,8 @@ const bytes = (value: unknown) => (typeof value === 'string' ? new TextEncoder()
 
 export function putEventsEntrySize(entry: SizedEntry): number {
   const resources = Array.isArray(entry.Resources) ? entry.Resources.reduce((sum: number, r: unknown) => sum + bytes(r), 0) : 0;
-  return (entry.Time !== undefined && entry.Time !== null ? 14 : 0) + bytes(entry.Source) + bytes(entry.DetailType) + bytes(entry.Detail) + resources;
+  const time = entry.Time !== undefined && entry.Time !== null ? 14 : 0;
+  return time + bytes(entry.Source) + bytes(entry.DetailType) + bytes(entry.Detail) + resources;
 }
 
 /** Splits entries into PutEvents requests: at most 10 entries and 256 KB each, in order. */
