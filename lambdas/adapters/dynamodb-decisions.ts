@@ -22,7 +22,7 @@ import { DynamoCatalogStore } from './dynamodb-catalog';
 
 export { DynamoCatalogStore };
 import { parseDuration } from '../core/shared/duration';
-import { InvalidCursorError } from './dynamodb-segments';
+import { InvalidCursorError } from '../core/runtime/errors';
 
 /**
  * Decisioning in DynamoDB:

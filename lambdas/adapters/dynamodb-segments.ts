@@ -12,6 +12,7 @@ import { TableKeys } from '../core/config/env-keys';
 import { recentWindow } from '../core/profiles/merge-policy';
 import { defaultProfilePolicy, type ProfilePolicy, type RecentEvent } from '../core/profiles/model';
 import { toProfile } from '../core/profiles/store';
+import { InvalidCursorError } from '../core/runtime/errors';
 import type { Clock, Profile } from '../core/runtime/ports';
 import { dict } from '../core/shared/records';
 import type { SegmentDefinition } from '../core/segments/rule';
@@ -63,12 +64,6 @@ export class SnapshotNotFoundError extends Error {
   }
 }
 
-export class InvalidCursorError extends Error {
-  override readonly name = 'InvalidCursorError';
-  constructor(what: string, received: string) {
-    super(`invalid ${what} cursor: expected a cursor this adapter returned, received ${JSON.stringify(received.slice(0, 64))}`);
-  }
-}
 
 /** Segment definitions in the journeys table (pk `SEGMENTS`, sk `SEGMENT#<id>`, the definition as a JSON string). */
 export const segmentStore = (db: DynamoDBDocumentClient, journeysTable: string): SegmentStore => new DynamoCatalogStore<SegmentDefinition>(db, journeysTable, 'SEGMENT');

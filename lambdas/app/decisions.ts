@@ -58,10 +58,11 @@ const Identity = z.union(
       .string()
       .regex(/^[^:]+:.+$/)
       .transform((text) => ({ namespace: text.slice(0, text.indexOf(':')), value: text.slice(text.indexOf(':') + 1) })),
-    z.strictObject({ namespace: z.string(), value: z.string().min(1).max(1024) }),
+    z.strictObject({ namespace: z.string(), value: z.string().min(1).max(256) }),
   ],
   { error: IDENTITY_FORMAT },
-).refine((i) => IdentityNamespace.safeParse(i.namespace).success && i.value.length <= 1024, IDENTITY_FORMAT);
+  // Values are at most 256 characters, as events hold them (a longer one names no profile, and overflows the key).
+).refine((i) => IdentityNamespace.safeParse(i.namespace).success && i.value.length <= 256, IDENTITY_FORMAT);
 
 const DecideBody = z.strictObject({
   profileId: z.string({ error: 'profileId is a profile id (a string)' }).min(1, 'profileId is a profile id').max(256, 'profileId is at most 256 characters').optional(),
@@ -168,14 +169,8 @@ export function createListDecisionsHandler(deps: Pick<DecisionApiDeps, 'decision
     if (!profileId) throw new ValidationError('missing profile id', [{ field: 'id', message: 'the path names the profile: /profiles/{id}/decisions' }]);
     const query = PageQuery.safeParse(event.queryStringParameters ?? {});
     if (!query.success) throw new ValidationError('invalid query', issueErrors(query.error, '(query)'));
-    let page: Awaited<ReturnType<DecisionLog['list']>>;
-    try {
-      page = await deps.decisionLog.list(profileId, { limit: query.data.limit, ...(query.data.cursor !== undefined ? { cursor: query.data.cursor } : {}) });
-    } catch (error) {
-      // A cursor the log never returned (or another profile's) is the client's mistake, not ours.
-      if ((error as { name?: string })?.name === 'InvalidCursorError') throw new ValidationError('invalid cursor', [{ field: 'cursor', message: 'the value returned with the previous page of this profile' }]);
-      throw error;
-    }
+    // A cursor the log never returned (or another profile's) throws InvalidCursorError: 400 (shared/http.ts).
+    const page = await deps.decisionLog.list(profileId, { limit: query.data.limit, ...(query.data.cursor !== undefined ? { cursor: query.data.cursor } : {}) });
     return json(200, { decisions: page.decisions, ...(page.cursor !== undefined ? { cursor: page.cursor } : {}) });
   });
 }

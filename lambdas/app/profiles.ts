@@ -39,6 +39,8 @@ const IdentityQuery = z.object({
   identity: z
     .string({ error: 'identity is required, as <namespace>:<value>, e.g. email:ann@example.com' })
     .regex(/^[^:]+:.+$/, 'identity is <namespace>:<value>, e.g. email:ann@example.com')
+    // As events hold identities: a namespace of up to 32 characters, a value of up to 256.
+    .max(32 + 1 + 256, 'identity is <namespace>:<value>, a value of at most 256 characters')
     .transform((text) => ({ namespace: text.slice(0, text.indexOf(':')), value: text.slice(text.indexOf(':') + 1) }))
     .refine((i) => IdentityNamespace.safeParse(i.namespace).success, 'the identity namespace is a letter followed by letters, digits or _'),
 });

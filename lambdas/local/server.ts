@@ -3,7 +3,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { Context } from 'aws-lambda';
 import type { ApiEvent, ApiResult } from '../shared/http';
 import { problem } from '../shared/http';
-import type { LocalBus, PutEventsEntry } from './bus';
+import { parsePutEventsRequest, PutEventsRequestError, type LocalBus } from './bus';
 
 export type ApiRoute = (event: ApiEvent, context: Context) => Promise<ApiResult>;
 
@@ -36,6 +36,29 @@ function send(res: ServerResponse, result: ApiResult): void {
   res.end(result.body);
 }
 
+const AMZ_JSON = { 'content-type': 'application/x-amz-json-1.1' };
+
+/** `AWSEvents.PutEvents`: a refused request answers EventBridge's error shape, never an internal message. */
+function putEvents(bus: LocalBus, body: string): ApiResult {
+  try {
+    return { statusCode: 200, headers: AMZ_JSON, body: JSON.stringify(bus.putEvents(parsePutEventsRequest(body))) };
+  } catch (error) {
+    const awsError = (statusCode: number, __type: string, message: string) => ({ statusCode, headers: AMZ_JSON, body: JSON.stringify({ __type, message }) });
+    if (error instanceof PutEventsRequestError) return awsError(400, error.type, error.message);
+    console.error('PutEvents failed', error);
+    return awsError(500, 'InternalException', 'an internal error occurred');
+  }
+}
+
+/** API Gateway passes path parameters decoded; a malformed escape is the client's mistake. */
+function decodePathParameters(groups: Record<string, string>): Record<string, string> | undefined {
+  try {
+    return Object.fromEntries(Object.entries(groups).map(([name, value]) => [name, decodeURIComponent(value)]));
+  } catch {
+    return undefined;
+  }
+}
+
 const context = (name: string): Context =>
   ({ functionName: name, awsRequestId: randomUUID(), getRemainingTimeInMillis: () => 29_000, callbackWaitsForEmptyEventLoop: false }) as Context;
 
@@ -52,31 +75,25 @@ export function createLocalServer(bus: LocalBus, routes: readonly Route[]): Serv
       const target = req.headers['x-amz-target'];
       if (req.method === 'POST' && typeof target === 'string') {
         if (target !== 'AWSEvents.PutEvents') {
-          send(res, { statusCode: 400, headers: { 'content-type': 'application/x-amz-json-1.1' }, body: JSON.stringify({ __type: 'UnknownOperationException', message: `${target} is not supported locally` }) });
+          send(res, { statusCode: 400, headers: AMZ_JSON, body: JSON.stringify({ __type: 'UnknownOperationException', message: `${target} is not supported locally` }) });
           return;
         }
-        let request: { Entries?: PutEventsEntry[] };
-        try {
-          request = JSON.parse(body) as { Entries?: PutEventsEntry[] };
-        } catch {
-          send(res, { statusCode: 400, headers: { 'content-type': 'application/x-amz-json-1.1' }, body: JSON.stringify({ __type: 'SerializationException', message: 'body is not JSON' }) });
-          return;
-        }
-        const entries = request.Entries ?? [];
-        if (entries.length < 1 || entries.length > 10) {
-          send(res, { statusCode: 400, headers: { 'content-type': 'application/x-amz-json-1.1' }, body: JSON.stringify({ __type: 'ValidationException', message: 'Entries must hold 1 to 10 entries' }) });
-          return;
-        }
-        send(res, { statusCode: 200, headers: { 'content-type': 'application/x-amz-json-1.1' }, body: JSON.stringify(bus.putEvents(entries)) });
+        send(res, putEvents(bus, body));
         return;
       }
       for (const route of table) {
         const match = route.method === req.method ? route.regex.exec(url.pathname) : null;
         if (!match) continue;
+        const pathParameters = match.groups ? decodePathParameters(match.groups) : null;
+        if (pathParameters === undefined) {
+          const errors = [{ field: '(path)', message: 'not valid percent-encoding' }];
+          send(res, problem(400, 'Bad Request', 'a path parameter is not valid percent-encoding', errors));
+          return;
+        }
         const event: ApiEvent = {
           body: body === '' ? null : body,
           headers: Object.fromEntries(Object.entries(req.headers).map(([k, v]) => [k, Array.isArray(v) ? v.join(',') : v])),
-          pathParameters: match.groups ? { ...match.groups } : null,
+          pathParameters,
           queryStringParameters: url.searchParams.size > 0 ? Object.fromEntries(url.searchParams) : null,
           requestContext: { requestId: randomUUID() },
         };
@@ -86,7 +103,14 @@ export function createLocalServer(bus: LocalBus, routes: readonly Route[]): Serv
       send(res, problem(404, 'Not Found', `no route for ${req.method} ${url.pathname}`));
     } catch (error) {
       const status = (error as { status?: number }).status ?? 500;
-      send(res, problem(status, status === 413 ? 'Payload Too Large' : 'Internal Server Error', (error as Error).message));
+      if (status !== 413) console.error('local server error', error);
+      // Internal messages stay in the log; the client learns what it can act on.
+      send(
+        res,
+        status === 413
+          ? problem(413, 'Payload Too Large', (error as Error).message, [{ field: '(body)', message: `at most ${MAX_BODY_BYTES} bytes` }])
+          : problem(500, 'Internal Server Error', 'an unexpected error occurred; it has been logged'),
+      );
     }
   });
 }

@@ -1,7 +1,7 @@
 import { DynamoDBDocumentClient, GetCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { ProfileIndex } from '../../lambdas/core/config/env-keys';
 import { DynamoCapStore, DynamoDecisionLog, offerStore, placementStore } from '../../lambdas/adapters/dynamodb-decisions';
-import { InvalidCursorError } from '../../lambdas/adapters/dynamodb-segments';
+import { InvalidCursorError } from '../../lambdas/core/runtime/errors';
 import { DecisionCatalog } from '../../lambdas/core/decisions/catalog';
 import type { Caps, Offer, Placement } from '../../lambdas/core/decisions/model';
 import { makeDecision, type DecisionServiceDeps } from '../../lambdas/core/decisions/service';

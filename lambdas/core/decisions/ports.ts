@@ -110,6 +110,6 @@ export interface DecisionLog {
   findByKey(profileId: string, key: string): Promise<DecisionKeyState | undefined>;
   /** Appends the decision; with `key` (claimed before), also marks the key done with this decision. Idempotent. */
   append(record: DecisionRecord, key?: DecisionKey): Promise<void>;
-  /** Newest first; `cursor` continues a page. */
+  /** Newest first; `cursor` continues a page (one it did not return: `InvalidCursorError`). */
   list(profileId: string, page: { limit: number; cursor?: string }): Promise<{ decisions: DecisionRecord[]; cursor?: string }>;
 }

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { dict, ownRecord } from '../shared/records';
+import { refineStorableNumbers, StorableNumber } from './numbers';
 
 /** Identity namespaces are open (email, phone, crmId, deviceId, or custom), but must be simple names. */
 export const IdentityNamespace = z.string().regex(/^[A-Za-z][A-Za-z0-9_]{0,31}$/, 'identity namespace must be a letter followed by up to 31 letters, digits or _');
@@ -27,7 +28,7 @@ export const ConsentStatus = z.enum(['opted-in', 'opted-out']);
 export type ConsentStatus = z.infer<typeof ConsentStatus>;
 
 const attributeName = z.string().regex(/^[A-Za-z_][A-Za-z0-9_]{0,63}$/, 'attribute names are identifiers of at most 64 characters');
-const AttributeValue = z.union([z.string().max(4096), z.number(), z.boolean(), z.null()]);
+const AttributeValue = z.union([z.string().max(4096), StorableNumber, z.boolean(), z.null()]);
 
 /**
  * The business-event envelope. On the bus it travels as `detail` (with `detail-type` = type and `source` = source);
@@ -45,7 +46,7 @@ const EventEnvelope = z.object({
   catalog: z.literal(true).optional(),
   identities: Identities.default(() => dict<string>()),
   attributes: ownRecord(attributeName, AttributeValue).optional(),
-  properties: ownRecord(z.string(), z.unknown()).default(() => dict()),
+  properties: ownRecord(z.string(), z.unknown()).superRefine(refineStorableNumbers).default(() => dict()),
   /** Consent changes carried by the event (a sign-up form, a preference centre); each takes effect at the event's time. */
   consent: ownRecord(ConsentKey, ConsentStatus).optional(),
 });

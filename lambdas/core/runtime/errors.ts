@@ -26,3 +26,14 @@ export class ConflictError extends Error {
     super(message);
   }
 }
+
+/**
+ * A page cursor the store never returned (tampered, another profile's, not base64): the client's mistake, one type for
+ * every paged port so each route answers it the same (400 naming `cursor`).
+ */
+export class InvalidCursorError extends Error {
+  override readonly name = 'InvalidCursorError';
+  constructor(what: string, received: string) {
+    super(`invalid ${what} cursor: expected a cursor this store returned, received ${JSON.stringify(received.slice(0, 64))}`);
+  }
+}

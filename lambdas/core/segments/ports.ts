@@ -74,7 +74,7 @@ export interface SnapshotStore {
   get(id: string): Promise<SnapshotHeader | undefined>;
   /** Adds members (idempotent: adding a member twice stores it once). */
   addMembers(id: string, profileIds: readonly string[]): Promise<void>;
-  /** Members in profile-id order, `limit` at a time; `cursor` continues a page. */
+  /** Members in profile-id order, `limit` at a time; `cursor` continues a page (one it did not return: `InvalidCursorError`). */
   members(id: string, page: { limit: number; cursor?: string }): Promise<{ profileIds: string[]; cursor?: string }>;
   /** Counts stored members (idempotent however often workers retried). */
   countMembers(id: string): Promise<number>;

@@ -19,6 +19,7 @@ import { cachedDecisionCatalog } from '../../../lambdas/core/decisions/catalog';
 import type { Caps, Offer, OfferInput, Placement } from '../../../lambdas/core/decisions/model';
 import type { CapOutcome, CapStore, CatalogRecord, CatalogStore, DecisionRecord } from '../../../lambdas/core/decisions/ports';
 import type { Journey } from '../../../lambdas/core/journey';
+import { InvalidCursorError } from '../../../lambdas/core/runtime/errors';
 import type { ApiEvent, ApiResult } from '../../../lambdas/shared/http';
 import { MemoryDecisionLog } from '../decisions/memory-decision-log';
 import { FakeClock, journeyRecord, MemoryJourneyRegistry, MemoryProfileStore } from '../runtime/fakes';
@@ -74,9 +75,6 @@ class FakeCaps implements CapStore {
   }
 }
 
-class InvalidCursorError extends Error {
-  override readonly name = 'InvalidCursorError';
-}
 
 /** Newest first; the cursor is the index of the next record, refused (like the adapter) when it is not one it gave out. */
 class PagedDecisionLog extends MemoryDecisionLog {
@@ -84,7 +82,7 @@ class PagedDecisionLog extends MemoryDecisionLog {
     const mine = this.records.filter((r) => r.profileId === profileId).reverse();
     let start = 0;
     if (page.cursor !== undefined) {
-      if (!/^c\d+$/.test(page.cursor)) throw new InvalidCursorError(`invalid decision log cursor ${page.cursor}`);
+      if (!/^c\d+$/.test(page.cursor)) throw new InvalidCursorError('decision log', page.cursor);
       start = Number(page.cursor.slice(1));
     }
     const decisions = mine.slice(start, start + page.limit);
