@@ -16,7 +16,7 @@ import * as sqs from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
 import { EnvKey, PLATFORM_SOURCE_PREFIX, ProfileIndex } from '../lambdas/core/config/env-keys';
 import { SES_DELIVERY_EVENT_PATTERN } from '../lambdas/core/consent/ses-events';
-import type { CompiledJourney } from '../lambdas/core/journey';
+import { DELIVERY_METRIC, type CompiledJourney } from '../lambdas/core/journey';
 import { DEFAULT_SCAN_SEGMENTS } from '../lambdas/core/segments/batch';
 import type { AudienceScanInput } from '../lambdas/core/segments/ports';
 import type { SegmentDefinition } from '../lambdas/core/segments/rule';
@@ -322,6 +322,7 @@ export class WaymarkAppStack extends Stack {
     this.registrationLogGroup = new logs.LogGroup(this, 'JourneyRegistrationLogGroup', { retention: logRetention });
     this.registrationLogGroup.grantWrite(this.registrationRole);
 
+    const deliveryMetricsNamespace = `Waymark/${props.stage}`;
     const byId = new Map<string, JourneyStateMachine>();
     for (const journey of journeys) {
       byId.set(
@@ -341,6 +342,7 @@ export class WaymarkAppStack extends Stack {
           senderEmail: props.senderEmail,
           emailConfigurationSet: this.emailConfigurationSet,
           pushApplicationId,
+          metricsNamespace: deliveryMetricsNamespace,
           logRetention,
           registrationRole: this.registrationRole,
           registrationLogGroup: this.registrationLogGroup,
@@ -729,6 +731,25 @@ export class WaymarkAppStack extends Stack {
       'Audience-scan executions (snapshots, time-based re-checks) timed out.',
     );
     alarm('RouteEventErrorsAlarm', f.routeEvent.function.metricErrors({ period: Duration.minutes(5), statistic: cloudwatch.Stats.SUM }), 'route-event invocations failed (they are retried, then dead-lettered).');
+    // Every journey counts the outcome of each message it asked a provider to send (metric Deliveries, by Outcome).
+    const outcome = (name: 'sent' | 'failed' | 'unknown') =>
+      new cloudwatch.Metric({ namespace: deliveryMetricsNamespace, metricName: DELIVERY_METRIC, dimensionsMap: { Outcome: name }, statistic: cloudwatch.Stats.SUM, period: Duration.minutes(15) });
+    const deliveryFailureRate = new cloudwatch.Alarm(this, 'DeliveryFailureRateAlarm', {
+      metric: new cloudwatch.MathExpression({
+        // An idle period gives no datapoint (0/0), which is not breaching.
+        expression: '100 * (FILL(failed, 0) + FILL(unknown, 0)) / (FILL(sent, 0) + FILL(failed, 0) + FILL(unknown, 0))',
+        usingMetrics: { sent: outcome('sent'), failed: outcome('failed'), unknown: outcome('unknown') },
+        label: 'failed or unknown deliveries (%)',
+        period: Duration.minutes(15),
+      }),
+      threshold: 10,
+      evaluationPeriods: 1,
+      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+      alarmDescription: 'More than 10% of the messages sent to SES, SNS or Pinpoint in 15 minutes failed or have an unknown outcome; see the ledger (status failed/unknown) and the provider.',
+    });
+    deliveryFailureRate.addAlarmAction(new cwActions.SnsAction(this.alarmTopic));
+    alarms.push(deliveryFailureRate);
     this.alarms = alarms;
 
     // prepare-send signs the unsubscribe links of marketing email, which point at this API.

@@ -32,15 +32,15 @@ describe('longestPath', () => {
     expect(countTransitions(definition)).toBe(path.length);
   });
 
-  it('counts the compiled base journey: wait, prepare, route, deliver, record, exit and the condition', () => {
-    // pause → is-vip → hello → hello.route → hello.deliver → hello.record (or .failed) → done
-    expect(countTransitions(compileJourney(mustValidate(baseJourney())))).toBe(7);
+  it('counts the compiled base journey: wait, prepare, route, deliver, record, count, exit and the condition', () => {
+    // pause → is-vip → hello → hello.route → hello.deliver → hello.record (or .failed, .unknown) → hello.count → done
+    expect(countTransitions(compileJourney(mustValidate(baseJourney())))).toBe(8);
   });
 
   it('counts the longest branch of the fixture with every node kind', () => {
     expect(longestPath(compileJourney(everyNodeKind()))).toEqual([
-      ...['welcome-email', 'welcome-email.route', 'welcome-email.deliver', 'welcome-email.record'],
-      ...['wait-for-login', 'check-tier', 'check-tier.branch', 'pause', 'check-login', 'event-day-before', 'event-day-before.wait', 'done'],
+      ...['welcome-email', 'welcome-email.route', 'welcome-email.deliver', 'welcome-email.record', 'welcome-email.count'],
+      ...['wait-for-login', 'check-tier', 'check-tier.branch', 'gold-push', 'gold-push.route', 'gold-push.deliver', 'gold-push.record', 'gold-push.count', 'done'],
     ]);
   });
 
