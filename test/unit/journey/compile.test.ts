@@ -80,6 +80,15 @@ describe('compileJourney', () => {
     ]);
   });
 
+  it.each<[string, Record<string, unknown> | undefined]>([
+    ['no settings', undefined],
+    ['settings without a message class', { reentry: 'always', timeout: '1d' }],
+  ])('sends an API-triggered journey with %s as marketing (opt-outs apply, unsubscribe headers)', (_name, settings) => {
+    const asl = compileJourney(mustValidate({ ...baseJourney(), ...(settings ? { settings } : {}) }));
+    expect((state(asl, 'hello').Parameters as { Payload: { messageClass: string } }).Payload.messageClass).toBe('marketing');
+    expect(JSON.stringify(state(asl, 'hello.deliver').Parameters)).toContain('"Headers.$"');
+  });
+
   it('compiles condition branches in order to Choice rules, with the default last', () => {
     const asl = compiled();
     expect(state(asl, 'check-tier.branch').Choices).toEqual([
