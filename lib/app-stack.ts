@@ -95,6 +95,16 @@ export interface WaymarkAppStackProps extends StackProps {
    * @default 200
    */
   readonly apiThrottlingBurstLimit?: number;
+  /**
+   * Steady-state requests per second of each public `/unsubscribe` method (GET, POST), a limit of its own.
+   * @default 10
+   */
+  readonly unsubscribeThrottlingRateLimit?: number;
+  /**
+   * Burst of each public `/unsubscribe` method.
+   * @default 20
+   */
+  readonly unsubscribeThrottlingBurstLimit?: number;
 }
 
 /** The REST API's stage (the path prefix of every route). */
@@ -600,6 +610,20 @@ export class WaymarkAppStack extends Stack {
         dataTraceEnabled: false,
         throttlingRateLimit: props.apiThrottlingRateLimit ?? 100,
         throttlingBurstLimit: props.apiThrottlingBurstLimit ?? 200,
+        // The unauthenticated /unsubscribe methods get their own, lower method-level limit, so junk-token floods are
+        // refused there (https://docs.aws.amazon.com/apigateway/latest/developerguide/api-gateway-request-throttling.html).
+        methodOptions: Object.fromEntries(
+          ['GET', 'POST'].map((verb) => [
+            `/unsubscribe/${verb}`,
+            {
+              throttlingRateLimit: props.unsubscribeThrottlingRateLimit ?? 10,
+              throttlingBurstLimit: props.unsubscribeThrottlingBurstLimit ?? 20,
+              loggingLevel: apigw.MethodLoggingLevel.ERROR,
+              dataTraceEnabled: false,
+              metricsEnabled: true,
+            },
+          ]),
+        ),
       },
       defaultMethodOptions: { authorizationType: apigw.AuthorizationType.IAM },
     });

@@ -354,8 +354,19 @@ describe('WaymarkAppStack', () => {
       template.hasResourceProperties('AWS::ApiGateway::Stage', {
         AccessLogSetting: { DestinationArn: Match.anyValue(), Format: Match.anyValue() },
         TracingEnabled: true,
-        MethodSettings: [Match.objectLike({ LoggingLevel: 'ERROR', DataTraceEnabled: false, ThrottlingRateLimit: 100, ThrottlingBurstLimit: 200 })],
+        MethodSettings: Match.arrayWith([Match.objectLike({ ResourcePath: '/*', HttpMethod: '*', LoggingLevel: 'ERROR', DataTraceEnabled: false, ThrottlingRateLimit: 100, ThrottlingBurstLimit: 200 })]),
       });
+    });
+
+    it('gives the public /unsubscribe methods a throttle of their own, below the stage\'s, so a flood of junk tokens spares the IAM routes', () => {
+      const [, stage] = resourcesOfType(json, 'AWS::ApiGateway::Stage')[0];
+      const settings = stage.Properties?.MethodSettings as { ResourcePath: string; HttpMethod: string; ThrottlingRateLimit?: number; ThrottlingBurstLimit?: number }[];
+      const unsubscribe = settings.filter((m) => m.ResourcePath === '/~1unsubscribe');
+      expect(unsubscribe.map((m) => m.HttpMethod).sort()).toEqual(['GET', 'POST']);
+      for (const m of unsubscribe) {
+        expect(m).toMatchObject({ ThrottlingRateLimit: 10, ThrottlingBurstLimit: 20, LoggingLevel: 'ERROR', DataTraceEnabled: false });
+      }
+      expect(settings).toHaveLength(3);
     });
   });
 
