@@ -820,7 +820,7 @@ export class WaymarkAppStack extends Stack {
     acknowledge(
       this.unsubscribeSecret,
       'AwsSolutions-SMG4',
-      'Rotating the link key would invalidate every unsubscribe link already in inboxes (links live 90 days); rotation needs verification against the previous key, which is not built yet.',
+      'The link key rotates by hand, in two phases, as a key ring (current and previous keys, each token names its key; lambdas/core/consent/README.md) so the links already in inboxes (90 days) keep working; Secrets Manager managed rotation would need a ring-aware rotation function, not built.',
     );
     for (const queue of [
       this.routeEventRuleDeadLetterQueue,
