@@ -14,7 +14,11 @@ export interface CachedSecretOptions {
  * A secret's value from Secrets Manager, read on first use and kept for `maxAgeMs` (a failed read is not kept, so the
  * next call tries again).
  */
-export function cachedSecret(client: Pick<SecretsManagerClient, 'send'>, secretId: string, options: CachedSecretOptions = {}): () => Promise<string> {
+export function cachedSecret(
+  client: Pick<SecretsManagerClient, 'send'>,
+  secretId: string,
+  options: CachedSecretOptions = {},
+): () => Promise<string> {
   const maxAgeMs = options.maxAgeMs ?? 300_000;
   const now = options.now ?? Date.now;
   let value: Promise<string> | undefined;

@@ -16,7 +16,10 @@ const Claims = { p: z.string().min(1).max(128), s: UnsubscribeScope, e: z.number
  * The token's payload, kept short because it travels in a URL and a mail header. `k`: the id of the key that signed
  * it. Version 1 (before key ids) is still accepted, checked against every key of the ring, until it expires.
  */
-const Payload = z.union([z.strictObject({ v: z.literal(2), k: z.string(), ...Claims }), z.strictObject({ v: z.literal(1), ...Claims })]);
+const Payload = z.union([
+  z.strictObject({ v: z.literal(2), k: z.string(), ...Claims }),
+  z.strictObject({ v: z.literal(1), ...Claims }),
+]);
 
 const KeyId = z.string().regex(/^[A-Za-z0-9_.-]{1,32}$/, 'a key id is 1-32 letters, digits, _ . -');
 const Key = z.strictObject({ id: KeyId, secret: z.string().min(16, 'a key secret has at least 16 characters').max(4096) });
@@ -78,7 +81,8 @@ export function signUnsubscribeToken(claims: UnsubscribeClaims, secret: string):
 /** The keys a payload may have been signed with: the one it names (v2; none when retired), or any (v1). */
 function candidateKeys(payload: unknown, ring: UnsubscribeKeyRing): UnsubscribeKeyRing['current'][] {
   const keys = [ring.current, ...ring.previous];
-  const own = (name: string) => (typeof payload === 'object' && payload !== null && Object.hasOwn(payload, name) ? (payload as Record<string, unknown>)[name] : undefined);
+  const own = (name: string) =>
+    typeof payload === 'object' && payload !== null && Object.hasOwn(payload, name) ? (payload as Record<string, unknown>)[name] : undefined;
   const v = own('v');
   const k = own('k');
   if (v === 1) return keys;

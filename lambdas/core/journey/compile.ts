@@ -21,18 +21,34 @@ const LAMBDA_RETRY = {
  * `throttled`: refused before sending, so sent again. `rejected`: refused, nothing sent.
  * Anything else (a timeout, a 5xx, an unmodelled error) may have been delivered: its outcome is `unknown`.
  */
+const named = (service: string, names: string[]) => names.map((name) => `${service}.${name}`);
 const PROVIDER_ERRORS: Record<SendNode['channel'], { throttled: string[]; rejected: string[] }> = {
   email: {
     throttled: ['SesV2.TooManyRequestsException'],
-    rejected: ['AccountSuspendedException', 'BadRequestException', 'LimitExceededException', 'MailFromDomainNotVerifiedException', 'MessageRejectedException', 'NotFoundException', 'SendingPausedException'].map((e) => `SesV2.${e}`),
+    rejected: named('SesV2', [
+      'AccountSuspendedException',
+      'BadRequestException',
+      'LimitExceededException',
+      'MailFromDomainNotVerifiedException',
+      'MessageRejectedException',
+      'NotFoundException',
+      'SendingPausedException',
+    ]),
   },
   sms: {
     throttled: ['SNS.ThrottledException'],
-    rejected: ['AuthorizationErrorException', 'EndpointDisabledException', 'InvalidParameterException', 'InvalidParameterValueException', 'NotFoundException', 'ValidationException'].map((e) => `SNS.${e}`),
+    rejected: named('SNS', [
+      'AuthorizationErrorException',
+      'EndpointDisabledException',
+      'InvalidParameterException',
+      'InvalidParameterValueException',
+      'NotFoundException',
+      'ValidationException',
+    ]),
   },
   push: {
     throttled: ['Pinpoint.TooManyRequestsException'],
-    rejected: ['BadRequestException', 'ForbiddenException', 'MethodNotAllowedException', 'NotFoundException', 'PayloadTooLargeException'].map((e) => `Pinpoint.${e}`),
+    rejected: named('Pinpoint', ['BadRequestException', 'ForbiddenException', 'MethodNotAllowedException', 'NotFoundException', 'PayloadTooLargeException']),
   },
 };
 const DELIVERY_RETRY = { IntervalSeconds: 2, MaxAttempts: 5, BackoffRate: 2, JitterStrategy: 'FULL' };
@@ -44,7 +60,10 @@ const DELIVERY_TIMEOUT_SECONDS = 60;
  * The push branch fails with `Pinpoint.<DeliveryStatus>` for any status but SUCCESSFUL: THROTTLED and
  * TEMPORARY_FAILURE were not delivered and are sent again; UNKNOWN_FAILURE and TIMEOUT may have been (unknown).
  */
-const PUSH_NOT_DELIVERED = { again: ['THROTTLED', 'TEMPORARY_FAILURE'], failed: ['PERMANENT_FAILURE', 'OPT_OUT', 'DUPLICATE'] } as const;
+const PUSH_NOT_DELIVERED = {
+  again: ['THROTTLED', 'TEMPORARY_FAILURE'],
+  failed: ['PERMANENT_FAILURE', 'OPT_OUT', 'DUPLICATE'],
+} as const;
 const pushStatusError = (status: string) => `Pinpoint.${status}`;
 /** The CloudWatch metric of delivery outcomes (namespace `${MetricsNamespace}`). */
 export const DELIVERY_METRIC = 'Deliveries';
@@ -225,7 +244,10 @@ function pushDelivery(node: SendNode, key: string, common: AslState): AslState {
             // Pinpoint keys Addresses by the device token, so prepare-send builds the request.
             Parameters: { ApplicationId: ref(Placeholder.pushApplicationId), 'MessageRequest.$': `$.steps.${key}.message.request` },
             // One address per request: `statuses` holds its DeliveryStatus (Result is keyed by the token, read by wildcard).
-            ResultSelector: { 'messageId.$': '$.MessageResponse.RequestId', 'statuses.$': '$.MessageResponse.Result.*.DeliveryStatus' },
+            ResultSelector: {
+              'messageId.$': '$.MessageResponse.RequestId',
+              'statuses.$': '$.MessageResponse.Result.*.DeliveryStatus',
+            },
             Next: `${node.id}.status`,
           },
           [`${node.id}.status`]: {
@@ -242,8 +264,8 @@ function pushDelivery(node: SendNode, key: string, common: AslState): AslState {
             Parameters: { 'error.$': `States.Format('${pushStatusError('{}')}', ${status})` },
             Next: `${node.id}.status-error`,
           },
-          [`${node.id}.status-error`]: { Type: 'Fail', ErrorPath: '$.error', Cause: 'the address was not delivered to (DeliveryStatus)' },
-          [`${node.id}.no-status`]: { Type: 'Fail', Error: 'Pinpoint.NoDeliveryStatus', Cause: 'SendMessages answered no DeliveryStatus for the address' },
+          [`${node.id}.status-error`]: { Type: 'Fail', ErrorPath: '$.error', Cause: 'not delivered (DeliveryStatus)' },
+          [`${node.id}.no-status`]: { Type: 'Fail', Error: 'Pinpoint.NoDeliveryStatus', Cause: 'no DeliveryStatus for the address' },
         },
       },
     ],
@@ -290,7 +312,12 @@ function deliveryMetric(node: SendNode, key: string): AslState {
       Namespace: ref(Placeholder.metricsNamespace),
       MetricData: [
         { MetricName: DELIVERY_METRIC, Dimensions: [{ Name: 'Outcome', 'Value.$': outcome }], Unit: 'Count', Value: 1 },
-        { MetricName: DELIVERY_METRIC, Dimensions: [{ Name: 'Channel', Value: node.channel }, { Name: 'Outcome', 'Value.$': outcome }], Unit: 'Count', Value: 1 },
+        {
+          MetricName: DELIVERY_METRIC,
+          Dimensions: [{ Name: 'Channel', Value: node.channel }, { Name: 'Outcome', 'Value.$': outcome }],
+          Unit: 'Count',
+          Value: 1,
+        },
       ],
     },
     ResultPath: null,
