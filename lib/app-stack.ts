@@ -16,7 +16,7 @@ import * as sqs from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
 import { EnvKey, PLATFORM_SOURCE_PREFIX, ProfileIndex } from '../lambdas/core/config/env-keys';
 import { SES_DELIVERY_EVENT_PATTERN } from '../lambdas/core/consent/ses-events';
-import type { CompiledJourney } from '../lambdas/core/journey';
+import { DELIVERY_METRIC, type CompiledJourney } from '../lambdas/core/journey';
 import { DEFAULT_SCAN_SEGMENTS } from '../lambdas/core/segments/batch';
 import type { AudienceScanInput } from '../lambdas/core/segments/ports';
 import type { SegmentDefinition } from '../lambdas/core/segments/rule';
@@ -95,6 +95,16 @@ export interface WaymarkAppStackProps extends StackProps {
    * @default 200
    */
   readonly apiThrottlingBurstLimit?: number;
+  /**
+   * Steady-state requests per second of each public `/unsubscribe` method (GET, POST), a limit of its own.
+   * @default 10
+   */
+  readonly unsubscribeThrottlingRateLimit?: number;
+  /**
+   * Burst of each public `/unsubscribe` method.
+   * @default 20
+   */
+  readonly unsubscribeThrottlingBurstLimit?: number;
 }
 
 /** The REST API's stage (the path prefix of every route). */
@@ -322,6 +332,7 @@ export class WaymarkAppStack extends Stack {
     this.registrationLogGroup = new logs.LogGroup(this, 'JourneyRegistrationLogGroup', { retention: logRetention });
     this.registrationLogGroup.grantWrite(this.registrationRole);
 
+    const deliveryMetricsNamespace = `Waymark/${props.stage}`;
     const byId = new Map<string, JourneyStateMachine>();
     for (const journey of journeys) {
       byId.set(
@@ -341,6 +352,7 @@ export class WaymarkAppStack extends Stack {
           senderEmail: props.senderEmail,
           emailConfigurationSet: this.emailConfigurationSet,
           pushApplicationId,
+          metricsNamespace: deliveryMetricsNamespace,
           logRetention,
           registrationRole: this.registrationRole,
           registrationLogGroup: this.registrationLogGroup,
@@ -598,6 +610,20 @@ export class WaymarkAppStack extends Stack {
         dataTraceEnabled: false,
         throttlingRateLimit: props.apiThrottlingRateLimit ?? 100,
         throttlingBurstLimit: props.apiThrottlingBurstLimit ?? 200,
+        // The unauthenticated /unsubscribe methods get their own, lower method-level limit, so junk-token floods are
+        // refused there (https://docs.aws.amazon.com/apigateway/latest/developerguide/api-gateway-request-throttling.html).
+        methodOptions: Object.fromEntries(
+          ['GET', 'POST'].map((verb) => [
+            `/unsubscribe/${verb}`,
+            {
+              throttlingRateLimit: props.unsubscribeThrottlingRateLimit ?? 10,
+              throttlingBurstLimit: props.unsubscribeThrottlingBurstLimit ?? 20,
+              loggingLevel: apigw.MethodLoggingLevel.ERROR,
+              dataTraceEnabled: false,
+              metricsEnabled: true,
+            },
+          ]),
+        ),
       },
       defaultMethodOptions: { authorizationType: apigw.AuthorizationType.IAM },
     });
@@ -729,6 +755,25 @@ export class WaymarkAppStack extends Stack {
       'Audience-scan executions (snapshots, time-based re-checks) timed out.',
     );
     alarm('RouteEventErrorsAlarm', f.routeEvent.function.metricErrors({ period: Duration.minutes(5), statistic: cloudwatch.Stats.SUM }), 'route-event invocations failed (they are retried, then dead-lettered).');
+    // Every journey counts the outcome of each message it asked a provider to send (metric Deliveries, by Outcome).
+    const outcome = (name: 'sent' | 'failed' | 'unknown') =>
+      new cloudwatch.Metric({ namespace: deliveryMetricsNamespace, metricName: DELIVERY_METRIC, dimensionsMap: { Outcome: name }, statistic: cloudwatch.Stats.SUM, period: Duration.minutes(15) });
+    const deliveryFailureRate = new cloudwatch.Alarm(this, 'DeliveryFailureRateAlarm', {
+      metric: new cloudwatch.MathExpression({
+        // An idle period gives no datapoint (0/0), which is not breaching.
+        expression: '100 * (FILL(failed, 0) + FILL(unknown, 0)) / (FILL(sent, 0) + FILL(failed, 0) + FILL(unknown, 0))',
+        usingMetrics: { sent: outcome('sent'), failed: outcome('failed'), unknown: outcome('unknown') },
+        label: 'failed or unknown deliveries (%)',
+        period: Duration.minutes(15),
+      }),
+      threshold: 10,
+      evaluationPeriods: 1,
+      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+      alarmDescription: 'More than 10% of the messages sent to SES, SNS or Pinpoint in 15 minutes failed or have an unknown outcome; see the ledger (status failed/unknown) and the provider.',
+    });
+    deliveryFailureRate.addAlarmAction(new cwActions.SnsAction(this.alarmTopic));
+    alarms.push(deliveryFailureRate);
     this.alarms = alarms;
 
     // prepare-send signs the unsubscribe links of marketing email, which point at this API.
@@ -775,7 +820,7 @@ export class WaymarkAppStack extends Stack {
     acknowledge(
       this.unsubscribeSecret,
       'AwsSolutions-SMG4',
-      'Rotating the link key would invalidate every unsubscribe link already in inboxes (links live 90 days); rotation needs verification against the previous key, which is not built yet.',
+      'The link key rotates by hand, in two phases, as a key ring (current and previous keys, each token names its key; lambdas/core/consent/README.md) so the links already in inboxes (90 days) keep working; Secrets Manager managed rotation would need a ring-aware rotation function, not built.',
     );
     for (const queue of [
       this.routeEventRuleDeadLetterQueue,

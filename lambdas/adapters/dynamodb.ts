@@ -139,6 +139,7 @@ export class DynamoLedger implements Ledger {
         new PutCommand({
           TableName: this.table,
           Item: { pk: `LEDGER#${entry.executionId}`, sk: entry.nodeId, ...entry, expiresAt: Math.floor(Date.parse(entry.preparedAt) / 1000) + this.retentionDays * DAY },
+          // Never over `sent` or `unknown` (it may have gone out): a redriven step does not send it twice.
           ConditionExpression: 'attribute_not_exists(pk) OR #status IN (:prepared, :failed)',
           ExpressionAttributeNames: { '#status': 'status' },
           ExpressionAttributeValues: { ':prepared': 'prepared', ':failed': 'failed' },

@@ -3,7 +3,7 @@ import { UpdateItemCommand, type DynamoDBClient, type UpdateItemCommandInput } f
 import type { Context } from 'aws-lambda';
 import { Placeholder, Resource, type AslDefinition, type AslState, type ExecutionInput } from '../core/journey/asl';
 import type { Executions } from '../core/runtime/ports';
-import type { Outbox } from './outbox';
+import type { LocalMetrics, Outbox, OutboxMessage } from './outbox';
 
 export type LocalFunction = (payload: unknown, context: Context) => Promise<unknown>;
 
@@ -14,6 +14,8 @@ export interface LocalExecutionsOptions {
   values: Partial<Record<Placeholder, string>>;
   dynamo: DynamoDBClient;
   outbox: Outbox;
+  /** Where the delivery outcome metrics go. */
+  metrics: LocalMetrics;
   /** Virtual seconds per real second: 3600 makes an hour pass in a second; Infinity makes waits instant. */
   timeScale: number;
   region?: string;
@@ -314,6 +316,7 @@ export class LocalExecutions implements Executions {
         };
       case Resource.sesSendEmail:
         return async (params) => {
+          const fault = this.fault('email');
           const p = params as {
             Destination: { ToAddresses: string[] };
             Content: { Simple: { Subject: { Data: string }; Body: { Text?: { Data: string }; Html?: { Data: string } }; Headers?: { Name: string; Value: string }[] } };
@@ -328,18 +331,23 @@ export class LocalExecutions implements Executions {
             ...(headers.length > 0 ? { headers: Object.fromEntries(headers.map((h) => [h.Name, h.Value])) } : {}),
             ...this.origin(record, nodeId),
           });
+          fault.after();
           return { MessageId: sent.messageId };
         };
       case Resource.snsPublish:
         return async (params) => {
+          const fault = this.fault('sms');
           const p = params as { PhoneNumber: string; Message: string };
           const sent = this.options.outbox.add({ channel: 'sms', recipient: p.PhoneNumber, body: p.Message, ...this.origin(record, nodeId) });
+          fault.after();
           return { MessageId: sent.messageId };
         };
       case Resource.pinpointSendMessages:
         return async (params) => {
+          const fault = this.fault('push');
           const request = (params as { MessageRequest: { Addresses: Record<string, unknown>; MessageConfiguration: Record<string, { Title: string; Body: string; Url?: string }> } }).MessageRequest;
           const message = Object.values(request.MessageConfiguration)[0];
+          const status = fault.deliveryStatus ?? 'SUCCESSFUL';
           const sent = this.options.outbox.add({
             channel: 'push',
             recipient: Object.keys(request.Addresses).join(', '),
@@ -348,7 +356,18 @@ export class LocalExecutions implements Executions {
             ...(message.Url ? { url: message.Url } : {}),
             ...this.origin(record, nodeId),
           });
-          return { MessageResponse: { ApplicationId: this.options.values[Placeholder.pushApplicationId], RequestId: sent.messageId, Result: {} } };
+          // Kept in the outbox only when it went out; a status per address, as SendMessages answers.
+          if (status !== 'SUCCESSFUL' && !fault.sent) this.options.outbox.remove(sent.messageId);
+          const result = Object.fromEntries(Object.keys(request.Addresses).map((address) => [address, { DeliveryStatus: status, StatusCode: status === 'SUCCESSFUL' ? 200 : 400, MessageId: sent.messageId }]));
+          return { MessageResponse: { ApplicationId: this.options.values[Placeholder.pushApplicationId], RequestId: sent.messageId, Result: result } };
+        };
+      case Resource.cloudWatchPutMetricData:
+        return async (params) => {
+          const p = params as { Namespace: string; MetricData: { MetricName: string; Dimensions?: { Name: string; Value: string }[]; Value?: number }[] };
+          for (const d of p.MetricData) {
+            this.options.metrics.put({ namespace: p.Namespace, name: d.MetricName, dimensions: Object.fromEntries((d.Dimensions ?? []).map((x) => [x.Name, x.Value])), value: d.Value ?? 1 });
+          }
+          return {};
         };
       case Resource.dynamoUpdateItem:
         return async (params) => {
@@ -358,6 +377,19 @@ export class LocalExecutions implements Executions {
       default:
         throw new Error(`state ${stateName} uses ${resource}, which the local stack cannot run`);
     }
+  }
+
+  /**
+   * The injected fault of this send, if any: an error before sending raises at once; `sent: true` raises it after the
+   * message went out (a timeout or a 5xx after delivery). `after()` is called once the message is in the outbox.
+   */
+  private fault(channel: OutboxMessage['channel']): { deliveryStatus?: string; sent?: boolean; after: () => void } {
+    const fault = this.options.outbox.takeFault(channel);
+    const raise = () => {
+      throw Object.assign(new Error(`injected fault: ${fault!.error}`), { name: fault!.error });
+    };
+    if (fault?.error && !fault.sent) raise();
+    return { deliveryStatus: fault?.deliveryStatus, sent: fault?.sent, after: () => (fault?.error ? raise() : undefined) };
   }
 
   private origin(record: LocalExecution, nodeId: string) {

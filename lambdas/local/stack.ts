@@ -66,7 +66,7 @@ import { json } from '../shared/http';
 import { LocalBus } from './bus';
 import { startDynalite } from './dynalite';
 import { LocalExecutions, type LocalFunction } from './executions';
-import { Outbox } from './outbox';
+import { LocalMetrics, Outbox } from './outbox';
 import { createLocalServer, type Route } from './server';
 
 export interface LocalStackOptions {
@@ -175,6 +175,7 @@ export async function startLocalStack(options: LocalStackOptions = {}) {
     unsubscribeLinks: createUnsubscribeLinks({ getSecret, publicUrl: () => publicUrl, clock }),
   };
   const outbox = new Outbox();
+  const metrics = new LocalMetrics();
   const functions: Partial<Record<Placeholder, LocalFunction>> = {
     [Placeholder.prepareSendFunction]: createPrepareSendHandler({ ...deps, ...consentDeps }) as LocalFunction,
     // The local Step Functions is built from these functions, so register-wait reaches it through a late binding.
@@ -192,9 +193,11 @@ export async function startLocalStack(options: LocalStackOptions = {}) {
       [Placeholder.senderEmail]: 'no-reply@waymark.local',
       [Placeholder.emailConfigurationSet]: 'waymark-local',
       [Placeholder.pushApplicationId]: 'local-push-app',
+      [Placeholder.metricsNamespace]: 'Waymark/local',
     },
     dynamo: dynamo.client,
     outbox,
+    metrics,
     timeScale,
   });
   for (const compiled of journeys) {
@@ -298,6 +301,7 @@ export async function startLocalStack(options: LocalStackOptions = {}) {
     url,
     bus,
     outbox,
+    metrics,
     executions,
     profiles,
     suppression: consentDeps.suppression,

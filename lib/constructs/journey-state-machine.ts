@@ -42,6 +42,8 @@ export interface JourneyStateMachineProps {
   readonly emailConfigurationSet: ses.IConfigurationSet;
   /** The End User Messaging (Pinpoint) application push messages go through. */
   readonly pushApplicationId: string;
+  /** CloudWatch namespace the journey counts its delivery outcomes in (metric `Deliveries`). */
+  readonly metricsNamespace: string;
   /**
    * Retention of the execution log group.
    * @default logs.RetentionDays.THREE_MONTHS
@@ -110,6 +112,7 @@ export class JourneyStateMachine extends Construct {
       [Placeholder.senderEmail]: props.senderEmail,
       [Placeholder.emailConfigurationSet]: props.emailConfigurationSet.configurationSetName,
       [Placeholder.pushApplicationId]: props.pushApplicationId,
+      [Placeholder.metricsNamespace]: props.metricsNamespace,
     };
 
     this.stateMachine = new sfn.StateMachine(this, 'StateMachine', {
@@ -129,7 +132,7 @@ export class JourneyStateMachine extends Construct {
     acknowledgeWildcards(
       this.role,
       ['Resource::*'],
-      'Resource "*" is required by sns:Publish for SMS (the target is a phone number, not a topic ARN), by X-Ray tracing (xray:PutTraceSegments, PutTelemetryRecords, GetSamplingRules, GetSamplingTargets) and by CloudWatch Logs vended log delivery (logs:CreateLogDelivery and related); none of these support resource-level permissions.',
+      'Resource "*" is required by sns:Publish for SMS (the target is a phone number, not a topic ARN), by cloudwatch:PutMetricData (scoped to the namespace by condition), by X-Ray tracing (xray:PutTraceSegments, PutTelemetryRecords, GetSamplingRules, GetSamplingTargets) and by CloudWatch Logs vended log delivery (logs:CreateLogDelivery and related); none of these support resource-level permissions.',
     );
   }
 
@@ -167,6 +170,15 @@ export class JourneyStateMachine extends Construct {
       new iam.PolicyStatement({
         actions: ['mobiletargeting:SendMessages'],
         resources: [app(props.pushApplicationId), app(`${props.pushApplicationId}/messages`)],
+      }),
+    );
+
+    // The delivery outcome metrics; PutMetricData has no resource ARN, so the namespace is the scope.
+    this.role.addToPrincipalPolicy(
+      new iam.PolicyStatement({
+        actions: ['cloudwatch:PutMetricData'],
+        resources: ['*'],
+        conditions: { StringEquals: { 'cloudwatch:namespace': props.metricsNamespace } },
       }),
     );
 

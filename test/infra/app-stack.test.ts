@@ -354,8 +354,19 @@ describe('WaymarkAppStack', () => {
       template.hasResourceProperties('AWS::ApiGateway::Stage', {
         AccessLogSetting: { DestinationArn: Match.anyValue(), Format: Match.anyValue() },
         TracingEnabled: true,
-        MethodSettings: [Match.objectLike({ LoggingLevel: 'ERROR', DataTraceEnabled: false, ThrottlingRateLimit: 100, ThrottlingBurstLimit: 200 })],
+        MethodSettings: Match.arrayWith([Match.objectLike({ ResourcePath: '/*', HttpMethod: '*', LoggingLevel: 'ERROR', DataTraceEnabled: false, ThrottlingRateLimit: 100, ThrottlingBurstLimit: 200 })]),
       });
+    });
+
+    it('gives the public /unsubscribe methods a throttle of their own, below the stage\'s, so a flood of junk tokens spares the IAM routes', () => {
+      const [, stage] = resourcesOfType(json, 'AWS::ApiGateway::Stage')[0];
+      const settings = stage.Properties?.MethodSettings as { ResourcePath: string; HttpMethod: string; ThrottlingRateLimit?: number; ThrottlingBurstLimit?: number }[];
+      const unsubscribe = settings.filter((m) => m.ResourcePath === '/~1unsubscribe');
+      expect(unsubscribe.map((m) => m.HttpMethod).sort()).toEqual(['GET', 'POST']);
+      for (const m of unsubscribe) {
+        expect(m).toMatchObject({ ThrottlingRateLimit: 10, ThrottlingBurstLimit: 20, LoggingLevel: 'ERROR', DataTraceEnabled: false });
+      }
+      expect(settings).toHaveLength(3);
     });
   });
 
@@ -659,6 +670,25 @@ describe('WaymarkAppStack', () => {
       expect(alarms().some(([, a]) => a.Properties?.MetricName === 'Errors' && JSON.stringify(a.Properties?.Dimensions).includes('RouteEventFunction'))).toBe(true);
       const [machineId] = audienceScanMachine();
       expect(alarms().some(([, a]) => a.Properties?.MetricName === 'ExecutionsTimedOut' && JSON.stringify(a.Properties?.Dimensions).includes(`"${machineId}"`))).toBe(true);
+    });
+
+    it('alarms when more than a tenth of the messages the providers were asked to send failed or have an unknown outcome', () => {
+      const rate = alarms().filter(([, a]) => (a.Properties?.Metrics as { Expression?: string }[] | undefined)?.some((m) => m.Expression?.includes('failed')));
+      expect(rate).toHaveLength(1);
+      const metrics = rate[0][1].Properties?.Metrics as { Id: string; Expression?: string; MetricStat?: { Metric: { Namespace: string; MetricName: string; Dimensions: unknown[] } } }[];
+      const outcomes = metrics.filter((m) => m.MetricStat).map((m) => ({ id: m.Id, ...m.MetricStat!.Metric }));
+      expect(outcomes.sort((a, b) => a.id.localeCompare(b.id))).toEqual(
+        ['failed', 'sent', 'unknown'].map((outcome) => ({ id: outcome, Namespace: `Waymark/${STAGE}`, MetricName: 'Deliveries', Dimensions: [{ Name: 'Outcome', Value: outcome }] })),
+      );
+      expect(rate[0][1].Properties).toMatchObject({ Threshold: 10, ComparisonOperator: 'GreaterThanThreshold' });
+    });
+
+    it('lets each journey count its delivery outcomes in the stage namespace, and nowhere else', () => {
+      for (const [id, policy] of resourcesOfType(json, 'AWS::IAM::Policy').filter(([pid]) => /^Journey(?!Registration).*RoleDefaultPolicy/.test(pid))) {
+        const statements = policy.Properties?.PolicyDocument.Statement as (Statement & { Condition?: unknown })[];
+        const put = statements.filter((s) => [s.Action].flat().includes('cloudwatch:PutMetricData'));
+        expect({ id, put }).toEqual({ id, put: [expect.objectContaining({ Condition: { StringEquals: { 'cloudwatch:namespace': `Waymark/${STAGE}` } } })] });
+      }
     });
 
     it('sends every alarm to the KMS-encrypted alarm topic', () => {

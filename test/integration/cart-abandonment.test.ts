@@ -99,11 +99,13 @@ describe('cart-abandonment playbook (timeouts, 1 virtual day = 0.86 s)', () => {
       'reminder-email.route',
       'reminder-email.deliver',
       'reminder-email.record',
+      'reminder-email.count',
       'wait-for-offer-signal',
       'last-chance-email',
       'last-chance-email.route',
       'last-chance-email.deliver',
       'last-chance-email.record',
+      'last-chance-email.count',
       'done',
     ]);
   });

@@ -106,14 +106,13 @@ describe('consent in the journey runtime (1 virtual day = 0.86 s)', () => {
     expect((await consentOf(ctx.stack, profileOf(4))).email).toMatchObject({ status: 'opted-out', source: 'test.shop' });
   });
 
-  it('still sends the transactional manual-outreach email to a profile that opted out of email', async () => {
+  it('sends no manual-outreach email (free text from the API is marketing) to a profile that opted out of email', async () => {
     await ctx.put('account.updated', { id: 'consent-account-5', identities: { email: shopper(5) }, consent: { email: 'opted-out' } });
-    const reply = await request(ctx.stack, 'POST', '/journeys/manual-outreach/trigger', { body: { profileId: profileOf(5), context: { subject: 'Your invoice', text: 'Attached.' } } });
+    const reply = await request(ctx.stack, 'POST', '/journeys/manual-outreach/trigger', { body: { profileId: profileOf(5), context: { subject: 'Our offers', text: 'Buy now.' } } });
     expect(reply.status).toBe(202);
-    await finished(ctx.stack, 'manual-outreach', profileOf(5));
-    const [message] = ctx.stack.outbox.list({ profileId: profileOf(5) });
-    expect(message).toMatchObject({ channel: 'email', subject: 'Your invoice' });
-    expect(message.headers).toBeUndefined();
+    const [run] = await finished(ctx.stack, 'manual-outreach', profileOf(5));
+    expect(skipReason(run, 'outreach_email')).toBe('consent:email');
+    expect(ctx.stack.outbox.list({ profileId: profileOf(5) })).toEqual([]);
   });
 
   it('skips a list email for a profile that left the list, and still sends its other messages', async () => {

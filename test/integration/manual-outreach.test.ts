@@ -1,4 +1,5 @@
 import { newProfileId } from '../../lambdas/core/profiles/merge-policy';
+import { setConsent, skipReason } from './consent-support';
 import { call } from './http';
 import { bodies, finished, openStack } from './local-stack';
 
@@ -48,6 +49,20 @@ describe('manual-outreach playbook (API-triggered)', () => {
     expect(run.path).not.toContain('outreach-sms.deliver');
     expect((run.output as { steps: { outreach_sms: { reason: string } } }).steps.outreach_sms.reason).toBe('no-address');
     expect(ctx.stack.outbox.list({ profileId: profileOf(3) })).toEqual([]);
+  });
+
+  it('sends the free text of the API as marketing: with a one-click unsubscribe link, and not to a profile that opted out', async () => {
+    await trigger(ctx, { identities: { email: email(5) }, context: { text: 'Our spring offers.' } });
+    await finished(ctx.stack, 'manual-outreach', profileOf(5));
+    const [message] = ctx.stack.outbox.list({ profileId: profileOf(5) });
+    expect(message.headers).toMatchObject({ 'List-Unsubscribe': expect.stringMatching(/^<http.*unsubscribe/), 'List-Unsubscribe-Post': 'List-Unsubscribe=One-Click' });
+
+    await setConsent(ctx.stack, profileOf(5), { email: 'opted-out' });
+    await trigger(ctx, { profileId: profileOf(5), context: { text: 'Our summer offers.' } });
+    const runs = await finished(ctx.stack, 'manual-outreach', profileOf(5));
+    expect(runs).toHaveLength(2);
+    expect(runs.map((r) => skipReason(r, 'outreach_email'))).toContain('consent:email');
+    expect(ctx.stack.outbox.list({ profileId: profileOf(5) })).toHaveLength(1);
   });
 
   it('starts one run per idempotency key however often it is called, and a run per call without one', async () => {

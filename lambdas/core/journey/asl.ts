@@ -14,6 +14,8 @@ export const Placeholder = {
   senderEmail: 'SenderEmail',
   emailConfigurationSet: 'EmailConfigurationSet',
   pushApplicationId: 'PushApplicationId',
+  /** CloudWatch namespace of the delivery outcome metrics (one per stage, so each stage's alarm reads its own). */
+  metricsNamespace: 'MetricsNamespace',
 } as const;
 export type Placeholder = (typeof Placeholder)[keyof typeof Placeholder];
 
@@ -27,6 +29,7 @@ export const Resource = {
   snsPublish: 'arn:aws:states:::sns:publish',
   pinpointSendMessages: 'arn:aws:states:::aws-sdk:pinpoint:sendMessages',
   dynamoUpdateItem: 'arn:aws:states:::dynamodb:updateItem',
+  cloudWatchPutMetricData: 'arn:aws:states:::aws-sdk:cloudwatch:putMetricData',
 } as const;
 
 export type AslState = Record<string, unknown> & { Type: string };

@@ -13,13 +13,61 @@ const LAMBDA_RETRY = {
   BackoffRate: 2,
   JitterStrategy: 'FULL',
 };
-const DELIVERY_RETRY = {
-  ErrorEquals: ['SesV2.TooManyRequestsException', 'SesV2.LimitExceededException', 'Sns.ThrottledException', 'Pinpoint.TooManyRequestsException', 'States.Timeout'],
-  IntervalSeconds: 2,
-  MaxAttempts: 5,
-  BackoffRate: 2,
-  JitterStrategy: 'FULL',
+/**
+ * Each integration's own error names, `<Service>.<Name>Exception` (the suffix added even where the API omits it:
+ * `SesV2.MessageRejectedException`), https://docs.aws.amazon.com/step-functions/latest/dg/supported-services-awssdk.html;
+ * the optimized SNS integration (https://docs.aws.amazon.com/step-functions/latest/dg/connect-sns.html) names them
+ * `SNS.<Name>` (Publish's `ThrottledException`: https://docs.aws.amazon.com/sns/latest/api/API_Publish.html).
+ * `throttled`: refused before sending, so sent again. `rejected`: refused, nothing sent.
+ * Anything else (a timeout, a 5xx, an unmodelled error) may have been delivered: its outcome is `unknown`.
+ */
+const named = (service: string, names: string[]) => names.map((name) => `${service}.${name}`);
+const PROVIDER_ERRORS: Record<SendNode['channel'], { throttled: string[]; rejected: string[] }> = {
+  email: {
+    throttled: ['SesV2.TooManyRequestsException'],
+    rejected: named('SesV2', [
+      'AccountSuspendedException',
+      'BadRequestException',
+      'LimitExceededException',
+      'MailFromDomainNotVerifiedException',
+      'MessageRejectedException',
+      'NotFoundException',
+      'SendingPausedException',
+    ]),
+  },
+  sms: {
+    throttled: ['SNS.ThrottledException'],
+    rejected: named('SNS', [
+      'AuthorizationErrorException',
+      'EndpointDisabledException',
+      'InvalidParameterException',
+      'InvalidParameterValueException',
+      'NotFoundException',
+      'ValidationException',
+    ]),
+  },
+  push: {
+    throttled: ['Pinpoint.TooManyRequestsException'],
+    rejected: named('Pinpoint', ['BadRequestException', 'ForbiddenException', 'MethodNotAllowedException', 'NotFoundException', 'PayloadTooLargeException']),
+  },
 };
+const DELIVERY_RETRY = { IntervalSeconds: 2, MaxAttempts: 5, BackoffRate: 2, JitterStrategy: 'FULL' };
+/** A provider call that has not answered by then ends in States.Timeout: an unknown outcome, never sent again. */
+const DELIVERY_TIMEOUT_SECONDS = 60;
+/**
+ * Pinpoint SendMessages answers 200 with a `DeliveryStatus` per address in `MessageResponse.Result`
+ * (MessageResult: https://docs.aws.amazon.com/sdk-for-ruby/v2/api/Aws/Pinpoint/Types/MessageResult.html).
+ * The push branch fails with `Pinpoint.<DeliveryStatus>` for any status but SUCCESSFUL: THROTTLED and
+ * TEMPORARY_FAILURE were not delivered and are sent again; UNKNOWN_FAILURE and TIMEOUT may have been (unknown).
+ */
+const PUSH_NOT_DELIVERED = {
+  again: ['THROTTLED', 'TEMPORARY_FAILURE'],
+  failed: ['PERMANENT_FAILURE', 'OPT_OUT', 'DUPLICATE'],
+} as const;
+const pushStatusError = (status: string) => `Pinpoint.${status}`;
+/** The CloudWatch metric of delivery outcomes (namespace `${MetricsNamespace}`). */
+export const DELIVERY_METRIC = 'Deliveries';
+
 const DYNAMO_RETRY = {
   ErrorEquals: ['DynamoDB.ProvisionedThroughputExceededException', 'DynamoDB.ThrottlingException', 'DynamoDB.InternalServerErrorException', 'DynamoDB.RequestLimitExceeded'],
   IntervalSeconds: 1,
@@ -101,10 +149,27 @@ function compileCondition(node: ConditionNode): Record<string, AslState> {
   };
 }
 
+/** The error names a delivery state sends to `<id>.failed`; everything else it catches goes to `<id>.unknown`. */
+function rejectedErrors(channel: SendNode['channel']): string[] {
+  const { throttled, rejected } = PROVIDER_ERRORS[channel];
+  // Throttled after every retry: still nothing sent. States.Permissions: the role may not call the provider.
+  const push = channel === 'push' ? [...PUSH_NOT_DELIVERED.again, ...PUSH_NOT_DELIVERED.failed].map(pushStatusError) : [];
+  return [...throttled, ...rejected, ...push, 'States.Permissions'];
+}
+
 function deliveryState(node: SendNode, key: string, messageClass: Journey['settings']['messageClass']): AslState {
   const message = `$.steps.${key}.message`;
-  const common = { Type: 'Task', ResultPath: `$.steps.${key}.delivery`, Retry: [DELIVERY_RETRY], Next: `${node.id}.record` };
-  const catchFailure = [{ ErrorEquals: [ErrorName.all], ResultPath: `$.steps.${key}.error`, Next: `${node.id}.failed` }];
+  const common = {
+    Type: 'Task',
+    TimeoutSeconds: DELIVERY_TIMEOUT_SECONDS,
+    ResultPath: `$.steps.${key}.delivery`,
+    Retry: [{ ErrorEquals: PROVIDER_ERRORS[node.channel].throttled, ...DELIVERY_RETRY }],
+    Catch: [
+      { ErrorEquals: rejectedErrors(node.channel), ResultPath: `$.steps.${key}.error`, Next: `${node.id}.failed` },
+      { ErrorEquals: [ErrorName.all], ResultPath: `$.steps.${key}.error`, Next: `${node.id}.unknown` },
+    ],
+    Next: `${node.id}.record`,
+  };
   switch (node.channel) {
     case 'email': {
       const body: Record<string, unknown> = { Text: { 'Data.$': `${message}.text`, Charset: 'UTF-8' } };
@@ -133,7 +198,6 @@ function deliveryState(node: SendNode, key: string, messageClass: Journey['setti
           ],
         },
         ResultSelector: { 'messageId.$': '$.MessageId' },
-        Catch: catchFailure,
       };
     }
     case 'sms':
@@ -149,26 +213,72 @@ function deliveryState(node: SendNode, key: string, messageClass: Journey['setti
           },
         },
         ResultSelector: { 'messageId.$': '$.MessageId' },
-        Catch: catchFailure,
       };
     case 'push':
-      return {
-        ...common,
-        Comment: 'send the push notification with End User Messaging (Pinpoint) push',
-        Resource: Resource.pinpointSendMessages,
-        // Pinpoint keys Addresses by the device token, so prepare-send builds the request.
-        Parameters: { ApplicationId: ref(Placeholder.pushApplicationId), 'MessageRequest.$': `${message}.request` },
-        ResultSelector: { 'messageId.$': '$.MessageResponse.RequestId' },
-        Catch: catchFailure,
-      };
+      return pushDelivery(node, key, common);
     default:
       return assertNever(node, 'channel');
   }
 }
 
-function ledgerUpdate(node: SendNode, status: 'sent' | 'failed', values: Record<string, unknown>, next: string): AslState {
+/**
+ * A push: SendMessages and the check of the address's DeliveryStatus, in one branch so that a status that was not
+ * delivered (THROTTLED, TEMPORARY_FAILURE) is retried like a throttled call, and the others are caught by name.
+ */
+function pushDelivery(node: SendNode, key: string, common: AslState): AslState {
+  const send = `${node.id}.send`;
+  const status = '$.statuses[0]';
+  const { Retry, TimeoutSeconds, ...outer } = common as AslState & { Retry: { ErrorEquals: string[] }[] };
+  return {
+    ...outer,
+    Type: 'Parallel',
+    Comment: 'send the push notification with End User Messaging (Pinpoint) push, and check its DeliveryStatus',
+    Branches: [
+      {
+        StartAt: send,
+        States: {
+          [send]: {
+            Type: 'Task',
+            Resource: Resource.pinpointSendMessages,
+            TimeoutSeconds,
+            // Pinpoint keys Addresses by the device token, so prepare-send builds the request.
+            Parameters: { ApplicationId: ref(Placeholder.pushApplicationId), 'MessageRequest.$': `$.steps.${key}.message.request` },
+            // One address per request: `statuses` holds its DeliveryStatus (Result is keyed by the token, read by wildcard).
+            ResultSelector: {
+              'messageId.$': '$.MessageResponse.RequestId',
+              'statuses.$': '$.MessageResponse.Result.*.DeliveryStatus',
+            },
+            Next: `${node.id}.status`,
+          },
+          [`${node.id}.status`]: {
+            Type: 'Choice',
+            Choices: [
+              { Not: { Variable: status, IsPresent: true }, Next: `${node.id}.no-status` },
+              { Variable: status, StringEquals: 'SUCCESSFUL', Next: `${node.id}.delivered` },
+            ],
+            Default: `${node.id}.not-delivered`,
+          },
+          [`${node.id}.delivered`]: { Type: 'Succeed' },
+          [`${node.id}.not-delivered`]: {
+            Type: 'Pass',
+            Parameters: { 'error.$': `States.Format('${pushStatusError('{}')}', ${status})` },
+            Next: `${node.id}.status-error`,
+          },
+          [`${node.id}.status-error`]: { Type: 'Fail', ErrorPath: '$.error', Cause: 'not delivered (DeliveryStatus)' },
+          [`${node.id}.no-status`]: { Type: 'Fail', Error: 'Pinpoint.NoDeliveryStatus', Cause: 'no DeliveryStatus for the address' },
+        },
+      },
+    ],
+    ResultSelector: { 'messageId.$': '$[0].messageId' },
+    Retry: [{ ...Retry[0], ErrorEquals: [...Retry[0].ErrorEquals, ...PUSH_NOT_DELIVERED.again.map(pushStatusError)] }],
+  };
+}
+
+/** What the ledger says of a message the provider was asked to send. */
+type DeliveryOutcome = 'sent' | 'failed' | 'unknown';
+
+function ledgerUpdate(node: SendNode, key: string, status: DeliveryOutcome, values: Record<string, unknown>): AslState {
   const names = Object.keys(values);
-  const key = stepKey(node.id);
   return {
     Type: 'Task',
     Comment: `mark the ledger entry ${status}`,
@@ -180,23 +290,57 @@ function ledgerUpdate(node: SendNode, status: 'sent' | 'failed', values: Record<
       ExpressionAttributeNames: Object.fromEntries([['#status', 'status'], ...names.map((n) => [`#${n}`, n])]),
       ExpressionAttributeValues: Object.fromEntries([[':status', { S: status }], ...names.map((n) => [`:${n}`, values[n]])]),
     },
-    // The rendered message has been delivered: the step's data shrinks to its outcome (the run keeps ids, not copies,
+    // The rendered message has been delivered: the step's data shrinks to its outcome, which the metric state counts (the run keeps ids, not copies,
     // and stays within Step Functions' 256 KB; the ledger holds the rest).
     ResultSelector: { deliver: true, status },
     ResultPath: `$.steps.${key}`,
     Retry: [DYNAMO_RETRY],
-    Next: next,
+    Next: `${node.id}.count`,
+  };
+}
+
+/**
+ * Counts the outcome (metric `Deliveries`, dimensions Outcome and Channel+Outcome) for the failure-rate alarm.
+ * A failed count does not stop the journey; a retried one may count twice, which the rate tolerates better than none.
+ */
+function deliveryMetric(node: SendNode, key: string): AslState {
+  const outcome = `$.steps.${key}.status`;
+  return {
+    Type: 'Task',
+    Comment: 'count the delivery outcome',
+    Resource: Resource.cloudWatchPutMetricData,
+    Parameters: {
+      Namespace: ref(Placeholder.metricsNamespace),
+      MetricData: [
+        { MetricName: DELIVERY_METRIC, Dimensions: [{ Name: 'Outcome', 'Value.$': outcome }], Unit: 'Count', Value: 1 },
+        {
+          MetricName: DELIVERY_METRIC,
+          Dimensions: [{ Name: 'Channel', Value: node.channel }, { Name: 'Outcome', 'Value.$': outcome }],
+          Unit: 'Count',
+          Value: 1,
+        },
+      ],
+    },
+    ResultPath: null,
+    Retry: [{ ErrorEquals: [ErrorName.all], IntervalSeconds: 1, MaxAttempts: 2, BackoffRate: 2, JitterStrategy: 'FULL' }],
+    Catch: [{ ErrorEquals: [ErrorName.all], ResultPath: null, Next: node.next }],
+    Next: node.next,
   };
 }
 
 function compileSend(node: SendNode, journey: Journey): Record<string, AslState> {
   const key = stepKey(node.id);
+  const error = { error: { 'S.$': `$.steps.${key}.error.Error` } };
   return {
     [node.id]: {
       Type: 'Task',
       Comment: node.description ?? `render and check the ${node.channel} message`,
       ...lambdaStep(Placeholder.prepareSendFunction, node, { messageClass: journey.settings.messageClass }),
-      ResultSelector: { 'deliver.$': '$.Payload.deliver', 'reason.$': '$.Payload.reason', 'message.$': '$.Payload.message' },
+      ResultSelector: {
+        'deliver.$': '$.Payload.deliver',
+        'reason.$': '$.Payload.reason',
+        'message.$': '$.Payload.message',
+      },
       ResultPath: `$.steps.${key}`,
       Next: `${node.id}.route`,
     },
@@ -207,8 +351,11 @@ function compileSend(node: SendNode, journey: Journey): Record<string, AslState>
       Default: node.next,
     },
     [`${node.id}.deliver`]: deliveryState(node, key, journey.settings.messageClass),
-    [`${node.id}.record`]: ledgerUpdate(node, 'sent', { messageId: { 'S.$': `$.steps.${key}.delivery.messageId` } }, node.next),
-    [`${node.id}.failed`]: ledgerUpdate(node, 'failed', { error: { 'S.$': `$.steps.${key}.error.Error` } }, node.next),
+    [`${node.id}.record`]: ledgerUpdate(node, key, 'sent', { messageId: { 'S.$': `$.steps.${key}.delivery.messageId` } }),
+    [`${node.id}.failed`]: ledgerUpdate(node, key, 'failed', error),
+    // May have been delivered (a timeout, a provider error after the request): never sent again, never called failed.
+    [`${node.id}.unknown`]: ledgerUpdate(node, key, 'unknown', error),
+    [`${node.id}.count`]: deliveryMetric(node, key),
   };
 }
 

@@ -18,7 +18,7 @@ export function aslSuccessors(state: AslState): string[] {
 
 /**
  * The longest path (by number of states) from `StartAt` to an end state. Each state visited is one
- * transition (Choice, Task, Wait, Pass and Succeed alike); retries are not counted.
+ * transition (Choice, Task, Wait, Pass and Succeed alike), a Parallel's longest branch included; retries are not counted.
  * Throws when the definition refers to a missing state or loops, as no compiled journey does.
  */
 export function longestPath(asl: AslDefinition): string[] {
@@ -37,7 +37,9 @@ export function longestPath(asl: AslDefinition): string[] {
       if (path.length > best.length) best = path;
     }
     onPath.delete(name);
-    const result = [name, ...best];
+    const branches = ((state.Branches as AslDefinition[] | undefined) ?? []).map((branch) => longestPath(branch));
+    const inner = branches.reduce<string[]>((longest, path) => (path.length > longest.length ? path : longest), []);
+    const result = [name, ...inner, ...best];
     memo.set(name, result);
     return result;
   };

@@ -141,7 +141,11 @@ export interface ProfileRecords {
   remove(records: readonly Pick<ProfileRecord, 'pk' | 'sk'>[]): Promise<void>;
 }
 
-export type LedgerStatus = 'prepared' | 'sent' | 'failed' | 'suppressed';
+/**
+ * `failed`: the provider refused the message, nothing went out (a later retry of the step may send it).
+ * `unknown`: the provider may have sent it (a timeout, an error after the request): it is never sent again.
+ */
+export type LedgerStatus = 'prepared' | 'sent' | 'failed' | 'unknown' | 'suppressed';
 
 export interface LedgerEntry {
   executionId: string;

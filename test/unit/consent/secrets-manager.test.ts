@@ -30,4 +30,16 @@ describe('cachedSecret', () => {
     expect(await get()).toBe('later');
     expect(fake.sent).toHaveLength(3);
   });
+
+  it('reads the secret again once its copy is older than maxAgeMs, so a rotated key ring reaches warm containers', async () => {
+    const fake = client([async () => ({ SecretString: 'ring-1' }), async () => ({ SecretString: 'ring-2' })]);
+    let now = 0;
+    const get = cachedSecret(fake as never, 'unsubscribe', { maxAgeMs: 300_000, now: () => now });
+    expect(await get()).toBe('ring-1');
+    now = 299_999;
+    expect(await get()).toBe('ring-1');
+    now = 300_000;
+    expect(await get()).toBe('ring-2');
+    expect(fake.sent).toHaveLength(2);
+  });
 });

@@ -1,6 +1,12 @@
 import { createHmac } from 'node:crypto';
 import fc from 'fast-check';
-import { signUnsubscribeToken, UnsubscribeTokenError, verifyUnsubscribeToken, type UnsubscribeClaims } from '../../../lambdas/core/consent/token';
+import {
+  signUnsubscribeToken,
+  UNSUBSCRIBE_DEFAULT_KEY_ID,
+  UnsubscribeTokenError,
+  verifyUnsubscribeToken,
+  type UnsubscribeClaims,
+} from '../../../lambdas/core/consent/token';
 
 const SECRET = 'a-test-secret-of-enough-length';
 const NOW = new Date('2026-03-01T12:00:00.000Z');
@@ -103,5 +109,56 @@ describe('unsubscribe tokens', () => {
         expect(problemOf(() => verifyUnsubscribeToken(`${payloadA}.${signatureB}`, SECRET, NOW))).toBe('signature');
       }),
     );
+  });
+
+  describe('key ids and rotation', () => {
+    const key = (id: string) => ({ id, secret: `secret-of-key-${id}-long-enough` });
+    const ring = (current: string, ...previous: string[]) => JSON.stringify({ current: key(current), previous: previous.map(key) });
+    const keyIdOf = (token: string) => JSON.parse(Buffer.from(token.split('.')[0], 'base64url').toString('utf8')).k;
+
+    it('names the key it signed with in the token', () => {
+      expect(keyIdOf(signUnsubscribeToken(claims, ring('2026-12')))).toBe('2026-12');
+    });
+
+    it('accepts a token signed with the previous key after a rotation, and refuses it once that key is retired', () => {
+      const token = signUnsubscribeToken(claims, ring('k1'));
+      expect(verifyUnsubscribeToken(token, ring('k2', 'k1'), NOW)).toEqual(claims);
+      expect(problemOf(() => verifyUnsubscribeToken(token, ring('k3', 'k2'), NOW))).toBe('signature');
+    });
+
+    it('refuses a token that names one key but was signed with another of the ring', () => {
+      const signedWithK1 = signUnsubscribeToken(claims, ring('k1'));
+      const [payload, signature] = signedWithK1.split('.');
+      const claimsK2 = JSON.parse(Buffer.from(payload, 'base64url').toString('utf8'));
+      const relabelled = `${Buffer.from(JSON.stringify({ ...claimsK2, k: 'k2' })).toString('base64url')}.${signature}`;
+      expect(problemOf(() => verifyUnsubscribeToken(relabelled, ring('k2', 'k1'), NOW))).toBe('signature');
+    });
+
+    it.each(['constructor', '__proto__', 'toString', 'unknown'])('refuses a token naming key id %s that the ring does not hold', (id) => {
+      const payload = Buffer.from(JSON.stringify({ v: 2, k: id, p: 'p-1', s: 'email', e: 1893456000 })).toString('base64url');
+      expect(problemOf(() => verifyUnsubscribeToken(`${payload}.AAAA`, ring('k1'), NOW))).toBe('signature');
+    });
+
+    it('accepts a token made before key ids with any key of the ring (they expire within 90 days)', () => {
+      const legacy = (secret: string) => {
+        const text = Buffer.from(JSON.stringify({ v: 1, p: claims.profileId, s: 'email', e: claims.expiresAt.getTime() / 1000 })).toString('base64url');
+        return `${text}.${createHmac('sha256', secret).update(`waymark-unsubscribe.v1.${text}`).digest('base64url')}`;
+      };
+      expect(verifyUnsubscribeToken(legacy(key('k1').secret), ring('k2', 'k1'), NOW)).toEqual(claims);
+      expect(verifyUnsubscribeToken(legacy(SECRET), SECRET, NOW)).toEqual(claims);
+    });
+
+    it('treats a plain secret as a ring of one key', () => {
+      expect(keyIdOf(signUnsubscribeToken(claims, SECRET))).toBe(UNSUBSCRIBE_DEFAULT_KEY_ID);
+    });
+
+    it.each([
+      ['not JSON', '{current', 'the unsubscribe key ring is not JSON'],
+      ['no current key', JSON.stringify({ previous: [] }), 'current'],
+      ['a short key', JSON.stringify({ current: { id: 'k1', secret: 'short' } }), 'current.secret'],
+      ['a bad key id', JSON.stringify({ current: { id: 'k 1', secret: 'long-enough-secret-value' } }), 'current.id'],
+    ])('refuses a key ring with %s, naming the field', (_name, raw, field) => {
+      expect(() => signUnsubscribeToken(claims, raw)).toThrow(field);
+    });
   });
 });

@@ -13,7 +13,7 @@ const state = (asl: AslDefinition, name: string): AslState => {
 
 describe('compileJourney', () => {
   it('names one state per node plus the suffixed states of its kind', () => {
-    const send = (id: string) => [id, `${id}.route`, `${id}.deliver`, `${id}.record`, `${id}.failed`];
+    const send = (id: string) => [id, `${id}.route`, `${id}.deliver`, `${id}.record`, `${id}.failed`, `${id}.unknown`, `${id}.count`];
     expect(Object.keys(compiled().States).sort()).toEqual(
       [
         ...send('welcome-email'),
@@ -46,11 +46,16 @@ describe('compileJourney', () => {
     ['welcome-email.route', 'Choices', [{ Variable: '$.steps.welcome_email.deliver', BooleanEquals: true, Next: 'welcome-email.deliver' }]],
     ['welcome-email.route', 'Default', 'wait-for-login'],
     ['welcome-email.deliver', 'ResultPath', '$.steps.welcome_email.delivery'],
-    ['welcome-email.deliver', 'Catch', [{ ErrorEquals: ['States.ALL'], ResultPath: '$.steps.welcome_email.error', Next: 'welcome-email.failed' }]],
+    ['welcome-email.deliver', 'Catch', [
+      { ErrorEquals: expect.arrayContaining(['SesV2.MessageRejectedException']), ResultPath: '$.steps.welcome_email.error', Next: 'welcome-email.failed' },
+      { ErrorEquals: ['States.ALL'], ResultPath: '$.steps.welcome_email.error', Next: 'welcome-email.unknown' },
+    ]],
     ['welcome-email.record', 'ResultPath', '$.steps.welcome_email'],
     ['welcome-email.record', 'ResultSelector', { deliver: true, status: 'sent' }],
     ['welcome-email.failed', 'ResultSelector', { deliver: true, status: 'failed' }],
-    ['welcome-email.failed', 'Next', 'wait-for-login'],
+    ['welcome-email.failed', 'Next', 'welcome-email.count'],
+    ['welcome-email.unknown', 'Next', 'welcome-email.count'],
+    ['welcome-email.count', 'Next', 'wait-for-login'],
     ['wait-for-login', 'ResultPath', '$.steps.wait_for_login'],
     ['wait-for-login', 'Next', 'check-tier'],
     ['wait-for-login', 'Catch', [{ ErrorEquals: ['States.Timeout'], ResultPath: '$.steps.wait_for_login', Next: 'nudge-sms' }]],
@@ -69,11 +74,21 @@ describe('compileJourney', () => {
 
   it('sends email with SES, SMS with SNS and push with Pinpoint', () => {
     const asl = compiled();
-    expect([state(asl, 'welcome-email.deliver').Resource, state(asl, 'nudge-sms.deliver').Resource, state(asl, 'gold-push.deliver').Resource]).toEqual([
+    const push = (state(asl, 'gold-push.deliver').Branches as AslDefinition[])[0].States['gold-push.send'];
+    expect([state(asl, 'welcome-email.deliver').Resource, state(asl, 'nudge-sms.deliver').Resource, push.Resource]).toEqual([
       'arn:aws:states:::aws-sdk:sesv2:sendEmail',
       'arn:aws:states:::sns:publish',
       'arn:aws:states:::aws-sdk:pinpoint:sendMessages',
     ]);
+  });
+
+  it.each<[string, Record<string, unknown> | undefined]>([
+    ['no settings', undefined],
+    ['settings without a message class', { reentry: 'always', timeout: '1d' }],
+  ])('sends an API-triggered journey with %s as marketing (opt-outs apply, unsubscribe headers)', (_name, settings) => {
+    const asl = compileJourney(mustValidate({ ...baseJourney(), ...(settings ? { settings } : {}) }));
+    expect((state(asl, 'hello').Parameters as { Payload: { messageClass: string } }).Payload.messageClass).toBe('marketing');
+    expect(JSON.stringify(state(asl, 'hello.deliver').Parameters)).toContain('"Headers.$"');
   });
 
   it('compiles condition branches in order to Choice rules, with the default last', () => {

@@ -85,7 +85,7 @@ describe('run data: ids over copies, every part bounded', () => {
     });
     if (!result.ok) throw new Error('invalid');
     const states = compileJourney(result.journey).States;
-    for (const name of ['mail.record', 'mail.failed']) expect(states[name]).toMatchObject({ ResultPath: '$.steps.mail', ResultSelector: { deliver: true } });
+    for (const name of ['mail.record', 'mail.failed', 'mail.unknown']) expect(states[name]).toMatchObject({ ResultPath: '$.steps.mail', ResultSelector: { deliver: true } });
   });
 
   it('refuses a journey whose runs could hold more than 256 KB, naming the budget', () => {
