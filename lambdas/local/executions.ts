@@ -42,6 +42,33 @@ export interface LocalExecution {
 /** Node timers cannot run longer than 2^31-1 ms; longer task timeouts are capped locally. */
 const MAX_TIMER_SECONDS = 2_000_000;
 
+/**
+ * The least real time a run gets locally. Scaled time counts compute time too: at 3600 a 5-day journey would have
+ * 120 real seconds, at Infinity none, and a busy machine timed runs out that were merely queued.
+ */
+export const MIN_REAL_RUN_SECONDS = 600;
+
+/**
+ * The timeouts of a definition as the local runner applies them: the global timeout on the scaled clock, never under
+ * MIN_REAL_RUN_SECONDS; task timeouts unscaled, since a step's work takes real time (a wait-for-event's timeout is a
+ * journey duration: its binding scales it). A task without one has none, as on AWS (not the runner's 60 s).
+ */
+export function localTimeouts(definition: AslDefinition, timeScale: number): AslDefinition {
+  const scaled = Math.ceil(definition.TimeoutSeconds / timeScale);
+  definition.TimeoutSeconds = Math.min(MAX_TIMER_SECONDS, Math.max(MIN_REAL_RUN_SECONDS, Number.isFinite(scaled) ? scaled : 0));
+  const visit = (states: Record<string, AslState>) => {
+    for (const state of Object.values(states)) {
+      // No TimeoutSeconds means no task timeout on AWS (docs.aws.amazon.com/step-functions/latest/dg/sfn-stuck-execution.html).
+      if (state.Type === 'Task') state.TimeoutSeconds = Math.min(MAX_TIMER_SECONDS, typeof state.TimeoutSeconds === 'number' ? state.TimeoutSeconds : MAX_TIMER_SECONDS);
+      const processor = (state.ItemProcessor ?? state.Iterator) as AslDefinition | undefined;
+      if (processor?.States) visit(processor.States);
+      for (const branch of (state.Branches as AslDefinition[] | undefined) ?? []) visit(branch.States);
+    }
+  };
+  visit(definition.States);
+  return definition;
+}
+
 class TaskTimedOut extends Error {
   override readonly name = 'States.Timeout';
 }
@@ -82,13 +109,7 @@ export class LocalExecutions implements Executions {
       if (value === undefined) throw new Error(`no local value for placeholder ${whole} in journey ${journeyId}`);
       return value;
     });
-    const definition = JSON.parse(text) as AslDefinition;
-    // The global timeout runs on the scaled clock; task timeouts are enforced by the bindings below, on the scaled clock.
-    const scaled = Math.ceil(definition.TimeoutSeconds / this.options.timeScale);
-    definition.TimeoutSeconds = Math.min(MAX_TIMER_SECONDS, Math.max(60, Number.isFinite(scaled) ? scaled : 60));
-    for (const state of Object.values(definition.States)) {
-      if (typeof state.TimeoutSeconds === 'number') state.TimeoutSeconds = Math.min(MAX_TIMER_SECONDS, state.TimeoutSeconds);
-    }
+    const definition = localTimeouts(JSON.parse(text) as AslDefinition, this.options.timeScale);
     const machine = new StateMachine(definition as never, { validationOptions: { checkArn: false, checkPaths: false } });
     this.machines.set(arn, { definition, journeyId, machine });
     return arn;
