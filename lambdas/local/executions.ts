@@ -20,7 +20,19 @@ export interface LocalExecutionsOptions {
   account?: string;
 }
 
-export type ExecutionStatus = 'RUNNING' | 'SUCCEEDED' | 'FAILED' | 'TIMED_OUT' | 'ABORTED';
+export const EXECUTION_STATUSES = ['RUNNING', 'SUCCEEDED', 'FAILED', 'TIMED_OUT', 'ABORTED'] as const;
+export type ExecutionStatus = (typeof EXECUTION_STATUSES)[number];
+
+export interface ExecutionFilter {
+  journeyId?: string;
+  profileId?: string;
+  status?: ExecutionStatus;
+  /** Runs of internal state machines (the audience scan) are listed only when asked for, by this or `journeyId`. */
+  internal?: boolean;
+}
+
+/** Finished runs of internal state machines kept for inspection; older ones are forgotten (memory stays flat). */
+export const RETAINED_INTERNAL_RUNS = 20;
 
 export interface LocalExecution {
   executionArn: string;
@@ -84,7 +96,7 @@ interface Waiter {
 
 /** Step Functions, locally: runs the compiled ASL of each journey with aws-local-stepfunctions. */
 export class LocalExecutions implements Executions {
-  private readonly machines = new Map<string, { definition: AslDefinition; journeyId: string; machine: StateMachine }>();
+  private readonly machines = new Map<string, { definition: AslDefinition; journeyId: string; machine: StateMachine; internal: boolean }>();
   private readonly executions = new Map<string, LocalExecution & { abort?: () => void }>();
   private readonly waiters = new Map<string, Waiter>();
   private readonly region: string;
@@ -100,8 +112,11 @@ export class LocalExecutions implements Executions {
     return `arn:aws:states:${this.region}:${this.account}:stateMachine:waymark-local-${journeyId}`;
   }
 
-  /** Registers a journey's compiled ASL, with its placeholders filled in, as a local state machine. */
-  deploy(journeyId: string, asl: AslDefinition): string {
+  /**
+   * Registers a journey's compiled ASL, with its placeholders filled in, as a local state machine. An `internal` one
+   * (the audience scan) is left out of listings unless asked for, and only its last runs are kept.
+   */
+  deploy(journeyId: string, asl: AslDefinition, options: { internal?: boolean } = {}): string {
     const arn = this.stateMachineArn(journeyId);
     const text = JSON.stringify(asl).replace(/\$\{(\w+)\}/g, (whole, name: Placeholder) => {
       if (name in this.options.functions) return `arn:aws:lambda:${this.region}:${this.account}:function:${name}`;
@@ -111,14 +126,50 @@ export class LocalExecutions implements Executions {
     });
     const definition = localTimeouts(JSON.parse(text) as AslDefinition, this.options.timeScale);
     const machine = new StateMachine(definition as never, { validationOptions: { checkArn: false, checkPaths: false } });
-    this.machines.set(arn, { definition, journeyId, machine });
+    this.machines.set(arn, { definition, journeyId, machine, internal: options.internal === true });
     return arn;
   }
 
-  list(filter: { journeyId?: string; profileId?: string; status?: ExecutionStatus } = {}): LocalExecution[] {
-    return [...this.executions.values()]
-      .filter((e) => (filter.journeyId === undefined || e.journeyId === filter.journeyId) && (filter.profileId === undefined || e.profileId === filter.profileId) && (filter.status === undefined || e.status === filter.status))
-      .map(({ abort: _abort, ...rest }) => rest);
+  /** Every run matching the filter, oldest first (internal runs included unless `internal: false`). */
+  list(filter: ExecutionFilter = {}): LocalExecution[] {
+    return [...this.matching(filter)].map(({ abort: _abort, ...rest }) => rest);
+  }
+
+  /**
+   * One page of runs, oldest first: `after` is the ARN of the last run of the previous page. Internal runs are left out
+   * unless `internal` is set or `journeyId` names their machine. Undefined when `after` is no run held here.
+   */
+  page(filter: ExecutionFilter, limit: number, after?: string): { executions: LocalExecution[]; next?: string } | undefined {
+    if (after !== undefined && !this.executions.has(after)) return undefined;
+    const internal = filter.internal ?? filter.journeyId !== undefined;
+    const executions: LocalExecution[] = [];
+    let skipping = after !== undefined;
+    for (const e of this.matching({ ...filter, internal })) {
+      if (skipping) {
+        skipping = e.executionArn !== after;
+        continue;
+      }
+      if (executions.length === limit) return { executions, next: executions[limit - 1].executionArn };
+      const { abort: _abort, ...rest } = e;
+      executions.push(rest);
+    }
+    return { executions };
+  }
+
+  private *matching(filter: ExecutionFilter): Generator<LocalExecution & { abort?: () => void }> {
+    for (const e of this.executions.values()) {
+      if (filter.journeyId !== undefined && e.journeyId !== filter.journeyId) continue;
+      if (filter.profileId !== undefined && e.profileId !== filter.profileId) continue;
+      if (filter.status !== undefined && e.status !== filter.status) continue;
+      if (filter.internal === false && this.machines.get(e.stateMachineArn)?.internal) continue;
+      yield e;
+    }
+  }
+
+  /** Forgets the oldest finished runs of an internal machine beyond RETAINED_INTERNAL_RUNS. */
+  private forgetOldRuns(stateMachineArn: string): void {
+    const finished = [...this.executions.values()].filter((e) => e.stateMachineArn === stateMachineArn && e.status !== 'RUNNING');
+    for (const e of finished.slice(0, Math.max(0, finished.length - RETAINED_INTERNAL_RUNS))) this.executions.delete(e.executionArn);
   }
 
   get(executionArn: string): LocalExecution | undefined {
@@ -185,6 +236,7 @@ export class LocalExecutions implements Executions {
         this.waiters.delete(token);
         waiter.reject(new Error('the execution ended'));
       }
+      if (deployed.internal) this.forgetOldRuns(stateMachineArn);
     });
     return { executionArn, started: true };
   }
