@@ -28,16 +28,21 @@ export class DynamoProfileStorage implements ProfileStorage {
     private readonly windowDays = defaultProfilePolicy.window.days,
   ) {}
 
+  /**
+   * Reads the pointer, then deletes it only if it still points where it did: no `IN` over the profile ids, which takes
+   * at most 100 operands (docs.aws.amazon.com/amazondynamodb/latest/developerguide/Expressions.OperatorsAndFunctions.html,
+   * Comparators) and would fail for a profile that absorbed more than 99 others. A pointer moved meanwhile is read again.
+   */
   async deleteIdentity(namespace: string, value: string, profileIds: readonly string[]): Promise<boolean> {
-    const names = profileIds.map((_, i) => `:p${i}`);
-    return this.conditional(
-      new DeleteCommand({
-        TableName: this.table,
-        Key: identityKey(namespace, value),
-        ConditionExpression: `profileId IN (${names.join(', ')})`,
-        ExpressionAttributeValues: Object.fromEntries(profileIds.map((id, i) => [names[i], id])),
-      }),
-    );
+    const owners = new Set(profileIds);
+    for (;;) {
+      const current = await this.readIdentity(namespace, value);
+      if (current === undefined || !owners.has(current)) return false;
+      const deleted = await this.conditional(
+        new DeleteCommand({ TableName: this.table, Key: identityKey(namespace, value), ConditionExpression: 'profileId = :p', ExpressionAttributeValues: { ':p': current } }),
+      );
+      if (deleted) return true;
+    }
   }
 
   async deleteProfileItems(profileId: string): Promise<number> {
