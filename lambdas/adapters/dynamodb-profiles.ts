@@ -6,6 +6,7 @@ import { eventIdentities, eventKey, normalizeTime, seenBucket, sourcesAbove, sum
 import { defaultProfilePolicy, type AttributeValue, type ComputedStats, type ConsentState, type ProfilePolicy, type ProfileState, type RecentEvent, type SeenBuckets } from '../core/profiles/model';
 import type { ProfileStorage } from '../core/profiles/storage';
 import { GraphProfileStore } from '../core/profiles/store';
+import type { PrivacyKey } from '../core/privacy/keys';
 import type { Clock } from '../core/runtime/ports';
 
 /**
@@ -213,12 +214,14 @@ export interface DynamoProfileStoreOptions {
   clock: Clock;
   /** @default defaultProfilePolicy */
   policy?: ProfilePolicy;
+  /** The key of new profile ids. @default the local stack's fixed key */
+  privacyKey?: PrivacyKey;
 }
 
 /** The ProfileStore port backed by DynamoDB (the profiles table). */
 export function createDynamoProfileStore(db: DynamoDBDocumentClient, table: string, options: DynamoProfileStoreOptions): GraphProfileStore {
   const policy = options.policy ?? defaultProfilePolicy;
-  return new GraphProfileStore({ storage: new DynamoProfileStorage(db, table, options.clock, policy.window.days), clock: options.clock, policy });
+  return new GraphProfileStore({ storage: new DynamoProfileStorage(db, table, options.clock, policy.window.days), clock: options.clock, policy, privacyKey: options.privacyKey });
 }
 
 export type RequestCounts = { reads: number; writes: number; byCommand: Record<string, number> };
