@@ -32,7 +32,7 @@ export function dynamoPorts(db: DynamoDBDocumentClient, tables: WaymarkTables, c
     enrollments: new DynamoEnrollmentStore(db, tables.runtime),
     waits: new DynamoWaitIndex(db, tables.runtime),
     ledger: new DynamoLedger(db, tables.runtime),
-    rejected: new DynamoRejectedEventStore(db, tables.runtime),
+    rejected: new DynamoRejectedEventStore(db, tables.runtime, privacyKey),
     records: new DynamoProfileRecords(db, tables.runtime),
     segmentStore: segmentStore(db, tables.journeys),
     memberships: new DynamoMembershipStore(db, tables.profiles),
