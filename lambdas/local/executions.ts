@@ -81,6 +81,31 @@ export function localTimeouts(definition: AslDefinition, timeScale: number): Asl
   return definition;
 }
 
+/**
+ * Lambda's longest timeout (docs.aws.amazon.com/lambda/latest/dg/configuration-timeout.html: 900 s). Locally every step
+ * shares one process and one dynalite, so a step waits for the others: it gets the most a Lambda can have, never scaled.
+ */
+export const LOCAL_LAMBDA_TIMEOUT_MS = 900_000;
+
+/** The context a local Lambda step gets: middy aborts the handler when `getRemainingTimeInMillis` runs out. */
+export function localLambdaContext(name: string, requestId: string, where: { region: string; account: string }, now: () => number = Date.now): Context {
+  const deadline = now() + LOCAL_LAMBDA_TIMEOUT_MS;
+  return {
+    functionName: name,
+    functionVersion: '$LATEST',
+    invokedFunctionArn: `arn:aws:lambda:${where.region}:${where.account}:function:${name}`,
+    memoryLimitInMB: '512',
+    awsRequestId: requestId,
+    logGroupName: `/aws/lambda/${name}`,
+    logStreamName: 'local',
+    callbackWaitsForEmptyEventLoop: false,
+    getRemainingTimeInMillis: () => Math.max(0, deadline - now()),
+    done: () => undefined,
+    fail: () => undefined,
+    succeed: () => undefined,
+  };
+}
+
 class TaskTimedOut extends Error {
   override readonly name = 'States.Timeout';
 }
@@ -301,20 +326,7 @@ export class LocalExecutions implements Executions {
   }
 
   private lambdaContext(name: string): Context {
-    return {
-      functionName: name,
-      functionVersion: '$LATEST',
-      invokedFunctionArn: `arn:aws:lambda:${this.region}:${this.account}:function:${name}`,
-      memoryLimitInMB: '512',
-      awsRequestId: `local-${++this.tokenCounter}`,
-      logGroupName: `/aws/lambda/${name}`,
-      logStreamName: 'local',
-      callbackWaitsForEmptyEventLoop: false,
-      getRemainingTimeInMillis: () => 30_000,
-      done: () => undefined,
-      fail: () => undefined,
-      succeed: () => undefined,
-    };
+    return localLambdaContext(name, `local-${++this.tokenCounter}`, { region: this.region, account: this.account });
   }
 
   private functionFor(functionName: unknown): { name: Placeholder; fn: LocalFunction } {

@@ -1,5 +1,5 @@
 import { Resource, type AslDefinition } from '../../../lambdas/core/journey/asl';
-import { localTimeouts } from '../../../lambdas/local/executions';
+import { localLambdaContext, localTimeouts } from '../../../lambdas/local/executions';
 
 const HOUR = 3600;
 
@@ -41,5 +41,20 @@ describe('localTimeouts: scaled time never turns a timeout into (nearly) nothing
     const long = definition();
     states(long).wait.TimeoutSeconds = 300 * 24 * HOUR;
     expect(states(localTimeouts(long, 1)).wait.TimeoutSeconds).toBeLessThanOrEqual(Math.floor((2 ** 31 - 1) / 1000));
+  });
+});
+
+describe('localLambdaContext: a local Lambda step is not cut short by a busy machine', () => {
+  const where = { region: 'local', account: '000000000000' };
+
+  it('gives a step the longest Lambda timeout (15 minutes) of real time, counted from its start', () => {
+    let now = 1_000_000;
+    const context = localLambdaContext('register-wait', 'r-1', where, () => now);
+    // middy aborts a handler when this runs out: at 30 s, steps queued behind a busy dynalite failed with AbortError.
+    expect(context.getRemainingTimeInMillis()).toBe(15 * 60_000);
+    now += 60_000;
+    expect(context.getRemainingTimeInMillis()).toBe(14 * 60_000);
+    now += 15 * 60_000;
+    expect(context.getRemainingTimeInMillis()).toBe(0);
   });
 });
