@@ -7,7 +7,8 @@ process.env.AWS_REGION ??= 'local';
 async function main(): Promise<void> {
   const { startLocalStack } = await import('../lambdas/local/stack');
   const timeScale = Number(process.env.WAYMARK_TIME_SCALE ?? 1);
-  // The hourly segment re-check of AWS, on the scaled clock (at most once a second).
+  // The hourly segment re-check of AWS, on the scaled clock (at most once a second, never two at once, and at most
+  // a tenth of the real time: see lambdas/local/README.md).
   const recheckIntervalMs = Number.isFinite(timeScale) ? Math.max(1000, 3_600_000 / timeScale) : 1000;
   const stack = await startLocalStack({ port: Number(process.env.PORT ?? 3000), timeScale, recheckIntervalMs });
   process.stdout.write(

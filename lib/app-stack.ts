@@ -1,4 +1,4 @@
-import { CfnOutput, CrossStackReferences, Duration, ReferenceStrength, Stack, type StackProps } from 'aws-cdk-lib';
+import { CfnOutput, CrossStackReferences, Duration, ReferenceStrength, RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
 import * as apigw from 'aws-cdk-lib/aws-apigateway';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as cwActions from 'aws-cdk-lib/aws-cloudwatch-actions';
@@ -194,6 +194,8 @@ export class WaymarkAppStack extends Stack {
   public readonly deliveryEventFunctionDeadLetterQueue: sqs.Queue;
   /** HMAC key of unsubscribe links. */
   public readonly unsubscribeSecret: secretsmanager.Secret;
+  /** The privacy key: profile ids, suppression-list keys, identity hashes of rejected events (never rotated, retained). */
+  public readonly privacyKeySecret: secretsmanager.Secret;
   /** GET and POST /unsubscribe: the only methods without IAM authorization. */
   public readonly unsubscribeMethods: readonly apigw.Method[];
   /** Audience snapshots and the scheduled re-check of time-based segments (Map over parallel-scan segments). */
@@ -237,6 +239,13 @@ export class WaymarkAppStack extends Stack {
     this.unsubscribeSecret = new secretsmanager.Secret(this, 'UnsubscribeSecret', {
       description: `Waymark ${props.stage}: HMAC key of unsubscribe links`,
       generateSecretString: { passwordLength: 64, excludePunctuation: true },
+    });
+
+    // A new key would change every new profile's id and forget every suppression: never rotated, kept on deletion.
+    this.privacyKeySecret = new secretsmanager.Secret(this, 'PrivacyKeySecret', {
+      description: `Waymark ${props.stage}: key of profile ids and the suppression list (HMAC-SHA256)`,
+      generateSecretString: { passwordLength: 64, excludePunctuation: true },
+      removalPolicy: RemovalPolicy.RETAIN,
     });
 
     // --- Functions. Every handler loads all three table names at cold start (lambdas/shared/env.ts).
@@ -463,6 +472,10 @@ export class WaymarkAppStack extends Stack {
     for (const reader of [f.listOffers, f.getOffer, f.listPlacements, f.getPlacement]) props.journeysTable.grantReadData(reader);
     for (const writer of [f.createOffer, f.putOffer, f.deleteOffer, f.createPlacement, f.putPlacement, f.deletePlacement]) props.journeysTable.grantReadWriteData(writer);
     for (const reader of [f.prepareSend, f.confirmUnsubscribe, f.unsubscribeProfile]) this.unsubscribeSecret.grantRead(reader.role);
+    for (const reader of [f.routeEvent, f.triggerJourney, f.updateProfileAttributes, f.prepareSend, f.recordDeliveryEvent, f.eraseProfile]) {
+      this.privacyKeySecret.grantRead(reader.role);
+      reader.function.addEnvironment(EnvKey.privacyKeySecretArn, this.privacyKeySecret.secretArn);
+    }
     for (const writer of [
       f.routeEvent,
       f.triggerJourney,
@@ -817,6 +830,11 @@ export class WaymarkAppStack extends Stack {
       );
       acknowledge(method, 'AwsSolutions-COG4', 'Public by design (email unsubscribe link); no user pool applies. The signed token authorizes the request.');
     }
+    acknowledge(
+      this.privacyKeySecret,
+      'AwsSolutions-SMG4',
+      'The privacy key derives profile ids and suppression-list keys; rotating it would change the id of every new profile and forget every suppressed address.',
+    );
     acknowledge(
       this.unsubscribeSecret,
       'AwsSolutions-SMG4',

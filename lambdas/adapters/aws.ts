@@ -24,7 +24,14 @@ export function awsDependencies() {
   const env = loadEnv();
   const db = DynamoDBDocumentClient.from(traced(new DynamoDBClient({})), { marshallOptions: { removeUndefinedValues: true } });
   const sfn = traced(new SFNClient({}));
-  const ports = dynamoPorts(db, { profiles: env.profilesTable, journeys: env.journeysTable, runtime: env.runtimeTable }, systemClock);
+  // The privacy key keys profile ids and the suppression list: read on first use, only where it is needed.
+  let privacySecret: (() => Promise<string>) | undefined;
+  const privacyKey = async () => {
+    if (!env.privacyKeySecretArn) throw new Error('WAYMARK_PRIVACY_KEY_SECRET_ARN is not set for this function');
+    privacySecret ??= cachedSecret(traced(new SecretsManagerClient({})), env.privacyKeySecretArn);
+    return privacySecret();
+  };
+  const ports = dynamoPorts(db, { profiles: env.profilesTable, journeys: env.journeysTable, runtime: env.runtimeTable }, systemClock, privacyKey);
   // The stored segments compiled, reloaded at most every 30 s (a segment written through the API applies within that).
   const segments = cachedSegmentCatalog(ports.segmentStore, systemClock);
   // The stored offers and placements compiled, likewise reloaded at most every 30 s (the API's writes invalidate this
@@ -61,7 +68,7 @@ export function awsDependencies() {
     decisions,
     newId: randomUUID,
     executions: new StepFunctionsExecutions(sfn),
-    suppression: new DynamoSuppressionList(db, env.runtimeTable),
+    suppression: new DynamoSuppressionList(db, env.runtimeTable, privacyKey),
     consent: new DynamoConsentStore(db, env.profilesTable, systemClock),
     getSecret: async () => getSecret(),
     unsubscribeLinks: createUnsubscribeLinks({ getSecret: async () => getSecret(), publicUrl, clock: systemClock }),

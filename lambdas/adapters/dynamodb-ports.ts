@@ -1,4 +1,5 @@
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { localPrivacyKey, type PrivacyKey } from '../core/privacy/keys';
 import type { Clock } from '../core/runtime/ports';
 import {
   DynamoEnrollmentStore,
@@ -18,16 +19,20 @@ export interface WaymarkTables {
   runtime: string;
 }
 
-/** Every DynamoDB-backed port, the same on AWS and in the local stack (only the client's endpoint differs). */
-export function dynamoPorts(db: DynamoDBDocumentClient, tables: WaymarkTables, clock: Clock) {
+/**
+ * Every DynamoDB-backed port, the same on AWS and in the local stack (only the client's endpoint differs). The privacy
+ * key (profile ids, identity hashes) defaults to the local stack's fixed one.
+ */
+export function dynamoPorts(db: DynamoDBDocumentClient, tables: WaymarkTables, clock: Clock, privacyKey: PrivacyKey = localPrivacyKey) {
   return {
     clock,
-    profiles: createDynamoProfileStore(db, tables.profiles, { clock }),
+    privacyKey,
+    profiles: createDynamoProfileStore(db, tables.profiles, { clock, privacyKey }),
     journeys: new DynamoJourneyRegistry(db, tables.journeys),
     enrollments: new DynamoEnrollmentStore(db, tables.runtime),
     waits: new DynamoWaitIndex(db, tables.runtime),
     ledger: new DynamoLedger(db, tables.runtime),
-    rejected: new DynamoRejectedEventStore(db, tables.runtime),
+    rejected: new DynamoRejectedEventStore(db, tables.runtime, privacyKey),
     records: new DynamoProfileRecords(db, tables.runtime),
     segmentStore: segmentStore(db, tables.journeys),
     memberships: new DynamoMembershipStore(db, tables.profiles),

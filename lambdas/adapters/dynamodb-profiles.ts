@@ -6,6 +6,7 @@ import { eventIdentities, eventKey, normalizeTime, seenBucket, sourcesAbove, sum
 import { defaultProfilePolicy, type AttributeValue, type ComputedStats, type ConsentState, type ProfilePolicy, type ProfileState, type RecentEvent, type SeenBuckets } from '../core/profiles/model';
 import type { ProfileStorage } from '../core/profiles/storage';
 import { GraphProfileStore } from '../core/profiles/store';
+import type { PrivacyKey } from '../core/privacy/keys';
 import type { Clock } from '../core/runtime/ports';
 import { dict, own } from '../core/shared/records';
 
@@ -31,16 +32,21 @@ export class DynamoProfileStorage implements ProfileStorage {
     private readonly windowDays = defaultProfilePolicy.window.days,
   ) {}
 
+  /**
+   * Reads the pointer, then deletes it only if it still points where it did: no `IN` over the profile ids, which takes
+   * at most 100 operands (docs.aws.amazon.com/amazondynamodb/latest/developerguide/Expressions.OperatorsAndFunctions.html,
+   * Comparators) and would fail for a profile that absorbed more than 99 others. A pointer moved meanwhile is read again.
+   */
   async deleteIdentity(namespace: string, value: string, profileIds: readonly string[]): Promise<boolean> {
-    const names = profileIds.map((_, i) => `:p${i}`);
-    return this.conditional(
-      new DeleteCommand({
-        TableName: this.table,
-        Key: identityKey(namespace, value),
-        ConditionExpression: `profileId IN (${names.join(', ')})`,
-        ExpressionAttributeValues: Object.fromEntries(profileIds.map((id, i) => [names[i], id])),
-      }),
-    );
+    const owners = new Set(profileIds);
+    for (;;) {
+      const current = await this.readIdentity(namespace, value);
+      if (current === undefined || !owners.has(current)) return false;
+      const deleted = await this.conditional(
+        new DeleteCommand({ TableName: this.table, Key: identityKey(namespace, value), ConditionExpression: 'profileId = :p', ExpressionAttributeValues: { ':p': current } }),
+      );
+      if (deleted) return true;
+    }
   }
 
   async deleteProfileItems(profileId: string): Promise<number> {
@@ -217,12 +223,14 @@ export interface DynamoProfileStoreOptions {
   clock: Clock;
   /** @default defaultProfilePolicy */
   policy?: ProfilePolicy;
+  /** The key of new profile ids. @default the local stack's fixed key */
+  privacyKey?: PrivacyKey;
 }
 
 /** The ProfileStore port backed by DynamoDB (the profiles table). */
 export function createDynamoProfileStore(db: DynamoDBDocumentClient, table: string, options: DynamoProfileStoreOptions): GraphProfileStore {
   const policy = options.policy ?? defaultProfilePolicy;
-  return new GraphProfileStore({ storage: new DynamoProfileStorage(db, table, options.clock, policy.window.days), clock: options.clock, policy });
+  return new GraphProfileStore({ storage: new DynamoProfileStorage(db, table, options.clock, policy.window.days), clock: options.clock, policy, privacyKey: options.privacyKey });
 }
 
 export type RequestCounts = { reads: number; writes: number; byCommand: Record<string, number> };

@@ -3,6 +3,8 @@ import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { DeleteCommand, GetCommand, PutCommand, QueryCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { fromJourneyItem, journeyItem } from '../core/journey/registry-item';
 import { ProfileIndex } from '../core/config/env-keys';
+import { keyedHash, localPrivacyKey, type PrivacyKey } from '../core/privacy/keys';
+import { identityMentions } from '../core/privacy/mentions';
 import type {
   Enrollment,
   EnrollmentStore,
@@ -13,6 +15,7 @@ import type {
   ProfileRecord,
   ProfileRecords,
   RejectedEvent,
+  RejectedEventEraser,
   RejectedEventStore,
   WaitIndex,
   WaitRegistration,
@@ -22,6 +25,8 @@ const isConditionFailure = (error: unknown) =>
   error instanceof ConditionalCheckFailedException || (error as { name?: string })?.name === 'ConditionalCheckFailedException';
 
 const DAY = 86400;
+
+const mentionKey = (key: string, mention: string) => `REJECTED-MENTION#${keyedHash(key, 'mention', mention)}`;
 
 /** Journeys as registered at deploy time (or by the local stack at start), cached briefly per container. */
 export class DynamoJourneyRegistry implements JourneyRegistry {
@@ -201,21 +206,47 @@ function recordKind(pk: string): ProfileRecord['kind'] {
   return 'other';
 }
 
-/** Invalid events, kept with their reasons for 30 days, newest first. */
-export class DynamoRejectedEventStore implements RejectedEventStore {
+/**
+ * Invalid events, kept with their reasons for 30 days (TTL), newest first: item pk `REJECTED`, sk `<receivedAt>#<id>`.
+ * For each identity the event mentions (`identityMentions`), a marker item pk `REJECTED-MENTION#<keyed hash>`, sk the
+ * event's sk, same TTL, written first: erasure finds and deletes the events that name a profile by its identities.
+ */
+export class DynamoRejectedEventStore implements RejectedEventStore, RejectedEventEraser {
   constructor(
     private readonly db: DynamoDBDocumentClient,
     private readonly table: string,
+    private readonly privacyKey: PrivacyKey = localPrivacyKey,
   ) {}
 
   async put(rejected: RejectedEvent): Promise<void> {
     const id = createHash('sha256').update(JSON.stringify(rejected.raw)).digest('hex').slice(0, 16);
-    await this.db.send(
-      new PutCommand({
-        TableName: this.table,
-        Item: { pk: 'REJECTED', sk: `${rejected.receivedAt}#${id}`, ...rejected, raw: JSON.stringify(rejected.raw), expiresAt: Math.floor(Date.parse(rejected.receivedAt) / 1000) + 30 * DAY },
-      }),
-    );
+    const sk = `${rejected.receivedAt}#${id}`;
+    const expiresAt = Math.floor(Date.parse(rejected.receivedAt) / 1000) + 30 * DAY;
+    const key = await this.privacyKey();
+    for (const mention of identityMentions(rejected.raw)) {
+      await this.db.send(new PutCommand({ TableName: this.table, Item: { pk: mentionKey(key, mention), sk, expiresAt } }));
+    }
+    await this.db.send(new PutCommand({ TableName: this.table, Item: { pk: 'REJECTED', sk, ...rejected, raw: JSON.stringify(rejected.raw), expiresAt } }));
+  }
+
+  async eraseMentioning(mentions: readonly string[]): Promise<number> {
+    const key = await this.privacyKey();
+    const erased = new Set<string>();
+    for (const mention of mentions) {
+      const pk = mentionKey(key, mention);
+      let ExclusiveStartKey: Record<string, unknown> | undefined;
+      do {
+        const page = await this.db.send(new QueryCommand({ TableName: this.table, KeyConditionExpression: 'pk = :pk', ExpressionAttributeValues: { ':pk': pk }, ExclusiveStartKey }));
+        for (const marker of page.Items ?? []) {
+          const sk = marker.sk as string;
+          if (!erased.has(sk)) await this.db.send(new DeleteCommand({ TableName: this.table, Key: { pk: 'REJECTED', sk } }));
+          erased.add(sk);
+          await this.db.send(new DeleteCommand({ TableName: this.table, Key: { pk, sk } }));
+        }
+        ExclusiveStartKey = page.LastEvaluatedKey;
+      } while (ExclusiveStartKey);
+    }
+    return erased.size;
   }
 
   async list(limit: number): Promise<RejectedEvent[]> {

@@ -4,7 +4,7 @@ import { eraseProfile, exportProfile } from '../core/privacy/privacy';
 import type { MembershipStore } from '../core/segments/ports';
 import { updateSegments, type SegmentRuntimeDeps } from '../core/runtime/segments';
 import { NotFoundError, ValidationError } from '../core/runtime/errors';
-import type { Clock, Executions, IdentityGraphProfileStore, JourneyRegistry, ProfileRecords } from '../core/runtime/ports';
+import type { Clock, Executions, IdentityGraphProfileStore, JourneyRegistry, ProfileRecords, RejectedEventEraser } from '../core/runtime/ports';
 import { json, parseJsonBody, type ApiEvent } from '../shared/http';
 import { apiHandler } from './middleware';
 import { ownRecord } from '../core/shared/records';
@@ -13,6 +13,7 @@ export interface ProfileApiDeps {
   profiles: IdentityGraphProfileStore;
   records: ProfileRecords;
   executions: Pick<Executions, 'stop'>;
+  rejected: RejectedEventEraser;
   clock: Clock;
 }
 

@@ -22,7 +22,19 @@ export interface LocalExecutionsOptions {
   account?: string;
 }
 
-export type ExecutionStatus = 'RUNNING' | 'SUCCEEDED' | 'FAILED' | 'TIMED_OUT' | 'ABORTED';
+export const EXECUTION_STATUSES = ['RUNNING', 'SUCCEEDED', 'FAILED', 'TIMED_OUT', 'ABORTED'] as const;
+export type ExecutionStatus = (typeof EXECUTION_STATUSES)[number];
+
+export interface ExecutionFilter {
+  journeyId?: string;
+  profileId?: string;
+  status?: ExecutionStatus;
+  /** Runs of internal state machines (the audience scan) are listed only when asked for, by this or `journeyId`. */
+  internal?: boolean;
+}
+
+/** Finished runs of internal state machines kept for inspection; older ones are forgotten (memory stays flat). */
+export const RETAINED_INTERNAL_RUNS = 20;
 
 export interface LocalExecution {
   executionArn: string;
@@ -44,6 +56,58 @@ export interface LocalExecution {
 /** Node timers cannot run longer than 2^31-1 ms; longer task timeouts are capped locally. */
 const MAX_TIMER_SECONDS = 2_000_000;
 
+/**
+ * The least real time a run gets locally. Scaled time counts compute time too: at 3600 a 5-day journey would have
+ * 120 real seconds, at Infinity none, and a busy machine timed runs out that were merely queued.
+ */
+export const MIN_REAL_RUN_SECONDS = 600;
+
+/**
+ * The timeouts of a definition as the local runner applies them: the global timeout on the scaled clock, never under
+ * MIN_REAL_RUN_SECONDS; task timeouts unscaled, since a step's work takes real time (a wait-for-event's timeout is a
+ * journey duration: its binding scales it). A task without one has none, as on AWS (not the runner's 60 s).
+ */
+export function localTimeouts(definition: AslDefinition, timeScale: number): AslDefinition {
+  const scaled = Math.ceil(definition.TimeoutSeconds / timeScale);
+  definition.TimeoutSeconds = Math.min(MAX_TIMER_SECONDS, Math.max(MIN_REAL_RUN_SECONDS, Number.isFinite(scaled) ? scaled : 0));
+  const visit = (states: Record<string, AslState>) => {
+    for (const state of Object.values(states)) {
+      // No TimeoutSeconds means no task timeout on AWS (docs.aws.amazon.com/step-functions/latest/dg/sfn-stuck-execution.html).
+      if (state.Type === 'Task') state.TimeoutSeconds = Math.min(MAX_TIMER_SECONDS, typeof state.TimeoutSeconds === 'number' ? state.TimeoutSeconds : MAX_TIMER_SECONDS);
+      const processor = (state.ItemProcessor ?? state.Iterator) as AslDefinition | undefined;
+      if (processor?.States) visit(processor.States);
+      for (const branch of (state.Branches as AslDefinition[] | undefined) ?? []) visit(branch.States);
+    }
+  };
+  visit(definition.States);
+  return definition;
+}
+
+/**
+ * Lambda's longest timeout (docs.aws.amazon.com/lambda/latest/dg/configuration-timeout.html: 900 s). Locally every step
+ * shares one process and one dynalite, so a step waits for the others: it gets the most a Lambda can have, never scaled.
+ */
+export const LOCAL_LAMBDA_TIMEOUT_MS = 900_000;
+
+/** The context a local Lambda step gets: middy aborts the handler when `getRemainingTimeInMillis` runs out. */
+export function localLambdaContext(name: string, requestId: string, where: { region: string; account: string }, now: () => number = Date.now): Context {
+  const deadline = now() + LOCAL_LAMBDA_TIMEOUT_MS;
+  return {
+    functionName: name,
+    functionVersion: '$LATEST',
+    invokedFunctionArn: `arn:aws:lambda:${where.region}:${where.account}:function:${name}`,
+    memoryLimitInMB: '512',
+    awsRequestId: requestId,
+    logGroupName: `/aws/lambda/${name}`,
+    logStreamName: 'local',
+    callbackWaitsForEmptyEventLoop: false,
+    getRemainingTimeInMillis: () => Math.max(0, deadline - now()),
+    done: () => undefined,
+    fail: () => undefined,
+    succeed: () => undefined,
+  };
+}
+
 class TaskTimedOut extends Error {
   override readonly name = 'States.Timeout';
 }
@@ -59,7 +123,7 @@ interface Waiter {
 
 /** Step Functions, locally: runs the compiled ASL of each journey with aws-local-stepfunctions. */
 export class LocalExecutions implements Executions {
-  private readonly machines = new Map<string, { definition: AslDefinition; journeyId: string; machine: StateMachine }>();
+  private readonly machines = new Map<string, { definition: AslDefinition; journeyId: string; machine: StateMachine; internal: boolean }>();
   private readonly executions = new Map<string, LocalExecution & { abort?: () => void }>();
   private readonly waiters = new Map<string, Waiter>();
   private readonly region: string;
@@ -75,8 +139,11 @@ export class LocalExecutions implements Executions {
     return `arn:aws:states:${this.region}:${this.account}:stateMachine:waymark-local-${journeyId}`;
   }
 
-  /** Registers a journey's compiled ASL, with its placeholders filled in, as a local state machine. */
-  deploy(journeyId: string, asl: AslDefinition): string {
+  /**
+   * Registers a journey's compiled ASL, with its placeholders filled in, as a local state machine. An `internal` one
+   * (the audience scan) is left out of listings unless asked for, and only its last runs are kept.
+   */
+  deploy(journeyId: string, asl: AslDefinition, options: { internal?: boolean } = {}): string {
     const arn = this.stateMachineArn(journeyId);
     const text = JSON.stringify(asl).replace(/\$\{(\w+)\}/g, (whole, name: Placeholder) => {
       if (name in this.options.functions) return `arn:aws:lambda:${this.region}:${this.account}:function:${name}`;
@@ -84,22 +151,52 @@ export class LocalExecutions implements Executions {
       if (value === undefined) throw new Error(`no local value for placeholder ${whole} in journey ${journeyId}`);
       return value;
     });
-    const definition = JSON.parse(text) as AslDefinition;
-    // The global timeout runs on the scaled clock; task timeouts are enforced by the bindings below, on the scaled clock.
-    const scaled = Math.ceil(definition.TimeoutSeconds / this.options.timeScale);
-    definition.TimeoutSeconds = Math.min(MAX_TIMER_SECONDS, Math.max(60, Number.isFinite(scaled) ? scaled : 60));
-    for (const state of Object.values(definition.States)) {
-      if (typeof state.TimeoutSeconds === 'number') state.TimeoutSeconds = Math.min(MAX_TIMER_SECONDS, state.TimeoutSeconds);
-    }
+    const definition = localTimeouts(JSON.parse(text) as AslDefinition, this.options.timeScale);
     const machine = new StateMachine(definition as never, { validationOptions: { checkArn: false, checkPaths: false } });
-    this.machines.set(arn, { definition, journeyId, machine });
+    this.machines.set(arn, { definition, journeyId, machine, internal: options.internal === true });
     return arn;
   }
 
-  list(filter: { journeyId?: string; profileId?: string; status?: ExecutionStatus } = {}): LocalExecution[] {
-    return [...this.executions.values()]
-      .filter((e) => (filter.journeyId === undefined || e.journeyId === filter.journeyId) && (filter.profileId === undefined || e.profileId === filter.profileId) && (filter.status === undefined || e.status === filter.status))
-      .map(({ abort: _abort, ...rest }) => rest);
+  /** Every run matching the filter, oldest first (internal runs included unless `internal: false`). */
+  list(filter: ExecutionFilter = {}): LocalExecution[] {
+    return [...this.matching(filter)].map(({ abort: _abort, ...rest }) => rest);
+  }
+
+  /**
+   * One page of runs, oldest first: `after` is the ARN of the last run of the previous page. Internal runs are left out
+   * unless `internal` is set or `journeyId` names their machine. Undefined when `after` is no run held here.
+   */
+  page(filter: ExecutionFilter, limit: number, after?: string): { executions: LocalExecution[]; next?: string } | undefined {
+    if (after !== undefined && !this.executions.has(after)) return undefined;
+    const internal = filter.internal ?? filter.journeyId !== undefined;
+    const executions: LocalExecution[] = [];
+    let skipping = after !== undefined;
+    for (const e of this.matching({ ...filter, internal })) {
+      if (skipping) {
+        skipping = e.executionArn !== after;
+        continue;
+      }
+      if (executions.length === limit) return { executions, next: executions[limit - 1].executionArn };
+      const { abort: _abort, ...rest } = e;
+      executions.push(rest);
+    }
+    return { executions };
+  }
+
+  private *matching(filter: ExecutionFilter): Generator<LocalExecution & { abort?: () => void }> {
+    for (const e of this.executions.values()) {
+      if (filter.journeyId !== undefined && e.journeyId !== filter.journeyId) continue;
+      if (filter.profileId !== undefined && e.profileId !== filter.profileId) continue;
+      if (filter.status !== undefined && e.status !== filter.status) continue;
+      if (filter.internal === false && this.machines.get(e.stateMachineArn)?.internal) continue;
+      yield e;
+    }
+  }
+
+  /** Forgets the oldest finished runs of an internal machine beyond RETAINED_INTERNAL_RUNS. */
+  private forgetOldRuns(stateMachineArn: string): void {
+    const finished = [...this.executions.values()].filter((e) => e.stateMachineArn === stateMachineArn && e.status !== 'RUNNING');
+    for (const e of finished.slice(0, Math.max(0, finished.length - RETAINED_INTERNAL_RUNS))) this.executions.delete(e.executionArn);
   }
 
   get(executionArn: string): LocalExecution | undefined {
@@ -166,6 +263,7 @@ export class LocalExecutions implements Executions {
         this.waiters.delete(token);
         waiter.reject(new Error('the execution ended'));
       }
+      if (deployed.internal) this.forgetOldRuns(stateMachineArn);
     });
     return { executionArn, started: true };
   }
@@ -230,20 +328,7 @@ export class LocalExecutions implements Executions {
   }
 
   private lambdaContext(name: string): Context {
-    return {
-      functionName: name,
-      functionVersion: '$LATEST',
-      invokedFunctionArn: `arn:aws:lambda:${this.region}:${this.account}:function:${name}`,
-      memoryLimitInMB: '512',
-      awsRequestId: `local-${++this.tokenCounter}`,
-      logGroupName: `/aws/lambda/${name}`,
-      logStreamName: 'local',
-      callbackWaitsForEmptyEventLoop: false,
-      getRemainingTimeInMillis: () => 30_000,
-      done: () => undefined,
-      fail: () => undefined,
-      succeed: () => undefined,
-    };
+    return localLambdaContext(name, `local-${++this.tokenCounter}`, { region: this.region, account: this.account });
   }
 
   private functionFor(functionName: unknown): { name: Placeholder; fn: LocalFunction } {

@@ -62,11 +62,12 @@ import { compileSegmentFiles } from '../core/segments/files';
 import type { SegmentDefinition } from '../core/segments/rule';
 import type { AudienceJobs, SegmentStore } from '../core/segments/ports';
 import { audienceScanDefinition } from '../core/segments/scan-asl';
-import { json } from '../shared/http';
+import { json, problem } from '../shared/http';
 import { LocalBus } from './bus';
 import { startDynalite } from './dynalite';
-import { LocalExecutions, type LocalFunction } from './executions';
+import { EXECUTION_STATUSES, LocalExecutions, type ExecutionStatus, type LocalFunction } from './executions';
 import { LocalMetrics, Outbox } from './outbox';
+import { DEFAULT_MAX_BUSY_SHARE, recheckDecision, type RecheckRun } from './recheck';
 import { createLocalServer, type Route } from './server';
 
 export interface LocalStackOptions {
@@ -116,6 +117,28 @@ export function loadSegmentDir(dir: string): SegmentDefinition[] {
 
 export function loadCatalogDirs(offersDir: string, placementsDir: string): { offers: Offer[]; placements: Placement[] } {
   return compileCatalogFiles(jsonFiles(offersDir), jsonFiles(placementsDir), `${offersDir} and ${placementsDir}`);
+}
+
+/** `GET /local/executions`: at most this many runs a page (default LIST_DEFAULT). */
+export const LIST_MAX = 1000;
+const LIST_DEFAULT = 100;
+
+/** `?journeyId=&profileId=&status=&limit=&cursor=`: one page of runs, oldest first, without their inputs. */
+function listExecutions(executions: LocalExecutions, q: Record<string, string | undefined>) {
+  const errors: { field: string; message: string }[] = [];
+  const status = q.status;
+  if (status !== undefined && !(EXECUTION_STATUSES as readonly string[]).includes(status)) errors.push({ field: 'status', message: `must be one of ${EXECUTION_STATUSES.join(', ')}` });
+  const limit = q.limit === undefined ? LIST_DEFAULT : Number(q.limit);
+  if (!Number.isInteger(limit) || limit < 1 || limit > LIST_MAX) errors.push({ field: 'limit', message: `must be an integer from 1 to ${LIST_MAX}` });
+  let after: string | undefined;
+  if (q.cursor !== undefined) after = Buffer.from(q.cursor, 'base64url').toString('utf8');
+  if (errors.length > 0) return problem(400, 'Bad Request', errors.map((e) => `${e.field} ${e.message}`).join('; '), errors);
+  const page = executions.page({ journeyId: q.journeyId, profileId: q.profileId, status: status as ExecutionStatus | undefined }, limit, after);
+  if (!page) return problem(400, 'Bad Request', 'cursor is not one this listing gave (or its run was forgotten)', [{ field: 'cursor', message: 'unknown cursor' }]);
+  return json(200, {
+    executions: page.executions.map(({ done: _d, input: _i, ...e }) => e),
+    ...(page.next === undefined ? {} : { nextCursor: Buffer.from(page.next, 'utf8').toString('base64url') }),
+  });
 }
 
 /** The audience-scan state machine's name in the local Step Functions. */
@@ -205,7 +228,7 @@ export async function startLocalStack(options: LocalStackOptions = {}) {
     await registry.put({ journey: compiled.journey, stateMachineArn, version: compiled.version });
   }
 
-  const audienceScanArn = executions.deploy(AUDIENCE_SCAN, audienceScanDefinition());
+  const audienceScanArn = executions.deploy(AUDIENCE_SCAN, audienceScanDefinition(), { internal: true });
   const audienceJobs: AudienceJobs = {
     start: async (input) => ({ executionArn: (await executions.start(audienceScanArn, input.job.jobId, input as never)).executionArn }),
   };
@@ -265,10 +288,7 @@ export async function startLocalStack(options: LocalStackOptions = {}) {
     {
       method: 'GET',
       path: '/local/executions',
-      handler: async (event) => {
-        const q = event.queryStringParameters ?? {};
-        return json(200, { executions: executions.list({ journeyId: q.journeyId, profileId: q.profileId, status: q.status as never }).map(({ done: _d, input: _i, ...e }) => e) });
-      },
+      handler: async (event) => listExecutions(executions, event.queryStringParameters ?? {}),
     },
     {
       // What the hourly schedule does on AWS: re-evaluates the time-based segments of every profile.
@@ -279,14 +299,40 @@ export async function startLocalStack(options: LocalStackOptions = {}) {
     { method: 'GET', path: '/local/dead-letters', handler: async () => json(200, { deadLetters: bus.deadLetters }) },
     { method: 'GET', path: '/health', handler: async () => json(200, { status: 'ok', journeys: journeys.length, timeScale }) },
   ];
+  // One re-check at a time, requested or scheduled: a request while one runs answers the running one.
   let recheckRuns = 0;
-  const startRecheck = async () => {
-    const jobId = `recheck-local-${Date.now()}-${++recheckRuns}`;
-    const parts = [0, 1, 2, 3];
-    const { executionArn } = await audienceJobs.start({ job: { kind: 'recheck', jobId }, totalSegments: parts.length, parts });
-    return { jobId, executionArn };
+  let lastRecheck: { jobId: string; executionArn: string; startedAt: number } | undefined;
+  const lastRecheckRun = (): RecheckRun | undefined => {
+    if (!lastRecheck) return undefined;
+    const execution = executions.get(lastRecheck.executionArn);
+    if (execution?.status === 'RUNNING') return { startedAt: lastRecheck.startedAt };
+    return { startedAt: lastRecheck.startedAt, stoppedAt: execution?.stopDate ? Date.parse(execution.stopDate) : lastRecheck.startedAt };
   };
-  const recheckTimer = options.recheckIntervalMs ? setInterval(() => void startRecheck(), options.recheckIntervalMs) : undefined;
+  let starting: Promise<{ jobId: string; executionArn: string; started: boolean }> | undefined;
+  const startRecheck = async (): Promise<{ jobId: string; executionArn: string; started: boolean }> => {
+    if (starting) return { ...(await starting), started: false };
+    if (lastRecheck && lastRecheckRun()?.stoppedAt === undefined) return { jobId: lastRecheck.jobId, executionArn: lastRecheck.executionArn, started: false };
+    starting = (async () => {
+      const jobId = `recheck-local-${Date.now()}-${++recheckRuns}`;
+      const parts = [0, 1, 2, 3];
+      const startedAt = Date.now();
+      const { executionArn } = await audienceJobs.start({ job: { kind: 'recheck', jobId }, totalSegments: parts.length, parts });
+      lastRecheck = { jobId, executionArn, startedAt };
+      return { jobId, executionArn, started: true };
+    })();
+    try {
+      return await starting;
+    } finally {
+      starting = undefined;
+    }
+  };
+  const recheckPolicy = { intervalMs: options.recheckIntervalMs ?? 0, maxBusyShare: DEFAULT_MAX_BUSY_SHARE };
+  // Ticks are cheap when skipped; a re-check starts only when recheckDecision says so.
+  const recheckTimer = options.recheckIntervalMs
+    ? setInterval(() => {
+        if (!starting && recheckDecision(lastRecheckRun(), Date.now(), recheckPolicy).start) void startRecheck();
+      }, Math.min(options.recheckIntervalMs, 1000))
+    : undefined;
   recheckTimer?.unref();
   const server = createLocalServer(bus, routes);
   const port = options.port ?? Number(process.env.PORT ?? 3000);

@@ -7,6 +7,7 @@ const Env = z.object({
   [EnvKey.runtimeTable]: z.string().min(1),
   [EnvKey.eventBusName]: z.string().min(1).optional(),
   [EnvKey.unsubscribeSecretArn]: z.string().min(1).optional(),
+  [EnvKey.privacyKeySecretArn]: z.string().min(1).optional(),
   [EnvKey.publicUrl]: z.url().optional(),
   [EnvKey.audienceScanStateMachineArn]: z.string().min(1).optional(),
 });
@@ -23,6 +24,7 @@ export function loadEnv(source: NodeJS.ProcessEnv = process.env) {
     runtimeTable: parsed.data[EnvKey.runtimeTable],
     eventBusName: parsed.data[EnvKey.eventBusName],
     unsubscribeSecretArn: parsed.data[EnvKey.unsubscribeSecretArn],
+    privacyKeySecretArn: parsed.data[EnvKey.privacyKeySecretArn],
     publicUrl: parsed.data[EnvKey.publicUrl],
     audienceScanStateMachineArn: parsed.data[EnvKey.audienceScanStateMachineArn],
   };

@@ -141,6 +141,17 @@ describe('WaymarkAppStack', () => {
       for (const [, f] of ours()) expect(Object.keys(f.Properties?.Environment.Variables)).toEqual(expect.arrayContaining([EnvKey.profilesTable, EnvKey.journeysTable, EnvKey.runtimeTable]));
     });
 
+    it('gives the privacy key (retained, never rotated) to the functions that create profiles, use the suppression list or erase, and only them', () => {
+      const [secretId, secret] = resourcesOfType(json, 'AWS::SecretsManager::Secret').find(([id]) => id.startsWith('PrivacyKeySecret'))!;
+      expect((secret as { DeletionPolicy?: string }).DeletionPolicy).toBe('Retain');
+      const holders = ours()
+        .filter(([, f]) => f.Properties?.Environment.Variables[EnvKey.privacyKeySecretArn])
+        .map(([id]) => id.replace(/Function[0-9A-F]{8}$/, ''))
+        .sort();
+      expect(holders).toEqual(['EraseProfile', 'PrepareSend', 'RecordDeliveryEvent', 'RouteEvent', 'TriggerJourney', 'UpdateProfileAttributes']);
+      for (const holder of holders) expect(resourcesFor(holder, 'secretsmanager:GetSecretValue')).toContainEqual({ Ref: secretId });
+    });
+
     it('attaches no AWS managed policy to any function role', () => {
       for (const [id, role] of resourcesOfType(json, 'AWS::IAM::Role').filter(([, r]) => JSON.stringify(r.Properties?.AssumeRolePolicyDocument).includes('lambda.amazonaws.com'))) {
         expect({ id, managed: role.Properties?.ManagedPolicyArns }).toEqual({ id, managed: undefined });

@@ -91,6 +91,36 @@ describe('privacy: erase and export a profile', () => {
   });
 });
 
+describe('privacy: what an erasure reaches beyond the profile', () => {
+  let ctx: Awaited<ReturnType<typeof openStack>>;
+  beforeAll(async () => {
+    ctx = await openStack(Number.POSITIVE_INFINITY);
+  });
+  afterAll(() => ctx.stack.stop());
+
+  it('erases the rejected events that mention the profile\'s identities, and keeps the others', async () => {
+    const gil = 'Gil.Rejected@Example.com';
+    await ctx.put('app.opened', { id: 'rej-ok', identities: { email: gil, crmId: 'CRM-GIL' } });
+    // Rejected: a bad time; one names Gil by email (in another case), one by CRM id only, one by an email in a property.
+    await ctx.put('cart.updated', { id: 'rej-1', time: 'last tuesday', identities: { email: gil.toLowerCase() }, properties: {} });
+    await ctx.put('cart.updated', { id: 'rej-2', time: 'yesterday', identities: { crmId: 'CRM-GIL' }, properties: {} });
+    await ctx.put('cart.updated', { id: 'rej-3', time: 'soon', identities: {}, properties: { note: `ask ${gil.toLowerCase()}` } });
+    await ctx.put('cart.updated', { id: 'rej-other', time: 'never', identities: { email: 'hal.other@example.com' }, properties: {} });
+    const before = await call(ctx.stack, 'GET', '/events/rejected');
+    for (const id of ['rej-1', 'rej-2', 'rej-3', 'rej-other']) expect(JSON.stringify(before.body)).toContain(`"${id}"`);
+
+    const gilId = (await call(ctx.stack, 'GET', `/profiles?identity=crmId:CRM-GIL`)).body.id;
+    expect((await call(ctx.stack, 'DELETE', `/profiles/${gilId}`)).status).toBe(200);
+
+    const rejected = JSON.stringify((await call(ctx.stack, 'GET', '/events/rejected')).body);
+    for (const id of ['rej-1', 'rej-2', 'rej-3']) expect(rejected).not.toContain(`"${id}"`);
+    expect(rejected).toContain('"rej-other"');
+    const after = await everything(ctx.stack.dynamoEndpoint, Object.values(ctx.stack.tables));
+    expect(after.toLowerCase()).not.toContain(gil.toLowerCase());
+    expect(after).not.toContain('CRM-GIL');
+  });
+});
+
 describe('profile API', () => {
   let ctx: Awaited<ReturnType<typeof openStack>>;
   beforeAll(async () => {

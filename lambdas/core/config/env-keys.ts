@@ -6,6 +6,12 @@ export const EnvKey = {
   eventBusName: 'WAYMARK_EVENT_BUS_NAME',
   /** Secrets Manager secret (ARN) holding the HMAC key of unsubscribe links: prepare-send and unsubscribe-profile. */
   unsubscribeSecretArn: 'WAYMARK_UNSUBSCRIBE_SECRET_ARN',
+  /**
+   * Secrets Manager secret (ARN) holding the privacy key (lambdas/core/privacy/keys.ts): profile ids, suppression-list
+   * keys, identity hashes of rejected events. Never rotated. Every function that creates profiles, checks or writes the
+   * suppression list, rejects events or erases.
+   */
+  privacyKeySecretArn: 'WAYMARK_PRIVACY_KEY_SECRET_ARN',
   /** Base URL of the public API (where `/unsubscribe` is served), for the links in marketing email: prepare-send. */
   publicUrl: 'WAYMARK_PUBLIC_URL',
   /** The audience-scan state machine (batch segment evaluation and the scheduled re-check): evaluate-segment. */

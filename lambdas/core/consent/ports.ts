@@ -4,7 +4,7 @@ import type { SuppressionReason } from './policy';
 
 /** An address that receives no more email: it bounced permanently or its owner complained. */
 export interface Suppression {
-  /** Lowercased, trimmed (see `normalizeAddress`). */
+  /** The bare address, lowercased, trimmed (see `normalizeAddress`); the list itself keeps only a keyed hash of it. */
   address: string;
   reason: SuppressionReason;
   at: string;
@@ -30,7 +30,11 @@ export interface ConsentStore {
   setConsent(profileId: string, key: ConsentKey, record: ConsentRecord): Promise<SetConsentOutcome>;
 }
 
-/** Addresses are compared lowercased (the local part is case-sensitive in theory, never in practice). */
+/**
+ * The bare address, lowercased and trimmed: `"Ann" <Ann@Example.com>` → `ann@example.com` (a display name must not let
+ * a suppressed address through; the local part is case-sensitive in theory, never in practice).
+ */
 export function normalizeAddress(address: string): string {
-  return address.trim().toLowerCase();
+  const bracketed = /<([^<>]*)>\s*$/.exec(address);
+  return (bracketed ? bracketed[1] : address).trim().toLowerCase();
 }

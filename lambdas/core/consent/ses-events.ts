@@ -33,8 +33,6 @@ export interface SuppressionRequest {
   source: string;
 }
 
-/** `Ann <ann@example.com>` → `ann@example.com`. */
-const bareAddress = (address: string) => normalizeAddress(/<([^>]+)>/.exec(address)?.[1] ?? address);
 
 /**
  * What an SES event asks for: a permanent bounce or a complaint suppresses the recipients it names (or, when it
@@ -45,7 +43,7 @@ export function suppressionsFrom(event: SesDeliveryEvent): SuppressionRequest[] 
   const source = `ses:${mail.messageId ?? event.id}`;
   const requests = (reason: SuppressionReason, named: { emailAddress: string }[] | undefined, at: string | undefined) => {
     const addresses = named && named.length > 0 ? named.map((r) => r.emailAddress) : mail.destination;
-    return [...new Set(addresses.map(bareAddress))].filter((a) => a.length > 0).map((address) => ({ address, reason, at: at ?? event.time, source }));
+    return [...new Set(addresses.map(normalizeAddress))].filter((a) => a.length > 0).map((address) => ({ address, reason, at: at ?? event.time, source }));
   };
   if (bounce) return bounce.bounceType === 'Permanent' ? requests('bounce', bounce.bouncedRecipients, bounce.timestamp) : [];
   if (complaint) return requests('complaint', complaint.complainedRecipients, complaint.timestamp);

@@ -1,10 +1,13 @@
 import type { MembershipStore } from '../segments/ports';
-import type { Executions, PrivacyProfileStore, ProfileRecord, ProfileRecords } from '../runtime/ports';
+import type { Executions, PrivacyProfileStore, ProfileRecord, ProfileRecords, RejectedEventEraser } from '../runtime/ports';
+import { profileMentions } from './mentions';
 
 export interface PrivacyDeps {
   profiles: PrivacyProfileStore;
   records: ProfileRecords;
   executions: Pick<Executions, 'stop'>;
+  /** Rejected events are kept 30 days; those naming the profile go with it. */
+  rejected: RejectedEventEraser;
 }
 
 export interface ErasureReport {
@@ -14,6 +17,8 @@ export interface ErasureReport {
   stoppedExecutions: string[];
   profileItems: number;
   runtimeItems: number;
+  /** Rejected events that mentioned one of the profile's identities. */
+  rejectedEvents: number;
 }
 
 /** Runtime records fit for an export: task tokens are capabilities, not data about the person. */
@@ -24,7 +29,8 @@ function exportable(record: ProfileRecord): Record<string, unknown> {
 
 /**
  * Erases a profile everywhere: first its running journeys are stopped (so nothing writes again), then the runtime
- * records (enrollments, runs, waits, send ledger), then the profile, its identities, consent and event records.
+ * records (enrollments, runs, waits, send ledger), the rejected events naming it, then the profile, its identities,
+ * consent and event records (the profile last: its identities are what finds the rest).
  * Idempotent: a retry after a failure finishes the job. Undefined when no such profile exists.
  */
 export async function eraseProfile(deps: PrivacyDeps, profileId: string): Promise<ErasureReport | undefined> {
@@ -37,8 +43,9 @@ export async function eraseProfile(deps: PrivacyDeps, profileId: string): Promis
     if (await deps.executions.stop(executionArn, 'profile erased')) stoppedExecutions.push(executionArn);
   }
   await deps.records.remove(records);
+  const rejectedEvents = await deps.rejected.eraseMentioning(profileMentions(data.profile));
   const erased = await deps.profiles.erase(profileId);
-  return { profileId: data.profile.id, profileIds: data.profileIds, stoppedExecutions, profileItems: erased?.items ?? 0, runtimeItems: records.length };
+  return { profileId: data.profile.id, profileIds: data.profileIds, stoppedExecutions, profileItems: erased?.items ?? 0, runtimeItems: records.length, rejectedEvents };
 }
 
 /** Everything held about a profile, as one JSON document (the data subject's copy). */
@@ -48,7 +55,7 @@ function decisionOf(record: ProfileRecord): unknown {
   return typeof stored === 'string' ? JSON.parse(stored) : exportable(record);
 }
 
-export async function exportProfile(deps: Omit<PrivacyDeps, 'executions'> & { memberships?: Pick<MembershipStore, 'get'> }, profileId: string, exportedAt: string) {
+export async function exportProfile(deps: Omit<PrivacyDeps, 'executions' | 'rejected'> & { memberships?: Pick<MembershipStore, 'get'> }, profileId: string, exportedAt: string) {
   const data = await deps.profiles.exportData(profileId);
   if (!data) return undefined;
   const records = (await Promise.all(data.profileIds.map((id) => deps.records.list(id)))).flat();

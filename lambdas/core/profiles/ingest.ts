@@ -1,4 +1,5 @@
 import type { BusinessEvent } from '../events/business-event';
+import type { PrivacyKey } from '../privacy/keys';
 import type { Clock } from '../runtime/ports';
 import {
   SEEN_GUARANTEE_MS,
@@ -29,6 +30,8 @@ export interface IngestDeps {
   storage: ProfileStorage;
   clock: Clock;
   policy: ProfilePolicy;
+  /** The key of new profile ids (see `newProfileId`). @default the local stack's fixed key */
+  privacyKey?: PrivacyKey;
 }
 
 export interface IngestOutcome {
@@ -135,7 +138,8 @@ class Ingestion {
 
   /** No identity is linked yet: link them all to a new profile, then create it with the event applied. */
   private async create(): Promise<Omit<IngestOutcome, 'merged'> | undefined> {
-    const id = newProfileId(...this.identities[0]);
+    const [namespace0, value0] = this.identities[0];
+    const id = newProfileId(namespace0, value0, this.deps.privacyKey ? await this.deps.privacyKey() : undefined);
     for (const [namespace, value] of this.identities) {
       if ((await this.storage.claimIdentity(namespace, value, id)) !== id) return undefined;
     }

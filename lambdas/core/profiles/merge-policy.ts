@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { BusinessEvent } from '../events/business-event';
+import { keyedHash, LOCAL_PRIVACY_KEY } from '../privacy/keys';
 import { dict, own, type Dict } from '../shared/records';
 import type { AttributeValue, ComputedStats, ConsentState, ProfilePolicy, ProfileState, RecentEvent, SeenBuckets } from './model';
 
@@ -46,9 +47,13 @@ export function isDuplicate(state: Pick<ProfileState, 'seen'>, key: string): boo
   return state.seen.some((bucket) => bucket.includes(key));
 }
 
-/** Profile ids are derived from the identity that created the profile, so a retried creation lands on the same id. */
-export function newProfileId(namespace: string, value: string): string {
-  return `p-${createHash('sha256').update(`${namespace}:${value}`).digest('hex').slice(0, 24)}`;
+/**
+ * Profile ids are derived from the identity that created the profile, so a retried creation lands on the same id;
+ * keyed with the stage's privacy key (HMAC-SHA256), so the id in SES tags, tokens and logs names nobody without it.
+ * The default key is the local stack's and the tests'.
+ */
+export function newProfileId(namespace: string, value: string, privacyKey: string = LOCAL_PRIVACY_KEY): string {
+  return `p-${keyedHash(privacyKey, 'profile', `${namespace}:${value}`).slice(0, 24)}`;
 }
 
 export function emptyProfile(id: string, createdAt: string): ProfileState {

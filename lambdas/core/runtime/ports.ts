@@ -176,6 +176,11 @@ export interface RejectedEventStore {
   list(limit: number): Promise<RejectedEvent[]>;
 }
 
+/** Erasure's view of the rejected events: deletes those that mention any of these `namespace:value` identities. */
+export interface RejectedEventEraser {
+  eraseMentioning(mentions: readonly string[]): Promise<number>;
+}
+
 export interface EventPublisher {
   publish(events: BusinessEvent[]): Promise<void>;
 }

@@ -29,6 +29,9 @@ export interface PrepareResult {
 
 export type PrepareSendPayload = StepPayload<SendNode> & { messageClass: 'marketing' | 'transactional' };
 
+/** The reason a send step gives for a profile that no longer exists. */
+export const PROFILE_ERASED = 'profile-erased';
+
 /** What the send step checks before rendering: the suppression list, consent, and the unsubscribe link it adds. */
 export interface SendGuardDeps {
   /** Looked up for every email address. */
@@ -106,7 +109,7 @@ function render(node: SendNode, to: string, platform: string | undefined, scope:
 
 /**
  * The step before a delivery: skips a message already sent by this execution and node (a retried or redriven step),
- * finds the recipient, checks suppression and consent (a blocked message is recorded as `suppressed` with the reason),
+ * sends nothing to an erased profile (`profile-erased`), finds the recipient, checks suppression and consent (a blocked message is recorded as `suppressed` with the reason),
  * renders the templates and records the attempt in the ledger.
  */
 export async function prepareSend(deps: PrepareSendDeps, payload: PrepareSendPayload): Promise<PrepareResult> {
@@ -116,7 +119,10 @@ export async function prepareSend(deps: PrepareSendDeps, payload: PrepareSendPay
     const existing = await deps.ledger.get(executionId, node.id);
     return { deliver: false, reason: existing?.status === 'sent' || !existing ? 'already-sent' : (existing.reason ?? existing.status), message: {} };
   };
-  const profile = (await deps.profiles.get(state.profileId, { recentEvents: false })) ?? { ...state.profile, createdAt: '', updatedAt: '' };
+  const profile = await deps.profiles.get(state.profileId, { recentEvents: false });
+  // Gone means erased (a run a stop raced with): its entry snapshot holds no consent and must not be mailed. Nothing
+  // is recorded either, or the ledger would write the erased profile's id back.
+  if (!profile) return { deliver: false, reason: PROFILE_ERASED, message: {} };
   const base = { executionId, nodeId: node.id, journeyId: state.journey.id, profileId: state.profileId, channel: node.channel, preparedAt: deps.clock.now().toISOString() };
   const suppress = async (reason: string): Promise<PrepareResult> =>
     (await deps.ledger.prepare({ ...base, status: 'suppressed', reason })) ? { deliver: false, reason, message: {} } : skipped();

@@ -72,12 +72,17 @@ describe('prepareSend', () => {
     expect(await send(sms)).toEqual({ deliver: true, reason: null, message: { channel: 'sms', to: '+4915100000000', body: 'Hi Ada, order o-42' } });
   });
 
-  it('renders from the entry snapshot when the profile is gone (erased)', async () => {
+  it('sends nothing when the profile is gone (erased), whatever the entry snapshot holds, and records nothing about it', async () => {
     const { profiles, ledger, clock, payload } = setup();
     profiles.profiles.delete('p-1');
     const base = payload(sms);
-    const result = await prepareSend({ profiles, ledger, clock }, { ...base, state: { ...base.state, profile: { ...base.state.profile, identities: { phone: '+4917000000000' } } } });
-    expect(result).toEqual({ deliver: true, reason: null, message: { channel: 'sms', to: '+4917000000000', body: 'Hi Snapshot, order o-42' } });
+    const state = { ...base.state, profile: { ...base.state.profile, identities: { phone: '+4917000000000', email: 'ada@example.com' } } };
+    for (const node of [sms, email, push()]) {
+      const result = await prepareSend({ profiles, ledger, clock }, { ...base, node, state });
+      expect(result).toEqual({ deliver: false, reason: 'profile-erased', message: {} });
+    }
+    // A ledger entry would write the erased profile's id back into the runtime table.
+    expect(await ledger.get('exec-1', 'sms')).toBeUndefined();
   });
 
   it.each([
