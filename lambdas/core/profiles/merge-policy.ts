@@ -1,17 +1,21 @@
 import { createHash } from 'node:crypto';
 import type { BusinessEvent } from '../events/business-event';
-import type { AttributeValue, ComputedStats, ConsentState, ProfilePolicy, ProfileState, RecentEvent, SeenBuckets } from './model';
+import { applyConsentChange, mergeConsentStates } from './consent-state';
+import type { AttributeValue, ComputedStats, ProfilePolicy, ProfileState, RecentEvent, SeenBuckets } from './model';
+
+export { compareConsent } from './consent-state';
 
 /**
  * The merge policy, as pure functions. Every combination below is a maximum under a total order, a sum or a union,
  * so folding profiles is commutative and associative, and `absorbed` makes it idempotent:
  * - attribute: the higher-ranked source wins when `sourcePriority` is set, then the later event time, then (a tie)
  *   the greater JSON text of the value, then the greater source name;
- * - consent per key: the later `at`, then opted-out over opted-in (a tie never re-subscribes anyone), then the greater source;
+ * - consent per key: a firm decision (explicit, or any opt-out) over an event-borne opt-in, then the later `at`, then
+ *   opted-out over opted-in (a tie never re-subscribes anyone), then the greater source (consent-state.ts); history: union;
  * - computed per event type: counts and sums add, firstSeen is the minimum, lastSeen the maximum;
- * - identities: union, each value's first-seen time the minimum;
+ * - identities: union, each value's first-linked (receipt) time the minimum;
  * - recent events: union by event id, the newest `size` kept;
- * - survivor: the older `createdAt`, then the smaller id.
+ * - survivor: the older `createdAt` (receipt time of the creating event), then the smaller id.
  */
 
 const DAY_MS = 86_400_000;
@@ -97,11 +101,6 @@ export function compareAttributes(a: AttributeCandidate, b: AttributeCandidate, 
   );
 }
 
-export function compareConsent(a: ConsentState, b: ConsentState): number {
-  const outFirst = (c: ConsentState) => (c.status === 'opted-out' ? 1 : 0);
-  return compare(a.at, b.at) || outFirst(a) - outFirst(b) || compare(a.source, b.source);
-}
-
 export function mergeComputed(a: ComputedStats, b: ComputedStats): ComputedStats {
   const sums = { ...a.sums };
   for (const [name, total] of Object.entries(b.sums)) sums[name] = (sums[name] ?? 0) + total;
@@ -177,11 +176,13 @@ export function applyEvent(state: ProfileState, event: BusinessEvent, now: Date,
   if (isDuplicate(state, key)) return { state, duplicate: true };
   const at = normalizeTime(event.time);
   // Maps are kept sorted by key (canonical, so equal profiles compare equal); re-sorted only when a key is new.
+  // An identity's first-linked time is the receipt time: the sender's time would let an old-dated event take the primary.
+  const received = now.toISOString();
   let identities = state.identities;
   for (const [namespace, value] of eventIdentities(event)) {
     const values = identities[namespace] ?? {};
-    if (values[value] !== undefined && values[value] <= at) continue;
-    identities = withKey(identities, namespace, withKey(values, value, at));
+    if (values[value] !== undefined && values[value] <= received) continue;
+    identities = withKey(identities, namespace, withKey(values, value, received));
   }
   let { attributes, attributeTimes, attributeSources } = state;
   for (const [name, value] of Object.entries(event.attributes ?? {})) {
@@ -194,8 +195,8 @@ export function applyEvent(state: ProfileState, event: BusinessEvent, now: Date,
   }
   let consent = state.consent;
   for (const [name, status] of Object.entries(event.consent ?? {})) {
-    const candidate: ConsentState = { status, at, source: event.source };
-    if (!consent[name] || compareConsent(candidate, consent[name]) > 0) consent = withKey(consent, name, candidate);
+    const change = { status, at, source: event.source, via: 'event' as const, recordedAt: received, eventId: event.id };
+    consent = withKey(consent, name, applyConsentChange(consent[name], change).state);
   }
   const single: ComputedStats = { count: 1, firstSeen: at, lastSeen: at, sums: Object.fromEntries(summedProperties(event, policy)) };
   const computed = withKey(state.computed, event.type, state.computed[event.type] ? mergeComputed(state.computed[event.type], single) : single);
@@ -216,22 +217,18 @@ function withKey<T>(record: Record<string, T>, key: string, value: T): Record<st
 /**
  * When an event can be applied as blind increments (DynamoDB ADD/SET without reading the profile) with the same result
  * as `applyEvent`: the profile is active, the id unseen, and the event is newer than everything it overwrites.
- * Anything else (out-of-order times, ties, a higher-ranked source held) takes the read-modify-write path.
+ * Anything else (out-of-order times, ties, a higher-ranked source held, consent with its history) takes the
+ * read-modify-write path.
  */
 export function canApplyIncrementally(state: ProfileState | undefined, event: BusinessEvent, policy: ProfilePolicy): state is ProfileState {
   if (!state || state.status !== 'active' || isDuplicate(state, eventKey(event.id))) return false;
+  // Consent keeps a bounded history, which a blind write cannot trim: consent-bearing events are rare (sign-ups).
+  if (Object.keys(event.consent ?? {}).length > 0) return false;
   const at = normalizeTime(event.time);
   const rank = sourceRank(event.source, policy);
-  for (const [namespace, value] of Object.entries(event.identities)) {
-    const first = state.identities[namespace]?.[value];
-    if (first !== undefined && first > at) return false;
-  }
   for (const name of Object.keys(event.attributes ?? {})) {
     const heldAt = state.attributeTimes[name];
     if (heldAt !== undefined && !(heldAt < at && sourceRank(state.attributeSources[name], policy) <= rank)) return false;
-  }
-  for (const name of Object.keys(event.consent ?? {})) {
-    if (state.consent[name] && !(state.consent[name].at < at)) return false;
   }
   const stats = state.computed[event.type];
   return !stats || stats.lastSeen <= at;
@@ -273,7 +270,7 @@ export function foldInto(survivor: ProfileState, absorbed: ProfileState, policy:
     attributeSources[name] = candidate.source;
   }
   const consent = { ...survivor.consent };
-  for (const [name, state] of Object.entries(absorbed.consent)) if (!consent[name] || compareConsent(state, consent[name]) > 0) consent[name] = state;
+  for (const [name, state] of Object.entries(absorbed.consent)) consent[name] = consent[name] ? mergeConsentStates(consent[name], state) : state;
   const computed = { ...survivor.computed };
   for (const [type, stats] of Object.entries(absorbed.computed)) computed[type] = computed[type] ? mergeComputed(computed[type], stats) : stats;
   return {
