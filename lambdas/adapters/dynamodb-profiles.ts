@@ -16,7 +16,7 @@ import { dict, own } from '../core/shared/records';
  * | item     | pk                           | sk               | attributes |
  * |----------|------------------------------|------------------|------------|
  * | identity | `IDENTITY#<namespace>#<value>` | `IDENTITY`     | profileId |
- * | profile  | `PROFILE#<id>`               | `PROFILE`        | status, mergedInto, version, createdAt, updatedAt, absorbed (list), seen0..2 (string sets), and one top-level attribute per fact: `a#<name>` value, `t#<name>` time, `s#<name>` source, `k#<consent key>` {status, at, source}, `c#<type>#count`, `c#<type>#first`, `c#<type>#last`, `c#<type>#sum#<property>`, `i#<namespace>#<value>` first seen |
+ * | profile  | `PROFILE#<id>`               | `PROFILE`        | status, mergedInto, version, createdAt, updatedAt, absorbed (list), seen0..2 (string sets), and one top-level attribute per fact: `a#<name>` value, `t#<name>` time, `s#<name>` source, `k#<consent key>` {status, at, source, via, history}, `c#<type>#count`, `c#<type>#first`, `c#<type>#last`, `c#<type>#sum#<property>`, `i#<namespace>#<value>` first seen |
  * | event    | `PROFILE#<id>`               | `EVENT#<event id>` | id, type, time, source, properties (JSON text), receivedAt, expiresAt |
  *
  * Facts are top-level attributes so that the common event is one UpdateItem of ADDs and SETs, with no read first
@@ -304,10 +304,13 @@ export function incrementExpression(event: BusinessEvent, now: Date, policy: Pro
   add.push(`${name(`seen${today}`)} ${value(new Set([eventKey(event.id)]))}`, `${name('version')} ${value(1)}`);
   set.push(`${name('updatedAt')} = ${value(now.toISOString())}`);
 
+  // Consent keeps a bounded history (read-modify-write); identities are first linked at receipt time.
+  if (Object.keys(event.consent ?? {}).length > 0) return undefined;
+  const received = value(now.toISOString());
   for (const [namespace, id] of eventIdentities(event)) {
     const first = name(`i#${namespace}#${id}`);
-    conditions.push(`(attribute_not_exists(${first}) OR ${first} <= ${at})`);
-    set.push(`${first} = if_not_exists(${first}, ${at})`);
+    conditions.push(`(attribute_not_exists(${first}) OR ${first} <= ${received})`);
+    set.push(`${first} = if_not_exists(${first}, ${received})`);
   }
   const above = sourcesAbove(event.source, policy);
   const attributes = Object.entries(event.attributes ?? {});
@@ -318,11 +321,6 @@ export function incrementExpression(event: BusinessEvent, now: Date, policy: Pro
     const rank = above.length === 0 ? '' : ` AND NOT (${heldSource} IN (${above.map((s) => value(s)).join(', ')}))`;
     conditions.push(`(attribute_not_exists(${time}) OR (${time} < ${at}${rank}))`);
     set.push(`${name(`a#${attribute}`)} = ${value(attributeValue)}`, `${time} = ${at}`, `${heldSource} = ${source}`);
-  }
-  for (const [consentKey, status] of Object.entries(event.consent ?? {})) {
-    const held = name(`k#${consentKey}`);
-    conditions.push(`(attribute_not_exists(${held}) OR ${held}.${name('at')} < ${at})`);
-    set.push(`${held} = ${value({ status, at: normalizeTime(event.time), source: event.source })}`);
   }
   const prefix = `c#${event.type}#`;
   const last = name(`${prefix}last`);

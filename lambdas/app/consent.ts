@@ -3,7 +3,7 @@ import { UnsubscribeTokenError, verifyUnsubscribeToken } from '../core/consent/t
 import { readConsent, unsubscribe, updateConsent } from '../core/consent/update';
 import { ValidationError } from '../core/runtime/errors';
 import type { Clock, ProfileStore } from '../core/runtime/ports';
-import { json, parseJsonBody, type ApiEvent, type ApiResult } from '../shared/http';
+import { json, parseJsonBody, problem, type ApiEvent, type ApiResult } from '../shared/http';
 import { apiHandler } from './middleware';
 
 function profileId(event: ApiEvent): string {
@@ -17,20 +17,33 @@ export function createGetConsentHandler(deps: { profiles: Pick<ProfileStore, 'ge
   return apiHandler(async (event) => json(200, await readConsent(deps, profileId(event))));
 }
 
-/** `PUT /profiles/{id}/consent` with `{ "email": "opted-out", "list:news": "opted-in" }`: decisions taken now, source `api`. */
+/**
+ * `PUT /profiles/{id}/consent` with `{ "email": "opted-out", "list:news": "opted-in" }`: decisions taken now, source
+ * `api`. 200 when every change is in force afterwards; 409 problem+json naming each key whose change is not (a later
+ * decision outranks it), with the reason, the consent held and every change's outcome.
+ */
 export function createUpdateConsentHandler(deps: { profiles: Pick<ProfileStore, 'get'>; consent: ConsentStore; clock: Clock }) {
-  return apiHandler(async (event) => json(200, await updateConsent(deps, profileId(event), parseJsonBody(event), 'api')));
+  return apiHandler(async (event) => {
+    const result = await updateConsent(deps, profileId(event), parseJsonBody(event), 'api');
+    const refused = Object.entries(result.changes).filter(([, change]) => !change.applied);
+    if (refused.length === 0) return json(200, result);
+    const errors = refused.map(([key, change]) => ({ field: key, message: change.reason ?? 'not applied' }));
+    const reply = problem(409, 'Conflict', 'some consent changes did not take effect: a decision held outranks them', errors);
+    return { ...reply, body: JSON.stringify({ ...JSON.parse(reply.body), ...result }) };
+  });
 }
 
 const wantsJson = (event: ApiEvent) => Object.entries(event.headers ?? {}).some(([name, value]) => name.toLowerCase() === 'accept' && /json/.test(value ?? ''));
 
-function page(title: string, body: string): ApiResult {
+function page(title: string, body: string, statusCode = 200): ApiResult {
   return {
-    statusCode: 200,
+    statusCode,
     headers: { 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-store', 'referrer-policy': 'no-referrer' },
     body: `<!doctype html><html><head><meta charset="utf-8"><meta name="viewport" content="width=device-width"><meta name="robots" content="noindex"><title>${title}</title></head><body>${body}</body></html>`,
   };
 }
+
+const escapeHtml = (text: string) => text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 
 const what = (scope: string) => (scope === 'email' ? 'marketing email' : `the "${scope.slice('list:'.length)}" list`);
 
@@ -72,7 +85,16 @@ export function createConfirmUnsubscribeHandler(deps: { clock: Clock; getSecret(
 export function createUnsubscribeProfileHandler(deps: { consent: ConsentStore; clock: Clock; getSecret(): Promise<string> }) {
   return apiHandler(async (event) => {
     const done = await verified(() => unsubscribe(deps, tokenOf(event)));
-    if (wantsJson(event)) return json(200, { status: 'unsubscribed', scope: done.scope });
-    return page('Unsubscribed', `<p>You will receive no more ${what(done.scope)} from us.</p>`);
+    // Answers what is true afterwards: an unsubscribe that a later decision outranks is not reported as done.
+    if (done.applied) {
+      if (wantsJson(event)) return json(200, { status: 'unsubscribed', scope: done.scope });
+      return page('Unsubscribed', `<p>You will receive no more ${what(done.scope)} from us.</p>`);
+    }
+    if (done.status === 'no-profile') {
+      if (wantsJson(event)) return json(404, { status: 'not-found', scope: done.scope, reason: done.reason });
+      return page('Nothing to unsubscribe', '<p>We hold no data for this link any more: nothing will be sent to it.</p>', 404);
+    }
+    if (wantsJson(event)) return json(409, { status: 'not-unsubscribed', scope: done.scope, consent: done.status, reason: done.reason });
+    return page('Not unsubscribed', `<p>Your unsubscribe from ${what(done.scope)} did not take effect: ${escapeHtml(done.reason)}. Please try again.</p>`, 409);
   });
 }

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { parseApiEvent } from '../core/events/business-event';
+import { checkEventTime } from '../core/events/event-time';
 import { AWS_SOURCE_PREFIX, PLATFORM_SOURCE_PREFIX } from '../core/config/env-keys';
 import { PUT_EVENTS_LIMITS, putEventsEntrySize } from '../core/events/entry-size';
 import { ValidationError } from '../core/runtime/errors';
@@ -11,8 +12,12 @@ import { apiHandler } from './middleware';
 export function createIngestEventHandler(deps: { publisher: EventPublisher; clock: Clock }) {
   return apiHandler(async (event) => {
     const body = parseJsonBody(event);
-    const parsed = parseApiEvent(body, { id: randomUUID(), time: deps.clock.now().toISOString(), source: 'api' });
+    const now = deps.clock.now();
+    const parsed = parseApiEvent(body, { id: randomUUID(), time: now.toISOString(), source: 'api' });
     if (!parsed.ok) throw new ValidationError('the event is not valid', parsed.errors);
+    // Checked here too (the router checks again on receipt): the client hears the reason instead of a 202.
+    const timeError = checkEventTime(parsed.value.time, now);
+    if (timeError) throw new ValidationError('the event is not valid', [timeError]);
     // The router ignores these sources (the platform's own events, AWS service events): accepting them would lose them.
     const reserved = [PLATFORM_SOURCE_PREFIX, AWS_SOURCE_PREFIX].find((prefix) => parsed.value.source.startsWith(prefix));
     if (reserved) {

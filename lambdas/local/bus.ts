@@ -110,6 +110,8 @@ export class LocalBus implements EventPublisher {
   constructor(
     readonly name: string,
     private readonly maxAttempts = 3,
+    /** The stack's clock: an entry without `Time` is stamped on receipt, as EventBridge does (the router bounds times by it). */
+    private readonly now: () => Date = () => new Date(),
   ) {}
 
   addRule(rule: LocalRule): void {
@@ -169,14 +171,14 @@ export class LocalBus implements EventPublisher {
     if (jsonBoundsError(detail, depthOnly)) {
       return { ErrorCode: 'MalformedDetail', ErrorMessage: `Detail is nested deeper than ${depthOnly.jsonDepth} levels.` };
     }
-    const time = entry.Time === undefined ? new Date() : new Date(typeof entry.Time === 'number' ? entry.Time * 1000 : entry.Time);
+    const time = entry.Time === undefined ? this.now() : new Date(typeof entry.Time === 'number' ? entry.Time * 1000 : entry.Time);
     const event: BusEvent = {
       version: '0',
       id: randomUUID(),
       'detail-type': entry.DetailType,
       source: entry.Source,
       account: '000000000000',
-      time: (Number.isNaN(time.getTime()) ? new Date() : time).toISOString().replace(/\.\d{3}Z$/, 'Z'),
+      time: (Number.isNaN(time.getTime()) ? this.now() : time).toISOString().replace(/\.\d{3}Z$/, 'Z'),
       region: 'local',
       resources: entry.Resources ?? [],
       detail,

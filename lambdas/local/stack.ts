@@ -233,7 +233,7 @@ export async function startLocalStack(options: LocalStackOptions = {}) {
     start: async (input) => ({ executionArn: (await executions.start(audienceScanArn, input.job.jobId, input as never)).executionArn }),
   };
 
-  const bus = new LocalBus('waymark-local');
+  const bus = new LocalBus('waymark-local', undefined, () => clock.now());
   const segmentDeps = { ...deps, executions, publisher: bus, audienceJobs };
   const scanProfiles = createScanProfilesHandler(segmentDeps);
   const routeEvent = createRouteEventHandler({ ...deps, executions, publisher: bus, segmentation: { segments, memberships: deps.memberships } });

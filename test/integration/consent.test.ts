@@ -42,8 +42,23 @@ describe('consent in the journey runtime (1 virtual hour = 1 s)', () => {
     expect(await consentOf(ctx.stack, profileOf(2))).toEqual({});
     const reply = await request(ctx.stack, 'PUT', `/profiles/${profileOf(2)}/consent`, { body: { sms: 'opted-out', 'list:news': 'opted-in' } });
     expect(reply.status).toBe(200);
-    expect(reply.body.consent).toEqual({ sms: { status: 'opted-out', at: expect.any(String), source: 'api' }, 'list:news': { status: 'opted-in', at: expect.any(String), source: 'api' } });
+    expect(reply.body.consent).toEqual({ sms: { status: 'opted-out', at: expect.any(String), source: 'api', via: 'api' }, 'list:news': { status: 'opted-in', at: expect.any(String), source: 'api', via: 'api' } });
+    expect(reply.body.history.sms).toEqual([{ status: 'opted-out', at: reply.body.consent.sms.at, source: 'api', via: 'api', recordedAt: expect.any(String) }]);
     expect(await consentOf(ctx.stack, profileOf(2))).toEqual(reply.body.consent);
+  });
+
+  it('answers 409 naming the key, with the reason, for an API change that a later decision outranks', async () => {
+    // An opt-out carried by an event dated 4 minutes ahead (within the clock-skew bound) is later than a change made now.
+    const ahead = new Date(Date.now() + 4 * 60_000).toISOString();
+    await ctx.put('account.updated', { id: 'consent-account-8', time: ahead, identities: { email: shopper(8) }, consent: { email: 'opted-out' } });
+    const reply = await request(ctx.stack, 'PUT', `/profiles/${profileOf(8)}/consent`, { body: { email: 'opted-in', sms: 'opted-in' } });
+    expect([reply.status, reply.contentType]).toEqual([409, 'application/problem+json']);
+    expect(reply.body.errors).toEqual([{ field: 'email', message: expect.stringContaining('an opt-out (event, source test.shop') }]);
+    expect(reply.body.changes).toEqual({
+      email: { requested: 'opted-in', status: 'opted-out', applied: false, reason: expect.any(String) },
+      sms: { requested: 'opted-in', status: 'opted-in', applied: true },
+    });
+    expect((await consentOf(ctx.stack, profileOf(8))).email).toMatchObject({ status: 'opted-out', via: 'event' });
   });
 
   it.each([

@@ -85,4 +85,38 @@ describe('one-click unsubscribe (1 virtual day = 0.86 s)', () => {
     await finished(ctx.stack, 'cart-abandonment', profileOf(3));
     expect(ctx.stack.outbox.list({ profileId: profileOf(3) }).map((m) => m.nodeId)).toEqual(['reminder-email', 'last-chance-email']);
   });
+
+  it('keeps an unsubscribe over event-borne opt-ins dated later, rejects far-future times with the reason, and exports the history', async () => {
+    await ctx.put('cart.updated', cartAdded(5));
+    const url = await linkOf(5);
+    const reply = await request(ctx.stack, 'POST', url.slice(ctx.stack.url.length), { headers: { accept: 'application/json' } });
+    expect([reply.status, reply.body]).toEqual([200, { status: 'unsubscribed', scope: 'email' }]);
+
+    // A sign-up dated 4 minutes ahead (within the clock-skew bound) carrying an opt-in: recorded, not in force.
+    const ahead = new Date(Date.now() + 4 * 60_000).toISOString();
+    await ctx.put('member.signed-up', { id: 'unsub-optin-5', time: ahead, identities: { email: shopper(5) }, consent: { email: 'opted-in' } });
+    // Dated 2999: rejected on the bus with the reason, and refused over the API.
+    await ctx.put('member.signed-up', { id: 'unsub-future-5', time: '2999-01-01T00:00:00Z', identities: { email: shopper(5) }, consent: { email: 'opted-in' } });
+    const rejected = await request(ctx.stack, 'GET', '/events/rejected');
+    const kept = rejected.body.events.find((e: { raw: { detail: { id?: string } } }) => e.raw.detail?.id === 'unsub-future-5');
+    expect(kept?.errors).toEqual([{ field: 'detail.time', message: expect.stringContaining('more than 5 minutes after its receipt') }]);
+    for (const time of ['2999-01-01T00:00:00Z', '1970-01-01T00:00:00Z']) {
+      const posted = await request(ctx.stack, 'POST', '/events', { body: { type: 'member.signed-up', time, identities: { email: shopper(5) }, consent: { email: 'opted-in' } } });
+      expect([posted.status, posted.body.errors?.map((e: { field: string }) => e.field)]).toEqual([400, ['time']]);
+    }
+
+    expect((await consentOf(ctx.stack, profileOf(5))).email).toMatchObject({ status: 'opted-out', source: 'unsubscribe-link', via: 'unsubscribe-link' });
+    const [welcomeRun] = await finished(ctx.stack, 'welcome', profileOf(5));
+    expect(skipReason(welcomeRun, 'welcome_email')).toBe('consent:email');
+
+    const exported = await request(ctx.stack, 'GET', `/profiles/${profileOf(5)}/export`);
+    expect(exported.body.profile.consent.email.history.map((c: { via: string; status: string; eventId?: string }) => [c.via, c.status, c.eventId])).toEqual([
+      ['event', 'opted-in', 'unsub-optin-5'],
+      ['unsubscribe-link', 'opted-out', undefined],
+    ]);
+
+    // The person re-subscribes through the API: allowed, and said so.
+    const resubscribed = await request(ctx.stack, 'PUT', `/profiles/${profileOf(5)}/consent`, { body: { email: 'opted-in' } });
+    expect([resubscribed.status, resubscribed.body.changes]).toEqual([200, { email: { requested: 'opted-in', status: 'opted-in', applied: true } }]);
+  });
 });

@@ -1,4 +1,5 @@
-import type { ConsentKey } from '../events/business-event';
+import type { ConsentKey, ConsentStatus } from '../events/business-event';
+import type { ExplicitConsentVia } from '../profiles/consent-state';
 import type { ConsentRecord } from '../runtime/ports';
 import type { SuppressionReason } from './policy';
 
@@ -19,15 +20,32 @@ export interface SuppressionList {
   suppress(address: string, reason: SuppressionReason, at: string, source: string): Promise<void>;
 }
 
-/** `updated`: the record was stored; `unchanged`: a record at least as recent was there; `not-found`: no such profile. */
-export type SetConsentOutcome = 'updated' | 'unchanged' | 'not-found';
+/** A decision the person took directly, dated by the platform's clock on receipt. */
+export interface ExplicitConsent {
+  status: ConsentStatus;
+  at: string;
+  /** Who: `api`, `unsubscribe-link`, … */
+  source: string;
+  via: ExplicitConsentVia;
+}
 
 /**
- * Writes one consent decision into a profile, only if it is newer than the one held for that key (the profile
- * store's merge rule: later `at` wins; at the same time, opted-out wins). Follows merges to the surviving profile.
+ * `updated`: the decision is now the one in force; `unchanged`: the held decision outranks it (`reason` says why;
+ * it is still in the key's history); `not-found`: no such profile. `held` is the decision in force afterwards.
+ */
+export type SetConsentResult =
+  | { outcome: 'updated'; profileId: string; held: ConsentRecord }
+  | { outcome: 'unchanged'; profileId: string; held: ConsentRecord; reason: string }
+  | { outcome: 'not-found' };
+export type SetConsentOutcome = SetConsentResult['outcome'];
+
+/**
+ * Records one explicit consent decision in a profile under the profile store's consent rule (lambdas/core/profiles/
+ * consent-state.ts: an explicit decision outranks event-borne opt-ins; among firm decisions the later wins; a tie
+ * opts out), with the key's history. Follows merges to the surviving profile.
  */
 export interface ConsentStore {
-  setConsent(profileId: string, key: ConsentKey, record: ConsentRecord): Promise<SetConsentOutcome>;
+  setConsent(profileId: string, key: ConsentKey, decision: ExplicitConsent): Promise<SetConsentResult>;
 }
 
 /**

@@ -144,7 +144,8 @@ class Ingestion {
       if ((await this.storage.claimIdentity(namespace, value, id)) !== id) return undefined;
     }
     await this.record(id);
-    const created = applyEvent(emptyProfile(id, this.event.time), this.event, this.now, this.policy).state;
+    // Created at receipt time: the survivor rule orders by it, and the sender's time is not to be trusted with that.
+    const created = applyEvent(emptyProfile(id, this.now.toISOString()), this.event, this.now, this.policy).state;
     if (await this.storage.createProfile(created)) return { profile: created, duplicate: false };
     return undefined;
   }
@@ -154,7 +155,7 @@ class Ingestion {
     const root = await resolveRoot(this.deps, profileId, this.now);
     if (root) return root;
     // Linked to a profile whose creation did not happen (a crash between the two writes): create it empty.
-    await this.storage.createProfile(emptyProfile(profileId, this.event.time));
+    await this.storage.createProfile(emptyProfile(profileId, this.now.toISOString()));
     const created = await resolveRoot(this.deps, profileId, this.now);
     if (!created) throw new ProfileGraphError(`profile ${profileId} could not be created`);
     return created;

@@ -2,18 +2,22 @@ import { createHash } from 'node:crypto';
 import type { BusinessEvent } from '../events/business-event';
 import { keyedHash, LOCAL_PRIVACY_KEY } from '../privacy/keys';
 import { dict, own, type Dict } from '../shared/records';
-import type { AttributeValue, ComputedStats, ConsentState, ProfilePolicy, ProfileState, RecentEvent, SeenBuckets } from './model';
+import { applyConsentChange, mergeConsentStates } from './consent-state';
+import type { AttributeValue, ComputedStats, ProfilePolicy, ProfileState, RecentEvent, SeenBuckets } from './model';
+
+export { compareConsent } from './consent-state';
 
 /**
  * The merge policy, as pure functions. Every combination below is a maximum under a total order, a sum or a union,
  * so folding profiles is commutative and associative, and `absorbed` makes it idempotent:
  * - attribute: the higher-ranked source wins when `sourcePriority` is set, then the later event time, then (a tie)
  *   the greater JSON text of the value, then the greater source name;
- * - consent per key: the later `at`, then opted-out over opted-in (a tie never re-subscribes anyone), then the greater source;
+ * - consent per key: a firm decision (explicit, or any opt-out) over an event-borne opt-in, then the later `at`, then
+ *   opted-out over opted-in (a tie never re-subscribes anyone), then the greater source (consent-state.ts); history: union;
  * - computed per event type: counts and sums add, firstSeen is the minimum, lastSeen the maximum;
- * - identities: union, each value's first-seen time the minimum;
+ * - identities: union, each value's first-linked (receipt) time the minimum;
  * - recent events: union by event id, the newest `size` kept;
- * - survivor: the older `createdAt`, then the smaller id.
+ * - survivor: the older `createdAt` (receipt time of the creating event), then the smaller id.
  * Every map keyed by outside data (namespaces, values, names, types) is a null-prototype record read as own
  * properties (shared/records.ts), so `constructor` or `__proto__` is a key like any other.
  */
@@ -105,11 +109,6 @@ export function compareAttributes(a: AttributeCandidate, b: AttributeCandidate, 
   );
 }
 
-export function compareConsent(a: ConsentState, b: ConsentState): number {
-  const outFirst = (c: ConsentState) => (c.status === 'opted-out' ? 1 : 0);
-  return compare(a.at, b.at) || outFirst(a) - outFirst(b) || compare(a.source, b.source);
-}
-
 export function mergeComputed(a: ComputedStats, b: ComputedStats): ComputedStats {
   const sums = dict(Object.entries(a.sums));
   for (const [name, total] of Object.entries(b.sums)) sums[name] = (own(sums, name) ?? 0) + total;
@@ -185,12 +184,14 @@ export function applyEvent(state: ProfileState, event: BusinessEvent, now: Date,
   if (isDuplicate(state, key)) return { state, duplicate: true };
   const at = normalizeTime(event.time);
   // Maps are kept sorted by key (canonical, so equal profiles compare equal); re-sorted only when a key is new.
+  // An identity's first-linked time is the receipt time: the sender's time would let an old-dated event take the primary.
+  const received = now.toISOString();
   let identities = state.identities;
   for (const [namespace, value] of eventIdentities(event)) {
     const values = own(identities, namespace) ?? dict();
     const first = own(values, value);
-    if (first !== undefined && first <= at) continue;
-    identities = withKey(identities, namespace, withKey(values, value, at));
+    if (first !== undefined && first <= received) continue;
+    identities = withKey(identities, namespace, withKey(values, value, received));
   }
   let { attributes, attributeTimes, attributeSources } = state;
   for (const [name, value] of Object.entries(event.attributes ?? {})) {
@@ -205,9 +206,8 @@ export function applyEvent(state: ProfileState, event: BusinessEvent, now: Date,
   }
   let consent = state.consent;
   for (const [name, status] of Object.entries(event.consent ?? {})) {
-    const candidate: ConsentState = { status, at, source: event.source };
-    const held = own(consent, name);
-    if (!held || compareConsent(candidate, held) > 0) consent = withKey(consent, name, candidate);
+    const change = { status, at, source: event.source, via: 'event' as const, recordedAt: received, eventId: event.id };
+    consent = withKey(consent, name, applyConsentChange(own(consent, name), change).state);
   }
   const single: ComputedStats = { count: 1, firstSeen: at, lastSeen: at, sums: dict(summedProperties(event, policy)) };
   const stats = own(state.computed, event.type);
@@ -230,24 +230,19 @@ function withKey<T>(record: Dict<T>, key: string, value: T): Dict<T> {
 /**
  * When an event can be applied as blind increments (DynamoDB ADD/SET without reading the profile) with the same result
  * as `applyEvent`: the profile is active, the id unseen, and the event is newer than everything it overwrites.
- * Anything else (out-of-order times, ties, a higher-ranked source held) takes the read-modify-write path.
+ * Anything else (out-of-order times, ties, a higher-ranked source held, consent with its history) takes the
+ * read-modify-write path.
  */
 export function canApplyIncrementally(state: ProfileState | undefined, event: BusinessEvent, policy: ProfilePolicy): state is ProfileState {
   if (!state || state.status !== 'active' || isDuplicate(state, eventKey(event.id))) return false;
+  // Consent keeps a bounded history, which a blind write cannot trim: consent-bearing events are rare (sign-ups).
+  if (Object.keys(event.consent ?? {}).length > 0) return false;
   const at = normalizeTime(event.time);
   const rank = sourceRank(event.source, policy);
-  for (const [namespace, value] of Object.entries(event.identities)) {
-    const first = own(own(state.identities, namespace), value);
-    if (first !== undefined && first > at) return false;
-  }
   for (const name of Object.keys(event.attributes ?? {})) {
     const heldAt = own(state.attributeTimes, name);
     const heldRank = sourceRank(own(state.attributeSources, name), policy);
     if (heldAt !== undefined && !(heldAt < at && heldRank <= rank)) return false;
-  }
-  for (const name of Object.keys(event.consent ?? {})) {
-    const held = own(state.consent, name);
-    if (held && !(held.at < at)) return false;
   }
   const stats = own(state.computed, event.type);
   return !stats || stats.lastSeen <= at;
@@ -300,7 +295,7 @@ export function foldInto(survivor: ProfileState, absorbed: ProfileState, policy:
   const consent = dict(Object.entries(survivor.consent));
   for (const [name, state] of Object.entries(absorbed.consent)) {
     const held = own(consent, name);
-    if (!held || compareConsent(state, held) > 0) consent[name] = state;
+    consent[name] = held ? mergeConsentStates(held, state) : state;
   }
   const computed = dict(Object.entries(survivor.computed));
   for (const [type, stats] of Object.entries(absorbed.computed)) {

@@ -21,7 +21,37 @@ export const ComputedStats = z.object({
 });
 export type ComputedStats = z.infer<typeof ComputedStats>;
 
-export const ConsentState = z.object({ status: ConsentStatus, at: z.string(), source: z.string() });
+/**
+ * How a consent decision arrived: carried by a business event, or taken explicitly by the person (the consent API,
+ * an unsubscribe link, an SMS STOP reply). Explicit decisions are dated by the platform's clock on receipt.
+ */
+export const ConsentVia = z.enum(['event', 'api', 'unsubscribe-link', 'sms-stop']);
+export type ConsentVia = z.infer<typeof ConsentVia>;
+
+/** One consent decision received (applied or not): what, when, who (`source`), how (`via`), and which event. */
+export const ConsentChange = z.object({
+  status: ConsentStatus,
+  /** When it was decided: the event's time, or the receipt time of an explicit decision. */
+  at: z.string(),
+  source: z.string(),
+  via: ConsentVia,
+  /** When the platform received it (ingestion clock). */
+  recordedAt: z.string(),
+  eventId: z.string().optional(),
+});
+export type ConsentChange = z.infer<typeof ConsentChange>;
+
+/**
+ * The decision in force for one consent key (see consent-state.ts for the rule), and the last changes received
+ * for the key, newest first. `via` absent: carried by an event (records written before `via` existed).
+ */
+export const ConsentState = z.object({
+  status: ConsentStatus,
+  at: z.string(),
+  source: z.string(),
+  via: ConsentVia.optional(),
+  history: z.array(ConsentChange).optional(),
+});
 export type ConsentState = z.infer<typeof ConsentState>;
 
 /** One entry of the recent-events window (and, in storage, the record that dedupes the event id on its profile). */
@@ -45,7 +75,7 @@ export const ProfileState = z.object({
   id: z.string(),
   status: ProfileStatus,
   mergedInto: z.string().optional(),
-  /** namespace → value → first seen (event time). Several values per namespace: people have several devices, and merges bring two emails. */
+  /** namespace → value → first linked (receipt time, so an old-dated event cannot become the primary). Several values per namespace: people have several devices, and merges bring two emails. */
   identities: z.record(z.string(), z.record(z.string(), z.string())),
   attributes: z.record(z.string(), AttributeValue),
   attributeTimes: z.record(z.string(), z.string()),
@@ -55,7 +85,7 @@ export const ProfileState = z.object({
   seen: SeenBuckets,
   /** Every profile folded into this one, directly or through another (sorted): the merge record, and what makes folds idempotent. */
   absorbed: z.array(z.string()),
-  /** Time of the event that created the profile; never changes (the survivor rule orders by it). */
+  /** When the event that created the profile was received (ingestion clock, not the event's time, which the sender sets); never changes (the survivor rule orders by it). */
   createdAt: z.string(),
   updatedAt: z.string(),
   version: z.number().int().nonnegative(),

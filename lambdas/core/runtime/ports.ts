@@ -1,7 +1,7 @@
 import type { BusinessEvent, FieldError } from '../events/business-event';
 import type { ExecutionInput } from '../journey/asl';
 import type { Journey } from '../journey/schema';
-import type { ComputedStats, RecentEvent } from '../profiles/model';
+import type { ComputedStats, ConsentChange, ConsentVia, RecentEvent } from '../profiles/model';
 
 /** Ports: what the runtime needs from the outside world. Adapters (DynamoDB, Step Functions, EventBridge, local) implement them. */
 
@@ -10,6 +10,10 @@ export interface ConsentRecord {
   status: 'opted-in' | 'opted-out';
   at: string;
   source: string;
+  /** How it arrived (`event` when absent); explicit decisions outrank event-borne ones (lambdas/core/consent/README.md). */
+  via?: ConsentVia;
+  /** The last changes received for the key, newest first (at most 20). */
+  history?: ConsentChange[];
 }
 
 export interface Profile {

@@ -1,5 +1,6 @@
 import { parseBusEvent, type BusinessEvent, type EventBridgeEvent, type FieldError } from '../events/business-event';
 import { AWS_SOURCE_PREFIX, PLATFORM_SOURCE_PREFIX } from '../config/env-keys';
+import { checkEventTime } from '../events/event-time';
 import { enterJourney, entryMatches, type EntryOutcome } from './enter';
 import type { Clock, EnrollmentStore, EventPublisher, Executions, JourneyRegistry, Profile, ProfileStore, RejectedEventStore, WaitIndex } from './ports';
 import { resumeWaiting, type Resumed } from './waits';
@@ -81,9 +82,14 @@ export async function routeBusEvent(deps: RouteDeps, raw: EventBridgeEvent): Pro
   // AWS service events (SES bounces and complaints) have rules of their own; they are not business events.
   if (raw.source.startsWith(AWS_SOURCE_PREFIX)) return { status: 'ignored', reason: 'aws-event' };
   const parsed = parseBusEvent(raw);
-  if (!parsed.ok) {
-    await deps.rejected.put({ receivedAt: deps.clock.now().toISOString(), origin: 'bus', errors: parsed.errors, raw });
-    return { status: 'rejected', errors: parsed.errors };
+  // The receipt clock bounds the event's time: a far-future or pre-2000 time would otherwise win (or lose) every
+  // later-wins rule forever (see lambdas/core/events/event-time.ts).
+  const receivedAt = deps.clock.now();
+  const timeError = parsed.ok ? checkEventTime(parsed.value.time, receivedAt, 'detail.time') : undefined;
+  if (!parsed.ok || timeError) {
+    const errors = parsed.ok ? [timeError!] : parsed.errors;
+    await deps.rejected.put({ receivedAt: receivedAt.toISOString(), origin: 'bus', errors, raw });
+    return { status: 'rejected', errors };
   }
   return routeBusinessEvent(deps, parsed.value);
 }

@@ -1,16 +1,19 @@
 import type { SuppressionReason } from '../../../lambdas/core/consent/policy';
-import { normalizeAddress, type ConsentStore, type SetConsentOutcome, type Suppression, type SuppressionList } from '../../../lambdas/core/consent/ports';
-import type { Clock, ConsentRecord, Ledger, LedgerEntry, Profile } from '../../../lambdas/core/runtime/ports';
+import { normalizeAddress, type ConsentStore, type ExplicitConsent, type SetConsentResult, type Suppression, type SuppressionList } from '../../../lambdas/core/consent/ports';
+import { applyConsentChange, consentNotAppliedReason } from '../../../lambdas/core/profiles/consent-state';
+import type { Clock, Ledger, LedgerEntry, Profile } from '../../../lambdas/core/runtime/ports';
 
 export const clockAt = (iso: string): Clock & { set(iso: string): void } => {
   let now = new Date(iso);
   return { now: () => now, set: (next: string) => (now = new Date(next)) };
 };
 
-/** Profiles with consent, and the ConsentStore over them with the adapter's rule: newer `at` wins, opted-out on a tie. */
+/** Profiles with consent, and the ConsentStore over them with the profile store's rule (consent-state.ts). */
 export class MemoryConsentProfiles implements ConsentStore {
   readonly profiles = new Map<string, Profile>();
-  readonly writes: { profileId: string; key: string; record: ConsentRecord }[] = [];
+  readonly writes: { profileId: string; key: string; decision: ExplicitConsent }[] = [];
+
+  constructor(private readonly now: () => Date = () => new Date('2026-03-01T12:00:00.000Z')) {}
 
   add(id: string, over: Partial<Profile> = {}): Profile {
     const profile: Profile = { id, attributes: {}, identities: { email: `${id}@example.com` }, consent: {}, createdAt: '2026-01-01T00:00:00.000Z', updatedAt: '2026-01-01T00:00:00.000Z', ...over };
@@ -23,15 +26,15 @@ export class MemoryConsentProfiles implements ConsentStore {
     return p && structuredClone(p);
   }
 
-  async setConsent(profileId: string, key: string, record: ConsentRecord): Promise<SetConsentOutcome> {
-    this.writes.push({ profileId, key, record });
+  async setConsent(profileId: string, key: string, decision: ExplicitConsent): Promise<SetConsentResult> {
+    this.writes.push({ profileId, key, decision });
     const profile = this.profiles.get(profileId);
-    if (!profile) return 'not-found';
+    if (!profile) return { outcome: 'not-found' };
     const held = profile.consent?.[key];
-    const newer = !held || held.at < record.at || (held.at === record.at && record.status === 'opted-out' && held.status === 'opted-in');
-    if (!newer) return 'unchanged';
-    profile.consent = { ...profile.consent, [key]: record };
-    return 'updated';
+    const change = { ...decision, recordedAt: this.now().toISOString() };
+    const { state, applied } = applyConsentChange(held, change);
+    profile.consent = { ...profile.consent, [key]: state };
+    return applied ? { outcome: 'updated', profileId, held: state } : { outcome: 'unchanged', profileId, held: state, reason: consentNotAppliedReason(held!, change) };
   }
 }
 

@@ -58,6 +58,18 @@ describe('ingesting events', () => {
     expect(absorbed?.recentEvents?.map((e) => e.id)).toEqual(['e3', 'e2', 'e1']);
   });
 
+  it('keeps the profile received first as the survivor, and its email as primary, against an event dated 1970', async () => {
+    let now = new Date('2026-01-05T12:00:00.000Z');
+    const store = new GraphProfileStore({ storage: new MemoryProfileStorage(() => now), clock: { now: () => now }, policy });
+    const first = await store.ingest(event('e1', { email: 'ann@example.com', crmId: 'c1' }, { time: '2026-01-05T11:00:00.000Z' }));
+    now = new Date('2026-01-05T13:00:00.000Z');
+    const old = await store.ingest(event('e2', { email: 'mallory@example.com', deviceId: 'd1' }, { time: '1970-01-01T00:00:00.000Z' }));
+    now = new Date('2026-01-05T14:00:00.000Z');
+    const link = await store.ingest(event('e3', { crmId: 'c1', deviceId: 'd1' }, { type: 'app.login', time: '2026-01-05T14:00:00.000Z' }));
+    expect(link.merged).toEqual([old.profile.id]);
+    expect(link.profile).toMatchObject({ id: first.profile.id, identities: { email: 'ann@example.com' } });
+  });
+
   it('redelivers an event already applied to a profile that was then absorbed without counting it again', async () => {
     const store = storeOver(new MemoryProfileStorage(clock.now));
     const order = event('o1', { email: 'a@example.com' }, { properties: { total: 40 } });

@@ -57,10 +57,48 @@ describe('attribute policy', () => {
 
 describe('consent policy', () => {
   it.each([
-    ['the later decision wins', { status: 'opted-in', at: '2026-01-02T00:00:00.000Z', source: 'app' }, { status: 'opted-out', at: '2026-01-01T00:00:00.000Z', source: 'app' }, 'a'],
-    ['a tie in time opts out', { status: 'opted-in', at: '2026-01-01T00:00:00.000Z', source: 'zzz' }, { status: 'opted-out', at: '2026-01-01T00:00:00.000Z', source: 'aaa' }, 'b'],
+    ['the later of two event-borne opt-ins wins', { status: 'opted-in', at: '2026-01-02T00:00:00.000Z', source: 'app' }, { status: 'opted-in', at: '2026-01-01T00:00:00.000Z', source: 'app' }, 'a'],
+    ['the later of two opt-outs wins', { status: 'opted-out', at: '2026-01-02T00:00:00.000Z', source: 'app' }, { status: 'opted-out', at: '2026-01-01T00:00:00.000Z', source: 'api', via: 'api' }, 'a'],
+    ['a later event-borne opt-in does not undo an opt-out', { status: 'opted-in', at: '2026-01-02T00:00:00.000Z', source: 'app' }, { status: 'opted-out', at: '2026-01-01T00:00:00.000Z', source: 'app' }, 'b'],
+    ['a later explicit opt-in re-subscribes', { status: 'opted-in', at: '2026-01-02T00:00:00.000Z', source: 'api', via: 'api' }, { status: 'opted-out', at: '2026-01-01T00:00:00.000Z', source: 'unsubscribe-link', via: 'unsubscribe-link' }, 'a'],
+    ['an earlier explicit opt-in does not', { status: 'opted-in', at: '2026-01-01T00:00:00.000Z', source: 'api', via: 'api' }, { status: 'opted-out', at: '2026-01-02T00:00:00.000Z', source: 'app' }, 'b'],
+    ['a tie in time opts out', { status: 'opted-in', at: '2026-01-01T00:00:00.000Z', source: 'zzz', via: 'api' }, { status: 'opted-out', at: '2026-01-01T00:00:00.000Z', source: 'aaa', via: 'api' }, 'b'],
   ] as const)('%s', (_, a, b, winner) => {
     expect(compareConsent(a, b) > 0 ? 'a' : 'b').toBe(winner);
+    expect(Math.sign(compareConsent(b, a))).toBe(-Math.sign(compareConsent(a, b)));
+  });
+
+  it('keeps the changes received per key, newest first, at most 20, and merges them by union', () => {
+    const optIns = Array.from({ length: 25 }, (_, i) => event({ id: `c${i}`, time: `2026-01-01T10:${String(i).padStart(2, '0')}:00.000Z`, consent: { email: 'opted-in' } }));
+    const held = optIns.reduce((state, e, i) => applyEvent(state, e, new Date(NOW.getTime() + i * 1000), policy).state, build('p', '2026-01-01T00:00:00.000Z', []));
+    expect(held.consent.email.history).toHaveLength(20);
+    expect(held.consent.email.history?.[0]).toEqual({ status: 'opted-in', at: '2026-01-01T10:24:00.000Z', source: 'shop', via: 'event', recordedAt: '2026-01-05T12:00:24.000Z', eventId: 'c24' });
+    const outEvent = event({ id: 'out', time: '2026-01-01T09:00:00.000Z', consent: { email: 'opted-out' } });
+    const other = applyEvent(emptyProfile('q', '2026-01-02T00:00:00.000Z'), outEvent, new Date(NOW.getTime() + 3_600_000), policy).state;
+    const merged = mergeProfiles(held, other, policy).consent.email;
+    expect(merged).toMatchObject({ status: 'opted-out', source: 'shop', via: 'event' });
+    expect(merged.history).toHaveLength(20);
+    expect(merged.history?.[0].eventId).toBe('out');
+  });
+
+  const unsubscribed = (): ProfileState => ({
+    ...build('p', '2026-01-01T00:00:00.000Z', []),
+    consent: { email: { status: 'opted-out', at: NOW.toISOString(), source: 'unsubscribe-link', via: 'unsubscribe-link' } as ProfileState['consent'][string] },
+  });
+
+  it.each([
+    ['a later', '2999-01-01T00:00:00.000Z'],
+    ['an earlier', '2026-01-01T00:00:00.000Z'],
+    ['the same', NOW.toISOString()],
+  ])('keeps an unsubscribe over an event-borne opt-in with %s event time', (_, time) => {
+    const after = applyEvent(unsubscribed(), event({ id: 'optin', time, consent: { email: 'opted-in' } }), NOW, policy).state;
+    expect(after.consent.email).toMatchObject({ status: 'opted-out', source: 'unsubscribe-link' });
+  });
+
+  it('keeps an unsubscribe over an event-borne opt-in when the profiles merge, in either order', () => {
+    const optedIn = build('q', '2026-01-02T00:00:00.000Z', [event({ id: 'optin', time: '2999-01-01T00:00:00.000Z', consent: { email: 'opted-in' } })]);
+    expect(mergeProfiles(unsubscribed(), optedIn, policy).consent.email).toMatchObject({ status: 'opted-out' });
+    expect(mergeProfiles(optedIn, unsubscribed(), policy).consent.email).toMatchObject({ status: 'opted-out' });
   });
 });
 
@@ -125,11 +163,11 @@ describe('applying an event', () => {
   });
 
   it('keeps the first-linked value of a namespace as the primary identity', () => {
-    const state = build('p', '2026-01-01T00:00:00.000Z', [
-      event({ id: '1', time: '2026-01-02T00:00:00.000Z', identities: { email: 'new@example.com' } }),
-      event({ id: '2', time: '2026-01-01T00:00:00.000Z', identities: { email: 'old@example.com' } }),
-    ]);
-    expect(identityViews(state.identities)).toEqual({ primary: { email: 'old@example.com' }, all: { email: ['old@example.com', 'new@example.com'] } });
+    // First linked by receipt time: an event dated earlier but received later does not take the primary.
+    const first = applyEvent(emptyProfile('p', NOW.toISOString()), event({ id: '1', time: '2026-01-02T00:00:00.000Z', identities: { email: 'z-first@example.com' } }), NOW, policy).state;
+    const later = new Date(NOW.getTime() + 60_000);
+    const state = applyEvent(first, event({ id: '2', time: '2000-01-01T00:00:00.000Z', identities: { email: 'a-old@example.com' } }), later, policy).state;
+    expect(identityViews(state.identities)).toEqual({ primary: { email: 'z-first@example.com' }, all: { email: ['z-first@example.com', 'a-old@example.com'] } });
   });
 
   it('refuses the increment path for an out-of-order attribute, a higher-ranked source held or a tie', () => {

@@ -36,6 +36,24 @@ describe('routeBusEvent', () => {
     expect(deps.executions.executions.size).toBe(0);
   });
 
+  it.each([
+    ['more than 5 minutes ahead of receipt', '2026-06-01T12:05:01Z', 'is more than 5 minutes after its receipt'],
+    ['in the year 2999', '2999-01-01T00:00:00Z', 'is more than 5 minutes after its receipt'],
+    ['before 2000', '1970-01-01T00:00:00Z', 'is before 2000-01-01'],
+  ])('keeps an event dated %s in the rejected store with the reason, and writes no profile', async (_, time, message) => {
+    const deps = setup();
+    const raw = busEvent({}, { time, identities: { email: 'ada@example.com' }, consent: { email: 'opted-in' } });
+    const result = await routeBusEvent(deps, raw);
+    expect(result).toEqual({ status: 'rejected', errors: [{ field: 'detail.time', message: expect.stringContaining(message) }] });
+    expect(deps.rejected.items).toEqual([expect.objectContaining({ origin: 'bus', raw })]);
+    expect(deps.profiles.writes).toEqual([]);
+  });
+
+  it('routes an event dated up to 5 minutes ahead of its receipt (clock skew)', async () => {
+    const deps = setup();
+    expect((await routeBusEvent(deps, busEvent({}, { time: '2026-06-01T12:05:00Z', identities: { email: 'ada@example.com' } }))).status).toBe('routed');
+  });
+
   it.each(['waymark.profiles', 'waymark.api', 'waymark.'])('ignores a platform event from %s, even an invalid one, writing nothing', async (source) => {
     const deps = setup();
     expect(await routeBusEvent(deps, busEvent({ source }))).toEqual({ status: 'ignored', reason: 'platform-event' });
