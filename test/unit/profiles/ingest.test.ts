@@ -46,8 +46,12 @@ describe('ingesting events', () => {
   });
 
   it('merges two profiles an event links into the older one, and reads the absorbed id as the survivor', async () => {
-    const store = storeOver(new MemoryProfileStorage(clock.now));
+    // The older profile is the one received first (receipt time, not the sender's event time).
+    let now = new Date(NOW.getTime() - 3_600_000);
+    const ticking = { now: () => now };
+    const store = new GraphProfileStore({ storage: new MemoryProfileStorage(ticking.now), clock: ticking, policy });
     const device = await store.ingest(event('e1', { deviceId: 'd1' }, { time: '2026-01-01T08:00:00.000Z', properties: { total: 5 } }));
+    now = NOW;
     const email = await store.ingest(event('e2', { email: 'a@example.com' }, { time: '2026-01-02T08:00:00.000Z', properties: { total: 7 } }));
     const login = await store.ingest(event('e3', { email: 'a@example.com', deviceId: 'd1' }, { type: 'app.login', time: '2026-01-03T08:00:00.000Z' }));
     expect(login.merged).toEqual([email.profile.id]);

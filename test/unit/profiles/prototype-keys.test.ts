@@ -35,7 +35,8 @@ describe('keys named like Object.prototype members', () => {
     const { state } = applyEvent(emptyProfile('p-1', '2026-01-01T10:00:00.000Z'), event('e1', { identities: { constructor: 'keys' } }), NOW, policy);
     const read = fromItem(toItem(state));
     expect(typeof Object.keys).toBe('function');
-    expect(Object.entries(read.identities)).toEqual([['constructor', { keys: '2026-01-01T10:00:00.000Z' }]]);
+    // First linked at receipt (NOW), not the event's own time.
+    expect(Object.entries(read.identities)).toEqual([['constructor', { keys: NOW.toISOString() }]]);
     expect(identityViews(read.identities).primary.constructor).toBe('keys');
   });
 
