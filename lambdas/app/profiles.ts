@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { formatIssues, IdentityNamespace } from '../core/events/business-event';
+import { EventAttributeValue, EventLimits, formatIssues, IdentityNamespace } from '../core/events/business-event';
 import { eraseProfile, exportProfile } from '../core/privacy/privacy';
 import type { MembershipStore } from '../core/segments/ports';
 import { updateSegments, type SegmentRuntimeDeps } from '../core/runtime/segments';
@@ -56,8 +56,9 @@ export function createFindProfileHandler(deps: Pick<ProfileApiDeps, 'profiles'>)
 
 const AttributesUpdate = z.strictObject({
   attributes: z
-    .record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]{0,63}$/, 'attribute names are identifiers of at most 64 characters'), z.union([z.string().max(4096), z.number(), z.boolean(), z.null()]))
-    .refine((a) => Object.keys(a).length > 0, 'at least one attribute'),
+    .record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]{0,63}$/, 'attribute names are identifiers of at most 64 characters'), EventAttributeValue)
+    .refine((a) => Object.keys(a).length > 0, 'at least one attribute')
+    .refine((a) => Object.keys(a).length <= EventLimits.attributes, `at most ${EventLimits.attributes} attributes per request`),
   /** Recorded as the attributes' source (merge policy may rank sources). */
   source: z.string().min(1).max(256).default('api'),
 });

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { BusinessEvent } from '../events/business-event';
-import type { AttributeValue, ComputedStats, ConsentState, ProfilePolicy, ProfileState, RecentEvent, SeenBuckets } from './model';
+import { ProfileLimits, type AttributeValue, type ComputedStats, type ConsentState, type ProfilePolicy, type ProfileState, type RecentEvent } from './model';
 
 /**
  * The merge policy, as pure functions. Every combination below is a maximum under a total order, a sum or a union,
@@ -8,7 +8,8 @@ import type { AttributeValue, ComputedStats, ConsentState, ProfilePolicy, Profil
  * - attribute: the higher-ranked source wins when `sourcePriority` is set, then the later event time, then (a tie)
  *   the greater JSON text of the value, then the greater source name;
  * - consent per key: the later `at`, then opted-out over opted-in (a tie never re-subscribes anyone), then the greater source;
- * - computed per event type: counts and sums add, firstSeen is the minimum, lastSeen the maximum;
+ * - computed per event type: counts and sums add, firstSeen is the minimum, lastSeen the maximum (within
+ *   `ProfileLimits`: the survivor's types and sums first, then the absorbed one's, earliest first, while room is left);
  * - identities: union, each value's first-seen time the minimum;
  * - recent events: union by event id, the newest `size` kept;
  * - survivor: the older `createdAt`, then the smaller id.
@@ -22,25 +23,9 @@ export function normalizeTime(time: string): string {
   return NORMALIZED.test(time) ? time : new Date(time).toISOString();
 }
 
-let lastKey: [string, string] | undefined;
-
-/** A short, fixed-size stand-in for an event id in the dedupe buckets (96 bits). */
-export function eventKey(eventId: string): string {
-  // One event asks for its key several times in a row (dedupe check, increment check, apply).
-  if (lastKey?.[0] !== eventId) lastKey = [eventId, createHash('sha256').update(eventId).digest('base64url').slice(0, 16)];
-  return lastKey[1];
-}
-
-/** The bucket an event applied at `now` is remembered in; the bucket after it is emptied by the same write. */
-export function seenBucket(now: Date): 0 | 1 | 2 {
-  return (Math.floor(now.getTime() / DAY_MS) % 3) as 0 | 1 | 2;
-}
-
-/** Buckets hold every id applied today and yesterday (at least 24 hours); a record older than this is trusted as applied. */
-export const SEEN_GUARANTEE_MS = 20 * 3_600_000;
-
-export function isDuplicate(state: Pick<ProfileState, 'seen'>, key: string): boolean {
-  return state.seen.some((bucket) => bucket.includes(key));
+/** Whether the profile holds an event id among those applied and not yet marked on their record (see ingest.ts). */
+export function isDuplicate(state: Pick<ProfileState, 'pending'>, eventId: string): boolean {
+  return state.pending.includes(eventId);
 }
 
 /** Profile ids are derived from the identity that created the profile, so a retried creation lands on the same id. */
@@ -58,7 +43,7 @@ export function emptyProfile(id: string, createdAt: string): ProfileState {
     attributeSources: {},
     computed: {},
     consent: {},
-    seen: [[], [], []],
+    pending: [],
     absorbed: [],
     createdAt: normalizeTime(createdAt),
     updatedAt: normalizeTime(createdAt),
@@ -104,7 +89,11 @@ export function compareConsent(a: ConsentState, b: ConsentState): number {
 
 export function mergeComputed(a: ComputedStats, b: ComputedStats): ComputedStats {
   const sums = { ...a.sums };
-  for (const [name, total] of Object.entries(b.sums)) sums[name] = (sums[name] ?? 0) + total;
+  let room = ProfileLimits.sumsPerType - Object.keys(sums).length;
+  for (const [name, total] of Object.entries(b.sums).sort(([x], [y]) => compare(x, y))) {
+    if (Object.hasOwn(sums, name)) sums[name] += total;
+    else if (room-- > 0) sums[name] = total;
+  }
   return {
     count: a.count + b.count,
     firstSeen: a.firstSeen < b.firstSeen ? a.firstSeen : b.firstSeen,
@@ -150,14 +139,31 @@ export function windowEntry(event: BusinessEvent, receivedAt: Date): RecentEvent
   return { id: event.id, type: event.type, time: normalizeTime(event.time), source: event.source, properties, receivedAt: receivedAt.toISOString() };
 }
 
-/** The numeric properties of an event that the policy sums. */
+const SUMMED_NAME = /^[A-Za-z_][A-Za-z0-9_]{0,63}$/;
+
+/**
+ * The numeric properties of an event that the policy sums: finite numbers under identifier names, the first
+ * `ProfileLimits.sumsPerType` by name (other properties are kept in the event's window entry, not summed).
+ */
 export function summedProperties(event: Pick<BusinessEvent, 'type' | 'properties'>, policy: ProfilePolicy): [string, number][] {
-  const names = policy.sums === 'numeric' ? Object.keys(event.properties) : (policy.sums[event.type] ?? []);
+  const declared = policy.sums === 'numeric' ? undefined : Object.hasOwn(policy.sums, event.type) ? policy.sums[event.type] : [];
+  const names = declared ?? Object.keys(event.properties);
   return names
-    .filter((name) => Object.hasOwn(event.properties, name))
+    .filter((name) => SUMMED_NAME.test(name) && Object.hasOwn(event.properties, name))
     .map((name) => [name, event.properties[name]] as [string, unknown])
     .filter((pair): pair is [string, number] => typeof pair[1] === 'number' && Number.isFinite(pair[1]))
-    .sort(([a], [b]) => compare(a, b));
+    .sort(([a], [b]) => compare(a, b))
+    .slice(0, ProfileLimits.sumsPerType);
+}
+
+/** Whether a profile holds (or has room for) an attribute: beyond `ProfileLimits.attributes` names a new one is not stored. */
+export function holdsAttribute(attributeTimes: ProfileState['attributeTimes'], name: string): boolean {
+  return Object.hasOwn(attributeTimes, name) || Object.keys(attributeTimes).length < ProfileLimits.attributes;
+}
+
+/** Whether a profile counts an event type: it does already, or it counts fewer than `ProfileLimits.computedTypes`. */
+export function tracksType(computed: ProfileState['computed'], type: string): boolean {
+  return Object.hasOwn(computed, type) || Object.keys(computed).length < ProfileLimits.computedTypes;
 }
 
 function sortKeys<T>(record: Record<string, T>): Record<string, T> {
@@ -173,8 +179,7 @@ function sortedUnion(a: readonly string[], b: readonly string[]): string[] {
  * and the event id remembered (a second application changes nothing). `now` is the ingestion clock.
  */
 export function applyEvent(state: ProfileState, event: BusinessEvent, now: Date, policy: ProfilePolicy): { state: ProfileState; duplicate: boolean } {
-  const key = eventKey(event.id);
-  if (isDuplicate(state, key)) return { state, duplicate: true };
+  if (isDuplicate(state, event.id)) return { state, duplicate: true };
   const at = normalizeTime(event.time);
   // Maps are kept sorted by key (canonical, so equal profiles compare equal); re-sorted only when a key is new.
   let identities = state.identities;
@@ -185,6 +190,7 @@ export function applyEvent(state: ProfileState, event: BusinessEvent, now: Date,
   }
   let { attributes, attributeTimes, attributeSources } = state;
   for (const [name, value] of Object.entries(event.attributes ?? {})) {
+    if (!holdsAttribute(attributeTimes, name)) continue;
     const candidate = { value, at, source: event.source };
     const held = attributeTimes[name] === undefined ? undefined : { value: attributes[name], at: attributeTimes[name], source: attributeSources[name] };
     if (held && compareAttributes(candidate, held, policy) <= 0) continue;
@@ -197,13 +203,17 @@ export function applyEvent(state: ProfileState, event: BusinessEvent, now: Date,
     const candidate: ConsentState = { status, at, source: event.source };
     if (!consent[name] || compareConsent(candidate, consent[name]) > 0) consent = withKey(consent, name, candidate);
   }
-  const single: ComputedStats = { count: 1, firstSeen: at, lastSeen: at, sums: Object.fromEntries(summedProperties(event, policy)) };
-  const computed = withKey(state.computed, event.type, state.computed[event.type] ? mergeComputed(state.computed[event.type], single) : single);
-  const bucket = seenBucket(now);
-  const seen = state.seen.map((ids, i) => (i === bucket ? sortedUnion(ids, [key]) : i === (bucket + 1) % 3 ? [] : ids)) as SeenBuckets;
+  let computed = state.computed;
+  // Beyond the bound on event types a new type is not counted; the rest of the event applies all the same.
+  if (tracksType(computed, event.type)) {
+    const held = Object.hasOwn(computed, event.type) ? computed[event.type] : undefined;
+    const single: ComputedStats = { count: 1, firstSeen: at, lastSeen: at, sums: Object.fromEntries(summedProperties(event, policy)) };
+    computed = withKey(computed, event.type, held ? mergeComputed(held, single) : single);
+  }
+  const pending = sortedUnion(state.pending, [event.id]);
   return {
     duplicate: false,
-    state: { ...state, identities, attributes, attributeTimes, attributeSources, consent, computed, seen, updatedAt: now.toISOString(), version: state.version + 1 },
+    state: { ...state, identities, attributes, attributeTimes, attributeSources, consent, computed, pending, updatedAt: now.toISOString(), version: state.version + 1 },
   };
 }
 
@@ -218,8 +228,9 @@ function withKey<T>(record: Record<string, T>, key: string, value: T): Record<st
  * as `applyEvent`: the profile is active, the id unseen, and the event is newer than everything it overwrites.
  * Anything else (out-of-order times, ties, a higher-ranked source held) takes the read-modify-write path.
  */
-export function canApplyIncrementally(state: ProfileState | undefined, event: BusinessEvent, policy: ProfilePolicy): state is ProfileState {
-  if (!state || state.status !== 'active' || isDuplicate(state, eventKey(event.id))) return false;
+export function canApplyIncrementally(state: ProfileState | undefined, event: BusinessEvent, now: Date, policy: ProfilePolicy): state is ProfileState {
+  if (!state || state.status !== 'active' || isDuplicate(state, event.id) || state.pending.length >= ProfileLimits.pending) return false;
+  if (state.flushedAt !== undefined && !(state.flushedAt < flushLimit(now))) return false;
   const at = normalizeTime(event.time);
   const rank = sourceRank(event.source, policy);
   for (const [namespace, value] of Object.entries(event.identities)) {
@@ -233,8 +244,23 @@ export function canApplyIncrementally(state: ProfileState | undefined, event: Bu
   for (const name of Object.keys(event.consent ?? {})) {
     if (state.consent[name] && !(state.consent[name].at < at)) return false;
   }
-  const stats = state.computed[event.type];
+  const names = Object.keys(event.attributes ?? {});
+  const heldNames = Object.keys(state.attributeTimes).length;
+  if (names.some((n) => !Object.hasOwn(state.attributeTimes, n)) && heldNames + names.length > ProfileLimits.attributes) return false;
+  if (!tracksType(state.computed, event.type)) return false;
+  const stats = Object.hasOwn(state.computed, event.type) ? state.computed[event.type] : undefined;
+  const sums = summedProperties(event, policy).map(([name]) => name);
+  const held = Object.keys(stats?.sums ?? {});
+  if (sums.some((name) => !held.includes(name)) && held.length + sums.length > ProfileLimits.sumsPerType) return false;
   return !stats || stats.lastSeen <= at;
+}
+
+/**
+ * The increment path refuses to follow a flush of `pending` later than this (the call's start, less the clock skew):
+ * that flush may have removed this very event, applied by a concurrent delivery after this call wrote the record.
+ */
+export function flushLimit(now: Date): string {
+  return new Date(now.getTime() - ProfileLimits.clockSkewMs).toISOString();
 }
 
 /** Sources ranked strictly above `source` (the incremental write refuses to overwrite a value they set). */
@@ -265,6 +291,7 @@ export function foldInto(survivor: ProfileState, absorbed: ProfileState, policy:
   const attributeTimes = { ...survivor.attributeTimes };
   const attributeSources = { ...survivor.attributeSources };
   for (const name of Object.keys(absorbed.attributeTimes)) {
+    if (!holdsAttribute(attributeTimes, name)) continue;
     const candidate = { value: absorbed.attributes[name], at: absorbed.attributeTimes[name], source: absorbed.attributeSources[name] };
     const held = attributeTimes[name] === undefined ? undefined : { value: attributes[name], at: attributeTimes[name], source: attributeSources[name] };
     if (held && compareAttributes(candidate, held, policy) <= 0) continue;
@@ -275,7 +302,13 @@ export function foldInto(survivor: ProfileState, absorbed: ProfileState, policy:
   const consent = { ...survivor.consent };
   for (const [name, state] of Object.entries(absorbed.consent)) if (!consent[name] || compareConsent(state, consent[name]) > 0) consent[name] = state;
   const computed = { ...survivor.computed };
-  for (const [type, stats] of Object.entries(absorbed.computed)) computed[type] = computed[type] ? mergeComputed(computed[type], stats) : stats;
+  let room = ProfileLimits.computedTypes - Object.keys(computed).length;
+  // The survivor's types first, then the absorbed profile's new ones, earliest first, while the bound leaves room.
+  const types = Object.entries(absorbed.computed).sort(([ta, a], [tb, b]) => compare(a.firstSeen, b.firstSeen) || compare(ta, tb));
+  for (const [type, stats] of types) {
+    if (Object.hasOwn(computed, type)) computed[type] = mergeComputed(computed[type], stats);
+    else if (room-- > 0) computed[type] = stats;
+  }
   return {
     ...survivor,
     identities: sortKeys(identities),
@@ -284,7 +317,6 @@ export function foldInto(survivor: ProfileState, absorbed: ProfileState, policy:
     attributeSources: sortKeys(attributeSources),
     consent: sortKeys(consent),
     computed: sortKeys(computed),
-    seen: survivor.seen.map((ids, i) => sortedUnion(ids, absorbed.seen[i])) as SeenBuckets,
     absorbed: sortedUnion(survivor.absorbed, [absorbed.id, ...absorbed.absorbed]),
     updatedAt: survivor.updatedAt > absorbed.updatedAt ? survivor.updatedAt : absorbed.updatedAt,
   };

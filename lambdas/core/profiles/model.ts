@@ -37,9 +37,25 @@ export const RecentEvent = z.object({
 });
 export type RecentEvent = z.infer<typeof RecentEvent>;
 
-/** Event ids seen recently, hashed, in three buckets by ingestion day (day number mod 3); see `applyEvent`. */
-export const SeenBuckets = z.tuple([z.array(z.string()), z.array(z.string()), z.array(z.string())]);
-export type SeenBuckets = z.infer<typeof SeenBuckets>;
+/**
+ * Bounds of one profile item (DynamoDB items hold at most 400 KB; see lambdas/core/profiles/README.md for the budget).
+ * Beyond a bound a profile degrades as documented there; an event is never failed and its attribute updates and
+ * consent are never dropped because of them.
+ */
+export const ProfileLimits = {
+  /** Attribute names; beyond them a new name is not stored (the names held keep taking updates). */
+  attributes: 50,
+  /** Event types with computed attributes (count, first/last seen, sums); later new types are not counted. */
+  computedTypes: 50,
+  /** Summed numeric properties per event type (identifier names of at most 64 characters, first by name). */
+  sumsPerType: 5,
+  /** Event ids applied to the profile whose event record is not yet marked applied (see `pending`). */
+  pending: 64,
+  /** A profile write that leaves this many pending ids flushes them (marks their records, then drops them). */
+  pendingFlushAt: 16,
+  /** How far writers' clocks may disagree; a fast-path write refuses to follow a flush this recent. */
+  clockSkewMs: 60_000,
+} as const;
 
 export const ProfileState = z.object({
   id: z.string(),
@@ -52,7 +68,13 @@ export const ProfileState = z.object({
   attributeSources: z.record(z.string(), z.string()),
   computed: z.record(z.string(), ComputedStats),
   consent: z.record(z.string(), ConsentState),
-  seen: SeenBuckets,
+  /**
+   * Ids of events applied to this profile whose event record is not yet marked `applied` (sorted, at most
+   * `ProfileLimits.pending`): with the records' flag, what makes an event apply once for as long as its record lives.
+   */
+  pending: z.array(z.string()),
+  /** Clock time of the last flush of `pending` (see ingest.ts). */
+  flushedAt: z.string().optional(),
   /** Every profile folded into this one, directly or through another (sorted): the merge record, and what makes folds idempotent. */
   absorbed: z.array(z.string()),
   /** Time of the event that created the profile; never changes (the survivor rule orders by it). */

@@ -19,6 +19,7 @@ const METHODS = [
   'freeze',
   'markMerged',
   'recordEvent',
+  'markApplied',
   'readEvent',
   'listEvents',
 ] as const satisfies readonly (keyof ProfileStorage)[];
