@@ -2,7 +2,7 @@ import { ConditionalCheckFailedException, type DynamoDBClient } from '@aws-sdk/c
 import { DeleteCommand, GetCommand, PutCommand, QueryCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { TableKeys } from '../core/config/env-keys';
 import type { BusinessEvent } from '../core/events/business-event';
-import { eventIdentities, flushLimit, normalizeTime, sourcesAbove, summedProperties } from '../core/profiles/merge-policy';
+import { eventIdentities, normalizeTime, sourcesAbove, summedProperties } from '../core/profiles/merge-policy';
 import { defaultProfilePolicy, ProfileLimits, type AttributeValue, type ComputedStats, type ConsentState, type ProfilePolicy, type ProfileState } from '../core/profiles/model';
 import type { EventRecord, ProfileStorage } from '../core/profiles/storage';
 import { GraphProfileStore } from '../core/profiles/store';
@@ -14,7 +14,7 @@ import type { Clock } from '../core/runtime/ports';
  * | item     | pk                           | sk               | attributes |
  * |----------|------------------------------|------------------|------------|
  * | identity | `IDENTITY#<namespace>#<value>` | `IDENTITY`     | profileId |
- * | profile  | `PROFILE#<id>`               | `PROFILE`        | status, mergedInto, version, createdAt, updatedAt, absorbed (list), pendingIds (string set), flushedAt, types and attributeNames (string sets of the counted event types and held attribute names), and one top-level attribute per fact: `a#<name>` value, `t#<name>` time, `s#<name>` source, `k#<consent key>` {status, at, source}, `c#<type>#count`, `c#<type>#first`, `c#<type>#last`, `c#<type>#sum#<property>`, `c#<type>#sums` (string set of its summed names), `i#<namespace>#<value>` first seen |
+ * | profile  | `PROFILE#<id>`               | `PROFILE`        | status, mergedInto, version, createdAt, updatedAt, absorbed (list), pendingIds (string set; `p#<event id>` its record time), flushedAt, types and attributeNames (string sets of the counted event types and held attribute names), and one top-level attribute per fact: `a#<name>` value, `t#<name>` time, `s#<name>` source, `k#<consent key>` {status, at, source}, `c#<type>#count`, `c#<type>#first`, `c#<type>#last`, `c#<type>#sum#<property>`, `c#<type>#sums` (string set of its summed names), `i#<namespace>#<value>` first seen |
  * | event    | `PROFILE#<id>`               | `EVENT#<event id>` | id, type, time, source, properties, receivedAt, expiresAt, applied |
  *
  * Facts are top-level attributes so that the common event is one UpdateItem of ADDs and SETs, with no read first
@@ -293,11 +293,13 @@ export function incrementExpression(event: BusinessEvent, now: Date, policy: Pro
 
   const at = value(normalizeTime(event.time));
   conditions.push(`${name('status')} = ${value('active')}`);
-  // As `canApplyIncrementally`: the id not pending, room in `pending`, no flush since this call recorded the event.
+  // As `canApplyIncrementally`: the id not pending, room in `pending`, no flush of an id recorded since this call's record.
   const pending = name('pendingIds');
-  conditions.push(`NOT contains(${pending}, ${value(event.id)})`);
+  const recordedAt = value(now.toISOString());
+  conditions.push(`attribute_not_exists(${name(`p#${event.id}`)})`);
   conditions.push(`(attribute_not_exists(${pending}) OR size(${pending}) < ${value(ProfileLimits.pending)})`);
-  conditions.push(`(attribute_not_exists(${name('flushedAt')}) OR ${name('flushedAt')} < ${value(flushLimit(now))})`);
+  conditions.push(`(attribute_not_exists(${name('flushedAt')}) OR ${name('flushedAt')} < ${recordedAt})`);
+  set.push(`${name(`p#${event.id}`)} = ${recordedAt}`);
   add.push(`${pending} ${value(new Set([event.id]))}`, `${name('version')} ${value(1)}`);
   set.push(`${name('updatedAt')} = ${value(now.toISOString())}`);
 
@@ -365,7 +367,8 @@ export function toItem(state: ProfileState): Record<string, unknown> {
     version: state.version,
     absorbed: state.absorbed,
   };
-  if (state.pending.length > 0) item.pendingIds = new Set(state.pending);
+  if (state.pending.length > 0) item.pendingIds = new Set(state.pending.map(([id]) => id));
+  for (const [id, recordedAt] of state.pending) item[`p#${id}`] = recordedAt;
   if (state.flushedAt) item.flushedAt = state.flushedAt;
   if (Object.keys(state.computed).length > 0) item.types = new Set(Object.keys(state.computed));
   for (const [namespace, values] of Object.entries(state.identities)) for (const [value, first] of Object.entries(values)) item[`i#${namespace}#${value}`] = first;
@@ -397,7 +400,7 @@ export function fromItem(item: Record<string, unknown>): ProfileState {
     attributeSources: {},
     computed: {},
     consent: {},
-    pending: [...((item.pendingIds as Set<string> | undefined) ?? [])].sort(),
+    pending: [],
     ...(item.flushedAt ? { flushedAt: item.flushedAt as string } : {}),
     absorbed: (item.absorbed as string[] | undefined) ?? [],
     createdAt: item.createdAt as string,
@@ -414,6 +417,7 @@ export function fromItem(item: Record<string, unknown>): ProfileState {
     else if (kind === 't') state.attributeTimes[rest] = value as string;
     else if (kind === 's') state.attributeSources[rest] = value as string;
     else if (kind === 'k') state.consent[rest] = value as ConsentState;
+    else if (kind === 'p') state.pending.push([rest, value as string]);
     else if (kind === 'i') {
       const split = rest.indexOf('#');
       (state.identities[rest.slice(0, split)] ??= {})[rest.slice(split + 1)] = value as string;

@@ -177,33 +177,42 @@ class Ingestion {
       // Expired meanwhile (a call that ran into the record's TTL): record it again before applying.
       if (!record) await this.storage.recordEvent(profileId, this.entry);
       if (state.pending.length >= ProfileLimits.pending) {
-        await flushPending(this.deps, state);
+        await flushPending(this.deps, state, true);
         continue;
       }
-      const next = applyEvent(state, this.event, this.now, this.policy).state;
+      // The record's time (not this call's): a concurrent call that wrote the record compares it with `flushedAt`.
+      const next = applyEvent(state, this.event, this.now, this.policy, record?.receivedAt ?? this.entry.receivedAt).state;
       if (await this.storage.replaceProfile(next, state.version)) return { profile: await this.flushIfDue(next), duplicate: false };
     }
     throw new ProfileContentionError(`event ${this.event.id}: profile ${profileId} kept changing`);
   }
 
   private async flushIfDue(state: ProfileState): Promise<ProfileState> {
-    return state.pending.length >= ProfileLimits.pendingFlushAt ? ((await flushPending(this.deps, state)) ?? state) : state;
+    const settled = new Date(this.deps.clock.now().getTime() - ProfileLimits.pendingSettleMs).toISOString();
+    const due = state.pending.filter(([, recordedAt]) => recordedAt <= settled).length >= ProfileLimits.pendingFlushAt;
+    return due ? ((await flushPending(this.deps, state, false)) ?? state) : state;
   }
 }
 
 /**
- * Keeps `pending` bounded: marks the records of the pending ids applied, then drops those ids from the profile (a
- * write conditional on its version, tried a few times; ids left behind are flushed by a later write). Marking first
- * keeps every applied event listed on the profile or marked on its record at every moment. `flushedAt` tells a
- * concurrent increment path (which does not read the profile) that an id it is about to apply may have gone.
+ * Keeps `pending` bounded: marks the records of pending ids applied, then drops those ids from the profile (a write
+ * conditional on its version, tried a few times; ids left behind are flushed by a later write). Marking first keeps
+ * every applied event listed on the profile or marked on its record at every moment. Only settled ids (records older
+ * than `pendingSettleMs`) unless `all`. `flushedAt` (the latest record time dropped) tells an increment in flight,
+ * which does not read the profile, that the id it is about to apply may have been applied and dropped meanwhile.
  * Returns the profile afterwards, or undefined when another writer kept changing it.
  */
-export async function flushPending(deps: IngestDeps, state: ProfileState): Promise<ProfileState | undefined> {
-  const flushed = new Set(state.pending);
-  for (const eventId of flushed) await deps.storage.markApplied(state.id, eventId);
+export async function flushPending(deps: IngestDeps, state: ProfileState, all: boolean): Promise<ProfileState | undefined> {
+  const settled = new Date(deps.clock.now().getTime() - ProfileLimits.pendingSettleMs).toISOString();
+  const flushed = state.pending.filter(([, recordedAt]) => all || recordedAt <= settled);
+  if (flushed.length === 0) return state;
+  for (const [eventId] of flushed) await deps.storage.markApplied(state.id, eventId);
+  const ids = new Set(flushed.map(([id]) => id));
+  const latest = flushed.reduce((max, [, recordedAt]) => (recordedAt > max ? recordedAt : max), state.flushedAt ?? '');
   let current: ProfileState | undefined = state;
   for (let attempt = 0; attempt < 4 && current?.status === 'active'; attempt++) {
-    const next = { ...current, pending: current.pending.filter((id) => !flushed.has(id)), flushedAt: deps.clock.now().toISOString(), version: current.version + 1 };
+    const flushedAt = current.flushedAt !== undefined && current.flushedAt > latest ? current.flushedAt : latest;
+    const next = { ...current, pending: current.pending.filter(([id]) => !ids.has(id)), flushedAt, version: current.version + 1 };
     if (await deps.storage.replaceProfile(next, current.version)) return next;
     current = await deps.storage.readProfile(state.id);
   }
@@ -248,7 +257,7 @@ export async function completeFold(deps: IngestDeps, absorbed: ProfileState, now
   }
   let root = holder.status === 'active' ? holder : await resolveRoot(deps, holder.id, now);
   // The absorbed profile's pending events are applied (its data is folded): their copies say so.
-  const events = (await deps.storage.listEvents(absorbed.id)).map((e) => (absorbed.pending.includes(e.id) ? { ...e, applied: true } : e));
+  const events = (await deps.storage.listEvents(absorbed.id)).map((e) => (isDuplicate(absorbed, e.id) ? { ...e, applied: true } : e));
   for (let steps = 0; ; steps++) {
     if (!root) throw new ProfileGraphError(`profile ${absorbed.id}: its survivor chain ends nowhere`);
     for (const entry of events) {

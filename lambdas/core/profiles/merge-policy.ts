@@ -25,7 +25,7 @@ export function normalizeTime(time: string): string {
 
 /** Whether the profile holds an event id among those applied and not yet marked on their record (see ingest.ts). */
 export function isDuplicate(state: Pick<ProfileState, 'pending'>, eventId: string): boolean {
-  return state.pending.includes(eventId);
+  return state.pending.some(([id]) => id === eventId);
 }
 
 /** Profile ids are derived from the identity that created the profile, so a retried creation lands on the same id. */
@@ -176,9 +176,10 @@ function sortedUnion(a: readonly string[], b: readonly string[]): string[] {
 
 /**
  * Applies one event to a profile: identities linked, attributes and consent by the policy, computed attributes,
- * and the event id remembered (a second application changes nothing). `now` is the ingestion clock.
+ * and the event id remembered (a second application changes nothing). `now` is the ingestion clock; `recordedAt`
+ * the time of the event's record (its `receivedAt`), kept with the id in `pending`.
  */
-export function applyEvent(state: ProfileState, event: BusinessEvent, now: Date, policy: ProfilePolicy): { state: ProfileState; duplicate: boolean } {
+export function applyEvent(state: ProfileState, event: BusinessEvent, now: Date, policy: ProfilePolicy, recordedAt = now.toISOString()): { state: ProfileState; duplicate: boolean } {
   if (isDuplicate(state, event.id)) return { state, duplicate: true };
   const at = normalizeTime(event.time);
   // Maps are kept sorted by key (canonical, so equal profiles compare equal); re-sorted only when a key is new.
@@ -210,7 +211,7 @@ export function applyEvent(state: ProfileState, event: BusinessEvent, now: Date,
     const single: ComputedStats = { count: 1, firstSeen: at, lastSeen: at, sums: Object.fromEntries(summedProperties(event, policy)) };
     computed = withKey(computed, event.type, held ? mergeComputed(held, single) : single);
   }
-  const pending = sortedUnion(state.pending, [event.id]);
+  const pending = [...state.pending, [event.id, recordedAt] as [string, string]].sort(([a], [b]) => compare(a, b));
   return {
     duplicate: false,
     state: { ...state, identities, attributes, attributeTimes, attributeSources, consent, computed, pending, updatedAt: now.toISOString(), version: state.version + 1 },
@@ -230,7 +231,8 @@ function withKey<T>(record: Record<string, T>, key: string, value: T): Record<st
  */
 export function canApplyIncrementally(state: ProfileState | undefined, event: BusinessEvent, now: Date, policy: ProfilePolicy): state is ProfileState {
   if (!state || state.status !== 'active' || isDuplicate(state, event.id) || state.pending.length >= ProfileLimits.pending) return false;
-  if (state.flushedAt !== undefined && !(state.flushedAt < flushLimit(now))) return false;
+  // A flush that dropped an id recorded since this call recorded its event may have dropped this very event.
+  if (state.flushedAt !== undefined && !(state.flushedAt < now.toISOString())) return false;
   const at = normalizeTime(event.time);
   const rank = sourceRank(event.source, policy);
   for (const [namespace, value] of Object.entries(event.identities)) {
@@ -255,13 +257,6 @@ export function canApplyIncrementally(state: ProfileState | undefined, event: Bu
   return !stats || stats.lastSeen <= at;
 }
 
-/**
- * The increment path refuses to follow a flush of `pending` later than this (the call's start, less the clock skew):
- * that flush may have removed this very event, applied by a concurrent delivery after this call wrote the record.
- */
-export function flushLimit(now: Date): string {
-  return new Date(now.getTime() - ProfileLimits.clockSkewMs).toISOString();
-}
 
 /** Sources ranked strictly above `source` (the incremental write refuses to overwrite a value they set). */
 export function sourcesAbove(source: string, policy: ProfilePolicy): string[] {

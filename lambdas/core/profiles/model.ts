@@ -51,10 +51,10 @@ export const ProfileLimits = {
   sumsPerType: 5,
   /** Event ids applied to the profile whose event record is not yet marked applied (see `pending`). */
   pending: 64,
-  /** A profile write that leaves this many pending ids flushes them (marks their records, then drops them). */
+  /** A profile write after which this many pending ids are settled flushes them (marks their records, drops them). */
   pendingFlushAt: 16,
-  /** How far writers' clocks may disagree; a fast-path write refuses to follow a flush this recent. */
-  clockSkewMs: 60_000,
+  /** Age (of its record) after which a pending id is settled: flushing it blocks no increment in flight. */
+  pendingSettleMs: 120_000,
 } as const;
 
 export const ProfileState = z.object({
@@ -69,11 +69,11 @@ export const ProfileState = z.object({
   computed: z.record(z.string(), ComputedStats),
   consent: z.record(z.string(), ConsentState),
   /**
-   * Ids of events applied to this profile whose event record is not yet marked `applied` (sorted, at most
+   * [event id, its record's receivedAt] of events applied to this profile whose record is not yet marked `applied` (by id, at most
    * `ProfileLimits.pending`): with the records' flag, what makes an event apply once for as long as its record lives.
    */
-  pending: z.array(z.string()),
-  /** Clock time of the last flush of `pending` (see ingest.ts). */
+  pending: z.array(z.tuple([z.string(), z.string()])),
+  /** The latest record time (`receivedAt`) of an id a flush dropped from `pending` (see ingest.ts). */
   flushedAt: z.string().optional(),
   /** Every profile folded into this one, directly or through another (sorted): the merge record, and what makes folds idempotent. */
   absorbed: z.array(z.string()),

@@ -133,6 +133,25 @@ describe('redelivery from the dead-letter queue (queue retention 14 days)', () =
     expect(redriven.profile.computed?.['order.placed']).toMatchObject({ count: 1, sums: { total: 40 } });
   });
 
+  it('keeps the one-write increment path for a busy profile while its pending ids are flushed', async () => {
+    const time = movingClock();
+    const memory = new MemoryProfileStorage(time.now);
+    const calls = { readEvent: 0, flushes: 0 };
+    const counted: ProfileStorage = Object.assign(Object.create(memory) as MemoryProfileStorage, {
+      readEvent: (profileId: string, eventId: string) => (calls.readEvent++, memory.readEvent(profileId, eventId)),
+      replaceProfile: (state: ProfileState, version: number) => (calls.flushes++, memory.replaceProfile(state, version)),
+    });
+    const store = new GraphProfileStore({ storage: counted, clock: time, policy });
+    for (let i = 0; i < 200; i++) {
+      time.advance(5_000);
+      await store.ingest(event(`b${i}`, { email: 'busy@example.com' }, { type: 'page.viewed', time: time.now().toISOString() }));
+    }
+    // Every profile write but the flushes went through the increment path: no event needed the read path.
+    expect(calls.readEvent).toBe(0);
+    expect(calls.flushes).toBeGreaterThan(0);
+    expect(calls.flushes).toBeLessThanOrEqual(200 / ProfileLimits.pendingFlushAt);
+  });
+
   it('drops as a duplicate an event redriven 13 days after a crash that followed its profile write', async () => {
     const time = movingClock();
     const memory = new MemoryProfileStorage(time.now);
