@@ -3,7 +3,7 @@ import { DeleteCommand, GetCommand, PutCommand, QueryCommand, UpdateCommand, typ
 import { TableKeys } from '../core/config/env-keys';
 import type { BusinessEvent } from '../core/events/business-event';
 import { eventIdentities, normalizeTime, sourcesAbove, summedProperties } from '../core/profiles/merge-policy';
-import { defaultProfilePolicy, ProfileLimits, type AttributeValue, type ComputedStats, type ConsentState, type ProfilePolicy, type ProfileState } from '../core/profiles/model';
+import { defaultProfilePolicy, ProfileLimits, type AttributeValue, type ComputedStats, type ConsentState, type ProfilePolicy, type ProfileState, type RecentEvent } from '../core/profiles/model';
 import type { EventRecord, ProfileStorage } from '../core/profiles/storage';
 import { GraphProfileStore } from '../core/profiles/store';
 import type { Clock } from '../core/runtime/ports';
@@ -173,7 +173,7 @@ export class DynamoProfileStorage implements ProfileStorage {
 
   async readEvent(profileId: string, eventId: string): Promise<EventRecord | undefined> {
     const { Item } = await this.db.send(new GetCommand({ TableName: this.table, Key: { pk: profileKey(profileId).pk, sk: `EVENT#${eventId}` }, ConsistentRead: true }));
-    return Item && !this.expired(Item) ? toRecentEvent(Item) : undefined;
+    return Item && !this.expired(Item) ? toEventRecord(Item) : undefined;
   }
 
   async listEvents(profileId: string): Promise<EventRecord[]> {
@@ -189,7 +189,7 @@ export class DynamoProfileStorage implements ProfileStorage {
           ExclusiveStartKey,
         }),
       );
-      for (const item of page.Items ?? []) if (!this.expired(item)) events.push(toRecentEvent(item));
+      for (const item of page.Items ?? []) if (!this.expired(item)) events.push(toEventRecord(item));
       ExclusiveStartKey = page.LastEvaluatedKey;
     } while (ExclusiveStartKey);
     return events;
@@ -434,15 +434,19 @@ export function fromItem(item: Record<string, unknown>): ProfileState {
   return state;
 }
 
-/** The event record an `EVENT#` item of the profiles table holds. */
-export function toRecentEvent(item: Record<string, unknown>): EventRecord {
+/** The event record an `EVENT#` item of the profiles table holds: its window entry and the `applied` mark. */
+function toEventRecord(item: Record<string, unknown>): EventRecord {
+  return item.applied === true ? { ...toRecentEvent(item), applied: true } : toRecentEvent(item);
+}
+
+/** The window entry an `EVENT#` item of the profiles table holds. */
+export function toRecentEvent(item: Record<string, unknown>): RecentEvent {
   return {
-    ...(item.applied === true ? { applied: true } : {}),
     id: item.id as string,
     type: item.type as string,
     time: item.time as string,
     source: item.source as string,
-    properties: (item.properties as EventRecord['properties']) ?? {},
+    properties: (item.properties as RecentEvent['properties']) ?? {},
     receivedAt: item.receivedAt as string,
   };
 }
