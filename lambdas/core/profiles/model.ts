@@ -39,8 +39,8 @@ export type RecentEvent = z.infer<typeof RecentEvent>;
 
 /**
  * Bounds of one profile item (DynamoDB items hold at most 400 KB; see lambdas/core/profiles/README.md for the budget).
- * Beyond a bound a profile degrades as documented there; an event is never failed and its attribute updates and
- * consent are never dropped because of them.
+ * Beyond a bound a profile degrades as documented there: an event is never failed because of them, its consent
+ * always applies, and so do its updates of the attribute names the profile holds.
  */
 export const ProfileLimits = {
   /** Attribute names; beyond them a new name is not stored (the names held keep taking updates). */
@@ -53,7 +53,7 @@ export const ProfileLimits = {
   pending: 64,
   /** A profile write after which this many pending ids are settled flushes them (marks their records, drops them). */
   pendingFlushAt: 16,
-  /** Age (of its record) after which a pending id is settled: flushing it blocks no increment in flight. */
+  /** Age of its record after which a pending id is settled: dropping it makes no increment in flight read instead. */
   pendingSettleMs: 120_000,
 } as const;
 
