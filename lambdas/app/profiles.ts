@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { EventAttributeValue, EventLimits, formatIssues, IdentityNamespace } from '../core/events/business-event';
 import { eraseProfile, exportProfile } from '../core/privacy/privacy';
+import { ProfileLimits } from '../core/profiles/model';
 import type { MembershipStore } from '../core/segments/ports';
 import { updateSegments, type SegmentRuntimeDeps } from '../core/runtime/segments';
 import { NotFoundError, ValidationError } from '../core/runtime/errors';
@@ -74,6 +75,13 @@ export function createUpdateProfileAttributesHandler(deps: Pick<ProfileApiDeps, 
     if (!body.success) throw new ValidationError('invalid attribute update', formatIssues(body.error.issues));
     const profile = await deps.profiles.get(id);
     if (!profile) throw notFound(id);
+    // A profile keeps at most ProfileLimits.attributes names: answer what would not be stored instead of a success.
+    const added = Object.keys(body.data.attributes).filter((name) => !Object.hasOwn(profile.attributes, name));
+    const room = ProfileLimits.attributes - Object.keys(profile.attributes).length;
+    if (added.length > room) {
+      const message = `the profile holds ${ProfileLimits.attributes - room} attribute names and keeps at most ${ProfileLimits.attributes}`;
+      throw new ValidationError('attribute limit reached', added.slice(Math.max(room, 0)).map((name) => ({ field: `attributes.${name}`, message })));
+    }
     const [namespace, value] = Object.entries(profile.identities)[0];
     const update = {
       id: `attributes-${event.requestContext.requestId}`,
