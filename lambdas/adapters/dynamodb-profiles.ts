@@ -293,7 +293,7 @@ export function incrementExpression(event: BusinessEvent, now: Date, policy: Pro
 
   const at = value(normalizeTime(event.time));
   conditions.push(`${name('status')} = ${value('active')}`);
-  // As `canApplyIncrementally`: the id not pending, room in `pending`, no flush of an id recorded since this call's record.
+  // As `canApplyIncrementally`: the id not pending, room in `pending`, no flush of an id recorded since this record.
   const pending = name('pendingIds');
   const recordedAt = value(now.toISOString());
   conditions.push(`attribute_not_exists(${name(`p#${event.id}`)})`);
@@ -314,7 +314,8 @@ export function incrementExpression(event: BusinessEvent, now: Date, policy: Pro
     // Every attribute held already, or room for all of them (ProfileLimits.attributes); else the read path decides.
     const held = name('attributeNames');
     const all = attributes.map(([attribute]) => `attribute_exists(${name(`t#${attribute}`)})`).join(' AND ');
-    conditions.push(`((${all}) OR attribute_not_exists(${held}) OR size(${held}) <= ${value(ProfileLimits.attributes - attributes.length)})`);
+    const room = value(ProfileLimits.attributes - attributes.length);
+    conditions.push(`((${all}) OR attribute_not_exists(${held}) OR size(${held}) <= ${room})`);
     add.push(`${held} ${value(new Set(attributes.map(([attribute]) => attribute)))}`);
   }
   const source = attributes.length > 0 ? value(event.source) : '';
@@ -336,7 +337,8 @@ export function incrementExpression(event: BusinessEvent, now: Date, policy: Pro
   const count = name(`${prefix}count`);
   const types = name('types');
   // The type counted already, or room for one more (ProfileLimits.computedTypes); else the read path skips it.
-  conditions.push(`(attribute_exists(${count}) OR attribute_not_exists(${types}) OR size(${types}) < ${value(ProfileLimits.computedTypes)})`);
+  const maxTypes = value(ProfileLimits.computedTypes);
+  conditions.push(`(attribute_exists(${count}) OR attribute_not_exists(${types}) OR size(${types}) < ${maxTypes})`);
   conditions.push(`(attribute_not_exists(${last}) OR ${last} <= ${at})`);
   set.push(`${last} = ${at}`, `${first} = if_not_exists(${first}, ${at})`);
   add.push(`${count} ${value(1)}`, `${types} ${value(new Set([event.type]))}`);
@@ -345,7 +347,8 @@ export function incrementExpression(event: BusinessEvent, now: Date, policy: Pro
     // Every summed name held already, or room for all of them (ProfileLimits.sumsPerType).
     const held = name(`${prefix}sums`);
     const all = sums.map(([property]) => `attribute_exists(${name(`${prefix}sum#${property}`)})`).join(' AND ');
-    conditions.push(`((${all}) OR attribute_not_exists(${held}) OR size(${held}) <= ${value(ProfileLimits.sumsPerType - sums.length)})`);
+    const room = value(ProfileLimits.sumsPerType - sums.length);
+    conditions.push(`((${all}) OR attribute_not_exists(${held}) OR size(${held}) <= ${room})`);
     add.push(`${held} ${value(new Set(sums.map(([property]) => property)))}`);
   }
   for (const [property, amount] of sums) add.push(`${name(`${prefix}sum#${property}`)} ${value(amount)}`);

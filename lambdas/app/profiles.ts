@@ -59,7 +59,7 @@ const AttributesUpdate = z.strictObject({
   attributes: z
     .record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]{0,63}$/, 'attribute names are identifiers of at most 64 characters'), EventAttributeValue)
     .refine((a) => Object.keys(a).length > 0, 'at least one attribute')
-    .refine((a) => Object.keys(a).length <= EventLimits.attributes, `at most ${EventLimits.attributes} attributes per request`),
+    .refine((a) => Object.keys(a).length <= EventLimits.attributes, `at most ${EventLimits.attributes} attributes`),
   /** Recorded as the attributes' source (merge policy may rank sources). */
   source: z.string().min(1).max(256).default('api'),
 });
@@ -79,8 +79,9 @@ export function createUpdateProfileAttributesHandler(deps: Pick<ProfileApiDeps, 
     const added = Object.keys(body.data.attributes).filter((name) => !Object.hasOwn(profile.attributes, name));
     const room = ProfileLimits.attributes - Object.keys(profile.attributes).length;
     if (added.length > room) {
-      const message = `the profile holds ${ProfileLimits.attributes - room} attribute names and keeps at most ${ProfileLimits.attributes}`;
-      throw new ValidationError('attribute limit reached', added.slice(Math.max(room, 0)).map((name) => ({ field: `attributes.${name}`, message })));
+      const message = `the profile holds ${ProfileLimits.attributes - room} attribute names, the most it keeps`;
+      const fields = added.slice(Math.max(room, 0)).map((name) => ({ field: `attributes.${name}`, message }));
+      throw new ValidationError('attribute limit reached', fields);
     }
     const [namespace, value] = Object.entries(profile.identities)[0];
     const update = {

@@ -20,14 +20,20 @@ export type ConsentKey = z.infer<typeof ConsentKey>;
 export const ConsentStatus = z.enum(['opted-in', 'opted-out']);
 export type ConsentStatus = z.infer<typeof ConsentStatus>;
 
-/** Per-event bounds of profile updates: with `ProfileLimits` they keep one profile item bounded (lambdas/core/profiles/README.md). */
+/** Per-event bounds of profile updates; with `ProfileLimits` they bound a profile item (lambdas/core/profiles/README.md). */
 export const EventLimits = { attributes: 50, attributeValueBytes: 1024, consentKeys: 16 } as const;
 
 const utf8Bytes = (text: string) => new TextEncoder().encode(text).length;
 
 const attributeName = z.string().regex(/^[A-Za-z_][A-Za-z0-9_]{0,63}$/, 'attribute names are identifiers of at most 64 characters');
 export const EventAttributeValue = z.union([
-  z.string().refine((text) => text.length <= EventLimits.attributeValueBytes && utf8Bytes(text) <= EventLimits.attributeValueBytes, `an attribute string is at most ${EventLimits.attributeValueBytes} bytes (UTF-8)`),
+  // A string never has more UTF-16 units than UTF-8 bytes: the length check spares encoding a huge one.
+  z
+    .string()
+    .refine(
+      (text) => text.length <= EventLimits.attributeValueBytes && utf8Bytes(text) <= EventLimits.attributeValueBytes,
+      `an attribute string is at most ${EventLimits.attributeValueBytes} bytes (UTF-8)`,
+    ),
   z.number(),
   z.boolean(),
   z.null(),
@@ -45,13 +51,13 @@ export const BusinessEvent = z.object({
   identities: Identities,
   attributes: z
     .record(attributeName, EventAttributeValue)
-    .refine((a) => Object.keys(a).length <= EventLimits.attributes, `at most ${EventLimits.attributes} attributes per event`)
+    .refine((a) => Object.keys(a).length <= EventLimits.attributes, `at most ${EventLimits.attributes} attributes`)
     .optional(),
   properties: z.record(z.string(), z.unknown()).default({}),
   /** Consent changes carried by the event (a sign-up form, a preference centre); each takes effect at the event's time. */
   consent: z
     .record(ConsentKey, ConsentStatus)
-    .refine((c) => Object.keys(c).length <= EventLimits.consentKeys, `at most ${EventLimits.consentKeys} consent keys per event`)
+    .refine((c) => Object.keys(c).length <= EventLimits.consentKeys, `at most ${EventLimits.consentKeys} consent keys`)
     .optional(),
 });
 export type BusinessEvent = z.infer<typeof BusinessEvent>;

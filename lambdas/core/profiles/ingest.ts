@@ -1,6 +1,15 @@
 import type { BusinessEvent } from '../events/business-event';
 import type { Clock } from '../runtime/ports';
-import { applyEvent, chooseSurvivor, emptyProfile, eventIdentities, foldInto, isDuplicate, newProfileId, windowEntry } from './merge-policy';
+import {
+  applyEvent,
+  chooseSurvivor,
+  emptyProfile,
+  eventIdentities,
+  foldInto,
+  isDuplicate,
+  newProfileId,
+  windowEntry,
+} from './merge-policy';
 import { ProfileLimits, type ProfilePolicy, type ProfileState, type RecentEvent } from './model';
 import type { ProfileStorage } from './storage';
 
@@ -181,8 +190,11 @@ class Ingestion {
         continue;
       }
       // The record's time (not this call's): a concurrent call that wrote the record compares it with `flushedAt`.
-      const next = applyEvent(state, this.event, this.now, this.policy, record?.receivedAt ?? this.entry.receivedAt).state;
-      if (await this.storage.replaceProfile(next, state.version)) return { profile: await this.flushIfDue(next), duplicate: false };
+      const recordedAt = record?.receivedAt ?? this.entry.receivedAt;
+      const next = applyEvent(state, this.event, this.now, this.policy, recordedAt).state;
+      if (await this.storage.replaceProfile(next, state.version)) {
+        return { profile: await this.flushIfDue(next), duplicate: false };
+      }
     }
     throw new ProfileContentionError(`event ${this.event.id}: profile ${profileId} kept changing`);
   }
@@ -202,7 +214,11 @@ class Ingestion {
  * which does not read the profile, that the id it is about to apply may have been applied and dropped meanwhile.
  * Returns the profile afterwards, or undefined when another writer kept changing it.
  */
-export async function flushPending(deps: IngestDeps, state: ProfileState, all: boolean): Promise<ProfileState | undefined> {
+export async function flushPending(
+  deps: IngestDeps,
+  state: ProfileState,
+  all: boolean,
+): Promise<ProfileState | undefined> {
   const settled = new Date(deps.clock.now().getTime() - ProfileLimits.pendingSettleMs).toISOString();
   const flushed = state.pending.filter(([, recordedAt]) => all || recordedAt <= settled);
   if (flushed.length === 0) return state;
@@ -212,7 +228,8 @@ export async function flushPending(deps: IngestDeps, state: ProfileState, all: b
   let current: ProfileState | undefined = state;
   for (let attempt = 0; attempt < 4 && current?.status === 'active'; attempt++) {
     const flushedAt = current.flushedAt !== undefined && current.flushedAt > latest ? current.flushedAt : latest;
-    const next = { ...current, pending: current.pending.filter(([id]) => !ids.has(id)), flushedAt, version: current.version + 1 };
+    const pending = current.pending.filter(([id]) => !ids.has(id));
+    const next = { ...current, pending, flushedAt, version: current.version + 1 };
     if (await deps.storage.replaceProfile(next, current.version)) return next;
     current = await deps.storage.readProfile(state.id);
   }
@@ -257,11 +274,13 @@ export async function completeFold(deps: IngestDeps, absorbed: ProfileState, now
   }
   let root = holder.status === 'active' ? holder : await resolveRoot(deps, holder.id, now);
   // The absorbed profile's pending events are applied (its data is folded): their copies say so.
-  const events = (await deps.storage.listEvents(absorbed.id)).map((e) => (isDuplicate(absorbed, e.id) ? { ...e, applied: true } : e));
+  const records = await deps.storage.listEvents(absorbed.id);
+  const events = records.map((e) => (isDuplicate(absorbed, e.id) ? { ...e, applied: true } : e));
   for (let steps = 0; ; steps++) {
     if (!root) throw new ProfileGraphError(`profile ${absorbed.id}: its survivor chain ends nowhere`);
     for (const entry of events) {
-      if (!(await deps.storage.recordEvent(root.id, entry)) && entry.applied) await deps.storage.markApplied(root.id, entry.id);
+      const copied = await deps.storage.recordEvent(root.id, entry);
+      if (!copied && entry.applied) await deps.storage.markApplied(root.id, entry.id);
     }
     // Still live after the copies: a later merge of it lists them. Frozen meanwhile: copy to its survivor too.
     const check = await deps.storage.readProfile(root.id);

@@ -146,8 +146,8 @@ const SUMMED_NAME = /^[A-Za-z_][A-Za-z0-9_]{0,63}$/;
  * `ProfileLimits.sumsPerType` by name (other properties are kept in the event's window entry, not summed).
  */
 export function summedProperties(event: Pick<BusinessEvent, 'type' | 'properties'>, policy: ProfilePolicy): [string, number][] {
-  const declared = policy.sums === 'numeric' ? undefined : Object.hasOwn(policy.sums, event.type) ? policy.sums[event.type] : [];
-  const names = declared ?? Object.keys(event.properties);
+  const { sums } = policy;
+  const names = sums === 'numeric' ? Object.keys(event.properties) : Object.hasOwn(sums, event.type) ? sums[event.type] : [];
   return names
     .filter((name) => SUMMED_NAME.test(name) && Object.hasOwn(event.properties, name))
     .map((name) => [name, event.properties[name]] as [string, unknown])
@@ -156,7 +156,7 @@ export function summedProperties(event: Pick<BusinessEvent, 'type' | 'properties
     .slice(0, ProfileLimits.sumsPerType);
 }
 
-/** Whether a profile holds (or has room for) an attribute: beyond `ProfileLimits.attributes` names a new one is not stored. */
+/** Whether a profile holds (or has room for) an attribute: beyond `ProfileLimits.attributes` a new name is not kept. */
 export function holdsAttribute(attributeTimes: ProfileState['attributeTimes'], name: string): boolean {
   return Object.hasOwn(attributeTimes, name) || Object.keys(attributeTimes).length < ProfileLimits.attributes;
 }
