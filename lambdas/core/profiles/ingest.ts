@@ -137,8 +137,10 @@ class Ingestion {
     for (const [namespace, value] of this.identities) {
       if ((await this.storage.claimIdentity(namespace, value, id)) !== id) return undefined;
     }
-    await this.record(id);
-    const created = applyEvent(emptyProfile(id, this.event.time), this.event, this.now, this.policy).state;
+    // Recorded by a concurrent delivery: its record's time goes with the id (see `flushPending`).
+    const record = (await this.record(id)) ? undefined : await this.storage.readEvent(id, this.event.id);
+    const recordedAt = record?.receivedAt ?? this.entry.receivedAt;
+    const created = applyEvent(emptyProfile(id, this.event.time), this.event, this.now, this.policy, recordedAt).state;
     // A new profile holds one pending id: nothing to flush.
     if (await this.storage.createProfile(created)) return { profile: created, duplicate: false };
     return undefined;
