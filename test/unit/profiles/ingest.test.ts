@@ -3,6 +3,7 @@ import type { BusinessEvent } from '../../../lambdas/core/events/business-event'
 import { applyEvent, emptyProfile, eventIdentities, newProfileId } from '../../../lambdas/core/profiles/merge-policy';
 import { MemoryProfileStorage } from '../../../lambdas/core/profiles/memory-storage';
 import { defaultProfilePolicy, ProfileLimits, type ProfilePolicy, type ProfileState } from '../../../lambdas/core/profiles/model';
+import { ProfileContentionError } from '../../../lambdas/core/profiles/ingest';
 import { GraphProfileStore } from '../../../lambdas/core/profiles/store';
 import type { ProfileStorage } from '../../../lambdas/core/profiles/storage';
 import { eventsArb } from './arbitraries';
@@ -288,7 +289,8 @@ describe('identity graph under concurrency and retries', () => {
           const memory = new MemoryProfileStorage(clock.now);
           const store = storeOver(chaosStorage(memory, scheduler, faults));
           const deliveries = [...events, ...duplicates.map((i) => events[i % events.length])];
-          const outcomes = Promise.all(deliveries.map((e) => deliver(() => store.ingest(e))));
+          // Dozens of concurrent writers on one profile may exhaust an ingestion's attempts: Lambda retries those too.
+          const outcomes = Promise.all(deliveries.map((e) => deliver(() => deliver(() => store.ingest(e)), 5, ProfileContentionError)));
           await scheduler.waitIdle();
           await outcomes;
           await checkGraph(memory, events);
