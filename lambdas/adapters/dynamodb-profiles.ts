@@ -2,9 +2,9 @@ import { ConditionalCheckFailedException, type DynamoDBClient } from '@aws-sdk/c
 import { DeleteCommand, GetCommand, PutCommand, QueryCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { TableKeys } from '../core/config/env-keys';
 import type { BusinessEvent } from '../core/events/business-event';
-import { eventIdentities, eventKey, normalizeTime, seenBucket, sourcesAbove, summedProperties } from '../core/profiles/merge-policy';
-import { defaultProfilePolicy, type AttributeValue, type ComputedStats, type ConsentState, type ProfilePolicy, type ProfileState, type RecentEvent, type SeenBuckets } from '../core/profiles/model';
-import type { ProfileStorage } from '../core/profiles/storage';
+import { eventIdentities, normalizeTime, sourcesAbove, summedProperties } from '../core/profiles/merge-policy';
+import { defaultProfilePolicy, ProfileLimits, type AttributeValue, type ComputedStats, type ConsentState, type ProfilePolicy, type ProfileState, type RecentEvent } from '../core/profiles/model';
+import type { EventRecord, ProfileStorage } from '../core/profiles/storage';
 import { GraphProfileStore } from '../core/profiles/store';
 import type { PrivacyKey } from '../core/privacy/keys';
 import type { Clock } from '../core/runtime/ports';
@@ -16,8 +16,8 @@ import { dict, own } from '../core/shared/records';
  * | item     | pk                           | sk               | attributes |
  * |----------|------------------------------|------------------|------------|
  * | identity | `IDENTITY#<namespace>#<value>` | `IDENTITY`     | profileId |
- * | profile  | `PROFILE#<id>`               | `PROFILE`        | status, mergedInto, version, createdAt, updatedAt, absorbed (list), seen0..2 (string sets), and one top-level attribute per fact: `a#<name>` value, `t#<name>` time, `s#<name>` source, `k#<consent key>` {status, at, source, via, history}, `c#<type>#count`, `c#<type>#first`, `c#<type>#last`, `c#<type>#sum#<property>`, `i#<namespace>#<value>` first seen |
- * | event    | `PROFILE#<id>`               | `EVENT#<event id>` | id, type, time, source, properties (JSON text), receivedAt, expiresAt |
+ * | profile  | `PROFILE#<id>`               | `PROFILE`        | status, mergedInto, version, createdAt, updatedAt, absorbed (list), pendingIds (string set; `p#<event id>` its record time), flushedAt, types and attributeNames (string sets of the counted event types and held attribute names), and one top-level attribute per fact: `a#<name>` value, `t#<name>` time, `s#<name>` source, `k#<consent key>` {status, at, source, via, history}, `c#<type>#count`, `c#<type>#first`, `c#<type>#last`, `c#<type>#sum#<property>`, `c#<type>#sums` (string set of its summed names), `i#<namespace>#<value>` first seen |
+ * | event    | `PROFILE#<id>`               | `EVENT#<event id>` | id, type, time, source, properties (JSON text), receivedAt, expiresAt, applied |
  *
  * Facts are top-level attributes so that the common event is one UpdateItem of ADDs and SETs, with no read first
  * (ADD needs no existing parent map). Event types and identity namespaces contain no `#`, so names split unambiguously.
@@ -155,7 +155,7 @@ export class DynamoProfileStorage implements ProfileStorage {
     );
   }
 
-  recordEvent(profileId: string, entry: RecentEvent): Promise<boolean> {
+  recordEvent(profileId: string, entry: EventRecord): Promise<boolean> {
     const expiresAt = Math.floor(Date.parse(entry.receivedAt) / 1000) + this.windowDays * 86_400;
     return this.conditional(
       new PutCommand({
@@ -174,13 +174,25 @@ export class DynamoProfileStorage implements ProfileStorage {
     );
   }
 
-  async readEvent(profileId: string, eventId: string): Promise<RecentEvent | undefined> {
-    const { Item } = await this.db.send(new GetCommand({ TableName: this.table, Key: { pk: profileKey(profileId).pk, sk: `EVENT#${eventId}` }, ConsistentRead: true }));
-    return Item && !this.expired(Item) ? toRecentEvent(Item) : undefined;
+  markApplied(profileId: string, eventId: string): Promise<boolean> {
+    return this.conditional(
+      new UpdateCommand({
+        TableName: this.table,
+        Key: { pk: profileKey(profileId).pk, sk: `EVENT#${eventId}` },
+        UpdateExpression: 'SET applied = :true',
+        ConditionExpression: 'attribute_exists(pk)',
+        ExpressionAttributeValues: { ':true': true },
+      }),
+    );
   }
 
-  async listEvents(profileId: string): Promise<RecentEvent[]> {
-    const events: RecentEvent[] = [];
+  async readEvent(profileId: string, eventId: string): Promise<EventRecord | undefined> {
+    const { Item } = await this.db.send(new GetCommand({ TableName: this.table, Key: { pk: profileKey(profileId).pk, sk: `EVENT#${eventId}` }, ConsistentRead: true }));
+    return Item && !this.expired(Item) ? toEventRecord(Item) : undefined;
+  }
+
+  async listEvents(profileId: string): Promise<EventRecord[]> {
+    const events: EventRecord[] = [];
     let ExclusiveStartKey: Record<string, unknown> | undefined;
     do {
       const page = await this.db.send(
@@ -192,7 +204,7 @@ export class DynamoProfileStorage implements ProfileStorage {
           ExclusiveStartKey,
         }),
       );
-      for (const item of page.Items ?? []) if (!this.expired(item)) events.push(toRecentEvent(item));
+      for (const item of page.Items ?? []) if (!this.expired(item)) events.push(toEventRecord(item));
       ExclusiveStartKey = page.LastEvaluatedKey;
     } while (ExclusiveStartKey);
     return events;
@@ -298,10 +310,14 @@ export function incrementExpression(event: BusinessEvent, now: Date, policy: Pro
 
   const at = value(normalizeTime(event.time));
   conditions.push(`${name('status')} = ${value('active')}`);
-  const key = value(eventKey(event.id));
-  for (const bucket of [0, 1, 2]) conditions.push(`NOT contains(${name(`seen${bucket}`)}, ${key})`);
-  const today = seenBucket(now);
-  add.push(`${name(`seen${today}`)} ${value(new Set([eventKey(event.id)]))}`, `${name('version')} ${value(1)}`);
+  // As `canApplyIncrementally`: the id not pending, room in `pending`, no flush of an id recorded since this record.
+  const pending = name('pendingIds');
+  const recordedAt = value(now.toISOString());
+  conditions.push(`attribute_not_exists(${name(`p#${event.id}`)})`);
+  conditions.push(`(attribute_not_exists(${pending}) OR size(${pending}) < ${value(ProfileLimits.pending)})`);
+  conditions.push(`(attribute_not_exists(${name('flushedAt')}) OR ${name('flushedAt')} < ${recordedAt})`);
+  set.push(`${name(`p#${event.id}`)} = ${recordedAt}`);
+  add.push(`${pending} ${value(new Set([event.id]))}`, `${name('version')} ${value(1)}`);
   set.push(`${name('updatedAt')} = ${value(now.toISOString())}`);
 
   // Consent keeps a bounded history (read-modify-write); identities are first linked at receipt time.
@@ -314,6 +330,14 @@ export function incrementExpression(event: BusinessEvent, now: Date, policy: Pro
   }
   const above = sourcesAbove(event.source, policy);
   const attributes = Object.entries(event.attributes ?? {});
+  if (attributes.length > 0) {
+    // Every attribute held already, or room for all of them (ProfileLimits.attributes); else the read path decides.
+    const held = name('attributeNames');
+    const all = attributes.map(([attribute]) => `attribute_exists(${name(`t#${attribute}`)})`).join(' AND ');
+    const room = value(ProfileLimits.attributes - attributes.length);
+    conditions.push(`((${all}) OR attribute_not_exists(${held}) OR size(${held}) <= ${room})`);
+    add.push(`${held} ${value(new Set(attributes.map(([attribute]) => attribute)))}`);
+  }
   const source = attributes.length > 0 ? value(event.source) : '';
   for (const [attribute, attributeValue] of attributes) {
     const time = name(`t#${attribute}`);
@@ -325,12 +349,26 @@ export function incrementExpression(event: BusinessEvent, now: Date, policy: Pro
   const prefix = `c#${event.type}#`;
   const last = name(`${prefix}last`);
   const first = name(`${prefix}first`);
+  const count = name(`${prefix}count`);
+  const types = name('types');
+  // The type counted already, or room for one more (ProfileLimits.computedTypes); else the read path skips it.
+  const maxTypes = value(ProfileLimits.computedTypes);
+  conditions.push(`(attribute_exists(${count}) OR attribute_not_exists(${types}) OR size(${types}) < ${maxTypes})`);
   conditions.push(`(attribute_not_exists(${last}) OR ${last} <= ${at})`);
   set.push(`${last} = ${at}`, `${first} = if_not_exists(${first}, ${at})`);
-  add.push(`${name(`${prefix}count`)} ${value(1)}`);
-  for (const [property, amount] of summedProperties(event, policy)) add.push(`${name(`${prefix}sum#${property}`)} ${value(amount)}`);
+  add.push(`${count} ${value(1)}`, `${types} ${value(new Set([event.type]))}`);
+  const sums = summedProperties(event, policy);
+  if (sums.length > 0) {
+    // Every summed name held already, or room for all of them (ProfileLimits.sumsPerType).
+    const held = name(`${prefix}sums`);
+    const all = sums.map(([property]) => `attribute_exists(${name(`${prefix}sum#${property}`)})`).join(' AND ');
+    const room = value(ProfileLimits.sumsPerType - sums.length);
+    conditions.push(`((${all}) OR attribute_not_exists(${held}) OR size(${held}) <= ${room})`);
+    add.push(`${held} ${value(new Set(sums.map(([property]) => property)))}`);
+  }
+  for (const [property, amount] of sums) add.push(`${name(`${prefix}sum#${property}`)} ${value(amount)}`);
 
-  const UpdateExpression = `SET ${set.join(', ')} ADD ${add.join(', ')} REMOVE ${name(`seen${(today + 1) % 3}`)}`;
+  const UpdateExpression = `SET ${set.join(', ')} ADD ${add.join(', ')}`;
   const ConditionExpression = conditions.join(' AND ');
   if (UpdateExpression.length > MAX_EXPRESSION || ConditionExpression.length > MAX_EXPRESSION) return undefined;
   return { UpdateExpression, ConditionExpression, ExpressionAttributeNames: names, ExpressionAttributeValues: values };
@@ -347,21 +385,24 @@ export function toItem(state: ProfileState): Record<string, unknown> {
     version: state.version,
     absorbed: state.absorbed,
   };
-  state.seen.forEach((ids, bucket) => {
-    if (ids.length > 0) item[`seen${bucket}`] = new Set(ids);
-  });
+  if (state.pending.length > 0) item.pendingIds = new Set(state.pending.map(([id]) => id));
+  for (const [id, recordedAt] of state.pending) item[`p#${id}`] = recordedAt;
+  if (state.flushedAt) item.flushedAt = state.flushedAt;
+  if (Object.keys(state.computed).length > 0) item.types = new Set(Object.keys(state.computed));
   for (const [namespace, values] of Object.entries(state.identities)) for (const [value, first] of Object.entries(values)) item[`i#${namespace}#${value}`] = first;
   for (const [attribute, value] of Object.entries(state.attributes)) {
     item[`a#${attribute}`] = value;
     item[`t#${attribute}`] = state.attributeTimes[attribute];
     item[`s#${attribute}`] = state.attributeSources[attribute];
   }
+  if (Object.keys(state.attributeTimes).length > 0) item.attributeNames = new Set(Object.keys(state.attributeTimes));
   for (const [key, consent] of Object.entries(state.consent)) item[`k#${key}`] = consent;
   for (const [type, stats] of Object.entries(state.computed)) {
     item[`c#${type}#count`] = stats.count;
     item[`c#${type}#first`] = stats.firstSeen;
     item[`c#${type}#last`] = stats.lastSeen;
     for (const [property, total] of Object.entries(stats.sums)) item[`c#${type}#sum#${property}`] = total;
+    if (Object.keys(stats.sums).length > 0) item[`c#${type}#sums`] = new Set(Object.keys(stats.sums));
   }
   return item;
 }
@@ -378,7 +419,8 @@ export function fromItem(item: Record<string, unknown>): ProfileState {
     attributeSources: dict(),
     computed: dict(),
     consent: dict(),
-    seen: [0, 1, 2].map((bucket) => [...((item[`seen${bucket}`] as Set<string> | undefined) ?? [])].sort()) as SeenBuckets,
+    pending: [],
+    ...(item.flushedAt ? { flushedAt: item.flushedAt as string } : {}),
     absorbed: (item.absorbed as string[] | undefined) ?? [],
     createdAt: item.createdAt as string,
     updatedAt: item.updatedAt as string,
@@ -395,6 +437,7 @@ export function fromItem(item: Record<string, unknown>): ProfileState {
     else if (kind === 't') state.attributeTimes[rest] = value as string;
     else if (kind === 's') state.attributeSources[rest] = value as string;
     else if (kind === 'k') state.consent[rest] = value as ConsentState;
+    else if (kind === 'p') state.pending.push([rest, value as string]);
     else if (kind === 'i') {
       const split = rest.indexOf('#');
       const namespace = rest.slice(0, split);
@@ -411,6 +454,11 @@ export function fromItem(item: Record<string, unknown>): ProfileState {
     }
   }
   return state;
+}
+
+/** The event record an `EVENT#` item of the profiles table holds: its window entry and the `applied` mark. */
+function toEventRecord(item: Record<string, unknown>): EventRecord {
+  return item.applied === true ? { ...toRecentEvent(item), applied: true } : toRecentEvent(item);
 }
 
 /** The window entry an `EVENT#` item of the profiles table holds. */

@@ -1,6 +1,7 @@
 import { z } from 'zod';
-import { formatIssues, IdentityNamespace } from '../core/events/business-event';
+import { EventAttributeValue, EventLimits, formatIssues, IdentityNamespace } from '../core/events/business-event';
 import { eraseProfile, exportProfile } from '../core/privacy/privacy';
+import { ProfileLimits } from '../core/profiles/model';
 import type { MembershipStore } from '../core/segments/ports';
 import { updateSegments, type SegmentRuntimeDeps } from '../core/runtime/segments';
 import { NotFoundError, ValidationError } from '../core/runtime/errors';
@@ -61,8 +62,10 @@ export function createFindProfileHandler(deps: Pick<ProfileApiDeps, 'profiles'>)
 const AttributesUpdate = z.strictObject({
   attributes: ownRecord(
     z.string().regex(/^[A-Za-z_][A-Za-z0-9_]{0,63}$/, 'attribute names are identifiers of at most 64 characters'),
-    z.union([z.string().max(4096), z.number(), z.boolean(), z.null()]),
-  ).refine((a) => Object.keys(a).length > 0, 'at least one attribute'),
+    EventAttributeValue,
+  )
+    .refine((a) => Object.keys(a).length > 0, 'at least one attribute')
+    .refine((a) => Object.keys(a).length <= EventLimits.attributes, `at most ${EventLimits.attributes} attributes`),
   /** Recorded as the attributes' source (merge policy may rank sources). */
   source: z.string().min(1).max(256).default('api'),
 });
@@ -78,6 +81,14 @@ export function createUpdateProfileAttributesHandler(deps: Pick<ProfileApiDeps, 
     if (!body.success) throw new ValidationError('invalid attribute update', formatIssues(body.error.issues));
     const profile = await deps.profiles.get(id);
     if (!profile) throw notFound(id);
+    // A profile keeps at most ProfileLimits.attributes names: answer what would not be stored instead of a success.
+    const added = Object.keys(body.data.attributes).filter((name) => !Object.hasOwn(profile.attributes, name));
+    const room = ProfileLimits.attributes - Object.keys(profile.attributes).length;
+    if (added.length > room) {
+      const message = `the profile holds ${ProfileLimits.attributes - room} attribute names, the most it keeps`;
+      const fields = added.slice(Math.max(room, 0)).map((name) => ({ field: `attributes.${name}`, message }));
+      throw new ValidationError('attribute limit reached', fields);
+    }
     const [namespace, value] = Object.entries(profile.identities)[0];
     const update = {
       id: `attributes-${event.requestContext.requestId}`,

@@ -168,6 +168,19 @@ describe('profile API', () => {
     expect((await call(ctx.stack, 'GET', `/profiles/${id}`)).body.attributes.tier).toBe('bronze');
   });
 
+  it('answers 400 naming the attribute a full profile cannot take, and changes nothing', async () => {
+    const full = Object.fromEntries(Array.from({ length: 50 }, (_, i) => [`a${i}`, i]));
+    await ctx.put('app.opened', { id: 'api-full', identities: { email: 'full@example.com' }, attributes: full });
+    const id = newProfileId('email', 'full@example.com');
+    const reply = await call(ctx.stack, 'PUT', `/profiles/${id}/attributes`, { attributes: { a0: 'updated', extra: 1 } });
+    expect(reply.status).toBe(400);
+    expect(problemFields(reply)).toEqual(['attributes.extra']);
+    expect((await call(ctx.stack, 'GET', `/profiles/${id}`)).body.attributes.a0).toBe(0);
+    const held = await call(ctx.stack, 'PUT', `/profiles/${id}/attributes`, { attributes: { a0: 'updated' } });
+    expect(held.status).toBe(200);
+    expect(held.body.attributes.a0).toBe('updated');
+  });
+
   it('answers 404 for unknown profiles', async () => {
     for (const [method, path] of [
       ['GET', '/profiles/p-unknown'],

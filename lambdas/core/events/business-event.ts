@@ -27,8 +27,25 @@ export type ConsentKey = z.infer<typeof ConsentKey>;
 export const ConsentStatus = z.enum(['opted-in', 'opted-out']);
 export type ConsentStatus = z.infer<typeof ConsentStatus>;
 
+/** Per-event bounds of profile updates; with `ProfileLimits` they bound a profile item (lambdas/core/profiles/README.md). */
+export const EventLimits = { attributes: 50, attributeValueBytes: 1024, consentKeys: 16 } as const;
+
+const utf8Bytes = (text: string) => new TextEncoder().encode(text).length;
+
 const attributeName = z.string().regex(/^[A-Za-z_][A-Za-z0-9_]{0,63}$/, 'attribute names are identifiers of at most 64 characters');
-const AttributeValue = z.union([z.string().max(4096), StorableNumber, z.boolean(), z.null()]);
+export const EventAttributeValue = z.union([
+  // A string never has more UTF-16 units than UTF-8 bytes: the length check spares encoding a huge one.
+  z
+    .string()
+    .refine(
+      (text) => text.length <= EventLimits.attributeValueBytes && utf8Bytes(text) <= EventLimits.attributeValueBytes,
+      `an attribute string is at most ${EventLimits.attributeValueBytes} bytes (UTF-8)`,
+    ),
+  StorableNumber,
+  z.boolean(),
+  z.null(),
+]);
+const AttributeValue = EventAttributeValue;
 
 /**
  * The business-event envelope. On the bus it travels as `detail` (with `detail-type` = type and `source` = source);
@@ -45,10 +62,14 @@ const EventEnvelope = z.object({
    */
   catalog: z.literal(true).optional(),
   identities: Identities.default(() => dict<string>()),
-  attributes: ownRecord(attributeName, AttributeValue).optional(),
+  attributes: ownRecord(attributeName, AttributeValue)
+    .refine((a) => Object.keys(a).length <= EventLimits.attributes, `at most ${EventLimits.attributes} attributes`)
+    .optional(),
   properties: ownRecord(z.string(), z.unknown()).superRefine(refineStorableNumbers).default(() => dict()),
   /** Consent changes carried by the event (a sign-up form, a preference centre); each takes effect at the event's time. */
-  consent: ownRecord(ConsentKey, ConsentStatus).optional(),
+  consent: ownRecord(ConsentKey, ConsentStatus)
+    .refine((c) => Object.keys(c).length <= EventLimits.consentKeys, `at most ${EventLimits.consentKeys} consent keys`)
+    .optional(),
 });
 
 function checkOwner(event: z.infer<typeof EventEnvelope>, ctx: z.core.$RefinementCtx): void {

@@ -2,18 +2,16 @@ import type { BusinessEvent } from '../events/business-event';
 import type { PrivacyKey } from '../privacy/keys';
 import type { Clock } from '../runtime/ports';
 import {
-  SEEN_GUARANTEE_MS,
   applyEvent,
   chooseSurvivor,
   emptyProfile,
   eventIdentities,
-  eventKey,
   foldInto,
   isDuplicate,
   newProfileId,
   windowEntry,
 } from './merge-policy';
-import type { ProfilePolicy, ProfileState, RecentEvent } from './model';
+import { ProfileLimits, type ProfilePolicy, type ProfileState, type RecentEvent } from './model';
 import type { ProfileStorage } from './storage';
 
 /** Too many concurrent writers on the same profiles; infrastructure retries the event (it is idempotent). */
@@ -89,7 +87,7 @@ class Ingestion {
     const direct = links[0];
     if (direct !== undefined && links.every((l) => l === direct) && (await this.record(direct))) {
       const applied = await this.increment(direct);
-      if (applied) return { profile: applied, duplicate: false, merged: [] };
+      if (applied) return { profile: await this.flushIfDue(applied), duplicate: false, merged: [] };
     }
     for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
       if (attempt > 0) links = await this.readLinks();
@@ -143,9 +141,12 @@ class Ingestion {
     for (const [namespace, value] of this.identities) {
       if ((await this.storage.claimIdentity(namespace, value, id)) !== id) return undefined;
     }
-    await this.record(id);
     // Created at receipt time: the survivor rule orders by it, and the sender's time is not to be trusted with that.
-    const created = applyEvent(emptyProfile(id, this.now.toISOString()), this.event, this.now, this.policy).state;
+    // Recorded by a concurrent delivery: its record's time goes with the id (see `flushPending`).
+    const record = (await this.record(id)) ? undefined : await this.storage.readEvent(id, this.event.id);
+    const recordedAt = record?.receivedAt ?? this.entry.receivedAt;
+    const created = applyEvent(emptyProfile(id, this.now.toISOString()), this.event, this.now, this.policy, recordedAt).state;
+    // A new profile holds one pending id: nothing to flush.
     if (await this.storage.createProfile(created)) return { profile: created, duplicate: false };
     return undefined;
   }
@@ -172,27 +173,74 @@ class Ingestion {
     return this.storage.applyIncrement(profileId, this.event, this.now, this.policy);
   }
 
-  /** Applies the event to a live profile once; undefined when the profile is no longer active. */
+  /**
+   * Applies the event to a live profile once; undefined when the profile is no longer active. The event counts as
+   * applied when the profile lists it in `pending` or its record is marked `applied` (a flush marks the record before
+   * it drops the id, so reading the profile first and the record second never misses both); the write is conditional
+   * on the version read, so a concurrent application or flush in between makes it read again.
+   */
   private async applyTo(profileId: string): Promise<Omit<IngestOutcome, 'merged'> | undefined> {
-    const fresh = await this.record(profileId);
-    if (fresh) {
+    if (await this.record(profileId)) {
       const applied = await this.increment(profileId);
-      if (applied) return { profile: applied, duplicate: false };
+      if (applied) return { profile: await this.flushIfDue(applied), duplicate: false };
     }
-    // The record was there before this call: a redelivery, a retry after a crash between the two writes, or a copy
-    // made by a merge. Old records are trusted as applied; recent ones are decided by the ids the profile holds.
-    const record = fresh ? undefined : await this.storage.readEvent(profileId, this.event.id);
-    const trustedOld = record !== undefined && this.now.getTime() - Date.parse(record.receivedAt) > SEEN_GUARANTEE_MS;
-    const key = eventKey(this.event.id);
     for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
       const state = await this.storage.readProfile(profileId);
       if (!state || state.status !== 'active') return undefined;
-      if (trustedOld || isDuplicate(state, key)) return { profile: state, duplicate: true };
-      const next = applyEvent(state, this.event, this.now, this.policy).state;
-      if (await this.storage.replaceProfile(next, state.version)) return { profile: next, duplicate: false };
+      if (isDuplicate(state, this.event.id)) return { profile: state, duplicate: true };
+      const record = await this.storage.readEvent(profileId, this.event.id);
+      if (record?.applied) return { profile: state, duplicate: true };
+      // Expired meanwhile (a call that ran into the record's TTL): record it again before applying.
+      if (!record) await this.storage.recordEvent(profileId, this.entry);
+      if (state.pending.length >= ProfileLimits.pending) {
+        await flushPending(this.deps, state, true);
+        continue;
+      }
+      // The record's time (not this call's): a concurrent call that wrote the record compares it with `flushedAt`.
+      const recordedAt = record?.receivedAt ?? this.entry.receivedAt;
+      const next = applyEvent(state, this.event, this.now, this.policy, recordedAt).state;
+      if (await this.storage.replaceProfile(next, state.version)) {
+        return { profile: await this.flushIfDue(next), duplicate: false };
+      }
     }
     throw new ProfileContentionError(`event ${this.event.id}: profile ${profileId} kept changing`);
   }
+
+  private async flushIfDue(state: ProfileState): Promise<ProfileState> {
+    const settled = new Date(this.deps.clock.now().getTime() - ProfileLimits.pendingSettleMs).toISOString();
+    const due = state.pending.filter(([, recordedAt]) => recordedAt <= settled).length >= ProfileLimits.pendingFlushAt;
+    return due ? ((await flushPending(this.deps, state, false)) ?? state) : state;
+  }
+}
+
+/**
+ * Keeps `pending` bounded: marks the records of pending ids applied, then drops those ids from the profile (a write
+ * conditional on its version, tried a few times; ids left behind are flushed by a later write). Marking first keeps
+ * every applied event listed on the profile or marked on its record at every moment. Only settled ids (records older
+ * than `pendingSettleMs`) unless `all`. `flushedAt` (the latest record time dropped) tells an increment in flight,
+ * which does not read the profile, that the id it is about to apply may have been applied and dropped meanwhile.
+ * Returns the profile afterwards, or undefined when another writer kept changing it.
+ */
+export async function flushPending(
+  deps: IngestDeps,
+  state: ProfileState,
+  all: boolean,
+): Promise<ProfileState | undefined> {
+  const settled = new Date(deps.clock.now().getTime() - ProfileLimits.pendingSettleMs).toISOString();
+  const flushed = state.pending.filter(([, recordedAt]) => all || recordedAt <= settled);
+  if (flushed.length === 0) return state;
+  for (const [eventId] of flushed) await deps.storage.markApplied(state.id, eventId);
+  const ids = new Set(flushed.map(([id]) => id));
+  const latest = flushed.reduce((max, [, recordedAt]) => (recordedAt > max ? recordedAt : max), state.flushedAt ?? '');
+  let current: ProfileState | undefined = state;
+  for (let attempt = 0; attempt < 4 && current?.status === 'active'; attempt++) {
+    const flushedAt = current.flushedAt !== undefined && current.flushedAt > latest ? current.flushedAt : latest;
+    const pending = current.pending.filter(([id]) => !ids.has(id));
+    const next = { ...current, pending, flushedAt, version: current.version + 1 };
+    if (await deps.storage.replaceProfile(next, current.version)) return next;
+    current = await deps.storage.readProfile(state.id);
+  }
+  return undefined;
 }
 
 /** Follows merge pointers from a profile to the live profile at the end, completing any unfinished merge on the way. */
@@ -214,8 +262,8 @@ export async function resolveRoot(deps: IngestDeps, profileId: string, now: Date
  *
  * Exactly one profile ever holds a frozen profile's data: a fold is a conditional write on an active profile that
  * does not list it in `absorbed`, and a profile found frozen without it never will (frozen profiles take no writes),
- * so the walk passes it by. Event records are copied only after the survivor holds the data (and its `seen` ids),
- * so a redelivered event finds its id there rather than a bare record.
+ * so the walk passes it by. Event records are copied only after the survivor holds the data, marked applied when
+ * the absorbed profile applied them, so a redelivered event finds an applied record rather than a bare one.
  */
 export async function completeFold(deps: IngestDeps, absorbed: ProfileState, now: Date): Promise<void> {
   if (absorbed.status !== 'merging') return;
@@ -232,10 +280,15 @@ export async function completeFold(deps: IngestDeps, absorbed: ProfileState, now
     } else targetId = target.mergedInto!;
   }
   let root = holder.status === 'active' ? holder : await resolveRoot(deps, holder.id, now);
-  const events = await deps.storage.listEvents(absorbed.id);
+  // The absorbed profile's pending events are applied (its data is folded): their copies say so.
+  const records = await deps.storage.listEvents(absorbed.id);
+  const events = records.map((e) => (isDuplicate(absorbed, e.id) ? { ...e, applied: true } : e));
   for (let steps = 0; ; steps++) {
     if (!root) throw new ProfileGraphError(`profile ${absorbed.id}: its survivor chain ends nowhere`);
-    for (const entry of events) await deps.storage.recordEvent(root.id, entry);
+    for (const entry of events) {
+      const copied = await deps.storage.recordEvent(root.id, entry);
+      if (!copied && entry.applied) await deps.storage.markApplied(root.id, entry.id);
+    }
     // Still live after the copies: a later merge of it lists them. Frozen meanwhile: copy to its survivor too.
     const check = await deps.storage.readProfile(root.id);
     if (check?.status === 'active') break;

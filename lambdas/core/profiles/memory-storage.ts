@@ -1,7 +1,7 @@
 import type { BusinessEvent } from '../events/business-event';
 import { applyEvent, canApplyIncrementally } from './merge-policy';
-import type { ProfilePolicy, ProfileState, RecentEvent } from './model';
-import type { ProfileStorage } from './storage';
+import type { ProfilePolicy, ProfileState } from './model';
+import type { EventRecord, ProfileStorage } from './storage';
 
 const DAY_MS = 86_400_000;
 
@@ -14,7 +14,7 @@ const DAY_MS = 86_400_000;
 export class MemoryProfileStorage implements ProfileStorage {
   readonly identities = new Map<string, string>();
   readonly profiles = new Map<string, ProfileState>();
-  readonly events = new Map<string, Map<string, RecentEvent>>();
+  readonly events = new Map<string, Map<string, EventRecord>>();
 
   constructor(
     private readonly now: () => Date = () => new Date(),
@@ -68,7 +68,7 @@ export class MemoryProfileStorage implements ProfileStorage {
 
   async applyIncrement(profileId: string, event: BusinessEvent, now: Date, policy: ProfilePolicy): Promise<ProfileState | undefined> {
     const held = this.profiles.get(profileId);
-    if (!canApplyIncrementally(held, event, policy)) return undefined;
+    if (!canApplyIncrementally(held, event, now, policy)) return undefined;
     const next = deepFreeze(applyEvent(held, event, now, policy).state);
     this.profiles.set(profileId, next);
     return next;
@@ -85,8 +85,8 @@ export class MemoryProfileStorage implements ProfileStorage {
     if (held?.status === 'merging') this.profiles.set(profileId, deepFreeze({ ...held, status: 'merged', mergedInto: into }));
   }
 
-  async recordEvent(profileId: string, entry: RecentEvent): Promise<boolean> {
-    const events = this.events.get(profileId) ?? new Map<string, RecentEvent>();
+  async recordEvent(profileId: string, entry: EventRecord): Promise<boolean> {
+    const events = this.events.get(profileId) ?? new Map<string, EventRecord>();
     this.events.set(profileId, events);
     const held = events.get(entry.id);
     if (held && !this.expired(held)) return false;
@@ -94,16 +94,23 @@ export class MemoryProfileStorage implements ProfileStorage {
     return true;
   }
 
-  async readEvent(profileId: string, eventId: string): Promise<RecentEvent | undefined> {
+  async markApplied(profileId: string, eventId: string): Promise<boolean> {
+    const held = this.events.get(profileId)?.get(eventId);
+    if (!held) return false;
+    if (!held.applied) this.events.get(profileId)!.set(eventId, deepFreeze({ ...held, applied: true }));
+    return true;
+  }
+
+  async readEvent(profileId: string, eventId: string): Promise<EventRecord | undefined> {
     const held = this.events.get(profileId)?.get(eventId);
     return held && !this.expired(held) ? held : undefined;
   }
 
-  async listEvents(profileId: string): Promise<RecentEvent[]> {
+  async listEvents(profileId: string): Promise<EventRecord[]> {
     return [...(this.events.get(profileId)?.values() ?? [])].filter((e) => !this.expired(e));
   }
 
-  private expired(entry: RecentEvent): boolean {
+  private expired(entry: EventRecord): boolean {
     return Date.parse(entry.receivedAt) + this.windowDays * DAY_MS <= this.now().getTime();
   }
 }

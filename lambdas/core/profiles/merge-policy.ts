@@ -1,9 +1,8 @@
-import { createHash } from 'node:crypto';
 import type { BusinessEvent } from '../events/business-event';
 import { keyedHash, LOCAL_PRIVACY_KEY } from '../privacy/keys';
 import { dict, own, type Dict } from '../shared/records';
 import { applyConsentChange, mergeConsentStates } from './consent-state';
-import type { AttributeValue, ComputedStats, ProfilePolicy, ProfileState, RecentEvent, SeenBuckets } from './model';
+import { ProfileLimits, type AttributeValue, type ComputedStats, type ProfilePolicy, type ProfileState, type RecentEvent } from './model';
 
 export { compareConsent } from './consent-state';
 
@@ -14,7 +13,8 @@ export { compareConsent } from './consent-state';
  *   the greater JSON text of the value, then the greater source name;
  * - consent per key: a firm decision (explicit, or any opt-out) over an event-borne opt-in, then the later `at`, then
  *   opted-out over opted-in (a tie never re-subscribes anyone), then the greater source (consent-state.ts); history: union;
- * - computed per event type: counts and sums add, firstSeen is the minimum, lastSeen the maximum;
+ * - computed per event type: counts and sums add, firstSeen is the minimum, lastSeen the maximum (within
+ *   `ProfileLimits`: the survivor's types and sums first, then the absorbed one's, earliest first, while room is left);
  * - identities: union, each value's first-linked (receipt) time the minimum;
  * - recent events: union by event id, the newest `size` kept;
  * - survivor: the older `createdAt` (receipt time of the creating event), then the smaller id.
@@ -30,25 +30,9 @@ export function normalizeTime(time: string): string {
   return NORMALIZED.test(time) ? time : new Date(time).toISOString();
 }
 
-let lastKey: [string, string] | undefined;
-
-/** A short, fixed-size stand-in for an event id in the dedupe buckets (96 bits). */
-export function eventKey(eventId: string): string {
-  // One event asks for its key several times in a row (dedupe check, increment check, apply).
-  if (lastKey?.[0] !== eventId) lastKey = [eventId, createHash('sha256').update(eventId).digest('base64url').slice(0, 16)];
-  return lastKey[1];
-}
-
-/** The bucket an event applied at `now` is remembered in; the bucket after it is emptied by the same write. */
-export function seenBucket(now: Date): 0 | 1 | 2 {
-  return (Math.floor(now.getTime() / DAY_MS) % 3) as 0 | 1 | 2;
-}
-
-/** Buckets hold every id applied today and yesterday (at least 24 hours); a record older than this is trusted as applied. */
-export const SEEN_GUARANTEE_MS = 20 * 3_600_000;
-
-export function isDuplicate(state: Pick<ProfileState, 'seen'>, key: string): boolean {
-  return state.seen.some((bucket) => bucket.includes(key));
+/** Whether the profile holds an event id among those applied and not yet marked on their record (see ingest.ts). */
+export function isDuplicate(state: Pick<ProfileState, 'pending'>, eventId: string): boolean {
+  return state.pending.some(([id]) => id === eventId);
 }
 
 /**
@@ -70,7 +54,7 @@ export function emptyProfile(id: string, createdAt: string): ProfileState {
     attributeSources: dict(),
     computed: dict(),
     consent: dict(),
-    seen: [[], [], []],
+    pending: [],
     absorbed: [],
     createdAt: normalizeTime(createdAt),
     updatedAt: normalizeTime(createdAt),
@@ -111,7 +95,12 @@ export function compareAttributes(a: AttributeCandidate, b: AttributeCandidate, 
 
 export function mergeComputed(a: ComputedStats, b: ComputedStats): ComputedStats {
   const sums = dict(Object.entries(a.sums));
-  for (const [name, total] of Object.entries(b.sums)) sums[name] = (own(sums, name) ?? 0) + total;
+  let room = ProfileLimits.sumsPerType - Object.keys(sums).length;
+  for (const [name, total] of Object.entries(b.sums).sort(([x], [y]) => compare(x, y))) {
+    const held = own(sums, name);
+    if (held !== undefined) sums[name] = held + total;
+    else if (room-- > 0) sums[name] = total;
+  }
   return {
     count: a.count + b.count,
     firstSeen: a.firstSeen < b.firstSeen ? a.firstSeen : b.firstSeen,
@@ -157,14 +146,30 @@ export function windowEntry(event: BusinessEvent, receivedAt: Date): RecentEvent
   return { id: event.id, type: event.type, time: normalizeTime(event.time), source: event.source, properties, receivedAt: receivedAt.toISOString() };
 }
 
-/** The numeric properties of an event that the policy sums. */
+const SUMMED_NAME = /^[A-Za-z_][A-Za-z0-9_]{0,63}$/;
+
+/**
+ * The numeric properties of an event that the policy sums: finite numbers under identifier names, the first
+ * `ProfileLimits.sumsPerType` by name (other properties are kept in the event's window entry, not summed).
+ */
 export function summedProperties(event: Pick<BusinessEvent, 'type' | 'properties'>, policy: ProfilePolicy): [string, number][] {
   const names = policy.sums === 'numeric' ? Object.keys(event.properties) : (own(policy.sums, event.type) ?? []);
   return names
-    .filter((name) => Object.hasOwn(event.properties, name))
+    .filter((name) => SUMMED_NAME.test(name) && Object.hasOwn(event.properties, name))
     .map((name) => [name, event.properties[name]] as [string, unknown])
     .filter((pair): pair is [string, number] => typeof pair[1] === 'number' && Number.isFinite(pair[1]))
-    .sort(([a], [b]) => compare(a, b));
+    .sort(([a], [b]) => compare(a, b))
+    .slice(0, ProfileLimits.sumsPerType);
+}
+
+/** Whether a profile holds (or has room for) an attribute: beyond `ProfileLimits.attributes` a new name is not kept. */
+export function holdsAttribute(attributeTimes: ProfileState['attributeTimes'], name: string): boolean {
+  return Object.hasOwn(attributeTimes, name) || Object.keys(attributeTimes).length < ProfileLimits.attributes;
+}
+
+/** Whether a profile counts an event type: it does already, or it counts fewer than `ProfileLimits.computedTypes`. */
+export function tracksType(computed: ProfileState['computed'], type: string): boolean {
+  return Object.hasOwn(computed, type) || Object.keys(computed).length < ProfileLimits.computedTypes;
 }
 
 function sortKeys<T>(record: Dict<T>): Dict<T> {
@@ -177,11 +182,11 @@ function sortedUnion(a: readonly string[], b: readonly string[]): string[] {
 
 /**
  * Applies one event to a profile: identities linked, attributes and consent by the policy, computed attributes,
- * and the event id remembered (a second application changes nothing). `now` is the ingestion clock.
+ * and the event id remembered (a second application changes nothing). `now` is the ingestion clock; `recordedAt`
+ * the time of the event's record (its `receivedAt`), kept with the id in `pending`.
  */
-export function applyEvent(state: ProfileState, event: BusinessEvent, now: Date, policy: ProfilePolicy): { state: ProfileState; duplicate: boolean } {
-  const key = eventKey(event.id);
-  if (isDuplicate(state, key)) return { state, duplicate: true };
+export function applyEvent(state: ProfileState, event: BusinessEvent, now: Date, policy: ProfilePolicy, recordedAt = now.toISOString()): { state: ProfileState; duplicate: boolean } {
+  if (isDuplicate(state, event.id)) return { state, duplicate: true };
   const at = normalizeTime(event.time);
   // Maps are kept sorted by key (canonical, so equal profiles compare equal); re-sorted only when a key is new.
   // An identity's first-linked time is the receipt time: the sender's time would let an old-dated event take the primary.
@@ -195,6 +200,7 @@ export function applyEvent(state: ProfileState, event: BusinessEvent, now: Date,
   }
   let { attributes, attributeTimes, attributeSources } = state;
   for (const [name, value] of Object.entries(event.attributes ?? {})) {
+    if (!holdsAttribute(attributeTimes, name)) continue;
     const candidate = { value, at, source: event.source };
     const heldAt = own(attributeTimes, name);
     const held =
@@ -209,14 +215,17 @@ export function applyEvent(state: ProfileState, event: BusinessEvent, now: Date,
     const change = { status, at, source: event.source, via: 'event' as const, recordedAt: received, eventId: event.id };
     consent = withKey(consent, name, applyConsentChange(own(consent, name), change).state);
   }
-  const single: ComputedStats = { count: 1, firstSeen: at, lastSeen: at, sums: dict(summedProperties(event, policy)) };
-  const stats = own(state.computed, event.type);
-  const computed = withKey(state.computed, event.type, stats ? mergeComputed(stats, single) : single);
-  const bucket = seenBucket(now);
-  const seen = state.seen.map((ids, i) => (i === bucket ? sortedUnion(ids, [key]) : i === (bucket + 1) % 3 ? [] : ids)) as SeenBuckets;
+  let computed = state.computed;
+  // Beyond the bound on event types a new type is not counted; the rest of the event applies all the same.
+  if (tracksType(computed, event.type)) {
+    const held = own(computed, event.type);
+    const single: ComputedStats = { count: 1, firstSeen: at, lastSeen: at, sums: dict(summedProperties(event, policy)) };
+    computed = withKey(computed, event.type, held ? mergeComputed(held, single) : single);
+  }
+  const pending = [...state.pending, [event.id, recordedAt] as [string, string]].sort(([a], [b]) => compare(a, b));
   return {
     duplicate: false,
-    state: { ...state, identities, attributes, attributeTimes, attributeSources, consent, computed, seen, updatedAt: now.toISOString(), version: state.version + 1 },
+    state: { ...state, identities, attributes, attributeTimes, attributeSources, consent, computed, pending, updatedAt: now.toISOString(), version: state.version + 1 },
   };
 }
 
@@ -233,8 +242,10 @@ function withKey<T>(record: Dict<T>, key: string, value: T): Dict<T> {
  * Anything else (out-of-order times, ties, a higher-ranked source held, consent with its history) takes the
  * read-modify-write path.
  */
-export function canApplyIncrementally(state: ProfileState | undefined, event: BusinessEvent, policy: ProfilePolicy): state is ProfileState {
-  if (!state || state.status !== 'active' || isDuplicate(state, eventKey(event.id))) return false;
+export function canApplyIncrementally(state: ProfileState | undefined, event: BusinessEvent, now: Date, policy: ProfilePolicy): state is ProfileState {
+  if (!state || state.status !== 'active' || isDuplicate(state, event.id) || state.pending.length >= ProfileLimits.pending) return false;
+  // A flush that dropped an id recorded since this call recorded its event may have dropped this very event.
+  if (state.flushedAt !== undefined && !(state.flushedAt < now.toISOString())) return false;
   // Consent keeps a bounded history, which a blind write cannot trim: consent-bearing events are rare (sign-ups).
   if (Object.keys(event.consent ?? {}).length > 0) return false;
   const at = normalizeTime(event.time);
@@ -244,9 +255,17 @@ export function canApplyIncrementally(state: ProfileState | undefined, event: Bu
     const heldRank = sourceRank(own(state.attributeSources, name), policy);
     if (heldAt !== undefined && !(heldAt < at && heldRank <= rank)) return false;
   }
+  const names = Object.keys(event.attributes ?? {});
+  const heldNames = Object.keys(state.attributeTimes).length;
+  if (names.some((n) => !Object.hasOwn(state.attributeTimes, n)) && heldNames + names.length > ProfileLimits.attributes) return false;
+  if (!tracksType(state.computed, event.type)) return false;
   const stats = own(state.computed, event.type);
+  const sums = summedProperties(event, policy).map(([name]) => name);
+  const held = Object.keys(stats?.sums ?? {});
+  if (sums.some((name) => !held.includes(name)) && held.length + sums.length > ProfileLimits.sumsPerType) return false;
   return !stats || stats.lastSeen <= at;
 }
+
 
 /** Sources ranked strictly above `source` (the incremental write refuses to overwrite a value they set). */
 export function sourcesAbove(source: string, policy: ProfilePolicy): string[] {
@@ -279,6 +298,7 @@ export function foldInto(survivor: ProfileState, absorbed: ProfileState, policy:
   const attributeTimes = dict(Object.entries(survivor.attributeTimes));
   const attributeSources = dict(Object.entries(survivor.attributeSources));
   for (const name of Object.keys(absorbed.attributeTimes)) {
+    if (!holdsAttribute(attributeTimes, name)) continue;
     const candidate = {
       value: own(absorbed.attributes, name)!,
       at: absorbed.attributeTimes[name],
@@ -298,9 +318,13 @@ export function foldInto(survivor: ProfileState, absorbed: ProfileState, policy:
     consent[name] = held ? mergeConsentStates(held, state) : state;
   }
   const computed = dict(Object.entries(survivor.computed));
-  for (const [type, stats] of Object.entries(absorbed.computed)) {
+  let room = ProfileLimits.computedTypes - Object.keys(computed).length;
+  // The survivor's types first, then the absorbed profile's new ones, earliest first, while the bound leaves room.
+  const types = Object.entries(absorbed.computed).sort(([ta, a], [tb, b]) => compare(a.firstSeen, b.firstSeen) || compare(ta, tb));
+  for (const [type, stats] of types) {
     const held = own(computed, type);
-    computed[type] = held ? mergeComputed(held, stats) : stats;
+    if (held) computed[type] = mergeComputed(held, stats);
+    else if (room-- > 0) computed[type] = stats;
   }
   return {
     ...survivor,
@@ -310,7 +334,6 @@ export function foldInto(survivor: ProfileState, absorbed: ProfileState, policy:
     attributeSources: sortKeys(attributeSources),
     consent: sortKeys(consent),
     computed: sortKeys(computed),
-    seen: survivor.seen.map((ids, i) => sortedUnion(ids, absorbed.seen[i])) as SeenBuckets,
     absorbed: sortedUnion(survivor.absorbed, [absorbed.id, ...absorbed.absorbed]),
     updatedAt: survivor.updatedAt > absorbed.updatedAt ? survivor.updatedAt : absorbed.updatedAt,
   };

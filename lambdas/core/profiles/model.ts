@@ -67,9 +67,25 @@ export const RecentEvent = z.object({
 });
 export type RecentEvent = z.infer<typeof RecentEvent>;
 
-/** Event ids seen recently, hashed, in three buckets by ingestion day (day number mod 3); see `applyEvent`. */
-export const SeenBuckets = z.tuple([z.array(z.string()), z.array(z.string()), z.array(z.string())]);
-export type SeenBuckets = z.infer<typeof SeenBuckets>;
+/**
+ * Bounds of one profile item (DynamoDB items hold at most 400 KB; see lambdas/core/profiles/README.md for the budget).
+ * Beyond a bound a profile degrades as documented there: an event is never failed because of them, its consent
+ * always applies, and so do its updates of the attribute names the profile holds.
+ */
+export const ProfileLimits = {
+  /** Attribute names; beyond them a new name is not stored (the names held keep taking updates). */
+  attributes: 50,
+  /** Event types with computed attributes (count, first/last seen, sums); later new types are not counted. */
+  computedTypes: 50,
+  /** Summed numeric properties per event type (identifier names of at most 64 characters, first by name). */
+  sumsPerType: 5,
+  /** Event ids applied to the profile whose event record is not yet marked applied (see `pending`). */
+  pending: 64,
+  /** A profile write after which this many pending ids are settled flushes them (marks their records, drops them). */
+  pendingFlushAt: 16,
+  /** Age of its record after which a pending id is settled: dropping it makes no increment in flight read instead. */
+  pendingSettleMs: 120_000,
+} as const;
 
 export const ProfileState = z.object({
   id: z.string(),
@@ -82,7 +98,13 @@ export const ProfileState = z.object({
   attributeSources: z.record(z.string(), z.string()),
   computed: z.record(z.string(), ComputedStats),
   consent: z.record(z.string(), ConsentState),
-  seen: SeenBuckets,
+  /**
+   * [event id, its record's receivedAt] of events applied to this profile whose record is not yet marked `applied` (by id, at most
+   * `ProfileLimits.pending`): with the records' flag, what makes an event apply once for as long as its record lives.
+   */
+  pending: z.array(z.tuple([z.string(), z.string()])),
+  /** The latest record time (`receivedAt`) of an id a flush dropped from `pending` (see ingest.ts). */
+  flushedAt: z.string().optional(),
   /** Every profile folded into this one, directly or through another (sorted): the merge record, and what makes folds idempotent. */
   absorbed: z.array(z.string()),
   /** When the event that created the profile was received (ingestion clock, not the event's time, which the sender sets); never changes (the survivor rule orders by it). */

@@ -9,6 +9,9 @@ import type { ProfilePolicy, ProfileState, RecentEvent } from './model';
  * Items: an identity (→ profile id), a profile (its state and version), and per profile one record per event id
  * (the dedupe record and the recent-events window entry, kept 30 days).
  */
+/** An event record: the window entry, and `applied` once the event is known to be applied to the profile. */
+export type EventRecord = RecentEvent & { applied?: boolean };
+
 export interface ProfileStorage {
   /** The profile id an identity points at (possibly an absorbed profile: follow `mergedInto`). */
   readIdentity(namespace: string, value: string): Promise<string | undefined>;
@@ -36,10 +39,12 @@ export interface ProfileStorage {
   markMerged(profileId: string, into: string, at: Date): Promise<void>;
 
   /** Records an event on a profile unless recorded there already (false then). Expires `windowDays` after `receivedAt`. */
-  recordEvent(profileId: string, entry: RecentEvent): Promise<boolean>;
-  readEvent(profileId: string, eventId: string): Promise<RecentEvent | undefined>;
+  recordEvent(profileId: string, entry: EventRecord): Promise<boolean>;
+  /** Marks an existing record applied; false when there is no record (nothing written). */
+  markApplied(profileId: string, eventId: string): Promise<boolean>;
+  readEvent(profileId: string, eventId: string): Promise<EventRecord | undefined>;
   /** Every unexpired event record of a profile, in no particular order. */
-  listEvents(profileId: string): Promise<RecentEvent[]>;
+  listEvents(profileId: string): Promise<EventRecord[]>;
 
   /** Erasure: deletes an identity only if it points at one of `profileIds` (never another person's). */
   deleteIdentity(namespace: string, value: string, profileIds: readonly string[]): Promise<boolean>;

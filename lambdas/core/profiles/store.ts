@@ -3,6 +3,7 @@ import type { IdentityGraphProfileStore, IngestResult, Profile } from '../runtim
 import { ingestEvent, ProfileGraphError, type IngestDeps } from './ingest';
 import { identityViews, recentWindow } from './merge-policy';
 import type { ProfileState, RecentEvent } from './model';
+import type { EventRecord } from './storage';
 
 const MAX_CHAIN = 64;
 
@@ -28,7 +29,7 @@ export class GraphProfileStore implements IdentityGraphProfileStore {
     }
     if (!state) return undefined;
     if (options.recentEvents === false) return toProfile(state);
-    const events = await this.deps.storage.listEvents(state.id);
+    const events = (await this.deps.storage.listEvents(state.id)).map(windowOf);
     return toProfile(state, recentWindow(events, this.deps.clock.now(), this.deps.policy));
   }
 
@@ -48,7 +49,7 @@ export class GraphProfileStore implements IdentityGraphProfileStore {
     const related = await this.related(profileId);
     if (!related) return undefined;
     // A merge copies the absorbed profile's event records to the survivor: one entry per event id.
-    const byId = new Map((await Promise.all(related.profileIds.map((id) => this.deps.storage.listEvents(id)))).flat().map((e) => [e.id, e] as const));
+    const byId = new Map((await Promise.all(related.profileIds.map((id) => this.deps.storage.listEvents(id)))).flat().map((e) => [e.id, windowOf(e)] as const));
     const events = [...byId.values()].sort((a, b) => b.time.localeCompare(a.time));
     return { profile: toProfile(related.survivor, events), profileIds: related.profileIds, events };
   }
@@ -72,6 +73,11 @@ export class GraphProfileStore implements IdentityGraphProfileStore {
     const profileId = await this.deps.storage.readIdentity(namespace, value);
     return profileId === undefined ? undefined : this.get(profileId);
   }
+}
+
+/** The window entry of an event record (without the storage's `applied` flag). */
+function windowOf({ applied: _applied, ...entry }: EventRecord): RecentEvent {
+  return entry;
 }
 
 /** The port's view of a stored profile. */

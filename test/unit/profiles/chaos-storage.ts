@@ -19,6 +19,7 @@ const METHODS = [
   'freeze',
   'markMerged',
   'recordEvent',
+  'markApplied',
   'readEvent',
   'listEvents',
 ] as const satisfies readonly (keyof ProfileStorage)[];
@@ -43,13 +44,13 @@ export function chaosStorage(storage: ProfileStorage, scheduler: fc.Scheduler | 
   return wrapped as unknown as ProfileStorage & { calls(): number };
 }
 
-/** Delivers an event the way Lambda does: again after a transient failure (at most `attempts` times). */
-export async function deliver<T>(attempt: () => Promise<T>, attempts = 20): Promise<T> {
+/** Delivers an event the way Lambda does: again after a retryable failure (at most `attempts` times). */
+export async function deliver<T>(attempt: () => Promise<T>, attempts = 20, retryable: new (...args: never[]) => Error = TransientStorageError): Promise<T> {
   for (let i = 1; ; i++) {
     try {
       return await attempt();
     } catch (error) {
-      if (!(error instanceof TransientStorageError) || i >= attempts) throw error;
+      if (!(error instanceof retryable) || i >= attempts) throw error;
     }
   }
 }

@@ -2,7 +2,8 @@ import fc from 'fast-check';
 import type { BusinessEvent } from '../../../lambdas/core/events/business-event';
 import { applyEvent, emptyProfile, eventIdentities, newProfileId } from '../../../lambdas/core/profiles/merge-policy';
 import { MemoryProfileStorage } from '../../../lambdas/core/profiles/memory-storage';
-import { defaultProfilePolicy, type ProfilePolicy, type ProfileState } from '../../../lambdas/core/profiles/model';
+import { defaultProfilePolicy, ProfileLimits, type ProfilePolicy, type ProfileState } from '../../../lambdas/core/profiles/model';
+import { ProfileContentionError } from '../../../lambdas/core/profiles/ingest';
 import { GraphProfileStore } from '../../../lambdas/core/profiles/store';
 import type { ProfileStorage } from '../../../lambdas/core/profiles/storage';
 import { eventsArb } from './arbitraries';
@@ -107,16 +108,79 @@ describe('ingesting events', () => {
     expect(retried.duplicate).toBe(false);
     expect(retried.profile.computed?.['order.placed']).toMatchObject({ count: 2, sums: { total: 40 } });
   });
+});
 
-  it('trusts a record older than the dedupe buckets cover as applied', async () => {
-    const memory = new MemoryProfileStorage(clock.now);
-    const store = storeOver(memory);
+describe('redelivery from the dead-letter queue (queue retention 14 days)', () => {
+  const DAY = 86_400_000;
+  /** A clock the test moves forward, as the dead-letter queue's redrive 13 days later would find it. */
+  const movingClock = () => {
+    let now = NOW.getTime();
+    return { now: () => new Date(now), advance: (ms: number) => (now += ms) };
+  };
+
+  it('applies an event redriven 13 days after it failed between recording it and writing the profile', async () => {
+    const time = movingClock();
+    const memory = new MemoryProfileStorage(time.now);
+    const store = new GraphProfileStore({ storage: memory, clock: time, policy });
     await store.ingest(event('e0', { email: 'a@example.com' }));
-    const profileId = newProfileId('email', 'a@example.com');
-    await memory.recordEvent(profileId, { id: 'o1', type: 'order.placed', time: '2026-01-01T00:00:00.000Z', source: 'shop', properties: {}, receivedAt: '2026-01-03T00:00:00.000Z' });
-    const redelivered = await store.ingest(event('o1', { email: 'a@example.com' }));
-    expect(redelivered.duplicate).toBe(true);
-    expect(redelivered.profile.computed?.['order.placed'].count).toBe(1);
+    const order = event('o1', { email: 'a@example.com' }, { properties: { total: 40 } });
+    // Every delivery fails at the profile write (after the record is written): the event goes to the dead-letter queue.
+    await expect(new GraphProfileStore({ storage: chaosStorage(memory, undefined, new Map([[2, 'before']])), clock: time, policy }).ingest(order)).rejects.toThrow();
+    time.advance(13 * DAY);
+    const redriven = await store.ingest(order);
+    expect(redriven.duplicate).toBe(false);
+    expect(redriven.profile.computed?.['order.placed']).toMatchObject({ count: 2, sums: { total: 40 } });
+    const again = await store.ingest(order);
+    expect(again).toMatchObject({ duplicate: true, profile: { computed: { 'order.placed': { count: 2, sums: { total: 40 } } } } });
+  });
+
+  it('drops as a duplicate an event redriven 13 days after it was applied, however many events came between', async () => {
+    const time = movingClock();
+    const memory = new MemoryProfileStorage(time.now);
+    const store = new GraphProfileStore({ storage: memory, clock: time, policy });
+    const order = event('o1', { email: 'a@example.com' }, { properties: { total: 40 } });
+    await store.ingest(order);
+    for (let i = 0; i < 300; i++) {
+      time.advance(3_600_000);
+      await store.ingest(event(`v${i}`, { email: 'a@example.com' }, { type: 'page.viewed', time: time.now().toISOString() }));
+    }
+    time.advance(13 * DAY);
+    const redriven = await store.ingest(order);
+    expect(redriven.duplicate).toBe(true);
+    expect(redriven.profile.computed?.['order.placed']).toMatchObject({ count: 1, sums: { total: 40 } });
+  });
+
+  it('keeps the one-write increment path for a busy profile while its pending ids are flushed', async () => {
+    const time = movingClock();
+    const memory = new MemoryProfileStorage(time.now);
+    const calls = { readEvent: 0, flushes: 0 };
+    const counted: ProfileStorage = Object.assign(Object.create(memory) as MemoryProfileStorage, {
+      readEvent: (profileId: string, eventId: string) => (calls.readEvent++, memory.readEvent(profileId, eventId)),
+      replaceProfile: (state: ProfileState, version: number) => (calls.flushes++, memory.replaceProfile(state, version)),
+    });
+    const store = new GraphProfileStore({ storage: counted, clock: time, policy });
+    for (let i = 0; i < 200; i++) {
+      time.advance(5_000);
+      await store.ingest(event(`b${i}`, { email: 'busy@example.com' }, { type: 'page.viewed', time: time.now().toISOString() }));
+    }
+    // Every profile write but the flushes went through the increment path: no event needed the read path.
+    expect(calls.readEvent).toBe(0);
+    expect(calls.flushes).toBeGreaterThan(0);
+    expect(calls.flushes).toBeLessThanOrEqual(200 / ProfileLimits.pendingFlushAt);
+  });
+
+  it('drops as a duplicate an event redriven 13 days after a crash that followed its profile write', async () => {
+    const time = movingClock();
+    const memory = new MemoryProfileStorage(time.now);
+    const store = new GraphProfileStore({ storage: memory, clock: time, policy });
+    await store.ingest(event('e0', { email: 'a@example.com' }));
+    const order = event('o1', { email: 'a@example.com' }, { properties: { total: 40 } });
+    // The profile write happens, its answer is lost: the delivery fails and the event goes to the dead-letter queue.
+    await expect(new GraphProfileStore({ storage: chaosStorage(memory, undefined, new Map([[2, 'after']])), clock: time, policy }).ingest(order)).rejects.toThrow();
+    time.advance(13 * DAY);
+    const redriven = await store.ingest(order);
+    expect(redriven.duplicate).toBe(true);
+    expect(redriven.profile.computed?.['order.placed']).toMatchObject({ count: 2, sums: { total: 40 } });
   });
 });
 
@@ -227,6 +291,31 @@ describe('identity graph under concurrency and retries', () => {
         await checkGraph(memory, [survivorFirst, order, link]);
       }),
       { numRuns: 300 },
+    );
+  });
+
+  it('applies each event once when enough events arrive to flush the pending ids, whatever the interleaving, retries and duplicates', async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        eventsArb({ minLength: ProfileLimits.pendingFlushAt + 4, maxLength: 2 * ProfileLimits.pendingFlushAt + 8 }),
+        fc.array(fc.nat(), { minLength: 4, maxLength: 12 }),
+        faultsArb,
+        fc.scheduler(),
+        async (events, duplicates, faults, scheduler) => {
+          const memory = new MemoryProfileStorage(clock.now);
+          const store = storeOver(chaosStorage(memory, scheduler, faults));
+          const deliveries = [...events, ...duplicates.map((i) => events[i % events.length])];
+          // Dozens of concurrent writers on one profile may exhaust an ingestion's attempts: Lambda retries those too.
+          const outcomes = Promise.all(deliveries.map((e) => deliver(() => deliver(() => store.ingest(e)), 5, ProfileContentionError)));
+          await scheduler.waitIdle();
+          await outcomes;
+          await checkGraph(memory, events);
+          // Redelivered later, every event is a duplicate.
+          for (const e of events) expect((await storeOver(memory).ingest(e)).duplicate).toBe(true);
+          await checkGraph(memory, events);
+        },
+      ),
+      { numRuns: 60 },
     );
   });
 

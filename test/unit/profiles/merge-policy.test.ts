@@ -173,11 +173,11 @@ describe('applying an event', () => {
   it('refuses the increment path for an out-of-order attribute, a higher-ranked source held or a tie', () => {
     const held = build('p', '2026-01-01T00:00:00.000Z', [event({ id: '1', source: 'crm', time: '2026-01-02T00:00:00.000Z', attributes: { tier: 'gold' } })], ranked);
     const later = { id: '2', time: '2026-01-03T00:00:00.000Z', attributes: { tier: 'silver' } };
-    expect(canApplyIncrementally(held, event({ ...later, source: 'crm' }), ranked)).toBe(true);
-    expect(canApplyIncrementally(held, event({ ...later, source: 'shop' }), ranked)).toBe(false);
-    expect(canApplyIncrementally(held, event({ ...later, time: '2026-01-01T00:00:00.000Z', source: 'crm' }), ranked)).toBe(false);
-    expect(canApplyIncrementally(held, event({ ...later, time: '2026-01-02T00:00:00.000Z', source: 'crm' }), ranked)).toBe(false);
-    expect(canApplyIncrementally(held, event({ id: '1', source: 'crm', time: '2026-01-04T00:00:00.000Z' }), ranked)).toBe(false);
+    expect(canApplyIncrementally(held, event({ ...later, source: 'crm' }), NOW, ranked)).toBe(true);
+    expect(canApplyIncrementally(held, event({ ...later, source: 'shop' }), NOW, ranked)).toBe(false);
+    expect(canApplyIncrementally(held, event({ ...later, time: '2026-01-01T00:00:00.000Z', source: 'crm' }), NOW, ranked)).toBe(false);
+    expect(canApplyIncrementally(held, event({ ...later, time: '2026-01-02T00:00:00.000Z', source: 'crm' }), NOW, ranked)).toBe(false);
+    expect(canApplyIncrementally(held, event({ id: '1', source: 'crm', time: '2026-01-04T00:00:00.000Z' }), NOW, ranked)).toBe(false);
   });
 });
 
@@ -220,7 +220,7 @@ describe('merge policy properties', () => {
         const b = build('pb', '2026-01-02T00:00:00.000Z', events.filter((_, i) => !side[i]), ranked);
         const whole = build('pa', '2026-01-01T00:00:00.000Z', events, ranked);
         const merged = foldInto(a, b, ranked);
-        for (const field of ['identities', 'attributes', 'attributeTimes', 'attributeSources', 'consent', 'computed', 'seen'] as const) {
+        for (const field of ['identities', 'attributes', 'attributeTimes', 'attributeSources', 'consent', 'computed'] as const) {
           expect(merged[field]).toEqual(whole[field]);
         }
         expect(merged.absorbed).toEqual(['pb']);
