@@ -32,18 +32,10 @@ const key = fc.oneof(
   { weight: 1, arbitrary: fc.string({ maxLength: 12, unit: 'grapheme' }) },
   { weight: 1, arbitrary: fc.constant('k'.repeat(300)) },
 );
-/**
- * TODO(defect 1): prototype-named keys in what the profile core stores (identity namespaces, event types, attribute,
- * property and consent keys) still corrupt profiles (`{"identities":{"isPrototypeOf":"v0"}}` dead-letters the event;
- * `{"constructor":"keys"}` replaces Object.keys). That fix is in lambdas/core/profiles (another branch); until it lands
- * these names stay out of the names profiles store. Set to true with it.
- */
-const DEFECT_1_FIXED = true;
 const protoName = fc.constantFrom(...PROTOTYPE_NAMES);
-const inObjectPrototype = (name: string) => name in Object.prototype || name === '__proto__';
-/** A name the profile core stores: prototype names only once defect 1 is fixed (see above). */
-const profileKey = DEFECT_1_FIXED ? key : key.filter((k) => !inObjectPrototype(k));
-const profileName = DEFECT_1_FIXED ? protoName : fc.constantFrom(...PROTOTYPE_NAMES.filter((n) => !inObjectPrototype(n)));
+// Names the profile core stores (namespaces, types, attribute, property and consent keys) are drawn like any other.
+const profileKey = key;
+const profileName = protoName;
 const str = (s: string) => JSON.stringify(s);
 const scalar = fc.oneof(
   fc.constantFrom('null', 'true', 'false', '0', '-1', '1e308', '"opted-in"', '"opted-out"', '"2026-12-01T00:00:00Z"'),

@@ -63,8 +63,9 @@ describe('DynamoDB profile item bounds', () => {
     const read = await profiles.findByIdentity('email', 'bounds@example.com');
     expect(Object.keys(read!.computed!)).toHaveLength(ProfileLimits.computedTypes);
     expect(Object.keys(read!.attributes)).toHaveLength(ProfileLimits.attributes);
-    expect(read!.consent!.email.status).toBe('opted-in');
-    expect(Object.values(read!.consent!).filter((c) => c.status === 'opted-out')).toHaveLength(8);
+    // An event-borne opt-in never undoes the opt-out before it (consent-state.ts).
+    expect(read!.consent!.email.status).toBe('opted-out');
+    expect(Object.values(read!.consent!).filter((c) => c.status === 'opted-out')).toHaveLength(9);
     // The increment path and the read path keep the same bounds: DynamoDB holds what the in-memory store holds.
     const fromMemory = await memory.findByIdentity('email', 'bounds@example.com');
     for (const field of ['attributes', 'computed', 'consent'] as const) expect({ field, value: read![field] }).toEqual({ field, value: fromMemory![field] });

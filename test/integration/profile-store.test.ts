@@ -65,9 +65,10 @@ describe('DynamoDB profile store: requests per event', () => {
     await profiles.ingest(event('known-1', { email: 'known@example.com' }));
     const counts = await measure(() => profiles.ingest(event('known-2', { email: 'known@example.com' }, { time: '2026-01-02T00:00:00.000Z', attributes: { tier: 'gold' }, properties: { total: 12 } })));
     expect(counts).toEqual({ reads: 1, writes: 2, byCommand: { GetItemCommand: 1, PutItemCommand: 1, UpdateItemCommand: 1 } });
-    // Consent keeps a bounded history: an event carrying consent (a sign-up, a preference centre) reads the profile first.
+    // Consent keeps a bounded history: an event carrying consent (a sign-up, a preference centre) reads the profile and
+    // its event record (the exact dedupe) first.
     const withConsent = await measure(() => profiles.ingest(event('known-3', { email: 'known@example.com' }, { time: '2026-01-03T00:00:00.000Z', consent: { email: 'opted-in' } })));
-    expect(withConsent).toEqual({ reads: 3, writes: 2, byCommand: { GetItemCommand: 3, PutItemCommand: 2 } });
+    expect(withConsent).toEqual({ reads: 4, writes: 2, byCommand: { GetItemCommand: 4, PutItemCommand: 2 } });
     const profile = await profiles.findByIdentity('email', 'known@example.com');
     expect(profile).toMatchObject({ attributes: { tier: 'gold' }, consent: { email: { status: 'opted-in', source: 'shop' } }, computed: { 'order.placed': { count: 3, sums: { total: 12 } } } });
   });
