@@ -456,8 +456,15 @@ export class LocalExecutions implements Executions {
         };
       case Resource.dynamoUpdateItem:
         return async (params) => {
-          const out = await this.options.dynamo.send(new UpdateItemCommand(params as UpdateItemCommandInput));
-          return { ...out, $metadata: undefined };
+          try {
+            const out = await this.options.dynamo.send(new UpdateItemCommand(params as UpdateItemCommandInput));
+            return { ...out, $metadata: undefined };
+          } catch (error) {
+            // The optimized DynamoDB integration raises `DynamoDB.<exception>` (e.g. DynamoDB.ProvisionedThroughputExceededException),
+            // which is what the compiled Retry names: https://docs.aws.amazon.com/step-functions/latest/dg/connect-ddb.html
+            if (error instanceof Error && !error.name.startsWith('DynamoDB.')) throw Object.assign(error, { name: `DynamoDB.${error.name}` });
+            throw error;
+          }
         };
       default:
         throw new Error(`state ${stateName} uses ${resource}, which the local stack cannot run`);

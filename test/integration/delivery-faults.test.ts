@@ -1,4 +1,5 @@
 import { join } from 'node:path';
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { buildCatalog } from '../../lambdas/core/journey/catalog';
 import { newProfileId } from '../../lambdas/core/profiles/merge-policy';
 import { loadJourneyDir } from '../../lambdas/local/stack';
@@ -75,6 +76,33 @@ describe('delivery faults', () => {
     expect(await ledgerEntry(ctx.stack, run.executionArn, 'outreach-sms')).toMatchObject({ status: 'sent' });
     expect(ctx.stack.outbox.list({ profileId: profileOf(3) })).toHaveLength(1);
     expect(count('sent', 'sms')).toBe(before + 1);
+  });
+
+  it('sends an email once when DynamoDB throttles the ledger update after SES accepted it, and records it sent', async () => {
+    // DynamoDB throttles the first two ledger updates (a fault before the SDK's own retries, so the state sees it).
+    const client = (ctx.stack.executions as unknown as { options: { dynamo: DynamoDBClient } }).options.dynamo;
+    let throttled = 0;
+    const throttle = 'throttle-ledger';
+    client.middlewareStack.add(
+      (next) => async (args) => {
+        const input = args.input as { Key?: { pk?: { S?: string } } };
+        if (input.Key?.pk?.S?.startsWith('LEDGER#') && throttled < 2) {
+          throttled++;
+          throw Object.assign(new Error('Rate of requests exceeds the allowed throughput.'), { name: 'ProvisionedThroughputExceededException' });
+        }
+        return next(args);
+      },
+      { step: 'initialize', name: throttle },
+    );
+    try {
+      const run = await outreach(7, { text: 'Hello' });
+      expect(run.status).toBe('SUCCEEDED');
+      expect(throttled).toBe(2);
+      expect(await ledgerEntry(ctx.stack, run.executionArn, 'outreach-email')).toMatchObject({ status: 'sent' });
+      expect(ctx.stack.outbox.list({ profileId: profileOf(7) })).toHaveLength(1);
+    } finally {
+      client.middlewareStack.remove(throttle);
+    }
   });
 
   it.each<[string, string, number]>([
