@@ -7,7 +7,7 @@ import {
   UpdateCommand,
   type DynamoDBDocumentClient,
 } from '@aws-sdk/lib-dynamodb';
-import { ProfileIndex, TableKeys } from '../core/config/env-keys';
+import { TableKeys } from '../core/config/env-keys';
 import type { Caps, Offer, Placement } from '../core/decisions/model';
 import type {
   CapCarryOver,
@@ -19,6 +19,7 @@ import type {
   DecisionRecord,
 } from '../core/decisions/ports';
 import { DynamoCatalogStore } from './dynamodb-catalog';
+import { profileIndexKeys } from './dynamodb';
 
 export { DynamoCatalogStore };
 import { parseDuration } from '../core/shared/duration';
@@ -147,26 +148,8 @@ export class DynamoCapStore implements CapStore, CapCarryOver {
 
   private async offersCappedFor(profileId: string): Promise<string[]> {
     const suffix = `#${profileId}`;
-    const offers: string[] = [];
-    let ExclusiveStartKey: Record<string, unknown> | undefined;
-    do {
-      const page = await this.db.send(
-        new QueryCommand({
-          TableName: this.table,
-          IndexName: ProfileIndex.name,
-          KeyConditionExpression: '#p = :p AND begins_with(#k, :cap)',
-          ExpressionAttributeNames: { '#p': ProfileIndex.partitionKey, '#k': ProfileIndex.sortKey },
-          ExpressionAttributeValues: { ':p': profileId, ':cap': 'CAP#' },
-          ExclusiveStartKey,
-        }),
-      );
-      for (const item of page.Items ?? []) {
-        const pk = String(item.pk);
-        if (item.sk === 'PROFILE' && pk.endsWith(suffix)) offers.push(pk.slice('CAP#'.length, -suffix.length));
-      }
-      ExclusiveStartKey = page.LastEvaluatedKey;
-    } while (ExclusiveStartKey);
-    return offers;
+    const keys = await profileIndexKeys(this.db, this.table, profileId, 'CAP#');
+    return keys.filter((k) => k.sk === 'PROFILE' && k.pk.endsWith(suffix)).map((k) => k.pk.slice('CAP#'.length, -suffix.length));
   }
 
   private async readSlotItem(offerId: string, profileId: string): Promise<ProfileSlots & { expiresAt: number }> {

@@ -159,6 +159,30 @@ export class DynamoLedger implements Ledger {
 }
 
 /** The runtime items of a profile, through the profile index (keys only), then read for their execution ids. */
+/**
+ * The keys of every item of a profile, through the `byProfile` index (eventually consistent), optionally only those
+ * whose sort key on the index starts with `prefix`.
+ */
+export async function profileIndexKeys(db: DynamoDBDocumentClient, table: string, profileId: string, prefix?: string): Promise<{ pk: string; sk: string }[]> {
+  const keys: { pk: string; sk: string }[] = [];
+  let ExclusiveStartKey: Record<string, unknown> | undefined;
+  do {
+    const page = await db.send(
+      new QueryCommand({
+        TableName: table,
+        IndexName: ProfileIndex.name,
+        KeyConditionExpression: prefix === undefined ? '#p = :p' : '#p = :p AND begins_with(#k, :prefix)',
+        ExpressionAttributeNames: { '#p': ProfileIndex.partitionKey, ...(prefix === undefined ? {} : { '#k': ProfileIndex.sortKey }) },
+        ExpressionAttributeValues: { ':p': profileId, ...(prefix === undefined ? {} : { ':prefix': prefix }) },
+        ExclusiveStartKey,
+      }),
+    );
+    for (const item of page.Items ?? []) keys.push({ pk: item.pk as string, sk: item.sk as string });
+    ExclusiveStartKey = page.LastEvaluatedKey;
+  } while (ExclusiveStartKey);
+  return keys;
+}
+
 export class DynamoProfileRecords implements ProfileRecords {
   constructor(
     private readonly db: DynamoDBDocumentClient,
@@ -166,22 +190,7 @@ export class DynamoProfileRecords implements ProfileRecords {
   ) {}
 
   async list(profileId: string): Promise<ProfileRecord[]> {
-    const keys: { pk: string; sk: string }[] = [];
-    let ExclusiveStartKey: Record<string, unknown> | undefined;
-    do {
-      const page = await this.db.send(
-        new QueryCommand({
-          TableName: this.table,
-          IndexName: ProfileIndex.name,
-          KeyConditionExpression: '#p = :p',
-          ExpressionAttributeNames: { '#p': ProfileIndex.partitionKey },
-          ExpressionAttributeValues: { ':p': profileId },
-          ExclusiveStartKey,
-        }),
-      );
-      for (const item of page.Items ?? []) keys.push({ pk: item.pk as string, sk: item.sk as string });
-      ExclusiveStartKey = page.LastEvaluatedKey;
-    } while (ExclusiveStartKey);
+    const keys = await profileIndexKeys(this.db, this.table, profileId);
     const records: ProfileRecord[] = [];
     for (const key of keys) {
       const { Item } = await this.db.send(new GetCommand({ TableName: this.table, Key: key, ConsistentRead: true }));
