@@ -68,12 +68,14 @@ import { startDynalite } from './dynalite';
 import { EXECUTION_STATUSES, LocalExecutions, type ExecutionStatus, type LocalFunction } from './executions';
 import { LocalMetrics, Outbox } from './outbox';
 import { DEFAULT_MAX_BUSY_SHARE, recheckDecision, type RecheckRun } from './recheck';
-import { createLocalServer, type Route } from './server';
+import { createLocalServer, createRouter, type LocalRequest, type Route } from './server';
 import { isVirtualClock } from './virtual-clock';
 
 export interface LocalStackOptions {
   /** HTTP port; 0 picks a free one. Default: `PORT` or 3000. */
   port?: number;
+  /** False: no HTTP server (simulation); the routes answer through `request` in process. Default: true. */
+  listen?: boolean;
   /** Folder of journey files. Default: `statemachines/` of the repository. */
   journeysDir?: string;
   /** Or the journeys themselves (tests). */
@@ -368,13 +370,17 @@ export async function startLocalStack(options: LocalStackOptions = {}) {
     }
   };
   virtual?.onQuiesce(quiesce);
-  const server = createLocalServer(bus, routes);
-  const port = options.port ?? Number(process.env.PORT ?? 3000);
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(port, '127.0.0.1', () => resolve());
-  });
-  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  const router = createRouter(routes);
+  const server = options.listen === false ? undefined : createLocalServer(bus, routes);
+  let url = 'http://waymark.local';
+  if (server) {
+    const port = options.port ?? Number(process.env.PORT ?? 3000);
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(port, '127.0.0.1', () => resolve());
+    });
+    url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  }
   publicUrl ||= url;
 
   return {
@@ -390,6 +396,8 @@ export async function startLocalStack(options: LocalStackOptions = {}) {
     tables: LOCAL_TABLES,
     /** The stack's clock (a VirtualClock when one was given). */
     clock,
+    /** A request to the REST API and `/local/*` routes in process, answered as over HTTP (no server needed). */
+    request: (request: LocalRequest) => router(request),
     /**
      * Waits until the bus has delivered everything and no execution is running, except those parked on a wait-for-event
      * (in virtual time: or on a wait, a retry interval; time does not move).
@@ -415,8 +423,10 @@ export async function startLocalStack(options: LocalStackOptions = {}) {
       if (recheckTimer) clearInterval(recheckTimer);
       cancelRecheck?.();
       for (const e of executions.list({ status: 'RUNNING' })) await executions.stop(e.executionArn);
-      await new Promise<void>((resolve) => server.close(() => resolve()));
-      server.closeAllConnections?.();
+      if (server) {
+        await new Promise<void>((resolve) => server.close(() => resolve()));
+        server.closeAllConnections?.();
+      }
       await dynamo.stop();
     },
   };

@@ -1,6 +1,6 @@
 import { newProfileId } from '../../lambdas/core/profiles/merge-policy';
 import { VirtualClock } from '../../lambdas/local/virtual-clock';
-import { AUDIENCE_SCAN } from '../../lambdas/local/stack';
+import { AUDIENCE_SCAN, startLocalStack } from '../../lambdas/local/stack';
 import { buildCatalog } from '../../lambdas/core/journey/catalog';
 import { bodies, openStack } from './local-stack';
 
@@ -177,5 +177,24 @@ describe("a journey's global timeout on a virtual clock", () => {
     expect(run).toMatchObject({ status: 'TIMED_OUT', stopDate: at(2 * DAY) });
     expect(ctx.stack.outbox.list()).toEqual([]);
     expect(clock.now().toISOString()).toBe(at(2 * DAY));
+  });
+});
+
+describe('a local stack without an HTTP server (simulation)', () => {
+  it('answers the API in process, as over HTTP', async () => {
+    const clock = new VirtualClock(START);
+    const stack = await startLocalStack({ listen: false, clock });
+    try {
+      const sent = await stack.request({ method: 'POST', path: '/events', body: JSON.stringify({ type: 'cart.updated', ...cartAdded(10) }) });
+      expect(sent.statusCode).toBe(202);
+      await stack.settle();
+      const profile = await stack.request({ method: 'GET', path: `/profiles/${profileOf(10)}` });
+      expect(profile.statusCode).toBe(200);
+      expect(JSON.parse(profile.body)).toMatchObject({ id: profileOf(10), attributes: { firstName: 'Vt10' } });
+      expect((await stack.request({ method: 'GET', path: '/nowhere' })).statusCode).toBe(404);
+      expect(stack.executions.parkedAt(stack.executions.list({ journeyId: 'cart-abandonment' })[0].executionArn)).toEqual(['wait-for-order']);
+    } finally {
+      await stack.stop();
+    }
   });
 });
