@@ -351,6 +351,19 @@ describe.each(implementations)('%s ports', (_name, make) => {
       await ports.decisionLog.append(record, key);
       expect(await ports.decisionLog.findByKey(profileId, 'k')).toEqual({ status: 'done', fingerprint: 'f', record });
     });
+
+    it("keeps a claimed key until its expiry on the ports' clock (virtual time), then frees it", async () => {
+      const profileId = uid('p');
+      const key = { profileId, key: 'k', fingerprint: 'f' };
+      // Virtual time, months before the real date: expiry must be read from the clock, not the host.
+      const lease = new Date(START + 60_000);
+      expect(await ports.decisionLog.claim(key, lease)).toBe(true);
+      expect(await ports.decisionLog.claim(key, lease)).toBe(false);
+      expect(await ports.decisionLog.findByKey(profileId, 'k')).toMatchObject({ status: 'pending' });
+      now = START + 60_000 + 91 * DAY;
+      expect(await ports.decisionLog.findByKey(profileId, 'k')).toBeUndefined();
+      expect(await ports.decisionLog.claim(key, new Date(now + 60_000))).toBe(true);
+    });
   });
 
   describe('rejected events', () => {
