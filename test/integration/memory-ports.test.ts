@@ -119,6 +119,16 @@ describe.each(implementations)('%s ports', (_name, make) => {
       expect((await ports.profiles.get(profile.id))?.recentEvents).toEqual([]);
     });
 
+    it('expires an event record on the second its TTL names (whole seconds, as DynamoDB TTL attributes)', async () => {
+      const email = `${uid('ttl-s')}@example.com`;
+      now = START + 500;
+      const { profile } = await ports.profiles.ingest(event(uid('e'), { email }, { time: new Date(now).toISOString() }));
+      now = START + 30 * DAY - 1;
+      expect((await ports.profiles.get(profile.id))?.recentEvents).toHaveLength(1);
+      now = START + 30 * DAY;
+      expect((await ports.profiles.get(profile.id))?.recentEvents).toEqual([]);
+    });
+
     it('erases a merged profile: identities, profile items and its memberships', async () => {
       const email = `${uid('erase')}@example.com`;
       const phone = `+3361${Math.floor(Math.random() * 1e7)}`;
