@@ -7,7 +7,18 @@ import type { DecisionRecord } from '../../lambdas/core/decisions/ports';
 import { InvalidCursorError } from '../../lambdas/core/runtime/errors';
 import type { LedgerEntry } from '../../lambdas/core/runtime/ports';
 import { startDynalite, type LocalDynamo } from '../../lambdas/local/dynalite';
-import { memoryPorts, memoryTables, memoryUpdateItem, UnsupportedUpdateItemError, type WaymarkPorts } from '../../lambdas/local/memory-ports';
+import { DynamoConsentStore } from '../../lambdas/adapters/dynamodb-consent';
+import { DynamoSuppressionList } from '../../lambdas/adapters/dynamodb-suppression';
+import type { ConsentStore, SuppressionList } from '../../lambdas/core/consent/ports';
+import {
+  memoryConsentStore,
+  memoryPorts,
+  memorySuppressionList,
+  memoryTables,
+  memoryUpdateItem,
+  UnsupportedUpdateItemError,
+  type WaymarkPorts,
+} from '../../lambdas/local/memory-ports';
 
 /**
  * One contract, two implementations: every behaviour below holds for the DynamoDB ports (on dynalite) and for the
@@ -38,17 +49,28 @@ beforeEach(() => {
 
 interface Subject {
   ports: WaymarkPorts;
+  /** The stores the local stack builds beside the ports. */
+  consent: ConsentStore;
+  suppression: SuppressionList;
   /** The compiled ASL's DynamoDB UpdateItem integration. */
   updateItem: (input: UpdateItemCommandInput) => Promise<unknown>;
 }
 
 const implementations: [string, () => Subject][] = [
-  ['DynamoDB (dynalite)', () => ({ ports: dynamoPorts(db, TABLES, clock), updateItem: (input) => dynamo.client.send(new UpdateItemCommand(input)) })],
+  [
+    'DynamoDB (dynalite)',
+    () => ({
+      ports: dynamoPorts(db, TABLES, clock),
+      consent: new DynamoConsentStore(db, TABLES.profiles, clock),
+      suppression: new DynamoSuppressionList(db, TABLES.runtime),
+      updateItem: (input) => dynamo.client.send(new UpdateItemCommand(input)),
+    }),
+  ],
   [
     'memory',
     () => {
       const ports = memoryPorts(clock);
-      return { ports, updateItem: memoryUpdateItem(ports, { runtimeTable: TABLES.runtime }) };
+      return { ports, consent: memoryConsentStore(ports), suppression: memorySuppressionList(ports), updateItem: memoryUpdateItem(ports, { runtimeTable: TABLES.runtime }) };
     },
   ],
 ];
@@ -143,6 +165,26 @@ describe.each(implementations)('%s ports', (_name, make) => {
       expect(await ports.profiles.findByIdentity('phone', phone)).toBeUndefined();
       expect(await ports.profiles.get(profile.id)).toBeUndefined();
       expect(await ports.memberships.get(profile.id)).toEqual({ segments: {}, version: 0 });
+    });
+  });
+
+  describe('consent and suppression', () => {
+    it('records an explicit opt-out that a later event-borne opt-in does not undo', async () => {
+      const email = `${uid('consent')}@example.com`;
+      const { profile } = await ports.profiles.ingest(event(uid('e'), { email }));
+      const result = await subject.consent.setConsent(profile.id, 'email', { status: 'opted-out', at: '2026-03-02T11:00:00.000Z', source: 'api', via: 'api' });
+      expect(result).toMatchObject({ outcome: 'updated', profileId: profile.id });
+      await ports.profiles.ingest(event(uid('e'), { email }, { time: '2026-03-02T11:30:00.000Z', consent: { email: 'opted-in' } }));
+      expect((await ports.profiles.get(profile.id))?.consent?.email).toMatchObject({ status: 'opted-out', source: 'api' });
+      expect(await subject.consent.setConsent(uid('nobody'), 'email', { status: 'opted-in', at: '2026-03-02T11:00:00.000Z', source: 'api', via: 'api' })).toEqual({ outcome: 'not-found' });
+    });
+
+    it('keeps a complaint over a later bounce, by normalized address', async () => {
+      const address = `${uid('bounce')}@example.com`;
+      expect(await subject.suppression.isSuppressed(address)).toBeUndefined();
+      await subject.suppression.suppress(address, 'complaint', '2026-03-02T12:00:00.000Z', 'ses');
+      await subject.suppression.suppress(`"Someone" <${address.toUpperCase()}>`, 'bounce', '2026-03-02T13:00:00.000Z', 'ses');
+      expect(await subject.suppression.isSuppressed(address)).toEqual({ address, reason: 'complaint', at: '2026-03-02T12:00:00.000Z', source: 'ses' });
     });
   });
 
