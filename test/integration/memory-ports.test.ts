@@ -1,6 +1,11 @@
 import { UpdateItemCommand, type UpdateItemCommandInput } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { dynamoPorts } from '../../lambdas/adapters/dynamodb-ports';
+import { Resource, type AslState } from '../../lambdas/core/journey/asl';
+import { compileJourney } from '../../lambdas/core/journey/compile';
+import { validateJourney } from '../../lambdas/core/journey/validate';
 import { SnapshotNotFoundError } from '../../lambdas/adapters/dynamodb-segments';
 import type { BusinessEvent } from '../../lambdas/core/events/business-event';
 import type { DecisionRecord } from '../../lambdas/core/decisions/ports';
@@ -431,6 +436,30 @@ describe.each(implementations)('%s ports', (_name, make) => {
   });
 });
 
+/** The Parameters of every DynamoDB UpdateItem state of a compiled definition (nested branches too), with its comment. */
+function updateItemStates(states: Record<string, AslState>): [string, Record<string, unknown>][] {
+  const found: [string, Record<string, unknown>][] = [];
+  for (const [name, state] of Object.entries(states)) {
+    if (state.Resource === Resource.dynamoUpdateItem) found.push([name, { ...(state.Parameters as Record<string, unknown>), Comment: state.Comment }]);
+    for (const branch of (state.Branches ?? []) as { States: Record<string, AslState> }[]) found.push(...updateItemStates(branch.States));
+  }
+  return found;
+}
+
+/** A state's Parameters with its `.$` paths filled in: the ledger key from the execution id, other paths by name. */
+function resolve(value: unknown, executionId: string): unknown {
+  if (Array.isArray(value)) return value.map((v) => resolve(v, executionId));
+  if (value === null || typeof value !== 'object') return value;
+  const out: Record<string, unknown> = {};
+  for (const [key, inner] of Object.entries(value)) {
+    if (key === 'Comment') continue;
+    if (key === 'TableName') out[key] = TABLES.runtime;
+    else if (key.endsWith('.$')) out[key.slice(0, -2)] = String(inner).includes("'LEDGER#{}'") ? `LEDGER#${executionId}` : `value of ${String(inner)}`;
+    else out[key] = resolve(inner, executionId);
+  }
+  return out;
+}
+
 describe('memory UpdateItem', () => {
   const ports = memoryPorts(clock);
   const updateItem = memoryUpdateItem(ports, { runtimeTable: TABLES.runtime });
@@ -451,6 +480,22 @@ describe('memory UpdateItem', () => {
     expect(error).toBeInstanceOf(UnsupportedUpdateItemError);
     expect((error as Error).message).toContain(named);
     expect(memoryTables(ports).runtime.size).toBe(0);
+  });
+
+  it("applies every UpdateItem state the compiler emits for a shipped playbook's sends", async () => {
+    const journey = validateJourney(JSON.parse(readFileSync(join(__dirname, '../../statemachines/cart-abandonment.json'), 'utf8')));
+    if (!journey.ok) throw new Error('cart-abandonment does not validate');
+    const states = updateItemStates(compileJourney(journey.journey).States);
+    expect(states.length).toBeGreaterThanOrEqual(3);
+    for (const [name, parameters] of states) {
+      const executionId = `exec-${name}`;
+      const nodeId = (parameters.Key as { sk: { S: string } }).sk.S;
+      await ports.ledger.prepare({ executionId, nodeId, status: 'prepared', journeyId: journey.journey.id, profileId: 'p', channel: 'email', preparedAt: '2026-03-02T12:00:00.000Z' });
+      // As the executor resolves the state's paths: the execution id, and the step's outputs.
+      await updateItem(resolve(parameters, executionId) as unknown as UpdateItemCommandInput);
+      const status = /mark the ledger entry (\w+)/.exec(String(parameters.Comment))?.[1];
+      expect(await ports.ledger.get(executionId, nodeId)).toMatchObject({ status, profileId: 'p' });
+    }
   });
 
   it('refuses to update a key attribute, as DynamoDB does', async () => {
