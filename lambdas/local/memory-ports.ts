@@ -40,7 +40,7 @@ const tablesOf = new WeakMap<object, MemoryTables>();
 /**
  * Every port of `dynamoPorts`, in memory: the same keys and port types, the same items under the same keys with the
  * same conditions, so the deployed domain code (identity graph, segments, caps, erasure) behaves as on DynamoDB, in
- * process and on the given clock. For `waymark simulate`, tests and the bench; the differences are in lambdas/local/README.md.
+ * process and on the given clock. For `waymark simulate`, tests and the bench; what differs is in lambdas/local/README.md.
  */
 export function memoryPorts(clock: Clock, privacyKey: PrivacyKey = localPrivacyKey) {
   const policy = defaultProfilePolicy;
@@ -85,7 +85,7 @@ export function memoryTables(ports: MemoryPorts): MemoryTables {
   return tables;
 }
 
-/** The consent store of the local stack and AWS (ProfileConsentStore over the profile storage), over these ports' profiles. */
+/** The consent store of the local stack and AWS (ProfileConsentStore over the profile storage), on these ports. */
 export function memoryConsentStore(ports: MemoryPorts): ProfileConsentStore {
   return new ProfileConsentStore(memoryTables(ports).profileStorage, ports.clock);
 }
@@ -100,7 +100,11 @@ export class UnsupportedUpdateItemError extends Error {
   override readonly name = 'UnsupportedUpdateItemError';
 }
 
+type UpdateItem = (input: UpdateItemCommandInput) => Promise<Record<string, unknown>>;
+type Unsupported = (what: string) => UnsupportedUpdateItemError;
+
 const SET_ACTION = /^(#[A-Za-z0-9_]+)\s*=\s*(:[A-Za-z0-9_]+)$/;
+const invalid = (message: string) => new MemoryValidationError(message);
 
 /**
  * The DynamoDB UpdateItem service integration of the compiled ASL (`ledgerUpdate` in lambdas/core/journey/compile.ts),
@@ -109,61 +113,82 @@ const SET_ACTION = /^(#[A-Za-z0-9_]+)\s*=\s*(:[A-Za-z0-9_]+)$/;
  * UpdateItem does). Anything else throws UnsupportedUpdateItemError naming it; what DynamoDB itself refuses throws
  * ValidationException. Answers what the integration returns without ReturnValues: no attributes.
  */
-export function memoryUpdateItem(ports: MemoryPorts, options: { runtimeTable?: string } = {}): (input: UpdateItemCommandInput) => Promise<Record<string, unknown>> {
+export function memoryUpdateItem(ports: MemoryPorts, options: { runtimeTable?: string } = {}): UpdateItem {
   const { runtime } = memoryTables(ports);
   return async (input) => {
-    const unsupported = (what: string) => new UnsupportedUpdateItemError(`memory UpdateItem on ${input.TableName}: ${what} is not supported (only SET of #name = :value on a LEDGER# item)`);
-    if (options.runtimeTable !== undefined && input.TableName !== options.runtimeTable) throw unsupported(`table ${JSON.stringify(input.TableName)} (only the runtime table ${options.runtimeTable})`);
+    const unsupported: Unsupported = (what) =>
+      new UnsupportedUpdateItemError(
+        `memory UpdateItem on ${input.TableName}: ${what} is not supported (only SET of #name = :value on a LEDGER# item)`,
+      );
+    const table = options.runtimeTable;
+    if (table !== undefined && input.TableName !== table) {
+      throw unsupported(`table ${JSON.stringify(input.TableName)} (only the runtime table ${table})`);
+    }
     for (const field of ['ConditionExpression', 'Expected', 'AttributeUpdates', 'ConditionalOperator'] as const) {
       if (input[field] !== undefined) throw unsupported(field);
     }
     if (input.ReturnValues !== undefined && input.ReturnValues !== 'NONE') throw unsupported(`ReturnValues ${input.ReturnValues}`);
     const key = ledgerKey(input.Key, unsupported);
-    const names = input.ExpressionAttributeNames ?? {};
-    const values = input.ExpressionAttributeValues ?? {};
-    const expression = (input.UpdateExpression ?? '').trim();
-    const clause = /^SET\s+([\s\S]+)$/i.exec(expression);
-    if (!clause) throw unsupported(`UpdateExpression ${JSON.stringify(expression)}`);
-    const usedNames = new Set<string>();
-    const usedValues = new Set<string>();
-    const changes: Item = {};
-    for (const action of clause[1].split(',').map((a) => a.trim())) {
-      const match = SET_ACTION.exec(action);
-      if (!match) throw unsupported(`the SET action ${JSON.stringify(action)}`);
-      const [, namePlaceholder, valuePlaceholder] = match;
-      if (!Object.hasOwn(names, namePlaceholder)) throw new MemoryValidationError(`Invalid UpdateExpression: An expression attribute name used in the document path is not defined; attribute name: ${namePlaceholder}`);
-      if (!Object.hasOwn(values, valuePlaceholder)) throw new MemoryValidationError(`Invalid UpdateExpression: An expression attribute value used in expression is not defined; attribute value: ${valuePlaceholder}`);
-      const attribute = names[namePlaceholder];
-      if (attribute === 'pk' || attribute === 'sk') throw new MemoryValidationError(`One or more parameter values were invalid: Cannot update attribute ${attribute}. This attribute is part of the key`);
-      if (Object.hasOwn(changes, attribute)) throw new MemoryValidationError(`Invalid UpdateExpression: Two document paths overlap with each other; must remove or rewrite one of these paths; path one: [${attribute}], path two: [${attribute}]`);
-      usedNames.add(namePlaceholder);
-      usedValues.add(valuePlaceholder);
-      Object.defineProperty(changes, attribute, { value: toNative(values[valuePlaceholder], valuePlaceholder, unsupported), enumerable: true, writable: true, configurable: true });
-    }
-    const unusedNames = Object.keys(names).filter((n) => !usedNames.has(n));
-    if (unusedNames.length > 0) throw new MemoryValidationError(`Value provided in ExpressionAttributeNames unused in expressions: keys: {${unusedNames.join(', ')}}`);
-    const unusedValues = Object.keys(values).filter((v) => !usedValues.has(v));
-    if (unusedValues.length > 0) throw new MemoryValidationError(`Value provided in ExpressionAttributeValues unused in expressions: keys: {${unusedValues.join(', ')}}`);
+    const changes = setClause(input, unsupported);
     runtime.put({ ...runtime.get(key), ...changes, ...key });
     return {};
   };
 }
 
-function ledgerKey(key: UpdateItemCommandInput['Key'], unsupported: (what: string) => Error): { pk: string; sk: string } {
+/** The attributes a `SET #a = :a, …` expression writes, after DynamoDB's checks of its names and values. */
+function setClause(input: UpdateItemCommandInput, unsupported: Unsupported): Item {
+  const names = input.ExpressionAttributeNames ?? {};
+  const values = input.ExpressionAttributeValues ?? {};
+  const expression = (input.UpdateExpression ?? '').trim();
+  const clause = /^SET\s+([\s\S]+)$/i.exec(expression);
+  if (!clause) throw unsupported(`UpdateExpression ${JSON.stringify(expression)}`);
+  const usedNames = new Set<string>();
+  const usedValues = new Set<string>();
+  const changes: Item = {};
+  for (const action of clause[1].split(',').map((a) => a.trim())) {
+    const match = SET_ACTION.exec(action);
+    if (!match) throw unsupported(`the SET action ${JSON.stringify(action)}`);
+    const [, name, value] = match;
+    if (!Object.hasOwn(names, name)) {
+      throw invalid(`Invalid UpdateExpression: An expression attribute name used in the document path is not defined; attribute name: ${name}`);
+    }
+    if (!Object.hasOwn(values, value)) {
+      throw invalid(`Invalid UpdateExpression: An expression attribute value used in expression is not defined; attribute value: ${value}`);
+    }
+    const attribute = names[name];
+    if (attribute === 'pk' || attribute === 'sk') {
+      throw invalid(`One or more parameter values were invalid: Cannot update attribute ${attribute}. This attribute is part of the key`);
+    }
+    if (Object.hasOwn(changes, attribute)) {
+      throw invalid(`Invalid UpdateExpression: Two document paths overlap with each other; path one: [${attribute}], path two: [${attribute}]`);
+    }
+    usedNames.add(name);
+    usedValues.add(value);
+    setOwn(changes, attribute, toNative(values[value], value, unsupported));
+  }
+  const unusedNames = Object.keys(names).filter((n) => !usedNames.has(n));
+  if (unusedNames.length > 0) throw invalid(`Value provided in ExpressionAttributeNames unused in expressions: keys: {${unusedNames.join(', ')}}`);
+  const unusedValues = Object.keys(values).filter((v) => !usedValues.has(v));
+  if (unusedValues.length > 0) throw invalid(`Value provided in ExpressionAttributeValues unused in expressions: keys: {${unusedValues.join(', ')}}`);
+  return changes;
+}
+
+function ledgerKey(key: UpdateItemCommandInput['Key'], unsupported: Unsupported): { pk: string; sk: string } {
   const attributes = Object.keys(key ?? {});
   const pk = key?.pk?.S;
   const sk = key?.sk?.S;
   if (attributes.length !== 2 || typeof pk !== 'string' || typeof sk !== 'string') {
-    throw new MemoryValidationError('The provided key element does not match the schema (pk and sk, both S)');
+    throw invalid('The provided key element does not match the schema (pk and sk, both S)');
   }
   if (!pk.startsWith('LEDGER#')) throw unsupported(`the key ${JSON.stringify(pk)}`);
   return { pk, sk };
 }
 
 /** A typed AttributeValue as the document client reads it (numbers as numbers). */
-function toNative(value: AttributeValue, path: string, unsupported: (what: string) => Error): unknown {
-  const types = Object.keys(value).filter((t) => (value as unknown as Record<string, unknown>)[t] !== undefined && t !== '$unknown');
-  if (types.length !== 1) throw new MemoryValidationError(`Supplied AttributeValue has more than one datatypes set, must contain exactly one of the supported datatypes (${path})`);
+function toNative(value: AttributeValue, path: string, unsupported: Unsupported): unknown {
+  const fields = value as unknown as Record<string, unknown>;
+  const types = Object.keys(fields).filter((t) => fields[t] !== undefined && t !== '$unknown');
+  if (types.length !== 1) throw invalid(`Supplied AttributeValue must contain exactly one of the supported datatypes (${path})`);
   if (value.S !== undefined) return value.S;
   if (value.N !== undefined) return number(value.N, path);
   if (value.BOOL !== undefined) return value.BOOL;
@@ -173,16 +198,19 @@ function toNative(value: AttributeValue, path: string, unsupported: (what: strin
   if (value.L !== undefined) return value.L.map((v, i) => toNative(v, `${path}[${i}]`, unsupported));
   if (value.M !== undefined) {
     const out: Record<string, unknown> = {};
-    for (const [name, inner] of Object.entries(value.M)) {
-      Object.defineProperty(out, name, { value: toNative(inner, `${path}.${name}`, unsupported), enumerable: true, writable: true, configurable: true });
-    }
+    for (const [name, inner] of Object.entries(value.M)) setOwn(out, name, toNative(inner, `${path}.${name}`, unsupported));
     return out;
   }
   throw unsupported(`the attribute type ${types[0]} (${path})`);
 }
 
+/** Sets an own property whatever its name (`__proto__` included). */
+function setOwn(target: Record<string, unknown>, name: string, value: unknown): void {
+  Object.defineProperty(target, name, { value, enumerable: true, writable: true, configurable: true });
+}
+
 function number(text: string, path: string): number {
   const n = Number(text);
-  if (text.trim() === '' || !Number.isFinite(n)) throw new MemoryValidationError(`The parameter cannot be converted to a numeric value: ${text} (${path})`);
+  if (text.trim() === '' || !Number.isFinite(n)) throw invalid(`The parameter cannot be converted to a numeric value: ${text} (${path})`);
   return n;
 }

@@ -34,7 +34,8 @@ export class MemoryCatalogStore<T extends { id: string }> implements CatalogStor
       // attribute_not_exists(pk) | version = :v
       if (condition.expectedVersion === undefined ? held !== undefined : held?.version !== condition.expectedVersion) return false;
     }
-    this.table.put({ ...key, definition: JSON.stringify(record.definition), origin: record.origin, version: record.version, updatedAt: record.updatedAt });
+    const { origin, version, updatedAt } = record;
+    this.table.put({ ...key, definition: JSON.stringify(record.definition), origin, version, updatedAt });
     return true;
   }
 

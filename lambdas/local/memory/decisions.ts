@@ -127,12 +127,16 @@ export class MemoryDecisionLog implements DecisionLog {
 
   async append(record: DecisionRecord, key?: DecisionKey): Promise<void> {
     const at = Date.parse(record.at);
-    if (Number.isNaN(at)) throw new Error(`decision ${record.id}: at must be an ISO-8601 time, received ${JSON.stringify(record.at)}`);
+    if (Number.isNaN(at)) {
+      throw new Error(`decision ${record.id}: at must be an ISO-8601 time, received ${JSON.stringify(record.at)}`);
+    }
     const expiresAt = Math.floor(at / 1000) + this.retentionSeconds;
     const text = JSON.stringify(record);
-    this.table.put({ pk: decisionsPk(record.profileId), sk: `${new Date(at).toISOString()}#${record.id}`, record: text, profileId: record.profileId, [TableKeys.ttl]: expiresAt });
+    const sk = `${new Date(at).toISOString()}#${record.id}`;
+    this.table.put({ pk: decisionsPk(record.profileId), sk, record: text, profileId: record.profileId, [TableKeys.ttl]: expiresAt });
     if (key === undefined) return;
-    this.table.put({ ...decisionKey(key), status: 'done', fingerprint: key.fingerprint, record: text, profileId: key.profileId, [TableKeys.ttl]: expiresAt });
+    const { fingerprint, profileId } = key;
+    this.table.put({ ...decisionKey(key), status: 'done', fingerprint, record: text, profileId, [TableKeys.ttl]: expiresAt });
   }
 
   async claim(key: DecisionKey, leaseUntil: Date, expiredLease?: string): Promise<boolean> {
@@ -170,7 +174,9 @@ export class MemoryDecisionLog implements DecisionLog {
   }
 
   async list(profileId: string, page: { limit: number; cursor?: string }): Promise<{ decisions: DecisionRecord[]; cursor?: string }> {
-    if (!Number.isInteger(page.limit) || page.limit < 1) throw new Error(`decision log: limit must be a positive integer, received ${page.limit}`);
+    if (!Number.isInteger(page.limit) || page.limit < 1) {
+      throw new Error(`decision log: limit must be a positive integer, received ${page.limit}`);
+    }
     const exclusiveStart = page.cursor === undefined ? undefined : decodeDecisionCursor(page.cursor);
     const items = this.table.query(decisionsPk(profileId), { descending: true, exclusiveStart, limit: page.limit + 1 });
     const more = items.length > page.limit;

@@ -49,7 +49,8 @@ export class MemoryEnrollmentStore implements EnrollmentStore {
   async get(journeyId: string, profileId: string): Promise<Enrollment | undefined> {
     const item = this.table.get(enrollKey(journeyId, profileId));
     if (!item) return undefined;
-    return { journeyId, profileId, executionName: item.executionName as string, executionArn: item.executionArn as string, enteredAt: item.enteredAt as string };
+    const { executionName, executionArn, enteredAt } = item as unknown as Enrollment;
+    return { journeyId, profileId, executionName, executionArn, enteredAt };
   }
 
   async recordRun(enrollment: Enrollment, expiresAt: number): Promise<void> {
@@ -120,7 +121,8 @@ export class MemoryProfileRecords implements ProfileRecords {
     for (const key of this.table.profileKeys(profileId)) {
       const item = this.table.get(key);
       if (!item) continue;
-      records.push({ ...key, kind: recordKind(key.pk), executionId: (item.executionArn ?? item.executionId) as string | undefined, item });
+      const executionId = (item.executionArn ?? item.executionId) as string | undefined;
+      records.push({ ...key, kind: recordKind(key.pk), executionId, item });
     }
     return records;
   }
@@ -175,7 +177,11 @@ export class MemoryRejectedEventStore implements RejectedEventStore, RejectedEve
 
   async list(limit: number): Promise<RejectedEvent[]> {
     // DynamoDB refuses a Query Limit below 1.
-    if (!(Number.isInteger(limit) && limit >= 1)) throw new MemoryValidationError(`1 validation error detected: Value '${limit}' at 'limit' failed to satisfy constraint: Member must have value greater than or equal to 1`);
+    if (!(Number.isInteger(limit) && limit >= 1)) {
+      throw new MemoryValidationError(
+        `1 validation error detected: Value '${limit}' at 'limit' failed to satisfy constraint: Member must have value greater than or equal to 1`,
+      );
+    }
     return this.table.query('REJECTED', { descending: true, limit }).map((i) => ({
       receivedAt: i.receivedAt as string,
       origin: i.origin as string,

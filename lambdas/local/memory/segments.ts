@@ -51,7 +51,8 @@ export class MemoryMembershipStore implements MembershipStore {
 }
 
 function fromMembershipItem(item: Item): MembershipState {
-  const state: MembershipState = { segments: dict(Object.entries((item.segments as Memberships | undefined) ?? {})), version: Number(item.version ?? 0) };
+  const segments = dict(Object.entries((item.segments as Memberships | undefined) ?? {}));
+  const state: MembershipState = { segments, version: Number(item.version ?? 0) };
   if (typeof item.pending === 'string') state.pending = JSON.parse(item.pending) as PendingTransitions;
   return state;
 }
@@ -62,7 +63,9 @@ export class MemorySnapshotStore implements SnapshotStore {
 
   async create(header: SnapshotHeader): Promise<void> {
     const createdAt = Date.parse(header.createdAt);
-    if (Number.isNaN(createdAt)) throw new Error(`snapshot ${header.id}: createdAt must be an ISO-8601 time, received ${JSON.stringify(header.createdAt)}`);
+    if (Number.isNaN(createdAt)) {
+      throw new Error(`snapshot ${header.id}: createdAt must be an ISO-8601 time, received ${JSON.stringify(header.createdAt)}`);
+    }
     const key = { pk: snapshotPk(header.id), sk: HEADER_SK };
     // A retried create of an existing snapshot leaves it as it is.
     if (this.table.get(key)) return;
@@ -79,11 +82,15 @@ export class MemorySnapshotStore implements SnapshotStore {
     if (unique.length === 0) return;
     const expiresAt = this.table.get({ pk: snapshotPk(id), sk: HEADER_SK })?.[TableKeys.ttl];
     if (typeof expiresAt !== 'number') throw new SnapshotNotFoundError(id);
-    for (const profileId of unique) this.table.put({ pk: snapshotPk(id), sk: `${MEMBER_PREFIX}${profileId}`, profileId, [TableKeys.ttl]: expiresAt });
+    for (const profileId of unique) {
+      this.table.put({ pk: snapshotPk(id), sk: `${MEMBER_PREFIX}${profileId}`, profileId, [TableKeys.ttl]: expiresAt });
+    }
   }
 
   async members(id: string, page: { limit: number; cursor?: string }): Promise<{ profileIds: string[]; cursor?: string }> {
-    if (!Number.isInteger(page.limit) || page.limit < 1) throw new Error(`snapshot members: limit must be a positive integer, received ${page.limit}`);
+    if (!Number.isInteger(page.limit) || page.limit < 1) {
+      throw new Error(`snapshot members: limit must be a positive integer, received ${page.limit}`);
+    }
     const exclusiveStart = page.cursor === undefined ? undefined : `${MEMBER_PREFIX}${decodeMemberCursor(page.cursor)}`;
     const items = this.table.query(snapshotPk(id), { prefix: MEMBER_PREFIX, exclusiveStart, limit: page.limit + 1 });
     const profileIds = items.map((item) => (item.sk as string).slice(MEMBER_PREFIX.length));
@@ -133,6 +140,8 @@ function decodeMemberCursor(cursor: string): string {
   return profileId;
 }
 
+type ScanPage = Parameters<ProfileScanner['scan']>[0];
+
 /**
  * The active profiles of one parallel-scan segment: a profile belongs to the segment its partition key hashes to
  * (as DynamoDB's parallel scan splits by partition), in key order within it, each with its recent-events window and
@@ -146,10 +155,15 @@ export class MemoryProfileScanner implements ProfileScanner {
     private readonly policy: ProfilePolicy = defaultProfilePolicy,
   ) {}
 
-  async scan(page: { segment: number; totalSegments: number; cursor?: string; limit: number }): Promise<{ profiles: Profile[]; cursor?: string; itemsRead: number }> {
+  async scan(page: ScanPage): Promise<{ profiles: Profile[]; cursor?: string; itemsRead: number }> {
     const { segment, totalSegments, limit } = page;
-    if (!Number.isInteger(totalSegments) || totalSegments < 1 || totalSegments > 1_000_000) throw new Error(`profile scan: totalSegments must be an integer from 1 to 1000000, received ${totalSegments}`);
-    if (!Number.isInteger(segment) || segment < 0 || segment >= totalSegments) throw new Error(`profile scan: segment must be an integer from 0 to ${totalSegments - 1}, received ${segment}`);
+    // The DynamoDB scanner's checks, word for word.
+    if (!Number.isInteger(totalSegments) || totalSegments < 1 || totalSegments > 1_000_000) {
+      throw new Error(`profile scan: totalSegments must be an integer from 1 to 1000000, received ${totalSegments}`);
+    }
+    if (!Number.isInteger(segment) || segment < 0 || segment >= totalSegments) {
+      throw new Error(`profile scan: segment must be an integer from 0 to ${totalSegments - 1}, received ${segment}`);
+    }
     if (!Number.isInteger(limit) || limit < 1) throw new Error(`profile scan: limit must be a positive integer, received ${limit}`);
     const after = page.cursor === undefined ? undefined : decodeScanCursor(page.cursor).pk;
     const now = this.clock.now();
@@ -171,7 +185,8 @@ export class MemoryProfileScanner implements ProfileScanner {
         profiles.push(memberships ? { ...profile, segments: fromMembershipItem(memberships).segments } : profile);
       }
       if (profiles.length >= limit) {
-        return { profiles, itemsRead, ...(i === pks.length - 1 ? {} : { cursor: encodeCursor(JSON.stringify({ pk: pks[i], sk: 'PROFILE' })) }) };
+        if (i === pks.length - 1) return { profiles, itemsRead };
+        return { profiles, itemsRead, cursor: encodeCursor(JSON.stringify({ pk: pks[i], sk: 'PROFILE' })) };
       }
     }
     return { profiles, itemsRead };

@@ -12,7 +12,8 @@ export class MemorySuppressionList implements SuppressionList {
 
   async isSuppressed(address: string): Promise<Suppression | undefined> {
     const item = this.table.get(await this.key(address));
-    return item ? { address: normalizeAddress(address), reason: item.reason as SuppressionReason, at: item.at as string, source: item.source as string } : undefined;
+    if (!item) return undefined;
+    return { address: normalizeAddress(address), reason: item.reason as SuppressionReason, at: item.at as string, source: item.source as string };
   }
 
   /** Idempotent; a complaint is never replaced by a later bounce. */

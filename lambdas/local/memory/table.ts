@@ -12,7 +12,8 @@ export class MemoryValidationError extends Error {
   override readonly name = 'ValidationException';
 }
 
-// Key size limits: https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/ServiceQuotas.html (Partition key / Sort key length)
+// Key values are 1 to 2048 (partition) and 1 to 1024 (sort) bytes:
+// https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/Constraints.html#limits-partition-sort-keys
 const MAX_PK_BYTES = 2048;
 const MAX_SK_BYTES = 1024;
 
@@ -25,8 +26,9 @@ interface Partition {
 /**
  * One DynamoDB table in memory, for the in-memory ports (lambdas/local/memory-ports.ts): items under `pk`/`sk`, sort
  * keys in DynamoDB's order (UTF-8 bytes), and optionally the runtime table's `byProfile` index. Every write and read
- * is atomic; a write stores a frozen copy, so neither the writer nor a reader can change a stored item afterwards. Expired items stay until `sweepExpired` (DynamoDB's TTL deletes
- * them within days, so readers that care check `expiresAt` themselves, as the DynamoDB adapters do).
+ * is atomic; a write stores a frozen copy, so neither the writer nor a reader can change a stored item afterwards.
+ * Expired items stay until `sweepExpired` (DynamoDB's TTL deletes them within days, so readers that care check
+ * `expiresAt` themselves, as the DynamoDB adapters do).
  */
 export class MemoryTable {
   private readonly partitions = new Map<string, Partition>();
@@ -43,7 +45,7 @@ export class MemoryTable {
     return item && read(item);
   }
 
-  /** Writes the item (replacing any with its key). Attributes holding `undefined` are dropped, as `removeUndefinedValues` does. */
+  /** Writes the item (replacing any with its key), without its `undefined` attributes (as `removeUndefinedValues`). */
   put(item: Item): void {
     const key = checkedKey(item);
     const stored = copyItem(item);
@@ -92,7 +94,7 @@ export class MemoryTable {
     return out;
   }
 
-  /** The keys of the items whose `profileId` is this profile (the byProfile index, sorted by `pk`), optionally only under `pkPrefix`. */
+  /** The keys of the items of a profile (`profileId`; the byProfile index, sorted by `pk`), optionally under `pkPrefix`. */
   profileKeys(profileId: string, pkPrefix = ''): ItemKey[] {
     if (!this.options.profileIndex) throw new Error(`table ${this.name} has no ${ProfileIndex.name} index`);
     const keys = [...(this.index.get(profileId)?.values() ?? [])].filter((k) => k.pk.startsWith(pkPrefix));
@@ -104,7 +106,7 @@ export class MemoryTable {
     return [...this.partitions.keys()];
   }
 
-  /** Deletes every item whose TTL (`expiresAt`, epoch seconds) is at or before `nowSeconds`, as DynamoDB's TTL does eventually. */
+  /** Deletes every item whose TTL (`expiresAt`, epoch seconds) is at or before `nowSeconds`, as TTL does eventually. */
   sweepExpired(nowSeconds: number): number {
     let deleted = 0;
     for (const [pk, partition] of [...this.partitions]) {
@@ -152,10 +154,15 @@ function read(item: Item): Item {
 function checkedKey(item: Item): ItemKey {
   const { pk, sk } = item;
   if (typeof pk !== 'string' || typeof sk !== 'string' || pk === '' || sk === '') {
-    throw new MemoryValidationError('One or more parameter values were invalid: the key attributes pk and sk must be non-empty strings');
+    throw new MemoryValidationError('One or more parameter values were invalid: pk and sk must be non-empty strings');
   }
-  if (Buffer.byteLength(pk) > MAX_PK_BYTES) throw new MemoryValidationError(`One or more parameter values were invalid: Size of hashkey has exceeded the maximum size limit of ${MAX_PK_BYTES} bytes`);
-  if (Buffer.byteLength(sk) > MAX_SK_BYTES) throw new MemoryValidationError(`One or more parameter values were invalid: Aggregated size of all range keys has exceeded the size limit of ${MAX_SK_BYTES} bytes`);
+  const refused = 'One or more parameter values were invalid:';
+  if (Buffer.byteLength(pk) > MAX_PK_BYTES) {
+    throw new MemoryValidationError(`${refused} Size of hashkey has exceeded the maximum size limit of ${MAX_PK_BYTES} bytes`);
+  }
+  if (Buffer.byteLength(sk) > MAX_SK_BYTES) {
+    throw new MemoryValidationError(`${refused} Aggregated size of all range keys has exceeded the size limit of ${MAX_SK_BYTES} bytes`);
+  }
   return { pk, sk };
 }
 
@@ -214,8 +221,9 @@ function copyValue(value: unknown): unknown {
   for (const [key, inner] of entries) {
     if (inner === undefined) continue;
     // defineProperty for `__proto__`, so it stays an own key; plain assignment (faster) for every other name.
-    if (key === '__proto__') Object.defineProperty(out, key, { value: copyValue(inner), enumerable: true, writable: true, configurable: true });
-    else out[key] = copyValue(inner);
+    if (key === '__proto__') {
+      Object.defineProperty(out, key, { value: copyValue(inner), enumerable: true, writable: true, configurable: true });
+    } else out[key] = copyValue(inner);
   }
   return Object.freeze(out);
 }
