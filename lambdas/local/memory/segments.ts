@@ -148,6 +148,9 @@ type ScanPage = Parameters<ProfileScanner['scan']>[0];
  * memberships. A page ends after a whole profile; its cursor (the DynamoDB store's format) continues after it.
  */
 export class MemoryProfileScanner implements ProfileScanner {
+  /** The partition keys of each segment in key order, for one split, while no profile id is added or removed. */
+  private order?: { generation: number; totalSegments: number; segments: string[][] };
+
   constructor(
     private readonly profiles: MemoryProfileTable,
     private readonly memberships: MemoryTable,
@@ -167,13 +170,10 @@ export class MemoryProfileScanner implements ProfileScanner {
     if (!Number.isInteger(limit) || limit < 1) throw new Error(`profile scan: limit must be a positive integer, received ${limit}`);
     const after = page.cursor === undefined ? undefined : decodeScanCursor(page.cursor).pk;
     const now = this.clock.now();
-    const pks = [...this.profiles.profiles.keys()]
-      .map((id) => `PROFILE#${id}`)
-      .filter((pk) => segmentOf(pk, totalSegments) === segment && (after === undefined || compareKeys(pk, after) > 0))
-      .sort(compareKeys);
+    const pks = this.segmentOrder(totalSegments)[segment] ?? [];
     const profiles: Profile[] = [];
     let itemsRead = 0;
-    for (let i = 0; i < pks.length; i++) {
+    for (let i = after === undefined ? 0 : firstAfter(pks, after); i < pks.length; i++) {
       const id = pks[i].slice('PROFILE#'.length);
       const state = this.profiles.profiles.get(id)!;
       const events = state.status === 'active' ? await this.profiles.listEvents(id) : [];
@@ -191,6 +191,32 @@ export class MemoryProfileScanner implements ProfileScanner {
     }
     return { profiles, itemsRead };
   }
+
+  private segmentOrder(totalSegments: number): string[][] {
+    const { generation } = this.profiles;
+    if (this.order?.generation === generation && this.order.totalSegments === totalSegments) return this.order.segments;
+    // Sparse: up to a million segments, most of them empty.
+    const segments: string[][] = [];
+    for (const id of this.profiles.profiles.keys()) {
+      const pk = `PROFILE#${id}`;
+      (segments[segmentOf(pk, totalSegments)] ??= []).push(pk);
+    }
+    for (const pks of segments) pks?.sort(compareKeys);
+    this.order = { generation, totalSegments, segments };
+    return segments;
+  }
+}
+
+/** The index of the first key after `key` in sorted `keys`. */
+function firstAfter(keys: readonly string[], key: string): number {
+  let lo = 0;
+  let hi = keys.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (compareKeys(keys[mid], key) <= 0) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
 }
 
 /** FNV-1a of the partition key: a stable split of profiles over the segments. */
