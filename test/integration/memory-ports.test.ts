@@ -193,6 +193,19 @@ describe.each(implementations)('%s ports', (_name, make) => {
     });
   });
 
+  describe('journey registry', () => {
+    it('lists a registered journey and reads the latest registration of it', async () => {
+      const journey = validateJourney(JSON.parse(readFileSync(join(__dirname, '../../statemachines/welcome.json'), 'utf8')));
+      if (!journey.ok) throw new Error('welcome does not validate');
+      const registry = ports.journeys;
+      await registry.put({ journey: journey.journey, stateMachineArn: 'arn:sm:welcome', version: 'v1' });
+      expect((await registry.list()).map((r) => r.journey.id)).toContain('welcome');
+      await registry.put({ journey: journey.journey, stateMachineArn: 'arn:sm:welcome', version: 'v2' });
+      expect(await registry.get('welcome')).toEqual({ journey: journey.journey, stateMachineArn: 'arn:sm:welcome', version: 'v2' });
+      expect(await registry.get('no-such-journey')).toBeUndefined();
+    });
+  });
+
   describe('enrollments', () => {
     it('replaces the latest run only from the expected previous one', async () => {
       const journeyId = uid('journey');
