@@ -9,6 +9,7 @@ import { validateJourney } from '../../lambdas/core/journey/validate';
 import { SnapshotNotFoundError } from '../../lambdas/adapters/dynamodb-segments';
 import type { BusinessEvent } from '../../lambdas/core/events/business-event';
 import type { DecisionRecord } from '../../lambdas/core/decisions/ports';
+import { eraseProfile } from '../../lambdas/core/privacy/privacy';
 import { InvalidCursorError } from '../../lambdas/core/runtime/errors';
 import type { LedgerEntry } from '../../lambdas/core/runtime/ports';
 import { startDynalite, type LocalDynamo } from '../../lambdas/local/dynalite';
@@ -203,6 +204,36 @@ describe.each(implementations)('%s ports', (_name, make) => {
       await registry.put({ journey: journey.journey, stateMachineArn: 'arn:sm:welcome', version: 'v2' });
       expect(await registry.get('welcome')).toEqual({ journey: journey.journey, stateMachineArn: 'arn:sm:welcome', version: 'v2' });
       expect(await registry.get('no-such-journey')).toBeUndefined();
+    });
+  });
+
+  describe('erasure', () => {
+    it('erases everything held about a merged profile, item for item as on DynamoDB', async () => {
+      const email = `${uid('gone')}@example.com`;
+      const device = uid('device');
+      await ports.profiles.ingest(event(uid('e'), { email }));
+      await ports.profiles.ingest(event(uid('e'), { deviceId: device }));
+      const { profile } = await ports.profiles.ingest(event(uid('e'), { email, deviceId: device }));
+      const profileId = profile.id;
+      const executionArn = `arn:exec:${uid('x')}`;
+      await ports.memberships.put(profileId, { vip: '2026-03-02T12:00:00.000Z' }, 0);
+      await ports.enrollments.replace({ journeyId: 'j', profileId, executionName: 'x', executionArn, enteredAt: '2026-03-02T12:00:00.000Z' }, undefined);
+      await ports.waits.register([{ key: uid('k'), executionId: executionArn, nodeId: 'wait', token: 't', profileId, expiresAt: 1_800_000_000 }]);
+      await ports.ledger.prepare({ executionId: executionArn, nodeId: 'send', status: 'prepared', journeyId: 'j', profileId, channel: 'email', preparedAt: '2026-03-02T12:00:00.000Z' });
+      await subject.updateItem(ledgerUpdate(executionArn, 'send', 'sent', { messageId: 'm' }));
+      await ports.caps.reserve(uid('offer'), profileId, { perProfile: { count: 1, period: '1d' } }, new Date(START));
+      await ports.decisionLog.append({ id: 'd', profileId, at: '2026-03-02T12:00:00.000Z', placements: {}, context: {}, origin: 'api' });
+      await ports.rejected.put({ receivedAt: '2026-03-02T12:00:00.000Z', origin: 'api', errors: [{ field: 'type', message: 'required' }], raw: { identities: { email } } });
+      const stopped: string[] = [];
+      const executions = { stop: async (arn: string) => (stopped.push(arn), true) };
+      const report = await eraseProfile({ ...ports, executions }, profileId);
+      // Profile items: 2 identities, 2 profiles, 4 event records (the absorbed one's is copied to the survivor),
+      // the memberships. Runtime: enrollment, wait, ledger entry, cap item, decision.
+      expect(report).toMatchObject({ profileId, stoppedExecutions: [executionArn], runtimeItems: 5, rejectedEvents: 1, profileItems: 9 });
+      expect(report?.profileIds).toHaveLength(2);
+      for (const id of report!.profileIds) expect(await ports.records.list(id)).toEqual([]);
+      expect(await ports.profiles.findByIdentity('deviceId', device)).toBeUndefined();
+      expect(await eraseProfile({ ...ports, executions }, profileId)).toBeUndefined();
     });
   });
 
