@@ -163,7 +163,14 @@ export function virtualDefinition(definition: AslDefinition, retries: Map<string
     for (const [name, state] of Object.entries(states)) {
       if (state.Type === 'Wait') {
         const { Type: _t, Seconds, SecondsPath, Timestamp, TimestampPath, ...rest } = state;
-        states[name] = { ...rest, Type: 'Task', Resource: VIRTUAL_WAIT_RESOURCE, Comment: JSON.stringify({ Seconds, SecondsPath, Timestamp, TimestampPath }) };
+        // No real task timeout (the runner's default is 60 real seconds): the wait's end is a virtual timer.
+        states[name] = {
+          ...rest,
+          Type: 'Task',
+          Resource: VIRTUAL_WAIT_RESOURCE,
+          TimeoutSeconds: MAX_TIMER_SECONDS,
+          Comment: JSON.stringify({ Seconds, SecondsPath, Timestamp, TimestampPath }),
+        };
         continue;
       }
       if (state.Type === 'Task') {
@@ -320,24 +327,31 @@ export class LocalExecutions implements Executions {
     }
   }
 
-  /** A virtual timer of a run, cancelled when the run ends. */
-  private runTimer(run: RunState | undefined, at: number, fire: () => void): () => void {
+  /**
+   * A virtual timer of a run. When the run ends first, the timer is cancelled and `onEnd` runs (a sleep rejects, so the
+   * step that waited settles and the runner's real task timer is cleared). The returned function cancels it.
+   */
+  private runTimer(run: RunState | undefined, at: number, fire: () => void, onEnd?: () => void): () => void {
+    const end = () => {
+      cancel();
+      onEnd?.();
+    };
     const cancel = this.virtual!.schedule(at, () => {
-      run?.cancels.delete(cancel);
+      run?.cancels.delete(end);
       fire();
     });
-    run?.cancels.add(cancel);
+    run?.cancels.add(end);
     return () => {
-      run?.cancels.delete(cancel);
+      run?.cancels.delete(end);
       cancel();
     };
   }
 
-  /** Resolves after `ms` of virtual time on the run's behalf (at once when 0 or less). */
+  /** Resolves after `ms` of virtual time on the run's behalf (at once when 0 or less); rejects if the run ends first. */
   private runSleep(run: RunState | undefined, ms: number): Promise<void> {
     if (ms <= 0) return Promise.resolve();
-    const { promise, resolve } = Promise.withResolvers<void>();
-    this.runTimer(run, this.virtual!.nowMs() + ms, resolve);
+    const { promise, resolve, reject } = Promise.withResolvers<void>();
+    this.runTimer(run, this.virtual!.nowMs() + ms, resolve, () => reject(new Error('the execution ended')));
     return promise;
   }
 

@@ -70,12 +70,18 @@ import { LocalMetrics, Outbox } from './outbox';
 import { DEFAULT_MAX_BUSY_SHARE, recheckDecision, type RecheckRun } from './recheck';
 import { createLocalServer, createRouter, type LocalRequest, type Route } from './server';
 import { isVirtualClock } from './virtual-clock';
+import { memoryConsentStore, memoryPorts, memorySuppressionList, memoryUpdateItem, type WaymarkPorts } from './memory-ports';
 
 export interface LocalStackOptions {
   /** HTTP port; 0 picks a free one. Default: `PORT` or 3000. */
   port?: number;
   /** False: no HTTP server (simulation); the routes answer through `request` in process. Default: true. */
   listen?: boolean;
+  /**
+   * Where the stores live: `dynalite` (DynamoDB's protocol, through the AWS SDK, as on AWS) or `memory` (memory-ports.ts:
+   * the same items, keys and conditions in process; what simulation uses). Default: dynalite.
+   */
+  storage?: 'dynalite' | 'memory';
   /** Folder of journey files. Default: `statemachines/` of the repository. */
   journeysDir?: string;
   /** Or the journeys themselves (tests). */
@@ -172,9 +178,11 @@ export async function startLocalStack(options: LocalStackOptions = {}) {
   );
   if (unknown.length > 0) throw new Error(`journeys name segments or placements that are not loaded: ${unknown.join('; ')}`);
 
-  const dynamo = await startDynalite(Object.values(LOCAL_TABLES), { profileIndexOn: [LOCAL_TABLES.runtime] });
-  const db = DynamoDBDocumentClient.from(dynamo.client, { marshallOptions: { removeUndefinedValues: true } });
-  const ports = dynamoPorts(db, LOCAL_TABLES, clock);
+  const inMemory = options.storage === 'memory';
+  const dynamo = inMemory ? undefined : await startDynalite(Object.values(LOCAL_TABLES), { profileIndexOn: [LOCAL_TABLES.runtime] });
+  const db = dynamo && DynamoDBDocumentClient.from(dynamo.client, { marshallOptions: { removeUndefinedValues: true } });
+  const memory = inMemory ? memoryPorts(clock) : undefined;
+  const ports: WaymarkPorts = memory ?? dynamoPorts(db!, LOCAL_TABLES, clock);
   // The API and the router share this process: a segment written through the API applies to the next event.
   const segments = cachedSegmentCatalog(ports.segmentStore, clock);
   const segmentStore: SegmentStore = {
@@ -204,8 +212,8 @@ export async function startLocalStack(options: LocalStackOptions = {}) {
   const getSecret = async () => process.env.WAYMARK_UNSUBSCRIBE_SECRET ?? LOCAL_UNSUBSCRIBE_SECRET;
   const consentDeps = {
     clock,
-    suppression: new DynamoSuppressionList(db, LOCAL_TABLES.runtime),
-    consent: new DynamoConsentStore(db, LOCAL_TABLES.profiles, clock),
+    suppression: memory ? memorySuppressionList(memory) : new DynamoSuppressionList(db!, LOCAL_TABLES.runtime),
+    consent: memory ? memoryConsentStore(memory) : new DynamoConsentStore(db!, LOCAL_TABLES.profiles, clock),
     getSecret,
     unsubscribeLinks: createUnsubscribeLinks({ getSecret, publicUrl: () => publicUrl, clock }),
   };
@@ -230,7 +238,8 @@ export async function startLocalStack(options: LocalStackOptions = {}) {
       [Placeholder.pushApplicationId]: 'local-push-app',
       [Placeholder.metricsNamespace]: 'Waymark/local',
     },
-    dynamo: dynamo.client,
+    dynamo: dynamo?.client,
+    ...(memory ? { updateItem: memoryUpdateItem(memory, { runtimeTable: LOCAL_TABLES.runtime }) } : {}),
     outbox,
     metrics,
     timeScale,
@@ -392,7 +401,8 @@ export async function startLocalStack(options: LocalStackOptions = {}) {
     profiles,
     suppression: consentDeps.suppression,
     journeys,
-    dynamoEndpoint: dynamo.endpoint,
+    /** The dynalite endpoint; empty with `storage: 'memory'`. */
+    dynamoEndpoint: dynamo?.endpoint ?? '',
     tables: LOCAL_TABLES,
     /** The stack's clock (a VirtualClock when one was given). */
     clock,
@@ -427,7 +437,7 @@ export async function startLocalStack(options: LocalStackOptions = {}) {
         await new Promise<void>((resolve) => server.close(() => resolve()));
         server.closeAllConnections?.();
       }
-      await dynamo.stop();
+      await dynamo?.stop();
     },
   };
 }

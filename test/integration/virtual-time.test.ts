@@ -1,3 +1,4 @@
+import { createHook } from 'node:async_hooks';
 import { newProfileId } from '../../lambdas/core/profiles/merge-policy';
 import { VirtualClock } from '../../lambdas/local/virtual-clock';
 import { AUDIENCE_SCAN, startLocalStack } from '../../lambdas/local/stack';
@@ -25,11 +26,11 @@ const registered = (n: number, startsAt: string, endsAt: string) => ({
   properties: { eventName: `Night ${n}`, startsAt, endsAt, url: `https://shop.example/events/${n}`, surveyUrl: `https://shop.example/survey/${n}` },
 });
 
-describe('the local stack on a virtual clock: journeys move only when time is told to', () => {
+describe.each(['dynalite', 'memory'] as const)('the local stack on a virtual clock (%s stores): journeys move only when time is told to', (storage) => {
   const clock = new VirtualClock(START);
   let ctx: Awaited<ReturnType<typeof openStack>>;
   beforeAll(async () => {
-    ctx = await openStack(1, { clock });
+    ctx = await openStack(1, { clock, storage });
   });
   afterAll(() => ctx.stack.stop());
 
@@ -194,6 +195,43 @@ describe('a local stack without an HTTP server (simulation)', () => {
       expect((await stack.request({ method: 'GET', path: '/nowhere' })).statusCode).toBe(404);
       expect(stack.executions.parkedAt(stack.executions.list({ journeyId: 'cart-abandonment' })[0].executionArn)).toEqual(['wait-for-order']);
     } finally {
+      await stack.stop();
+    }
+  });
+});
+
+describe('runs that end while parked on virtual time', () => {
+  it("settle their waiting steps, so the runner's real task timers are cleared (no timer outlives the run)", async () => {
+    const clock = new VirtualClock(START);
+    const stack = await startLocalStack({ listen: false, clock, storage: 'memory' });
+    // The runner's real task timers: Node timers of MAX_TIMER_SECONDS (2,000,000 s), alive until cleared or fired.
+    const live = new Set<number>();
+    const hook = createHook({
+      init: (id, type, _trigger, resource) => {
+        if (type === 'Timeout' && (resource as { _idleTimeout?: number })._idleTimeout === 2_000_000_000) live.add(id);
+      },
+      destroy: (id) => live.delete(id),
+    }).enable();
+    const timers = () => live.size;
+    try {
+      const before = timers();
+      // One run parked on a retry interval (the reminder throttled), one on the wait-for-event.
+      stack.outbox.inject({ channel: 'email', error: 'SesV2.TooManyRequestsException' });
+      stack.bus.putEvents([{ Source: 'test.shop', DetailType: 'cart.updated', Detail: JSON.stringify(cartAdded(20)) }]);
+      await clock.advance(HOUR);
+      stack.bus.putEvents([{ Source: 'test.shop', DetailType: 'cart.updated', Detail: JSON.stringify(cartAdded(21)) }]);
+      await stack.settle();
+      const running = stack.executions.list({ status: 'RUNNING' });
+      expect(running).toHaveLength(2);
+      expect(timers()).toBeGreaterThan(before);
+      for (const run of running) await stack.executions.stop(run.executionArn);
+      await new Promise((resolve) => setImmediate(resolve));
+      expect(stack.executions.list({ status: 'ABORTED' })).toHaveLength(2);
+      await new Promise((resolve) => setImmediate(resolve));
+      expect(timers()).toBe(before);
+      expect(clock.pending()).toBe(0);
+    } finally {
+      hook.disable();
       await stack.stop();
     }
   });

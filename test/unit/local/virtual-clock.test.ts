@@ -1,4 +1,5 @@
 import { VirtualClock } from '../../../lambdas/local/virtual-clock';
+import { VIRTUAL_WAIT_RESOURCE, virtualDefinition } from '../../../lambdas/local/executions';
 
 describe('VirtualClock', () => {
   it('stands still until told, then fires timers in time order (equal times in scheduling order)', async () => {
@@ -65,5 +66,31 @@ describe('VirtualClock', () => {
     await expect(clock.advanceTo('2026-11-30T00:00:00Z')).rejects.toThrow(/before now/);
     await expect(clock.advance(-1)).rejects.toThrow(RangeError);
     expect(() => new VirtualClock('not a time')).toThrow(/not a time/);
+  });
+});
+
+describe('virtualDefinition', () => {
+  it('turns Wait states into tasks with no real timeout, keeps Task retries for the runner and lifts the global timeout', () => {
+    const retries = new Map();
+    const timeouts = new Map<string, number>();
+    const definition = virtualDefinition(
+      {
+        StartAt: 'pause',
+        TimeoutSeconds: 3600,
+        States: {
+          pause: { Type: 'Wait', Seconds: 90, Next: 'park' },
+          park: { Type: 'Task', Resource: 'arn:aws:states:::lambda:invoke.waitForTaskToken', TimeoutSeconds: 600, Retry: [{ ErrorEquals: ['X'] }], Next: 'end' },
+          end: { Type: 'Succeed' },
+        },
+      } as never,
+      retries,
+      timeouts,
+    );
+    expect(definition.States.pause).toMatchObject({ Type: 'Task', Resource: VIRTUAL_WAIT_RESOURCE, TimeoutSeconds: 2_000_000, Next: 'park' });
+    expect(JSON.parse(definition.States.pause.Comment as string)).toEqual({ Seconds: 90 });
+    expect(definition.States.park.Retry).toBeUndefined();
+    expect(retries.get('park')).toEqual([{ ErrorEquals: ['X'] }]);
+    expect(timeouts.get('park')).toBe(600);
+    expect(definition.TimeoutSeconds).toBeUndefined();
   });
 });
