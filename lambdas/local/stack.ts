@@ -91,6 +91,8 @@ export interface LocalStackOptions {
   /** Virtual seconds per real second (`WAYMARK_TIME_SCALE`); Infinity makes every wait instant. */
   timeScale?: number;
   clock?: Clock;
+  /** Tests only: wraps each Lambda step's handler (fault injection, e.g. a crash before or after it ran). */
+  wrapFunction?: (name: Placeholder, fn: LocalFunction) => LocalFunction;
 }
 
 /** The HMAC key of local unsubscribe links (development only; on AWS it comes from Secrets Manager). */
@@ -209,6 +211,8 @@ export async function startLocalStack(options: LocalStackOptions = {}) {
     // Late bindings: the scan runs journeys (segment entries) and publishes on the bus, both built below.
     [Placeholder.scanProfilesFunction]: ((payload, context) => scanProfiles(payload, context)) as LocalFunction,
   };
+  const wrap = options.wrapFunction;
+  if (wrap) for (const [name, fn] of Object.entries(functions) as [Placeholder, LocalFunction][]) functions[name] = wrap(name, fn);
   const executions = new LocalExecutions({
     functions,
     values: {
