@@ -315,3 +315,49 @@ describe('a wait-for-event timing out', () => {
     expect(calls.get(Placeholder.registerWaitFunction)).toBe(1);
   });
 });
+
+describe('the same event delivered again', () => {
+  let ctx: Awaited<ReturnType<typeof openStack>>;
+  let offsetMs = 0;
+  /** Real time moved forward on demand: the redrive 13 days later finds the dedupe records 13 days old. */
+  const clock = { now: () => new Date(Date.now() + offsetMs) };
+  beforeAll(async () => (ctx = await openStack(1000, { journeys, clock })));
+  afterAll(() => ctx.stack.stop());
+
+  /** One PutEvents request carrying the same event `copies` times: the bus delivers them concurrently. */
+  const deliver = async (copies: number, type: string, detail: Record<string, unknown>) => {
+    const entry = { Source: 'test.shop', DetailType: type, Detail: JSON.stringify(detail), Time: detail.time as string };
+    const out = ctx.stack.bus.putEvents(Array.from({ length: copies }, () => entry));
+    expect(out.FailedEntryCount).toBe(0);
+    await ctx.stack.bus.idle();
+  };
+
+  it.each([2, 3, 4, 5])(
+    'applies an event and its awaited event once, and sends one message, when each comes %i times at once and again 13 days later',
+    async (copies) => {
+      const n = 30 + copies;
+      // Each case starts at real time (the local Wait states count real time from the stack's clock's answer).
+      offsetMs = 0;
+      const at = clock.now().toISOString();
+      const started = { id: `dup-start-${n}`, time: at, identities: { email: email(n) }, properties: { at } };
+      const confirmed = { id: `dup-confirm-${n}`, time: at, identities: { email: email(n) } };
+      await deliver(copies, 'fault.started', started);
+      await waitingAt(ctx.stack, 'step-faults', profileOf(n), 'await');
+      await deliver(copies, 'fault.confirmed', confirmed);
+      const [run] = await finished(ctx.stack, 'step-faults', profileOf(n));
+      expect(run.status).toBe('SUCCEEDED');
+
+      // The dead-letter queue keeps a message 14 days: redriven after 13, both are facts already applied.
+      offsetMs += 13 * 86_400_000;
+      await deliver(1, 'fault.started', started);
+      await deliver(1, 'fault.confirmed', confirmed);
+      await ctx.stack.settle();
+
+      const profile = await ctx.stack.profiles.get(profileOf(n));
+      expect([profile?.computed?.['fault.started']?.count, profile?.computed?.['fault.confirmed']?.count]).toEqual([1, 1]);
+      expect(ctx.stack.executions.list({ profileId: profileOf(n) })).toHaveLength(1);
+      expect(ctx.stack.outbox.list({ profileId: profileOf(n) })).toHaveLength(1);
+      expect(ctx.stack.bus.deadLetters).toEqual([]);
+    },
+  );
+});
