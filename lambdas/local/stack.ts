@@ -143,6 +143,14 @@ function listExecutions(executions: LocalExecutions, q: Record<string, string | 
   });
 }
 
+/** A step called for a run that has ended (stopped, timed out, failed): refused, as AWS would never call it. */
+export class RunEndedError extends Error {
+  override readonly name = 'RunEndedError';
+  constructor(step: string) {
+    super(`${step} was called for a run that has ended`);
+  }
+}
+
 /** The audience-scan state machine's name in the local Step Functions. */
 export const AUDIENCE_SCAN = 'audience-scan';
 
@@ -211,8 +219,16 @@ export async function startLocalStack(options: LocalStackOptions = {}) {
     // Late bindings: the scan runs journeys (segment entries) and publishes on the bus, both built below.
     [Placeholder.scanProfilesFunction]: ((payload, context) => scanProfiles(payload, context)) as LocalFunction,
   };
-  const wrap = options.wrapFunction;
-  if (wrap) for (const [name, fn] of Object.entries(functions) as [Placeholder, LocalFunction][]) functions[name] = wrap(name, fn);
+  // aws-local-stepfunctions retries a task of a run that was stopped or timed out, where AWS runs nothing more: a step
+  // of an ended run fails at once (a wait-for-event would otherwise register a token no one can resume).
+  const ended = (payload: unknown) => {
+    const id = (payload as { executionId?: unknown } | null)?.executionId;
+    return typeof id === 'string' && executions.get(id) !== undefined && executions.get(id)?.status !== 'RUNNING';
+  };
+  for (const [name, fn] of Object.entries(functions) as [Placeholder, LocalFunction][]) {
+    const wrapped = options.wrapFunction?.(name, fn) ?? fn;
+    functions[name] = (payload, context) => (ended(payload) ? Promise.reject(new RunEndedError(name)) : wrapped(payload, context));
+  }
   const executions = new LocalExecutions({
     functions,
     values: {

@@ -49,13 +49,15 @@ interface Crash {
 }
 
 const crashes = new Map<Placeholder, Crash>();
-const calls = new Map<Placeholder, number>();
+const calls = new Map<string, number>();
 
 /** The test hook of the local stack: every Lambda step goes through here. */
 const wrapFunction =
   (name: Placeholder, fn: LocalFunction): LocalFunction =>
   async (payload, context) => {
+    const profileId = (payload as { state?: { profileId?: string } }).state?.profileId;
     calls.set(name, (calls.get(name) ?? 0) + 1);
+    calls.set(`${name}#${profileId}`, (calls.get(`${name}#${profileId}`) ?? 0) + 1);
     const crash = crashes.get(name);
     const fire = (point: Crash['point']) => {
       if (crash?.point !== point || crash.times <= 0) return;
@@ -181,6 +183,18 @@ describe('step faults', () => {
       // Prepared, never sent: a redriven run (RedriveExecution) may still send it, once.
       expect(await ledgerEntry(stack, run.executionArn, 'mail')).toMatchObject({ status: 'prepared' });
     });
+  });
+
+  it('runs no step of a stopped run: its wait is not registered again', async () => {
+    await start(16);
+    await waitingAt(stack, 'step-faults', profileOf(16), 'await');
+    const [run] = stack.executions.list({ profileId: profileOf(16) });
+    expect(await stack.executions.stop(run.executionArn)).toBe(true);
+    await stack.settle();
+
+    expect(stack.executions.get(run.executionArn)?.status).toBe('ABORTED');
+    expect(calls.get(`${Placeholder.registerWaitFunction}#${profileOf(16)}`)).toBe(1);
+    expect(stack.executions.waitingCount()).toBe(0);
   });
 
   describe('the ledger update failing for good after the provider accepted the message', () => {
@@ -312,7 +326,7 @@ describe('a wait-for-event timing out', () => {
 
     expect(run.status).toBe('SUCCEEDED');
     expect(run.path).toEqual(['check', 'check.branch', 'until', 'until.wait', 'await', 'done']);
-    expect(calls.get(Placeholder.registerWaitFunction)).toBe(1);
+    expect(calls.get(`${Placeholder.registerWaitFunction}#${profileOf(21)}`)).toBe(1);
   });
 });
 
