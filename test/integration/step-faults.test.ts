@@ -25,10 +25,17 @@ const journeys = buildCatalog([
       settings: { messageClass: 'transactional', timeout: '40d' },
       start: 'check',
       nodes: [
-        { id: 'check', kind: 'condition', branches: [{ when: { path: 'profile.identities.email', op: 'exists' }, next: 'until' }], default: 'done' },
+        {
+          id: 'check',
+          kind: 'condition',
+          branches: [{ when: { path: 'profile.identities.email', op: 'exists' }, next: 'until' }],
+          default: 'done',
+        },
         { id: 'until', kind: 'wait', until: 'event.properties.at', next: 'await' },
-        { id: 'await', kind: 'wait-for-event', events: ['fault.confirmed'], timeout: '30d', onEvent: 'mail', onTimeout: 'done' },
-        { id: 'mail', kind: 'send', channel: 'email', template: { subject: 'Confirmed', text: 'Thank you' }, next: 'done' },
+        { id: 'await', kind: 'wait-for-event', events: ['fault.confirmed'], timeout: '30d', onEvent: 'mail',
+          onTimeout: 'done' },
+        { id: 'mail', kind: 'send', channel: 'email', template: { subject: 'Confirmed', text: 'Thank you' },
+          next: 'done' },
         { id: 'done', kind: 'exit' },
       ],
     }),
@@ -72,7 +79,9 @@ const wrapFunction =
   };
 
 /** A throttle of the DynamoDB calls matching `matches` (the `times` first ones), before the SDK's own retries. */
-function throttle(client: DynamoDBClient, name: string, times: number, matches: (input: Record<string, unknown>) => boolean) {
+type Matcher = (input: Record<string, unknown>) => boolean;
+
+function throttle(client: DynamoDBClient, name: string, times: number, matches: Matcher) {
   const state = { throttled: 0 };
   client.middlewareStack.add(
     (next) => async (args) => {
@@ -111,8 +120,13 @@ describe('step faults', () => {
   });
 
   const start = (n: number) =>
-    ctx.put('fault.started', { id: `fault-start-${n}`, identities: { email: email(n) }, properties: { at: new Date().toISOString() } });
-  const confirm = (n: number) => ctx.put('fault.confirmed', { id: `fault-confirm-${n}`, identities: { email: email(n) } });
+    ctx.put('fault.started', {
+      id: `fault-start-${n}`,
+      identities: { email: email(n) },
+      properties: { at: new Date().toISOString() },
+    });
+  const confirm = (n: number) =>
+    ctx.put('fault.confirmed', { id: `fault-confirm-${n}`, identities: { email: email(n) } });
   /** Starts the run, confirms it once it waits, and answers the run when it ended. */
   const runThrough = async (n: number) => {
     await start(n);
@@ -134,8 +148,8 @@ describe('step faults', () => {
     it.each<[Crash['point'], number]>([
       ['before', 1],
       ['after', 2],
-    ])('sends one message when prepare-send crashes once %s its ledger write, and records it sent', async (point, n) => {
-      crashes.set(Placeholder.prepareSendFunction, { point, times: 1 });
+    ])('sends one message when prepare-send crashes once %s its ledger write, and records it sent', async (p, n) => {
+      crashes.set(Placeholder.prepareSendFunction, { point: p, times: 1 });
       const run = await runThrough(n);
 
       expect(run.status).toBe('SUCCEEDED');
@@ -174,7 +188,7 @@ describe('step faults', () => {
       expect(mails(n)).toEqual([]);
     });
 
-    it('fails the run, visibly and with no message, when prepare-send crashes after its ledger write on every attempt', async () => {
+    it('fails the run, visibly and sending nothing, when prepare-send crashes after its ledger write each time', async () => {
       crashes.set(Placeholder.prepareSendFunction, { point: 'after', times: Infinity });
       const run = await runThrough(9);
 
@@ -199,7 +213,8 @@ describe('step faults', () => {
 
   describe('the ledger update failing for good after the provider accepted the message', () => {
     it('does not send the message again, and fails the run visibly with the ledger still prepared', async () => {
-      const ledger = throttle(dynamo, 'throttle-ledger-for-good', Infinity, (input) => JSON.stringify(input.Key ?? {}).includes('LEDGER#'));
+      const ledgerKeys: Matcher = (input) => JSON.stringify(input.Key ?? {}).includes('LEDGER#');
+      const ledger = throttle(dynamo, 'throttle-ledger-for-good', Infinity, ledgerKeys);
       try {
         const run = await runThrough(10);
 
@@ -211,22 +226,27 @@ describe('step faults', () => {
       } finally {
         ledger.remove();
       }
-      expect(await ledgerEntry(stack, stack.executions.list({ profileId: profileOf(10) })[0].executionArn, 'mail')).toMatchObject({
-        status: 'prepared',
-      });
+      const [run] = stack.executions.list({ profileId: profileOf(10) });
+      expect(await ledgerEntry(stack, run.executionArn, 'mail')).toMatchObject({ status: 'prepared' });
     });
   });
 
   describe('DynamoDB throttling the stores of the Lambda steps', () => {
     const profileItems = (n: number) => (input: Record<string, unknown>) =>
       input.TableName === LOCAL_TABLES.profiles && JSON.stringify(input).includes(email(n));
-    const waitItems = (input: Record<string, unknown>) => input.TableName === LOCAL_TABLES.runtime && JSON.stringify(input).includes('WAIT#');
-    const computedCount = async (n: number, type: string) => (await stack.profiles.get(profileOf(n)))?.computed?.[type]?.count;
-    const deadLettersOf = (id: string) => stack.bus.deadLetters.filter((d) => (d.event.detail as { id?: string }).id === id);
+    const waitItems: Matcher = (input) =>
+      input.TableName === LOCAL_TABLES.runtime && JSON.stringify(input).includes('WAIT#');
+    const waitLookups: Matcher = (input) => waitItems(input) && input.KeyConditionExpression !== undefined;
+    const computedCount = async (n: number, type: string) =>
+      (await stack.profiles.get(profileOf(n)))?.computed?.[type]?.count;
+    const deadLettersOf = (id: string) =>
+      stack.bus.deadLetters.filter((d) => (d.event.detail as { id?: string }).id === id);
+    const deadLetter = { rule: 'route-events', error: expect.stringMatching(/throughput/) };
     /** A redrive from the dead-letter queue: the same event, put on the bus again. */
     const redrive = async (id: string) => {
       const [letter] = deadLettersOf(id);
-      stack.bus.putEvents([{ Source: letter.event.source, DetailType: letter.event['detail-type'], Detail: JSON.stringify(letter.event.detail), Time: letter.event.time }]);
+      const { source, 'detail-type': type, detail, time } = letter.event;
+      stack.bus.putEvents([{ Source: source, DetailType: type, Detail: JSON.stringify(detail), Time: time }]);
       await stack.bus.idle();
     };
 
@@ -244,7 +264,7 @@ describe('step faults', () => {
       expect(mails(11)).toHaveLength(1);
     });
 
-    it('dead-letters an event with its reason when the profile store throttles every delivery, and applies it once when redriven', async () => {
+    it('dead-letters an event with its reason when the profile store throttles each delivery; a redrive applies it once', async () => {
       const profiles = throttle(dynamo, 'throttle-profiles-for-good', Infinity, profileItems(12));
       try {
         await start(12);
@@ -252,7 +272,7 @@ describe('step faults', () => {
         profiles.remove();
       }
       // On AWS: route-event's dead-letter queue and its alarm (test/infra/app-stack.test.ts).
-      expect(deadLettersOf('fault-start-12')).toEqual([expect.objectContaining({ rule: 'route-events', error: expect.stringMatching(/throughput/) })]);
+      expect(deadLettersOf('fault-start-12')).toEqual([expect.objectContaining(deadLetter)]);
       expect(stack.executions.list({ profileId: profileOf(12) })).toEqual([]);
 
       await redrive('fault-start-12');
@@ -262,8 +282,9 @@ describe('step faults', () => {
       expect(stack.executions.list({ profileId: profileOf(12) })).toHaveLength(1);
     });
 
-    it('registers a wait again after the wait index throttled register-wait, and the awaited event resumes the run', async () => {
-      const waits = throttle(dynamo, 'throttle-register-wait', 1, (input) => waitItems(input) && JSON.stringify(input).includes(profileOf(13)));
+    it('registers a wait again after the wait index throttled register-wait; the awaited event resumes the run', async () => {
+      const ofProfile: Matcher = (input) => waitItems(input) && JSON.stringify(input).includes(profileOf(13));
+      const waits = throttle(dynamo, 'throttle-register-wait', 1, ofProfile);
       try {
         const run = await runThrough(13);
         expect(waits.state.throttled).toBe(1);
@@ -278,7 +299,7 @@ describe('step faults', () => {
     it('resumes the run once when the wait index throttled the lookup of the awaited event twice', async () => {
       await start(14);
       await waitingAt(stack, 'step-faults', profileOf(14), 'await');
-      const lookups = throttle(dynamo, 'throttle-resume-lookup', 2, (input) => waitItems(input) && input.KeyConditionExpression !== undefined);
+      const lookups = throttle(dynamo, 'throttle-resume-lookup', 2, waitLookups);
       try {
         await confirm(14);
       } finally {
@@ -291,16 +312,16 @@ describe('step faults', () => {
       expect(mails(14)).toHaveLength(1);
     });
 
-    it('dead-letters the awaited event when the wait index throttles every lookup, and redriving it resumes the run once', async () => {
+    it('dead-letters the awaited event when the wait index throttles every lookup; a redrive resumes the run once', async () => {
       await start(15);
       await waitingAt(stack, 'step-faults', profileOf(15), 'await');
-      const lookups = throttle(dynamo, 'throttle-resume-lookup-for-good', Infinity, (input) => waitItems(input) && input.KeyConditionExpression !== undefined);
+      const lookups = throttle(dynamo, 'throttle-resume-lookup-for-good', Infinity, waitLookups);
       try {
         await confirm(15);
       } finally {
         lookups.remove();
       }
-      expect(deadLettersOf('fault-confirm-15')).toEqual([expect.objectContaining({ rule: 'route-events', error: expect.stringMatching(/throughput/) })]);
+      expect(deadLettersOf('fault-confirm-15')).toEqual([expect.objectContaining(deadLetter)]);
       expect(stack.executions.list({ profileId: profileOf(15) })[0].status).toBe('RUNNING');
 
       await redrive('fault-confirm-15');
@@ -321,7 +342,8 @@ describe('a wait-for-event timing out', () => {
   afterEach(() => calls.clear());
 
   it('registers the wait once and goes on by its timeout branch: a timeout is never retried like a crash', async () => {
-    await ctx.put('fault.started', { id: 'fault-timeout-1', identities: { email: email(21) }, properties: { at: new Date().toISOString() } });
+    const at = new Date().toISOString();
+    await ctx.put('fault.started', { id: 'fault-timeout-1', identities: { email: email(21) }, properties: { at } });
     const [run] = await finished(ctx.stack, 'step-faults', profileOf(21));
 
     expect(run.status).toBe('SUCCEEDED');
@@ -340,14 +362,14 @@ describe('the same event delivered again', () => {
 
   /** One PutEvents request carrying the same event `copies` times: the bus delivers them concurrently. */
   const deliver = async (copies: number, type: string, detail: Record<string, unknown>) => {
-    const entry = { Source: 'test.shop', DetailType: type, Detail: JSON.stringify(detail), Time: detail.time as string };
+    const entry = { Source: 'test.shop', DetailType: type, Detail: JSON.stringify(detail), Time: String(detail.time) };
     const out = ctx.stack.bus.putEvents(Array.from({ length: copies }, () => entry));
     expect(out.FailedEntryCount).toBe(0);
     await ctx.stack.bus.idle();
   };
 
   it.each([2, 3, 4, 5])(
-    'applies an event and its awaited event once, and sends one message, when each comes %i times at once and again 13 days later',
+    'applies an event and its awaited event once and sends one message when each comes %i times at once, again 13 days on',
     async (copies) => {
       const n = 30 + copies;
       // Each case starts at real time (the local Wait states count real time from the stack's clock's answer).
@@ -368,7 +390,8 @@ describe('the same event delivered again', () => {
       await ctx.stack.settle();
 
       const profile = await ctx.stack.profiles.get(profileOf(n));
-      expect([profile?.computed?.['fault.started']?.count, profile?.computed?.['fault.confirmed']?.count]).toEqual([1, 1]);
+      const counts = [profile?.computed?.['fault.started']?.count, profile?.computed?.['fault.confirmed']?.count];
+      expect(counts).toEqual([1, 1]);
       expect(ctx.stack.executions.list({ profileId: profileOf(n) })).toHaveLength(1);
       expect(ctx.stack.outbox.list({ profileId: profileOf(n) })).toHaveLength(1);
       expect(ctx.stack.bus.deadLetters).toEqual([]);
