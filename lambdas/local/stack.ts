@@ -108,6 +108,8 @@ export interface LocalStackOptions {
    * is told (`advance`, `advanceTo`, `runUntilIdle`), with no real sleeps. Default: the system clock, scaled by `timeScale`.
    */
   clock?: Clock;
+  /** Tests only: wraps each Lambda step's handler (fault injection, e.g. a crash before or after it ran). */
+  wrapFunction?: (name: Placeholder, fn: LocalFunction) => LocalFunction;
 }
 
 /** The HMAC key of local unsubscribe links (development only; on AWS it comes from Secrets Manager). */
@@ -156,6 +158,14 @@ function listExecutions(executions: LocalExecutions, q: Record<string, string | 
     executions: page.executions.map(({ done: _d, input: _i, ...e }) => e),
     ...(page.next === undefined ? {} : { nextCursor: Buffer.from(page.next, 'utf8').toString('base64url') }),
   });
+}
+
+/** A step called for a run that has ended (stopped, timed out, failed): refused, as AWS would never call it. */
+export class RunEndedError extends Error {
+  override readonly name = 'RunEndedError';
+  constructor(step: string) {
+    super(`${step} was called for a run that has ended`);
+  }
 }
 
 /** The audience-scan state machine's name in the local Step Functions. */
@@ -229,6 +239,16 @@ export async function startLocalStack(options: LocalStackOptions = {}) {
     // Late bindings: the scan runs journeys (segment entries) and publishes on the bus, both built below.
     [Placeholder.scanProfilesFunction]: ((payload, context) => scanProfiles(payload, context)) as LocalFunction,
   };
+  // aws-local-stepfunctions retries a task of a run that was stopped or timed out, where AWS runs nothing more: a step
+  // of an ended run fails at once (a wait-for-event would otherwise register a token no one can resume).
+  const ended = (payload: unknown) => {
+    const id = (payload as { executionId?: unknown } | null)?.executionId;
+    return typeof id === 'string' && executions.get(id) !== undefined && executions.get(id)?.status !== 'RUNNING';
+  };
+  for (const [name, fn] of Object.entries(functions) as [Placeholder, LocalFunction][]) {
+    const wrapped = options.wrapFunction?.(name, fn) ?? fn;
+    functions[name] = (payload, context) => (ended(payload) ? Promise.reject(new RunEndedError(name)) : wrapped(payload, context));
+  }
   const executions = new LocalExecutions({
     functions,
     values: {

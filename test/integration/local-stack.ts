@@ -6,7 +6,7 @@ import { VirtualClock } from '../../lambdas/local/virtual-clock';
 /** A local stack for a test file, with the official EventBridge client pointed at it; `options` may add a clock or journeys. */
 export async function openStack(
   timeScale: number,
-  options: Pick<LocalStackOptions, 'clock' | 'journeys' | 'recheckIntervalMs' | 'storage'> = {},
+  options: Pick<LocalStackOptions, 'clock' | 'journeys' | 'recheckIntervalMs' | 'storage' | 'wrapFunction'> = {},
 ): Promise<{ stack: LocalStack; put: (type: string, detail: Record<string, unknown>, source?: string) => Promise<void> }> {
   const stack = await startLocalStack({ ...options, port: 0, timeScale });
   const client = new EventBridgeClient({ endpoint: stack.url, region: 'local', credentials: { accessKeyId: 'test', secretAccessKey: 'test' } });

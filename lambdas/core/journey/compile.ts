@@ -117,7 +117,11 @@ function compileWaitForEvent(node: WaitForEventNode): Record<string, AslState> {
         Payload: { 'token.$': '$$.Task.Token', 'executionId.$': '$$.Execution.Id', 'state.$': '$', node },
       },
       TimeoutSeconds: parseDuration(node.timeout),
-      Retry: [{ ...LAMBDA_RETRY, ErrorEquals: LAMBDA_RETRY.ErrorEquals.filter((e) => e !== 'States.TaskFailed') }],
+      // A crashed register-wait is retried like any step (it rewrites the same index items under the new token). The
+      // wait's timeout is its outcome, never retried: the first matching retrier applies, and MaxAttempts 0 never
+      // retries (States.TaskFailed excludes States.Timeout on AWS; this says so to every runner):
+      // https://docs.aws.amazon.com/step-functions/latest/dg/concepts-error-handling.html
+      Retry: [{ ErrorEquals: [ErrorName.timeout], MaxAttempts: 0 }, LAMBDA_RETRY],
       ResultPath: `$.steps.${key}`,
       Next: node.onEvent,
       Catch: [{ ErrorEquals: [ErrorName.timeout], ResultPath: `$.steps.${key}`, Next: node.onTimeout }],

@@ -129,6 +129,13 @@ describe('compileJourney', () => {
     expect(state(compiled(), 'wait-for-login').TimeoutSeconds).toBe(3 * 86400);
   });
 
+  it('retries a crashed register-wait like any Lambda step, and never retries the wait timing out', () => {
+    const retry = state(compiled(), 'wait-for-login').Retry as { ErrorEquals: string[]; MaxAttempts: number }[];
+    // The first retrier whose ErrorEquals matches applies: a timeout meets MaxAttempts 0 and goes to its Catch.
+    expect(retry[0]).toEqual({ ErrorEquals: ['States.Timeout'], MaxAttempts: 0 });
+    expect(retry[1]).toMatchObject({ ErrorEquals: expect.arrayContaining(['States.TaskFailed', 'Lambda.ServiceException']), MaxAttempts: 4 });
+  });
+
   it('gives the same definition and version for the same journey, whatever the key order of the file', () => {
     const raw = readJson(`${PLAYBOOKS}/cart-abandonment.json`);
     const reversed = (value: unknown): unknown =>
