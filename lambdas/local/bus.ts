@@ -148,6 +148,11 @@ export class LocalBus implements EventPublisher {
     }
   }
 
+  /** Deliveries accepted and not finished yet. */
+  pending(): number {
+    return this.inFlight.size;
+  }
+
   /** Resolves when every delivery accepted so far has finished (including deliveries they caused). */
   async idle(): Promise<void> {
     while (this.inFlight.size > 0) await Promise.all([...this.inFlight]);
@@ -196,7 +201,7 @@ export class LocalBus implements EventPublisher {
           return;
         } catch (error) {
           if (i >= this.maxAttempts) {
-            this.deadLetters.push({ rule: rule.name, event, error: String((error as Error)?.message ?? error), time: new Date().toISOString() });
+            this.deadLetters.push({ rule: rule.name, event, error: String((error as Error)?.message ?? error), time: this.now().toISOString() });
             return;
           }
           await new Promise((r) => setTimeout(r, 10 * i));

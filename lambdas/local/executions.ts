@@ -2,8 +2,9 @@ import { StateMachine } from 'aws-local-stepfunctions';
 import { UpdateItemCommand, type DynamoDBClient, type UpdateItemCommandInput } from '@aws-sdk/client-dynamodb';
 import type { Context } from 'aws-lambda';
 import { Placeholder, Resource, type AslDefinition, type AslState, type ExecutionInput } from '../core/journey/asl';
-import type { Executions } from '../core/runtime/ports';
+import { systemClock, type Clock, type Executions } from '../core/runtime/ports';
 import type { LocalMetrics, Outbox, OutboxMessage } from './outbox';
+import { isVirtualClock, type VirtualClock } from './virtual-clock';
 
 export type LocalFunction = (payload: unknown, context: Context) => Promise<unknown>;
 
@@ -12,12 +13,19 @@ export interface LocalExecutionsOptions {
   functions: Partial<Record<Placeholder, LocalFunction>>;
   /** Values for the other placeholders (table names, sender, configuration set, push app). */
   values: Partial<Record<Placeholder, string>>;
-  dynamo: DynamoDBClient;
+  /** Where DynamoDB service-integration states (the send ledger) write: dynalite, or `updateItem` (in-memory stores). */
+  dynamo?: DynamoDBClient;
+  updateItem?: (input: UpdateItemCommandInput) => Promise<Record<string, unknown>>;
   outbox: Outbox;
   /** Where the delivery outcome metrics go. */
   metrics: LocalMetrics;
   /** Virtual seconds per real second: 3600 makes an hour pass in a second; Infinity makes waits instant. */
   timeScale: number;
+  /**
+   * The stack's clock. A VirtualClock runs every journey duration on it (Wait states, wait-for-event timeouts, retry
+   * intervals of Task states, the global timeout): time passes only when the clock is told; `timeScale` is then unused.
+   */
+  clock?: Clock;
   region?: string;
   account?: string;
 }
@@ -50,7 +58,18 @@ export interface LocalExecution {
   error?: string;
   /** State names in the order they were entered. */
   path: string[];
+  /** The same, with the (stack clock's) time each state was entered. */
+  trail: { state: string; at: string }[];
   done: Promise<void>;
+}
+
+/** What the runtime tracks of a run to tell when it is settled (virtual time): its parked waits and timers. */
+interface RunState {
+  parked: number;
+  ended: boolean;
+  timedOut: boolean;
+  /** Cancels the virtual timers of the run (its waits, retries, timeout) when it ends. */
+  cancels: Set<() => void>;
 }
 
 /** Node timers cannot run longer than 2^31-1 ms; longer task timeouts are capped locally. */
@@ -121,18 +140,205 @@ interface Waiter {
   registered: boolean;
 }
 
+/** A Retry entry of a state (docs.aws.amazon.com/step-functions/latest/dg/concepts-error-handling.html). */
+interface Retrier {
+  ErrorEquals: string[];
+  IntervalSeconds?: number;
+  MaxAttempts?: number;
+  BackoffRate?: number;
+  MaxDelaySeconds?: number;
+}
+
+/** The resource a Wait state becomes in virtual time: a task the runtime binds to a virtual timer. */
+export const VIRTUAL_WAIT_RESOURCE = 'waymark:local:wait';
+
+/**
+ * The definition as the runtime runs it in virtual time: Wait states become tasks bound to virtual timers, Task states
+ * lose their Retry (the runtime retries them on the virtual clock; the retriers go to `retries` by state name), task
+ * timeouts are lifted (a step's compute takes no virtual time; wait-for-event timeouts are virtual timers), and the
+ * global timeout is left to a virtual timer.
+ */
+export function virtualDefinition(definition: AslDefinition, retries: Map<string, Retrier[]>, timeouts: Map<string, number>): AslDefinition {
+  const visit = (states: Record<string, AslState>) => {
+    for (const [name, state] of Object.entries(states)) {
+      if (state.Type === 'Wait') {
+        const { Type: _t, Seconds, SecondsPath, Timestamp, TimestampPath, ...rest } = state;
+        states[name] = { ...rest, Type: 'Task', Resource: VIRTUAL_WAIT_RESOURCE, Comment: JSON.stringify({ Seconds, SecondsPath, Timestamp, TimestampPath }) };
+        continue;
+      }
+      if (state.Type === 'Task') {
+        if (Array.isArray(state.Retry)) retries.set(name, state.Retry as Retrier[]);
+        delete state.Retry;
+        if (typeof state.TimeoutSeconds === 'number') timeouts.set(name, state.TimeoutSeconds);
+        state.TimeoutSeconds = MAX_TIMER_SECONDS;
+      }
+      const processor = (state.ItemProcessor ?? state.Iterator) as AslDefinition | undefined;
+      if (processor?.States) visit(processor.States);
+      for (const branch of (state.Branches as AslDefinition[] | undefined) ?? []) visit(branch.States);
+    }
+  };
+  visit(definition.States);
+  delete (definition as Partial<AslDefinition>).TimeoutSeconds;
+  return definition;
+}
+
+/** Every state's retry intervals set to 0 (the retriers of non-Task states, which run at once in virtual time). */
+function zeroIntervals(definition: AslDefinition): Record<string, number> {
+  const out: Record<string, number> = {};
+  const visit = (states: Record<string, AslState>) => {
+    for (const [name, state] of Object.entries(states)) {
+      if (state.Retry) out[name] = 0;
+      const processor = (state.ItemProcessor ?? state.Iterator) as AslDefinition | undefined;
+      if (processor?.States) visit(processor.States);
+      for (const branch of (state.Branches as AslDefinition[] | undefined) ?? []) visit(branch.States);
+    }
+  };
+  visit(definition.States);
+  return out;
+}
+
+/** A reference path (`$.steps.x.until`) read from a state's input; undefined when any part is missing. */
+function readPath(input: unknown, path: string): unknown {
+  if (path === '$') return input;
+  let value: unknown = input;
+  for (const part of path.replace(/^\$\./, '').split('.')) {
+    if (value === null || typeof value !== 'object' || !Object.hasOwn(value, part)) return undefined;
+    value = (value as Record<string, unknown>)[part];
+  }
+  return value;
+}
+
+/** When a Wait state (its fields as `virtualDefinition` kept them) entered at `now` with `input` ends, in ms. */
+export function waitEnd(fields: { Seconds?: number; SecondsPath?: string; Timestamp?: string; TimestampPath?: string }, input: unknown, now: number): number {
+  if (typeof fields.Seconds === 'number') return now + fields.Seconds * 1000;
+  if (fields.SecondsPath) {
+    const seconds = readPath(input, fields.SecondsPath);
+    if (typeof seconds !== 'number' || !(seconds >= 0)) throw Object.assign(new Error(`${fields.SecondsPath} is not a number of seconds`), { name: 'States.Runtime' });
+    return now + seconds * 1000;
+  }
+  const timestamp = fields.Timestamp ?? readPath(input, fields.TimestampPath ?? '');
+  const at = typeof timestamp === 'string' ? Date.parse(timestamp) : NaN;
+  if (!Number.isFinite(at)) throw Object.assign(new Error(`${fields.TimestampPath ?? 'Timestamp'} is not a timestamp`), { name: 'States.Runtime' });
+  return at;
+}
+
+/** The retrier of an error, as Step Functions picks it: the first whose ErrorEquals names it (or States.ALL / TaskFailed). */
+function retrierFor(retriers: Retrier[], error: unknown): number {
+  const name = error instanceof Error ? error.name : '';
+  return retriers.findIndex((r) =>
+    r.ErrorEquals.some((e) => e === name || e === 'States.ALL' || (e === 'States.TaskFailed' && name !== 'States.Timeout')),
+  );
+}
+
 /** Step Functions, locally: runs the compiled ASL of each journey with aws-local-stepfunctions. */
 export class LocalExecutions implements Executions {
-  private readonly machines = new Map<string, { definition: AslDefinition; journeyId: string; machine: StateMachine; internal: boolean }>();
-  private readonly executions = new Map<string, LocalExecution & { abort?: () => void }>();
+  private readonly machines = new Map<
+    string,
+    {
+      definition: AslDefinition;
+      journeyId: string;
+      machine: StateMachine;
+      internal: boolean;
+      timeoutSeconds: number;
+      retries: Map<string, Retrier[]>;
+      timeouts: Map<string, number>;
+    }
+  >();
+  private readonly executions = new Map<string, LocalExecution & { abort?: () => void; run?: RunState }>();
   private readonly waiters = new Map<string, Waiter>();
   private readonly region: string;
   private readonly account: string;
   private tokenCounter = 0;
+  private readonly clock: Clock;
+  /** Set when the clock is virtual: every journey duration is a timer on it. */
+  private readonly virtual?: VirtualClock;
+  /** Settledness, kept incrementally: task handlers at work, and running runs with nothing parked. */
+  private busyHandlers = 0;
+  private unparkedRuns = 0;
+  private quietWaiters: (() => void)[] = [];
 
   constructor(private readonly options: LocalExecutionsOptions) {
     this.region = options.region ?? 'local';
     this.account = options.account ?? '000000000000';
+    this.clock = options.clock ?? systemClock;
+    if (isVirtualClock(this.clock)) this.virtual = this.clock;
+  }
+
+  /**
+   * True when no task handler is at work and every running run is parked (on a wait, a task token or a retry interval):
+   * in virtual time nothing more happens until the clock moves or an event comes. Between two states a run is neither;
+   * the caller lets pending callbacks run (a `setImmediate` turn) and asks again.
+   */
+  quiet(): boolean {
+    return this.busyHandlers === 0 && this.unparkedRuns === 0;
+  }
+
+  /** Resolves the next time the runs become quiet (at once if they are). */
+  whenQuiet(): Promise<void> {
+    if (this.quiet()) return Promise.resolve();
+    return new Promise((resolve) => this.quietWaiters.push(resolve));
+  }
+
+  private notifyQuiet(): void {
+    if (!this.quiet() || this.quietWaiters.length === 0) return;
+    const waiters = this.quietWaiters;
+    this.quietWaiters = [];
+    for (const resolve of waiters) resolve();
+  }
+
+  private park(run: RunState | undefined): void {
+    if (!run || run.ended) return;
+    if (run.parked++ === 0) this.unparkedRuns--;
+    this.notifyQuiet();
+  }
+
+  private unpark(run: RunState | undefined): void {
+    if (!run || run.ended) return;
+    if (--run.parked === 0) this.unparkedRuns++;
+  }
+
+  /** Counts a task handler at work for as long as `work` runs (parked stretches excepted, see `parked`). */
+  private async busy<T>(work: () => Promise<T>): Promise<T> {
+    this.busyHandlers++;
+    try {
+      return await work();
+    } finally {
+      this.busyHandlers--;
+      this.notifyQuiet();
+    }
+  }
+
+  /** Inside `busy`: the handler is parked (not at work) until `until` settles. */
+  private async parked<T>(run: RunState | undefined, until: Promise<T>): Promise<T> {
+    this.busyHandlers--;
+    this.park(run);
+    try {
+      return await until;
+    } finally {
+      this.unpark(run);
+      this.busyHandlers++;
+    }
+  }
+
+  /** A virtual timer of a run, cancelled when the run ends. */
+  private runTimer(run: RunState | undefined, at: number, fire: () => void): () => void {
+    const cancel = this.virtual!.schedule(at, () => {
+      run?.cancels.delete(cancel);
+      fire();
+    });
+    run?.cancels.add(cancel);
+    return () => {
+      run?.cancels.delete(cancel);
+      cancel();
+    };
+  }
+
+  /** Resolves after `ms` of virtual time on the run's behalf (at once when 0 or less). */
+  private runSleep(run: RunState | undefined, ms: number): Promise<void> {
+    if (ms <= 0) return Promise.resolve();
+    const { promise, resolve } = Promise.withResolvers<void>();
+    this.runTimer(run, this.virtual!.nowMs() + ms, resolve);
+    return promise;
   }
 
   stateMachineArn(journeyId: string): string {
@@ -151,9 +357,13 @@ export class LocalExecutions implements Executions {
       if (value === undefined) throw new Error(`no local value for placeholder ${whole} in journey ${journeyId}`);
       return value;
     });
-    const definition = localTimeouts(JSON.parse(text) as AslDefinition, this.options.timeScale);
+    const parsed = JSON.parse(text) as AslDefinition;
+    const timeoutSeconds = parsed.TimeoutSeconds;
+    const retries = new Map<string, Retrier[]>();
+    const timeouts = new Map<string, number>();
+    const definition = this.virtual ? virtualDefinition(parsed, retries, timeouts) : localTimeouts(parsed, this.options.timeScale);
     const machine = new StateMachine(definition as never, { validationOptions: { checkArn: false, checkPaths: false } });
-    this.machines.set(arn, { definition, journeyId, machine, internal: options.internal === true });
+    this.machines.set(arn, { definition, journeyId, machine, internal: options.internal === true, timeoutSeconds, retries, timeouts });
     return arn;
   }
 
@@ -218,8 +428,9 @@ export class LocalExecutions implements Executions {
     if (this.executions.has(executionArn)) return { executionArn, started: false };
     const deployed = this.machines.get(stateMachineArn);
     if (!deployed) throw Object.assign(new Error(`State machine does not exist: ${stateMachineArn}`), { name: 'StateMachineDoesNotExist' });
-    const startDate = new Date().toISOString();
-    const record: LocalExecution & { abort?: () => void } = {
+    const startDate = this.clock.now().toISOString();
+    const runState: RunState = { parked: 0, ended: false, timedOut: false, cancels: new Set() };
+    const record: LocalExecution & { abort?: () => void; run?: RunState } = {
       executionArn,
       name,
       stateMachineArn,
@@ -229,15 +440,26 @@ export class LocalExecutions implements Executions {
       startDate,
       input,
       path: [],
+      trail: [],
       done: Promise.resolve(),
+      run: runState,
     };
     this.executions.set(executionArn, record);
+    this.unparkedRuns++;
     const untilWaits = new Map<string, string>();
+    const handlers = this.bindTasks(deployed.definition, record, untilWaits);
+    if (this.virtual) {
+      for (const [stateName, retriers] of deployed.retries) {
+        const handler = handlers[stateName];
+        if (handler) handlers[stateName] = (params) => this.withRetries(runState, retriers, () => handler(params));
+      }
+    }
     const run = deployed.machine.run(input as never, {
       overrides: {
-        taskResourceLocalHandlers: this.bindTasks(deployed.definition, record, untilWaits) as never,
-        waitTimeOverrides: this.waitTimes(deployed.definition, untilWaits),
-        retryIntervalOverrides: this.retryIntervals(deployed.definition),
+        taskResourceLocalHandlers: handlers as never,
+        waitTimeOverrides: this.virtual ? {} : this.waitTimes(deployed.definition, untilWaits),
+        // In virtual time Task retries are the handlers' (withRetries); a Parallel's retries are immediate.
+        retryIntervalOverrides: this.virtual ? zeroIntervals(deployed.definition) : this.retryIntervals(deployed.definition),
       },
       context: {
         Execution: { Id: executionArn, Name: name, Input: input, StartTime: startDate, RoleArn: `arn:aws:iam::${this.account}:role/local` },
@@ -246,6 +468,13 @@ export class LocalExecutions implements Executions {
       } as never,
     });
     record.abort = run.abort;
+    // The global timeout as a virtual timer: it aborts the run, which then ends TIMED_OUT as on AWS.
+    if (this.virtual && deployed.timeoutSeconds > 0) {
+      this.runTimer(runState, this.virtual.nowMs() + deployed.timeoutSeconds * 1000, () => {
+        runState.timedOut = true;
+        run.abort();
+      });
+    }
     void this.trackPath(run.eventLogs as AsyncGenerator<{ type: string; state?: { name: string } }>, record);
     record.done = run.result.then(
       (output) => {
@@ -253,17 +482,27 @@ export class LocalExecutions implements Executions {
         record.output = output;
       },
       (error: Error) => {
+        if (runState.timedOut) {
+          record.status = 'TIMED_OUT';
+          record.error = 'ExecutionTimeoutError: Execution timed out';
+          return;
+        }
         record.status = error.name === 'ExecutionAbortedError' ? 'ABORTED' : error.name === 'ExecutionTimeoutError' ? 'TIMED_OUT' : 'FAILED';
         record.error = `${error.name}: ${error.message}`;
       },
     ).finally(() => {
-      record.stopDate = new Date().toISOString();
+      record.stopDate = this.clock.now().toISOString();
+      for (const cancel of runState.cancels) cancel();
+      runState.cancels.clear();
+      if (runState.parked === 0) this.unparkedRuns--;
+      runState.ended = true;
       for (const [token, waiter] of this.waiters) {
         if (waiter.executionArn !== executionArn) continue;
         this.waiters.delete(token);
         waiter.reject(new Error('the execution ended'));
       }
       if (deployed.internal) this.forgetOldRuns(stateMachineArn);
+      this.notifyQuiet();
     });
     return { executionArn, started: true };
   }
@@ -291,7 +530,10 @@ export class LocalExecutions implements Executions {
   private async trackPath(logs: AsyncGenerator<{ type: string; state?: { name: string } }>, record: LocalExecution): Promise<void> {
     try {
       for await (const event of logs) {
-        if (event.type === 'StateEntered' && event.state) record.path.push(event.state.name);
+        if (event.type === 'StateEntered' && event.state) {
+          record.path.push(event.state.name);
+          record.trail.push({ state: event.state.name, at: this.clock.now().toISOString() });
+        }
       }
     } catch {
       // The log ends with the execution; its errors are reported through `done`.
@@ -327,6 +569,27 @@ export class LocalExecutions implements Executions {
     return out;
   }
 
+  /**
+   * A Task's retries in virtual time: the interval is IntervalSeconds x BackoffRate^attempt, capped by MaxDelaySeconds,
+   * waited on the virtual clock (no jitter: runs are deterministic). Defaults as Step Functions': 1 s, 3 attempts, 2.0.
+   */
+  private async withRetries(run: RunState, retriers: Retrier[], call: () => Promise<unknown>): Promise<unknown> {
+    const attempts = retriers.map(() => 0);
+    for (;;) {
+      try {
+        return await call();
+      } catch (error) {
+        const i = retrierFor(retriers, error);
+        if (i < 0 || run.ended) throw error;
+        const r = retriers[i];
+        if (attempts[i] >= (r.MaxAttempts ?? 3)) throw error;
+        const seconds = Math.min((r.IntervalSeconds ?? 1) * (r.BackoffRate ?? 2) ** attempts[i], r.MaxDelaySeconds ?? Infinity);
+        attempts[i]++;
+        await this.busy(() => this.parked(run, this.runSleep(run, seconds * 1000)));
+      }
+    }
+  }
+
   private lambdaContext(name: string): Context {
     return localLambdaContext(name, `local-${++this.tokenCounter}`, { region: this.region, account: this.account });
   }
@@ -344,7 +607,10 @@ export class LocalExecutions implements Executions {
     // Overrides are keyed by state name, nested states (Map item processors, Parallel branches) included.
     const visit = (states: Record<string, AslState>, scope: AslDefinition) => {
       for (const [stateName, state] of Object.entries(states)) {
-        if (state.Type === 'Task') handlers[stateName] = this.bindTask(stateName, state, scope, record, untilWaits);
+        if (state.Type === 'Task') {
+          const handler = this.bindTask(stateName, state, scope, record, untilWaits);
+          handlers[stateName] = (input) => this.busy(() => handler(input));
+        }
         const processor = (state.ItemProcessor ?? state.Iterator) as AslDefinition | undefined;
         if (processor?.States) visit(processor.States, processor);
         for (const branch of (state.Branches as AslDefinition[] | undefined) ?? []) visit(branch.States, branch);
@@ -363,7 +629,14 @@ export class LocalExecutions implements Executions {
   ): (input: unknown) => Promise<unknown> {
     const resource = state.Resource as string;
     const nodeId = stateName.split('.')[0];
+    const run = (record as { run?: RunState }).run;
     switch (resource) {
+      case VIRTUAL_WAIT_RESOURCE:
+        return async (input) => {
+          const end = waitEnd(JSON.parse(state.Comment as string), input, this.virtual!.nowMs());
+          await this.parked(run, this.runSleep(run, end - this.virtual!.nowMs()));
+          return input;
+        };
       case Resource.lambdaInvoke:
         return async (params) => {
           const { FunctionName, Payload } = params as { FunctionName: string; Payload: unknown };
@@ -385,17 +658,27 @@ export class LocalExecutions implements Executions {
           promise.catch(() => undefined);
           const waiter: Waiter = { resolve, reject, executionArn: record.executionArn, stateName, registered: false };
           this.waiters.set(token, waiter);
-          const timeoutMs = this.scaledMs(typeof state.TimeoutSeconds === 'number' ? state.TimeoutSeconds : 99_999_999);
-          const timer = setTimeout(() => {
+          const timeoutSeconds = typeof state.TimeoutSeconds === 'number' ? state.TimeoutSeconds : 99_999_999;
+          const onTimeout = () => {
             if (this.waiters.delete(token)) reject(new TaskTimedOut('the wait timed out'));
-          }, Math.min(timeoutMs, 2 ** 31 - 1));
-          timer.unref();
+          };
+          let clear: () => void;
+          if (this.virtual) {
+            // The declared TimeoutSeconds (virtualDefinition lifted the library's real-time one).
+            const declared = this.machines.get(record.stateMachineArn)?.timeouts.get(stateName) ?? timeoutSeconds;
+            clear = this.runTimer(run, this.virtual.nowMs() + declared * 1000, onTimeout);
+          } else {
+            const timer = setTimeout(onTimeout, Math.min(this.scaledMs(timeoutSeconds), 2 ** 31 - 1));
+            timer.unref();
+            clear = () => clearTimeout(timer);
+          }
           try {
             await fn({ ...Payload, token }, this.lambdaContext(name));
             waiter.registered = true;
-            return await promise;
+            // Parked until resumed, timed out or the run ends; an early resume has settled the promise already.
+            return await this.parked(run, promise);
           } finally {
-            clearTimeout(timer);
+            clear();
             this.waiters.delete(token);
           }
         };
@@ -456,6 +739,8 @@ export class LocalExecutions implements Executions {
         };
       case Resource.dynamoUpdateItem:
         return async (params) => {
+          if (this.options.updateItem) return this.options.updateItem(params as UpdateItemCommandInput);
+          if (!this.options.dynamo) throw new Error('no DynamoDB client or updateItem for the local runtime');
           try {
             const out = await this.options.dynamo.send(new UpdateItemCommand(params as UpdateItemCommandInput));
             return { ...out, $metadata: undefined };

@@ -41,6 +41,9 @@ export class Outbox {
   private readonly faults: OutboxFault[] = [];
   private counter = 0;
 
+  /** `now`: the stack's clock, so a message's time is virtual in virtual time. */
+  constructor(private readonly now: () => Date = () => new Date()) {}
+
   /** Makes the next send on the fault's channel fail as described (faults queue up in order). */
   inject(fault: OutboxFault): void {
     this.faults.push(fault);
@@ -53,7 +56,7 @@ export class Outbox {
   }
 
   add(message: Omit<OutboxMessage, 'messageId' | 'time'>): OutboxMessage {
-    const stored = { ...message, messageId: `local-${++this.counter}`, time: new Date().toISOString() };
+    const stored = { ...message, messageId: `local-${++this.counter}`, time: this.now().toISOString() };
     this.messages.push(stored);
     return stored;
   }

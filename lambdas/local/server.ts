@@ -62,12 +62,48 @@ function decodePathParameters(groups: Record<string, string>): Record<string, st
 const context = (name: string): Context =>
   ({ functionName: name, awsRequestId: randomUUID(), getRemainingTimeInMillis: () => 29_000, callbackWaitsForEmptyEventLoop: false }) as Context;
 
+/** A request to the routes, in process or from the HTTP server. */
+export interface LocalRequest {
+  method: string;
+  /** The path, without the query string. */
+  path: string;
+  query?: Record<string, string>;
+  body?: string | null;
+  headers?: Record<string, string | undefined>;
+}
+
+/** Matches a request to its route and answers it as API Gateway would call the handler (404 when no route matches). */
+export function createRouter(routes: readonly Route[]): (request: LocalRequest) => Promise<ApiResult> {
+  const table = routes.map((r) => ({ ...r, regex: compile(r.path) }));
+  return async (request) => {
+    for (const route of table) {
+      const match = route.method === request.method ? route.regex.exec(request.path) : null;
+      if (!match) continue;
+      const pathParameters = match.groups ? decodePathParameters(match.groups) : null;
+      if (pathParameters === undefined) {
+        const errors = [{ field: '(path)', message: 'not valid percent-encoding' }];
+        return problem(400, 'Bad Request', 'a path parameter is not valid percent-encoding', errors);
+      }
+      const query = request.query ?? {};
+      const event: ApiEvent = {
+        body: request.body === undefined || request.body === '' ? null : request.body,
+        headers: request.headers ?? {},
+        pathParameters,
+        queryStringParameters: Object.keys(query).length > 0 ? query : null,
+        requestContext: { requestId: randomUUID() },
+      };
+      return route.handler(event, context(`${route.method} ${route.path}`));
+    }
+    return problem(404, 'Not Found', `no route for ${request.method} ${request.path}`);
+  };
+}
+
 /**
  * One port for the local platform: the EventBridge `PutEvents` endpoint (AWS JSON 1.1 protocol, selected by the
  * `X-Amz-Target` header, so the official SDK client works with `endpoint` set), the REST API and `/local/*` routes.
  */
 export function createLocalServer(bus: LocalBus, routes: readonly Route[]): Server {
-  const table = routes.map((r) => ({ ...r, regex: compile(r.path) }));
+  const route = createRouter(routes);
   return createServer(async (req, res) => {
     try {
       const url = new URL(req.url ?? '/', 'http://localhost');
@@ -81,26 +117,8 @@ export function createLocalServer(bus: LocalBus, routes: readonly Route[]): Serv
         send(res, putEvents(bus, body));
         return;
       }
-      for (const route of table) {
-        const match = route.method === req.method ? route.regex.exec(url.pathname) : null;
-        if (!match) continue;
-        const pathParameters = match.groups ? decodePathParameters(match.groups) : null;
-        if (pathParameters === undefined) {
-          const errors = [{ field: '(path)', message: 'not valid percent-encoding' }];
-          send(res, problem(400, 'Bad Request', 'a path parameter is not valid percent-encoding', errors));
-          return;
-        }
-        const event: ApiEvent = {
-          body: body === '' ? null : body,
-          headers: Object.fromEntries(Object.entries(req.headers).map(([k, v]) => [k, Array.isArray(v) ? v.join(',') : v])),
-          pathParameters,
-          queryStringParameters: url.searchParams.size > 0 ? Object.fromEntries(url.searchParams) : null,
-          requestContext: { requestId: randomUUID() },
-        };
-        send(res, await route.handler(event, context(`${route.method} ${route.path}`)));
-        return;
-      }
-      send(res, problem(404, 'Not Found', `no route for ${req.method} ${url.pathname}`));
+      const headers = Object.fromEntries(Object.entries(req.headers).map(([k, v]) => [k, Array.isArray(v) ? v.join(',') : v]));
+      send(res, await route({ method: req.method ?? 'GET', path: url.pathname, query: Object.fromEntries(url.searchParams), body, headers }));
     } catch (error) {
       const status = (error as { status?: number }).status ?? 500;
       if (status !== 413) console.error('local server error', error);

@@ -68,11 +68,14 @@ import { startDynalite } from './dynalite';
 import { EXECUTION_STATUSES, LocalExecutions, type ExecutionStatus, type LocalFunction } from './executions';
 import { LocalMetrics, Outbox } from './outbox';
 import { DEFAULT_MAX_BUSY_SHARE, recheckDecision, type RecheckRun } from './recheck';
-import { createLocalServer, type Route } from './server';
+import { createLocalServer, createRouter, type LocalRequest, type Route } from './server';
+import { isVirtualClock } from './virtual-clock';
 
 export interface LocalStackOptions {
   /** HTTP port; 0 picks a free one. Default: `PORT` or 3000. */
   port?: number;
+  /** False: no HTTP server (simulation); the routes answer through `request` in process. Default: true. */
+  listen?: boolean;
   /** Folder of journey files. Default: `statemachines/` of the repository. */
   journeysDir?: string;
   /** Or the journeys themselves (tests). */
@@ -86,10 +89,18 @@ export interface LocalStackOptions {
   placementsDir?: string;
   /** Or the catalog itself (tests). */
   catalog?: { offers: Offer[]; placements: Placement[] };
-  /** Real milliseconds between scheduled segment re-checks (time-based rules); default: none (use `POST /local/segments/recheck`). */
+  /**
+   * Milliseconds between scheduled segment re-checks (time-based rules): real ones on the scaled clock, virtual ones
+   * with a VirtualClock (3_600_000 is AWS's hourly schedule). Default: none (use `POST /local/segments/recheck`).
+   */
   recheckIntervalMs?: number;
-  /** Virtual seconds per real second (`WAYMARK_TIME_SCALE`); Infinity makes every wait instant. */
+  /** Virtual seconds per real second (`WAYMARK_TIME_SCALE`); Infinity makes every wait instant. Unused with a VirtualClock. */
   timeScale?: number;
+  /**
+   * The clock of every part of the stack. A VirtualClock (lambdas/local/virtual-clock.ts) puts the whole stack in virtual
+   * time: journeys' waits, timeouts and retries, the re-check schedule, event and message times move only when the clock
+   * is told (`advance`, `advanceTo`, `runUntilIdle`), with no real sleeps. Default: the system clock, scaled by `timeScale`.
+   */
   clock?: Clock;
 }
 
@@ -149,6 +160,7 @@ export type LocalStack = Awaited<ReturnType<typeof startLocalStack>>;
 /** Starts the whole platform in this process: dynalite, the bus, the journey runtime, the API and the outbox. */
 export async function startLocalStack(options: LocalStackOptions = {}) {
   const clock = options.clock ?? systemClock;
+  const virtual = isVirtualClock(clock) ? clock : undefined;
   const timeScale = options.timeScale ?? 1;
   if (!(timeScale > 0)) throw new Error(`timeScale must be a positive number (got ${timeScale})`);
   const journeys = options.journeys ?? loadJourneyDir(options.journeysDir ?? join(__dirname, '..', '..', 'statemachines'));
@@ -197,7 +209,7 @@ export async function startLocalStack(options: LocalStackOptions = {}) {
     getSecret,
     unsubscribeLinks: createUnsubscribeLinks({ getSecret, publicUrl: () => publicUrl, clock }),
   };
-  const outbox = new Outbox();
+  const outbox = new Outbox(() => clock.now());
   const metrics = new LocalMetrics();
   const functions: Partial<Record<Placeholder, LocalFunction>> = {
     [Placeholder.prepareSendFunction]: createPrepareSendHandler({ ...deps, ...consentDeps }) as LocalFunction,
@@ -222,6 +234,7 @@ export async function startLocalStack(options: LocalStackOptions = {}) {
     outbox,
     metrics,
     timeScale,
+    clock,
   });
   for (const compiled of journeys) {
     const stateMachineArn = executions.deploy(compiled.journey.id, compiled.asl);
@@ -297,7 +310,7 @@ export async function startLocalStack(options: LocalStackOptions = {}) {
       handler: async () => json(202, await startRecheck()),
     },
     { method: 'GET', path: '/local/dead-letters', handler: async () => json(200, { deadLetters: bus.deadLetters }) },
-    { method: 'GET', path: '/health', handler: async () => json(200, { status: 'ok', journeys: journeys.length, timeScale }) },
+    { method: 'GET', path: '/health', handler: async () => json(200, { status: 'ok', journeys: journeys.length, timeScale: virtual ? 'virtual' : timeScale }) },
   ];
   // One re-check at a time, requested or scheduled: a request while one runs answers the running one.
   let recheckRuns = 0;
@@ -313,7 +326,7 @@ export async function startLocalStack(options: LocalStackOptions = {}) {
     if (starting) return { ...(await starting), started: false };
     if (lastRecheck && lastRecheckRun()?.stoppedAt === undefined) return { jobId: lastRecheck.jobId, executionArn: lastRecheck.executionArn, started: false };
     starting = (async () => {
-      const jobId = `recheck-local-${Date.now()}-${++recheckRuns}`;
+      const jobId = `recheck-local-${clock.now().getTime()}-${++recheckRuns}`;
       const parts = [0, 1, 2, 3];
       const startedAt = Date.now();
       const { executionArn } = await audienceJobs.start({ job: { kind: 'recheck', jobId }, totalSegments: parts.length, parts });
@@ -327,20 +340,47 @@ export async function startLocalStack(options: LocalStackOptions = {}) {
     }
   };
   const recheckPolicy = { intervalMs: options.recheckIntervalMs ?? 0, maxBusyShare: DEFAULT_MAX_BUSY_SHARE };
+  // Virtual time: the schedule is a background timer every interval of virtual time (it never keeps runUntilIdle going);
+  // a tick while a re-check runs starts none, as on real time.
+  let cancelRecheck: (() => void) | undefined;
+  if (virtual && options.recheckIntervalMs) {
+    const interval = options.recheckIntervalMs;
+    const tick = () => {
+      cancelRecheck = virtual.schedule(virtual.nowMs() + interval, tick, { background: true });
+      void startRecheck();
+    };
+    cancelRecheck = virtual.schedule(virtual.nowMs() + interval, tick, { background: true });
+  }
   // Ticks are cheap when skipped; a re-check starts only when recheckDecision says so.
-  const recheckTimer = options.recheckIntervalMs
+  const recheckTimer = options.recheckIntervalMs && !virtual
     ? setInterval(() => {
         if (!starting && recheckDecision(lastRecheckRun(), Date.now(), recheckPolicy).start) void startRecheck();
       }, Math.min(options.recheckIntervalMs, 1000))
     : undefined;
   recheckTimer?.unref();
-  const server = createLocalServer(bus, routes);
-  const port = options.port ?? Number(process.env.PORT ?? 3000);
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(port, '127.0.0.1', () => resolve());
-  });
-  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  // Virtual time moves only when the stack is settled: the bus has delivered everything and every run is parked.
+  const flush = () => new Promise<void>((resolve) => setImmediate(resolve));
+  const quiesce = async (): Promise<void> => {
+    for (;;) {
+      await bus.idle();
+      await executions.whenQuiet();
+      // A run between two states is neither at work nor parked: let pending callbacks run, then look again.
+      await flush();
+      if (bus.pending() === 0 && executions.quiet()) return;
+    }
+  };
+  virtual?.onQuiesce(quiesce);
+  const router = createRouter(routes);
+  const server = options.listen === false ? undefined : createLocalServer(bus, routes);
+  let url = 'http://waymark.local';
+  if (server) {
+    const port = options.port ?? Number(process.env.PORT ?? 3000);
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(port, '127.0.0.1', () => resolve());
+    });
+    url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  }
   publicUrl ||= url;
 
   return {
@@ -354,8 +394,16 @@ export async function startLocalStack(options: LocalStackOptions = {}) {
     journeys,
     dynamoEndpoint: dynamo.endpoint,
     tables: LOCAL_TABLES,
-    /** Waits until the bus has delivered everything and no execution is running, except those parked on a wait-for-event. */
+    /** The stack's clock (a VirtualClock when one was given). */
+    clock,
+    /** A request to the REST API and `/local/*` routes in process, answered as over HTTP (no server needed). */
+    request: (request: LocalRequest) => router(request),
+    /**
+     * Waits until the bus has delivered everything and no execution is running, except those parked on a wait-for-event
+     * (in virtual time: or on a wait, a retry interval; time does not move).
+     */
     async settle(): Promise<void> {
+      if (virtual) return quiesce();
       const quiet = () => executions.list({ status: 'RUNNING' }).length === executions.waitingCount();
       for (;;) {
         await bus.idle();
@@ -373,9 +421,12 @@ export async function startLocalStack(options: LocalStackOptions = {}) {
     recheckSegments: startRecheck,
     async stop(): Promise<void> {
       if (recheckTimer) clearInterval(recheckTimer);
+      cancelRecheck?.();
       for (const e of executions.list({ status: 'RUNNING' })) await executions.stop(e.executionArn);
-      await new Promise<void>((resolve) => server.close(() => resolve()));
-      server.closeAllConnections?.();
+      if (server) {
+        await new Promise<void>((resolve) => server.close(() => resolve()));
+        server.closeAllConnections?.();
+      }
       await dynamo.stop();
     },
   };
