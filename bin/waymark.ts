@@ -6,7 +6,7 @@ import { buildCatalog, formatViolation, type CatalogProblem, type CompiledJourne
 import { estimateCost, STANDARD_USD_PER_TRANSITION } from '../lambdas/core/journey/cost';
 import { toMermaid } from '../lambdas/core/journey/diagram';
 import { readSegmentFiles } from '../lambdas/core/segments/files';
-import type { SimulationEngine } from '../lambdas/simulate/engine';
+import type { SimulationEngine } from '../lambdas/simulate';
 
 export interface Io {
   /** Writes text (already ending in a newline) to standard output. */
@@ -189,7 +189,13 @@ function parseSimulateArgs(args: readonly string[]): SimulateArgs {
 /** `waymark simulate`: 1 for an invalid journey, 2 for a script or profiles file an entry of which is wrong (its line). */
 async function simulate(args: readonly string[], io: Io, deps: CliDeps): Promise<number> {
   const parsed = parseSimulateArgs(args);
-  const sim = await import('../lambdas/simulate');
+  // The runtime's handlers run in this process: their Powertools logs and metrics would mix with the report.
+  process.env.POWERTOOLS_METRICS_DISABLED ??= 'true';
+  process.env.POWERTOOLS_TRACE_ENABLED ??= 'false';
+  process.env.POWERTOOLS_LOG_LEVEL ??= 'SILENT';
+  process.env.AWS_REGION ??= 'local';
+  // Loaded by this command only, after the settings above (`require`: the bin runs through tsx's CommonJS hook).
+  const sim = require('../lambdas/simulate') as typeof import('../lambdas/simulate');
   const [journeyText, eventsText, profilesText] = await Promise.all(
     [parsed.journey, parsed.events, parsed.profiles].map(async (path) => (path === undefined ? undefined : (await readAll([path], io))[0].text)),
   );

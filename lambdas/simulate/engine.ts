@@ -70,7 +70,10 @@ export const REPOSITORY_ROOT = join(__dirname, '..', '..');
 
 /** The engine that runs the compiled ASL on the virtual clock of the local runtime. */
 export async function defaultEngine(): Promise<SimulationEngine> {
-  throw new Error('the simulation engine (virtual clock and in-memory stores of lambdas/local) is not wired yet');
+  // Loaded only when a simulation runs: the local stack pulls in the whole runtime. (`require`: the CLI runs through
+  // tsx's CommonJS hook, where a dynamic import() would go to Node's ES module loader.)
+  const { createLocalEngine } = require('./local-engine') as typeof import('./local-engine');
+  return createLocalEngine();
 }
 
 /** What the helper answers: the report, and views of it for short assertions. */
