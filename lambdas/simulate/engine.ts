@@ -96,8 +96,8 @@ export interface ProfileView extends ProfileReport {
 }
 
 export interface SimulateOptions {
-  /** A journey file (relative to `root`, or absolute) or a definition. */
-  journey: string | Journey;
+  /** A journey file (relative to `root`, or absolute) or a definition (a parsed journey file; validated here). */
+  journey: string | object;
   /** Script entries, as in a script file (statemachines/README.md#simulate-a-journey). */
   events: readonly unknown[];
   /** Starting profiles, as in a profiles file. */

@@ -80,6 +80,23 @@ describe('simulate() on the cart-abandonment playbook', () => {
   });
 });
 
+describe('simulate() as statemachines/README.md shows it', () => {
+  it('reminds Ann after an hour, then pushes the cart offer when a cart item drops in price', async () => {
+    const sim = await simulate({
+      journey: 'statemachines/cart-abandonment.json',
+      start: '2026-12-01T10:00:00Z',
+      events: [
+        { at: '+0s', type: 'cart.updated', identities: { email: 'ann@example.com' }, attributes: { pushToken: 'device-ann' },
+          properties: { action: 'item-added', cartId: 'cart-1', productIds: ['sku-2'] } },
+        { at: '+1d', type: 'price.dropped', catalog: true, properties: { productId: 'sku-2', productName: 'Socks', price: '9.99' } },
+      ],
+    });
+    const ann = sim.profile('email:ann@example.com');
+    expect(ann.path).toEqual(['wait-for-order', 'reminder-email', 'wait-for-offer-signal', 'pick-offer', 'offer-push', 'done']);
+    expect(ann.messages.map((m) => m.channel)).toEqual(['email', 'push']);
+  });
+});
+
 describe('simulate() on other journeys', () => {
   it('triggers an API journey with its context', async () => {
     const sim = await simulate({
