@@ -1,3 +1,4 @@
+import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { run, type Io } from '../../bin/waymark';
@@ -68,6 +69,14 @@ describe('simulate() on the cart-abandonment playbook', () => {
     const argv = ['simulate', CART, '--events', 'test/fixtures/simulate/cart-abandonment.events.json', '--profiles', 'test/fixtures/simulate/cart-abandonment.profiles.json'];
     expect(await run(argv, io, { root: REPOSITORY_ROOT })).toBe(0);
     expect(stdout).toBe(sim.text());
+  });
+
+  it('runs from the executable as npx waymark does, printing only the report', () => {
+    const args = ['simulate', CART, '--events', 'test/fixtures/simulate/cart-abandonment.events.json', '--json'];
+    const out = spawnSync(process.execPath, [join(REPOSITORY_ROOT, 'bin', 'waymark.js'), ...args], { cwd: REPOSITORY_ROOT, encoding: 'utf8' });
+    expect([out.status, out.stderr]).toEqual([0, '']);
+    const report = JSON.parse(out.stdout);
+    expect(report.profiles.map((p: { identities: { email: string } }) => p.identities.email)).toEqual(['ann@example.com', 'bob@example.com', 'cem@example.com']);
   });
 
   it('refuses an entry the API would refuse, naming it', async () => {
