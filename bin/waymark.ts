@@ -25,7 +25,7 @@ Commands:
   diagram <file>                  print a Mermaid flowchart of the journey
   cost <file> [--entries N]       state transitions on the longest path and Step Functions Standard cost
   segments <file...>              check segment files as a set (rules, unique ids, references, no cycles)
-  simulate <file> --events <script.json> [--profiles <profiles.json>] [--start <ISO time>] [--json]
+  simulate <file> --events <script.json> [--profiles <profiles.json>] [--start <ISO time>] [--until <time>] [--json]
                                   run the journey on a virtual clock against a script of events: per profile the
                                   path taken, messages, suppressions, decisions and how each run ended
   help                            show this help
@@ -157,22 +157,23 @@ interface SimulateArgs {
   events: string;
   profiles?: string;
   start?: string;
+  until?: string;
   json: boolean;
 }
 
 function parseSimulateArgs(args: readonly string[]): SimulateArgs {
   const files: string[] = [];
-  const options: Partial<Record<'events' | 'profiles' | 'start', string>> = {};
+  const options: Partial<Record<'events' | 'profiles' | 'start' | 'until', string>> = {};
   let json = false;
   for (let i = 0; i < args.length; i++) {
     const arg = args[i];
     const [flag, inline] = arg.startsWith('--') && arg.includes('=') ? [arg.slice(0, arg.indexOf('=')), arg.slice(arg.indexOf('=') + 1)] : [arg, undefined];
     if (flag === '--json' && inline === undefined) {
       json = true;
-    } else if (flag === '--events' || flag === '--profiles' || flag === '--start') {
+    } else if (flag === '--events' || flag === '--profiles' || flag === '--start' || flag === '--until') {
       const value = inline ?? args[++i];
       if (value === undefined || value === '') throw new UsageError(`${flag} takes a value`);
-      const name = flag.slice(2) as 'events' | 'profiles' | 'start';
+      const name = flag.slice(2) as 'events' | 'profiles' | 'start' | 'until';
       if (options[name] !== undefined) throw new UsageError(`${flag} is given twice`);
       options[name] = value;
     } else if (arg.startsWith('-')) {
@@ -183,7 +184,8 @@ function parseSimulateArgs(args: readonly string[]): SimulateArgs {
   }
   if (files.length !== 1) throw new UsageError(files.length === 0 ? 'missing <file>' : `expected one journey file, got ${files.length}`);
   if (options.events === undefined) throw new UsageError('simulate needs --events <script.json>');
-  return { journey: files[0], events: options.events, json, ...(options.profiles === undefined ? {} : { profiles: options.profiles }), ...(options.start === undefined ? {} : { start: options.start }) };
+  const { events, ...optional } = options;
+  return { journey: files[0], events, json, ...optional };
 }
 
 /** `waymark simulate`: 1 for an invalid journey, 2 for a script or profiles file an entry of which is wrong (its line). */
@@ -204,10 +206,12 @@ async function simulate(args: readonly string[], io: Io, deps: CliDeps): Promise
     const start = parsed.start === undefined ? undefined : sim.parseStart(parsed.start);
     const script = sim.parseScript(eventsText!, { file: parsed.events, ...(start === undefined ? {} : { start }) });
     const profiles = profilesText === undefined ? [] : sim.parseProfiles(profilesText, { file: parsed.profiles! });
+    const until = parsed.until === undefined ? undefined : sim.parseUntil(parsed.until, script.start);
     const engine = await (deps.engine ?? sim.defaultEngine)();
     const root = deps.root ?? process.cwd();
+    const input = { journeyFile: parsed.journey, journey, root, script: script.entries, profiles, start: script.start };
     const report = await engine
-      .run({ journeyFile: parsed.journey, journey, root, script: script.entries, profiles, start: script.start })
+      .run(until === undefined ? input : { ...input, until })
       .catch((error: unknown) => {
         // The engine names entries by line; the file is the script's.
         throw error instanceof sim.ScriptError && error.file === undefined ? new sim.ScriptError(parsed.events, error.problems) : error;

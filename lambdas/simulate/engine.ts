@@ -16,7 +16,7 @@ import type {
   SimulationReport,
 } from './report';
 import { nodeVisits, renderText } from './report';
-import { parseStart, readProfiles, readScript, type ScriptEntry, type ScriptProblem, type StartProfile } from './script';
+import { parseStart, parseUntil, readProfiles, readScript, type ScriptEntry, type ScriptProblem, type StartProfile } from './script';
 
 export interface SimulationInput {
   /** Where the journey came from, for messages (a path relative to `root`, or absolute). */
@@ -34,6 +34,11 @@ export interface SimulationInput {
   profiles: StartProfile[];
   /** The virtual clock's time when the simulation starts. */
   start: Date;
+  /**
+   * Time runs at least until then (the script's last entry otherwise), then until every run has ended: for what time
+   * alone brings about (an anniversary found by the hourly re-check, a wait with nothing after it in the script).
+   */
+  until?: Date;
 }
 
 /**
@@ -104,6 +109,8 @@ export interface SimulateOptions {
   profiles?: readonly unknown[];
   /** @default the first absolute `at` of the events, else 2026-01-01T00:00:00Z */
   start?: Date | string;
+  /** Let time run at least until then: "+<duration>" after the start, an ISO-8601 UTC time or a Date. */
+  until?: Date | string;
   /** @default this repository */
   root?: string;
   /** @default the local runtime on a virtual clock */
@@ -167,7 +174,9 @@ export async function simulate(options: SimulateOptions): Promise<Simulation> {
   const start = typeof options.start === 'string' ? parseStart(options.start) : options.start;
   const script = readScript(options.events, start === undefined ? {} : { start });
   const profiles = readProfiles(options.profiles ?? [], { file: 'profiles' });
+  const until = typeof options.until === 'string' ? parseUntil(options.until, script.start) : options.until;
   const engine = options.engine ?? (await defaultEngine());
-  const report = await engine.run({ journeyFile, journey, root, script: script.entries, profiles, start: script.start });
+  const input = { journeyFile, journey, root, script: script.entries, profiles, start: script.start };
+  const report = await engine.run(until === undefined ? input : { ...input, until });
   return withViews(report);
 }

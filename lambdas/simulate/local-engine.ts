@@ -229,6 +229,7 @@ export function createLocalEngine(): SimulationEngine {
           await run.apply(entry);
           await stack.settle();
         }
+        if (input.until && input.until.getTime() > clock.nowMs()) await clock.advanceTo(input.until);
         await clock.runUntilIdle();
         return await run.report(input, input.journey.id);
       } finally {

@@ -280,6 +280,22 @@ function utcTime(text: string): Date | undefined {
   return Number.isNaN(at.getTime()) || at.toISOString().slice(0, 16) !== text.slice(0, 16) ? undefined : at;
 }
 
+/**
+ * Resolves `--until` ("+<duration>" after the start, or an ISO-8601 UTC time, as an entry's `at`): the simulation lets
+ * time run at least until then. ScriptError naming `until` when it is not a time within the simulation's span.
+ */
+export function parseUntil(text: string, start: Date): Date {
+  const problems = new Problems(() => undefined);
+  const when = readAt(0, text, problems);
+  const at = when === undefined ? NaN : 'absolute' in when ? when.absolute.getTime() : start.getTime() + when.offsetMs;
+  const last = start.getTime() + SCRIPT_LIMITS.spanDays * 86_400_000;
+  if (when === undefined || at < start.getTime() || at > last) {
+    const message = `until is "+<duration>" after the start or an ISO-8601 UTC time, within ${SCRIPT_LIMITS.spanDays} days from the start (${start.toISOString()}); got ${JSON.stringify(text)}`;
+    throw new ScriptError(undefined, [{ field: 'until', message }]);
+  }
+  return new Date(at);
+}
+
 /** Parses an ISO-8601 UTC start time (`--start`), or throws ScriptError naming `start`. */
 export function parseStart(text: string): Date {
   const at = utcTime(text)?.getTime() ?? NaN;

@@ -117,6 +117,19 @@ describe('simulate() on other journeys', () => {
     expect(ann.messages).toMatchObject([{ at: '2026-01-01T01:00:00.000Z', channel: 'email', subject: 'Hello Ann', body: expect.stringContaining('We miss you.') }]);
   });
 
+  it('lets time run until --until for what time alone brings about: the member day found by the hourly re-check', async () => {
+    const events = [
+      { at: '+0s', type: 'member.signed-up', identities: { email: 'ann@example.com' }, attributes: { firstName: 'Ann', loyaltyTier: 'gold', memberSince: '2024-01-03' } },
+    ];
+    const journey = 'statemachines/loyalty-member-day.json';
+    expect((await simulate({ journey, events })).profile('email:ann@example.com').runs).toEqual([]);
+    const sim = await simulate({ journey, events, until: '+3d' });
+    const ann = sim.profile('email:ann@example.com');
+    expect(ann.path).toEqual(['by-tier', 'thank-you', 'done']);
+    expect(ann.messages.map((m) => [m.at, m.subject])).toEqual([['2026-01-03T00:00:00.000Z', 'Happy member day: thank you']]);
+    expect(sim.end).toBe('2026-01-04T00:00:00.000Z');
+  });
+
   it('runs a journey written from the reference page, given as a definition', async () => {
     const journey = {
       schemaVersion: 1,

@@ -66,6 +66,15 @@ describe('waymark simulate', () => {
     expect(result.calls[0].script[0].at).toBe('2026-11-30T00:05:00.000Z');
   });
 
+  it('lets time run until --until, counted from the start', async () => {
+    const result = await cli(['simulate', CART, '--events', EVENTS, '--until=+3d']);
+    expect(result.calls[0].until?.toISOString()).toBe('2026-12-04T10:00:00.000Z');
+    expect((await cli(['simulate', CART, '--events', EVENTS])).calls[0]).not.toHaveProperty('until');
+    const wrong = await cli(['simulate', CART, '--events', EVENTS, '--until', '-1h']);
+    expect([wrong.code, wrong.calls]).toEqual([2, []]);
+    expect(wrong.stderr).toMatch(/^waymark: until: until is "\+<duration>" after the start/);
+  });
+
   it('exits 1 with the violations of an invalid journey, and runs nothing', async () => {
     const result = await cli(['simulate', INVALID, '--events', EVENTS]);
     expect(result.code).toBe(1);
@@ -119,7 +128,7 @@ describe('waymark simulate', () => {
     [['simulate', CART, CART, '--events', EVENTS], 'waymark: expected one journey file, got 2'],
     [['simulate', CART, '--events'], 'waymark: --events takes a value'],
     [['simulate', CART, '--events', EVENTS, '--events', EVENTS], 'waymark: --events is given twice'],
-    [['simulate', CART, '--events', EVENTS, '--until', '+3d'], 'waymark: unknown option --until'],
+    [['simulate', CART, '--events', EVENTS, '--speed', '2'], 'waymark: unknown option --speed'],
     [['simulate', CART, '--events', 'nowhere.json'], "waymark: cannot read nowhere.json: ENOENT: no such file or directory, open 'nowhere.json'"],
     [['simulate', CART, '--events', EVENTS, '--profiles', 'nowhere.json'], 'waymark: cannot read nowhere.json'],
   ])('exits 2 with the reason and the usage for %j', async (argv, reason) => {
@@ -136,6 +145,6 @@ describe('waymark simulate', () => {
   });
 
   it('lists simulate in the usage', () => {
-    expect(USAGE).toContain('simulate <file> --events <script.json> [--profiles <profiles.json>] [--start <ISO time>] [--json]');
+    expect(USAGE).toContain('simulate <file> --events <script.json> [--profiles <profiles.json>] [--start <ISO time>] [--until <time>] [--json]');
   });
 });

@@ -48,6 +48,14 @@ describe('simulate() hands the engine validated inputs', () => {
     expect(input.profiles).toMatchObject([{ index: 0, identities: { email: 'ann@example.com' }, attributes: { firstName: 'Ann' } }]);
   });
 
+  it('passes --until resolved from the start, and none when not asked', async () => {
+    const { engine, calls } = fakeEngine();
+    await simulate({ journey: CART, events: [added('ann@example.com')], start: new Date('2026-12-01T10:00:00Z'), until: '+2d', engine });
+    await simulate({ journey: CART, events: [added('ann@example.com')], engine });
+    expect(calls[0].until?.toISOString()).toBe('2026-12-03T10:00:00.000Z');
+    expect(calls[1]).not.toHaveProperty('until');
+  });
+
   it('takes a journey definition instead of a file', async () => {
     const { engine, calls } = fakeEngine();
     await simulate({ journey: { ...cartJourney(), id: 'cart-draft' }, events: [added('ann@example.com')], engine });

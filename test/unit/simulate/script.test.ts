@@ -6,6 +6,7 @@ import {
   parseProfiles,
   parseScript,
   parseStart,
+  parseUntil,
   readProfiles,
   readScript,
   SCRIPT_LIMITS,
@@ -118,6 +119,15 @@ describe('parseScript: times', () => {
     expect(problems(lines({ ...added, at: '+1h', time: '2026-01-01T01:06:00Z' }))[0]).toMatch(/^events\.json:2: entry 1, time: .* more than 5 minutes after its receipt/);
     const late = parseScript(lines({ ...added, at: '+1h', time: '2025-06-01T00:00:00Z' }), { file: 'e.json' }).entries[0];
     expect(late).toMatchObject({ at: '2026-01-01T01:00:00.000Z', event: { time: '2025-06-01T00:00:00Z' } });
+  });
+
+  it('resolves --until from the start, within the span', () => {
+    const start = new Date('2026-12-01T10:00:00Z');
+    expect(parseUntil('+3d', start).toISOString()).toBe('2026-12-04T10:00:00.000Z');
+    expect(parseUntil('2026-12-24T00:00:00Z', start).toISOString()).toBe('2026-12-24T00:00:00.000Z');
+    expect(() => parseUntil('2026-11-30T00:00:00Z', start)).toThrow('until: until is "+<duration>" after the start');
+    expect(() => parseUntil('+400d', start)).toThrow(ScriptError);
+    expect(() => parseUntil('soon', start)).toThrow('got "soon"');
   });
 
   it('parses --start as an ISO-8601 UTC time from 2000 on', () => {
