@@ -178,8 +178,12 @@ class Run {
   async report(input: SimulationInput, journeyId: string): Promise<SimulationReport> {
     const named = [...input.profiles.map((p) => p.identities), ...input.script.flatMap((e) => (e.kind === 'event' ? [e.event.identities] : [e.identities]))];
     const ids: string[] = [];
+    const asked = new Set<string>();
     for (const identities of named) {
-      if (Object.keys(identities).length === 0) continue;
+      // One look-up per set of identities: a script names the same customer again and again.
+      const key = JSON.stringify(Object.entries(identities));
+      if (Object.keys(identities).length === 0 || asked.has(key)) continue;
+      asked.add(key);
       const id = await this.find(identities);
       if (id !== undefined && !ids.includes(id)) ids.push(id);
     }
