@@ -167,7 +167,8 @@ function parseSimulateArgs(args: readonly string[]): SimulateArgs {
   let json = false;
   for (let i = 0; i < args.length; i++) {
     const arg = args[i];
-    const [flag, inline] = arg.startsWith('--') && arg.includes('=') ? [arg.slice(0, arg.indexOf('=')), arg.slice(arg.indexOf('=') + 1)] : [arg, undefined];
+    const equals = arg.startsWith('--') ? arg.indexOf('=') : -1;
+    const [flag, inline] = equals > 0 ? [arg.slice(0, equals), arg.slice(equals + 1)] : [arg, undefined];
     if (flag === '--json' && inline === undefined) {
       json = true;
     } else if (flag === '--events' || flag === '--profiles' || flag === '--start' || flag === '--until') {
@@ -182,13 +183,15 @@ function parseSimulateArgs(args: readonly string[]): SimulateArgs {
       files.push(arg);
     }
   }
-  if (files.length !== 1) throw new UsageError(files.length === 0 ? 'missing <file>' : `expected one journey file, got ${files.length}`);
+  if (files.length !== 1) {
+    throw new UsageError(files.length === 0 ? 'missing <file>' : `expected one journey file, got ${files.length}`);
+  }
   if (options.events === undefined) throw new UsageError('simulate needs --events <script.json>');
   const { events, ...optional } = options;
   return { journey: files[0], events, json, ...optional };
 }
 
-/** `waymark simulate`: 1 for an invalid journey, 2 for a script or profiles file an entry of which is wrong (its line). */
+/** `waymark simulate`: 1 for an invalid journey; 2 for a wrong script or profiles file, naming the line. */
 async function simulate(args: readonly string[], io: Io, deps: CliDeps): Promise<number> {
   const parsed = parseSimulateArgs(args);
   // The runtime's handlers run in this process: their Powertools logs and metrics would mix with the report.
@@ -199,7 +202,9 @@ async function simulate(args: readonly string[], io: Io, deps: CliDeps): Promise
   // Loaded by this command only, after the settings above (`require`: the bin runs through tsx's CommonJS hook).
   const sim = require('../lambdas/simulate') as typeof import('../lambdas/simulate');
   const [journeyText, eventsText, profilesText] = await Promise.all(
-    [parsed.journey, parsed.events, parsed.profiles].map(async (path) => (path === undefined ? undefined : (await readAll([path], io))[0].text)),
+    [parsed.journey, parsed.events, parsed.profiles].map(async (path) =>
+      path === undefined ? undefined : (await readAll([path], io))[0].text,
+    ),
   );
   try {
     const journey = sim.loadJourney(parsed.journey, journeyText!);
@@ -214,7 +219,8 @@ async function simulate(args: readonly string[], io: Io, deps: CliDeps): Promise
       .run(until === undefined ? input : { ...input, until })
       .catch((error: unknown) => {
         // The engine names entries by line; the file is the script's.
-        throw error instanceof sim.ScriptError && error.file === undefined ? new sim.ScriptError(parsed.events, error.problems) : error;
+        const unnamed = error instanceof sim.ScriptError && error.file === undefined;
+        throw unnamed ? new sim.ScriptError(parsed.events, error.problems) : error;
       });
     io.stdout(parsed.json ? sim.renderJson(report) : sim.renderText(report));
     return EXIT.ok;
@@ -224,7 +230,9 @@ async function simulate(args: readonly string[], io: Io, deps: CliDeps): Promise
       return EXIT.invalid;
     }
     if (!(error instanceof sim.ScriptError)) throw error;
-    for (const problem of error.problems.slice(0, sim.SCRIPT_LIMITS.problems)) io.stderr(`waymark: ${sim.formatProblem(error.file, problem)}\n`);
+    for (const problem of error.problems.slice(0, sim.SCRIPT_LIMITS.problems)) {
+      io.stderr(`waymark: ${sim.formatProblem(error.file, problem)}\n`);
+    }
     const more = error.problems.length - sim.SCRIPT_LIMITS.problems;
     if (more > 0) io.stderr(`waymark: … and ${more} more problems\n`);
     return EXIT.usage;

@@ -16,7 +16,15 @@ import type {
   SimulationReport,
 } from './report';
 import { nodeVisits, renderText } from './report';
-import { parseStart, parseUntil, readProfiles, readScript, type ScriptEntry, type ScriptProblem, type StartProfile } from './script';
+import {
+  parseStart,
+  parseUntil,
+  readProfiles,
+  readScript,
+  type ScriptEntry,
+  type ScriptProblem,
+  type StartProfile,
+} from './script';
 
 export interface SimulationInput {
   /** Where the journey came from, for messages (a path relative to `root`, or absolute). */
@@ -59,7 +67,11 @@ export class InvalidJourneyError extends Error {
 }
 
 /** The problem with one script entry, for an engine's ScriptError (the CLI adds the file name). */
-export function scriptProblem(entry: Pick<ScriptEntry, 'index' | 'line'>, field: string, message: string): ScriptProblem {
+export function scriptProblem(
+  entry: Pick<ScriptEntry, 'index' | 'line'>,
+  field: string,
+  message: string,
+): ScriptProblem {
   return { ...(entry.line === undefined ? {} : { line: entry.line }), entry: entry.index, field, message };
 }
 
@@ -127,7 +139,9 @@ function view(report: SimulationReport, profile: ProfileReport): ProfileView {
     decisions: own.flatMap((r) => r.decisions),
     run(journeyId = report.journeyId) {
       const runs = profile.runs.filter((r) => r.journeyId === journeyId);
-      if (runs.length !== 1) throw new Error(`profile ${profile.profileId} has ${runs.length} runs of ${journeyId}, not one`);
+      if (runs.length !== 1) {
+        throw new Error(`profile ${profile.profileId} has ${runs.length} runs of ${journeyId}, not one`);
+      }
       return runs[0];
     },
   };
@@ -139,11 +153,13 @@ export function withViews(report: SimulationReport): Simulation {
     ...report,
     profile(who) {
       const colon = who.indexOf(':');
-      const found = report.profiles.find((p) =>
-        p.profileId === who || (colon > 0 && Object.hasOwn(p.identities, who.slice(0, colon)) && p.identities[who.slice(0, colon)] === who.slice(colon + 1)),
-      );
+      const [namespace, value] = colon > 0 ? [who.slice(0, colon), who.slice(colon + 1)] : [undefined, undefined];
+      const holds = (p: ProfileReport) =>
+        namespace !== undefined && Object.hasOwn(p.identities, namespace) && p.identities[namespace] === value;
+      const found = report.profiles.find((p) => p.profileId === who || holds(p));
       if (!found) {
-        const known = report.profiles.map((p) => Object.entries(p.identities).map(([n, v]) => `${n}:${v}`)[0] ?? p.profileId);
+        const first = (p: ProfileReport) => Object.entries(p.identities).map(([n, v]) => `${n}:${v}`)[0] ?? p.profileId;
+        const known = report.profiles.map(first);
         throw new Error(`no profile ${who} in the simulation (profiles: ${known.join(', ') || 'none'})`);
       }
       return view(report, found);
@@ -164,7 +180,8 @@ export async function simulate(options: SimulateOptions): Promise<Simulation> {
   let journey: Journey;
   if (typeof options.journey === 'string') {
     journeyFile = options.journey;
-    journey = loadJourney(journeyFile, await readFile(isAbsolute(journeyFile) ? journeyFile : join(root, journeyFile), 'utf8'));
+    const path = isAbsolute(journeyFile) ? journeyFile : join(root, journeyFile);
+    journey = loadJourney(journeyFile, await readFile(path, 'utf8'));
   } else {
     const checked = validateJourney(options.journey);
     if (!checked.ok) throw new InvalidJourneyError(checked.violations.map((v) => formatViolation(v)));

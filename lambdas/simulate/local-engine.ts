@@ -12,6 +12,7 @@ import type { Journey } from '../core/journey/schema';
 import type { DecisionRecord } from '../core/decisions/ports';
 import type { LedgerEntry } from '../core/runtime/ports';
 import { ruleDependencies } from '../core/segments/dependencies';
+import type { Rule } from '../core/segments/rule';
 import type { ApiResult } from '../shared/http';
 import type { LocalExecution } from '../local/executions';
 import { loadCatalogDirs, loadJourneyDir, loadSegmentDir, startLocalStack, type LocalStack } from '../local/stack';
@@ -30,7 +31,9 @@ function load<T>(read: () => T): T {
   try {
     return read();
   } catch (error) {
-    if (error instanceof Error && CATALOG_ERRORS.has(error.name)) throw new InvalidJourneyError(error.message.split('\n').map((l) => l.trim()).filter(Boolean));
+    if (error instanceof Error && CATALOG_ERRORS.has(error.name)) {
+      throw new InvalidJourneyError(error.message.split('\n').map((l) => l.trim()).filter(Boolean));
+    }
     throw error;
   }
 }
@@ -39,7 +42,9 @@ function load<T>(read: () => T): T {
 function journeysFor(input: SimulationInput): CompiledJourney[] {
   const { journeys, problems } = buildCatalog([{ path: input.journeyFile, text: JSON.stringify(input.journey) }]);
   if (problems.length > 0) throw new InvalidJourneyError(problems.map(formatViolation));
-  const wanted = new Set(input.script.flatMap((e) => (e.kind === 'trigger' && e.journeyId !== input.journey.id ? [e.journeyId] : [])));
+  const other = (e: ScriptEntry) => e.kind === 'trigger' && e.journeyId !== input.journey.id;
+  const triggered = input.script.flatMap((e) => (e.kind === 'trigger' && other(e) ? [e.journeyId] : []));
+  const wanted = new Set(triggered);
   if (wanted.size === 0) return journeys;
   const others = load(() => loadJourneyDir(join(input.root, 'statemachines'))).filter((j) => wanted.has(j.journey.id));
   return [...journeys, ...others];
@@ -66,7 +71,9 @@ class Run {
       method,
       path,
       ...(query ? { query } : {}),
-      ...(payload === undefined ? {} : { body: JSON.stringify(payload), headers: { 'content-type': 'application/json' } }),
+      ...(payload === undefined
+        ? {}
+        : { body: JSON.stringify(payload), headers: { 'content-type': 'application/json' } }),
     });
   }
 
@@ -83,7 +90,8 @@ class Run {
     const id = await this.find(entry.identities);
     if (id !== undefined) return id;
     const named = Object.entries(entry.identities).map(([n, v]) => `${n}:${v}`).join(', ');
-    throw new ScriptError(undefined, [scriptProblem(entry, '', `no profile has the identity ${named} yet (an event or a starting profile creates it)`)]);
+    const message = `no profile has the identity ${named} yet (an event or a starting profile creates it)`;
+    throw new ScriptError(undefined, [scriptProblem(entry, '', message)]);
   }
 
   private async expect(entry: ScriptEntry, result: Promise<ApiResult>, field: string): Promise<void> {
@@ -100,21 +108,25 @@ class Run {
       case 'attributes': {
         const id = await this.profileFor(entry);
         const path = `/profiles/${encodeURIComponent(id)}/attributes`;
-        return this.expect(entry, this.request('PUT', path, { attributes: entry.attributes, source: entry.source }), 'setAttributes');
+        const update = { attributes: entry.attributes, source: entry.source };
+        return this.expect(entry, this.request('PUT', path, update), 'setAttributes');
       }
       case 'consent': {
         const id = await this.profileFor(entry);
-        return this.expect(entry, this.request('PUT', `/profiles/${encodeURIComponent(id)}/consent`, entry.consent), 'setConsent');
+        const path = `/profiles/${encodeURIComponent(id)}/consent`;
+        return this.expect(entry, this.request('PUT', path, entry.consent), 'setConsent');
       }
       case 'trigger': {
         // A fixed key: the run's name (and so the report) is the same every time.
-        const request = { identities: entry.identities, context: entry.context, idempotencyKey: entry.idempotencyKey ?? `trigger-${entry.index + 1}` };
-        return this.expect(entry, this.request('POST', `/journeys/${encodeURIComponent(entry.journeyId)}/trigger`, request), 'trigger');
+        const idempotencyKey = entry.idempotencyKey ?? `trigger-${entry.index + 1}`;
+        const path = `/journeys/${encodeURIComponent(entry.journeyId)}/trigger`;
+        const request = { identities: entry.identities, context: entry.context, idempotencyKey };
+        return this.expect(entry, this.request('POST', path, request), 'trigger');
       }
     }
   }
 
-  /** A starting profile: created as an import at the start (no journey, no segment sees it), consent as the API sets it. */
+  /** A starting profile: imported at the start (no journey, no segment sees it); its consent as the API sets it. */
   async seed(profile: SimulationInput['profiles'][number], at: string): Promise<void> {
     const { profile: created } = await this.stack.profiles.ingest({
       id: `start-profile-${profile.index + 1}`,
@@ -127,7 +139,9 @@ class Run {
     });
     if (profile.consent) {
       const answer = await this.request('PUT', `/profiles/${encodeURIComponent(created.id)}/consent`, profile.consent);
-      if (!ok(answer)) throw new Error(`the starting consent of profile ${profile.index + 1} was refused: ${refusal(answer)}`);
+      if (!ok(answer)) {
+        throw new Error(`the starting consent of profile ${profile.index + 1} was refused: ${refusal(answer)}`);
+      }
     }
   }
 
@@ -170,13 +184,19 @@ class Run {
             explanation: decision.explanation,
           })),
         ),
-      ended: execution.status === 'RUNNING' ? null : { status: execution.status, at: stoppedAt, ...(execution.error ? { error: execution.error } : {}) },
+      ended:
+        execution.status === 'RUNNING'
+          ? null
+          : { status: execution.status, at: stoppedAt, ...(execution.error ? { error: execution.error } : {}) },
     };
   }
 
   /** Every profile the script names, in the order it first names them (profiles merged into one reported once). */
   async report(input: SimulationInput, journeyId: string): Promise<SimulationReport> {
-    const named = [...input.profiles.map((p) => p.identities), ...input.script.flatMap((e) => (e.kind === 'event' ? [e.event.identities] : [e.identities]))];
+    const named = [
+      ...input.profiles.map((p) => p.identities),
+      ...input.script.map((e) => (e.kind === 'event' ? e.event.identities : e.identities)),
+    ];
     const ids: string[] = [];
     const asked = new Set<string>();
     for (const identities of named) {
@@ -192,12 +212,15 @@ class Run {
     for (const id of ids) {
       const path = `/profiles/${encodeURIComponent(id)}`;
       const [profile, exported] = await Promise.all([this.request('GET', path), this.request('GET', `${path}/export`)]);
-      const data = body<{ mergedProfileIds: string[]; journeys: { messages: LedgerEntry[] }; decisions: DecisionRecord[] }>(exported);
+      type Exported = { mergedProfileIds: string[]; journeys: { messages: LedgerEntry[] }; decisions: DecisionRecord[] };
+      const data = body<Exported>(exported);
       const owners = new Set([id, ...data.mergedProfileIds]);
       profiles.push({
         profileId: id,
         identities: { ...body<{ identities: Record<string, string> }>(profile).identities },
-        runs: executions.filter((e) => owners.has(e.profileId)).map((e) => this.runReport(e, data.journeys.messages, data.decisions)),
+        runs: executions
+          .filter((e) => owners.has(e.profileId))
+          .map((e) => this.runReport(e, data.journeys.messages, data.decisions)),
       });
     }
     return { journeyId, start: input.start.toISOString(), end: this.clock.now().toISOString(), profiles };
@@ -205,7 +228,7 @@ class Run {
 }
 
 /** Whether any of these journeys reads a segment whose membership changes with time alone. */
-function readsTimeBasedSegments(journeys: readonly Journey[], segments: readonly { id: string; rule: Parameters<typeof ruleDependencies>[0] }[]): boolean {
+function readsTimeBasedSegments(journeys: readonly Journey[], segments: readonly { id: string; rule: Rule }[]): boolean {
   const timeBased = new Set(segments.filter((s) => ruleDependencies(s.rule).timeDependent).map((s) => s.id));
   return journeys.some((j) => journeyReferences(j).some((r) => r.kind === 'segment' && timeBased.has(r.id)));
 }
@@ -224,7 +247,8 @@ export function createLocalEngine(): SimulationEngine {
       if (unknown.length > 0) throw new InvalidJourneyError(unknown);
       const clock = new VirtualClock(input.start);
       const recheck = readsTimeBasedSegments(journeys.map((j) => j.journey), segments);
-      const stack = await startLocalStack({ listen: false, clock, journeys, segments, catalog, ...(recheck ? { recheckIntervalMs: RECHECK_INTERVAL_MS } : {}) });
+      const schedule = recheck ? { recheckIntervalMs: RECHECK_INTERVAL_MS } : {};
+      const stack = await startLocalStack({ listen: false, clock, journeys, segments, catalog, ...schedule });
       try {
         const run = new Run(stack, clock);
         for (const profile of input.profiles) await run.seed(profile, input.start.toISOString());

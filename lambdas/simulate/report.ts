@@ -31,7 +31,7 @@ export interface ReportMessage {
   url?: string;
 }
 
-/** A send step that sent nothing, with the ledger's reason (`consent:email`, `no-address`, `suppressed:bounce`, …). */
+/** A send step that sent nothing, and the ledger's reason (`consent:email`, `no-address`, `suppressed:bounce`…). */
 export interface ReportSuppression {
   at: string;
   node: string;
@@ -135,15 +135,18 @@ function itemLines(item: Item): string[] {
   switch (item.kind) {
     case 'message': {
       const m = item.message;
-      const head = `${m.channel} to ${m.recipient}${m.subject === undefined ? '' : `: ${m.subject}`}${m.html === undefined ? '' : ' (+ html)'}`;
-      return [head, ...m.body.split('\n').map((text) => `  | ${text}`.trimEnd()), ...(m.url === undefined ? [] : [`  link ${m.url}`])];
+      const subject = m.subject === undefined ? '' : `: ${m.subject}`;
+      const head = `${m.channel} to ${m.recipient}${subject}${m.html === undefined ? '' : ' (+ html)'}`;
+      const body = m.body.split('\n').map((text) => `  | ${text}`.trimEnd());
+      return [head, ...body, ...(m.url === undefined ? [] : [`  link ${m.url}`])];
     }
     case 'suppression':
       return [`suppressed ${item.suppression.channel}: ${item.suppression.reason}`];
     case 'decision': {
       const d = item.decision;
       const chosen = d.offers.length === 0 ? 'no offer' : d.offers.map((o) => o.offerId).join(', ');
-      return [`decided ${d.placement}: ${chosen}${d.fallback ? ' (fallback)' : ''}`, ...d.explanation.map((e) => `  ${explain(e)}`)];
+      const head = `decided ${d.placement}: ${chosen}${d.fallback ? ' (fallback)' : ''}`;
+      return [head, ...d.explanation.map((e) => `  ${explain(e)}`)];
     }
   }
 }
@@ -153,7 +156,7 @@ function runLines(run: RunReport, start: string): string[] {
   const visits = nodeVisits(run.path);
   const items: Item[] = [
     ...run.messages.map((message) => ({ at: message.at, node: message.node, kind: 'message' as const, message })),
-    ...run.suppressions.map((suppression) => ({ at: suppression.at, node: suppression.node, kind: 'suppression' as const, suppression })),
+    ...run.suppressions.map((s) => ({ at: s.at, node: s.node, kind: 'suppression' as const, suppression: s })),
     ...run.decisions.map((decision) => ({ at: decision.at, node: decision.node, kind: 'decision' as const, decision })),
   ];
   // Each message, suppression and decision goes under the latest visit of its node not after it.
@@ -175,9 +178,13 @@ function runLines(run: RunReport, start: string): string[] {
       lines.push(...itemLines(item).map((text) => `${pad}${text}`));
     }
   });
-  for (const item of elsewhere) lines.push(...itemLines(item).map((text, i) => (i === 0 ? `    ${stamp(item.at)}  (${item.node}) ${text}` : `${pad}${text}`)));
+  for (const item of elsewhere) {
+    const [first, ...rest] = itemLines(item);
+    lines.push(`    ${stamp(item.at)}  (${item.node}) ${first}`, ...rest.map((text) => `${pad}${text}`));
+  }
   if (run.ended) {
-    lines.push(`    ${stamp(run.ended.at)}  ended ${run.ended.status}${run.ended.error === undefined ? '' : `: ${run.ended.error}`}`);
+    const error = run.ended.error === undefined ? '' : `: ${run.ended.error}`;
+    lines.push(`    ${stamp(run.ended.at)}  ended ${run.ended.status}${error}`);
   } else {
     lines.push('    still running when the simulation stopped');
   }

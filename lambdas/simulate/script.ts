@@ -75,7 +75,12 @@ interface EntryBase {
 
 export type ScriptEntry =
   | (EntryBase & { kind: 'event'; event: BusinessEvent })
-  | (EntryBase & { kind: 'attributes'; identities: Identities; attributes: Record<string, AttributeValue>; source: string })
+  | (EntryBase & {
+      kind: 'attributes';
+      identities: Identities;
+      attributes: Record<string, AttributeValue>;
+      source: string;
+    })
   | (EntryBase & { kind: 'consent'; identities: Identities; consent: ConsentChanges })
   | (EntryBase & {
       kind: 'trigger';
@@ -101,6 +106,7 @@ export interface Script {
 }
 
 type Locate = (path: JsonPath) => number | undefined;
+type Issue = z.core.$ZodIssue;
 
 /** Collects problems with their place; `at(path)` names the field and finds its line. */
 class Problems {
@@ -109,16 +115,17 @@ class Problems {
 
   add(entry: number | undefined, path: readonly (string | number)[], message: string): void {
     const line = this.locate(entry === undefined ? path : [entry, ...path]);
-    this.list.push({ ...(line === undefined ? {} : { line }), ...(entry === undefined ? {} : { entry }), field: fieldName(path), message });
+    const where = { ...(line === undefined ? {} : { line }), ...(entry === undefined ? {} : { entry }) };
+    this.list.push({ ...where, field: fieldName(path), message });
   }
 
   /** zod issues of a value found at `prefix` in entry `entry`. */
-  addIssues(entry: number | undefined, prefix: readonly (string | number)[], issues: readonly z.core.$ZodIssue[]): void {
+  addIssues(entry: number | undefined, prefix: readonly (string | number)[], issues: readonly Issue[]): void {
     for (const issue of issues) {
       const path = [...prefix, ...issue.path.map((p) => (typeof p === 'symbol' ? String(p) : p))];
       // An unknown key is named by itself, so the author sees which field to remove.
-      if (issue.code === 'unrecognized_keys') for (const k of issue.keys) this.add(entry, [...path, k], `unknown field "${k}"`);
-      else this.add(entry, path, issue.message);
+      if (issue.code !== 'unrecognized_keys') this.add(entry, path, issue.message);
+      else for (const k of issue.keys) this.add(entry, [...path, k], `unknown field "${k}"`);
     }
   }
 }
@@ -133,7 +140,8 @@ const has = (record: Record<string, unknown>, name: string) => Object.hasOwn(rec
 /** Reads a file's text as JSON with lines; a syntax error or a file too large is a ScriptError naming the line. */
 function scan(text: string, file: string | undefined): { value: unknown; locate: Locate } {
   if (Buffer.byteLength(text, 'utf8') > SCRIPT_LIMITS.fileBytes) {
-    throw new ScriptError(file, [{ line: 1, field: '', message: `the file is larger than ${SCRIPT_LIMITS.fileBytes / 1024 / 1024} MB` }]);
+    const message = `the file is larger than ${SCRIPT_LIMITS.fileBytes / 1024 / 1024} MB`;
+    throw new ScriptError(file, [{ line: 1, field: '', message }]);
   }
   try {
     // The entries array, then each entry within the API's nesting bound.
@@ -141,7 +149,8 @@ function scan(text: string, file: string | undefined): { value: unknown; locate:
     return { value: scanned.value, locate: (path) => scanned.lineOf(path) };
   } catch (error) {
     if (!(error instanceof JsonSyntaxError)) throw error;
-    throw new ScriptError(file, [{ line: error.line, field: '', message: `not valid JSON: ${error.message} (column ${error.column})` }]);
+    const message = `not valid JSON: ${error.message} (column ${error.column})`;
+    throw new ScriptError(file, [{ line: error.line, field: '', message }]);
   }
 }
 
@@ -151,15 +160,17 @@ function asArray(value: unknown, what: string, max: number, problems: Problems):
     return undefined;
   }
   if (value.length > max) {
-    problems.add(undefined, [], `at most ${max.toLocaleString('en-US')} ${what} (got ${value.length.toLocaleString('en-US')})`);
+    const count = (n: number) => n.toLocaleString('en-US');
+    problems.add(undefined, [], `at most ${count(max)} ${what} (got ${count(value.length)})`);
     return undefined;
   }
   return value;
 }
 
-function unknownFields(entry: number, record: Record<string, unknown>, allowed: readonly string[], problems: Problems): void {
+function unknownFields(entry: number, record: Record<string, unknown>, allowed: readonly string[], problems: Problems) {
   for (const name of Object.keys(record)) {
-    if (!allowed.includes(name)) problems.add(entry, [name], `unknown field "${name}" (expected ${allowed.join(', ')})`);
+    if (allowed.includes(name)) continue;
+    problems.add(entry, [name], `unknown field "${name}" (expected ${allowed.join(', ')})`);
   }
 }
 
@@ -167,7 +178,8 @@ function unknownFields(entry: number, record: Record<string, unknown>, allowed: 
 function customer(entry: number, record: Record<string, unknown>, problems: Problems): Identities | undefined {
   const byIdentities = has(record, 'identities');
   if (byIdentities === has(record, 'profile')) {
-    problems.add(entry, [], 'name the customer with exactly one of "identities" ({"email": "…"}) or "profile" ("email:…")');
+    const message = 'name the customer with exactly one of "identities" ({"email": "…"}) or "profile" ("email:…")';
+    problems.add(entry, [], message);
     return undefined;
   }
   let candidate: unknown = record.identities;
@@ -178,18 +190,23 @@ function customer(entry: number, record: Record<string, unknown>, problems: Prob
     const colon = typeof text === 'string' ? text.indexOf(':') : -1;
     const namespace = typeof text === 'string' ? text.slice(0, colon) : '';
     if (colon < 1 || !IdentityNamespace.safeParse(namespace).success) {
-      problems.add(entry, ['profile'], 'a profile is named by one identity, <namespace>:<value>, e.g. "email:ann@example.com"');
+      const message = 'a profile is named by one identity, <namespace>:<value>, e.g. "email:ann@example.com"';
+      problems.add(entry, ['profile'], message);
       return undefined;
     }
     candidate = { [namespace]: (text as string).slice(colon + 1) };
   }
   const parsed = CustomerIdentities.safeParse(candidate);
   if (!parsed.success) {
-    problems.addIssues(entry, [field], field === 'profile' ? parsed.error.issues.map((i) => ({ ...i, path: [] })) : parsed.error.issues);
+    const { issues } = parsed.error;
+    problems.addIssues(entry, [field], field === 'profile' ? issues.map((i) => ({ ...i, path: [] })) : issues);
     return undefined;
   }
   return parsed.data;
 }
+
+const boundsMessage = (bounds: { field: string; message: string }) =>
+  `${bounds.field === '(body)' ? '' : `${bounds.field}: `}${bounds.message}`;
 
 const KINDS = { type: 'event', setAttributes: 'attributes', setConsent: 'consent', trigger: 'trigger' } as const;
 const FIELDS = {
@@ -204,7 +221,8 @@ type Timed = { index: number; raw: Record<string, unknown>; kind: ScriptEntry['k
 function readEvent(entry: Timed, at: Date, problems: Problems, checkTime: boolean): ScriptEntry | undefined {
   const { raw, index } = entry;
   const { at: _at, ...rest } = raw;
-  const parsed = BusinessEvent.safeParse({ id: `event-${index + 1}`, source: DEFAULT_SOURCE, time: at.toISOString(), ...rest });
+  const defaults = { id: `event-${index + 1}`, source: DEFAULT_SOURCE, time: at.toISOString() };
+  const parsed = BusinessEvent.safeParse({ ...defaults, ...rest });
   if (!parsed.success) {
     problems.addIssues(index, [], parsed.error.issues);
     return undefined;
@@ -216,11 +234,15 @@ function readEvent(entry: Timed, at: Date, problems: Problems, checkTime: boolea
     if (error) return void problems.add(index, ['time'], error.message);
   }
   const reserved = [PLATFORM_SOURCE_PREFIX, AWS_SOURCE_PREFIX].find((prefix) => event.source.startsWith(prefix));
-  if (reserved) return void problems.add(index, ['source'], `sources starting with "${reserved}" are reserved (the router ignores them)`);
+  if (reserved) {
+    return void problems.add(index, ['source'], `sources starting with "${reserved}" are reserved (the router ignores them)`);
+  }
   // As POST /events measures it: what the bus would refuse never enters the simulation either.
   const { type, source, time, ...detail } = event;
-  if (putEventsEntrySize({ Source: source, DetailType: type, Time: time, Detail: JSON.stringify({ ...detail, time }) }) > PUT_EVENTS_LIMITS.requestBytes) {
-    return void problems.add(index, [], `the event is larger than the bus takes (${PUT_EVENTS_LIMITS.requestBytes / 1024} KB)`);
+  const sized = { Source: source, DetailType: type, Time: time, Detail: JSON.stringify({ ...detail, time }) };
+  if (putEventsEntrySize(sized) > PUT_EVENTS_LIMITS.requestBytes) {
+    const kb = PUT_EVENTS_LIMITS.requestBytes / 1024;
+    return void problems.add(index, [], `the event is larger than the bus takes (${kb} KB)`);
   }
   return { kind: 'event', at: at.toISOString(), index, event };
 }
@@ -231,13 +253,17 @@ function readApiEntry(entry: Timed, at: Date, problems: Problems): ScriptEntry |
   const base = { at: at.toISOString(), index };
   switch (kind) {
     case 'attributes': {
-      const parsed = AttributesUpdate.safeParse({ attributes: raw.setAttributes, ...(has(raw, 'source') ? { source: raw.source } : {}) });
+      const source = has(raw, 'source') ? { source: raw.source } : {};
+      const parsed = AttributesUpdate.safeParse({ attributes: raw.setAttributes, ...source });
       if (!parsed.success) {
-        const issues = parsed.error.issues.map((i) => (i.path[0] === 'attributes' ? { ...i, path: ['setAttributes', ...i.path.slice(1)] } : i));
+        // Named as the script names them: `attributes` is `setAttributes` there.
+        const rename = (i: Issue) => (i.path[0] === 'attributes' ? { ...i, path: ['setAttributes', ...i.path.slice(1)] } : i);
+        const issues = parsed.error.issues.map(rename);
         problems.addIssues(index, [], issues);
         return undefined;
       }
-      return identities && { ...base, kind, identities, attributes: parsed.data.attributes as Record<string, AttributeValue>, source: parsed.data.source };
+      const attributes = parsed.data.attributes as Record<string, AttributeValue>;
+      return identities && { ...base, kind, identities, attributes, source: parsed.data.source };
     }
     case 'consent': {
       const parsed = ConsentChanges.safeParse(raw.setConsent);
@@ -252,7 +278,8 @@ function readApiEntry(entry: Timed, at: Date, problems: Problems): ScriptEntry |
       if (!parsed.success) return void problems.addIssues(index, [], parsed.error.issues);
       if (!identities || !journeyId.success) return undefined;
       const { context, idempotencyKey } = parsed.data;
-      return { ...base, kind, journeyId: journeyId.data, identities, context, ...(idempotencyKey === undefined ? {} : { idempotencyKey }) };
+      const key = idempotencyKey === undefined ? {} : { idempotencyKey };
+      return { ...base, kind, journeyId: journeyId.data, identities, context, ...key };
     }
     default:
       return undefined;
@@ -260,11 +287,16 @@ function readApiEntry(entry: Timed, at: Date, problems: Problems): ScriptEntry |
 }
 
 /** Reads `at`: "+<duration>" after the start, or an ISO-8601 UTC time ("…Z"); undefined (a problem) otherwise. */
-function readAt(index: number, value: unknown, problems: Problems): { offsetMs: number } | { absolute: Date } | undefined {
-  const expected = 'at is "+<duration>" after the start ("+0s", "+90m", "+1d12h") or an ISO-8601 UTC time ("2026-12-01T10:00:00Z")';
+type When = { offsetMs: number } | { absolute: Date };
+
+function readAt(index: number, value: unknown, problems: Problems): When | undefined {
+  const expected =
+    'at is "+<duration>" after the start ("+0s", "+90m", "+1d12h") or an ISO-8601 UTC time ("2026-12-01T10:00:00Z")';
   if (typeof value !== 'string') return void problems.add(index, ['at'], expected);
   if (value.startsWith('+')) {
-    if (!DURATION_PATTERN.test(value.slice(1))) return void problems.add(index, ['at'], `${expected}; got ${JSON.stringify(value)}`);
+    if (!DURATION_PATTERN.test(value.slice(1))) {
+      return void problems.add(index, ['at'], `${expected}; got ${JSON.stringify(value)}`);
+    }
     return { offsetMs: parseDuration(value.slice(1)) * 1000 };
   }
   const absolute = utcTime(value);
@@ -290,7 +322,8 @@ export function parseUntil(text: string, start: Date): Date {
   const at = when === undefined ? NaN : 'absolute' in when ? when.absolute.getTime() : start.getTime() + when.offsetMs;
   const last = start.getTime() + SCRIPT_LIMITS.spanDays * 86_400_000;
   if (when === undefined || at < start.getTime() || at > last) {
-    const message = `until is "+<duration>" after the start or an ISO-8601 UTC time, within ${SCRIPT_LIMITS.spanDays} days from the start (${start.toISOString()}); got ${JSON.stringify(text)}`;
+    const within = `within ${SCRIPT_LIMITS.spanDays} days from the start (${start.toISOString()})`;
+    const message = `until is "+<duration>" after the start or an ISO-8601 UTC time, ${within}; got ${JSON.stringify(text)}`;
     throw new ScriptError(undefined, [{ field: 'until', message }]);
   }
   return new Date(at);
@@ -300,7 +333,8 @@ export function parseUntil(text: string, start: Date): Date {
 export function parseStart(text: string): Date {
   const at = utcTime(text)?.getTime() ?? NaN;
   if (Number.isNaN(at) || at < Date.parse(EARLIEST_EVENT_TIME)) {
-    throw new ScriptError(undefined, [{ field: 'start', message: `the start is an ISO-8601 UTC time from ${EARLIEST_EVENT_TIME} on (got ${JSON.stringify(text)})` }]);
+    const message = `the start is an ISO-8601 UTC time from ${EARLIEST_EVENT_TIME} on (got ${JSON.stringify(text)})`;
+    throw new ScriptError(undefined, [{ field: 'start', message }]);
   }
   return new Date(at);
 }
@@ -317,17 +351,21 @@ export function readScript(value: unknown, options: { start?: Date; file?: strin
     if (!isObject(raw)) return problems.add(index, [], 'an entry is a JSON object');
     const kinds = Object.keys(KINDS).filter((k) => has(raw, k)) as (keyof typeof KINDS)[];
     if (kinds.length !== 1) {
-      const message = 'an entry is one of: an event ("type"), an attribute change ("setAttributes"), a consent change ("setConsent"), a journey trigger ("trigger")';
-      return problems.add(index, [], kinds.length === 0 ? message : `${message}; this one has ${kinds.map((k) => `"${k}"`).join(' and ')}`);
+      const message =
+        'an entry is one of: an event ("type"), an attribute change ("setAttributes"), a consent change ("setConsent"), ' +
+        'a journey trigger ("trigger")';
+      const found = kinds.map((k) => `"${k}"`).join(' and ');
+      return problems.add(index, [], kinds.length === 0 ? message : `${message}; this one has ${found}`);
     }
     const kind = KINDS[kinds[0]];
     unknownFields(index, raw, FIELDS[kind], problems);
     const bounds = jsonBoundsError(raw);
-    if (bounds) return problems.add(index, [], `${bounds.field === '(body)' ? '' : `${bounds.field}: `}${bounds.message}`);
+    if (bounds) return problems.add(index, [], boundsMessage(bounds));
     timed.push({ index, raw, kind, when: readAt(index, raw.at, problems) });
   });
   const firstAbsolute = timed.find((t) => t.when && 'absolute' in t.when)?.when;
-  const start = options.start ?? (firstAbsolute && 'absolute' in firstAbsolute ? firstAbsolute.absolute : new Date(DEFAULT_START));
+  const fromScript = firstAbsolute && 'absolute' in firstAbsolute ? firstAbsolute.absolute : undefined;
+  const start = options.start ?? fromScript ?? new Date(DEFAULT_START);
   const end = start.getTime() + SCRIPT_LIMITS.spanDays * 86_400_000;
   const entries: ScriptEntry[] = [];
   let previous: { at: number; index: number } | undefined;
@@ -336,8 +374,11 @@ export function readScript(value: unknown, options: { start?: Date; file?: strin
     const at = !when ? start.getTime() : 'absolute' in when ? when.absolute.getTime() : start.getTime() + when.offsetMs;
     let wrong: string | undefined;
     if (!when) wrong = undefined;
-    else if (at < start.getTime()) wrong = `${new Date(at).toISOString()} is before the simulation's start, ${start.toISOString()}`;
-    else if (at > end) wrong = `the simulation spans at most ${SCRIPT_LIMITS.spanDays} days from its start (${start.toISOString()})`;
+    else if (at < start.getTime()) {
+      wrong = `${new Date(at).toISOString()} is before the simulation's start, ${start.toISOString()}`;
+    } else if (at > end) {
+      wrong = `the simulation spans at most ${SCRIPT_LIMITS.spanDays} days from its start (${start.toISOString()})`;
+    }
     else if (previous && at < previous.at) {
       const before = `entry ${previous.index + 1} (${new Date(previous.at).toISOString()})`;
       wrong = `${new Date(at).toISOString()} is before ${before}: entries never go back in time`;
@@ -347,7 +388,8 @@ export function readScript(value: unknown, options: { start?: Date; file?: strin
     if (timeOk) previous = { at, index: entry.index };
     // The rest of the entry is checked too, so one run lists every problem (at the start when its time is wrong).
     const moment = new Date(timeOk ? at : start.getTime());
-    const read = entry.kind === 'event' ? readEvent(entry, moment, problems, timeOk) : readApiEntry(entry, moment, problems);
+    const read =
+      entry.kind === 'event' ? readEvent(entry, moment, problems, timeOk) : readApiEntry(entry, moment, problems);
     if (!read || !timeOk) continue;
     const line = options.locate?.([entry.index]);
     entries.push(line === undefined ? read : { ...read, line });
@@ -374,10 +416,12 @@ export function readProfiles(value: unknown, options: { file?: string; locate?: 
   const owners = new Map<string, number>();
   const profiles: StartProfile[] = [];
   items.forEach((raw, index) => {
-    if (!isObject(raw)) return problems.add(index, [], 'a profile is a JSON object: {"identities": {…}, "attributes": {…}, "consent": {…}}');
+    if (!isObject(raw)) {
+      return problems.add(index, [], 'a profile is a JSON object: {"identities": {…}, "attributes": {…}, "consent": {…}}');
+    }
     unknownFields(index, raw, PROFILE_FIELDS, problems);
     const bounds = jsonBoundsError(raw);
-    if (bounds) return problems.add(index, [], `${bounds.field === '(body)' ? '' : `${bounds.field}: `}${bounds.message}`);
+    if (bounds) return problems.add(index, [], boundsMessage(bounds));
     const identities = CustomerIdentities.safeParse(raw.identities);
     if (!identities.success) problems.addIssues(index, ['identities'], identities.error.issues);
     const attributes = has(raw, 'attributes') ? AttributesUpdate.shape.attributes.safeParse(raw.attributes) : undefined;
