@@ -24,6 +24,7 @@ import { profileIndexKeys } from './dynamodb';
 export { DynamoCatalogStore };
 import { parseDuration } from '../core/shared/duration';
 import { InvalidCursorError } from '../core/runtime/errors';
+import { systemClock, type Clock } from '../core/runtime/ports';
 
 /**
  * Decisioning in DynamoDB:
@@ -252,6 +253,8 @@ const profileCapKey = (offerId: string, profileId: string) => ({ pk: `CAP#${offe
 export interface DynamoDecisionLogOptions {
   /** Days a decision is kept (DynamoDB TTL, counted from the decision's time). @default 90 */
   readonly retentionDays?: number;
+  /** What "now" is when a key's expiry is checked (the local runtime's virtual clock). @default systemClock */
+  readonly clock?: Clock;
 }
 
 const decisionsPk = (profileId: string) => `DECISIONS#${profileId}`;
@@ -265,6 +268,7 @@ const decisionKey = (key: Pick<DecisionKey, 'profileId' | 'key'>) => ({
 
 export class DynamoDecisionLog implements DecisionLog {
   private readonly retentionSeconds: number;
+  private readonly clock: Clock;
 
   constructor(
     private readonly db: DynamoDBDocumentClient,
@@ -274,6 +278,7 @@ export class DynamoDecisionLog implements DecisionLog {
     const days = options.retentionDays ?? 90;
     if (!(days > 0)) throw new Error(`decision log: retentionDays must be positive, received ${days}`);
     this.retentionSeconds = Math.round(days * DAY_SECONDS);
+    this.clock = options.clock ?? systemClock;
   }
 
   /**
@@ -321,7 +326,7 @@ export class DynamoDecisionLog implements DecisionLog {
     const free = {
       ConditionExpression: 'attribute_not_exists(pk) OR #ttl < :now',
       ExpressionAttributeNames: { '#ttl': TableKeys.ttl },
-      ExpressionAttributeValues: { ':now': Math.floor(Date.now() / 1000) },
+      ExpressionAttributeValues: { ':now': Math.floor(this.clock.now().getTime() / 1000) },
     };
     const takeOver = {
       ConditionExpression: '#status = :pending AND leaseUntil = :lease',
@@ -372,7 +377,7 @@ export class DynamoDecisionLog implements DecisionLog {
       new GetCommand({ TableName: this.table, Key: decisionKey({ profileId, key }), ConsistentRead: true }),
     );
     // An expired item may linger until TTL deletes it: it no longer counts.
-    if (!Item || (typeof Item[TableKeys.ttl] === 'number' && Item[TableKeys.ttl] * 1000 < Date.now())) return undefined;
+    if (!Item || (typeof Item[TableKeys.ttl] === 'number' && Item[TableKeys.ttl] * 1000 < this.clock.now().getTime())) return undefined;
     const fingerprint = Item.fingerprint as string;
     if (Item.status === 'pending') return { status: 'pending', fingerprint, leaseUntil: Item.leaseUntil as string };
     return { status: 'done', fingerprint, record: JSON.parse(Item.record as string) as DecisionRecord };

@@ -41,6 +41,6 @@ export function dynamoPorts(db: DynamoDBDocumentClient, tables: WaymarkTables, c
     offerStore: offerStore(db, tables.journeys),
     placementStore: placementStore(db, tables.journeys),
     caps: new DynamoCapStore(db, tables.runtime),
-    decisionLog: new DynamoDecisionLog(db, tables.runtime),
+    decisionLog: new DynamoDecisionLog(db, tables.runtime, { clock }),
   };
 }

@@ -110,8 +110,10 @@ export class MemoryProfileStorage implements ProfileStorage {
     return [...(this.events.get(profileId)?.values() ?? [])].filter((e) => !this.expired(e));
   }
 
+  /** As the DynamoDB record's TTL attribute: whole epoch seconds, expired from that second on. */
   private expired(entry: EventRecord): boolean {
-    return Date.parse(entry.receivedAt) + this.windowDays * DAY_MS <= this.now().getTime();
+    const expiresAt = Math.floor(Date.parse(entry.receivedAt) / 1000) + (this.windowDays * DAY_MS) / 1000;
+    return expiresAt <= Math.floor(this.now().getTime() / 1000);
   }
 }
 
