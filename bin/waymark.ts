@@ -6,6 +6,7 @@ import { buildCatalog, formatViolation, type CatalogProblem, type CompiledJourne
 import { estimateCost, STANDARD_USD_PER_TRANSITION } from '../lambdas/core/journey/cost';
 import { toMermaid } from '../lambdas/core/journey/diagram';
 import { readSegmentFiles } from '../lambdas/core/segments/files';
+import type { SimulationEngine } from '../lambdas/simulate';
 
 export interface Io {
   /** Writes text (already ending in a newline) to standard output. */
@@ -24,9 +25,12 @@ Commands:
   diagram <file>                  print a Mermaid flowchart of the journey
   cost <file> [--entries N]       state transitions on the longest path and Step Functions Standard cost
   segments <file...>              check segment files as a set (rules, unique ids, references, no cycles)
+  simulate <file> --events <script.json> [--profiles <profiles.json>] [--start <ISO time>] [--until <time>] [--json]
+                                  run the journey on a virtual clock against a script of events: per profile the
+                                  path taken, messages, suppressions, decisions and how each run ended
   help                            show this help
 
-Exit codes: 0 success, 1 invalid journey or segment, 2 usage error or unreadable file.
+Exit codes: 0 success, 1 invalid journey or segment, 2 usage error, unreadable file or invalid script (with its line).
 `;
 
 class UsageError extends Error {
@@ -140,8 +144,103 @@ async function cost(args: readonly string[], io: Io): Promise<number> {
   return EXIT.ok;
 }
 
+/** What `simulate` needs besides I/O; tests pass a fake engine. */
+export interface CliDeps {
+  /** @default the local runtime on a virtual clock (lambdas/simulate/engine.ts, loaded only by `simulate`) */
+  engine?: () => Promise<SimulationEngine>;
+  /** The repository whose journeys, segments and offers a simulation reads. @default the working directory */
+  root?: string;
+}
+
+interface SimulateArgs {
+  journey: string;
+  events: string;
+  profiles?: string;
+  start?: string;
+  until?: string;
+  json: boolean;
+}
+
+function parseSimulateArgs(args: readonly string[]): SimulateArgs {
+  const files: string[] = [];
+  const options: Partial<Record<'events' | 'profiles' | 'start' | 'until', string>> = {};
+  let json = false;
+  for (let i = 0; i < args.length; i++) {
+    const arg = args[i];
+    const equals = arg.startsWith('--') ? arg.indexOf('=') : -1;
+    const [flag, inline] = equals > 0 ? [arg.slice(0, equals), arg.slice(equals + 1)] : [arg, undefined];
+    if (flag === '--json' && inline === undefined) {
+      json = true;
+    } else if (flag === '--events' || flag === '--profiles' || flag === '--start' || flag === '--until') {
+      const value = inline ?? args[++i];
+      if (value === undefined || value === '') throw new UsageError(`${flag} takes a value`);
+      const name = flag.slice(2) as 'events' | 'profiles' | 'start' | 'until';
+      if (options[name] !== undefined) throw new UsageError(`${flag} is given twice`);
+      options[name] = value;
+    } else if (arg.startsWith('-')) {
+      throw new UsageError(`unknown option ${arg}`);
+    } else {
+      files.push(arg);
+    }
+  }
+  if (files.length !== 1) {
+    throw new UsageError(files.length === 0 ? 'missing <file>' : `expected one journey file, got ${files.length}`);
+  }
+  if (options.events === undefined) throw new UsageError('simulate needs --events <script.json>');
+  const { events, ...optional } = options;
+  return { journey: files[0], events, json, ...optional };
+}
+
+/** `waymark simulate`: 1 for an invalid journey; 2 for a wrong script or profiles file, naming the line. */
+async function simulate(args: readonly string[], io: Io, deps: CliDeps): Promise<number> {
+  const parsed = parseSimulateArgs(args);
+  // The runtime's handlers run in this process: their Powertools logs and metrics would mix with the report.
+  process.env.POWERTOOLS_METRICS_DISABLED ??= 'true';
+  process.env.POWERTOOLS_TRACE_ENABLED ??= 'false';
+  process.env.POWERTOOLS_LOG_LEVEL ??= 'SILENT';
+  process.env.AWS_REGION ??= 'local';
+  // Loaded by this command only, after the settings above (`require`: the bin runs through tsx's CommonJS hook).
+  const sim = require('../lambdas/simulate') as typeof import('../lambdas/simulate');
+  const [journeyText, eventsText, profilesText] = await Promise.all(
+    [parsed.journey, parsed.events, parsed.profiles].map(async (path) =>
+      path === undefined ? undefined : (await readAll([path], io))[0].text,
+    ),
+  );
+  try {
+    const journey = sim.loadJourney(parsed.journey, journeyText!);
+    const start = parsed.start === undefined ? undefined : sim.parseStart(parsed.start);
+    const script = sim.parseScript(eventsText!, { file: parsed.events, ...(start === undefined ? {} : { start }) });
+    const profiles = profilesText === undefined ? [] : sim.parseProfiles(profilesText, { file: parsed.profiles! });
+    const until = parsed.until === undefined ? undefined : sim.parseUntil(parsed.until, script.start);
+    const engine = await (deps.engine ?? sim.defaultEngine)();
+    const root = deps.root ?? process.cwd();
+    const input = { journeyFile: parsed.journey, journey, root, script: script.entries, profiles, start: script.start };
+    const report = await engine
+      .run(until === undefined ? input : { ...input, until })
+      .catch((error: unknown) => {
+        // The engine names entries by line; the file is the script's.
+        const unnamed = error instanceof sim.ScriptError && error.file === undefined;
+        throw unnamed ? new sim.ScriptError(parsed.events, error.problems) : error;
+      });
+    io.stdout(parsed.json ? sim.renderJson(report) : sim.renderText(report));
+    return EXIT.ok;
+  } catch (error) {
+    if (error instanceof sim.InvalidJourneyError) {
+      for (const problem of error.problems) io.stdout(`${problem}\n`);
+      return EXIT.invalid;
+    }
+    if (!(error instanceof sim.ScriptError)) throw error;
+    for (const problem of error.problems.slice(0, sim.SCRIPT_LIMITS.problems)) {
+      io.stderr(`waymark: ${sim.formatProblem(error.file, problem)}\n`);
+    }
+    const more = error.problems.length - sim.SCRIPT_LIMITS.problems;
+    if (more > 0) io.stderr(`waymark: … and ${more} more problems\n`);
+    return EXIT.usage;
+  }
+}
+
 /** Runs the CLI with the arguments after the program name (`process.argv.slice(2)`); resolves to the exit code. */
-export async function run(argv: readonly string[], io: Io): Promise<number> {
+export async function run(argv: readonly string[], io: Io, deps: CliDeps = {}): Promise<number> {
   const [command, ...args] = argv;
   try {
     switch (command) {
@@ -163,6 +262,8 @@ export async function run(argv: readonly string[], io: Io): Promise<number> {
         return await cost(args, io);
       case 'segments':
         return await segments(args, io);
+      case 'simulate':
+        return await simulate(args, io, deps);
       case 'help':
       case '--help':
       case '-h':

@@ -59,7 +59,7 @@ export function createFindProfileHandler(deps: Pick<ProfileApiDeps, 'profiles'>)
   });
 }
 
-const AttributesUpdate = z.strictObject({
+export const AttributesUpdate = z.strictObject({
   attributes: ownRecord(
     z.string().regex(/^[A-Za-z_][A-Za-z0-9_]{0,63}$/, 'attribute names are identifiers of at most 64 characters'),
     EventAttributeValue,

@@ -133,7 +133,7 @@ describe('waymark usage', () => {
 
   it.each<[string[], string]>([
     [[], 'waymark: missing command'],
-    [['simulate', CART], 'waymark: unknown command "simulate"'],
+    [['frobnicate', CART], 'waymark: unknown command "frobnicate"'],
     [['validate'], 'waymark: missing <file>'],
     [['compile'], 'waymark: missing <file>'],
     [['diagram', CART, EVERY], 'waymark: expected one file, got 2'],

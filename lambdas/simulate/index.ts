@@ -1,0 +1,4 @@
+/** Simulation of journeys on a virtual clock: `waymark simulate` and the `simulate()` test helper (README.md here). */
+export * from './engine';
+export * from './report';
+export * from './script';
