@@ -142,7 +142,8 @@ describe('cart-abandonment playbook (timeouts)', () => {
     const from = ctx.clock.nowMs();
     await ctx.put('cart.updated', { ...cartAdded(7), identities: { deviceId: 'device-only-7' } });
     await ctx.clock.runUntilIdle();
-    const [run] = ctx.stack.executions.list({ journeyId: 'cart-abandonment', profileId: newProfileId('deviceId', 'device-only-7') });
+    const profileId = newProfileId('deviceId', 'device-only-7');
+    const [run] = ctx.stack.executions.list({ journeyId: 'cart-abandonment', profileId });
     expect(run.status).toBe('SUCCEEDED');
     expect(run.path).toContain('reminder-email.route');
     expect(run.path).not.toContain('reminder-email.deliver');
