@@ -140,6 +140,7 @@ describe('loyalty-tier playbook: the member-day re-check on its hourly schedule'
   afterAll(() => ctx.stack.stop());
 
   const memberDayRuns = () => ctx.stack.executions.list({ journeyId: 'loyalty-member-day' });
+  const lastRecheck = () => ctx.stack.executions.list({ journeyId: AUDIENCE_SCAN }).at(-1);
 
   it('the scheduled re-check finds members whose anniversary has come, with no event, and the member-day journey greets them', async () => {
     // Tomorrow (UTC) is the anniversary of members since 2019.
@@ -151,7 +152,7 @@ describe('loyalty-tier playbook: the member-day re-check on its hourly schedule'
 
     // Every re-check of the day before finds nobody.
     await ctx.clock.advanceTo(midnight - 1);
-    expect(ctx.stack.executions.list({ journeyId: AUDIENCE_SCAN }).at(-1)).toMatchObject({ status: 'SUCCEEDED', startDate: iso(midnight - HOUR) });
+    expect(lastRecheck()).toMatchObject({ status: 'SUCCEEDED', startDate: iso(midnight - HOUR) });
     expect(memberDayRuns()).toEqual([]);
     await ctx.clock.advance(1);
     const runs = memberDayRuns();
@@ -165,7 +166,7 @@ describe('loyalty-tier playbook: the member-day re-check on its hourly schedule'
 
     // The next re-check the same day changes nothing: no second entry, no second announcement.
     await ctx.clock.advance(HOUR);
-    expect(ctx.stack.executions.list({ journeyId: AUDIENCE_SCAN }).at(-1)).toMatchObject({ status: 'SUCCEEDED', startDate: iso(midnight + HOUR) });
+    expect(lastRecheck()).toMatchObject({ status: 'SUCCEEDED', startDate: iso(midnight + HOUR) });
     expect(memberDayRuns()).toHaveLength(2);
     expect(events.of(5).filter((e) => e === 'SegmentEntered:loyalty-member-day')).toHaveLength(1);
   });
