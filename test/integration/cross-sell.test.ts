@@ -1,7 +1,8 @@
 import { newProfileId } from '../../lambdas/core/profiles/merge-policy';
-import { bodies, finished, openStack, waitingAt } from './local-stack';
+import { bodies, openVirtualStack, parkedStates } from './local-stack';
 
 const DAY = 86_400_000;
+const iso = (ms: number) => new Date(ms).toISOString();
 
 const email = (n: number) => `buyer${n}@example.com`;
 const profileOf = (n: number) => newProfileId('email', email(n));
@@ -12,20 +13,25 @@ const orderPlaced = (n: number, orderId: string, productType: string, productNam
 });
 const addonPurchased = (n: number, orderId: string) => ({ id: `addon-${orderId}`, identities: { email: email(n) }, properties: { orderId, addon: 'extra' } });
 
-describe('cross-sell playbook (recommendations, 1 virtual day = 86 ms)', () => {
-  let ctx: Awaited<ReturnType<typeof openStack>>;
+describe('cross-sell playbook (recommendations)', () => {
+  let ctx: Awaited<ReturnType<typeof openVirtualStack>>;
   beforeAll(async () => {
-    ctx = await openStack(1_000_000);
+    ctx = await openVirtualStack();
   });
   afterAll(() => ctx.stack.stop());
 
   it('recommends roadside assistance for car insurance, contents cover for home insurance and an accessory for a camera, two weeks on', async () => {
+    const from = ctx.clock.nowMs();
     await ctx.put('order.placed', orderPlaced(1, 'car-1', 'car-insurance'));
     await ctx.put('order.placed', orderPlaced(2, 'home-2', 'home-insurance'));
     await ctx.put('order.placed', orderPlaced(3, 'cam-3', 'camera', 'Lumix G9'));
-    const runs = await finished(ctx.stack, 'cross-sell');
+    await ctx.clock.advance(14 * DAY - 1);
+    expect(ctx.stack.outbox.list()).toEqual([]);
+    await ctx.clock.advance(1);
+    const runs = ctx.stack.executions.list({ journeyId: 'cross-sell' });
 
     expect(runs.map((r) => r.status)).toEqual(['SUCCEEDED', 'SUCCEEDED', 'SUCCEEDED']);
+    expect(ctx.stack.outbox.list().map((m) => m.time)).toEqual(Array(3).fill(iso(from + 14 * DAY)));
     const car = ctx.stack.outbox.list({ profileId: profileOf(1) });
     const home = ctx.stack.outbox.list({ profileId: profileOf(2) });
     const camera = ctx.stack.outbox.list({ profileId: profileOf(3) });
@@ -48,49 +54,59 @@ describe('cross-sell playbook (recommendations, 1 virtual day = 86 ms)', () => {
   });
 });
 
-describe('cross-sell playbook (add-on purchases and re-entrance, 1 virtual day = 0.86 s)', () => {
-  let ctx: Awaited<ReturnType<typeof openStack>>;
-  let shift = 0;
+describe('cross-sell playbook (add-on purchases and re-entrance)', () => {
+  let ctx: Awaited<ReturnType<typeof openVirtualStack>>;
   beforeAll(async () => {
-    ctx = await openStack(100_000, { clock: { now: () => new Date(Date.now() + shift) } });
+    ctx = await openVirtualStack();
   });
   afterAll(() => ctx.stack.stop());
 
   it('sends nothing when the add-on for this order is bought, and keeps waiting when one for another order is', async () => {
     await ctx.put('order.placed', orderPlaced(5, 'car-5', 'car-insurance'));
-    await waitingAt(ctx.stack, 'cross-sell', profileOf(5), 'wait-14-days');
+    expect(await parkedStates(ctx.stack, 'cross-sell', profileOf(5))).toEqual(['wait-14-days']);
+    await ctx.clock.advance('3d');
     await ctx.put('addon.purchased', addonPurchased(5, 'car-older'));
     const [waiting] = ctx.stack.executions.list({ journeyId: 'cross-sell', profileId: profileOf(5) });
     expect(ctx.stack.executions.parkedAt(waiting.executionArn)).toEqual(['wait-14-days']);
 
+    await ctx.clock.advance(11 * DAY - 1);
     await ctx.put('addon.purchased', addonPurchased(5, 'car-5'));
-    const [run] = await finished(ctx.stack, 'cross-sell', profileOf(5));
+    const [run] = ctx.stack.executions.list({ journeyId: 'cross-sell', profileId: profileOf(5) });
     expect(run.status).toBe('SUCCEEDED');
     expect(run.path).toEqual(['wait-14-days', 'already-bought']);
+    await ctx.clock.runUntilIdle();
     expect(ctx.stack.outbox.list({ profileId: profileOf(5) })).toEqual([]);
   });
 
   it('lets a customer in again only once the previous run has ended and 30 days have passed since it entered', async () => {
     const runsOf = () => ctx.stack.executions.list({ journeyId: 'cross-sell', profileId: profileOf(6) });
+    const entered = ctx.clock.nowMs();
     await ctx.put('order.placed', orderPlaced(6, 'car-6', 'car-insurance'));
-    await waitingAt(ctx.stack, 'cross-sell', profileOf(6), 'wait-14-days');
+    expect(await parkedStates(ctx.stack, 'cross-sell', profileOf(6))).toEqual(['wait-14-days']);
 
+    await ctx.clock.advance('1d');
     await ctx.put('order.placed', orderPlaced(6, 'home-6', 'home-insurance'));
     expect(runsOf()).toHaveLength(1);
 
     await ctx.put('addon.purchased', addonPurchased(6, 'car-6'));
-    await finished(ctx.stack, 'cross-sell', profileOf(6));
+    expect(runsOf()[0].status).toBe('SUCCEEDED');
+    await ctx.clock.advance('1d');
     await ctx.put('order.placed', orderPlaced(6, 'cam-6', 'camera'));
     expect(runsOf()).toHaveLength(1);
+    // The boundary: not a millisecond before 30 days from the first entry, and at 30 days exactly.
+    await ctx.clock.advanceTo(entered + 30 * DAY - 1);
+    await ctx.put('order.placed', orderPlaced(6, 'cam-6a', 'camera'));
+    expect(runsOf()).toHaveLength(1);
 
-    shift = 31 * DAY;
+    await ctx.clock.advance(1);
     await ctx.put('order.placed', orderPlaced(6, 'cam-6b', 'camera'));
     const runs = runsOf();
     expect(runs).toHaveLength(2);
     expect(runs[1].input.event).toMatchObject({ properties: { orderId: 'cam-6b' } });
+    expect(runs[1].startDate).toBe(iso(entered + 30 * DAY));
 
-    await waitingAt(ctx.stack, 'cross-sell', profileOf(6), 'wait-14-days');
+    expect(await parkedStates(ctx.stack, 'cross-sell', profileOf(6))).toEqual(['wait-14-days']);
     await ctx.put('addon.purchased', addonPurchased(6, 'cam-6b'));
-    await finished(ctx.stack, 'cross-sell', profileOf(6));
+    expect(runsOf().map((r) => r.status)).toEqual(['SUCCEEDED', 'SUCCEEDED']);
   });
 });

@@ -1,21 +1,28 @@
 import { newProfileId } from '../../lambdas/core/profiles/merge-policy';
 import type { BusEvent } from '../../lambdas/local/bus';
+import { AUDIENCE_SCAN } from '../../lambdas/local/stack';
 import { call } from './http';
-import { bodies, eventually, finished, openStack } from './local-stack';
+import { bodies, openVirtualStack } from './local-stack';
+
+const HOUR = 3_600_000;
+const DAY = 24 * HOUR;
+const iso = (ms: number) => new Date(ms).toISOString();
 
 const email = (n: number) => `member${n}@example.com`;
 const profileOf = (n: number) => newProfileId('email', email(n));
-const tierChanged = (n: number, tier: string, extra: Record<string, unknown> = {}) => ({
-  id: `tier-${n}-${tier}-${Math.random().toString(36).slice(2)}`,
-  // Millisecond event times: the bus's own time has whole seconds, and attributes keep the latest event time's value.
-  time: new Date().toISOString(),
+/** A tier change dated `at`, the stack's (virtual) now: attributes keep the latest event time's value. */
+const tierChanged = (n: number, tier: string, at: Date, extra: Record<string, unknown> = {}) => ({
+  id: `tier-${n}-${tier}-${at.getTime()}`,
+  time: at.toISOString(),
   identities: { email: email(n) },
   attributes: { loyaltyTier: tier, ...extra },
 });
 const orderPlaced = (n: number, orderId: string, total: number) => ({ id: `order-${orderId}`, identities: { email: email(n) }, properties: { orderId, total } });
 
+type Ctx = Awaited<ReturnType<typeof openVirtualStack>>;
+
 /** Records the platform's segment events as the bus delivers them. */
-function segmentEvents(ctx: Awaited<ReturnType<typeof openStack>>) {
+function segmentEvents(ctx: Ctx) {
   const seen: BusEvent[] = [];
   ctx.stack.bus.addRule({ name: 'test-segment-events', pattern: { source: ['waymark.segments'] }, target: async (event) => void seen.push(event) });
   return {
@@ -26,24 +33,26 @@ function segmentEvents(ctx: Awaited<ReturnType<typeof openStack>>) {
   };
 }
 
-describe('loyalty-tier playbook (segments drive the journey; 1 virtual day = 86 ms)', () => {
-  let ctx: Awaited<ReturnType<typeof openStack>>;
+describe('loyalty-tier playbook (segments drive the journey)', () => {
+  let ctx: Ctx;
   let events: ReturnType<typeof segmentEvents>;
   beforeAll(async () => {
-    ctx = await openStack(1_000_000);
+    ctx = await openVirtualStack();
     events = segmentEvents(ctx);
   });
   afterAll(() => ctx.stack.stop());
 
+  const runsOf = (n: number) => ctx.stack.executions.list({ journeyId: 'loyalty-tier', profileId: profileOf(n) });
+
   it('a tier change to gold enters the gold segments, announces it, and sends the gold offer', async () => {
-    await ctx.put('loyalty.tier-changed', tierChanged(1, 'gold', { firstName: 'Ada' }));
-    const [run] = await finished(ctx.stack, 'loyalty-tier', profileOf(1));
+    await ctx.put('loyalty.tier-changed', tierChanged(1, 'gold', ctx.clock.now(), { firstName: 'Ada' }));
+    const [run] = runsOf(1);
 
     expect(run.status).toBe('SUCCEEDED');
     const sent = ctx.stack.outbox.list({ profileId: profileOf(1) });
     expect(bodies(sent)).toEqual(['email:gold-offer']);
     expect(sent[0].subject).toBe('Welcome to Gold, Ada');
-    await ctx.stack.bus.idle();
+    expect(sent[0].time).toBe(ctx.clock.now().toISOString());
     expect(events.of(1).sort()).toEqual(['SegmentEntered:loyalty-gold', 'SegmentEntered:loyalty-members']);
     const profile = await call(ctx.stack, 'GET', `/profiles/${profileOf(1)}`);
     expect(Object.keys(profile.body.segments).sort()).toEqual(['loyalty-gold', 'loyalty-members']);
@@ -54,79 +63,111 @@ describe('loyalty-tier playbook (segments drive the journey; 1 virtual day = 86 
     const reply = await call(ctx.stack, 'PUT', `/profiles/${profileOf(7)}/attributes`, { attributes: { loyaltyTier: 'gold' } });
     expect(reply.status).toBe(200);
     expect(Object.keys(reply.body.segments).sort()).toEqual(['loyalty-gold', 'loyalty-members']);
-    const [run] = await finished(ctx.stack, 'loyalty-tier', profileOf(7));
+    await ctx.stack.settle();
+    const [run] = runsOf(7);
     expect(run.status).toBe('SUCCEEDED');
     expect(bodies(ctx.stack.outbox.list({ profileId: profileOf(7) }))).toEqual(['email:gold-offer']);
   });
 
   it('spend over 300 makes a silver member: silver offer, then an upgrade nudge a week later', async () => {
     await ctx.put('order.placed', orderPlaced(2, 'o-2a', 180));
-    expect(ctx.stack.executions.list({ journeyId: 'loyalty-tier', profileId: profileOf(2) })).toEqual([]);
+    expect(runsOf(2)).toEqual([]);
+    const from = ctx.clock.nowMs();
     await ctx.put('order.placed', orderPlaced(2, 'o-2b', 150));
-    const [run] = await finished(ctx.stack, 'loyalty-tier', profileOf(2));
+    await ctx.clock.advance(7 * DAY - 1);
+    expect(bodies(ctx.stack.outbox.list({ profileId: profileOf(2) }))).toEqual(['email:silver-offer']);
+    await ctx.clock.advance(1);
+    const [run] = runsOf(2);
 
     expect(run.status).toBe('SUCCEEDED');
-    expect(bodies(ctx.stack.outbox.list({ profileId: profileOf(2) }))).toEqual(['email:silver-offer', 'email:upgrade-nudge']);
+    const messages = ctx.stack.outbox.list({ profileId: profileOf(2) });
+    expect(bodies(messages)).toEqual(['email:silver-offer', 'email:upgrade-nudge']);
+    expect(messages.map((m) => m.time)).toEqual([iso(from), iso(from + 7 * DAY)]);
     expect(events.of(2).sort()).toEqual(['SegmentEntered:loyalty-members', 'SegmentEntered:loyalty-silver']);
   });
 
   it('a silver member who reaches gold within the week gets no nudge, and is not entered again', async () => {
     await ctx.put('order.placed', orderPlaced(3, 'o-3a', 400));
-    await eventually('silver offer sent', () => ctx.stack.outbox.list({ profileId: profileOf(3) }).length === 1);
+    expect(bodies(ctx.stack.outbox.list({ profileId: profileOf(3) }))).toEqual(['email:silver-offer']);
+    await ctx.clock.advance('3d');
     await ctx.put('order.placed', orderPlaced(3, 'o-3b', 700));
-    const runs = await finished(ctx.stack, 'loyalty-tier', profileOf(3));
+    expect(runsOf(3).map((r) => r.status)).toEqual(['RUNNING']);
+    await ctx.clock.advance('4d');
+    const runs = runsOf(3);
 
     expect(runs.map((r) => r.status)).toEqual(['SUCCEEDED']);
+    expect(runs[0].path).toContain('reached-gold');
     expect(bodies(ctx.stack.outbox.list({ profileId: profileOf(3) }))).toEqual(['email:silver-offer']);
     expect(events.of(3)).toEqual(expect.arrayContaining(['SegmentExited:loyalty-silver', 'SegmentEntered:loyalty-gold']));
     expect(events.of(3)).not.toContain('SegmentExited:loyalty-members');
   });
 });
 
-describe('loyalty-tier playbook: exit criteria and the member-day re-check (1 virtual day = 0.86 s)', () => {
-  let ctx: Awaited<ReturnType<typeof openStack>>;
+describe('loyalty-tier playbook: exit criteria', () => {
+  let ctx: Ctx;
   let events: ReturnType<typeof segmentEvents>;
-  let shift = 0;
   beforeAll(async () => {
-    ctx = await openStack(100_000, { clock: { now: () => new Date(Date.now() + shift) } });
+    ctx = await openVirtualStack();
     events = segmentEvents(ctx);
   });
   afterAll(() => ctx.stack.stop());
 
   it('leaving the programme during the week stops the run: no nudge', async () => {
-    await ctx.put('loyalty.tier-changed', tierChanged(4, 'silver'));
-    await eventually('silver offer sent', () => ctx.stack.outbox.list({ profileId: profileOf(4) }).length === 1);
-    await ctx.put('loyalty.tier-changed', tierChanged(4, 'none'));
-    const [run] = await finished(ctx.stack, 'loyalty-tier', profileOf(4));
+    const from = ctx.clock.nowMs();
+    await ctx.put('loyalty.tier-changed', tierChanged(4, 'silver', ctx.clock.now()));
+    expect(bodies(ctx.stack.outbox.list({ profileId: profileOf(4) }))).toEqual(['email:silver-offer']);
+    await ctx.clock.advance('2d');
+    await ctx.put('loyalty.tier-changed', tierChanged(4, 'none', ctx.clock.now()));
+    const [run] = ctx.stack.executions.list({ journeyId: 'loyalty-tier', profileId: profileOf(4) });
 
     expect(run.status).toBe('ABORTED');
+    expect(run.stopDate).toBe(iso(from + 2 * DAY));
+    // The end of the week passes without a nudge.
+    await ctx.clock.advance('5d');
     expect(bodies(ctx.stack.outbox.list({ profileId: profileOf(4) }))).toEqual(['email:silver-offer']);
     expect(events.of(4)).toEqual(expect.arrayContaining(['SegmentExited:loyalty-silver', 'SegmentExited:loyalty-members']));
   });
+});
+
+describe('loyalty-tier playbook: the member-day re-check on its hourly schedule', () => {
+  let ctx: Ctx;
+  let events: ReturnType<typeof segmentEvents>;
+  beforeAll(async () => {
+    // Starts at 09:00 UTC: the scheduled re-checks run at 10:00, 11:00, ... and the first of the next day at 00:00.
+    ctx = await openVirtualStack({ start: '2026-12-01T09:00:00.000Z', recheckIntervalMs: HOUR });
+    events = segmentEvents(ctx);
+  });
+  afterAll(() => ctx.stack.stop());
+
+  const memberDayRuns = () => ctx.stack.executions.list({ journeyId: 'loyalty-member-day' });
+  const lastRecheck = () => ctx.stack.executions.list({ journeyId: AUDIENCE_SCAN }).at(-1);
 
   it('the scheduled re-check finds members whose anniversary has come, with no event, and the member-day journey greets them', async () => {
-    const tomorrow = new Date(Date.now() + 86_400_000);
-    const memberSince = `2019-${String(tomorrow.getUTCMonth() + 1).padStart(2, '0')}-${String(tomorrow.getUTCDate()).padStart(2, '0')}`;
-    await ctx.put('loyalty.tier-changed', tierChanged(5, 'gold', { memberSince }));
-    await ctx.put('loyalty.tier-changed', tierChanged(6, 'silver', { memberSince }));
-    await finished(ctx.stack, 'loyalty-tier');
-    expect(ctx.stack.executions.list({ journeyId: 'loyalty-member-day' })).toEqual([]);
+    // Tomorrow (UTC) is the anniversary of members since 2019.
+    const midnight = Date.UTC(2026, 11, 2);
+    await ctx.put('loyalty.tier-changed', tierChanged(5, 'gold', ctx.clock.now(), { memberSince: '2019-12-02' }));
+    await ctx.put('loyalty.tier-changed', tierChanged(6, 'silver', ctx.clock.now(), { memberSince: '2019-12-02' }));
+    expect(ctx.stack.outbox.list({ journeyId: 'loyalty-tier' })).toHaveLength(2);
+    expect(memberDayRuns()).toEqual([]);
 
-    shift = 86_400_000;
-    const { executionArn } = await ctx.stack.recheckSegments();
-    await eventually('re-check finished', () => ctx.stack.executions.get(executionArn)?.status === 'SUCCEEDED');
-    const runs = await finished(ctx.stack, 'loyalty-member-day');
+    // Every re-check of the day before finds nobody.
+    await ctx.clock.advanceTo(midnight - 1);
+    expect(lastRecheck()).toMatchObject({ status: 'SUCCEEDED', startDate: iso(midnight - HOUR) });
+    expect(memberDayRuns()).toEqual([]);
+    await ctx.clock.advance(1);
+    const runs = memberDayRuns();
 
-    expect(runs.map((r) => [r.profileId, r.status]).sort()).toEqual([[profileOf(5), 'SUCCEEDED'], [profileOf(6), 'SUCCEEDED']].sort());
+    expect(runs.map((r) => [r.profileId, r.status, r.startDate]).sort()).toEqual(
+      [[profileOf(5), 'SUCCEEDED', iso(midnight)], [profileOf(6), 'SUCCEEDED', iso(midnight)]].sort(),
+    );
     expect(bodies(ctx.stack.outbox.list({ journeyId: 'loyalty-member-day', profileId: profileOf(5) }))).toEqual(['email:thank-you']);
     expect(bodies(ctx.stack.outbox.list({ journeyId: 'loyalty-member-day', profileId: profileOf(6) }))).toEqual(['email:upgrade-offer']);
     expect(events.of(5)).toContain('SegmentEntered:loyalty-member-day');
 
-    // A second re-check the same day changes nothing: no second entry, no second announcement.
-    const again = await ctx.stack.recheckSegments();
-    await eventually('second re-check finished', () => ctx.stack.executions.get(again.executionArn)?.status === 'SUCCEEDED');
-    await ctx.stack.settle();
-    expect(ctx.stack.executions.list({ journeyId: 'loyalty-member-day' })).toHaveLength(2);
+    // The next re-check the same day changes nothing: no second entry, no second announcement.
+    await ctx.clock.advance(HOUR);
+    expect(lastRecheck()).toMatchObject({ status: 'SUCCEEDED', startDate: iso(midnight + HOUR) });
+    expect(memberDayRuns()).toHaveLength(2);
     expect(events.of(5).filter((e) => e === 'SegmentEntered:loyalty-member-day')).toHaveLength(1);
   });
 });
