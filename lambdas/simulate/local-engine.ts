@@ -170,7 +170,9 @@ class Run {
         })),
       suppressions: ledger
         .filter((l) => ids.has(l.executionId) && l.status === 'suppressed')
-        .map((l) => ({ at: l.preparedAt, node: l.nodeId, channel: l.channel, reason: l.reason ?? 'suppressed' })),
+        .map((l) => ({ at: l.preparedAt, node: l.nodeId, channel: l.channel, reason: l.reason ?? 'suppressed' }))
+        // In time order (the ledger's own order is by key).
+        .sort((a, b) => (a.at < b.at ? -1 : a.at > b.at ? 1 : 0)),
       // The log has no execution id: a run's decisions are its journey's made while it ran.
       decisions: decisions
         .filter((d) => own(d.origin) && d.at >= execution.startDate && d.at <= stoppedAt)
@@ -248,7 +250,7 @@ export function createLocalEngine(): SimulationEngine {
       const clock = new VirtualClock(input.start);
       const recheck = readsTimeBasedSegments(journeys.map((j) => j.journey), segments);
       const schedule = recheck ? { recheckIntervalMs: RECHECK_INTERVAL_MS } : {};
-      const stack = await startLocalStack({ listen: false, clock, journeys, segments, catalog, ...schedule });
+      const stack = await startLocalStack({ listen: false, storage: 'memory', clock, journeys, segments, catalog, ...schedule });
       try {
         const run = new Run(stack, clock);
         for (const profile of input.profiles) await run.seed(profile, input.start.toISOString());
