@@ -14,6 +14,7 @@ import type { Benchmark, Figure } from './types';
 const registry: { name: string; load: () => Promise<Benchmark> }[] = [
   { name: 'journey-cost', load: async () => (await import('./journey-cost.bench')).journeyCost },
   { name: 'local-throughput', load: async () => (await import('./local-throughput.bench')).localThroughput },
+  { name: 'simulation', load: async () => (await import('./simulation.bench')).simulation },
   { name: 'ingestion', load: async () => (await import('./ingestion.bench')).ingestion },
   { name: 'segments', load: async () => (await import('./segments.bench')).segments },
   { name: 'segments-streaming', load: async () => (await import('./segments-streaming.bench')).segmentsStreaming },

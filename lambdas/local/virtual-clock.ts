@@ -16,7 +16,8 @@ export const MAX_TIMERS_PER_RUN = 1_000_000;
  * Time that passes only when told: `advance('1h')`, `advanceTo(ts)`, `runUntilIdle()`. The local runtime's Wait
  * states, wait-for-event timeouts, retry intervals, global timeouts and the re-check schedule are timers on it.
  * Before each timer fires, the clock lets the system settle (the `quiesce` hook: the bus has delivered everything
- * and every run is parked on a timer or a task token), so a run of timers is deterministic and never sleeps.
+ * and every run is parked on a timer or a task token), so a run of timers is deterministic and never sleeps. Timers
+ * due at the same instant fire together, in the order they were set.
  */
 export class VirtualClock implements Clock {
   private current: number;
@@ -125,10 +126,17 @@ export class VirtualClock implements Clock {
     return this.now();
   }
 
+  /**
+   * Fires the next timer and every other one due at the same instant, in the order they were set: things that happen at
+   * one time run together (as they would on AWS), and the system settles once for them all, not once each.
+   */
   private fireNext(): void {
-    const timer = this.timers.shift()!;
-    this.current = Math.max(this.current, timer.at);
-    timer.fire();
+    const at = this.timers[0].at;
+    let count = 0;
+    while (count < this.timers.length && this.timers[count].at === at) count++;
+    const due = this.timers.splice(0, count);
+    this.current = Math.max(this.current, at);
+    for (const timer of due) timer.fire();
   }
 }
 
