@@ -1,7 +1,7 @@
 import { newProfileId } from '../../lambdas/core/profiles/merge-policy';
 import { buildCatalog } from '../../lambdas/core/journey/catalog';
 import { call, problemFields, type HttpReply } from './http';
-import { finished, openStack, waitingAt } from './local-stack';
+import { openVirtualStack, parkedStates } from './local-stack';
 
 const email = (n: number) => `visitor${n}@example.com`;
 const profileOf = (n: number) => newProfileId('email', email(n));
@@ -18,11 +18,11 @@ function expectProblem(reply: HttpReply, status: number): void {
 }
 
 describe('REST API on the local stack', () => {
-  let ctx: Awaited<ReturnType<typeof openStack>>;
+  let ctx: Awaited<ReturnType<typeof openVirtualStack>>;
   /** Everything a refused request must leave untouched. */
   const written = () => ({ executions: ctx.stack.executions.list().length, messages: ctx.stack.outbox.size, delivered: ctx.stack.bus.delivered });
   beforeAll(async () => {
-    ctx = await openStack(3600);
+    ctx = await openVirtualStack();
   });
   afterAll(() => ctx.stack.stop());
 
@@ -45,21 +45,22 @@ describe('REST API on the local stack', () => {
 
   describe('POST /events', () => {
     it('accepts an event with platform defaults for source, id and time, and starts the journey it enters', async () => {
-      const before = Date.now();
       const reply = await call(ctx.stack, 'POST', '/events', cartAdded(1));
 
       expect(reply.status).toBe(202);
       expect(reply.body).toMatchObject({ type: 'cart.updated', status: 'accepted', id: expect.any(String) });
-      await waitingAt(ctx.stack, 'cart-abandonment', profileOf(1), 'wait-for-order');
+      expect(await parkedStates(ctx.stack, 'cart-abandonment', profileOf(1))).toEqual(['wait-for-order']);
       const [run] = ctx.stack.executions.list({ journeyId: 'cart-abandonment', profileId: profileOf(1) });
       const event = run.input.event as { id: string; source: string; time: string };
-      expect(event).toMatchObject({ id: reply.body.id, source: 'api' });
-      expect(Date.parse(event.time)).toBeGreaterThanOrEqual(before - 1000);
+      // The default time is the receipt time on the stack's clock (which has not moved).
+      expect(event).toMatchObject({ id: reply.body.id, source: 'api', time: ctx.clock.now().toISOString() });
 
       const order = await call(ctx.stack, 'POST', '/events', { type: 'order.placed', id: 'order-1', time: '2026-01-02T03:04:05+01:00', source: 'pos', identities: { email: email(1) }, properties: { cartId: 'cart-1' } });
       expect(order.status).toBe(202);
       expect(order.body.id).toBe('order-1');
-      const [ended] = await finished(ctx.stack, 'cart-abandonment', profileOf(1));
+      await ctx.stack.settle();
+      const [ended] = ctx.stack.executions.list({ journeyId: 'cart-abandonment', profileId: profileOf(1) });
+      expect(ended.status).toBe('SUCCEEDED');
       expect(ended.path).toEqual(['wait-for-order', 'converted']);
     });
 
@@ -102,8 +103,8 @@ describe('REST API on the local stack', () => {
     });
 
     it('lists the newest rejected events first, as many as the limit asks for', async () => {
-      // Rejections are ordered by their arrival time, to the millisecond.
-      await new Promise((r) => setTimeout(r, 5));
+      // Rejections are ordered by their arrival time, to the millisecond (of the stack's clock).
+      await ctx.clock.advance(5);
       await ctx.put('cart.updated', { id: 'bad-cart-newest', properties: {} });
       const reply = await call(ctx.stack, 'GET', '/events/rejected?limit=1');
 
@@ -202,18 +203,20 @@ describe('REST API: a trigger refused by the re-entrance policy', () => {
       { id: 'done', kind: 'exit' },
     ],
   };
-  let ctx: Awaited<ReturnType<typeof openStack>>;
+  let ctx: Awaited<ReturnType<typeof openVirtualStack>>;
   beforeAll(async () => {
     const { journeys, problems } = buildCatalog([{ path: 'one-time-offer.json', text: JSON.stringify(once) }]);
     expect(problems).toEqual([]);
-    ctx = await openStack(3600, { journeys });
+    ctx = await openVirtualStack({ journeys });
   });
   afterAll(() => ctx.stack.stop());
 
   it('answers 409 to a second trigger for the same profile and starts nothing, while a repeated idempotency key still gets 200', async () => {
     const first = await call(ctx.stack, 'POST', '/journeys/one-time-offer/trigger', { identities: { email: email(9) }, context: { text: 'Just for you.' }, idempotencyKey: 'offer-9' });
     expect(first.status).toBe(202);
-    await finished(ctx.stack, 'one-time-offer', profileOf(9));
+    // The journey has no wait: once the stack has settled, the run has ended.
+    await ctx.stack.settle();
+    expect(ctx.stack.executions.get(first.body.executionArn)?.status).toBe('SUCCEEDED');
 
     const again = await call(ctx.stack, 'POST', '/journeys/one-time-offer/trigger', { identities: { email: email(9) }, context: { text: 'Just for you.' }, idempotencyKey: 'offer-9' });
     expect(again.status).toBe(200);

@@ -3,7 +3,7 @@ import { buildCatalog } from '../../lambdas/core/journey/catalog';
 import { newProfileId } from '../../lambdas/core/profiles/merge-policy';
 import { loadJourneyDir } from '../../lambdas/local/stack';
 import { consentOf, ledgerEntry, request, setConsent, skipReason } from './consent-support';
-import { bodies, finished, openStack, waitingAt } from './local-stack';
+import { bodies, openVirtualStack, parkedStates } from './local-stack';
 
 const shopper = (n: number) => `consent${n}@example.com`;
 const profileOf = (n: number) => newProfileId('email', shopper(n));
@@ -14,21 +14,34 @@ const cartAdded = (n: number, extra: Record<string, unknown> = {}) => ({
   properties: { action: 'item-added', cartId: `consent-cart-${n}`, productIds: [`sku-c${n}`], cartUrl: `https://shop.example/cart/c${n}`, itemCount: 1 },
   ...extra,
 });
+const MINUTE = 60_000;
+const HOUR = 60 * MINUTE;
+const DAY = 24 * HOUR;
+/** The virtual time a run entered a state (its first entry). */
+const enteredAt = (run: { trail: { state: string; at: string }[] }, state: string) => run.trail.find((s) => s.state === state)?.at;
+const iso = (ms: number) => new Date(ms).toISOString();
 
-describe('consent in the journey runtime (1 virtual hour = 1 s)', () => {
-  let ctx: Awaited<ReturnType<typeof openStack>>;
+describe('consent in the journey runtime', () => {
+  let ctx: Awaited<ReturnType<typeof openVirtualStack>>;
   beforeAll(async () => {
-    ctx = await openStack(3600);
+    ctx = await openVirtualStack();
   });
   afterAll(() => ctx.stack.stop());
 
   it('sends no cart reminder to a profile that opted out of email (through the API), but still the offer push', async () => {
     await ctx.put('account.updated', { id: 'consent-account-1', identities: { email: shopper(1) }, attributes: { pushToken: 'device-c1' } });
     await setConsent(ctx.stack, profileOf(1), { email: 'opted-out' });
+    const from = ctx.clock.nowMs();
     await ctx.put('cart.updated', cartAdded(1));
-    await waitingAt(ctx.stack, 'cart-abandonment', profileOf(1), 'wait-for-offer-signal');
+    // The reminder's turn comes when the 1-hour wait for an order times out, not a minute before.
+    await ctx.clock.advance(59 * MINUTE);
+    expect(await parkedStates(ctx.stack, 'cart-abandonment', profileOf(1))).toEqual(['wait-for-order']);
+    await ctx.clock.advance(MINUTE);
+    expect(await parkedStates(ctx.stack, 'cart-abandonment', profileOf(1))).toEqual(['wait-for-offer-signal']);
     await ctx.put('price.dropped', { id: 'consent-price-1', catalog: true, properties: { productId: 'sku-c1', productName: 'Scarf', price: '19.00' } }, 'test.catalog');
-    const [run] = await finished(ctx.stack, 'cart-abandonment', profileOf(1));
+    const [run] = ctx.stack.executions.list({ journeyId: 'cart-abandonment', profileId: profileOf(1) });
+    expect(run.status).toBe('SUCCEEDED');
+    expect(enteredAt(run, 'reminder-email.route')).toBe(iso(from + HOUR));
 
     expect(bodies(ctx.stack.outbox.list({ profileId: profileOf(1) }))).toEqual(['push:offer-push']);
     expect(run.path).toContain('reminder-email.route');
@@ -49,7 +62,7 @@ describe('consent in the journey runtime (1 virtual hour = 1 s)', () => {
 
   it('answers 409 naming the key, with the reason, for an API change that a later decision outranks', async () => {
     // An opt-out carried by an event dated 4 minutes ahead (within the clock-skew bound) is later than a change made now.
-    const ahead = new Date(Date.now() + 4 * 60_000).toISOString();
+    const ahead = iso(ctx.clock.nowMs() + 4 * MINUTE);
     await ctx.put('account.updated', { id: 'consent-account-8', time: ahead, identities: { email: shopper(8) }, consent: { email: 'opted-out' } });
     const reply = await request(ctx.stack, 'PUT', `/profiles/${profileOf(8)}/consent`, { body: { email: 'opted-in', sms: 'opted-in' } });
     expect([reply.status, reply.contentType]).toEqual([409, 'application/problem+json']);
@@ -102,18 +115,23 @@ const digest = buildCatalog([
   },
 ]).journeys;
 
-describe('consent in the journey runtime (1 virtual day = 0.86 s)', () => {
-  let ctx: Awaited<ReturnType<typeof openStack>>;
+describe('consent in the journey runtime: whole runs, list messages and API triggers', () => {
+  let ctx: Awaited<ReturnType<typeof openVirtualStack>>;
   beforeAll(async () => {
-    ctx = await openStack(100_000, { journeys: [...loadJourneyDir(join(__dirname, '..', '..', 'statemachines')), ...digest] });
+    ctx = await openVirtualStack({ journeys: [...loadJourneyDir(join(__dirname, '..', '..', 'statemachines')), ...digest] });
   });
   afterAll(() => ctx.stack.stop());
 
   it('sends neither the reminder nor the last-chance email to a profile whose event opted it out of email, recording why', async () => {
+    const from = ctx.clock.nowMs();
     await ctx.put('cart.updated', cartAdded(4, { consent: { email: 'opted-out' } }));
-    const [run] = await finished(ctx.stack, 'cart-abandonment', profileOf(4));
+    // The wait for an order times out after 1 hour, the wait for an offer signal 3 days later: then the run ends.
+    await ctx.clock.advance(HOUR + 3 * DAY);
+    const [run] = ctx.stack.executions.list({ journeyId: 'cart-abandonment', profileId: profileOf(4) });
 
     expect(run.status).toBe('SUCCEEDED');
+    expect(enteredAt(run, 'reminder-email.route')).toBe(iso(from + HOUR));
+    expect(enteredAt(run, 'last-chance-email.route')).toBe(iso(from + HOUR + 3 * DAY));
     expect(run.path.filter((s) => s.endsWith('.deliver'))).toEqual([]);
     expect(ctx.stack.outbox.list({ profileId: profileOf(4) })).toEqual([]);
     expect([skipReason(run, 'reminder_email'), skipReason(run, 'last_chance_email')]).toEqual(['consent:email', 'consent:email']);
@@ -125,7 +143,9 @@ describe('consent in the journey runtime (1 virtual day = 0.86 s)', () => {
     await ctx.put('account.updated', { id: 'consent-account-5', identities: { email: shopper(5) }, consent: { email: 'opted-out' } });
     const reply = await request(ctx.stack, 'POST', '/journeys/manual-outreach/trigger', { body: { profileId: profileOf(5), context: { subject: 'Our offers', text: 'Buy now.' } } });
     expect(reply.status).toBe(202);
-    const [run] = await finished(ctx.stack, 'manual-outreach', profileOf(5));
+    await ctx.stack.settle();
+    const [run] = ctx.stack.executions.list({ journeyId: 'manual-outreach', profileId: profileOf(5) });
+    expect(run.status).toBe('SUCCEEDED');
     expect(skipReason(run, 'outreach_email')).toBe('consent:email');
     expect(ctx.stack.outbox.list({ profileId: profileOf(5) })).toEqual([]);
   });
@@ -135,7 +155,9 @@ describe('consent in the journey runtime (1 virtual day = 0.86 s)', () => {
     await ctx.put('digest.ready', { id: 'digest-6', identities: { email: shopper(6) } });
     await ctx.put('account.updated', { id: 'consent-account-7', identities: { email: shopper(7), phone: '+491700001007' } });
     await ctx.put('digest.ready', { id: 'digest-7', identities: { email: shopper(7) } });
-    const runs = await finished(ctx.stack, 'digest');
+    // The digest has no wait: every run has ended once the events have settled.
+    const runs = ctx.stack.executions.list({ journeyId: 'digest' });
+    expect(runs.map((r) => r.status)).toEqual(['SUCCEEDED', 'SUCCEEDED']);
 
     expect(bodies(ctx.stack.outbox.list({ profileId: profileOf(6) }))).toEqual(['sms:digest-sms']);
     expect(skipReason(runs.find((r) => r.profileId === profileOf(6))!, 'digest_email')).toBe('consent:list:news');

@@ -1,7 +1,6 @@
 import { newProfileId } from '../../lambdas/core/profiles/merge-policy';
-import type { Clock } from '../../lambdas/core/runtime/ports';
 import type { LocalExecution } from '../../lambdas/local/executions';
-import { bodies, finished, openStack } from './local-stack';
+import { bodies, openVirtualStack } from './local-stack';
 
 const DAY = 86_400_000;
 const HOUR = 3_600_000;
@@ -44,18 +43,19 @@ function atWallClock(zone: string, instant: number, hour: number): number {
 
 type Steps = { day_before: { until: string }; morning_of: { until: string }; after_event: { until: string } };
 const stepsOf = (run: LocalExecution) => (run.output as { steps: Steps }).steps;
+const iso = (ms: number) => new Date(ms).toISOString();
 
-describe('event-reminder playbook (registration days ahead, 1 virtual day = 0.17 s)', () => {
-  const scale = 500_000;
-  let ctx: Awaited<ReturnType<typeof openStack>>;
+describe('event-reminder playbook (registration days ahead)', () => {
+  let ctx: Awaited<ReturnType<typeof openVirtualStack>>;
   beforeAll(async () => {
-    ctx = await openStack(scale);
+    ctx = await openVirtualStack();
   });
   afterAll(() => ctx.stack.stop());
+  const runOf = (n: number) => ctx.stack.executions.list({ journeyId: 'event-reminder', profileId: profileOf(n) })[0];
 
   // 16:00 UTC two days from now: the day before is tomorrow, so 10:00 local then is still ahead in every zone used here.
   const startsAt = () => {
-    const today = new Date();
+    const today = ctx.clock.now();
     return Date.UTC(today.getUTCFullYear(), today.getUTCMonth(), today.getUTCDate() + 2, 16, 0);
   };
 
@@ -67,86 +67,106 @@ describe('event-reminder playbook (registration days ahead, 1 virtual day = 0.17
     async ({ n, zone, utcHours, pushToken, offer }) => {
       const starts = startsAt();
       const ends = starts + 3 * HOUR;
+      const dayBefore = atWallClock(zone, starts - DAY, 10);
+      const morningOf = atWallClock(zone, starts, 8);
       await ctx.put('event.registered', registered(n, starts, ends, { timezone: zone, ...(pushToken ? { pushToken } : {}) }));
-      const [run] = await finished(ctx.stack, 'event-reminder', profileOf(n));
+      // Nothing a moment before 10:00 the day before; the reminder at that instant.
+      await ctx.clock.advanceTo(dayBefore - 1);
+      expect(ctx.stack.outbox.list({ profileId: profileOf(n) })).toEqual([]);
+      await ctx.clock.advanceTo(dayBefore);
+      expect(bodies(ctx.stack.outbox.list({ profileId: profileOf(n) }))).toEqual(['email:reminder-email']);
+      await ctx.clock.runUntilIdle();
+      const run = runOf(n);
 
       expect(run.status).toBe('SUCCEEDED');
       const steps = stepsOf(run);
-      const dayBefore = atWallClock(zone, starts - DAY, 10);
-      expect(steps.day_before.until).toBe(new Date(dayBefore).toISOString());
+      expect(steps.day_before.until).toBe(iso(dayBefore));
       expect(utcHours).toContain(new Date(steps.day_before.until).getUTCHours());
-      expect(steps.morning_of.until).toBe(new Date(atWallClock(zone, starts, 8)).toISOString());
-      expect(steps.after_event.until).toBe(new Date(ends + 2 * HOUR).toISOString());
+      expect(steps.morning_of.until).toBe(iso(morningOf));
+      expect(steps.after_event.until).toBe(iso(ends + 2 * HOUR));
 
       const messages = ctx.stack.outbox.list({ profileId: profileOf(n) });
       expect(bodies(messages)).toEqual(['email:reminder-email', offer, 'email:thank-you-email']);
       expect(messages[0]).toMatchObject({ recipient: `guest${n}@example.com`, subject: `Tomorrow: Tasting night ${n}` });
       expect(messages[1].recipient).toBe(pushToken ?? `guest${n}@example.com`);
       expect(messages[2].body).toContain(`https://shop.example/survey/${n}`);
-      // The reminder waited (scaled) until its instant: no earlier than the run start plus the scaled distance to it.
-      const waitedMs = Date.parse(messages[0].time) - Date.parse(run.startDate);
-      expect(waitedMs).toBeGreaterThanOrEqual((dayBefore - Date.parse(run.startDate)) / scale - 5);
+      // Each message went out at the instant its wait resolved to, and the run ended with the last one.
+      expect(messages.map((m) => m.time)).toEqual([iso(dayBefore), iso(morningOf), iso(ends + 2 * HOUR)]);
+      expect(run.stopDate).toBe(iso(ends + 2 * HOUR));
     },
   );
 
   it('goes on at once when the event started in the past', async () => {
-    const starts = Date.now() - DAY;
+    const now = ctx.clock.nowMs();
+    const starts = now - DAY;
     await ctx.put('event.registered', registered(3, starts, starts + 2 * HOUR, { timezone: 'Europe/Berlin' }));
-    const [run] = await finished(ctx.stack, 'event-reminder', profileOf(3));
+    // No time passes: every wait resolves to the present and the run ends.
+    const run = runOf(3);
 
     expect(run.status).toBe('SUCCEEDED');
     const steps = stepsOf(run);
-    for (const until of [steps.day_before.until, steps.morning_of.until, steps.after_event.until]) {
-      // Not the past instant itself: the time the step resolved, within the run.
-      expect(Date.parse(until)).toBeGreaterThanOrEqual(Date.parse(run.startDate));
-      expect(Date.parse(until)).toBeLessThanOrEqual(Date.parse(run.stopDate!));
-    }
-    expect(bodies(ctx.stack.outbox.list({ profileId: profileOf(3) }))).toEqual(['email:reminder-email', 'email:offer-email', 'email:thank-you-email']);
+    // Not the past instants themselves: the time each step resolved.
+    expect([steps.day_before.until, steps.morning_of.until, steps.after_event.until]).toEqual([iso(now), iso(now), iso(now)]);
+    expect([run.startDate, run.stopDate]).toEqual([iso(now), iso(now)]);
+    const messages = ctx.stack.outbox.list({ profileId: profileOf(3) });
+    expect(bodies(messages)).toEqual(['email:reminder-email', 'email:offer-email', 'email:thank-you-email']);
+    expect(messages.map((m) => m.time)).toEqual([iso(now), iso(now), iso(now)]);
   });
 });
 
 describe('event-reminder playbook (clock set to October 2025, around the daylight-saving changes)', () => {
-  let ctx: Awaited<ReturnType<typeof openStack>> & { clock: Clock };
-  beforeAll(async () => {
-    const base = Date.parse('2025-10-23T12:00:00Z');
-    const started = Date.now();
-    // Resolved instants lie in the real past, so the local waits end at once while the resolver sees October 2025.
-    const clock = { now: () => new Date(base + Date.now() - started) };
-    ctx = { ...(await openStack(1_000_000, { clock })), clock };
-  });
-  afterAll(() => ctx.stack.stop());
-
-  it.each([
+  const cases = [
     // 00:30 UTC on 27 Oct: the day before starts in summer time (02:30 CEST), 10:00 that day is winter time (CET).
     { n: 4, label: 'Europe/Berlin', timezone: 'Europe/Berlin', wallZone: 'Europe/Berlin', startsAt: '2025-10-27T00:30:00Z', dayBefore: '2025-10-26T09:00:00.000Z', morningOf: '2025-10-27T07:00:00.000Z' },
     // 05:30 UTC on 3 Nov: the day before starts at 01:30 EDT, 10:00 that day is EST.
     { n: 5, label: 'America/New_York', timezone: 'America/New_York', wallZone: 'America/New_York', startsAt: '2025-11-03T05:30:00Z', dayBefore: '2025-11-02T15:00:00.000Z', morningOf: '2025-11-03T13:00:00.000Z' },
     { n: 6, label: 'UTC (no timezone attribute)', timezone: undefined, wallZone: 'UTC', startsAt: '2025-10-27T00:30:00Z', dayBefore: '2025-10-26T10:00:00.000Z', morningOf: '2025-10-27T08:00:00.000Z' },
     { n: 7, label: 'UTC (unknown zone Mars/Olympus)', timezone: 'Mars/Olympus', wallZone: 'UTC', startsAt: '2025-10-27T00:30:00Z', dayBefore: '2025-10-26T10:00:00.000Z', morningOf: '2025-10-27T08:00:00.000Z' },
-  ])('resolves 10:00 the day before and 08:00 on the day on $label wall clocks across the October 2025 clock changes', async ({ n, timezone, wallZone, startsAt, dayBefore, morningOf }) => {
+  ];
+  let ctx: Awaited<ReturnType<typeof openVirtualStack>>;
+  beforeAll(async () => {
+    // Every guest registers on 23 October 2025; then time runs until every run has ended (the resolved instants are
+    // ahead of that clock, and each case's must still be when it registers).
+    ctx = await openVirtualStack({ start: '2025-10-23T12:00:00.000Z' });
+    for (const { n, timezone, startsAt } of cases) {
+      const starts = Date.parse(startsAt);
+      await ctx.put('event.registered', registered(n, starts, starts + 2 * HOUR, timezone ? { timezone } : {}));
+    }
+    await ctx.clock.runUntilIdle();
+  });
+  afterAll(() => ctx.stack.stop());
+  const runOf = (n: number) => ctx.stack.executions.list({ journeyId: 'event-reminder', profileId: profileOf(n) })[0];
+
+  it.each(cases)('resolves 10:00 the day before and 08:00 on the day on $label wall clocks across the October 2025 clock changes', async ({ n, wallZone, startsAt, dayBefore, morningOf }) => {
     const starts = Date.parse(startsAt);
-    await ctx.put('event.registered', registered(n, starts, starts + 2 * HOUR, timezone ? { timezone } : {}));
-    const [run] = await finished(ctx.stack, 'event-reminder', profileOf(n));
+    const run = runOf(n);
+    expect(run.status).toBe('SUCCEEDED');
 
     const steps = stepsOf(run);
     expect(steps.day_before.until).toBe(dayBefore);
     expect(steps.morning_of.until).toBe(morningOf);
     // The expectations above are hand-computed; the Intl search agrees with them.
     expect(new Date(atWallClock(wallZone, starts - DAY, 10)).toISOString()).toBe(dayBefore);
-    expect(bodies(ctx.stack.outbox.list({ profileId: profileOf(n) }))).toEqual(['email:reminder-email', 'email:offer-email', 'email:thank-you-email']);
+    const messages = ctx.stack.outbox.list({ profileId: profileOf(n) });
+    expect(bodies(messages)).toEqual(['email:reminder-email', 'email:offer-email', 'email:thank-you-email']);
+    // The thank-you is due 2 hours after the end; for a night event that is before 08:00, so it goes out at once then.
+    expect(messages.map((m) => m.time)).toEqual([dayBefore, morningOf, iso(Math.max(Date.parse(morningOf), starts + 4 * HOUR))]);
   });
 
-  it('waits at most 90 days for an event further ahead', async () => {
-    const before = ctx.clock.now().getTime();
+  it('waits at most 90 days for an event further ahead (and the 91-day journey timeout ends the run after the reminder)', async () => {
+    const before = ctx.clock.nowMs();
     const starts = before + 200 * DAY;
     await ctx.put('event.registered', registered(8, starts, starts + 2 * HOUR, { timezone: 'Europe/Berlin' }));
-    const [run] = await finished(ctx.stack, 'event-reminder', profileOf(8));
-    const after = ctx.clock.now().getTime();
-
-    const steps = stepsOf(run);
-    for (const until of [steps.day_before.until, steps.morning_of.until, steps.after_event.until].map(Date.parse)) {
-      expect(until).toBeGreaterThanOrEqual(before + 90 * DAY);
-      expect(until).toBeLessThanOrEqual(after + 90 * DAY);
-    }
+    // The day-before wait is capped at 90 days: the reminder goes out then, not a moment sooner.
+    await ctx.clock.advance(90 * DAY - 1);
+    expect(ctx.stack.outbox.list({ profileId: profileOf(8) })).toEqual([]);
+    await ctx.clock.advance(1);
+    const [reminder] = ctx.stack.outbox.list({ profileId: profileOf(8) });
+    expect(reminder).toMatchObject({ nodeId: 'reminder-email', time: iso(before + 90 * DAY) });
+    // The morning-of wait is capped at 90 days again, beyond the journey's 91-day timeout, which ends the run.
+    await ctx.clock.runUntilIdle();
+    const run = runOf(8);
+    expect(run).toMatchObject({ status: 'TIMED_OUT', stopDate: iso(before + 91 * DAY) });
+    expect(bodies(ctx.stack.outbox.list({ profileId: profileOf(8) }))).toEqual(['email:reminder-email']);
   });
 });

@@ -1,7 +1,7 @@
 import { DynamoDBClient, ScanCommand } from '@aws-sdk/client-dynamodb';
 import { newProfileId } from '../../lambdas/core/profiles/merge-policy';
 import { call, problemFields } from './http';
-import { eventually, openStack, waitingAt } from './local-stack';
+import { openVirtualStack, parkedStates } from './local-stack';
 
 /** Every item of every table, as text: what an auditor would search after an erasure. */
 async function everything(endpoint: string, tables: readonly string[]): Promise<string> {
@@ -20,9 +20,9 @@ async function everything(endpoint: string, tables: readonly string[]): Promise<
 }
 
 describe('privacy: erase and export a profile', () => {
-  let ctx: Awaited<ReturnType<typeof openStack>>;
+  let ctx: Awaited<ReturnType<typeof openVirtualStack>>;
   beforeAll(async () => {
-    ctx = await openStack(3600);
+    ctx = await openVirtualStack();
   });
   afterAll(() => ctx.stack.stop());
 
@@ -32,18 +32,20 @@ describe('privacy: erase and export a profile', () => {
 
   it('erases a merged profile everywhere: journeys stopped, no trace left in any table', async () => {
     // Two profiles, then an event that links them (a merge into the older one), journeys in flight, a message sent.
-    const at = (minutes: number) => new Date(Date.now() - 60_000 * (10 - minutes)).toISOString();
-    await ctx.put('member.signed-up', { id: 'erase-signup', time: at(0), identities: ann, attributes: { firstName: 'Ann', pushToken: 'tok-erase' } });
-    await ctx.put('app.opened', { id: 'erase-device', time: at(1), identities: { deviceId: 'device-erase-1' }, attributes: { favouriteColour: 'green' } });
+    // Each event is sent a minute after the last, dated when sent: Ann's profile is the older one.
+    const now = () => ctx.clock.now().toISOString();
+    await ctx.put('member.signed-up', { id: 'erase-signup', time: now(), identities: ann, attributes: { firstName: 'Ann', pushToken: 'tok-erase' } });
+    await ctx.clock.advance('1m');
+    await ctx.put('app.opened', { id: 'erase-device', time: now(), identities: { deviceId: 'device-erase-1' }, attributes: { favouriteColour: 'green' } });
+    await ctx.clock.advance('1m');
     await ctx.put('cart.updated', {
       id: 'erase-cart',
-      time: at(2),
+      time: now(),
       identities: { ...ann, deviceId: 'device-erase-1' },
       properties: { action: 'item-added', cartId: 'cart-erase', productIds: ['sku-erase'], cartUrl: 'https://shop.example/cart/erase' },
     });
-    await waitingAt(ctx.stack, 'welcome', annId, 'wait-for-login');
-    // The cart run is parked on one of its waits (which one depends on how long the welcome took, in virtual hours).
-    await eventually('cart run parked', () => ctx.stack.executions.list({ journeyId: 'cart-abandonment', profileId: annId, status: 'RUNNING' }).some((e) => ctx.stack.executions.parkedAt(e.executionArn).length > 0));
+    expect(await parkedStates(ctx.stack, 'welcome', annId)).toEqual(['wait-for-login']);
+    expect(await parkedStates(ctx.stack, 'cart-abandonment', annId)).toEqual(['wait-for-order']);
     expect(ctx.stack.outbox.list({ profileId: annId }).map((m) => m.nodeId)).toContain('welcome-email');
 
     // A decision leaves a decision-log entry and a per-profile cap item (cart-discount is capped per profile).
@@ -92,9 +94,9 @@ describe('privacy: erase and export a profile', () => {
 });
 
 describe('privacy: what an erasure reaches beyond the profile', () => {
-  let ctx: Awaited<ReturnType<typeof openStack>>;
+  let ctx: Awaited<ReturnType<typeof openVirtualStack>>;
   beforeAll(async () => {
-    ctx = await openStack(Number.POSITIVE_INFINITY);
+    ctx = await openVirtualStack();
   });
   afterAll(() => ctx.stack.stop());
 
@@ -122,9 +124,9 @@ describe('privacy: what an erasure reaches beyond the profile', () => {
 });
 
 describe('profile API', () => {
-  let ctx: Awaited<ReturnType<typeof openStack>>;
+  let ctx: Awaited<ReturnType<typeof openVirtualStack>>;
   beforeAll(async () => {
-    ctx = await openStack(3600);
+    ctx = await openVirtualStack();
   });
   afterAll(() => ctx.stack.stop());
 
@@ -142,6 +144,8 @@ describe('profile API', () => {
   it('updates attributes, latest write wins', async () => {
     await ctx.put('app.opened', { id: 'api-a1', identities: { email: 'eve@example.com' }, attributes: { tier: 'silver' } });
     const id = newProfileId('email', 'eve@example.com');
+    // The update comes a second after the event (at the same instant, the tie-break on the value would decide).
+    await ctx.clock.advance('1s');
     const updated = await call(ctx.stack, 'PUT', `/profiles/${id}/attributes`, { attributes: { tier: 'gold', vip: true } });
     expect(updated.status).toBe(200);
     expect(updated.body.attributes).toMatchObject({ tier: 'gold', vip: true });
@@ -176,6 +180,7 @@ describe('profile API', () => {
     expect(reply.status).toBe(400);
     expect(problemFields(reply)).toEqual(['attributes.extra']);
     expect((await call(ctx.stack, 'GET', `/profiles/${id}`)).body.attributes.a0).toBe(0);
+    await ctx.clock.advance('1s');
     const held = await call(ctx.stack, 'PUT', `/profiles/${id}/attributes`, { attributes: { a0: 'updated' } });
     expect(held.status).toBe(200);
     expect(held.body.attributes.a0).toBe('updated');

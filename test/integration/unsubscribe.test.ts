@@ -2,7 +2,7 @@ import { signUnsubscribeToken } from '../../lambdas/core/consent/token';
 import { newProfileId } from '../../lambdas/core/profiles/merge-policy';
 import { LOCAL_UNSUBSCRIBE_SECRET } from '../../lambdas/local/stack';
 import { consentOf, request, skipReason } from './consent-support';
-import { eventually, finished, openStack } from './local-stack';
+import { openVirtualStack } from './local-stack';
 
 const shopper = (n: number) => `unsub${n}@example.com`;
 const profileOf = (n: number) => newProfileId('email', shopper(n));
@@ -12,16 +12,29 @@ const cartAdded = (n: number) => ({
   properties: { action: 'item-added', cartId: `unsub-cart-${n}`, productIds: [`sku-u${n}`], cartUrl: `https://shop.example/cart/u${n}`, itemCount: 1 },
 });
 
-describe('one-click unsubscribe (1 virtual day = 0.86 s)', () => {
-  let ctx: Awaited<ReturnType<typeof openStack>>;
+const MINUTE = 60_000;
+const HOUR = 60 * MINUTE;
+const DAY = 24 * HOUR;
+
+describe('one-click unsubscribe', () => {
+  let ctx: Awaited<ReturnType<typeof openVirtualStack>>;
   beforeAll(async () => {
-    ctx = await openStack(100_000);
+    ctx = await openVirtualStack();
   });
   afterAll(() => ctx.stack.stop());
+  const runOf = (journeyId: string, n: number) => ctx.stack.executions.list({ journeyId, profileId: profileOf(n) })[0];
+
+  /** The cart reminder goes out when the 1-hour wait for an order times out: its link is the profile's first email's. */
+  const cartReminderLink = async (n: number) => {
+    await ctx.put('cart.updated', cartAdded(n));
+    await ctx.clock.advance(HOUR);
+    return linkOf(n);
+  };
 
   /** The link of the profile's first captured email, from its List-Unsubscribe header. */
   const linkOf = async (n: number) => {
-    const message = await eventually(`an email to ${shopper(n)}`, () => ctx.stack.outbox.list({ profileId: profileOf(n), channel: 'email' })[0]);
+    const [message] = ctx.stack.outbox.list({ profileId: profileOf(n), channel: 'email' });
+    expect(message).toMatchObject({ nodeId: 'reminder-email' });
     expect(message.headers?.['List-Unsubscribe-Post']).toBe('List-Unsubscribe=One-Click');
     const url = /^<(.+)>$/.exec(message.headers?.['List-Unsubscribe'] ?? '')?.[1];
     expect(url).toMatch(new RegExp(`^${ctx.stack.url}/unsubscribe\\?token=[A-Za-z0-9_.-]+$`));
@@ -29,25 +42,28 @@ describe('one-click unsubscribe (1 virtual day = 0.86 s)', () => {
   };
 
   it('takes the link of a captured marketing email, and after the one-click POST sends that profile no more marketing email', async () => {
-    await ctx.put('cart.updated', cartAdded(1));
-    const url = await linkOf(1);
+    const url = await cartReminderLink(1);
     const reply = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: 'List-Unsubscribe=One-Click' });
     expect(reply.status).toBe(200);
     expect(await reply.text()).toContain('no more marketing email');
     expect((await consentOf(ctx.stack, profileOf(1))).email).toMatchObject({ status: 'opted-out', source: 'unsubscribe-link' });
 
     // The same run's last-chance email three days later, and a journey started afterwards: both suppressed.
-    const [cartRun] = await finished(ctx.stack, 'cart-abandonment', profileOf(1));
+    await ctx.clock.advance(3 * DAY);
+    const cartRun = runOf('cart-abandonment', 1);
+    expect(cartRun.status).toBe('SUCCEEDED');
     expect(skipReason(cartRun, 'last_chance_email')).toBe('consent:email');
     await ctx.put('member.signed-up', { id: 'unsub-signup-1', identities: { email: shopper(1) } });
-    const [welcomeRun] = await finished(ctx.stack, 'welcome', profileOf(1));
+    // The welcome series ends when its waits time out (3 + 4 days).
+    await ctx.clock.runUntilIdle();
+    const welcomeRun = runOf('welcome', 1);
+    expect(welcomeRun.status).toBe('SUCCEEDED');
     expect(skipReason(welcomeRun, 'welcome_email')).toBe('consent:email');
     expect(ctx.stack.outbox.list({ profileId: profileOf(1) }).map((m) => m.nodeId)).toEqual(['reminder-email']);
   });
 
   it('shows a confirmation on GET and changes nothing until the POST', async () => {
-    await ctx.put('cart.updated', cartAdded(2));
-    const url = await linkOf(2);
+    const url = await cartReminderLink(2);
     const page = await fetch(url);
     expect(page.status).toBe(200);
     expect(page.headers.get('content-type')).toContain('text/html');
@@ -55,17 +71,18 @@ describe('one-click unsubscribe (1 virtual day = 0.86 s)', () => {
     const asJson = await request(ctx.stack, 'GET', url.slice(ctx.stack.url.length), { headers: { accept: 'application/json' } });
     expect(asJson.body).toMatchObject({ status: 'confirm', scope: 'email' });
     expect(await consentOf(ctx.stack, profileOf(2))).toEqual({});
-    await finished(ctx.stack, 'cart-abandonment', profileOf(2));
+    await ctx.clock.runUntilIdle();
+    expect(runOf('cart-abandonment', 2).status).toBe('SUCCEEDED');
   });
 
   it('refuses a tampered, expired, malformed or missing token with 400 naming the token, and changes nothing', async () => {
-    await ctx.put('cart.updated', cartAdded(3));
-    const url = await linkOf(3);
+    const url = await cartReminderLink(3);
     const token = new URL(url).searchParams.get('token')!;
     const [payload, signature] = token.split('.');
     // Another profile's payload under this token's signature; this payload with the signature cut short.
-    const otherPayload = signUnsubscribeToken({ profileId: profileOf(4), scope: 'email', expiresAt: new Date(Date.now() + 86_400_000) }, 'not-the-local-secret-at-all').split('.')[0];
-    const expired = signUnsubscribeToken({ profileId: profileOf(3), scope: 'email', expiresAt: new Date(Date.now() - 1000) }, LOCAL_UNSUBSCRIBE_SECRET);
+    // Expiry is judged by the stack's (virtual) clock.
+    const otherPayload = signUnsubscribeToken({ profileId: profileOf(4), scope: 'email', expiresAt: new Date(ctx.clock.nowMs() + DAY) }, 'not-the-local-secret-at-all').split('.')[0];
+    const expired = signUnsubscribeToken({ profileId: profileOf(3), scope: 'email', expiresAt: new Date(ctx.clock.nowMs() - 1000) }, LOCAL_UNSUBSCRIBE_SECRET);
     await ctx.put('account.updated', { id: 'unsub-account-4', identities: { email: shopper(4) } });
 
     for (const [method, query] of [
@@ -82,18 +99,21 @@ describe('one-click unsubscribe (1 virtual day = 0.86 s)', () => {
     }
     expect(await consentOf(ctx.stack, profileOf(3))).toEqual({});
     expect(await consentOf(ctx.stack, profileOf(4))).toEqual({});
-    await finished(ctx.stack, 'cart-abandonment', profileOf(3));
-    expect(ctx.stack.outbox.list({ profileId: profileOf(3) }).map((m) => m.nodeId)).toEqual(['reminder-email', 'last-chance-email']);
+    const lastChanceAt = ctx.clock.nowMs() + 3 * DAY;
+    await ctx.clock.advance(3 * DAY);
+    expect(runOf('cart-abandonment', 3).status).toBe('SUCCEEDED');
+    const messages = ctx.stack.outbox.list({ profileId: profileOf(3) });
+    expect(messages.map((m) => m.nodeId)).toEqual(['reminder-email', 'last-chance-email']);
+    expect(messages[1].time).toBe(new Date(lastChanceAt).toISOString());
   });
 
   it('keeps an unsubscribe over event-borne opt-ins dated later, rejects far-future times with the reason, and exports the history', async () => {
-    await ctx.put('cart.updated', cartAdded(5));
-    const url = await linkOf(5);
+    const url = await cartReminderLink(5);
     const reply = await request(ctx.stack, 'POST', url.slice(ctx.stack.url.length), { headers: { accept: 'application/json' } });
     expect([reply.status, reply.body]).toEqual([200, { status: 'unsubscribed', scope: 'email' }]);
 
     // A sign-up dated 4 minutes ahead (within the clock-skew bound) carrying an opt-in: recorded, not in force.
-    const ahead = new Date(Date.now() + 4 * 60_000).toISOString();
+    const ahead = new Date(ctx.clock.nowMs() + 4 * MINUTE).toISOString();
     await ctx.put('member.signed-up', { id: 'unsub-optin-5', time: ahead, identities: { email: shopper(5) }, consent: { email: 'opted-in' } });
     // Dated 2999: rejected on the bus with the reason, and refused over the API.
     await ctx.put('member.signed-up', { id: 'unsub-future-5', time: '2999-01-01T00:00:00Z', identities: { email: shopper(5) }, consent: { email: 'opted-in' } });
@@ -106,7 +126,9 @@ describe('one-click unsubscribe (1 virtual day = 0.86 s)', () => {
     }
 
     expect((await consentOf(ctx.stack, profileOf(5))).email).toMatchObject({ status: 'opted-out', source: 'unsubscribe-link', via: 'unsubscribe-link' });
-    const [welcomeRun] = await finished(ctx.stack, 'welcome', profileOf(5));
+    await ctx.clock.runUntilIdle();
+    const welcomeRun = runOf('welcome', 5);
+    expect(welcomeRun.status).toBe('SUCCEEDED');
     expect(skipReason(welcomeRun, 'welcome_email')).toBe('consent:email');
 
     const exported = await request(ctx.stack, 'GET', `/profiles/${profileOf(5)}/export`);
