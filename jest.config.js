@@ -13,12 +13,22 @@ const common = {
   moduleFileExtensions: ['ts', 'js', 'mjs', 'json'],
   testEnvironment: 'node',
 };
+// The stack runs the Lambda handler code: Powertools quiet and offline.
+const quiet = ['<rootDir>/test/support/setup-env.ts'];
 module.exports = {
-  // Integration tests drive the local stack in virtual time; a few take several seconds.
+  // End-to-end tests drive the local stack on a virtual clock (no real waiting); a few start several stacks.
   testTimeout: 60_000,
+  // `npm run test:<project>` runs one (jest --selectProjects); `npm test` runs them all.
   projects: [
+    // Pure code: the domain, the handlers with in-memory ports, the CLI.
     { ...common, displayName: 'unit', testMatch: ['<rootDir>/test/unit/**/*.test.ts'] },
+    // The CDK app synthesized, cdk-nag.
     { ...common, displayName: 'infra', testMatch: ['<rootDir>/test/infra/**/*.test.ts'] },
-    { ...common, displayName: 'integration', testMatch: ['<rootDir>/test/integration/**/*.test.ts'], setupFiles: ['<rootDir>/test/integration/setup-env.ts'] },
+    // The DynamoDB adapters against dynalite (and the in-memory ports against the same assertions).
+    { ...common, displayName: 'adapters', testMatch: ['<rootDir>/test/adapters/**/*.test.ts'], setupFiles: quiet },
+    // Journeys in simulation: the compiled ASL on a virtual clock with in-memory stores (simulate()).
+    { ...common, displayName: 'simulate', testMatch: ['<rootDir>/test/simulate/**/*.test.ts'], setupFiles: quiet },
+    // The whole local stack (dynalite, bus, Step Functions runner, HTTP) on a virtual clock.
+    { ...common, displayName: 'e2e', testMatch: ['<rootDir>/test/e2e/**/*.test.ts'], setupFiles: quiet },
   ],
 };
