@@ -357,7 +357,7 @@ export async function startLocalStack(options: LocalStackOptions = {}) {
     starting = (async () => {
       const jobId = `recheck-local-${clock.now().getTime()}-${++recheckRuns}`;
       const parts = [0, 1, 2, 3];
-      const startedAt = Date.now();
+      const startedAt = clock.now().getTime();
       const { executionArn } = await audienceJobs.start({ job: { kind: 'recheck', jobId }, totalSegments: parts.length, parts });
       lastRecheck = { jobId, executionArn, startedAt };
       return { jobId, executionArn, started: true };
@@ -383,7 +383,7 @@ export async function startLocalStack(options: LocalStackOptions = {}) {
   // Ticks are cheap when skipped; a re-check starts only when recheckDecision says so.
   const recheckTimer = options.recheckIntervalMs && !virtual
     ? setInterval(() => {
-        if (!starting && recheckDecision(lastRecheckRun(), Date.now(), recheckPolicy).start) void startRecheck();
+        if (!starting && recheckDecision(lastRecheckRun(), clock.now().getTime(), recheckPolicy).start) void startRecheck();
       }, Math.min(options.recheckIntervalMs, 1000))
     : undefined;
   recheckTimer?.unref();
