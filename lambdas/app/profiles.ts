@@ -1,3 +1,4 @@
+import { isDeepStrictEqual } from 'node:util';
 import { z } from 'zod';
 import { EventAttributeValue, EventLimits, formatIssues, IdentityNamespace } from '../core/events/business-event';
 import { eraseProfile, exportProfile } from '../core/privacy/privacy';
@@ -6,9 +7,9 @@ import type { MembershipStore } from '../core/segments/ports';
 import { updateSegments, type SegmentRuntimeDeps } from '../core/runtime/segments';
 import { NotFoundError, ValidationError } from '../core/runtime/errors';
 import type { Clock, Executions, IdentityGraphProfileStore, JourneyRegistry, ProfileRecords, RejectedEventEraser } from '../core/runtime/ports';
-import { json, parseJsonBody, type ApiEvent } from '../shared/http';
+import { json, parseJsonBody, problem, type ApiEvent } from '../shared/http';
 import { apiHandler } from './middleware';
-import { ownRecord } from '../core/shared/records';
+import { own, ownRecord } from '../core/shared/records';
 
 export interface ProfileApiDeps {
   profiles: IdentityGraphProfileStore;
@@ -103,7 +104,14 @@ export function createUpdateProfileAttributesHandler(deps: Pick<ProfileApiDeps, 
     // A profile change like any other: the segments reading these attributes are evaluated now, with their journeys.
     const scope = { changed: { attributes: Object.keys(body.data.attributes), eventTypes: [] } };
     const segments = await updateSegments(deps, await deps.journeys.list(), updated, scope, { id: update.id, type: update.type });
-    return json(200, { ...updated, segments: segments.memberships ?? (await deps.memberships.get(updated.id)).segments });
+    const reply = { ...updated, segments: segments.memberships ?? (await deps.memberships.get(updated.id)).segments };
+    // Latest write wins per attribute: a value dated after this update (an event up to the accepted skew ahead) is
+    // kept. Answer what is true: 409 naming each attribute not in force, with the profile as it now is.
+    const kept = Object.entries(body.data.attributes).filter(([name, value]) => !isDeepStrictEqual(own(updated.attributes, name), value));
+    if (kept.length === 0) return json(200, reply);
+    const errors = kept.map(([name]) => ({ field: `attributes.${name}`, message: 'a value dated after this update is held; it was kept' }));
+    const conflict = problem(409, 'Conflict', 'some attribute changes did not take effect: later-dated values are held', errors);
+    return { ...conflict, body: JSON.stringify({ ...JSON.parse(conflict.body), ...reply }) };
   });
 }
 

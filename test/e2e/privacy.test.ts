@@ -152,6 +152,20 @@ describe('profile API', () => {
     expect((await call(ctx.stack, 'GET', `/profiles/${id}`)).body.attributes.tier).toBe('gold');
   });
 
+  it('answers 409 naming each attribute a later-dated value keeps, and says what it applied', async () => {
+    // An event dated two minutes ahead (within the accepted skew) sets the tier: an update now is older than it.
+    const ahead = new Date(ctx.clock.now().getTime() + 120_000).toISOString();
+    await ctx.put('app.opened', { id: 'api-ahead', time: ahead, identities: { email: 'gus@example.com' }, attributes: { tier: 'silver' } });
+    const id = newProfileId('email', 'gus@example.com');
+    await ctx.clock.advance('1s');
+    const reply = await call(ctx.stack, 'PUT', `/profiles/${id}/attributes`, { attributes: { tier: 'gold', vip: true } });
+    expect(reply.status).toBe(409);
+    expect(reply.contentType).toContain('application/problem+json');
+    expect(problemFields(reply)).toEqual(['attributes.tier']);
+    expect(reply.body.attributes).toMatchObject({ tier: 'silver', vip: true });
+    expect((await call(ctx.stack, 'GET', `/profiles/${id}`)).body.attributes).toMatchObject({ tier: 'silver', vip: true });
+  });
+
   it.each([
     ['/profiles', 'identity'],
     ['/profiles?identity=nocolon', 'identity'],
