@@ -20,5 +20,6 @@ module.exports = {
     { ...common, displayName: 'unit', testMatch: ['<rootDir>/test/unit/**/*.test.ts'] },
     { ...common, displayName: 'infra', testMatch: ['<rootDir>/test/infra/**/*.test.ts'] },
     { ...common, displayName: 'integration', testMatch: ['<rootDir>/test/integration/**/*.test.ts'], setupFiles: ['<rootDir>/test/integration/setup-env.ts'] },
+    { ...common, displayName: 'simulate', testMatch: ['<rootDir>/test/simulate/**/*.test.ts'], setupFiles: ['<rootDir>/test/integration/setup-env.ts'] },
   ],
 };
