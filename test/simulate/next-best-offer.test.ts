@@ -45,7 +45,7 @@ describe('next-best-offer playbook, simulated', () => {
   });
 
   it('enters again after 3 days, and falls back to the newsletter once free shipping is capped (twice a week)', async () => {
-    const p = await ofAnn([viewed('+0s'), viewed('+1d'), viewed('+3d'), viewed('+6d')]);
+    const p = await ofAnn([viewed('+0s'), viewed('+2d23h'), viewed('+3d'), viewed('+6d')]);
     expect(p.runs.map((r) => r.startedAt)).toEqual(['2026-01-01T00:00:00.000Z', '2026-01-04T00:00:00.000Z', '2026-01-07T00:00:00.000Z']);
     expect(chosen(p).map(([at, , offers, fallback]) => [at, offers, fallback])).toEqual([
       ['2026-01-01T02:00:00.000Z', ['free-shipping'], false],

@@ -23,7 +23,7 @@ describe('a journey written from the reference page, simulated', () => {
       ['2026-12-04T10:00:00.000Z', 'sms', '+4915100000001', undefined],
     ]);
     expect(ann.messages[0].html).toContain('<a href="https://shop.example/review/o-1">write a review</a>');
-    expect(ann.messages[1].body).toBe('Thanks for the 5-star review, Ann!');
+    expect(ann.messages[1].body).toBe('Thanks for the 4-star review, Ann!');
     expect(ann.run().ended).toEqual({ status: 'SUCCEEDED', at: '2026-12-04T10:00:00.000Z' });
 
     const bob = sim.profile('email:bob@example.com');
