@@ -66,4 +66,11 @@ describe('cross-sell playbook, simulated', () => {
       ['2026-02-14T00:00:00.000Z', 'accessory-email'],
     ]);
   });
+
+  it('sends no recommendation to a customer who opted out of email', async () => {
+    const sim = await simulate({ journey, profiles: [{ identities: ann, consent: { email: 'opted-out' } }], events: [ordered('+0s', 'pol-1', 'car-insurance')] });
+    const p = sim.profile('email:ann@example.com');
+    expect([p.path, p.messages]).toEqual([['wait-14-days', 'by-product', 'roadside-email', 'done'], []]);
+    expect(p.suppressions).toEqual([{ at: '2026-01-15T00:00:00.000Z', node: 'roadside-email', channel: 'email', reason: 'consent:email' }]);
+  });
 });

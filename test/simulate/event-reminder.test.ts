@@ -79,4 +79,14 @@ describe('event-reminder playbook, simulated', () => {
       ['2026-01-24T10:00:00.000Z', 'Tomorrow: Tasting night 2'],
     ]);
   });
+
+  it('still pushes the offer to a guest who opted out of email, and suppresses the emails', async () => {
+    const registration = registered('+0s', '2026-01-20T18:00:00Z', '2026-01-20T21:00:00Z', { pushToken: 'device-ann' });
+    const p = await ofAnn([{ ...registration, consent: { email: 'opted-out' } }]);
+    expect(p.messages.map((m) => [m.at, m.node])).toEqual([['2026-01-20T08:00:00.000Z', 'offer-push']]);
+    expect(p.suppressions.map((s) => [s.at, s.node, s.reason])).toEqual([
+      ['2026-01-19T10:00:00.000Z', 'reminder-email', 'consent:email'],
+      ['2026-01-20T23:00:00.000Z', 'thank-you-email', 'consent:email'],
+    ]);
+  });
 });

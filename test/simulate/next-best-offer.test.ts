@@ -54,4 +54,11 @@ describe('next-best-offer playbook, simulated', () => {
     ]);
     expect(p.messages.map((m) => m.subject)).toEqual(['Free shipping, this week only', 'Free shipping, this week only', 'New this week']);
   });
+
+  it('decides but sends nothing to a customer with the app who opted out of push, and does not fall back to email', async () => {
+    const p = await ofAnn([{ ...viewed('+0s', { pushToken: 'device-ann' }), consent: { push: 'opted-out' } }]);
+    expect(p.path).toEqual(['wait-for-order', 'by-channel', 'pick-push-offer', 'offer-push', 'done']);
+    expect(chosen(p)).toEqual([['2026-01-01T02:00:00.000Z', 'pick-push-offer', ['free-shipping'], false]]);
+    expect([p.messages, p.suppressions]).toEqual([[], [{ at: '2026-01-01T02:00:00.000Z', node: 'offer-push', channel: 'push', reason: 'consent:push' }]]);
+  });
 });

@@ -64,4 +64,16 @@ describe('quote-follow-up playbook, simulated', () => {
     ]);
     expect(p.messages[2].body).toBe('Quote q-1 expires tomorrow: https://insure.example/quotes/1');
   });
+
+  it('does not fall back to email when the customer opted out of sms: the day-3 text is suppressed', async () => {
+    const sim = await simulate({
+      journey,
+      profiles: [{ identities: { ...ann, phone: '+4915100000001' }, consent: { sms: 'opted-out' } }],
+      events: [quoteRequested({ ...ann, phone: '+4915100000001' })],
+    });
+    const p = sim.profile('email:ann@example.com');
+    expect(p.path).toEqual(['wait-day-1', 'first-reminder-email', 'wait-day-3', 'has-phone', 'sms-reminder', 'wait-day-7', 'last-reminder-email', 'done']);
+    expect(p.suppressions).toEqual([{ at: '2026-01-04T00:00:00.000Z', node: 'sms-reminder', channel: 'sms', reason: 'consent:sms' }]);
+    expect(p.messages.map((m) => m.node)).toEqual(['first-reminder-email', 'last-reminder-email']);
+  });
 });
