@@ -40,7 +40,8 @@ const nudge = buildCatalog([
 describe('delivery faults', () => {
   let ctx: Awaited<ReturnType<typeof openVirtualStack>>;
   beforeAll(async () => {
-    ctx = await openVirtualStack({ journeys: [...loadJourneyDir(join(__dirname, '..', '..', 'statemachines')), ...nudge] });
+    const playbooks = loadJourneyDir(join(__dirname, '..', '..', 'statemachines'));
+    ctx = await openVirtualStack({ journeys: [...playbooks, ...nudge] });
   });
   afterAll(() => ctx.stack.stop());
 

@@ -6,6 +6,7 @@ import type { LocalFunction } from '../../lambdas/local/executions';
 import { LOCAL_TABLES, type LocalStack } from '../../lambdas/local/stack';
 import { VirtualClock } from '../../lambdas/local/virtual-clock';
 import { ledgerEntry } from './consent-support';
+import { call } from './http';
 import { openStack, openVirtualStack, parkedStates } from './local-stack';
 
 /**
@@ -340,7 +341,7 @@ describe('step faults', () => {
       expect(stack.executions.list({ profileId: profileOf(12) })).toHaveLength(1);
     });
 
-    it('registers a wait again a second after the wait index throttled register-wait; the awaited event resumes the run', async () => {
+    it('registers a wait again a second after the wait index throttled it; the awaited event resumes the run', async () => {
       const ofProfile: Matcher = (input) => waitItems(input) && JSON.stringify(input).includes(profileOf(13));
       const waits = throttle(dynamo, 'throttle-register-wait', 1, ofProfile);
       try {
@@ -400,7 +401,7 @@ describe('a wait-for-event timing out', () => {
   afterAll(() => ctx.stack.stop());
   afterEach(() => calls.clear());
 
-  it('registers the wait once and goes on by its 30-day timeout branch: a timeout is never retried like a crash', async () => {
+  it('registers the wait once and takes the 30-day timeout branch: a timeout is never retried like a crash', async () => {
     const t0 = ctx.clock.nowMs();
     const at = ctx.clock.now().toISOString();
     await ctx.put('fault.started', { id: 'fault-timeout-1', identities: { email: email(21) }, properties: { at } });
@@ -453,6 +454,8 @@ describe('the same event delivered again', () => {
       expect(ctx.stack.executions.list({ profileId: profileOf(n) })).toHaveLength(1);
       expect(ctx.stack.outbox.list({ profileId: profileOf(n) }).map((m) => m.time)).toEqual([at]);
       expect(ctx.stack.bus.deadLetters).toEqual([]);
+      // Taken as facts already applied, not refused as invalid (13 days old).
+      expect((await call(ctx.stack, 'GET', '/events/rejected')).body.events).toEqual([]);
     },
   );
 });
