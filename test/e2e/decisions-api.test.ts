@@ -1,14 +1,14 @@
 import { newProfileId } from '../../lambdas/core/profiles/merge-policy';
 import { call, problemFields } from './http';
-import { openStack } from './local-stack';
+import { openVirtualStack } from './local-stack';
 
 const email = (n: number) => `decider${n}@example.com`;
 const profileOf = (n: number) => newProfileId('email', email(n));
 
 describe('decisioning API (local stack, dynalite)', () => {
-  let ctx: Awaited<ReturnType<typeof openStack>>;
+  let ctx: Awaited<ReturnType<typeof openVirtualStack>>;
   beforeAll(async () => {
-    ctx = await openStack(1_000_000);
+    ctx = await openVirtualStack();
     await ctx.put('cart.updated', { id: 'c-1', identities: { email: email(1) }, properties: { action: 'item-removed', total: 150 } });
   });
   afterAll(() => ctx.stack.stop());
@@ -29,11 +29,14 @@ describe('decisioning API (local stack, dynalite)', () => {
     expect(first.body.placements['web-banner'].offers.map((o: { offerId: string }) => o.offerId)).toEqual(['free-shipping']);
 
     // cart-discount: at most once in 30 days per profile; free-shipping: twice in 7 days (one used on the banner).
+    // A minute apart: the log lists decisions newest first (ones of one millisecond in no set order).
+    await ctx.clock.advance('1m');
     const second = await decide({ profileId: profileOf(1), placements: ['push'], context: { cartTotal: 150 } });
     const secondLines = Object.fromEntries(second.body.placements.push.explanation.map((l: { offerId: string }) => [l.offerId, l]));
     expect(secondLines['cart-discount']).toMatchObject({ eligible: true, capped: 'perProfile', chosen: false });
     expect(second.body.placements.push.offers.map((o: { offerId: string }) => o.offerId)).toEqual(['free-shipping']);
 
+    await ctx.clock.advance('1m');
     const third = await decide({ profileId: profileOf(1), placements: ['push'] });
     expect(third.body.placements.push).toMatchObject({ fallback: true, offers: [expect.objectContaining({ offerId: 'newsletter', fallback: true })] });
 

@@ -5,10 +5,14 @@ import { newProfileId } from '../../lambdas/core/profiles/merge-policy';
 import { loadJourneyDir } from '../../lambdas/local/stack';
 import { ledgerEntry } from './consent-support';
 import { call } from './http';
-import { finished, openStack } from './local-stack';
+import { openVirtualStack } from './local-stack';
 
 const email = (n: number) => `faults${n}@example.com`;
 const profileOf = (n: number) => newProfileId('email', email(n));
+const iso = (ms: number) => new Date(ms).toISOString();
+/** The Retry intervals the virtual clock waits (IntervalSeconds x BackoffRate^n, no jitter), in ms. */
+const DELIVERY_RETRIES = [2000, 4000];
+const LEDGER_RETRIES = [1000, 2000];
 
 /** An API-triggered push, to see Pinpoint's per-address DeliveryStatus through the local stack. */
 const nudge = buildCatalog([
@@ -29,20 +33,38 @@ const nudge = buildCatalog([
   },
 ]).journeys;
 
-/** Provider faults on the local stack (injected in the outbox), through the compiled ASL of manual-outreach. */
+/**
+ * Provider faults on the local stack (injected in the outbox), through the compiled ASL of manual-outreach, on a
+ * virtual clock: a retried call waits its intervals, so each test says when the message went out and the run ended.
+ */
 describe('delivery faults', () => {
-  let ctx: Awaited<ReturnType<typeof openStack>>;
+  let ctx: Awaited<ReturnType<typeof openVirtualStack>>;
   beforeAll(async () => {
-    ctx = await openStack(1_000_000, { journeys: [...loadJourneyDir(join(__dirname, '..', '..', 'statemachines')), ...nudge] });
+    const playbooks = loadJourneyDir(join(__dirname, '..', '..', 'statemachines'));
+    ctx = await openVirtualStack({ journeys: [...playbooks, ...nudge] });
   });
   afterAll(() => ctx.stack.stop());
 
-  const outreach = async (n: number, context: Record<string, unknown>) => {
+  /** The profile's one run of the journey, ended `after` ms from now (its retry intervals) and running 1 ms before. */
+  const endsAfter = async (journeyId: string, n: number, after: number) => {
+    const runs = () => ctx.stack.executions.list({ journeyId, profileId: profileOf(n) });
+    const at = ctx.clock.nowMs() + after;
+    if (after > 0) {
+      await ctx.clock.advanceTo(at - 1);
+      expect(runs().map((r) => r.status)).toEqual(['RUNNING']);
+      await ctx.clock.advanceTo(at);
+    }
+    expect(runs()).toHaveLength(1);
+    expect(runs()[0]).toMatchObject({ status: expect.not.stringMatching(/^RUNNING$/), stopDate: iso(at) });
+    return runs()[0];
+  };
+  const outreach = async (n: number, context: Record<string, unknown>, after = 0) => {
     const reply = await call(ctx.stack, 'POST', '/journeys/manual-outreach/trigger', { identities: { email: email(n), phone: `+4917000009${n}` }, context });
     expect(reply.status).toBe(202);
-    const [run] = await finished(ctx.stack, 'manual-outreach', profileOf(n));
-    return run;
+    await ctx.stack.settle();
+    return endsAfter('manual-outreach', n, after);
   };
+  const times = (n: number) => ctx.stack.outbox.list({ profileId: profileOf(n) }).map((m) => m.time);
   const count = (outcome: string, channel?: string) =>
     ctx.stack.metrics.sum('Deliveries', channel === undefined ? { Outcome: outcome } : { Channel: channel, Outcome: outcome });
 
@@ -60,21 +82,24 @@ describe('delivery faults', () => {
   it('records an email whose call timed out after it went out as unknown, not failed, and sends it once', async () => {
     const before = count('unknown');
     ctx.stack.outbox.inject({ channel: 'email', error: 'States.Timeout', sent: true });
+    const t0 = ctx.clock.nowMs();
     const run = await outreach(2, { text: 'Hello' });
 
     expect(await ledgerEntry(ctx.stack, run.executionArn, 'outreach-email')).toMatchObject({ status: 'unknown', error: 'States.Timeout' });
     expect(count('unknown')).toBe(before + 1);
-    expect(ctx.stack.outbox.list({ profileId: profileOf(2) })).toHaveLength(1);
+    expect(times(2)).toEqual([iso(t0)]);
   });
 
   it('sends an SMS again after SNS throttled it, and records it sent once', async () => {
     const before = count('sent', 'sms');
     ctx.stack.outbox.inject({ channel: 'sms', error: 'SNS.ThrottledException' });
     ctx.stack.outbox.inject({ channel: 'sms', error: 'SNS.ThrottledException' });
-    const run = await outreach(3, { channel: 'sms', text: 'Hello' });
+    const t0 = ctx.clock.nowMs();
+    // Sent by the second retry, 2 + 4 s after the first attempt.
+    const run = await outreach(3, { channel: 'sms', text: 'Hello' }, DELIVERY_RETRIES[0] + DELIVERY_RETRIES[1]);
 
     expect(await ledgerEntry(ctx.stack, run.executionArn, 'outreach-sms')).toMatchObject({ status: 'sent' });
-    expect(ctx.stack.outbox.list({ profileId: profileOf(3) })).toHaveLength(1);
+    expect(times(3)).toEqual([iso(t0 + DELIVERY_RETRIES[0] + DELIVERY_RETRIES[1])]);
     expect(count('sent', 'sms')).toBe(before + 1);
   });
 
@@ -95,11 +120,13 @@ describe('delivery faults', () => {
       { step: 'initialize', name: throttle },
     );
     try {
-      const run = await outreach(7, { text: 'Hello' });
+      const t0 = ctx.clock.nowMs();
+      // The update succeeds on its second retry, 1 + 2 s after the email went out.
+      const run = await outreach(7, { text: 'Hello' }, LEDGER_RETRIES[0] + LEDGER_RETRIES[1]);
       expect(run.status).toBe('SUCCEEDED');
       expect(throttled).toBe(2);
       expect(await ledgerEntry(ctx.stack, run.executionArn, 'outreach-email')).toMatchObject({ status: 'sent' });
-      expect(ctx.stack.outbox.list({ profileId: profileOf(7) })).toHaveLength(1);
+      expect(times(7)).toEqual([iso(t0)]);
     } finally {
       client.middlewareStack.remove(throttle);
     }
@@ -116,7 +143,11 @@ describe('delivery faults', () => {
     ctx.stack.outbox.inject({ channel: 'push', deliveryStatus: status });
     const reply = await call(ctx.stack, 'POST', '/journeys/nudge/trigger', { profileId: profileOf(n) });
     expect(reply.status).toBe(202);
-    const [run] = await finished(ctx.stack, 'nudge', profileOf(n));
+    await ctx.stack.settle();
+    // Ended (the time is not asserted: a Parallel state's retries run at once in virtual time, not 2 s later).
+    const runs = ctx.stack.executions.list({ journeyId: 'nudge', profileId: profileOf(n) });
+    expect(runs.map((r) => r.status)).toEqual([expect.not.stringMatching(/^RUNNING$/)]);
+    const [run] = runs;
 
     expect(await ledgerEntry(ctx.stack, run.executionArn, 'nudge-push')).toMatchObject({ status: outcome });
     expect(count(outcome, 'push')).toBe(before + 1);

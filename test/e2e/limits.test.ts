@@ -2,13 +2,13 @@ import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge
 import { newProfileId } from '../../lambdas/core/profiles/merge-policy';
 import { MAX_PATH_ID_LENGTH } from '../../lambdas/shared/http';
 import { call, problemFields, type HttpReply } from './http';
-import { openStack } from './local-stack';
+import { openVirtualStack } from './local-stack';
 
 /** Requests a client gets wrong: each is answered 4xx (problem+json naming the field, or EventBridge's error shape). */
 describe('limits on the local stack (every route bounds its input; no 5xx for a client mistake)', () => {
-  let ctx: Awaited<ReturnType<typeof openStack>>;
+  let ctx: Awaited<ReturnType<typeof openVirtualStack>>;
   beforeAll(async () => {
-    ctx = await openStack(3600);
+    ctx = await openVirtualStack();
   });
   afterAll(() => ctx.stack.stop());
 
@@ -63,7 +63,7 @@ describe('limits on the local stack (every route bounds its input; no 5xx for a 
       const half = JSON.stringify({ properties: { blob: 'x'.repeat(150 * 1024) } });
       const entry = { Source: 'test.shop', DetailType: 'big.event', Detail: half };
       await expect(client.send(new PutEventsCommand({ Entries: [entry, entry] }))).rejects.toMatchObject({ name: 'ValidationException' });
-      await ctx.stack.bus.idle();
+      await ctx.stack.settle();
       expect(ctx.stack.bus.delivered).toBe(delivered);
     });
 

@@ -18,36 +18,6 @@ export async function openStack(
   return { stack, put };
 }
 
-/** Polls until the predicate holds (the runtime is asynchronous); fails with the description after `ms`. */
-export async function eventually<T>(description: string, probe: () => T | Promise<T>, ms = 20_000): Promise<T> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const value = await probe();
-    if (value) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for: ${description}`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}
-
-/** Waits until the profile's run of the journey is parked on the given wait-for-event state. */
-export async function waitingAt(stack: LocalStack, journeyId: string, profileId: string | undefined, state: string): Promise<void> {
-  await eventually(`${journeyId} waiting at ${state}`, async () => {
-    await stack.bus.idle();
-    return stack.executions
-      .list({ journeyId, status: 'RUNNING' })
-      .some((e) => (profileId === undefined || e.profileId === profileId) && stack.executions.parkedAt(e.executionArn).includes(state));
-  });
-}
-
-/** Waits until every run of the journey (optionally: of one profile) has ended, and returns them. */
-export async function finished(stack: LocalStack, journeyId: string, profileId?: string) {
-  await eventually(`every ${journeyId} run ended`, async () => {
-    await stack.bus.idle();
-    return stack.executions.list({ journeyId, profileId, status: 'RUNNING' }).length === 0;
-  });
-  return stack.executions.list({ journeyId, profileId });
-}
-
 export function bodies(messages: OutboxMessage[]): string[] {
   return messages.map((m) => `${m.channel}:${m.nodeId}`);
 }

@@ -1,6 +1,6 @@
 import { DynamoDBClient, ScanCommand } from '@aws-sdk/client-dynamodb';
 import { call } from './http';
-import { openStack } from './local-stack';
+import { openVirtualStack } from './local-stack';
 
 /** Every item of every table, as text. */
 async function everything(endpoint: string, tables: readonly string[]): Promise<string> {
@@ -21,18 +21,18 @@ async function everything(endpoint: string, tables: readonly string[]): Promise<
 const describeGlobals = () => Object.getOwnPropertyNames(Object).map((name) => [name, (Object as unknown as Record<string, unknown>)[name]]);
 
 describe('the API with keys named like Object.prototype members', () => {
-  let ctx: Awaited<ReturnType<typeof openStack>>;
+  let ctx: Awaited<ReturnType<typeof openVirtualStack>>;
   const globals = describeGlobals();
   beforeAll(async () => {
-    ctx = await openStack(3600);
+    ctx = await openVirtualStack();
   });
   afterAll(() => ctx.stack.stop());
 
-  /** POST /events with a JSON text body (so `__proto__` arrives as an own key), then the bus delivers it. */
+  /** POST /events with a JSON text body (so `__proto__` arrives as an own key), then the stack settles. */
   async function post(text: string) {
     const reply = await call(ctx.stack, 'POST', '/events', text);
     expect(reply.status).toBe(202);
-    await ctx.stack.bus.idle();
+    await ctx.stack.settle();
   }
 
   it('links, reads, updates and erases a profile with an identity namespace `constructor` and such names everywhere', async () => {

@@ -4,8 +4,10 @@ import { buildCatalog } from '../../lambdas/core/journey/catalog';
 import { newProfileId } from '../../lambdas/core/profiles/merge-policy';
 import type { LocalFunction } from '../../lambdas/local/executions';
 import { LOCAL_TABLES, type LocalStack } from '../../lambdas/local/stack';
+import { VirtualClock } from '../../lambdas/local/virtual-clock';
 import { ledgerEntry } from './consent-support';
-import { finished, openStack, waitingAt } from './local-stack';
+import { call } from './http';
+import { openStack, openVirtualStack, parkedStates } from './local-stack';
 
 /**
  * The fault suite's step faults on the local stack (issue 9): a Lambda step crashing at each point, DynamoDB throttling
@@ -13,6 +15,7 @@ import { finished, openStack, waitingAt } from './local-stack';
  * good after the provider accepted the message. Every run passes load-profile, resolve-wait, register-wait and
  * prepare-send. What must hold: no message twice, no fact lost, every failure visible (a FAILED run, which the
  * ExecutionsFailed alarm of each state machine reports on AWS; a dead letter, which its queue's alarm reports).
+ * On a virtual clock: a step's retries wait their intervals (no jitter), so each test says when the retried step ran.
  */
 const journeys = buildCatalog([
   {
@@ -103,13 +106,37 @@ function throttle(client: DynamoDBClient, name: string, times: number, matches: 
 const email = (n: number) => `step-faults${n}@example.com`;
 const profileOf = (n: number) => newProfileId('email', email(n));
 
+const SECOND = 1000;
+const DAY = 86_400_000;
+const iso = (ms: number) => new Date(ms).toISOString();
+/** The Retry intervals as the virtual clock waits them (IntervalSeconds x BackoffRate^n, no jitter), in ms. */
+const LAMBDA_RETRIES = [1, 2, 4, 8].map((s) => s * SECOND);
+const LEDGER_RETRIES = [1, 2, 4, 8, 16].map((s) => s * SECOND);
+const sum = (ms: number[]) => ms.reduce((a, b) => a + b, 0);
+
+/**
+ * `openVirtualStack` with the test hook on every Lambda step (its options have no `wrapFunction`): a virtual clock,
+ * so the time scale is unused, and `put` settles the stack.
+ */
+async function openVirtualStackWrapped(): Promise<Awaited<ReturnType<typeof openVirtualStack>>> {
+  const clock = new VirtualClock('2026-12-01T09:00:00.000Z');
+  const { stack, put } = await openStack(1, { journeys, wrapFunction, clock });
+  return {
+    stack,
+    clock,
+    put: async (type, detail, source) => {
+      await put(type, detail, source);
+      await stack.settle();
+    },
+  };
+}
+
 describe('step faults', () => {
-  let ctx: Awaited<ReturnType<typeof openStack>>;
+  let ctx: Awaited<ReturnType<typeof openVirtualStack>>;
   let stack: LocalStack;
   let dynamo: DynamoDBClient;
   beforeAll(async () => {
-    // 1000: retry intervals and waits take milliseconds; the 30-day wait-for-event still waits 43 real minutes.
-    ctx = await openStack(1000, { journeys, wrapFunction });
+    ctx = await openVirtualStackWrapped();
     stack = ctx.stack;
     dynamo = (stack.executions as unknown as { options: { dynamo: DynamoDBClient } }).options.dynamo;
   });
@@ -123,26 +150,45 @@ describe('step faults', () => {
     ctx.put('fault.started', {
       id: `fault-start-${n}`,
       identities: { email: email(n) },
-      properties: { at: new Date().toISOString() },
+      properties: { at: ctx.clock.now().toISOString() },
     });
   const confirm = (n: number) =>
     ctx.put('fault.confirmed', { id: `fault-confirm-${n}`, identities: { email: email(n) } });
-  /** Starts the run, confirms it once it waits, and answers the run when it ended. */
-  const runThrough = async (n: number) => {
-    await start(n);
-    await waitingAt(stack, 'step-faults', profileOf(n), 'await');
-    await confirm(n);
-    const runs = await finished(stack, 'step-faults', profileOf(n));
+  const runsOf = (n: number) => stack.executions.list({ journeyId: 'step-faults', profileId: profileOf(n) });
+  /** The profile's one run, ended at the virtual time `at` and still running a millisecond before. */
+  const endedAt = async (n: number, at: number) => {
+    if (at > ctx.clock.nowMs()) {
+      await ctx.clock.advanceTo(at - 1);
+      expect(runsOf(n).map((r) => r.status)).toEqual(['RUNNING']);
+      await ctx.clock.advanceTo(at);
+    }
+    const runs = runsOf(n);
     expect(runs).toHaveLength(1);
+    expect(runs[0]).toMatchObject({ status: expect.not.stringMatching(/^RUNNING$/), stopDate: iso(at) });
     return runs[0];
   };
-  const runUntilEnd = async (n: number) => {
+  /** Waits out the intervals of retried steps (`ms`): the run parks on `await` then, and not a millisecond before. */
+  const parksAfter = async (n: number, ms: number) => {
+    if (ms > 0) {
+      await ctx.clock.advance(ms - 1);
+      expect(await parkedStates(stack, 'step-faults', profileOf(n))).toEqual([]);
+      await ctx.clock.advance(1);
+    }
+    expect(await parkedStates(stack, 'step-faults', profileOf(n))).toEqual(['await']);
+  };
+  /**
+   * Starts the run, which parks on `await` `parked` ms later; confirms it then; and answers the run, which ended
+   * `ended` ms after the confirmation.
+   */
+  const runThrough = async (n: number, { parked = 0, ended = 0 } = {}) => {
     await start(n);
-    const runs = await finished(stack, 'step-faults', profileOf(n));
-    expect(runs).toHaveLength(1);
-    return runs[0];
+    await parksAfter(n, parked);
+    const confirmed = ctx.clock.nowMs();
+    await confirm(n);
+    return endedAt(n, confirmed + ended);
   };
   const mails = (n: number) => stack.outbox.list({ profileId: profileOf(n) });
+  const times = (n: number) => mails(n).map((m) => m.time);
 
   describe('a Lambda step crashing', () => {
     it.each<[Crash['point'], number]>([
@@ -150,11 +196,13 @@ describe('step faults', () => {
       ['after', 2],
     ])('sends one message when prepare-send crashes once %s its ledger write, and records it sent', async (p, n) => {
       crashes.set(Placeholder.prepareSendFunction, { point: p, times: 1 });
-      const run = await runThrough(n);
+      const t0 = ctx.clock.nowMs();
+      const run = await runThrough(n, { ended: LAMBDA_RETRIES[0] });
 
       expect(run.status).toBe('SUCCEEDED');
       expect(calls.get(Placeholder.prepareSendFunction)).toBe(2);
-      expect(mails(n)).toHaveLength(1);
+      // Sent when the retry ran, a second after the confirmation.
+      expect(times(n)).toEqual([iso(t0 + LAMBDA_RETRIES[0])]);
       expect(await ledgerEntry(stack, run.executionArn, 'mail')).toMatchObject({ status: 'sent' });
     });
 
@@ -162,13 +210,14 @@ describe('step faults', () => {
       ['load-profile', 3],
       ['resolve-wait', 4],
       ['register-wait', 5],
-    ])('retries %s after it crashed once, and the run ends as normal with one message', async (step, n) => {
+    ])('retries %s a second after it crashed once, and the run ends as normal with one message', async (step, n) => {
       crashes.set(STEPS[step], { point: 'after', times: 1 });
-      const run = await runThrough(n);
+      const t0 = ctx.clock.nowMs();
+      const run = await runThrough(n, { parked: LAMBDA_RETRIES[0] });
 
       expect(run.status).toBe('SUCCEEDED');
       expect(calls.get(STEPS[step])).toBe(2);
-      expect(mails(n)).toHaveLength(1);
+      expect(times(n)).toEqual([iso(t0 + LAMBDA_RETRIES[0])]);
       expect(await ledgerEntry(stack, run.executionArn, 'mail')).toMatchObject({ status: 'sent' });
     });
 
@@ -178,7 +227,10 @@ describe('step faults', () => {
       ['register-wait', 8],
     ])('fails the run, visibly and with no message, when %s crashes on every attempt', async (step, n) => {
       crashes.set(STEPS[step], { point: 'before', times: Infinity });
-      const run = await runUntilEnd(n);
+      const t0 = ctx.clock.nowMs();
+      await start(n);
+      // Failed when the last retry (after 1 + 2 + 4 + 8 s) crashed too.
+      const run = await endedAt(n, t0 + sum(LAMBDA_RETRIES));
 
       // On AWS a FAILED run raises the state machine's ExecutionsFailed alarm (test/infra/app-stack.test.ts).
       expect(run.status).toBe('FAILED');
@@ -190,9 +242,10 @@ describe('step faults', () => {
 
     it('fails the run, visibly and sending nothing, when prepare-send crashes after its ledger write each time', async () => {
       crashes.set(Placeholder.prepareSendFunction, { point: 'after', times: Infinity });
-      const run = await runThrough(9);
+      const run = await runThrough(9, { ended: sum(LAMBDA_RETRIES) });
 
       expect(run.status).toBe('FAILED');
+      expect(calls.get(Placeholder.prepareSendFunction)).toBe(5);
       expect(mails(9)).toEqual([]);
       // Prepared, never sent: a redriven run (RedriveExecution) may still send it, once.
       expect(await ledgerEntry(stack, run.executionArn, 'mail')).toMatchObject({ status: 'prepared' });
@@ -201,7 +254,7 @@ describe('step faults', () => {
 
   it('runs no step of a stopped run: its wait is not registered again', async () => {
     await start(16);
-    await waitingAt(stack, 'step-faults', profileOf(16), 'await');
+    expect(await parkedStates(stack, 'step-faults', profileOf(16))).toEqual(['await']);
     const [run] = stack.executions.list({ profileId: profileOf(16) });
     expect(await stack.executions.stop(run.executionArn)).toBe(true);
     await stack.settle();
@@ -209,6 +262,10 @@ describe('step faults', () => {
     expect(stack.executions.get(run.executionArn)?.status).toBe('ABORTED');
     expect(calls.get(`${Placeholder.registerWaitFunction}#${profileOf(16)}`)).toBe(1);
     expect(stack.executions.waitingCount()).toBe(0);
+    // Its wait's timeout died with it: nothing of the run happens when the 30 days have passed.
+    await ctx.clock.advance('30d');
+    expect(stack.executions.get(run.executionArn)?.status).toBe('ABORTED');
+    expect(calls.get(`${Placeholder.registerWaitFunction}#${profileOf(16)}`)).toBe(1);
   });
 
   describe('the ledger update failing for good after the provider accepted the message', () => {
@@ -216,13 +273,15 @@ describe('step faults', () => {
       const ledgerKeys: Matcher = (input) => JSON.stringify(input.Key ?? {}).includes('LEDGER#');
       const ledger = throttle(dynamo, 'throttle-ledger-for-good', Infinity, ledgerKeys);
       try {
-        const run = await runThrough(10);
+        const t0 = ctx.clock.nowMs();
+        // Failed when the last retry of the update (after 1 + 2 + 4 + 8 + 16 s) was throttled too.
+        const run = await runThrough(10, { ended: sum(LEDGER_RETRIES) });
 
         expect(run.status).toBe('FAILED');
         expect(run.error).toMatch(/provisioned throughput/);
         // The first update and the Retry's five.
         expect(ledger.state.throttled).toBe(6);
-        expect(mails(10)).toHaveLength(1);
+        expect(times(10)).toEqual([iso(t0)]);
       } finally {
         ledger.remove();
       }
@@ -247,7 +306,7 @@ describe('step faults', () => {
       const [letter] = deadLettersOf(id);
       const { source, 'detail-type': type, detail, time } = letter.event;
       stack.bus.putEvents([{ Source: source, DetailType: type, Detail: JSON.stringify(detail), Time: time }]);
-      await stack.bus.idle();
+      await stack.settle();
     };
 
     it('applies an event once and starts its run when the profile store throttled its routing twice', async () => {
@@ -277,16 +336,16 @@ describe('step faults', () => {
 
       await redrive('fault-start-12');
       await redrive('fault-start-12');
-      await waitingAt(stack, 'step-faults', profileOf(12), 'await');
+      expect(await parkedStates(stack, 'step-faults', profileOf(12))).toEqual(['await']);
       expect(await computedCount(12, 'fault.started')).toBe(1);
       expect(stack.executions.list({ profileId: profileOf(12) })).toHaveLength(1);
     });
 
-    it('registers a wait again after the wait index throttled register-wait; the awaited event resumes the run', async () => {
+    it('registers a wait again a second after the wait index throttled it; the awaited event resumes the run', async () => {
       const ofProfile: Matcher = (input) => waitItems(input) && JSON.stringify(input).includes(profileOf(13));
       const waits = throttle(dynamo, 'throttle-register-wait', 1, ofProfile);
       try {
-        const run = await runThrough(13);
+        const run = await runThrough(13, { parked: LAMBDA_RETRIES[0] });
         expect(waits.state.throttled).toBe(1);
         expect(run.status).toBe('SUCCEEDED');
         expect(run.path).toContain('mail');
@@ -298,14 +357,15 @@ describe('step faults', () => {
 
     it('resumes the run once when the wait index throttled the lookup of the awaited event twice', async () => {
       await start(14);
-      await waitingAt(stack, 'step-faults', profileOf(14), 'await');
+      expect(await parkedStates(stack, 'step-faults', profileOf(14))).toEqual(['await']);
+      const confirmed = ctx.clock.nowMs();
       const lookups = throttle(dynamo, 'throttle-resume-lookup', 2, waitLookups);
       try {
         await confirm(14);
       } finally {
         lookups.remove();
       }
-      const [run] = await finished(stack, 'step-faults', profileOf(14));
+      const run = await endedAt(14, confirmed);
       expect(lookups.state.throttled).toBe(2);
       expect(run.status).toBe('SUCCEEDED');
       expect(await computedCount(14, 'fault.confirmed')).toBe(1);
@@ -314,7 +374,7 @@ describe('step faults', () => {
 
     it('dead-letters the awaited event when the wait index throttles every lookup; a redrive resumes the run once', async () => {
       await start(15);
-      await waitingAt(stack, 'step-faults', profileOf(15), 'await');
+      expect(await parkedStates(stack, 'step-faults', profileOf(15))).toEqual(['await']);
       const lookups = throttle(dynamo, 'throttle-resume-lookup-for-good', Infinity, waitLookups);
       try {
         await confirm(15);
@@ -324,9 +384,10 @@ describe('step faults', () => {
       expect(deadLettersOf('fault-confirm-15')).toEqual([expect.objectContaining(deadLetter)]);
       expect(stack.executions.list({ profileId: profileOf(15) })[0].status).toBe('RUNNING');
 
+      const redriven = ctx.clock.nowMs();
       await redrive('fault-confirm-15');
       await redrive('fault-confirm-15');
-      const [run] = await finished(stack, 'step-faults', profileOf(15));
+      const run = await endedAt(15, redriven);
       expect(run.status).toBe('SUCCEEDED');
       expect(await computedCount(15, 'fault.confirmed')).toBe(1);
       expect(mails(15)).toHaveLength(1);
@@ -335,29 +396,30 @@ describe('step faults', () => {
 });
 
 describe('a wait-for-event timing out', () => {
-  let ctx: Awaited<ReturnType<typeof openStack>>;
-  // Infinity: the 30-day wait-for-event times out at once.
-  beforeAll(async () => (ctx = await openStack(Infinity, { journeys, wrapFunction })));
+  let ctx: Awaited<ReturnType<typeof openVirtualStack>>;
+  beforeAll(async () => (ctx = await openVirtualStackWrapped()));
   afterAll(() => ctx.stack.stop());
   afterEach(() => calls.clear());
 
-  it('registers the wait once and goes on by its timeout branch: a timeout is never retried like a crash', async () => {
-    const at = new Date().toISOString();
+  it('registers the wait once and takes the 30-day timeout branch: a timeout is never retried like a crash', async () => {
+    const t0 = ctx.clock.nowMs();
+    const at = ctx.clock.now().toISOString();
     await ctx.put('fault.started', { id: 'fault-timeout-1', identities: { email: email(21) }, properties: { at } });
-    const [run] = await finished(ctx.stack, 'step-faults', profileOf(21));
+    await ctx.clock.advance(30 * DAY - 1);
+    expect(await parkedStates(ctx.stack, 'step-faults', profileOf(21))).toEqual(['await']);
+    await ctx.clock.advance(1);
+    const [run] = ctx.stack.executions.list({ journeyId: 'step-faults', profileId: profileOf(21) });
 
     expect(run.status).toBe('SUCCEEDED');
     expect(run.path).toEqual(['check', 'check.branch', 'until', 'until.wait', 'await', 'done']);
+    expect(run.trail.find((s) => s.state === 'done')?.at).toBe(iso(t0 + 30 * DAY));
     expect(calls.get(`${Placeholder.registerWaitFunction}#${profileOf(21)}`)).toBe(1);
   });
 });
 
 describe('the same event delivered again', () => {
-  let ctx: Awaited<ReturnType<typeof openStack>>;
-  let offsetMs = 0;
-  /** Real time moved forward on demand: the redrive 13 days later finds the dedupe records 13 days old. */
-  const clock = { now: () => new Date(Date.now() + offsetMs) };
-  beforeAll(async () => (ctx = await openStack(1000, { journeys, clock })));
+  let ctx: Awaited<ReturnType<typeof openVirtualStack>>;
+  beforeAll(async () => (ctx = await openVirtualStack({ journeys })));
   afterAll(() => ctx.stack.stop());
 
   /** One PutEvents request carrying the same event `copies` times: the bus delivers them concurrently. */
@@ -365,36 +427,35 @@ describe('the same event delivered again', () => {
     const entry = { Source: 'test.shop', DetailType: type, Detail: JSON.stringify(detail), Time: String(detail.time) };
     const out = ctx.stack.bus.putEvents(Array.from({ length: copies }, () => entry));
     expect(out.FailedEntryCount).toBe(0);
-    await ctx.stack.bus.idle();
+    await ctx.stack.settle();
   };
 
   it.each([2, 3, 4, 5])(
     'applies an event and its awaited event once and sends one message when each comes %i times at once, again 13 days on',
     async (copies) => {
       const n = 30 + copies;
-      // Each case starts at real time (the local Wait states count real time from the stack's clock's answer).
-      offsetMs = 0;
-      const at = clock.now().toISOString();
+      const at = ctx.clock.now().toISOString();
       const started = { id: `dup-start-${n}`, time: at, identities: { email: email(n) }, properties: { at } };
       const confirmed = { id: `dup-confirm-${n}`, time: at, identities: { email: email(n) } };
       await deliver(copies, 'fault.started', started);
-      await waitingAt(ctx.stack, 'step-faults', profileOf(n), 'await');
+      expect(await parkedStates(ctx.stack, 'step-faults', profileOf(n))).toEqual(['await']);
       await deliver(copies, 'fault.confirmed', confirmed);
-      const [run] = await finished(ctx.stack, 'step-faults', profileOf(n));
-      expect(run.status).toBe('SUCCEEDED');
+      const runs = ctx.stack.executions.list({ journeyId: 'step-faults', profileId: profileOf(n) });
+      expect(runs.map((r) => r.status)).toEqual(['SUCCEEDED']);
 
       // The dead-letter queue keeps a message 14 days: redriven after 13, both are facts already applied.
-      offsetMs += 13 * 86_400_000;
+      await ctx.clock.advance('13d');
       await deliver(1, 'fault.started', started);
       await deliver(1, 'fault.confirmed', confirmed);
-      await ctx.stack.settle();
 
       const profile = await ctx.stack.profiles.get(profileOf(n));
       const counts = [profile?.computed?.['fault.started']?.count, profile?.computed?.['fault.confirmed']?.count];
       expect(counts).toEqual([1, 1]);
       expect(ctx.stack.executions.list({ profileId: profileOf(n) })).toHaveLength(1);
-      expect(ctx.stack.outbox.list({ profileId: profileOf(n) })).toHaveLength(1);
+      expect(ctx.stack.outbox.list({ profileId: profileOf(n) }).map((m) => m.time)).toEqual([at]);
       expect(ctx.stack.bus.deadLetters).toEqual([]);
+      // Taken as facts already applied, not refused as invalid (13 days old).
+      expect((await call(ctx.stack, 'GET', '/events/rejected')).body.events).toEqual([]);
     },
   );
 });
