@@ -36,8 +36,12 @@ describe('cart-abandonment playbook, simulated', () => {
     expect(p.messages[0].html).toContain('<a href="https://shop.example/cart-1">Return to your cart</a>');
   });
 
-  it('pushes the best offer when a cart item drops in price: the cart discount', async () => {
-    const p = await ofAnn([cartUpdated('+0s'), catalog('+1d', 'price.dropped', 'cart-1-sku', { price: '9.99' })]);
+  it('pushes the best offer when a cart item drops in price (not another product): the cart discount', async () => {
+    const p = await ofAnn([
+      cartUpdated('+0s'),
+      catalog('+2h', 'price.dropped', 'other-sku', { price: '5.00' }),
+      catalog('+1d', 'price.dropped', 'cart-1-sku', { price: '9.99' }),
+    ]);
     expect(p.path).toEqual(['wait-for-order', 'reminder-email', 'wait-for-offer-signal', 'pick-offer', 'offer-push', 'done']);
     expect(p.decisions).toMatchObject([{ at: '2026-12-02T10:00:00.000Z', node: 'pick-offer', placement: 'push', offers: [{ offerId: 'cart-discount' }], fallback: false }]);
     expect(p.messages.map(sent)[1]).toEqual(['2026-12-02T10:00:00.000Z', 'offer-push', 'push', 'device-ann', 'Good news about your cart']);
@@ -83,11 +87,40 @@ describe('cart-abandonment playbook, simulated', () => {
       ['2026-12-04T11:00:00.000Z', 'last-chance-email', 'email', 'ann@example.com', 'Last chance: your cart expires soon'],
     ]);
     expect(p.run().ended).toEqual({ status: 'SUCCEEDED', at: '2026-12-04T11:00:00.000Z' });
+    // Each send node is compiled to route, deliver, record and count states, entered in that order.
+    const sends = (node: string) => ['', '.route', '.deliver', '.record', '.count'].map((s) => `${node}${s}`);
+    expect(p.run().path.map((s) => s.state)).toEqual(['wait-for-order', ...sends('reminder-email'), 'wait-for-offer-signal', ...sends('last-chance-email'), 'done']);
+  });
+
+  it('routes but does not deliver an email to a profile without an address, and records why', async () => {
+    const device = { ...cartUpdated('+0s'), identities: { deviceId: 'device-only' } };
+    const p = (await simulate({ journey, start, events: [device] })).profile('deviceId:device-only');
+    expect([p.run().status, p.messages]).toEqual(['SUCCEEDED', []]);
+    const states = p.run().path.map((s) => s.state);
+    expect(states).toContain('reminder-email.route');
+    expect(states).not.toContain('reminder-email.deliver');
+    expect(p.suppressions.map((s) => [s.at, s.node, s.reason])).toEqual([
+      ['2026-12-01T11:00:00.000Z', 'reminder-email', 'no-address'],
+      ['2026-12-04T11:00:00.000Z', 'last-chance-email', 'no-address'],
+    ]);
+  });
+
+  it('sends nothing when the order is routed before the cart event it follows (events out of order)', async () => {
+    // EventBridge does not guarantee order: the order (dated after the cart event) arrives first.
+    const p = await ofAnn([{ ...ordered('+1m'), time: '2026-12-01T10:00:55Z' }, { ...cartUpdated('+1m'), time: '2026-12-01T10:00:50Z' }]);
+    expect([p.path, p.messages]).toEqual([['wait-for-order', 'converted'], []]);
+    expect(p.run().ended).toEqual({ status: 'SUCCEEDED', at: '2026-12-01T10:01:00.000Z' });
+  });
+
+  it('does not let an order dated before the cart event end the run', async () => {
+    const p = await ofAnn([{ ...ordered('+1m'), time: '2026-12-01T10:00:40Z' }, { ...cartUpdated('+1m'), time: '2026-12-01T10:00:50Z' }]);
+    expect(p.path.slice(0, 2)).toEqual(['wait-for-order', 'reminder-email']);
+    expect(p.messages.map((m) => [m.at, m.node])[0]).toEqual(['2026-12-01T11:01:00.000Z', 'reminder-email']);
   });
 
   it('starts no run for another cart action, and no second run while the first is active', async () => {
     const p = await ofAnn([cartUpdated('+0s', 'cart-1', { action: 'item-removed' }), cartUpdated('+1m'), cartUpdated('+2m', 'cart-2'), ordered('+3m')]);
-    expect(p.runs).toHaveLength(1);
+    expect(p.runs.map((r) => r.startedAt)).toEqual(['2026-12-01T10:01:00.000Z']);
     expect(p.path).toEqual(['wait-for-order', 'converted']);
   });
 

@@ -67,6 +67,18 @@ describe('cross-sell playbook, simulated', () => {
     ]);
   });
 
+  it('keeps a customer out until exactly 30 days after the entry, not a millisecond less', async () => {
+    const events = [
+      ordered('+0s', 'pol-1', 'car-insurance'),
+      addon('+1d', 'pol-1'),
+      ordered('2026-01-30T23:59:59.999Z', 'cam-1', 'camera'),
+      ordered('2026-01-31T00:00:00.000Z', 'cam-2', 'camera', 'the X200'),
+    ];
+    const p = (await simulate({ journey, start: '2026-01-01T00:00:00Z', events })).profile('email:ann@example.com');
+    expect(p.runs.map((r) => r.startedAt)).toEqual(['2026-01-01T00:00:00.000Z', '2026-01-31T00:00:00.000Z']);
+    expect(p.messages.map((m) => [m.at, m.subject])).toEqual([['2026-02-14T00:00:00.000Z', 'Made for your the X200']]);
+  });
+
   it('sends no recommendation to a customer who opted out of email', async () => {
     const sim = await simulate({ journey, profiles: [{ identities: ann, consent: { email: 'opted-out' } }], events: [ordered('+0s', 'pol-1', 'car-insurance')] });
     const p = sim.profile('email:ann@example.com');

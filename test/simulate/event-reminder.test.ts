@@ -59,6 +59,34 @@ describe('event-reminder playbook, simulated', () => {
       ['2026-01-05T12:00:00.000Z', 'offer-email'],
       ['2026-01-05T12:00:00.000Z', 'thank-you-email'],
     ]);
+    expect([p.run().startedAt, p.run().ended]).toEqual(['2026-01-05T12:00:00.000Z', { status: 'SUCCEEDED', at: '2026-01-05T12:00:00.000Z' }]);
+  });
+
+  /** The hour and minute wall clocks in `zone` show at an instant (Intl's reading, not the product's arithmetic). */
+  const wallTime = (zone: string, at: string) =>
+    new Intl.DateTimeFormat('en-GB', { timeZone: zone, hourCycle: 'h23', hour: '2-digit', minute: '2-digit' }).format(new Date(at));
+
+  it.each([
+    // 00:30 UTC on 27 Oct: the day before starts in summer time (02:30 CEST), 10:00 that day is winter time (CET).
+    { label: 'Europe/Berlin', timezone: 'Europe/Berlin', wallZone: 'Europe/Berlin', startsAt: '2025-10-27T00:30:00Z', dayBefore: '2025-10-26T09:00:00.000Z', morningOf: '2025-10-27T07:00:00.000Z' },
+    // 05:30 UTC on 3 Nov: the day before starts at 01:30 EDT, 10:00 that day is EST.
+    { label: 'America/New_York', timezone: 'America/New_York', wallZone: 'America/New_York', startsAt: '2025-11-03T05:30:00Z', dayBefore: '2025-11-02T15:00:00.000Z', morningOf: '2025-11-03T13:00:00.000Z' },
+    { label: 'UTC (no timezone attribute)', timezone: undefined, wallZone: 'UTC', startsAt: '2025-10-27T00:30:00Z', dayBefore: '2025-10-26T10:00:00.000Z', morningOf: '2025-10-27T08:00:00.000Z' },
+    { label: 'UTC (unknown zone Mars/Olympus)', timezone: 'Mars/Olympus', wallZone: 'UTC', startsAt: '2025-10-27T00:30:00Z', dayBefore: '2025-10-26T10:00:00.000Z', morningOf: '2025-10-27T08:00:00.000Z' },
+  ])('resolves 10:00 the day before and 08:00 on the day on $label wall clocks across the October 2025 clock changes', async ({ timezone, wallZone, startsAt, dayBefore, morningOf }) => {
+    const endsAt = new Date(Date.parse(startsAt) + 2 * 3_600_000).toISOString();
+    const sim = await simulate({ journey, start: '2025-10-23T12:00:00Z', events: [registered('+0s', startsAt, endsAt, timezone ? { timezone } : {})] });
+    const p = sim.profile('email:ann@example.com');
+    // The hand-computed instants show the wall-clock times Intl agrees with.
+    expect([wallTime(wallZone, dayBefore), wallTime(wallZone, morningOf)]).toEqual(['10:00', '08:00']);
+    // The thank-you is due 2 hours after the end; for a night event that is before 08:00, so it goes out at once then.
+    const thanks = new Date(Math.max(Date.parse(morningOf), Date.parse(endsAt) + 2 * 3_600_000)).toISOString();
+    expect(p.messages.map((m) => [m.at, m.node])).toEqual([
+      [dayBefore, 'reminder-email'],
+      [morningOf, 'offer-email'],
+      [thanks, 'thank-you-email'],
+    ]);
+    expect(p.run().status).toBe('SUCCEEDED');
   });
 
   it('waits at most 90 days for an event further ahead, and times out at the journey timeout of 91 days', async () => {

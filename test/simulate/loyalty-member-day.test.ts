@@ -14,6 +14,8 @@ describe('loyalty-member-day playbook, simulated', () => {
     const sim = await simulate({ journey, events: [member('ann@example.com', 'gold'), member('bob@example.com', 'gold', '2024-03-01')], until: '+3d' });
     const ann = sim.profile('email:ann@example.com');
     expect(ann.path).toEqual(['by-tier', 'thank-you', 'done']);
+    // Entered once, by the first re-check of the day: the later re-checks that day enter nobody again.
+    expect(ann.runs.map((r) => [r.startedAt, r.status])).toEqual([['2026-01-03T00:00:00.000Z', 'SUCCEEDED']]);
     expect(ann.messages.map((m) => [m.at, m.subject])).toEqual([['2026-01-03T00:00:00.000Z', 'Happy member day: thank you']]);
     expect(ann.messages[0].body).toMatch(/^Another year as a Gold member\. Here is 20% off anything, on us\.\n\nUnsubscribe: http/);
     expect(sim.profile('email:bob@example.com').runs).toEqual([]);

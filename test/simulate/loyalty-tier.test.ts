@@ -17,6 +17,12 @@ describe('loyalty-tier playbook, simulated', () => {
     expect(p.run().ended).toEqual({ status: 'SUCCEEDED', at: '2026-01-01T01:00:00.000Z' });
   });
 
+  it('starts on an attribute change through the API as on an event: a gold tier set on a known profile', async () => {
+    const p = await ofAnn([{ at: '+0s', type: 'page.viewed', identities: ann }, { at: '+1h', setAttributes: { loyaltyTier: 'gold' }, identities: ann }]);
+    expect(p.path).toEqual(['by-tier', 'gold-offer', 'done']);
+    expect(p.messages.map((m) => [m.at, m.node])).toEqual([['2026-01-01T01:00:00.000Z', 'gold-offer']]);
+  });
+
   it('makes a silver member of spend over 300: the silver offer, then an upgrade nudge a week later', async () => {
     const p = await ofAnn([ordered('+0s', 'o-1', 180), ordered('+1d', 'o-2', 150)]);
     expect(p.path).toEqual(['by-tier', 'silver-offer', 'wait-a-week', 'reached-gold', 'upgrade-nudge', 'done']);
@@ -38,6 +44,7 @@ describe('loyalty-tier playbook, simulated', () => {
     const p = await ofAnn([tierChanged('+0s', 'silver'), tierChanged('+2d', 'none')]);
     expect(p.path).toEqual(['by-tier', 'silver-offer', 'wait-a-week']);
     expect(p.run().ended).toMatchObject({ status: 'ABORTED', at: '2026-01-03T00:00:00.000Z' });
+    expect(p.messages.map((m) => m.node)).toEqual(['silver-offer']);
   });
 
   it('lets a member in again only 30 days after entering', async () => {

@@ -11,6 +11,7 @@ describe('manual-outreach playbook, simulated', () => {
     expect(p.path).toEqual(['channel', 'outreach-email', 'done']);
     expect(p.messages).toMatchObject([{ at: '2026-01-01T02:00:00.000Z', channel: 'email', recipient: 'ann@example.com', subject: 'Your documents' }]);
     expect(p.messages[0].body).toBe('They are ready.');
+    expect(p.run().path.map((s) => s.state)).toContain('outreach-email.deliver');
     expect(p.run().ended).toEqual({ status: 'SUCCEEDED', at: '2026-01-01T02:00:00.000Z' });
   });
 
@@ -24,6 +25,32 @@ describe('manual-outreach playbook, simulated', () => {
     const p = sim.profile('phone:+4915100000001');
     expect(p.path).toEqual(['channel', 'outreach-sms', 'done']);
     expect(p.messages.map((m) => [m.at, m.channel, m.recipient, m.body])).toEqual([['2026-01-01T00:00:00.000Z', 'sms', '+4915100000001', 'Your car is ready.']]);
+  });
+
+  it('texts a known profile named by one of its identities, at the phone number an earlier event gave', async () => {
+    const events = [
+      { at: '+0s', type: 'account.updated', identities: { email: 'ann@example.com', phone: '+4915100000002' } },
+      { at: '+1h', trigger: 'manual-outreach', profile: 'email:ann@example.com', context: { channel: 'sms', text: 'Your advisor will call at 3 pm.' } },
+    ];
+    const p = (await simulate({ journey, events })).profile('email:ann@example.com');
+    expect(p.path).toEqual(['channel', 'outreach-sms', 'done']);
+    expect(p.messages.map((m) => [m.at, m.channel, m.recipient, m.body])).toEqual([['2026-01-01T01:00:00.000Z', 'sms', '+4915100000002', 'Your advisor will call at 3 pm.']]);
+  });
+
+  it('sends the free text as marketing: not to a profile that opted out of email since the last trigger', async () => {
+    const ann = { email: 'ann@example.com' };
+    const events = [trigger('+0s', ann, { text: 'Spring offers.' }), { at: '+1d', setConsent: { email: 'opted-out' }, identities: ann }, trigger('+2d', ann, { text: 'Summer offers.' })];
+    const p = (await simulate({ journey, events })).profile('email:ann@example.com');
+    expect(p.runs.map((r) => r.status)).toEqual(['SUCCEEDED', 'SUCCEEDED']);
+    expect(p.messages.map((m) => [m.at, m.body.split('\n')[0]])).toEqual([['2026-01-01T00:00:00.000Z', 'Spring offers.']]);
+    expect(p.suppressions).toEqual([{ at: '2026-01-03T00:00:00.000Z', node: 'outreach-email', channel: 'email', reason: 'consent:email' }]);
+  });
+
+  it('starts one run per idempotency key, however often the trigger comes', async () => {
+    const keyed = { ...trigger('+0s', { email: 'ann@example.com' }, { text: 'Welcome aboard.' }), idempotencyKey: 'campaign-7:ann' };
+    const p = (await simulate({ journey, events: [keyed, { ...keyed, at: '+1h' }] })).profile('email:ann@example.com');
+    expect(p.runs.map((r) => [r.startedAt, r.status])).toEqual([['2026-01-01T00:00:00.000Z', 'SUCCEEDED']]);
+    expect(p.messages.map((m) => m.subject)).toEqual(['A message for you']);
   });
 
   it('sends nothing on a channel the profile opted out of, nor to a profile without an address on it', async () => {

@@ -36,12 +36,26 @@ describe('next-best-offer playbook, simulated', () => {
     expect(chosen(p)).toEqual([['2026-01-01T02:00:00.000Z', 'pick-email-offer', ['free-shipping'], false]]);
     expect(p.messages.map((m) => [m.at, m.channel, m.subject])).toEqual([['2026-01-01T02:00:00.000Z', 'email', 'Free shipping, this week only']]);
     expect(p.messages[0].body).toMatch(/^No shipping costs on your next order until Sunday\.\n\nStill thinking about the X100\? https:\/\/shop\.example\/p\/x100\n\nUnsubscribe: http/);
+    // Why: a first-time browser qualifies for free shipping only.
+    const why = new Map(p.decisions[0].explanation.map((line) => [line.offerId, line]));
+    expect(why.get('free-shipping')).toMatchObject({ eligible: true, chosen: true, score: 40 });
+    expect(why.get('accessory-bundle')).toMatchObject({ eligible: false, reason: 'eligibility rule does not hold', chosen: false });
+    expect(why.get('gold-double-points')).toMatchObject({ eligible: false, reason: 'not in segment "loyalty-gold"' });
   });
 
   it('ranks by history and context: a returning buyer viewing a camera gets the accessory bundle', async () => {
     const p = await ofAnn([ordered('+0s'), viewed('+1d', {}, 'camera')]);
     expect(chosen(p)).toEqual([['2026-01-02T02:00:00.000Z', 'pick-email-offer', ['accessory-bundle'], false]]);
     expect(p.messages.map((m) => m.subject)).toEqual(['Complete your kit']);
+  });
+
+  it('pushes the accessory bundle to a returning camera buyer with the app, scored up by history and category', async () => {
+    const p = await ofAnn([{ ...ordered('+0s'), attributes: { pushToken: 'device-ann' } }, viewed('+1d', {}, 'camera')]);
+    // 30 + 10 × 1 order + 25 for a camera.
+    expect(p.decisions.map((d) => [d.node, d.offers.map((o) => [o.offerId, o.score])])).toEqual([['pick-push-offer', [['accessory-bundle', 65]]]]);
+    expect(p.messages.map((m) => [m.at, m.channel, m.recipient, m.subject, m.body, m.url])).toEqual([
+      ['2026-01-02T02:00:00.000Z', 'push', 'device-ann', 'Complete your kit', '25% off the accessory bundle.', 'https://shop.example/p/x100'],
+    ]);
   });
 
   it('enters again after 3 days, and falls back to the newsletter once free shipping is capped (twice a week)', async () => {

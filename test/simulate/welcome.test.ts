@@ -12,7 +12,9 @@ const sent = (m: { at: string; node: string; channel: string; recipient: string;
 
 describe('welcome playbook, simulated', () => {
   it('welcomes at once, sends the onboarding push on a login in the last second of day three, ends on the first order', async () => {
-    const sim = await simulate({ journey, start, events: [signedUp('+0s'), loggedIn('2026-01-03T23:59:59Z'), ordered('+5d')] });
+    // Another member's login resumes nothing: the wait is keyed by profile.
+    const strangerLogin = { ...loggedIn('+1h'), identities: { email: 'eve@example.com' } };
+    const sim = await simulate({ journey, start, events: [signedUp('+0s'), strangerLogin, loggedIn('2026-01-03T23:59:59Z'), ordered('+5d')] });
     const p = sim.profile('email:ann@example.com');
     expect(p.path).toEqual(['welcome-email', 'wait-for-login', 'onboarding-push', 'wait-for-first-order', 'converted']);
     expect(p.messages.map(sent)).toEqual([
