@@ -28,10 +28,11 @@ export function bodies(messages: OutboxMessage[]): string[] {
  * `clock.runUntilIdle()` move time, firing waits, timeouts and retries on the way, and settle too. No real waiting.
  */
 export async function openVirtualStack(
-  options: Pick<LocalStackOptions, 'journeys' | 'recheckIntervalMs'> & { start?: string | Date } = {},
+  options: Pick<LocalStackOptions, 'journeys' | 'recheckIntervalMs' | 'wrapFunction'> & { start?: string | Date } = {},
 ): Promise<{ stack: LocalStack; clock: VirtualClock; put: (type: string, detail: Record<string, unknown>, source?: string) => Promise<void> }> {
   const clock = new VirtualClock(options.start ?? '2026-12-01T09:00:00.000Z');
-  const { stack, put } = await openStack(1, { journeys: options.journeys, recheckIntervalMs: options.recheckIntervalMs, clock });
+  const { start: _start, ...rest } = options;
+  const { stack, put } = await openStack(1, { ...rest, clock });
   return {
     stack,
     clock,

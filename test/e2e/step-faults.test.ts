@@ -4,10 +4,9 @@ import { buildCatalog } from '../../lambdas/core/journey/catalog';
 import { newProfileId } from '../../lambdas/core/profiles/merge-policy';
 import type { LocalFunction } from '../../lambdas/local/executions';
 import { LOCAL_TABLES, type LocalStack } from '../../lambdas/local/stack';
-import { VirtualClock } from '../../lambdas/local/virtual-clock';
 import { ledgerEntry } from './consent-support';
 import { call } from './http';
-import { openStack, openVirtualStack, parkedStates } from './local-stack';
+import { openVirtualStack, parkedStates } from './local-stack';
 
 /**
  * The fault suite's step faults on the local stack (issue 9): a Lambda step crashing at each point, DynamoDB throttling
@@ -118,25 +117,12 @@ const sum = (ms: number[]) => ms.reduce((a, b) => a + b, 0);
  * `openVirtualStack` with the test hook on every Lambda step (its options have no `wrapFunction`): a virtual clock,
  * so the time scale is unused, and `put` settles the stack.
  */
-async function openVirtualStackWrapped(): Promise<Awaited<ReturnType<typeof openVirtualStack>>> {
-  const clock = new VirtualClock('2026-12-01T09:00:00.000Z');
-  const { stack, put } = await openStack(1, { journeys, wrapFunction, clock });
-  return {
-    stack,
-    clock,
-    put: async (type, detail, source) => {
-      await put(type, detail, source);
-      await stack.settle();
-    },
-  };
-}
-
 describe('step faults', () => {
   let ctx: Awaited<ReturnType<typeof openVirtualStack>>;
   let stack: LocalStack;
   let dynamo: DynamoDBClient;
   beforeAll(async () => {
-    ctx = await openVirtualStackWrapped();
+    ctx = await openVirtualStack({ journeys, wrapFunction });
     stack = ctx.stack;
     dynamo = (stack.executions as unknown as { options: { dynamo: DynamoDBClient } }).options.dynamo;
   });
@@ -397,7 +383,7 @@ describe('step faults', () => {
 
 describe('a wait-for-event timing out', () => {
   let ctx: Awaited<ReturnType<typeof openVirtualStack>>;
-  beforeAll(async () => (ctx = await openVirtualStackWrapped()));
+  beforeAll(async () => (ctx = await openVirtualStack({ journeys, wrapFunction })));
   afterAll(() => ctx.stack.stop());
   afterEach(() => calls.clear());
 
