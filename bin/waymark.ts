@@ -2,11 +2,20 @@
  * The `waymark` CLI: validate, compile, diagram and cost journey files. All logic lives here behind
  * `run`, which takes its arguments and I/O so tests call it with fakes; `bin/waymark.js` wires it to the process.
  */
-import { buildCatalog, formatViolation, type CatalogProblem, type CompiledJourney } from '../lambdas/core/journey/catalog';
+import {
+  buildCatalog,
+  compileCatalog,
+  formatViolation,
+  JourneyCatalogError,
+  type CatalogProblem,
+  type CompiledJourney,
+} from '../lambdas/core/journey/catalog';
 import { estimateCost, STANDARD_USD_PER_TRANSITION } from '../lambdas/core/journey/cost';
 import { toMermaid } from '../lambdas/core/journey/diagram';
+import { join } from 'node:path';
 import { readSegmentFiles } from '../lambdas/core/segments/files';
 import type { SimulationEngine } from '../lambdas/simulate';
+import type { DoctorClients } from '../lambdas/doctor';
 
 export interface Io {
   /** Writes text (already ending in a newline) to standard output. */
@@ -28,9 +37,14 @@ Commands:
   simulate <file> --events <script.json> [--profiles <profiles.json>] [--start <ISO time>] [--until <time>] [--json]
                                   run the journey on a virtual clock against a script of events: per profile the
                                   path taken, messages, suppressions, decisions and how each run ended
+  doctor [--stage S] [--region R] [-c waymark:<setting>=<value>] [--json]
+                                  check, read-only with your AWS credentials, what a first deploy of the stage needs
+                                  (SES identity and production access, SMS origination and spend limit, push
+                                  application and channels, Lambda concurrency); each problem with its fix
   help                            show this help
 
-Exit codes: 0 success, 1 invalid journey or segment, 2 usage error, unreadable file or invalid script (with its line).
+Exit codes: 0 success, 1 invalid journey or segment or a failed doctor check, 2 usage error, unreadable file or
+invalid script (with its line).
 `;
 
 class UsageError extends Error {
@@ -150,6 +164,118 @@ export interface CliDeps {
   engine?: () => Promise<SimulationEngine>;
   /** The repository whose journeys, segments and offers a simulation reads. @default the working directory */
   root?: string;
+  /** The AWS clients `doctor` calls. @default SDK clients with the default credential chain, in `region` */
+  doctorClients?: (region: string | undefined) => DoctorClients;
+}
+
+interface DoctorArgs {
+  stage?: string;
+  region?: string;
+  context: Record<string, string>;
+  json: boolean;
+}
+
+function parseDoctorArgs(args: readonly string[]): DoctorArgs {
+  const parsed: DoctorArgs = { context: {}, json: false };
+  for (let i = 0; i < args.length; i++) {
+    const arg = args[i];
+    const equals = arg.startsWith('--') ? arg.indexOf('=') : -1;
+    const [flag, inline] = equals > 0 ? [arg.slice(0, equals), arg.slice(equals + 1)] : [arg, undefined];
+    if (flag === '--json' && inline === undefined) {
+      parsed.json = true;
+    } else if (flag === '--stage' || flag === '--region') {
+      const value = inline ?? args[++i];
+      if (value === undefined || value === '' || value.startsWith('-')) throw new UsageError(`${flag} takes a value`);
+      const name = flag === '--stage' ? 'stage' : 'region';
+      if (parsed[name] !== undefined) throw new UsageError(`${flag} is given twice`);
+      if (name === 'region' && !/^[a-z]{2}(-[a-z]+)+-\d+$/.test(value)) throw new UsageError(`--region takes a region name like eu-west-1 (got ${JSON.stringify(value)})`);
+      parsed[name] = value;
+    } else if (flag === '-c' || flag === '--context') {
+      // The same settings `cdk deploy -c waymark:<field>=<value>` takes.
+      const value = inline ?? args[++i];
+      const match = value === undefined ? null : /^waymark:([A-Za-z]+)=(.*)$/.exec(value);
+      if (!match) throw new UsageError(`${flag} takes waymark:<setting>=<value> (got ${JSON.stringify(value ?? '')})`);
+      parsed.context[match[1]] = match[2];
+    } else {
+      throw new UsageError(arg.startsWith('-') ? `unknown option ${arg}` : `doctor takes no file (got ${JSON.stringify(arg)})`);
+    }
+  }
+  return parsed;
+}
+
+/** The stage settings as `cdk synth` reads them: the "waymark" object and `waymark:<field>` keys of cdk.json and cdk.context.json. */
+async function readStageContext(root: string, io: Io): Promise<Record<string, unknown>> {
+  const settings: Record<string, unknown> = Object.create(null);
+  for (const file of ['cdk.json', 'cdk.context.json']) {
+    let text: string;
+    try {
+      text = await io.readFile(join(root, file));
+    } catch {
+      continue; // cdk.context.json is optional; a missing cdk.json leaves the defaults
+    }
+    let json: unknown;
+    try {
+      json = JSON.parse(text);
+    } catch (error) {
+      throw new UsageError(`${file} is not valid JSON: ${(error as Error).message}`);
+    }
+    const context: unknown = file === 'cdk.json' ? (json as { context?: unknown } | null)?.context : json;
+    if (!context || typeof context !== 'object') continue;
+    const object = Object.hasOwn(context, 'waymark') ? (context as Record<string, unknown>).waymark : undefined;
+    if (object && typeof object === 'object' && !Array.isArray(object)) Object.assign(settings, object);
+    for (const [key, value] of Object.entries(context)) if (key.startsWith('waymark:')) settings[key.slice('waymark:'.length)] = value;
+  }
+  return settings;
+}
+
+/** `waymark doctor`: 0 when every required check passes, 1 when one fails (warnings do not fail). */
+async function doctor(args: readonly string[], io: Io, deps: CliDeps): Promise<number> {
+  const parsed = parseDoctorArgs(args);
+  const root = deps.root ?? process.cwd();
+  const raw = { ...(await readStageContext(root, io)), ...parsed.context, ...(parsed.stage === undefined ? {} : { stage: parsed.stage }) };
+  // Loaded here only: the stage schema, the journeys and the SDK clients are this command's alone.
+  const { parseStageConfig, StageConfigError } = require('../lib/config') as typeof import('../lib/config');
+  const { readDefinitionDir } = require('../lib/definition-files') as typeof import('../lib/definition-files');
+  const doc = require('../lambdas/doctor') as typeof import('../lambdas/doctor');
+  let config;
+  try {
+    config = parseStageConfig(raw);
+  } catch (error) {
+    if (error instanceof StageConfigError) throw new UsageError(error.message);
+    throw error;
+  }
+  let journeys;
+  try {
+    journeys = compileCatalog(readDefinitionDir(join(root, 'statemachines')), 'statemachines/');
+  } catch (error) {
+    if (!(error instanceof JourneyCatalogError)) throw error;
+    io.stdout(`FAIL  journeys: ${error.message}\n      fix: \`npx waymark validate statemachines/*.json\` shows each problem\n`);
+    return EXIT.invalid;
+  }
+  const clients = (deps.doctorClients ?? defaultDoctorClients)(parsed.region);
+  const region = parsed.region ?? (process.env.AWS_REGION || process.env.AWS_DEFAULT_REGION || undefined);
+  const report = await doc.runDoctor(
+    {
+      stage: config.stage,
+      // For the report only: without --region the SDK resolves it (environment, then the profile).
+      ...(region === undefined ? {} : { region }),
+      senderEmail: config.senderEmail,
+      pushApplicationId: config.pushApplicationId,
+      channels: doc.channelsUsed(journeys.map((j) => j.journey)),
+    },
+    clients,
+  );
+  io.stdout(parsed.json ? doc.renderJson(report) : doc.renderText(report));
+  return report.ok ? EXIT.ok : EXIT.invalid;
+}
+
+function defaultDoctorClients(region: string | undefined): DoctorClients {
+  const { SESv2Client } = require('@aws-sdk/client-sesv2') as typeof import('@aws-sdk/client-sesv2');
+  const { PinpointSMSVoiceV2Client } = require('@aws-sdk/client-pinpoint-sms-voice-v2') as typeof import('@aws-sdk/client-pinpoint-sms-voice-v2');
+  const { PinpointClient } = require('@aws-sdk/client-pinpoint') as typeof import('@aws-sdk/client-pinpoint');
+  const { LambdaClient } = require('@aws-sdk/client-lambda') as typeof import('@aws-sdk/client-lambda');
+  const options = region === undefined ? {} : { region };
+  return { sesv2: new SESv2Client(options), sms: new PinpointSMSVoiceV2Client(options), pinpoint: new PinpointClient(options), lambda: new LambdaClient(options) };
 }
 
 interface SimulateArgs {
@@ -264,6 +390,8 @@ export async function run(argv: readonly string[], io: Io, deps: CliDeps = {}): 
         return await segments(args, io);
       case 'simulate':
         return await simulate(args, io, deps);
+      case 'doctor':
+        return await doctor(args, io, deps);
       case 'help':
       case '--help':
       case '-h':

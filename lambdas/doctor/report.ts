@@ -1,0 +1,27 @@
+import type { Channel, Journey } from '../core/journey/schema';
+import type { DoctorReport } from './checks';
+
+const LABEL = { pass: 'ok  ', warn: 'WARN', fail: 'FAIL', skip: 'skip' } as const;
+
+/** One line per check, the fix indented under a problem, and a count at the end. */
+export function renderText(report: DoctorReport): string {
+  const lines = [`waymark doctor: stage "${report.stage}"${report.region ? `, region ${report.region}` : ''} (read-only checks)`];
+  for (const check of report.checks) {
+    lines.push(`${LABEL[check.status]}  ${check.area.padEnd(6)} ${check.summary}`);
+    if (check.fix && (check.status === 'fail' || check.status === 'warn')) lines.push(`              fix: ${check.fix}`);
+  }
+  const count = (status: string) => report.checks.filter((c) => c.status === status).length;
+  lines.push(`${count('pass')} passed, ${count('warn')} warning(s), ${count('fail')} failed${report.ok ? '' : ': fix the failures before deploying'}`);
+  return `${lines.join('\n')}\n`;
+}
+
+export function renderJson(report: DoctorReport): string {
+  return `${JSON.stringify(report, null, 2)}\n`;
+}
+
+/** The channels the journeys send on (each send node's `channel`). */
+export function channelsUsed(journeys: readonly Journey[]): Set<Channel> {
+  const channels = new Set<Channel>();
+  for (const journey of journeys) for (const node of journey.nodes) if (node.kind === 'send') channels.add(node.channel);
+  return channels;
+}
