@@ -176,7 +176,7 @@ interface DoctorArgs {
 }
 
 function parseDoctorArgs(args: readonly string[]): DoctorArgs {
-  const parsed: DoctorArgs = { context: {}, json: false };
+  const parsed: DoctorArgs = { context: Object.create(null) as Record<string, string>, json: false };
   for (let i = 0; i < args.length; i++) {
     const arg = args[i];
     const equals = arg.startsWith('--') ? arg.indexOf('=') : -1;

@@ -87,6 +87,14 @@ describe('waymark doctor checks', () => {
     ]);
   });
 
+  it('makes read-only calls only (Get and Describe operations)', async () => {
+    const mocks = setUp();
+    await doctor(mocks);
+    const names = [mocks.ses, mocks.sms, mocks.pinpoint, mocks.lambda].flatMap((m) => m.calls().map((call) => (call.args[0] as object).constructor.name));
+    expect(names.length).toBeGreaterThanOrEqual(12);
+    expect(names.filter((name) => !/^(Get|Describe)[A-Za-z]+Command$/.test(name))).toEqual([]);
+  });
+
   it('runs only the checks of the channels the journeys use', async () => {
     const mocks = setUp();
     const { report } = await doctor(mocks, input(['email']));
