@@ -5,7 +5,12 @@
  * Get/Describe, never a change.
  */
 import { GetAccountSettingsCommand, type LambdaClient } from '@aws-sdk/client-lambda';
-import { GetApnsChannelCommand, GetAppCommand, GetGcmChannelCommand, type PinpointClient } from '@aws-sdk/client-pinpoint';
+import {
+  GetApnsChannelCommand,
+  GetAppCommand,
+  GetGcmChannelCommand,
+  type PinpointClient,
+} from '@aws-sdk/client-pinpoint';
 import {
   DescribeAccountAttributesCommand,
   DescribePhoneNumbersCommand,
@@ -14,7 +19,12 @@ import {
   DescribeSpendLimitsCommand,
   type PinpointSMSVoiceV2Client,
 } from '@aws-sdk/client-pinpoint-sms-voice-v2';
-import { GetAccountCommand, GetConfigurationSetCommand, GetEmailIdentityCommand, type SESv2Client } from '@aws-sdk/client-sesv2';
+import {
+  GetAccountCommand,
+  GetConfigurationSetCommand,
+  GetEmailIdentityCommand,
+  type SESv2Client,
+} from '@aws-sdk/client-sesv2';
 import type { Channel } from '../core/journey/schema';
 
 export type CheckStatus = 'pass' | 'warn' | 'fail' | 'skip';
@@ -99,11 +109,16 @@ const errorMessage = (error: unknown) => String((error as AwsError | undefined)?
 // SESv2 and Pinpoint answer a missing resource with NotFoundException (HTTP 404):
 // https://docs.aws.amazon.com/ses/latest/APIReference-V2/API_PutConfigurationSetSendingOptions.html (Errors)
 const isNotFound = (error: unknown) =>
-  /^(NotFoundException|ResourceNotFoundException)$/.test(errorName(error)) || (error as AwsError)?.$metadata?.httpStatusCode === 404;
+  /^(NotFoundException|ResourceNotFoundException)$/.test(errorName(error)) ||
+  (error as AwsError)?.$metadata?.httpStatusCode === 404;
 
 // Credentials that are missing or rejected fail every call alike. The v3 default chain throws CredentialsProviderError
-// when no provider has credentials: https://docs.aws.amazon.com/sdk-for-javascript/v3/developer-guide/migrate-credential-providers.html
-const REJECTED_CREDENTIALS = /^(ExpiredToken|ExpiredTokenException|InvalidClientTokenId|UnrecognizedClientException|InvalidSignatureException|SignatureDoesNotMatch|IncompleteSignature|InvalidAccessKeyId)$/;
+// when no provider has credentials:
+// https://docs.aws.amazon.com/sdk-for-javascript/v3/developer-guide/migrate-credential-providers.html
+const REJECTED_CREDENTIALS = new RegExp(
+  '^(ExpiredToken|ExpiredTokenException|InvalidClientTokenId|UnrecognizedClientException|InvalidSignatureException|' +
+    'SignatureDoesNotMatch|IncompleteSignature|InvalidAccessKeyId)$',
+);
 
 function cannotConnect(error: unknown): CannotConnectError | undefined {
   const name = errorName(error);
@@ -115,40 +130,61 @@ function cannotConnect(error: unknown): CannotConnectError | undefined {
     );
   }
   if (REJECTED_CREDENTIALS.test(name)) {
-    return new CannotConnectError(`AWS rejected the credentials (${name}: ${errorMessage(error)})`, 'refresh them (`aws sso login`) or use other ones, then run again');
+    return new CannotConnectError(
+      `AWS rejected the credentials (${name}: ${errorMessage(error)})`,
+      'refresh them (`aws sso login`) or use other ones, then run again',
+    );
   }
   if (/region is missing/i.test(errorMessage(error))) {
-    return new CannotConnectError('no AWS region configured', 'pass --region (e.g. --region eu-west-1) or set AWS_REGION / a region in your AWS profile');
+    return new CannotConnectError(
+      'no AWS region configured',
+      'pass --region (e.g. --region eu-west-1) or set AWS_REGION / a region in your AWS profile',
+    );
   }
   return undefined;
 }
 
 /** A check that could not run: the cause and the fix, naming the IAM action for a denied call. */
 function failedCall(id: string, area: CheckArea, action: string, api: string[], error: unknown): CheckResult {
+  const { fail } = outcomes(id, area, api);
   const name = errorName(error);
-  const status = (error as AwsError)?.$metadata?.httpStatusCode;
-  if (/^(AccessDenied|AccessDeniedException|ForbiddenException|UnauthorizedOperation|AuthorizationError)$/.test(name) || status === 403) {
-    return {
-      id,
-      area,
-      status: 'fail',
-      summary: `could not check: the credentials may not call ${action} (${name || 'HTTP 403'})`,
-      fix: `run the doctor as a principal allowed ${action} (read-only), e.g. the one that will run \`cdk deploy\``,
-      api,
-    };
+  const aws = error as AwsError;
+  const denied = /^(AccessDenied|AccessDeniedException|ForbiddenException|UnauthorizedOperation|AuthorizationError)$/;
+  if (denied.test(name) || aws?.$metadata?.httpStatusCode === 403) {
+    return fail(
+      `could not check: the credentials may not call ${action} (${name || 'HTTP 403'})`,
+      `run the doctor as a principal allowed ${action} (read-only), e.g. the one that will run \`cdk deploy\``,
+    );
   }
   // The SDK has already retried a throttled call with backoff when the error reaches here.
-  if (/^(ThrottlingException|Throttling|TooManyRequestsException|ThrottledException|RequestLimitExceeded)$/.test(name) || (error as AwsError)?.$retryable?.throttling) {
-    return { id, area, status: 'fail', summary: `could not check: ${action} was throttled (${name})`, fix: 'run the doctor again in a minute', api };
+  const throttled = /^(ThrottlingException|Throttling|TooManyRequestsException|ThrottledException|RequestLimitExceeded)$/;
+  if (throttled.test(name) || aws?.$retryable?.throttling) {
+    return fail(`could not check: ${action} was throttled (${name})`, 'run the doctor again in a minute');
   }
-  return { id, area, status: 'fail', summary: `could not check: ${action} failed (${name || 'Error'}: ${errorMessage(error)})`, fix: 'run again; if it persists, check the region and the service status', api };
+  return fail(
+    `could not check: ${action} failed (${name || 'Error'}: ${errorMessage(error)})`,
+    'run again; if it persists, check the region and the service status',
+  );
 }
 
-type Clients = DoctorClients;
-type Check = (input: DoctorInput, clients: Clients) => Promise<CheckResult[]>;
+type Check = (input: DoctorInput, clients: DoctorClients) => Promise<CheckResult[]>;
+
+/** The results one check can give, with its id, area and calls filled in. */
+function outcomes(id: string, area: CheckArea, api: string[]) {
+  return {
+    pass: (summary: string): CheckResult => ({ id, area, status: 'pass', summary, api }),
+    warn: (summary: string, fix: string): CheckResult => ({ id, area, status: 'warn', summary, fix, api }),
+    fail: (summary: string, fix: string): CheckResult => ({ id, area, status: 'fail', summary, fix, api }),
+  };
+}
 
 /** Runs `body`; an AWS error becomes a failed result (or stops the run when credentials/region are missing). */
-async function guarded(id: string, area: CheckArea, api: string[], body: (calls: string[]) => Promise<CheckResult[]>): Promise<CheckResult[]> {
+async function guarded(
+  id: string,
+  area: CheckArea,
+  api: string[],
+  body: (calls: string[]) => Promise<CheckResult[]>,
+): Promise<CheckResult[]> {
   const calls: string[] = [];
   try {
     return await body(calls);
@@ -160,38 +196,33 @@ async function guarded(id: string, area: CheckArea, api: string[], body: (calls:
 }
 
 const senderAddress: Check = async (input) => {
+  const { pass, fail } = outcomes('sender-address', 'email', []);
   const domain = input.senderEmail.split('@')[1] ?? '';
-  if (PLACEHOLDER_DOMAIN.test(domain)) {
-    return [
-      {
-        id: 'sender-address',
-        area: 'email',
-        status: 'fail',
-        summary: `the stage sends email from ${input.senderEmail}, a placeholder address`,
-        fix: 'set senderEmail to an address on your domain: `-c waymark:senderEmail=news@shop.example` or the ' +
-          '"waymark" object in cdk.json (context)',
-        api: [],
-      },
-    ];
-  }
-  return [{ id: 'sender-address', area: 'email', status: 'pass', summary: `the stage sends email from ${input.senderEmail}`, api: [] }];
+  if (!PLACEHOLDER_DOMAIN.test(domain)) return [pass(`the stage sends email from ${input.senderEmail}`)];
+  return [
+    fail(
+      `the stage sends email from ${input.senderEmail}, a placeholder address`,
+      'set senderEmail to an address on your domain: `-c waymark:senderEmail=news@shop.example` or the ' +
+        '"waymark" object in cdk.json (context)',
+    ),
+  ];
 };
 
 const sesIdentity: Check = (input, { sesv2 }) => {
   const api = ['ses:GetEmailIdentity'];
+  const { pass, fail } = outcomes('ses-identity', 'email', api);
   return guarded('ses-identity', 'email', api, async (calls) => {
     const address = input.senderEmail;
     const domain = address.split('@')[1] ?? '';
     // SES sends from an address when the address itself or its domain is a verified identity. GetEmailIdentity's
-    // VerifiedForSendingStatus: https://docs.aws.amazon.com/sdk-for-kotlin/api/latest/sesv2/aws.sdk.kotlin.services.sesv2.model/-get-email-identity-response/verified-for-sending-status.html
+    // VerifiedForSendingStatus: https://docs.aws.amazon.com/sdk-for-kotlin/api/latest/sesv2/
+    // aws.sdk.kotlin.services.sesv2.model/-get-email-identity-response/verified-for-sending-status.html
     const seen: string[] = [];
     for (const identity of [domain, address]) {
       calls.push('ses:GetEmailIdentity');
       try {
         const found = await sesv2.send(new GetEmailIdentityCommand({ EmailIdentity: identity }));
-        if (found.VerifiedForSendingStatus === true) {
-          return [{ id: 'ses-identity', area: 'email', status: 'pass', summary: `SES identity ${identity} is verified for sending`, api }];
-        }
+        if (found.VerifiedForSendingStatus === true) return [pass(`SES identity ${identity} is verified for sending`)];
         seen.push(`${identity} exists but is not verified (${found.VerificationStatus ?? 'status unknown'})`);
       } catch (error) {
         if (!isNotFound(error)) throw error;
@@ -199,60 +230,47 @@ const sesIdentity: Check = (input, { sesv2 }) => {
       }
     }
     return [
-      {
-        id: 'ses-identity',
-        area: 'email',
-        status: 'fail',
-        summary: `SES cannot send from ${address} in this region: ${seen.join('; ')}`,
-        fix: `verify the domain: \`aws sesv2 create-email-identity --email-identity ${domain}\` and publish the three DKIM ` +
-          'CNAME records it returns (or verify the single address, which sends a confirmation email)',
-        api,
-      },
+      fail(
+        `SES cannot send from ${address} in this region: ${seen.join('; ')}`,
+        `verify the domain: \`aws sesv2 create-email-identity --email-identity ${domain}\` and publish the three ` +
+          'DKIM CNAME records it returns (or verify the single address, which sends a confirmation email)',
+      ),
     ];
   });
 };
 
 const sesAccount: Check = (_input, { sesv2 }) => {
   const api = ['ses:GetAccount'];
+  const access = outcomes('ses-production-access', 'email', api);
+  const sending = outcomes('ses-sending-enabled', 'email', api);
   return guarded('ses-production-access', 'email', api, async (calls) => {
     calls.push('ses:GetAccount');
     // ProductionAccessEnabled false = sandbox (verified recipients only, 200 a day); SendingEnabled false = paused:
     // https://docs.rs/aws-sdk-sesv2/latest/aws_sdk_sesv2/operation/get_account/struct.GetAccountOutput.html
     const account = await sesv2.send(new GetAccountCommand({}));
-    const results: CheckResult[] = [];
-    results.push(
-      account.ProductionAccessEnabled === true
-        ? { id: 'ses-production-access', area: 'email', status: 'pass', summary: 'SES has production access (out of the sandbox)', api }
-        : {
-            id: 'ses-production-access',
-            area: 'email',
-            status: 'fail',
-            summary: 'SES is in the sandbox: it sends only to verified addresses, at most 200 a day, 1 a second',
-            fix: 'request production access: SES console > Account dashboard > Request production access (or ' +
-              '`aws sesv2 put-account-details --production-access-enabled ...`); AWS answers within about a day',
-            api,
-          },
-    );
     const quota = account.SendQuota?.Max24HourSend;
-    results.push(
+    return [
+      account.ProductionAccessEnabled === true
+        ? access.pass('SES has production access (out of the sandbox)')
+        : access.fail(
+            'SES is in the sandbox: it sends only to verified addresses, at most 200 a day, 1 a second',
+            'request production access: SES console > Account dashboard > Request production access (or ' +
+              '`aws sesv2 put-account-details --production-access-enabled ...`); AWS answers within about a day',
+          ),
       account.SendingEnabled === true && account.EnforcementStatus !== 'SHUTDOWN'
-        ? { id: 'ses-sending-enabled', area: 'email', status: 'pass', summary: `SES sending is enabled${quota === undefined ? '' : ` (quota ${quota} a day)`}`, api }
-        : {
-            id: 'ses-sending-enabled',
-            area: 'email',
-            status: 'fail',
-            summary: `SES sending is paused for the account (enforcement status ${account.EnforcementStatus ?? 'unknown'})`,
-            fix: 'see the SES console Account dashboard / reputation page for the cause, then resume sending ' +
+        ? sending.pass(`SES sending is enabled${quota === undefined ? '' : ` (quota ${quota} a day)`}`)
+        : sending.fail(
+            `SES sending is paused for the account (enforcement status ${account.EnforcementStatus ?? 'unknown'})`,
+            'see the SES console Account dashboard / reputation page for the cause, then resume sending ' +
               '(`aws sesv2 put-account-sending-attributes --sending-enabled`) or contact AWS Support',
-            api,
-          },
-    );
-    return results;
+          ),
+    ];
   });
 };
 
 const sesConfigurationSet: Check = (input, { sesv2 }) => {
   const api = ['ses:GetConfigurationSet'];
+  const { pass, warn, fail } = outcomes('ses-configuration-set', 'email', api);
   const name = input.configurationSetName ?? `waymark-${input.stage}`;
   return guarded('ses-configuration-set', 'email', api, async (calls) => {
     calls.push('ses:GetConfigurationSet');
@@ -260,30 +278,20 @@ const sesConfigurationSet: Check = (input, { sesv2 }) => {
       // SendingOptions.SendingEnabled false pauses every email of the set:
       // https://docs.aws.amazon.com/ses/latest/APIReference-V2/API_PutConfigurationSetSendingOptions.html
       const set = await sesv2.send(new GetConfigurationSetCommand({ ConfigurationSetName: name }));
-      if (set.SendingOptions?.SendingEnabled === false) {
-        return [
-          {
-            id: 'ses-configuration-set',
-            area: 'email',
-            status: 'fail',
-            summary: `SES configuration set ${name} exists but its sending is paused`,
-            fix: `\`aws sesv2 put-configuration-set-sending-options --configuration-set-name ${name} --sending-enabled\``,
-            api,
-          },
-        ];
-      }
-      return [{ id: 'ses-configuration-set', area: 'email', status: 'pass', summary: `SES configuration set ${name} exists and sends`, api }];
+      if (set.SendingOptions?.SendingEnabled !== false) return [pass(`SES configuration set ${name} exists and sends`)];
+      return [
+        fail(
+          `SES configuration set ${name} exists but its sending is paused`,
+          `\`aws sesv2 put-configuration-set-sending-options --configuration-set-name ${name} --sending-enabled\``,
+        ),
+      ];
     } catch (error) {
       if (!isNotFound(error)) throw error;
       return [
-        {
-          id: 'ses-configuration-set',
-          area: 'email',
-          status: 'warn',
-          summary: `SES configuration set ${name} does not exist yet`,
-          fix: 'nothing to do before a first deploy: `cdk deploy` creates it; after a deploy it should exist',
-          api,
-        },
+        warn(
+          `SES configuration set ${name} does not exist yet`,
+          'nothing to do before a first deploy: `cdk deploy` creates it; after a deploy it should exist',
+        ),
       ];
     }
   });
@@ -291,9 +299,11 @@ const sesConfigurationSet: Check = (input, { sesv2 }) => {
 
 const smsOrigination: Check = (_input, { sms }) => {
   const api = ['sms-voice:DescribePhoneNumbers', 'sms-voice:DescribePools', 'sms-voice:DescribeSenderIds'];
+  const { pass, fail } = outcomes('sms-origination', 'sms', api);
   return guarded('sms-origination', 'sms', api, async (calls) => {
     // One page of each is enough to know whether any identity exists (AWS End User Messaging SMS API v2):
-    // https://docs.aws.amazon.com/sdk-for-kotlin/api/latest/pinpointsmsvoicev2/aws.sdk.kotlin.services.pinpointsmsvoicev2/describe-phone-numbers.html
+    // https://docs.aws.amazon.com/sdk-for-kotlin/api/latest/pinpointsmsvoicev2/
+    // aws.sdk.kotlin.services.pinpointsmsvoicev2/describe-phone-numbers.html
     calls.push('sms-voice:DescribePhoneNumbers');
     const numbers = (await sms.send(new DescribePhoneNumbersCommand({}))).PhoneNumbers ?? [];
     calls.push('sms-voice:DescribePools');
@@ -302,91 +312,75 @@ const smsOrigination: Check = (_input, { sms }) => {
     const senderIds = (await sms.send(new DescribeSenderIdsCommand({}))).SenderIds ?? [];
     const active = numbers.filter((n) => n.Status === 'ACTIVE').length;
     const activePools = pools.filter((p) => p.Status === 'ACTIVE').length;
-    if (active + activePools + senderIds.length === 0) {
-      const pending = numbers.length + pools.length > 0 ? ` (${numbers.length + pools.length} not active yet)` : '';
-      return [
-        {
-          id: 'sms-origination',
-          area: 'sms',
-          status: 'fail',
-          summary: `no SMS origination identity in this region${pending}: SMS steps have nothing to send from`,
-          fix: 'in AWS End User Messaging SMS, request a phone number for your countries (toll-free or 10DLC in the US ' +
-            'need a registration) or register a sender ID: `aws pinpoint-sms-voice-v2 request-phone-number ...`',
-          api,
-        },
-      ];
+    if (active + activePools + senderIds.length > 0) {
+      const found = `${active} active phone number(s), ${activePools} active pool(s), ${senderIds.length} sender ID(s)`;
+      return [pass(`SMS origination identities: ${found}`)];
     }
-    const found = [`${active} active phone number(s)`, `${activePools} active pool(s)`, `${senderIds.length} sender ID(s)`];
-    return [{ id: 'sms-origination', area: 'sms', status: 'pass', summary: `SMS origination identities: ${found.join(', ')}`, api }];
+    const pending = numbers.length + pools.length > 0 ? ` (${numbers.length + pools.length} not active yet)` : '';
+    return [
+      fail(
+        `no SMS origination identity in this region${pending}: SMS steps have nothing to send from`,
+        'in AWS End User Messaging SMS, request a phone number for your countries (toll-free or 10DLC in the US ' +
+          'need a registration) or register a sender ID: `aws pinpoint-sms-voice-v2 request-phone-number ...`',
+      ),
+    ];
   });
 };
 
 const smsSpendLimit: Check = (_input, { sms }) => {
   const api = ['sms-voice:DescribeSpendLimits'];
+  const { pass, fail } = outcomes('sms-spend-limit', 'sms', api);
   return guarded('sms-spend-limit', 'sms', api, async (calls) => {
     calls.push('sms-voice:DescribeSpendLimits');
-    // EnforcedLimit applies when Overridden, otherwise MaxLimit (US dollars a month):
-    // https://boto3.amazonaws.com/v1/documentation/api/1.28.9/reference/services/pinpoint-sms-voice-v2/client/describe_spend_limits.html
+    // EnforcedLimit applies when Overridden, otherwise MaxLimit (US dollars a month): https://boto3.amazonaws.com/
+    // v1/documentation/api/1.28.9/reference/services/pinpoint-sms-voice-v2/client/describe_spend_limits.html
     const limits = (await sms.send(new DescribeSpendLimitsCommand({}))).SpendLimits ?? [];
     const text = limits.find((l) => l.Name === 'TEXT_MESSAGE_MONTHLY_SPEND_LIMIT');
     const dollars = text === undefined ? 0 : ((text.Overridden ? text.EnforcedLimit : text.MaxLimit) ?? 0);
-    if (dollars <= 0) {
-      return [
-        {
-          id: 'sms-spend-limit',
-          area: 'sms',
-          status: 'fail',
-          summary: 'the monthly SMS spend limit is $0: every SMS is refused',
-          fix: 'request a higher "SMS monthly spend limit" in the AWS End User Messaging SMS console (a Support case)',
-          api,
-        },
-      ];
-    }
-    return [{ id: 'sms-spend-limit', area: 'sms', status: 'pass', summary: `the monthly SMS spend limit is $${dollars}`, api }];
+    if (dollars > 0) return [pass(`the monthly SMS spend limit is $${dollars}`)];
+    return [
+      fail(
+        'the monthly SMS spend limit is $0: every SMS is refused',
+        'request a higher "SMS monthly spend limit" in the AWS End User Messaging SMS console (a Support case)',
+      ),
+    ];
   });
 };
 
 const smsSandbox: Check = (_input, { sms }) => {
   const api = ['sms-voice:DescribeAccountAttributes'];
+  const { pass, fail } = outcomes('sms-sandbox', 'sms', api);
   return guarded('sms-sandbox', 'sms', api, async (calls) => {
     calls.push('sms-voice:DescribeAccountAttributes');
     // ACCOUNT_TIER says whether the account is in the SMS sandbox or in production:
     // https://docs.aws.amazon.com/pinpoint/latest/apireference_smsvoicev2/API_DescribeAccountAttributes.html
     const attributes = (await sms.send(new DescribeAccountAttributesCommand({}))).AccountAttributes ?? [];
     const tier = attributes.find((a) => a.Name === 'ACCOUNT_TIER')?.Value;
-    if (tier !== undefined && /sandbox/i.test(tier)) {
-      return [
-        {
-          id: 'sms-sandbox',
-          area: 'sms',
-          status: 'fail',
-          summary: `SMS is in the sandbox (account tier ${tier}): it sends only to verified destination numbers`,
-          fix: 'request production access in the AWS End User Messaging SMS console (Account settings > Move to production)',
-          api,
-        },
-      ];
-    }
-    return [{ id: 'sms-sandbox', area: 'sms', status: 'pass', summary: `SMS account tier: ${tier ?? 'not reported'}`, api }];
+    if (tier === undefined || !/sandbox/i.test(tier)) return [pass(`SMS account tier: ${tier ?? 'not reported'}`)];
+    return [
+      fail(
+        `SMS is in the sandbox (account tier ${tier}): it sends only to verified destination numbers`,
+        'request production access in the AWS End User Messaging SMS console (Account settings > Move to production)',
+      ),
+    ];
   });
 };
 
-const pushApplication: Check = (input, { pinpoint }) => {
-  const api = ['mobiletargeting:GetApp', 'mobiletargeting:GetApnsChannel', 'mobiletargeting:GetGcmChannel'];
+const pushApplication: Check = async (input, { pinpoint }) => {
   const id = input.pushApplicationId;
   if (id === NO_PUSH_APPLICATION) {
-    return Promise.resolve([
-      {
-        id: 'push-application',
-        area: 'push',
-        status: 'fail',
-        summary: 'journeys send push messages but the stage has no pushApplicationId',
-        fix: 'create an application in AWS End User Messaging Push (`aws pinpoint create-app ...`) and set ' +
+    return [
+      outcomes('push-application', 'push', []).fail(
+        'journeys send push messages but the stage has no pushApplicationId',
+        'create an application in AWS End User Messaging Push (`aws pinpoint create-app ...`) and set ' +
           '`-c waymark:pushApplicationId=<its id>` (or the "waymark" object in cdk.json)',
-        api: [],
-      },
-    ]);
+      ),
+    ];
   }
-  return guarded('push-application', 'push', api, async (calls) => {
+  const app = outcomes('push-application', 'push', ['mobiletargeting:GetApp']);
+  const channelApi = ['mobiletargeting:GetApnsChannel', 'mobiletargeting:GetGcmChannel'];
+  const channels = outcomes('push-channels', 'push', channelApi);
+  return guarded('push-application', 'push', ['mobiletargeting:GetApp', ...channelApi], async (calls) => {
     calls.push('mobiletargeting:GetApp');
     try {
       // GetApp answers the ApplicationResponse (Arn, Id, Name):
@@ -395,17 +389,12 @@ const pushApplication: Check = (input, { pinpoint }) => {
     } catch (error) {
       if (!isNotFound(error)) throw error;
       return [
-        {
-          id: 'push-application',
-          area: 'push',
-          status: 'fail',
-          summary: `push application ${id} does not exist in this region`,
-          fix: 'check pushApplicationId and --region, or create the application (`aws pinpoint create-app ...`)',
-          api: ['mobiletargeting:GetApp'],
-        },
+        app.fail(
+          `push application ${id} does not exist in this region`,
+          'check pushApplicationId and --region, or create the application (`aws pinpoint create-app ...`)',
+        ),
       ];
     }
-    const app: CheckResult = { id: 'push-application', area: 'push', status: 'pass', summary: `push application ${id} exists`, api: ['mobiletargeting:GetApp'] };
     // A channel that was never set up answers NotFoundException; Enabled false means switched off:
     // https://boto3.amazonaws.com/v1/documentation/api/1.28.13/reference/services/pinpoint/client/get_gcm_channel.html
     const enabled = async (name: string, call: () => Promise<{ Enabled?: boolean } | undefined>) => {
@@ -417,51 +406,63 @@ const pushApplication: Check = (input, { pinpoint }) => {
         throw error;
       }
     };
-    const apns = await enabled('mobiletargeting:GetApnsChannel', async () => (await pinpoint.send(new GetApnsChannelCommand({ ApplicationId: id }))).APNSChannelResponse);
-    const fcm = await enabled('mobiletargeting:GetGcmChannel', async () => (await pinpoint.send(new GetGcmChannelCommand({ ApplicationId: id }))).GCMChannelResponse);
-    const channelApi = ['mobiletargeting:GetApnsChannel', 'mobiletargeting:GetGcmChannel'];
+    const apns = await enabled('mobiletargeting:GetApnsChannel', async () =>
+      (await pinpoint.send(new GetApnsChannelCommand({ ApplicationId: id }))).APNSChannelResponse);
+    const fcm = await enabled('mobiletargeting:GetGcmChannel', async () =>
+      (await pinpoint.send(new GetGcmChannelCommand({ ApplicationId: id }))).GCMChannelResponse);
     const howTo = 'APNs: `aws pinpoint update-apns-channel` with your .p8 key (token) or certificate; FCM: ' +
       '`aws pinpoint update-gcm-channel` with the Firebase service-account JSON';
+    const exists = app.pass(`push application ${id} exists`);
     if (!apns && !fcm) {
-      return [app, { id: 'push-channels', area: 'push', status: 'fail', summary: `push application ${id} has neither an APNs nor an FCM channel enabled: every push fails`, fix: `enable at least one: ${howTo}`, api: channelApi }];
+      return [
+        exists,
+        channels.fail(`push application ${id} has neither an APNs nor an FCM channel enabled: every push fails`, `enable at least one: ${howTo}`),
+      ];
     }
     if (!apns || !fcm) {
-      const missing = apns ? 'FCM (Android)' : 'APNs (iOS)';
-      const has = apns ? 'APNs (iOS)' : 'FCM (Android)';
-      return [app, { id: 'push-channels', area: 'push', status: 'warn', summary: `push application ${id} has ${has} enabled but no ${missing} channel: those devices get no push`, fix: `if you have ${missing} users, enable it: ${howTo}`, api: channelApi }];
+      const [has, missing] = apns ? ['APNs (iOS)', 'FCM (Android)'] : ['FCM (Android)', 'APNs (iOS)'];
+      return [
+        exists,
+        channels.warn(
+          `push application ${id} has ${has} enabled but no ${missing} channel: those devices get no push`,
+          `if you have ${missing} users, enable it: ${howTo}`,
+        ),
+      ];
     }
-    return [app, { id: 'push-channels', area: 'push', status: 'pass', summary: `push application ${id} has APNs and FCM enabled`, api: channelApi }];
+    return [exists, channels.pass(`push application ${id} has APNs and FCM enabled`)];
   });
 };
 
 const lambdaConcurrency: Check = (input, { lambda }) => {
   const api = ['lambda:GetAccountSettings'];
+  const { pass, fail } = outcomes('lambda-concurrency', 'lambda', api);
   const required = input.requiredConcurrency ?? REQUIRED_CONCURRENCY;
   return guarded('lambda-concurrency', 'lambda', api, async (calls) => {
     calls.push('lambda:GetAccountSettings');
     // AccountLimit.ConcurrentExecutions: https://docs.amazonaws.cn/goto/WebAPI/lambda-2015-03-31/GetAccountSettings
     const settings = await lambda.send(new GetAccountSettingsCommand({}));
     const limit = settings.AccountLimit?.ConcurrentExecutions ?? 0;
-    if (limit < required) {
-      return [
-        {
-          id: 'lambda-concurrency',
-          area: 'lambda',
-          status: 'fail',
-          summary: `the account's Lambda concurrency is ${limit}; Waymark needs at least ${required}` +
-            (limit <= 10 ? ' (new accounts start as low as 10: the router, the API and the journey steps would throttle)' : ''),
-          // New accounts have reduced concurrency quotas: https://docs.aws.amazon.com/lambda/latest/dg/limits.html
-          fix: 'Service Quotas console > AWS Lambda > "Concurrent executions" > Request increase (e.g. to 1000), or ' +
-            '`aws service-quotas request-service-quota-increase --service-code lambda --quota-code L-B99A9384 --desired-value 1000`',
-          api,
-        },
-      ];
-    }
-    return [{ id: 'lambda-concurrency', area: 'lambda', status: 'pass', summary: `the account's Lambda concurrency is ${limit} (Waymark needs ${required})`, api }];
+    if (limit >= required) return [pass(`the account's Lambda concurrency is ${limit} (Waymark needs ${required})`)];
+    const low = limit <= 10 ? ' (new accounts start as low as 10: the router, the API and the journey steps throttle)' : '';
+    return [
+      fail(
+        `the account's Lambda concurrency is ${limit}; Waymark needs at least ${required}${low}`,
+        // New accounts have reduced concurrency quotas: https://docs.aws.amazon.com/lambda/latest/dg/limits.html
+        'Service Quotas console > AWS Lambda > "Concurrent executions" > Request increase (e.g. to 1000), or ' +
+          '`aws service-quotas request-service-quota-increase --service-code lambda --quota-code L-B99A9384 ' +
+          '--desired-value 1000`',
+      ),
+    ];
   });
 };
 
-const skipped = (area: CheckArea, what: string): CheckResult => ({ id: `${area}-checks`, area, status: 'skip', summary: `no journey sends ${what}: its checks were not run`, api: [] });
+const skipped = (area: CheckArea, what: string): CheckResult => ({
+  id: `${area}-checks`,
+  area,
+  status: 'skip',
+  summary: `no journey sends ${what}: its checks were not run`,
+  api: [],
+});
 
 /** Runs the checks the stage needs, in order; never throws for an AWS answer. */
 export async function runDoctor(input: DoctorInput, clients: DoctorClients): Promise<DoctorReport> {
@@ -481,7 +482,7 @@ export async function runDoctor(input: DoctorInput, clients: DoctorClients): Pro
     // One line instead of the same failure under every check; the checks that need no call (settings) still count.
     const offline = results.filter((r) => r.api.length === 0);
     results.length = 0;
-    results.push({ id: 'aws-credentials', area: 'aws', status: 'fail', summary: error.message, fix: error.fix, api: [] }, ...offline);
+    results.push(outcomes('aws-credentials', 'aws', []).fail(error.message, error.fix), ...offline);
   }
   const order: Record<CheckArea, number> = { aws: 0, email: 1, sms: 2, push: 3, lambda: 4 };
   results.sort((a, b) => order[a.area] - order[b.area]);

@@ -5,13 +5,16 @@ const LABEL = { pass: 'ok  ', warn: 'WARN', fail: 'FAIL', skip: 'skip' } as cons
 
 /** One line per check, the fix indented under a problem, and a count at the end. */
 export function renderText(report: DoctorReport): string {
-  const lines = [`waymark doctor: stage "${report.stage}"${report.region ? `, region ${report.region}` : ''} (read-only checks)`];
+  const where = report.region ? `, region ${report.region}` : '';
+  const lines = [`waymark doctor: stage "${report.stage}"${where} (read-only checks)`];
   for (const check of report.checks) {
     lines.push(`${LABEL[check.status]}  ${check.area.padEnd(6)} ${check.summary}`);
-    if (check.fix && (check.status === 'fail' || check.status === 'warn')) lines.push(`              fix: ${check.fix}`);
+    const problem = check.status === 'fail' || check.status === 'warn';
+    if (check.fix && problem) lines.push(`              fix: ${check.fix}`);
   }
   const count = (status: string) => report.checks.filter((c) => c.status === status).length;
-  lines.push(`${count('pass')} passed, ${count('warn')} warning(s), ${count('fail')} failed${report.ok ? '' : ': fix the failures before deploying'}`);
+  const verdict = report.ok ? '' : ': fix the failures before deploying';
+  lines.push(`${count('pass')} passed, ${count('warn')} warning(s), ${count('fail')} failed${verdict}`);
   return `${lines.join('\n')}\n`;
 }
 
@@ -22,6 +25,8 @@ export function renderJson(report: DoctorReport): string {
 /** The channels the journeys send on (each send node's `channel`). */
 export function channelsUsed(journeys: readonly Journey[]): Set<Channel> {
   const channels = new Set<Channel>();
-  for (const journey of journeys) for (const node of journey.nodes) if (node.kind === 'send') channels.add(node.channel);
+  for (const journey of journeys) {
+    for (const node of journey.nodes) if (node.kind === 'send') channels.add(node.channel);
+  }
   return channels;
 }
