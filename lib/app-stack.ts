@@ -20,7 +20,7 @@ import { DELIVERY_METRIC, type CompiledJourney } from '../lambdas/core/journey';
 import { DEFAULT_SCAN_SEGMENTS } from '../lambdas/core/segments/batch';
 import type { AudienceScanInput } from '../lambdas/core/segments/ports';
 import type { SegmentDefinition } from '../lambdas/core/segments/rule';
-import { NO_PUSH_APPLICATION } from './config';
+import { NO_PUSH_APPLICATION, requirePushApplication } from './config';
 import { AudienceScanStateMachine } from './constructs/audience-scan-state-machine';
 import { unknownReferences } from '../lambdas/core/journey/references';
 import { CatalogRegistration, FILE_CATALOG_UPDATED_AT, type CatalogKind } from './constructs/catalog-registration';
@@ -222,6 +222,7 @@ export class WaymarkAppStack extends Stack {
     const pushApplicationId = props.pushApplicationId ?? NO_PUSH_APPLICATION;
     const journeys = props.journeys ?? loadJourneys();
     const segments = props.segments ?? loadSegments();
+    requirePushApplication({ stage: props.stage, pushApplicationId }, journeys);
     const clash = journeys.find((j) => j.journey.id === AUDIENCE_SCAN_NAME);
     if (clash) throw new Error(`journey id "${AUDIENCE_SCAN_NAME}" is reserved: the audience-scan state machine is named waymark-${props.stage}-${AUDIENCE_SCAN_NAME}`);
     const decisionFiles = props.decisionFiles ?? loadDecisionFiles();
