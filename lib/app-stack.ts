@@ -25,6 +25,7 @@ import { AudienceScanStateMachine } from './constructs/audience-scan-state-machi
 import { unknownReferences } from '../lambdas/core/journey/references';
 import { CatalogRegistration, FILE_CATALOG_UPDATED_AT, type CatalogKind } from './constructs/catalog-registration';
 import { JourneyStateMachine } from './constructs/journey-state-machine';
+import { OperationsDashboard } from './constructs/operations-dashboard';
 import { HandlerName, WaymarkFunction, type WaymarkFunctionProps } from './constructs/waymark-function';
 import { loadDecisionFiles, type DecisionFiles } from './decisions';
 import { loadJourneys } from './journeys';
@@ -192,6 +193,8 @@ export class WaymarkAppStack extends Stack {
   public readonly alarmTopicKey: kms.Key;
   public readonly alarmTopic: sns.Topic;
   public readonly alarms: readonly cloudwatch.Alarm[];
+  /** The stage's CloudWatch dashboard (`waymark-<stage>`) and its SES reputation alarms. */
+  public readonly operations: OperationsDashboard;
   /** SES bounces and complaints (default bus) → record-delivery-event, with its dead-letter queues. */
   public readonly deliveryEventRule: events.Rule;
   public readonly deliveryEventRuleDeadLetterQueue: sqs.Queue;
@@ -791,6 +794,22 @@ export class WaymarkAppStack extends Stack {
     });
     deliveryFailureRate.addAlarmAction(new cwActions.SnsAction(this.alarmTopic));
     alarms.push(deliveryFailureRate);
+
+    // --- What an operator looks at: one dashboard per stage, and SES reputation alarms (bounce 5%, complaint 0.1%).
+    this.operations = new OperationsDashboard(this, 'Operations', {
+      stage: props.stage,
+      deliveryMetricsNamespace,
+      emailConfigurationSet: this.emailConfigurationSet,
+      deadLetterQueues: {
+        'route-event rule': this.routeEventRuleDeadLetterQueue,
+        'route-event function': this.routeEventFunctionDeadLetterQueue,
+        'delivery-event rule': this.deliveryEventRuleDeadLetterQueue,
+        'delivery-event function': this.deliveryEventFunctionDeadLetterQueue,
+        'audience re-check rule': this.audienceRecheckRuleDeadLetterQueue,
+      },
+      alarmTopic: this.alarmTopic,
+    });
+    alarms.push(this.operations.bounceRateAlarm, this.operations.complaintRateAlarm);
     this.alarms = alarms;
 
     // prepare-send signs the unsubscribe links of marketing email, which point at this API.
