@@ -97,7 +97,8 @@ export function parseStageConfig(raw: unknown): StageConfig {
   if (!parsed.success) {
     const issues = parsed.error.issues.map((i) => {
       const field = i.path.join('.') || '(root)';
-      const received = i.path.length > 0 && raw && typeof raw === 'object' ? ` (received ${JSON.stringify((raw as Record<string, unknown>)[String(i.path[0])])})` : '';
+      const given = i.path.length > 0 && raw && typeof raw === 'object' ? (raw as Record<string, unknown>)[String(i.path[0])] : undefined;
+      const received = i.path.length === 0 ? '' : given === undefined ? ' (not set: the default applies)' : ` (received ${JSON.stringify(given)})`;
       return `${CONTEXT_KEY}.${field}: ${i.message}${received}`;
     });
     throw new StageConfigError(`invalid stage configuration in CDK context:\n  ${issues.join('\n  ')}`);
