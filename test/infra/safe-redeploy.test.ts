@@ -1,4 +1,5 @@
 import { Template } from 'aws-cdk-lib/assertions';
+import { matchesPattern, type EventPattern } from '../../lambdas/core/events/pattern';
 import { resourcesOfType, waymarkStacks } from './waymark-app';
 
 type Resource = { Type: string; Properties?: Record<string, any>; DeletionPolicy?: string; UpdateReplacePolicy?: string };
@@ -86,6 +87,20 @@ describe('safe redeploys', () => {
       'detail-type': ['Email Bounced', 'Email Complaint Received'],
       detail: { mail: { tags: { 'ses:configuration-set': [{ Ref: configurationSetId }] } } },
     });
+  });
+
+  it("matches a bounce of this stage's configuration set and not one of another set (EventBridge matches array values)", () => {
+    const [configurationSetId] = resourcesOfType(app, 'AWS::SES::ConfigurationSet')[0];
+    const [, rule] = resourcesOfType(app, 'AWS::Events::Rule').find(([, r]) => JSON.stringify(r.Properties?.EventPattern ?? {}).includes('aws.ses'))!;
+    // The configuration set's name as CloudFormation would resolve the Ref.
+    const pattern = JSON.parse(JSON.stringify(rule.Properties?.EventPattern).split(JSON.stringify({ Ref: configurationSetId })).join('"set-a"')) as EventPattern;
+    const bounce = (set: string) => ({
+      source: 'aws.ses',
+      'detail-type': 'Email Bounced',
+      detail: { eventType: 'Bounce', mail: { destination: ['ann@shop.com'], tags: { 'ses:configuration-set': [set], 'ses:from-domain': ['shop.com'] } } },
+    });
+    expect(matchesPattern(pattern, bounce('set-a'))).toBe(true);
+    expect(matchesPattern(pattern, bounce('set-b'))).toBe(false);
   });
 
   it('grants sns:Publish in a statement of its own, Resource "*" (SMS to a phone number has no resource ARN)', () => {
