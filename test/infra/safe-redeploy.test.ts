@@ -61,6 +61,23 @@ describe('safe redeploys', () => {
     }
   });
 
+  it('keeps the logical ids of what holds data or keys (a changed id would replace the resource)', () => {
+    // Pinned on purpose: renaming one of these constructs must be a deliberate migration, not a refactoring.
+    const retained = Object.entries(data.Resources)
+      .filter(([, r]) => r.DeletionPolicy === 'Retain')
+      .map(([id, r]) => `${id} ${r.Type}`)
+      .sort();
+    expect(retained).toEqual([
+      'DataKey17AFBB84 AWS::KMS::Key',
+      'EventBusEventArchive82E66C32 AWS::Events::Archive',
+      'JourneysTable0C066216 AWS::DynamoDB::Table',
+      'PrivacyKeySecret9E67889D AWS::SecretsManager::Secret',
+      'ProfilesTable3B48B4C6 AWS::DynamoDB::Table',
+      'RuntimeTable3869E3BF AWS::DynamoDB::Table',
+      'UnsubscribeSecret07D7FF90 AWS::SecretsManager::Secret',
+    ]);
+  });
+
   it('synthesizes the event archive without an empty KmsKeyIdentifier (aws-cdk#37847), and retains it', () => {
     const archives = resourcesOfType(data, 'AWS::Events::Archive');
     expect(archives).toHaveLength(1);
