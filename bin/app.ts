@@ -23,6 +23,8 @@ new WaymarkAppStack(app, `Waymark-${config.stage}-App`, {
   journeysTable: data.journeysTable,
   runtimeTable: data.runtimeTable,
   eventBus: data.eventBus,
+  unsubscribeSecret: data.unsubscribeSecret,
+  privacyKeySecret: data.privacyKeySecret,
   senderEmail: config.senderEmail,
   pushApplicationId: config.pushApplicationId,
   alarmEmail: config.alarmEmail,

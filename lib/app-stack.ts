@@ -1,4 +1,4 @@
-import { CfnOutput, CrossStackReferences, Duration, ReferenceStrength, RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
+import { CfnOutput, CrossStackReferences, Duration, ReferenceStrength, Stack, type StackProps } from 'aws-cdk-lib';
 import * as apigw from 'aws-cdk-lib/aws-apigateway';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as cwActions from 'aws-cdk-lib/aws-cloudwatch-actions';
@@ -9,7 +9,7 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as ses from 'aws-cdk-lib/aws-ses';
-import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
+import type * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
@@ -20,11 +20,12 @@ import { DELIVERY_METRIC, type CompiledJourney } from '../lambdas/core/journey';
 import { DEFAULT_SCAN_SEGMENTS } from '../lambdas/core/segments/batch';
 import type { AudienceScanInput } from '../lambdas/core/segments/ports';
 import type { SegmentDefinition } from '../lambdas/core/segments/rule';
-import { NO_PUSH_APPLICATION } from './config';
+import { NO_PUSH_APPLICATION, requirePushApplication } from './config';
 import { AudienceScanStateMachine } from './constructs/audience-scan-state-machine';
 import { unknownReferences } from '../lambdas/core/journey/references';
 import { CatalogRegistration, FILE_CATALOG_UPDATED_AT, type CatalogKind } from './constructs/catalog-registration';
 import { JourneyStateMachine } from './constructs/journey-state-machine';
+import { OperationsDashboard } from './constructs/operations-dashboard';
 import { HandlerName, WaymarkFunction, type WaymarkFunctionProps } from './constructs/waymark-function';
 import { loadDecisionFiles, type DecisionFiles } from './decisions';
 import { loadJourneys } from './journeys';
@@ -42,6 +43,10 @@ export interface WaymarkAppStackProps extends StackProps {
   readonly runtimeTable: dynamodb.ITable;
   /** The business event bus. */
   readonly eventBus: events.IEventBus;
+  /** HMAC key of unsubscribe links (data stack, retained). */
+  readonly unsubscribeSecret: secretsmanager.ISecret;
+  /** The privacy key of profile ids and the suppression list (data stack, retained, never rotated). */
+  readonly privacyKeySecret: secretsmanager.ISecret;
   /** The verified SES identity journeys send email from. */
   readonly senderEmail: string;
   /**
@@ -188,14 +193,16 @@ export class WaymarkAppStack extends Stack {
   public readonly alarmTopicKey: kms.Key;
   public readonly alarmTopic: sns.Topic;
   public readonly alarms: readonly cloudwatch.Alarm[];
+  /** The stage's CloudWatch dashboard (`waymark-<stage>`) and its SES reputation alarms. */
+  public readonly operations: OperationsDashboard;
   /** SES bounces and complaints (default bus) → record-delivery-event, with its dead-letter queues. */
   public readonly deliveryEventRule: events.Rule;
   public readonly deliveryEventRuleDeadLetterQueue: sqs.Queue;
   public readonly deliveryEventFunctionDeadLetterQueue: sqs.Queue;
-  /** HMAC key of unsubscribe links. */
-  public readonly unsubscribeSecret: secretsmanager.Secret;
-  /** The privacy key: profile ids, suppression-list keys, identity hashes of rejected events (never rotated, retained). */
-  public readonly privacyKeySecret: secretsmanager.Secret;
+  /** HMAC key of unsubscribe links (from the data stack). */
+  public readonly unsubscribeSecret: secretsmanager.ISecret;
+  /** The privacy key: profile ids, suppression-list keys, identity hashes of rejected events (from the data stack). */
+  public readonly privacyKeySecret: secretsmanager.ISecret;
   /** GET and POST /unsubscribe: the only methods without IAM authorization. */
   public readonly unsubscribeMethods: readonly apigw.Method[];
   /** Audience snapshots and the scheduled re-check of time-based segments (Map over parallel-scan segments). */
@@ -218,6 +225,7 @@ export class WaymarkAppStack extends Stack {
     const pushApplicationId = props.pushApplicationId ?? NO_PUSH_APPLICATION;
     const journeys = props.journeys ?? loadJourneys();
     const segments = props.segments ?? loadSegments();
+    requirePushApplication({ stage: props.stage, pushApplicationId }, journeys);
     const clash = journeys.find((j) => j.journey.id === AUDIENCE_SCAN_NAME);
     if (clash) throw new Error(`journey id "${AUDIENCE_SCAN_NAME}" is reserved: the audience-scan state machine is named waymark-${props.stage}-${AUDIENCE_SCAN_NAME}`);
     const decisionFiles = props.decisionFiles ?? loadDecisionFiles();
@@ -235,18 +243,10 @@ export class WaymarkAppStack extends Stack {
     this.deliveryEventRuleDeadLetterQueue = this.deadLetterQueue('DeliveryEventRuleDeadLetterQueue');
     this.deliveryEventFunctionDeadLetterQueue = this.deadLetterQueue('DeliveryEventFunctionDeadLetterQueue');
     this.audienceRecheckRuleDeadLetterQueue = this.deadLetterQueue('AudienceRecheckRuleDeadLetterQueue');
-    // The HMAC key of one-click unsubscribe links (read by prepare-send to sign, by the unsubscribe functions to verify).
-    this.unsubscribeSecret = new secretsmanager.Secret(this, 'UnsubscribeSecret', {
-      description: `Waymark ${props.stage}: HMAC key of unsubscribe links`,
-      generateSecretString: { passwordLength: 64, excludePunctuation: true },
-    });
-
-    // A new key would change every new profile's id and forget every suppression: never rotated, kept on deletion.
-    this.privacyKeySecret = new secretsmanager.Secret(this, 'PrivacyKeySecret', {
-      description: `Waymark ${props.stage}: key of profile ids and the suppression list (HMAC-SHA256)`,
-      generateSecretString: { passwordLength: 64, excludePunctuation: true },
-      removalPolicy: RemovalPolicy.RETAIN,
-    });
+    // The HMAC key of one-click unsubscribe links (read by prepare-send to sign, by the unsubscribe functions to verify)
+    // and the privacy key live in the data stack, so replacing this stack keeps both.
+    this.unsubscribeSecret = props.unsubscribeSecret;
+    this.privacyKeySecret = props.privacyKeySecret;
 
     // --- Functions. Every handler loads all three table names at cold start (lambdas/shared/env.ts).
     const tables = {
@@ -568,7 +568,11 @@ export class WaymarkAppStack extends Stack {
       }),
     );
 
-    // --- Bounces and complaints: SES publishes configuration-set events to the account's default bus only.
+    // --- Bounces and complaints: SES publishes configuration-set events to the account's default bus only
+    // (https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-ses-configurationseteventdestination-eventbridgedestination.html),
+    // so the rule matches this stage's configuration set, which every event names in mail.tags
+    // (https://docs.aws.amazon.com/ses/latest/dg/event-publishing-retrieving-sns-examples.html): a stage never
+    // suppresses an address because of another stage's (or another application's) mail.
     const defaultBus = events.EventBus.fromEventBusName(this, 'DefaultEventBus', 'default');
     this.emailConfigurationSet.addEventDestination('DeliveryEventsToEventBridge', {
       destination: ses.EventDestination.eventBus(defaultBus),
@@ -576,8 +580,11 @@ export class WaymarkAppStack extends Stack {
     });
     this.deliveryEventRule = new events.Rule(this, 'DeliveryEventRule', {
       eventBus: defaultBus,
-      description: 'SES bounces and complaints of the Waymark configuration set go to record-delivery-event (suppression list)',
-      eventPattern: SES_DELIVERY_EVENT_PATTERN as events.EventPattern,
+      description: `SES bounces and complaints of the Waymark ${props.stage} configuration set go to record-delivery-event (suppression list)`,
+      eventPattern: {
+        ...(SES_DELIVERY_EVENT_PATTERN as events.EventPattern),
+        detail: { mail: { tags: { 'ses:configuration-set': [this.emailConfigurationSet.configurationSetName] } } },
+      },
     });
     this.deliveryEventRule.addTarget(
       new targets.LambdaFunction(f.recordDeliveryEvent.function, { deadLetterQueue: this.deliveryEventRuleDeadLetterQueue, retryAttempts: 8, maxEventAge: Duration.hours(24) }),
@@ -787,6 +794,22 @@ export class WaymarkAppStack extends Stack {
     });
     deliveryFailureRate.addAlarmAction(new cwActions.SnsAction(this.alarmTopic));
     alarms.push(deliveryFailureRate);
+
+    // --- What an operator looks at: one dashboard per stage, and SES reputation alarms (bounce 5%, complaint 0.1%).
+    this.operations = new OperationsDashboard(this, 'Operations', {
+      stage: props.stage,
+      deliveryMetricsNamespace,
+      emailConfigurationSet: this.emailConfigurationSet,
+      deadLetterQueues: {
+        'route-event rule': this.routeEventRuleDeadLetterQueue,
+        'route-event function': this.routeEventFunctionDeadLetterQueue,
+        'delivery-event rule': this.deliveryEventRuleDeadLetterQueue,
+        'delivery-event function': this.deliveryEventFunctionDeadLetterQueue,
+        'audience re-check rule': this.audienceRecheckRuleDeadLetterQueue,
+      },
+      alarmTopic: this.alarmTopic,
+    });
+    alarms.push(this.operations.bounceRateAlarm, this.operations.complaintRateAlarm);
     this.alarms = alarms;
 
     // prepare-send signs the unsubscribe links of marketing email, which point at this API.
@@ -830,16 +853,6 @@ export class WaymarkAppStack extends Stack {
       );
       acknowledge(method, 'AwsSolutions-COG4', 'Public by design (email unsubscribe link); no user pool applies. The signed token authorizes the request.');
     }
-    acknowledge(
-      this.privacyKeySecret,
-      'AwsSolutions-SMG4',
-      'The privacy key derives profile ids and suppression-list keys; rotating it would change the id of every new profile and forget every suppressed address.',
-    );
-    acknowledge(
-      this.unsubscribeSecret,
-      'AwsSolutions-SMG4',
-      'The link key rotates by hand, in two phases, as a key ring (current and previous keys, each token names its key; lambdas/core/consent/README.md) so the links already in inboxes (90 days) keep working; Secrets Manager managed rotation would need a ring-aware rotation function, not built.',
-    );
     for (const queue of [
       this.routeEventRuleDeadLetterQueue,
       this.routeEventFunctionDeadLetterQueue,

@@ -1,11 +1,26 @@
 import type { Node } from 'constructs';
 import { z } from 'zod';
+import type { CompiledJourney } from '../lambdas/core/journey';
 
 /** The context key holding the stage settings, as an object (`cdk.json` / `cdk.context.json`) or as flat `waymark:<field>` keys (`-c`). */
 export const CONTEXT_KEY = 'waymark';
 
 /** Used when no push application is configured; the push permission is still scoped to this one app ARN. */
 export const NO_PUSH_APPLICATION = 'none';
+
+/** The one stage that may keep the placeholders (sender, push application), so a first `cdk synth` works as cloned. */
+export const DEV_STAGE = 'dev';
+
+/** Domains reserved for examples and tests (RFC 2606 / RFC 6761): no mail from them reaches anyone. */
+const PLACEHOLDER_DOMAINS = ['example.com', 'example.net', 'example.org'];
+const PLACEHOLDER_TLDS = ['example', 'test', 'invalid', 'localhost'];
+
+/** Whether an address is on a reserved example/test domain (the default sender is one). */
+export function isPlaceholderAddress(address: string): boolean {
+  const domain = address.slice(address.lastIndexOf('@') + 1).toLowerCase();
+  const tld = domain.slice(domain.lastIndexOf('.') + 1);
+  return PLACEHOLDER_TLDS.includes(tld) || PLACEHOLDER_DOMAINS.some((d) => domain === d || domain.endsWith(`.${d}`));
+}
 
 /**
  * One deployment of Waymark (e.g. `dev`, `prod`). The stage name goes into physical names
@@ -31,6 +46,30 @@ export type StageConfig = z.infer<typeof StageConfig>;
 
 const FIELDS = Object.keys(StageConfig.shape) as (keyof StageConfig)[];
 
+/** The settings a stage other than dev must give real values (the push one needs the journeys: `requirePushApplication`). */
+const DeployableStageConfig = StageConfig.superRefine((config, context) => {
+  if (config.stage !== DEV_STAGE && isPlaceholderAddress(config.senderEmail)) {
+    context.addIssue({
+      code: 'custom',
+      path: ['senderEmail'],
+      message: `senderEmail is a placeholder address; stage "${config.stage}" sends real email, so give the verified SES identity journeys send from`,
+    });
+  }
+});
+
+/**
+ * On a stage other than dev, a journey with a push step needs a push application: without one every push send fails.
+ * Throws a `StageConfigError` naming the setting and the journeys.
+ */
+export function requirePushApplication(config: Pick<StageConfig, 'stage' | 'pushApplicationId'>, journeys: readonly CompiledJourney[]): void {
+  if (config.stage === DEV_STAGE || config.pushApplicationId !== NO_PUSH_APPLICATION) return;
+  const pushing = journeys.filter((j) => j.journey.nodes.some((n) => n.kind === 'send' && n.channel === 'push')).map((j) => `journey "${j.journey.id}"`);
+  if (pushing.length === 0) return;
+  throw new StageConfigError(
+    `invalid stage configuration in CDK context:\n  ${CONTEXT_KEY}.pushApplicationId: ${pushing.join(', ')} ${pushing.length === 1 ? 'has' : 'have'} a push step, so stage "${config.stage}" needs the End User Messaging (Pinpoint) application id push messages go through (-c ${CONTEXT_KEY}:pushApplicationId=<app id>)`,
+  );
+}
+
 /** Thrown when the CDK context holds an invalid stage configuration; the message names each offending field. */
 export class StageConfigError extends Error {
   override readonly name = 'StageConfigError';
@@ -54,11 +93,12 @@ export function loadStageConfig(node: Node): StageConfig {
 }
 
 export function parseStageConfig(raw: unknown): StageConfig {
-  const parsed = StageConfig.safeParse(raw);
+  const parsed = DeployableStageConfig.safeParse(raw);
   if (!parsed.success) {
     const issues = parsed.error.issues.map((i) => {
       const field = i.path.join('.') || '(root)';
-      const received = i.path.length > 0 && raw && typeof raw === 'object' ? ` (received ${JSON.stringify((raw as Record<string, unknown>)[String(i.path[0])])})` : '';
+      const given = i.path.length > 0 && raw && typeof raw === 'object' ? (raw as Record<string, unknown>)[String(i.path[0])] : undefined;
+      const received = i.path.length === 0 ? '' : given === undefined ? ' (not set: the default applies)' : ` (received ${JSON.stringify(given)})`;
       return `${CONTEXT_KEY}.${field}: ${i.message}${received}`;
     });
     throw new StageConfigError(`invalid stage configuration in CDK context:\n  ${issues.join('\n  ')}`);

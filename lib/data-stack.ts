@@ -2,8 +2,10 @@ import { CfnOutput, Duration, RemovalPolicy, Stack, type StackProps } from 'aws-
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as kms from 'aws-cdk-lib/aws-kms';
+import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import type { Construct } from 'constructs';
 import { TableKeys, ProfileIndex } from '../lambdas/core/config/env-keys';
+import { acknowledge } from './nag';
 
 export interface WaymarkDataStackProps extends StackProps {
   /** The stage name; the bus is named `waymark-<stage>`. */
@@ -16,8 +18,9 @@ export interface WaymarkDataStackProps extends StackProps {
 }
 
 /**
- * The stateful half of Waymark: the tables and the event bus. Everything here is retained when the stack is
- * deleted, and nothing here changes when journeys or handlers do, so the application stack can be replaced freely.
+ * The stateful half of Waymark: the tables, the event bus and its archive, and the keys whose loss breaks data already
+ * out there (profile ids, unsubscribe links). What holds data or keys is retained when the stack is deleted, and
+ * nothing here changes when journeys or handlers do, so the application stack can be replaced freely.
  */
 export class WaymarkDataStack extends Stack {
   /** Encrypts the three tables (customer managed, rotated yearly). */
@@ -30,8 +33,12 @@ export class WaymarkDataStack extends Stack {
   public readonly runtimeTable: dynamodb.Table;
   /** The business event bus, `waymark-<stage>`. */
   public readonly eventBus: events.EventBus;
-  /** Keeps every event on the bus for replay. */
+  /** Keeps every event on the bus for replay; retained (replays go to the bus of the same name once it exists again). */
   public readonly eventArchive: events.Archive;
+  /** HMAC key ring of unsubscribe links: replacing it would break every link already in an inbox (90 days). */
+  public readonly unsubscribeSecret: secretsmanager.Secret;
+  /** The privacy key: profile ids, suppression-list keys, identity hashes of rejected events (never rotated). */
+  public readonly privacyKeySecret: secretsmanager.Secret;
 
   constructor(scope: Construct, id: string, props: WaymarkDataStackProps) {
     super(scope, id, props);
@@ -61,6 +68,36 @@ export class WaymarkDataStack extends Stack {
       eventPattern: { account: [Stack.of(this).account] },
       retention: props.archiveRetention ?? Duration.days(365),
     });
+    // aws-cdk-lib writes KmsKeyIdentifier "" when no key is given, which some regions refuse
+    // (https://github.com/aws/aws-cdk/issues/37847); absent, the archive uses the AWS owned key.
+    (this.eventArchive.node.defaultChild as events.CfnArchive).addPropertyDeletionOverride('KmsKeyIdentifier');
+    // The events outlive the stack. The bus itself is not retained (its name is fixed and it holds nothing); a deploy
+    // after a destroy creates it again under the same name and ARN, the one an archive replays to.
+    this.eventArchive.applyRemovalPolicy(RemovalPolicy.RETAIN);
+
+    // The two keys live here, retained, so the app stack can be replaced without changing a profile id, forgetting a
+    // suppression or breaking an unsubscribe link already sent.
+    this.unsubscribeSecret = new secretsmanager.Secret(this, 'UnsubscribeSecret', {
+      description: `Waymark ${props.stage}: HMAC key of unsubscribe links`,
+      generateSecretString: { passwordLength: 64, excludePunctuation: true },
+      removalPolicy: RemovalPolicy.RETAIN,
+    });
+    // A new key would change every new profile's id and forget every suppression: never rotated, kept on deletion.
+    this.privacyKeySecret = new secretsmanager.Secret(this, 'PrivacyKeySecret', {
+      description: `Waymark ${props.stage}: key of profile ids and the suppression list (HMAC-SHA256)`,
+      generateSecretString: { passwordLength: 64, excludePunctuation: true },
+      removalPolicy: RemovalPolicy.RETAIN,
+    });
+    acknowledge(
+      this.privacyKeySecret,
+      'AwsSolutions-SMG4',
+      'The privacy key derives profile ids and suppression-list keys; rotating it would change the id of every new profile and forget every suppressed address.',
+    );
+    acknowledge(
+      this.unsubscribeSecret,
+      'AwsSolutions-SMG4',
+      'The link key rotates by hand, in two phases, as a key ring (current and previous keys, each token names its key; lambdas/core/consent/README.md) so the links already in inboxes (90 days) keep working; Secrets Manager managed rotation would need a ring-aware rotation function, not built.',
+    );
 
     new CfnOutput(this, 'EventBusName', { value: this.eventBus.eventBusName, description: 'PutEvents target for business events' });
     new CfnOutput(this, 'ProfilesTableName', { value: this.profilesTable.tableName });

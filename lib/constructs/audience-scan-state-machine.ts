@@ -7,7 +7,7 @@ import { Construct } from 'constructs';
 import { Placeholder, type AslDefinition } from '../../lambdas/core/journey/asl';
 import { audienceScanDefinition } from '../../lambdas/core/segments/scan-asl';
 import { acknowledgeWildcards } from '../nag';
-import { MAX_STATE_MACHINE_NAME } from './journey-state-machine';
+import { MAX_STATE_MACHINE_NAME, stateMachineLogGroup } from './journey-state-machine';
 
 export interface AudienceScanStateMachineProps {
   /** The physical state machine name, at most 80 characters. */
@@ -51,10 +51,7 @@ export class AudienceScanStateMachine extends Construct {
       arnFormat: ArnFormat.COLON_RESOURCE_NAME,
     });
 
-    this.logGroup = new logs.LogGroup(this, 'LogGroup', {
-      logGroupName: `/aws/vendedlogs/states/${props.stateMachineName}`,
-      retention: props.logRetention ?? logs.RetentionDays.THREE_MONTHS,
-    });
+    this.logGroup = stateMachineLogGroup(this, props.stateMachineName, props.logRetention);
     this.role = new iam.Role(this, 'Role', { assumedBy: new iam.ServicePrincipal('states.amazonaws.com'), description: 'Waymark audience scan' });
     // Unqualified ARN only: the ASL invokes $LATEST by function ARN.
     this.role.addToPrincipalPolicy(new iam.PolicyStatement({ actions: ['lambda:InvokeFunction'], resources: [props.scanProfiles.functionArn] }));

@@ -1,4 +1,4 @@
-import { ArnFormat, Stack } from 'aws-cdk-lib';
+import { ArnFormat, Aws, Fn, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
@@ -14,6 +14,22 @@ import { journeyItem, Placeholder, type CompiledJourney } from '../../lambdas/co
 
 /** Step Functions limits a state machine name to 80 characters. */
 export const MAX_STATE_MACHINE_NAME = 80;
+
+/**
+ * The execution log group of a state machine, `/aws/vendedlogs/states/<stateMachineName>-<stack uuid>`: the prefix keeps
+ * the account's CloudWatch Logs resource policy small with hundreds of state machines
+ * (https://docs.aws.amazon.com/step-functions/latest/dg/bp-cwl.html); the stack id's UUID makes the name new after a
+ * `cdk destroy` (and distinct from groups earlier versions retained). Deleted with its state machine, so removing a
+ * journey and adding it again never meets an existing group. Execution logs hold no execution data.
+ */
+export function stateMachineLogGroup(scope: Construct, stateMachineName: string, retention?: logs.RetentionDays): logs.LogGroup {
+  const stackUuid = Fn.select(2, Fn.split('/', Aws.STACK_ID));
+  return new logs.LogGroup(scope, 'LogGroup', {
+    logGroupName: Fn.join('', [`/aws/vendedlogs/states/${stateMachineName}-`, stackUuid]),
+    retention: retention ?? logs.RetentionDays.THREE_MONTHS,
+    removalPolicy: RemovalPolicy.DESTROY,
+  });
+}
 
 /** The Lambda functions compiled journeys call, by their placeholder. */
 export interface JourneyStepFunctions {
@@ -91,11 +107,7 @@ export class JourneyStateMachine extends Construct {
       arnFormat: ArnFormat.COLON_RESOURCE_NAME,
     });
 
-    // Vended-logs prefix: Step Functions adds a resource policy for log delivery, and /aws/vendedlogs/ keeps it small.
-    this.logGroup = new logs.LogGroup(this, 'LogGroup', {
-      logGroupName: `/aws/vendedlogs/states/${props.stateMachineName}`,
-      retention: props.logRetention ?? logs.RetentionDays.THREE_MONTHS,
-    });
+    this.logGroup = stateMachineLogGroup(this, props.stateMachineName, props.logRetention);
     this.role = new iam.Role(this, 'Role', {
       assumedBy: new iam.ServicePrincipal('states.amazonaws.com'),
       description: `Waymark journey ${journey.journey.id}`,
@@ -132,7 +144,7 @@ export class JourneyStateMachine extends Construct {
     acknowledgeWildcards(
       this.role,
       ['Resource::*'],
-      'Resource "*" is required by sns:Publish for SMS (the target is a phone number, not a topic ARN), by cloudwatch:PutMetricData (scoped to the namespace by condition), by X-Ray tracing (xray:PutTraceSegments, PutTelemetryRecords, GetSamplingRules, GetSamplingTargets) and by CloudWatch Logs vended log delivery (logs:CreateLogDelivery and related); none of these support resource-level permissions.',
+      'Resource "*" is required by sns:Publish for SMS (the PhoneNumber target has no ARN; Step Functions documents Resource "*" for it: https://docs.aws.amazon.com/step-functions/latest/dg/sns-iam.html), by cloudwatch:PutMetricData (scoped to the namespace by condition), by X-Ray tracing (xray:PutTraceSegments, PutTelemetryRecords, GetSamplingRules, GetSamplingTargets) and by CloudWatch Logs vended log delivery (logs:CreateLogDelivery and related); none of these support resource-level permissions.',
     );
   }
 
@@ -161,7 +173,8 @@ export class JourneyStateMachine extends Construct {
       }),
     );
 
-    // SMS through SNS Publish with PhoneNumber: there is no topic to scope to (suppressed above, with the reason).
+    // SMS through SNS Publish with PhoneNumber has no resource to name: Step Functions documents Resource "*" for a
+    // publish to a PhoneNumber (https://docs.aws.amazon.com/step-functions/latest/dg/sns-iam.html). Acknowledged above.
     this.role.addToPrincipalPolicy(new iam.PolicyStatement({ actions: ['sns:Publish'], resources: ['*'] }));
 
     // Push: one End User Messaging (Pinpoint) application, even when none is configured (the placeholder app id).

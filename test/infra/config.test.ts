@@ -2,10 +2,10 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { App } from 'aws-cdk-lib';
-import { loadStageConfig, NO_PUSH_APPLICATION, parseStageConfig, StageConfigError } from '../../lib/config';
+import { loadStageConfig, NO_PUSH_APPLICATION, parseStageConfig, requirePushApplication, StageConfigError } from '../../lib/config';
 import { JourneyCatalogError, loadJourneys } from '../../lib/journeys';
 import { loadSegments, SegmentCatalogError } from '../../lib/segments';
-import { segmentIdsOnDisk } from './waymark-app';
+import { segmentIdsOnDisk, testApp, waymarkStacks } from './waymark-app';
 
 const configFrom = (context: Record<string, unknown>) => loadStageConfig(new App({ context }).node);
 
@@ -16,11 +16,11 @@ describe('stage configuration', () => {
 
   it('reads the waymark context object, overridden field by field by waymark:<field> keys', () => {
     const config = configFrom({
-      waymark: { stage: 'staging', senderEmail: 'news@shop.example', alarmEmail: 'ops@shop.example' },
+      waymark: { stage: 'staging', senderEmail: 'news@mail.shop.com', alarmEmail: 'ops@shop.example' },
       'waymark:stage': 'prod',
       'waymark:pushApplicationId': 'abc123',
     });
-    expect(config).toEqual({ stage: 'prod', senderEmail: 'news@shop.example', pushApplicationId: 'abc123', alarmEmail: 'ops@shop.example' });
+    expect(config).toEqual({ stage: 'prod', senderEmail: 'news@mail.shop.com', pushApplicationId: 'abc123', alarmEmail: 'ops@shop.example' });
   });
 
   it.each([
@@ -34,12 +34,53 @@ describe('stage configuration', () => {
     expect(() => configFrom(context)).toThrow(message);
   });
 
+  describe('on a stage other than dev', () => {
+    it.each(['no-reply@example.com', 'news@mail.example.org', 'news@shop.example', 'ops@host.test', 'a@b.invalid', 'a@localhost.localhost'])(
+      'refuses the placeholder sender %s, naming waymark.senderEmail',
+      (senderEmail) => {
+        const context = { waymark: { stage: 'prod', senderEmail } };
+        expect(() => configFrom(context)).toThrow(StageConfigError);
+        expect(() => configFrom(context)).toThrow(/waymark\.senderEmail: .*stage "prod" sends real email/);
+      },
+    );
+
+    it('refuses the default sender when only the stage is given', () => {
+      expect(() => configFrom({ 'waymark:stage': 'prod' })).toThrow(/waymark\.senderEmail: .* \(not set: the default applies\)/);
+    });
+
+    it('accepts a real sender address', () => {
+      expect(configFrom({ waymark: { stage: 'prod', senderEmail: 'news@mail.shop.com' } }).senderEmail).toBe('news@mail.shop.com');
+    });
+  });
+
+  describe('push application', () => {
+    const pushJourney = loadJourneys().find((j) => j.journey.nodes.some((n) => n.kind === 'send' && n.channel === 'push'))!;
+    const emailOnly = loadJourneys().filter((j) => !j.journey.nodes.some((n) => n.kind === 'send' && n.channel === 'push'));
+
+    it('refuses, on a stage other than dev, a journey with a push step and no push application, naming the setting and the journey', () => {
+      expect(pushJourney).toBeDefined();
+      const check = () => requirePushApplication({ stage: 'prod', pushApplicationId: NO_PUSH_APPLICATION }, [pushJourney]);
+      expect(check).toThrow(StageConfigError);
+      expect(check).toThrow(new RegExp(`waymark\\.pushApplicationId: .*journey "${pushJourney.journey.id}"`));
+    });
+
+    it('accepts a push step with a push application, push steps on dev, and no push step without one', () => {
+      expect(() => requirePushApplication({ stage: 'prod', pushApplicationId: 'a1b2c3' }, [pushJourney])).not.toThrow();
+      expect(() => requirePushApplication({ stage: 'dev', pushApplicationId: NO_PUSH_APPLICATION }, [pushJourney])).not.toThrow();
+      expect(() => requirePushApplication({ stage: 'prod', pushApplicationId: NO_PUSH_APPLICATION }, emailOnly)).not.toThrow();
+    });
+
+    it('fails synth of the app stack the same way', () => {
+      expect(() => waymarkStacks(testApp(), { stage: 'prod', pushApplicationId: undefined, journeys: [pushJourney] })).toThrow(/waymark\.pushApplicationId/);
+    });
+  });
+
   it('refuses a waymark context that is not an object', () => {
     expect(() => configFrom({ waymark: 'prod' })).toThrow(/context "waymark" must be an object/);
   });
 
   it('parses a plain object the same way', () => {
-    expect(parseStageConfig({ stage: 'qa' }).stage).toBe('qa');
+    expect(parseStageConfig({ stage: 'qa', senderEmail: 'qa@mail.shop.com' }).stage).toBe('qa');
   });
 });
 

@@ -50,6 +50,8 @@ export function waymarkStacks(app: App = testApp(), overrides: Partial<WaymarkAp
     journeysTable: data.journeysTable,
     runtimeTable: data.runtimeTable,
     eventBus: data.eventBus,
+  unsubscribeSecret: data.unsubscribeSecret,
+  privacyKeySecret: data.privacyKeySecret,
     senderEmail: 'journeys@shop.example',
     pushApplicationId: 'a1b2c3d4e5f6',
     ...overrides,
@@ -57,7 +59,7 @@ export function waymarkStacks(app: App = testApp(), overrides: Partial<WaymarkAp
   return { app, data, application };
 }
 
-type Resources = Record<string, { Type: string; Properties?: Record<string, any>; DeletionPolicy?: string }>;
+type Resources = Record<string, { Type: string; Properties?: Record<string, any>; DeletionPolicy?: string; UpdateReplacePolicy?: string }>;
 
 /** Logical id → resource, for the resources of one type. */
 export function resourcesOfType(template: { Resources?: Resources }, type: string): [string, Resources[string]][] {

@@ -1,0 +1,137 @@
+import { Duration, Stack } from 'aws-cdk-lib';
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import * as cwActions from 'aws-cdk-lib/aws-cloudwatch-actions';
+import type * as ses from 'aws-cdk-lib/aws-ses';
+import type * as sns from 'aws-cdk-lib/aws-sns';
+import type * as sqs from 'aws-cdk-lib/aws-sqs';
+import { Construct } from 'constructs';
+import { DELIVERY_METRIC } from '../../lambdas/core/journey';
+
+/** Namespace and default dimension of the Powertools metrics the handlers emit (lambdas/shared/powertools.ts). */
+export const POWERTOOLS_NAMESPACE = 'Waymark';
+export const POWERTOOLS_DIMENSIONS = { service: 'waymark' };
+
+/** The send channels a journey counts `Deliveries` for (dimension Channel), and their outcomes (dimension Outcome). */
+export const DELIVERY_CHANNELS = ['email', 'sms', 'push'] as const;
+export const DELIVERY_OUTCOMES = ['sent', 'failed', 'unknown'] as const;
+
+/**
+ * Alarm at a 5% bounce rate and a 0.1% complaint rate (issue 11). The configuration set publishes its reputation
+ * metrics (https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-ses-configurationset-reputationoptions.html)
+ * as fractions (0.05 = 5%), with dimension `ses:configuration-set`: not verified against an account here.
+ */
+export const BOUNCE_RATE_ALARM = 0.05;
+export const COMPLAINT_RATE_ALARM = 0.001;
+
+export interface OperationsDashboardProps {
+  readonly stage: string;
+  /** Namespace of the journeys' `Deliveries` metric (`Waymark/<stage>`). */
+  readonly deliveryMetricsNamespace: string;
+  /** The stage's configuration set (reputation metrics enabled): bounce and complaint rates of this stage's mail. */
+  readonly emailConfigurationSet: ses.IConfigurationSet;
+  /** Every dead-letter queue, by label. */
+  readonly deadLetterQueues: Readonly<Record<string, sqs.IQueue>>;
+  /** Where the SES reputation alarms go. */
+  readonly alarmTopic: sns.ITopic;
+}
+
+/**
+ * One CloudWatch dashboard per stage (`waymark-<stage>`) and the SES reputation alarms. Its size does not grow with
+ * the journeys: state machines and functions are found with SEARCH expressions by this stage's names.
+ */
+export class OperationsDashboard extends Construct {
+  public readonly dashboard: cloudwatch.Dashboard;
+  public readonly bounceRateAlarm: cloudwatch.Alarm;
+  public readonly complaintRateAlarm: cloudwatch.Alarm;
+
+  constructor(scope: Construct, id: string, props: OperationsDashboardProps) {
+    super(scope, id);
+    const period = Duration.minutes(5);
+    const powertools = (metricName: string, label: string) =>
+      new cloudwatch.Metric({ namespace: POWERTOOLS_NAMESPACE, metricName, dimensionsMap: POWERTOOLS_DIMENSIONS, statistic: cloudwatch.Stats.SUM, period, label });
+    const delivery = (channel: string, outcome: string) =>
+      new cloudwatch.Metric({
+        namespace: props.deliveryMetricsNamespace,
+        metricName: DELIVERY_METRIC,
+        dimensionsMap: { Channel: channel, Outcome: outcome },
+        statistic: cloudwatch.Stats.SUM,
+        period,
+        label: outcome,
+      });
+    // No label: an alarm on a labelled metric is written as a metric-math alarm.
+    const reputation = (metricName: string) =>
+      new cloudwatch.Metric({
+        namespace: 'AWS/SES',
+        metricName,
+        dimensionsMap: { 'ses:configuration-set': props.emailConfigurationSet.configurationSetName },
+        statistic: cloudwatch.Stats.MAXIMUM,
+        period: Duration.minutes(15),
+      });
+    // Every state machine of the stage is named waymark-<stage>-<id>; every function of the app stack starts with its name.
+    const search = (namespaceAndDimension: string, metricName: string, term: string, label: string) =>
+      new cloudwatch.MathExpression({
+        expression: `SEARCH('{${namespaceAndDimension}} MetricName="${metricName}" "${term}"', 'Sum', ${period.toSeconds()})`,
+        label,
+        period,
+        usingMetrics: {},
+      });
+    const machines = `waymark-${props.stage}-`;
+    const functions = Stack.of(this).stackName;
+
+    const bounceRate = reputation('Reputation.BounceRate');
+    const complaintRate = reputation('Reputation.ComplaintRate');
+    this.bounceRateAlarm = new cloudwatch.Alarm(this, 'BounceRateAlarm', {
+      metric: bounceRate,
+      threshold: BOUNCE_RATE_ALARM,
+      evaluationPeriods: 1,
+      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+      alarmDescription: `The SES bounce rate of the Waymark ${props.stage} configuration set reached 5% (SES reviews accounts from there); check the suppression list, list hygiene and the journeys' audiences.`,
+    });
+    this.complaintRateAlarm = new cloudwatch.Alarm(this, 'ComplaintRateAlarm', {
+      metric: complaintRate,
+      threshold: COMPLAINT_RATE_ALARM,
+      evaluationPeriods: 1,
+      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+      alarmDescription: `The SES complaint rate of the Waymark ${props.stage} configuration set reached 0.1% (SES reviews accounts from there); check consent, frequency and unsubscribe links.`,
+    });
+    for (const alarm of [this.bounceRateAlarm, this.complaintRateAlarm]) alarm.addAlarmAction(new cwActions.SnsAction(props.alarmTopic));
+
+    const graph = (title: string, left: cloudwatch.IMetric[], extra: Partial<cloudwatch.GraphWidgetProps> = {}) =>
+      new cloudwatch.GraphWidget({ title, left, width: 8, height: 6, ...extra });
+    this.dashboard = new cloudwatch.Dashboard(this, 'Dashboard', {
+      dashboardName: `waymark-${props.stage}`,
+      defaultInterval: Duration.hours(24),
+      widgets: [
+        [
+          graph('Events in and rejected (all stages: Powertools namespace Waymark)', [powertools('EventsRouted', 'routed'), powertools('EventsRejected', 'rejected')]),
+          graph('Journeys entered (all stages)', [powertools('JourneysEntered', 'entered')]),
+          graph('Addresses suppressed by bounces and complaints (all stages)', [powertools('AddressesSuppressed', 'suppressed')]),
+        ],
+        DELIVERY_CHANNELS.map((channel) => graph(`Messages ${channel}: sent / failed / unknown`, DELIVERY_OUTCOMES.map((outcome) => delivery(channel, outcome)))),
+        [
+          graph('SES bounce and complaint rates (this stage\'s configuration set)', [bounceRate.with({ label: 'bounce rate' })], {
+            right: [complaintRate.with({ label: 'complaint rate' })],
+            leftAnnotations: [{ value: BOUNCE_RATE_ALARM, label: 'bounce 5%' }],
+            rightAnnotations: [{ value: COMPLAINT_RATE_ALARM, label: 'complaint 0.1%' }],
+          }),
+          graph(
+            'Dead-letter queue depth',
+            Object.entries(props.deadLetterQueues).map(([label, queue]) =>
+              queue.metricApproximateNumberOfMessagesVisible({ period: Duration.minutes(1), statistic: cloudwatch.Stats.MAXIMUM, label }),
+            ),
+          ),
+          graph('Executions failed / timed out (every state machine of the stage)', [
+            search('AWS/States,StateMachineArn', 'ExecutionsFailed', machines, 'failed'),
+            search('AWS/States,StateMachineArn', 'ExecutionsTimedOut', machines, 'timed out'),
+          ]),
+        ],
+        [
+          graph('Lambda errors (every function of the stage)', [search('AWS/Lambda,FunctionName', 'Errors', functions, 'errors')], { width: 12 }),
+          graph('Lambda throttles (every function of the stage)', [search('AWS/Lambda,FunctionName', 'Throttles', functions, 'throttles')], { width: 12 }),
+        ],
+      ],
+    });
+  }
+}
