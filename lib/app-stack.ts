@@ -237,7 +237,12 @@ export class WaymarkAppStack extends Stack {
     );
     if (unknown.length > 0) throw new Error(`journeys name segments or placements that are not deployed: ${unknown.join('; ')}`);
 
-    this.emailConfigurationSet = new ses.ConfigurationSet(this, 'EmailConfigurationSet', { reputationMetrics: true, sendingEnabled: true });
+    this.emailConfigurationSet = new ses.ConfigurationSet(this, 'EmailConfigurationSet', {
+      // Named per stage: what `waymark doctor` looks up, and what the stage's SES rule matches in `ses:configuration-set`.
+      configurationSetName: `waymark-${props.stage}`,
+      reputationMetrics: true,
+      sendingEnabled: true,
+    });
     this.routeEventRuleDeadLetterQueue = this.deadLetterQueue('RouteEventRuleDeadLetterQueue');
     this.routeEventFunctionDeadLetterQueue = this.deadLetterQueue('RouteEventFunctionDeadLetterQueue');
     this.deliveryEventRuleDeadLetterQueue = this.deadLetterQueue('DeliveryEventRuleDeadLetterQueue');
