@@ -70,6 +70,8 @@ interface RunState {
   timedOut: boolean;
   /** Cancels the virtual timers of the run (its waits, retries, timeout) when it ends. */
   cancels: Set<() => void>;
+  /** The tokens of its wait-for-event steps, so its end rejects their waiters without a scan of every run's. */
+  tokens: Set<string>;
 }
 
 /** Node timers cannot run longer than 2^31-1 ms; longer task timeouts are capped locally. */
@@ -443,7 +445,7 @@ export class LocalExecutions implements Executions {
     const deployed = this.machines.get(stateMachineArn);
     if (!deployed) throw Object.assign(new Error(`State machine does not exist: ${stateMachineArn}`), { name: 'StateMachineDoesNotExist' });
     const startDate = this.clock.now().toISOString();
-    const runState: RunState = { parked: 0, ended: false, timedOut: false, cancels: new Set() };
+    const runState: RunState = { parked: 0, ended: false, timedOut: false, cancels: new Set(), tokens: new Set() };
     const record: LocalExecution & { abort?: () => void; run?: RunState } = {
       executionArn,
       name,
@@ -510,11 +512,13 @@ export class LocalExecutions implements Executions {
       runState.cancels.clear();
       if (runState.parked === 0) this.unparkedRuns--;
       runState.ended = true;
-      for (const [token, waiter] of this.waiters) {
-        if (waiter.executionArn !== executionArn) continue;
+      for (const token of runState.tokens) {
+        const waiter = this.waiters.get(token);
+        if (!waiter) continue;
         this.waiters.delete(token);
         waiter.reject(new Error('the execution ended'));
       }
+      runState.tokens.clear();
       if (deployed.internal) this.forgetOldRuns(stateMachineArn);
       this.notifyQuiet();
     });
@@ -672,6 +676,7 @@ export class LocalExecutions implements Executions {
           promise.catch(() => undefined);
           const waiter: Waiter = { resolve, reject, executionArn: record.executionArn, stateName, registered: false };
           this.waiters.set(token, waiter);
+          run?.tokens.add(token);
           const timeoutSeconds = typeof state.TimeoutSeconds === 'number' ? state.TimeoutSeconds : 99_999_999;
           const onTimeout = () => {
             if (this.waiters.delete(token)) reject(new TaskTimedOut('the wait timed out'));
@@ -694,6 +699,7 @@ export class LocalExecutions implements Executions {
           } finally {
             clear();
             this.waiters.delete(token);
+            run?.tokens.delete(token);
           }
         };
       case Resource.sesSendEmail:
