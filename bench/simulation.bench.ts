@@ -1,4 +1,5 @@
 import { startLocalStack, type LocalStack } from '../lambdas/local/stack';
+import { withoutStackTraces } from '../lambdas/local/stack-traces';
 import { VirtualClock } from '../lambdas/local/virtual-clock';
 import { withBaseline, type Benchmark } from './types';
 
@@ -81,11 +82,14 @@ export const simulation: Benchmark = {
           add(at + 1_800_000, { type: 'order.placed', detail: order(i) });
         }
       }
-      for (const at of [...timeline.keys()].sort((x, y) => x - y)) {
-        await clock.advanceTo(at);
-        put(stack, timeline.get(at)!);
-      }
-      const stoppedAt = await clock.runUntilIdle();
+      // As `waymark simulate` runs it: without error stacks (see withoutStackTraces); the baseline keeps them, as `npm start`.
+      const stoppedAt = await withoutStackTraces(async () => {
+        for (const at of [...timeline.keys()].sort((x, y) => x - y)) {
+          await clock.advanceTo(at);
+          put(stack, timeline.get(at)!);
+        }
+        return clock.runUntilIdle();
+      });
       const seconds = (performance.now() - begin) / 1000;
       const { messages } = outcome(stack, PROFILES);
       const virtualDays = (stoppedAt.getTime() - START) / 86_400_000;

@@ -70,6 +70,8 @@ interface RunState {
   timedOut: boolean;
   /** Cancels the virtual timers of the run (its waits, retries, timeout) when it ends. */
   cancels: Set<() => void>;
+  /** The tokens of its wait-for-event steps, so its end rejects their waiters without a scan of every run's. */
+  tokens: Set<string>;
 }
 
 /** Node timers cannot run longer than 2^31-1 ms; longer task timeouts are capped locally. */
@@ -204,6 +206,21 @@ function zeroIntervals(definition: AslDefinition): Record<string, number> {
   return out;
 }
 
+/** Every Task state by name, with the definition it is in: overrides are keyed by state name, nested states included. */
+function taskStates(definition: AslDefinition): { stateName: string; state: AslState; scope: AslDefinition }[] {
+  const out: { stateName: string; state: AslState; scope: AslDefinition }[] = [];
+  const visit = (states: Record<string, AslState>, scope: AslDefinition) => {
+    for (const [stateName, state] of Object.entries(states)) {
+      if (state.Type === 'Task') out.push({ stateName, state, scope });
+      const processor = (state.ItemProcessor ?? state.Iterator) as AslDefinition | undefined;
+      if (processor?.States) visit(processor.States, processor);
+      for (const branch of (state.Branches as AslDefinition[] | undefined) ?? []) visit(branch.States, branch);
+    }
+  };
+  visit(definition.States, definition);
+  return out;
+}
+
 /** A reference path (`$.steps.x.until`) read from a state's input; undefined when any part is missing. */
 function readPath(input: unknown, path: string): unknown {
   if (path === '$') return input;
@@ -249,6 +266,9 @@ export class LocalExecutions implements Executions {
       timeoutSeconds: number;
       retries: Map<string, Retrier[]>;
       timeouts: Map<string, number>;
+      /** Every Task state with the definition it belongs to (nested ones included), and the retry intervals: per machine. */
+      tasks: { stateName: string; state: AslState; scope: AslDefinition }[];
+      retryIntervals: Record<string, number | number[]>;
     }
   >();
   private readonly executions = new Map<string, LocalExecution & { abort?: () => void; run?: RunState }>();
@@ -377,7 +397,10 @@ export class LocalExecutions implements Executions {
     const timeouts = new Map<string, number>();
     const definition = this.virtual ? virtualDefinition(parsed, retries, timeouts) : localTimeouts(parsed, this.options.timeScale);
     const machine = new StateMachine(definition as never, { validationOptions: { checkArn: false, checkPaths: false } });
-    this.machines.set(arn, { definition, journeyId, machine, internal: options.internal === true, timeoutSeconds, retries, timeouts });
+    // In virtual time Task retries are the handlers' (withRetries); a Parallel's retries are immediate.
+    const retryIntervals = this.virtual ? zeroIntervals(definition) : this.retryIntervals(definition);
+    const tasks = taskStates(definition);
+    this.machines.set(arn, { definition, journeyId, machine, internal: options.internal === true, timeoutSeconds, retries, timeouts, tasks, retryIntervals });
     return arn;
   }
 
@@ -443,7 +466,7 @@ export class LocalExecutions implements Executions {
     const deployed = this.machines.get(stateMachineArn);
     if (!deployed) throw Object.assign(new Error(`State machine does not exist: ${stateMachineArn}`), { name: 'StateMachineDoesNotExist' });
     const startDate = this.clock.now().toISOString();
-    const runState: RunState = { parked: 0, ended: false, timedOut: false, cancels: new Set() };
+    const runState: RunState = { parked: 0, ended: false, timedOut: false, cancels: new Set(), tokens: new Set() };
     const record: LocalExecution & { abort?: () => void; run?: RunState } = {
       executionArn,
       name,
@@ -461,7 +484,7 @@ export class LocalExecutions implements Executions {
     this.executions.set(executionArn, record);
     this.unparkedRuns++;
     const untilWaits = new Map<string, string>();
-    const handlers = this.bindTasks(deployed.definition, record, untilWaits);
+    const handlers = this.bindTasks(deployed.tasks, record, untilWaits);
     if (this.virtual) {
       for (const [stateName, retriers] of deployed.retries) {
         const handler = handlers[stateName];
@@ -472,8 +495,7 @@ export class LocalExecutions implements Executions {
       overrides: {
         taskResourceLocalHandlers: handlers as never,
         waitTimeOverrides: this.virtual ? {} : this.waitTimes(deployed.definition, untilWaits),
-        // In virtual time Task retries are the handlers' (withRetries); a Parallel's retries are immediate.
-        retryIntervalOverrides: this.virtual ? zeroIntervals(deployed.definition) : this.retryIntervals(deployed.definition),
+        retryIntervalOverrides: deployed.retryIntervals,
       },
       context: {
         Execution: { Id: executionArn, Name: name, Input: input, StartTime: startDate, RoleArn: `arn:aws:iam::${this.account}:role/local` },
@@ -510,11 +532,13 @@ export class LocalExecutions implements Executions {
       runState.cancels.clear();
       if (runState.parked === 0) this.unparkedRuns--;
       runState.ended = true;
-      for (const [token, waiter] of this.waiters) {
-        if (waiter.executionArn !== executionArn) continue;
+      for (const token of runState.tokens) {
+        const waiter = this.waiters.get(token);
+        if (!waiter) continue;
         this.waiters.delete(token);
         waiter.reject(new Error('the execution ended'));
       }
+      runState.tokens.clear();
       if (deployed.internal) this.forgetOldRuns(stateMachineArn);
       this.notifyQuiet();
     });
@@ -616,21 +640,16 @@ export class LocalExecutions implements Executions {
   }
 
   /** Binds every Task state, by name, to local code chosen by its Resource. */
-  private bindTasks(definition: AslDefinition, record: LocalExecution, untilWaits: Map<string, string>): Record<string, (input: unknown) => Promise<unknown>> {
+  private bindTasks(
+    tasks: { stateName: string; state: AslState; scope: AslDefinition }[],
+    record: LocalExecution,
+    untilWaits: Map<string, string>,
+  ): Record<string, (input: unknown) => Promise<unknown>> {
     const handlers: Record<string, (input: unknown) => Promise<unknown>> = {};
-    // Overrides are keyed by state name, nested states (Map item processors, Parallel branches) included.
-    const visit = (states: Record<string, AslState>, scope: AslDefinition) => {
-      for (const [stateName, state] of Object.entries(states)) {
-        if (state.Type === 'Task') {
-          const handler = this.bindTask(stateName, state, scope, record, untilWaits);
-          handlers[stateName] = (input) => this.busy(() => handler(input));
-        }
-        const processor = (state.ItemProcessor ?? state.Iterator) as AslDefinition | undefined;
-        if (processor?.States) visit(processor.States, processor);
-        for (const branch of (state.Branches as AslDefinition[] | undefined) ?? []) visit(branch.States, branch);
-      }
-    };
-    visit(definition.States, definition);
+    for (const { stateName, state, scope } of tasks) {
+      const handler = this.bindTask(stateName, state, scope, record, untilWaits);
+      handlers[stateName] = (input) => this.busy(() => handler(input));
+    }
     return handlers;
   }
 
@@ -672,6 +691,7 @@ export class LocalExecutions implements Executions {
           promise.catch(() => undefined);
           const waiter: Waiter = { resolve, reject, executionArn: record.executionArn, stateName, registered: false };
           this.waiters.set(token, waiter);
+          run?.tokens.add(token);
           const timeoutSeconds = typeof state.TimeoutSeconds === 'number' ? state.TimeoutSeconds : 99_999_999;
           const onTimeout = () => {
             if (this.waiters.delete(token)) reject(new TaskTimedOut('the wait timed out'));
@@ -694,6 +714,7 @@ export class LocalExecutions implements Executions {
           } finally {
             clear();
             this.waiters.delete(token);
+            run?.tokens.delete(token);
           }
         };
       case Resource.sesSendEmail:

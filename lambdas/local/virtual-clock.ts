@@ -7,6 +7,84 @@ interface Timer {
   fire: () => void;
   /** A background timer (the hourly re-check) fires when time passes it, but never keeps `runUntilIdle` going. */
   background: boolean;
+  /** Still waiting in its queue (false once cancelled, or taken out to fire: cancelling it then does nothing). */
+  queued: boolean;
+}
+
+/**
+ * Timers ordered by (at, seq) in a binary heap: a run's timers are set and cancelled in any order, and a simulation
+ * holds one or more per run (10,000 runs: a sorted array's inserts and removals were quadratic). A cancelled timer is
+ * only marked and dropped when it reaches the top, or when the dropped ones outnumber the live ones (memory stays
+ * proportional to the live timers).
+ */
+class TimerQueue {
+  private heap: Timer[] = [];
+  live = 0;
+
+  push(timer: Timer): void {
+    this.live++;
+    this.heap.push(timer);
+    this.up(this.heap.length - 1);
+  }
+
+  cancel(timer: Timer): void {
+    timer.queued = false;
+    this.live--;
+    if (this.heap.length > 64 && this.heap.length > 2 * this.live) this.compact();
+  }
+
+  /** The earliest live timer, if any. */
+  peek(): Timer | undefined {
+    while (this.heap.length > 0 && !this.heap[0].queued) this.pop();
+    return this.heap[0];
+  }
+
+  /** Takes out the earliest live timer (call after `peek` returned one). */
+  take(): Timer {
+    const timer = this.peek()!;
+    this.pop();
+    timer.queued = false;
+    this.live--;
+    return timer;
+  }
+
+  private pop(): void {
+    const last = this.heap.pop()!;
+    if (this.heap.length === 0) return;
+    this.heap[0] = last;
+    this.down(0);
+  }
+
+  private compact(): void {
+    this.heap = this.heap.filter((t) => t.queued);
+    for (let i = (this.heap.length >> 1) - 1; i >= 0; i--) this.down(i);
+  }
+
+  private up(i: number): void {
+    const heap = this.heap;
+    const timer = heap[i];
+    while (i > 0) {
+      const parent = (i - 1) >> 1;
+      if (compare(heap[parent], timer) <= 0) break;
+      heap[i] = heap[parent];
+      i = parent;
+    }
+    heap[i] = timer;
+  }
+
+  private down(i: number): void {
+    const heap = this.heap;
+    const timer = heap[i];
+    for (;;) {
+      let child = 2 * i + 1;
+      if (child >= heap.length) break;
+      if (child + 1 < heap.length && compare(heap[child + 1], heap[child]) < 0) child++;
+      if (compare(timer, heap[child]) <= 0) break;
+      heap[i] = heap[child];
+      i = child;
+    }
+    heap[i] = timer;
+  }
 }
 
 /** How long `runUntilIdle` may go on before it reports a run that never settles (a loop in a journey, say). */
@@ -21,7 +99,9 @@ export const MAX_TIMERS_PER_RUN = 1_000_000;
  */
 export class VirtualClock implements Clock {
   private current: number;
-  private timers: Timer[] = [];
+  /** Background timers apart, so the next timer that keeps `runUntilIdle` going is the top of `timers`. */
+  private timers = new TimerQueue();
+  private background = new TimerQueue();
   private seq = 0;
   private quiesce: () => Promise<void> = () => new Promise((resolve) => setImmediate(resolve));
 
@@ -49,14 +129,13 @@ export class VirtualClock implements Clock {
 
   /** Runs `fire` when virtual time reaches `at` (ms); returns a function that cancels it. */
   schedule(at: number, fire: () => void, options: { background?: boolean } = {}): () => void {
-    const timer: Timer = { at: Math.max(at, this.current), seq: ++this.seq, fire, background: options.background === true };
-    // Kept sorted by (at, seq): equal times fire in the order they were scheduled.
-    let i = this.timers.length;
-    while (i > 0 && compare(this.timers[i - 1], timer) > 0) i--;
-    this.timers.splice(i, 0, timer);
+    const background = options.background === true;
+    const timer: Timer = { at: Math.max(at, this.current), seq: ++this.seq, fire, background, queued: true };
+    // Ordered by (at, seq): equal times fire in the order they were scheduled.
+    const queue = background ? this.background : this.timers;
+    queue.push(timer);
     return () => {
-      const index = this.timers.indexOf(timer);
-      if (index >= 0) this.timers.splice(index, 1);
+      if (timer.queued) queue.cancel(timer);
     };
   }
 
@@ -78,12 +157,12 @@ export class VirtualClock implements Clock {
 
   /** Timers waiting to fire (background ones included). */
   pending(): number {
-    return this.timers.length;
+    return this.timers.live + this.background.live;
   }
 
   /** The time of the next timer that is not a background one, if any. */
   nextDue(): Date | undefined {
-    const next = this.timers.find((t) => !t.background);
+    const next = this.timers.peek();
     return next && new Date(next.at);
   }
 
@@ -100,7 +179,7 @@ export class VirtualClock implements Clock {
     if (until < this.current) throw new RangeError(`advanceTo: ${new Date(until).toISOString()} is before now (${this.now().toISOString()})`);
     for (let fired = 0; ; fired++) {
       await this.quiesce();
-      const next = this.timers[0];
+      const next = this.first();
       if (!next || next.at > until) break;
       if (fired >= MAX_TIMERS_PER_RUN) throw new Error(`advanceTo: more than ${MAX_TIMERS_PER_RUN} timers fired; a run never settles`);
       this.fireNext();
@@ -131,12 +210,23 @@ export class VirtualClock implements Clock {
    * one time run together (as they would on AWS), and the system settles once for them all, not once each.
    */
   private fireNext(): void {
-    const at = this.timers[0].at;
-    let count = 0;
-    while (count < this.timers.length && this.timers[count].at === at) count++;
-    const due = this.timers.splice(0, count);
+    const at = this.first()!.at;
+    // Both queues' timers at that instant, taken out before any fires, then merged by seq.
+    const due: Timer[] = [];
+    for (const queue of [this.timers, this.background]) {
+      while (queue.peek()?.at === at) due.push(queue.take());
+    }
+    if (due.length > 1) due.sort(compare);
     this.current = Math.max(this.current, at);
     for (const timer of due) timer.fire();
+  }
+
+  /** The earliest timer, background ones included. */
+  private first(): Timer | undefined {
+    const a = this.timers.peek();
+    const b = this.background.peek();
+    if (!a || !b) return a ?? b;
+    return compare(a, b) <= 0 ? a : b;
   }
 }
 

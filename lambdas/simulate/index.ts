@@ -2,3 +2,4 @@
 export * from './engine';
 export * from './report';
 export * from './script';
+export { withoutStackTraces } from '../local/stack-traces';

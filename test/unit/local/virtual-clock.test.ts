@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import { VirtualClock } from '../../../lambdas/local/virtual-clock';
 import { VIRTUAL_WAIT_RESOURCE, virtualDefinition } from '../../../lambdas/local/executions';
 
@@ -59,6 +60,34 @@ describe('VirtualClock', () => {
     await slept;
     expect(fired).toEqual(['slept@10']);
     expect(clock.pending()).toBe(0);
+  });
+
+  it('fires any mix of set and cancelled timers, background ones included, in time then scheduling order', async () => {
+    const plan = fc.array(fc.record({ at: fc.integer({ min: 0, max: 50 }), background: fc.boolean(), cancelled: fc.boolean() }), { maxLength: 300 });
+    await fc.assert(
+      fc.asyncProperty(plan, async (timers) => {
+        const clock = new VirtualClock(0);
+        const fired: number[] = [];
+        const cancels = timers.map((t, i) => clock.schedule(t.at, () => fired.push(i), { background: t.background }));
+        timers.forEach((t, i) => t.cancelled && cancels[i]());
+        expect(clock.pending()).toBe(timers.filter((t) => !t.cancelled).length);
+        await clock.advance(100);
+        const expected = timers.map((t, i) => ({ ...t, i })).filter((t) => !t.cancelled).sort((a, b) => a.at - b.at || a.i - b.i);
+        expect(fired).toEqual(expected.map((t) => t.i));
+        expect(clock.pending()).toBe(0);
+      }),
+    );
+  });
+
+  it('still fires a timer cancelled by another firing at the same instant (both were due together)', async () => {
+    const clock = new VirtualClock(0);
+    const fired: string[] = [];
+    let cancelSecond = () => {};
+    clock.schedule(10, () => (fired.push('first'), cancelSecond()));
+    cancelSecond = clock.schedule(10, () => fired.push('second'));
+    clock.schedule(20, () => fired.push('third'));
+    await clock.advance(30);
+    expect(fired).toEqual(['first', 'second', 'third']);
   });
 
   it('refuses to go back in time or to take a time it cannot read', async () => {
