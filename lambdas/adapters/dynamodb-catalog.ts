@@ -95,7 +95,8 @@ export class DynamoCatalogStore<T extends { id: string }> implements CatalogStor
   }
 }
 
-function fromCatalogItem<T>(item: Record<string, unknown>): CatalogRecord<T> {
+/** A catalog record from its item (shared with the in-memory catalog store, which keeps the same items). */
+export function fromCatalogItem<T>(item: Record<string, unknown>): CatalogRecord<T> {
   return {
     definition: JSON.parse(item.definition as string) as T,
     origin: item.origin as CatalogRecord<T>['origin'],

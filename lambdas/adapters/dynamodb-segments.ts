@@ -105,7 +105,7 @@ export class DynamoMembershipStore implements MembershipStore {
   }
 }
 
-function fromMembershipItem(item: Record<string, unknown>): MembershipState {
+export function fromMembershipItem(item: Record<string, unknown>): MembershipState {
   const segments = dict(Object.entries((item.segments as Memberships | undefined) ?? {}));
   const state: MembershipState = { segments, version: Number(item.version ?? 0) };
   if (typeof item.pending === 'string') state.pending = JSON.parse(item.pending) as PendingTransitions;
@@ -276,7 +276,7 @@ export class DynamoSnapshotStore implements SnapshotStore {
   }
 }
 
-function fromHeaderItem(item: Record<string, unknown>): SnapshotHeader {
+export function fromHeaderItem(item: Record<string, unknown>): SnapshotHeader {
   return {
     id: item.id as string,
     segmentId: item.segmentId as string,

@@ -1,5 +1,5 @@
+import { fromCatalogItem, type CatalogKind } from '../../adapters/dynamodb-catalog';
 import type { CatalogRecord, CatalogStore } from '../../core/decisions/ports';
-import type { CatalogKind } from '../../adapters/dynamodb-catalog';
 import type { MemoryTable } from './table';
 
 /**
@@ -48,11 +48,3 @@ export class MemoryCatalogStore<T extends { id: string }> implements CatalogStor
   }
 }
 
-function fromCatalogItem<T>(item: Record<string, unknown>): CatalogRecord<T> {
-  return {
-    definition: JSON.parse(item.definition as string) as T,
-    origin: item.origin as CatalogRecord<T>['origin'],
-    version: Number(item.version),
-    updatedAt: item.updatedAt as string,
-  };
-}

@@ -1,11 +1,10 @@
-import { SnapshotNotFoundError, SNAPSHOT_RETENTION_DAYS } from '../../adapters/dynamodb-segments';
+import { fromHeaderItem, fromMembershipItem, SnapshotNotFoundError, SNAPSHOT_RETENTION_DAYS } from '../../adapters/dynamodb-segments';
 import { TableKeys } from '../../core/config/env-keys';
 import { recentWindow } from '../../core/profiles/merge-policy';
 import { defaultProfilePolicy, type ProfilePolicy } from '../../core/profiles/model';
 import { toProfile } from '../../core/profiles/store';
 import { InvalidCursorError } from '../../core/runtime/errors';
 import type { Clock, Profile } from '../../core/runtime/ports';
-import { dict } from '../../core/shared/records';
 import type {
   MembershipState,
   MembershipStore,
@@ -50,12 +49,6 @@ export class MemoryMembershipStore implements MembershipStore {
   }
 }
 
-function fromMembershipItem(item: Item): MembershipState {
-  const segments = dict(Object.entries((item.segments as Memberships | undefined) ?? {}));
-  const state: MembershipState = { segments, version: Number(item.version ?? 0) };
-  if (typeof item.pending === 'string') state.pending = JSON.parse(item.pending) as PendingTransitions;
-  return state;
-}
 
 /** Audience snapshots: a header and one item per member in the runtime table, expiring 7 days after creation. */
 export class MemorySnapshotStore implements SnapshotStore {
@@ -120,19 +113,6 @@ export class MemorySnapshotStore implements SnapshotStore {
   }
 }
 
-function fromHeaderItem(item: Item): SnapshotHeader {
-  return {
-    id: item.id as string,
-    segmentId: item.segmentId as string,
-    segmentVersion: Number(item.segmentVersion),
-    status: item.status as SnapshotHeader['status'],
-    createdAt: item.createdAt as string,
-    ...(item.completedAt !== undefined ? { completedAt: item.completedAt as string } : {}),
-    ...(item.count !== undefined ? { count: Number(item.count) } : {}),
-    ...(item.scanned !== undefined ? { scanned: Number(item.scanned) } : {}),
-    ...(item.error !== undefined ? { error: item.error as string } : {}),
-  };
-}
 
 function decodeMemberCursor(cursor: string): string {
   const profileId = Buffer.from(cursor, 'base64url').toString('utf8');
