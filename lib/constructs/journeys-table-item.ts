@@ -26,6 +26,9 @@ export interface JourneysTableItemProps {
  * shared AwsCustomResource provider.
  */
 export function journeysTableItem(scope: Construct, id: string, props: JourneysTableItemProps): cr.AwsCustomResource {
+  const writeStatement = new iam.PolicyStatement({ actions: ['dynamodb:PutItem', 'dynamodb:DeleteItem'], resources: [props.journeysTable.tableArn] });
+  // CDK renders identical statements of one policy once, so every item sharing the role adds nothing after the first.
+  props.registrationRole?.addToPrincipalPolicy(writeStatement);
   const registration = new cr.AwsCustomResource(scope, id, {
     resourceType: props.resourceType,
     onUpdate: {
@@ -46,9 +49,9 @@ export function journeysTableItem(scope: Construct, id: string, props: JourneysT
       },
       ignoreErrorCodesMatching: 'ConditionalCheckFailedException',
     },
-    policy: cr.AwsCustomResourcePolicy.fromStatements([
-      new iam.PolicyStatement({ actions: ['dynamodb:PutItem', 'dynamodb:DeleteItem'], resources: [props.journeysTable.tableArn] }),
-    ]),
+    // With a shared role the grant is made once on it (below): a policy per item would put one inline policy per
+    // file on that role, past IAM's 10,240 characters with a few dozen files.
+    policy: props.registrationRole ? undefined : cr.AwsCustomResourcePolicy.fromStatements([writeStatement]),
     role: props.registrationRole,
     logGroup: props.registrationLogGroup,
     // The SDK in the provider's runtime suffices for PutItem/DeleteItem, and deploys need no npm access.
