@@ -8,7 +8,7 @@ import { REGISTRY_SHARDS, shardOf } from '../../lib/constructs/registry-shard';
 import { loadDecisionFiles } from '../../lib/decisions';
 import { readDefinitionDir } from '../../lib/definition-files';
 import { loadSegments } from '../../lib/segments';
-import { STATEMACHINES_DIR, waymarkStacks } from './waymark-app';
+import { flatten, STATEMACHINES_DIR, waymarkStacks } from './waymark-app';
 
 // CloudFormation quotas (https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/cloudformation-limits.html):
 // 500 resources, 1 MB template (S3), 200 outputs, 200 parameters. IAM: 10,240 characters of inline policies per role
@@ -123,5 +123,31 @@ describe('an app with 200 journeys and 300 segment, offer and placement files', 
     expect(n.largestRolePolicy).toBeLessThan(MAX_ROLE_POLICY_CHARS);
     expect(n.outputs).toBeLessThanOrEqual(MAX_OUTPUTS);
     expect(n.parameters).toBeLessThanOrEqual(MAX_PARAMETERS);
+  });
+});
+
+describe('moving journeys and files between stacks', () => {
+  const deleteOf = (stack: Stack, type: string, prefix: string) => {
+    const json = Template.fromStack(stack).toJSON() as { Resources: Record<string, { Type: string; Properties: Record<string, unknown> }> };
+    const [, resource] = Object.entries(json.Resources).find(([id, r]) => r.Type === type && id.startsWith(prefix))!;
+    return { create: flatten(resource.Properties.Create), delete: flatten(resource.Properties.Delete) };
+  };
+
+  it('keeps the shipped journeys and files in the app stack (no shard, logical ids unchanged)', () => {
+    const { application } = waymarkStacks();
+    expect(application.registryShards.size).toBe(0);
+    expect(Stack.of(application.journeys.get('welcome')!)).toBe(application);
+  });
+
+  it("puts an item that names its new stack, so the old stack's delete of the moved resource leaves it alone", () => {
+    const inline = waymarkStacks().application;
+    const sharded = waymarkStacks(undefined, { registryShards: REGISTRY_SHARDS }).application;
+    const shard = sharded.registryShards.get(shardOf('journey/welcome'))!;
+    const before = deleteOf(inline, 'Custom::WaymarkJourneyRegistration', 'JourneywelcomeRegistration');
+    const after = deleteOf(shard, 'Custom::WaymarkJourneyRegistration', 'JourneywelcomeRegistration');
+    expect(before.delete).toContain('#deployedBy = :deployedBy');
+    expect(before.delete).toContain(`":deployedBy":{"S":"${inline.node.path}"}`);
+    expect(after.create).toContain(`"deployedBy":{"S":"${shard.node.path}"}`);
+    expect(shard.node.path).not.toBe(inline.node.path);
   });
 });
