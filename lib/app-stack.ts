@@ -362,14 +362,17 @@ export class WaymarkAppStack extends Stack {
     const shards = new Map<number, RegistryShard>();
     // Where a journey or file with this id lives: this stack, or the nested stack of its shard (created on first use).
     const home = (key: string) => {
-      if (shardCount === 0) return { scope: this as Construct, registrationRole: this.registrationRole, registrationLogGroup: this.registrationLogGroup };
+      if (shardCount === 0) {
+        return { scope: this as Construct, registrationRole: this.registrationRole, registrationLogGroup: this.registrationLogGroup, journeyRole: () => undefined };
+      }
       const n = shardOf(key, shardCount);
       let shard = shards.get(n);
       if (!shard) {
         shard = new RegistryShard(this, `Registry${n}`, { description: `Waymark ${props.stage}: journeys and catalog files of shard ${n}`, logRetention });
         shards.set(n, shard);
       }
-      return { scope: shard as Construct, registrationRole: shard.registrationRole, registrationLogGroup: shard.registrationLogGroup };
+      const within = shard;
+      return { scope: within as Construct, registrationRole: within.registrationRole, registrationLogGroup: within.registrationLogGroup, journeyRole: () => within.journeyRole() };
     };
     this.registryShards = shards;
     const byId = new Map<string, JourneyStateMachine>();
@@ -396,6 +399,7 @@ export class WaymarkAppStack extends Stack {
           logRetention,
           registrationRole: at.registrationRole,
           registrationLogGroup: at.registrationLogGroup,
+          role: at.journeyRole(),
         }),
       );
     }

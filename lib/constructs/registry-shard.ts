@@ -2,6 +2,7 @@ import { NestedStack } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
+import { acknowledgeJourneyRoleWildcards } from './journey-state-machine';
 
 /**
  * Shards the app stack holds while every journey and file fits in it; beyond either, everything goes into
@@ -39,6 +40,7 @@ export interface RegistryShardProps {
 export class RegistryShard extends NestedStack {
   public readonly registrationRole: iam.Role;
   public readonly registrationLogGroup: logs.LogGroup;
+  private sharedJourneyRole?: iam.Role;
 
   constructor(scope: Construct, id: string, props: RegistryShardProps) {
     super(scope, id, { description: props.description });
@@ -48,5 +50,20 @@ export class RegistryShard extends NestedStack {
     });
     this.registrationLogGroup = new logs.LogGroup(this, 'RegistrationLogGroup', { retention: props.logRetention });
     this.registrationLogGroup.grantWrite(this.registrationRole);
+  }
+
+  /**
+   * The execution role of every journey of this shard (created with the first): journeys need the same permissions,
+   * so one role per shard saves a role and a policy per journey and its policy does not grow with them.
+   */
+  public journeyRole(): iam.Role {
+    if (!this.sharedJourneyRole) {
+      this.sharedJourneyRole = new iam.Role(this, 'JourneyRole', {
+        assumedBy: new iam.ServicePrincipal('states.amazonaws.com'),
+        description: 'Waymark: execution role of the journeys of this shard',
+      });
+      acknowledgeJourneyRoleWildcards(this.sharedJourneyRole);
+    }
+    return this.sharedJourneyRole;
   }
 }

@@ -18,6 +18,9 @@ const MAX_TEMPLATE_BYTES = 800 * 1024;
 const MAX_ROLE_POLICY_CHARS = 9000;
 const MAX_OUTPUTS = 200;
 const MAX_PARAMETERS = 200;
+// A nested stack tree may create, update or delete at most 2,500 resources per operation (same page): a first deploy
+// creates all of them.
+const MAX_RESOURCES_PER_OPERATION = 2250;
 
 const JOURNEYS = 200;
 const CATALOG_FILES = 300;
@@ -107,6 +110,13 @@ describe('an app with 200 journeys and 300 segment, offer and placement files', 
       pack.validateScope(stack).violations.map((v) => `${v.ruleName}: ${v.violatingResources.map((r) => r.constructPath).join(', ')}`),
     );
     expect(violations).toEqual([]);
+  });
+
+  it('creates fewer resources in one deploy of the app stack and its nested stacks than CloudFormation allows', () => {
+    const total = stacks.filter((s) => s !== data).reduce((sum, s) => sum + measured.get(s.node.path)!.resources, 0);
+    // eslint-disable-next-line no-console
+    console.log(`app stack and nested stacks: ${total} resources in one operation`);
+    expect(total).toBeLessThan(MAX_RESOURCES_PER_OPERATION);
   });
 
   it('registers every journey and every file', () => {
