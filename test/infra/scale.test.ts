@@ -1,5 +1,5 @@
 import * as path from 'node:path';
-import { Stack } from 'aws-cdk-lib';
+import { App, Stack, Validations } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { compileCatalog } from '../../lambdas/core/journey';
@@ -104,12 +104,15 @@ describe('an app with 200 journeys and 300 segment, offer and placement files', 
     for (const [id, offer] of application.offers) expect(Stack.of(offer)).toBe(application.registryShards.get(shardOf(`offer/${id}`)));
   });
 
-  it('finds no unacknowledged cdk-nag error or warning in any of its stacks', () => {
+  it('finds no unacknowledged cdk-nag error or warning in any of its stacks, and synthesizes with the plugin as bin/app.ts', () => {
     const pack = new AwsSolutionsChecks(application.node.root, { verbose: true });
     const violations = stacks.flatMap((stack) =>
       pack.validateScope(stack).violations.map((v) => `${v.ruleName}: ${v.violatingResources.map((r) => r.constructPath).join(', ')}`),
     );
     expect(violations).toEqual([]);
+    Validations.of(application.node.root).addPlugins(pack);
+    const assembly = (application.node.root as App).synth();
+    expect(assembly.getStackByName(application.stackName).template.Resources).toBeDefined();
   });
 
   it('creates fewer resources in one deploy of the app stack and its nested stacks than CloudFormation allows', () => {
