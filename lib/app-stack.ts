@@ -1,4 +1,4 @@
-import { CfnOutput, CrossStackReferences, Duration, ReferenceStrength, Stack, type StackProps } from 'aws-cdk-lib';
+import { ArnFormat, CfnOutput, CrossStackReferences, Duration, ReferenceStrength, Stack, type StackProps } from 'aws-cdk-lib';
 import * as apigw from 'aws-cdk-lib/aws-apigateway';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as cwActions from 'aws-cdk-lib/aws-cloudwatch-actions';
@@ -26,6 +26,7 @@ import { unknownReferences } from '../lambdas/core/journey/references';
 import { CatalogRegistration, FILE_CATALOG_UPDATED_AT, type CatalogKind } from './constructs/catalog-registration';
 import { JourneyStateMachine } from './constructs/journey-state-machine';
 import { OperationsDashboard } from './constructs/operations-dashboard';
+import { INLINE_CATALOG_FILE_LIMIT, INLINE_JOURNEY_LIMIT, REGISTRY_SHARDS, RegistryShard, shardOf } from './constructs/registry-shard';
 import { HandlerName, WaymarkFunction, type WaymarkFunctionProps } from './constructs/waymark-function';
 import { loadDecisionFiles, type DecisionFiles } from './decisions';
 import { loadJourneys } from './journeys';
@@ -110,6 +111,12 @@ export interface WaymarkAppStackProps extends StackProps {
    * @default 20
    */
   readonly unsubscribeThrottlingBurstLimit?: number;
+  /**
+   * Nested stacks the journeys and the segment, offer and placement files are spread over by id (`shardOf`), or 0 to
+   * keep them all in this stack. Fixed once chosen: changing it moves resources between stacks (see lib/README.md).
+   * @default 0 while there are at most INLINE_JOURNEY_LIMIT journeys and INLINE_CATALOG_FILE_LIMIT files, else REGISTRY_SHARDS
+   */
+  readonly registryShards?: number;
 }
 
 /** The REST API's stage (the path prefix of every route). */
@@ -216,6 +223,8 @@ export class WaymarkAppStack extends Stack {
   public readonly offers: ReadonlyMap<string, CatalogRegistration>;
   /** File placements by id, likewise; construct ids are `Placement-<id>`. */
   public readonly placements: ReadonlyMap<string, CatalogRegistration>;
+  /** The nested stacks journeys and files are spread over (`Registry<n>`), by shard number; empty when all are inline. */
+  public readonly registryShards: ReadonlyMap<number, RegistryShard>;
 
   constructor(scope: Construct, id: string, props: WaymarkAppStackProps) {
     super(scope, id, props);
@@ -347,11 +356,31 @@ export class WaymarkAppStack extends Stack {
     this.registrationLogGroup.grantWrite(this.registrationRole);
 
     const deliveryMetricsNamespace = `Waymark/${props.stage}`;
+    const catalogFileCount = segments.length + decisionFiles.offers.length + decisionFiles.placements.length;
+    const shardCount =
+      props.registryShards ?? (journeys.length > INLINE_JOURNEY_LIMIT || catalogFileCount > INLINE_CATALOG_FILE_LIMIT ? REGISTRY_SHARDS : 0);
+    const shards = new Map<number, RegistryShard>();
+    // Where a journey or file with this id lives: this stack, or the nested stack of its shard (created on first use).
+    const home = (key: string) => {
+      if (shardCount === 0) {
+        return { scope: this as Construct, registrationRole: this.registrationRole, registrationLogGroup: this.registrationLogGroup, journeyRole: () => undefined };
+      }
+      const n = shardOf(key, shardCount);
+      let shard = shards.get(n);
+      if (!shard) {
+        shard = new RegistryShard(this, `Registry${n}`, { description: `Waymark ${props.stage}: journeys and catalog files of shard ${n}`, logRetention });
+        shards.set(n, shard);
+      }
+      const within = shard;
+      return { scope: within as Construct, registrationRole: within.registrationRole, registrationLogGroup: within.registrationLogGroup, journeyRole: () => within.journeyRole() };
+    };
+    this.registryShards = shards;
     const byId = new Map<string, JourneyStateMachine>();
     for (const journey of journeys) {
+      const at = home(`journey/${journey.journey.id}`);
       byId.set(
         journey.journey.id,
-        new JourneyStateMachine(this, `Journey-${journey.journey.id}`, {
+        new JourneyStateMachine(at.scope, `Journey-${journey.journey.id}`, {
           journey,
           stateMachineName: `waymark-${props.stage}-${journey.journey.id}`,
           steps: {
@@ -368,8 +397,9 @@ export class WaymarkAppStack extends Stack {
           pushApplicationId,
           metricsNamespace: deliveryMetricsNamespace,
           logRetention,
-          registrationRole: this.registrationRole,
-          registrationLogGroup: this.registrationLogGroup,
+          registrationRole: at.registrationRole,
+          registrationLogGroup: at.registrationLogGroup,
+          role: at.journeyRole(),
         }),
       );
     }
@@ -377,18 +407,20 @@ export class WaymarkAppStack extends Stack {
 
     // --- Segments, offers and placements: each file entry becomes an item of the journeys table (origin "file"), through
     // the journeys' provider. The default updatedAt is a constant, so the template is identical across synths.
-    const register = (kind: CatalogKind, definition: { id: string }, updatedAt: string) =>
-      [
+    const register = (kind: CatalogKind, definition: { id: string }, updatedAt: string) => {
+      const at = home(`${kind}/${definition.id}`);
+      return [
         definition.id,
-        new CatalogRegistration(this, `${kind[0].toUpperCase()}${kind.slice(1)}-${definition.id}`, {
+        new CatalogRegistration(at.scope, `${kind[0].toUpperCase()}${kind.slice(1)}-${definition.id}`, {
           kind,
           definition,
           journeysTable: props.journeysTable,
           updatedAt,
-          registrationRole: this.registrationRole,
-          registrationLogGroup: this.registrationLogGroup,
+          registrationRole: at.registrationRole,
+          registrationLogGroup: at.registrationLogGroup,
         }),
       ] as const;
+    };
     this.segments = new Map(segments.map((segment) => register('segment', segment, props.segmentsUpdatedAt ?? FILE_CATALOG_UPDATED_AT)));
     const decisionFilesUpdatedAt = props.decisionFilesUpdatedAt ?? FILE_CATALOG_UPDATED_AT;
     this.placements = new Map(decisionFiles.placements.map((p) => register('placement', p, decisionFilesUpdatedAt)));
@@ -509,9 +541,15 @@ export class WaymarkAppStack extends Stack {
     }
 
     const machines = [...byId.values()];
+    // Sharded, the grants name the stage's state machines by pattern (waymark-<stage>-*): a list of 200 ARNs would pass
+    // IAM's 10,240 characters per role, and ARNs read from nested stacks would cost an output each.
+    const stageMachineArn = this.formatArn({ service: 'states', resource: 'stateMachine', resourceName: `waymark-${props.stage}-*`, arnFormat: ArnFormat.COLON_RESOURCE_NAME });
+    const stageExecutionArn = this.formatArn({ service: 'states', resource: 'execution', resourceName: `waymark-${props.stage}-*:*`, arnFormat: ArnFormat.COLON_RESOURCE_NAME });
+    const machineArns = (list: readonly JourneyStateMachine[]) => (shardCount === 0 ? list.map((m) => m.stateMachine.stateMachineArn) : [stageMachineArn]);
+    const executionPatterns = (list: readonly JourneyStateMachine[]) => (shardCount === 0 ? list.map((m) => m.executionArnPattern) : [stageExecutionArn]);
     if (machines.length > 0) {
-      const stateMachineArns = machines.map((m) => m.stateMachine.stateMachineArn);
-      const executionArns = machines.map((m) => m.executionArnPattern);
+      const stateMachineArns = machineArns(machines);
+      const executionArns = executionPatterns(machines);
       f.routeEvent.role.addToPrincipalPolicy(new iam.PolicyStatement({ actions: ['states:StartExecution'], resources: stateMachineArns }));
       f.routeEvent.role.addToPrincipalPolicy(new iam.PolicyStatement({ actions: ['states:DescribeExecution', 'states:StopExecution'], resources: executionArns }));
       f.triggerJourney.role.addToPrincipalPolicy(new iam.PolicyStatement({ actions: ['states:StartExecution'], resources: stateMachineArns }));
@@ -530,10 +568,10 @@ export class WaymarkAppStack extends Stack {
     // against the re-entry policy) and stop runs of the journeys with a segment-exited exit criterion.
     const segmentEntry = machines.filter((m) => m.journey.journey.entry.kind === 'segment');
     const segmentExit = machines.filter((m) => m.journey.journey.exitCriteria?.some((c) => c.kind === 'segment-exited'));
-    const segmentExecutionArns = [...new Set([...segmentEntry, ...segmentExit])].map((m) => m.executionArnPattern);
+    const segmentExecutionArns = executionPatterns([...new Set([...segmentEntry, ...segmentExit])]);
     for (const evaluator of [f.scanProfiles, f.updateProfileAttributes]) {
       if (segmentEntry.length > 0) {
-        evaluator.role.addToPrincipalPolicy(new iam.PolicyStatement({ actions: ['states:StartExecution'], resources: segmentEntry.map((m) => m.stateMachine.stateMachineArn) }));
+        evaluator.role.addToPrincipalPolicy(new iam.PolicyStatement({ actions: ['states:StartExecution'], resources: machineArns(segmentEntry) }));
       }
       if (segmentExecutionArns.length > 0) {
         evaluator.role.addToPrincipalPolicy(new iam.PolicyStatement({ actions: ['states:DescribeExecution'], resources: segmentExecutionArns }));
@@ -544,7 +582,16 @@ export class WaymarkAppStack extends Stack {
         );
       }
       if (segmentExit.length > 0) {
-        evaluator.role.addToPrincipalPolicy(new iam.PolicyStatement({ actions: ['states:StopExecution'], resources: segmentExit.map((m) => m.executionArnPattern) }));
+        evaluator.role.addToPrincipalPolicy(new iam.PolicyStatement({ actions: ['states:StopExecution'], resources: executionPatterns(segmentExit) }));
+      }
+    }
+    if (shardCount > 0) {
+      for (const starter of [f.routeEvent, f.triggerJourney, ...(segmentEntry.length > 0 ? [f.scanProfiles, f.updateProfileAttributes] : [])]) {
+        acknowledgeWildcards(
+          starter.role,
+          [resourceFinding(this, stageMachineArn)],
+          `With the journeys in nested stacks (registryShards), StartExecution names this stage's state machines by pattern (stateMachine:waymark-${props.stage}-*): one ARN per journey would pass IAM's 10,240 characters per role with a few hundred journeys.`,
+        );
       }
     }
     // Resuming a wait-for-event: SendTaskSuccess/SendTaskFailure have no resource type in the Service Authorization
@@ -740,8 +787,8 @@ export class WaymarkAppStack extends Stack {
     if (props.alarmEmail) this.alarmTopic.addSubscription(new subscriptions.EmailSubscription(props.alarmEmail));
 
     const alarms: cloudwatch.Alarm[] = [];
-    const alarm = (alarmId: string, metric: cloudwatch.IMetric, description: string) => {
-      const created = new cloudwatch.Alarm(this, alarmId, {
+    const alarm = (alarmId: string, metric: cloudwatch.IMetric, description: string, scope: Construct = this) => {
+      const created = new cloudwatch.Alarm(scope, alarmId, {
         metric,
         threshold: 1,
         evaluationPeriods: 1,
@@ -766,6 +813,8 @@ export class WaymarkAppStack extends Stack {
         `Journey-${machine.journey.journey.id}-ExecutionsFailedAlarm`,
         machine.stateMachine.metricFailed({ period: Duration.minutes(5), statistic: cloudwatch.Stats.SUM }),
         `Executions of journey "${machine.journey.journey.id}" failed.`,
+        // In the journey's own stack (this one, or its shard), so the alarms count against that stack's resources.
+        Stack.of(machine),
       );
     }
     // A failed or timed-out audience scan leaves a snapshot failed (or running) or a re-check undone.

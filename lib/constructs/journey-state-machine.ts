@@ -31,6 +31,15 @@ export function stateMachineLogGroup(scope: Construct, stateMachineName: string,
   });
 }
 
+/** The IAM5 acknowledgment of a journey execution role (its own, or one shared by the journeys of a stack). */
+export function acknowledgeJourneyRoleWildcards(role: iam.Role): void {
+  acknowledgeWildcards(
+    role,
+    ['Resource::*'],
+    'Resource "*" is required by sns:Publish for SMS (the PhoneNumber target has no ARN; Step Functions documents Resource "*" for it: https://docs.aws.amazon.com/step-functions/latest/dg/sns-iam.html), by cloudwatch:PutMetricData (scoped to the namespace by condition), by X-Ray tracing (xray:PutTraceSegments, PutTelemetryRecords, GetSamplingRules, GetSamplingTargets) and by CloudWatch Logs vended log delivery (logs:CreateLogDelivery and related); none of these support resource-level permissions.',
+  );
+}
+
 /** The Lambda functions compiled journeys call, by their placeholder. */
 export interface JourneyStepFunctions {
   readonly prepareSend: lambda.IFunction;
@@ -75,6 +84,12 @@ export interface JourneyStateMachineProps {
    * @default - the AwsCustomResource default
    */
   readonly registrationLogGroup?: logs.ILogGroup;
+  /**
+   * The execution role, shared with the other journeys of its stack (their permissions are the same). A journey
+   * grants nothing of its own, so the shared role's policy does not grow with the journeys.
+   * @default - a role of this journey's own (`Role`)
+   */
+  readonly role?: iam.Role;
 }
 
 /**
@@ -108,10 +123,12 @@ export class JourneyStateMachine extends Construct {
     });
 
     this.logGroup = stateMachineLogGroup(this, props.stateMachineName, props.logRetention);
-    this.role = new iam.Role(this, 'Role', {
-      assumedBy: new iam.ServicePrincipal('states.amazonaws.com'),
-      description: `Waymark journey ${journey.journey.id}`,
-    });
+    this.role =
+      props.role ??
+      new iam.Role(this, 'Role', {
+        assumedBy: new iam.ServicePrincipal('states.amazonaws.com'),
+        description: `Waymark journey ${journey.journey.id}`,
+      });
 
     // Every placeholder a journey's ASL can hold (the scan function is the audience-scan state machine's alone).
     const substitutions: Record<Exclude<Placeholder, typeof Placeholder.scanProfilesFunction>, string> = {
@@ -141,11 +158,8 @@ export class JourneyStateMachine extends Construct {
     this.grantStepPermissions(props);
     this.registration = this.register(props);
 
-    acknowledgeWildcards(
-      this.role,
-      ['Resource::*'],
-      'Resource "*" is required by sns:Publish for SMS (the PhoneNumber target has no ARN; Step Functions documents Resource "*" for it: https://docs.aws.amazon.com/step-functions/latest/dg/sns-iam.html), by cloudwatch:PutMetricData (scoped to the namespace by condition), by X-Ray tracing (xray:PutTraceSegments, PutTelemetryRecords, GetSamplingRules, GetSamplingTargets) and by CloudWatch Logs vended log delivery (logs:CreateLogDelivery and related); none of these support resource-level permissions.',
-    );
+    // A shared role is acknowledged once, by its owner.
+    if (!props.role) acknowledgeJourneyRoleWildcards(this.role);
   }
 
   private grantStepPermissions(props: JourneyStateMachineProps): void {

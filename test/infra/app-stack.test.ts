@@ -284,7 +284,7 @@ describe('WaymarkAppStack', () => {
         expect(create).toContain(`"apiTriggered":{"BOOL":${journey.journey.entry.kind === 'api'}}`);
         expect(create).toContain(`"physicalResourceId":{"id":"journey/${journeyId}/${journey.version}"}`);
         // Deleting the previous version's resource must not delete the item the new version just put.
-        expect(flatten(registration?.[1].Properties?.Delete)).toContain('"ConditionExpression":"#version = :version"');
+        expect(flatten(registration?.[1].Properties?.Delete)).toContain('"ConditionExpression":"#version = :version AND #deployedBy = :deployedBy"');
       }
     });
   });
@@ -498,13 +498,13 @@ describe('WaymarkAppStack', () => {
         expect(create.action).toBe('putItem');
         expect(create.physicalResourceId).toEqual({ id: `segment/${segmentId}` });
         const { definition, updatedAt, contentHash, ...item } = create.parameters.Item;
-        expect(item).toEqual({ pk: { S: 'SEGMENTS' }, sk: { S: `SEGMENT#${segmentId}` }, origin: { S: 'file' }, version: { N: '1' } });
+        expect(item).toEqual({ pk: { S: 'SEGMENTS' }, sk: { S: `SEGMENT#${segmentId}` }, origin: { S: 'file' }, version: { N: '1' }, deployedBy: { S: stack.node.path } });
         expect(JSON.parse(definition.S as string)).toEqual(file);
         expect(contentHash.S).toMatch(/^[0-9a-f]{64}$/);
         // A constant by default, so two synths give the same template.
         expect(updatedAt.S).toBe('deployed');
         // Removing the file deletes the item, but never one that is no longer the file's.
-        expect(flatten(registration?.[1].Properties?.Delete)).toContain('"ConditionExpression":"#origin = :file"');
+        expect(flatten(registration?.[1].Properties?.Delete)).toContain('"ConditionExpression":"#origin = :file AND #deployedBy = :deployedBy"');
       }
     });
 
@@ -603,12 +603,12 @@ describe('WaymarkAppStack', () => {
           expect(create.action).toBe('putItem');
           expect(create.physicalResourceId).toEqual({ id: `${kind}/${id}` });
           const { definition, contentHash, ...item } = create.parameters.Item;
-          expect(item).toEqual({ pk: { S: pk }, sk: { S: `${kind.toUpperCase()}#${id}` }, origin: { S: 'file' }, version: { N: '1' }, updatedAt: { S: 'deployed' } });
+          expect(item).toEqual({ pk: { S: pk }, sk: { S: `${kind.toUpperCase()}#${id}` }, origin: { S: 'file' }, version: { N: '1' }, updatedAt: { S: 'deployed' }, deployedBy: { S: stack.node.path } });
           // A string, not a map: the store parses it; the file's fields are all there (defaults filled in).
           expect(Object.keys(definition)).toEqual(['S']);
           expect(JSON.parse(definition.S)).toMatchObject(file);
           expect(contentHash).toEqual({ S: createHash('sha256').update(definition.S).digest('hex') });
-          expect(flatten(registration?.[1].Properties?.Delete)).toContain('"ConditionExpression":"#origin = :file"');
+          expect(flatten(registration?.[1].Properties?.Delete)).toContain('"ConditionExpression":"#origin = :file AND #deployedBy = :deployedBy"');
         }
       });
     }
