@@ -1,4 +1,4 @@
-import { awsDependencies } from '../adapters/aws';
+import { awsStores } from '../adapters/aws';
 import { createDecideStepHandler } from '../app/journey-steps';
 
-export const handler = createDecideStepHandler(awsDependencies());
+export const handler = createDecideStepHandler(awsStores());

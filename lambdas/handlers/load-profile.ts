@@ -1,4 +1,4 @@
-import { awsDependencies } from '../adapters/aws';
+import { awsStores } from '../adapters/aws';
 import { createLoadProfileHandler } from '../app/journey-steps';
 
-export const handler = createLoadProfileHandler(awsDependencies());
+export const handler = createLoadProfileHandler(awsStores());

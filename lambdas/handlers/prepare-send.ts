@@ -1,4 +1,4 @@
-import { awsDependencies } from '../adapters/aws';
+import { awsStores } from '../adapters/aws';
 import { createPrepareSendHandler } from '../app/journey-steps';
 
-export const handler = createPrepareSendHandler(awsDependencies());
+export const handler = createPrepareSendHandler(awsStores());

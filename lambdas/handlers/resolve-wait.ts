@@ -1,4 +1,4 @@
-import { awsDependencies } from '../adapters/aws';
+import { awsStores } from '../adapters/aws';
 import { createResolveWaitHandler } from '../app/journey-steps';
 
-export const handler = createResolveWaitHandler(awsDependencies());
+export const handler = createResolveWaitHandler(awsStores());
