@@ -6,7 +6,7 @@ import { createUnsubscribeLinks } from '../core/consent/links';
 import { cachedDecisionCatalog } from '../core/decisions/catalog';
 import { systemClock } from '../core/runtime/ports';
 import { cachedSegmentCatalog } from '../core/segments/cached-catalog';
-import { loadEnv } from '../shared/env';
+import { loadEnv, type HandlerEnv } from '../shared/env';
 import { traced } from '../shared/powertools';
 import { DynamoConsentStore } from './dynamodb-consent';
 import { dynamoPorts } from './dynamodb-ports';
@@ -19,8 +19,11 @@ import { cachedSecret } from './secrets-manager';
  * `./aws-publisher`). Everything is built once per container from the handler's environment.
  */
 
-/** The DynamoDB-backed ports (and the secrets that key them), for every handler that reads or writes the tables. */
-export function awsStores() {
+/**
+ * The DynamoDB client and the privacy key, for the handlers that build just the stores they use (the journey steps'
+ * functions: a bundle then holds only those adapters).
+ */
+export function awsTables() {
   const env = loadEnv();
   const db = DynamoDBDocumentClient.from(traced(new DynamoDBClient({})), { marshallOptions: { removeUndefinedValues: true } });
   // The privacy key keys profile ids and the suppression list: read on first use, only where it is needed.
@@ -30,15 +33,13 @@ export function awsStores() {
     privacySecret ??= cachedSecret(traced(new SecretsManagerClient({})), env.privacyKeySecretArn);
     return privacySecret();
   };
-  const ports = dynamoPorts(db, { profiles: env.profilesTable, journeys: env.journeysTable, runtime: env.runtimeTable }, systemClock, privacyKey);
-  // The stored segments compiled, reloaded at most every 30 s (a segment written through the API applies within that).
-  const segments = cachedSegmentCatalog(ports.segmentStore, systemClock);
-  // The stored offers and placements compiled, likewise reloaded at most every 30 s (the API's writes invalidate this
-  // container's copy at once; other containers pick them up within the 30 s).
-  const decisions = cachedDecisionCatalog({ offerStore: ports.offerStore, placementStore: ports.placementStore }, systemClock);
-  // Only the functions that make or check unsubscribe links read the secret; the client is built on first use.
+  return { env, db, privacyKey, clock: systemClock };
+}
+
+/** The unsubscribe secret and links: only the functions that make or check links read it; the client is built on first use. */
+export function awsUnsubscribe(env: HandlerEnv) {
   let secret: (() => Promise<string>) | undefined;
-  const getSecret = () => {
+  const getSecret = async () => {
     if (!env.unsubscribeSecretArn) throw new Error('WAYMARK_UNSUBSCRIBE_SECRET_ARN is not set for this function');
     secret ??= cachedSecret(traced(new SecretsManagerClient({})), env.unsubscribeSecretArn);
     return secret();
@@ -47,6 +48,18 @@ export function awsStores() {
     if (!env.publicUrl) throw new Error('WAYMARK_PUBLIC_URL is not set for this function');
     return env.publicUrl;
   };
+  return { getSecret, unsubscribeLinks: createUnsubscribeLinks({ getSecret, publicUrl, clock: systemClock }) };
+}
+
+/** Every DynamoDB-backed port (and the secrets that key them), for the handlers that use many of them. */
+export function awsStores() {
+  const { env, db, privacyKey } = awsTables();
+  const ports = dynamoPorts(db, { profiles: env.profilesTable, journeys: env.journeysTable, runtime: env.runtimeTable }, systemClock, privacyKey);
+  // The stored segments compiled, reloaded at most every 30 s (a segment written through the API applies within that).
+  const segments = cachedSegmentCatalog(ports.segmentStore, systemClock);
+  // The stored offers and placements compiled, likewise reloaded at most every 30 s (the API's writes invalidate this
+  // container's copy at once; other containers pick them up within the 30 s).
+  const decisions = cachedDecisionCatalog({ offerStore: ports.offerStore, placementStore: ports.placementStore }, systemClock);
   return {
     ...ports,
     segments,
@@ -56,7 +69,6 @@ export function awsStores() {
     newId: randomUUID,
     suppression: new DynamoSuppressionList(db, env.runtimeTable, privacyKey),
     consent: new DynamoConsentStore(db, env.profilesTable, systemClock),
-    getSecret: async () => getSecret(),
-    unsubscribeLinks: createUnsubscribeLinks({ getSecret: async () => getSecret(), publicUrl, clock: systemClock }),
+    ...awsUnsubscribe(env),
   };
 }
