@@ -7,12 +7,13 @@ import { EventBridgePublisher } from './eventbridge';
 /** The EventBridge publisher, for the handlers that put events on the bus. */
 export function awsPublisher() {
   const env = loadEnv();
-  let publisher: EventBridgePublisher | undefined;
+  let bus: EventBridgePublisher | undefined;
   const getPublisher = () => {
     if (!env.eventBusName) throw new Error('WAYMARK_EVENT_BUS_NAME is not set for this function');
-    publisher ??= new EventBridgePublisher(traced(new EventBridgeClient({})), env.eventBusName);
-    return publisher;
+    bus ??= new EventBridgePublisher(traced(new EventBridgeClient({})), env.eventBusName);
+    return bus;
   };
   // Built on first use (only the functions that publish have the bus name); a plain object that delegates.
-  return { clock: systemClock, publisher: { publish: async (events) => getPublisher().publish(events) } satisfies EventPublisher };
+  const publisher = { publish: async (events) => getPublisher().publish(events) } satisfies EventPublisher;
+  return { clock: systemClock, publisher };
 }

@@ -36,7 +36,7 @@ export function awsTables() {
   return { env, db, privacyKey, clock: systemClock };
 }
 
-/** The unsubscribe secret and links: only the functions that make or check links read it; the client is built on first use. */
+/** The unsubscribe secret and links: only the functions that make or check links read it, on first use. */
 export function awsUnsubscribe(env: HandlerEnv) {
   let secret: (() => Promise<string>) | undefined;
   const getSecret = async () => {

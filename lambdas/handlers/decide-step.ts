@@ -9,7 +9,10 @@ import { cachedDecisionCatalog } from '../core/decisions/catalog';
 const { env, db, clock, privacyKey } = awsTables();
 export const handler = createDecideStepHandler({
   // The stored offers and placements compiled, reloaded at most every 30 s (as for the decisions API).
-  decisions: cachedDecisionCatalog({ offerStore: offerStore(db, env.journeysTable), placementStore: placementStore(db, env.journeysTable) }, clock),
+  decisions: cachedDecisionCatalog(
+    { offerStore: offerStore(db, env.journeysTable), placementStore: placementStore(db, env.journeysTable) },
+    clock,
+  ),
   caps: new DynamoCapStore(db, env.runtimeTable),
   decisionLog: new DynamoDecisionLog(db, env.runtimeTable, { clock }),
   profiles: createDynamoProfileStore(db, env.profilesTable, { clock, privacyKey }),

@@ -102,8 +102,8 @@ export interface WaymarkFunctionProps {
 
 /**
  * One Waymark Lambda: Node.js 24 on arm64, bundled locally with esbuild as `WAYMARK_BUNDLING` says (each handler
- * file is its own composition root, so a bundle holds only the code and clients it uses), X-Ray active, JSON logs to its own log group, and a role of its own
- * with inline policies only (no AWS managed policy), to which the stack adds exactly the grants this handler needs.
+ * file is its own composition root, so a bundle holds only the code and clients it uses), X-Ray active, JSON logs
+ * to its own log group, and a role of its own with inline policies only (no AWS managed policy), to which the stack adds exactly the grants this handler needs.
  */
 export class WaymarkFunction extends Construct implements iam.IGrantable {
   public readonly function: nodejs.NodejsFunction;

@@ -4,7 +4,15 @@ import { handlerEntry, HandlerName, PROJECT_ROOT } from '../../../lib/constructs
 
 /** The AWS SDK clients in a handler's bundle, built as the CDK builds it. */
 async function bundled(name: HandlerName): Promise<{ clients: string[]; text: string }> {
-  const result = await build({ ...esbuildOptions(), entryPoints: [handlerEntry(name)], outfile: `${name}.js`, write: false, metafile: true, absWorkingDir: PROJECT_ROOT, logLevel: 'error' });
+  const result = await build({
+    ...esbuildOptions(),
+    entryPoints: [handlerEntry(name)],
+    outfile: `${name}.js`,
+    write: false,
+    metafile: true,
+    absWorkingDir: PROJECT_ROOT,
+    logLevel: 'error',
+  });
   const inputs = Object.keys(result.metafile.inputs);
   const clients = new Set(inputs.flatMap((i) => /node_modules\/@aws-sdk\/client-([a-z-]+)\//.exec(i)?.[1] ?? []));
   return { clients: [...clients].sort(), text: result.outputFiles.map((f) => f.text).join('') };
@@ -26,7 +34,7 @@ const expected: Partial<Record<HandlerName, string[]>> = {
 };
 
 describe('Lambda bundles: each function carries only what it uses', () => {
-  it.each(Object.values(HandlerName))('%s bundles only the AWS SDK clients its ports use, and no source map', async (name) => {
+  it.each(Object.values(HandlerName))('%s bundles only the SDK clients its ports use, and no source map', async (name) => {
     const { clients, text } = await bundled(name);
     expect(clients).toEqual(expected[name] ?? stores);
     expect(text).not.toContain('sourceMappingURL');
