@@ -19,6 +19,7 @@ const registry: { name: string; load: () => Promise<Benchmark> }[] = [
   { name: 'segments', load: async () => (await import('./segments.bench')).segments },
   { name: 'segments-streaming', load: async () => (await import('./segments-streaming.bench')).segmentsStreaming },
   { name: 'decisions', load: async () => (await import('./decisions.bench')).decisions },
+  { name: 'functions', load: async () => (await import('./functions.bench')).functions },
   { name: 'decisions-http', load: async () => (await import('./decisions-http.bench')).decisionsHttp },
 ];
 

@@ -1,29 +1,31 @@
 import { randomUUID } from 'node:crypto';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
-import { SFNClient } from '@aws-sdk/client-sfn';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { createUnsubscribeLinks } from '../core/consent/links';
 import { cachedDecisionCatalog } from '../core/decisions/catalog';
-import { systemClock, type EventPublisher } from '../core/runtime/ports';
+import { systemClock } from '../core/runtime/ports';
 import { cachedSegmentCatalog } from '../core/segments/cached-catalog';
-import type { AudienceJobs } from '../core/segments/ports';
-import { loadEnv } from '../shared/env';
+import { loadEnv, type HandlerEnv } from '../shared/env';
 import { traced } from '../shared/powertools';
 import { DynamoConsentStore } from './dynamodb-consent';
 import { dynamoPorts } from './dynamodb-ports';
 import { DynamoSuppressionList } from './dynamodb-suppression';
-import { EventBridgePublisher } from './eventbridge';
 import { cachedSecret } from './secrets-manager';
-import { StepFunctionsExecutions } from './step-functions';
-import { StepFunctionsAudienceJobs } from './step-functions-audience';
 
-/** The AWS implementations of every port, built once per container from the handler's environment. */
-export function awsDependencies() {
+/**
+ * The composition roots of the Lambda handlers, one per AWS client: a handler file imports only the roots whose ports
+ * its factory takes, so its bundle holds only those clients (Step Functions: `./aws-executions`, EventBridge:
+ * `./aws-publisher`). Everything is built once per container from the handler's environment.
+ */
+
+/**
+ * The DynamoDB client and the privacy key, for the handlers that build just the stores they use (the journey steps'
+ * functions: a bundle then holds only those adapters).
+ */
+export function awsTables() {
   const env = loadEnv();
   const db = DynamoDBDocumentClient.from(traced(new DynamoDBClient({})), { marshallOptions: { removeUndefinedValues: true } });
-  const sfn = traced(new SFNClient({}));
   // The privacy key keys profile ids and the suppression list: read on first use, only where it is needed.
   let privacySecret: (() => Promise<string>) | undefined;
   const privacyKey = async () => {
@@ -31,35 +33,33 @@ export function awsDependencies() {
     privacySecret ??= cachedSecret(traced(new SecretsManagerClient({})), env.privacyKeySecretArn);
     return privacySecret();
   };
+  return { env, db, privacyKey, clock: systemClock };
+}
+
+/** The unsubscribe secret and links: only the functions that make or check links read it, on first use. */
+export function awsUnsubscribe(env: HandlerEnv) {
+  let secret: (() => Promise<string>) | undefined;
+  const getSecret = async () => {
+    if (!env.unsubscribeSecretArn) throw new Error('WAYMARK_UNSUBSCRIBE_SECRET_ARN is not set for this function');
+    secret ??= cachedSecret(traced(new SecretsManagerClient({})), env.unsubscribeSecretArn);
+    return secret();
+  };
+  const publicUrl = () => {
+    if (!env.publicUrl) throw new Error('WAYMARK_PUBLIC_URL is not set for this function');
+    return env.publicUrl;
+  };
+  return { getSecret, unsubscribeLinks: createUnsubscribeLinks({ getSecret, publicUrl, clock: systemClock }) };
+}
+
+/** Every DynamoDB-backed port (and the secrets that key them), for the handlers that use many of them. */
+export function awsStores() {
+  const { env, db, privacyKey } = awsTables();
   const ports = dynamoPorts(db, { profiles: env.profilesTable, journeys: env.journeysTable, runtime: env.runtimeTable }, systemClock, privacyKey);
   // The stored segments compiled, reloaded at most every 30 s (a segment written through the API applies within that).
   const segments = cachedSegmentCatalog(ports.segmentStore, systemClock);
   // The stored offers and placements compiled, likewise reloaded at most every 30 s (the API's writes invalidate this
   // container's copy at once; other containers pick them up within the 30 s).
   const decisions = cachedDecisionCatalog({ offerStore: ports.offerStore, placementStore: ports.placementStore }, systemClock);
-  let publisher: EventBridgePublisher | undefined;
-  let audienceJobs: StepFunctionsAudienceJobs | undefined;
-  // Only the functions that make or check unsubscribe links read the secret; the client is built on first use.
-  let secret: (() => Promise<string>) | undefined;
-  const getSecret = () => {
-    if (!env.unsubscribeSecretArn) throw new Error('WAYMARK_UNSUBSCRIBE_SECRET_ARN is not set for this function');
-    secret ??= cachedSecret(traced(new SecretsManagerClient({})), env.unsubscribeSecretArn);
-    return secret();
-  };
-  const getPublisher = () => {
-    if (!env.eventBusName) throw new Error('WAYMARK_EVENT_BUS_NAME is not set for this function');
-    publisher ??= new EventBridgePublisher(traced(new EventBridgeClient({})), env.eventBusName);
-    return publisher;
-  };
-  const getAudienceJobs = () => {
-    if (!env.audienceScanStateMachineArn) throw new Error('WAYMARK_AUDIENCE_SCAN_STATE_MACHINE_ARN is not set for this function');
-    audienceJobs ??= new StepFunctionsAudienceJobs(sfn, env.audienceScanStateMachineArn);
-    return audienceJobs;
-  };
-  const publicUrl = () => {
-    if (!env.publicUrl) throw new Error('WAYMARK_PUBLIC_URL is not set for this function');
-    return env.publicUrl;
-  };
   return {
     ...ports,
     segments,
@@ -67,14 +67,8 @@ export function awsDependencies() {
     segmentation: { segments, memberships: ports.memberships },
     decisions,
     newId: randomUUID,
-    executions: new StepFunctionsExecutions(sfn),
     suppression: new DynamoSuppressionList(db, env.runtimeTable, privacyKey),
     consent: new DynamoConsentStore(db, env.profilesTable, systemClock),
-    getSecret: async () => getSecret(),
-    unsubscribeLinks: createUnsubscribeLinks({ getSecret: async () => getSecret(), publicUrl, clock: systemClock }),
-    // Built on first use, then kept: only the functions that publish have the bus name, only evaluate-segment the
-    // audience-scan state machine. Plain objects that delegate, not getters, so spreading the dependencies is safe.
-    publisher: { publish: async (events) => getPublisher().publish(events) } satisfies EventPublisher,
-    audienceJobs: { start: async (input) => getAudienceJobs().start(input) } satisfies AudienceJobs,
+    ...awsUnsubscribe(env),
   };
 }

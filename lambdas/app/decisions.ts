@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { z } from 'zod';
+import * as z from 'zod';
 import { IdentityNamespace, type FieldError } from '../core/events/business-event';
 import { checkCatalog, type DecisionCatalogSource } from '../core/decisions/catalog';
 import { Offer, parseOffer, parsePlacement, Placement } from '../core/decisions/model';

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import type { StepPayload } from '../core/journey/asl';
 import { ConditionNode, DecideNode, SendNode, WaitForEventNode, WaitNode } from '../core/journey/schema';
 import { makeDecision, type DecisionServiceDeps } from '../core/decisions/service';

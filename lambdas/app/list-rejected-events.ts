@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { formatIssues } from '../core/events/business-event';
 import { ValidationError } from '../core/runtime/errors';
 import type { RejectedEventStore } from '../core/runtime/ports';

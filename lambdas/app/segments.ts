@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { z } from 'zod';
+import * as z from 'zod';
 import type { FieldError } from '../core/events/business-event';
 import { ConflictError, NotFoundError, ValidationError } from '../core/runtime/errors';
 import type { Clock, JourneyRegistry } from '../core/runtime/ports';

@@ -1,4 +1,4 @@
-import { awsDependencies } from '../adapters/aws';
+import { awsStores } from '../adapters/aws';
 import { createConfirmUnsubscribeHandler } from '../app/consent';
 
-export const handler = createConfirmUnsubscribeHandler(awsDependencies());
+export const handler = createConfirmUnsubscribeHandler(awsStores());

@@ -1,4 +1,4 @@
-import { awsDependencies } from '../adapters/aws';
+import { awsStores } from '../adapters/aws';
 import { createCreateOfferHandler } from '../app/decisions';
 
-export const handler = createCreateOfferHandler(awsDependencies());
+export const handler = createCreateOfferHandler(awsStores());

@@ -1,4 +1,4 @@
-import { awsDependencies } from '../adapters/aws';
+import { awsStores } from '../adapters/aws';
 import { createCreatePlacementHandler } from '../app/decisions';
 
-export const handler = createCreatePlacementHandler(awsDependencies());
+export const handler = createCreatePlacementHandler(awsStores());

@@ -1,4 +1,4 @@
-import { awsDependencies } from '../adapters/aws';
+import { awsStores } from '../adapters/aws';
 import { createCreateSegmentHandler } from '../app/segments';
 
-export const handler = createCreateSegmentHandler(awsDependencies());
+export const handler = createCreateSegmentHandler(awsStores());

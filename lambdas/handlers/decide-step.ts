@@ -1,4 +1,22 @@
-import { awsDependencies } from '../adapters/aws';
+import { randomUUID } from 'node:crypto';
+import { awsTables } from '../adapters/aws';
+import { DynamoCapStore, DynamoDecisionLog, offerStore, placementStore } from '../adapters/dynamodb-decisions';
+import { createDynamoProfileStore } from '../adapters/dynamodb-profiles';
+import { DynamoMembershipStore } from '../adapters/dynamodb-segments';
 import { createDecideStepHandler } from '../app/journey-steps';
+import { cachedDecisionCatalog } from '../core/decisions/catalog';
 
-export const handler = createDecideStepHandler(awsDependencies());
+const { env, db, clock, privacyKey } = awsTables();
+export const handler = createDecideStepHandler({
+  // The stored offers and placements compiled, reloaded at most every 30 s (as for the decisions API).
+  decisions: cachedDecisionCatalog(
+    { offerStore: offerStore(db, env.journeysTable), placementStore: placementStore(db, env.journeysTable) },
+    clock,
+  ),
+  caps: new DynamoCapStore(db, env.runtimeTable),
+  decisionLog: new DynamoDecisionLog(db, env.runtimeTable, { clock }),
+  profiles: createDynamoProfileStore(db, env.profilesTable, { clock, privacyKey }),
+  memberships: new DynamoMembershipStore(db, env.profilesTable),
+  clock,
+  newId: randomUUID,
+});

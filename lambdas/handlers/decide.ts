@@ -1,4 +1,4 @@
-import { awsDependencies } from '../adapters/aws';
+import { awsStores } from '../adapters/aws';
 import { createDecideHandler } from '../app/decisions';
 
-export const handler = createDecideHandler(awsDependencies());
+export const handler = createDecideHandler(awsStores());

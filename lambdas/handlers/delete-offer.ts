@@ -1,4 +1,4 @@
-import { awsDependencies } from '../adapters/aws';
+import { awsStores } from '../adapters/aws';
 import { createDeleteOfferHandler } from '../app/decisions';
 
-export const handler = createDeleteOfferHandler(awsDependencies());
+export const handler = createDeleteOfferHandler(awsStores());

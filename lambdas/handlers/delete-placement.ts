@@ -1,4 +1,4 @@
-import { awsDependencies } from '../adapters/aws';
+import { awsStores } from '../adapters/aws';
 import { createDeletePlacementHandler } from '../app/decisions';
 
-export const handler = createDeletePlacementHandler(awsDependencies());
+export const handler = createDeletePlacementHandler(awsStores());

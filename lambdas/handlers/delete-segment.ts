@@ -1,4 +1,4 @@
-import { awsDependencies } from '../adapters/aws';
+import { awsStores } from '../adapters/aws';
 import { createDeleteSegmentHandler } from '../app/segments';
 
-export const handler = createDeleteSegmentHandler(awsDependencies());
+export const handler = createDeleteSegmentHandler(awsStores());

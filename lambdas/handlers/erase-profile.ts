@@ -1,4 +1,5 @@
-import { awsDependencies } from '../adapters/aws';
+import { awsStores } from '../adapters/aws';
+import { awsExecutions } from '../adapters/aws-executions';
 import { createEraseProfileHandler } from '../app/profiles';
 
-export const handler = createEraseProfileHandler(awsDependencies());
+export const handler = createEraseProfileHandler({ ...awsStores(), ...awsExecutions() });

@@ -1,4 +1,4 @@
-import { awsDependencies } from '../adapters/aws';
+import { awsStores } from '../adapters/aws';
 import { createEstimateSegmentHandler } from '../app/segments';
 
-export const handler = createEstimateSegmentHandler(awsDependencies());
+export const handler = createEstimateSegmentHandler(awsStores());

@@ -1,4 +1,5 @@
-import { awsDependencies } from '../adapters/aws';
+import { awsStores } from '../adapters/aws';
+import { awsExecutions } from '../adapters/aws-executions';
 import { createEvaluateSegmentHandler } from '../app/segments';
 
-export const handler = createEvaluateSegmentHandler(awsDependencies());
+export const handler = createEvaluateSegmentHandler({ ...awsStores(), ...awsExecutions() });

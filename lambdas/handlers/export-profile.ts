@@ -1,4 +1,4 @@
-import { awsDependencies } from '../adapters/aws';
+import { awsStores } from '../adapters/aws';
 import { createExportProfileHandler } from '../app/profiles';
 
-export const handler = createExportProfileHandler(awsDependencies());
+export const handler = createExportProfileHandler(awsStores());

@@ -1,4 +1,4 @@
-import { awsDependencies } from '../adapters/aws';
+import { awsStores } from '../adapters/aws';
 import { createFindProfileHandler } from '../app/profiles';
 
-export const handler = createFindProfileHandler(awsDependencies());
+export const handler = createFindProfileHandler(awsStores());

@@ -1,4 +1,4 @@
-import { awsDependencies } from '../adapters/aws';
+import { awsStores } from '../adapters/aws';
 import { createGetConsentHandler } from '../app/consent';
 
-export const handler = createGetConsentHandler(awsDependencies());
+export const handler = createGetConsentHandler(awsStores());

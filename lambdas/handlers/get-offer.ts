@@ -1,4 +1,4 @@
-import { awsDependencies } from '../adapters/aws';
+import { awsStores } from '../adapters/aws';
 import { createGetOfferHandler } from '../app/decisions';
 
-export const handler = createGetOfferHandler(awsDependencies());
+export const handler = createGetOfferHandler(awsStores());

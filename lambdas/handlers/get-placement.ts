@@ -1,4 +1,4 @@
-import { awsDependencies } from '../adapters/aws';
+import { awsStores } from '../adapters/aws';
 import { createGetPlacementHandler } from '../app/decisions';
 
-export const handler = createGetPlacementHandler(awsDependencies());
+export const handler = createGetPlacementHandler(awsStores());

@@ -1,4 +1,4 @@
-import { awsDependencies } from '../adapters/aws';
+import { awsStores } from '../adapters/aws';
 import { createGetProfileHandler } from '../app/profiles';
 
-export const handler = createGetProfileHandler(awsDependencies());
+export const handler = createGetProfileHandler(awsStores());

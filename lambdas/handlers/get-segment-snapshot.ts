@@ -1,4 +1,4 @@
-import { awsDependencies } from '../adapters/aws';
+import { awsStores } from '../adapters/aws';
 import { createGetSnapshotHandler } from '../app/segments';
 
-export const handler = createGetSnapshotHandler(awsDependencies());
+export const handler = createGetSnapshotHandler(awsStores());

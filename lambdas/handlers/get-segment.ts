@@ -1,4 +1,4 @@
-import { awsDependencies } from '../adapters/aws';
+import { awsStores } from '../adapters/aws';
 import { createGetSegmentHandler } from '../app/segments';
 
-export const handler = createGetSegmentHandler(awsDependencies());
+export const handler = createGetSegmentHandler(awsStores());

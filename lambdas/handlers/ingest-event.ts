@@ -1,5 +1,4 @@
-import { awsDependencies } from '../adapters/aws';
+import { awsPublisher } from '../adapters/aws-publisher';
 import { createIngestEventHandler } from '../app/ingest-event';
 
-const deps = awsDependencies();
-export const handler = createIngestEventHandler({ publisher: deps.publisher, clock: deps.clock });
+export const handler = createIngestEventHandler(awsPublisher());

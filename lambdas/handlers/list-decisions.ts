@@ -1,4 +1,4 @@
-import { awsDependencies } from '../adapters/aws';
+import { awsStores } from '../adapters/aws';
 import { createListDecisionsHandler } from '../app/decisions';
 
-export const handler = createListDecisionsHandler(awsDependencies());
+export const handler = createListDecisionsHandler(awsStores());

@@ -1,4 +1,4 @@
-import { awsDependencies } from '../adapters/aws';
+import { awsStores } from '../adapters/aws';
 import { createListJourneysHandler } from '../app/list-journeys';
 
-export const handler = createListJourneysHandler(awsDependencies());
+export const handler = createListJourneysHandler(awsStores());

@@ -1,4 +1,4 @@
-import { awsDependencies } from '../adapters/aws';
+import { awsStores } from '../adapters/aws';
 import { createListOffersHandler } from '../app/decisions';
 
-export const handler = createListOffersHandler(awsDependencies());
+export const handler = createListOffersHandler(awsStores());

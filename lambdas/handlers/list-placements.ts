@@ -1,4 +1,4 @@
-import { awsDependencies } from '../adapters/aws';
+import { awsStores } from '../adapters/aws';
 import { createListPlacementsHandler } from '../app/decisions';
 
-export const handler = createListPlacementsHandler(awsDependencies());
+export const handler = createListPlacementsHandler(awsStores());

@@ -1,4 +1,4 @@
-import { awsDependencies } from '../adapters/aws';
+import { awsStores } from '../adapters/aws';
 import { createListRejectedEventsHandler } from '../app/list-rejected-events';
 
-export const handler = createListRejectedEventsHandler(awsDependencies());
+export const handler = createListRejectedEventsHandler(awsStores());

@@ -1,4 +1,4 @@
-import { awsDependencies } from '../adapters/aws';
+import { awsStores } from '../adapters/aws';
 import { createListSegmentsHandler } from '../app/segments';
 
-export const handler = createListSegmentsHandler(awsDependencies());
+export const handler = createListSegmentsHandler(awsStores());

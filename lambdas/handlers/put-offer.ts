@@ -1,4 +1,4 @@
-import { awsDependencies } from '../adapters/aws';
+import { awsStores } from '../adapters/aws';
 import { createPutOfferHandler } from '../app/decisions';
 
-export const handler = createPutOfferHandler(awsDependencies());
+export const handler = createPutOfferHandler(awsStores());

@@ -1,4 +1,4 @@
-import { awsDependencies } from '../adapters/aws';
+import { awsStores } from '../adapters/aws';
 import { createPutPlacementHandler } from '../app/decisions';
 
-export const handler = createPutPlacementHandler(awsDependencies());
+export const handler = createPutPlacementHandler(awsStores());

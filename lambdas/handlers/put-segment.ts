@@ -1,4 +1,4 @@
-import { awsDependencies } from '../adapters/aws';
+import { awsStores } from '../adapters/aws';
 import { createPutSegmentHandler } from '../app/segments';
 
-export const handler = createPutSegmentHandler(awsDependencies());
+export const handler = createPutSegmentHandler(awsStores());

@@ -1,4 +1,4 @@
-import { awsDependencies } from '../adapters/aws';
+import { awsStores } from '../adapters/aws';
 import { createRecordDeliveryEventHandler } from '../app/record-delivery-event';
 
-export const handler = createRecordDeliveryEventHandler(awsDependencies());
+export const handler = createRecordDeliveryEventHandler(awsStores());

@@ -1,4 +1,13 @@
-import { awsDependencies } from '../adapters/aws';
+import { awsTables } from '../adapters/aws';
+import { awsExecutions } from '../adapters/aws-executions';
+import { DynamoWaitIndex } from '../adapters/dynamodb';
+import { createDynamoProfileStore } from '../adapters/dynamodb-profiles';
 import { createRegisterWaitHandler } from '../app/journey-steps';
 
-export const handler = createRegisterWaitHandler(awsDependencies());
+const { env, db, clock, privacyKey } = awsTables();
+export const handler = createRegisterWaitHandler({
+  waits: new DynamoWaitIndex(db, env.runtimeTable),
+  clock,
+  profiles: createDynamoProfileStore(db, env.profilesTable, { clock, privacyKey }),
+  executions: awsExecutions().executions,
+});

@@ -1,4 +1,7 @@
-import { awsDependencies } from '../adapters/aws';
+import { awsTables } from '../adapters/aws';
+import { createDynamoProfileStore } from '../adapters/dynamodb-profiles';
 import { createResolveWaitHandler } from '../app/journey-steps';
 
-export const handler = createResolveWaitHandler(awsDependencies());
+const { env, db, clock, privacyKey } = awsTables();
+const profiles = createDynamoProfileStore(db, env.profilesTable, { clock, privacyKey });
+export const handler = createResolveWaitHandler({ profiles, clock });

@@ -1,4 +1,5 @@
-import { awsDependencies } from '../adapters/aws';
+import { awsStores } from '../adapters/aws';
+import { awsExecutions } from '../adapters/aws-executions';
 import { createTriggerJourneyHandler } from '../app/trigger-journey';
 
-export const handler = createTriggerJourneyHandler(awsDependencies());
+export const handler = createTriggerJourneyHandler({ ...awsStores(), ...awsExecutions() });

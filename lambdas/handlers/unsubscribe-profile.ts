@@ -1,4 +1,4 @@
-import { awsDependencies } from '../adapters/aws';
+import { awsStores } from '../adapters/aws';
 import { createUnsubscribeProfileHandler } from '../app/consent';
 
-export const handler = createUnsubscribeProfileHandler(awsDependencies());
+export const handler = createUnsubscribeProfileHandler(awsStores());

@@ -1,4 +1,4 @@
-import { awsDependencies } from '../adapters/aws';
+import { awsStores } from '../adapters/aws';
 import { createUpdateConsentHandler } from '../app/consent';
 
-export const handler = createUpdateConsentHandler(awsDependencies());
+export const handler = createUpdateConsentHandler(awsStores());

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { EnvKey } from '../core/config/env-keys';
 
 const Env = z.object({

@@ -4,7 +4,7 @@
  * consent change (`PUT /profiles/{id}/consent`) or an API trigger (`POST /journeys/{id}/trigger`), and is validated
  * by the same schemas. Every problem names the file's line and the field (statemachines/README.md#simulate-a-journey).
  */
-import type { z } from 'zod';
+import type * as z from 'zod';
 import { AttributesUpdate } from '../app/profiles';
 import { AWS_SOURCE_PREFIX, PLATFORM_SOURCE_PREFIX } from '../core/config/env-keys';
 import { ConsentChanges } from '../core/consent/update';

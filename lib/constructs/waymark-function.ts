@@ -7,6 +7,7 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { acknowledgeWildcards } from '../nag';
+import { WAYMARK_BASE_ENVIRONMENT, WAYMARK_BUNDLING } from './bundling';
 
 /** The repository root: handlers are bundled from here with the root lock file. */
 export const PROJECT_ROOT = path.join(__dirname, '..', '..');
@@ -100,9 +101,9 @@ export interface WaymarkFunctionProps {
 }
 
 /**
- * One Waymark Lambda: Node.js 24 on arm64, bundled locally with esbuild (`keepNames`, since Step Functions
- * `Retry`/`Catch` match on error names), X-Ray active, JSON logs to its own log group, and a role of its own
- * with inline policies only (no AWS managed policy), to which the stack adds exactly the grants this handler needs.
+ * One Waymark Lambda: Node.js 24 on arm64, bundled locally with esbuild as `WAYMARK_BUNDLING` says (each handler
+ * file is its own composition root, so a bundle holds only the code and clients it uses), X-Ray active, JSON logs
+ * to its own log group, and a role of its own with inline policies only (no AWS managed policy), to which the stack adds exactly the grants this handler needs.
  */
 export class WaymarkFunction extends Construct implements iam.IGrantable {
   public readonly function: nodejs.NodejsFunction;
@@ -136,22 +137,13 @@ export class WaymarkFunction extends Construct implements iam.IGrantable {
       loggingFormat: lambda.LoggingFormat.JSON,
       applicationLogLevelV2: lambda.ApplicationLogLevel.INFO,
       systemLogLevelV2: lambda.SystemLogLevel.WARN,
-      environment: { NODE_OPTIONS: '--enable-source-maps', ...props.environment },
+      environment: { ...WAYMARK_BASE_ENVIRONMENT, ...props.environment },
       deadLetterQueue: props.deadLetterQueue,
       retryAttempts: props.retryAttempts,
       maxEventAge: props.maxEventAge,
       projectRoot: PROJECT_ROOT,
       depsLockFilePath: path.join(PROJECT_ROOT, 'package-lock.json'),
-      bundling: {
-        minify: true,
-        sourceMap: true,
-        keepNames: true,
-        target: 'node24',
-        format: nodejs.OutputFormat.CJS,
-        // Bundle the AWS SDK too: the versions in package-lock.json are the ones the tests ran against.
-        externalModules: [],
-        forceDockerBundling: false,
-      },
+      bundling: WAYMARK_BUNDLING,
     });
 
     acknowledgeWildcards(

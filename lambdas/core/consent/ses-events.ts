@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import type { EventPattern } from '../events/pattern';
 import type { SuppressionReason } from './policy';
 import { normalizeAddress, type SuppressionList } from './ports';

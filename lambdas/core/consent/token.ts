@@ -1,5 +1,5 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
-import { z } from 'zod';
+import * as z from 'zod';
 
 /** What an unsubscribe link withdraws: the email channel, or one subscription list. */
 export const UnsubscribeScope = z.union([z.literal('email'), z.string().regex(/^list:[A-Za-z0-9_.-]{1,64}$/)]);

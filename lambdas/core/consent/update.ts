@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { ConsentKey, ConsentStatus, formatIssues } from '../events/business-event';
 import { NotFoundError, ValidationError } from '../runtime/errors';
 import { ownRecord } from '../shared/records';

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { dict, ownRecord } from '../shared/records';
 import { DURATION_PATTERN } from '../shared/duration';
 import { Rule, SegmentId, describeIssues, ruleDepth, MAX_RULE_DEPTH, type ParseResult } from '../segments/rule';

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { dict, ownRecord } from '../shared/records';
 import { refineStorableNumbers, StorableNumber } from './numbers';
 

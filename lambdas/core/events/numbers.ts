@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 
 /**
  * Numbers an event may carry. DynamoDB stores magnitudes from 1e-130 to 9.99e125

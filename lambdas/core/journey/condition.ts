@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { DATA_PATH_PATTERN, readPath, toJsonPath } from '../shared/paths';
 import { assertNever } from '../shared/assert-never';
 import { membershipKey } from '../segments/catalog';

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { DURATION_PATTERN } from '../shared/duration';
 import { DATA_PATH_PATTERN } from '../shared/paths';
 import { EventType } from '../events/business-event';

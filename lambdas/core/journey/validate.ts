@@ -1,4 +1,4 @@
-import type { z } from 'zod';
+import type * as z from 'zod';
 import { MAX_WAIT_SECONDS, parseDuration } from '../shared/duration';
 import { assertNever } from '../shared/assert-never';
 import { RUN_DATA_LIMITS } from '../runtime/execution-data';

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { CustomerIdentities, formatIssues } from '../events/business-event';
 import { enterJourney, type EnterDeps, type EntryOutcome } from './enter';
 import { ConflictError, NotFoundError, ValidationError } from './errors';

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { NotFoundError } from '../runtime/errors';
 import type { Clock, JourneyRegistry, Profile } from '../runtime/ports';
 import { updateSegments, type SegmentRuntimeDeps } from '../runtime/segments';

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 
 /**
  * Records keyed by outside data (identity namespaces, event types, attribute, property and consent names).

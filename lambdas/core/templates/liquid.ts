@@ -49,12 +49,17 @@ const common: LiquidOptions = {
   renderLimit: TEMPLATE_LIMITS.renderMs,
   memoryLimit: TEMPLATE_LIMITS.memory,
 };
-const engines: Record<TemplateKind, Liquid> = {
-  // Escaping is decided per output when the template is parsed; `| raw` opts out.
-  html: new Liquid({ ...common, outputEscape: 'escape' }),
-  line: new Liquid(common),
-  text: new Liquid(common),
-};
+let engines: Record<TemplateKind, Liquid> | undefined;
+/** Built on first use, so a function that never parses a template neither builds the engines nor bundles LiquidJS. */
+function engine(kind: TemplateKind): Liquid {
+  engines ??= {
+    // Escaping is decided per output when the template is parsed; `| raw` opts out.
+    html: new Liquid({ ...common, outputEscape: 'escape' }),
+    line: new Liquid(common),
+    text: new Liquid(common),
+  };
+  return engines[kind];
+}
 
 const parsed = new Map<string, Template[]>();
 
@@ -62,7 +67,7 @@ function parse(text: string, kind: TemplateKind): Template[] {
   const key = `${kind}\u0000${text}`;
   let templates = parsed.get(key);
   if (!templates) {
-    templates = engines[kind].parse(text);
+    templates = engine(kind).parse(text);
     if (parsed.size > 1000) parsed.clear();
     parsed.set(key, templates);
   }
@@ -83,7 +88,7 @@ export function checkTemplate(text: string, kind: TemplateKind = 'text'): string
   }
   const problems: string[] = [];
   try {
-    const roots = engines[kind].globalVariablesSync(templates);
+    const roots = engine(kind).globalVariablesSync(templates);
     for (const root of roots) {
       if ((TEMPLATE_ROOTS as readonly string[]).includes(root)) continue;
       problems.push(`template uses unknown variable "${root}"; use one of ${TEMPLATE_ROOTS.join(', ')}`);
@@ -133,7 +138,7 @@ function checkHtmlPlacement(text: string): string[] {
 export function renderTemplate(text: string, scope: TemplateScope, kind: TemplateKind = 'text'): string {
   let out: string;
   try {
-    out = engines[kind].renderSync(parse(text, kind), scope as unknown as Record<string, unknown>) as string;
+    out = engine(kind).renderSync(parse(text, kind), scope as unknown as Record<string, unknown>) as string;
   } catch (error) {
     throw new TemplateRenderError(`template cannot be rendered: ${firstLine(error)}`, { cause: error });
   }

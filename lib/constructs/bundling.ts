@@ -1,0 +1,38 @@
+import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
+
+/**
+ * How every Waymark function is bundled, shared by `WaymarkFunction` and `bench/functions.bench.ts` (which bundles
+ * the handlers the same way to report their size and cold init). `keepNames`: Step Functions `Retry`/`Catch` match on
+ * error names. No source map: loading one with `--enable-source-maps` costs 110–190 ms of every cold start.
+ */
+export const WAYMARK_BUNDLING: nodejs.BundlingOptions = {
+  minify: true,
+  sourceMap: false,
+  keepNames: true,
+  target: 'node24',
+  format: nodejs.OutputFormat.CJS,
+  // The ES modules where a package ships both: esbuild then drops the commands and code a handler never imports
+  // (the AWS SDK's CommonJS builds bundle every command of a client).
+  mainFields: ['module', 'main'],
+  // Bundle the AWS SDK too: the versions in package-lock.json are the ones the tests ran against.
+  externalModules: [],
+  forceDockerBundling: false,
+};
+
+/** The variables every function gets before its own (none: source maps are not loaded at run time). */
+export const WAYMARK_BASE_ENVIRONMENT: Readonly<Record<string, string>> = {};
+
+/** The esbuild options `NodejsFunction` derives from `bundling` (its `--bundle --platform=node …` command line). */
+export function esbuildOptions(bundling: nodejs.BundlingOptions = WAYMARK_BUNDLING) {
+  return {
+    bundle: true,
+    platform: 'node' as const,
+    target: bundling.target,
+    format: bundling.format === nodejs.OutputFormat.ESM ? ('esm' as const) : ('cjs' as const),
+    minify: bundling.minify ?? false,
+    sourcemap: bundling.sourceMap ?? false,
+    keepNames: bundling.keepNames ?? false,
+    external: [...(bundling.externalModules ?? [])],
+    ...(bundling.mainFields ? { mainFields: [...bundling.mainFields] } : {}),
+  };
+}
