@@ -78,6 +78,15 @@ describe('safe redeploys', () => {
     ]);
   });
 
+  it("keeps the logical ids of the API and of every journey's state machine (a changed id would replace them)", () => {
+    // Pinned on purpose: a new logical id replaces the resource — a new API URL in every client and unsubscribe
+    // link, or a state machine whose running executions are stopped. Renaming one must be a deliberate migration.
+    const pinned = [...resourcesOfType(app, 'AWS::ApiGateway::RestApi'), ...resourcesOfType(app, 'AWS::StepFunctions::StateMachine')]
+      .map(([id, r]) => `${id} ${r.Type}`)
+      .sort();
+    expect(pinned).toEqual(PINNED_APP_IDS);
+  });
+
   it('synthesizes the event archive without an empty KmsKeyIdentifier (aws-cdk#37847), and retains it', () => {
     const archives = resourcesOfType(data, 'AWS::Events::Archive');
     expect(archives).toHaveLength(1);
@@ -127,3 +136,18 @@ describe('safe redeploys', () => {
     }
   });
 });
+
+/** The API and the state machines of the shipped journeys and the audience scan, as synthesized. */
+const PINNED_APP_IDS = [
+  'ApiF70053CD AWS::ApiGateway::RestApi',
+  'AudienceScanStateMachine9F74AE5A AWS::StepFunctions::StateMachine',
+  'JourneycartabandonmentStateMachineC9E6885B AWS::StepFunctions::StateMachine',
+  'JourneycrosssellStateMachine54928C6C AWS::StepFunctions::StateMachine',
+  'JourneyeventreminderStateMachine1396DAA4 AWS::StepFunctions::StateMachine',
+  'JourneyloyaltymemberdayStateMachineF792CC5B AWS::StepFunctions::StateMachine',
+  'JourneyloyaltytierStateMachineF8E63C29 AWS::StepFunctions::StateMachine',
+  'JourneymanualoutreachStateMachine746B6222 AWS::StepFunctions::StateMachine',
+  'JourneynextbestofferStateMachine48029E86 AWS::StepFunctions::StateMachine',
+  'JourneyquotefollowupStateMachine40CFCBEC AWS::StepFunctions::StateMachine',
+  'JourneywelcomeStateMachineBECE5B51 AWS::StepFunctions::StateMachine',
+];
