@@ -91,17 +91,24 @@ export const MIN_REAL_RUN_SECONDS = 600;
 export function localTimeouts(definition: AslDefinition, timeScale: number): AslDefinition {
   const scaled = Math.ceil(definition.TimeoutSeconds / timeScale);
   definition.TimeoutSeconds = Math.min(MAX_TIMER_SECONDS, Math.max(MIN_REAL_RUN_SECONDS, Number.isFinite(scaled) ? scaled : 0));
-  const visit = (states: Record<string, AslState>) => {
-    for (const state of Object.values(states)) {
-      // No TimeoutSeconds means no task timeout on AWS (docs.aws.amazon.com/step-functions/latest/dg/sfn-stuck-execution.html).
-      if (state.Type === 'Task') state.TimeoutSeconds = Math.min(MAX_TIMER_SECONDS, typeof state.TimeoutSeconds === 'number' ? state.TimeoutSeconds : MAX_TIMER_SECONDS);
-      const processor = (state.ItemProcessor ?? state.Iterator) as AslDefinition | undefined;
-      if (processor?.States) visit(processor.States);
-      for (const branch of (state.Branches as AslDefinition[] | undefined) ?? []) visit(branch.States);
-    }
-  };
-  visit(definition.States);
+  for (const { state } of eachState(definition)) {
+    // No TimeoutSeconds means no task timeout on AWS (docs.aws.amazon.com/step-functions/latest/dg/sfn-stuck-execution.html).
+    if (state.Type === 'Task') state.TimeoutSeconds = Math.min(MAX_TIMER_SECONDS, typeof state.TimeoutSeconds === 'number' ? state.TimeoutSeconds : MAX_TIMER_SECONDS);
+  }
   return definition;
+}
+
+/**
+ * Every state of a definition, nested ones (Map item processors, Parallel branches) included, each with the `States`
+ * record and the definition it is in. A state is yielded before the states nested in it.
+ */
+function* eachState(definition: AslDefinition): Generator<{ name: string; state: AslState; states: Record<string, AslState>; scope: AslDefinition }> {
+  for (const [name, state] of Object.entries(definition.States)) {
+    yield { name, state, states: definition.States, scope: definition };
+    const processor = (state.ItemProcessor ?? state.Iterator) as AslDefinition | undefined;
+    if (processor?.States) yield* eachState(processor);
+    for (const branch of (state.Branches as AslDefinition[] | undefined) ?? []) yield* eachState(branch);
+  }
 }
 
 /**
@@ -161,32 +168,24 @@ export const VIRTUAL_WAIT_RESOURCE = 'waymark:local:wait';
  * global timeout is left to a virtual timer.
  */
 export function virtualDefinition(definition: AslDefinition, retries: Map<string, Retrier[]>, timeouts: Map<string, number>): AslDefinition {
-  const visit = (states: Record<string, AslState>) => {
-    for (const [name, state] of Object.entries(states)) {
-      if (state.Type === 'Wait') {
-        const { Type: _t, Seconds, SecondsPath, Timestamp, TimestampPath, ...rest } = state;
-        // No real task timeout (the runner's default is 60 real seconds): the wait's end is a virtual timer.
-        states[name] = {
-          ...rest,
-          Type: 'Task',
-          Resource: VIRTUAL_WAIT_RESOURCE,
-          TimeoutSeconds: MAX_TIMER_SECONDS,
-          Comment: JSON.stringify({ Seconds, SecondsPath, Timestamp, TimestampPath }),
-        };
-        continue;
-      }
-      if (state.Type === 'Task') {
-        if (Array.isArray(state.Retry)) retries.set(name, state.Retry as Retrier[]);
-        delete state.Retry;
-        if (typeof state.TimeoutSeconds === 'number') timeouts.set(name, state.TimeoutSeconds);
-        state.TimeoutSeconds = MAX_TIMER_SECONDS;
-      }
-      const processor = (state.ItemProcessor ?? state.Iterator) as AslDefinition | undefined;
-      if (processor?.States) visit(processor.States);
-      for (const branch of (state.Branches as AslDefinition[] | undefined) ?? []) visit(branch.States);
+  for (const { name, state, states } of eachState(definition)) {
+    if (state.Type === 'Wait') {
+      const { Type: _t, Seconds, SecondsPath, Timestamp, TimestampPath, ...rest } = state;
+      // No real task timeout (the runner's default is 60 real seconds): the wait's end is a virtual timer.
+      states[name] = {
+        ...rest,
+        Type: 'Task',
+        Resource: VIRTUAL_WAIT_RESOURCE,
+        TimeoutSeconds: MAX_TIMER_SECONDS,
+        Comment: JSON.stringify({ Seconds, SecondsPath, Timestamp, TimestampPath }),
+      };
+    } else if (state.Type === 'Task') {
+      if (Array.isArray(state.Retry)) retries.set(name, state.Retry as Retrier[]);
+      delete state.Retry;
+      if (typeof state.TimeoutSeconds === 'number') timeouts.set(name, state.TimeoutSeconds);
+      state.TimeoutSeconds = MAX_TIMER_SECONDS;
     }
-  };
-  visit(definition.States);
+  }
   delete (definition as Partial<AslDefinition>).TimeoutSeconds;
   return definition;
 }
@@ -194,31 +193,13 @@ export function virtualDefinition(definition: AslDefinition, retries: Map<string
 /** Every state's retry intervals set to 0 (the retriers of non-Task states, which run at once in virtual time). */
 function zeroIntervals(definition: AslDefinition): Record<string, number> {
   const out: Record<string, number> = {};
-  const visit = (states: Record<string, AslState>) => {
-    for (const [name, state] of Object.entries(states)) {
-      if (state.Retry) out[name] = 0;
-      const processor = (state.ItemProcessor ?? state.Iterator) as AslDefinition | undefined;
-      if (processor?.States) visit(processor.States);
-      for (const branch of (state.Branches as AslDefinition[] | undefined) ?? []) visit(branch.States);
-    }
-  };
-  visit(definition.States);
+  for (const { name, state } of eachState(definition)) if (state.Retry) out[name] = 0;
   return out;
 }
 
 /** Every Task state by name, with the definition it is in: overrides are keyed by state name, nested states included. */
 function taskStates(definition: AslDefinition): { stateName: string; state: AslState; scope: AslDefinition }[] {
-  const out: { stateName: string; state: AslState; scope: AslDefinition }[] = [];
-  const visit = (states: Record<string, AslState>, scope: AslDefinition) => {
-    for (const [stateName, state] of Object.entries(states)) {
-      if (state.Type === 'Task') out.push({ stateName, state, scope });
-      const processor = (state.ItemProcessor ?? state.Iterator) as AslDefinition | undefined;
-      if (processor?.States) visit(processor.States, processor);
-      for (const branch of (state.Branches as AslDefinition[] | undefined) ?? []) visit(branch.States, branch);
-    }
-  };
-  visit(definition.States, definition);
-  return out;
+  return [...eachState(definition)].filter(({ state }) => state.Type === 'Task').map(({ name, state, scope }) => ({ stateName: name, state, scope }));
 }
 
 /** A reference path (`$.steps.x.until`) read from a state's input; undefined when any part is missing. */
