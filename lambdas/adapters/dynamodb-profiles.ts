@@ -2,7 +2,7 @@ import { ConditionalCheckFailedException, type DynamoDBClient } from '@aws-sdk/c
 import { DeleteCommand, GetCommand, PutCommand, QueryCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { TableKeys } from '../core/config/env-keys';
 import type { BusinessEvent } from '../core/events/business-event';
-import { eventIdentities, normalizeTime, sourcesAbove, summedProperties } from '../core/profiles/merge-policy';
+import { emptyProfileMaps, eventIdentities, normalizeTime, sourcesAbove, summedProperties } from '../core/profiles/merge-policy';
 import { defaultProfilePolicy, ProfileLimits, type AttributeValue, type ComputedStats, type ConsentState, type ProfilePolicy, type ProfileState, type RecentEvent } from '../core/profiles/model';
 import type { EventRecord, ProfileStorage } from '../core/profiles/storage';
 import { GraphProfileStore } from '../core/profiles/store';
@@ -413,12 +413,7 @@ export function fromItem(item: Record<string, unknown>): ProfileState {
     status: item.status as ProfileState['status'],
     ...(item.mergedInto ? { mergedInto: item.mergedInto as string } : {}),
     // Keyed by outside names (`i#constructor#…`, `c#toString#…`): null-prototype records, so no name reaches Object.
-    identities: dict(),
-    attributes: dict(),
-    attributeTimes: dict(),
-    attributeSources: dict(),
-    computed: dict(),
-    consent: dict(),
+    ...emptyProfileMaps(),
     pending: [],
     ...(item.flushedAt ? { flushedAt: item.flushedAt as string } : {}),
     absorbed: (item.absorbed as string[] | undefined) ?? [],

@@ -44,16 +44,16 @@ export function newProfileId(namespace: string, value: string, privacyKey: strin
   return `p-${keyedHash(privacyKey, 'profile', `${namespace}:${value}`).slice(0, 24)}`;
 }
 
+/** The keyed parts of a profile, empty: null-prototype records (keyed by outside names), so no name reaches Object. */
+export function emptyProfileMaps(): Pick<ProfileState, 'identities' | 'attributes' | 'attributeTimes' | 'attributeSources' | 'computed' | 'consent'> {
+  return { identities: dict(), attributes: dict(), attributeTimes: dict(), attributeSources: dict(), computed: dict(), consent: dict() };
+}
+
 export function emptyProfile(id: string, createdAt: string): ProfileState {
   return {
     id,
     status: 'active',
-    identities: dict(),
-    attributes: dict(),
-    attributeTimes: dict(),
-    attributeSources: dict(),
-    computed: dict(),
-    consent: dict(),
+    ...emptyProfileMaps(),
     pending: [],
     absorbed: [],
     createdAt: normalizeTime(createdAt),
