@@ -5,6 +5,7 @@
  * and the same for the same report; `renderJson` for programs.
  */
 import type { ChosenOffer, OfferExplanation } from '../core/decisions/ports';
+import type { OutboxMessage } from '../local/outbox';
 
 export type RunStatus = 'RUNNING' | 'SUCCEEDED' | 'FAILED' | 'TIMED_OUT' | 'ABORTED';
 
@@ -17,18 +18,10 @@ export interface PathStep {
 }
 
 /** A message the delivery step would have sent (the outbox's record of it). */
-export interface ReportMessage {
+/** A message as the outbox holds it (subject: email subject or push title; body: email text, SMS text or push body). */
+export interface ReportMessage extends Pick<OutboxMessage, 'channel' | 'recipient' | 'subject' | 'body' | 'html' | 'url'> {
   at: string;
   node: string;
-  channel: 'email' | 'sms' | 'push';
-  recipient: string;
-  /** Email subject; push title. */
-  subject?: string;
-  /** Email text part; SMS text; push body. */
-  body: string;
-  html?: string;
-  /** Push link. */
-  url?: string;
 }
 
 /** A send step that sent nothing, and the ledger's reason (`consent:email`, `no-address`, `suppressed:bounce`…). */
