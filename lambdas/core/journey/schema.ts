@@ -52,7 +52,16 @@ export const Settings = z.strictObject({
   /** Global timeout of one run; default 91 days. */
   timeout: Duration.default('91d'),
   messageClass: z.enum(['marketing', 'transactional']).default('marketing'),
+  /** Arbitration between journeys (governance rules, exclusive groups): 1–100, higher wins; 50 when absent. */
+  priority: z.number().int().min(1).max(100).optional(),
+  /** A profile is in at most one journey of this group at a time (the higher priority wins). */
+  exclusive: z.string().regex(/^[a-z][a-z0-9]*(-[a-z0-9]+)*$/, 'exclusive groups are kebab-case').max(64).optional(),
+  /** Labels that governance rules may select journeys by (`journeyTags`). */
+  tags: z.array(z.string().regex(/^[a-z][a-z0-9]*(-[a-z0-9]+)*$/, 'tags are kebab-case').max(64)).min(1).max(10).optional(),
+  /** This share of entering profiles (stable per profile) runs the journey without receiving any of its messages. */
+  holdout: z.strictObject({ percent: z.number().gt(0).max(50) }).optional(),
 });
+export const DEFAULT_PRIORITY = 50;
 export type Settings = z.infer<typeof Settings>;
 
 const nodeBase = { id: NodeId, description: z.string().max(500).optional() };
