@@ -10,6 +10,7 @@ import {
   DynamoWaitIndex,
 } from './dynamodb';
 import { DynamoCapStore, DynamoDecisionLog, offerStore, placementStore } from './dynamodb-decisions';
+import { DynamoConversionStore } from './dynamodb-conversions';
 import { createDynamoProfileStore } from './dynamodb-profiles';
 import { DynamoMembershipStore, DynamoProfileScanner, DynamoSnapshotStore, segmentStore } from './dynamodb-segments';
 
@@ -42,5 +43,6 @@ export function dynamoPorts(db: DynamoDBDocumentClient, tables: WaymarkTables, c
     placementStore: placementStore(db, tables.journeys),
     caps: new DynamoCapStore(db, tables.runtime),
     decisionLog: new DynamoDecisionLog(db, tables.runtime, { clock }),
+    conversions: new DynamoConversionStore(db, tables.runtime),
   };
 }

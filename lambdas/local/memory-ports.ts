@@ -8,6 +8,8 @@ import { GraphProfileStore } from '../core/profiles/store';
 import type { Clock } from '../core/runtime/ports';
 import type { SegmentDefinition } from '../core/segments/rule';
 import { MemoryCatalogStore } from './memory/catalog';
+import { MemoryConversionStore } from './memory/conversions';
+import type { CounterIncrement, CounterTotal, JourneyCounters } from '../core/measure/counters';
 import { MemoryCapStore, MemoryDecisionLog } from './memory/decisions';
 import { MemoryProfileTable } from './memory/profiles';
 import {
@@ -66,6 +68,7 @@ export function memoryPorts(clock: Clock, privacyKey: PrivacyKey = localPrivacyK
     placementStore: new MemoryCatalogStore<Placement>(journeysTable, 'PLACEMENT'),
     caps: new MemoryCapStore(runtime),
     decisionLog: new MemoryDecisionLog(runtime, clock),
+    conversions: new MemoryConversionStore(runtime),
   } satisfies WaymarkPorts;
   tablesOf.set(ports, { profiles: profilesTable, journeys: journeysTable, runtime, profileStorage });
   return ports;
@@ -213,4 +216,30 @@ function number(text: string, path: string): number {
   const n = Number(text);
   if (text.trim() === '' || !Number.isFinite(n)) throw invalid(`The parameter cannot be converted to a numeric value: ${text} (${path})`);
   return n;
+}
+
+/**
+ * The journey counters in memory (tests, simulation, the local stack): totals per journey, day, name and dimensions,
+ * added as they come; `read` answers them summed, as the DynamoDB adapter answers its shards summed.
+ */
+export function memoryJourneyCounters(): JourneyCounters & { increments: CounterIncrement[] } {
+  const increments: CounterIncrement[] = [];
+  return {
+    increments,
+    async add(batch) {
+      increments.push(...batch.map((i) => ({ ...i, dims: { ...i.dims } })));
+    },
+    async read(journeyId, fromDay, toDay) {
+      const totals = new Map<string, CounterTotal>();
+      for (const i of increments) {
+        if (i.journeyId !== journeyId || i.day < fromDay || i.day > toDay) continue;
+        const dims = Object.fromEntries(Object.entries(i.dims ?? {}).sort(([a], [b]) => a.localeCompare(b)));
+        const key = JSON.stringify([i.day, i.name, dims]);
+        const total = totals.get(key) ?? { day: i.day, name: i.name, dims, value: 0 };
+        total.value += i.by ?? 1;
+        totals.set(key, total);
+      }
+      return [...totals.values()];
+    },
+  };
 }

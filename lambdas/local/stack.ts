@@ -70,7 +70,8 @@ import { LocalMetrics, Outbox } from './outbox';
 import { DEFAULT_MAX_BUSY_SHARE, recheckDecision, type RecheckRun } from './recheck';
 import { createLocalServer, createRouter, type LocalRequest, type Route } from './server';
 import { isVirtualClock } from './virtual-clock';
-import { memoryConsentStore, memoryPorts, memorySuppressionList, memoryUpdateItem, type WaymarkPorts } from './memory-ports';
+import { memoryConsentStore, memoryJourneyCounters, memoryPorts, memorySuppressionList, memoryUpdateItem, type WaymarkPorts } from './memory-ports';
+import type { JourneyCounters } from '../core/measure/counters';
 
 export interface LocalStackOptions {
   /** HTTP port; 0 picks a free one. Default: `PORT` or 3000. */
@@ -108,6 +109,8 @@ export interface LocalStackOptions {
    * is told (`advance`, `advanceTo`, `runUntilIdle`), with no real sleeps. Default: the system clock, scaled by `timeScale`.
    */
   clock?: Clock;
+  /** Where entries and conversions are counted. Default: in memory (`memoryJourneyCounters`), exposed as `counters`. */
+  counters?: JourneyCounters;
   /** Tests only: wraps each Lambda step's handler (fault injection, e.g. a crash before or after it ran). */
   wrapFunction?: (name: Placeholder, fn: LocalFunction) => LocalFunction;
 }
@@ -211,7 +214,8 @@ export async function startLocalStack(options: LocalStackOptions = {}) {
   };
   // As for segments: offers and placements written through the API apply to the next decision.
   const decisions = cachedDecisionCatalog(ports, clock);
-  const deps = { ...ports, segmentStore, segments, decisions, newId: () => randomUUID() };
+  const counters = options.counters ?? memoryJourneyCounters();
+  const deps = { ...ports, segmentStore, segments, decisions, counters, newId: () => randomUUID() };
   const { profiles, journeys: registry } = deps;
   const loadedAt = clock.now().toISOString();
   for (const definition of segmentFiles) await segmentStore.put({ definition, origin: 'file', version: 1, updatedAt: loadedAt }, { force: true });
@@ -420,6 +424,8 @@ export async function startLocalStack(options: LocalStackOptions = {}) {
     executions,
     profiles,
     suppression: consentDeps.suppression,
+    /** The journey counters (entries, split assignments, conversions). */
+    counters,
     journeys,
     /** The dynalite endpoint; empty with `storage: 'memory'`. */
     dynamoEndpoint: dynamo?.endpoint ?? '',

@@ -3,7 +3,8 @@ import { assertNever } from '../shared/assert-never';
 import { toJsonPath } from '../shared/paths';
 import { conditionPaths, toChoiceRule } from './condition';
 import { stepKey } from './graph';
-import type { ConditionNode, DecideNode, Journey, JourneyNode, SendNode, WaitForEventNode, WaitNode } from './schema';
+import type { ConditionNode, DecideNode, Journey, JourneyNode, SendNode, SplitNode, WaitForEventNode, WaitNode } from './schema';
+import { HOLDOUT } from '../measure/assignment';
 import { ErrorName, Placeholder, Resource, ref, type AslDefinition, type AslState } from './asl';
 
 const LAMBDA_RETRY = {
@@ -385,6 +386,37 @@ function compileDecide(node: DecideNode): Record<string, AslState> {
   };
 }
 
+/**
+ * A split in plain ASL: the run's variant of this node was decided when it entered (a hash of profile, journey and node:
+ * lambdas/core/measure/assignment.ts) and travels in its data at `variants.<key>`. Intrinsics cannot do that here:
+ * none turns a hash into a number, and States.MathRandom's seeded sequence is the runner's own (another locally), see
+ * https://docs.aws.amazon.com/step-functions/latest/dg/intrinsic-functions.html. The Pass keeps it at `$.variant` (the
+ * last split passed: message tags read it); the holdout ends the run here, so it gets no message from this node on.
+ */
+function compileSplit(node: SplitNode): Record<string, AslState> {
+  const variant = '$.variant';
+  return {
+    [node.id]: {
+      Type: 'Pass',
+      Comment: node.description ?? `split: ${node.variants.map((v) => `${v.id} ${v.weight}%`).join(', ')}${node.holdout ? `, holdout ${node.holdout.weight}%` : ''}`,
+      InputPath: `$.variants.${stepKey(node.id)}`,
+      ResultPath: variant,
+      Next: `${node.id}.branch`,
+    },
+    [`${node.id}.branch`]: {
+      Type: 'Choice',
+      Comment: 'the variant assigned at entry',
+      Choices: [
+        ...node.variants.map((v) => ({ Variable: variant, StringEquals: v.id, Next: v.next })),
+        ...(node.holdout ? [{ Variable: variant, StringEquals: HOLDOUT, Next: `${node.id}.holdout` }] : []),
+      ],
+      // Not taken: every run carries a variant of each split of its version from its entry (asl.ts ExecutionInput).
+      Default: node.variants[0].next,
+    },
+    ...(node.holdout ? { [`${node.id}.holdout`]: { Type: 'Succeed', Comment: 'the split\'s holdout: no message from here on' } } : {}),
+  };
+}
+
 function compileNode(node: JourneyNode, journey: Journey): Record<string, AslState> {
   switch (node.kind) {
     case 'wait':
@@ -397,6 +429,8 @@ function compileNode(node: JourneyNode, journey: Journey): Record<string, AslSta
       return compileSend(node, journey);
     case 'decide':
       return compileDecide(node);
+    case 'split':
+      return compileSplit(node);
     case 'exit':
       return { [node.id]: { Type: 'Succeed', Comment: node.description ?? 'journey ends' } };
     default:

@@ -68,6 +68,8 @@ export async function exportProfile(deps: Omit<PrivacyDeps, 'executions' | 'reje
       enrollments: records.filter((r) => r.kind === 'enrollment' || r.kind === 'run').map(exportable),
       waiting: records.filter((r) => r.kind === 'wait').map(exportable),
       messages: records.filter((r) => r.kind === 'ledger').map(exportable),
+      /** Goal conversion windows of its entries (lambdas/core/measure/README.md). */
+      conversions: records.filter((r) => r.kind === 'conversion').map(exportable),
     },
     segments: deps.memberships ? (await deps.memberships.get(data.profile.id)).segments : undefined,
     decisions: records.filter((r) => r.kind === 'decision').map(decisionOf),

@@ -6,6 +6,8 @@ import { parseDuration } from '../shared/duration';
 import { membershipKey } from '../segments/catalog';
 import { jsonBytes, RUN_DATA_LIMITS, runEvent, runProfile } from './execution-data';
 import type { Clock, EnrollmentStore, Executions, JourneyRecord, Profile } from './ports';
+import { assignEntry } from '../measure/assignment';
+import { measureEntry, type EntryMeasureDeps } from '../measure/conversions';
 
 export type EntryOutcome =
   | { status: 'started'; journeyId: string; executionArn: string; executionName: string }
@@ -41,7 +43,7 @@ export function entryMatches(record: JourneyRecord, event: BusinessEvent, profil
   return entry.condition === undefined || evaluateCondition(entry.condition, { event, profile });
 }
 
-export interface EnterDeps {
+export interface EnterDeps extends EntryMeasureDeps {
   enrollments: EnrollmentStore;
   executions: Executions;
   clock: Clock;
@@ -63,6 +65,8 @@ export async function enterJourney(
 ): Promise<EntryOutcome> {
   const journeyId = record.journey.id;
   const name = executionName(journeyId, profile.id, entry.id);
+  // The journey holdout and every split's variant: a hash of the profile (stable across runs), decided here.
+  const assignment = assignEntry(record.journey, profile.id);
   const input: ExecutionInput = {
     journey: { id: journeyId, version: record.version },
     profileId: profile.id,
@@ -70,6 +74,8 @@ export async function enterJourney(
     event: runEvent(entry.event),
     context: entry.context,
     steps: {},
+    ...(assignment.holdout ? { holdout: true } : {}),
+    ...(Object.keys(assignment.variants).length > 0 ? { variants: assignment.variants } : {}),
   };
   // Checked before the enrollment is written, so an oversized entry neither starts nor blocks a later one.
   const bytes = jsonBytes(input);
@@ -94,6 +100,8 @@ export async function enterJourney(
     }
   }
   const started = await deps.executions.start(record.stateMachineArn, name, input);
+  // Once per entry: a retried entry finds its run started already. (A crash right after the start loses these.)
+  if (started.started) await measureEntry(deps, record.journey, { profileId: profile.id, executionId: started.executionArn, at: deps.clock.now(), assignment });
   if (policy === 'always' && started.started) {
     const timeoutSeconds = parseDuration(record.journey.settings.timeout);
     await deps.enrollments.recordRun(

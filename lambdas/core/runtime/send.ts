@@ -29,6 +29,9 @@ export interface PrepareResult {
 
 export type PrepareSendPayload = StepPayload<SendNode> & { messageClass: 'marketing' | 'transactional' };
 
+/** The reason a send step of a journey-holdout run gives (ledger `suppressed`). */
+export const HOLDOUT_REASON = 'holdout';
+
 /** The reason a send step gives for a profile that no longer exists. */
 export const PROFILE_ERASED = 'profile-erased';
 
@@ -126,6 +129,8 @@ export async function prepareSend(deps: PrepareSendDeps, payload: PrepareSendPay
   const base = { executionId, nodeId: node.id, journeyId: state.journey.id, profileId: state.profileId, channel: node.channel, preparedAt: deps.clock.now().toISOString() };
   const suppress = async (reason: string): Promise<PrepareResult> =>
     (await deps.ledger.prepare({ ...base, status: 'suppressed', reason })) ? { deliver: false, reason, message: {} } : skipped();
+  // The journey's holdout runs the journey without its messages (its conversions are measured against the others').
+  if (state.holdout === true) return suppress(HOLDOUT_REASON);
   const recipient = recipientFor(node.channel, profile);
   if (!recipient) return suppress('no-address');
   const suppressed = node.channel === 'email' && deps.suppression ? await deps.suppression.isSuppressed(recipient.to) : undefined;

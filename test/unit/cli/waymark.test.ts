@@ -35,7 +35,7 @@ describe('waymark validate', () => {
   it('prints one OK line per valid file and exits 0', async () => {
     expect(await cli(['validate', CART, EVERY])).toEqual({
       code: 0,
-      stdout: `OK ${CART}: journey "cart-abandonment", 8 nodes, 26 states\nOK ${EVERY}: journey "every-node-kind", 9 nodes, 29 states\n`,
+      stdout: `OK ${CART}: journey "cart-abandonment", 8 nodes, 26 states\nOK ${EVERY}: journey "every-node-kind", 10 nodes, 32 states\n`,
       stderr: '',
     });
   });
@@ -58,7 +58,7 @@ describe('waymark validate', () => {
     expect(result.code).toBe(1);
     expect(result.stdout.trim().split('\n')).toEqual([
       'broken.json: nodes[0].timeout (node "wait-for-order"): durations are groups of <integer><s|m|h|d|w>, e.g. "1h" or "1d12h"',
-      'broken.json: nodes[1].kind (node "reminder-email"): kind must be one of wait, wait-for-event, condition, send, decide, exit (got "letter")',
+      'broken.json: nodes[1].kind (node "reminder-email"): kind must be one of wait, wait-for-event, condition, send, decide, split, exit (got "letter")',
     ]);
   });
 

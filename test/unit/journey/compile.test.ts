@@ -23,6 +23,9 @@ describe('compileJourney', () => {
         ...send('gold-push'),
         'pause',
         'check-login',
+        'reminder-test',
+        'reminder-test.branch',
+        'reminder-test.holdout',
         ...send('nudge-sms'),
         'event-day-before',
         'event-day-before.wait',
@@ -65,6 +68,15 @@ describe('compileJourney', () => {
     ['event-day-before', 'ResultPath', '$.steps.event_day_before'],
     ['event-day-before.wait', 'TimestampPath', '$.steps.event_day_before.until'],
     ['event-day-before.wait', 'Next', 'done'],
+    ['reminder-test', 'InputPath', '$.variants.reminder_test'],
+    ['reminder-test', 'ResultPath', '$.variant'],
+    ['reminder-test', 'Next', 'reminder-test.branch'],
+    ['reminder-test.branch', 'Choices', [
+      { Variable: '$.variant', StringEquals: 'day-before', Next: 'event-day-before' },
+      { Variable: '$.variant', StringEquals: 'none', Next: 'done' },
+      { Variable: '$.variant', StringEquals: 'holdout', Next: 'reminder-test.holdout' },
+    ]],
+    ['reminder-test.holdout', 'Type', 'Succeed'],
     ['pause', 'Seconds', 129600],
     ['pause', 'Type', 'Wait'],
     ['done', 'Type', 'Succeed'],
@@ -116,7 +128,7 @@ describe('compileJourney', () => {
   it('decides a condition that reads no profile attribute in a single Choice state', () => {
     const check = state(compiled(), 'check-login');
     expect(check.Type).toBe('Choice');
-    expect(check.Default).toBe('event-day-before');
+    expect(check.Default).toBe('reminder-test');
     expect(compiled().States['check-login.branch']).toBeUndefined();
   });
 
