@@ -160,6 +160,7 @@ export const DecideNode = z.strictObject({
 });
 export type DecideNode = z.infer<typeof DecideNode>;
 
+const Weight = z.number().int('weights are whole percents').min(1).max(100);
 const VariantId = z.string().regex(/^[a-z][a-z0-9]*(-[a-z0-9]+)*$/, 'variant ids are kebab-case').max(32);
 
 /**
@@ -172,10 +173,10 @@ export const SplitNode = z.strictObject({
   ...nodeBase,
   kind: z.literal('split'),
   variants: z
-    .array(z.strictObject({ id: VariantId, weight: z.number().int().min(1).max(99), next: NodeId, label: z.string().max(60).optional() }))
+    .array(z.strictObject({ id: VariantId, weight: Weight, next: NodeId, label: z.string().max(60).optional() }))
     .min(1)
     .max(10),
-  holdout: z.strictObject({ weight: z.number().int().min(1).max(99) }).optional(),
+  holdout: z.strictObject({ weight: Weight }).optional(),
 });
 export type SplitNode = z.infer<typeof SplitNode>;
 

@@ -286,6 +286,12 @@ function checkSettings(journey: Journey): Violation[] {
   const out: Violation[] = [];
   const timeout = parseDuration(journey.settings.timeout);
   if (timeout > LIMITS.maxTimeoutSeconds) out.push({ path: 'settings.timeout', message: 'the global timeout is at most 365 days (a Standard workflow runs at most a year)' });
+  // A conversion window outlives the run (an order after the last email counts), bounded like a run.
+  if (journey.goal) {
+    const within = parseDuration(journey.goal.within);
+    if (within > LIMITS.maxTimeoutSeconds) out.push({ path: 'goal.within', message: 'a goal window is at most 365 days' });
+    if (within < 1) out.push({ path: 'goal.within', message: 'a goal window is at least 1 second' });
+  }
   if (journey.entry.kind === 'event' && journey.entry.condition) {
     for (const path of conditionPaths(journey.entry.condition)) {
       if (!path.startsWith('event.') && !path.startsWith('profile.')) {
