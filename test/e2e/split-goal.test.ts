@@ -1,4 +1,4 @@
-import { DynamoDBClient, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
+import { DynamoDBClient, QueryCommand, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
 import { buildCatalog } from '../../lambdas/core/journey/catalog';
 import { inJourneyHoldout, splitVariant } from '../../lambdas/core/measure/assignment';
 import { COUNTER } from '../../lambdas/core/measure/counters';
@@ -140,5 +140,22 @@ describe('split node, journey holdout and goal conversions on the local stack (v
     const t = await totals();
     expect(t[`${COUNTER.converted} {"node":"offer-test","variant":"b"}`]).toBeUndefined();
     expect(t[`${COUNTER.converted} {}`]).toBe(2);
+  });
+
+  it('assigns a profile that enters again the same variant and holdout', async () => {
+    await ctx.put('signed.up', { id: 'signup-again-ann', identities: { email: ann } });
+    await ctx.put('signed.up', { id: 'signup-again-dee', identities: { email: dee } });
+    expect(runOf(ann).map((r) => r.input.variants)).toEqual([{ offer_test: 'a' }, { offer_test: 'a' }]);
+    expect(runOf(dee).map((r) => r.input.holdout)).toEqual([true, true]);
+    expect(ctx.stack.outbox.list({ profileId: idOf(dee) })).toEqual([]);
+  });
+
+  it('erases a profile\'s conversion windows with the profile', async () => {
+    const db = new DynamoDBClient({ endpoint: ctx.stack.dynamoEndpoint, region: 'local', credentials: { accessKeyId: 'x', secretAccessKey: 'x' } });
+    const windows = async () =>
+      (await db.send(new QueryCommand({ TableName: ctx.stack.tables.runtime, KeyConditionExpression: 'pk = :pk', ExpressionAttributeValues: { ':pk': { S: `GOAL#${idOf(cai)}` } } }))).Items ?? [];
+    expect(await windows()).toHaveLength(1);
+    expect((await call(ctx.stack, 'DELETE', `/profiles/${idOf(cai)}`)).status).toBe(200);
+    expect(await windows()).toEqual([]);
   });
 });
