@@ -30,7 +30,8 @@ export class DynamoConversionStore implements ConversionStore {
   ) {}
 
   async open(window: GoalWindow): Promise<void> {
-    await this.db.send(new PutCommand({ TableName: this.table, Item: { ...goalWindowKey(window), ...window, expiresAt: goalWindowExpiry(window) } }));
+    const item = { ...goalWindowKey(window), ...window, expiresAt: goalWindowExpiry(window) };
+    await this.db.send(new PutCommand({ TableName: this.table, Item: item }));
   }
 
   async openAt(profileId: string, goalEvent: string, at: string, limit: number): Promise<GoalWindow[]> {
@@ -41,7 +42,12 @@ export class DynamoConversionStore implements ConversionStore {
         // Newest entries first; Limit bounds the items read, the filter drops windows already closed.
         FilterExpression: '#until >= :at',
         ExpressionAttributeNames: { '#until': 'until' },
-        ExpressionAttributeValues: { ':pk': `GOAL#${profileId}`, ':from': `${goalEvent}#`, ':to': goalWindowBound(goalEvent, at), ':at': at },
+        ExpressionAttributeValues: {
+          ':pk': `GOAL#${profileId}`,
+          ':from': `${goalEvent}#`,
+          ':to': goalWindowBound(goalEvent, at),
+          ':at': at,
+        },
         ScanIndexForward: false,
         Limit: limit,
         ConsistentRead: true,
@@ -51,14 +57,15 @@ export class DynamoConversionStore implements ConversionStore {
   }
 
   async convert(window: GoalWindow, conversion: Conversion): Promise<boolean> {
+    const { revenue } = conversion;
     try {
       await this.db.send(
         new UpdateCommand({
           TableName: this.table,
           Key: goalWindowKey(window),
-          UpdateExpression: conversion.revenue === undefined ? 'SET convertedAt = :at, conversionEventId = :event' : 'SET convertedAt = :at, conversionEventId = :event, revenue = :revenue',
+          UpdateExpression: `SET convertedAt = :at, conversionEventId = :event${revenue === undefined ? '' : ', revenue = :revenue'}`,
           ConditionExpression: 'attribute_exists(pk) AND attribute_not_exists(convertedAt)',
-          ExpressionAttributeValues: { ':at': conversion.at, ':event': conversion.eventId, ...(conversion.revenue === undefined ? {} : { ':revenue': conversion.revenue }) },
+          ExpressionAttributeValues: { ':at': conversion.at, ':event': conversion.eventId, ...(revenue === undefined ? {} : { ':revenue': revenue }) },
         }),
       );
       return true;

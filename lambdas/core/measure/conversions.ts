@@ -61,17 +61,22 @@ export interface EntryMeasureDeps {
  * What a new entry records (once: the caller has just started its run): its conversion window when the journey has a
  * goal, and the counts `entered` (variant `holdout` for the journey holdout) and `assigned` per split.
  */
-export async function measureEntry(deps: EntryMeasureDeps, journey: Journey, entry: { profileId: string; executionId: string; at: Date; assignment: Assignment }): Promise<void> {
+export async function measureEntry(
+  deps: EntryMeasureDeps,
+  journey: Journey,
+  entry: { profileId: string; executionId: string; at: Date; assignment: Assignment },
+): Promise<void> {
   const { profileId, executionId, at, assignment } = entry;
   const enteredAt = at.toISOString();
   if (journey.goal && deps.conversions) {
     const until = new Date(at.getTime() + parseDuration(journey.goal.within) * 1000).toISOString();
-    const window = { journeyId: journey.id, profileId, executionId, goal: journey.goal, enteredAt, until, holdout: assignment.holdout, variants: assignment.byNode };
-    await deps.conversions.open(window);
+    const { holdout, byNode: variants } = assignment;
+    await deps.conversions.open({ journeyId: journey.id, profileId, executionId, goal: journey.goal, enteredAt, until, holdout, variants });
   }
   if (!deps.counters) return;
   const day = utcDay(at);
-  const increments: CounterIncrement[] = [{ journeyId: journey.id, day, name: COUNTER.entered, dims: assignment.holdout ? { variant: HOLDOUT } : {} }];
+  const entered = { journeyId: journey.id, day, name: COUNTER.entered, dims: assignment.holdout ? { variant: HOLDOUT } : {} };
+  const increments: CounterIncrement[] = [entered];
   if (!assignment.holdout) {
     for (const node of Object.keys(assignment.byNode).sort()) {
       increments.push({ journeyId: journey.id, day, name: COUNTER.assigned, dims: { node, variant: assignment.byNode[node] } });
@@ -105,22 +110,30 @@ export function goalValue(goal: GoalWindow['goal'], event: Pick<BusinessEvent, '
  * open at the event's time converts, once. Counted by entry day (a cohort: conversions / entries of the same days),
  * under the entry's dimensions (entryDimensions): converted, revenue, converted-after-click, seconds-to-convert.
  */
-export async function recordConversions(deps: ConversionDeps, journeys: readonly JourneyRecord[], event: BusinessEvent, profileIds: readonly string[]): Promise<Converted[]> {
+export async function recordConversions(
+  deps: ConversionDeps,
+  journeys: readonly JourneyRecord[],
+  event: BusinessEvent,
+  profileIds: readonly string[],
+): Promise<Converted[]> {
   if (!journeys.some((r) => r.journey.goal?.event === event.type)) return [];
   const at = new Date(event.time).toISOString();
   const out: Converted[] = [];
   const increments: CounterIncrement[] = [];
   for (const profileId of profileIds.slice(0, CONVERSION_LIMITS.profileIds)) {
-    for (const window of await deps.conversions.openAt(profileId, event.type, at, CONVERSION_LIMITS.entriesPerProfile)) {
+    const windows = await deps.conversions.openAt(profileId, event.type, at, CONVERSION_LIMITS.entriesPerProfile);
+    for (const window of windows) {
       if (at < window.enteredAt || at > window.until || window.goal.event !== event.type) continue;
       const revenue = goalValue(window.goal, event);
-      if (!(await deps.conversions.convert(window, { at, eventId: event.id, ...(revenue === undefined ? {} : { revenue }) }))) continue;
+      const worth = revenue === undefined ? {} : { revenue };
+      if (!(await deps.conversions.convert(window, { at, eventId: event.id, ...worth }))) continue;
       const afterClick = await deps.conversions.clickedBefore(window.executionId, at);
       const seconds = Math.max(0, Math.round((Date.parse(at) - Date.parse(window.enteredAt)) / 1000));
-      out.push({ journeyId: window.journeyId, executionId: window.executionId, ...(revenue === undefined ? {} : { revenue }), afterClick, seconds });
+      out.push({ journeyId: window.journeyId, executionId: window.executionId, ...worth, afterClick, seconds });
       const day = utcDay(window.enteredAt);
       for (const dims of entryDimensions(window.holdout, window.variants)) {
-        const add = (name: CounterIncrement['name'], by: number) => increments.push({ journeyId: window.journeyId, day, name, dims, by });
+        const add = (name: CounterIncrement['name'], by: number) =>
+          increments.push({ journeyId: window.journeyId, day, name, dims, by });
         add(COUNTER.converted, 1);
         if (revenue !== undefined) add(COUNTER.revenue, revenue);
         if (afterClick) add(COUNTER.convertedAfterClick, 1);

@@ -13,7 +13,8 @@ export class MemoryConversionStore implements ConversionStore {
   async openAt(profileId: string, goalEvent: string, at: string, limit: number): Promise<GoalWindow[]> {
     const bound = goalWindowBound(goalEvent, at);
     // Query newest first under the bound, Limit items read, then the filter (as DynamoDB applies them).
-    const read = this.table.query(`GOAL#${profileId}`, { prefix: `${goalEvent}#`, descending: true, exclusiveStart: bound, limit });
+    const options = { prefix: `${goalEvent}#`, descending: true, exclusiveStart: bound, limit };
+    const read = this.table.query(`GOAL#${profileId}`, options);
     return read.filter((item) => typeof item.until === 'string' && item.until >= at).map(toGoalWindow);
   }
 
