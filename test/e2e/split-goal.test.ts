@@ -23,7 +23,21 @@ const definition = {
     { id: 'done', kind: 'exit' },
   ],
 };
-const { journeys, problems } = buildCatalog([{ path: 'split-test.json', text: JSON.stringify(definition) }]);
+/** Entry and goal are the same event: an order converts the entries before it, never the one it starts. */
+const repeatBuyer = {
+  schemaVersion: 1,
+  id: 'repeat-buyer',
+  name: 'Repeat buyer',
+  entry: { kind: 'event', event: 'box.ordered' },
+  settings: { reentry: 'always' },
+  goal: { event: 'box.ordered', within: '30d' },
+  start: 'done',
+  nodes: [{ id: 'done', kind: 'exit' }],
+};
+const { journeys, problems } = buildCatalog([
+  { path: 'split-test.json', text: JSON.stringify(definition) },
+  { path: 'repeat-buyer.json', text: JSON.stringify(repeatBuyer) },
+]);
 const journey = journeys[0]?.journey as Journey;
 const split = journey?.nodes[0] as Extract<Journey['nodes'][number], { kind: 'split' }>;
 
@@ -157,5 +171,17 @@ describe('split node, journey holdout and goal conversions on the local stack (v
     expect(await windows()).toHaveLength(1);
     expect((await call(ctx.stack, 'DELETE', `/profiles/${idOf(cai)}`)).status).toBe(200);
     expect(await windows()).toEqual([]);
+  });
+
+  it('converts the entries before a goal event that also enters, never the entry it starts', async () => {
+    const buyer = 'repeat@example.com';
+    const converted = async () =>
+      (await ctx.stack.counters.read('repeat-buyer', '2026-01-01', '2027-12-31')).filter((t) => t.name === COUNTER.converted).reduce((n, t) => n + t.value, 0);
+    const box = (id: string) => ctx.put('box.ordered', { id, identities: { email: buyer }, properties: {} });
+    await box('repeat-1');
+    expect(await converted()).toBe(0);
+    await box('repeat-2');
+    expect(await converted()).toBe(1);
+    expect(ctx.stack.executions.list({ journeyId: 'repeat-buyer', profileId: idOf(buyer) })).toHaveLength(2);
   });
 });
