@@ -6,6 +6,9 @@ import { localPrivacyKey, type PrivacyKey } from '../core/privacy/keys';
 import { defaultProfilePolicy } from '../core/profiles/model';
 import { GraphProfileStore } from '../core/profiles/store';
 import type { Clock } from '../core/runtime/ports';
+import type { CounterTotal, JourneyCounters } from '../core/measure/counters';
+import { checkIncrement, checkWindow } from '../core/measure/counter-checks';
+import { COUNTER_SHARDS, counterPartitionKey, counterSortKey, dayRange, parseCounterSortKey, sumTotals } from '../core/measure/keys';
 import type { SegmentDefinition } from '../core/segments/rule';
 import { MemoryCatalogStore } from './memory/catalog';
 import { MemoryCapStore, MemoryDecisionLog } from './memory/decisions';
@@ -93,6 +96,38 @@ export function memoryConsentStore(ports: MemoryPorts): ProfileConsentStore {
 /** The suppression list in these ports' runtime table (as DynamoSuppressionList). */
 export function memorySuppressionList(ports: MemoryPorts): MemorySuppressionList {
   return new MemorySuppressionList(memoryTables(ports).runtime, ports.privacyKey);
+}
+
+/**
+ * Journey counters in these ports' runtime table, under the keys DynamoJourneyCounters writes (shard picked by `random`),
+ * so the compiled send steps' ADD updates (memoryUpdateItem) and this store count into the same items.
+ */
+export function memoryJourneyCounters(ports: MemoryPorts, random: () => number = Math.random): JourneyCounters {
+  const { runtime } = memoryTables(ports);
+  return {
+    async add(increments) {
+      for (const inc of increments) checkIncrement(inc);
+      for (const inc of increments) {
+        const shard = Math.min(COUNTER_SHARDS - 1, Math.floor(random() * COUNTER_SHARDS));
+        const key = { pk: counterPartitionKey(inc.journeyId, shard), sk: counterSortKey(inc.day, inc.name, inc.dims) };
+        const value = Number(runtime.get(key)?.value ?? 0) + (inc.by ?? 1);
+        runtime.put({ ...runtime.get(key), ...key, value });
+      }
+    },
+    async read(journeyId, fromDay, toDay) {
+      checkWindow(fromDay, toDay);
+      const { start, end } = dayRange(fromDay, toDay);
+      const totals: CounterTotal[] = [];
+      for (let shard = 0; shard < COUNTER_SHARDS; shard++) {
+        for (const item of runtime.query(counterPartitionKey(journeyId, shard))) {
+          const sk = item.sk as string;
+          const key = sk >= start && sk <= end ? parseCounterSortKey(sk) : undefined;
+          if (key) totals.push({ ...key, value: Number(item.value ?? 0) });
+        }
+      }
+      return sumTotals(totals);
+    },
+  };
 }
 
 /** A request the memory UpdateItem does not implement (DynamoDB might accept it): says what, so it can be added. */
