@@ -30,6 +30,9 @@ export interface LocalExecutionsOptions {
   account?: string;
 }
 
+/** The context field the local runner puts its clock's start time in (see `deploy`). */
+const LOCAL_START_TIME = 'WaymarkLocalStartTime';
+
 export const EXECUTION_STATUSES = ['RUNNING', 'SUCCEEDED', 'FAILED', 'TIMED_OUT', 'ABORTED'] as const;
 export type ExecutionStatus = (typeof EXECUTION_STATUSES)[number];
 
@@ -372,7 +375,9 @@ export class LocalExecutions implements Executions {
       if (value === undefined) throw new Error(`no local value for placeholder ${whole} in journey ${journeyId}`);
       return value;
     });
-    const parsed = JSON.parse(text) as AslDefinition;
+    // aws-local-stepfunctions stamps $$.Execution.StartTime with the real clock, over any given: the runner reads the
+    // stack clock's start time from a context field of its own instead (the counters bucket by it).
+    const parsed = JSON.parse(text.replaceAll('$$.Execution.StartTime', () => `$$.Execution.${LOCAL_START_TIME}`)) as AslDefinition;
     const timeoutSeconds = parsed.TimeoutSeconds;
     const retries = new Map<string, Retrier[]>();
     const timeouts = new Map<string, number>();
@@ -479,7 +484,7 @@ export class LocalExecutions implements Executions {
         retryIntervalOverrides: deployed.retryIntervals,
       },
       context: {
-        Execution: { Id: executionArn, Name: name, Input: input, StartTime: startDate, RoleArn: `arn:aws:iam::${this.account}:role/local` },
+        Execution: { Id: executionArn, Name: name, Input: input, StartTime: startDate, [LOCAL_START_TIME]: startDate, RoleArn: `arn:aws:iam::${this.account}:role/local` },
         StateMachine: { Id: stateMachineArn, Name: stateMachineArn.split(':').pop() },
         Task: { Token: 'bound-per-state' },
       } as never,

@@ -70,6 +70,9 @@ import { LocalMetrics, Outbox } from './outbox';
 import { DEFAULT_MAX_BUSY_SHARE, recheckDecision, type RecheckRun } from './recheck';
 import { createLocalServer, createRouter, type LocalRequest, type Route } from './server';
 import { isVirtualClock } from './virtual-clock';
+import { DynamoJourneyCounters } from '../adapters/dynamodb-counters';
+import { createGetJourneyReportHandler } from '../app/journey-report';
+import { memoryJourneyCounters } from './memory-ports';
 import { memoryConsentStore, memoryPorts, memorySuppressionList, memoryUpdateItem, type WaymarkPorts } from './memory-ports';
 
 export interface LocalStackOptions {
@@ -211,7 +214,9 @@ export async function startLocalStack(options: LocalStackOptions = {}) {
   };
   // As for segments: offers and placements written through the API apply to the next decision.
   const decisions = cachedDecisionCatalog(ports, clock);
-  const deps = { ...ports, segmentStore, segments, decisions, newId: () => randomUUID() };
+  // Journey counters (reports): the same sharded items in the runtime table, in dynalite or in memory.
+  const counters = memory ? memoryJourneyCounters(memory) : new DynamoJourneyCounters(db!, LOCAL_TABLES.runtime);
+  const deps = { ...ports, segmentStore, segments, decisions, counters, newId: () => randomUUID() };
   const { profiles, journeys: registry } = deps;
   const loadedAt = clock.now().toISOString();
   for (const definition of segmentFiles) await segmentStore.put({ definition, origin: 'file', version: 1, updatedAt: loadedAt }, { force: true });
@@ -288,6 +293,7 @@ export async function startLocalStack(options: LocalStackOptions = {}) {
     { method: 'POST', path: '/events', handler: createIngestEventHandler({ publisher: bus, clock }) },
     { method: 'GET', path: '/journeys', handler: createListJourneysHandler(apiDeps) },
     { method: 'POST', path: '/journeys/{id}/trigger', handler: createTriggerJourneyHandler(apiDeps) },
+    { method: 'GET', path: '/journeys/{id}/report', handler: createGetJourneyReportHandler(deps) },
     { method: 'GET', path: '/events/rejected', handler: createListRejectedEventsHandler(deps) },
     { method: 'GET', path: '/profiles', handler: createFindProfileHandler(deps) },
     { method: 'GET', path: '/profiles/{id}', handler: createGetProfileHandler(deps) },
@@ -420,6 +426,7 @@ export async function startLocalStack(options: LocalStackOptions = {}) {
     executions,
     profiles,
     suppression: consentDeps.suppression,
+    counters,
     journeys,
     /** The dynalite endpoint; empty with `storage: 'memory'`. */
     dynamoEndpoint: dynamo?.endpoint ?? '',

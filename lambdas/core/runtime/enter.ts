@@ -6,6 +6,7 @@ import { parseDuration } from '../shared/duration';
 import { membershipKey } from '../segments/catalog';
 import { jsonBytes, RUN_DATA_LIMITS, runEvent, runProfile } from './execution-data';
 import type { Clock, EnrollmentStore, Executions, JourneyRecord, Profile } from './ports';
+import { COUNTER, utcDay, type JourneyCounters } from '../measure/counters';
 
 export type EntryOutcome =
   | { status: 'started'; journeyId: string; executionArn: string; executionName: string }
@@ -45,6 +46,8 @@ export interface EnterDeps {
   enrollments: EnrollmentStore;
   executions: Executions;
   clock: Clock;
+  /** Counts `entered` once per run started (absent: nothing is counted, e.g. in unit tests of routing alone). */
+  counters?: JourneyCounters;
 }
 
 /** The profile as a step that reloads it returns it (the start input carries `runProfile`, ids only). */
@@ -101,5 +104,8 @@ export async function enterJourney(
       Math.floor(deps.clock.now().getTime() / 1000) + timeoutSeconds + 86400,
     );
   }
+  // Counted after the start, by the start's day: the day its state machine's $$.Execution.StartTime names (the send
+  // steps bucket by it). A crash between start and count loses one entry; a repeat of the start counts none.
+  if (started.started) await deps.counters?.add([{ journeyId, day: utcDay(deps.clock.now()), name: COUNTER.entered }]);
   return { status: started.started ? 'started' : 'already-started', journeyId, executionArn: started.executionArn, executionName: name };
 }
