@@ -1,6 +1,7 @@
-import { QueryCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { PutCommand, QueryCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { CounterIncrement, CounterTotal, JourneyCounters } from '../core/measure/counters';
 import { checkIncrement, CounterReadLimitError, checkWindow } from '../core/measure/counter-checks';
+import type { OnceMarks } from '../core/measure/run-end';
 import { COUNTER_SHARDS, counterPartitionKey, counterSortKey, dayRange, parseCounterSortKey, sumTotals } from '../core/measure/keys';
 
 /** Pages a report may read per shard: at ~100 bytes an item, 1 MB pages hold ~10,000 counters each. */
@@ -71,5 +72,23 @@ export class DynamoJourneyCounters implements JourneyCounters {
       }),
     );
     return sumTotals(shards.flat());
+  }
+}
+
+/** First-time marks (`ONCE#<key>`) in the runtime table: a conditional put, removed by TTL after `expiresAt`. */
+export class DynamoOnceMarks implements OnceMarks {
+  constructor(
+    private readonly db: DynamoDBDocumentClient,
+    private readonly table: string,
+  ) {}
+
+  async first(key: string, expiresAt: number): Promise<boolean> {
+    try {
+      await this.db.send(new PutCommand({ TableName: this.table, Item: { pk: `ONCE#${key}`, sk: 'ONCE', expiresAt }, ConditionExpression: 'attribute_not_exists(pk)' }));
+      return true;
+    } catch (error) {
+      if ((error as { name?: string })?.name === 'ConditionalCheckFailedException') return false;
+      throw error;
+    }
   }
 }

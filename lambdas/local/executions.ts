@@ -28,6 +28,21 @@ export interface LocalExecutionsOptions {
   clock?: Clock;
   region?: string;
   account?: string;
+  /** Called once per ended run, with the event Step Functions puts on the default bus ("Execution Status Change"). */
+  onEnd?: (event: RunStatusChangeEvent) => void;
+}
+
+/** A "Step Functions Execution Status Change" event as EventBridge delivers it (lambdas/core/measure/run-end.ts). */
+export interface RunStatusChangeEvent {
+  version: '0';
+  id: string;
+  'detail-type': 'Step Functions Execution Status Change';
+  source: 'aws.states';
+  account: string;
+  time: string;
+  region: string;
+  resources: string[];
+  detail: { executionArn: string; stateMachineArn: string; name: string; status: string; startDate: number; stopDate: number; input: string; error: string | null; cause: string | null };
 }
 
 /** The context field the local runner puts its clock's start time in (see `deploy`). */
@@ -526,9 +541,35 @@ export class LocalExecutions implements Executions {
       }
       runState.tokens.clear();
       if (deployed.internal) this.forgetOldRuns(stateMachineArn);
+      this.options.onEnd?.(this.statusChange(record));
       this.notifyQuiet();
     });
     return { executionArn, started: true };
+  }
+
+  private statusChange(record: LocalExecution): RunStatusChangeEvent {
+    const [error, ...cause] = (record.error ?? '').split(': ');
+    return {
+      version: '0',
+      id: `${record.executionArn}#${record.status}`,
+      'detail-type': 'Step Functions Execution Status Change',
+      source: 'aws.states',
+      account: this.account,
+      time: record.stopDate!,
+      region: this.region,
+      resources: [record.executionArn],
+      detail: {
+        executionArn: record.executionArn,
+        stateMachineArn: record.stateMachineArn,
+        name: record.name,
+        status: record.status,
+        startDate: Date.parse(record.startDate),
+        stopDate: Date.parse(record.stopDate!),
+        input: JSON.stringify(record.input),
+        error: record.error ? error : null,
+        cause: record.error ? cause.join(': ') : null,
+      },
+    };
   }
 
   async isRunning(executionArn: string): Promise<boolean> {

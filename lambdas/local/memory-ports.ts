@@ -8,6 +8,7 @@ import { GraphProfileStore } from '../core/profiles/store';
 import type { Clock } from '../core/runtime/ports';
 import type { CounterTotal, JourneyCounters } from '../core/measure/counters';
 import { checkIncrement, checkWindow } from '../core/measure/counter-checks';
+import type { OnceMarks } from '../core/measure/run-end';
 import { COUNTER_PREFIX, COUNTER_SHARDS, counterPartitionKey, counterSortKey, dayRange, parseCounterSortKey, sumTotals } from '../core/measure/keys';
 import type { SegmentDefinition } from '../core/segments/rule';
 import { MemoryCatalogStore } from './memory/catalog';
@@ -126,6 +127,19 @@ export function memoryJourneyCounters(ports: MemoryPorts, random: () => number =
         }
       }
       return sumTotals(totals);
+    },
+  };
+}
+
+/** First-time marks in these ports' runtime table, as DynamoOnceMarks keeps them. */
+export function memoryOnceMarks(ports: MemoryPorts): OnceMarks {
+  const { runtime } = memoryTables(ports);
+  return {
+    async first(key, expiresAt) {
+      const item = { pk: `ONCE#${key}`, sk: 'ONCE' };
+      if (runtime.get(item)) return false;
+      runtime.put({ ...item, expiresAt });
+      return true;
     },
   };
 }

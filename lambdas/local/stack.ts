@@ -72,7 +72,9 @@ import { createLocalServer, createRouter, type LocalRequest, type Route } from '
 import { isVirtualClock } from './virtual-clock';
 import { DynamoJourneyCounters } from '../adapters/dynamodb-counters';
 import { createGetJourneyReportHandler } from '../app/journey-report';
-import { memoryJourneyCounters } from './memory-ports';
+import { memoryJourneyCounters, memoryOnceMarks } from './memory-ports';
+import { DynamoOnceMarks } from '../adapters/dynamodb-counters';
+import { createCountRunEndHandler } from '../app/count-run-end';
 import { memoryConsentStore, memoryPorts, memorySuppressionList, memoryUpdateItem, type WaymarkPorts } from './memory-ports';
 
 export interface LocalStackOptions {
@@ -217,6 +219,17 @@ export async function startLocalStack(options: LocalStackOptions = {}) {
   // Journey counters (reports): the same sharded items in the runtime table, in dynalite or in memory.
   const counters = memory ? memoryJourneyCounters(memory) : new DynamoJourneyCounters(db!, LOCAL_TABLES.runtime);
   const deps = { ...ports, segmentStore, segments, decisions, counters, newId: () => randomUUID() };
+  // How runs end (completed, failed, timeout): on AWS a rule on the default bus for Step Functions' status change
+  // events; here the runner hands each ended run's event to the same handler (not through the local bus: its router
+  // rule takes every source but waymark.*). Settling waits for them.
+  const countRunEnd = createCountRunEndHandler({ counters, once: memory ? memoryOnceMarks(memory) : new DynamoOnceMarks(db!, LOCAL_TABLES.runtime), clock });
+  const runEnds = new Set<Promise<unknown>>();
+  const onRunEnd = (event: unknown) => {
+    const counted: Promise<unknown> = countRunEnd(event, { functionName: 'count-run-end', awsRequestId: randomUUID() } as never)
+      .catch((error: unknown) => console.error('count-run-end failed', error))
+      .finally(() => runEnds.delete(counted));
+    runEnds.add(counted);
+  };
   const { profiles, journeys: registry } = deps;
   const loadedAt = clock.now().toISOString();
   for (const definition of segmentFiles) await segmentStore.put({ definition, origin: 'file', version: 1, updatedAt: loadedAt }, { force: true });
@@ -269,6 +282,7 @@ export async function startLocalStack(options: LocalStackOptions = {}) {
     metrics,
     timeScale,
     clock,
+    onEnd: onRunEnd,
   });
   for (const compiled of journeys) {
     const stateMachineArn = executions.deploy(compiled.journey.id, compiled.asl);
@@ -399,9 +413,10 @@ export async function startLocalStack(options: LocalStackOptions = {}) {
     for (;;) {
       await bus.idle();
       await executions.whenQuiet();
+      while (runEnds.size > 0) await Promise.all([...runEnds]);
       // A run between two states is neither at work nor parked: let pending callbacks run, then look again.
       await flush();
-      if (bus.pending() === 0 && executions.quiet()) return;
+      if (bus.pending() === 0 && executions.quiet() && runEnds.size === 0) return;
     }
   };
   virtual?.onQuiesce(quiesce);
@@ -444,6 +459,7 @@ export async function startLocalStack(options: LocalStackOptions = {}) {
       const quiet = () => executions.list({ status: 'RUNNING' }).length === executions.waitingCount();
       for (;;) {
         await bus.idle();
+        while (runEnds.size > 0) await Promise.all([...runEnds]);
         if (quiet()) {
           // Quiet twice, 20 ms apart: a step that was between two states has had time to show itself.
           await new Promise((r) => setTimeout(r, 20));
@@ -460,6 +476,7 @@ export async function startLocalStack(options: LocalStackOptions = {}) {
       if (recheckTimer) clearInterval(recheckTimer);
       cancelRecheck?.();
       for (const e of executions.list({ status: 'RUNNING' })) await executions.stop(e.executionArn);
+      while (runEnds.size > 0) await Promise.all([...runEnds]);
       if (server) {
         await new Promise<void>((resolve) => server.close(() => resolve()));
         server.closeAllConnections?.();
