@@ -1,4 +1,5 @@
-import type { Journey } from '../journey/schema';
+import { successors } from '../journey/graph';
+import type { Journey, JourneyNode } from '../journey/schema';
 import { COUNTER, type CounterDimensions, type CounterName, type CounterTotal } from './counters';
 import { daysBetween } from './keys';
 import { compareArms, ratio, sampleRatioMismatch, type Comparison, type Figure, type SampleRatioCheck } from './stats';
@@ -53,8 +54,17 @@ export interface ExperimentReport {
   comparisons: ({ variant: string; against: string } & Omit<Comparison, 'control' | 'treatment'> & { incrementalConversions: Figure<{ value: number }> })[];
 }
 
+/** The journey's graph, for a diagram of the report (entry, nodes with a short label, labelled edges). */
+export interface ReportDiagram {
+  entry: string;
+  start: string;
+  nodes: { id: string; kind: string; label: string; edges: { target: string; label?: string }[] }[];
+}
+
 export interface JourneyReport {
   journeyId: string;
+  name: string;
+  diagram: ReportDiagram;
   from: string;
   to: string;
   entered: number;
@@ -224,6 +234,8 @@ export function buildReport(journey: Journey, totals: readonly CounterTotal[], f
 
   return {
     journeyId: journey.id,
+    name: journey.name,
+    diagram: reportDiagram(journey),
     from,
     to,
     entered,
@@ -232,5 +244,37 @@ export function buildReport(journey: Journey, totals: readonly CounterTotal[], f
     goal,
     experiments,
     days: daysBetween(from, to).map((day) => ({ day, entered: sum(totals, COUNTER.entered, {}, day), converted: sum(totals, COUNTER.converted, journeyLevel, day) })),
+  };
+}
+
+function nodeLabel(node: JourneyNode): string {
+  const n = node as { kind: string; channel?: string; duration?: string; until?: string; events?: string[]; placement?: string };
+  if (n.kind === 'send') return `send ${n.channel}`;
+  if (n.kind === 'wait') return n.duration !== undefined ? `wait ${n.duration}` : `wait until ${n.until}`;
+  if (n.kind === 'wait-for-event') return `wait for ${(n.events ?? []).join(' or ')}`;
+  if (n.kind === 'decide') return `decide ${n.placement}`;
+  return n.kind;
+}
+
+/** The node's edges; a split read loosely (its kind may be newer than graph.ts on this branch). */
+function edgesOf(node: JourneyNode): { target: string; label?: string }[] {
+  const loose = node as { kind: string; variants?: { id?: unknown; next?: unknown }[] };
+  if (loose.kind === 'split') {
+    return (loose.variants ?? []).filter((v) => typeof v.next === 'string').map((v) => ({ target: v.next as string, label: String(v.id) }));
+  }
+  return successors(node).map((e) => ({ target: e.target, ...(e.label === undefined ? {} : { label: e.label }) }));
+}
+
+export function reportDiagram(journey: Journey): ReportDiagram {
+  const entry = journey.entry.kind === 'event' ? `on ${journey.entry.event}` : journey.entry.kind === 'segment' ? `enters ${journey.entry.segment}` : 'API trigger';
+  return {
+    entry,
+    start: journey.start,
+    nodes: journey.nodes.map((node) => ({
+      id: node.id,
+      kind: node.kind,
+      label: nodeLabel(node),
+      edges: edgesOf(node),
+    })),
   };
 }
