@@ -290,32 +290,36 @@ const OUTCOME_COUNTER: Record<DeliveryOutcome, { name: CounterName; reason?: str
   unknown: { name: COUNTER.failed, reason: 'unknown' },
 };
 
-/**
- * Adds 1 to the outcome's journey counter (the item DynamoJourneyCounters reads: a random shard, the run's entry day
- * from $$.Execution.StartTime). Reached only after the ledger's conditional transition, so a retried or redriven
- * delivery never counts twice. Only throttling is retried (not applied); any other failure skips the count, never the
- * journey. States.MathRandom's end is inclusive or not: either way the shard is one a report reads.
- */
-function outcomeTally(node: SendNode, status: DeliveryOutcome): AslState {
+/** The counter an outcome adds to, as `<name>#<dimensions>` (the sort key after the day; lambdas/core/measure/keys.ts). */
+function outcomeCounter(node: SendNode, status: DeliveryOutcome): string {
   const { name, reason } = OUTCOME_COUNTER[status];
   // Node ids are kebab-case and the channel a word: the escaped dimensions hold no quote, brace or backslash.
-  const dims = dimensionsPart({ node: node.id, channel: node.channel, ...(reason ? { reason } : {}) });
+  return `${name}#${dimensionsPart({ node: node.id, channel: node.channel, ...(reason ? { reason } : {}) })}`;
+}
+
+/**
+ * Adds 1 to the outcome's journey counter (`$.steps.<key>.tally`, set by the ledger state that recorded it) on the item
+ * DynamoJourneyCounters reads: a random shard, the run's entry day from $$.Execution.StartTime. Reached only after the
+ * ledger's conditional transition, so a retried or redriven delivery never counts twice. Only throttling is retried
+ * (not applied); any other failure skips the count, never the journey. States.MathRandom's end is inclusive or not:
+ * either way the shard is one a report reads. One state per send node, to keep the definitions small.
+ */
+function outcomeTally(node: SendNode, key: string): AslState {
   return {
     Type: 'Task',
-    Comment: `count the ${status} message`,
     Resource: Resource.dynamoUpdateItem,
     Parameters: {
       TableName: ref(Placeholder.runtimeTable),
       Key: {
         pk: { 'S.$': `States.Format('${COUNTER_PREFIX}{}#{}', $.journey.id, States.MathRandom(0, ${COUNTER_SHARDS - 1}))` },
-        sk: { 'S.$': `States.Format('{}#${name}#${dims}', States.ArrayGetItem(States.StringSplit($$.Execution.StartTime, 'T'), 0))` },
+        sk: { 'S.$': `States.Format('{}#{}', States.ArrayGetItem(States.StringSplit($$.Execution.StartTime, 'T'), 0), $.steps.${key}.tally)` },
       },
-      UpdateExpression: 'ADD #value :one',
-      ExpressionAttributeNames: { '#value': 'value' },
+      UpdateExpression: 'ADD #v :one',
+      ExpressionAttributeNames: { '#v': 'value' },
       ExpressionAttributeValues: { ':one': { N: '1' } },
     },
     ResultPath: null,
-    Retry: [{ ...DYNAMO_RETRY, ErrorEquals: DYNAMO_RETRY.ErrorEquals.filter((e) => e !== 'DynamoDB.InternalServerErrorException') }],
+    Retry: [{ ...DYNAMO_RETRY, ErrorEquals: ['DynamoDB.ProvisionedThroughputExceededException', 'DynamoDB.ThrottlingException'] }],
     Catch: [{ ErrorEquals: [ErrorName.all], ResultPath: null, Next: `${node.id}.count` }],
     Next: `${node.id}.count`,
   };
@@ -339,12 +343,12 @@ function ledgerUpdate(node: SendNode, key: string, status: DeliveryOutcome, valu
     },
     // The rendered message has been delivered: the step's data shrinks to its outcome, which the metric state counts (the run keeps ids, not copies,
     // and stays within Step Functions' 256 KB; the ledger holds the rest).
-    ResultSelector: { deliver: true, status },
+    ResultSelector: { deliver: true, status, tally: outcomeCounter(node, status) },
     ResultPath: `$.steps.${key}`,
     Retry: [DYNAMO_RETRY],
     // The error replaces the rendered message in the run's data, as the outcome would have.
     Catch: [{ ErrorEquals: ['DynamoDB.ConditionalCheckFailedException'], ResultPath: `$.steps.${key}`, Next: node.next }],
-    Next: `${node.id}.tally-${status}`,
+    Next: `${node.id}.tally`,
   };
 }
 
@@ -404,9 +408,7 @@ function compileSend(node: SendNode, journey: Journey): Record<string, AslState>
     [`${node.id}.failed`]: ledgerUpdate(node, key, 'failed', error),
     // May have been delivered (a timeout, a provider error after the request): never sent again, never called failed.
     [`${node.id}.unknown`]: ledgerUpdate(node, key, 'unknown', error),
-    [`${node.id}.tally-sent`]: outcomeTally(node, 'sent'),
-    [`${node.id}.tally-failed`]: outcomeTally(node, 'failed'),
-    [`${node.id}.tally-unknown`]: outcomeTally(node, 'unknown'),
+    [`${node.id}.tally`]: outcomeTally(node, key),
     [`${node.id}.count`]: deliveryMetric(node, key),
   };
 }

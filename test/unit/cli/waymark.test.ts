@@ -35,7 +35,7 @@ describe('waymark validate', () => {
   it('prints one OK line per valid file and exits 0', async () => {
     expect(await cli(['validate', CART, EVERY])).toEqual({
       code: 0,
-      stdout: `OK ${CART}: journey "cart-abandonment", 8 nodes, 35 states\nOK ${EVERY}: journey "every-node-kind", 9 nodes, 38 states\n`,
+      stdout: `OK ${CART}: journey "cart-abandonment", 8 nodes, 29 states\nOK ${EVERY}: journey "every-node-kind", 9 nodes, 32 states\n`,
       stderr: '',
     });
   });
@@ -44,7 +44,7 @@ describe('waymark validate', () => {
     const result = await cli(['validate', CART, INVALID]);
     expect(result.code).toBe(1);
     expect(result.stdout.split('\n')).toEqual([
-      `OK ${CART}: journey "cart-abandonment", 8 nodes, 35 states`,
+      `OK ${CART}: journey "cart-abandonment", 8 nodes, 29 states`,
       `${INVALID}: nodes[1].next (node "second"): node "second" refers to unknown node "nowhere"`,
       '',
     ]);
