@@ -78,10 +78,14 @@ export async function enterJourney(
   const bytes = jsonBytes(input);
   if (bytes > RUN_DATA_LIMITS.maxInputBytes) return { status: 'skipped', journeyId, reason: 'input-too-large', bytes };
   const policy = record.journey.settings.reentry;
+  // Whether this call made the entry (its enrollment write): a duplicate of the event, racing it, starts the same
+  // execution, which Step Functions answers as started too (same name and input), and must not count twice.
+  let enrolled = policy === 'always';
   if (policy !== 'always') {
     const enrollment = { journeyId, profileId: profile.id, executionName: name, executionArn: executionArnFor(record.stateMachineArn, name), enteredAt: deps.clock.now().toISOString() };
     // First entry: one conditional write, no read. Otherwise read the latest run and apply the policy.
-    if (!(await deps.enrollments.replace(enrollment, undefined))) {
+    enrolled = await deps.enrollments.replace(enrollment, undefined);
+    if (!enrolled) {
       const current = await deps.enrollments.get(journeyId, profile.id);
       if (current && current.executionName !== name) {
         if (policy === 'never') return { status: 'skipped', journeyId, reason: 'reentry-never' };
@@ -93,6 +97,7 @@ export async function enterJourney(
           if (deps.clock.now().getTime() < allowedAt) return { status: 'skipped', journeyId, reason: 'reentry-period' };
         }
         if (!(await deps.enrollments.replace(enrollment, current.executionName))) return { status: 'skipped', journeyId, reason: 'concurrent-entry' };
+        enrolled = true;
       }
     }
   }
@@ -105,7 +110,8 @@ export async function enterJourney(
     );
   }
   // Counted after the start, by the start's day: the day its state machine's $$.Execution.StartTime names (the send
-  // steps bucket by it). A crash between start and count loses one entry; a repeat of the start counts none.
-  if (started.started) await deps.counters?.add([{ journeyId, day: utcDay(deps.clock.now()), name: COUNTER.entered }]);
+  // steps bucket by it). A crash between start and count (or between enrollment and start) loses one entry; a repeat
+  // of the start counts none.
+  if (started.started && enrolled) await deps.counters?.add([{ journeyId, day: utcDay(deps.clock.now()), name: COUNTER.entered }]);
   return { status: started.started ? 'started' : 'already-started', journeyId, executionArn: started.executionArn, executionName: name };
 }
