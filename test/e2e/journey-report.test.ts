@@ -27,6 +27,21 @@ const demo = buildCatalog([
       ],
     }),
   },
+  {
+    path: 'report-short.json',
+    text: JSON.stringify({
+      schemaVersion: 1,
+      id: 'report-short',
+      name: 'Times out',
+      entry: { kind: 'event', event: 'short.entered' },
+      settings: { reentry: 'always', messageClass: 'marketing', timeout: '1h' },
+      start: 'wait',
+      nodes: [
+        { id: 'wait', kind: 'wait', duration: '1d', next: 'done' },
+        { id: 'done', kind: 'exit' },
+      ],
+    }),
+  },
 ]).journeys;
 
 interface Reply {
@@ -142,6 +157,16 @@ describe('GET /journeys/{id}/report: the counters equal a recount of the raw fac
     expect(end.exited.byReason).toMatchObject({ completed: final.completed, erased: 1, failed: 0, timeout: 0 });
     expect(end.exited.total).toBe(20);
     expect(end.nodes.find((n: { id: string }) => n.id === 'nudge').sent).toBe(final.node('nudge').sent);
+  });
+
+  it('counts a run the journey timeout ended as exited: timeout, once, by its entry day', async () => {
+    await call(stack, '/events', undefined, 'POST', { type: 'short.entered', id: 'short-1', identities: { email: 'short@example.com' } });
+    await stack.settle();
+    await clock.advance('2h');
+    expect(stack.executions.list({ journeyId: 'report-short' }).map((r) => r.status)).toEqual(['TIMED_OUT']);
+    const report = (await call(stack, '/journeys/report-short/report', { from: '2026-12-01', to: '2026-12-03' })).body;
+    expect(report).toMatchObject({ entered: 1, exited: { total: 1, byReason: { timeout: 1, completed: 0 } }, goal: { available: false, reason: 'the journey declares no goal' } });
+    expect(report.days.map((d: { entered: number }) => d.entered).reduce((a: number, b: number) => a + b, 0)).toBe(1);
   });
 
   it('answers 404 for an unknown journey and 400 naming a bad window', async () => {
