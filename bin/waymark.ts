@@ -16,12 +16,17 @@ import { join } from 'node:path';
 import { readSegmentFiles } from '../lambdas/core/segments/files';
 import type { SimulationEngine } from '../lambdas/simulate';
 import type { DoctorClients } from '../lambdas/doctor';
+import type { JourneyReport } from '../lambdas/core/measure/report';
+import { renderReportHtml, renderReportText } from '../lambdas/core/measure/render';
+import { httpGet, isLocal, LOCAL_API, regionOf, signedHeaders, type HttpGet } from './report-client';
 
 export interface Io {
   /** Writes text (already ending in a newline) to standard output. */
   stdout(text: string): void;
   stderr(text: string): void;
   readFile(path: string): Promise<string>;
+  /** Writes a file (`report --html`). */
+  writeFile?(path: string, text: string): Promise<void>;
 }
 
 export const EXIT = { ok: 0, invalid: 1, usage: 2 } as const;
@@ -41,6 +46,10 @@ Commands:
                                   check, read-only with your AWS credentials, what a first deploy of the stage needs
                                   (SES identity and production access, SMS origination and spend limit, push
                                   application and channels, Lambda concurrency); each problem with its fix
+  report <journey-id> [--api <url>] [--from YYYY-MM-DD] [--to YYYY-MM-DD] [--json] [--html <file>]
+                                  the journey's report (entries, exits, per node, goal, variants with uplift): a table,
+                                  the JSON, or one self-contained HTML page; against the local stack (${LOCAL_API}) by
+                                  default, or a deployed API signed with SigV4 from the standard AWS credential chain
   help                            show this help
 
 Exit codes: 0 success, 1 invalid journey or segment or a failed doctor check, 2 usage error, unreadable file or
@@ -166,6 +175,92 @@ export interface CliDeps {
   root?: string;
   /** The AWS clients `doctor` calls. @default SDK clients with the default credential chain, in `region` */
   doctorClients?: (region: string | undefined) => DoctorClients;
+  /** `report`'s HTTP GET. @default fetch */
+  http?: HttpGet;
+  /** `report`'s SigV4 headers for a deployed API. @default the standard AWS credential chain */
+  sign?: (url: URL, region: string) => Promise<Record<string, string>>;
+}
+
+interface ReportArgs {
+  journeyId: string;
+  api: string;
+  from?: string;
+  to?: string;
+  json: boolean;
+  html?: string;
+}
+
+function parseReportArgs(args: readonly string[]): ReportArgs {
+  const ids: string[] = [];
+  const options: Partial<Record<'api' | 'from' | 'to' | 'html', string>> = {};
+  let json = false;
+  for (let i = 0; i < args.length; i++) {
+    const arg = args[i];
+    const equals = arg.startsWith('--') ? arg.indexOf('=') : -1;
+    const [flag, inline] = equals > 0 ? [arg.slice(0, equals), arg.slice(equals + 1)] : [arg, undefined];
+    if (flag === '--json' && inline === undefined) json = true;
+    else if (flag === '--api' || flag === '--from' || flag === '--to' || flag === '--html') {
+      const value = inline ?? args[++i];
+      if (value === undefined || value === '') throw new UsageError(`${flag} takes a value`);
+      const name = flag.slice(2) as 'api' | 'from' | 'to' | 'html';
+      if (options[name] !== undefined) throw new UsageError(`${flag} is given twice`);
+      options[name] = value;
+    } else if (arg.startsWith('-')) throw new UsageError(`unknown option ${arg}`);
+    else ids.push(arg);
+  }
+  if (ids.length !== 1) throw new UsageError(ids.length === 0 ? 'missing <journey-id>' : `expected one journey id, got ${ids.length}`);
+  for (const name of ['from', 'to'] as const) {
+    if (options[name] !== undefined && !/^\d{4}-\d{2}-\d{2}$/.test(options[name]!)) throw new UsageError(`--${name} is a day YYYY-MM-DD`);
+  }
+  const { api = LOCAL_API, ...rest } = options;
+  return { journeyId: ids[0], api, json, ...rest };
+}
+
+/** `waymark report`: 0 with the report; 1 when the API answers an error (its problem detail on stderr). */
+async function report(args: readonly string[], io: Io, deps: CliDeps): Promise<number> {
+  const parsed = parseReportArgs(args);
+  let url: URL;
+  try {
+    url = new URL(`journeys/${encodeURIComponent(parsed.journeyId)}/report`, parsed.api.endsWith('/') ? parsed.api : `${parsed.api}/`);
+  } catch {
+    throw new UsageError(`--api is not a URL: ${parsed.api}`);
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new UsageError('--api is an http(s) URL');
+  if (parsed.from) url.searchParams.set('from', parsed.from);
+  if (parsed.to) url.searchParams.set('to', parsed.to);
+  let headers: Record<string, string> = { accept: 'application/json' };
+  if (!isLocal(url)) {
+    const region = regionOf(url);
+    if (!region) throw new UsageError('cannot tell the API\'s region: use its execute-api URL or set AWS_REGION');
+    headers = { ...headers, ...(await (deps.sign ?? signedHeaders)(url, region)) };
+  }
+  let answer: { status: number; body: string };
+  try {
+    answer = await (deps.http ?? httpGet)(url, headers);
+  } catch (error) {
+    io.stderr(`waymark: cannot reach ${url.origin} (${(error as Error).message}); is the local stack running (npm start)?\n`);
+    return EXIT.invalid;
+  }
+  let body: unknown;
+  try {
+    body = JSON.parse(answer.body);
+  } catch {
+    body = undefined;
+  }
+  if (answer.status !== 200 || typeof body !== 'object' || body === null) {
+    const problem = body as { title?: string; detail?: string } | undefined;
+    io.stderr(`waymark: ${url.pathname} answered ${answer.status}${problem?.detail ? `: ${problem.detail}` : problem?.title ? `: ${problem.title}` : ''}\n`);
+    return EXIT.invalid;
+  }
+  const journeyReport = body as JourneyReport;
+  if (parsed.html !== undefined) {
+    if (!io.writeFile) throw new Error('this environment cannot write files');
+    await io.writeFile(parsed.html, renderReportHtml(journeyReport));
+    io.stderr(`waymark: wrote ${parsed.html}\n`);
+  }
+  if (parsed.json) io.stdout(`${JSON.stringify(journeyReport, null, 2)}\n`);
+  else if (parsed.html === undefined) io.stdout(renderReportText(journeyReport));
+  return EXIT.ok;
 }
 
 interface DoctorArgs {
@@ -393,6 +488,8 @@ export async function run(argv: readonly string[], io: Io, deps: CliDeps = {}): 
         return await simulate(args, io, deps);
       case 'doctor':
         return await doctor(args, io, deps);
+      case 'report':
+        return await report(args, io, deps);
       case 'help':
       case '--help':
       case '-h':

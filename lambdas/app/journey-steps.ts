@@ -43,7 +43,7 @@ function parse<T extends z.ZodType>(schema: T, raw: unknown): z.infer<T> {
   return parsed.data;
 }
 
-const PrepareSendPayload = payload(SendNode).extend({ messageClass: z.enum(['marketing', 'transactional']) });
+const PrepareSendPayload = payload(SendNode).extend({ messageClass: z.enum(['marketing', 'transactional']), startedAt: z.string().max(64).optional() });
 const RegisterWaitPayload = payload(WaitForEventNode).extend({ token: z.string().min(1) });
 const ResolveWaitPayload = payload(WaitNode);
 const LoadProfilePayload = payload(ConditionNode);

@@ -28,7 +28,25 @@ export interface LocalExecutionsOptions {
   clock?: Clock;
   region?: string;
   account?: string;
+  /** Called once per ended run, with the event Step Functions puts on the default bus ("Execution Status Change"). */
+  onEnd?: (event: RunStatusChangeEvent) => void;
 }
+
+/** A "Step Functions Execution Status Change" event as EventBridge delivers it (lambdas/core/measure/run-end.ts). */
+export interface RunStatusChangeEvent {
+  version: '0';
+  id: string;
+  'detail-type': 'Step Functions Execution Status Change';
+  source: 'aws.states';
+  account: string;
+  time: string;
+  region: string;
+  resources: string[];
+  detail: { executionArn: string; stateMachineArn: string; name: string; status: string; startDate: number; stopDate: number; input: string; error: string | null; cause: string | null };
+}
+
+/** The context field the local runner puts its clock's start time in (see `deploy`). */
+const LOCAL_START_TIME = 'WaymarkLocalStartTime';
 
 export const EXECUTION_STATUSES = ['RUNNING', 'SUCCEEDED', 'FAILED', 'TIMED_OUT', 'ABORTED'] as const;
 export type ExecutionStatus = (typeof EXECUTION_STATUSES)[number];
@@ -372,7 +390,9 @@ export class LocalExecutions implements Executions {
       if (value === undefined) throw new Error(`no local value for placeholder ${whole} in journey ${journeyId}`);
       return value;
     });
-    const parsed = JSON.parse(text) as AslDefinition;
+    // aws-local-stepfunctions stamps $$.Execution.StartTime with the real clock, over any given: the runner reads the
+    // stack clock's start time from a context field of its own instead (the counters bucket by it).
+    const parsed = JSON.parse(text.replaceAll('$$.Execution.StartTime', () => `$$.Execution.${LOCAL_START_TIME}`)) as AslDefinition;
     const timeoutSeconds = parsed.TimeoutSeconds;
     const retries = new Map<string, Retrier[]>();
     const timeouts = new Map<string, number>();
@@ -479,7 +499,7 @@ export class LocalExecutions implements Executions {
         retryIntervalOverrides: deployed.retryIntervals,
       },
       context: {
-        Execution: { Id: executionArn, Name: name, Input: input, StartTime: startDate, RoleArn: `arn:aws:iam::${this.account}:role/local` },
+        Execution: { Id: executionArn, Name: name, Input: input, StartTime: startDate, [LOCAL_START_TIME]: startDate, RoleArn: `arn:aws:iam::${this.account}:role/local` },
         StateMachine: { Id: stateMachineArn, Name: stateMachineArn.split(':').pop() },
         Task: { Token: 'bound-per-state' },
       } as never,
@@ -521,9 +541,35 @@ export class LocalExecutions implements Executions {
       }
       runState.tokens.clear();
       if (deployed.internal) this.forgetOldRuns(stateMachineArn);
+      this.options.onEnd?.(this.statusChange(record));
       this.notifyQuiet();
     });
     return { executionArn, started: true };
+  }
+
+  private statusChange(record: LocalExecution): RunStatusChangeEvent {
+    const [error, ...cause] = (record.error ?? '').split(': ');
+    return {
+      version: '0',
+      id: `${record.executionArn}#${record.status}`,
+      'detail-type': 'Step Functions Execution Status Change',
+      source: 'aws.states',
+      account: this.account,
+      time: record.stopDate!,
+      region: this.region,
+      resources: [record.executionArn],
+      detail: {
+        executionArn: record.executionArn,
+        stateMachineArn: record.stateMachineArn,
+        name: record.name,
+        status: record.status,
+        startDate: Date.parse(record.startDate),
+        stopDate: Date.parse(record.stopDate!),
+        input: JSON.stringify(record.input),
+        error: record.error ? error : null,
+        cause: record.error ? cause.join(': ') : null,
+      },
+    };
   }
 
   async isRunning(executionArn: string): Promise<boolean> {

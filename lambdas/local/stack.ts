@@ -70,8 +70,13 @@ import { LocalMetrics, Outbox } from './outbox';
 import { DEFAULT_MAX_BUSY_SHARE, recheckDecision, type RecheckRun } from './recheck';
 import { createLocalServer, createRouter, type LocalRequest, type Route } from './server';
 import { isVirtualClock } from './virtual-clock';
-import { memoryConsentStore, memoryJourneyCounters, memoryPorts, memorySuppressionList, memoryUpdateItem, type WaymarkPorts } from './memory-ports';
 import type { JourneyCounters } from '../core/measure/counters';
+import { DynamoJourneyCounters } from '../adapters/dynamodb-counters';
+import { createGetJourneyReportHandler } from '../app/journey-report';
+import { memoryJourneyCounters, memoryOnceMarks } from './memory-ports';
+import { DynamoOnceMarks } from '../adapters/dynamodb-counters';
+import { createCountRunEndHandler } from '../app/count-run-end';
+import { memoryConsentStore, memoryPorts, memorySuppressionList, memoryUpdateItem, type WaymarkPorts } from './memory-ports';
 
 export interface LocalStackOptions {
   /** HTTP port; 0 picks a free one. Default: `PORT` or 3000. */
@@ -109,7 +114,7 @@ export interface LocalStackOptions {
    * is told (`advance`, `advanceTo`, `runUntilIdle`), with no real sleeps. Default: the system clock, scaled by `timeScale`.
    */
   clock?: Clock;
-  /** Where entries and conversions are counted. Default: in memory (`memoryJourneyCounters`), exposed as `counters`. */
+  /** Where entries and conversions are counted. Default: the storage's (`memoryJourneyCounters` or the DynamoDB adapter), exposed as `counters`. */
   counters?: JourneyCounters;
   /** Tests only: wraps each Lambda step's handler (fault injection, e.g. a crash before or after it ran). */
   wrapFunction?: (name: Placeholder, fn: LocalFunction) => LocalFunction;
@@ -214,8 +219,20 @@ export async function startLocalStack(options: LocalStackOptions = {}) {
   };
   // As for segments: offers and placements written through the API apply to the next decision.
   const decisions = cachedDecisionCatalog(ports, clock);
-  const counters = options.counters ?? memoryJourneyCounters();
+  // Journey counters (reports): the same sharded items in the runtime table, in dynalite or in memory.
+  const counters = options.counters ?? (memory ? memoryJourneyCounters(memory) : new DynamoJourneyCounters(db!, LOCAL_TABLES.runtime));
   const deps = { ...ports, segmentStore, segments, decisions, counters, newId: () => randomUUID() };
+  // How runs end (completed, failed, timeout): on AWS a rule on the default bus for Step Functions' status change
+  // events; here the runner hands each ended run's event to the same handler (not through the local bus: its router
+  // rule takes every source but waymark.*). Settling waits for them.
+  const countRunEnd = createCountRunEndHandler({ counters, once: memory ? memoryOnceMarks(memory) : new DynamoOnceMarks(db!, LOCAL_TABLES.runtime), clock });
+  const runEnds = new Set<Promise<unknown>>();
+  const onRunEnd = (event: unknown) => {
+    const counted: Promise<unknown> = countRunEnd(event, { functionName: 'count-run-end', awsRequestId: randomUUID() } as never)
+      .catch((error: unknown) => console.error('count-run-end failed', error))
+      .finally(() => runEnds.delete(counted));
+    runEnds.add(counted);
+  };
   const { profiles, journeys: registry } = deps;
   const loadedAt = clock.now().toISOString();
   for (const definition of segmentFiles) await segmentStore.put({ definition, origin: 'file', version: 1, updatedAt: loadedAt }, { force: true });
@@ -268,6 +285,7 @@ export async function startLocalStack(options: LocalStackOptions = {}) {
     metrics,
     timeScale,
     clock,
+    onEnd: onRunEnd,
   });
   for (const compiled of journeys) {
     const stateMachineArn = executions.deploy(compiled.journey.id, compiled.asl);
@@ -292,6 +310,7 @@ export async function startLocalStack(options: LocalStackOptions = {}) {
     { method: 'POST', path: '/events', handler: createIngestEventHandler({ publisher: bus, clock }) },
     { method: 'GET', path: '/journeys', handler: createListJourneysHandler(apiDeps) },
     { method: 'POST', path: '/journeys/{id}/trigger', handler: createTriggerJourneyHandler(apiDeps) },
+    { method: 'GET', path: '/journeys/{id}/report', handler: createGetJourneyReportHandler(deps) },
     { method: 'GET', path: '/events/rejected', handler: createListRejectedEventsHandler(deps) },
     { method: 'GET', path: '/profiles', handler: createFindProfileHandler(deps) },
     { method: 'GET', path: '/profiles/{id}', handler: createGetProfileHandler(deps) },
@@ -397,9 +416,10 @@ export async function startLocalStack(options: LocalStackOptions = {}) {
     for (;;) {
       await bus.idle();
       await executions.whenQuiet();
+      while (runEnds.size > 0) await Promise.all([...runEnds]);
       // A run between two states is neither at work nor parked: let pending callbacks run, then look again.
       await flush();
-      if (bus.pending() === 0 && executions.quiet()) return;
+      if (bus.pending() === 0 && executions.quiet() && runEnds.size === 0) return;
     }
   };
   virtual?.onQuiesce(quiesce);
@@ -424,7 +444,7 @@ export async function startLocalStack(options: LocalStackOptions = {}) {
     executions,
     profiles,
     suppression: consentDeps.suppression,
-    /** The journey counters (entries, split assignments, conversions). */
+    /** The journey counters (entries, sends, engagement, split assignments, conversions). */
     counters,
     journeys,
     /** The dynalite endpoint; empty with `storage: 'memory'`. */
@@ -443,6 +463,7 @@ export async function startLocalStack(options: LocalStackOptions = {}) {
       const quiet = () => executions.list({ status: 'RUNNING' }).length === executions.waitingCount();
       for (;;) {
         await bus.idle();
+        while (runEnds.size > 0) await Promise.all([...runEnds]);
         if (quiet()) {
           // Quiet twice, 20 ms apart: a step that was between two states has had time to show itself.
           await new Promise((r) => setTimeout(r, 20));
@@ -459,6 +480,7 @@ export async function startLocalStack(options: LocalStackOptions = {}) {
       if (recheckTimer) clearInterval(recheckTimer);
       cancelRecheck?.();
       for (const e of executions.list({ status: 'RUNNING' })) await executions.stop(e.executionArn);
+      while (runEnds.size > 0) await Promise.all([...runEnds]);
       if (server) {
         await new Promise<void>((resolve) => server.close(() => resolve()));
         server.closeAllConnections?.();

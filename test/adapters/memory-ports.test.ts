@@ -1,5 +1,5 @@
 import { UpdateItemCommand, type UpdateItemCommandInput } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { dynamoPorts } from '../../lambdas/adapters/dynamodb-ports';
@@ -23,6 +23,7 @@ import {
   memoryTables,
   memoryUpdateItem,
   UnsupportedUpdateItemError,
+  memoryJourneyCounters,
   type WaymarkPorts,
 } from '../../lambdas/local/memory-ports';
 
@@ -80,6 +81,21 @@ const implementations: [string, () => Subject][] = [
     },
   ],
 ];
+
+/** A counter item as either store holds it. */
+async function readCounterItem(subject: Subject, pk: string): Promise<Record<string, unknown> | undefined> {
+  const sk = '2026-03-02#sent#channel=email&node=n';
+  if ('profileStorage' in (memoryTablesOrUndefined(subject.ports) ?? {})) return memoryTables(subject.ports as never).runtime.get({ pk, sk });
+  return (await db.send(new GetCommand({ TableName: TABLES.runtime, Key: { pk, sk } }))).Item;
+}
+
+const memoryTablesOrUndefined = (ports: WaymarkPorts) => {
+  try {
+    return memoryTables(ports as never);
+  } catch {
+    return undefined;
+  }
+};
 
 let counter = 0;
 const uid = (label: string) => `${label}-${++counter}-${Math.random().toString(36).slice(2, 8)}`;
@@ -281,6 +297,33 @@ describe.each(implementations)('%s ports', (_name, make) => {
       expect(await subject.updateItem(ledgerUpdate(executionId, 'welcome', 'sent', { messageId: 'm-1' }))).toBeDefined();
       expect(await ports.ledger.get(executionId, 'welcome')).toMatchObject({ ...entry(executionId), status: 'sent', messageId: 'm-1' });
       expect(await ports.ledger.prepare(entry(executionId))).toBe(false);
+    });
+
+    it('moves an entry out of prepared once: the same conditional update again, or on an erased entry, is refused', async () => {
+      const executionId = uid('exec');
+      await ports.ledger.prepare(entry(executionId));
+      const transition = (id: string) => ({
+        ...ledgerUpdate(id, 'welcome', 'sent', { messageId: 'm-1' }),
+        ConditionExpression: '#status = :prepared',
+        ExpressionAttributeValues: { ...ledgerUpdate(id, 'welcome', 'sent', { messageId: 'm-1' }).ExpressionAttributeValues, ':prepared': { S: 'prepared' } },
+      });
+      await subject.updateItem(transition(executionId));
+      await expect(subject.updateItem(transition(executionId))).rejects.toMatchObject({ name: 'ConditionalCheckFailedException' });
+      await expect(subject.updateItem(transition(uid('gone')))).rejects.toMatchObject({ name: 'ConditionalCheckFailedException' });
+      expect(await ports.ledger.get(executionId, 'welcome')).toMatchObject({ status: 'sent' });
+    });
+
+    it('adds to a counter item atomically, creating it', async () => {
+      const pk = `COUNTER#${uid('j')}#3`;
+      const add = (n: string): UpdateItemCommandInput => ({
+        TableName: TABLES.runtime,
+        Key: { pk: { S: pk }, sk: { S: '2026-03-02#sent#channel=email&node=n' } },
+        UpdateExpression: 'ADD #value :one',
+        ExpressionAttributeNames: { '#value': 'value' },
+        ExpressionAttributeValues: { ':one': { N: n } },
+      });
+      await Promise.all([subject.updateItem(add('1')), subject.updateItem(add('1')), subject.updateItem(add('2.5'))]);
+      expect((await readCounterItem(subject, pk))?.value).toBe(4.5);
     });
 
     it('prepares again after a failure, but not after an unknown outcome', async () => {
@@ -529,10 +572,19 @@ function resolve(value: unknown, executionId: string): unknown {
   for (const [key, inner] of Object.entries(value)) {
     if (key === 'Comment') continue;
     if (key === 'TableName') out[key] = TABLES.runtime;
-    else if (key.endsWith('.$')) out[key.slice(0, -2)] = String(inner).includes("'LEDGER#{}'") ? `LEDGER#${executionId}` : `value of ${String(inner)}`;
+    else if (key.endsWith('.$')) out[key.slice(0, -2)] = resolvePath(String(inner), executionId);
     else out[key] = resolve(inner, executionId);
   }
   return out;
+}
+
+/** The ledger key from the execution id, a counter's key on shard 0 of journey `j` on 2026-03-02, other paths by name. */
+function resolvePath(path: string, executionId: string): string {
+  if (path.includes("'LEDGER#{}'")) return `LEDGER#${executionId}`;
+  if (path.includes("'COUNTER#{}#{}'")) return 'COUNTER#j#0';
+  // The tally's sort key: the entry day, then the counter the ledger state named (`$.steps.<key>.tally`).
+  if (path.startsWith("States.Format('{}#{}'")) return '2026-03-02#sent#channel=email&node=n';
+  return `value of ${path}`;
 }
 
 describe('memory UpdateItem', () => {
@@ -562,7 +614,13 @@ describe('memory UpdateItem', () => {
     if (!journey.ok) throw new Error('cart-abandonment does not validate');
     const states = updateItemStates(compileJourney(journey.journey).States);
     expect(states.length).toBeGreaterThanOrEqual(3);
+    const counters = memoryJourneyCounters(ports);
     for (const [name, parameters] of states) {
+      if (String((parameters as { UpdateExpression?: string }).UpdateExpression).startsWith('ADD')) {
+        // A delivery outcome's counter: ADD 1 to the item the journey counters read.
+        await updateItem(resolve(parameters, 'x') as unknown as UpdateItemCommandInput);
+        continue;
+      }
       const executionId = `exec-${name}`;
       const nodeId = (parameters.Key as { sk: { S: string } }).sk.S;
       await ports.ledger.prepare({ executionId, nodeId, status: 'prepared', journeyId: journey.journey.id, profileId: 'p', channel: 'email', preparedAt: '2026-03-02T12:00:00.000Z' });
@@ -570,7 +628,12 @@ describe('memory UpdateItem', () => {
       await updateItem(resolve(parameters, executionId) as unknown as UpdateItemCommandInput);
       const status = /mark the ledger entry (\w+)/.exec(String(parameters.Comment))?.[1];
       expect(await ports.ledger.get(executionId, nodeId)).toMatchObject({ status, profileId: 'p' });
+      // Only out of `prepared`: the same update again is refused, as DynamoDB refuses it.
+      await expect(updateItem(resolve(parameters, executionId) as unknown as UpdateItemCommandInput)).rejects.toMatchObject({ name: 'ConditionalCheckFailedException' });
     }
+    const totals = await counters.read('j', '2026-03-02', '2026-03-02');
+    const sends = journey.journey.nodes.filter((n) => n.kind === 'send').length;
+    expect(totals).toEqual([{ day: '2026-03-02', name: 'sent', dims: { channel: 'email', node: 'n' }, value: sends }]);
   });
 
   it('refuses to update a key attribute, as DynamoDB does', async () => {

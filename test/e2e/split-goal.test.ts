@@ -6,6 +6,7 @@ import { newProfileId } from '../../lambdas/core/profiles/merge-policy';
 import type { Journey } from '../../lambdas/core/journey/schema';
 import { call } from './http';
 import { openVirtualStack } from './local-stack';
+import { recordingJourneyCounters } from '../../lambdas/local/memory-ports';
 
 const email = (id: string) => ({ kind: 'send', channel: 'email', template: { subject: `offer ${id}`, text: 'hello' }, next: 'done' });
 const definition = {
@@ -72,13 +73,13 @@ describe('split node, journey holdout and goal conversions on the local stack (v
 
   beforeAll(async () => {
     expect(problems).toEqual([]);
-    ctx = await openVirtualStack({ journeys, start: '2026-12-01T09:00:00.000Z' });
+    ctx = await openVirtualStack({ journeys, start: '2026-12-01T09:00:00.000Z', counters: recordingJourneyCounters() });
     for (const address of [ann, bob, cai, dee, eve]) await ctx.put('signed.up', { id: `signup-${address}`, identities: { email: address } });
   });
   afterAll(() => ctx.stack.stop());
 
   it('sends each variant its message, ends the split holdout at the split, and records the variant in the run', () => {
-    expect(runOf(ann)[0].path).toEqual(['offer-test', 'offer-test.branch', 'send-a', 'send-a.route', 'send-a.deliver', 'send-a.record', 'send-a.count', 'done']);
+    expect(runOf(ann)[0].path).toEqual(['offer-test', 'offer-test.branch', 'send-a', 'send-a.route', 'send-a.deliver', 'send-a.record', 'send-a.tally', 'send-a.count', 'done']);
     expect(runOf(bob)[0].path).toContain('send-b');
     expect(runOf(cai)[0]).toMatchObject({ status: 'SUCCEEDED', path: ['offer-test', 'offer-test.branch', 'offer-test.holdout'] });
     expect(runOf(ann)[0].input.variants).toEqual({ offer_test: 'a' });

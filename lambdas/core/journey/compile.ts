@@ -6,6 +6,8 @@ import { stepKey } from './graph';
 import type { ConditionNode, DecideNode, Journey, JourneyNode, SendNode, SplitNode, WaitForEventNode, WaitNode } from './schema';
 import { HOLDOUT } from '../measure/assignment';
 import { ErrorName, Placeholder, Resource, ref, type AslDefinition, type AslState } from './asl';
+import { COUNTER, type CounterName } from '../measure/counters';
+import { COUNTER_PREFIX, COUNTER_SHARDS, dimensionsPart } from '../measure/keys';
 
 const LAMBDA_RETRY = {
   ErrorEquals: ['Lambda.ServiceException', 'Lambda.AWSLambdaException', 'Lambda.SdkClientException', 'Lambda.TooManyRequestsException', 'States.TaskFailed'],
@@ -282,6 +284,48 @@ function pushDelivery(node: SendNode, key: string, common: AslState): AslState {
 /** What the ledger says of a message the provider was asked to send. */
 type DeliveryOutcome = 'sent' | 'failed' | 'unknown';
 
+/** Where a delivery outcome is counted: `sent`, or `failed` with reason failed | unknown (lambdas/core/measure). */
+const OUTCOME_COUNTER: Record<DeliveryOutcome, { name: CounterName; reason?: string }> = {
+  sent: { name: COUNTER.sent },
+  failed: { name: COUNTER.failed, reason: 'failed' },
+  unknown: { name: COUNTER.failed, reason: 'unknown' },
+};
+
+/** The counter an outcome adds to, as `<name>#<dimensions>` (the sort key after the day; lambdas/core/measure/keys.ts). */
+function outcomeCounter(node: SendNode, status: DeliveryOutcome): string {
+  const { name, reason } = OUTCOME_COUNTER[status];
+  // Node ids are kebab-case and the channel a word: the escaped dimensions hold no quote, brace or backslash.
+  return `${name}#${dimensionsPart({ node: node.id, channel: node.channel, ...(reason ? { reason } : {}) })}`;
+}
+
+/**
+ * Adds 1 to the outcome's journey counter (`$.steps.<key>.tally`, set by the ledger state that recorded it) on the item
+ * DynamoJourneyCounters reads: a random shard, the run's entry day from $$.Execution.StartTime. Reached only after the
+ * ledger's conditional transition, so a retried or redriven delivery never counts twice. Only throttling is retried
+ * (not applied); any other failure skips the count, never the journey. States.MathRandom's end is inclusive or not:
+ * either way the shard is one a report reads. One state per send node, to keep the definitions small.
+ */
+function outcomeTally(node: SendNode, key: string): AslState {
+  return {
+    Type: 'Task',
+    Resource: Resource.dynamoUpdateItem,
+    Parameters: {
+      TableName: ref(Placeholder.runtimeTable),
+      Key: {
+        pk: { 'S.$': `States.Format('${COUNTER_PREFIX}{}#{}', $.journey.id, States.MathRandom(0, ${COUNTER_SHARDS - 1}))` },
+        sk: { 'S.$': `States.Format('{}#{}', States.ArrayGetItem(States.StringSplit($$.Execution.StartTime, 'T'), 0), $.steps.${key}.tally)` },
+      },
+      UpdateExpression: 'ADD #v :one',
+      ExpressionAttributeNames: { '#v': 'value' },
+      ExpressionAttributeValues: { ':one': { N: '1' } },
+    },
+    ResultPath: null,
+    Retry: [{ ...DYNAMO_RETRY, ErrorEquals: ['DynamoDB.ProvisionedThroughputExceededException', 'DynamoDB.ThrottlingException'] }],
+    Catch: [{ ErrorEquals: [ErrorName.all], ResultPath: null, Next: `${node.id}.count` }],
+    Next: `${node.id}.count`,
+  };
+}
+
 function ledgerUpdate(node: SendNode, key: string, status: DeliveryOutcome, values: Record<string, unknown>): AslState {
   const names = Object.keys(values);
   return {
@@ -292,15 +336,20 @@ function ledgerUpdate(node: SendNode, key: string, status: DeliveryOutcome, valu
       TableName: ref(Placeholder.runtimeTable),
       Key: { pk: { 'S.$': "States.Format('LEDGER#{}', $$.Execution.Id)" }, sk: { S: node.id } },
       UpdateExpression: `SET #status = :status${names.map((n) => `, #${n} = :${n}`).join('')}`,
+      // Only the transition out of `prepared` counts; a repeat (a retry whose first try was applied, a redrive) or an
+      // entry erased meanwhile fails the condition and goes on without counting or recreating it.
+      ConditionExpression: '#status = :prepared',
       ExpressionAttributeNames: Object.fromEntries([['#status', 'status'], ...names.map((n) => [`#${n}`, n])]),
-      ExpressionAttributeValues: Object.fromEntries([[':status', { S: status }], ...names.map((n) => [`:${n}`, values[n]])]),
+      ExpressionAttributeValues: Object.fromEntries([[':status', { S: status }], [':prepared', { S: 'prepared' }], ...names.map((n) => [`:${n}`, values[n]])]),
     },
     // The rendered message has been delivered: the step's data shrinks to its outcome, which the metric state counts (the run keeps ids, not copies,
     // and stays within Step Functions' 256 KB; the ledger holds the rest).
-    ResultSelector: { deliver: true, status },
+    ResultSelector: { deliver: true, status, tally: outcomeCounter(node, status) },
     ResultPath: `$.steps.${key}`,
     Retry: [DYNAMO_RETRY],
-    Next: `${node.id}.count`,
+    // The error replaces the rendered message in the run's data, as the outcome would have.
+    Catch: [{ ErrorEquals: ['DynamoDB.ConditionalCheckFailedException'], ResultPath: `$.steps.${key}`, Next: node.next }],
+    Next: `${node.id}.tally`,
   };
 }
 
@@ -340,7 +389,7 @@ function compileSend(node: SendNode, journey: Journey): Record<string, AslState>
     [node.id]: {
       Type: 'Task',
       Comment: node.description ?? `render and check the ${node.channel} message`,
-      ...lambdaStep(Placeholder.prepareSendFunction, node, { messageClass: journey.settings.messageClass }),
+      ...lambdaStep(Placeholder.prepareSendFunction, node, { messageClass: journey.settings.messageClass, 'startedAt.$': '$$.Execution.StartTime' }),
       ResultSelector: {
         'deliver.$': '$.Payload.deliver',
         'reason.$': '$.Payload.reason',
@@ -360,6 +409,7 @@ function compileSend(node: SendNode, journey: Journey): Record<string, AslState>
     [`${node.id}.failed`]: ledgerUpdate(node, key, 'failed', error),
     // May have been delivered (a timeout, a provider error after the request): never sent again, never called failed.
     [`${node.id}.unknown`]: ledgerUpdate(node, key, 'unknown', error),
+    [`${node.id}.tally`]: outcomeTally(node, key),
     [`${node.id}.count`]: deliveryMetric(node, key),
   };
 }

@@ -8,6 +8,7 @@ import { jsonBytes, RUN_DATA_LIMITS, runEvent, runProfile } from './execution-da
 import type { Clock, EnrollmentStore, Executions, JourneyRecord, Profile } from './ports';
 import { assignEntry } from '../measure/assignment';
 import { measureEntry, type EntryMeasureDeps } from '../measure/conversions';
+import type { JourneyCounters } from '../measure/counters';
 
 export type EntryOutcome =
   | { status: 'started'; journeyId: string; executionArn: string; executionName: string }
@@ -47,6 +48,8 @@ export interface EnterDeps extends EntryMeasureDeps {
   enrollments: EnrollmentStore;
   executions: Executions;
   clock: Clock;
+  /** Counts `entered` once per run started (absent: nothing is counted, e.g. in unit tests of routing alone). */
+  counters?: JourneyCounters;
 }
 
 /** The profile as a step that reloads it returns it (the start input carries `runProfile`, ids only). */
@@ -81,10 +84,14 @@ export async function enterJourney(
   const bytes = jsonBytes(input);
   if (bytes > RUN_DATA_LIMITS.maxInputBytes) return { status: 'skipped', journeyId, reason: 'input-too-large', bytes };
   const policy = record.journey.settings.reentry;
+  // Whether this call made the entry (its enrollment write): a duplicate of the event, racing it, starts the same
+  // execution, which Step Functions answers as started too (same name and input), and must not count twice.
+  let enrolled = policy === 'always';
   if (policy !== 'always') {
     const enrollment = { journeyId, profileId: profile.id, executionName: name, executionArn: executionArnFor(record.stateMachineArn, name), enteredAt: deps.clock.now().toISOString() };
     // First entry: one conditional write, no read. Otherwise read the latest run and apply the policy.
-    if (!(await deps.enrollments.replace(enrollment, undefined))) {
+    enrolled = await deps.enrollments.replace(enrollment, undefined);
+    if (!enrolled) {
       const current = await deps.enrollments.get(journeyId, profile.id);
       if (current && current.executionName !== name) {
         if (policy === 'never') return { status: 'skipped', journeyId, reason: 'reentry-never' };
@@ -96,12 +103,15 @@ export async function enterJourney(
           if (deps.clock.now().getTime() < allowedAt) return { status: 'skipped', journeyId, reason: 'reentry-period' };
         }
         if (!(await deps.enrollments.replace(enrollment, current.executionName))) return { status: 'skipped', journeyId, reason: 'concurrent-entry' };
+        enrolled = true;
       }
     }
   }
   const started = await deps.executions.start(record.stateMachineArn, name, input);
-  // Once per entry: a retried entry finds its run started already. (A crash right after the start loses these.)
-  if (started.started) await measureEntry(deps, record.journey, { profileId: profile.id, executionId: started.executionArn, at: deps.clock.now(), assignment });
+  // Once per entry: only the call that made the entry (its enrollment write) and started its run counts it, by the
+  // start's day (the day $$.Execution.StartTime names, which the send steps bucket by). A crash between enrollment,
+  // start and count loses one entry; a repeat of the start counts none.
+  if (started.started && enrolled) await measureEntry(deps, record.journey, { profileId: profile.id, executionId: started.executionArn, at: deps.clock.now(), assignment });
   if (policy === 'always' && started.started) {
     const timeoutSeconds = parseDuration(record.journey.settings.timeout);
     await deps.enrollments.recordRun(

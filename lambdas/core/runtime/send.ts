@@ -8,6 +8,7 @@ import { urlScheme } from '../templates/html';
 import { renderTemplate, TemplateRenderError, type TemplateScope } from '../templates/liquid';
 import { jsonBytes, RUN_DATA_LIMITS } from './execution-data';
 import type { Clock, Ledger, Profile, ProfileStore } from './ports';
+import { COUNTER, utcDay, type JourneyCounters } from '../measure/counters';
 
 /** An SES v2 `MessageHeader`. */
 export interface MessageHeader {
@@ -27,7 +28,8 @@ export interface PrepareResult {
   message: PreparedMessage | Record<string, never>;
 }
 
-export type PrepareSendPayload = StepPayload<SendNode> & { messageClass: 'marketing' | 'transactional' };
+/** `startedAt`: the run's `$$.Execution.StartTime` (its entry), the day its counters are bucketed by. */
+export type PrepareSendPayload = StepPayload<SendNode> & { messageClass: 'marketing' | 'transactional'; startedAt?: string };
 
 /** The reason a send step of a journey-holdout run gives (ledger `suppressed`). */
 export const HOLDOUT_REASON = 'holdout';
@@ -45,7 +47,7 @@ export interface SendGuardDeps {
   consentPolicy?: ConsentPolicy;
 }
 
-export type PrepareSendDeps = { profiles: Pick<ProfileStore, 'get'>; ledger: Ledger; clock: Clock } & SendGuardDeps;
+export type PrepareSendDeps = { profiles: Pick<ProfileStore, 'get'>; ledger: Ledger; clock: Clock; counters?: JourneyCounters } & SendGuardDeps;
 
 /** RFC 2369 and RFC 8058 (one-click) headers; none without a link. */
 export function unsubscribeHeaders(url: string | undefined): MessageHeader[] {
@@ -127,8 +129,13 @@ export async function prepareSend(deps: PrepareSendDeps, payload: PrepareSendPay
   // is recorded either, or the ledger would write the erased profile's id back.
   if (!profile) return { deliver: false, reason: PROFILE_ERASED, message: {} };
   const base = { executionId, nodeId: node.id, journeyId: state.journey.id, profileId: state.profileId, channel: node.channel, preparedAt: deps.clock.now().toISOString() };
-  const suppress = async (reason: string): Promise<PrepareResult> =>
-    (await deps.ledger.prepare({ ...base, status: 'suppressed', reason })) ? { deliver: false, reason, message: {} } : skipped();
+  const suppress = async (reason: string): Promise<PrepareResult> => {
+    if (!(await deps.ledger.prepare({ ...base, status: 'suppressed', reason }))) return skipped();
+    // Counted once: only the write that made the entry `suppressed` counts (a retry finds it so and skips).
+    const entered = payload.startedAt !== undefined && Number.isFinite(Date.parse(payload.startedAt)) ? payload.startedAt : base.preparedAt;
+    await deps.counters?.add([{ journeyId: base.journeyId, day: utcDay(entered), name: COUNTER.suppressed, dims: { node: node.id, channel: node.channel, reason } }]);
+    return { deliver: false, reason, message: {} };
+  };
   // The journey's holdout runs the journey without its messages (its conversions are measured against the others').
   if (state.holdout === true) return suppress(HOLDOUT_REASON);
   const recipient = recipientFor(node.channel, profile);

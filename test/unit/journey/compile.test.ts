@@ -13,7 +13,7 @@ const state = (asl: AslDefinition, name: string): AslState => {
 
 describe('compileJourney', () => {
   it('names one state per node plus the suffixed states of its kind', () => {
-    const send = (id: string) => [id, `${id}.route`, `${id}.deliver`, `${id}.record`, `${id}.failed`, `${id}.unknown`, `${id}.count`];
+    const send = (id: string) => [id, `${id}.route`, `${id}.deliver`, `${id}.record`, `${id}.failed`, `${id}.unknown`, `${id}.count`, `${id}.tally`];
     expect(Object.keys(compiled().States).sort()).toEqual(
       [
         ...send('welcome-email'),
@@ -54,10 +54,10 @@ describe('compileJourney', () => {
       { ErrorEquals: ['States.ALL'], ResultPath: '$.steps.welcome_email.error', Next: 'welcome-email.unknown' },
     ]],
     ['welcome-email.record', 'ResultPath', '$.steps.welcome_email'],
-    ['welcome-email.record', 'ResultSelector', { deliver: true, status: 'sent' }],
-    ['welcome-email.failed', 'ResultSelector', { deliver: true, status: 'failed' }],
-    ['welcome-email.failed', 'Next', 'welcome-email.count'],
-    ['welcome-email.unknown', 'Next', 'welcome-email.count'],
+    ['welcome-email.record', 'ResultSelector', { deliver: true, status: 'sent', tally: 'sent#channel=email&node=welcome-email' }],
+    ['welcome-email.failed', 'ResultSelector', { deliver: true, status: 'failed', tally: 'failed#channel=email&node=welcome-email&reason=failed' }],
+    ['welcome-email.failed', 'Next', 'welcome-email.tally'],
+    ['welcome-email.unknown', 'Next', 'welcome-email.tally'],
     ['welcome-email.count', 'Next', 'wait-for-login'],
     ['wait-for-login', 'ResultPath', '$.steps.wait_for_login'],
     ['wait-for-login', 'Next', 'check-tier'],

@@ -32,17 +32,17 @@ describe('longestPath', () => {
     expect(countTransitions(definition)).toBe(path.length);
   });
 
-  it('counts the compiled base journey: wait, prepare, route, deliver, record, count, exit and the condition', () => {
-    // pause → is-vip → hello → hello.route → hello.deliver → hello.record (or .failed, .unknown) → hello.count → done
-    expect(countTransitions(compileJourney(mustValidate(baseJourney())))).toBe(8);
+  it('counts the compiled base journey: wait, prepare, route, deliver, record, tally, count, exit and the condition', () => {
+    // pause → is-vip → hello → hello.route → hello.deliver → hello.record (or .failed, .unknown) → hello.tally → hello.count → done
+    expect(countTransitions(compileJourney(mustValidate(baseJourney())))).toBe(9);
   });
 
   it('counts the longest branch of the fixture with every node kind', () => {
     expect(longestPath(compileJourney(everyNodeKind()))).toEqual([
-      ...['welcome-email', 'welcome-email.route', 'welcome-email.deliver', 'welcome-email.record', 'welcome-email.count'],
+      ...['welcome-email', 'welcome-email.route', 'welcome-email.deliver', 'welcome-email.record', 'welcome-email.tally', 'welcome-email.count'],
       ...['wait-for-login', 'check-tier', 'check-tier.branch', 'gold-push', 'gold-push.route', 'gold-push.deliver'],
       // The push branch: SendMessages, its DeliveryStatus, and (longest) the failure it reports.
-      ...['gold-push.send', 'gold-push.status', 'gold-push.not-delivered', 'gold-push.status-error', 'gold-push.record', 'gold-push.count', 'done'],
+      ...['gold-push.send', 'gold-push.status', 'gold-push.not-delivered', 'gold-push.status-error', 'gold-push.record', 'gold-push.tally', 'gold-push.count', 'done'],
     ]);
   });
 

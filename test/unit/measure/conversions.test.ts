@@ -5,7 +5,7 @@ import { CONVERSION_LIMITS, goalValue, measureEntry, recordConversions, type Goa
 import type { JourneyRecord } from '../../../lambdas/core/runtime/ports';
 import { MemoryConversionStore } from '../../../lambdas/local/memory/conversions';
 import { MemoryTable } from '../../../lambdas/local/memory/table';
-import { memoryJourneyCounters } from '../../../lambdas/local/memory-ports';
+import { recordingJourneyCounters } from '../../../lambdas/local/memory-ports';
 
 const journey = {
   id: 'quotes',
@@ -19,7 +19,7 @@ const order = (id: string, time: string, total: unknown = 80): BusinessEvent =>
 function setup() {
   const table = new MemoryTable('runtime', { profileIndex: true });
   const conversions = new MemoryConversionStore(table);
-  const counters = memoryJourneyCounters();
+  const counters = recordingJourneyCounters();
   const enter = (profileId: string, at: string, assignment = { holdout: false, variants: {}, byNode: {} as Record<string, string> }) =>
     measureEntry({ conversions, counters }, journey, { profileId, executionId: `exec-${profileId}-${at}`, at: new Date(at), assignment });
   const convert = (event: BusinessEvent, profileIds = ['p-1']) => recordConversions({ conversions, counters }, records, event, profileIds);
