@@ -153,6 +153,8 @@ export class WaymarkAppStack extends Stack {
   public readonly api: apigw.RestApi;
   public readonly apiAccessLogGroup: logs.LogGroup;
   public readonly apiRequestValidator: apigw.RequestValidator;
+  /** The role API Gateway assumes to invoke the functions of the API's routes (lambda:InvokeFunction on each). */
+  public readonly apiInvokeRole: iam.Role;
   /** Role and log group of the AwsCustomResource provider that registers journeys. */
   public readonly registrationRole: iam.Role;
   public readonly registrationLogGroup: logs.LogGroup;
@@ -331,11 +333,21 @@ export class WaymarkAppStack extends Stack {
       description: 'Any JSON object; the handler validates the fields and names the offending ones',
       schema: { schema: apigw.JsonSchemaVersion.DRAFT4, type: apigw.JsonSchemaType.OBJECT },
     });
+    // API Gateway invokes the API's functions with this role (one policy for every route), not a Lambda permission per
+    // method: the stack's resource budget (lib/README.md).
+    this.apiInvokeRole = new iam.Role(this, 'ApiInvokeRole', {
+      assumedBy: new iam.ServicePrincipal('apigateway.amazonaws.com'),
+      description: `Waymark ${props.stage}: API Gateway invokes the functions of the API's routes`,
+    });
     // In declaration order: the deployment's logical id hashes the methods in the order they are added.
     const methods = apiEntryPoints.map(({ name, entry }) => ({
       entry,
-      method: addApiRoute(this.api, entry, f[name].function, { requestValidator: this.apiRequestValidator, jsonObject }),
+      method: addApiRoute(this.api, entry, f[name].function, { requestValidator: this.apiRequestValidator, jsonObject, invokeRole: this.apiInvokeRole }),
     }));
+    // The functions themselves, without `:*` (versions and aliases): the integrations name the unqualified ARN.
+    this.apiInvokeRole.addToPrincipalPolicy(
+      new iam.PolicyStatement({ actions: ['lambda:InvokeFunction'], resources: apiEntryPoints.map(({ name }) => f[name].function.functionArn) }),
+    );
     this.unsubscribeMethods = methods.filter(({ entry }) => entry.trigger.kind === 'api' && entry.trigger.public).map(({ method }) => method);
 
     // --- Environment and least-privilege grants, each derived from the function's declaration.

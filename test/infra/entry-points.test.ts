@@ -151,11 +151,22 @@ describe('entry points: one declared list (lib/entry-points.ts), checked against
       expect(STACK_RESOURCE_LIMIT - count).toBeGreaterThanOrEqual(REQUIRED_HEADROOM);
     });
 
-    it('gives each API method one Lambda permission (the stage\'s), none for console test invocations', () => {
-      const permissions = resourcesOfType(json, 'AWS::Lambda::Permission');
-      const fromApi = permissions.filter(([, p]) => p.Properties?.Principal === 'apigateway.amazonaws.com');
-      expect(fromApi).toHaveLength(resourcesOfType(json, 'AWS::ApiGateway::Method').length);
-      expect(fromApi.filter(([, p]) => JSON.stringify(p.Properties?.SourceArn).includes('test-invoke-stage'))).toEqual([]);
+    it('invokes the API functions with one role, lambda:InvokeFunction on exactly those, and no Lambda permission per method', () => {
+      const methods = resourcesOfType(json, 'AWS::ApiGateway::Method');
+      const credentials = new Set(methods.map(([, m]) => JSON.stringify(m.Properties?.Integration?.Credentials)));
+      expect(credentials.size).toBe(1);
+      const roleId = (JSON.parse([...credentials][0]) as { 'Fn::GetAtt': [string, string] })['Fn::GetAtt'][0];
+      expect(json.Resources[roleId].Properties.AssumeRolePolicyDocument.Statement).toEqual([
+        expect.objectContaining({ Action: 'sts:AssumeRole', Effect: 'Allow', Principal: { Service: 'apigateway.amazonaws.com' } }),
+      ]);
+      const statements = resourcesOfType(json, 'AWS::IAM::Policy')
+        .filter(([, p]) => (p.Properties?.Roles as { Ref: string }[]).some((r) => r.Ref === roleId))
+        .flatMap(([, p]) => p.Properties?.PolicyDocument.Statement as Statement[]);
+      const invoked = statements.flatMap((s) => [s.Resource].flat().map((r) => (r as { 'Fn::GetAtt': [string, string] })['Fn::GetAtt'][0])).sort();
+      expect(statements.flatMap((s) => [s.Action].flat())).toEqual(['lambda:InvokeFunction']);
+      expect(invoked).toEqual(entryPoints().filter(([, e]) => e.trigger.kind === 'api').map(([name]) => functionIdOf(name)).sort());
+      // Only the two bus rules' targets (route-event, record-delivery-event) hold a resource-based permission.
+      expect(resourcesOfType(json, 'AWS::Lambda::Permission').map(([, p]) => p.Properties?.Principal)).toEqual(['events.amazonaws.com', 'events.amazonaws.com']);
     });
   });
 });
