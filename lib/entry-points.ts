@@ -181,14 +181,14 @@ export const ENTRY_POINTS = {
     feature: 'consent',
     handler: 'confirm-unsubscribe',
     trigger: api('GET /unsubscribe', { public: true, query: { token: 'required' } }),
-    summary: '(public) checks the signed link, asks to confirm',
+    summary: 'checks the signed link, asks to confirm (public: the signed token authorizes)',
     uses: { secrets: ['unsubscribe'] },
   },
   unsubscribeProfile: {
     feature: 'consent',
     handler: 'unsubscribe-profile',
     trigger: api('POST /unsubscribe', { public: true, query: { token: 'required' } }),
-    summary: '(public, RFC 8058 one-click) opts the profile out',
+    summary: 'opts the profile out (public, RFC 8058 one-click)',
     uses: { tables: { profiles: RW }, secrets: ['unsubscribe'] },
   },
   recordDeliveryEvent: {
@@ -285,8 +285,8 @@ export const ENTRY_POINTS = {
   },
   evaluateSegment: {
     feature: 'segments',
-    // No body: the snapshot is of the segment as stored. Writes the snapshot header (failed if the scan does not start).
     handler: 'evaluate-segment',
+    // No body: the snapshot is of the segment as stored. Writes the snapshot header (failed if the scan does not start).
     trigger: api('POST /segments/{id}/evaluate'),
     summary: 'starts an audience snapshot (audience-scan state machine)',
     uses: { tables: { journeys: R, runtime: RW }, audienceScan: 'start' },
