@@ -1,19 +1,17 @@
-import { CfnOutput, CrossStackReferences, Duration, ReferenceStrength, Stack, type CfnElement, type StackProps } from 'aws-cdk-lib';
+import { CfnOutput, CrossStackReferences, ReferenceStrength, Stack, type CfnElement, type StackProps } from 'aws-cdk-lib';
 import * as apigw from 'aws-cdk-lib/aws-apigateway';
-import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
-import * as cwActions from 'aws-cdk-lib/aws-cloudwatch-actions';
+import type * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import type * as events from 'aws-cdk-lib/aws-events';
 import * as iam from 'aws-cdk-lib/aws-iam';
-import * as kms from 'aws-cdk-lib/aws-kms';
+import type * as kms from 'aws-cdk-lib/aws-kms';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as ses from 'aws-cdk-lib/aws-ses';
 import type * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
-import * as sns from 'aws-cdk-lib/aws-sns';
-import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
+import type * as sns from 'aws-cdk-lib/aws-sns';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
-import { DELIVERY_METRIC, type CompiledJourney } from '../lambdas/core/journey';
+import type { CompiledJourney } from '../lambdas/core/journey';
 import { unknownReferences } from '../lambdas/core/journey/references';
 import type { SegmentDefinition } from '../lambdas/core/segments/rule';
 import { NO_PUSH_APPLICATION, requirePushApplication } from './config';
@@ -31,6 +29,7 @@ import { EventsFeature } from './features/events';
 import { Feature, journeyStepsOf, logicalIdWithoutFeatures } from './features/feature';
 import { JourneysFeature } from './features/journeys';
 import { AUDIENCE_SCAN_NAME, RECHECK_SCAN_SEGMENTS, SegmentsFeature } from './features/segments';
+import { Monitoring } from './features/monitoring';
 import { bindEntryPoint, taskResponsePolicy } from './features/wiring';
 import { loadJourneys } from './journeys';
 import { acknowledge } from './nag';
@@ -371,91 +370,27 @@ export class WaymarkAppStack extends Stack {
         .map(([name]) => f[name].role),
     );
 
-    // --- Alarms, to an encrypted topic. CloudWatch can only publish to a topic encrypted with a key whose policy allows it.
-    this.alarmTopicKey = new kms.Key(this, 'AlarmTopicKey', { description: `Waymark ${props.stage}: alarm topic encryption`, enableKeyRotation: true });
-    this.alarmTopicKey.grant(new iam.ServicePrincipal('cloudwatch.amazonaws.com'), 'kms:Decrypt', 'kms:GenerateDataKey');
-    this.alarmTopic = new sns.Topic(this, 'AlarmTopic', { displayName: `Waymark ${props.stage} alarms`, masterKey: this.alarmTopicKey, enforceSSL: true });
-    if (props.alarmEmail) this.alarmTopic.addSubscription(new subscriptions.EmailSubscription(props.alarmEmail));
-
-    const alarms: cloudwatch.Alarm[] = [];
-    const alarm = (alarmId: string, metric: cloudwatch.IMetric, description: string, scope: Construct = this) => {
-      const created = new cloudwatch.Alarm(scope, alarmId, {
-        metric,
-        threshold: 1,
-        evaluationPeriods: 1,
-        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-        treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
-        alarmDescription: description,
-      });
-      created.addAlarmAction(new cwActions.SnsAction(this.alarmTopic));
-      alarms.push(created);
-    };
-    for (const [queueId, queue, what] of [
-      ['RouteEventRuleDeadLetterQueueAlarm', this.routeEventRuleDeadLetterQueue, 'events EventBridge could not deliver to route-event'],
-      ['RouteEventFunctionDeadLetterQueueAlarm', this.routeEventFunctionDeadLetterQueue, 'events route-event failed on after its retries'],
-      ['DeliveryEventRuleDeadLetterQueueAlarm', this.deliveryEventRuleDeadLetterQueue, 'SES events EventBridge could not deliver to record-delivery-event'],
-      ['DeliveryEventFunctionDeadLetterQueueAlarm', this.deliveryEventFunctionDeadLetterQueue, 'SES events record-delivery-event failed on after its retries'],
-      ['AudienceRecheckRuleDeadLetterQueueAlarm', this.audienceRecheckRuleDeadLetterQueue, 'hourly re-checks EventBridge could not start on the audience-scan state machine'],
-    ] as const) {
-      alarm(queueId, queue.metricApproximateNumberOfMessagesVisible({ period: Duration.minutes(1), statistic: cloudwatch.Stats.MAXIMUM }), `Dead-letter queue holds ${what}; inspect and redrive.`);
-    }
-    for (const machine of machines) {
-      alarm(
-        `Journey-${machine.journey.journey.id}-ExecutionsFailedAlarm`,
-        machine.stateMachine.metricFailed({ period: Duration.minutes(5), statistic: cloudwatch.Stats.SUM }),
-        `Executions of journey "${machine.journey.journey.id}" failed.`,
-        // In the journey's own stack (this one, or its shard), so the alarms count against that stack's resources.
-        Stack.of(machine),
-      );
-    }
-    // A failed or timed-out audience scan leaves a snapshot failed (or running) or a re-check undone.
-    alarm(
-      'AudienceScanExecutionsFailedAlarm',
-      this.audienceScan.stateMachine.metricFailed({ period: Duration.minutes(5), statistic: cloudwatch.Stats.SUM }),
-      'Audience-scan executions (snapshots, time-based re-checks) failed.',
-    );
-    alarm(
-      'AudienceScanExecutionsTimedOutAlarm',
-      this.audienceScan.stateMachine.metricTimedOut({ period: Duration.minutes(5), statistic: cloudwatch.Stats.SUM }),
-      'Audience-scan executions (snapshots, time-based re-checks) timed out.',
-    );
-    alarm('RouteEventErrorsAlarm', f.routeEvent.function.metricErrors({ period: Duration.minutes(5), statistic: cloudwatch.Stats.SUM }), 'route-event invocations failed (they are retried, then dead-lettered).');
-    // Every journey counts the outcome of each message it asked a provider to send (metric Deliveries, by Outcome).
-    const outcome = (name: 'sent' | 'failed' | 'unknown') =>
-      new cloudwatch.Metric({ namespace: deliveryMetricsNamespace, metricName: DELIVERY_METRIC, dimensionsMap: { Outcome: name }, statistic: cloudwatch.Stats.SUM, period: Duration.minutes(15) });
-    const deliveryFailureRate = new cloudwatch.Alarm(this, 'DeliveryFailureRateAlarm', {
-      metric: new cloudwatch.MathExpression({
-        // An idle period gives no datapoint (0/0), which is not breaching.
-        expression: '100 * (FILL(failed, 0) + FILL(unknown, 0)) / (FILL(sent, 0) + FILL(failed, 0) + FILL(unknown, 0))',
-        usingMetrics: { sent: outcome('sent'), failed: outcome('failed'), unknown: outcome('unknown') },
-        label: 'failed or unknown deliveries (%)',
-        period: Duration.minutes(15),
-      }),
-      threshold: 10,
-      evaluationPeriods: 1,
-      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
-      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
-      alarmDescription: 'More than 10% of the messages sent to SES, SNS or Pinpoint in 15 minutes failed or have an unknown outcome; see the ledger (status failed/unknown) and the provider.',
-    });
-    deliveryFailureRate.addAlarmAction(new cwActions.SnsAction(this.alarmTopic));
-    alarms.push(deliveryFailureRate);
-
-    // --- What an operator looks at: one dashboard per stage, and SES reputation alarms (bounce 5%, complaint 0.1%).
-    this.operations = new OperationsDashboard(this, 'Operations', {
+    // --- What tells an operator something is wrong: alarms to an encrypted topic, the stage's dashboard.
+    const monitoring = new Monitoring(this, 'Monitoring', {
       stage: props.stage,
+      alarmEmail: props.alarmEmail,
       deliveryMetricsNamespace,
       emailConfigurationSet: this.emailConfigurationSet,
-      deadLetterQueues: {
-        'route-event rule': this.routeEventRuleDeadLetterQueue,
-        'route-event function': this.routeEventFunctionDeadLetterQueue,
-        'delivery-event rule': this.deliveryEventRuleDeadLetterQueue,
-        'delivery-event function': this.deliveryEventFunctionDeadLetterQueue,
-        'audience re-check rule': this.audienceRecheckRuleDeadLetterQueue,
-      },
-      alarmTopic: this.alarmTopic,
+      deadLetterQueues: [
+        { alarmId: 'RouteEventRuleDeadLetterQueueAlarm', label: 'route-event rule', queue: this.routeEventRuleDeadLetterQueue, holds: 'events EventBridge could not deliver to route-event' },
+        { alarmId: 'RouteEventFunctionDeadLetterQueueAlarm', label: 'route-event function', queue: this.routeEventFunctionDeadLetterQueue, holds: 'events route-event failed on after its retries' },
+        { alarmId: 'DeliveryEventRuleDeadLetterQueueAlarm', label: 'delivery-event rule', queue: this.deliveryEventRuleDeadLetterQueue, holds: 'SES events EventBridge could not deliver to record-delivery-event' },
+        { alarmId: 'DeliveryEventFunctionDeadLetterQueueAlarm', label: 'delivery-event function', queue: this.deliveryEventFunctionDeadLetterQueue, holds: 'SES events record-delivery-event failed on after its retries' },
+        { alarmId: 'AudienceRecheckRuleDeadLetterQueueAlarm', label: 'audience re-check rule', queue: this.audienceRecheckRuleDeadLetterQueue, holds: 'hourly re-checks EventBridge could not start on the audience-scan state machine' },
+      ],
+      journeys: machines,
+      audienceScan: this.audienceScan.stateMachine,
+      routeEvent: f.routeEvent.function,
     });
-    alarms.push(this.operations.bounceRateAlarm, this.operations.complaintRateAlarm);
-    this.alarms = alarms;
+    this.alarmTopicKey = monitoring.alarmTopicKey;
+    this.alarmTopic = monitoring.alarmTopic;
+    this.alarms = monitoring.alarms;
+    this.operations = monitoring.operations;
 
     new CfnOutput(this, 'ApiUrl', { value: this.api.url, description: 'Marketer REST API (SigV4, service execute-api)' });
 

@@ -18,13 +18,19 @@ export interface FeatureProps {
 export type FunctionExtras = Partial<Record<EntryPointName, Pick<WaymarkFunctionProps, 'deadLetterQueue' | 'retryAttempts' | 'maxEventAge'>>>;
 
 /**
+ * A group of the app stack's resources that is transparent to logical ids (`logicalIdWithoutFeatures`): what it holds
+ * keeps the id it would have as the stack's own child.
+ */
+export class StackPart extends Construct {}
+
+/**
  * One feature of the app stack: the functions of its declared entry points (construct id `constructIdOf(name)`), and
  * whatever its subclass adds (rules, state machines). Transparent to logical ids: the stack allocates the ids of
  * everything inside as if it were the stack's own child (`logicalIdWithoutFeatures`), so grouping resources into
  * features replaced nothing that was deployed before. Environment, grants and API methods are the stack's
  * (`bindEntryPoint`, `addApiRoute`), once every resource a declaration may name exists.
  */
-export class Feature extends Construct {
+export class Feature extends StackPart {
   /** A feature with nothing but its functions. */
   public static of(scope: Construct, id: string, props: FeatureProps): Feature {
     const feature = new Feature(scope, id, props);
@@ -69,7 +75,7 @@ export class Feature extends Construct {
 }
 
 /**
- * The logical id CDK would give `element` if no `Feature` stood between it and its stack: CDK's own scheme
+ * The logical id CDK would give `element` if no `StackPart` (feature) stood between it and its stack: CDK's own scheme
  * (`makeUniqueId` in aws-cdk-lib core: path components without "Default", human part without "Resource" and repeated
  * suffixes, alphanumerics only, plus 8 hex of the MD5 of the path), applied to the path without the features.
  * `Stack.allocateLogicalId` is the documented place to change the scheme.
@@ -78,7 +84,7 @@ export function logicalIdWithoutFeatures(element: CfnElement): string {
   const scopes = element.node.scopes;
   const components = scopes
     .slice(scopes.indexOf(element.stack) + 1)
-    .filter((scope: IConstruct) => !(scope instanceof Feature))
+    .filter((scope: IConstruct) => !(scope instanceof StackPart))
     .map((scope) => scope.node.id)
     .filter((c) => c !== 'Default');
   if (components.length === 0) throw new Error(`cannot allocate a logical id for ${element.node.path}`);
