@@ -454,6 +454,8 @@ export async function startLocalStack(options: LocalStackOptions = {}) {
     clock,
     /** A request to the REST API and `/local/*` routes in process, answered as over HTTP (no server needed). */
     request: (request: LocalRequest) => router(request),
+    /** Method and path of every route (test/infra/entry-points.test.ts checks them against the deployed API). */
+    routes: routes.map(({ method, path }) => ({ method, path })),
     /**
      * Waits until the bus has delivered everything and no execution is running, except those parked on a wait-for-event
      * (in virtual time: or on a wait, a retry interval; time does not move).
