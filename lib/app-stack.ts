@@ -620,7 +620,8 @@ export class WaymarkAppStack extends Stack {
       }),
     );
 
-    // --- Bounces and complaints: SES publishes configuration-set events to the account's default bus only
+    // --- SES email events (bounces and complaints suppress; all are attributed to their message): SES publishes
+    // configuration-set events to the account's default bus only
     // (https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-ses-configurationseteventdestination-eventbridgedestination.html),
     // so the rule matches this stage's configuration set, which every event names in mail.tags
     // (https://docs.aws.amazon.com/ses/latest/dg/event-publishing-retrieving-sns-examples.html): a stage never
@@ -628,11 +629,12 @@ export class WaymarkAppStack extends Stack {
     const defaultBus = events.EventBus.fromEventBusName(this, 'DefaultEventBus', 'default');
     this.emailConfigurationSet.addEventDestination('DeliveryEventsToEventBridge', {
       destination: ses.EventDestination.eventBus(defaultBus),
-      events: [ses.EmailSendingEvent.BOUNCE, ses.EmailSendingEvent.COMPLAINT],
+      // The SES v2 event types (https://docs.aws.amazon.com/ses/latest/APIReference-V2/API_EventDestination.html).
+      events: (['SEND', 'DELIVERY', 'BOUNCE', 'COMPLAINT', 'REJECT', 'OPEN', 'CLICK', 'RENDERING_FAILURE'] as const).map((e) => ses.EmailSendingEvent[e]),
     });
     this.deliveryEventRule = new events.Rule(this, 'DeliveryEventRule', {
       eventBus: defaultBus,
-      description: `SES bounces and complaints of the Waymark ${props.stage} configuration set go to record-delivery-event (suppression list)`,
+      description: `SES email events of the Waymark ${props.stage} configuration set go to record-delivery-event (suppression list, engagement)`,
       eventPattern: {
         ...(SES_DELIVERY_EVENT_PATTERN as events.EventPattern),
         detail: { mail: { tags: { 'ses:configuration-set': [this.emailConfigurationSet.configurationSetName] } } },
