@@ -2,7 +2,7 @@ import type { SuppressionList } from '../consent/ports';
 import { recordDeliveryEvent } from '../consent/ses-events';
 import { COUNTER, utcDay, type CounterDimensions, type CounterName, type JourneyCounters } from '../measure/counters';
 import { executionArnFor } from '../runtime/enter';
-import type { JourneyRegistry, ProfileStore } from '../runtime/ports';
+import type { Clock, JourneyRegistry, ProfileStore } from '../runtime/ports';
 import { CLASSIFY_DEFAULTS, classifyEngagement, type ClassifyOptions, type Classification } from './classify';
 import { outcomeAttribute, type EngagementLedger, type LedgerOutcome, type OutcomeKey } from './ports';
 import { occurredAt, SES_EMAIL_EVENTS, SesEmailEvent, type SesEmailEventKind } from './ses-events';
@@ -13,6 +13,8 @@ export interface EngagementDeps {
   ledger: EngagementLedger;
   journeys: Pick<JourneyRegistry, 'get'>;
   profiles: Pick<ProfileStore, 'get' | 'ingest'>;
+  /** Receipt time: bounds the events' own times. */
+  clock: Clock;
   /** null: no counters store configured (the counts are then not kept; everything else is). */
   counters: JourneyCounters | null;
   classify?: ClassifyOptions;
@@ -83,7 +85,7 @@ export async function recordEmailEvent(deps: EngagementDeps, raw: unknown): Prom
   if (!entry) return unattributed('no ledger entry for the message');
   if (entry.messageId !== messageId) return unattributed('the ledger entry holds another message');
 
-  const at = occurredAt(event, kind);
+  const at = occurredAt(event, kind, deps.clock.now());
   const meaning = MEANING[kind];
   let agent: Classification | undefined;
   let outcomeKey: OutcomeKey;

@@ -1,4 +1,5 @@
 import * as z from 'zod';
+import { checkEventTime } from '../events/event-time';
 import type { EventPattern } from '../events/pattern';
 import { dict, ownRecord } from '../shared/records';
 
@@ -67,10 +68,32 @@ export const SesEmailEvent = z.looseObject({
 });
 export type SesEmailEvent = z.infer<typeof SesEmailEvent>;
 
-/** When the event happened: the type's own timestamp, else the bus event's time. */
-export function occurredAt(event: SesEmailEvent, kind: SesEmailEventKind): string {
+/** The timestamp of the event's own object (`delivery.timestamp`, `open.timestamp`, …), when it has one. */
+function ownTimestamp(event: SesEmailEvent, kind: SesEmailEventKind): string | undefined {
   const d = event.detail;
-  const own = { delivery: d.delivery, bounce: d.bounce, complaint: d.complaint, open: d.open, click: d.click }[kind as 'open'];
-  const at = own?.timestamp ?? event.time;
-  return Number.isNaN(Date.parse(at)) ? event.time : new Date(at).toISOString();
+  switch (kind) {
+    case 'delivery':
+      return d.delivery?.timestamp;
+    case 'bounce':
+      return d.bounce?.timestamp;
+    case 'complaint':
+      return d.complaint?.timestamp;
+    case 'open':
+      return d.open?.timestamp;
+    case 'click':
+      return d.click?.timestamp;
+    default:
+      return undefined;
+  }
+}
+
+/**
+ * When the event happened: the type's own timestamp, else the bus event's time, else receipt; never later than the
+ * receipt plus the accepted skew (it would hold the profile's `lastSeen` for ever) nor before 2000.
+ */
+export function occurredAt(event: SesEmailEvent, kind: SesEmailEventKind, receivedAt: Date): string {
+  for (const candidate of [ownTimestamp(event, kind), event.time]) {
+    if (candidate !== undefined && checkEventTime(candidate, receivedAt) === undefined) return new Date(candidate).toISOString();
+  }
+  return receivedAt.toISOString();
 }

@@ -51,7 +51,7 @@ async function setUp() {
   });
   const counters = new MemoryJourneyCounters();
   const journeys = { get: async (id: string) => (id === 'welcome' ? { journey: {} as never, stateMachineArn: MACHINE, version: 'v1' } : undefined) };
-  const deps: EngagementDeps = { suppression: memorySuppressionList(ports), ledger: ports.ledger, journeys, profiles: ports.profiles, counters };
+  const deps: EngagementDeps = { suppression: memorySuppressionList(ports), ledger: ports.ledger, journeys, profiles: ports.profiles, counters, clock };
   const outcomes = async () => ledgerOutcomes((await ports.ledger.get(EXECUTION, 'welcome-email'))!);
   const totals = async () => (await counters.read('welcome', '2026-12-01', '2026-12-01')).map((t) => ({ name: t.name, dims: t.dims, value: t.value }));
   const computed = async (type: string) => (await ports.profiles.get(profile.id))!.computed?.[type]?.count;
@@ -126,6 +126,15 @@ describe('recording SES email events on the message they belong to', () => {
     expect(await recordEmailEvent(t.deps, { ...delivery, source: 'shop' })).toMatchObject({ status: 'ignored' });
     expect(await recordEmailEvent(t.deps, { ...delivery, 'detail-type': 'Sending Status Disabled' })).toMatchObject({ status: 'ignored' });
     expect(await t.totals()).toEqual([]);
+  });
+
+  it('dates an event by its own timestamp, and by its receipt when that claims a time far ahead of it', async () => {
+    const t = await setUp();
+    expect(await recordEmailEvent(t.deps, open(BROWSER, '2026-12-01T10:00:00.000Z'))).toMatchObject({ outcome: 'opened-human' });
+    expect((await t.outcomes()).get('opened-human')!.at).toBe('2026-12-01T10:00:00.000Z');
+    const ahead = { ...open('Mozilla/5.0', '2027-06-01T00:00:00.000Z'), time: '2027-06-01T00:00:00Z' };
+    await recordEmailEvent(t.deps, ahead);
+    expect((await t.outcomes()).get('opened-machine')!.at).toBe('2026-12-01T12:00:00.000Z');
   });
 
   it('reads tag names from outside as data: a __proto__ or constructor tag is a tag like any other', () => {
