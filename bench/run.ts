@@ -22,6 +22,7 @@ const registry: { name: string; load: () => Promise<Benchmark> }[] = [
   { name: 'functions', load: async () => (await import('./functions.bench')).functions },
   { name: 'decisions-http', load: async () => (await import('./decisions-http.bench')).decisionsHttp },
   { name: 'report', load: async () => (await import('./report.bench')).report },
+  { name: 'engagement', load: async () => (await import('./engagement.bench')).engagement },
 ];
 
 /**

@@ -750,6 +750,7 @@ export class LocalExecutions implements Executions {
           const p = params as {
             Destination: { ToAddresses: string[] };
             Content: { Simple: { Subject: { Data: string }; Body: { Text?: { Data: string }; Html?: { Data: string } }; Headers?: { Name: string; Value: string }[] } };
+            EmailTags?: { Name: string; Value: string }[];
           };
           const headers = p.Content.Simple.Headers ?? [];
           const sent = this.options.outbox.add({
@@ -759,6 +760,8 @@ export class LocalExecutions implements Executions {
             body: p.Content.Simple.Body.Text?.Data ?? '',
             ...(p.Content.Simple.Body.Html ? { html: p.Content.Simple.Body.Html.Data } : {}),
             ...(headers.length > 0 ? { headers: Object.fromEntries(headers.map((h) => [h.Name, h.Value])) } : {}),
+            // The message tags SES would publish with the message's events (POST /local/outbox/{messageId}/events).
+            ...(p.EmailTags ? { tags: Object.fromEntries(p.EmailTags.map((t) => [t.Name, t.Value])) } : {}),
             ...this.origin(record, nodeId),
           });
           fault.after();

@@ -62,7 +62,9 @@ import { compileSegmentFiles } from '../core/segments/files';
 import type { SegmentDefinition } from '../core/segments/rule';
 import type { AudienceJobs, SegmentStore } from '../core/segments/ports';
 import { audienceScanDefinition } from '../core/segments/scan-asl';
-import { json, problem } from '../shared/http';
+import { json, parseJsonBody, problem } from '../shared/http';
+import { apiHandler } from '../app/middleware';
+import { checkEngagementRequest, sesEventEntry } from './engagement-events';
 import { LocalBus } from './bus';
 import { startDynalite } from './dynalite';
 import { EXECUTION_STATUSES, LocalExecutions, type ExecutionStatus, type LocalFunction } from './executions';
@@ -122,6 +124,9 @@ export interface LocalStackOptions {
 
 /** The HMAC key of local unsubscribe links (development only; on AWS it comes from Secrets Manager). */
 export const LOCAL_UNSUBSCRIBE_SECRET = 'waymark-local-unsubscribe-secret';
+
+/** The local stack's SES configuration set name (in `mail.tags["ses:configuration-set"]` of its SES events). */
+export const LOCAL_CONFIGURATION_SET = 'waymark-local';
 
 export const LOCAL_TABLES = { profiles: 'waymark-local-profiles', journeys: 'waymark-local-journeys', runtime: 'waymark-local-runtime' } as const;
 
@@ -275,7 +280,7 @@ export async function startLocalStack(options: LocalStackOptions = {}) {
     values: {
       [Placeholder.runtimeTable]: LOCAL_TABLES.runtime,
       [Placeholder.senderEmail]: 'no-reply@waymark.local',
-      [Placeholder.emailConfigurationSet]: 'waymark-local',
+      [Placeholder.emailConfigurationSet]: LOCAL_CONFIGURATION_SET,
       [Placeholder.pushApplicationId]: 'local-push-app',
       [Placeholder.metricsNamespace]: 'Waymark/local',
     },
@@ -302,7 +307,7 @@ export async function startLocalStack(options: LocalStackOptions = {}) {
   const scanProfiles = createScanProfilesHandler(segmentDeps);
   const routeEvent = createRouteEventHandler({ ...deps, executions, publisher: bus, segmentation: { segments, memberships: deps.memberships } });
   bus.addRule({ name: 'route-events', pattern: ROUTER_EVENT_PATTERN, target: (event) => routeEvent(event, { functionName: 'route-event', awsRequestId: event.id } as never) });
-  const recordDeliveryEvent = createRecordDeliveryEventHandler(consentDeps);
+  const recordDeliveryEvent = createRecordDeliveryEventHandler({ ...consentDeps, ledger: ports.ledger, journeys: registry, profiles, counters });
   bus.addRule({ name: 'ses-delivery-events', pattern: SES_DELIVERY_EVENT_PATTERN, target: (event) => recordDeliveryEvent(event, { functionName: 'record-delivery-event', awsRequestId: event.id } as never) });
 
   const apiDeps = { ...deps, executions };
@@ -350,6 +355,18 @@ export async function startLocalStack(options: LocalStackOptions = {}) {
       },
     },
     { method: 'DELETE', path: '/local/outbox', handler: async () => (outbox.clear(), json(204, null)) },
+    {
+      // What SES would put on the bus for an email in the outbox: delivery, open, click, bounce, complaint.
+      method: 'POST',
+      path: '/local/outbox/{messageId}/events',
+      handler: apiHandler(async (event) => {
+        const messageId = event.pathParameters?.messageId ?? '';
+        const request = checkEngagementRequest(outbox.get(messageId), messageId, parseJsonBody(event));
+        const entry = sesEventEntry(outbox.get(messageId)!, request, clock.now(), LOCAL_CONFIGURATION_SET);
+        const out = bus.putEvents([entry]);
+        return json(202, { eventId: out.Entries[0].EventId, 'detail-type': entry.DetailType, detail: JSON.parse(entry.Detail!) });
+      }),
+    },
     {
       method: 'GET',
       path: '/local/executions',

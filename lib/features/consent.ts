@@ -41,11 +41,12 @@ export class ConsentFeature extends Feature {
     const defaultBus = events.EventBus.fromEventBusName(this, 'DefaultEventBus', 'default');
     props.emailConfigurationSet.addEventDestination('DeliveryEventsToEventBridge', {
       destination: ses.EventDestination.eventBus(defaultBus),
-      events: [ses.EmailSendingEvent.BOUNCE, ses.EmailSendingEvent.COMPLAINT],
+      // The SES v2 event types (https://docs.aws.amazon.com/ses/latest/APIReference-V2/API_EventDestination.html).
+      events: (['SEND', 'DELIVERY', 'BOUNCE', 'COMPLAINT', 'REJECT', 'OPEN', 'CLICK', 'RENDERING_FAILURE'] as const).map((e) => ses.EmailSendingEvent[e]),
     });
     this.deliveryEventRule = new events.Rule(this, 'DeliveryEventRule', {
       eventBus: defaultBus,
-      description: `SES bounces and complaints of the Waymark ${props.stage} configuration set go to record-delivery-event (suppression list)`,
+      description: `SES email events of the Waymark ${props.stage} configuration set go to record-delivery-event (suppression list, engagement)`,
       eventPattern: {
         ...(SES_DELIVERY_EVENT_PATTERN as events.EventPattern),
         detail: { mail: { tags: { 'ses:configuration-set': [props.emailConfigurationSet.configurationSetName] } } },

@@ -11,6 +11,7 @@ import type { BusinessEvent } from '../../lambdas/core/events/business-event';
 import type { DecisionRecord } from '../../lambdas/core/decisions/ports';
 import { eraseProfile } from '../../lambdas/core/privacy/privacy';
 import { InvalidCursorError } from '../../lambdas/core/runtime/errors';
+import { ledgerOutcomes } from '../../lambdas/core/engagement/ports';
 import type { LedgerEntry } from '../../lambdas/core/runtime/ports';
 import { startDynalite, type LocalDynamo } from '../../lambdas/local/dynalite';
 import { DynamoConsentStore } from '../../lambdas/adapters/dynamodb-consent';
@@ -342,6 +343,20 @@ describe.each(implementations)('%s ports', (_name, make) => {
       const executionId = uid('exec');
       await subject.updateItem(ledgerUpdate(executionId, 'n', 'sent', { messageId: 'm-2' }));
       expect(await ports.ledger.get(executionId, 'n')).toEqual({ pk: `LEDGER#${executionId}`, sk: 'n', status: 'sent', messageId: 'm-2' });
+    });
+
+    it('records an engagement outcome once, only on the entry of that message, and not on an absent entry', async () => {
+      const executionId = uid('exec');
+      await ports.ledger.prepare(entry(executionId));
+      await subject.updateItem(ledgerUpdate(executionId, 'welcome', 'sent', { messageId: 'm-3' }));
+      const opened = { at: '2026-03-02T13:00:00.000Z', agent: 'human' as const, agentReason: 'person' as const };
+      expect(await ports.ledger.recordOutcome(executionId, 'welcome', 'm-3', 'opened-human', opened)).toBe(true);
+      expect(await ports.ledger.recordOutcome(executionId, 'welcome', 'm-3', 'opened-human', { ...opened, at: '2026-03-02T14:00:00.000Z' })).toBe(false);
+      expect(await ports.ledger.recordOutcome(executionId, 'welcome', 'm-other', 'delivered', { at: opened.at })).toBe(false);
+      expect(await ports.ledger.recordOutcome(uid('exec'), 'welcome', 'm-3', 'delivered', { at: opened.at })).toBe(false);
+      const held = (await ports.ledger.get(executionId, 'welcome'))!;
+      expect(ledgerOutcomes(held)).toEqual(new Map([['opened-human', opened]]));
+      expect(held).toMatchObject({ status: 'sent', messageId: 'm-3' });
     });
 
     it('refuses an update with an unused attribute value, as DynamoDB does', async () => {

@@ -329,12 +329,13 @@ describe('WaymarkAppStack', () => {
       expect(methods.filter(([, m]) => m.Properties?.AuthorizationType === 'NONE')).toHaveLength(PUBLIC_FUNCTIONS.length);
     });
 
-    it('sends SES bounces and complaints from the default bus to record-delivery-event, with a dead-letter queue', () => {
+    it('sends every SES email event from the default bus to record-delivery-event, with a dead-letter queue', () => {
+      const types = ['send', 'delivery', 'bounce', 'complaint', 'reject', 'open', 'click', 'renderingFailure'];
       template.hasResourceProperties('AWS::SES::ConfigurationSetEventDestination', {
-        EventDestination: Match.objectLike({ Enabled: true, MatchingEventTypes: Match.arrayWith(['bounce', 'complaint']), EventBridgeDestination: Match.anyValue() }),
+        EventDestination: Match.objectLike({ Enabled: true, MatchingEventTypes: types, EventBridgeDestination: Match.anyValue() }),
       });
       template.hasResourceProperties('AWS::Events::Rule', {
-        EventPattern: { source: ['aws.ses'], 'detail-type': ['Email Bounced', 'Email Complaint Received'] },
+        EventPattern: { source: ['aws.ses'], 'detail-type': ['Email Sent', 'Email Delivered', 'Email Bounced', 'Email Complaint Received', 'Email Rejected', 'Email Opened', 'Email Clicked', 'Email Rendering Failed'] },
         Targets: [Match.objectLike({ Arn: { 'Fn::GetAtt': [Match.stringLikeRegexp('^RecordDeliveryEventFunction'), 'Arn'] }, DeadLetterConfig: Match.anyValue() })],
       });
     });

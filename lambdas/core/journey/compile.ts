@@ -197,12 +197,8 @@ function deliveryState(node: SendNode, key: string, messageClass: Journey['setti
             },
           },
           ConfigurationSetName: ref(Placeholder.emailConfigurationSet),
-          EmailTags: [
-            { Name: 'journey', 'Value.$': '$.journey.id' },
-            { Name: 'node', Value: node.id },
-            { Name: 'profile', 'Value.$': '$.profileId' },
-            { Name: 'class', Value: messageClass },
-          ],
+          // journey, version, node, variant, execution, profile, class: made by prepare-send (core/engagement/tags.ts).
+          'EmailTags.$': `${message}.tags`,
         },
         ResultSelector: { 'messageId.$': '$.MessageId' },
       };

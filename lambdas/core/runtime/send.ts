@@ -6,6 +6,7 @@ import type { SendNode } from '../journey/schema';
 import { assertNever } from '../shared/assert-never';
 import { urlScheme } from '../templates/html';
 import { renderTemplate, TemplateRenderError, type TemplateScope } from '../templates/liquid';
+import { sendTags, type MessageTag } from '../engagement/tags';
 import { jsonBytes, RUN_DATA_LIMITS } from './execution-data';
 import type { Clock, Ledger, Profile, ProfileStore } from './ports';
 import { COUNTER, utcDay, type JourneyCounters } from '../measure/counters';
@@ -17,7 +18,7 @@ export interface MessageHeader {
 }
 
 export type PreparedMessage =
-  | { channel: 'email'; to: string; subject: string; text: string; html?: string; unsubscribeUrl?: string; headers?: MessageHeader[] }
+  | { channel: 'email'; to: string; subject: string; text: string; html?: string; unsubscribeUrl?: string; headers?: MessageHeader[]; tags?: MessageTag[] }
   | { channel: 'sms'; to: string; body: string }
   | { channel: 'push'; to: string; title: string; body: string; url?: string; request: Record<string, unknown> };
 
@@ -162,9 +163,28 @@ export async function prepareSend(deps: PrepareSendDeps, payload: PrepareSendPay
     throw error;
   }
   // A marketing email always carries `headers` (the compiled SES step reads them), empty only without a link.
-  const message = marketingEmail ? { ...rendered, ...(unsubscribeUrl === undefined ? {} : { unsubscribeUrl }), headers: unsubscribeHeaders(unsubscribeUrl) } : rendered;
+  const plain = marketingEmail ? { ...rendered, ...(unsubscribeUrl === undefined ? {} : { unsubscribeUrl }), headers: unsubscribeHeaders(unsubscribeUrl) } : rendered;
+  // Every email carries the tags its SES events come back with (the compiled SES step reads `tags`).
+  const message = plain.channel === 'email' ? { ...plain, tags: emailTags(payload) } : plain;
   // The message travels in the run's data to the delivery task (Step Functions' 256 KB): an oversized one is not sent.
   if (jsonBytes(message) > RUN_DATA_LIMITS.maxMessageBytes) return suppress('message-too-large');
   if (!(await deps.ledger.prepare({ ...base, status: 'prepared' }))) return skipped();
   return { deliver: true, reason: null, message };
+}
+
+/**
+ * The SES tags of a journey email (lambdas/core/engagement/tags.ts). The variant is the run's `variant` field, set by
+ * a split step; a run without one is tagged `none`.
+ */
+export function emailTags({ executionId, state, node, messageClass }: PrepareSendPayload): MessageTag[] {
+  const variant = (state as { variant?: unknown }).variant;
+  return sendTags({
+    journeyId: state.journey.id,
+    version: state.journey.version,
+    nodeId: node.id,
+    variant: typeof variant === 'string' ? variant : undefined,
+    executionArn: executionId,
+    profileId: state.profileId,
+    messageClass,
+  });
 }

@@ -65,7 +65,7 @@ async function deliver(channel: Channel, answers: Answer[], options: { ledgerAlr
     switch (s.Resource) {
       case Resource.lambdaInvoke:
         handlers[name] = async () => ({
-          Payload: { deliver: true, reason: null, message: { channel, to: 'device-token', subject: 'Hi', text: 'Hello', body: 'Hello', headers: [], request: {} } },
+          Payload: { deliver: true, reason: null, message: { channel, to: 'device-token', subject: 'Hi', text: 'Hello', body: 'Hello', headers: [], tags: [], request: {} } },
         });
         break;
       case Resource.dynamoUpdateItem:
