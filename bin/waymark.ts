@@ -16,6 +16,7 @@ import { join } from 'node:path';
 import { readSegmentFiles } from '../lambdas/core/segments/files';
 import type { SimulationEngine } from '../lambdas/simulate';
 import type { DoctorClients } from '../lambdas/doctor';
+import { fetchWhy, parseWhyArgs, renderWhy, sigV4Signer, WhyApiError, WhyUsageError, type Fetch, type Signer } from './why';
 
 export interface Io {
   /** Writes text (already ending in a newline) to standard output. */
@@ -41,6 +42,11 @@ Commands:
                                   check, read-only with your AWS credentials, what a first deploy of the stage needs
                                   (SES identity and production access, SMS origination and spend limit, push
                                   application and channels, Lambda concurrency); each problem with its fix
+  why <ns:value | profile-id> <journey-id> [--api <url>] [--json]
+                                  what happened to one person in a journey: per run the nodes with times, each
+                                  message's outcome, each decision with its reasons, the variant and how it ended
+                                  (API: --api, WAYMARK_API_URL or http://localhost:3000; a deployed one signed with
+                                  SigV4 from the standard AWS credential chain)
   help                            show this help
 
 Exit codes: 0 success, 1 invalid journey or segment or a failed doctor check, 2 usage error, unreadable file or
@@ -166,6 +172,30 @@ export interface CliDeps {
   root?: string;
   /** The AWS clients `doctor` calls. @default SDK clients with the default credential chain, in `region` */
   doctorClients?: (region: string | undefined) => DoctorClients;
+  /** How `why` calls the API, and signs a call to a deployed one. @default global fetch, SigV4 (execute-api) */
+  fetch?: Fetch;
+  sign?: Signer;
+}
+
+/** `waymark why`: 0 with the explanation, 1 when the API answers an error (unknown profile or journey) or is unreachable. */
+async function why(args: readonly string[], io: Io, deps: CliDeps): Promise<number> {
+  let parsed;
+  try {
+    parsed = parseWhyArgs(args);
+  } catch (error) {
+    if (error instanceof WhyUsageError) throw new UsageError(error.message);
+    throw error;
+  }
+  try {
+    const explained = await fetchWhy(parsed, { fetch: deps.fetch ?? ((url, init) => fetch(url, init)), sign: deps.sign ?? sigV4Signer });
+    io.stdout(parsed.json ? `${JSON.stringify(explained, null, 2)}\n` : renderWhy(explained));
+    return EXIT.ok;
+  } catch (error) {
+    if (error instanceof WhyUsageError) throw new UsageError(error.message);
+    if (!(error instanceof WhyApiError)) throw error;
+    io.stderr(`waymark: ${error.message}\n`);
+    return EXIT.invalid;
+  }
 }
 
 interface DoctorArgs {
@@ -393,6 +423,8 @@ export async function run(argv: readonly string[], io: Io, deps: CliDeps = {}): 
         return await simulate(args, io, deps);
       case 'doctor':
         return await doctor(args, io, deps);
+      case 'why':
+        return await why(args, io, deps);
       case 'help':
       case '--help':
       case '-h':

@@ -1,5 +1,6 @@
 import { DynamoDBClient, ScanCommand } from '@aws-sdk/client-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
+import { run } from '../../bin/waymark';
 import { newProfileId } from '../../lambdas/core/profiles/merge-policy';
 import { call } from './http';
 import { openVirtualStack } from './local-stack';
@@ -128,6 +129,19 @@ describe('why: a profile\'s journey runs, explained (local stack, virtual clock)
     const badLimit = await call(ctx.stack, 'GET', `/profiles/${ann}/journeys?limit=0`);
     expect(badLimit.status).toBe(400);
     expect(badLimit.body.errors).toEqual([expect.objectContaining({ field: 'limit' })]);
+  });
+
+  it('`waymark why` prints the same through the API, the profile named by its email', async () => {
+    let stdout = '';
+    const io = { stdout: (t: string) => (stdout += t), stderr: (t: string) => (stdout += t), readFile: async () => '' };
+    expect(await run(['why', 'email:ann@why.example', 'cart-abandonment', '--api', ctx.stack.url], io)).toBe(0);
+    expect(stdout).toContain(`profile ${ann} · journey cart-abandonment · 1 run, newest first`);
+    expect(stdout).toContain('ended: completed at 2026-12-01 12:00:00Z');
+    expect(stdout).toContain('    reminder-email · email · sent · prepared 2026-12-01 10:00:00Z');
+    expect(stdout).toContain('      cart-discount: chosen');
+    stdout = '';
+    expect(await run(['why', ann, 'cart-abandonment', '--api', ctx.stack.url, '--json'], io)).toBe(0);
+    expect(JSON.parse(stdout).runs[0].end.reason).toBe('completed');
   });
 
   it('after erasure answers nothing for the profile, and no run, ledger or decision item of it remains', async () => {
