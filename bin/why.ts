@@ -144,7 +144,7 @@ export function renderWhy(why: any): string {
     const end = run.end ? `${run.end.reason} at ${time(run.end.at)}${run.end.cause ? ` (${run.end.cause})` : run.end.error ? ` (${run.end.error})` : ''}` : run.status === 'UNKNOWN' ? 'unknown (history no longer kept)' : 'still running';
     lines.push('', `run ${name}`, `  started ${time(run.startedAt)} · ended: ${end}`);
     if (run.nodes.length > 0) lines.push('  nodes:');
-    for (const node of run.nodes) lines.push(`    ${time(node.enteredAt)} → ${node.exitedAt ? time(node.exitedAt) : 'now'}  ${node.node}${node.kind ? ` (${node.kind})` : ''}`);
+    for (const node of run.nodes) lines.push(`    ${time(node.enteredAt)} → ${node.exitedAt ? time(node.exitedAt) : run.end ? '(run ended)' : 'now'}  ${node.node}${node.kind ? ` (${node.kind})` : ''}`);
     if (run.historyTruncated) lines.push('    … (history longer than was read)');
     if (run.messages.length > 0) lines.push('  messages:');
     for (const m of run.messages) {

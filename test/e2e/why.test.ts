@@ -116,6 +116,40 @@ describe('why: a profile\'s journey runs, explained (local stack, virtual clock)
     expect((await call(ctx.stack, 'GET', `/profiles/${device}/journeys`)).body.profileId).toBe(carl);
   });
 
+  it('says a run stopped by its exit criteria ended so, in the wait it was in (a wait node, not left)', async () => {
+    const dora = newProfileId('email', 'dora@why.example');
+    await ctx.put('account.updated', { id: 'why-dora-silver', identities: { email: 'dora@why.example' }, attributes: { loyaltyTier: 'silver' } });
+    const entered = ctx.clock.now().toISOString();
+    await ctx.clock.advance('1d');
+    const dropped = await call(ctx.stack, 'PUT', `/profiles/${dora}/attributes`, { attributes: { loyaltyTier: 'none' } });
+    expect(dropped.status).toBe(200);
+    await ctx.stack.settle();
+    const [run] = (await call(ctx.stack, 'GET', `/profiles/${dora}/journeys/loyalty-tier`)).body.runs;
+    expect(run.end).toEqual({ reason: 'exit-criteria', at: ctx.clock.now().toISOString(), error: 'Waymark.Stopped', cause: 'exit criteria: profile left segment "loyalty-members"' });
+    expect(run.nodes.map((n: { node: string }) => n.node)).toEqual(['by-tier', 'silver-offer', 'wait-a-week']);
+    expect(run.nodes[2]).toMatchObject({ kind: 'wait', enteredAt: entered });
+    expect(run.nodes[2].exitedAt).toBeUndefined();
+    expect(run.messages).toEqual([expect.objectContaining({ node: 'silver-offer', outcome: 'sent' })]);
+  });
+
+  it('lists every run newest first, an older run replaced as the latest found through its messages', async () => {
+    const eve = newProfileId('email', 'eve@why.example');
+    await ctx.put('cart.updated', cartAdded('eve'));
+    const first = ctx.clock.now().toISOString();
+    await ctx.clock.advance('1h');
+    await ctx.clock.advance('3d'); // no signal: the last-chance email, and the run ends
+    await ctx.put('cart.updated', { ...cartAdded('eve'), id: 'why-cart-eve-2' });
+    const second = ctx.clock.now().toISOString();
+    const list = await call(ctx.stack, 'GET', `/profiles/${eve}/journeys`);
+    expect(list.body.runs.map((r: { startedAt: string; status: string }) => [r.startedAt, r.status])).toEqual([
+      [second, 'RUNNING'],
+      [first, 'SUCCEEDED'],
+    ]);
+    expect((await call(ctx.stack, 'GET', `/profiles/${eve}/journeys?limit=1`)).body).toMatchObject({ runs: [{ startedAt: second }], truncated: true });
+    const why = await call(ctx.stack, 'GET', `/profiles/${eve}/journeys/cart-abandonment`);
+    expect(why.body.runs[1].messages.map((m: { node: string; outcome: string }) => `${m.node}:${m.outcome}`)).toEqual(['reminder-email:sent', 'last-chance-email:sent']);
+  });
+
   it('answers 404 problem+json for an unknown profile or journey, and 400 naming limit', async () => {
     const noProfile = await call(ctx.stack, 'GET', `/profiles/${newProfileId('email', 'nobody@why.example')}/journeys`);
     expect(noProfile.status).toBe(404);
