@@ -1,5 +1,6 @@
 import * as z from 'zod';
 import { formatIssues } from '../core/events/business-event';
+import { JourneyId } from '../core/journey/schema';
 import { NotFoundError, ValidationError } from '../core/runtime/errors';
 import { explainProfileJourney, listProfileJourneys, WHY_LIMITS, type WhyDeps } from '../core/runtime/why';
 import { json, type ApiEvent } from '../shared/http';
@@ -49,6 +50,8 @@ export function createExplainProfileJourneyHandler(deps: WhyDeps) {
   return apiHandler(async (event) => {
     const id = pathParameter(event, 'id', '/profiles/{id}/journeys/{journeyId}');
     const journeyId = pathParameter(event, 'journeyId', '/profiles/{id}/journeys/{journeyId}');
+    const valid = JourneyId.safeParse(journeyId);
+    if (!valid.success) throw new ValidationError('invalid journey id', formatIssues(valid.error.issues, 'journeyId'));
     const limit = limitOf(event, ExplainQuery);
     const found = await explainProfileJourney(deps, id, journeyId, { limit });
     if (!found) throw new NotFoundError(`profile "${id}" does not exist`);

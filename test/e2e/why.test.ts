@@ -160,6 +160,9 @@ describe('why: a profile\'s journey runs, explained (local stack, virtual clock)
     // A deployed journey the profile never entered: no runs, not an error.
     const none = await call(ctx.stack, 'GET', `/profiles/${ann}/journeys/welcome`);
     expect(none).toMatchObject({ status: 200, body: { runs: [], truncated: false } });
+    const badJourney = await call(ctx.stack, 'GET', `/profiles/${ann}/journeys/${encodeURIComponent('Cart#x')}`);
+    expect(badJourney.status).toBe(400);
+    expect(badJourney.body.errors).toEqual([expect.objectContaining({ field: 'journeyId' })]);
     const badLimit = await call(ctx.stack, 'GET', `/profiles/${ann}/journeys?limit=0`);
     expect(badLimit.status).toBe(400);
     expect(badLimit.body.errors).toEqual([expect.objectContaining({ field: 'limit' })]);
