@@ -11,7 +11,6 @@ import type {
   RunRef,
   RunStatus,
   RunSummary,
-  RunTrace,
   StateVisit,
 } from './ports';
 
@@ -332,7 +331,6 @@ async function explainRun(deps: WhyDeps, overview: RunOverview, profileIds: read
   const nodes = trace ? nodesTaken(trace.states, journey) : [];
   const messages = ledger.map(messageOf).sort((a, b) => a.preparedAt.localeCompare(b.preparedAt));
   const decisions = await decisionsOf(deps, overview.executionArn, decideNodes(nodes, journey), profileIds);
-  const current: RunTrace | RunOverview = trace ?? overview;
   return {
     ...overview,
     ...(trace ? { status: trace.status, startedAt: trace.startedAt, end: endOf(trace) } : {}),
@@ -340,7 +338,7 @@ async function explainRun(deps: WhyDeps, overview: RunOverview, profileIds: read
     messages,
     decisions,
     variants: variantsOf(trace?.steps, journey),
-    historyTruncated: 'truncated' in current ? current.truncated : false,
+    historyTruncated: trace?.truncated ?? false,
   };
 }
 
