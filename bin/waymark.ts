@@ -19,6 +19,7 @@ import type { DoctorClients } from '../lambdas/doctor';
 import type { JourneyReport } from '../lambdas/core/measure/report';
 import { renderReportHtml, renderReportText } from '../lambdas/core/measure/render';
 import { httpGet, isLocal, LOCAL_API, regionOf, signedHeaders, type HttpGet } from './report-client';
+import { fetchWhy, parseWhyArgs, renderWhy, sigV4Signer, WhyApiError, WhyUsageError, type Fetch, type Signer } from './why';
 
 export interface Io {
   /** Writes text (already ending in a newline) to standard output. */
@@ -50,6 +51,11 @@ Commands:
                                   the journey's report (entries, exits, per node, goal, variants with uplift): a table,
                                   the JSON, or one self-contained HTML page; against the local stack (${LOCAL_API}) by
                                   default, or a deployed API signed with SigV4 from the standard AWS credential chain
+  why <ns:value | profile-id> <journey-id> [--api <url>] [--json]
+                                  what happened to one person in a journey: per run the nodes with times, each
+                                  message's outcome, each decision with its reasons, the variant and how it ended
+                                  (API: --api, WAYMARK_API_URL or http://localhost:3000; a deployed one signed with
+                                  SigV4 from the standard AWS credential chain)
   help                            show this help
 
 Exit codes: 0 success, 1 invalid journey or segment or a failed doctor check, 2 usage error, unreadable file or
@@ -179,6 +185,9 @@ export interface CliDeps {
   http?: HttpGet;
   /** `report`'s SigV4 headers for a deployed API. @default the standard AWS credential chain */
   sign?: (url: URL, region: string) => Promise<Record<string, string>>;
+  /** How `why` calls the API, and signs a call to a deployed one. @default global fetch, SigV4 (execute-api) */
+  whyFetch?: Fetch;
+  whySign?: Signer;
 }
 
 interface ReportArgs {
@@ -261,6 +270,27 @@ async function report(args: readonly string[], io: Io, deps: CliDeps): Promise<n
   if (parsed.json) io.stdout(`${JSON.stringify(journeyReport, null, 2)}\n`);
   else if (parsed.html === undefined) io.stdout(renderReportText(journeyReport));
   return EXIT.ok;
+}
+
+/** `waymark why`: 0 with the explanation, 1 when the API answers an error (unknown profile or journey) or is unreachable. */
+async function why(args: readonly string[], io: Io, deps: CliDeps): Promise<number> {
+  let parsed;
+  try {
+    parsed = parseWhyArgs(args);
+  } catch (error) {
+    if (error instanceof WhyUsageError) throw new UsageError(error.message);
+    throw error;
+  }
+  try {
+    const explained = await fetchWhy(parsed, { fetch: deps.whyFetch ?? ((url, init) => fetch(url, init)), sign: deps.whySign ?? sigV4Signer });
+    io.stdout(parsed.json ? `${JSON.stringify(explained, null, 2)}\n` : renderWhy(explained));
+    return EXIT.ok;
+  } catch (error) {
+    if (error instanceof WhyUsageError) throw new UsageError(error.message);
+    if (!(error instanceof WhyApiError)) throw error;
+    io.stderr(`waymark: ${error.message}\n`);
+    return EXIT.invalid;
+  }
 }
 
 interface DoctorArgs {
@@ -490,6 +520,8 @@ export async function run(argv: readonly string[], io: Io, deps: CliDeps = {}): 
         return await doctor(args, io, deps);
       case 'report':
         return await report(args, io, deps);
+      case 'why':
+        return await why(args, io, deps);
       case 'help':
       case '--help':
       case '-h':

@@ -12,6 +12,7 @@ import {
 import { DynamoCapStore, DynamoDecisionLog, offerStore, placementStore } from './dynamodb-decisions';
 import { DynamoConversionStore } from './dynamodb-conversions';
 import { createDynamoProfileStore } from './dynamodb-profiles';
+import { DynamoProfileRuns } from './dynamodb-runs';
 import { DynamoMembershipStore, DynamoProfileScanner, DynamoSnapshotStore, segmentStore } from './dynamodb-segments';
 
 export interface WaymarkTables {
@@ -35,6 +36,7 @@ export function dynamoPorts(db: DynamoDBDocumentClient, tables: WaymarkTables, c
     ledger: new DynamoLedger(db, tables.runtime),
     rejected: new DynamoRejectedEventStore(db, tables.runtime, privacyKey),
     records: new DynamoProfileRecords(db, tables.runtime),
+    profileRuns: new DynamoProfileRuns(db, tables.runtime),
     segmentStore: segmentStore(db, tables.journeys),
     memberships: new DynamoMembershipStore(db, tables.profiles),
     snapshots: new DynamoSnapshotStore(db, tables.runtime),

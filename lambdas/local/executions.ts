@@ -2,7 +2,7 @@ import { StateMachine } from 'aws-local-stepfunctions';
 import { UpdateItemCommand, type DynamoDBClient, type UpdateItemCommandInput } from '@aws-sdk/client-dynamodb';
 import type { Context } from 'aws-lambda';
 import { Placeholder, Resource, type AslDefinition, type AslState, type ExecutionInput } from '../core/journey/asl';
-import { systemClock, type Clock, type Executions } from '../core/runtime/ports';
+import { systemClock, type Clock, type ExecutionHistory, type Executions, type RunSummary, type RunTrace } from '../core/runtime/ports';
 import type { LocalMetrics, Outbox, OutboxMessage } from './outbox';
 import { isVirtualClock, type VirtualClock } from './virtual-clock';
 
@@ -76,8 +76,10 @@ export interface LocalExecution {
   error?: string;
   /** State names in the order they were entered. */
   path: string[];
-  /** The same, with the (stack clock's) time each state was entered. */
-  trail: { state: string; at: string }[];
+  /** The same, with the (stack clock's) time each state was entered and, once it has, left. */
+  trail: { state: string; at: string; exitedAt?: string }[];
+  /** Why it was stopped (`stop`'s cause), for an ABORTED run. */
+  cause?: string;
   done: Promise<void>;
 }
 
@@ -90,6 +92,12 @@ interface RunState {
   cancels: Set<() => void>;
   /** The tokens of its wait-for-event steps, so its end rejects their waiters without a scan of every run's. */
   tokens: Set<string>;
+}
+
+/** The `steps` of a run document (a state's output), if it is one. */
+function stepsOfData(data: unknown): Record<string, unknown> | undefined {
+  const steps = data !== null && typeof data === 'object' && Object.hasOwn(data, 'steps') ? (data as { steps: unknown }).steps : undefined;
+  return steps !== null && typeof steps === 'object' && !Array.isArray(steps) ? (steps as Record<string, unknown>) : undefined;
 }
 
 /** Node timers cannot run longer than 2^31-1 ms; longer task timeouts are capped locally. */
@@ -254,7 +262,7 @@ function retrierFor(retriers: Retrier[], error: unknown): number {
 }
 
 /** Step Functions, locally: runs the compiled ASL of each journey with aws-local-stepfunctions. */
-export class LocalExecutions implements Executions {
+export class LocalExecutions implements Executions, ExecutionHistory {
   private readonly machines = new Map<
     string,
     {
@@ -272,6 +280,8 @@ export class LocalExecutions implements Executions {
   >();
   private readonly executions = new Map<string, LocalExecution & { abort?: () => void; run?: RunState }>();
   private readonly waiters = new Map<string, Waiter>();
+  /** Each run's step results as of its last state exited (what "why" reads of a run's data; not listed). */
+  private readonly lastSteps = new Map<string, Record<string, unknown>>();
   private readonly region: string;
   private readonly account: string;
   private tokenCounter = 0;
@@ -444,7 +454,10 @@ export class LocalExecutions implements Executions {
   /** Forgets the oldest finished runs of an internal machine beyond RETAINED_INTERNAL_RUNS. */
   private forgetOldRuns(stateMachineArn: string): void {
     const finished = [...this.executions.values()].filter((e) => e.stateMachineArn === stateMachineArn && e.status !== 'RUNNING');
-    for (const e of finished.slice(0, Math.max(0, finished.length - RETAINED_INTERNAL_RUNS))) this.executions.delete(e.executionArn);
+    for (const e of finished.slice(0, Math.max(0, finished.length - RETAINED_INTERNAL_RUNS))) {
+      this.executions.delete(e.executionArn);
+      this.lastSteps.delete(e.executionArn);
+    }
   }
 
   get(executionArn: string): LocalExecution | undefined {
@@ -576,6 +589,32 @@ export class LocalExecutions implements Executions {
     return this.executions.get(executionArn)?.status === 'RUNNING';
   }
 
+  /** DescribeExecution, locally: a stopped run's `cause` is the one `stop` was given, as on AWS. */
+  async describe(executionArn: string): Promise<RunSummary | undefined> {
+    const e = this.executions.get(executionArn);
+    if (!e) return undefined;
+    const [error, ...message] = (e.error ?? '').split(': ');
+    return {
+      executionArn,
+      status: e.status,
+      startedAt: e.startDate,
+      ...(e.stopDate ? { stoppedAt: e.stopDate } : {}),
+      ...(e.status === 'FAILED' && error ? { error, cause: message.join(': ') } : {}),
+      ...(e.status === 'ABORTED' ? { error: 'Waymark.Stopped', ...(e.cause ? { cause: e.cause } : {}) } : {}),
+    };
+  }
+
+  /** GetExecutionHistory, locally: the run's trail (states entered and left on the stack's clock), bounded likewise. */
+  async trace(executionArn: string, options: { maxEvents: number }): Promise<RunTrace | undefined> {
+    const summary = await this.describe(executionArn);
+    const e = this.executions.get(executionArn);
+    if (!summary || !e) return undefined;
+    // Two events a state (entered, exited), as the history counts them.
+    const states = e.trail.slice(0, Math.floor(options.maxEvents / 2)).map((t) => ({ state: t.state, enteredAt: t.at, ...(t.exitedAt ? { exitedAt: t.exitedAt } : {}) }));
+    const steps = this.lastSteps.get(executionArn);
+    return { ...summary, states, truncated: states.length < e.trail.length, ...(steps ? { steps } : {}) };
+  }
+
   async resume(token: string, output: unknown): Promise<'resumed' | 'gone'> {
     const waiter = this.waiters.get(token);
     if (!waiter) return 'gone';
@@ -587,17 +626,24 @@ export class LocalExecutions implements Executions {
   async stop(executionArn: string, _cause = 'stopped'): Promise<boolean> {
     const execution = this.executions.get(executionArn);
     if (!execution || execution.status !== 'RUNNING') return false;
+    execution.cause = _cause;
     execution.abort?.();
     await execution.done;
     return true;
   }
 
-  private async trackPath(logs: AsyncGenerator<{ type: string; state?: { name: string } }>, record: LocalExecution): Promise<void> {
+  private async trackPath(logs: AsyncGenerator<{ type: string; state?: { name: string; output?: unknown } }>, record: LocalExecution): Promise<void> {
     try {
       for await (const event of logs) {
         if (event.type === 'StateEntered' && event.state) {
           record.path.push(event.state.name);
           record.trail.push({ state: event.state.name, at: this.clock.now().toISOString() });
+        } else if (event.type === 'StateExited' && event.state) {
+          const name = event.state.name;
+          const visit = record.trail.findLast((t) => t.state === name && t.exitedAt === undefined);
+          if (visit) visit.exitedAt = this.clock.now().toISOString();
+          const steps = stepsOfData(event.state.output);
+          if (steps) this.lastSteps.set(record.executionArn, steps);
         }
       }
     } catch {

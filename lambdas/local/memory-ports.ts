@@ -23,6 +23,7 @@ import {
   MemoryRejectedEventStore,
   MemoryWaitIndex,
 } from './memory/runtime';
+import { MemoryProfileRuns } from './memory/runs';
 import { MemoryMembershipStore, MemoryProfileScanner, MemorySnapshotStore } from './memory/segments';
 import { MemorySuppressionList } from './memory/suppression';
 import { MemoryTable, MemoryValidationError, type Item } from './memory/table';
@@ -63,6 +64,7 @@ export function memoryPorts(clock: Clock, privacyKey: PrivacyKey = localPrivacyK
     ledger: new MemoryLedger(runtime),
     rejected: new MemoryRejectedEventStore(runtime, privacyKey),
     records: new MemoryProfileRecords(runtime),
+    profileRuns: new MemoryProfileRuns(runtime),
     segmentStore: new MemoryCatalogStore<SegmentDefinition>(journeysTable, 'SEGMENT'),
     memberships: new MemoryMembershipStore(profilesTable),
     snapshots: new MemorySnapshotStore(runtime),

@@ -46,6 +46,7 @@ import { compileCatalogFiles } from '../core/decisions/files';
 import type { Offer, Placement } from '../core/decisions/model';
 import { createRouteEventHandler } from '../app/route-event';
 import { createTriggerJourneyHandler } from '../app/trigger-journey';
+import { createExplainProfileJourneyHandler, createListProfileJourneysHandler } from '../app/why';
 import {
   createCreateSegmentHandler,
   createDeleteSegmentHandler,
@@ -334,6 +335,8 @@ export async function startLocalStack(options: LocalStackOptions = {}) {
     { method: 'GET', path: '/segments/{id}/estimate', handler: createEstimateSegmentHandler(segmentDeps) },
     { method: 'POST', path: '/decisions', handler: createDecideHandler(deps) },
     { method: 'GET', path: '/profiles/{id}/decisions', handler: createListDecisionsHandler(deps) },
+    { method: 'GET', path: '/profiles/{id}/journeys', handler: createListProfileJourneysHandler({ ...deps, history: executions }) },
+    { method: 'GET', path: '/profiles/{id}/journeys/{journeyId}', handler: createExplainProfileJourneyHandler({ ...deps, history: executions }) },
     { method: 'GET', path: '/offers', handler: createListOffersHandler(deps) },
     { method: 'POST', path: '/offers', handler: createCreateOfferHandler(deps) },
     { method: 'GET', path: '/offers/{id}', handler: createGetOfferHandler(deps) },

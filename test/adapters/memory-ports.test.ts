@@ -525,6 +525,42 @@ describe.each(implementations)('%s ports', (_name, make) => {
     });
   });
 
+  describe('profile runs', () => {
+    const arn = (journey: string, n: string) => `arn:aws:states:local:000000000000:execution:waymark-local-${journey}:${journey}--${n}`;
+
+    it("finds a profile's runs by its enrollments, recorded runs, ledger entries and decision keys, once each", async () => {
+      const profileId = uid('runs');
+      const latest = arn('cart-abandonment', uid('latest'));
+      const older = arn('cart-abandonment', uid('older'));
+      const parallel = arn('manual-outreach', uid('parallel'));
+      const decided = arn('next-best-offer', uid('decided'));
+      const at = '2026-03-01T10:00:00.000Z';
+      await ports.enrollments.replace({ journeyId: 'cart-abandonment', profileId, executionName: latest.split(':').pop()!, executionArn: latest, enteredAt: at }, undefined);
+      const entry = (executionId: string, nodeId: string): LedgerEntry => ({ executionId, nodeId, status: 'prepared', journeyId: 'cart-abandonment', profileId, channel: 'email', preparedAt: at });
+      for (const [executionId, nodeId] of [[latest, 'reminder-email'], [older, 'reminder-email'], [older, 'last-chance-email']]) await ports.ledger.prepare(entry(executionId, nodeId));
+      await ports.enrollments.recordRun({ journeyId: 'manual-outreach', profileId, executionName: 'x', executionArn: parallel, enteredAt: at }, Math.floor(START / 1000) + 86_400);
+      const key = { profileId, key: `${decided}#decide-offer`, fingerprint: 'f' };
+      await ports.decisionLog.claim(key, new Date(START + 60_000));
+      // An API decision's key names no run.
+      await ports.decisionLog.claim({ profileId, key: 'api-key', fingerprint: 'f' }, new Date(START + 60_000));
+      await subject.updateItem(ledgerUpdate(older, 'reminder-email', 'sent', { messageId: 'm-1' }));
+
+      const all = await ports.profileRuns.list(profileId, { maxKeys: 100 });
+      expect(all.truncated).toBe(false);
+      expect(all.runs.map((r) => [r.journeyId, r.executionArn]).sort()).toEqual(
+        [['cart-abandonment', latest], ['cart-abandonment', older], ['manual-outreach', parallel], ['next-best-offer', decided]].sort(),
+      );
+      expect(all.runs.find((r) => r.executionArn === latest)?.enteredAt).toBe(at);
+      const cart = await ports.profileRuns.list(profileId, { journeyId: 'cart-abandonment', maxKeys: 100 });
+      expect(cart.runs.map((r) => r.executionArn).sort()).toEqual([latest, older].sort());
+      expect((await ports.profileRuns.list(profileId, { maxKeys: 2 })).truncated).toBe(true);
+
+      const messages = await ports.profileRuns.messages(older, 10);
+      expect(messages.map((m) => [m.nodeId, m.status, m.messageId])).toEqual([['last-chance-email', 'prepared', undefined], ['reminder-email', 'sent', 'm-1']]);
+      expect(await ports.profileRuns.messages(older, 1)).toHaveLength(1);
+    });
+  });
+
   describe('rejected events', () => {
     it('lists rejected events newest first and erases those that mention an identity', async () => {
       const email = `${uid('rej')}@example.com`;

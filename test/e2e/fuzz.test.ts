@@ -126,6 +126,7 @@ const ROUTES = [
   'GET /segments/{id}/estimate', 'POST /decisions', 'GET /profiles/{id}/decisions', 'GET /offers', 'POST /offers',
   'GET /offers/{id}', 'PUT /offers/{id}', 'DELETE /offers/{id}', 'GET /placements', 'POST /placements',
   'GET /placements/{id}', 'PUT /placements/{id}', 'DELETE /placements/{id}', 'GET /unsubscribe', 'POST /unsubscribe',
+  'GET /profiles/{id}/journeys', 'GET /profiles/{id}/journeys/{journeyId}',
 ] as const;
 const QUERY_NAMES = ['identity', 'limit', 'cursor', 'sample', 'token', ...PROTOTYPE_NAMES];
 const queryValue = fc.oneof(
@@ -296,7 +297,7 @@ describe('fuzz: hostile input on every public surface (local stack)', () => {
     await fc.assert(
       fc.asyncProperty(request, async ({ route, id, snapshotId, query, body }) => {
         const [method, template] = route.split(' ') as [string, string];
-        const path = template.replace('{id}', encodeURIComponent(id)).replace('{snapshotId}', encodeURIComponent(snapshotId));
+        const path = template.replace('{id}', encodeURIComponent(id)).replace('{snapshotId}', encodeURIComponent(snapshotId)).replace('{journeyId}', encodeURIComponent(snapshotId));
         const search = query.length > 0 ? `?${new URLSearchParams(query).toString()}` : '';
         await check(method, `${path}${search}`, method === 'GET' || method === 'DELETE' ? undefined : body, (status) => status >= 400);
       }),
