@@ -1,5 +1,6 @@
 import { DescribeExecutionCommand, SendTaskSuccessCommand, StartExecutionCommand, StopExecutionCommand, type SFNClient } from '@aws-sdk/client-sfn';
 import type { ExecutionInput } from '../core/journey/asl';
+import { executionArnOf } from '../core/journey/registry-item';
 import type { Executions } from '../core/runtime/ports';
 
 const GONE_ERRORS = new Set(['TaskTimedOut', 'TaskDoesNotExist', 'InvalidToken']);
@@ -8,7 +9,8 @@ export class StepFunctionsExecutions implements Executions {
   constructor(private readonly sfn: SFNClient) {}
 
   async start(stateMachineArn: string, name: string, input: ExecutionInput): Promise<{ executionArn: string; started: boolean }> {
-    const executionArn = `${stateMachineArn.replace(':stateMachine:', ':execution:')}:${name}`;
+    // Started on an alias or a version, the run is still named under the state machine.
+    const executionArn = executionArnOf(stateMachineArn, name);
     try {
       const out = await this.sfn.send(new StartExecutionCommand({ stateMachineArn, name, input: JSON.stringify(input) }));
       // Standard workflows return the existing execution for a repeated name and input (idempotent start).

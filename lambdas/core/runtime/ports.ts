@@ -1,5 +1,6 @@
 import type { BusinessEvent, FieldError } from '../events/business-event';
 import type { ExecutionInput } from '../journey/asl';
+import type { LiveVersion } from '../journey/registry-item';
 import type { Journey } from '../journey/schema';
 import type { ComputedStats, ConsentChange, ConsentVia, RecentEvent } from '../profiles/model';
 
@@ -77,6 +78,10 @@ export interface JourneyRecord {
   journey: Journey;
   stateMachineArn: string;
   version: string;
+  /** The `live` alias executions start on (absent for an item registered before versions: the state machine). */
+  aliasArn?: string;
+  /** The version the alias points at, and when it was published. */
+  live?: LiveVersion;
 }
 
 export interface JourneyRegistry {
