@@ -2,6 +2,7 @@ import { StateMachine } from 'aws-local-stepfunctions';
 import { UpdateItemCommand, type DynamoDBClient, type UpdateItemCommandInput } from '@aws-sdk/client-dynamodb';
 import type { Context } from 'aws-lambda';
 import { Placeholder, Resource, type AslDefinition, type AslState, type ExecutionInput } from '../core/journey/asl';
+import { executionArnOf, LIVE_ALIAS, unqualifiedStateMachineArn, type LiveVersion } from '../core/journey/registry-item';
 import { systemClock, type Clock, type Executions } from '../core/runtime/ports';
 import type { LocalMetrics, Outbox, OutboxMessage } from './outbox';
 import { isVirtualClock, type VirtualClock } from './virtual-clock';
@@ -47,7 +48,11 @@ export const RETAINED_INTERNAL_RUNS = 20;
 export interface LocalExecution {
   executionArn: string;
   name: string;
+  /** The state machine, unqualified; a run started on a version or an alias names them below (as DescribeExecution). */
   stateMachineArn: string;
+  /** The version the run started on, and runs to its end on whatever is deployed later. */
+  stateMachineVersionArn?: string;
+  stateMachineAliasArn?: string;
   journeyId: string;
   profileId: string;
   status: ExecutionStatus;
@@ -252,6 +257,9 @@ export class LocalExecutions implements Executions {
       retryIntervals: Record<string, number | number[]>;
     }
   >();
+  /** Published versions per state machine (with the definition each was published from), and alias → version ARN. */
+  private readonly versions = new Map<string, { live: LiveVersion; text: string }[]>();
+  private readonly aliases = new Map<string, string>();
   private readonly executions = new Map<string, LocalExecution & { abort?: () => void; run?: RunState }>();
   private readonly waiters = new Map<string, Waiter>();
   private readonly region: string;
@@ -385,6 +393,39 @@ export class LocalExecutions implements Executions {
     return arn;
   }
 
+  /**
+   * Deploys a journey as a CDK deploy does: the new definition becomes the state machine's latest revision and, when it
+   * differs from the version the `live` alias points at, a new version is published and the alias moved to it. Runs in
+   * flight keep the version they started on. Redeploying an earlier definition publishes it again (a new number).
+   */
+  deployJourney(journeyId: string, asl: AslDefinition): { stateMachineArn: string; aliasArn: string; live: LiveVersion } {
+    const stateMachineArn = this.deploy(journeyId, asl);
+    const aliasArn = `${stateMachineArn}:${LIVE_ALIAS}`;
+    const text = JSON.stringify(asl);
+    const versions = this.versions.get(stateMachineArn) ?? [];
+    const current = versions.find((v) => v.live.arn === this.aliases.get(aliasArn));
+    if (current?.text === text) return { stateMachineArn, aliasArn, live: { ...current.live } };
+    const number = String(versions.length + 1);
+    const live: LiveVersion = { number, arn: `${stateMachineArn}:${number}`, publishedAt: this.clock.now().toISOString() };
+    this.machines.set(live.arn, this.machines.get(stateMachineArn)!);
+    this.versions.set(stateMachineArn, [...versions, { live, text }]);
+    this.aliases.set(aliasArn, live.arn);
+    return { stateMachineArn, aliasArn, live: { ...live } };
+  }
+
+  /** The published versions of a journey's state machine, oldest first. */
+  versionsOf(journeyId: string): LiveVersion[] {
+    return (this.versions.get(this.stateMachineArn(journeyId)) ?? []).map((v) => ({ ...v.live }));
+  }
+
+  /** What a start on `arn` runs: the state machine's latest revision, a version, or the version an alias points at. */
+  private resolve(arn: string): { stateMachineArn: string; versionArn?: string; aliasArn?: string } {
+    const stateMachineArn = unqualifiedStateMachineArn(arn);
+    if (arn === stateMachineArn) return { stateMachineArn };
+    const aliased = this.aliases.get(arn);
+    return aliased === undefined ? { stateMachineArn, versionArn: arn } : { stateMachineArn, versionArn: aliased, aliasArn: arn };
+  }
+
   /** Every run matching the filter, oldest first (internal runs included unless `internal: false`). */
   list(filter: ExecutionFilter = {}): LocalExecution[] {
     return [...this.matching(filter)].map(({ abort: _abort, ...rest }) => rest);
@@ -441,17 +482,21 @@ export class LocalExecutions implements Executions {
     return [...this.waiters.values()].filter((w) => w.executionArn === executionArn && w.registered).map((w) => w.stateName);
   }
 
-  async start(stateMachineArn: string, name: string, input: ExecutionInput): Promise<{ executionArn: string; started: boolean }> {
-    const executionArn = `${stateMachineArn.replace(':stateMachine:', ':execution:')}:${name}`;
+  async start(arn: string, name: string, input: ExecutionInput): Promise<{ executionArn: string; started: boolean }> {
+    // Started on an alias or a version, a run is named under the state machine, as on AWS.
+    const executionArn = executionArnOf(arn, name);
     if (this.executions.has(executionArn)) return { executionArn, started: false };
-    const deployed = this.machines.get(stateMachineArn);
-    if (!deployed) throw Object.assign(new Error(`State machine does not exist: ${stateMachineArn}`), { name: 'StateMachineDoesNotExist' });
+    const { stateMachineArn, versionArn, aliasArn } = this.resolve(arn);
+    const deployed = this.machines.get(versionArn ?? stateMachineArn);
+    if (!deployed) throw Object.assign(new Error(`State machine does not exist: ${arn}`), { name: 'StateMachineDoesNotExist' });
     const startDate = this.clock.now().toISOString();
     const runState: RunState = { parked: 0, ended: false, timedOut: false, cancels: new Set(), tokens: new Set() };
     const record: LocalExecution & { abort?: () => void; run?: RunState } = {
       executionArn,
       name,
       stateMachineArn,
+      ...(versionArn === undefined ? {} : { stateMachineVersionArn: versionArn }),
+      ...(aliasArn === undefined ? {} : { stateMachineAliasArn: aliasArn }),
       journeyId: deployed.journeyId,
       profileId: input.profileId,
       status: 'RUNNING',
@@ -680,7 +725,7 @@ export class LocalExecutions implements Executions {
           let clear: () => void;
           if (this.virtual) {
             // The declared TimeoutSeconds (virtualDefinition lifted the library's real-time one).
-            const declared = this.machines.get(record.stateMachineArn)?.timeouts.get(stateName) ?? timeoutSeconds;
+            const declared = this.machines.get(record.stateMachineVersionArn ?? record.stateMachineArn)?.timeouts.get(stateName) ?? timeoutSeconds;
             clear = this.runTimer(run, this.virtual.nowMs() + declared * 1000, onTimeout);
           } else {
             const timer = setTimeout(onTimeout, Math.min(this.scaledMs(timeoutSeconds), 2 ** 31 - 1));

@@ -265,10 +265,13 @@ export async function startLocalStack(options: LocalStackOptions = {}) {
     timeScale,
     clock,
   });
-  for (const compiled of journeys) {
-    const stateMachineArn = executions.deploy(compiled.journey.id, compiled.asl);
-    await registry.put({ journey: compiled.journey, stateMachineArn, version: compiled.version });
-  }
+  // As `cdk deploy` does: the state machine, a version when the definition changed, the `live` alias, the registry item.
+  const deployJourney = async (compiled: CompiledJourney) => {
+    const deployed = executions.deployJourney(compiled.journey.id, compiled.asl);
+    await registry.put({ journey: compiled.journey, version: compiled.version, ...deployed });
+    return deployed;
+  };
+  for (const compiled of journeys) await deployJourney(compiled);
 
   const audienceScanArn = executions.deploy(AUDIENCE_SCAN, audienceScanDefinition(), { internal: true });
   const audienceJobs: AudienceJobs = {
@@ -447,6 +450,11 @@ export async function startLocalStack(options: LocalStackOptions = {}) {
       }
     },
     segmentStore,
+    /**
+     * Deploys a journey again (a changed or an earlier definition): a new version when the definition differs from the
+     * live one, the alias moved, the registry item put. Runs in flight finish on the version they started on.
+     */
+    deployJourney,
     /** Starts a re-check of time-based segments over every profile (as the schedule does on AWS). */
     recheckSegments: startRecheck,
     async stop(): Promise<void> {
