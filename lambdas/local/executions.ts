@@ -418,6 +418,12 @@ export class LocalExecutions implements Executions {
     return (this.versions.get(this.stateMachineArn(journeyId)) ?? []).map((v) => ({ ...v.live }));
   }
 
+  /** When a published version was published (the stack clock's time of its deploy). */
+  async publishedAt(versionArn: string): Promise<string | undefined> {
+    for (const versions of this.versions.values()) for (const v of versions) if (v.live.arn === versionArn) return v.live.publishedAt;
+    return undefined;
+  }
+
   /** What a start on `arn` runs: the state machine's latest revision, a version, or the version an alias points at. */
   private resolve(arn: string): { stateMachineArn: string; versionArn?: string; aliasArn?: string } {
     const stateMachineArn = unqualifiedStateMachineArn(arn);

@@ -15,6 +15,7 @@ import { dynamoPorts } from '../adapters/dynamodb-ports';
 import { DynamoSuppressionList } from '../adapters/dynamodb-suppression';
 import { createConfirmUnsubscribeHandler, createGetConsentHandler, createUnsubscribeProfileHandler, createUpdateConsentHandler } from '../app/consent';
 import { createIngestEventHandler } from '../app/ingest-event';
+import { createGetJourneyHandler } from '../app/get-journey';
 import { createListJourneysHandler } from '../app/list-journeys';
 import { createListRejectedEventsHandler } from '../app/list-rejected-events';
 import {
@@ -290,6 +291,7 @@ export async function startLocalStack(options: LocalStackOptions = {}) {
   const routes: Route[] = [
     { method: 'POST', path: '/events', handler: createIngestEventHandler({ publisher: bus, clock }) },
     { method: 'GET', path: '/journeys', handler: createListJourneysHandler(apiDeps) },
+    { method: 'GET', path: '/journeys/{id}', handler: createGetJourneyHandler({ journeys: registry, versions: executions }) },
     { method: 'POST', path: '/journeys/{id}/trigger', handler: createTriggerJourneyHandler(apiDeps) },
     { method: 'GET', path: '/events/rejected', handler: createListRejectedEventsHandler(deps) },
     { method: 'GET', path: '/profiles', handler: createFindProfileHandler(deps) },

@@ -55,6 +55,8 @@ export const HandlerName = {
   putPlacement: 'put-placement',
   deletePlacement: 'delete-placement',
   decideStep: 'decide-step',
+  /** GET /journeys/{id} (journey versions); not wired into the app stack yet. */
+  getJourney: 'get-journey',
 } as const;
 export type HandlerName = (typeof HandlerName)[keyof typeof HandlerName];
 

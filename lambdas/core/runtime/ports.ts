@@ -84,6 +84,12 @@ export interface JourneyRecord {
   live?: LiveVersion;
 }
 
+/** What Step Functions knows of a published state-machine version. */
+export interface StateMachineVersions {
+  /** When the version was published (ISO-8601), or undefined when it no longer exists. */
+  publishedAt(versionArn: string): Promise<string | undefined>;
+}
+
 export interface JourneyRegistry {
   list(): Promise<JourneyRecord[]>;
   get(journeyId: string): Promise<JourneyRecord | undefined>;
