@@ -18,11 +18,13 @@ export interface GetJourneyDeps {
 export function createGetJourneyHandler(deps: GetJourneyDeps) {
   return apiHandler(async (event) => {
     const journeyId = event.pathParameters?.id;
-    if (!journeyId) throw new ValidationError('missing journey id', [{ field: 'id', message: 'the path names the journey: /journeys/{id}' }]);
+    if (!journeyId) {
+      throw new ValidationError('missing journey id', [{ field: 'id', message: 'the path names the journey: /journeys/{id}' }]);
+    }
     const record = await deps.journeys.get(journeyId);
     if (!record) throw new NotFoundError(`journey "${journeyId}" does not exist`);
     const { journey, live } = record;
-    const publishedAt = live === undefined ? undefined : (live.publishedAt ?? (await deps.versions.publishedAt(live.arn)));
+    const publishedAt = live && (live.publishedAt ?? (await deps.versions.publishedAt(live.arn)));
     return json(200, {
       id: journey.id,
       name: journey.name,
@@ -36,7 +38,13 @@ export function createGetJourneyHandler(deps: GetJourneyDeps) {
       live:
         live === undefined || record.aliasArn === undefined
           ? null
-          : { alias: LIVE_ALIAS, aliasArn: record.aliasArn, version: Number(live.number), versionArn: live.arn, publishedAt: publishedAt ?? null },
+          : {
+              alias: LIVE_ALIAS,
+              aliasArn: record.aliasArn,
+              version: Number(live.number),
+              versionArn: live.arn,
+              publishedAt: publishedAt ?? null,
+            },
     });
   });
 }

@@ -31,6 +31,13 @@ export interface LocalExecutionsOptions {
   account?: string;
 }
 
+/** A journey as deployed locally: its state machine, its `live` alias and the version the alias points at. */
+export interface LocalDeployment {
+  stateMachineArn: string;
+  aliasArn: string;
+  live: LiveVersion;
+}
+
 export const EXECUTION_STATUSES = ['RUNNING', 'SUCCEEDED', 'FAILED', 'TIMED_OUT', 'ABORTED'] as const;
 export type ExecutionStatus = (typeof EXECUTION_STATUSES)[number];
 
@@ -398,7 +405,7 @@ export class LocalExecutions implements Executions {
    * differs from the version the `live` alias points at, a new version is published and the alias moved to it. Runs in
    * flight keep the version they started on. Redeploying an earlier definition publishes it again (a new number).
    */
-  deployJourney(journeyId: string, asl: AslDefinition): { stateMachineArn: string; aliasArn: string; live: LiveVersion } {
+  deployJourney(journeyId: string, asl: AslDefinition): LocalDeployment {
     const stateMachineArn = this.deploy(journeyId, asl);
     const aliasArn = `${stateMachineArn}:${LIVE_ALIAS}`;
     const text = JSON.stringify(asl);
@@ -406,7 +413,8 @@ export class LocalExecutions implements Executions {
     const current = versions.find((v) => v.live.arn === this.aliases.get(aliasArn));
     if (current?.text === text) return { stateMachineArn, aliasArn, live: { ...current.live } };
     const number = String(versions.length + 1);
-    const live: LiveVersion = { number, arn: `${stateMachineArn}:${number}`, publishedAt: this.clock.now().toISOString() };
+    const publishedAt = this.clock.now().toISOString();
+    const live: LiveVersion = { number, arn: `${stateMachineArn}:${number}`, publishedAt };
     this.machines.set(live.arn, this.machines.get(stateMachineArn)!);
     this.versions.set(stateMachineArn, [...versions, { live, text }]);
     this.aliases.set(aliasArn, live.arn);
@@ -420,8 +428,8 @@ export class LocalExecutions implements Executions {
 
   /** When a published version was published (the stack clock's time of its deploy). */
   async publishedAt(versionArn: string): Promise<string | undefined> {
-    for (const versions of this.versions.values()) for (const v of versions) if (v.live.arn === versionArn) return v.live.publishedAt;
-    return undefined;
+    const versions = this.versions.get(unqualifiedStateMachineArn(versionArn)) ?? [];
+    return versions.find((v) => v.live.arn === versionArn)?.live.publishedAt;
   }
 
   /** What a start on `arn` runs: the state machine's latest revision, a version, or the version an alias points at. */
@@ -429,7 +437,8 @@ export class LocalExecutions implements Executions {
     const stateMachineArn = unqualifiedStateMachineArn(arn);
     if (arn === stateMachineArn) return { stateMachineArn };
     const aliased = this.aliases.get(arn);
-    return aliased === undefined ? { stateMachineArn, versionArn: arn } : { stateMachineArn, versionArn: aliased, aliasArn: arn };
+    if (aliased === undefined) return { stateMachineArn, versionArn: arn };
+    return { stateMachineArn, versionArn: aliased, aliasArn: arn };
   }
 
   /** Every run matching the filter, oldest first (internal runs included unless `internal: false`). */
@@ -494,7 +503,9 @@ export class LocalExecutions implements Executions {
     if (this.executions.has(executionArn)) return { executionArn, started: false };
     const { stateMachineArn, versionArn, aliasArn } = this.resolve(arn);
     const deployed = this.machines.get(versionArn ?? stateMachineArn);
-    if (!deployed) throw Object.assign(new Error(`State machine does not exist: ${arn}`), { name: 'StateMachineDoesNotExist' });
+    if (!deployed) {
+      throw Object.assign(new Error(`State machine does not exist: ${arn}`), { name: 'StateMachineDoesNotExist' });
+    }
     const startDate = this.clock.now().toISOString();
     const runState: RunState = { parked: 0, ended: false, timedOut: false, cancels: new Set(), tokens: new Set() };
     const record: LocalExecution & { abort?: () => void; run?: RunState } = {
@@ -731,7 +742,8 @@ export class LocalExecutions implements Executions {
           let clear: () => void;
           if (this.virtual) {
             // The declared TimeoutSeconds (virtualDefinition lifted the library's real-time one).
-            const declared = this.machines.get(record.stateMachineVersionArn ?? record.stateMachineArn)?.timeouts.get(stateName) ?? timeoutSeconds;
+            const machine = this.machines.get(record.stateMachineVersionArn ?? record.stateMachineArn);
+            const declared = machine?.timeouts.get(stateName) ?? timeoutSeconds;
             clear = this.runTimer(run, this.virtual.nowMs() + declared * 1000, onTimeout);
           } else {
             const timer = setTimeout(onTimeout, Math.min(this.scaledMs(timeoutSeconds), 2 ** 31 - 1));

@@ -48,7 +48,11 @@ export function fromJourneyItem(item: Record<string, unknown>): RegisteredJourne
   const result = validateJourney(JSON.parse(item[JourneyItem.definition] as string));
   if (!result.ok) throw new Error(`journey item ${String(item.sk)} holds an invalid definition: ${result.violations[0]?.message}`);
   const text = (name: string) => (typeof item[name] === 'string' ? (item[name] as string) : undefined);
-  const record: RegisteredJourney = { journey: result.journey, stateMachineArn: item[JourneyItem.stateMachineArn] as string, version: item[JourneyItem.version] as string };
+  const record: RegisteredJourney = {
+    journey: result.journey,
+    stateMachineArn: item[JourneyItem.stateMachineArn] as string,
+    version: item[JourneyItem.version] as string,
+  };
   const aliasArn = text(JourneyItem.aliasArn);
   if (aliasArn !== undefined) record.aliasArn = aliasArn;
   const number = text(JourneyItem.liveVersion);
@@ -66,7 +70,8 @@ export function startArn(record: Pick<RegisteredJourney, 'stateMachineArn' | 'al
 }
 
 /**
- * The state machine ARN without a version or alias qualifier: `arn:<partition>:states:<region>:<account>:stateMachine:<name>`
+ * The state machine ARN without a version or alias qualifier,
+ * `arn:<partition>:states:<region>:<account>:stateMachine:<name>`
  * (https://docs.aws.amazon.com/step-functions/latest/dg/execution-alias-version-associate.html).
  */
 export function unqualifiedStateMachineArn(arn: string): string {
