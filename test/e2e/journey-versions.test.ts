@@ -98,6 +98,8 @@ describe('journey versions on the local stack (J7)', () => {
     expect(subjects(messages, newProfileId('email', 'jv1@example.com'))).toEqual(['First definition']);
     expect(subjects(messages, newProfileId('email', 'jv2@example.com'))).toEqual(['Second definition']);
 
+    const listed = await call(ctx.stack, 'GET', '/local/executions?journeyId=reminder');
+    expect(listed.body.executions.map((e: { stateMachineVersionArn: string }) => e.stateMachineVersionArn)).toEqual([`${arn()}:1`, `${arn()}:2`]);
     const reply = await call(ctx.stack, 'GET', '/journeys/reminder');
     expect(reply.body).toMatchObject({ version: second.version, live: { version: 2, versionArn: `${arn()}:2`, publishedAt: at(HOUR / 2) } });
   });
