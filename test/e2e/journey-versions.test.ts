@@ -98,6 +98,8 @@ describe('journey versions on the local stack (J7)', () => {
     expect(subjects(messages, newProfileId('email', 'jv1@example.com'))).toEqual(['First definition']);
     expect(subjects(messages, newProfileId('email', 'jv2@example.com'))).toEqual(['Second definition']);
 
+    const journeys = await call(ctx.stack, 'GET', '/journeys');
+    expect(journeys.body.journeys).toEqual([expect.objectContaining({ id: 'reminder', version: second.version, liveVersion: 2 })]);
     const listed = await call(ctx.stack, 'GET', '/local/executions?journeyId=reminder');
     expect(listed.body.executions.map((e: { stateMachineVersionArn: string }) => e.stateMachineVersionArn)).toEqual([`${arn()}:1`, `${arn()}:2`]);
     const reply = await call(ctx.stack, 'GET', '/journeys/reminder');
