@@ -1,5 +1,6 @@
 import { DescribeExecutionCommand, SendTaskSuccessCommand, StartExecutionCommand, StopExecutionCommand, type SFNClient } from '@aws-sdk/client-sfn';
 import type { ExecutionInput } from '../core/journey/asl';
+import { executionArnOf } from '../core/journey/registry-item';
 import type { Executions } from '../core/runtime/ports';
 
 const GONE_ERRORS = new Set(['TaskTimedOut', 'TaskDoesNotExist', 'InvalidToken']);
@@ -10,7 +11,8 @@ export class StepFunctionsExecutions implements Executions {
   constructor(private readonly sfn: SFNClient) {}
 
   async start(stateMachineArn: string, name: string, input: ExecutionInput): Promise<{ executionArn: string; started: boolean }> {
-    const executionArn = `${stateMachineArn.replace(':stateMachine:', ':execution:')}:${name}`;
+    // Started on an alias or a version, the run is still named under the state machine.
+    const executionArn = executionArnOf(stateMachineArn, name);
     const asked = Date.now();
     try {
       const out = await this.sfn.send(new StartExecutionCommand({ stateMachineArn, name, input: JSON.stringify(input) }));

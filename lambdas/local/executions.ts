@@ -2,6 +2,7 @@ import { StateMachine } from 'aws-local-stepfunctions';
 import { UpdateItemCommand, type DynamoDBClient, type UpdateItemCommandInput } from '@aws-sdk/client-dynamodb';
 import type { Context } from 'aws-lambda';
 import { Placeholder, Resource, type AslDefinition, type AslState, type ExecutionInput } from '../core/journey/asl';
+import { executionArnOf, LIVE_ALIAS, unqualifiedStateMachineArn, type LiveVersion } from '../core/journey/registry-item';
 import { systemClock, type Clock, type ExecutionHistory, type Executions, type RunSummary, type RunTrace } from '../core/runtime/ports';
 import type { LocalMetrics, Outbox, OutboxMessage } from './outbox';
 import { isVirtualClock, type VirtualClock } from './virtual-clock';
@@ -48,6 +49,13 @@ export interface RunStatusChangeEvent {
 /** The context field the local runner puts its clock's start time in (see `deploy`). */
 const LOCAL_START_TIME = 'WaymarkLocalStartTime';
 
+/** A journey as deployed locally: its state machine, its `live` alias and the version the alias points at. */
+export interface LocalDeployment {
+  stateMachineArn: string;
+  aliasArn: string;
+  live: LiveVersion;
+}
+
 export const EXECUTION_STATUSES = ['RUNNING', 'SUCCEEDED', 'FAILED', 'TIMED_OUT', 'ABORTED'] as const;
 export type ExecutionStatus = (typeof EXECUTION_STATUSES)[number];
 
@@ -65,7 +73,11 @@ export const RETAINED_INTERNAL_RUNS = 20;
 export interface LocalExecution {
   executionArn: string;
   name: string;
+  /** The state machine, unqualified; a run started on a version or an alias names them below (as DescribeExecution). */
   stateMachineArn: string;
+  /** The version the run started on, and runs to its end on whatever is deployed later. */
+  stateMachineVersionArn?: string;
+  stateMachineAliasArn?: string;
   journeyId: string;
   profileId: string;
   status: ExecutionStatus;
@@ -278,6 +290,9 @@ export class LocalExecutions implements Executions, ExecutionHistory {
       retryIntervals: Record<string, number | number[]>;
     }
   >();
+  /** Published versions per state machine (with the definition each was published from), and alias → version ARN. */
+  private readonly versions = new Map<string, { live: LiveVersion; text: string }[]>();
+  private readonly aliases = new Map<string, string>();
   private readonly executions = new Map<string, LocalExecution & { abort?: () => void; run?: RunState }>();
   private readonly waiters = new Map<string, Waiter>();
   /** Each run's step results as of its last state exited (what "why" reads of a run's data; not listed). */
@@ -415,6 +430,47 @@ export class LocalExecutions implements Executions, ExecutionHistory {
     return arn;
   }
 
+  /**
+   * Deploys a journey as a CDK deploy does: the new definition becomes the state machine's latest revision and, when it
+   * differs from the version the `live` alias points at, a new version is published and the alias moved to it. Runs in
+   * flight keep the version they started on. Redeploying an earlier definition publishes it again (a new number).
+   */
+  deployJourney(journeyId: string, asl: AslDefinition): LocalDeployment {
+    const stateMachineArn = this.deploy(journeyId, asl);
+    const aliasArn = `${stateMachineArn}:${LIVE_ALIAS}`;
+    const text = JSON.stringify(asl);
+    const versions = this.versions.get(stateMachineArn) ?? [];
+    const current = versions.find((v) => v.live.arn === this.aliases.get(aliasArn));
+    if (current?.text === text) return { stateMachineArn, aliasArn, live: { ...current.live } };
+    const number = String(versions.length + 1);
+    const publishedAt = this.clock.now().toISOString();
+    const live: LiveVersion = { number, arn: `${stateMachineArn}:${number}`, publishedAt };
+    this.machines.set(live.arn, this.machines.get(stateMachineArn)!);
+    this.versions.set(stateMachineArn, [...versions, { live, text }]);
+    this.aliases.set(aliasArn, live.arn);
+    return { stateMachineArn, aliasArn, live: { ...live } };
+  }
+
+  /** The published versions of a journey's state machine, oldest first. */
+  versionsOf(journeyId: string): LiveVersion[] {
+    return (this.versions.get(this.stateMachineArn(journeyId)) ?? []).map((v) => ({ ...v.live }));
+  }
+
+  /** When a published version was published (the stack clock's time of its deploy). */
+  async publishedAt(versionArn: string): Promise<string | undefined> {
+    const versions = this.versions.get(unqualifiedStateMachineArn(versionArn)) ?? [];
+    return versions.find((v) => v.live.arn === versionArn)?.live.publishedAt;
+  }
+
+  /** What a start on `arn` runs: the state machine's latest revision, a version, or the version an alias points at. */
+  private resolve(arn: string): { stateMachineArn: string; versionArn?: string; aliasArn?: string } {
+    const stateMachineArn = unqualifiedStateMachineArn(arn);
+    if (arn === stateMachineArn) return { stateMachineArn };
+    const aliased = this.aliases.get(arn);
+    if (aliased === undefined) return { stateMachineArn, versionArn: arn };
+    return { stateMachineArn, versionArn: aliased, aliasArn: arn };
+  }
+
   /** Every run matching the filter, oldest first (internal runs included unless `internal: false`). */
   list(filter: ExecutionFilter = {}): LocalExecution[] {
     return [...this.matching(filter)].map(({ abort: _abort, ...rest }) => rest);
@@ -474,17 +530,23 @@ export class LocalExecutions implements Executions, ExecutionHistory {
     return [...this.waiters.values()].filter((w) => w.executionArn === executionArn && w.registered).map((w) => w.stateName);
   }
 
-  async start(stateMachineArn: string, name: string, input: ExecutionInput): Promise<{ executionArn: string; started: boolean }> {
-    const executionArn = `${stateMachineArn.replace(':stateMachine:', ':execution:')}:${name}`;
+  async start(arn: string, name: string, input: ExecutionInput): Promise<{ executionArn: string; started: boolean }> {
+    // Started on an alias or a version, a run is named under the state machine, as on AWS.
+    const executionArn = executionArnOf(arn, name);
     if (this.executions.has(executionArn)) return { executionArn, started: false };
-    const deployed = this.machines.get(stateMachineArn);
-    if (!deployed) throw Object.assign(new Error(`State machine does not exist: ${stateMachineArn}`), { name: 'StateMachineDoesNotExist' });
+    const { stateMachineArn, versionArn, aliasArn } = this.resolve(arn);
+    const deployed = this.machines.get(versionArn ?? stateMachineArn);
+    if (!deployed) {
+      throw Object.assign(new Error(`State machine does not exist: ${arn}`), { name: 'StateMachineDoesNotExist' });
+    }
     const startDate = this.clock.now().toISOString();
     const runState: RunState = { parked: 0, ended: false, timedOut: false, cancels: new Set(), tokens: new Set() };
     const record: LocalExecution & { abort?: () => void; run?: RunState } = {
       executionArn,
       name,
       stateMachineArn,
+      ...(versionArn === undefined ? {} : { stateMachineVersionArn: versionArn }),
+      ...(aliasArn === undefined ? {} : { stateMachineAliasArn: aliasArn }),
       journeyId: deployed.journeyId,
       profileId: input.profileId,
       status: 'RUNNING',
@@ -772,7 +834,8 @@ export class LocalExecutions implements Executions, ExecutionHistory {
           let clear: () => void;
           if (this.virtual) {
             // The declared TimeoutSeconds (virtualDefinition lifted the library's real-time one).
-            const declared = this.machines.get(record.stateMachineArn)?.timeouts.get(stateName) ?? timeoutSeconds;
+            const machine = this.machines.get(record.stateMachineVersionArn ?? record.stateMachineArn);
+            const declared = machine?.timeouts.get(stateName) ?? timeoutSeconds;
             clear = this.runTimer(run, this.virtual.nowMs() + declared * 1000, onTimeout);
           } else {
             const timer = setTimeout(onTimeout, Math.min(this.scaledMs(timeoutSeconds), 2 ** 31 - 1));

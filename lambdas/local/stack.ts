@@ -15,6 +15,7 @@ import { dynamoPorts } from '../adapters/dynamodb-ports';
 import { DynamoSuppressionList } from '../adapters/dynamodb-suppression';
 import { createConfirmUnsubscribeHandler, createGetConsentHandler, createUnsubscribeProfileHandler, createUpdateConsentHandler } from '../app/consent';
 import { createIngestEventHandler } from '../app/ingest-event';
+import { createGetJourneyHandler } from '../app/get-journey';
 import { createListJourneysHandler } from '../app/list-journeys';
 import { createListRejectedEventsHandler } from '../app/list-rejected-events';
 import {
@@ -293,10 +294,13 @@ export async function startLocalStack(options: LocalStackOptions = {}) {
     clock,
     onEnd: onRunEnd,
   });
-  for (const compiled of journeys) {
-    const stateMachineArn = executions.deploy(compiled.journey.id, compiled.asl);
-    await registry.put({ journey: compiled.journey, stateMachineArn, version: compiled.version });
-  }
+  // As `cdk deploy` does: the state machine, a version when the definition changed, the `live` alias, the registry item.
+  const deployJourney = async (compiled: CompiledJourney) => {
+    const deployed = executions.deployJourney(compiled.journey.id, compiled.asl);
+    await registry.put({ journey: compiled.journey, version: compiled.version, ...deployed });
+    return deployed;
+  };
+  for (const compiled of journeys) await deployJourney(compiled);
 
   const audienceScanArn = executions.deploy(AUDIENCE_SCAN, audienceScanDefinition(), { internal: true });
   const audienceJobs: AudienceJobs = {
@@ -315,6 +319,7 @@ export async function startLocalStack(options: LocalStackOptions = {}) {
   const routes: Route[] = [
     { method: 'POST', path: '/events', handler: createIngestEventHandler({ publisher: bus, clock }) },
     { method: 'GET', path: '/journeys', handler: createListJourneysHandler(apiDeps) },
+    { method: 'GET', path: '/journeys/{id}', handler: createGetJourneyHandler({ journeys: registry, versions: executions }) },
     { method: 'POST', path: '/journeys/{id}/trigger', handler: createTriggerJourneyHandler(apiDeps) },
     { method: 'GET', path: '/journeys/{id}/report', handler: createGetJourneyReportHandler(deps) },
     { method: 'GET', path: '/events/rejected', handler: createListRejectedEventsHandler(deps) },
@@ -496,6 +501,11 @@ export async function startLocalStack(options: LocalStackOptions = {}) {
       }
     },
     segmentStore,
+    /**
+     * Deploys a journey again (a changed or an earlier definition): a new version when the definition differs from the
+     * live one, the alias moved, the registry item put. Runs in flight finish on the version they started on.
+     */
+    deployJourney,
     /** Starts a re-check of time-based segments over every profile (as the schedule does on AWS). */
     recheckSegments: startRecheck,
     async stop(): Promise<void> {

@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import type { BusinessEvent } from '../events/business-event';
 import type { ExecutionInput } from '../journey/asl';
 import { evaluateCondition } from '../journey/condition';
+import { executionArnOf, startArn } from '../journey/registry-item';
 import { parseDuration } from '../shared/duration';
 import { membershipKey } from '../segments/catalog';
 import { jsonBytes, RUN_DATA_LIMITS, runEvent, runProfile } from './execution-data';
@@ -32,8 +33,9 @@ export function executionName(journeyId: string, profileId: string, entryId: str
  */
 export const STARTING_GRACE_MS = 60_000;
 
+/** The ARN of the run named `name`, whether `stateMachineArn` is the state machine, its alias or one of its versions. */
 export function executionArnFor(stateMachineArn: string, name: string): string {
-  return `${stateMachineArn.replace(':stateMachine:', ':execution:')}:${name}`;
+  return executionArnOf(stateMachineArn, name);
 }
 
 /** Does this journey start on this event (type, source and condition on event and profile)? */
@@ -107,7 +109,8 @@ export async function enterJourney(
       }
     }
   }
-  const started = await deps.executions.start(record.stateMachineArn, name, input);
+  // On the `live` alias: the run stays on the version it started on, whatever later deploys publish.
+  const started = await deps.executions.start(startArn(record), name, input);
   // Once per entry: only the call that made the entry (its enrollment write) and started its run counts it, by the
   // start's day (the day $$.Execution.StartTime names, which the send steps bucket by). A crash between enrollment,
   // start and count loses one entry; a repeat of the start counts none.

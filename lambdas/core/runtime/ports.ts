@@ -1,5 +1,6 @@
 import type { BusinessEvent, FieldError } from '../events/business-event';
 import type { ExecutionInput } from '../journey/asl';
+import type { LiveVersion } from '../journey/registry-item';
 import type { Journey } from '../journey/schema';
 import type { ComputedStats, ConsentChange, ConsentVia, RecentEvent } from '../profiles/model';
 
@@ -77,6 +78,16 @@ export interface JourneyRecord {
   journey: Journey;
   stateMachineArn: string;
   version: string;
+  /** The `live` alias executions start on (absent for an item registered before versions: the state machine). */
+  aliasArn?: string;
+  /** The version the alias points at, and when it was published. */
+  live?: LiveVersion;
+}
+
+/** What Step Functions knows of a published state-machine version. */
+export interface StateMachineVersions {
+  /** When the version was published (ISO-8601), or undefined when it no longer exists. */
+  publishedAt(versionArn: string): Promise<string | undefined>;
 }
 
 export interface JourneyRegistry {
