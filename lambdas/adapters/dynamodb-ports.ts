@@ -11,6 +11,7 @@ import {
 } from './dynamodb';
 import { DynamoCapStore, DynamoDecisionLog, offerStore, placementStore } from './dynamodb-decisions';
 import { createDynamoProfileStore } from './dynamodb-profiles';
+import { dynamoRuleStore } from './dynamodb-rules';
 import { DynamoMembershipStore, DynamoProfileScanner, DynamoSnapshotStore, segmentStore } from './dynamodb-segments';
 
 export interface WaymarkTables {
@@ -42,5 +43,6 @@ export function dynamoPorts(db: DynamoDBDocumentClient, tables: WaymarkTables, c
     placementStore: placementStore(db, tables.journeys),
     caps: new DynamoCapStore(db, tables.runtime),
     decisionLog: new DynamoDecisionLog(db, tables.runtime, { clock }),
+    ruleStore: dynamoRuleStore(db, tables.journeys),
   };
 }
