@@ -14,6 +14,7 @@ import { estimateCost, STANDARD_USD_PER_TRANSITION } from '../lambdas/core/journ
 import { toMermaid } from '../lambdas/core/journey/diagram';
 import { join } from 'node:path';
 import { readSegmentFiles } from '../lambdas/core/segments/files';
+import { readRuleFiles } from '../lambdas/core/governance/files';
 import type { SimulationEngine } from '../lambdas/simulate';
 import type { DoctorClients } from '../lambdas/doctor';
 
@@ -34,6 +35,7 @@ Commands:
   diagram <file>                  print a Mermaid flowchart of the journey
   cost <file> [--entries N]       state transitions on the longest path and Step Functions Standard cost
   segments <file...>              check segment files as a set (rules, unique ids, references, no cycles)
+  rules <file...>                 check governance rule files as a set (schema and bounds, unique ids, at most 100)
   simulate <file> --events <script.json> [--profiles <profiles.json>] [--start <ISO time>] [--until <time>] [--json]
                                   run the journey on a virtual clock against a script of events: per profile the
                                   path taken, messages, suppressions, decisions and how each run ended
@@ -43,7 +45,7 @@ Commands:
                                   application and channels, Lambda concurrency); each problem with its fix
   help                            show this help
 
-Exit codes: 0 success, 1 invalid journey or segment or a failed doctor check, 2 usage error, unreadable file or
+Exit codes: 0 success, 1 invalid journey, segment or rule or a failed doctor check, 2 usage error, unreadable file or
 invalid script (with its line).
 `;
 
@@ -71,6 +73,17 @@ async function segments(args: readonly string[], io: Io): Promise<number> {
   const { segments: ordered, problems } = readSegmentFiles(await readAll(args, io));
   for (const problem of problems) io.stdout(`${problem}\n`);
   for (const segment of ordered) io.stdout(`OK segment "${segment.id}"\n`);
+  return problems.length > 0 ? EXIT.invalid : EXIT.ok;
+}
+
+/** `waymark rules rules/*.json`: every problem on a line of its own, or one OK line per rule. */
+async function rules(args: readonly string[], io: Io): Promise<number> {
+  if (args.length === 0) throw new UsageError('missing <file>');
+  const flag = args.find((a) => a.startsWith('-'));
+  if (flag !== undefined) throw new UsageError(`unknown option ${flag}`);
+  const { rules: parsed, problems } = readRuleFiles(await readAll(args, io));
+  for (const problem of problems) io.stdout(`${problem}\n`);
+  for (const rule of parsed) io.stdout(`OK rule "${rule.id}" (${rule.kind}, ${rule.channel})\n`);
   return problems.length > 0 ? EXIT.invalid : EXIT.ok;
 }
 
@@ -389,6 +402,8 @@ export async function run(argv: readonly string[], io: Io, deps: CliDeps = {}): 
         return await cost(args, io);
       case 'segments':
         return await segments(args, io);
+      case 'rules':
+        return await rules(args, io);
       case 'simulate':
         return await simulate(args, io, deps);
       case 'doctor':

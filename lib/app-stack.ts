@@ -32,6 +32,8 @@ import { loadDecisionFiles, type DecisionFiles } from './decisions';
 import { loadJourneys } from './journeys';
 import { acknowledge, acknowledgeDataKeyWildcards, acknowledgeWildcards, resourceFinding } from './nag';
 import { loadSegments } from './segments';
+import { loadRules } from './rules';
+import type { Rule } from '../lambdas/core/governance/rules';
 
 export interface WaymarkAppStackProps extends StackProps {
   /** The stage name; it prefixes physical names (`waymark-<stage>-<journeyId>` state machines, the API name). */
@@ -86,6 +88,11 @@ export interface WaymarkAppStackProps extends StackProps {
    * `contentHash` identifies its content)
    */
   readonly decisionFilesUpdatedAt?: string;
+  /**
+   * The governance rule files, written to the journeys table at deploy time (origin `file`, updatedAt 'deployed').
+   * @default loadRules() - every `rules/*.json`
+   */
+  readonly rules?: readonly Rule[];
   /**
    * Retention of every log group of this stack (functions, state machines, API access logs).
    * @default logs.RetentionDays.THREE_MONTHS
@@ -223,6 +230,8 @@ export class WaymarkAppStack extends Stack {
   public readonly offers: ReadonlyMap<string, CatalogRegistration>;
   /** File placements by id, likewise; construct ids are `Placement-<id>`. */
   public readonly placements: ReadonlyMap<string, CatalogRegistration>;
+  /** File governance rules by id, likewise; construct ids are `Rule-<id>`. */
+  public readonly rules: ReadonlyMap<string, CatalogRegistration>;
   /** The nested stacks journeys and files are spread over (`Registry<n>`), by shard number; empty when all are inline. */
   public readonly registryShards: ReadonlyMap<number, RegistryShard>;
 
@@ -425,6 +434,7 @@ export class WaymarkAppStack extends Stack {
     const decisionFilesUpdatedAt = props.decisionFilesUpdatedAt ?? FILE_CATALOG_UPDATED_AT;
     this.placements = new Map(decisionFiles.placements.map((p) => register('placement', p, decisionFilesUpdatedAt)));
     this.offers = new Map(decisionFiles.offers.map((o) => register('offer', o, decisionFilesUpdatedAt)));
+    this.rules = new Map((props.rules ?? loadRules()).map((r) => register('rule', r, FILE_CATALOG_UPDATED_AT)));
 
     // --- Audience scan: snapshots (evaluate-segment starts them) and the hourly re-check of time-based segments.
     this.audienceScan = new AudienceScanStateMachine(this, 'AudienceScan', {
