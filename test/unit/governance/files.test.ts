@@ -1,8 +1,9 @@
-import { readdirSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as fc from 'fast-check';
 import { compileRuleFiles, MAX_RULES, parseRule, readRuleFiles, RuleSetError } from '../../../lambdas/core/governance/files';
-import { loadRules, RULES_DIR } from '../../../lib/rules';
+import { loadRules, RULES_DIR, RuleSetError as SynthRuleSetError } from '../../../lib/rules';
 
 const cap = (over: Record<string, unknown> = {}) => ({ id: 'email-weekly', kind: 'frequency-cap', channel: 'email', limit: 3, period: { rolling: '7d' }, ...over });
 const quiet = (over: Record<string, unknown> = {}) => ({ id: 'night', kind: 'quiet-hours', channel: 'sms', from: '21:00', to: '08:00', action: 'defer', ...over });
@@ -107,5 +108,29 @@ describe('the shipped rules (rules/*.json)', () => {
     expect(byId.get('sms-daily')).toMatchObject({ channel: 'sms', limit: 1, period: { calendar: 'day' } });
     expect(byId.get('all-channels-weekly')).toMatchObject({ channel: 'any', limit: 5, period: { calendar: 'week' } });
     for (const channel of ['sms', 'push']) expect(byId.get(`quiet-hours-${channel}`)).toMatchObject({ channel, from: '21:00', to: '08:00', action: 'defer' });
+  });
+});
+
+describe('loadRules (synth)', () => {
+  it('fails naming each file and field when a rule file does not validate, and reads a missing folder as no rules', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'waymark-rules-'));
+    try {
+      writeFileSync(join(dir, 'a.json'), JSON.stringify(cap({ id: 'dup' })));
+      writeFileSync(join(dir, 'b.json'), JSON.stringify(quiet({ id: 'dup' })));
+      writeFileSync(join(dir, 'c.json'), JSON.stringify(quiet({ id: 'c', from: '25:00' })));
+      writeFileSync(join(dir, 'README.md'), '# not a rule');
+      let message = '';
+      try {
+        loadRules(dir);
+      } catch (error) {
+        expect(error).toBeInstanceOf(SynthRuleSetError);
+        message = (error as Error).message;
+      }
+      expect(message).toMatch(/b\.json: id: rule id "dup" is also used by .*a\.json/);
+      expect(message).toMatch(/c\.json: from: times are HH:MM/);
+      expect(loadRules(join(dir, 'missing'))).toEqual([]);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
