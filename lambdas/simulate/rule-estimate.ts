@@ -9,6 +9,10 @@ import { parseDuration } from '../core/shared/duration';
 import { atLocalTime, isTimeZone } from '../core/runtime/wait-time';
 import type { FrequencyCapRule, QuietHoursRule, Rule, Weekday } from '../core/governance/rules';
 import { governanceReason } from '../core/governance/rules';
+import type { Journey } from '../core/journey/schema';
+import type { SimulationEngine } from './engine';
+import type { ProfileReport } from './report';
+import type { ScriptEntry, StartProfile } from './script';
 
 /** A message the simulation would send, with what the rules select it by. */
 export interface EstimateMessage {
@@ -177,4 +181,85 @@ export function renderEstimate(estimate: PolicyEstimate): string {
     'An estimate: journeys ran without rules; a deferred message moves alone, priority is not considered (rules/README.md).',
   ];
   return `${lines.join('\n')}\n`;
+}
+
+/** A journey to simulate for the estimate: where it came from, and its validated definition. */
+export interface EstimateJourney {
+  file: string;
+  journey: Journey;
+}
+
+export interface EstimateInput {
+  engine: SimulationEngine;
+  root: string;
+  journeys: readonly EstimateJourney[];
+  script: readonly ScriptEntry[];
+  profiles: readonly StartProfile[];
+  start: Date;
+  until?: Date;
+  rules: readonly Rule[];
+  /** The stage's default time zone: for profiles the profiles file and the script give no `timezone` attribute. */
+  defaultTimeZone: string;
+}
+
+/** Whether a name is a time zone this runtime knows (`--timezone`). */
+export const isTimeZoneName = (name: string) => isTimeZone(name);
+
+const identityKeys = (identities: Readonly<Record<string, string>>) => Object.entries(identities).map(([ns, v]) => `${ns}:${v}`);
+
+/**
+ * Each profile's time zone: the last `timezone` attribute the starting profiles, then the script's entries (attribute
+ * updates and events, in time order), give any of its identities; else the default.
+ */
+export function profileTimeZones(profiles: readonly ProfileReport[], start: readonly StartProfile[], script: readonly ScriptEntry[], fallback: string): Map<string, string> {
+  const byIdentity = new Map<string, string>();
+  const note = (identities: Readonly<Record<string, string>>, attributes: Readonly<Record<string, unknown>> | undefined) => {
+    const zone = attributes !== undefined && Object.hasOwn(attributes, 'timezone') ? attributes.timezone : undefined;
+    if (typeof zone === 'string') for (const key of identityKeys(identities)) byIdentity.set(key, zone);
+  };
+  for (const p of start) note(p.identities, p.attributes);
+  for (const entry of script) {
+    if (entry.kind === 'attributes') note(entry.identities, entry.attributes);
+    if (entry.kind === 'event') note(entry.event.identities, entry.event.attributes);
+  }
+  return new Map(profiles.map((p) => [p.profileId, identityKeys(p.identities).map((k) => byIdentity.get(k)).find((z) => z !== undefined) ?? fallback]));
+}
+
+/**
+ * Runs the script once per journey (each simulation reports its own journey's runs; a journey another one's script
+ * triggers is counted once, in its own), gathers every message with its journey's class and tags and its profile's
+ * time zone, and replays them against the rules.
+ */
+export async function estimateRules(input: EstimateInput): Promise<PolicyEstimate & { simulatedJourneys: string[] }> {
+  const messages: EstimateMessage[] = [];
+  for (const { file, journey } of input.journeys) {
+    const report = await input.engine.run({
+      journeyFile: file,
+      journey,
+      root: input.root,
+      script: [...input.script],
+      profiles: [...input.profiles],
+      start: input.start,
+      ...(input.until === undefined ? {} : { until: input.until }),
+    });
+    const zones = profileTimeZones(report.profiles, input.profiles, input.script, input.defaultTimeZone);
+    for (const profile of report.profiles) {
+      for (const run of profile.runs.filter((r) => r.journeyId === journey.id)) {
+        for (const m of run.messages) {
+          messages.push({
+            profileId: profile.profileId,
+            journeyId: journey.id,
+            node: m.node,
+            channel: m.channel,
+            at: m.at,
+            messageClass: journey.settings.messageClass,
+            tags: journey.settings.tags ?? [],
+            timeZone: zones.get(profile.profileId) ?? input.defaultTimeZone,
+          });
+        }
+      }
+    }
+  }
+  messages.sort((a, b) => (a.at < b.at ? -1 : a.at > b.at ? 1 : 0));
+  return { ...estimatePolicy(messages, input.rules), simulatedJourneys: input.journeys.map((j) => j.journey.id) };
 }
