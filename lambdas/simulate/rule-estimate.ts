@@ -240,6 +240,8 @@ export async function estimateRules(input: EstimateInput): Promise<PolicyEstimat
       script: [...input.script],
       profiles: [...input.profiles],
       start: input.start,
+      // Without rules: the evaluator here applies them.
+      rules: [],
       ...(input.until === undefined ? {} : { until: input.until }),
     });
     const zones = profileTimeZones(report.profiles, input.profiles, input.script, input.defaultTimeZone);

@@ -35,6 +35,8 @@ describe('waymark rules --estimate', () => {
     const result = await cli(['rules', '--estimate', '--journey', CART, '--journey', WELCOME, '--script', EVENTS, '--json', 'daily.json']);
     expect(result).toMatchObject({ code: 0, stderr: '' });
     expect(result.calls.map((c) => c.journey.id)).toEqual(['cart-abandonment', 'welcome']);
+    // The simulations run without rules (once the send step applies them, they would otherwise count twice).
+    expect(result.calls.map((c) => c.rules)).toEqual([[], []]);
     // The fake engine answers cart-abandonment runs to both: the welcome simulation contributes none of them.
     const report = JSON.parse(result.stdout);
     expect(report).toMatchObject({ messages: 2, simulatedJourneys: ['cart-abandonment', 'welcome'] });
