@@ -247,6 +247,7 @@ export class WaymarkAppStack extends Stack {
     const clash = journeys.find((j) => j.journey.id === AUDIENCE_SCAN_NAME);
     if (clash) throw new Error(`journey id "${AUDIENCE_SCAN_NAME}" is reserved: the audience-scan state machine is named waymark-${props.stage}-${AUDIENCE_SCAN_NAME}`);
     const decisionFiles = props.decisionFiles ?? loadDecisionFiles();
+    const rules = props.rules ?? loadRules();
     // Journeys must name deployed segments and placements: otherwise an entry never fires, a branch is never taken, or a
     // decide step fails every run.
     const unknown = unknownReferences(
@@ -365,7 +366,7 @@ export class WaymarkAppStack extends Stack {
     this.registrationLogGroup.grantWrite(this.registrationRole);
 
     const deliveryMetricsNamespace = `Waymark/${props.stage}`;
-    const catalogFileCount = segments.length + decisionFiles.offers.length + decisionFiles.placements.length;
+    const catalogFileCount = segments.length + decisionFiles.offers.length + decisionFiles.placements.length + rules.length;
     const shardCount =
       props.registryShards ?? (journeys.length > INLINE_JOURNEY_LIMIT || catalogFileCount > INLINE_CATALOG_FILE_LIMIT ? REGISTRY_SHARDS : 0);
     const shards = new Map<number, RegistryShard>();
@@ -434,7 +435,7 @@ export class WaymarkAppStack extends Stack {
     const decisionFilesUpdatedAt = props.decisionFilesUpdatedAt ?? FILE_CATALOG_UPDATED_AT;
     this.placements = new Map(decisionFiles.placements.map((p) => register('placement', p, decisionFilesUpdatedAt)));
     this.offers = new Map(decisionFiles.offers.map((o) => register('offer', o, decisionFilesUpdatedAt)));
-    this.rules = new Map((props.rules ?? loadRules()).map((r) => register('rule', r, FILE_CATALOG_UPDATED_AT)));
+    this.rules = new Map(rules.map((r) => register('rule', r, FILE_CATALOG_UPDATED_AT)));
 
     // --- Audience scan: snapshots (evaluate-segment starts them) and the hourly re-check of time-based segments.
     this.audienceScan = new AudienceScanStateMachine(this, 'AudienceScan', {

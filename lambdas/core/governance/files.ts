@@ -22,7 +22,8 @@ export const RULE_BOUNDS = {
   maxDeferralMax: 30 * 86_400,
 } as const;
 
-const days = (seconds: number) => (seconds % 86_400 === 0 ? `${seconds / 86_400}d` : `${seconds / 60}m`);
+/** `90d`, `1m`: a bound as the rule files write durations. */
+const durationText = (seconds: number) => (seconds % 86_400 === 0 ? `${seconds / 86_400}d` : `${seconds / 60}m`);
 
 /** The checks beyond the schema, as `<field>: <message>`. */
 function ruleProblems(rule: Rule): string[] {
@@ -30,7 +31,7 @@ function ruleProblems(rule: Rule): string[] {
   if (rule.kind === 'frequency-cap' && 'rolling' in rule.period) {
     const seconds = parseDuration(rule.period.rolling);
     if (seconds < RULE_BOUNDS.rollingMin || seconds > RULE_BOUNDS.rollingMax) {
-      problems.push(`period.rolling: a rolling period is from ${days(RULE_BOUNDS.rollingMin)} to ${days(RULE_BOUNDS.rollingMax)}`);
+      problems.push(`period.rolling: a rolling period is from ${durationText(RULE_BOUNDS.rollingMin)} to ${durationText(RULE_BOUNDS.rollingMax)}`);
     }
   }
   if (rule.kind === 'quiet-hours') {
@@ -40,7 +41,7 @@ function ruleProblems(rule: Rule): string[] {
     });
     const seconds = parseDuration(rule.maxDeferral);
     if (seconds < RULE_BOUNDS.maxDeferralMin || seconds > RULE_BOUNDS.maxDeferralMax) {
-      problems.push(`maxDeferral: the longest deferral is from ${days(RULE_BOUNDS.maxDeferralMin)} to ${days(RULE_BOUNDS.maxDeferralMax)}`);
+      problems.push(`maxDeferral: the longest deferral is from ${durationText(RULE_BOUNDS.maxDeferralMin)} to ${durationText(RULE_BOUNDS.maxDeferralMax)}`);
     }
   }
   const repeated = rule.messageClass.find((c, i) => rule.messageClass.indexOf(c) !== i);
