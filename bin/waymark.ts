@@ -12,8 +12,10 @@ import {
 } from '../lambdas/core/journey/catalog';
 import { estimateCost, STANDARD_USD_PER_TRANSITION } from '../lambdas/core/journey/cost';
 import { toMermaid } from '../lambdas/core/journey/diagram';
+import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { readSegmentFiles } from '../lambdas/core/segments/files';
+import { readRuleFiles } from '../lambdas/core/governance/files';
 import type { SimulationEngine } from '../lambdas/simulate';
 import type { DoctorClients } from '../lambdas/doctor';
 import type { JourneyReport } from '../lambdas/core/measure/report';
@@ -40,6 +42,12 @@ Commands:
   diagram <file>                  print a Mermaid flowchart of the journey
   cost <file> [--entries N]       state transitions on the longest path and Step Functions Standard cost
   segments <file...>              check segment files as a set (rules, unique ids, references, no cycles)
+  rules <file...>                 check governance rule files as a set (schema and bounds, unique ids, at most 100)
+  rules --estimate --script <script.json> [--profiles <profiles.json>] [--journey <file>]... [--start <ISO time>]
+        [--until <time>] [--timezone <IANA zone>] [--json] [<rule file>...]
+                                  ESTIMATE what the rules (default rules/*.json) would do: simulate each journey
+                                  (default statemachines/*.json) on the script without rules, then count per rule the
+                                  messages it would suppress or defer (rules/README.md says what the estimate leaves out)
   simulate <file> --events <script.json> [--profiles <profiles.json>] [--start <ISO time>] [--until <time>] [--json]
                                   run the journey on a virtual clock against a script of events: per profile the
                                   path taken, messages, suppressions, decisions and how each run ended
@@ -58,7 +66,7 @@ Commands:
                                   SigV4 from the standard AWS credential chain)
   help                            show this help
 
-Exit codes: 0 success, 1 invalid journey or segment or a failed doctor check, 2 usage error, unreadable file or
+Exit codes: 0 success, 1 invalid journey, segment or rule or a failed doctor check, 2 usage error, unreadable file or
 invalid script (with its line).
 `;
 
@@ -86,6 +94,18 @@ async function segments(args: readonly string[], io: Io): Promise<number> {
   const { segments: ordered, problems } = readSegmentFiles(await readAll(args, io));
   for (const problem of problems) io.stdout(`${problem}\n`);
   for (const segment of ordered) io.stdout(`OK segment "${segment.id}"\n`);
+  return problems.length > 0 ? EXIT.invalid : EXIT.ok;
+}
+
+/** `waymark rules rules/*.json`: every problem on a line of its own, or one OK line per rule. */
+async function rules(args: readonly string[], io: Io, deps: CliDeps): Promise<number> {
+  if (args.includes('--estimate')) return estimate(args.filter((a) => a !== '--estimate'), io, deps);
+  if (args.length === 0) throw new UsageError('missing <file>');
+  const flag = args.find((a) => a.startsWith('-'));
+  if (flag !== undefined) throw new UsageError(`unknown option ${flag}`);
+  const { rules: parsed, problems } = readRuleFiles(await readAll(args, io));
+  for (const problem of problems) io.stdout(`${problem}\n`);
+  for (const rule of parsed) io.stdout(`OK rule "${rule.id}" (${rule.kind}, ${rule.channel})\n`);
   return problems.length > 0 ? EXIT.invalid : EXIT.ok;
 }
 
@@ -442,16 +462,21 @@ function parseSimulateArgs(args: readonly string[]): SimulateArgs {
   return { journey: files[0], events, json, ...optional };
 }
 
-/** `waymark simulate`: 1 for an invalid journey; 2 for a wrong script or profiles file, naming the line. */
-async function simulate(args: readonly string[], io: Io, deps: CliDeps): Promise<number> {
-  const parsed = parseSimulateArgs(args);
+/** The simulation module, loaded by the commands that simulate only, after quieting the runtime's Powertools. */
+function simulationModule(): typeof import('../lambdas/simulate') {
   // The runtime's handlers run in this process: their Powertools logs and metrics would mix with the report.
   process.env.POWERTOOLS_METRICS_DISABLED ??= 'true';
   process.env.POWERTOOLS_TRACE_ENABLED ??= 'false';
   process.env.POWERTOOLS_LOG_LEVEL ??= 'SILENT';
   process.env.AWS_REGION ??= 'local';
-  // Loaded by this command only, after the settings above (`require`: the bin runs through tsx's CommonJS hook).
-  const sim = require('../lambdas/simulate') as typeof import('../lambdas/simulate');
+  // `require`: the bin runs through tsx's CommonJS hook.
+  return require('../lambdas/simulate') as typeof import('../lambdas/simulate');
+}
+
+/** `waymark simulate`: 1 for an invalid journey; 2 for a wrong script or profiles file, naming the line. */
+async function simulate(args: readonly string[], io: Io, deps: CliDeps): Promise<number> {
+  const parsed = parseSimulateArgs(args);
+  const sim = simulationModule();
   const [journeyText, eventsText, profilesText] = await Promise.all(
     [parsed.journey, parsed.events, parsed.profiles].map(async (path) =>
       path === undefined ? undefined : (await readAll([path], io))[0].text,
@@ -491,6 +516,107 @@ async function simulate(args: readonly string[], io: Io, deps: CliDeps): Promise
   }
 }
 
+interface EstimateArgs {
+  script: string;
+  profiles?: string;
+  start?: string;
+  until?: string;
+  timezone: string;
+  journeys: string[];
+  rules: string[];
+  json: boolean;
+}
+
+function parseEstimateArgs(args: readonly string[]): EstimateArgs {
+  const single: Partial<Record<'script' | 'profiles' | 'start' | 'until' | 'timezone', string>> = {};
+  const journeys: string[] = [];
+  const rules: string[] = [];
+  let json = false;
+  for (let i = 0; i < args.length; i++) {
+    const arg = args[i];
+    const equals = arg.startsWith('--') ? arg.indexOf('=') : -1;
+    const [flag, inline] = equals > 0 ? [arg.slice(0, equals), arg.slice(equals + 1)] : [arg, undefined];
+    if (flag === '--json' && inline === undefined) {
+      json = true;
+    } else if (['--script', '--profiles', '--start', '--until', '--timezone', '--journey'].includes(flag)) {
+      const value = inline ?? args[++i];
+      if (value === undefined || value === '') throw new UsageError(`${flag} takes a value`);
+      if (flag === '--journey') {
+        journeys.push(value);
+        continue;
+      }
+      const name = flag.slice(2) as keyof typeof single;
+      if (single[name] !== undefined) throw new UsageError(`${flag} is given twice`);
+      single[name] = value;
+    } else if (arg.startsWith('-')) {
+      throw new UsageError(`unknown option ${arg}`);
+    } else {
+      rules.push(arg);
+    }
+  }
+  if (single.script === undefined) throw new UsageError('rules --estimate needs --script <script.json>');
+  const { script, timezone, ...optional } = single;
+  return { script, timezone: timezone ?? 'UTC', journeys, rules, json, ...optional };
+}
+
+/** The `*.json` files of a folder under the repository, sorted (a missing folder has none). */
+function jsonFilesUnder(root: string, folder: string): string[] {
+  try {
+    return readdirSync(join(root, folder)).filter((n) => n.endsWith('.json')).sort().map((n) => join(root, folder, n));
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return [];
+    throw error;
+  }
+}
+
+/**
+ * `waymark rules --estimate`: 1 for invalid rules or journeys; 2 for a usage error or a wrong script or profiles file.
+ * An estimate (lambdas/simulate/rule-estimate.ts): each journey is simulated without rules, then its messages replayed.
+ */
+async function estimate(args: readonly string[], io: Io, deps: CliDeps): Promise<number> {
+  const parsed = parseEstimateArgs(args);
+  const root = deps.root ?? process.cwd();
+  const sim = simulationModule();
+  if (!sim.isTimeZoneName(parsed.timezone)) throw new UsageError(`--timezone is an IANA time zone, e.g. Europe/Paris (got ${JSON.stringify(parsed.timezone)})`);
+  const ruleFiles = parsed.rules.length > 0 ? parsed.rules : jsonFilesUnder(root, 'rules');
+  const journeyFiles = parsed.journeys.length > 0 ? parsed.journeys : jsonFilesUnder(root, 'statemachines');
+  if (journeyFiles.length === 0) throw new UsageError('no journeys to simulate: give --journey <file>');
+  const { rules: ruleSet, problems } = readRuleFiles(await readAll(ruleFiles, io));
+  if (problems.length > 0) {
+    for (const problem of problems) io.stdout(`${problem}\n`);
+    return EXIT.invalid;
+  }
+  const [scriptText, profilesText] = await Promise.all(
+    [parsed.script, parsed.profiles].map(async (path) => (path === undefined ? undefined : (await readAll([path], io))[0].text)),
+  );
+  const journeyTexts = await readAll(journeyFiles, io);
+  try {
+    const journeys = journeyTexts.map((f) => ({ file: f.path, journey: sim.loadJourney(f.path, f.text) }));
+    const start = parsed.start === undefined ? undefined : sim.parseStart(parsed.start);
+    const script = sim.parseScript(scriptText!, { file: parsed.script, ...(start === undefined ? {} : { start }) });
+    const profiles = profilesText === undefined ? [] : sim.parseProfiles(profilesText, { file: parsed.profiles! });
+    const until = parsed.until === undefined ? undefined : sim.parseUntil(parsed.until, script.start);
+    const engine = await (deps.engine ?? sim.defaultEngine)();
+    const input = { engine, root, journeys, script: script.entries, profiles, start: script.start, rules: ruleSet, defaultTimeZone: parsed.timezone };
+    const result = await sim
+      .withoutStackTraces(() => sim.estimateRules(until === undefined ? input : { ...input, until }))
+      .catch((error: unknown) => {
+        const unnamed = error instanceof sim.ScriptError && error.file === undefined;
+        throw unnamed ? new sim.ScriptError(parsed.script, error.problems) : error;
+      });
+    io.stdout(parsed.json ? `${JSON.stringify(result, null, 2)}\n` : sim.renderEstimate(result));
+    return EXIT.ok;
+  } catch (error) {
+    if (error instanceof sim.InvalidJourneyError) {
+      for (const problem of error.problems) io.stdout(`${problem}\n`);
+      return EXIT.invalid;
+    }
+    if (!(error instanceof sim.ScriptError)) throw error;
+    for (const problem of error.problems.slice(0, sim.SCRIPT_LIMITS.problems)) io.stderr(`waymark: ${sim.formatProblem(error.file, problem)}\n`);
+    return EXIT.usage;
+  }
+}
+
 /** Runs the CLI with the arguments after the program name (`process.argv.slice(2)`); resolves to the exit code. */
 export async function run(argv: readonly string[], io: Io, deps: CliDeps = {}): Promise<number> {
   const [command, ...args] = argv;
@@ -514,6 +640,8 @@ export async function run(argv: readonly string[], io: Io, deps: CliDeps = {}): 
         return await cost(args, io);
       case 'segments':
         return await segments(args, io);
+      case 'rules':
+        return await rules(args, io, deps);
       case 'simulate':
         return await simulate(args, io, deps);
       case 'doctor':

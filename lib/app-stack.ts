@@ -34,6 +34,8 @@ import { bindEntryPoint, taskResponsePolicy } from './features/wiring';
 import { loadJourneys } from './journeys';
 import { acknowledge } from './nag';
 import { loadSegments } from './segments';
+import { loadRules } from './rules';
+import type { Rule } from '../lambdas/core/governance/rules';
 
 export { AUDIENCE_SCAN_NAME, RECHECK_SCAN_SEGMENTS };
 
@@ -90,6 +92,11 @@ export interface WaymarkAppStackProps extends StackProps {
    * `contentHash` identifies its content)
    */
   readonly decisionFilesUpdatedAt?: string;
+  /**
+   * The governance rule files, written to the journeys table at deploy time (origin `file`, updatedAt 'deployed').
+   * @default loadRules() - every `rules/*.json`
+   */
+  readonly rules?: readonly Rule[];
   /**
    * Retention of every log group of this stack (functions, state machines, API access logs).
    * @default logs.RetentionDays.THREE_MONTHS
@@ -184,6 +191,8 @@ export class WaymarkAppStack extends Stack {
   public readonly offers: ReadonlyMap<string, CatalogRegistration>;
   /** File placements by id, likewise; construct ids are `Placement-<id>`. */
   public readonly placements: ReadonlyMap<string, CatalogRegistration>;
+  /** File governance rules by id, likewise; construct ids are `Rule-<id>`. */
+  public readonly rules: ReadonlyMap<string, CatalogRegistration>;
   /** The nested stacks journeys and files are spread over (`Registry<n>`), by shard number; empty when all are inline. */
   public readonly registryShards: ReadonlyMap<number, RegistryShard>;
   /** Logical id → the path of the element holding it (`allocateLogicalId`). */
@@ -201,6 +210,7 @@ export class WaymarkAppStack extends Stack {
     const clash = journeys.find((j) => j.journey.id === AUDIENCE_SCAN_NAME);
     if (clash) throw new Error(`journey id "${AUDIENCE_SCAN_NAME}" is reserved: the audience-scan state machine is named waymark-${props.stage}-${AUDIENCE_SCAN_NAME}`);
     const decisionFiles = props.decisionFiles ?? loadDecisionFiles();
+    const rules = props.rules ?? loadRules();
     // Journeys must name deployed segments and placements: otherwise an entry never fires, a branch is never taken, or a
     // decide step fails every run.
     const unknown = unknownReferences(
@@ -236,6 +246,7 @@ export class WaymarkAppStack extends Stack {
       segments,
       segmentsUpdatedAt: props.segmentsUpdatedAt ?? FILE_CATALOG_UPDATED_AT,
       decisionFiles,
+      rules,
       decisionFilesUpdatedAt: props.decisionFilesUpdatedAt ?? FILE_CATALOG_UPDATED_AT,
       steps: journeyStepsOf(new Map(before.flatMap((f) => [...f.functions]))),
       senderEmail: props.senderEmail,
@@ -268,6 +279,7 @@ export class WaymarkAppStack extends Stack {
     this.segments = journeysFeature.segments;
     this.offers = journeysFeature.offers;
     this.placements = journeysFeature.placements;
+    this.rules = journeysFeature.rules;
     const f = this.functions;
     const machines = [...this.journeys.values()];
     const apiEntryPoints = entryPoints().flatMap(([name, e]) => (e.trigger.kind === 'api' ? [{ name, entry: e, trigger: e.trigger }] : []));

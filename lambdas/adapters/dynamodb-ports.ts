@@ -13,6 +13,7 @@ import { DynamoCapStore, DynamoDecisionLog, offerStore, placementStore } from '.
 import { DynamoConversionStore } from './dynamodb-conversions';
 import { createDynamoProfileStore } from './dynamodb-profiles';
 import { DynamoProfileRuns } from './dynamodb-runs';
+import { dynamoRuleStore } from './dynamodb-rules';
 import { DynamoMembershipStore, DynamoProfileScanner, DynamoSnapshotStore, segmentStore } from './dynamodb-segments';
 
 export interface WaymarkTables {
@@ -46,5 +47,6 @@ export function dynamoPorts(db: DynamoDBDocumentClient, tables: WaymarkTables, c
     caps: new DynamoCapStore(db, tables.runtime),
     decisionLog: new DynamoDecisionLog(db, tables.runtime, { clock }),
     conversions: new DynamoConversionStore(db, tables.runtime),
+    ruleStore: dynamoRuleStore(db, tables.journeys),
   };
 }

@@ -2,6 +2,8 @@ import type { AttributeValue, UpdateItemCommandInput } from '@aws-sdk/client-dyn
 import type { dynamoPorts } from '../adapters/dynamodb-ports';
 import { ProfileConsentStore } from '../core/consent/profile-consent-store';
 import type { Offer, Placement } from '../core/decisions/model';
+import type { Rule } from '../core/governance/rules';
+import { catalogRuleStore } from '../core/governance/store';
 import { localPrivacyKey, type PrivacyKey } from '../core/privacy/keys';
 import { defaultProfilePolicy } from '../core/profiles/model';
 import { GraphProfileStore } from '../core/profiles/store';
@@ -74,6 +76,7 @@ export function memoryPorts(clock: Clock, privacyKey: PrivacyKey = localPrivacyK
     caps: new MemoryCapStore(runtime),
     decisionLog: new MemoryDecisionLog(runtime, clock),
     conversions: new MemoryConversionStore(runtime),
+    ruleStore: catalogRuleStore(new MemoryCatalogStore<Rule>(journeysTable, 'RULE')),
   } satisfies WaymarkPorts;
   tablesOf.set(ports, { profiles: profilesTable, journeys: journeysTable, runtime, profileStorage });
   return ports;

@@ -46,6 +46,9 @@ import { unknownReferences } from '../core/journey/references';
 import { compileCatalogFiles } from '../core/decisions/files';
 import type { Offer, Placement } from '../core/decisions/model';
 import { createRouteEventHandler } from '../app/route-event';
+import { createDeleteRuleHandler, createGetRuleHandler, createListRulesHandler, createPutRuleHandler } from '../app/rules';
+import { compileRuleFiles } from '../core/governance/files';
+import type { Rule } from '../core/governance/rules';
 import { createTriggerJourneyHandler } from '../app/trigger-journey';
 import { createExplainProfileJourneyHandler, createListProfileJourneysHandler } from '../app/why';
 import {
@@ -105,6 +108,10 @@ export interface LocalStackOptions {
   placementsDir?: string;
   /** Or the catalog itself (tests). */
   catalog?: { offers: Offer[]; placements: Placement[] };
+  /** Folder of governance rule files. Default: `rules/` of the repository. */
+  rulesDir?: string;
+  /** Or the rules themselves (tests). */
+  rules?: Rule[];
   /**
    * Milliseconds between scheduled segment re-checks (time-based rules): real ones on the scaled clock, virtual ones
    * with a VirtualClock (3_600_000 is AWS's hourly schedule). Default: none (use `POST /local/segments/recheck`).
@@ -153,6 +160,10 @@ export function loadCatalogDirs(offersDir: string, placementsDir: string): { off
   return compileCatalogFiles(jsonFiles(offersDir), jsonFiles(placementsDir), `${offersDir} and ${placementsDir}`);
 }
 
+export function loadRuleDir(dir: string): Rule[] {
+  return compileRuleFiles(jsonFiles(dir), dir);
+}
+
 /** `GET /local/executions`: at most this many runs a page (default LIST_DEFAULT). */
 export const LIST_MAX = 1000;
 const LIST_DEFAULT = 100;
@@ -197,6 +208,7 @@ export async function startLocalStack(options: LocalStackOptions = {}) {
   const journeys = options.journeys ?? loadJourneyDir(options.journeysDir ?? join(__dirname, '..', '..', 'statemachines'));
   const segmentFiles = options.segments ?? loadSegmentDir(options.segmentsDir ?? join(__dirname, '..', '..', 'segments'));
   const catalogFiles = options.catalog ?? loadCatalogDirs(options.offersDir ?? join(__dirname, '..', '..', 'offers'), options.placementsDir ?? join(__dirname, '..', '..', 'placements'));
+  const ruleFiles = options.rules ?? loadRuleDir(options.rulesDir ?? join(__dirname, '..', '..', 'rules'));
   const unknown = unknownReferences(
     journeys.map((j) => j.journey),
     { segments: new Set(segmentFiles.map((x) => x.id)), placements: new Set(catalogFiles.placements.map((p) => p.id)) },
@@ -245,6 +257,7 @@ export async function startLocalStack(options: LocalStackOptions = {}) {
   for (const definition of segmentFiles) await segmentStore.put({ definition, origin: 'file', version: 1, updatedAt: loadedAt }, { force: true });
   for (const definition of catalogFiles.placements) await ports.placementStore.put({ definition, origin: 'file', version: 1, updatedAt: loadedAt }, { force: true });
   for (const definition of catalogFiles.offers) await ports.offerStore.put({ definition, origin: 'file', version: 1, updatedAt: loadedAt }, { force: true });
+  for (const definition of ruleFiles) await ports.ruleStore.put({ definition, origin: 'file', version: 1, updatedAt: loadedAt }, { force: true });
   // Unsubscribe links: a fixed development secret (WAYMARK_UNSUBSCRIBE_SECRET overrides it), links to this server.
   let publicUrl = process.env[EnvKey.publicUrl] ?? '';
   const getSecret = async () => process.env.WAYMARK_UNSUBSCRIBE_SECRET ?? LOCAL_UNSUBSCRIBE_SECRET;
@@ -352,6 +365,10 @@ export async function startLocalStack(options: LocalStackOptions = {}) {
     { method: 'GET', path: '/placements/{id}', handler: createGetPlacementHandler(deps) },
     { method: 'PUT', path: '/placements/{id}', handler: createPutPlacementHandler(deps) },
     { method: 'DELETE', path: '/placements/{id}', handler: createDeletePlacementHandler(deps) },
+    { method: 'GET', path: '/rules', handler: createListRulesHandler(deps) },
+    { method: 'GET', path: '/rules/{id}', handler: createGetRuleHandler(deps) },
+    { method: 'PUT', path: '/rules/{id}', handler: createPutRuleHandler(deps) },
+    { method: 'DELETE', path: '/rules/{id}', handler: createDeleteRuleHandler(deps) },
     { method: 'GET', path: '/unsubscribe', handler: createConfirmUnsubscribeHandler(consentDeps) },
     { method: 'POST', path: '/unsubscribe', handler: createUnsubscribeProfileHandler(consentDeps) },
     {

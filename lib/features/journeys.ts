@@ -7,10 +7,11 @@ import type * as ses from 'aws-cdk-lib/aws-ses';
 import type { Construct } from 'constructs';
 import type { CompiledJourney } from '../../lambdas/core/journey';
 import type { SegmentDefinition } from '../../lambdas/core/segments/rule';
-import { CatalogRegistration, type CatalogKind } from '../constructs/catalog-registration';
+import { CatalogRegistration, FILE_CATALOG_UPDATED_AT, type CatalogKind } from '../constructs/catalog-registration';
 import { JourneyStateMachine } from '../constructs/journey-state-machine';
 import { INLINE_CATALOG_FILE_LIMIT, INLINE_JOURNEY_LIMIT, REGISTRY_SHARDS, RegistryShard, shardOf } from '../constructs/registry-shard';
 import type { DecisionFiles } from '../decisions';
+import type { Rule } from '../../lambdas/core/governance/rules';
 import type { JourneyStep } from '../entry-points';
 import { Feature, journeyStepsOf } from './feature';
 
@@ -25,6 +26,8 @@ export interface JourneysFeatureProps {
   readonly segmentsUpdatedAt: string;
   readonly decisionFiles: DecisionFiles;
   readonly decisionFilesUpdatedAt: string;
+  /** The governance rule files (`rules/*.json`), registered like the other catalog files. */
+  readonly rules: readonly Rule[];
   /** The journey steps other features declare (e.g. decisioning's decide); this feature adds its own. */
   readonly steps: Partial<Record<JourneyStep, lambda.IFunction>>;
   readonly senderEmail: string;
@@ -49,6 +52,7 @@ export class JourneysFeature extends Feature {
   public readonly segments: ReadonlyMap<string, CatalogRegistration>;
   public readonly offers: ReadonlyMap<string, CatalogRegistration>;
   public readonly placements: ReadonlyMap<string, CatalogRegistration>;
+  public readonly rules: ReadonlyMap<string, CatalogRegistration>;
   public readonly registryShards: ReadonlyMap<number, RegistryShard>;
   /** Whether journeys and files live in nested stacks (grants then name state machines by the stage's pattern). */
   public readonly sharded: boolean;
@@ -68,7 +72,7 @@ export class JourneysFeature extends Feature {
     this.registrationLogGroup.grantWrite(this.registrationRole);
 
     const { decisionFiles } = props;
-    const catalogFileCount = props.segments.length + decisionFiles.offers.length + decisionFiles.placements.length;
+    const catalogFileCount = props.segments.length + decisionFiles.offers.length + decisionFiles.placements.length + props.rules.length;
     const shardCount =
       props.registryShards ?? (props.journeys.length > INLINE_JOURNEY_LIMIT || catalogFileCount > INLINE_CATALOG_FILE_LIMIT ? REGISTRY_SHARDS : 0);
     this.sharded = shardCount > 0;
@@ -135,5 +139,6 @@ export class JourneysFeature extends Feature {
     this.segments = new Map(props.segments.map((segment) => register('segment', segment, props.segmentsUpdatedAt)));
     this.placements = new Map(decisionFiles.placements.map((p) => register('placement', p, props.decisionFilesUpdatedAt)));
     this.offers = new Map(decisionFiles.offers.map((o) => register('offer', o, props.decisionFilesUpdatedAt)));
+    this.rules = new Map(props.rules.map((r) => register('rule', r, FILE_CATALOG_UPDATED_AT)));
   }
 }

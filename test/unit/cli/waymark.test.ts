@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { run, USAGE, type Io } from '../../../bin/waymark';
 import { compileJourney, toMermaid, validateJourney } from '../../../lambdas/core/journey';
@@ -175,5 +175,34 @@ describe('waymark segments', () => {
       'd.json: segment "d": rule references unknown segment "nowhere"',
       'a.json: segment "a": references form a cycle: a → b → a',
     ]);
+  });
+});
+
+describe('waymark rules', () => {
+  const rule = (over: Record<string, unknown> = {}) => JSON.stringify({ id: 'sms-daily', kind: 'frequency-cap', channel: 'sms', limit: 1, period: { calendar: 'day' }, ...over });
+
+  it('prints one OK line per rule and exits 0 for the shipped rules', async () => {
+    const paths = readdirSync(join(ROOT, 'rules')).filter((n) => n.endsWith('.json')).map((n) => `rules/${n}`);
+    const result = await cli(['rules', ...paths], Object.fromEntries(paths.map((p) => [p, read(p)])));
+    expect(result).toMatchObject({ code: 0, stderr: '' });
+    expect(result.stdout.trim().split('\n')).toHaveLength(paths.length);
+    expect(result.stdout).toContain('OK rule "sms-daily" (frequency-cap, sms)\n');
+  });
+
+  it('prints each problem naming file and field, checks ids across files, and exits 1', async () => {
+    const result = await cli(['rules', 'a.json', 'b.json', 'c.json'], { 'a.json': rule(), 'b.json': rule({ limit: 0 }), 'c.json': rule() });
+    expect(result.code).toBe(1);
+    expect(result.stdout.split('\n')).toEqual([
+      expect.stringMatching(/^b\.json: limit: /),
+      'c.json: id: rule id "sms-daily" is also used by a.json',
+      'OK rule "sms-daily" (frequency-cap, sms)',
+      '',
+    ]);
+  });
+
+  it('exits 2 for a missing file, no file, or an unknown option', async () => {
+    expect(await cli(['rules', 'missing.json'], {})).toMatchObject({ code: 2, stderr: expect.stringContaining('cannot read missing.json') });
+    expect(await cli(['rules'], {})).toMatchObject({ code: 2, stderr: expect.stringContaining('missing <file>') });
+    expect(await cli(['rules', '--what', 'a.json'], { 'a.json': rule() })).toMatchObject({ code: 2, stderr: expect.stringContaining('unknown option --what') });
   });
 });
