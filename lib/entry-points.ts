@@ -2,7 +2,9 @@
  * Every Lambda entry point of the platform, declared once: what triggers it, which handler file it runs, and what it
  * reads or writes. The app stack derives each function, its environment, its grants and its API method from this list
  * (lib/features/); test/infra/entry-points.test.ts checks the synthesized stack, the local stack's routes and the
- * README's route table against it. Pure data (no CDK import), so tests and tools can read it without synthesizing.
+ * README's route table against it, and test/unit/architecture/declared-tables.test.ts runs each handler with only the
+ * environment its `uses` implies (a table, bus or secret it uses but does not declare fails there, named). Pure data
+ * (no CDK import), so tests and tools can read it without synthesizing.
  * How to add one: lib/README.md ("Adding an entry point").
  */
 
@@ -44,7 +46,10 @@ export type SecretName = 'unsubscribe' | 'privacyKey';
 export type JourneyRunAction = 'start' | 'describe' | 'stop' | 'history';
 
 export interface Uses {
-  /** DynamoDB tables and how (read: Get/Query/Scan; readWrite: also Put/Update/Delete). */
+  /**
+   * DynamoDB tables and how (read: Get/Query/Scan; readWrite: also Put/Update/Delete). Only these tables' names are in
+   * the function's environment: its ports on the others fail when used (MissingEnvironmentError).
+   */
   readonly tables?: Readonly<Partial<Record<TableName, Access>>>;
   /** Puts events on the stage's bus (env WAYMARK_EVENT_BUS_NAME). */
   readonly bus?: 'put';

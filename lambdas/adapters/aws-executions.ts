@@ -1,6 +1,7 @@
 import { SFNClient } from '@aws-sdk/client-sfn';
 import type { AudienceJobs } from '../core/segments/ports';
-import { loadEnv } from '../shared/env';
+import { EnvKey } from '../core/config/env-keys';
+import { loadEnv, MissingEnvironmentError } from '../shared/env';
 import { traced } from '../shared/powertools';
 import { StepFunctionsExecutions } from './step-functions';
 import { StepFunctionsExecutionHistory } from './step-functions-history';
@@ -12,7 +13,7 @@ export function awsExecutions() {
   const sfn = traced(new SFNClient({}));
   let audienceJobs: StepFunctionsAudienceJobs | undefined;
   const getAudienceJobs = () => {
-    if (!env.audienceScanStateMachineArn) throw new Error('WAYMARK_AUDIENCE_SCAN_STATE_MACHINE_ARN is not set for this function');
+    if (!env.audienceScanStateMachineArn) throw new MissingEnvironmentError(EnvKey.audienceScanStateMachineArn);
     audienceJobs ??= new StepFunctionsAudienceJobs(sfn, env.audienceScanStateMachineArn);
     return audienceJobs;
   };

@@ -1,6 +1,7 @@
 import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { systemClock, type EventPublisher } from '../core/runtime/ports';
-import { loadEnv } from '../shared/env';
+import { EnvKey } from '../core/config/env-keys';
+import { loadEnv, MissingEnvironmentError } from '../shared/env';
 import { traced } from '../shared/powertools';
 import { EventBridgePublisher } from './eventbridge';
 
@@ -9,7 +10,7 @@ export function awsPublisher() {
   const env = loadEnv();
   let bus: EventBridgePublisher | undefined;
   const getPublisher = () => {
-    if (!env.eventBusName) throw new Error('WAYMARK_EVENT_BUS_NAME is not set for this function');
+    if (!env.eventBusName) throw new MissingEnvironmentError(EnvKey.eventBusName);
     bus ??= new EventBridgePublisher(traced(new EventBridgeClient({})), env.eventBusName);
     return bus;
   };

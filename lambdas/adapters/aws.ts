@@ -2,15 +2,16 @@ import { randomUUID } from 'node:crypto';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { EnvKey } from '../core/config/env-keys';
 import { createUnsubscribeLinks } from '../core/consent/links';
 import { cachedDecisionCatalog } from '../core/decisions/catalog';
 import { systemClock } from '../core/runtime/ports';
 import { cachedSegmentCatalog } from '../core/segments/cached-catalog';
-import { loadEnv, type HandlerEnv } from '../shared/env';
+import { loadEnv, MissingEnvironmentError, type HandlerEnv } from '../shared/env';
 import { traced } from '../shared/powertools';
 import { DynamoConsentStore } from './dynamodb-consent';
 import { DynamoJourneyCounters } from './dynamodb-counters';
-import { dynamoPorts } from './dynamodb-ports';
+import { dynamoPorts, onTable } from './dynamodb-ports';
 import { DynamoSuppressionList } from './dynamodb-suppression';
 import { cachedSecret } from './secrets-manager';
 
@@ -30,7 +31,7 @@ export function awsTables() {
   // The privacy key keys profile ids and the suppression list: read on first use, only where it is needed.
   let privacySecret: (() => Promise<string>) | undefined;
   const privacyKey = async () => {
-    if (!env.privacyKeySecretArn) throw new Error('WAYMARK_PRIVACY_KEY_SECRET_ARN is not set for this function');
+    if (!env.privacyKeySecretArn) throw new MissingEnvironmentError(EnvKey.privacyKeySecretArn);
     privacySecret ??= cachedSecret(traced(new SecretsManagerClient({})), env.privacyKeySecretArn);
     return privacySecret();
   };
@@ -41,12 +42,12 @@ export function awsTables() {
 export function awsUnsubscribe(env: HandlerEnv) {
   let secret: (() => Promise<string>) | undefined;
   const getSecret = async () => {
-    if (!env.unsubscribeSecretArn) throw new Error('WAYMARK_UNSUBSCRIBE_SECRET_ARN is not set for this function');
+    if (!env.unsubscribeSecretArn) throw new MissingEnvironmentError(EnvKey.unsubscribeSecretArn);
     secret ??= cachedSecret(traced(new SecretsManagerClient({})), env.unsubscribeSecretArn);
     return secret();
   };
   const publicUrl = () => {
-    if (!env.publicUrl) throw new Error('WAYMARK_PUBLIC_URL is not set for this function');
+    if (!env.publicUrl) throw new MissingEnvironmentError(EnvKey.publicUrl);
     return env.publicUrl;
   };
   return { getSecret, unsubscribeLinks: createUnsubscribeLinks({ getSecret, publicUrl, clock: systemClock }) };
@@ -55,7 +56,8 @@ export function awsUnsubscribe(env: HandlerEnv) {
 /** Every DynamoDB-backed port (and the secrets that key them), for the handlers that use many of them. */
 export function awsStores() {
   const { env, db, privacyKey } = awsTables();
-  const ports = dynamoPorts(db, { profiles: env.profilesTable, journeys: env.journeysTable, runtime: env.runtimeTable }, systemClock, privacyKey);
+  // Only the declared tables' names are set: the other tables' ports fail when used, naming the missing variable.
+  const ports = dynamoPorts(db, env.tables, systemClock, privacyKey);
   // The stored segments compiled, reloaded at most every 30 s (a segment written through the API applies within that).
   const segments = cachedSegmentCatalog(ports.segmentStore, systemClock);
   // The stored offers and placements compiled, likewise reloaded at most every 30 s (the API's writes invalidate this
@@ -68,10 +70,10 @@ export function awsStores() {
     segmentation: { segments, memberships: ports.memberships },
     decisions,
     newId: randomUUID,
-    suppression: new DynamoSuppressionList(db, env.runtimeTable, privacyKey),
+    suppression: onTable(env.tables, 'runtime', (t) => new DynamoSuppressionList(db, t, privacyKey)),
     /** Journey counters (entries, exits): the router, the trigger and erasure count through them. */
-    counters: new DynamoJourneyCounters(db, env.runtimeTable),
-    consent: new DynamoConsentStore(db, env.profilesTable, systemClock),
+    counters: onTable(env.tables, 'runtime', (t) => new DynamoJourneyCounters(db, t)),
+    consent: onTable(env.tables, 'profiles', (t) => new DynamoConsentStore(db, t, systemClock)),
     ...awsUnsubscribe(env),
   };
 }

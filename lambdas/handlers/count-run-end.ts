@@ -3,4 +3,4 @@ import { DynamoJourneyCounters, DynamoOnceMarks } from '../adapters/dynamodb-cou
 import { createCountRunEndHandler } from '../app/count-run-end';
 
 const { env, db, clock } = awsTables();
-export const handler = createCountRunEndHandler({ counters: new DynamoJourneyCounters(db, env.runtimeTable), once: new DynamoOnceMarks(db, env.runtimeTable), clock });
+export const handler = createCountRunEndHandler({ counters: new DynamoJourneyCounters(db, env.table('runtime')), once: new DynamoOnceMarks(db, env.table('runtime')), clock });

@@ -10,13 +10,13 @@ const { env, db, clock, privacyKey } = awsTables();
 export const handler = createDecideStepHandler({
   // The stored offers and placements compiled, reloaded at most every 30 s (as for the decisions API).
   decisions: cachedDecisionCatalog(
-    { offerStore: offerStore(db, env.journeysTable), placementStore: placementStore(db, env.journeysTable) },
+    { offerStore: offerStore(db, env.table('journeys')), placementStore: placementStore(db, env.table('journeys')) },
     clock,
   ),
-  caps: new DynamoCapStore(db, env.runtimeTable),
-  decisionLog: new DynamoDecisionLog(db, env.runtimeTable, { clock }),
-  profiles: createDynamoProfileStore(db, env.profilesTable, { clock, privacyKey }),
-  memberships: new DynamoMembershipStore(db, env.profilesTable),
+  caps: new DynamoCapStore(db, env.table('runtime')),
+  decisionLog: new DynamoDecisionLog(db, env.table('runtime'), { clock }),
+  profiles: createDynamoProfileStore(db, env.table('profiles'), { clock, privacyKey }),
+  memberships: new DynamoMembershipStore(db, env.table('profiles')),
   clock,
   newId: randomUUID,
 });

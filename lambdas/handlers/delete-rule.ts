@@ -3,4 +3,4 @@ import { dynamoRuleStore } from '../adapters/dynamodb-rules';
 import { createDeleteRuleHandler } from '../app/rules';
 
 const { env, db } = awsTables();
-export const handler = createDeleteRuleHandler({ ruleStore: dynamoRuleStore(db, env.journeysTable) });
+export const handler = createDeleteRuleHandler({ ruleStore: dynamoRuleStore(db, env.table('journeys')) });

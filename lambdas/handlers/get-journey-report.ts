@@ -5,7 +5,7 @@ import { createGetJourneyReportHandler } from '../app/journey-report';
 
 const { env, db, clock } = awsTables();
 export const handler = createGetJourneyReportHandler({
-  journeys: new DynamoJourneyRegistry(db, env.journeysTable),
-  counters: new DynamoJourneyCounters(db, env.runtimeTable),
+  journeys: new DynamoJourneyRegistry(db, env.table('journeys')),
+  counters: new DynamoJourneyCounters(db, env.table('runtime')),
   clock,
 });

@@ -7,6 +7,6 @@ import { traced } from '../shared/powertools';
 
 const { env, db } = awsTables();
 export const handler = createGetJourneyHandler({
-  journeys: new DynamoJourneyRegistry(db, env.journeysTable),
+  journeys: new DynamoJourneyRegistry(db, env.table('journeys')),
   versions: new StepFunctionsVersions(traced(new SFNClient({}))),
 });

@@ -3,4 +3,4 @@ import { dynamoRuleStore } from '../adapters/dynamodb-rules';
 import { createGetRuleHandler } from '../app/rules';
 
 const { env, db } = awsTables();
-export const handler = createGetRuleHandler({ ruleStore: dynamoRuleStore(db, env.journeysTable) });
+export const handler = createGetRuleHandler({ ruleStore: dynamoRuleStore(db, env.table('journeys')) });

@@ -3,4 +3,4 @@ import { dynamoRuleStore } from '../adapters/dynamodb-rules';
 import { createListRulesHandler } from '../app/rules';
 
 const { env, db } = awsTables();
-export const handler = createListRulesHandler({ ruleStore: dynamoRuleStore(db, env.journeysTable) });
+export const handler = createListRulesHandler({ ruleStore: dynamoRuleStore(db, env.table('journeys')) });

@@ -5,6 +5,6 @@ import { createLoadProfileHandler } from '../app/journey-steps';
 
 const { env, db, clock, privacyKey } = awsTables();
 export const handler = createLoadProfileHandler({
-  profiles: createDynamoProfileStore(db, env.profilesTable, { clock, privacyKey }),
-  memberships: new DynamoMembershipStore(db, env.profilesTable),
+  profiles: createDynamoProfileStore(db, env.table('profiles'), { clock, privacyKey }),
+  memberships: new DynamoMembershipStore(db, env.table('profiles')),
 });

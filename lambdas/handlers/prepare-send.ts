@@ -7,10 +7,10 @@ import { createPrepareSendHandler } from '../app/journey-steps';
 
 const { env, db, clock, privacyKey } = awsTables();
 export const handler = createPrepareSendHandler({
-  profiles: createDynamoProfileStore(db, env.profilesTable, { clock, privacyKey }),
-  ledger: new DynamoLedger(db, env.runtimeTable),
-  counters: new DynamoJourneyCounters(db, env.runtimeTable),
+  profiles: createDynamoProfileStore(db, env.table('profiles'), { clock, privacyKey }),
+  ledger: new DynamoLedger(db, env.table('runtime')),
+  counters: new DynamoJourneyCounters(db, env.table('runtime')),
   clock,
-  suppression: new DynamoSuppressionList(db, env.runtimeTable, privacyKey),
+  suppression: new DynamoSuppressionList(db, env.table('runtime'), privacyKey),
   unsubscribeLinks: awsUnsubscribe(env).unsubscribeLinks,
 });

@@ -3,4 +3,4 @@ import { dynamoRuleStore } from '../adapters/dynamodb-rules';
 import { createPutRuleHandler } from '../app/rules';
 
 const { env, db, clock } = awsTables();
-export const handler = createPutRuleHandler({ ruleStore: dynamoRuleStore(db, env.journeysTable), clock });
+export const handler = createPutRuleHandler({ ruleStore: dynamoRuleStore(db, env.table('journeys')), clock });

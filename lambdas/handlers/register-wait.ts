@@ -6,8 +6,8 @@ import { createRegisterWaitHandler } from '../app/journey-steps';
 
 const { env, db, clock, privacyKey } = awsTables();
 export const handler = createRegisterWaitHandler({
-  waits: new DynamoWaitIndex(db, env.runtimeTable),
+  waits: new DynamoWaitIndex(db, env.table('runtime')),
   clock,
-  profiles: createDynamoProfileStore(db, env.profilesTable, { clock, privacyKey }),
+  profiles: createDynamoProfileStore(db, env.table('profiles'), { clock, privacyKey }),
   executions: awsExecutions().executions,
 });

@@ -3,5 +3,5 @@ import { createDynamoProfileStore } from '../adapters/dynamodb-profiles';
 import { createResolveWaitHandler } from '../app/journey-steps';
 
 const { env, db, clock, privacyKey } = awsTables();
-const profiles = createDynamoProfileStore(db, env.profilesTable, { clock, privacyKey });
+const profiles = createDynamoProfileStore(db, env.table('profiles'), { clock, privacyKey });
 export const handler = createResolveWaitHandler({ profiles, clock });

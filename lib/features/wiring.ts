@@ -5,7 +5,7 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import type { Construct } from 'constructs';
-import { EnvKey, ProfileIndex } from '../../lambdas/core/config/env-keys';
+import { EnvKey, ProfileIndex, TableEnvKey } from '../../lambdas/core/config/env-keys';
 import type { JourneyStateMachine } from '../constructs/journey-state-machine';
 import type { WaymarkFunction } from '../constructs/waymark-function';
 import type { EntryPoint, JourneyRunAction, SecretName, TableName } from '../entry-points';
@@ -29,15 +29,16 @@ export interface EntryPointResources {
 const SECRET_ENV: Record<SecretName, string> = { unsubscribe: EnvKey.unsubscribeSecretArn, privacyKey: EnvKey.privacyKeySecretArn };
 
 /**
- * The environment a declaration implies. Every handler reads all three table names at cold start
- * (lambdas/shared/env.ts), so those are always set; everything else only when declared.
+ * The environment a declaration implies, and nothing else: only the declared tables' names (a handler's ports for
+ * other tables fail when used, naming the missing variable: lambdas/adapters/dynamodb-ports.ts), the bus, secrets,
+ * audience scan and public URL only when declared. test/unit/architecture/declared-tables.test.ts runs each handler
+ * with just this environment.
  */
 export function environmentOf(entry: EntryPoint, r: EntryPointResources): Record<string, string> {
-  const env: Record<string, string> = {
-    [EnvKey.profilesTable]: r.tables.profiles.tableName,
-    [EnvKey.journeysTable]: r.tables.journeys.tableName,
-    [EnvKey.runtimeTable]: r.tables.runtime.tableName,
-  };
+  const env: Record<string, string> = {};
+  for (const table of Object.keys(TableEnvKey) as TableName[]) {
+    if (entry.uses.tables?.[table]) env[TableEnvKey[table]] = r.tables[table].tableName;
+  }
   if (entry.uses.bus) env[EnvKey.eventBusName] = r.eventBus.eventBusName;
   for (const secret of entry.uses.secrets ?? []) env[SECRET_ENV[secret]] = r.secrets[secret].secretArn;
   if (entry.uses.audienceScan) env[EnvKey.audienceScanStateMachineArn] = r.audienceScan.stateMachineArn;

@@ -4,7 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { Placeholder } from '../../lambdas/core/journey';
-import { EnvKey } from '../../lambdas/core/config/env-keys';
+import { EnvKey, TableEnvKey } from '../../lambdas/core/config/env-keys';
+import { constructIdOf, entryPoints, type TableName } from '../../lib/entry-points';
 import type { WaymarkAppStack } from '../../lib/app-stack';
 import { loadDecisionFiles } from '../../lib/decisions';
 import { loadSegments } from '../../lib/segments';
@@ -123,7 +124,9 @@ describe('WaymarkAppStack', () => {
       .flatMap((s) => [s.Resource].flat());
 
   describe('functions', () => {
-    const ours = () => resourcesOfType(json, 'AWS::Lambda::Function').filter(([, f]) => f.Properties?.Environment?.Variables?.[EnvKey.profilesTable]);
+    // The entry points' functions (`<ConstructId>Function<hash>`), not CDK's own (custom resources, log retention).
+    const ENTRY_ID = new RegExp(`^(${entryPoints().map(([name]) => constructIdOf(name)).join('|')})Function[0-9A-F]{8}$`);
+    const ours = () => resourcesOfType(json, 'AWS::Lambda::Function').filter(([id]) => ENTRY_ID.test(id));
 
     it('has one function per handler, each on nodejs24.x, arm64, with active tracing', () => {
       // One function per entry point file in lambdas/handlers/, but those built and not yet wired into the app stack.
@@ -147,8 +150,13 @@ describe('WaymarkAppStack', () => {
       }
     });
 
-    it('gives every handler all three table names (the handlers read them at cold start)', () => {
-      for (const [, f] of ours()) expect(Object.keys(f.Properties?.Environment.Variables)).toEqual(expect.arrayContaining([EnvKey.profilesTable, EnvKey.journeysTable, EnvKey.runtimeTable]));
+    it('gives no handler the name of a table its entry point does not declare (those ports fail when used)', () => {
+      const declared = new Map(entryPoints().map(([name, e]) => [constructIdOf(name), e.uses.tables ?? {}]));
+      for (const [id, f] of ours()) {
+        const tables = declared.get(id.replace(/Function[0-9A-F]{8}$/, '')) as Partial<Record<TableName, unknown>>;
+        const given = Object.keys(f.Properties?.Environment?.Variables ?? {}).filter((k) => (Object.values(TableEnvKey) as string[]).includes(k));
+        expect({ id, given: given.sort() }).toEqual({ id, given: (Object.keys(tables) as TableName[]).map((t) => TableEnvKey[t]).sort() });
+      }
     });
 
     it('gives the privacy key (data stack, retained, never rotated) to the functions that create profiles, use the suppression list or erase, and only them', () => {

@@ -19,6 +19,10 @@ export const EnvKey = {
 } as const;
 export type EnvKey = (typeof EnvKey)[keyof typeof EnvKey];
 
+/** The variable of each table: a function gets only those of the tables it declares (lib/entry-points.ts). */
+export const TableEnvKey = { profiles: EnvKey.profilesTable, journeys: EnvKey.journeysTable, runtime: EnvKey.runtimeTable } as const;
+export type TableKey = keyof typeof TableEnvKey;
+
 /** Table key layout shared by the CDK tables and the DynamoDB adapters. */
 export const TableKeys = { partitionKey: 'pk', sortKey: 'sk', ttl: 'expiresAt' } as const;
 
