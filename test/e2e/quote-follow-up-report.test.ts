@@ -256,6 +256,12 @@ describe('quote-follow-up for 2,000 profiles: every figure of the report equals 
       // The outbox holds exactly the sent messages.
       expect(node.sent).toBe(stack.outbox.list({ journeyId: JOURNEY }).filter((m) => m.nodeId === node.id).length);
     }
+    // The journey holdout got nothing; the split holdout nothing after day 3.
+    const sentTo = new Set(stack.outbox.list({ journeyId: JOURNEY }).map((m) => `${m.profileId} ${m.nodeId}`));
+    expect(held().filter((r) => [...sentTo].some((k) => k.startsWith(`${r.input.profileId} `)))).toEqual([]);
+    const splitHeld = treated().filter((r) => variantOf(r) === 'holdout');
+    const later = ['sms-reminder', 'second-reminder-email', 'last-reminder-email'];
+    expect(splitHeld.filter((r) => later.some((node) => sentTo.has(`${r.input.profileId} ${node}`)))).toEqual([]);
     const first = ledger.filter((e) => e.sk === 'first-reminder-email');
     expect(first.filter((e) => e.reason === 'holdout').length).toBeGreaterThan(0);
     expect(new Set(first.map((e) => e.reason).filter(Boolean)).size).toBeGreaterThanOrEqual(3);
