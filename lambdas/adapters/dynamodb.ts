@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { DeleteCommand, GetCommand, PutCommand, QueryCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { outcomeAttribute, type EngagementLedger, type LedgerOutcome, type OutcomeKey, type SentLedgerEntry } from '../core/engagement/ports';
+import { outcomeAttribute, outcomeTimeAttribute, type EngagementLedger, type LedgerOutcome, type OutcomeKey, type SentLedgerEntry } from '../core/engagement/ports';
 import { fromJourneyItem, journeyItem } from '../core/journey/registry-item';
 import { ProfileIndex } from '../core/config/env-keys';
 import { keyedHash, localPrivacyKey, type PrivacyKey } from '../core/privacy/keys';
@@ -143,16 +143,17 @@ export class DynamoLedger implements Ledger, EngagementLedger {
   }
 
   async recordOutcome(executionId: string, nodeId: string, messageId: string, key: OutcomeKey, outcome: LedgerOutcome): Promise<boolean> {
+    const time = outcomeTimeAttribute(key);
     try {
       await this.db.send(
         new UpdateCommand({
           TableName: this.table,
           Key: { pk: `LEDGER#${executionId}`, sk: nodeId },
-          UpdateExpression: 'SET #outcome = :outcome',
+          UpdateExpression: time ? 'SET #outcome = :outcome, #time = if_not_exists(#time, :at)' : 'SET #outcome = :outcome',
           // Only on the entry of this message, and only the first time: a redelivered event changes nothing.
           ConditionExpression: '#messageId = :messageId AND attribute_not_exists(#outcome)',
-          ExpressionAttributeNames: { '#outcome': outcomeAttribute(key), '#messageId': 'messageId' },
-          ExpressionAttributeValues: { ':outcome': outcome, ':messageId': messageId },
+          ExpressionAttributeNames: { '#outcome': outcomeAttribute(key), '#messageId': 'messageId', ...(time ? { '#time': time } : {}) },
+          ExpressionAttributeValues: { ':outcome': outcome, ':messageId': messageId, ...(time ? { ':at': outcome.at } : {}) },
         }),
       );
       return true;

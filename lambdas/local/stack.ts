@@ -80,7 +80,7 @@ import { isVirtualClock } from './virtual-clock';
 import type { JourneyCounters } from '../core/measure/counters';
 import { DynamoJourneyCounters } from '../adapters/dynamodb-counters';
 import { createGetJourneyReportHandler } from '../app/journey-report';
-import { memoryJourneyCounters, memoryOnceMarks } from './memory-ports';
+import { memoryJourneyCounters, memoryOnceMarks, memoryTables } from './memory-ports';
 import { DynamoOnceMarks } from '../adapters/dynamodb-counters';
 import { createCountRunEndHandler } from '../app/count-run-end';
 import { memoryConsentStore, memoryPorts, memorySuppressionList, memoryUpdateItem, type WaymarkPorts } from './memory-ports';
@@ -489,6 +489,8 @@ export async function startLocalStack(options: LocalStackOptions = {}) {
     /** The journey counters (entries, sends, engagement, split assignments, conversions). */
     counters,
     journeys,
+    /** With `storage: 'memory'`: its tables (tests recount raw items from them); undefined with dynalite. */
+    memoryTables: memory && memoryTables(memory),
     /** The dynalite endpoint; empty with `storage: 'memory'`. */
     dynamoEndpoint: dynamo?.endpoint ?? '',
     tables: LOCAL_TABLES,

@@ -359,6 +359,20 @@ describe.each(implementations)('%s ports', (_name, make) => {
       expect(held).toMatchObject({ status: 'sent', messageId: 'm-3' });
     });
 
+    it('sets the time of the first delivery, human open and human click (what conversions and why read), not of a machine\'s', async () => {
+      const executionId = uid('exec');
+      await ports.ledger.prepare(entry(executionId));
+      await subject.updateItem(ledgerUpdate(executionId, 'welcome', 'sent', { messageId: 'm-4' }));
+      const at = (hour: number) => `2026-03-02T${hour}:00:00.000Z`;
+      await ports.ledger.recordOutcome(executionId, 'welcome', 'm-4', 'delivered', { at: at(10) });
+      await ports.ledger.recordOutcome(executionId, 'welcome', 'm-4', 'clicked-machine', { at: at(11), agent: 'machine', agentReason: 'scanner-user-agent' });
+      await ports.ledger.recordOutcome(executionId, 'welcome', 'm-4', 'opened-machine', { at: at(12), agent: 'machine', agentReason: 'proxy-ip' });
+      await ports.ledger.recordOutcome(executionId, 'welcome', 'm-4', 'clicked-human', { at: at(13), agent: 'human', agentReason: 'person' });
+      const held = (await ports.ledger.get(executionId, 'welcome'))!;
+      expect(held).toMatchObject({ deliveredAt: at(10), clickedAt: at(13) });
+      expect(held.openedAt).toBeUndefined();
+    });
+
     it('refuses an update with an unused attribute value, as DynamoDB does', async () => {
       const input = ledgerUpdate(uid('exec'), 'n', 'sent', {});
       input.ExpressionAttributeValues![':extra'] = { S: 'x' };

@@ -26,6 +26,28 @@ export interface LedgerOutcome {
 /** The item attribute an outcome is stored under (top level, so a conditional write can test it). */
 export const outcomeAttribute = (key: OutcomeKey): string => `outcome#${key}`;
 
+/**
+ * The time attribute a person-level outcome also sets on the entry, the first time (`deliveredAt`, `openedAt`,
+ * `clickedAt`…): conversions read `clickedAt` (click-through) and "why" reads them all. Machine opens and clicks set
+ * none: a proxy fetching images is not a person opening, a scanner following links is not a click-through.
+ */
+export function outcomeTimeAttribute(key: OutcomeKey): 'deliveredAt' | 'bouncedAt' | 'complainedAt' | 'openedAt' | 'clickedAt' | undefined {
+  switch (key) {
+    case 'delivered':
+      return 'deliveredAt';
+    case 'bounced':
+      return 'bouncedAt';
+    case 'complained':
+      return 'complainedAt';
+    case 'opened-human':
+      return 'openedAt';
+    case 'clicked-human':
+      return 'clickedAt';
+    default:
+      return undefined;
+  }
+}
+
 /** The outcomes recorded on a ledger item, by key. */
 export function ledgerOutcomes(item: Readonly<Record<string, unknown>>): Map<OutcomeKey, LedgerOutcome> {
   const out = new Map<OutcomeKey, LedgerOutcome>();

@@ -18,7 +18,7 @@ import type {
   WaitRegistration,
 } from '../../core/runtime/ports';
 import { MemoryValidationError, type MemoryTable } from './table';
-import { outcomeAttribute, type EngagementLedger, type LedgerOutcome, type OutcomeKey, type SentLedgerEntry } from '../../core/engagement/ports';
+import { outcomeAttribute, outcomeTimeAttribute, type EngagementLedger, type LedgerOutcome, type OutcomeKey, type SentLedgerEntry } from '../../core/engagement/ports';
 
 /**
  * The runtime ports of lambdas/adapters/dynamodb.ts over in-memory tables: the same items under the same keys, the
@@ -115,7 +115,9 @@ export class MemoryLedger implements Ledger, EngagementLedger {
     const held = this.table.get({ pk: `LEDGER#${executionId}`, sk: nodeId });
     // #messageId = :messageId AND attribute_not_exists(#outcome), in one synchronous step.
     if (!held || held.messageId !== messageId || Object.hasOwn(held, outcomeAttribute(key))) return false;
-    this.table.put({ ...held, [outcomeAttribute(key)]: { ...outcome } });
+    const time = outcomeTimeAttribute(key);
+    const first = time && typeof held[time] !== 'string' ? { [time]: outcome.at } : {};
+    this.table.put({ ...held, [outcomeAttribute(key)]: { ...outcome }, ...first });
     return true;
   }
 
