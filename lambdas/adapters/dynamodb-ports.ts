@@ -10,6 +10,7 @@ import {
   DynamoWaitIndex,
 } from './dynamodb';
 import { DynamoCapStore, DynamoDecisionLog, offerStore, placementStore } from './dynamodb-decisions';
+import { DynamoSendCapStore } from './dynamodb-governance';
 import { createDynamoProfileStore } from './dynamodb-profiles';
 import { DynamoMembershipStore, DynamoProfileScanner, DynamoSnapshotStore, segmentStore } from './dynamodb-segments';
 
@@ -42,5 +43,7 @@ export function dynamoPorts(db: DynamoDBDocumentClient, tables: WaymarkTables, c
     placementStore: placementStore(db, tables.journeys),
     caps: new DynamoCapStore(db, tables.runtime),
     decisionLog: new DynamoDecisionLog(db, tables.runtime, { clock }),
+    /** Frequency-cap slots of governance rules (lambdas/core/governance/README.md). */
+    sendCaps: new DynamoSendCapStore(db, tables.runtime),
   };
 }

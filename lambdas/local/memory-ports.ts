@@ -9,6 +9,7 @@ import type { Clock } from '../core/runtime/ports';
 import type { SegmentDefinition } from '../core/segments/rule';
 import { MemoryCatalogStore } from './memory/catalog';
 import { MemoryCapStore, MemoryDecisionLog } from './memory/decisions';
+import { MemorySendCapStore } from './memory/governance';
 import { MemoryProfileTable } from './memory/profiles';
 import {
   MemoryEnrollmentStore,
@@ -66,6 +67,7 @@ export function memoryPorts(clock: Clock, privacyKey: PrivacyKey = localPrivacyK
     placementStore: new MemoryCatalogStore<Placement>(journeysTable, 'PLACEMENT'),
     caps: new MemoryCapStore(runtime),
     decisionLog: new MemoryDecisionLog(runtime, clock),
+    sendCaps: new MemorySendCapStore(runtime),
   } satisfies WaymarkPorts;
   tablesOf.set(ports, { profiles: profilesTable, journeys: journeysTable, runtime, profileStorage });
   return ports;
