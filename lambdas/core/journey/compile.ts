@@ -332,6 +332,31 @@ function deliveryMetric(node: SendNode, key: string): AslState {
   };
 }
 
+/** What prepare-send needs of the journey for governance rules: message class, priority and tags. */
+function governedPayload(journey: Journey): Record<string, unknown> {
+  const { messageClass, priority, tags } = journey.settings;
+  return { messageClass, settings: { ...(priority === undefined ? {} : { priority }), ...(tags === undefined ? {} : { tags }) } };
+}
+
+/**
+ * Quiet hours and frequency caps (lambdas/core/governance/README.md): a deferred message waits until the window opens
+ * (a real Wait on the computed time) and the send step checks it again; a failed delivery releases its cap slot (a
+ * failed release leaves the slot taken and the run goes on).
+ */
+function governanceStates(node: SendNode, key: string, journey: Journey): Record<string, AslState> {
+  return {
+    [`${node.id}.defer`]: { Type: 'Wait', Comment: 'quiet hours: wait until they end', TimestampPath: `$.steps.${key}.deferUntil`, Next: node.id },
+    [`${node.id}.release`]: {
+      Type: 'Task',
+      Comment: 'give the frequency-cap slot back (nothing was sent)',
+      ...lambdaStep(Placeholder.prepareSendFunction, node, { ...governedPayload(journey), release: true }),
+      ResultPath: null,
+      Catch: [{ ErrorEquals: [ErrorName.all], ResultPath: null, Next: `${node.id}.count` }],
+      Next: `${node.id}.count`,
+    },
+  };
+}
+
 function compileSend(node: SendNode, journey: Journey): Record<string, AslState> {
   const key = stepKey(node.id);
   const error = { error: { 'S.$': `$.steps.${key}.error.Error` } };
@@ -339,24 +364,31 @@ function compileSend(node: SendNode, journey: Journey): Record<string, AslState>
     [node.id]: {
       Type: 'Task',
       Comment: node.description ?? `render and check the ${node.channel} message`,
-      ...lambdaStep(Placeholder.prepareSendFunction, node, { messageClass: journey.settings.messageClass }),
+      ...lambdaStep(Placeholder.prepareSendFunction, node, governedPayload(journey)),
       ResultSelector: {
         'deliver.$': '$.Payload.deliver',
         'reason.$': '$.Payload.reason',
         'message.$': '$.Payload.message',
+        'deferUntil.$': '$.Payload.deferUntil',
+        'deferredSince.$': '$.Payload.deferredSince',
       },
       ResultPath: `$.steps.${key}`,
       Next: `${node.id}.route`,
     },
     [`${node.id}.route`]: {
       Type: 'Choice',
-      Comment: 'deliver unless suppressed or already sent',
-      Choices: [{ Variable: `$.steps.${key}.deliver`, BooleanEquals: true, Next: `${node.id}.deliver` }],
+      Comment: 'deliver unless suppressed or already sent; wait out quiet hours',
+      Choices: [
+        { Variable: `$.steps.${key}.deliver`, BooleanEquals: true, Next: `${node.id}.deliver` },
+        { Variable: `$.steps.${key}.deferUntil`, IsString: true, Next: `${node.id}.defer` },
+      ],
       Default: node.next,
     },
+    ...governanceStates(node, key, journey),
     [`${node.id}.deliver`]: deliveryState(node, key, journey.settings.messageClass),
     [`${node.id}.record`]: ledgerUpdate(node, key, 'sent', { messageId: { 'S.$': `$.steps.${key}.delivery.messageId` } }),
-    [`${node.id}.failed`]: ledgerUpdate(node, key, 'failed', error),
+    // Nothing went out: the message's frequency-cap slot is given back (`.release`) before the outcome is counted.
+    [`${node.id}.failed`]: { ...ledgerUpdate(node, key, 'failed', error), Next: `${node.id}.release` },
     // May have been delivered (a timeout, a provider error after the request): never sent again, never called failed.
     [`${node.id}.unknown`]: ledgerUpdate(node, key, 'unknown', error),
     [`${node.id}.count`]: deliveryMetric(node, key),

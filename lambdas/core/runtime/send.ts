@@ -8,6 +8,7 @@ import { urlScheme } from '../templates/html';
 import { renderTemplate, TemplateRenderError, type TemplateScope } from '../templates/liquid';
 import { jsonBytes, RUN_DATA_LIMITS } from './execution-data';
 import type { Clock, Ledger, Profile, ProfileStore } from './ports';
+import { governSend, releaseSendSlot, type GovernanceDeps, type GovernedSend } from '../governance/send-step';
 
 /** An SES v2 `MessageHeader`. */
 export interface MessageHeader {
@@ -25,9 +26,14 @@ export interface PrepareResult {
   deliver: boolean;
   reason: string | null;
   message: PreparedMessage | Record<string, never>;
+  /** Quiet hours: not now, check again at this time (the state machine waits, then runs the step again). */
+  deferUntil?: string;
+  /** When this message was first deferred (carried from check to check; `maxDeferral` counts from it). */
+  deferredSince?: string;
 }
 
-export type PrepareSendPayload = StepPayload<SendNode> & { messageClass: 'marketing' | 'transactional' };
+/** `settings`: the journey's priority and tags, which governance rules read (compiled into the step's payload). */
+export type PrepareSendPayload = StepPayload<SendNode> & { messageClass: 'marketing' | 'transactional'; settings?: GovernedSend['settings'] };
 
 /** The reason a send step gives for a profile that no longer exists. */
 export const PROFILE_ERASED = 'profile-erased';
@@ -42,7 +48,8 @@ export interface SendGuardDeps {
   consentPolicy?: ConsentPolicy;
 }
 
-export type PrepareSendDeps = { profiles: Pick<ProfileStore, 'get'>; ledger: Ledger; clock: Clock } & SendGuardDeps;
+/** `governance`: frequency caps and quiet hours (lambdas/core/governance/README.md); none without it. */
+export type PrepareSendDeps = { profiles: Pick<ProfileStore, 'get'>; ledger: Ledger; clock: Clock; governance?: GovernanceDeps } & SendGuardDeps;
 
 /** RFC 2369 and RFC 8058 (one-click) headers; none without a link. */
 export function unsubscribeHeaders(url: string | undefined): MessageHeader[] {
@@ -124,13 +131,23 @@ export async function prepareSend(deps: PrepareSendDeps, payload: PrepareSendPay
   // is recorded either, or the ledger would write the erased profile's id back.
   if (!profile) return { deliver: false, reason: PROFILE_ERASED, message: {} };
   const base = { executionId, nodeId: node.id, journeyId: state.journey.id, profileId: state.profileId, channel: node.channel, preparedAt: deps.clock.now().toISOString() };
-  const suppress = async (reason: string): Promise<PrepareResult> =>
-    (await deps.ledger.prepare({ ...base, status: 'suppressed', reason })) ? { deliver: false, reason, message: {} } : skipped();
+  // A cap slot taken below is given back when the message is not sent after all.
+  let release: (() => Promise<unknown>) | undefined;
+  const suppress = async (reason: string): Promise<PrepareResult> => {
+    await release?.();
+    return (await deps.ledger.prepare({ ...base, status: 'suppressed', reason })) ? { deliver: false, reason, message: {} } : skipped();
+  };
   const recipient = recipientFor(node.channel, profile);
   if (!recipient) return suppress('no-address');
   const suppressed = node.channel === 'email' && deps.suppression ? await deps.suppression.isSuppressed(recipient.to) : undefined;
   const decision = consentDecision(profile, node.channel, messageClass, node.list, suppressed, deps.consentPolicy);
   if (!decision.allowed) return suppress(decision.reason);
+  if (deps.governance) {
+    const governed = await governSend(deps.governance, { ...payload, profile, now: deps.clock.now() });
+    if (governed.outcome === 'defer') return { deliver: false, reason: governed.reason, message: {}, deferUntil: governed.until, deferredSince: governed.since };
+    if (governed.outcome === 'suppress') return suppress(governed.reason);
+    release = governed.release;
+  }
   const marketingEmail = node.channel === 'email' && messageClass === 'marketing';
   const unsubscribeUrl = marketingEmail && deps.unsubscribeLinks ? await deps.unsubscribeLinks.urlFor(profile.id, node.list === undefined ? 'email' : `list:${node.list}`) : undefined;
   const scope: TemplateScope = {
@@ -155,4 +172,12 @@ export async function prepareSend(deps: PrepareSendDeps, payload: PrepareSendPay
   if (jsonBytes(message) > RUN_DATA_LIMITS.maxMessageBytes) return suppress('message-too-large');
   if (!(await deps.ledger.prepare({ ...base, status: 'prepared' }))) return skipped();
   return { deliver: true, reason: null, message };
+}
+
+/** The failed path of a delivery: gives back the cap slot the message took (idempotent by execution and node). */
+export async function releaseSend(deps: Pick<PrepareSendDeps, 'profiles' | 'clock' | 'governance'>, payload: PrepareSendPayload): Promise<{ released: boolean }> {
+  if (!deps.governance) return { released: false };
+  const profile = await deps.profiles.get(payload.state.profileId, { recentEvents: false });
+  if (!profile) return { released: false };
+  return { released: await releaseSendSlot(deps.governance, profile.id, payload.executionId, payload.node.id, deps.clock.now()) };
 }

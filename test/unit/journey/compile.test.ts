@@ -13,7 +13,7 @@ const state = (asl: AslDefinition, name: string): AslState => {
 
 describe('compileJourney', () => {
   it('names one state per node plus the suffixed states of its kind', () => {
-    const send = (id: string) => [id, `${id}.route`, `${id}.deliver`, `${id}.record`, `${id}.failed`, `${id}.unknown`, `${id}.count`];
+    const send = (id: string) => [id, `${id}.route`, `${id}.defer`, `${id}.deliver`, `${id}.record`, `${id}.failed`, `${id}.release`, `${id}.unknown`, `${id}.count`];
     expect(Object.keys(compiled().States).sort()).toEqual(
       [
         ...send('welcome-email'),
@@ -43,7 +43,13 @@ describe('compileJourney', () => {
 
   it.each<[state: string, field: string, expected: unknown]>([
     ['welcome-email', 'ResultPath', '$.steps.welcome_email'],
-    ['welcome-email.route', 'Choices', [{ Variable: '$.steps.welcome_email.deliver', BooleanEquals: true, Next: 'welcome-email.deliver' }]],
+    ['welcome-email.route', 'Choices', [
+      { Variable: '$.steps.welcome_email.deliver', BooleanEquals: true, Next: 'welcome-email.deliver' },
+      { Variable: '$.steps.welcome_email.deferUntil', IsString: true, Next: 'welcome-email.defer' },
+    ]],
+    ['welcome-email.defer', 'Type', 'Wait'],
+    ['welcome-email.defer', 'TimestampPath', '$.steps.welcome_email.deferUntil'],
+    ['welcome-email.defer', 'Next', 'welcome-email'],
     ['welcome-email.route', 'Default', 'wait-for-login'],
     ['welcome-email.deliver', 'ResultPath', '$.steps.welcome_email.delivery'],
     ['welcome-email.deliver', 'Catch', [
@@ -53,7 +59,10 @@ describe('compileJourney', () => {
     ['welcome-email.record', 'ResultPath', '$.steps.welcome_email'],
     ['welcome-email.record', 'ResultSelector', { deliver: true, status: 'sent' }],
     ['welcome-email.failed', 'ResultSelector', { deliver: true, status: 'failed' }],
-    ['welcome-email.failed', 'Next', 'welcome-email.count'],
+    ['welcome-email.failed', 'Next', 'welcome-email.release'],
+    ['welcome-email.release', 'ResultPath', null],
+    ['welcome-email.release', 'Next', 'welcome-email.count'],
+    ['welcome-email.release', 'Catch', [{ ErrorEquals: ['States.ALL'], ResultPath: null, Next: 'welcome-email.count' }]],
     ['welcome-email.unknown', 'Next', 'welcome-email.count'],
     ['welcome-email.count', 'Next', 'wait-for-login'],
     ['wait-for-login', 'ResultPath', '$.steps.wait_for_login'],
