@@ -70,6 +70,10 @@ import { LocalMetrics, Outbox } from './outbox';
 import { DEFAULT_MAX_BUSY_SHARE, recheckDecision, type RecheckRun } from './recheck';
 import { createLocalServer, createRouter, type LocalRequest, type Route } from './server';
 import { isVirtualClock } from './virtual-clock';
+import { staticRules } from './memory/governance';
+import { enrollmentRuns } from '../core/governance/runs';
+import { isTimeZone } from '../core/governance/local-time';
+import type { Rule, RuleInput } from '../core/governance/rules';
 import { memoryConsentStore, memoryPorts, memorySuppressionList, memoryUpdateItem, type WaymarkPorts } from './memory-ports';
 
 export interface LocalStackOptions {
@@ -108,6 +112,10 @@ export interface LocalStackOptions {
    * is told (`advance`, `advanceTo`, `runUntilIdle`), with no real sleeps. Default: the system clock, scaled by `timeScale`.
    */
   clock?: Clock;
+  /** Governance rules (frequency caps, quiet hours) the send step applies. Default: none. */
+  rules?: readonly (Rule | RuleInput)[];
+  /** The stage's default IANA time zone for profiles without `attributes.timezone` (quiet hours, calendar caps). Default: UTC. */
+  defaultTimeZone?: string;
   /** Tests only: wraps each Lambda step's handler (fault injection, e.g. a crash before or after it ran). */
   wrapFunction?: (name: Placeholder, fn: LocalFunction) => LocalFunction;
 }
@@ -227,10 +235,15 @@ export async function startLocalStack(options: LocalStackOptions = {}) {
     getSecret,
     unsubscribeLinks: createUnsubscribeLinks({ getSecret, publicUrl: () => publicUrl, clock }),
   };
+  const defaultTimeZone = options.defaultTimeZone ?? 'UTC';
+  if (!isTimeZone(defaultTimeZone)) throw new Error(`defaultTimeZone must be an IANA time zone (got ${JSON.stringify(defaultTimeZone)})`);
+  // Late binding: the executions are built below from these functions.
+  const runs = enrollmentRuns({ enrollments: deps.enrollments, executions: { isRunning: (arn) => executions.isRunning(arn) } });
+  const governance = { rules: staticRules(options.rules ?? []), caps: ports.sendCaps, defaultTimeZone, arbitration: { journeys: registry, runs } };
   const outbox = new Outbox(() => clock.now());
   const metrics = new LocalMetrics();
   const functions: Partial<Record<Placeholder, LocalFunction>> = {
-    [Placeholder.prepareSendFunction]: createPrepareSendHandler({ ...deps, ...consentDeps }) as LocalFunction,
+    [Placeholder.prepareSendFunction]: createPrepareSendHandler({ ...deps, ...consentDeps, governance }) as LocalFunction,
     // The local Step Functions is built from these functions, so register-wait reaches it through a late binding.
     [Placeholder.registerWaitFunction]: createRegisterWaitHandler({ ...deps, executions: { resume: (token, output) => executions.resume(token, output) } }) as LocalFunction,
     [Placeholder.resolveWaitFunction]: createResolveWaitHandler(deps) as LocalFunction,

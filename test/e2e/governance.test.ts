@@ -1,0 +1,94 @@
+import { buildCatalog } from '../../lambdas/core/journey/catalog';
+import { newProfileId } from '../../lambdas/core/profiles/merge-policy';
+import type { RuleInput } from '../../lambdas/core/governance/rules';
+import { ledgerEntry } from './consent-support';
+import { openVirtualStack } from './local-stack';
+
+/** A one-email marketing journey entered on `<id>.go`. */
+const journey = (id: string, settings: Record<string, unknown> = {}) => ({
+  path: `${id}.json`,
+  text: JSON.stringify({
+    schemaVersion: 1,
+    id,
+    name: id,
+    entry: { kind: 'event', event: `${id}.go` },
+    settings: { reentry: 'always', messageClass: 'marketing', ...settings },
+    start: 'offer-email',
+    nodes: [
+      { id: 'offer-email', kind: 'send', channel: 'email', template: { subject: `${id}`, text: 'Hello' }, next: 'done' },
+      { id: 'done', kind: 'exit' },
+    ],
+  }),
+});
+const { journeys, problems } = buildCatalog([journey('spring-sale'), journey('new-arrivals')]);
+
+const rules: RuleInput[] = [
+  { id: 'nights', kind: 'quiet-hours', channel: 'any', from: '21:00', to: '08:00', action: 'defer' },
+  { id: 'email-daily', kind: 'frequency-cap', channel: 'email', limit: 1, period: { calendar: 'day' } },
+];
+const person = (name: string, timezone?: string) => ({
+  id: `${name}-${Math.random()}`,
+  identities: { email: `${name}@example.com` },
+  attributes: timezone === undefined ? {} : { timezone },
+});
+const profileOf = (name: string) => newProfileId('email', `${name}@example.com`);
+
+describe('governance in the journey runtime (virtual clock, dynalite)', () => {
+  let ctx: Awaited<ReturnType<typeof openVirtualStack>>;
+  beforeAll(async () => {
+    expect(problems).toEqual([]);
+    // 21:30 UTC: 22:30 in Berlin, 16:30 in New York (the stage default).
+    ctx = await openVirtualStack({ journeys, rules, defaultTimeZone: 'America/New_York', start: '2026-12-03T21:30:00.000Z' });
+  });
+  afterAll(() => ctx.stack.stop());
+
+  it('defers an email entered at 22:30 local with a real Wait and sends it at 08:00 local', async () => {
+    await ctx.put('spring-sale.go', person('berlin', 'Europe/Berlin'));
+    const [run] = ctx.stack.executions.list({ journeyId: 'spring-sale', profileId: profileOf('berlin') });
+    expect(run.path).toContain('offer-email.defer');
+    expect(run.status).toBe('RUNNING');
+    await ctx.clock.advanceTo('2026-12-04T06:59:59.000Z');
+    expect(ctx.stack.outbox.list({ profileId: profileOf('berlin') })).toEqual([]);
+    await ctx.clock.advance('1s');
+    const [message] = ctx.stack.outbox.list({ profileId: profileOf('berlin') });
+    expect(message).toMatchObject({ nodeId: 'offer-email', time: '2026-12-04T07:00:00.000Z' });
+    const [done] = ctx.stack.executions.list({ journeyId: 'spring-sale', profileId: profileOf('berlin') });
+    expect(done.status).toBe('SUCCEEDED');
+    // The step ran twice: deferred, then checked again when the window opened.
+    expect(done.path.filter((s) => s === 'offer-email')).toHaveLength(2);
+  });
+
+  it('uses the stage default zone for a profile without one', async () => {
+    // 2026-12-04T07:00Z is 02:00 in New York: deferred until 08:00 EST (13:00Z).
+    await ctx.put('spring-sale.go', person('nozone'));
+    expect(ctx.stack.outbox.list({ profileId: profileOf('nozone') })).toEqual([]);
+    await ctx.clock.advanceTo('2026-12-04T13:00:00.000Z');
+    expect(ctx.stack.outbox.list({ profileId: profileOf('nozone') })).toMatchObject([{ time: '2026-12-04T13:00:00.000Z' }]);
+  });
+
+  it('checks the caps again when the window opens: of two deferred emails under 1 a day, one goes out', async () => {
+    // 13:00Z is 02:00 in Tonga (+13): both wait until 08:00 there (19:00Z).
+    await ctx.put('spring-sale.go', person('tonga', 'Pacific/Tongatapu'));
+    await ctx.put('new-arrivals.go', person('tonga', 'Pacific/Tongatapu'));
+    expect(ctx.stack.outbox.list({ profileId: profileOf('tonga') })).toEqual([]);
+    await ctx.clock.advanceTo('2026-12-04T19:00:00.000Z');
+    const sent = ctx.stack.outbox.list({ profileId: profileOf('tonga') });
+    expect(sent).toHaveLength(1);
+    expect(sent[0].time).toBe('2026-12-04T19:00:00.000Z');
+    const runs = ['spring-sale', 'new-arrivals'].flatMap((id) => ctx.stack.executions.list({ journeyId: id, profileId: profileOf('tonga') }));
+    expect(runs.map((r) => r.status)).toEqual(['SUCCEEDED', 'SUCCEEDED']);
+    const entries = await Promise.all(runs.map((r) => ledgerEntry(ctx.stack, r.executionArn, 'offer-email')));
+    expect(entries.map((e) => e?.status).sort()).toEqual(['sent', 'suppressed']);
+    expect(entries.find((e) => e?.status === 'suppressed')).toMatchObject({ reason: 'frequency-cap:email-daily' });
+    expect(entries.find((e) => e?.status === 'sent')).toBeDefined();
+  });
+
+  it('sends at once outside quiet hours, up to the cap of the local day', async () => {
+    // 19:00Z is 14:00 in New York: no quiet hours. The second email of the same local day is suppressed.
+    await ctx.put('spring-sale.go', person('daytime'));
+    await ctx.put('new-arrivals.go', person('daytime'));
+    expect(ctx.stack.outbox.list({ profileId: profileOf('daytime') })).toHaveLength(1);
+    const [run] = ctx.stack.executions.list({ journeyId: 'new-arrivals', profileId: profileOf('daytime') });
+    expect(await ledgerEntry(ctx.stack, run.executionArn, 'offer-email')).toMatchObject({ status: 'suppressed', reason: 'frequency-cap:email-daily' });
+  });
+});
