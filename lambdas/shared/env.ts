@@ -1,5 +1,6 @@
 import * as z from 'zod';
 import { EnvKey } from '../core/config/env-keys';
+import { isTimeZone } from '../core/governance/local-time';
 
 const Env = z.object({
   [EnvKey.profilesTable]: z.string().min(1),
@@ -10,6 +11,7 @@ const Env = z.object({
   [EnvKey.privacyKeySecretArn]: z.string().min(1).optional(),
   [EnvKey.publicUrl]: z.url().optional(),
   [EnvKey.audienceScanStateMachineArn]: z.string().min(1).optional(),
+  [EnvKey.defaultTimeZone]: z.string().refine(isTimeZone, 'an IANA time zone').optional(),
 });
 
 /** Reads the handler environment once; a missing variable fails the cold start with its name. */
@@ -27,6 +29,7 @@ export function loadEnv(source: NodeJS.ProcessEnv = process.env) {
     privacyKeySecretArn: parsed.data[EnvKey.privacyKeySecretArn],
     publicUrl: parsed.data[EnvKey.publicUrl],
     audienceScanStateMachineArn: parsed.data[EnvKey.audienceScanStateMachineArn],
+    defaultTimeZone: parsed.data[EnvKey.defaultTimeZone] ?? 'UTC',
   };
 }
 export type HandlerEnv = ReturnType<typeof loadEnv>;
