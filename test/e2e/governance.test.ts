@@ -20,7 +20,24 @@ const journey = (id: string, settings: Record<string, unknown> = {}) => ({
     ],
   }),
 });
-const { journeys, problems } = buildCatalog([journey('spring-sale'), journey('new-arrivals')]);
+/** Journeys of the exclusive group `onboarding`: a wait of a day, then an email. */
+const onboarding = (id: string, priority: number) => ({
+  path: `${id}.json`,
+  text: JSON.stringify({
+    schemaVersion: 1,
+    id,
+    name: id,
+    entry: { kind: 'event', event: `${id}.go` },
+    settings: { reentry: 'never', messageClass: 'marketing', exclusive: 'onboarding', priority },
+    start: 'pause',
+    nodes: [
+      { id: 'pause', kind: 'wait', duration: '1d', next: 'hello-email' },
+      { id: 'hello-email', kind: 'send', channel: 'email', template: { subject: `${id}`, text: 'Hello' }, next: 'done' },
+      { id: 'done', kind: 'exit' },
+    ],
+  }),
+});
+const { journeys, problems } = buildCatalog([journey('spring-sale'), journey('new-arrivals'), onboarding('getting-started', 40), onboarding('trial-rescue', 80)]);
 
 const rules: RuleInput[] = [
   { id: 'nights', kind: 'quiet-hours', channel: 'any', from: '21:00', to: '08:00', action: 'defer' },
@@ -90,5 +107,16 @@ describe('governance in the journey runtime (virtual clock, dynalite)', () => {
     expect(ctx.stack.outbox.list({ profileId: profileOf('daytime') })).toHaveLength(1);
     const [run] = ctx.stack.executions.list({ journeyId: 'new-arrivals', profileId: profileOf('daytime') });
     expect(await ledgerEntry(ctx.stack, run.executionArn, 'offer-email')).toMatchObject({ status: 'suppressed', reason: 'frequency-cap:email-daily' });
+  });
+
+  it('a higher-priority entry of an exclusive group stops the lower run (preempted); a lower entry is refused meanwhile', async () => {
+    await ctx.put('getting-started.go', person('group'));
+    await ctx.put('trial-rescue.go', person('group'));
+    const [lower] = ctx.stack.executions.list({ journeyId: 'getting-started', profileId: profileOf('group') });
+    expect(lower).toMatchObject({ status: 'ABORTED', error: 'Waymark.Stopped: preempted' });
+    await ctx.put('getting-started.go', { ...person('group'), id: 'again' });
+    expect(ctx.stack.executions.list({ journeyId: 'getting-started', profileId: profileOf('group') })).toHaveLength(1);
+    await ctx.clock.advance('1d');
+    expect(ctx.stack.outbox.list({ profileId: profileOf('group') }).map((m) => m.journeyId)).toEqual(['trial-rescue']);
   });
 });
