@@ -119,4 +119,21 @@ describe('governance in the journey runtime (virtual clock, dynalite)', () => {
     await ctx.clock.advance('1d');
     expect(ctx.stack.outbox.list({ profileId: profileOf('group') }).map((m) => m.journeyId)).toEqual(['trial-rescue']);
   });
+
+  it('a delivery the provider refused gives its cap slot back; one whose outcome is unknown keeps it', async () => {
+    // Afternoon in New York (the stage default): no quiet hours; 1 email a day.
+    ctx.stack.outbox.inject({ channel: 'email', error: 'SesV2.MessageRejectedException' });
+    await ctx.put('spring-sale.go', person('refused'));
+    const [failed] = ctx.stack.executions.list({ journeyId: 'spring-sale', profileId: profileOf('refused') });
+    expect(failed.path).toContain('offer-email.release');
+    expect(await ledgerEntry(ctx.stack, failed.executionArn, 'offer-email')).toMatchObject({ status: 'failed' });
+    await ctx.put('new-arrivals.go', person('refused'));
+    expect(ctx.stack.outbox.list({ profileId: profileOf('refused') }).map((m) => m.journeyId)).toEqual(['new-arrivals']);
+
+    ctx.stack.outbox.inject({ channel: 'email', error: 'States.Timeout', sent: true });
+    await ctx.put('spring-sale.go', person('timeout'));
+    await ctx.put('new-arrivals.go', person('timeout'));
+    const [second] = ctx.stack.executions.list({ journeyId: 'new-arrivals', profileId: profileOf('timeout') });
+    expect(await ledgerEntry(ctx.stack, second.executionArn, 'offer-email')).toMatchObject({ status: 'suppressed', reason: 'frequency-cap:email-daily' });
+  });
 });
