@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import type { CapClaim } from '../../../lambdas/core/governance/evaluate';
 import { MAX_SLOTS, readSlots, releaseSlot, reserveSlot, type Slot } from '../../../lambdas/core/governance/slots';
 
@@ -76,5 +77,34 @@ describe('releaseSlot and readSlots', () => {
     expect(Object.keys(slots[0].r)).toEqual(['constructor']);
     expect(readSlots(undefined)).toEqual([]);
     expect(take(slots, 'b#n', new Date(1), [{ ruleId: 'toString', limit: 1, period: { rolling: 60 }, keepSeconds: 60 }])).toEqual(expect.any(Array));
+  });
+});
+
+describe('reserveSlot (property)', () => {
+  it('never lets more than the limit count in any rolling window, and refuses only when the window is full', () => {
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 1, max: 4 }),
+        fc.integer({ min: 1, max: 7200 }),
+        fc.array(fc.integer({ min: 0, max: 3600 }), { minLength: 1, maxLength: 40 }),
+        (limit, seconds, gaps) => {
+          const claim = rolling(seconds, limit);
+          let slots: Slot[] = [];
+          let now = T0.getTime();
+          const accepted: number[] = [];
+          gaps.forEach((gap, i) => {
+            now += gap * 1000;
+            const outcome = reserveSlot(slots, { holder: `e${i}#n`, at: new Date(now), claims: [claim] });
+            const inWindow = accepted.filter((t) => t > now - seconds * 1000).length;
+            expect(outcome.ok).toBe(inWindow < limit);
+            if (outcome.ok) {
+              slots = outcome.slots;
+              accepted.push(now);
+            }
+          });
+          for (const t of accepted) expect(accepted.filter((u) => u <= t && u > t - seconds * 1000).length).toBeLessThanOrEqual(limit);
+        },
+      ),
+    );
   });
 });
