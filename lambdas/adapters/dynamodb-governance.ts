@@ -31,7 +31,7 @@ export class DynamoSendCapStore implements SendCapStore {
   reserve(profileId: string, request: { holder: string; at: Date; claims: readonly CapClaim[] }): Promise<ReserveOutcome> {
     return this.update<ReserveOutcome>(profileId, request.at, (slots) => {
       const outcome = reserveSlot(slots, request);
-      return outcome.ok ? { slots: outcome.changed ? outcome.slots : undefined, result: { ok: true } } : { result: outcome };
+      return outcome.ok ? { slots: outcome.changed ? outcome.slots : undefined, result: { ok: true, taken: outcome.taken } } : { result: outcome };
     });
   }
 

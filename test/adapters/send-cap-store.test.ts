@@ -58,22 +58,22 @@ describe.each(stores)('send cap store: %s', (_name, open) => {
   it('a released slot can be taken again, and releasing twice gives back one slot', async () => {
     const store = open();
     const claims = capClaims(rules, email('p-release', T0));
-    expect(await store.reserve('p-release', { holder: 'e1#a', at: new Date(T0), claims })).toEqual({ ok: true });
-    expect(await store.reserve('p-release', { holder: 'e2#a', at: new Date(T0 + 1), claims })).toEqual({ ok: true });
+    expect(await store.reserve('p-release', { holder: 'e1#a', at: new Date(T0), claims })).toEqual({ ok: true, taken: true });
+    expect(await store.reserve('p-release', { holder: 'e2#a', at: new Date(T0 + 1), claims })).toEqual({ ok: true, taken: true });
     expect(await store.reserve('p-release', { holder: 'e3#a', at: new Date(T0 + 2), claims })).toEqual({ ok: false, ruleId: 'email-daily' });
     expect(await store.release('p-release', 'e1#a', new Date(T0 + 3))).toBe(true);
     expect(await store.release('p-release', 'e1#a', new Date(T0 + 4))).toBe(false);
-    expect(await store.reserve('p-release', { holder: 'e3#a', at: new Date(T0 + 5), claims })).toEqual({ ok: true });
+    expect(await store.reserve('p-release', { holder: 'e3#a', at: new Date(T0 + 5), claims })).toEqual({ ok: true, taken: true });
     expect(await store.reserve('p-release', { holder: 'e4#a', at: new Date(T0 + 6), claims })).toEqual({ ok: false, ruleId: 'email-daily' });
   });
 
   it('a retried step keeps its one slot; the next local day has room again', async () => {
     const store = open();
     const claims = capClaims(rules, email('p-retry', T0));
-    for (let i = 0; i < 3; i++) expect(await store.reserve('p-retry', { holder: 'e1#a', at: new Date(T0 + i), claims })).toEqual({ ok: true });
-    expect(await store.reserve('p-retry', { holder: 'e2#a', at: new Date(T0 + 5), claims })).toEqual({ ok: true });
+    for (let i = 0; i < 3; i++) expect(await store.reserve('p-retry', { holder: 'e1#a', at: new Date(T0 + i), claims })).toEqual({ ok: true, taken: i === 0 });
+    expect(await store.reserve('p-retry', { holder: 'e2#a', at: new Date(T0 + 5), claims })).toEqual({ ok: true, taken: true });
     const tomorrow = T0 + 86_400_000;
-    expect(await store.reserve('p-retry', { holder: 'e3#a', at: new Date(tomorrow), claims: capClaims(rules, email('p-retry', tomorrow)) })).toEqual({ ok: true });
+    expect(await store.reserve('p-retry', { holder: 'e3#a', at: new Date(tomorrow), claims: capClaims(rules, email('p-retry', tomorrow)) })).toEqual({ ok: true, taken: true });
     // The weekly total (5) is not full yet either: 3 taken.
   });
 });

@@ -6,7 +6,8 @@ export interface RuleSource {
   list(): Promise<Rule[]>;
 }
 
-export type ReserveOutcome = { ok: true } | { ok: false; ruleId: string };
+/** `taken`: a new slot; false when the holder already had its slot (a retried step). */
+export type ReserveOutcome = { ok: true; taken: boolean } | { ok: false; ruleId: string };
 
 /**
  * The slots messages take of each profile's frequency caps. One item per profile holds every send that counts

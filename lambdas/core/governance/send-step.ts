@@ -75,7 +75,8 @@ export async function governSend(deps: GovernanceDeps, send: GovernedSend): Prom
   const arbitrated = deps.arbitration ? await withHigherRuns(deps.arbitration, rules, claims, message, send.executionId) : claims;
   const reserved = await deps.caps.reserve(message.profileId, { holder, at: send.now, claims: arbitrated });
   if (!reserved.ok) return { outcome: 'suppress', reason: governanceReason.frequencyCap(reserved.ruleId) };
-  return { outcome: 'send', release: () => deps.caps.release(message.profileId, holder, send.now) };
+  // Only a slot this check took is given back if the message is not sent: an earlier attempt's slot may be a sent one.
+  return reserved.taken ? { outcome: 'send', release: () => deps.caps.release(message.profileId, holder, send.now) } : { outcome: 'send' };
 }
 
 /** Gives back the slot a message took (its delivery failed); false when it held none. */

@@ -36,7 +36,8 @@ export function readSlots(raw: unknown): Slot[] {
   });
 }
 
-export type Reservation = (ReserveOutcome & { ok: false }) | { ok: true; slots: Slot[]; changed: boolean };
+/** `taken`: a new slot (not the holder's earlier one). */
+export type Reservation = (ReserveOutcome & { ok: false }) | { ok: true; slots: Slot[]; changed: boolean; taken: boolean };
 
 /**
  * The check and the new slot list of one reservation, pure: the adapters write `slots` conditionally on the version
@@ -45,8 +46,8 @@ export type Reservation = (ReserveOutcome & { ok: false }) | { ok: true; slots: 
 export function reserveSlot(stored: readonly Slot[], request: { holder: string; at: Date; claims: readonly CapClaim[] }): Reservation {
   const now = request.at.getTime();
   const live = stored.filter((s) => s.x > now);
-  if (live.some((s) => s.h === request.holder)) return { ok: true, slots: live, changed: live.length !== stored.length };
-  if (request.claims.length === 0) return { ok: true, slots: live, changed: live.length !== stored.length };
+  const unchanged = { ok: true, slots: live, changed: live.length !== stored.length, taken: false } as const;
+  if (live.some((s) => s.h === request.holder) || request.claims.length === 0) return unchanged;
   for (const claim of request.claims) {
     const used = live.filter((s) => slotCounts(s, claim, now)).length;
     // A higher-priority run that has not sent in this period yet keeps one slot free.
@@ -58,7 +59,7 @@ export function reserveSlot(stored: readonly Slot[], request: { holder: string; 
   const keep = Math.max(...request.claims.map((c) => c.keepSeconds));
   const slots = [...live, { h: request.holder, t: now, x: now + keep * 1000, r: rules }];
   slots.sort((a, b) => a.t - b.t);
-  return { ok: true, slots: slots.slice(Math.max(0, slots.length - MAX_SLOTS)), changed: true };
+  return { ok: true, slots: slots.slice(Math.max(0, slots.length - MAX_SLOTS)), changed: true, taken: true };
 }
 
 /** The slot list without the holder's slot (and without expired ones); `released` when it held one. */

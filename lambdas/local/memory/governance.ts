@@ -14,7 +14,7 @@ export class MemorySendCapStore implements SendCapStore {
     const outcome = reserveSlot(this.slots(profileId), request);
     if (!outcome.ok) return outcome;
     if (outcome.changed) this.write(profileId, outcome.slots, request.at);
-    return { ok: true };
+    return { ok: true, taken: outcome.taken };
   }
 
   async release(profileId: string, holder: string, at: Date): Promise<boolean> {

@@ -97,4 +97,14 @@ describe('prepareSend with governance rules', () => {
     expect(await send(email('c'), 'exec-3')).toMatchObject({ deliver: true });
   });
 
+
+  it('a retried step that is suppressed after all keeps the slot its first attempt took (that message went out)', async () => {
+    const { send, ledger } = setup([DAILY]);
+    expect(await send(email('a'), 'exec-1')).toMatchObject({ deliver: true });
+    ledger.mark('exec-1', 'a', 'sent');
+    // The same step again (a redrive), now failing to render: its earlier slot is not given back.
+    const broken = { ...email('a'), template: { subject: 'x', text: '{{ "x" | nope }}' } } as SendNode;
+    expect(await send(broken, 'exec-1')).toMatchObject({ deliver: false });
+    expect(await send(email('b'), 'exec-2')).toMatchObject({ reason: 'frequency-cap:email-daily' });
+  });
 });

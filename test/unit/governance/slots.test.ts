@@ -32,7 +32,7 @@ describe('reserveSlot', () => {
   it('a holder that already has its slot gets it again without a second one (a retried step)', () => {
     const slots = take([], 'a#n', T0, [day('2026-12-03', 1)]) as Slot[];
     const again = reserveSlot(slots, { holder: 'a#n', at: after(5), claims: [day('2026-12-03', 1)] });
-    expect(again).toEqual({ ok: true, slots, changed: false });
+    expect(again).toEqual({ ok: true, slots, changed: false, taken: false });
   });
 
   it('takes a slot of every claim or of none', () => {
