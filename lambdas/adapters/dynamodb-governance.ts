@@ -2,9 +2,8 @@ import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { GetCommand, PutCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { ProfileIndex, TableKeys } from '../core/config/env-keys';
 import { SEND_CAP_MAX_ATTEMPTS, sendCapExpiresAt, sendCapKey } from '../core/governance/keys';
-import type { ReserveOutcome, SendCapStore } from '../core/governance/ports';
+import type { ReserveOutcome, ReserveRequest, SendCapStore } from '../core/governance/ports';
 import { readSlots, releaseSlot, reserveSlot, type Slot } from '../core/governance/slots';
-import type { CapClaim } from '../core/governance/evaluate';
 
 const isConditionFailure = (error: unknown) =>
   error instanceof ConditionalCheckFailedException || (error as { name?: string })?.name === 'ConditionalCheckFailedException';
@@ -28,10 +27,11 @@ export class DynamoSendCapStore implements SendCapStore {
     private readonly options: { baseDelayMs?: number } = {},
   ) {}
 
-  reserve(profileId: string, request: { holder: string; at: Date; claims: readonly CapClaim[] }): Promise<ReserveOutcome> {
+  reserve(profileId: string, request: ReserveRequest): Promise<ReserveOutcome> {
     return this.update<ReserveOutcome>(profileId, request.at, (slots) => {
       const outcome = reserveSlot(slots, request);
-      return outcome.ok ? { slots: outcome.changed ? outcome.slots : undefined, result: { ok: true, taken: outcome.taken } } : { result: outcome };
+      if (!outcome.ok) return { result: outcome };
+      return { slots: outcome.changed ? outcome.slots : undefined, result: { ok: true, taken: outcome.taken } };
     });
   }
 
@@ -63,7 +63,11 @@ export class DynamoSendCapStore implements SendCapStore {
             },
             ...(Item === undefined
               ? { ConditionExpression: 'attribute_not_exists(pk)' }
-              : { ConditionExpression: '#version = :version', ExpressionAttributeNames: { '#version': 'version' }, ExpressionAttributeValues: { ':version': version } }),
+              : {
+                  ConditionExpression: '#version = :version',
+                  ExpressionAttributeNames: { '#version': 'version' },
+                  ExpressionAttributeValues: { ':version': version },
+                }),
           }),
         );
         return result;

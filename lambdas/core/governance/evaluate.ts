@@ -30,11 +30,13 @@ export function ruleApplies(rule: Rule, message: Pick<GovernedMessage, 'channel'
 
 const minutesOf = (hhmm: string) => Number(hhmm.slice(0, 2)) * 60 + Number(hhmm.slice(3, 5));
 
+type Window = Pick<QuietHoursRule, 'from' | 'to' | 'days'>;
+
 /**
  * The end of the quiet window that covers `at` (ms), or undefined when none does. A window starts at `from` local time
  * on each of its `days` and ends at `to` on the same day, or the next one when `to` ≤ `from` (past midnight).
  */
-export function quietWindowEnd(rule: Pick<QuietHoursRule, 'from' | 'to' | 'days'>, at: number, zone: string): number | undefined {
+export function quietWindowEnd(rule: Window, at: number, zone: string): number | undefined {
   const today = localParts(at, zone);
   const from = minutesOf(rule.from);
   const to = minutesOf(rule.to);
@@ -55,7 +57,7 @@ export function quietWindowEnd(rule: Pick<QuietHoursRule, 'from' | 'to' | 'days'
 const MAX_CHAINED_WINDOWS = 9;
 
 /** When the rule lets a message at `at` out: `at` itself when no window covers it, else when the windows end. */
-export function quietUntil(rule: Pick<QuietHoursRule, 'from' | 'to' | 'days'>, at: number, zone: string): number {
+export function quietUntil(rule: Window, at: number, zone: string): number {
   let t = at;
   for (let i = 0; i < MAX_CHAINED_WINDOWS; i++) {
     const end = quietWindowEnd(rule, t, zone);
@@ -124,5 +126,7 @@ export function capClaim(rule: FrequencyCapRule, message: GovernedMessage): CapC
 
 /** Every frequency cap that counts this message (transactional ones only where a rule names the class). */
 export function capClaims(rules: readonly Rule[], message: GovernedMessage): CapClaim[] {
-  return rules.flatMap((rule) => (rule.kind === 'frequency-cap' && ruleApplies(rule, message) ? [capClaim(rule, message)] : []));
+  return rules.flatMap((rule) =>
+    rule.kind === 'frequency-cap' && ruleApplies(rule, message) ? [capClaim(rule, message)] : [],
+  );
 }

@@ -23,7 +23,9 @@ export async function arbitrateExclusive(
   const group = journey.settings.exclusive;
   if (group === undefined) return { enter: true, preempted: [] };
   const members = new Map(
-    (await deps.journeys.list()).filter((r) => r.journey.id !== journey.id && r.journey.settings.exclusive === group).map((r) => [r.journey.id, r.journey]),
+    (await deps.journeys.list())
+      .filter((r) => r.journey.id !== journey.id && r.journey.settings.exclusive === group)
+      .map((r) => [r.journey.id, r.journey]),
   );
   if (members.size === 0) return { enter: true, preempted: [] };
   const running = await deps.runs.list(profileId, [...members.keys()]);

@@ -46,8 +46,11 @@ export function isTimeZone(zone: unknown): zone is string {
 /** The wall-clock reading in `zone` at `instant` (ms). */
 export function localParts(instant: number, zone: string): LocalDateTime {
   const parts: Record<string, number> = Object.create(null);
-  for (const p of format(zone).formatToParts(new Date(instant))) if (p.type !== 'literal') parts[p.type] = Number(p.value);
-  return { year: parts.year, month: parts.month, day: parts.day, hour: parts.hour, minute: parts.minute, second: parts.second };
+  for (const p of format(zone).formatToParts(new Date(instant))) {
+    if (p.type !== 'literal') parts[p.type] = Number(p.value);
+  }
+  const { year, month, day, hour, minute, second } = parts;
+  return { year, month, day, hour, minute, second };
 }
 
 /** Milliseconds to add to UTC for the wall clock in `zone` at `instant` (whole seconds). */
@@ -79,8 +82,10 @@ export function weekdayOf(date: { year: number; month: number; day: number }): W
   return WEEKDAYS[new Date(Date.UTC(date.year, date.month - 1, date.day)).getUTCDay()];
 }
 
+type LocalDate = Pick<LocalDateTime, 'year' | 'month' | 'day'>;
+
 /** The calendar date `days` after this one. */
-export function addDays(date: { year: number; month: number; day: number }, days: number): { year: number; month: number; day: number } {
+export function addDays(date: LocalDate, days: number): LocalDate {
   const d = new Date(Date.UTC(date.year, date.month - 1, date.day + days));
   return { year: d.getUTCFullYear(), month: d.getUTCMonth() + 1, day: d.getUTCDate() };
 }

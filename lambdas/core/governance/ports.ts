@@ -7,6 +7,13 @@ export interface RuleSource {
 }
 
 /** `taken`: a new slot; false when the holder already had its slot (a retried step). */
+/** One message's reservation: its holder (`<execution id>#<node id>`), the time, every cap that counts it. */
+export interface ReserveRequest {
+  holder: string;
+  at: Date;
+  claims: readonly CapClaim[];
+}
+
 export type ReserveOutcome = { ok: true; taken: boolean } | { ok: false; ruleId: string };
 
 /**
@@ -18,7 +25,7 @@ export interface SendCapStore {
    * Takes a slot of every claim for `holder` (`<execution id>#<node id>`), or none: refused with the first full
    * rule. A holder that already has its slot (a retried step) gets `ok` and nothing changes.
    */
-  reserve(profileId: string, request: { holder: string; at: Date; claims: readonly CapClaim[] }): Promise<ReserveOutcome>;
+  reserve(profileId: string, request: ReserveRequest): Promise<ReserveOutcome>;
   /** Gives the holder's slot back (a delivery that failed); false when it held none. Idempotent. */
   release(profileId: string, holder: string, at: Date): Promise<boolean>;
 }

@@ -38,7 +38,7 @@ export type Governed =
 function deferredSince(state: GovernedSend['state'], nodeId: string): number | undefined {
   const key = stepKey(nodeId);
   const previous = Object.hasOwn(state.steps, key) ? state.steps[key] : undefined;
-  const since = typeof previous === 'object' && previous !== null ? (previous as { deferredSince?: unknown }).deferredSince : undefined;
+  const since = typeof previous === 'object' && previous !== null ? (previous as Record<string, unknown>).deferredSince : undefined;
   const ms = typeof since === 'string' ? Date.parse(since) : Number.NaN;
   return Number.isNaN(ms) ? undefined : ms;
 }
@@ -72,16 +72,23 @@ export async function governSend(deps: GovernanceDeps, send: GovernedSend): Prom
   const claims = capClaims(rules, message);
   if (claims.length === 0) return { outcome: 'send' };
   const holder = holderOf(send.executionId, send.node.id);
-  const arbitrated = deps.arbitration ? await withHigherRuns(deps.arbitration, rules, claims, message, send.executionId) : claims;
+  const arbitrated = deps.arbitration
+    ? await withHigherRuns(deps.arbitration, rules, claims, message, send.executionId)
+    : claims;
   const reserved = await deps.caps.reserve(message.profileId, { holder, at: send.now, claims: arbitrated });
   if (!reserved.ok) return { outcome: 'suppress', reason: governanceReason.frequencyCap(reserved.ruleId) };
   // Only a slot this check took is given back if the message is not sent: an earlier attempt's slot may be a sent one.
-  return reserved.taken ? { outcome: 'send', release: () => deps.caps.release(message.profileId, holder, send.now) } : { outcome: 'send' };
+  if (!reserved.taken) return { outcome: 'send' };
+  return { outcome: 'send', release: () => deps.caps.release(message.profileId, holder, send.now) };
 }
 
 /** Gives back the slot a message took (its delivery failed); false when it held none. */
-export function releaseSendSlot(deps: GovernanceDeps, profileId: string, executionId: string, nodeId: string, now: Date): Promise<boolean> {
-  return deps.caps.release(profileId, holderOf(executionId, nodeId), now);
+export function releaseSendSlot(
+  deps: GovernanceDeps,
+  slot: { profileId: string; executionId: string; nodeId: string },
+  now: Date,
+): Promise<boolean> {
+  return deps.caps.release(slot.profileId, holderOf(slot.executionId, slot.nodeId), now);
 }
 
 /** Could a message of this journey count towards the rule (one of its send nodes on a channel the rule counts)? */
@@ -89,7 +96,9 @@ export function journeyMaySendUnder(journey: Journey, rule: Rule): boolean {
   const tags = journey.settings.tags;
   const messageClass = journey.settings.messageClass;
   return journey.nodes.some(
-    (node) => node.kind === 'send' && ruleApplies(rule, { channel: node.channel, messageClass, journey: { id: journey.id, tags, priority: 0 } }),
+    (node) =>
+      node.kind === 'send' &&
+      ruleApplies(rule, { channel: node.channel, messageClass, journey: { id: journey.id, tags, priority: 0 } }),
   );
 }
 
@@ -109,7 +118,8 @@ async function withHigherRuns(
     .filter((j) => j.id !== message.journey.id && (j.settings.priority ?? DEFAULT_PRIORITY) > message.journey.priority);
   if (higher.length === 0) return claims;
   const byRule = new Map(rules.map((r) => [r.id, r]));
-  const counting = new Map(claims.map((c) => [c.ruleId, higher.filter((j) => journeyMaySendUnder(j, byRule.get(c.ruleId)!)).map((j) => j.id)]));
+  const sendersUnder = (ruleId: string) => higher.filter((j) => journeyMaySendUnder(j, byRule.get(ruleId)!)).map((j) => j.id);
+  const counting = new Map(claims.map((c) => [c.ruleId, sendersUnder(c.ruleId)]));
   const ids = [...new Set([...counting.values()].flat())];
   if (ids.length === 0) return claims;
   const runs = (await arbitration.runs.list(message.profileId, ids)).filter((r) => r.executionArn !== executionId);

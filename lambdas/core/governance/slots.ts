@@ -1,5 +1,5 @@
 import type { CapClaim } from './evaluate';
-import type { ReserveOutcome } from './ports';
+import type { ReserveOutcome, ReserveRequest } from './ports';
 
 /**
  * One send that counts towards caps, as the cap item stores it: holder (`<execution id>#<node id>`), time (ms),
@@ -20,7 +20,8 @@ export const holderOf = (executionId: string, nodeId: string) => `${executionId}
 /** Does the slot count towards the claim's rule in its current period? */
 export function slotCounts(slot: Slot, claim: CapClaim, now: number): boolean {
   if (!Object.hasOwn(slot.r, claim.ruleId)) return false;
-  return 'rolling' in claim.period ? slot.t > now - claim.period.rolling * 1000 : slot.r[claim.ruleId] === claim.period.key;
+  const period = claim.period;
+  return 'rolling' in period ? slot.t > now - period.rolling * 1000 : slot.r[claim.ruleId] === period.key;
 }
 
 /** Slots as read from storage: anything else (a hand-edited item) is dropped, never trusted. */
@@ -29,7 +30,8 @@ export function readSlots(raw: unknown): Slot[] {
   return raw.flatMap((s: unknown) => {
     if (typeof s !== 'object' || s === null) return [];
     const { h, t, x, r } = s as Record<string, unknown>;
-    if (typeof h !== 'string' || typeof t !== 'number' || typeof x !== 'number' || typeof r !== 'object' || r === null) return [];
+    if (typeof h !== 'string' || typeof t !== 'number' || typeof x !== 'number') return [];
+    if (typeof r !== 'object' || r === null) return [];
     const rules: Record<string, string> = Object.create(null);
     for (const [id, key] of Object.entries(r)) if (typeof key === 'string') rules[id] = key;
     return [{ h, t, x, r: rules }];
@@ -37,13 +39,15 @@ export function readSlots(raw: unknown): Slot[] {
 }
 
 /** `taken`: a new slot (not the holder's earlier one). */
-export type Reservation = (ReserveOutcome & { ok: false }) | { ok: true; slots: Slot[]; changed: boolean; taken: boolean };
+export type Reservation =
+  | (ReserveOutcome & { ok: false })
+  | { ok: true; slots: Slot[]; changed: boolean; taken: boolean };
 
 /**
  * The check and the new slot list of one reservation, pure: the adapters write `slots` conditionally on the version
  * they read, so the check and the write are one atomic step.
  */
-export function reserveSlot(stored: readonly Slot[], request: { holder: string; at: Date; claims: readonly CapClaim[] }): Reservation {
+export function reserveSlot(stored: readonly Slot[], request: ReserveRequest): Reservation {
   const now = request.at.getTime();
   const live = stored.filter((s) => s.x > now);
   const unchanged = { ok: true, slots: live, changed: live.length !== stored.length, taken: false } as const;
@@ -51,7 +55,8 @@ export function reserveSlot(stored: readonly Slot[], request: { holder: string; 
   for (const claim of request.claims) {
     const used = live.filter((s) => slotCounts(s, claim, now)).length;
     // A higher-priority run that has not sent in this period yet keeps one slot free.
-    const heldBack = (claim.higherRuns ?? []).filter((run) => !live.some((s) => s.h.startsWith(`${run}#`) && slotCounts(s, claim, now))).length;
+    const hasSent = (run: string) => live.some((s) => s.h.startsWith(`${run}#`) && slotCounts(s, claim, now));
+    const heldBack = (claim.higherRuns ?? []).filter((run) => !hasSent(run)).length;
     if (used + 1 + heldBack > claim.limit) return { ok: false, ruleId: claim.ruleId };
   }
   const rules: Record<string, string> = Object.create(null);

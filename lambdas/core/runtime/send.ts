@@ -179,5 +179,6 @@ export async function releaseSend(deps: Pick<PrepareSendDeps, 'profiles' | 'cloc
   if (!deps.governance) return { released: false };
   const profile = await deps.profiles.get(payload.state.profileId, { recentEvents: false });
   if (!profile) return { released: false };
-  return { released: await releaseSendSlot(deps.governance, profile.id, payload.executionId, payload.node.id, deps.clock.now()) };
+  const slot = { profileId: profile.id, executionId: payload.executionId, nodeId: payload.node.id };
+  return { released: await releaseSendSlot(deps.governance, slot, deps.clock.now()) };
 }

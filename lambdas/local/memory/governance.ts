@@ -1,7 +1,6 @@
 import { ProfileIndex, TableKeys } from '../../core/config/env-keys';
 import { sendCapExpiresAt, sendCapKey } from '../../core/governance/keys';
-import type { ReserveOutcome, RuleSource, SendCapStore } from '../../core/governance/ports';
-import type { CapClaim } from '../../core/governance/evaluate';
+import type { ReserveOutcome, ReserveRequest, RuleSource, SendCapStore } from '../../core/governance/ports';
 import { readSlots, releaseSlot, reserveSlot, type Slot } from '../../core/governance/slots';
 import { Rule, type RuleInput } from '../../core/governance/rules';
 import type { MemoryTable } from './table';
@@ -10,7 +9,7 @@ import type { MemoryTable } from './table';
 export class MemorySendCapStore implements SendCapStore {
   constructor(private readonly table: MemoryTable) {}
 
-  async reserve(profileId: string, request: { holder: string; at: Date; claims: readonly CapClaim[] }): Promise<ReserveOutcome> {
+  async reserve(profileId: string, request: ReserveRequest): Promise<ReserveOutcome> {
     const outcome = reserveSlot(this.slots(profileId), request);
     if (!outcome.ok) return outcome;
     if (outcome.changed) this.write(profileId, outcome.slots, request.at);
