@@ -1,7 +1,9 @@
+import { DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
 import { buildCatalog } from '../../lambdas/core/journey/catalog';
+import { localDynamoClient } from '../../lambdas/local/dynalite';
 import { newProfileId } from '../../lambdas/core/profiles/merge-policy';
 import type { RuleInput } from '../../lambdas/core/governance/rules';
-import { ledgerEntry } from './consent-support';
+import { ledgerEntry, request } from './consent-support';
 import { openVirtualStack } from './local-stack';
 
 /** A one-email marketing journey entered on `<id>.go`. */
@@ -135,5 +137,16 @@ describe('governance in the journey runtime (virtual clock, dynalite)', () => {
     await ctx.put('new-arrivals.go', person('timeout'));
     const [second] = ctx.stack.executions.list({ journeyId: 'new-arrivals', profileId: profileOf('timeout') });
     expect(await ledgerEntry(ctx.stack, second.executionArn, 'offer-email')).toMatchObject({ status: 'suppressed', reason: 'frequency-cap:email-daily' });
+  });
+
+  it('exports the profile’s cap slots and erases them with the profile', async () => {
+    const id = profileOf('daytime');
+    const exported = await request(ctx.stack, 'GET', `/profiles/${id}/export`);
+    expect(exported.body.messageCapSlots).toEqual([expect.objectContaining({ pk: `SENDCAP#${id}`, profileId: id, slots: [expect.any(Object)] })]);
+    expect((await request(ctx.stack, 'DELETE', `/profiles/${id}`)).status).toBe(200);
+    const db = DynamoDBDocumentClient.from(localDynamoClient(ctx.stack.dynamoEndpoint));
+    const { Item } = await db.send(new GetCommand({ TableName: ctx.stack.tables.runtime, Key: { pk: `SENDCAP#${id}`, sk: 'SLOTS' } }));
+    db.destroy();
+    expect(Item).toBeUndefined();
   });
 });

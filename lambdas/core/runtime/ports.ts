@@ -134,7 +134,7 @@ export interface Executions {
 export interface ProfileRecord {
   pk: string;
   sk: string;
-  kind: 'enrollment' | 'run' | 'wait' | 'ledger' | 'decision' | 'offer-cap' | 'other';
+  kind: 'enrollment' | 'run' | 'wait' | 'ledger' | 'decision' | 'offer-cap' | 'send-cap' | 'other';
   executionId?: string;
   item: Record<string, unknown>;
 }
