@@ -3,7 +3,7 @@ import { GetCommand, PutCommand, type DynamoDBDocumentClient } from '@aws-sdk/li
 import { ProfileIndex, TableKeys } from '../core/config/env-keys';
 import { SEND_CAP_MAX_ATTEMPTS, sendCapExpiresAt, sendCapKey } from '../core/governance/keys';
 import type { ReserveOutcome, ReserveRequest, SendCapStore } from '../core/governance/ports';
-import { readSlots, releaseSlot, reserveSlot, type Slot } from '../core/governance/slots';
+import { mergeSlots, readSlots, releaseSlot, reserveSlot, type Slot } from '../core/governance/slots';
 
 const isConditionFailure = (error: unknown) =>
   error instanceof ConditionalCheckFailedException || (error as { name?: string })?.name === 'ConditionalCheckFailedException';
@@ -39,6 +39,19 @@ export class DynamoSendCapStore implements SendCapStore {
     return this.update(profileId, at, (slots) => {
       const { slots: rest, released } = releaseSlot(slots, holder, at);
       return { slots: released ? rest : undefined, result: released };
+    });
+  }
+
+  async carryOver(fromProfileId: string, toProfileId: string): Promise<number> {
+    const key = sendCapKey(fromProfileId);
+    const { Item } = await this.db.send(new GetCommand({ TableName: this.table, Key: key, ConsistentRead: true }));
+    const absorbed = readSlots(Item?.slots);
+    if (absorbed.length === 0) return 0;
+    // No clock here: nothing is dropped as expired (the next reservation does that on its own clock).
+    const at = new Date(0);
+    return this.update(toProfileId, at, (slots) => {
+      const { slots: merged, added } = mergeSlots(slots, absorbed, at);
+      return added > 0 ? { slots: merged, result: 1 } : { result: 0 };
     });
   }
 

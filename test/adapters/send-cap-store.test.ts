@@ -67,6 +67,19 @@ describe.each(stores)('send cap store: %s', (_name, open) => {
     expect(await store.reserve('p-release', { holder: 'e4#a', at: new Date(T0 + 6), claims })).toEqual({ ok: false, ruleId: 'email-daily' });
   });
 
+  it('a merge carries the absorbed profile’s slots into the survivor’s caps, once', async () => {
+    const store = open();
+    const claims = capClaims(rules, email('p-survivor', T0));
+    expect(await store.reserve('p-absorbed', { holder: 'e1#a', at: new Date(T0), claims })).toMatchObject({ ok: true });
+    expect(await store.reserve('p-survivor', { holder: 'e2#a', at: new Date(T0 + 1), claims })).toMatchObject({ ok: true });
+    expect(await store.carryOver('p-absorbed', 'p-survivor')).toBe(1);
+    expect(await store.carryOver('p-absorbed', 'p-survivor')).toBe(0);
+    expect(await store.carryOver('p-nobody', 'p-survivor')).toBe(0);
+    // 2 a day: the survivor's day is now full; the absorbed send's slot can be released through the survivor.
+    expect(await store.reserve('p-survivor', { holder: 'e3#a', at: new Date(T0 + 2), claims })).toEqual({ ok: false, ruleId: 'email-daily' });
+    expect(await store.release('p-survivor', 'e1#a', new Date(T0 + 3))).toBe(true);
+  });
+
   it('a retried step keeps its one slot; the next local day has room again', async () => {
     const store = open();
     const claims = capClaims(rules, email('p-retry', T0));

@@ -28,6 +28,11 @@ export interface SendCapStore {
   reserve(profileId: string, request: ReserveRequest): Promise<ReserveOutcome>;
   /** Gives the holder's slot back (a delivery that failed); false when it held none. Idempotent. */
   release(profileId: string, holder: string, at: Date): Promise<boolean>;
+  /**
+   * A merge: adds the absorbed profile's slots to the survivor's (a union by holder, so a repeat changes nothing).
+   * Returns 1 when the survivor's item changed, else 0.
+   */
+  carryOver(fromProfileId: string, toProfileId: string): Promise<number>;
 }
 
 /** A run of a journey, as arbitration and exclusive groups see it. */

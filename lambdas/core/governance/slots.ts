@@ -67,6 +67,15 @@ export function reserveSlot(stored: readonly Slot[], request: ReserveRequest): R
   return { ok: true, slots: slots.slice(Math.max(0, slots.length - MAX_SLOTS)), changed: true, taken: true };
 }
 
+/** The survivor's slots with the absorbed profile's added (by holder; the item's bound applies). */
+export function mergeSlots(survivor: readonly Slot[], absorbed: readonly Slot[], at: Date): { slots: Slot[]; added: number } {
+  const live = survivor.filter((s) => s.x > at.getTime());
+  const held = new Set(live.map((s) => s.h));
+  const extra = absorbed.filter((s) => s.x > at.getTime() && !held.has(s.h));
+  const slots = [...live, ...extra].sort((a, b) => a.t - b.t);
+  return { slots: slots.slice(Math.max(0, slots.length - MAX_SLOTS)), added: extra.length };
+}
+
 /** The slot list without the holder's slot (and without expired ones); `released` when it held one. */
 export function releaseSlot(stored: readonly Slot[], holder: string, at: Date): { slots: Slot[]; released: boolean } {
   const slots = stored.filter((s) => s.x > at.getTime() && s.h !== holder);

@@ -1,7 +1,7 @@
 import { ProfileIndex, TableKeys } from '../../core/config/env-keys';
 import { sendCapExpiresAt, sendCapKey } from '../../core/governance/keys';
 import type { ReserveOutcome, ReserveRequest, RuleSource, SendCapStore } from '../../core/governance/ports';
-import { readSlots, releaseSlot, reserveSlot, type Slot } from '../../core/governance/slots';
+import { mergeSlots, readSlots, releaseSlot, reserveSlot, type Slot } from '../../core/governance/slots';
 import { Rule, type RuleInput } from '../../core/governance/rules';
 import type { MemoryTable } from './table';
 
@@ -20,6 +20,17 @@ export class MemorySendCapStore implements SendCapStore {
     const { slots, released } = releaseSlot(this.slots(profileId), holder, at);
     if (released) this.write(profileId, slots, at);
     return released;
+  }
+
+  async carryOver(fromProfileId: string, toProfileId: string): Promise<number> {
+    const absorbed = this.slots(fromProfileId);
+    if (absorbed.length === 0) return 0;
+    // No clock here: nothing is dropped as expired (the next reservation does that on its own clock).
+    const at = new Date(0);
+    const { slots, added } = mergeSlots(this.slots(toProfileId), absorbed, at);
+    if (added === 0) return 0;
+    this.write(toProfileId, slots, at);
+    return 1;
   }
 
   private slots(profileId: string): Slot[] {

@@ -108,3 +108,16 @@ describe('prepareSend with governance rules', () => {
     expect(await send(email('b'), 'exec-2')).toMatchObject({ reason: 'frequency-cap:email-daily' });
   });
 });
+
+describe('merges', () => {
+  it('carry the absorbed profile’s cap slots into the survivor (route → carryOverMerge)', async () => {
+    const { carryOverMerge } = await import('../../../lambdas/core/runtime/merge');
+    const caps = new MemorySendCapStore(new MemoryTable('runtime', { profileIndex: true }));
+    const claim = { ruleId: 'email-daily', limit: 1, period: { calendar: 'day' as const, key: '2026-12-03' }, keepSeconds: 172800 };
+    await caps.reserve('absorbed', { holder: 'e1#a', at: new Date('2026-12-03T10:00:00Z'), claims: [claim] });
+    const { MemoryEnrollmentStore } = await import('../runtime/fakes');
+    const carried = await carryOverMerge({ enrollments: new MemoryEnrollmentStore(), sendCaps: caps }, [], 'survivor', ['absorbed']);
+    expect(carried.caps).toBe(1);
+    expect(await caps.reserve('survivor', { holder: 'e2#a', at: new Date('2026-12-03T11:00:00Z'), claims: [claim] })).toEqual({ ok: false, ruleId: 'email-daily' });
+  });
+});
