@@ -4,7 +4,8 @@ import { Rule, type RuleInput } from '../../../lambdas/core/governance/rules';
 import { prepareSend, releaseSend, type PrepareSendPayload } from '../../../lambdas/core/runtime/send';
 import { MemorySendCapStore, staticRules } from '../../../lambdas/local/memory/governance';
 import { MemoryTable } from '../../../lambdas/local/memory/table';
-import { FakeClock, MemoryLedger, MemoryProfileStore } from '../runtime/fakes';
+import { FakeClock, MemoryEnrollmentStore, MemoryLedger, MemoryProfileStore } from '../runtime/fakes';
+import { carryOverMerge } from '../../../lambdas/core/runtime/merge';
 
 const email = (id = 'promo'): SendNode => ({ id, kind: 'send', channel: 'email', template: { subject: 'Hi', text: 'Sale {{ profile.attributes.x }}' }, next: 'done' });
 const NIGHT: RuleInput = { id: 'night', kind: 'quiet-hours', channel: 'any', from: '21:00', to: '08:00', action: 'defer' };
@@ -111,11 +112,9 @@ describe('prepareSend with governance rules', () => {
 
 describe('merges', () => {
   it('carry the absorbed profile’s cap slots into the survivor (route → carryOverMerge)', async () => {
-    const { carryOverMerge } = await import('../../../lambdas/core/runtime/merge');
     const caps = new MemorySendCapStore(new MemoryTable('runtime', { profileIndex: true }));
     const claim = { ruleId: 'email-daily', limit: 1, period: { calendar: 'day' as const, key: '2026-12-03' }, keepSeconds: 172800 };
     await caps.reserve('absorbed', { holder: 'e1#a', at: new Date('2026-12-03T10:00:00Z'), claims: [claim] });
-    const { MemoryEnrollmentStore } = await import('../runtime/fakes');
     const carried = await carryOverMerge({ enrollments: new MemoryEnrollmentStore(), sendCaps: caps }, [], 'survivor', ['absorbed']);
     expect(carried.caps).toBe(1);
     expect(await caps.reserve('survivor', { holder: 'e2#a', at: new Date('2026-12-03T11:00:00Z'), claims: [claim] })).toEqual({ ok: false, ruleId: 'email-daily' });
