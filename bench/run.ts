@@ -21,6 +21,8 @@ const registry: { name: string; load: () => Promise<Benchmark> }[] = [
   { name: 'decisions', load: async () => (await import('./decisions.bench')).decisions },
   { name: 'functions', load: async () => (await import('./functions.bench')).functions },
   { name: 'decisions-http', load: async () => (await import('./decisions-http.bench')).decisionsHttp },
+  { name: 'report', load: async () => (await import('./report.bench')).report },
+  { name: 'engagement', load: async () => (await import('./engagement.bench')).engagement },
 ];
 
 /**

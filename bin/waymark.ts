@@ -12,16 +12,24 @@ import {
 } from '../lambdas/core/journey/catalog';
 import { estimateCost, STANDARD_USD_PER_TRANSITION } from '../lambdas/core/journey/cost';
 import { toMermaid } from '../lambdas/core/journey/diagram';
+import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { readSegmentFiles } from '../lambdas/core/segments/files';
+import { readRuleFiles } from '../lambdas/core/governance/files';
 import type { SimulationEngine } from '../lambdas/simulate';
 import type { DoctorClients } from '../lambdas/doctor';
+import type { JourneyReport } from '../lambdas/core/measure/report';
+import { renderReportHtml, renderReportText } from '../lambdas/core/measure/render';
+import { httpGet, isLocal, LOCAL_API, regionOf, signedHeaders, type HttpGet } from './report-client';
+import { fetchWhy, parseWhyArgs, renderWhy, sigV4Signer, WhyApiError, WhyUsageError, type Fetch, type Signer } from './why';
 
 export interface Io {
   /** Writes text (already ending in a newline) to standard output. */
   stdout(text: string): void;
   stderr(text: string): void;
   readFile(path: string): Promise<string>;
+  /** Writes a file (`report --html`). */
+  writeFile?(path: string, text: string): Promise<void>;
 }
 
 export const EXIT = { ok: 0, invalid: 1, usage: 2 } as const;
@@ -34,6 +42,12 @@ Commands:
   diagram <file>                  print a Mermaid flowchart of the journey
   cost <file> [--entries N]       state transitions on the longest path and Step Functions Standard cost
   segments <file...>              check segment files as a set (rules, unique ids, references, no cycles)
+  rules <file...>                 check governance rule files as a set (schema and bounds, unique ids, at most 100)
+  rules --estimate --script <script.json> [--profiles <profiles.json>] [--journey <file>]... [--start <ISO time>]
+        [--until <time>] [--timezone <IANA zone>] [--json] [<rule file>...]
+                                  ESTIMATE what the rules (default rules/*.json) would do: simulate each journey
+                                  (default statemachines/*.json) on the script without rules, then count per rule the
+                                  messages it would suppress or defer (rules/README.md says what the estimate leaves out)
   simulate <file> --events <script.json> [--profiles <profiles.json>] [--start <ISO time>] [--until <time>] [--json]
                                   run the journey on a virtual clock against a script of events: per profile the
                                   path taken, messages, suppressions, decisions and how each run ended
@@ -41,9 +55,18 @@ Commands:
                                   check, read-only with your AWS credentials, what a first deploy of the stage needs
                                   (SES identity and production access, SMS origination and spend limit, push
                                   application and channels, Lambda concurrency); each problem with its fix
+  report <journey-id> [--api <url>] [--from YYYY-MM-DD] [--to YYYY-MM-DD] [--json] [--html <file>]
+                                  the journey's report (entries, exits, per node, goal, variants with uplift): a table,
+                                  the JSON, or one self-contained HTML page; against the local stack (${LOCAL_API}) by
+                                  default, or a deployed API signed with SigV4 from the standard AWS credential chain
+  why <ns:value | profile-id> <journey-id> [--api <url>] [--json]
+                                  what happened to one person in a journey: per run the nodes with times, each
+                                  message's outcome, each decision with its reasons, the variant and how it ended
+                                  (API: --api, WAYMARK_API_URL or http://localhost:3000; a deployed one signed with
+                                  SigV4 from the standard AWS credential chain)
   help                            show this help
 
-Exit codes: 0 success, 1 invalid journey or segment or a failed doctor check, 2 usage error, unreadable file or
+Exit codes: 0 success, 1 invalid journey, segment or rule or a failed doctor check, 2 usage error, unreadable file or
 invalid script (with its line).
 `;
 
@@ -71,6 +94,18 @@ async function segments(args: readonly string[], io: Io): Promise<number> {
   const { segments: ordered, problems } = readSegmentFiles(await readAll(args, io));
   for (const problem of problems) io.stdout(`${problem}\n`);
   for (const segment of ordered) io.stdout(`OK segment "${segment.id}"\n`);
+  return problems.length > 0 ? EXIT.invalid : EXIT.ok;
+}
+
+/** `waymark rules rules/*.json`: every problem on a line of its own, or one OK line per rule. */
+async function rules(args: readonly string[], io: Io, deps: CliDeps): Promise<number> {
+  if (args.includes('--estimate')) return estimate(args.filter((a) => a !== '--estimate'), io, deps);
+  if (args.length === 0) throw new UsageError('missing <file>');
+  const flag = args.find((a) => a.startsWith('-'));
+  if (flag !== undefined) throw new UsageError(`unknown option ${flag}`);
+  const { rules: parsed, problems } = readRuleFiles(await readAll(args, io));
+  for (const problem of problems) io.stdout(`${problem}\n`);
+  for (const rule of parsed) io.stdout(`OK rule "${rule.id}" (${rule.kind}, ${rule.channel})\n`);
   return problems.length > 0 ? EXIT.invalid : EXIT.ok;
 }
 
@@ -166,6 +201,116 @@ export interface CliDeps {
   root?: string;
   /** The AWS clients `doctor` calls. @default SDK clients with the default credential chain, in `region` */
   doctorClients?: (region: string | undefined) => DoctorClients;
+  /** `report`'s HTTP GET. @default fetch */
+  http?: HttpGet;
+  /** `report`'s SigV4 headers for a deployed API. @default the standard AWS credential chain */
+  sign?: (url: URL, region: string) => Promise<Record<string, string>>;
+  /** How `why` calls the API, and signs a call to a deployed one. @default global fetch, SigV4 (execute-api) */
+  whyFetch?: Fetch;
+  whySign?: Signer;
+}
+
+interface ReportArgs {
+  journeyId: string;
+  api: string;
+  from?: string;
+  to?: string;
+  json: boolean;
+  html?: string;
+}
+
+function parseReportArgs(args: readonly string[]): ReportArgs {
+  const ids: string[] = [];
+  const options: Partial<Record<'api' | 'from' | 'to' | 'html', string>> = {};
+  let json = false;
+  for (let i = 0; i < args.length; i++) {
+    const arg = args[i];
+    const equals = arg.startsWith('--') ? arg.indexOf('=') : -1;
+    const [flag, inline] = equals > 0 ? [arg.slice(0, equals), arg.slice(equals + 1)] : [arg, undefined];
+    if (flag === '--json' && inline === undefined) json = true;
+    else if (flag === '--api' || flag === '--from' || flag === '--to' || flag === '--html') {
+      const value = inline ?? args[++i];
+      if (value === undefined || value === '') throw new UsageError(`${flag} takes a value`);
+      const name = flag.slice(2) as 'api' | 'from' | 'to' | 'html';
+      if (options[name] !== undefined) throw new UsageError(`${flag} is given twice`);
+      options[name] = value;
+    } else if (arg.startsWith('-')) throw new UsageError(`unknown option ${arg}`);
+    else ids.push(arg);
+  }
+  if (ids.length !== 1) throw new UsageError(ids.length === 0 ? 'missing <journey-id>' : `expected one journey id, got ${ids.length}`);
+  for (const name of ['from', 'to'] as const) {
+    if (options[name] !== undefined && !/^\d{4}-\d{2}-\d{2}$/.test(options[name]!)) throw new UsageError(`--${name} is a day YYYY-MM-DD`);
+  }
+  const { api = LOCAL_API, ...rest } = options;
+  return { journeyId: ids[0], api, json, ...rest };
+}
+
+/** `waymark report`: 0 with the report; 1 when the API answers an error (its problem detail on stderr). */
+async function report(args: readonly string[], io: Io, deps: CliDeps): Promise<number> {
+  const parsed = parseReportArgs(args);
+  let url: URL;
+  try {
+    url = new URL(`journeys/${encodeURIComponent(parsed.journeyId)}/report`, parsed.api.endsWith('/') ? parsed.api : `${parsed.api}/`);
+  } catch {
+    throw new UsageError(`--api is not a URL: ${parsed.api}`);
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new UsageError('--api is an http(s) URL');
+  if (parsed.from) url.searchParams.set('from', parsed.from);
+  if (parsed.to) url.searchParams.set('to', parsed.to);
+  let headers: Record<string, string> = { accept: 'application/json' };
+  if (!isLocal(url)) {
+    const region = regionOf(url);
+    if (!region) throw new UsageError('cannot tell the API\'s region: use its execute-api URL or set AWS_REGION');
+    headers = { ...headers, ...(await (deps.sign ?? signedHeaders)(url, region)) };
+  }
+  let answer: { status: number; body: string };
+  try {
+    answer = await (deps.http ?? httpGet)(url, headers);
+  } catch (error) {
+    io.stderr(`waymark: cannot reach ${url.origin} (${(error as Error).message}); is the local stack running (npm start)?\n`);
+    return EXIT.invalid;
+  }
+  let body: unknown;
+  try {
+    body = JSON.parse(answer.body);
+  } catch {
+    body = undefined;
+  }
+  if (answer.status !== 200 || typeof body !== 'object' || body === null) {
+    const problem = body as { title?: string; detail?: string } | undefined;
+    io.stderr(`waymark: ${url.pathname} answered ${answer.status}${problem?.detail ? `: ${problem.detail}` : problem?.title ? `: ${problem.title}` : ''}\n`);
+    return EXIT.invalid;
+  }
+  const journeyReport = body as JourneyReport;
+  if (parsed.html !== undefined) {
+    if (!io.writeFile) throw new Error('this environment cannot write files');
+    await io.writeFile(parsed.html, renderReportHtml(journeyReport));
+    io.stderr(`waymark: wrote ${parsed.html}\n`);
+  }
+  if (parsed.json) io.stdout(`${JSON.stringify(journeyReport, null, 2)}\n`);
+  else if (parsed.html === undefined) io.stdout(renderReportText(journeyReport));
+  return EXIT.ok;
+}
+
+/** `waymark why`: 0 with the explanation, 1 when the API answers an error (unknown profile or journey) or is unreachable. */
+async function why(args: readonly string[], io: Io, deps: CliDeps): Promise<number> {
+  let parsed;
+  try {
+    parsed = parseWhyArgs(args);
+  } catch (error) {
+    if (error instanceof WhyUsageError) throw new UsageError(error.message);
+    throw error;
+  }
+  try {
+    const explained = await fetchWhy(parsed, { fetch: deps.whyFetch ?? ((url, init) => fetch(url, init)), sign: deps.whySign ?? sigV4Signer });
+    io.stdout(parsed.json ? `${JSON.stringify(explained, null, 2)}\n` : renderWhy(explained));
+    return EXIT.ok;
+  } catch (error) {
+    if (error instanceof WhyUsageError) throw new UsageError(error.message);
+    if (!(error instanceof WhyApiError)) throw error;
+    io.stderr(`waymark: ${error.message}\n`);
+    return EXIT.invalid;
+  }
 }
 
 interface DoctorArgs {
@@ -317,16 +462,21 @@ function parseSimulateArgs(args: readonly string[]): SimulateArgs {
   return { journey: files[0], events, json, ...optional };
 }
 
-/** `waymark simulate`: 1 for an invalid journey; 2 for a wrong script or profiles file, naming the line. */
-async function simulate(args: readonly string[], io: Io, deps: CliDeps): Promise<number> {
-  const parsed = parseSimulateArgs(args);
+/** The simulation module, loaded by the commands that simulate only, after quieting the runtime's Powertools. */
+function simulationModule(): typeof import('../lambdas/simulate') {
   // The runtime's handlers run in this process: their Powertools logs and metrics would mix with the report.
   process.env.POWERTOOLS_METRICS_DISABLED ??= 'true';
   process.env.POWERTOOLS_TRACE_ENABLED ??= 'false';
   process.env.POWERTOOLS_LOG_LEVEL ??= 'SILENT';
   process.env.AWS_REGION ??= 'local';
-  // Loaded by this command only, after the settings above (`require`: the bin runs through tsx's CommonJS hook).
-  const sim = require('../lambdas/simulate') as typeof import('../lambdas/simulate');
+  // `require`: the bin runs through tsx's CommonJS hook.
+  return require('../lambdas/simulate') as typeof import('../lambdas/simulate');
+}
+
+/** `waymark simulate`: 1 for an invalid journey; 2 for a wrong script or profiles file, naming the line. */
+async function simulate(args: readonly string[], io: Io, deps: CliDeps): Promise<number> {
+  const parsed = parseSimulateArgs(args);
+  const sim = simulationModule();
   const [journeyText, eventsText, profilesText] = await Promise.all(
     [parsed.journey, parsed.events, parsed.profiles].map(async (path) =>
       path === undefined ? undefined : (await readAll([path], io))[0].text,
@@ -366,6 +516,107 @@ async function simulate(args: readonly string[], io: Io, deps: CliDeps): Promise
   }
 }
 
+interface EstimateArgs {
+  script: string;
+  profiles?: string;
+  start?: string;
+  until?: string;
+  timezone: string;
+  journeys: string[];
+  rules: string[];
+  json: boolean;
+}
+
+function parseEstimateArgs(args: readonly string[]): EstimateArgs {
+  const single: Partial<Record<'script' | 'profiles' | 'start' | 'until' | 'timezone', string>> = {};
+  const journeys: string[] = [];
+  const rules: string[] = [];
+  let json = false;
+  for (let i = 0; i < args.length; i++) {
+    const arg = args[i];
+    const equals = arg.startsWith('--') ? arg.indexOf('=') : -1;
+    const [flag, inline] = equals > 0 ? [arg.slice(0, equals), arg.slice(equals + 1)] : [arg, undefined];
+    if (flag === '--json' && inline === undefined) {
+      json = true;
+    } else if (['--script', '--profiles', '--start', '--until', '--timezone', '--journey'].includes(flag)) {
+      const value = inline ?? args[++i];
+      if (value === undefined || value === '') throw new UsageError(`${flag} takes a value`);
+      if (flag === '--journey') {
+        journeys.push(value);
+        continue;
+      }
+      const name = flag.slice(2) as keyof typeof single;
+      if (single[name] !== undefined) throw new UsageError(`${flag} is given twice`);
+      single[name] = value;
+    } else if (arg.startsWith('-')) {
+      throw new UsageError(`unknown option ${arg}`);
+    } else {
+      rules.push(arg);
+    }
+  }
+  if (single.script === undefined) throw new UsageError('rules --estimate needs --script <script.json>');
+  const { script, timezone, ...optional } = single;
+  return { script, timezone: timezone ?? 'UTC', journeys, rules, json, ...optional };
+}
+
+/** The `*.json` files of a folder under the repository, sorted (a missing folder has none). */
+function jsonFilesUnder(root: string, folder: string): string[] {
+  try {
+    return readdirSync(join(root, folder)).filter((n) => n.endsWith('.json')).sort().map((n) => join(root, folder, n));
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return [];
+    throw error;
+  }
+}
+
+/**
+ * `waymark rules --estimate`: 1 for invalid rules or journeys; 2 for a usage error or a wrong script or profiles file.
+ * An estimate (lambdas/simulate/rule-estimate.ts): each journey is simulated without rules, then its messages replayed.
+ */
+async function estimate(args: readonly string[], io: Io, deps: CliDeps): Promise<number> {
+  const parsed = parseEstimateArgs(args);
+  const root = deps.root ?? process.cwd();
+  const sim = simulationModule();
+  if (!sim.isTimeZoneName(parsed.timezone)) throw new UsageError(`--timezone is an IANA time zone, e.g. Europe/Paris (got ${JSON.stringify(parsed.timezone)})`);
+  const ruleFiles = parsed.rules.length > 0 ? parsed.rules : jsonFilesUnder(root, 'rules');
+  const journeyFiles = parsed.journeys.length > 0 ? parsed.journeys : jsonFilesUnder(root, 'statemachines');
+  if (journeyFiles.length === 0) throw new UsageError('no journeys to simulate: give --journey <file>');
+  const { rules: ruleSet, problems } = readRuleFiles(await readAll(ruleFiles, io));
+  if (problems.length > 0) {
+    for (const problem of problems) io.stdout(`${problem}\n`);
+    return EXIT.invalid;
+  }
+  const [scriptText, profilesText] = await Promise.all(
+    [parsed.script, parsed.profiles].map(async (path) => (path === undefined ? undefined : (await readAll([path], io))[0].text)),
+  );
+  const journeyTexts = await readAll(journeyFiles, io);
+  try {
+    const journeys = journeyTexts.map((f) => ({ file: f.path, journey: sim.loadJourney(f.path, f.text) }));
+    const start = parsed.start === undefined ? undefined : sim.parseStart(parsed.start);
+    const script = sim.parseScript(scriptText!, { file: parsed.script, ...(start === undefined ? {} : { start }) });
+    const profiles = profilesText === undefined ? [] : sim.parseProfiles(profilesText, { file: parsed.profiles! });
+    const until = parsed.until === undefined ? undefined : sim.parseUntil(parsed.until, script.start);
+    const engine = await (deps.engine ?? sim.defaultEngine)();
+    const input = { engine, root, journeys, script: script.entries, profiles, start: script.start, rules: ruleSet, defaultTimeZone: parsed.timezone };
+    const result = await sim
+      .withoutStackTraces(() => sim.estimateRules(until === undefined ? input : { ...input, until }))
+      .catch((error: unknown) => {
+        const unnamed = error instanceof sim.ScriptError && error.file === undefined;
+        throw unnamed ? new sim.ScriptError(parsed.script, error.problems) : error;
+      });
+    io.stdout(parsed.json ? `${JSON.stringify(result, null, 2)}\n` : sim.renderEstimate(result));
+    return EXIT.ok;
+  } catch (error) {
+    if (error instanceof sim.InvalidJourneyError) {
+      for (const problem of error.problems) io.stdout(`${problem}\n`);
+      return EXIT.invalid;
+    }
+    if (!(error instanceof sim.ScriptError)) throw error;
+    for (const problem of error.problems.slice(0, sim.SCRIPT_LIMITS.problems)) io.stderr(`waymark: ${sim.formatProblem(error.file, problem)}\n`);
+    return EXIT.usage;
+  }
+}
+
 /** Runs the CLI with the arguments after the program name (`process.argv.slice(2)`); resolves to the exit code. */
 export async function run(argv: readonly string[], io: Io, deps: CliDeps = {}): Promise<number> {
   const [command, ...args] = argv;
@@ -389,10 +640,16 @@ export async function run(argv: readonly string[], io: Io, deps: CliDeps = {}): 
         return await cost(args, io);
       case 'segments':
         return await segments(args, io);
+      case 'rules':
+        return await rules(args, io, deps);
       case 'simulate':
         return await simulate(args, io, deps);
       case 'doctor':
         return await doctor(args, io, deps);
+      case 'report':
+        return await report(args, io, deps);
+      case 'why':
+        return await why(args, io, deps);
       case 'help':
       case '--help':
       case '-h':

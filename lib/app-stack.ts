@@ -1,37 +1,43 @@
-import { ArnFormat, CfnOutput, CrossStackReferences, Duration, ReferenceStrength, Stack, type StackProps } from 'aws-cdk-lib';
+import { CfnOutput, CrossStackReferences, ReferenceStrength, Stack, type CfnElement, type StackProps } from 'aws-cdk-lib';
 import * as apigw from 'aws-cdk-lib/aws-apigateway';
-import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
-import * as cwActions from 'aws-cdk-lib/aws-cloudwatch-actions';
+import type * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
-import * as events from 'aws-cdk-lib/aws-events';
-import * as targets from 'aws-cdk-lib/aws-events-targets';
+import type * as events from 'aws-cdk-lib/aws-events';
 import * as iam from 'aws-cdk-lib/aws-iam';
-import * as kms from 'aws-cdk-lib/aws-kms';
+import type * as kms from 'aws-cdk-lib/aws-kms';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as ses from 'aws-cdk-lib/aws-ses';
 import type * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
-import * as sns from 'aws-cdk-lib/aws-sns';
-import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
-import * as sqs from 'aws-cdk-lib/aws-sqs';
+import type * as sns from 'aws-cdk-lib/aws-sns';
+import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
-import { EnvKey, PLATFORM_SOURCE_PREFIX, ProfileIndex } from '../lambdas/core/config/env-keys';
-import { SES_DELIVERY_EVENT_PATTERN } from '../lambdas/core/consent/ses-events';
-import { DELIVERY_METRIC, type CompiledJourney } from '../lambdas/core/journey';
-import { DEFAULT_SCAN_SEGMENTS } from '../lambdas/core/segments/batch';
-import type { AudienceScanInput } from '../lambdas/core/segments/ports';
+import type { CompiledJourney } from '../lambdas/core/journey';
+import { unknownReferences } from '../lambdas/core/journey/references';
 import type { SegmentDefinition } from '../lambdas/core/segments/rule';
 import { NO_PUSH_APPLICATION, requirePushApplication } from './config';
-import { AudienceScanStateMachine } from './constructs/audience-scan-state-machine';
-import { unknownReferences } from '../lambdas/core/journey/references';
-import { CatalogRegistration, FILE_CATALOG_UPDATED_AT, type CatalogKind } from './constructs/catalog-registration';
-import { JourneyStateMachine } from './constructs/journey-state-machine';
+import type { AudienceScanStateMachine } from './constructs/audience-scan-state-machine';
+import { FILE_CATALOG_UPDATED_AT, type CatalogRegistration } from './constructs/catalog-registration';
+import type { JourneyStateMachine } from './constructs/journey-state-machine';
 import { OperationsDashboard } from './constructs/operations-dashboard';
-import { INLINE_CATALOG_FILE_LIMIT, INLINE_JOURNEY_LIMIT, REGISTRY_SHARDS, RegistryShard, shardOf } from './constructs/registry-shard';
-import { HandlerName, WaymarkFunction, type WaymarkFunctionProps } from './constructs/waymark-function';
+import type { RegistryShard } from './constructs/registry-shard';
+import type { WaymarkFunction } from './constructs/waymark-function';
 import { loadDecisionFiles, type DecisionFiles } from './decisions';
+import { entryPoints, type EntryPointName } from './entry-points';
+import { addApiRoute, splitRoute } from './features/api-routes';
+import { ConsentFeature } from './features/consent';
+import { EventsFeature } from './features/events';
+import { Feature, journeyStepsOf, logicalIdWithoutFeatures } from './features/feature';
+import { JourneysFeature } from './features/journeys';
+import { AUDIENCE_SCAN_NAME, RECHECK_SCAN_SEGMENTS, SegmentsFeature } from './features/segments';
+import { Monitoring } from './features/monitoring';
+import { bindEntryPoint, taskResponsePolicy } from './features/wiring';
 import { loadJourneys } from './journeys';
-import { acknowledge, acknowledgeDataKeyWildcards, acknowledgeWildcards, resourceFinding } from './nag';
+import { acknowledge } from './nag';
 import { loadSegments } from './segments';
+import { loadRules } from './rules';
+import type { Rule } from '../lambdas/core/governance/rules';
+
+export { AUDIENCE_SCAN_NAME, RECHECK_SCAN_SEGMENTS };
 
 export interface WaymarkAppStackProps extends StackProps {
   /** The stage name; it prefixes physical names (`waymark-<stage>-<journeyId>` state machines, the API name). */
@@ -87,6 +93,11 @@ export interface WaymarkAppStackProps extends StackProps {
    */
   readonly decisionFilesUpdatedAt?: string;
   /**
+   * The governance rule files, written to the journeys table at deploy time (origin `file`, updatedAt 'deployed').
+   * @default loadRules() - every `rules/*.json`
+   */
+  readonly rules?: readonly Rule[];
+  /**
    * Retention of every log group of this stack (functions, state machines, API access logs).
    * @default logs.RetentionDays.THREE_MONTHS
    */
@@ -122,64 +133,19 @@ export interface WaymarkAppStackProps extends StackProps {
 /** The REST API's stage (the path prefix of every route). */
 export const API_STAGE_NAME = 'v1';
 
-/** The audience-scan state machine is `waymark-<stage>-<this>`, so no journey may have this id. */
-export const AUDIENCE_SCAN_NAME = 'audience-scan';
-
-/** Parallel-scan segments (Map iterations) of the scheduled re-check of time-based segments. */
-export const RECHECK_SCAN_SEGMENTS = DEFAULT_SCAN_SEGMENTS;
-
-/** The Lambda functions of the platform, by role. */
-export interface WaymarkFunctions {
-  readonly routeEvent: WaymarkFunction;
-  readonly ingestEvent: WaymarkFunction;
-  readonly triggerJourney: WaymarkFunction;
-  readonly listJourneys: WaymarkFunction;
-  readonly listRejectedEvents: WaymarkFunction;
-  readonly prepareSend: WaymarkFunction;
-  readonly registerWait: WaymarkFunction;
-  readonly resolveWait: WaymarkFunction;
-  readonly loadProfile: WaymarkFunction;
-  readonly getProfile: WaymarkFunction;
-  readonly findProfile: WaymarkFunction;
-  readonly updateProfileAttributes: WaymarkFunction;
-  readonly eraseProfile: WaymarkFunction;
-  readonly exportProfile: WaymarkFunction;
-  readonly getConsent: WaymarkFunction;
-  readonly updateConsent: WaymarkFunction;
-  readonly confirmUnsubscribe: WaymarkFunction;
-  readonly unsubscribeProfile: WaymarkFunction;
-  readonly recordDeliveryEvent: WaymarkFunction;
-  readonly listSegments: WaymarkFunction;
-  readonly getSegment: WaymarkFunction;
-  readonly createSegment: WaymarkFunction;
-  readonly putSegment: WaymarkFunction;
-  readonly deleteSegment: WaymarkFunction;
-  readonly evaluateSegment: WaymarkFunction;
-  readonly getSegmentSnapshot: WaymarkFunction;
-  readonly estimateSegment: WaymarkFunction;
-  readonly scanProfiles: WaymarkFunction;
-  readonly decide: WaymarkFunction;
-  readonly listDecisions: WaymarkFunction;
-  readonly listOffers: WaymarkFunction;
-  readonly getOffer: WaymarkFunction;
-  readonly createOffer: WaymarkFunction;
-  readonly putOffer: WaymarkFunction;
-  readonly deleteOffer: WaymarkFunction;
-  readonly listPlacements: WaymarkFunction;
-  readonly getPlacement: WaymarkFunction;
-  readonly createPlacement: WaymarkFunction;
-  readonly putPlacement: WaymarkFunction;
-  readonly deletePlacement: WaymarkFunction;
-  readonly decideStep: WaymarkFunction;
-}
+/** The Lambda functions of the platform, one per declared entry point (lib/entry-points.ts), by name. */
+export type WaymarkFunctions = { readonly [K in EntryPointName]: WaymarkFunction };
 
 /**
- * The stateless half of Waymark: functions, one state machine per journey (registered in the journeys table),
- * the routing rule on the bus, the marketer REST API (IAM auth), and alarms on every dead-letter queue,
- * failed journey executions and router errors.
+ * The stateless half of Waymark, composed of one construct per feature (lib/features/: events, profiles, consent,
+ * segments, decisioning, journeys), each creating the functions of its declared entry points (lib/entry-points.ts) and
+ * its own triggers; the stack adds the REST API (IAM auth) and derives every function's environment, grants and API
+ * method from the declarations; then alarms on every dead-letter queue, failed executions and router errors.
  */
 export class WaymarkAppStack extends Stack {
   public readonly functions: WaymarkFunctions;
+  /** The feature constructs, by construct id (transparent to logical ids: see `allocateLogicalId`). */
+  public readonly features: ReadonlyMap<string, Feature>;
   /** Journey state machines by journey id; construct ids are `Journey-<id>`. */
   public readonly journeys: ReadonlyMap<string, JourneyStateMachine>;
   /** The SES v2 configuration set every journey email goes through. */
@@ -193,6 +159,8 @@ export class WaymarkAppStack extends Stack {
   public readonly api: apigw.RestApi;
   public readonly apiAccessLogGroup: logs.LogGroup;
   public readonly apiRequestValidator: apigw.RequestValidator;
+  /** The role API Gateway assumes to invoke the functions of the API's routes (lambda:InvokeFunction on each). */
+  public readonly apiInvokeRole: iam.Role;
   /** Role and log group of the AwsCustomResource provider that registers journeys. */
   public readonly registrationRole: iam.Role;
   public readonly registrationLogGroup: logs.LogGroup;
@@ -223,8 +191,12 @@ export class WaymarkAppStack extends Stack {
   public readonly offers: ReadonlyMap<string, CatalogRegistration>;
   /** File placements by id, likewise; construct ids are `Placement-<id>`. */
   public readonly placements: ReadonlyMap<string, CatalogRegistration>;
+  /** File governance rules by id, likewise; construct ids are `Rule-<id>`. */
+  public readonly rules: ReadonlyMap<string, CatalogRegistration>;
   /** The nested stacks journeys and files are spread over (`Registry<n>`), by shard number; empty when all are inline. */
   public readonly registryShards: ReadonlyMap<number, RegistryShard>;
+  /** Logical id → the path of the element holding it (`allocateLogicalId`). */
+  private readonly allocatedIds = new Map<string, string>();
 
   constructor(scope: Construct, id: string, props: WaymarkAppStackProps) {
     super(scope, id, props);
@@ -238,6 +210,7 @@ export class WaymarkAppStack extends Stack {
     const clash = journeys.find((j) => j.journey.id === AUDIENCE_SCAN_NAME);
     if (clash) throw new Error(`journey id "${AUDIENCE_SCAN_NAME}" is reserved: the audience-scan state machine is named waymark-${props.stage}-${AUDIENCE_SCAN_NAME}`);
     const decisionFiles = props.decisionFiles ?? loadDecisionFiles();
+    const rules = props.rules ?? loadRules();
     // Journeys must name deployed segments and placements: otherwise an entry never fires, a branch is never taken, or a
     // decide step fails every run.
     const unknown = unknownReferences(
@@ -252,418 +225,66 @@ export class WaymarkAppStack extends Stack {
       reputationMetrics: true,
       sendingEnabled: true,
     });
-    this.routeEventRuleDeadLetterQueue = this.deadLetterQueue('RouteEventRuleDeadLetterQueue');
-    this.routeEventFunctionDeadLetterQueue = this.deadLetterQueue('RouteEventFunctionDeadLetterQueue');
-    this.deliveryEventRuleDeadLetterQueue = this.deadLetterQueue('DeliveryEventRuleDeadLetterQueue');
-    this.deliveryEventFunctionDeadLetterQueue = this.deadLetterQueue('DeliveryEventFunctionDeadLetterQueue');
-    this.audienceRecheckRuleDeadLetterQueue = this.deadLetterQueue('AudienceRecheckRuleDeadLetterQueue');
     // The HMAC key of one-click unsubscribe links (read by prepare-send to sign, by the unsubscribe functions to verify)
     // and the privacy key live in the data stack, so replacing this stack keeps both.
     this.unsubscribeSecret = props.unsubscribeSecret;
     this.privacyKeySecret = props.privacyKeySecret;
-
-    // --- Functions. Every handler loads all three table names at cold start (lambdas/shared/env.ts).
-    const tables = {
-      [EnvKey.profilesTable]: props.profilesTable.tableName,
-      [EnvKey.journeysTable]: props.journeysTable.tableName,
-      [EnvKey.runtimeTable]: props.runtimeTable.tableName,
-    };
-    const fn = (constructId: string, handler: HandlerName, description: string, extra: Partial<WaymarkFunctionProps> = {}) =>
-      new WaymarkFunction(this, constructId, { handler, description, logRetention, ...extra, environment: { ...tables, ...extra.environment } });
-    this.functions = {
-      routeEvent: fn('RouteEvent', HandlerName.routeEvent, 'Routes a business event: profile upsert, journey entries, waits resumed', {
-        timeout: Duration.seconds(30),
-        deadLetterQueue: this.routeEventFunctionDeadLetterQueue,
-        retryAttempts: 2,
-        maxEventAge: Duration.hours(6),
-        // ProfileMerged goes back onto the bus (the route rule ignores waymark.* sources).
-        environment: { [EnvKey.eventBusName]: props.eventBus.eventBusName },
-      }),
-      ingestEvent: fn('IngestEvent', HandlerName.ingestEvent, 'POST /events: validates an event and puts it on the bus', {
-        environment: { [EnvKey.eventBusName]: props.eventBus.eventBusName },
-      }),
-      triggerJourney: fn('TriggerJourney', HandlerName.triggerJourney, 'POST /journeys/{id}/trigger: starts an API-triggered journey for a profile'),
-      listJourneys: fn('ListJourneys', HandlerName.listJourneys, 'GET /journeys: the registered journeys'),
-      listRejectedEvents: fn('ListRejectedEvents', HandlerName.listRejectedEvents, 'GET /events/rejected: invalid events kept with their reasons'),
-      prepareSend: fn('PrepareSend', HandlerName.prepareSend, 'Journey step: pre-send guard, ledger entry, rendered message'),
-      registerWait: fn('RegisterWait', HandlerName.registerWait, 'Journey step: registers a wait-for-event with its task token'),
-      resolveWait: fn('ResolveWait', HandlerName.resolveWait, 'Journey step: resolves a wait-until time in the profile time zone'),
-      loadProfile: fn('LoadProfile', HandlerName.loadProfile, 'Journey step: reloads the profile before a condition'),
-      getProfile: fn('GetProfile', HandlerName.getProfile, 'GET /profiles/{id}: a profile (merged ids answer with the survivor)'),
-      findProfile: fn('FindProfile', HandlerName.findProfile, 'GET /profiles?identity=ns:value: a profile by any identity'),
-      updateProfileAttributes: fn('UpdateProfileAttributes', HandlerName.updateProfileAttributes, 'PUT /profiles/{id}/attributes: attribute updates, with the segments they affect', {
-        // SegmentEntered / SegmentExited go onto the bus.
-        environment: { [EnvKey.eventBusName]: props.eventBus.eventBusName },
-      }),
-      eraseProfile: fn('EraseProfile', HandlerName.eraseProfile, 'DELETE /profiles/{id}: erases a profile everywhere and stops its journeys', {
-        timeout: Duration.seconds(60),
-      }),
-      exportProfile: fn('ExportProfile', HandlerName.exportProfile, 'GET /profiles/{id}/export: everything held about a profile'),
-      getConsent: fn('GetConsent', HandlerName.getConsent, 'GET /profiles/{id}/consent: consent per channel and list'),
-      updateConsent: fn('UpdateConsent', HandlerName.updateConsent, 'PUT /profiles/{id}/consent: opt-in / opt-out per channel and list'),
-      confirmUnsubscribe: fn('ConfirmUnsubscribe', HandlerName.confirmUnsubscribe, 'GET /unsubscribe (public): checks the signed link, asks to confirm', {
-        environment: { [EnvKey.unsubscribeSecretArn]: this.unsubscribeSecret.secretArn },
-      }),
-      unsubscribeProfile: fn('UnsubscribeProfile', HandlerName.unsubscribeProfile, 'POST /unsubscribe (public, RFC 8058 one-click): opts the profile out', {
-        environment: { [EnvKey.unsubscribeSecretArn]: this.unsubscribeSecret.secretArn },
-      }),
-      recordDeliveryEvent: fn('RecordDeliveryEvent', HandlerName.recordDeliveryEvent, 'SES bounces and complaints: suppression list', {
-        deadLetterQueue: this.deliveryEventFunctionDeadLetterQueue,
-        retryAttempts: 2,
-        maxEventAge: Duration.hours(6),
-      }),
-      listSegments: fn('ListSegments', HandlerName.listSegments, 'GET /segments: every segment, from files and the API'),
-      getSegment: fn('GetSegment', HandlerName.getSegment, 'GET /segments/{id}: a segment with its origin and version (ETag)'),
-      createSegment: fn('CreateSegment', HandlerName.createSegment, 'POST /segments: creates a segment (references checked)'),
-      putSegment: fn('PutSegment', HandlerName.putSegment, 'PUT /segments/{id}: replaces an API-created segment (If-Match version)'),
-      deleteSegment: fn('DeleteSegment', HandlerName.deleteSegment, 'DELETE /segments/{id}: deletes an API-created segment no segment or journey uses'),
-      evaluateSegment: fn('EvaluateSegment', HandlerName.evaluateSegment, 'POST /segments/{id}/evaluate: starts an audience snapshot (audience-scan state machine)'),
-      getSegmentSnapshot: fn('GetSegmentSnapshot', HandlerName.getSegmentSnapshot, 'GET /segments/{id}/snapshots/{snapshotId}: a snapshot and a page of its members'),
-      // A sample scan: up to API Gateway's 29 s integration timeout.
-      estimateSegment: fn('EstimateSegment', HandlerName.estimateSegment, 'GET /segments/{id}/estimate: the segment size estimated from a sample of profiles', {
-        timeout: Duration.seconds(29),
-        memorySize: 1024,
-      }),
-      // One page (500 profiles) per invocation; a re-check page evaluates, announces and enters journeys per profile.
-      scanProfiles: fn('ScanProfiles', HandlerName.scanProfiles, 'Audience-scan step: one page of a parallel scan (snapshot members, time-based re-check), finish, fail', {
-        timeout: Duration.minutes(5),
-        memorySize: 1024,
-        // SegmentEntered / SegmentExited go onto the bus.
-        environment: { [EnvKey.eventBusName]: props.eventBus.eventBusName },
-      }),
-      decide: fn('Decide', HandlerName.decide, 'POST /decisions: the best offers per placement for a profile, with an explanation'),
-      listDecisions: fn('ListDecisions', HandlerName.listDecisions, "GET /profiles/{id}/decisions: a page of the profile's decisions, newest first"),
-      listOffers: fn('ListOffers', HandlerName.listOffers, 'GET /offers: every offer, from files and the API'),
-      getOffer: fn('GetOffer', HandlerName.getOffer, 'GET /offers/{id}: an offer with its origin and version (ETag)'),
-      createOffer: fn('CreateOffer', HandlerName.createOffer, 'POST /offers: creates an offer (checked against the placements)'),
-      putOffer: fn('PutOffer', HandlerName.putOffer, 'PUT /offers/{id}: replaces an API-created offer (If-Match version)'),
-      deleteOffer: fn('DeleteOffer', HandlerName.deleteOffer, 'DELETE /offers/{id}: deletes an API-created offer'),
-      listPlacements: fn('ListPlacements', HandlerName.listPlacements, 'GET /placements: every placement, from files and the API'),
-      getPlacement: fn('GetPlacement', HandlerName.getPlacement, 'GET /placements/{id}: a placement with its origin and version (ETag)'),
-      createPlacement: fn('CreatePlacement', HandlerName.createPlacement, 'POST /placements: creates a placement'),
-      putPlacement: fn('PutPlacement', HandlerName.putPlacement, 'PUT /placements/{id}: replaces an API-created placement (If-Match version; offers must still fit)'),
-      deletePlacement: fn('DeletePlacement', HandlerName.deletePlacement, 'DELETE /placements/{id}: deletes an API-created placement no offer or journey uses'),
-      decideStep: fn('DecideStep', HandlerName.decideStep, 'Journey step: the decide node, the best offer for its placement'),
-    };
-    const f = this.functions;
-
-    // --- Journeys: one Standard state machine each.
-    this.registrationRole = new iam.Role(this, 'JourneyRegistrationRole', {
-      assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
-      description: 'Waymark: the AwsCustomResource provider that writes journey and segment registry items',
-    });
-    this.registrationLogGroup = new logs.LogGroup(this, 'JourneyRegistrationLogGroup', { retention: logRetention });
-    this.registrationLogGroup.grantWrite(this.registrationRole);
-
     const deliveryMetricsNamespace = `Waymark/${props.stage}`;
-    const catalogFileCount = segments.length + decisionFiles.offers.length + decisionFiles.placements.length;
-    const shardCount =
-      props.registryShards ?? (journeys.length > INLINE_JOURNEY_LIMIT || catalogFileCount > INLINE_CATALOG_FILE_LIMIT ? REGISTRY_SHARDS : 0);
-    const shards = new Map<number, RegistryShard>();
-    // Where a journey or file with this id lives: this stack, or the nested stack of its shard (created on first use).
-    const home = (key: string) => {
-      if (shardCount === 0) {
-        return { scope: this as Construct, registrationRole: this.registrationRole, registrationLogGroup: this.registrationLogGroup, journeyRole: () => undefined };
-      }
-      const n = shardOf(key, shardCount);
-      let shard = shards.get(n);
-      if (!shard) {
-        shard = new RegistryShard(this, `Registry${n}`, { description: `Waymark ${props.stage}: journeys and catalog files of shard ${n}`, logRetention });
-        shards.set(n, shard);
-      }
-      const within = shard;
-      return { scope: within as Construct, registrationRole: within.registrationRole, registrationLogGroup: within.registrationLogGroup, journeyRole: () => within.journeyRole() };
-    };
-    this.registryShards = shards;
-    const byId = new Map<string, JourneyStateMachine>();
-    for (const journey of journeys) {
-      const at = home(`journey/${journey.journey.id}`);
-      byId.set(
-        journey.journey.id,
-        new JourneyStateMachine(at.scope, `Journey-${journey.journey.id}`, {
-          journey,
-          stateMachineName: `waymark-${props.stage}-${journey.journey.id}`,
-          steps: {
-            prepareSend: f.prepareSend.function,
-            registerWait: f.registerWait.function,
-            resolveWait: f.resolveWait.function,
-            loadProfile: f.loadProfile.function,
-            decide: f.decideStep.function,
-          },
-          runtimeTable: props.runtimeTable,
-          journeysTable: props.journeysTable,
-          senderEmail: props.senderEmail,
-          emailConfigurationSet: this.emailConfigurationSet,
-          pushApplicationId,
-          metricsNamespace: deliveryMetricsNamespace,
-          logRetention,
-          registrationRole: at.registrationRole,
-          registrationLogGroup: at.registrationLogGroup,
-          role: at.journeyRole(),
-        }),
-      );
-    }
-    this.journeys = byId;
 
-    // --- Segments, offers and placements: each file entry becomes an item of the journeys table (origin "file"), through
-    // the journeys' provider. The default updatedAt is a constant, so the template is identical across synths.
-    const register = (kind: CatalogKind, definition: { id: string }, updatedAt: string) => {
-      const at = home(`${kind}/${definition.id}`);
-      return [
-        definition.id,
-        new CatalogRegistration(at.scope, `${kind[0].toUpperCase()}${kind.slice(1)}-${definition.id}`, {
-          kind,
-          definition,
-          journeysTable: props.journeysTable,
-          updatedAt,
-          registrationRole: at.registrationRole,
-          registrationLogGroup: at.registrationLogGroup,
-        }),
-      ] as const;
-    };
-    this.segments = new Map(segments.map((segment) => register('segment', segment, props.segmentsUpdatedAt ?? FILE_CATALOG_UPDATED_AT)));
-    const decisionFilesUpdatedAt = props.decisionFilesUpdatedAt ?? FILE_CATALOG_UPDATED_AT;
-    this.placements = new Map(decisionFiles.placements.map((p) => register('placement', p, decisionFilesUpdatedAt)));
-    this.offers = new Map(decisionFiles.offers.map((o) => register('offer', o, decisionFilesUpdatedAt)));
-
-    // --- Audience scan: snapshots (evaluate-segment starts them) and the hourly re-check of time-based segments.
-    this.audienceScan = new AudienceScanStateMachine(this, 'AudienceScan', {
-      stateMachineName: `waymark-${props.stage}-${AUDIENCE_SCAN_NAME}`,
-      scanProfiles: f.scanProfiles.function,
+    // --- Features: each creates the functions of the entry points declared with it, and its own triggers.
+    const eventsFeature = new EventsFeature(this, 'Events', { eventBus: props.eventBus, logRetention });
+    const profilesFeature = Feature.of(this, 'Profiles', { feature: 'profiles', logRetention });
+    const consentFeature = new ConsentFeature(this, 'Consent', { stage: props.stage, emailConfigurationSet: this.emailConfigurationSet, logRetention });
+    const segmentsFeature = new SegmentsFeature(this, 'Segments', { stage: props.stage, logRetention });
+    const decisioningFeature = Feature.of(this, 'Decisioning', { feature: 'decisioning', logRetention });
+    const before = [eventsFeature, profilesFeature, consentFeature, segmentsFeature, decisioningFeature];
+    const journeysFeature = new JourneysFeature(this, 'Journeys', {
+      stage: props.stage,
+      journeysTable: props.journeysTable,
+      runtimeTable: props.runtimeTable,
+      journeys,
+      segments,
+      segmentsUpdatedAt: props.segmentsUpdatedAt ?? FILE_CATALOG_UPDATED_AT,
+      decisionFiles,
+      rules,
+      decisionFilesUpdatedAt: props.decisionFilesUpdatedAt ?? FILE_CATALOG_UPDATED_AT,
+      steps: journeyStepsOf(new Map(before.flatMap((f) => [...f.functions]))),
+      senderEmail: props.senderEmail,
+      emailConfigurationSet: this.emailConfigurationSet,
+      pushApplicationId,
+      metricsNamespace: deliveryMetricsNamespace,
       logRetention,
+      registryShards: props.registryShards,
     });
-    f.evaluateSegment.function.addEnvironment(EnvKey.audienceScanStateMachineArn, this.audienceScan.stateMachine.stateMachineArn);
+    const features = [...before, journeysFeature];
+    this.features = new Map(features.map((f) => [f.node.id, f]));
+    const functions = new Map(features.flatMap((f) => [...f.functions]));
+    const undeclared = entryPoints().filter(([name]) => !functions.has(name));
+    if (undeclared.length > 0) throw new Error(`entry points without a feature construct: ${undeclared.map(([n]) => n).join(', ')}`);
+    this.functions = Object.fromEntries(functions) as WaymarkFunctions;
 
-    // --- Least-privilege grants, per handler.
-    // The runtime table has one index (the profile index); grants name it instead of CDK's `index/*`.
-    const runtimeReadActions = ['dynamodb:GetItem', 'dynamodb:BatchGetItem', 'dynamodb:Query', 'dynamodb:ConditionCheckItem', 'dynamodb:DescribeTable'];
-    const runtimeWriteActions = ['dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem', 'dynamodb:BatchWriteItem'];
-    const grantRuntime = (access: 'read' | 'readWrite', fn: WaymarkFunction) => {
-      fn.role.addToPrincipalPolicy(
-        new iam.PolicyStatement({
-          actions: access === 'read' ? runtimeReadActions : [...runtimeReadActions, ...runtimeWriteActions],
-          resources: [props.runtimeTable.tableArn, `${props.runtimeTable.tableArn}/index/${ProfileIndex.name}`],
-        }),
-      );
-      if (access === 'read') props.runtimeTable.encryptionKey?.grantDecrypt(fn.role);
-      else props.runtimeTable.encryptionKey?.grantEncryptDecrypt(fn.role);
-    };
-    props.profilesTable.grantReadWriteData(f.routeEvent);
-    props.journeysTable.grantReadData(f.routeEvent);
-    grantRuntime('readWrite', f.routeEvent);
-    props.eventBus.grantPutEventsTo(f.ingestEvent);
-    props.eventBus.grantPutEventsTo(f.routeEvent);
-    props.profilesTable.grantReadWriteData(f.triggerJourney);
-    props.journeysTable.grantReadData(f.triggerJourney);
-    grantRuntime('readWrite', f.triggerJourney);
-    props.journeysTable.grantReadData(f.listJourneys);
-    grantRuntime('read', f.listRejectedEvents);
-    props.profilesTable.grantReadData(f.prepareSend);
-    grantRuntime('readWrite', f.prepareSend);
-    grantRuntime('readWrite', f.registerWait);
-    // register-wait reads the profile's recent events and resumes its own task when the awaited event came first.
-    props.profilesTable.grantReadData(f.registerWait);
-    props.profilesTable.grantReadData(f.resolveWait);
-    props.profilesTable.grantReadData(f.loadProfile);
-    props.profilesTable.grantReadData(f.getProfile);
-    props.profilesTable.grantReadData(f.findProfile);
-    props.profilesTable.grantReadWriteData(f.eraseProfile);
-    grantRuntime('readWrite', f.eraseProfile);
-    props.profilesTable.grantReadData(f.exportProfile);
-    grantRuntime('read', f.exportProfile);
-    props.profilesTable.grantReadData(f.getConsent);
-    props.profilesTable.grantReadWriteData(f.updateConsent);
-    props.profilesTable.grantReadWriteData(f.unsubscribeProfile);
-    grantRuntime('readWrite', f.recordDeliveryEvent);
-    // Segments live in the journeys table; delete-segment also reads the journey registry there.
-    props.journeysTable.grantReadData(f.listSegments);
-    props.journeysTable.grantReadData(f.getSegment);
-    props.journeysTable.grantReadWriteData(f.createSegment);
-    props.journeysTable.grantReadWriteData(f.putSegment);
-    props.journeysTable.grantReadWriteData(f.deleteSegment);
-    // evaluate-segment: reads the segment, writes the snapshot header (running; failed if the scan does not start).
-    props.journeysTable.grantReadData(f.evaluateSegment);
-    grantRuntime('readWrite', f.evaluateSegment);
-    this.audienceScan.stateMachine.grantStartExecution(f.evaluateSegment.role);
-    grantRuntime('read', f.getSegmentSnapshot);
-    // estimate-segment: the segment, and a sample Scan of the profiles table (with memberships).
-    props.journeysTable.grantReadData(f.estimateSegment);
-    props.profilesTable.grantReadData(f.estimateSegment);
-    // scan-profiles: Scan of the profiles table, memberships written there; snapshot members, enrollments and runs in
-    // the runtime table; segments and journeys read; SegmentEntered/SegmentExited on the bus.
-    // update-profile-attributes evaluates the segments an update affects, with the same needs (but no Scan).
-    for (const evaluator of [f.scanProfiles, f.updateProfileAttributes]) {
-      props.profilesTable.grantReadWriteData(evaluator);
-      props.journeysTable.grantReadData(evaluator);
-      grantRuntime('readWrite', evaluator);
-      props.eventBus.grantPutEventsTo(evaluator);
-    }
-    // Decisioning: offers and placements live in the journeys table (the catalog; delete-placement also reads the
-    // journey registry there); caps and the decision log in the runtime table.
-    for (const decider of [f.decide, f.decideStep]) {
-      props.profilesTable.grantReadData(decider);
-      props.journeysTable.grantReadData(decider);
-      grantRuntime('readWrite', decider);
-    }
-    grantRuntime('read', f.listDecisions);
-    for (const reader of [f.listOffers, f.getOffer, f.listPlacements, f.getPlacement]) props.journeysTable.grantReadData(reader);
-    for (const writer of [f.createOffer, f.putOffer, f.deleteOffer, f.createPlacement, f.putPlacement, f.deletePlacement]) props.journeysTable.grantReadWriteData(writer);
-    for (const reader of [f.prepareSend, f.confirmUnsubscribe, f.unsubscribeProfile]) this.unsubscribeSecret.grantRead(reader.role);
-    for (const reader of [f.routeEvent, f.triggerJourney, f.updateProfileAttributes, f.prepareSend, f.recordDeliveryEvent, f.eraseProfile]) {
-      this.privacyKeySecret.grantRead(reader.role);
-      reader.function.addEnvironment(EnvKey.privacyKeySecretArn, this.privacyKeySecret.secretArn);
-    }
-    for (const writer of [
-      f.routeEvent,
-      f.triggerJourney,
-      f.prepareSend,
-      f.registerWait,
-      f.updateProfileAttributes,
-      f.eraseProfile,
-      f.updateConsent,
-      f.unsubscribeProfile,
-      f.recordDeliveryEvent,
-      f.createSegment,
-      f.putSegment,
-      f.deleteSegment,
-      f.evaluateSegment,
-      f.scanProfiles,
-      f.decide,
-      f.decideStep,
-      f.createOffer,
-      f.putOffer,
-      f.deleteOffer,
-      f.createPlacement,
-      f.putPlacement,
-      f.deletePlacement,
-    ]) {
-      acknowledgeDataKeyWildcards(writer.role);
-    }
+    this.routeEventRuleDeadLetterQueue = eventsFeature.routeEventRuleDeadLetterQueue;
+    this.routeEventFunctionDeadLetterQueue = eventsFeature.routeEventFunctionDeadLetterQueue;
+    this.routeEventRule = eventsFeature.routeEventRule;
+    this.deliveryEventRule = consentFeature.deliveryEventRule;
+    this.deliveryEventRuleDeadLetterQueue = consentFeature.deliveryEventRuleDeadLetterQueue;
+    this.deliveryEventFunctionDeadLetterQueue = consentFeature.deliveryEventFunctionDeadLetterQueue;
+    this.audienceScan = segmentsFeature.audienceScan;
+    this.audienceRecheckRule = segmentsFeature.audienceRecheckRule;
+    this.audienceRecheckRuleDeadLetterQueue = segmentsFeature.audienceRecheckRuleDeadLetterQueue;
+    this.journeys = journeysFeature.journeys;
+    this.registrationRole = journeysFeature.registrationRole;
+    this.registrationLogGroup = journeysFeature.registrationLogGroup;
+    this.registryShards = journeysFeature.registryShards;
+    this.segments = journeysFeature.segments;
+    this.offers = journeysFeature.offers;
+    this.placements = journeysFeature.placements;
+    this.rules = journeysFeature.rules;
+    const f = this.functions;
+    const machines = [...this.journeys.values()];
+    const apiEntryPoints = entryPoints().flatMap(([name, e]) => (e.trigger.kind === 'api' ? [{ name, entry: e, trigger: e.trigger }] : []));
 
-    const machines = [...byId.values()];
-    // Sharded, the grants name the stage's state machines by pattern (waymark-<stage>-*): a list of 200 ARNs would pass
-    // IAM's 10,240 characters per role, and ARNs read from nested stacks would cost an output each.
-    const stageMachineArn = this.formatArn({ service: 'states', resource: 'stateMachine', resourceName: `waymark-${props.stage}-*`, arnFormat: ArnFormat.COLON_RESOURCE_NAME });
-    const stageExecutionArn = this.formatArn({ service: 'states', resource: 'execution', resourceName: `waymark-${props.stage}-*:*`, arnFormat: ArnFormat.COLON_RESOURCE_NAME });
-    const machineArns = (list: readonly JourneyStateMachine[]) => (shardCount === 0 ? list.map((m) => m.stateMachine.stateMachineArn) : [stageMachineArn]);
-    const executionPatterns = (list: readonly JourneyStateMachine[]) => (shardCount === 0 ? list.map((m) => m.executionArnPattern) : [stageExecutionArn]);
-    if (machines.length > 0) {
-      const stateMachineArns = machineArns(machines);
-      const executionArns = executionPatterns(machines);
-      f.routeEvent.role.addToPrincipalPolicy(new iam.PolicyStatement({ actions: ['states:StartExecution'], resources: stateMachineArns }));
-      f.routeEvent.role.addToPrincipalPolicy(new iam.PolicyStatement({ actions: ['states:DescribeExecution', 'states:StopExecution'], resources: executionArns }));
-      f.triggerJourney.role.addToPrincipalPolicy(new iam.PolicyStatement({ actions: ['states:StartExecution'], resources: stateMachineArns }));
-      f.triggerJourney.role.addToPrincipalPolicy(new iam.PolicyStatement({ actions: ['states:DescribeExecution'], resources: executionArns }));
-      f.eraseProfile.role.addToPrincipalPolicy(new iam.PolicyStatement({ actions: ['states:DescribeExecution', 'states:StopExecution'], resources: executionArns }));
-      for (const role of [f.routeEvent.role, f.triggerJourney.role, f.eraseProfile.role]) {
-        acknowledgeWildcards(
-          role,
-          executionArns.map((arn) => resourceFinding(this, arn)),
-          "Executions are named at run time (deterministically per profile), so DescribeExecution/StopExecution take the execution pattern of each of this stage's journey state machines (execution:waymark-<stage>-<journeyId>:*), nothing wider.",
-        );
-      }
-    }
-    // scan-profiles (the re-check) and update-profile-attributes act like the router on segment transitions, limited to
-    // the journeys that use them: they start the journeys entered on a segment (DescribeExecution checks a previous run
-    // against the re-entry policy) and stop runs of the journeys with a segment-exited exit criterion.
-    const segmentEntry = machines.filter((m) => m.journey.journey.entry.kind === 'segment');
-    const segmentExit = machines.filter((m) => m.journey.journey.exitCriteria?.some((c) => c.kind === 'segment-exited'));
-    const segmentExecutionArns = executionPatterns([...new Set([...segmentEntry, ...segmentExit])]);
-    for (const evaluator of [f.scanProfiles, f.updateProfileAttributes]) {
-      if (segmentEntry.length > 0) {
-        evaluator.role.addToPrincipalPolicy(new iam.PolicyStatement({ actions: ['states:StartExecution'], resources: machineArns(segmentEntry) }));
-      }
-      if (segmentExecutionArns.length > 0) {
-        evaluator.role.addToPrincipalPolicy(new iam.PolicyStatement({ actions: ['states:DescribeExecution'], resources: segmentExecutionArns }));
-        acknowledgeWildcards(
-          evaluator.role,
-          segmentExecutionArns.map((arn) => resourceFinding(this, arn)),
-          "Executions are named at run time (deterministically per profile), so DescribeExecution/StopExecution take the execution pattern (execution:waymark-<stage>-<journeyId>:*) of only those journeys of this stage that enter on a segment or exit when a profile leaves one.",
-        );
-      }
-      if (segmentExit.length > 0) {
-        evaluator.role.addToPrincipalPolicy(new iam.PolicyStatement({ actions: ['states:StopExecution'], resources: executionPatterns(segmentExit) }));
-      }
-    }
-    if (shardCount > 0) {
-      for (const starter of [f.routeEvent, f.triggerJourney, ...(segmentEntry.length > 0 ? [f.scanProfiles, f.updateProfileAttributes] : [])]) {
-        acknowledgeWildcards(
-          starter.role,
-          [resourceFinding(this, stageMachineArn)],
-          `With the journeys in nested stacks (registryShards), StartExecution names this stage's state machines by pattern (stateMachine:waymark-${props.stage}-*): one ARN per journey would pass IAM's 10,240 characters per role with a few hundred journeys.`,
-        );
-      }
-    }
-    // Resuming a wait-for-event: SendTaskSuccess/SendTaskFailure have no resource type in the Service Authorization
-    // Reference (the task token is the authorization), so they need Resource "*". A policy of its own, for a precise suppression.
-    const taskResponse = new iam.Policy(this, 'RouteEventTaskResponsePolicy', {
-      statements: [new iam.PolicyStatement({ actions: ['states:SendTaskSuccess', 'states:SendTaskFailure'], resources: ['*'] })],
-      roles: [f.routeEvent.role, f.registerWait.role],
-    });
-    acknowledgeWildcards(
-      taskResponse,
-      ['Resource::*'],
-      'states:SendTaskSuccess and states:SendTaskFailure have no resource type in the Service Authorization Reference, so Resource must be "*"; the unguessable task token, held only by registered waits, is what scopes the call.',
-    );
-
-    // --- Routing: every business event (not the platform's own `waymark.*` events) goes to the router.
-    this.routeEventRule = new events.Rule(this, 'RouteEventRule', {
-      eventBus: props.eventBus,
-      description: `Every event whose source does not start with "${PLATFORM_SOURCE_PREFIX}" goes to the route-event function`,
-      eventPattern: { source: events.Match.anythingButPrefix(PLATFORM_SOURCE_PREFIX) },
-    });
-    this.routeEventRule.addTarget(
-      new targets.LambdaFunction(f.routeEvent.function, {
-        deadLetterQueue: this.routeEventRuleDeadLetterQueue,
-        retryAttempts: 8,
-        maxEventAge: Duration.hours(24),
-      }),
-    );
-
-    // --- Bounces and complaints: SES publishes configuration-set events to the account's default bus only
-    // (https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-ses-configurationseteventdestination-eventbridgedestination.html),
-    // so the rule matches this stage's configuration set, which every event names in mail.tags
-    // (https://docs.aws.amazon.com/ses/latest/dg/event-publishing-retrieving-sns-examples.html): a stage never
-    // suppresses an address because of another stage's (or another application's) mail.
-    const defaultBus = events.EventBus.fromEventBusName(this, 'DefaultEventBus', 'default');
-    this.emailConfigurationSet.addEventDestination('DeliveryEventsToEventBridge', {
-      destination: ses.EventDestination.eventBus(defaultBus),
-      events: [ses.EmailSendingEvent.BOUNCE, ses.EmailSendingEvent.COMPLAINT],
-    });
-    this.deliveryEventRule = new events.Rule(this, 'DeliveryEventRule', {
-      eventBus: defaultBus,
-      description: `SES bounces and complaints of the Waymark ${props.stage} configuration set go to record-delivery-event (suppression list)`,
-      eventPattern: {
-        ...(SES_DELIVERY_EVENT_PATTERN as events.EventPattern),
-        detail: { mail: { tags: { 'ses:configuration-set': [this.emailConfigurationSet.configurationSetName] } } },
-      },
-    });
-    this.deliveryEventRule.addTarget(
-      new targets.LambdaFunction(f.recordDeliveryEvent.function, { deadLetterQueue: this.deliveryEventRuleDeadLetterQueue, retryAttempts: 8, maxEventAge: Duration.hours(24) }),
-    );
-
-    // --- Hourly re-check of time-based segments (schedules run on the default bus). The job id, the seed of the
-    // SegmentEntered/SegmentExited event ids, comes from the scheduled event's id, so it is unique per run.
-    this.audienceRecheckRule = new events.Rule(this, 'AudienceRecheckRule', {
-      description: 'Hourly: re-checks the time-based segments of every profile (audience-scan state machine, recheck job)',
-      schedule: events.Schedule.rate(Duration.hours(1)),
-    });
-    const recheck: AudienceScanInput = {
-      job: { kind: 'recheck', jobId: `recheck-${events.EventField.eventId}` },
-      totalSegments: RECHECK_SCAN_SEGMENTS,
-      parts: Array.from({ length: RECHECK_SCAN_SEGMENTS }, (_, i) => i),
-    };
-    this.audienceRecheckRule.addTarget(
-      new targets.SfnStateMachine(this.audienceScan.stateMachine, {
-        input: events.RuleTargetInput.fromObject(recheck),
-        deadLetterQueue: this.audienceRecheckRuleDeadLetterQueue,
-        retryAttempts: 8,
-        // The next run comes an hour later and re-checks everything anyway.
-        maxEventAge: Duration.hours(1),
-      }),
-    );
-
-    // --- Marketer REST API, IAM (SigV4) auth on every method.
+    // --- Marketer REST API, IAM (SigV4) auth on every method but the declared public ones.
     this.apiAccessLogGroup = new logs.LogGroup(this, 'ApiAccessLogGroup', { retention: logRetention });
     this.api = new apigw.RestApi(this, 'Api', {
       restApiName: `waymark-${props.stage}`,
@@ -682,19 +303,24 @@ export class WaymarkAppStack extends Stack {
         dataTraceEnabled: false,
         throttlingRateLimit: props.apiThrottlingRateLimit ?? 100,
         throttlingBurstLimit: props.apiThrottlingBurstLimit ?? 200,
-        // The unauthenticated /unsubscribe methods get their own, lower method-level limit, so junk-token floods are
+        // The unauthenticated methods (/unsubscribe) get their own, lower method-level limit, so junk-token floods are
         // refused there (https://docs.aws.amazon.com/apigateway/latest/developerguide/api-gateway-request-throttling.html).
         methodOptions: Object.fromEntries(
-          ['GET', 'POST'].map((verb) => [
-            `/unsubscribe/${verb}`,
-            {
-              throttlingRateLimit: props.unsubscribeThrottlingRateLimit ?? 10,
-              throttlingBurstLimit: props.unsubscribeThrottlingBurstLimit ?? 20,
-              loggingLevel: apigw.MethodLoggingLevel.ERROR,
-              dataTraceEnabled: false,
-              metricsEnabled: true,
-            },
-          ]),
+          apiEntryPoints
+            .filter(({ trigger }) => trigger.public)
+            .map(({ trigger }) => {
+              const [verb, path] = splitRoute(trigger.route);
+              return [
+                `${path}/${verb}`,
+                {
+                  throttlingRateLimit: props.unsubscribeThrottlingRateLimit ?? 10,
+                  throttlingBurstLimit: props.unsubscribeThrottlingBurstLimit ?? 20,
+                  loggingLevel: apigw.MethodLoggingLevel.ERROR,
+                  dataTraceEnabled: false,
+                  metricsEnabled: true,
+                },
+              ];
+            }),
         ),
       },
       defaultMethodOptions: { authorizationType: apigw.AuthorizationType.IAM },
@@ -718,169 +344,84 @@ export class WaymarkAppStack extends Stack {
       description: 'Any JSON object; the handler validates the fields and names the offending ones',
       schema: { schema: apigw.JsonSchemaVersion.DRAFT4, type: apigw.JsonSchemaType.OBJECT },
     });
-    const validated = { requestValidator: this.apiRequestValidator };
-    const withBody = { ...validated, requestModels: { 'application/json': jsonObject } };
-    const eventsResource = this.api.root.addResource('events');
-    eventsResource.addMethod('POST', new apigw.LambdaIntegration(f.ingestEvent.function), withBody);
-    eventsResource.addResource('rejected').addMethod('GET', new apigw.LambdaIntegration(f.listRejectedEvents.function), validated);
-    const profiles = this.api.root.addResource('profiles');
-    profiles.addMethod('GET', new apigw.LambdaIntegration(f.findProfile.function), { ...validated, requestParameters: { 'method.request.querystring.identity': true } });
-    const profile = profiles.addResource('{id}');
-    const withId = { 'method.request.path.id': true };
-    profile.addMethod('GET', new apigw.LambdaIntegration(f.getProfile.function), { ...validated, requestParameters: withId });
-    profile.addMethod('DELETE', new apigw.LambdaIntegration(f.eraseProfile.function), { ...validated, requestParameters: withId });
-    profile.addResource('attributes').addMethod('PUT', new apigw.LambdaIntegration(f.updateProfileAttributes.function), { ...withBody, requestParameters: withId });
-    profile.addResource('export').addMethod('GET', new apigw.LambdaIntegration(f.exportProfile.function), { ...validated, requestParameters: withId });
-    const consent = profile.addResource('consent');
-    consent.addMethod('GET', new apigw.LambdaIntegration(f.getConsent.function), { ...validated, requestParameters: withId });
-    consent.addMethod('PUT', new apigw.LambdaIntegration(f.updateConsent.function), { ...withBody, requestParameters: withId });
-    // The one public route: the link in an email must work without credentials; the HMAC-signed token is the authorization.
-    const unsubscribe = this.api.root.addResource('unsubscribe');
-    const publicMethod = { ...validated, authorizationType: apigw.AuthorizationType.NONE, requestParameters: { 'method.request.querystring.token': true } };
-    this.unsubscribeMethods = [
-      unsubscribe.addMethod('GET', new apigw.LambdaIntegration(f.confirmUnsubscribe.function), publicMethod),
-      unsubscribe.addMethod('POST', new apigw.LambdaIntegration(f.unsubscribeProfile.function), publicMethod),
-    ];
-    const journeysResource = this.api.root.addResource('journeys');
-    journeysResource.addMethod('GET', new apigw.LambdaIntegration(f.listJourneys.function), validated);
-    journeysResource
-      .addResource('{id}')
-      .addResource('trigger')
-      .addMethod('POST', new apigw.LambdaIntegration(f.triggerJourney.function), { ...withBody, requestParameters: { 'method.request.path.id': true } });
-    const segmentsResource = this.api.root.addResource('segments');
-    segmentsResource.addMethod('GET', new apigw.LambdaIntegration(f.listSegments.function), validated);
-    segmentsResource.addMethod('POST', new apigw.LambdaIntegration(f.createSegment.function), withBody);
-    const segment = segmentsResource.addResource('{id}');
-    segment.addMethod('GET', new apigw.LambdaIntegration(f.getSegment.function), { ...validated, requestParameters: withId });
-    segment.addMethod('PUT', new apigw.LambdaIntegration(f.putSegment.function), { ...withBody, requestParameters: withId });
-    segment.addMethod('DELETE', new apigw.LambdaIntegration(f.deleteSegment.function), { ...validated, requestParameters: withId });
-    // No body: the snapshot is of the segment as stored.
-    segment.addResource('evaluate').addMethod('POST', new apigw.LambdaIntegration(f.evaluateSegment.function), { ...validated, requestParameters: withId });
-    segment
-      .addResource('snapshots')
-      .addResource('{snapshotId}')
-      .addMethod('GET', new apigw.LambdaIntegration(f.getSegmentSnapshot.function), { ...validated, requestParameters: { ...withId, 'method.request.path.snapshotId': true } });
-    segment.addResource('estimate').addMethod('GET', new apigw.LambdaIntegration(f.estimateSegment.function), { ...validated, requestParameters: withId });
-    // Decisioning: the offer catalog (offers, placements), decisions, and a profile's decision log.
-    for (const [name, handlers] of [
-      ['offers', { list: f.listOffers, create: f.createOffer, get: f.getOffer, put: f.putOffer, delete: f.deleteOffer }],
-      ['placements', { list: f.listPlacements, create: f.createPlacement, get: f.getPlacement, put: f.putPlacement, delete: f.deletePlacement }],
-    ] as const) {
-      const resource = this.api.root.addResource(name);
-      resource.addMethod('GET', new apigw.LambdaIntegration(handlers.list.function), validated);
-      resource.addMethod('POST', new apigw.LambdaIntegration(handlers.create.function), withBody);
-      const item = resource.addResource('{id}');
-      item.addMethod('GET', new apigw.LambdaIntegration(handlers.get.function), { ...validated, requestParameters: withId });
-      item.addMethod('PUT', new apigw.LambdaIntegration(handlers.put.function), { ...withBody, requestParameters: withId });
-      item.addMethod('DELETE', new apigw.LambdaIntegration(handlers.delete.function), { ...validated, requestParameters: withId });
-    }
-    this.api.root.addResource('decisions').addMethod('POST', new apigw.LambdaIntegration(f.decide.function), withBody);
-    profile.addResource('decisions').addMethod('GET', new apigw.LambdaIntegration(f.listDecisions.function), {
-      ...validated,
-      requestParameters: { ...withId, 'method.request.querystring.limit': false, 'method.request.querystring.cursor': false },
+    // API Gateway invokes the API's functions with this role (one policy for every route), not a Lambda permission per
+    // method: the stack's resource budget (lib/README.md).
+    this.apiInvokeRole = new iam.Role(this, 'ApiInvokeRole', {
+      assumedBy: new iam.ServicePrincipal('apigateway.amazonaws.com'),
+      description: `Waymark ${props.stage}: API Gateway invokes the functions of the API's routes`,
     });
-
-    // --- Alarms, to an encrypted topic. CloudWatch can only publish to a topic encrypted with a key whose policy allows it.
-    this.alarmTopicKey = new kms.Key(this, 'AlarmTopicKey', { description: `Waymark ${props.stage}: alarm topic encryption`, enableKeyRotation: true });
-    this.alarmTopicKey.grant(new iam.ServicePrincipal('cloudwatch.amazonaws.com'), 'kms:Decrypt', 'kms:GenerateDataKey');
-    this.alarmTopic = new sns.Topic(this, 'AlarmTopic', { displayName: `Waymark ${props.stage} alarms`, masterKey: this.alarmTopicKey, enforceSSL: true });
-    if (props.alarmEmail) this.alarmTopic.addSubscription(new subscriptions.EmailSubscription(props.alarmEmail));
-
-    const alarms: cloudwatch.Alarm[] = [];
-    const alarm = (alarmId: string, metric: cloudwatch.IMetric, description: string, scope: Construct = this) => {
-      const created = new cloudwatch.Alarm(scope, alarmId, {
-        metric,
-        threshold: 1,
-        evaluationPeriods: 1,
-        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-        treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
-        alarmDescription: description,
-      });
-      created.addAlarmAction(new cwActions.SnsAction(this.alarmTopic));
-      alarms.push(created);
-    };
-    for (const [queueId, queue, what] of [
-      ['RouteEventRuleDeadLetterQueueAlarm', this.routeEventRuleDeadLetterQueue, 'events EventBridge could not deliver to route-event'],
-      ['RouteEventFunctionDeadLetterQueueAlarm', this.routeEventFunctionDeadLetterQueue, 'events route-event failed on after its retries'],
-      ['DeliveryEventRuleDeadLetterQueueAlarm', this.deliveryEventRuleDeadLetterQueue, 'SES events EventBridge could not deliver to record-delivery-event'],
-      ['DeliveryEventFunctionDeadLetterQueueAlarm', this.deliveryEventFunctionDeadLetterQueue, 'SES events record-delivery-event failed on after its retries'],
-      ['AudienceRecheckRuleDeadLetterQueueAlarm', this.audienceRecheckRuleDeadLetterQueue, 'hourly re-checks EventBridge could not start on the audience-scan state machine'],
-    ] as const) {
-      alarm(queueId, queue.metricApproximateNumberOfMessagesVisible({ period: Duration.minutes(1), statistic: cloudwatch.Stats.MAXIMUM }), `Dead-letter queue holds ${what}; inspect and redrive.`);
-    }
-    for (const machine of machines) {
-      alarm(
-        `Journey-${machine.journey.journey.id}-ExecutionsFailedAlarm`,
-        machine.stateMachine.metricFailed({ period: Duration.minutes(5), statistic: cloudwatch.Stats.SUM }),
-        `Executions of journey "${machine.journey.journey.id}" failed.`,
-        // In the journey's own stack (this one, or its shard), so the alarms count against that stack's resources.
-        Stack.of(machine),
-      );
-    }
-    // A failed or timed-out audience scan leaves a snapshot failed (or running) or a re-check undone.
-    alarm(
-      'AudienceScanExecutionsFailedAlarm',
-      this.audienceScan.stateMachine.metricFailed({ period: Duration.minutes(5), statistic: cloudwatch.Stats.SUM }),
-      'Audience-scan executions (snapshots, time-based re-checks) failed.',
+    // In declaration order: the deployment's logical id hashes the methods in the order they are added.
+    const methods = apiEntryPoints.map(({ name, entry }) => ({
+      entry,
+      method: addApiRoute(this.api, entry, f[name].function, { requestValidator: this.apiRequestValidator, jsonObject, invokeRole: this.apiInvokeRole }),
+    }));
+    // The functions themselves, without `:*` (versions and aliases): the integrations name the unqualified ARN.
+    this.apiInvokeRole.addToPrincipalPolicy(
+      new iam.PolicyStatement({ actions: ['lambda:InvokeFunction'], resources: apiEntryPoints.map(({ name }) => f[name].function.functionArn) }),
     );
-    alarm(
-      'AudienceScanExecutionsTimedOutAlarm',
-      this.audienceScan.stateMachine.metricTimedOut({ period: Duration.minutes(5), statistic: cloudwatch.Stats.SUM }),
-      'Audience-scan executions (snapshots, time-based re-checks) timed out.',
-    );
-    alarm('RouteEventErrorsAlarm', f.routeEvent.function.metricErrors({ period: Duration.minutes(5), statistic: cloudwatch.Stats.SUM }), 'route-event invocations failed (they are retried, then dead-lettered).');
-    // Every journey counts the outcome of each message it asked a provider to send (metric Deliveries, by Outcome).
-    const outcome = (name: 'sent' | 'failed' | 'unknown') =>
-      new cloudwatch.Metric({ namespace: deliveryMetricsNamespace, metricName: DELIVERY_METRIC, dimensionsMap: { Outcome: name }, statistic: cloudwatch.Stats.SUM, period: Duration.minutes(15) });
-    const deliveryFailureRate = new cloudwatch.Alarm(this, 'DeliveryFailureRateAlarm', {
-      metric: new cloudwatch.MathExpression({
-        // An idle period gives no datapoint (0/0), which is not breaching.
-        expression: '100 * (FILL(failed, 0) + FILL(unknown, 0)) / (FILL(sent, 0) + FILL(failed, 0) + FILL(unknown, 0))',
-        usingMetrics: { sent: outcome('sent'), failed: outcome('failed'), unknown: outcome('unknown') },
-        label: 'failed or unknown deliveries (%)',
-        period: Duration.minutes(15),
-      }),
-      threshold: 10,
-      evaluationPeriods: 1,
-      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
-      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
-      alarmDescription: 'More than 10% of the messages sent to SES, SNS or Pinpoint in 15 minutes failed or have an unknown outcome; see the ledger (status failed/unknown) and the provider.',
-    });
-    deliveryFailureRate.addAlarmAction(new cwActions.SnsAction(this.alarmTopic));
-    alarms.push(deliveryFailureRate);
+    this.unsubscribeMethods = methods.filter(({ entry }) => entry.trigger.kind === 'api' && entry.trigger.public).map(({ method }) => method);
 
-    // --- What an operator looks at: one dashboard per stage, and SES reputation alarms (bounce 5%, complaint 0.1%).
-    this.operations = new OperationsDashboard(this, 'Operations', {
+    // --- Environment and least-privilege grants, each derived from the function's declaration.
+    const resources = {
+      tables: { profiles: props.profilesTable, journeys: props.journeysTable, runtime: props.runtimeTable },
+      eventBus: props.eventBus,
+      secrets: { unsubscribe: this.unsubscribeSecret, privacyKey: this.privacyKeySecret },
+      audienceScan: this.audienceScan.stateMachine,
+      // Built from the API id, not `api.url`: that references the deployment, which depends on every method, one of
+      // which (trigger) may start journeys whose steps include prepare-send — a cycle.
+      publicUrl: `https://${this.api.restApiId}.execute-api.${this.region}.${this.urlSuffix}/${API_STAGE_NAME}/`,
       stage: props.stage,
+      journeys: machines,
+      sharded: journeysFeature.sharded,
+    };
+    for (const [name, entry] of entryPoints()) bindEntryPoint(f[name], entry, resources);
+    taskResponsePolicy(
+      this,
+      entryPoints()
+        .filter(([, e]) => e.uses.taskTokens)
+        .map(([name]) => f[name].role),
+    );
+
+    // --- What tells an operator something is wrong: alarms to an encrypted topic, the stage's dashboard.
+    const monitoring = new Monitoring(this, 'Monitoring', {
+      stage: props.stage,
+      alarmEmail: props.alarmEmail,
       deliveryMetricsNamespace,
       emailConfigurationSet: this.emailConfigurationSet,
-      deadLetterQueues: {
-        'route-event rule': this.routeEventRuleDeadLetterQueue,
-        'route-event function': this.routeEventFunctionDeadLetterQueue,
-        'delivery-event rule': this.deliveryEventRuleDeadLetterQueue,
-        'delivery-event function': this.deliveryEventFunctionDeadLetterQueue,
-        'audience re-check rule': this.audienceRecheckRuleDeadLetterQueue,
-      },
-      alarmTopic: this.alarmTopic,
+      deadLetterQueues: [
+        { alarmId: 'RouteEventRuleDeadLetterQueueAlarm', label: 'route-event rule', queue: this.routeEventRuleDeadLetterQueue, holds: 'events EventBridge could not deliver to route-event' },
+        { alarmId: 'RouteEventFunctionDeadLetterQueueAlarm', label: 'route-event function', queue: this.routeEventFunctionDeadLetterQueue, holds: 'events route-event failed on after its retries' },
+        { alarmId: 'DeliveryEventRuleDeadLetterQueueAlarm', label: 'delivery-event rule', queue: this.deliveryEventRuleDeadLetterQueue, holds: 'SES events EventBridge could not deliver to record-delivery-event' },
+        { alarmId: 'DeliveryEventFunctionDeadLetterQueueAlarm', label: 'delivery-event function', queue: this.deliveryEventFunctionDeadLetterQueue, holds: 'SES events record-delivery-event failed on after its retries' },
+        { alarmId: 'AudienceRecheckRuleDeadLetterQueueAlarm', label: 'audience re-check rule', queue: this.audienceRecheckRuleDeadLetterQueue, holds: 'hourly re-checks EventBridge could not start on the audience-scan state machine' },
+      ],
+      journeys: machines,
+      audienceScan: this.audienceScan.stateMachine,
+      routeEvent: f.routeEvent.function,
     });
-    alarms.push(this.operations.bounceRateAlarm, this.operations.complaintRateAlarm);
-    this.alarms = alarms;
-
-    // prepare-send signs the unsubscribe links of marketing email, which point at this API.
-    f.prepareSend.function.addEnvironment(EnvKey.unsubscribeSecretArn, this.unsubscribeSecret.secretArn);
-    // Built from the API id, not `api.url`: that references the deployment, which depends on every method, one of
-    // which (trigger) may start journeys whose steps include prepare-send — a cycle.
-    f.prepareSend.function.addEnvironment(EnvKey.publicUrl, `https://${this.api.restApiId}.execute-api.${this.region}.${this.urlSuffix}/${API_STAGE_NAME}/`);
+    this.alarmTopicKey = monitoring.alarmTopicKey;
+    this.alarmTopic = monitoring.alarmTopic;
+    this.alarms = monitoring.alarms;
+    this.operations = monitoring.operations;
 
     new CfnOutput(this, 'ApiUrl', { value: this.api.url, description: 'Marketer REST API (SigV4, service execute-api)' });
 
     this.suppressNag();
   }
 
-  private deadLetterQueue(id: string): sqs.Queue {
-    // SSE-SQS rather than KMS: EventBridge can only deliver to a KMS-encrypted DLQ with a key policy granting it, and
-    // SSE-SQS needs no key grants at all.
-    return new sqs.Queue(this, id, { encryption: sqs.QueueEncryption.SQS_MANAGED, enforceSSL: true, retentionPeriod: Duration.days(14) });
+  /**
+   * Feature constructs are transparent to logical ids (`logicalIdWithoutFeatures`): what a feature holds keeps the id
+   * it had as the stack's own child. Overriding this method is CDK's documented way to change the scheme; two elements
+   * given one id fail the synth here rather than overwrite each other.
+   */
+  protected allocateLogicalId(element: CfnElement): string {
+    const id = logicalIdWithoutFeatures(element);
+    const holder = this.allocatedIds.get(id);
+    if (holder !== undefined && holder !== element.node.path) {
+      throw new Error(`logical id ${id} of ${element.node.path} is already ${holder}'s: rename one of them (features share the stack's ids)`);
+    }
+    this.allocatedIds.set(id, element.node.path);
+    return id;
   }
 
   private suppressNag(): void {

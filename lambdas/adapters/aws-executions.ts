@@ -3,6 +3,7 @@ import type { AudienceJobs } from '../core/segments/ports';
 import { loadEnv } from '../shared/env';
 import { traced } from '../shared/powertools';
 import { StepFunctionsExecutions } from './step-functions';
+import { StepFunctionsExecutionHistory } from './step-functions-history';
 import { StepFunctionsAudienceJobs } from './step-functions-audience';
 
 /** Step Functions ports (journey executions, the audience scan), for the handlers that start or resume executions. */
@@ -17,6 +18,7 @@ export function awsExecutions() {
   };
   return {
     executions: new StepFunctionsExecutions(sfn),
+    history: new StepFunctionsExecutionHistory(sfn),
     // Built on first use: only evaluate-segment has the audience-scan state machine. A plain object that delegates,
     // not a getter, so spreading the dependencies is safe.
     audienceJobs: { start: async (input) => getAudienceJobs().start(input) } satisfies AudienceJobs,

@@ -9,6 +9,7 @@ import { cachedSegmentCatalog } from '../core/segments/cached-catalog';
 import { loadEnv, type HandlerEnv } from '../shared/env';
 import { traced } from '../shared/powertools';
 import { DynamoConsentStore } from './dynamodb-consent';
+import { DynamoJourneyCounters } from './dynamodb-counters';
 import { dynamoPorts } from './dynamodb-ports';
 import { DynamoSuppressionList } from './dynamodb-suppression';
 import { cachedSecret } from './secrets-manager';
@@ -68,6 +69,8 @@ export function awsStores() {
     decisions,
     newId: randomUUID,
     suppression: new DynamoSuppressionList(db, env.runtimeTable, privacyKey),
+    /** Journey counters (entries, exits): the router, the trigger and erasure count through them. */
+    counters: new DynamoJourneyCounters(db, env.runtimeTable),
     consent: new DynamoConsentStore(db, env.profilesTable, systemClock),
     ...awsUnsubscribe(env),
   };

@@ -10,6 +10,7 @@ import type { CatalogRecord, CatalogStore } from '../core/decisions/ports';
  * | segment   | `SEGMENTS`   | `SEGMENT#<id>`     | definition (JSON string), origin, version, updatedAt |
  * | offer     | `OFFERS`     | `OFFER#<id>`       | the same |
  * | placement | `PLACEMENTS` | `PLACEMENT#<id>`   | the same |
+ * | rule      | `RULES`      | `RULE#<id>`        | the same (governance rules, dynamodb-rules.ts) |
  *
  * Definitions are JSON strings, not maps: a deeply nested rule would otherwise count against DynamoDB's 32 levels of
  * map nesting. CDK writes the file entries in the same shape at deploy time.
@@ -18,9 +19,9 @@ import type { CatalogRecord, CatalogStore } from '../core/decisions/ports';
 const isConditionFailure = (error: unknown) =>
   error instanceof ConditionalCheckFailedException || (error as { name?: string })?.name === 'ConditionalCheckFailedException';
 
-export type CatalogKind = 'SEGMENT' | 'OFFER' | 'PLACEMENT';
+export type CatalogKind = 'SEGMENT' | 'OFFER' | 'PLACEMENT' | 'RULE';
 
-/** Segments, offers or placements in the journeys table, one partition per kind (listing them is one Query). */
+/** Segments, offers, placements or rules in the journeys table, one partition per kind (listing them is one Query). */
 export class DynamoCatalogStore<T extends { id: string }> implements CatalogStore<T> {
   private readonly pk: string;
   private readonly skPrefix: string;

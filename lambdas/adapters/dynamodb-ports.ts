@@ -11,7 +11,10 @@ import {
 } from './dynamodb';
 import { DynamoCapStore, DynamoDecisionLog, offerStore, placementStore } from './dynamodb-decisions';
 import { DynamoSendCapStore } from './dynamodb-governance';
+import { DynamoConversionStore } from './dynamodb-conversions';
 import { createDynamoProfileStore } from './dynamodb-profiles';
+import { DynamoProfileRuns } from './dynamodb-runs';
+import { dynamoRuleStore } from './dynamodb-rules';
 import { DynamoMembershipStore, DynamoProfileScanner, DynamoSnapshotStore, segmentStore } from './dynamodb-segments';
 
 export interface WaymarkTables {
@@ -35,6 +38,7 @@ export function dynamoPorts(db: DynamoDBDocumentClient, tables: WaymarkTables, c
     ledger: new DynamoLedger(db, tables.runtime),
     rejected: new DynamoRejectedEventStore(db, tables.runtime, privacyKey),
     records: new DynamoProfileRecords(db, tables.runtime),
+    profileRuns: new DynamoProfileRuns(db, tables.runtime),
     segmentStore: segmentStore(db, tables.journeys),
     memberships: new DynamoMembershipStore(db, tables.profiles),
     snapshots: new DynamoSnapshotStore(db, tables.runtime),
@@ -45,5 +49,7 @@ export function dynamoPorts(db: DynamoDBDocumentClient, tables: WaymarkTables, c
     decisionLog: new DynamoDecisionLog(db, tables.runtime, { clock }),
     /** Frequency-cap slots of governance rules (lambdas/core/governance/README.md). */
     sendCaps: new DynamoSendCapStore(db, tables.runtime),
+    conversions: new DynamoConversionStore(db, tables.runtime),
+    ruleStore: dynamoRuleStore(db, tables.journeys),
   };
 }

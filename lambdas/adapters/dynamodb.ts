@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
-import { DeleteCommand, GetCommand, PutCommand, QueryCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { DeleteCommand, GetCommand, PutCommand, QueryCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { outcomeAttribute, type EngagementLedger, type LedgerOutcome, type OutcomeKey, type SentLedgerEntry } from '../core/engagement/ports';
 import { fromJourneyItem, journeyItem } from '../core/journey/registry-item';
 import { ProfileIndex } from '../core/config/env-keys';
 import { keyedHash, localPrivacyKey, type PrivacyKey } from '../core/privacy/keys';
@@ -125,17 +126,40 @@ export class DynamoWaitIndex implements WaitIndex {
   }
 }
 
-/** The send ledger: one item per (execution, node); the state machine marks it sent or failed after delivery. */
-export class DynamoLedger implements Ledger {
+/**
+ * The send ledger: one item per (execution, node); the state machine marks it sent or failed after delivery, and
+ * engagement events add their outcomes (`outcome#<key>`) to it.
+ */
+export class DynamoLedger implements Ledger, EngagementLedger {
   constructor(
     private readonly db: DynamoDBDocumentClient,
     private readonly table: string,
     private readonly retentionDays = 400,
   ) {}
 
-  async get(executionId: string, nodeId: string): Promise<LedgerEntry | undefined> {
+  async get(executionId: string, nodeId: string): Promise<SentLedgerEntry | undefined> {
     const { Item } = await this.db.send(new GetCommand({ TableName: this.table, Key: { pk: `LEDGER#${executionId}`, sk: nodeId }, ConsistentRead: true }));
-    return Item as LedgerEntry | undefined;
+    return Item as SentLedgerEntry | undefined;
+  }
+
+  async recordOutcome(executionId: string, nodeId: string, messageId: string, key: OutcomeKey, outcome: LedgerOutcome): Promise<boolean> {
+    try {
+      await this.db.send(
+        new UpdateCommand({
+          TableName: this.table,
+          Key: { pk: `LEDGER#${executionId}`, sk: nodeId },
+          UpdateExpression: 'SET #outcome = :outcome',
+          // Only on the entry of this message, and only the first time: a redelivered event changes nothing.
+          ConditionExpression: '#messageId = :messageId AND attribute_not_exists(#outcome)',
+          ExpressionAttributeNames: { '#outcome': outcomeAttribute(key), '#messageId': 'messageId' },
+          ExpressionAttributeValues: { ':outcome': outcome, ':messageId': messageId },
+        }),
+      );
+      return true;
+    } catch (error) {
+      if (isConditionFailure(error)) return false;
+      throw error;
+    }
   }
 
   async prepare(entry: LedgerEntry): Promise<boolean> {
@@ -213,6 +237,7 @@ function recordKind(pk: string): ProfileRecord['kind'] {
   if (pk.startsWith('DECISIONS#')) return 'decision';
   if (pk.startsWith('CAP#')) return 'offer-cap';
   if (pk.startsWith('SENDCAP#')) return 'send-cap';
+  if (pk.startsWith('GOAL#')) return 'conversion';
   return 'other';
 }
 

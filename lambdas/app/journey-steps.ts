@@ -45,6 +45,7 @@ function parse<T extends z.ZodType>(schema: T, raw: unknown): z.infer<T> {
 
 const PrepareSendPayload = payload(SendNode).extend({
   messageClass: z.enum(['marketing', 'transactional']),
+  startedAt: z.string().max(64).optional(),
   // The journey's governance settings (priority, tags), compiled into the payload.
   settings: z.object({ priority: z.number().int().min(1).max(100).optional(), tags: z.array(z.string().max(64)).max(10).optional() }).optional(),
   // The failed path of a delivery: give the message's cap slot back instead of preparing it.

@@ -1,16 +1,21 @@
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
-import type { SuppressionList } from '../core/consent/ports';
-import { recordDeliveryEvent, type DeliveryEventResult } from '../core/consent/ses-events';
+import { recordEmailEvent, type EngagementDeps, type EngagementResult } from '../core/engagement/record';
 import { logger, metrics } from '../shared/powertools';
 import { withPowertools } from './middleware';
 
-/** EventBridge rule target for SES bounces and complaints (SES_DELIVERY_EVENT_PATTERN): suppresses the addresses. */
-export function createRecordDeliveryEventHandler(deps: { suppression: SuppressionList }) {
+/**
+ * EventBridge rule target for the SES events of the stage's configuration set (SES_DELIVERY_EVENT_PATTERN): bounces
+ * and complaints suppress addresses; every event is attributed to its message's ledger entry, counted once and
+ * applied to the profile (lambdas/core/engagement/README.md).
+ */
+export function createRecordDeliveryEventHandler(deps: EngagementDeps) {
+  if (deps.counters === null) logger.warn('no journey counters store: engagement events are recorded but not counted');
   return withPowertools(
-    async (raw: unknown): Promise<DeliveryEventResult> => {
-      const result = await recordDeliveryEvent(deps, raw);
-      if (result.status === 'suppressed') metrics.addMetric('AddressesSuppressed', MetricUnit.Count, result.addresses.length);
-      else logger.info('SES event ignored', { reason: result.reason });
+    async (raw: unknown): Promise<EngagementResult> => {
+      const result = await recordEmailEvent(deps, raw);
+      if (result.suppressed) metrics.addMetric('AddressesSuppressed', MetricUnit.Count, result.suppressed.length);
+      if (result.status === 'recorded') metrics.addMetric('EngagementRecorded', MetricUnit.Count, 1);
+      else if (result.status === 'ignored' || result.status === 'unattributed') logger.info('SES event not attributed', { result });
       return result;
     },
     { emitsMetrics: true },

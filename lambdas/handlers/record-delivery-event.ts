@@ -1,4 +1,5 @@
 import { awsStores } from '../adapters/aws';
 import { createRecordDeliveryEventHandler } from '../app/record-delivery-event';
 
-export const handler = createRecordDeliveryEventHandler(awsStores());
+const stores = awsStores();
+export const handler = createRecordDeliveryEventHandler(stores);

@@ -2,7 +2,8 @@ import { StateMachine } from 'aws-local-stepfunctions';
 import { UpdateItemCommand, type DynamoDBClient, type UpdateItemCommandInput } from '@aws-sdk/client-dynamodb';
 import type { Context } from 'aws-lambda';
 import { Placeholder, Resource, type AslDefinition, type AslState, type ExecutionInput } from '../core/journey/asl';
-import { systemClock, type Clock, type Executions } from '../core/runtime/ports';
+import { executionArnOf, LIVE_ALIAS, unqualifiedStateMachineArn, type LiveVersion } from '../core/journey/registry-item';
+import { systemClock, type Clock, type ExecutionHistory, type Executions, type RunSummary, type RunTrace } from '../core/runtime/ports';
 import type { LocalMetrics, Outbox, OutboxMessage } from './outbox';
 import { isVirtualClock, type VirtualClock } from './virtual-clock';
 
@@ -28,6 +29,31 @@ export interface LocalExecutionsOptions {
   clock?: Clock;
   region?: string;
   account?: string;
+  /** Called once per ended run, with the event Step Functions puts on the default bus ("Execution Status Change"). */
+  onEnd?: (event: RunStatusChangeEvent) => void;
+}
+
+/** A "Step Functions Execution Status Change" event as EventBridge delivers it (lambdas/core/measure/run-end.ts). */
+export interface RunStatusChangeEvent {
+  version: '0';
+  id: string;
+  'detail-type': 'Step Functions Execution Status Change';
+  source: 'aws.states';
+  account: string;
+  time: string;
+  region: string;
+  resources: string[];
+  detail: { executionArn: string; stateMachineArn: string; name: string; status: string; startDate: number; stopDate: number; input: string; error: string | null; cause: string | null };
+}
+
+/** The context field the local runner puts its clock's start time in (see `deploy`). */
+const LOCAL_START_TIME = 'WaymarkLocalStartTime';
+
+/** A journey as deployed locally: its state machine, its `live` alias and the version the alias points at. */
+export interface LocalDeployment {
+  stateMachineArn: string;
+  aliasArn: string;
+  live: LiveVersion;
 }
 
 export const EXECUTION_STATUSES = ['RUNNING', 'SUCCEEDED', 'FAILED', 'TIMED_OUT', 'ABORTED'] as const;
@@ -47,7 +73,11 @@ export const RETAINED_INTERNAL_RUNS = 20;
 export interface LocalExecution {
   executionArn: string;
   name: string;
+  /** The state machine, unqualified; a run started on a version or an alias names them below (as DescribeExecution). */
   stateMachineArn: string;
+  /** The version the run started on, and runs to its end on whatever is deployed later. */
+  stateMachineVersionArn?: string;
+  stateMachineAliasArn?: string;
   journeyId: string;
   profileId: string;
   status: ExecutionStatus;
@@ -58,8 +88,10 @@ export interface LocalExecution {
   error?: string;
   /** State names in the order they were entered. */
   path: string[];
-  /** The same, with the (stack clock's) time each state was entered. */
-  trail: { state: string; at: string }[];
+  /** The same, with the (stack clock's) time each state was entered and, once it has, left. */
+  trail: { state: string; at: string; exitedAt?: string }[];
+  /** Why it was stopped (`stop`'s cause), for an ABORTED run. */
+  cause?: string;
   done: Promise<void>;
 }
 
@@ -72,6 +104,12 @@ interface RunState {
   cancels: Set<() => void>;
   /** The tokens of its wait-for-event steps, so its end rejects their waiters without a scan of every run's. */
   tokens: Set<string>;
+}
+
+/** The `steps` of a run document (a state's output), if it is one. */
+function stepsOfData(data: unknown): Record<string, unknown> | undefined {
+  const steps = data !== null && typeof data === 'object' && Object.hasOwn(data, 'steps') ? (data as { steps: unknown }).steps : undefined;
+  return steps !== null && typeof steps === 'object' && !Array.isArray(steps) ? (steps as Record<string, unknown>) : undefined;
 }
 
 /** Node timers cannot run longer than 2^31-1 ms; longer task timeouts are capped locally. */
@@ -236,7 +274,7 @@ function retrierFor(retriers: Retrier[], error: unknown): number {
 }
 
 /** Step Functions, locally: runs the compiled ASL of each journey with aws-local-stepfunctions. */
-export class LocalExecutions implements Executions {
+export class LocalExecutions implements Executions, ExecutionHistory {
   private readonly machines = new Map<
     string,
     {
@@ -252,8 +290,13 @@ export class LocalExecutions implements Executions {
       retryIntervals: Record<string, number | number[]>;
     }
   >();
+  /** Published versions per state machine (with the definition each was published from), and alias → version ARN. */
+  private readonly versions = new Map<string, { live: LiveVersion; text: string }[]>();
+  private readonly aliases = new Map<string, string>();
   private readonly executions = new Map<string, LocalExecution & { abort?: () => void; run?: RunState }>();
   private readonly waiters = new Map<string, Waiter>();
+  /** Each run's step results as of its last state exited (what "why" reads of a run's data; not listed). */
+  private readonly lastSteps = new Map<string, Record<string, unknown>>();
   private readonly region: string;
   private readonly account: string;
   private tokenCounter = 0;
@@ -372,7 +415,9 @@ export class LocalExecutions implements Executions {
       if (value === undefined) throw new Error(`no local value for placeholder ${whole} in journey ${journeyId}`);
       return value;
     });
-    const parsed = JSON.parse(text) as AslDefinition;
+    // aws-local-stepfunctions stamps $$.Execution.StartTime with the real clock, over any given: the runner reads the
+    // stack clock's start time from a context field of its own instead (the counters bucket by it).
+    const parsed = JSON.parse(text.replaceAll('$$.Execution.StartTime', () => `$$.Execution.${LOCAL_START_TIME}`)) as AslDefinition;
     const timeoutSeconds = parsed.TimeoutSeconds;
     const retries = new Map<string, Retrier[]>();
     const timeouts = new Map<string, number>();
@@ -383,6 +428,47 @@ export class LocalExecutions implements Executions {
     const tasks = taskStates(definition);
     this.machines.set(arn, { definition, journeyId, machine, internal: options.internal === true, timeoutSeconds, retries, timeouts, tasks, retryIntervals });
     return arn;
+  }
+
+  /**
+   * Deploys a journey as a CDK deploy does: the new definition becomes the state machine's latest revision and, when it
+   * differs from the version the `live` alias points at, a new version is published and the alias moved to it. Runs in
+   * flight keep the version they started on. Redeploying an earlier definition publishes it again (a new number).
+   */
+  deployJourney(journeyId: string, asl: AslDefinition): LocalDeployment {
+    const stateMachineArn = this.deploy(journeyId, asl);
+    const aliasArn = `${stateMachineArn}:${LIVE_ALIAS}`;
+    const text = JSON.stringify(asl);
+    const versions = this.versions.get(stateMachineArn) ?? [];
+    const current = versions.find((v) => v.live.arn === this.aliases.get(aliasArn));
+    if (current?.text === text) return { stateMachineArn, aliasArn, live: { ...current.live } };
+    const number = String(versions.length + 1);
+    const publishedAt = this.clock.now().toISOString();
+    const live: LiveVersion = { number, arn: `${stateMachineArn}:${number}`, publishedAt };
+    this.machines.set(live.arn, this.machines.get(stateMachineArn)!);
+    this.versions.set(stateMachineArn, [...versions, { live, text }]);
+    this.aliases.set(aliasArn, live.arn);
+    return { stateMachineArn, aliasArn, live: { ...live } };
+  }
+
+  /** The published versions of a journey's state machine, oldest first. */
+  versionsOf(journeyId: string): LiveVersion[] {
+    return (this.versions.get(this.stateMachineArn(journeyId)) ?? []).map((v) => ({ ...v.live }));
+  }
+
+  /** When a published version was published (the stack clock's time of its deploy). */
+  async publishedAt(versionArn: string): Promise<string | undefined> {
+    const versions = this.versions.get(unqualifiedStateMachineArn(versionArn)) ?? [];
+    return versions.find((v) => v.live.arn === versionArn)?.live.publishedAt;
+  }
+
+  /** What a start on `arn` runs: the state machine's latest revision, a version, or the version an alias points at. */
+  private resolve(arn: string): { stateMachineArn: string; versionArn?: string; aliasArn?: string } {
+    const stateMachineArn = unqualifiedStateMachineArn(arn);
+    if (arn === stateMachineArn) return { stateMachineArn };
+    const aliased = this.aliases.get(arn);
+    if (aliased === undefined) return { stateMachineArn, versionArn: arn };
+    return { stateMachineArn, versionArn: aliased, aliasArn: arn };
   }
 
   /** Every run matching the filter, oldest first (internal runs included unless `internal: false`). */
@@ -424,7 +510,10 @@ export class LocalExecutions implements Executions {
   /** Forgets the oldest finished runs of an internal machine beyond RETAINED_INTERNAL_RUNS. */
   private forgetOldRuns(stateMachineArn: string): void {
     const finished = [...this.executions.values()].filter((e) => e.stateMachineArn === stateMachineArn && e.status !== 'RUNNING');
-    for (const e of finished.slice(0, Math.max(0, finished.length - RETAINED_INTERNAL_RUNS))) this.executions.delete(e.executionArn);
+    for (const e of finished.slice(0, Math.max(0, finished.length - RETAINED_INTERNAL_RUNS))) {
+      this.executions.delete(e.executionArn);
+      this.lastSteps.delete(e.executionArn);
+    }
   }
 
   get(executionArn: string): LocalExecution | undefined {
@@ -441,17 +530,23 @@ export class LocalExecutions implements Executions {
     return [...this.waiters.values()].filter((w) => w.executionArn === executionArn && w.registered).map((w) => w.stateName);
   }
 
-  async start(stateMachineArn: string, name: string, input: ExecutionInput): Promise<{ executionArn: string; started: boolean }> {
-    const executionArn = `${stateMachineArn.replace(':stateMachine:', ':execution:')}:${name}`;
+  async start(arn: string, name: string, input: ExecutionInput): Promise<{ executionArn: string; started: boolean }> {
+    // Started on an alias or a version, a run is named under the state machine, as on AWS.
+    const executionArn = executionArnOf(arn, name);
     if (this.executions.has(executionArn)) return { executionArn, started: false };
-    const deployed = this.machines.get(stateMachineArn);
-    if (!deployed) throw Object.assign(new Error(`State machine does not exist: ${stateMachineArn}`), { name: 'StateMachineDoesNotExist' });
+    const { stateMachineArn, versionArn, aliasArn } = this.resolve(arn);
+    const deployed = this.machines.get(versionArn ?? stateMachineArn);
+    if (!deployed) {
+      throw Object.assign(new Error(`State machine does not exist: ${arn}`), { name: 'StateMachineDoesNotExist' });
+    }
     const startDate = this.clock.now().toISOString();
     const runState: RunState = { parked: 0, ended: false, timedOut: false, cancels: new Set(), tokens: new Set() };
     const record: LocalExecution & { abort?: () => void; run?: RunState } = {
       executionArn,
       name,
       stateMachineArn,
+      ...(versionArn === undefined ? {} : { stateMachineVersionArn: versionArn }),
+      ...(aliasArn === undefined ? {} : { stateMachineAliasArn: aliasArn }),
       journeyId: deployed.journeyId,
       profileId: input.profileId,
       status: 'RUNNING',
@@ -479,7 +574,7 @@ export class LocalExecutions implements Executions {
         retryIntervalOverrides: deployed.retryIntervals,
       },
       context: {
-        Execution: { Id: executionArn, Name: name, Input: input, StartTime: startDate, RoleArn: `arn:aws:iam::${this.account}:role/local` },
+        Execution: { Id: executionArn, Name: name, Input: input, StartTime: startDate, [LOCAL_START_TIME]: startDate, RoleArn: `arn:aws:iam::${this.account}:role/local` },
         StateMachine: { Id: stateMachineArn, Name: stateMachineArn.split(':').pop() },
         Task: { Token: 'bound-per-state' },
       } as never,
@@ -521,13 +616,65 @@ export class LocalExecutions implements Executions {
       }
       runState.tokens.clear();
       if (deployed.internal) this.forgetOldRuns(stateMachineArn);
+      this.options.onEnd?.(this.statusChange(record));
       this.notifyQuiet();
     });
     return { executionArn, started: true };
   }
 
+  private statusChange(record: LocalExecution): RunStatusChangeEvent {
+    const [error, ...cause] = (record.error ?? '').split(': ');
+    return {
+      version: '0',
+      id: `${record.executionArn}#${record.status}`,
+      'detail-type': 'Step Functions Execution Status Change',
+      source: 'aws.states',
+      account: this.account,
+      time: record.stopDate!,
+      region: this.region,
+      resources: [record.executionArn],
+      detail: {
+        executionArn: record.executionArn,
+        stateMachineArn: record.stateMachineArn,
+        name: record.name,
+        status: record.status,
+        startDate: Date.parse(record.startDate),
+        stopDate: Date.parse(record.stopDate!),
+        input: JSON.stringify(record.input),
+        error: record.error ? error : null,
+        cause: record.error ? cause.join(': ') : null,
+      },
+    };
+  }
+
   async isRunning(executionArn: string): Promise<boolean> {
     return this.executions.get(executionArn)?.status === 'RUNNING';
+  }
+
+  /** DescribeExecution, locally: a stopped run's `cause` is the one `stop` was given, as on AWS. */
+  async describe(executionArn: string): Promise<RunSummary | undefined> {
+    const e = this.executions.get(executionArn);
+    if (!e) return undefined;
+    const [error, ...message] = (e.error ?? '').split(': ');
+    return {
+      executionArn,
+      status: e.status,
+      startedAt: e.startDate,
+      ...(e.stopDate ? { stoppedAt: e.stopDate } : {}),
+      ...(e.status === 'FAILED' && error ? { error, cause: message.join(': ') } : {}),
+      ...(e.status === 'ABORTED' ? { error: 'Waymark.Stopped', ...(e.cause ? { cause: e.cause } : {}) } : {}),
+    };
+  }
+
+  /** GetExecutionHistory, locally: the run's trail (states entered and left on the stack's clock), bounded likewise. */
+  async trace(executionArn: string, options: { maxEvents: number }): Promise<RunTrace | undefined> {
+    const summary = await this.describe(executionArn);
+    const e = this.executions.get(executionArn);
+    if (!summary || !e) return undefined;
+    // Two events a state (entered, exited), as the history counts them.
+    const states = e.trail.slice(0, Math.floor(options.maxEvents / 2)).map((t) => ({ state: t.state, enteredAt: t.at, ...(t.exitedAt ? { exitedAt: t.exitedAt } : {}) }));
+    const steps = this.lastSteps.get(executionArn);
+    return { ...summary, states, truncated: states.length < e.trail.length, ...(steps ? { steps } : {}) };
   }
 
   async resume(token: string, output: unknown): Promise<'resumed' | 'gone'> {
@@ -541,6 +688,7 @@ export class LocalExecutions implements Executions {
   async stop(executionArn: string, cause = 'stopped'): Promise<boolean> {
     const execution = this.executions.get(executionArn);
     if (!execution || execution.status !== 'RUNNING') return false;
+    execution.cause = cause;
     execution.abort?.();
     await execution.done;
     // The run's history says why it ended (`preempted`, erasure), as StopExecution's cause does on AWS.
@@ -548,12 +696,18 @@ export class LocalExecutions implements Executions {
     return true;
   }
 
-  private async trackPath(logs: AsyncGenerator<{ type: string; state?: { name: string } }>, record: LocalExecution): Promise<void> {
+  private async trackPath(logs: AsyncGenerator<{ type: string; state?: { name: string; output?: unknown } }>, record: LocalExecution): Promise<void> {
     try {
       for await (const event of logs) {
         if (event.type === 'StateEntered' && event.state) {
           record.path.push(event.state.name);
           record.trail.push({ state: event.state.name, at: this.clock.now().toISOString() });
+        } else if (event.type === 'StateExited' && event.state) {
+          const name = event.state.name;
+          const visit = record.trail.findLast((t) => t.state === name && t.exitedAt === undefined);
+          if (visit) visit.exitedAt = this.clock.now().toISOString();
+          const steps = stepsOfData(event.state.output);
+          if (steps) this.lastSteps.set(record.executionArn, steps);
         }
       }
     } catch {
@@ -682,7 +836,8 @@ export class LocalExecutions implements Executions {
           let clear: () => void;
           if (this.virtual) {
             // The declared TimeoutSeconds (virtualDefinition lifted the library's real-time one).
-            const declared = this.machines.get(record.stateMachineArn)?.timeouts.get(stateName) ?? timeoutSeconds;
+            const machine = this.machines.get(record.stateMachineVersionArn ?? record.stateMachineArn);
+            const declared = machine?.timeouts.get(stateName) ?? timeoutSeconds;
             clear = this.runTimer(run, this.virtual.nowMs() + declared * 1000, onTimeout);
           } else {
             const timer = setTimeout(onTimeout, Math.min(this.scaledMs(timeoutSeconds), 2 ** 31 - 1));
@@ -706,6 +861,7 @@ export class LocalExecutions implements Executions {
           const p = params as {
             Destination: { ToAddresses: string[] };
             Content: { Simple: { Subject: { Data: string }; Body: { Text?: { Data: string }; Html?: { Data: string } }; Headers?: { Name: string; Value: string }[] } };
+            EmailTags?: { Name: string; Value: string }[];
           };
           const headers = p.Content.Simple.Headers ?? [];
           const sent = this.options.outbox.add({
@@ -715,6 +871,8 @@ export class LocalExecutions implements Executions {
             body: p.Content.Simple.Body.Text?.Data ?? '',
             ...(p.Content.Simple.Body.Html ? { html: p.Content.Simple.Body.Html.Data } : {}),
             ...(headers.length > 0 ? { headers: Object.fromEntries(headers.map((h) => [h.Name, h.Value])) } : {}),
+            // The message tags SES would publish with the message's events (POST /local/outbox/{messageId}/events).
+            ...(p.EmailTags ? { tags: Object.fromEntries(p.EmailTags.map((t) => [t.Name, t.Value])) } : {}),
             ...this.origin(record, nodeId),
           });
           fault.after();

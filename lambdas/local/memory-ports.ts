@@ -2,12 +2,19 @@ import type { AttributeValue, UpdateItemCommandInput } from '@aws-sdk/client-dyn
 import type { dynamoPorts } from '../adapters/dynamodb-ports';
 import { ProfileConsentStore } from '../core/consent/profile-consent-store';
 import type { Offer, Placement } from '../core/decisions/model';
+import type { Rule } from '../core/governance/rules';
+import { catalogRuleStore } from '../core/governance/store';
 import { localPrivacyKey, type PrivacyKey } from '../core/privacy/keys';
 import { defaultProfilePolicy } from '../core/profiles/model';
 import { GraphProfileStore } from '../core/profiles/store';
 import type { Clock } from '../core/runtime/ports';
+import { checkIncrement, checkWindow } from '../core/measure/counter-checks';
+import type { OnceMarks } from '../core/measure/run-end';
+import { COUNTER_PREFIX, COUNTER_SHARDS, counterPartitionKey, counterSortKey, dayRange, parseCounterSortKey, sumTotals } from '../core/measure/keys';
 import type { SegmentDefinition } from '../core/segments/rule';
 import { MemoryCatalogStore } from './memory/catalog';
+import { MemoryConversionStore } from './memory/conversions';
+import type { CounterIncrement, CounterTotal, JourneyCounters } from '../core/measure/counters';
 import { MemoryCapStore, MemoryDecisionLog } from './memory/decisions';
 import { MemorySendCapStore } from './memory/governance';
 import { MemoryProfileTable } from './memory/profiles';
@@ -19,6 +26,7 @@ import {
   MemoryRejectedEventStore,
   MemoryWaitIndex,
 } from './memory/runtime';
+import { MemoryProfileRuns } from './memory/runs';
 import { MemoryMembershipStore, MemoryProfileScanner, MemorySnapshotStore } from './memory/segments';
 import { MemorySuppressionList } from './memory/suppression';
 import { MemoryTable, MemoryValidationError, type Item } from './memory/table';
@@ -59,6 +67,7 @@ export function memoryPorts(clock: Clock, privacyKey: PrivacyKey = localPrivacyK
     ledger: new MemoryLedger(runtime),
     rejected: new MemoryRejectedEventStore(runtime, privacyKey),
     records: new MemoryProfileRecords(runtime),
+    profileRuns: new MemoryProfileRuns(runtime),
     segmentStore: new MemoryCatalogStore<SegmentDefinition>(journeysTable, 'SEGMENT'),
     memberships: new MemoryMembershipStore(profilesTable),
     snapshots: new MemorySnapshotStore(runtime),
@@ -68,6 +77,8 @@ export function memoryPorts(clock: Clock, privacyKey: PrivacyKey = localPrivacyK
     caps: new MemoryCapStore(runtime),
     decisionLog: new MemoryDecisionLog(runtime, clock),
     sendCaps: new MemorySendCapStore(runtime),
+    conversions: new MemoryConversionStore(runtime),
+    ruleStore: catalogRuleStore(new MemoryCatalogStore<Rule>(journeysTable, 'RULE')),
   } satisfies WaymarkPorts;
   tablesOf.set(ports, { profiles: profilesTable, journeys: journeysTable, runtime, profileStorage });
   return ports;
@@ -97,6 +108,51 @@ export function memorySuppressionList(ports: MemoryPorts): MemorySuppressionList
   return new MemorySuppressionList(memoryTables(ports).runtime, ports.privacyKey);
 }
 
+/**
+ * Journey counters in these ports' runtime table, under the keys DynamoJourneyCounters writes (shard picked by `random`),
+ * so the compiled send steps' ADD updates (memoryUpdateItem) and this store count into the same items.
+ */
+export function memoryJourneyCounters(ports: MemoryPorts, random: () => number = Math.random): JourneyCounters {
+  const { runtime } = memoryTables(ports);
+  return {
+    async add(increments) {
+      for (const inc of increments) checkIncrement(inc);
+      for (const inc of increments) {
+        const shard = Math.min(COUNTER_SHARDS - 1, Math.floor(random() * COUNTER_SHARDS));
+        const key = { pk: counterPartitionKey(inc.journeyId, shard), sk: counterSortKey(inc.day, inc.name, inc.dims) };
+        const value = Number(runtime.get(key)?.value ?? 0) + (inc.by ?? 1);
+        runtime.put({ ...runtime.get(key), ...key, value });
+      }
+    },
+    async read(journeyId, fromDay, toDay) {
+      checkWindow(fromDay, toDay);
+      const { start, end } = dayRange(fromDay, toDay);
+      const totals: CounterTotal[] = [];
+      for (let shard = 0; shard < COUNTER_SHARDS; shard++) {
+        for (const item of runtime.query(counterPartitionKey(journeyId, shard))) {
+          const sk = item.sk as string;
+          const key = sk >= start && sk <= end ? parseCounterSortKey(sk) : undefined;
+          if (key) totals.push({ ...key, value: Number(item.value ?? 0) });
+        }
+      }
+      return sumTotals(totals);
+    },
+  };
+}
+
+/** First-time marks in these ports' runtime table, as DynamoOnceMarks keeps them. */
+export function memoryOnceMarks(ports: MemoryPorts): OnceMarks {
+  const { runtime } = memoryTables(ports);
+  return {
+    async first(key, expiresAt) {
+      const item = { pk: `ONCE#${key}`, sk: 'ONCE' };
+      if (runtime.get(item)) return false;
+      runtime.put({ ...item, expiresAt });
+      return true;
+    },
+  };
+}
+
 /** A request the memory UpdateItem does not implement (DynamoDB might accept it): says what, so it can be added. */
 export class UnsupportedUpdateItemError extends Error {
   override readonly name = 'UnsupportedUpdateItemError';
@@ -109,43 +165,87 @@ const SET_ACTION = /^(#[A-Za-z0-9_]+)\s*=\s*(:[A-Za-z0-9_]+)$/;
 const invalid = (message: string) => new MemoryValidationError(message);
 
 /**
- * The DynamoDB UpdateItem service integration of the compiled ASL (`ledgerUpdate` in lambdas/core/journey/compile.ts),
- * against these ports' runtime table: `SET #a = :a, …` of top-level attributes named by placeholders, with typed
- * values (S, N, BOOL, NULL, M, L, SS, NS), on a `LEDGER#` item, unconditionally (creating the item if absent, as
- * UpdateItem does). Anything else throws UnsupportedUpdateItemError naming it; what DynamoDB itself refuses throws
- * ValidationException. Answers what the integration returns without ReturnValues: no attributes.
+ * The DynamoDB UpdateItem service integration of the compiled ASL (lambdas/core/journey/compile.ts), against these
+ * ports' runtime table: on a `LEDGER#` item, `SET #a = :a, …` of top-level attributes named by placeholders, with typed
+ * values (S, N, BOOL, NULL, M, L, SS, NS), optionally under the condition `#a = :v` (the ledger's transition; a failed
+ * one throws ConditionalCheckFailedException), creating the item if absent, as UpdateItem does; on a `COUNTER#` item
+ * (journey counters), `ADD #a :n` of a number. Anything else throws UnsupportedUpdateItemError naming it; what DynamoDB
+ * itself refuses throws ValidationException. Answers what the integration returns without ReturnValues: no attributes.
  */
 export function memoryUpdateItem(ports: MemoryPorts, options: { runtimeTable?: string } = {}): UpdateItem {
   const { runtime } = memoryTables(ports);
   return async (input) => {
     const unsupported: Unsupported = (what) =>
       new UnsupportedUpdateItemError(
-        `memory UpdateItem on ${input.TableName}: ${what} is not supported (only SET of #name = :value on a LEDGER# item)`,
+        `memory UpdateItem on ${input.TableName}: ${what} is not supported (only SET of #name = :value on a LEDGER# item, ADD #name :number on a COUNTER# item)`,
       );
     const table = options.runtimeTable;
     if (table !== undefined && input.TableName !== table) {
       throw unsupported(`table ${JSON.stringify(input.TableName)} (only the runtime table ${table})`);
     }
-    for (const field of ['ConditionExpression', 'Expected', 'AttributeUpdates', 'ConditionalOperator'] as const) {
+    for (const field of ['Expected', 'AttributeUpdates', 'ConditionalOperator'] as const) {
       if (input[field] !== undefined) throw unsupported(field);
     }
     if (input.ReturnValues !== undefined && input.ReturnValues !== 'NONE') throw unsupported(`ReturnValues ${input.ReturnValues}`);
-    const key = ledgerKey(input.Key, unsupported);
-    const changes = setClause(input, unsupported);
-    runtime.put({ ...runtime.get(key), ...changes, ...key });
+    const key = itemKey(input.Key);
+    const expression = (input.UpdateExpression ?? '').trim();
+    if (key.pk.startsWith(COUNTER_PREFIX) && /^ADD\s/i.test(expression)) {
+      if (input.ConditionExpression !== undefined) throw unsupported('ConditionExpression on a counter');
+      const add = /^ADD\s+(#[A-Za-z0-9_]+)\s+(:[A-Za-z0-9_]+)$/i.exec(expression);
+      if (!add) throw unsupported(`UpdateExpression ${JSON.stringify(expression)}`);
+      const { attribute, value } = placeholders(input, add[1], add[2]);
+      const by = toNative(value, add[2], unsupported);
+      if (typeof by !== 'number') throw invalid('Invalid UpdateExpression: Incorrect operand type for operator or function; operator: ADD, operand type: not a number');
+      const stored = runtime.get(key);
+      const current = stored && Object.hasOwn(stored, attribute) ? stored[attribute] : undefined;
+      if (current !== undefined && typeof current !== 'number') throw invalid('An operand in the update expression has an incorrect data type');
+      runtime.put({ ...stored, [attribute]: (current ?? 0) + by, ...key });
+      return {};
+    }
+    if (!key.pk.startsWith('LEDGER#')) throw unsupported(`UpdateExpression ${JSON.stringify(expression)} on the key ${JSON.stringify(key.pk)}`);
+    const condition = conditionOf(input, unsupported);
+    const changes = setClause(input, unsupported, condition?.used ?? []);
+    const existing = runtime.get(key);
+    if (condition && (existing === undefined || !Object.hasOwn(existing, condition.attribute) || existing[condition.attribute] !== condition.equals)) {
+      throw Object.assign(new Error('The conditional request failed'), { name: 'ConditionalCheckFailedException' });
+    }
+    runtime.put({ ...existing, ...changes, ...key });
     return {};
   };
 }
 
+/** The attribute name and typed value two placeholders stand for, as DynamoDB checks them. */
+function placeholders(input: UpdateItemCommandInput, name: string, value: string): { attribute: string; value: AttributeValue } {
+  const names = input.ExpressionAttributeNames ?? {};
+  const values = input.ExpressionAttributeValues ?? {};
+  if (!Object.hasOwn(names, name)) throw invalid(`Invalid UpdateExpression: An expression attribute name used in the document path is not defined; attribute name: ${name}`);
+  if (!Object.hasOwn(values, value)) throw invalid(`Invalid UpdateExpression: An expression attribute value used in expression is not defined; attribute value: ${value}`);
+  const attribute = names[name];
+  if (attribute === 'pk' || attribute === 'sk') throw invalid(`One or more parameter values were invalid: Cannot update attribute ${attribute}. This attribute is part of the key`);
+  return { attribute, value: values[value] };
+}
+
+/** A `#name = :value` condition (the only form supported), with the placeholders it uses. */
+function conditionOf(input: UpdateItemCommandInput, unsupported: Unsupported): { attribute: string; equals: unknown; used: string[] } | undefined {
+  if (input.ConditionExpression === undefined) return undefined;
+  const match = /^(#[A-Za-z0-9_]+)\s*=\s*(:[A-Za-z0-9_]+)$/.exec(input.ConditionExpression.trim());
+  if (!match) throw unsupported(`ConditionExpression ${JSON.stringify(input.ConditionExpression)}`);
+  const names = input.ExpressionAttributeNames ?? {};
+  const values = input.ExpressionAttributeValues ?? {};
+  if (!Object.hasOwn(names, match[1])) throw invalid(`Invalid ConditionExpression: An expression attribute name used in the document path is not defined; attribute name: ${match[1]}`);
+  if (!Object.hasOwn(values, match[2])) throw invalid(`Invalid ConditionExpression: An expression attribute value used in expression is not defined; attribute value: ${match[2]}`);
+  return { attribute: names[match[1]], equals: toNative(values[match[2]], match[2], unsupported), used: [match[1], match[2]] };
+}
+
 /** The attributes a `SET #a = :a, …` expression writes, after DynamoDB's checks of its names and values. */
-function setClause(input: UpdateItemCommandInput, unsupported: Unsupported): Item {
+function setClause(input: UpdateItemCommandInput, unsupported: Unsupported, usedByCondition: readonly string[] = []): Item {
   const names = input.ExpressionAttributeNames ?? {};
   const values = input.ExpressionAttributeValues ?? {};
   const expression = (input.UpdateExpression ?? '').trim();
   const clause = /^SET\s+([\s\S]+)$/i.exec(expression);
   if (!clause) throw unsupported(`UpdateExpression ${JSON.stringify(expression)}`);
-  const usedNames = new Set<string>();
-  const usedValues = new Set<string>();
+  const usedNames = new Set<string>(usedByCondition.filter((p) => p.startsWith('#')));
+  const usedValues = new Set<string>(usedByCondition.filter((p) => p.startsWith(':')));
   const changes: Item = {};
   for (const action of clause[1].split(',').map((a) => a.trim())) {
     const match = SET_ACTION.exec(action);
@@ -175,14 +275,13 @@ function setClause(input: UpdateItemCommandInput, unsupported: Unsupported): Ite
   return changes;
 }
 
-function ledgerKey(key: UpdateItemCommandInput['Key'], unsupported: Unsupported): { pk: string; sk: string } {
+function itemKey(key: UpdateItemCommandInput['Key']): { pk: string; sk: string } {
   const attributes = Object.keys(key ?? {});
   const pk = key?.pk?.S;
   const sk = key?.sk?.S;
   if (attributes.length !== 2 || typeof pk !== 'string' || typeof sk !== 'string') {
     throw invalid('The provided key element does not match the schema (pk and sk, both S)');
   }
-  if (!pk.startsWith('LEDGER#')) throw unsupported(`the key ${JSON.stringify(pk)}`);
   return { pk, sk };
 }
 
@@ -215,4 +314,30 @@ function number(text: string, path: string): number {
   const n = Number(text);
   if (text.trim() === '' || !Number.isFinite(n)) throw invalid(`The parameter cannot be converted to a numeric value: ${text} (${path})`);
   return n;
+}
+
+/**
+ * Journey counters that keep every increment as it came (tests that check what was counted, and when); `read`
+ * answers them summed, as the DynamoDB adapter answers its shards summed.
+ */
+export function recordingJourneyCounters(): JourneyCounters & { increments: CounterIncrement[] } {
+  const increments: CounterIncrement[] = [];
+  return {
+    increments,
+    async add(batch) {
+      increments.push(...batch.map((i) => ({ ...i, dims: { ...i.dims } })));
+    },
+    async read(journeyId, fromDay, toDay) {
+      const totals = new Map<string, CounterTotal>();
+      for (const i of increments) {
+        if (i.journeyId !== journeyId || i.day < fromDay || i.day > toDay) continue;
+        const dims = Object.fromEntries(Object.entries(i.dims ?? {}).sort(([a], [b]) => a.localeCompare(b)));
+        const key = JSON.stringify([i.day, i.name, dims]);
+        const total = totals.get(key) ?? { day: i.day, name: i.name, dims, value: 0 };
+        total.value += i.by ?? 1;
+        totals.set(key, total);
+      }
+      return [...totals.values()];
+    },
+  };
 }

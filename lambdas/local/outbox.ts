@@ -7,6 +7,8 @@ export interface OutboxMessage {
   url?: string;
   /** Extra email headers (e.g. List-Unsubscribe), by name. */
   headers?: Record<string, string>;
+  /** An email's SES message tags (journey, version, node, variant, execution, …), by name. */
+  tags?: Record<string, string>;
   journeyId: string;
   nodeId: string;
   profileId: string;
@@ -38,6 +40,7 @@ export interface LocalMetricDatum {
 /** Captures what the delivery states would have sent. */
 export class Outbox {
   private readonly messages: OutboxMessage[] = [];
+  private readonly byId = new Map<string, OutboxMessage>();
   private readonly faults: OutboxFault[] = [];
   private counter = 0;
 
@@ -58,6 +61,7 @@ export class Outbox {
   add(message: Omit<OutboxMessage, 'messageId' | 'time'>): OutboxMessage {
     const stored = { ...message, messageId: `local-${++this.counter}`, time: this.now().toISOString() };
     this.messages.push(stored);
+    this.byId.set(stored.messageId, stored);
     return stored;
   }
 
@@ -65,6 +69,12 @@ export class Outbox {
   remove(messageId: string): void {
     const index = this.messages.findIndex((m) => m.messageId === messageId);
     if (index >= 0) this.messages.splice(index, 1);
+    this.byId.delete(messageId);
+  }
+
+  /** The message with this id, if it is in the outbox. */
+  get(messageId: string): OutboxMessage | undefined {
+    return this.byId.get(messageId);
   }
 
   list(filter: Partial<Pick<OutboxMessage, 'channel' | 'journeyId' | 'profileId' | 'recipient'>> = {}): OutboxMessage[] {
@@ -77,6 +87,7 @@ export class Outbox {
 
   clear(): void {
     this.messages.length = 0;
+    this.byId.clear();
     this.faults.length = 0;
   }
 }

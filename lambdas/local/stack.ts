@@ -15,6 +15,7 @@ import { dynamoPorts } from '../adapters/dynamodb-ports';
 import { DynamoSuppressionList } from '../adapters/dynamodb-suppression';
 import { createConfirmUnsubscribeHandler, createGetConsentHandler, createUnsubscribeProfileHandler, createUpdateConsentHandler } from '../app/consent';
 import { createIngestEventHandler } from '../app/ingest-event';
+import { createGetJourneyHandler } from '../app/get-journey';
 import { createListJourneysHandler } from '../app/list-journeys';
 import { createListRejectedEventsHandler } from '../app/list-rejected-events';
 import {
@@ -45,7 +46,10 @@ import { unknownReferences } from '../core/journey/references';
 import { compileCatalogFiles } from '../core/decisions/files';
 import type { Offer, Placement } from '../core/decisions/model';
 import { createRouteEventHandler } from '../app/route-event';
+import { createDeleteRuleHandler, createGetRuleHandler, createListRulesHandler, createPutRuleHandler } from '../app/rules';
+import { compileRuleFiles } from '../core/governance/files';
 import { createTriggerJourneyHandler } from '../app/trigger-journey';
+import { createExplainProfileJourneyHandler, createListProfileJourneysHandler } from '../app/why';
 import {
   createCreateSegmentHandler,
   createDeleteSegmentHandler,
@@ -62,7 +66,9 @@ import { compileSegmentFiles } from '../core/segments/files';
 import type { SegmentDefinition } from '../core/segments/rule';
 import type { AudienceJobs, SegmentStore } from '../core/segments/ports';
 import { audienceScanDefinition } from '../core/segments/scan-asl';
-import { json, problem } from '../shared/http';
+import { json, parseJsonBody, problem } from '../shared/http';
+import { apiHandler } from '../app/middleware';
+import { checkEngagementRequest, sesEventEntry } from './engagement-events';
 import { LocalBus } from './bus';
 import { startDynalite } from './dynalite';
 import { EXECUTION_STATUSES, LocalExecutions, type ExecutionStatus, type LocalFunction } from './executions';
@@ -70,10 +76,15 @@ import { LocalMetrics, Outbox } from './outbox';
 import { DEFAULT_MAX_BUSY_SHARE, recheckDecision, type RecheckRun } from './recheck';
 import { createLocalServer, createRouter, type LocalRequest, type Route } from './server';
 import { isVirtualClock } from './virtual-clock';
-import { staticRules } from './memory/governance';
 import { enrollmentRuns } from '../core/governance/runs';
 import { isTimeZone } from '../core/governance/local-time';
-import type { Rule, RuleInput } from '../core/governance/rules';
+import { Rule, type RuleInput } from '../core/governance/rules';
+import type { JourneyCounters } from '../core/measure/counters';
+import { DynamoJourneyCounters } from '../adapters/dynamodb-counters';
+import { createGetJourneyReportHandler } from '../app/journey-report';
+import { memoryJourneyCounters, memoryOnceMarks } from './memory-ports';
+import { DynamoOnceMarks } from '../adapters/dynamodb-counters';
+import { createCountRunEndHandler } from '../app/count-run-end';
 import { memoryConsentStore, memoryPorts, memorySuppressionList, memoryUpdateItem, type WaymarkPorts } from './memory-ports';
 
 export interface LocalStackOptions {
@@ -99,6 +110,14 @@ export interface LocalStackOptions {
   placementsDir?: string;
   /** Or the catalog itself (tests). */
   catalog?: { offers: Offer[]; placements: Placement[] };
+  /** Folder of governance rule files. Default: `rules/` of the repository. */
+  rulesDir?: string;
+  /**
+   * Or the rules themselves (tests; `[]`: no file rules). Either way they are loaded into the rule store as file rules,
+   * and the send step applies what the store holds at each send, so a rule written through `PUT /rules/{id}` applies
+   * to the next message.
+   */
+  rules?: readonly (Rule | RuleInput)[];
   /**
    * Milliseconds between scheduled segment re-checks (time-based rules): real ones on the scaled clock, virtual ones
    * with a VirtualClock (3_600_000 is AWS's hourly schedule). Default: none (use `POST /local/segments/recheck`).
@@ -112,16 +131,19 @@ export interface LocalStackOptions {
    * is told (`advance`, `advanceTo`, `runUntilIdle`), with no real sleeps. Default: the system clock, scaled by `timeScale`.
    */
   clock?: Clock;
-  /** Governance rules (frequency caps, quiet hours) the send step applies. Default: none. */
-  rules?: readonly (Rule | RuleInput)[];
   /** The stage's default IANA time zone for profiles without `attributes.timezone` (quiet hours, calendar caps). Default: UTC. */
   defaultTimeZone?: string;
+  /** Where entries and conversions are counted. Default: the storage's (`memoryJourneyCounters` or the DynamoDB adapter), exposed as `counters`. */
+  counters?: JourneyCounters;
   /** Tests only: wraps each Lambda step's handler (fault injection, e.g. a crash before or after it ran). */
   wrapFunction?: (name: Placeholder, fn: LocalFunction) => LocalFunction;
 }
 
 /** The HMAC key of local unsubscribe links (development only; on AWS it comes from Secrets Manager). */
 export const LOCAL_UNSUBSCRIBE_SECRET = 'waymark-local-unsubscribe-secret';
+
+/** The local stack's SES configuration set name (in `mail.tags["ses:configuration-set"]` of its SES events). */
+export const LOCAL_CONFIGURATION_SET = 'waymark-local';
 
 export const LOCAL_TABLES = { profiles: 'waymark-local-profiles', journeys: 'waymark-local-journeys', runtime: 'waymark-local-runtime' } as const;
 
@@ -144,6 +166,10 @@ export function loadSegmentDir(dir: string): SegmentDefinition[] {
 
 export function loadCatalogDirs(offersDir: string, placementsDir: string): { offers: Offer[]; placements: Placement[] } {
   return compileCatalogFiles(jsonFiles(offersDir), jsonFiles(placementsDir), `${offersDir} and ${placementsDir}`);
+}
+
+export function loadRuleDir(dir: string): Rule[] {
+  return compileRuleFiles(jsonFiles(dir), dir);
 }
 
 /** `GET /local/executions`: at most this many runs a page (default LIST_DEFAULT). */
@@ -190,6 +216,7 @@ export async function startLocalStack(options: LocalStackOptions = {}) {
   const journeys = options.journeys ?? loadJourneyDir(options.journeysDir ?? join(__dirname, '..', '..', 'statemachines'));
   const segmentFiles = options.segments ?? loadSegmentDir(options.segmentsDir ?? join(__dirname, '..', '..', 'segments'));
   const catalogFiles = options.catalog ?? loadCatalogDirs(options.offersDir ?? join(__dirname, '..', '..', 'offers'), options.placementsDir ?? join(__dirname, '..', '..', 'placements'));
+  const ruleFiles = options.rules?.map((rule) => Rule.parse(rule)) ?? loadRuleDir(options.rulesDir ?? join(__dirname, '..', '..', 'rules'));
   const unknown = unknownReferences(
     journeys.map((j) => j.journey),
     { segments: new Set(segmentFiles.map((x) => x.id)), placements: new Set(catalogFiles.placements.map((p) => p.id)) },
@@ -219,12 +246,26 @@ export async function startLocalStack(options: LocalStackOptions = {}) {
   };
   // As for segments: offers and placements written through the API apply to the next decision.
   const decisions = cachedDecisionCatalog(ports, clock);
-  const deps = { ...ports, segmentStore, segments, decisions, newId: () => randomUUID() };
+  // Journey counters (reports): the same sharded items in the runtime table, in dynalite or in memory.
+  const counters = options.counters ?? (memory ? memoryJourneyCounters(memory) : new DynamoJourneyCounters(db!, LOCAL_TABLES.runtime));
+  const deps = { ...ports, segmentStore, segments, decisions, counters, newId: () => randomUUID() };
+  // How runs end (completed, failed, timeout): on AWS a rule on the default bus for Step Functions' status change
+  // events; here the runner hands each ended run's event to the same handler (not through the local bus: its router
+  // rule takes every source but waymark.*). Settling waits for them.
+  const countRunEnd = createCountRunEndHandler({ counters, once: memory ? memoryOnceMarks(memory) : new DynamoOnceMarks(db!, LOCAL_TABLES.runtime), clock });
+  const runEnds = new Set<Promise<unknown>>();
+  const onRunEnd = (event: unknown) => {
+    const counted: Promise<unknown> = countRunEnd(event, { functionName: 'count-run-end', awsRequestId: randomUUID() } as never)
+      .catch((error: unknown) => console.error('count-run-end failed', error))
+      .finally(() => runEnds.delete(counted));
+    runEnds.add(counted);
+  };
   const { profiles, journeys: registry } = deps;
   const loadedAt = clock.now().toISOString();
   for (const definition of segmentFiles) await segmentStore.put({ definition, origin: 'file', version: 1, updatedAt: loadedAt }, { force: true });
   for (const definition of catalogFiles.placements) await ports.placementStore.put({ definition, origin: 'file', version: 1, updatedAt: loadedAt }, { force: true });
   for (const definition of catalogFiles.offers) await ports.offerStore.put({ definition, origin: 'file', version: 1, updatedAt: loadedAt }, { force: true });
+  for (const definition of ruleFiles) await ports.ruleStore.put({ definition, origin: 'file', version: 1, updatedAt: loadedAt }, { force: true });
   // Unsubscribe links: a fixed development secret (WAYMARK_UNSUBSCRIBE_SECRET overrides it), links to this server.
   let publicUrl = process.env[EnvKey.publicUrl] ?? '';
   const getSecret = async () => process.env.WAYMARK_UNSUBSCRIBE_SECRET ?? LOCAL_UNSUBSCRIBE_SECRET;
@@ -239,7 +280,8 @@ export async function startLocalStack(options: LocalStackOptions = {}) {
   if (!isTimeZone(defaultTimeZone)) throw new Error(`defaultTimeZone must be an IANA time zone (got ${JSON.stringify(defaultTimeZone)})`);
   // Late binding: the executions are built below from these functions.
   const runs = enrollmentRuns({ enrollments: deps.enrollments, executions: { isRunning: (arn) => executions.isRunning(arn) } });
-  const governance = { rules: staticRules(options.rules ?? []), caps: ports.sendCaps, defaultTimeZone, arbitration: { journeys: registry, runs } };
+  // The rules in force are read from the store at each send (files and API alike; AWS caches them a minute).
+  const governance = { rules: ports.ruleStore, caps: ports.sendCaps, defaultTimeZone, arbitration: { journeys: registry, runs } };
   const outbox = new Outbox(() => clock.now());
   const metrics = new LocalMetrics();
   const functions: Partial<Record<Placeholder, LocalFunction>> = {
@@ -267,7 +309,7 @@ export async function startLocalStack(options: LocalStackOptions = {}) {
     values: {
       [Placeholder.runtimeTable]: LOCAL_TABLES.runtime,
       [Placeholder.senderEmail]: 'no-reply@waymark.local',
-      [Placeholder.emailConfigurationSet]: 'waymark-local',
+      [Placeholder.emailConfigurationSet]: LOCAL_CONFIGURATION_SET,
       [Placeholder.pushApplicationId]: 'local-push-app',
       [Placeholder.metricsNamespace]: 'Waymark/local',
     },
@@ -277,11 +319,15 @@ export async function startLocalStack(options: LocalStackOptions = {}) {
     metrics,
     timeScale,
     clock,
+    onEnd: onRunEnd,
   });
-  for (const compiled of journeys) {
-    const stateMachineArn = executions.deploy(compiled.journey.id, compiled.asl);
-    await registry.put({ journey: compiled.journey, stateMachineArn, version: compiled.version });
-  }
+  // As `cdk deploy` does: the state machine, a version when the definition changed, the `live` alias, the registry item.
+  const deployJourney = async (compiled: CompiledJourney) => {
+    const deployed = executions.deployJourney(compiled.journey.id, compiled.asl);
+    await registry.put({ journey: compiled.journey, version: compiled.version, ...deployed });
+    return deployed;
+  };
+  for (const compiled of journeys) await deployJourney(compiled);
 
   const audienceScanArn = executions.deploy(AUDIENCE_SCAN, audienceScanDefinition(), { internal: true });
   const audienceJobs: AudienceJobs = {
@@ -293,14 +339,16 @@ export async function startLocalStack(options: LocalStackOptions = {}) {
   const scanProfiles = createScanProfilesHandler(segmentDeps);
   const routeEvent = createRouteEventHandler({ ...deps, executions, publisher: bus, segmentation: { segments, memberships: deps.memberships } });
   bus.addRule({ name: 'route-events', pattern: ROUTER_EVENT_PATTERN, target: (event) => routeEvent(event, { functionName: 'route-event', awsRequestId: event.id } as never) });
-  const recordDeliveryEvent = createRecordDeliveryEventHandler(consentDeps);
+  const recordDeliveryEvent = createRecordDeliveryEventHandler({ ...consentDeps, ledger: ports.ledger, journeys: registry, profiles, counters });
   bus.addRule({ name: 'ses-delivery-events', pattern: SES_DELIVERY_EVENT_PATTERN, target: (event) => recordDeliveryEvent(event, { functionName: 'record-delivery-event', awsRequestId: event.id } as never) });
 
   const apiDeps = { ...deps, executions };
   const routes: Route[] = [
     { method: 'POST', path: '/events', handler: createIngestEventHandler({ publisher: bus, clock }) },
     { method: 'GET', path: '/journeys', handler: createListJourneysHandler(apiDeps) },
+    { method: 'GET', path: '/journeys/{id}', handler: createGetJourneyHandler({ journeys: registry, versions: executions }) },
     { method: 'POST', path: '/journeys/{id}/trigger', handler: createTriggerJourneyHandler(apiDeps) },
+    { method: 'GET', path: '/journeys/{id}/report', handler: createGetJourneyReportHandler(deps) },
     { method: 'GET', path: '/events/rejected', handler: createListRejectedEventsHandler(deps) },
     { method: 'GET', path: '/profiles', handler: createFindProfileHandler(deps) },
     { method: 'GET', path: '/profiles/{id}', handler: createGetProfileHandler(deps) },
@@ -319,6 +367,8 @@ export async function startLocalStack(options: LocalStackOptions = {}) {
     { method: 'GET', path: '/segments/{id}/estimate', handler: createEstimateSegmentHandler(segmentDeps) },
     { method: 'POST', path: '/decisions', handler: createDecideHandler(deps) },
     { method: 'GET', path: '/profiles/{id}/decisions', handler: createListDecisionsHandler(deps) },
+    { method: 'GET', path: '/profiles/{id}/journeys', handler: createListProfileJourneysHandler({ ...deps, history: executions }) },
+    { method: 'GET', path: '/profiles/{id}/journeys/{journeyId}', handler: createExplainProfileJourneyHandler({ ...deps, history: executions }) },
     { method: 'GET', path: '/offers', handler: createListOffersHandler(deps) },
     { method: 'POST', path: '/offers', handler: createCreateOfferHandler(deps) },
     { method: 'GET', path: '/offers/{id}', handler: createGetOfferHandler(deps) },
@@ -329,6 +379,10 @@ export async function startLocalStack(options: LocalStackOptions = {}) {
     { method: 'GET', path: '/placements/{id}', handler: createGetPlacementHandler(deps) },
     { method: 'PUT', path: '/placements/{id}', handler: createPutPlacementHandler(deps) },
     { method: 'DELETE', path: '/placements/{id}', handler: createDeletePlacementHandler(deps) },
+    { method: 'GET', path: '/rules', handler: createListRulesHandler(deps) },
+    { method: 'GET', path: '/rules/{id}', handler: createGetRuleHandler(deps) },
+    { method: 'PUT', path: '/rules/{id}', handler: createPutRuleHandler(deps) },
+    { method: 'DELETE', path: '/rules/{id}', handler: createDeleteRuleHandler(deps) },
     { method: 'GET', path: '/unsubscribe', handler: createConfirmUnsubscribeHandler(consentDeps) },
     { method: 'POST', path: '/unsubscribe', handler: createUnsubscribeProfileHandler(consentDeps) },
     {
@@ -340,6 +394,18 @@ export async function startLocalStack(options: LocalStackOptions = {}) {
       },
     },
     { method: 'DELETE', path: '/local/outbox', handler: async () => (outbox.clear(), json(204, null)) },
+    {
+      // What SES would put on the bus for an email in the outbox: delivery, open, click, bounce, complaint.
+      method: 'POST',
+      path: '/local/outbox/{messageId}/events',
+      handler: apiHandler(async (event) => {
+        const messageId = event.pathParameters?.messageId ?? '';
+        const request = checkEngagementRequest(outbox.get(messageId), messageId, parseJsonBody(event));
+        const entry = sesEventEntry(outbox.get(messageId)!, request, clock.now(), LOCAL_CONFIGURATION_SET);
+        const out = bus.putEvents([entry]);
+        return json(202, { eventId: out.Entries[0].EventId, 'detail-type': entry.DetailType, detail: JSON.parse(entry.Detail!) });
+      }),
+    },
     {
       method: 'GET',
       path: '/local/executions',
@@ -406,9 +472,10 @@ export async function startLocalStack(options: LocalStackOptions = {}) {
     for (;;) {
       await bus.idle();
       await executions.whenQuiet();
+      while (runEnds.size > 0) await Promise.all([...runEnds]);
       // A run between two states is neither at work nor parked: let pending callbacks run, then look again.
       await flush();
-      if (bus.pending() === 0 && executions.quiet()) return;
+      if (bus.pending() === 0 && executions.quiet() && runEnds.size === 0) return;
     }
   };
   virtual?.onQuiesce(quiesce);
@@ -433,6 +500,8 @@ export async function startLocalStack(options: LocalStackOptions = {}) {
     executions,
     profiles,
     suppression: consentDeps.suppression,
+    /** The journey counters (entries, sends, engagement, split assignments, conversions). */
+    counters,
     journeys,
     /** The dynalite endpoint; empty with `storage: 'memory'`. */
     dynamoEndpoint: dynamo?.endpoint ?? '',
@@ -441,6 +510,8 @@ export async function startLocalStack(options: LocalStackOptions = {}) {
     clock,
     /** A request to the REST API and `/local/*` routes in process, answered as over HTTP (no server needed). */
     request: (request: LocalRequest) => router(request),
+    /** Method and path of every route (test/infra/entry-points.test.ts checks them against the deployed API). */
+    routes: routes.map(({ method, path }) => ({ method, path })),
     /**
      * Waits until the bus has delivered everything and no execution is running, except those parked on a wait-for-event
      * (in virtual time: or on a wait, a retry interval; time does not move).
@@ -450,6 +521,7 @@ export async function startLocalStack(options: LocalStackOptions = {}) {
       const quiet = () => executions.list({ status: 'RUNNING' }).length === executions.waitingCount();
       for (;;) {
         await bus.idle();
+        while (runEnds.size > 0) await Promise.all([...runEnds]);
         if (quiet()) {
           // Quiet twice, 20 ms apart: a step that was between two states has had time to show itself.
           await new Promise((r) => setTimeout(r, 20));
@@ -460,12 +532,18 @@ export async function startLocalStack(options: LocalStackOptions = {}) {
       }
     },
     segmentStore,
+    /**
+     * Deploys a journey again (a changed or an earlier definition): a new version when the definition differs from the
+     * live one, the alias moved, the registry item put. Runs in flight finish on the version they started on.
+     */
+    deployJourney,
     /** Starts a re-check of time-based segments over every profile (as the schedule does on AWS). */
     recheckSegments: startRecheck,
     async stop(): Promise<void> {
       if (recheckTimer) clearInterval(recheckTimer);
       cancelRecheck?.();
       for (const e of executions.list({ status: 'RUNNING' })) await executions.stop(e.executionArn);
+      while (runEnds.size > 0) await Promise.all([...runEnds]);
       if (server) {
         await new Promise<void>((resolve) => server.close(() => resolve()));
         server.closeAllConnections?.();

@@ -6,6 +6,7 @@ import { readFile } from 'node:fs/promises';
 import { isAbsolute, join } from 'node:path';
 import { buildCatalog, formatViolation } from '../core/journey/catalog';
 import type { Journey } from '../core/journey/schema';
+import type { Rule } from '../core/governance/rules';
 import { validateJourney } from '../core/journey/validate';
 import type {
   ProfileReport,
@@ -47,6 +48,8 @@ export interface SimulationInput {
    * alone brings about (an anniversary found by the hourly re-check, a wait with nothing after it in the script).
    */
   until?: Date;
+  /** The governance rules in force; default: `root`'s rules/ (`[]`: none, as `waymark rules --estimate` simulates). */
+  rules?: Rule[];
 }
 
 /**

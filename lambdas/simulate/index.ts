@@ -3,3 +3,4 @@ export * from './engine';
 export * from './report';
 export * from './script';
 export { withoutStackTraces } from '../local/stack-traces';
+export * from './rule-estimate';

@@ -15,7 +15,7 @@ import { ruleDependencies } from '../core/segments/dependencies';
 import type { Rule } from '../core/segments/rule';
 import type { ApiResult } from '../shared/http';
 import type { LocalExecution } from '../local/executions';
-import { loadCatalogDirs, loadJourneyDir, loadSegmentDir, startLocalStack, type LocalStack } from '../local/stack';
+import { loadCatalogDirs, loadJourneyDir, loadRuleDir, loadSegmentDir, startLocalStack, type LocalStack } from '../local/stack';
 import { VirtualClock } from '../local/virtual-clock';
 import { InvalidJourneyError, scriptProblem, type SimulationEngine, type SimulationInput } from './engine';
 import { nodeOfState, type ProfileReport, type ReportDecision, type RunReport, type SimulationReport } from './report';
@@ -24,7 +24,7 @@ import { ScriptError, type ScriptEntry } from './script';
 /** AWS's schedule of the segment re-check (hourly), in virtual time: only when a journey reads a time-based segment. */
 const RECHECK_INTERVAL_MS = 3_600_000;
 
-const CATALOG_ERRORS = new Set(['JourneyCatalogError', 'SegmentCatalogError', 'DecisionCatalogError']);
+const CATALOG_ERRORS = new Set(['JourneyCatalogError', 'SegmentCatalogError', 'DecisionCatalogError', 'RuleSetError']);
 
 /** Loads a definition folder; its problems are the input's (InvalidJourneyError), not the engine's. */
 function load<T>(read: () => T): T {
@@ -250,7 +250,8 @@ export function createLocalEngine(): SimulationEngine {
       const clock = new VirtualClock(input.start);
       const recheck = readsTimeBasedSegments(journeys.map((j) => j.journey), segments);
       const schedule = recheck ? { recheckIntervalMs: RECHECK_INTERVAL_MS } : {};
-      const stack = await startLocalStack({ listen: false, storage: 'memory', clock, journeys, segments, catalog, ...schedule });
+      const rules = input.rules ?? load(() => loadRuleDir(join(input.root, 'rules')));
+      const stack = await startLocalStack({ listen: false, storage: 'memory', clock, journeys, segments, catalog, rules, ...schedule });
       try {
         const run = new Run(stack, clock);
         for (const profile of input.profiles) await run.seed(profile, input.start.toISOString());

@@ -15,19 +15,20 @@ export const FILE_CATALOG_VERSION = 1;
  */
 export const FILE_CATALOG_UPDATED_AT = 'deployed';
 
-export type CatalogKind = 'segment' | 'offer' | 'placement';
+export type CatalogKind = 'segment' | 'offer' | 'placement' | 'rule';
 
 const RESOURCE_TYPES: Record<CatalogKind, string> = {
   segment: 'Custom::WaymarkSegmentRegistration',
   offer: 'Custom::WaymarkOfferRegistration',
   placement: 'Custom::WaymarkPlacementRegistration',
+  rule: 'Custom::WaymarkRuleRegistration',
 };
 
 export interface CatalogRegistrationProps {
   readonly kind: CatalogKind;
-  /** The validated segment, offer or placement (from `loadSegments`, `loadDecisionFiles`). */
+  /** The validated segment, offer, placement or governance rule (from `loadSegments`, `loadDecisionFiles`, `loadRules`). */
   readonly definition: { readonly id: string };
-  /** The journeys table: segments live in its `SEGMENTS` partition, offers in `OFFERS`, placements in `PLACEMENTS`. */
+  /** The journeys table: segments live in its `SEGMENTS` partition, offers in `OFFERS`, placements in `PLACEMENTS`, rules in `RULES`. */
   readonly journeysTable: dynamodb.ITable;
   /**
    * The `updatedAt` written with the item.

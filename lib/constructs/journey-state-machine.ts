@@ -10,7 +10,7 @@ import { Construct } from 'constructs';
 import { acknowledgeDataKeyWildcards, acknowledgeWildcards } from '../nag';
 import { journeysTableItem } from './journeys-table-item';
 import { JourneyItem } from '../../lambdas/core/config/env-keys';
-import { journeyItem, Placeholder, type CompiledJourney } from '../../lambdas/core/journey';
+import { journeyItem, LIVE_ALIAS, Placeholder, type CompiledJourney } from '../../lambdas/core/journey';
 
 /** Step Functions limits a state machine name to 80 characters. */
 export const MAX_STATE_MACHINE_NAME = 80;
@@ -93,8 +93,9 @@ export interface JourneyStateMachineProps {
 }
 
 /**
- * One journey: its Standard state machine (the compiled ASL with every `${Placeholder}` substituted), the
- * execution log group, a role limited to what the journey's states call, and its entry in the journeys table.
+ * One journey: its Standard state machine (the compiled ASL with every `${Placeholder}` substituted), the version
+ * published from it and its `live` alias, the execution log group, a role limited to what the journey's states call,
+ * and its entry in the journeys table (which names the alias and the live version).
  */
 export class JourneyStateMachine extends Construct {
   public readonly journey: CompiledJourney;
@@ -105,6 +106,13 @@ export class JourneyStateMachine extends Construct {
   public readonly executionArnPattern: string;
   /** Puts the journey's registry item on deploy (and on every change), deletes it on removal. */
   public readonly registration: cr.AwsCustomResource;
+  /**
+   * The published version of the state machine's current revision: replaced (a new version number) by a deploy that
+   * changes the definition or configuration, left alone by one that does not.
+   */
+  public readonly version: sfn.CfnStateMachineVersion;
+  /** The `live` alias, pointing at `version`: where the router, the trigger API and segment entries start runs. */
+  public readonly liveAlias: sfn.CfnStateMachineAlias;
 
   constructor(scope: Construct, id: string, props: JourneyStateMachineProps) {
     super(scope, id);
@@ -153,6 +161,25 @@ export class JourneyStateMachine extends Construct {
       tracingEnabled: true,
       // Execution data holds profiles (PII): log every event, but not its input and output.
       logs: { destination: this.logGroup, level: sfn.LogLevel.ALL, includeExecutionData: false },
+    });
+
+    // A version is published only when the state machine's revision changes: StateMachineRevisionId requires replacement
+    // (https://docs.aws.amazon.com/AWSCloudFormation/latest/TemplateReference/aws-resource-stepfunctions-statemachineversion.html),
+    // and the revision changes with the definition (the journey version hash, in the description) or its substitutions.
+    // The superseded version is deleted after the alias moved; its runs go on to their end
+    // (https://docs.aws.amazon.com/step-functions/latest/apireference/API_DeleteStateMachineVersion.html).
+    const cfnStateMachine = this.stateMachine.node.defaultChild as sfn.CfnStateMachine;
+    this.version = new sfn.CfnStateMachineVersion(this, 'Version', {
+      stateMachineArn: this.stateMachine.stateMachineArn,
+      stateMachineRevisionId: cfnStateMachine.attrStateMachineRevisionId,
+      description: `Waymark journey ${journey.journey.id}, definition ${journey.version}`,
+    });
+    // Runs started on the alias stay on the version they started on
+    // (https://docs.aws.amazon.com/step-functions/latest/dg/execution-alias-version-associate.html).
+    this.liveAlias = new sfn.CfnStateMachineAlias(this, 'LiveAlias', {
+      name: LIVE_ALIAS,
+      description: `Waymark journey ${journey.journey.id}: the version new runs start on`,
+      routingConfiguration: [{ stateMachineVersionArn: this.version.attrArn, weight: 100 }],
     });
 
     this.grantStepPermissions(props);
@@ -219,7 +246,14 @@ export class JourneyStateMachine extends Construct {
 
   private register(props: JourneyStateMachineProps): cr.AwsCustomResource {
     const { journey } = props;
-    const item = journeyItem({ journey: journey.journey, stateMachineArn: this.stateMachine.stateMachineArn, version: journey.version });
+    // The version ARN is `<state machine ARN>:<number>`: the number is its 8th colon-separated part.
+    const item = journeyItem({
+      journey: journey.journey,
+      stateMachineArn: this.stateMachine.stateMachineArn,
+      version: journey.version,
+      aliasArn: this.liveAlias.attrArn,
+      live: { number: Fn.select(7, Fn.split(':', this.version.attrArn)), arn: this.version.attrArn },
+    });
     const key = { pk: item.pk, sk: item.sk };
     return journeysTableItem(this, 'Registration', {
       resourceType: 'Custom::WaymarkJourneyRegistration',
@@ -227,7 +261,8 @@ export class JourneyStateMachine extends Construct {
       item: toAttributeValues(item),
       key: toAttributeValues(key),
       // The version is in the physical id so a changed journey is a new resource: CloudFormation puts the new item,
-      // then deletes the old resource, whose conditional DeleteItem leaves the new version's item alone.
+      // then deletes the old resource, whose conditional DeleteItem leaves the new version's item alone. A new
+      // state-machine version alone (same definition, new substitutions) changes the item's values: it is put again.
       physicalResourceId: `journey/${journey.journey.id}/${journey.version}`,
       deleteCondition: { expression: '#version = :version', names: { '#version': JourneyItem.version }, values: { ':version': { S: journey.version } } },
       registrationRole: props.registrationRole,

@@ -6,57 +6,18 @@ import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
+import { entryPoints, type ENTRY_POINTS, type EntryPointName, type HandlerName as DeclaredHandlerName } from '../entry-points';
 import { acknowledgeWildcards } from '../nag';
 import { WAYMARK_BASE_ENVIRONMENT, WAYMARK_BUNDLING } from './bundling';
 
 /** The repository root: handlers are bundled from here with the root lock file. */
 export const PROJECT_ROOT = path.join(__dirname, '..', '..');
 
-/** The Lambda entry points, one file each under `lambdas/handlers/`. */
-export const HandlerName = {
-  routeEvent: 'route-event',
-  ingestEvent: 'ingest-event',
-  triggerJourney: 'trigger-journey',
-  listJourneys: 'list-journeys',
-  listRejectedEvents: 'list-rejected-events',
-  prepareSend: 'prepare-send',
-  registerWait: 'register-wait',
-  resolveWait: 'resolve-wait',
-  loadProfile: 'load-profile',
-  getProfile: 'get-profile',
-  findProfile: 'find-profile',
-  updateProfileAttributes: 'update-profile-attributes',
-  eraseProfile: 'erase-profile',
-  exportProfile: 'export-profile',
-  getConsent: 'get-consent',
-  updateConsent: 'update-consent',
-  confirmUnsubscribe: 'confirm-unsubscribe',
-  unsubscribeProfile: 'unsubscribe-profile',
-  recordDeliveryEvent: 'record-delivery-event',
-  listSegments: 'list-segments',
-  getSegment: 'get-segment',
-  createSegment: 'create-segment',
-  putSegment: 'put-segment',
-  deleteSegment: 'delete-segment',
-  evaluateSegment: 'evaluate-segment',
-  getSegmentSnapshot: 'get-segment-snapshot',
-  estimateSegment: 'estimate-segment',
-  scanProfiles: 'scan-profiles',
-  decide: 'decide',
-  listDecisions: 'list-decisions',
-  listOffers: 'list-offers',
-  getOffer: 'get-offer',
-  createOffer: 'create-offer',
-  putOffer: 'put-offer',
-  deleteOffer: 'delete-offer',
-  listPlacements: 'list-placements',
-  getPlacement: 'get-placement',
-  createPlacement: 'create-placement',
-  putPlacement: 'put-placement',
-  deletePlacement: 'delete-placement',
-  decideStep: 'decide-step',
-} as const;
-export type HandlerName = (typeof HandlerName)[keyof typeof HandlerName];
+/** The Lambda entry points' handler files (`lambdas/handlers/<name>.ts`), by entry point name (lib/entry-points.ts). */
+export const HandlerName = Object.fromEntries(entryPoints().map(([name, e]) => [name, e.handler])) as {
+  readonly [K in EntryPointName]: (typeof ENTRY_POINTS)[K]['handler'];
+};
+export type HandlerName = DeclaredHandlerName;
 
 export const handlerEntry = (name: HandlerName): string => path.join(PROJECT_ROOT, 'lambdas', 'handlers', `${name}.ts`);
 

@@ -1,5 +1,5 @@
 import { UpdateItemCommand, type UpdateItemCommandInput } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { dynamoPorts } from '../../lambdas/adapters/dynamodb-ports';
@@ -11,6 +11,7 @@ import type { BusinessEvent } from '../../lambdas/core/events/business-event';
 import type { DecisionRecord } from '../../lambdas/core/decisions/ports';
 import { eraseProfile } from '../../lambdas/core/privacy/privacy';
 import { InvalidCursorError } from '../../lambdas/core/runtime/errors';
+import { ledgerOutcomes } from '../../lambdas/core/engagement/ports';
 import type { LedgerEntry } from '../../lambdas/core/runtime/ports';
 import { startDynalite, type LocalDynamo } from '../../lambdas/local/dynalite';
 import { DynamoConsentStore } from '../../lambdas/adapters/dynamodb-consent';
@@ -23,6 +24,7 @@ import {
   memoryTables,
   memoryUpdateItem,
   UnsupportedUpdateItemError,
+  memoryJourneyCounters,
   type WaymarkPorts,
 } from '../../lambdas/local/memory-ports';
 
@@ -80,6 +82,21 @@ const implementations: [string, () => Subject][] = [
     },
   ],
 ];
+
+/** A counter item as either store holds it. */
+async function readCounterItem(subject: Subject, pk: string): Promise<Record<string, unknown> | undefined> {
+  const sk = '2026-03-02#sent#channel=email&node=n';
+  if ('profileStorage' in (memoryTablesOrUndefined(subject.ports) ?? {})) return memoryTables(subject.ports as never).runtime.get({ pk, sk });
+  return (await db.send(new GetCommand({ TableName: TABLES.runtime, Key: { pk, sk } }))).Item;
+}
+
+const memoryTablesOrUndefined = (ports: WaymarkPorts) => {
+  try {
+    return memoryTables(ports as never);
+  } catch {
+    return undefined;
+  }
+};
 
 let counter = 0;
 const uid = (label: string) => `${label}-${++counter}-${Math.random().toString(36).slice(2, 8)}`;
@@ -283,6 +300,33 @@ describe.each(implementations)('%s ports', (_name, make) => {
       expect(await ports.ledger.prepare(entry(executionId))).toBe(false);
     });
 
+    it('moves an entry out of prepared once: the same conditional update again, or on an erased entry, is refused', async () => {
+      const executionId = uid('exec');
+      await ports.ledger.prepare(entry(executionId));
+      const transition = (id: string) => ({
+        ...ledgerUpdate(id, 'welcome', 'sent', { messageId: 'm-1' }),
+        ConditionExpression: '#status = :prepared',
+        ExpressionAttributeValues: { ...ledgerUpdate(id, 'welcome', 'sent', { messageId: 'm-1' }).ExpressionAttributeValues, ':prepared': { S: 'prepared' } },
+      });
+      await subject.updateItem(transition(executionId));
+      await expect(subject.updateItem(transition(executionId))).rejects.toMatchObject({ name: 'ConditionalCheckFailedException' });
+      await expect(subject.updateItem(transition(uid('gone')))).rejects.toMatchObject({ name: 'ConditionalCheckFailedException' });
+      expect(await ports.ledger.get(executionId, 'welcome')).toMatchObject({ status: 'sent' });
+    });
+
+    it('adds to a counter item atomically, creating it', async () => {
+      const pk = `COUNTER#${uid('j')}#3`;
+      const add = (n: string): UpdateItemCommandInput => ({
+        TableName: TABLES.runtime,
+        Key: { pk: { S: pk }, sk: { S: '2026-03-02#sent#channel=email&node=n' } },
+        UpdateExpression: 'ADD #value :one',
+        ExpressionAttributeNames: { '#value': 'value' },
+        ExpressionAttributeValues: { ':one': { N: n } },
+      });
+      await Promise.all([subject.updateItem(add('1')), subject.updateItem(add('1')), subject.updateItem(add('2.5'))]);
+      expect((await readCounterItem(subject, pk))?.value).toBe(4.5);
+    });
+
     it('prepares again after a failure, but not after an unknown outcome', async () => {
       const failed = uid('exec');
       await ports.ledger.prepare(entry(failed));
@@ -299,6 +343,20 @@ describe.each(implementations)('%s ports', (_name, make) => {
       const executionId = uid('exec');
       await subject.updateItem(ledgerUpdate(executionId, 'n', 'sent', { messageId: 'm-2' }));
       expect(await ports.ledger.get(executionId, 'n')).toEqual({ pk: `LEDGER#${executionId}`, sk: 'n', status: 'sent', messageId: 'm-2' });
+    });
+
+    it('records an engagement outcome once, only on the entry of that message, and not on an absent entry', async () => {
+      const executionId = uid('exec');
+      await ports.ledger.prepare(entry(executionId));
+      await subject.updateItem(ledgerUpdate(executionId, 'welcome', 'sent', { messageId: 'm-3' }));
+      const opened = { at: '2026-03-02T13:00:00.000Z', agent: 'human' as const, agentReason: 'person' as const };
+      expect(await ports.ledger.recordOutcome(executionId, 'welcome', 'm-3', 'opened-human', opened)).toBe(true);
+      expect(await ports.ledger.recordOutcome(executionId, 'welcome', 'm-3', 'opened-human', { ...opened, at: '2026-03-02T14:00:00.000Z' })).toBe(false);
+      expect(await ports.ledger.recordOutcome(executionId, 'welcome', 'm-other', 'delivered', { at: opened.at })).toBe(false);
+      expect(await ports.ledger.recordOutcome(uid('exec'), 'welcome', 'm-3', 'delivered', { at: opened.at })).toBe(false);
+      const held = (await ports.ledger.get(executionId, 'welcome'))!;
+      expect(ledgerOutcomes(held)).toEqual(new Map([['opened-human', opened]]));
+      expect(held).toMatchObject({ status: 'sent', messageId: 'm-3' });
     });
 
     it('refuses an update with an unused attribute value, as DynamoDB does', async () => {
@@ -467,6 +525,42 @@ describe.each(implementations)('%s ports', (_name, make) => {
     });
   });
 
+  describe('profile runs', () => {
+    const arn = (journey: string, n: string) => `arn:aws:states:local:000000000000:execution:waymark-local-${journey}:${journey}--${n}`;
+
+    it("finds a profile's runs by its enrollments, recorded runs, ledger entries and decision keys, once each", async () => {
+      const profileId = uid('runs');
+      const latest = arn('cart-abandonment', uid('latest'));
+      const older = arn('cart-abandonment', uid('older'));
+      const parallel = arn('manual-outreach', uid('parallel'));
+      const decided = arn('next-best-offer', uid('decided'));
+      const at = '2026-03-01T10:00:00.000Z';
+      await ports.enrollments.replace({ journeyId: 'cart-abandonment', profileId, executionName: latest.split(':').pop()!, executionArn: latest, enteredAt: at }, undefined);
+      const entry = (executionId: string, nodeId: string): LedgerEntry => ({ executionId, nodeId, status: 'prepared', journeyId: 'cart-abandonment', profileId, channel: 'email', preparedAt: at });
+      for (const [executionId, nodeId] of [[latest, 'reminder-email'], [older, 'reminder-email'], [older, 'last-chance-email']]) await ports.ledger.prepare(entry(executionId, nodeId));
+      await ports.enrollments.recordRun({ journeyId: 'manual-outreach', profileId, executionName: 'x', executionArn: parallel, enteredAt: at }, Math.floor(START / 1000) + 86_400);
+      const key = { profileId, key: `${decided}#decide-offer`, fingerprint: 'f' };
+      await ports.decisionLog.claim(key, new Date(START + 60_000));
+      // An API decision's key names no run.
+      await ports.decisionLog.claim({ profileId, key: 'api-key', fingerprint: 'f' }, new Date(START + 60_000));
+      await subject.updateItem(ledgerUpdate(older, 'reminder-email', 'sent', { messageId: 'm-1' }));
+
+      const all = await ports.profileRuns.list(profileId, { maxKeys: 100 });
+      expect(all.truncated).toBe(false);
+      expect(all.runs.map((r) => [r.journeyId, r.executionArn]).sort()).toEqual(
+        [['cart-abandonment', latest], ['cart-abandonment', older], ['manual-outreach', parallel], ['next-best-offer', decided]].sort(),
+      );
+      expect(all.runs.find((r) => r.executionArn === latest)?.enteredAt).toBe(at);
+      const cart = await ports.profileRuns.list(profileId, { journeyId: 'cart-abandonment', maxKeys: 100 });
+      expect(cart.runs.map((r) => r.executionArn).sort()).toEqual([latest, older].sort());
+      expect((await ports.profileRuns.list(profileId, { maxKeys: 2 })).truncated).toBe(true);
+
+      const messages = await ports.profileRuns.messages(older, 10);
+      expect(messages.map((m) => [m.nodeId, m.status, m.messageId])).toEqual([['last-chance-email', 'prepared', undefined], ['reminder-email', 'sent', 'm-1']]);
+      expect(await ports.profileRuns.messages(older, 1)).toHaveLength(1);
+    });
+  });
+
   describe('rejected events', () => {
     it('lists rejected events newest first and erases those that mention an identity', async () => {
       const email = `${uid('rej')}@example.com`;
@@ -529,10 +623,19 @@ function resolve(value: unknown, executionId: string): unknown {
   for (const [key, inner] of Object.entries(value)) {
     if (key === 'Comment') continue;
     if (key === 'TableName') out[key] = TABLES.runtime;
-    else if (key.endsWith('.$')) out[key.slice(0, -2)] = String(inner).includes("'LEDGER#{}'") ? `LEDGER#${executionId}` : `value of ${String(inner)}`;
+    else if (key.endsWith('.$')) out[key.slice(0, -2)] = resolvePath(String(inner), executionId);
     else out[key] = resolve(inner, executionId);
   }
   return out;
+}
+
+/** The ledger key from the execution id, a counter's key on shard 0 of journey `j` on 2026-03-02, other paths by name. */
+function resolvePath(path: string, executionId: string): string {
+  if (path.includes("'LEDGER#{}'")) return `LEDGER#${executionId}`;
+  if (path.includes("'COUNTER#{}#{}'")) return 'COUNTER#j#0';
+  // The tally's sort key: the entry day, then the counter the ledger state named (`$.steps.<key>.tally`).
+  if (path.startsWith("States.Format('{}#{}'")) return '2026-03-02#sent#channel=email&node=n';
+  return `value of ${path}`;
 }
 
 describe('memory UpdateItem', () => {
@@ -562,7 +665,13 @@ describe('memory UpdateItem', () => {
     if (!journey.ok) throw new Error('cart-abandonment does not validate');
     const states = updateItemStates(compileJourney(journey.journey).States);
     expect(states.length).toBeGreaterThanOrEqual(3);
+    const counters = memoryJourneyCounters(ports);
     for (const [name, parameters] of states) {
+      if (String((parameters as { UpdateExpression?: string }).UpdateExpression).startsWith('ADD')) {
+        // A delivery outcome's counter: ADD 1 to the item the journey counters read.
+        await updateItem(resolve(parameters, 'x') as unknown as UpdateItemCommandInput);
+        continue;
+      }
       const executionId = `exec-${name}`;
       const nodeId = (parameters.Key as { sk: { S: string } }).sk.S;
       await ports.ledger.prepare({ executionId, nodeId, status: 'prepared', journeyId: journey.journey.id, profileId: 'p', channel: 'email', preparedAt: '2026-03-02T12:00:00.000Z' });
@@ -570,7 +679,12 @@ describe('memory UpdateItem', () => {
       await updateItem(resolve(parameters, executionId) as unknown as UpdateItemCommandInput);
       const status = /mark the ledger entry (\w+)/.exec(String(parameters.Comment))?.[1];
       expect(await ports.ledger.get(executionId, nodeId)).toMatchObject({ status, profileId: 'p' });
+      // Only out of `prepared`: the same update again is refused, as DynamoDB refuses it.
+      await expect(updateItem(resolve(parameters, executionId) as unknown as UpdateItemCommandInput)).rejects.toMatchObject({ name: 'ConditionalCheckFailedException' });
     }
+    const totals = await counters.read('j', '2026-03-02', '2026-03-02');
+    const sends = journey.journey.nodes.filter((n) => n.kind === 'send').length;
+    expect(totals).toEqual([{ day: '2026-03-02', name: 'sent', dims: { channel: 'email', node: 'n' }, value: sends }]);
   });
 
   it('refuses to update a key attribute, as DynamoDB does', async () => {

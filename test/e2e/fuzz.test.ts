@@ -11,7 +11,7 @@ import { openVirtualStack } from './local-stack';
  * afterwards. Deterministic (fixed seed); run counts keep the file under ~60 s on a busy 2-core machine.
  */
 const SEED = 20261202;
-const RUNS = { putEvents: 100, events: 100, routes: 220 };
+const RUNS = { putEvents: 100, events: 100, routes: 250 };
 
 /** Names every plain object answers to: keys an attacker picks first. */
 const PROTOTYPE_NAMES = [
@@ -112,7 +112,7 @@ const envelope = fc.oneof(plausibleEnvelope, hostileEnvelope);
 const pathId = fc.oneof(
   { weight: 3, arbitrary: fc.constantFrom(...PROTOTYPE_NAMES) },
   { weight: 2, arbitrary: identifier },
-  { weight: 1, arbitrary: fc.constantFrom('loyalty-gold', 'welcome', 'manual-outreach') },
+  { weight: 1, arbitrary: fc.constantFrom('loyalty-gold', 'welcome', 'manual-outreach', 'sms-daily', 'fuzz-rule') },
   { weight: 2, arbitrary: fc.constantFrom(...KNOWN_PROFILES) },
   { weight: 1, arbitrary: fc.string({ minLength: 1, maxLength: 20, unit: 'grapheme' }) },
   { weight: 1, arbitrary: fc.integer({ min: 200, max: 3000 }).map((n) => 'x'.repeat(n)) },
@@ -126,6 +126,8 @@ const ROUTES = [
   'GET /segments/{id}/estimate', 'POST /decisions', 'GET /profiles/{id}/decisions', 'GET /offers', 'POST /offers',
   'GET /offers/{id}', 'PUT /offers/{id}', 'DELETE /offers/{id}', 'GET /placements', 'POST /placements',
   'GET /placements/{id}', 'PUT /placements/{id}', 'DELETE /placements/{id}', 'GET /unsubscribe', 'POST /unsubscribe',
+  'GET /profiles/{id}/journeys', 'GET /profiles/{id}/journeys/{journeyId}',
+  'GET /rules', 'GET /rules/{id}', 'PUT /rules/{id}', 'DELETE /rules/{id}',
 ] as const;
 const QUERY_NAMES = ['identity', 'limit', 'cursor', 'sample', 'token', ...PROTOTYPE_NAMES];
 const queryValue = fc.oneof(
@@ -156,6 +158,25 @@ const ROUTE_BODIES: Partial<Record<(typeof ROUTES)[number], fc.Arbitrary<string>
     ]),
   ),
 };
+// A governance rule: plausible kinds, channels, periods and windows, with hostile names and values among them.
+ROUTE_BODIES['PUT /rules/{id}'] = fc
+  .record(
+    {
+      kind: fc.constantFrom('"frequency-cap"', '"quiet-hours"', '"__proto__"', '"constructor"'),
+      channel: fc.oneof(fc.constantFrom('"email"', '"sms"', '"push"', '"any"'), protoName.map(str)),
+      limit: fc.oneof(fc.constantFrom('1', '3', '0', '1000', '1001'), scalar),
+      period: fc.tuple(fc.constantFrom('rolling', 'calendar', ...PROTOTYPE_NAMES), fc.constantFrom('"7d"', '"day"', '"week"', '"0s"', '"1000w"')).map(([k, v]) => object([[k, v]])),
+      from: fc.constantFrom('"21:00"', '"08:00"', '"24:00"', '"9:00"'),
+      to: fc.constantFrom('"08:00"', '"21:00"', '"23:59"'),
+      action: fc.constantFrom('"defer"', '"skip"', '"toString"'),
+      days: fc.array(fc.oneof(fc.constantFrom('mon', 'sun'), protoName).map(str), { maxLength: 3 }).map((d) => `[${d.join(',')}]`),
+      journeyTags: fc.array(key.map(str), { maxLength: 2 }).map((t) => `[${t.join(',')}]`),
+      messageClass: fc.constantFrom('["marketing"]', '["transactional","marketing"]', '["valueOf"]'),
+      [`extra`]: scalar,
+    },
+    { requiredKeys: ['kind', 'channel'] },
+  )
+  .map((fields) => object(Object.entries(fields).filter((e): e is [string, string] => e[1] !== undefined).map(([k, v]) => [k === 'extra' ? 'constructor' : k, v])));
 ROUTE_BODIES['PUT /segments/{id}'] = ROUTE_BODIES['POST /segments'];
 ROUTE_BODIES['PUT /offers/{id}'] = ROUTE_BODIES['POST /offers'];
 const generic = fc.oneof({ weight: 6, arbitrary: anyJson }, { weight: 2, arbitrary: envelope }, { weight: 1, arbitrary: fc.string({ maxLength: 30 }) });
@@ -296,7 +317,7 @@ describe('fuzz: hostile input on every public surface (local stack)', () => {
     await fc.assert(
       fc.asyncProperty(request, async ({ route, id, snapshotId, query, body }) => {
         const [method, template] = route.split(' ') as [string, string];
-        const path = template.replace('{id}', encodeURIComponent(id)).replace('{snapshotId}', encodeURIComponent(snapshotId));
+        const path = template.replace('{id}', encodeURIComponent(id)).replace('{snapshotId}', encodeURIComponent(snapshotId)).replace('{journeyId}', encodeURIComponent(snapshotId));
         const search = query.length > 0 ? `?${new URLSearchParams(query).toString()}` : '';
         await check(method, `${path}${search}`, method === 'GET' || method === 'DELETE' ? undefined : body, (status) => status >= 400);
       }),

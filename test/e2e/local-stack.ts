@@ -28,7 +28,9 @@ export function bodies(messages: OutboxMessage[]): string[] {
  * `clock.runUntilIdle()` move time, firing waits, timeouts and retries on the way, and settle too. No real waiting.
  */
 export async function openVirtualStack(
-  options: Pick<LocalStackOptions, 'journeys' | 'recheckIntervalMs' | 'wrapFunction' | 'rules' | 'defaultTimeZone'> & { start?: string | Date } = {},
+  options: Pick<LocalStackOptions, 'journeys' | 'recheckIntervalMs' | 'wrapFunction' | 'counters' | 'rules' | 'defaultTimeZone'> & {
+    start?: string | Date;
+  } = {},
 ): Promise<{ stack: LocalStack; clock: VirtualClock; put: (type: string, detail: Record<string, unknown>, source?: string) => Promise<void> }> {
   const clock = new VirtualClock(options.start ?? '2026-12-01T09:00:00.000Z');
   const { start: _start, ...rest } = options;

@@ -110,7 +110,7 @@ describe('safe redeploys', () => {
     expect(rules).toHaveLength(1);
     expect(rules[0][1].Properties?.EventPattern).toEqual({
       source: ['aws.ses'],
-      'detail-type': ['Email Bounced', 'Email Complaint Received'],
+      'detail-type': ['Email Sent', 'Email Delivered', 'Email Bounced', 'Email Complaint Received', 'Email Rejected', 'Email Opened', 'Email Clicked', 'Email Rendering Failed'],
       detail: { mail: { tags: { 'ses:configuration-set': [{ Ref: configurationSetId }] } } },
     });
   });

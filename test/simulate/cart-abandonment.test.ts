@@ -88,7 +88,7 @@ describe('cart-abandonment playbook, simulated', () => {
     ]);
     expect(p.run().ended).toEqual({ status: 'SUCCEEDED', at: '2026-12-04T11:00:00.000Z' });
     // Each send node is compiled to route, deliver, record and count states, entered in that order.
-    const sends = (node: string) => ['', '.route', '.deliver', '.record', '.count'].map((s) => `${node}${s}`);
+    const sends = (node: string) => ['', '.route', '.deliver', '.record', '.tally', '.count'].map((s) => `${node}${s}`);
     expect(p.run().path.map((s) => s.state)).toEqual(['wait-for-order', ...sends('reminder-email'), 'wait-for-offer-signal', ...sends('last-chance-email'), 'done']);
   });
 

@@ -6,7 +6,7 @@ import type { PathStep, SimulationReport } from '../../lambdas/simulate/report';
  * Hand-written for the report's and the CLI's unit tests (a fake engine answers it).
  */
 const steps = (at: string, ...states: string[]): PathStep[] => states.map((state) => ({ node: state.split('.')[0], state, at }));
-const send = (node: string) => [node, `${node}.route`, `${node}.deliver`, `${node}.record`, `${node}.count`];
+const send = (node: string) => [node, `${node}.route`, `${node}.deliver`, `${node}.record`, `${node}.tally`, `${node}.count`];
 const skipped = (node: string) => [node, `${node}.route`];
 
 export const ANN = 'p-476bd359202fb05bcc850d1b';

@@ -31,7 +31,17 @@ export const TableKeys = { partitionKey: 'pk', sortKey: 'sk', ttl: 'expiresAt' }
 export const ProfileIndex = { name: 'byProfile', partitionKey: 'profileId', sortKey: 'pk' } as const;
 
 /** Journeys table item attribute names (one item per journey, pk JOURNEYS, sk JOURNEY#<id>, written at deploy time; see journey/registry-item.ts). */
-export const JourneyItem = { definition: 'definition', stateMachineArn: 'stateMachineArn', version: 'version', apiTriggered: 'apiTriggered' } as const;
+export const JourneyItem = {
+  definition: 'definition',
+  stateMachineArn: 'stateMachineArn',
+  version: 'version',
+  apiTriggered: 'apiTriggered',
+  /** The `live` alias executions start on, and the version it points at (journey/registry-item.ts). */
+  aliasArn: 'aliasArn',
+  liveVersion: 'liveVersion',
+  liveVersionArn: 'liveVersionArn',
+  publishedAt: 'publishedAt',
+} as const;
 
 /** The `source` of events the platform itself emits; the router ignores them. */
 export const PLATFORM_SOURCE_PREFIX = 'waymark.';

@@ -1,13 +1,15 @@
 import * as z from 'zod';
+import { SES_EMAIL_EVENT_PATTERN } from '../engagement/ses-events';
 import type { EventPattern } from '../events/pattern';
 import type { SuppressionReason } from './policy';
 import { normalizeAddress, type SuppressionList } from './ports';
 
 /**
- * SES delivery events as EventBridge delivers them from a configuration set's event destination (always the
- * account's default bus): only the two that can suppress an address.
+ * SES email events as EventBridge delivers them from a configuration set's event destination (always the account's
+ * default bus): every type the destination publishes; bounces and complaints suppress, all are attributed to their
+ * message (lambdas/core/engagement/README.md).
  */
-export const SES_DELIVERY_EVENT_PATTERN: EventPattern = { source: ['aws.ses'], 'detail-type': ['Email Bounced', 'Email Complaint Received'] };
+export const SES_DELIVERY_EVENT_PATTERN: EventPattern = SES_EMAIL_EVENT_PATTERN;
 
 const Recipients = z.array(z.looseObject({ emailAddress: z.string() })).optional();
 

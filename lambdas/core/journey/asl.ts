@@ -49,6 +49,12 @@ export interface ExecutionInput {
   event: unknown;
   context: Record<string, unknown>;
   steps: Record<string, unknown>;
+  /** In the journey's holdout (`settings.holdout`): every send step suppresses its message (reason `holdout`). */
+  holdout?: boolean;
+  /** The run's variant of each split node (key: node id with `-` as `_`), decided at entry; absent without splits. */
+  variants?: Record<string, string>;
+  /** The variant of the last split the run passed (set by the split's Pass state). */
+  variant?: string;
 }
 
 /** The payload every Lambda step of a journey receives (`state` is the whole execution document). */

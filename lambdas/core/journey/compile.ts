@@ -3,8 +3,11 @@ import { assertNever } from '../shared/assert-never';
 import { toJsonPath } from '../shared/paths';
 import { conditionPaths, toChoiceRule } from './condition';
 import { stepKey } from './graph';
-import type { ConditionNode, DecideNode, Journey, JourneyNode, SendNode, WaitForEventNode, WaitNode } from './schema';
+import type { ConditionNode, DecideNode, Journey, JourneyNode, SendNode, SplitNode, WaitForEventNode, WaitNode } from './schema';
+import { HOLDOUT } from '../measure/assignment';
 import { ErrorName, Placeholder, Resource, ref, type AslDefinition, type AslState } from './asl';
+import { COUNTER, type CounterName } from '../measure/counters';
+import { COUNTER_PREFIX, COUNTER_SHARDS, dimensionsPart } from '../measure/keys';
 
 const LAMBDA_RETRY = {
   ErrorEquals: ['Lambda.ServiceException', 'Lambda.AWSLambdaException', 'Lambda.SdkClientException', 'Lambda.TooManyRequestsException', 'States.TaskFailed'],
@@ -194,12 +197,8 @@ function deliveryState(node: SendNode, key: string, messageClass: Journey['setti
             },
           },
           ConfigurationSetName: ref(Placeholder.emailConfigurationSet),
-          EmailTags: [
-            { Name: 'journey', 'Value.$': '$.journey.id' },
-            { Name: 'node', Value: node.id },
-            { Name: 'profile', 'Value.$': '$.profileId' },
-            { Name: 'class', Value: messageClass },
-          ],
+          // journey, version, node, variant, execution, profile, class: made by prepare-send (core/engagement/tags.ts).
+          'EmailTags.$': `${message}.tags`,
         },
         ResultSelector: { 'messageId.$': '$.MessageId' },
       };
@@ -281,6 +280,48 @@ function pushDelivery(node: SendNode, key: string, common: AslState): AslState {
 /** What the ledger says of a message the provider was asked to send. */
 type DeliveryOutcome = 'sent' | 'failed' | 'unknown';
 
+/** Where a delivery outcome is counted: `sent`, or `failed` with reason failed | unknown (lambdas/core/measure). */
+const OUTCOME_COUNTER: Record<DeliveryOutcome, { name: CounterName; reason?: string }> = {
+  sent: { name: COUNTER.sent },
+  failed: { name: COUNTER.failed, reason: 'failed' },
+  unknown: { name: COUNTER.failed, reason: 'unknown' },
+};
+
+/** The counter an outcome adds to, as `<name>#<dimensions>` (the sort key after the day; lambdas/core/measure/keys.ts). */
+function outcomeCounter(node: SendNode, status: DeliveryOutcome): string {
+  const { name, reason } = OUTCOME_COUNTER[status];
+  // Node ids are kebab-case and the channel a word: the escaped dimensions hold no quote, brace or backslash.
+  return `${name}#${dimensionsPart({ node: node.id, channel: node.channel, ...(reason ? { reason } : {}) })}`;
+}
+
+/**
+ * Adds 1 to the outcome's journey counter (`$.steps.<key>.tally`, set by the ledger state that recorded it) on the item
+ * DynamoJourneyCounters reads: a random shard, the run's entry day from $$.Execution.StartTime. Reached only after the
+ * ledger's conditional transition, so a retried or redriven delivery never counts twice. Only throttling is retried
+ * (not applied); any other failure skips the count, never the journey. States.MathRandom's end is inclusive or not:
+ * either way the shard is one a report reads. One state per send node, to keep the definitions small.
+ */
+function outcomeTally(node: SendNode, key: string): AslState {
+  return {
+    Type: 'Task',
+    Resource: Resource.dynamoUpdateItem,
+    Parameters: {
+      TableName: ref(Placeholder.runtimeTable),
+      Key: {
+        pk: { 'S.$': `States.Format('${COUNTER_PREFIX}{}#{}', $.journey.id, States.MathRandom(0, ${COUNTER_SHARDS - 1}))` },
+        sk: { 'S.$': `States.Format('{}#{}', States.ArrayGetItem(States.StringSplit($$.Execution.StartTime, 'T'), 0), $.steps.${key}.tally)` },
+      },
+      UpdateExpression: 'ADD #v :one',
+      ExpressionAttributeNames: { '#v': 'value' },
+      ExpressionAttributeValues: { ':one': { N: '1' } },
+    },
+    ResultPath: null,
+    Retry: [{ ...DYNAMO_RETRY, ErrorEquals: ['DynamoDB.ProvisionedThroughputExceededException', 'DynamoDB.ThrottlingException'] }],
+    Catch: [{ ErrorEquals: [ErrorName.all], ResultPath: null, Next: `${node.id}.count` }],
+    Next: `${node.id}.count`,
+  };
+}
+
 function ledgerUpdate(node: SendNode, key: string, status: DeliveryOutcome, values: Record<string, unknown>): AslState {
   const names = Object.keys(values);
   return {
@@ -291,15 +332,20 @@ function ledgerUpdate(node: SendNode, key: string, status: DeliveryOutcome, valu
       TableName: ref(Placeholder.runtimeTable),
       Key: { pk: { 'S.$': "States.Format('LEDGER#{}', $$.Execution.Id)" }, sk: { S: node.id } },
       UpdateExpression: `SET #status = :status${names.map((n) => `, #${n} = :${n}`).join('')}`,
+      // Only the transition out of `prepared` counts; a repeat (a retry whose first try was applied, a redrive) or an
+      // entry erased meanwhile fails the condition and goes on without counting or recreating it.
+      ConditionExpression: '#status = :prepared',
       ExpressionAttributeNames: Object.fromEntries([['#status', 'status'], ...names.map((n) => [`#${n}`, n])]),
-      ExpressionAttributeValues: Object.fromEntries([[':status', { S: status }], ...names.map((n) => [`:${n}`, values[n]])]),
+      ExpressionAttributeValues: Object.fromEntries([[':status', { S: status }], [':prepared', { S: 'prepared' }], ...names.map((n) => [`:${n}`, values[n]])]),
     },
     // The rendered message has been delivered: the step's data shrinks to its outcome, which the metric state counts (the run keeps ids, not copies,
     // and stays within Step Functions' 256 KB; the ledger holds the rest).
-    ResultSelector: { deliver: true, status },
+    ResultSelector: { deliver: true, status, tally: outcomeCounter(node, status) },
     ResultPath: `$.steps.${key}`,
     Retry: [DYNAMO_RETRY],
-    Next: `${node.id}.count`,
+    // The error replaces the rendered message in the run's data, as the outcome would have.
+    Catch: [{ ErrorEquals: ['DynamoDB.ConditionalCheckFailedException'], ResultPath: `$.steps.${key}`, Next: node.next }],
+    Next: `${node.id}.tally`,
   };
 }
 
@@ -351,8 +397,8 @@ function governanceStates(node: SendNode, key: string, journey: Journey): Record
       Comment: 'give the frequency-cap slot back (nothing was sent)',
       ...lambdaStep(Placeholder.prepareSendFunction, node, { ...governedPayload(journey), release: true }),
       ResultPath: null,
-      Catch: [{ ErrorEquals: [ErrorName.all], ResultPath: null, Next: `${node.id}.count` }],
-      Next: `${node.id}.count`,
+      Catch: [{ ErrorEquals: [ErrorName.all], ResultPath: null, Next: `${node.id}.tally` }],
+      Next: `${node.id}.tally`,
     },
   };
 }
@@ -364,7 +410,7 @@ function compileSend(node: SendNode, journey: Journey): Record<string, AslState>
     [node.id]: {
       Type: 'Task',
       Comment: node.description ?? `render and check the ${node.channel} message`,
-      ...lambdaStep(Placeholder.prepareSendFunction, node, governedPayload(journey)),
+      ...lambdaStep(Placeholder.prepareSendFunction, node, { ...governedPayload(journey), 'startedAt.$': '$$.Execution.StartTime' }),
       ResultSelector: {
         'deliver.$': '$.Payload.deliver',
         'reason.$': '$.Payload.reason',
@@ -387,10 +433,11 @@ function compileSend(node: SendNode, journey: Journey): Record<string, AslState>
     ...governanceStates(node, key, journey),
     [`${node.id}.deliver`]: deliveryState(node, key, journey.settings.messageClass),
     [`${node.id}.record`]: ledgerUpdate(node, key, 'sent', { messageId: { 'S.$': `$.steps.${key}.delivery.messageId` } }),
-    // Nothing went out: the message's frequency-cap slot is given back (`.release`) before the outcome is counted.
+    // Nothing went out: the message's frequency-cap slot is given back (`.release`) before the outcome is tallied.
     [`${node.id}.failed`]: { ...ledgerUpdate(node, key, 'failed', error), Next: `${node.id}.release` },
     // May have been delivered (a timeout, a provider error after the request): never sent again, never called failed.
     [`${node.id}.unknown`]: ledgerUpdate(node, key, 'unknown', error),
+    [`${node.id}.tally`]: outcomeTally(node, key),
     [`${node.id}.count`]: deliveryMetric(node, key),
   };
 }
@@ -417,6 +464,37 @@ function compileDecide(node: DecideNode): Record<string, AslState> {
   };
 }
 
+/**
+ * A split in plain ASL: the run's variant of this node was decided when it entered (a hash of profile, journey and node:
+ * lambdas/core/measure/assignment.ts) and travels in its data at `variants.<key>`. Intrinsics cannot do that here:
+ * none turns a hash into a number, and States.MathRandom's seeded sequence is the runner's own (another locally), see
+ * https://docs.aws.amazon.com/step-functions/latest/dg/intrinsic-functions.html. The Pass keeps it at `$.variant` (the
+ * last split passed: message tags read it); the holdout ends the run here, so it gets no message from this node on.
+ */
+function compileSplit(node: SplitNode): Record<string, AslState> {
+  const variant = '$.variant';
+  return {
+    [node.id]: {
+      Type: 'Pass',
+      Comment: node.description ?? `split: ${node.variants.map((v) => `${v.id} ${v.weight}%`).join(', ')}${node.holdout ? `, holdout ${node.holdout.weight}%` : ''}`,
+      InputPath: `$.variants.${stepKey(node.id)}`,
+      ResultPath: variant,
+      Next: `${node.id}.branch`,
+    },
+    [`${node.id}.branch`]: {
+      Type: 'Choice',
+      Comment: 'the variant assigned at entry',
+      Choices: [
+        ...node.variants.map((v) => ({ Variable: variant, StringEquals: v.id, Next: v.next })),
+        ...(node.holdout ? [{ Variable: variant, StringEquals: HOLDOUT, Next: `${node.id}.holdout` }] : []),
+      ],
+      // Not taken: every run carries a variant of each split of its version from its entry (asl.ts ExecutionInput).
+      Default: node.variants[0].next,
+    },
+    ...(node.holdout ? { [`${node.id}.holdout`]: { Type: 'Succeed', Comment: 'the split\'s holdout: no message from here on' } } : {}),
+  };
+}
+
 function compileNode(node: JourneyNode, journey: Journey): Record<string, AslState> {
   switch (node.kind) {
     case 'wait':
@@ -429,6 +507,8 @@ function compileNode(node: JourneyNode, journey: Journey): Record<string, AslSta
       return compileSend(node, journey);
     case 'decide':
       return compileDecide(node);
+    case 'split':
+      return compileSplit(node);
     case 'exit':
       return { [node.id]: { Type: 'Succeed', Comment: node.description ?? 'journey ends' } };
     default:

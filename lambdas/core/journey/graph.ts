@@ -31,6 +31,8 @@ export function successors(node: JourneyNode): Edge[] {
             { field: 'next', target: node.next, label: `offer for ${node.placement}` },
             { field: 'onNoOffer', target: node.onNoOffer, label: 'no offer' },
           ];
+    case 'split':
+      return node.variants.map((v, i) => ({ field: `variants[${i}].next`, target: v.next, label: v.label ?? `${v.id} ${v.weight}%` }));
     case 'exit':
       return [];
     default:
@@ -45,6 +47,7 @@ export const STATE_SUFFIXES: Record<NodeKind, readonly string[]> = {
   condition: ['.branch'],
   send: ['.route', '.deliver', '.record', '.failed'],
   decide: ['.branch'],
+  split: ['.branch', '.holdout'],
   exit: [],
 };
 

@@ -2,15 +2,32 @@ import { JourneyItem } from '../config/env-keys';
 import type { Journey } from './schema';
 import { validateJourney } from './validate';
 
+/** The alias executions start on: each deploy that changes a journey publishes a version and points this alias at it. */
+export const LIVE_ALIAS = 'live';
+
+/** The state-machine version the `live` alias points at. */
+export interface LiveVersion {
+  /** The version number Step Functions assigned (1, 2, …), as a string. */
+  number: string;
+  arn: string;
+  /** When the version was published (ISO-8601); absent when the registry does not hold it (AWS: ask Step Functions). */
+  publishedAt?: string;
+}
+
 export interface RegisteredJourney {
   journey: Journey;
+  /** The unqualified state machine ARN (executions are named under it, whatever they started on). */
   stateMachineArn: string;
+  /** The hash of the compiled definition (version.ts). */
   version: string;
+  /** The `live` alias ARN; absent in items registered before versions, which start on the state machine itself. */
+  aliasArn?: string;
+  live?: LiveVersion;
 }
 
 /** The journeys-table item for a journey (all journeys share one partition, so listing them is one Query). CDK writes the same shape at deploy time. */
 export function journeyItem(record: RegisteredJourney): Record<string, string | boolean> {
-  return {
+  const item: Record<string, string | boolean> = {
     pk: 'JOURNEYS',
     sk: `JOURNEY#${record.journey.id}`,
     [JourneyItem.definition]: JSON.stringify(record.journey),
@@ -18,10 +35,54 @@ export function journeyItem(record: RegisteredJourney): Record<string, string | 
     [JourneyItem.version]: record.version,
     [JourneyItem.apiTriggered]: record.journey.entry.kind === 'api',
   };
+  if (record.aliasArn !== undefined) item[JourneyItem.aliasArn] = record.aliasArn;
+  if (record.live !== undefined) {
+    item[JourneyItem.liveVersion] = record.live.number;
+    item[JourneyItem.liveVersionArn] = record.live.arn;
+    if (record.live.publishedAt !== undefined) item[JourneyItem.publishedAt] = record.live.publishedAt;
+  }
+  return item;
 }
 
 export function fromJourneyItem(item: Record<string, unknown>): RegisteredJourney {
   const result = validateJourney(JSON.parse(item[JourneyItem.definition] as string));
   if (!result.ok) throw new Error(`journey item ${String(item.sk)} holds an invalid definition: ${result.violations[0]?.message}`);
-  return { journey: result.journey, stateMachineArn: item[JourneyItem.stateMachineArn] as string, version: item[JourneyItem.version] as string };
+  const text = (name: string) => (typeof item[name] === 'string' ? (item[name] as string) : undefined);
+  const record: RegisteredJourney = {
+    journey: result.journey,
+    stateMachineArn: item[JourneyItem.stateMachineArn] as string,
+    version: item[JourneyItem.version] as string,
+  };
+  const aliasArn = text(JourneyItem.aliasArn);
+  if (aliasArn !== undefined) record.aliasArn = aliasArn;
+  const number = text(JourneyItem.liveVersion);
+  const arn = text(JourneyItem.liveVersionArn);
+  if (number !== undefined && arn !== undefined) {
+    const publishedAt = text(JourneyItem.publishedAt);
+    record.live = publishedAt === undefined ? { number, arn } : { number, arn, publishedAt };
+  }
+  return record;
+}
+
+/** Where executions of a journey start: its `live` alias, or the state machine for an item registered before versions. */
+export function startArn(record: Pick<RegisteredJourney, 'stateMachineArn' | 'aliasArn'>): string {
+  return record.aliasArn ?? record.stateMachineArn;
+}
+
+/**
+ * The state machine ARN without a version or alias qualifier,
+ * `arn:<partition>:states:<region>:<account>:stateMachine:<name>`
+ * (https://docs.aws.amazon.com/step-functions/latest/dg/execution-alias-version-associate.html).
+ */
+export function unqualifiedStateMachineArn(arn: string): string {
+  return arn.split(':').slice(0, 7).join(':');
+}
+
+/**
+ * The ARN of an execution, `…:execution:<stateMachineName>:<executionName>`, also when it was started on an alias or a
+ * version: the execution resource names the state machine only
+ * (https://docs.aws.amazon.com/service-authorization/latest/reference/list_awsstepfunctions.html#awsstepfunctions-resources-for-iam-policies).
+ */
+export function executionArnOf(stateMachineArn: string, name: string): string {
+  return `${unqualifiedStateMachineArn(stateMachineArn).replace(':stateMachine:', ':execution:')}:${name}`;
 }

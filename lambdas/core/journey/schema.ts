@@ -160,19 +160,49 @@ export const DecideNode = z.strictObject({
 });
 export type DecideNode = z.infer<typeof DecideNode>;
 
+const Weight = z.number().int('weights are whole percents').min(1).max(100);
+const VariantId = z.string().regex(/^[a-z][a-z0-9]*(-[a-z0-9]+)*$/, 'variant ids are kebab-case').max(32);
+
+/**
+ * An A/B(/n) test: each entering profile is assigned one variant (stable per profile and node: a hash of the profile,
+ * journey and node ids, decided when it enters), or the holdout, which gets no message from here on and exits.
+ * Weights are percents summing to 100. The run keeps its variant at `variant` (the last split passed) and every
+ * split's at `variants.<id with - as _>`.
+ */
+export const SplitNode = z.strictObject({
+  ...nodeBase,
+  kind: z.literal('split'),
+  variants: z
+    .array(z.strictObject({ id: VariantId, weight: Weight, next: NodeId, label: z.string().max(60).optional() }))
+    .min(1)
+    .max(10),
+  holdout: z.strictObject({ weight: Weight }).optional(),
+});
+export type SplitNode = z.infer<typeof SplitNode>;
+
 export const ExitNode = z.strictObject({ ...nodeBase, kind: z.literal('exit') });
 export type ExitNode = z.infer<typeof ExitNode>;
 
-export const JourneyNode = z.union([WaitNode, WaitForEventNode, ConditionNode, SendNode, DecideNode, ExitNode]);
+export const JourneyNode = z.union([WaitNode, WaitForEventNode, ConditionNode, SendNode, DecideNode, SplitNode, ExitNode]);
 export type JourneyNode = z.infer<typeof JourneyNode>;
 export type NodeKind = JourneyNode['kind'];
-export const NODE_KINDS = ['wait', 'wait-for-event', 'condition', 'send', 'decide', 'exit'] as const;
+export const NODE_KINDS = ['wait', 'wait-for-event', 'condition', 'send', 'decide', 'split', 'exit'] as const;
 
 /** Exit criteria: a running run of this journey stops as soon as one holds (the profile left the segment). */
 export const ExitCriterion = z.strictObject({ kind: z.literal('segment-exited'), segment: SegmentId });
 export type ExitCriterion = z.infer<typeof ExitCriterion>;
 
-export const Goal = z.strictObject({ event: EventType, within: Duration });
+export const Goal = z.strictObject({
+  event: EventType,
+  /** A conversion counts when the goal event happens within this long after the entry. */
+  within: Duration,
+  /** The revenue of a conversion: a path into the goal event, e.g. `properties.total` (a non-number counts no revenue). */
+  value: z
+    .string()
+    .regex(/^properties(\.[A-Za-z_][A-Za-z0-9_]{0,63}){1,8}$/, 'value is a path into the goal event\'s properties, e.g. "properties.total"')
+    .optional(),
+});
+export type Goal = z.infer<typeof Goal>;
 
 export const Journey = z.strictObject({
   $schema: z.string().optional(),
@@ -182,7 +212,7 @@ export const Journey = z.strictObject({
   description: z.string().max(2000).optional(),
   entry: Entry,
   settings: Settings.default({ timeout: '91d', messageClass: 'marketing' }),
-  /** The conversion this journey aims for (reported by later measurement work). */
+  /** The conversion this journey aims for: measured per entry (lambdas/core/measure/README.md). */
   goal: Goal.optional(),
   /** Stop a running run when any of these happens to its profile. */
   exitCriteria: z.array(ExitCriterion).min(1).max(10).optional(),

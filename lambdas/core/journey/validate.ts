@@ -12,6 +12,7 @@ import {
   JourneyNode,
   NODE_KINDS,
   SendNode,
+  SplitNode,
   WaitForEventNode,
   WaitNode,
 } from './schema';
@@ -41,6 +42,7 @@ const NODE_SCHEMAS: Record<(typeof NODE_KINDS)[number], z.ZodType<JourneyNode>> 
   condition: ConditionNode,
   send: SendNode,
   decide: DecideNode,
+  split: SplitNode,
   exit: ExitNode,
 };
 
@@ -174,11 +176,33 @@ function checkNode(node: JourneyNode, at: string, journey: Journey): Violation[]
       }
       return out;
     }
+    case 'split':
+      return checkSplit(node, at);
     case 'exit':
       return [];
     default:
       return assertNever(node, 'node');
   }
+}
+
+/** Weights sum to 100, variant ids are unique, and there are two arms at least (two variants, or one and the holdout). */
+function checkSplit(node: SplitNode, at: string): Violation[] {
+  const out: Violation[] = [];
+  const total = node.variants.reduce((sum, v) => sum + v.weight, 0) + (node.holdout?.weight ?? 0);
+  if (total !== 100) {
+    const parts = [...node.variants.map((v) => `${v.id} ${v.weight}`), ...(node.holdout ? [`holdout ${node.holdout.weight}`] : [])];
+    out.push({ nodeId: node.id, path: `${at}.variants`, message: `split weights must sum to 100 (got ${total}: ${parts.join(' + ')})` });
+  }
+  const seen = new Map<string, number>();
+  node.variants.forEach((v, i) => {
+    if (v.id === 'holdout') out.push({ nodeId: node.id, path: `${at}.variants[${i}].id`, message: 'the variant id "holdout" is reserved for the split\'s holdout' });
+    if (seen.has(v.id)) out.push({ nodeId: node.id, path: `${at}.variants[${i}].id`, message: `duplicate variant id "${v.id}" (first used by variants[${seen.get(v.id)}])` });
+    else seen.set(v.id, i);
+  });
+  if (node.variants.length + (node.holdout ? 1 : 0) < 2) {
+    out.push({ nodeId: node.id, path: `${at}.variants`, message: 'a split needs two variants, or one variant and a holdout' });
+  }
+  return out;
 }
 
 // `${Name}` in the compiled definition is a deployment placeholder (CDK definitionSubstitutions, local bindings);
@@ -262,6 +286,12 @@ function checkSettings(journey: Journey): Violation[] {
   const out: Violation[] = [];
   const timeout = parseDuration(journey.settings.timeout);
   if (timeout > LIMITS.maxTimeoutSeconds) out.push({ path: 'settings.timeout', message: 'the global timeout is at most 365 days (a Standard workflow runs at most a year)' });
+  // A conversion window outlives the run (an order after the last email counts), bounded like a run.
+  if (journey.goal) {
+    const within = parseDuration(journey.goal.within);
+    if (within > LIMITS.maxTimeoutSeconds) out.push({ path: 'goal.within', message: 'a goal window is at most 365 days' });
+    if (within < 1) out.push({ path: 'goal.within', message: 'a goal window is at least 1 second' });
+  }
   if (journey.entry.kind === 'event' && journey.entry.condition) {
     for (const path of conditionPaths(journey.entry.condition)) {
       if (!path.startsWith('event.') && !path.startsWith('profile.')) {

@@ -1,6 +1,7 @@
 import type { MembershipStore } from '../segments/ports';
 import type { Executions, PrivacyProfileStore, ProfileRecord, ProfileRecords, RejectedEventEraser } from '../runtime/ports';
 import { profileMentions } from './mentions';
+import { COUNTER, utcDay, type JourneyCounters } from '../measure/counters';
 
 export interface PrivacyDeps {
   profiles: PrivacyProfileStore;
@@ -8,6 +9,8 @@ export interface PrivacyDeps {
   executions: Pick<Executions, 'stop'>;
   /** Rejected events are kept 30 days; those naming the profile go with it. */
   rejected: RejectedEventEraser;
+  /** Counts `exited` (reason `erased`) for each run the erasure stopped; the counters hold no personal data. */
+  counters?: JourneyCounters;
 }
 
 export interface ErasureReport {
@@ -42,10 +45,20 @@ export async function eraseProfile(deps: PrivacyDeps, profileId: string): Promis
   for (const executionArn of executions) {
     if (await deps.executions.stop(executionArn, 'profile erased')) stoppedExecutions.push(executionArn);
   }
+  await deps.counters?.add(erasedRuns(records, stoppedExecutions));
   await deps.records.remove(records);
   const rejectedEvents = await deps.rejected.eraseMentioning(profileMentions(data.profile));
   const erased = await deps.profiles.erase(profileId);
   return { profileId: data.profile.id, profileIds: data.profileIds, stoppedExecutions, profileItems: erased?.items ?? 0, runtimeItems: records.length, rejectedEvents };
+}
+
+/** An `exited` increment per stopped run, bucketed by its entry day (from its enrollment or run record). */
+function erasedRuns(records: readonly ProfileRecord[], stopped: readonly string[]) {
+  return stopped.flatMap((executionArn) => {
+    const run = records.find((r) => (r.kind === 'enrollment' || r.kind === 'run') && r.item.executionArn === executionArn)?.item;
+    if (typeof run?.journeyId !== 'string' || typeof run.enteredAt !== 'string' || !Number.isFinite(Date.parse(run.enteredAt))) return [];
+    return [{ journeyId: run.journeyId, day: utcDay(run.enteredAt), name: COUNTER.exited, dims: { reason: 'erased' } }];
+  });
 }
 
 /** Everything held about a profile, as one JSON document (the data subject's copy). */
@@ -68,6 +81,8 @@ export async function exportProfile(deps: Omit<PrivacyDeps, 'executions' | 'reje
       enrollments: records.filter((r) => r.kind === 'enrollment' || r.kind === 'run').map(exportable),
       waiting: records.filter((r) => r.kind === 'wait').map(exportable),
       messages: records.filter((r) => r.kind === 'ledger').map(exportable),
+      /** Goal conversion windows of its entries (lambdas/core/measure/README.md). */
+      conversions: records.filter((r) => r.kind === 'conversion').map(exportable),
     },
     segments: deps.memberships ? (await deps.memberships.get(data.profile.id)).segments : undefined,
     decisions: records.filter((r) => r.kind === 'decision').map(decisionOf),

@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import type { BusinessEvent } from '../events/business-event';
 import type { ExecutionInput } from '../journey/asl';
 import { evaluateCondition } from '../journey/condition';
+import { executionArnOf, startArn } from '../journey/registry-item';
 import { parseDuration } from '../shared/duration';
 import { membershipKey } from '../segments/catalog';
 import { jsonBytes, RUN_DATA_LIMITS, runEvent, runProfile } from './execution-data';
@@ -9,6 +10,9 @@ import type { Clock, EnrollmentStore, Executions, JourneyRecord, JourneyRegistry
 import { arbitrateExclusive } from '../governance/exclusive';
 import { enrollmentRuns } from '../governance/runs';
 import type { ActiveRun } from '../governance/ports';
+import { assignEntry } from '../measure/assignment';
+import { measureEntry, type EntryMeasureDeps } from '../measure/conversions';
+import type { JourneyCounters } from '../measure/counters';
 
 export type EntryOutcome =
   /** `preempted`: runs of lower-priority journeys of the same exclusive group, stopped for this one. */
@@ -35,8 +39,9 @@ export function executionName(journeyId: string, profileId: string, entryId: str
  */
 export const STARTING_GRACE_MS = 60_000;
 
+/** The ARN of the run named `name`, whether `stateMachineArn` is the state machine, its alias or one of its versions. */
 export function executionArnFor(stateMachineArn: string, name: string): string {
-  return `${stateMachineArn.replace(':stateMachine:', ':execution:')}:${name}`;
+  return executionArnOf(stateMachineArn, name);
 }
 
 /** Does this journey start on this event (type, source and condition on event and profile)? */
@@ -47,12 +52,14 @@ export function entryMatches(record: JourneyRecord, event: BusinessEvent, profil
   return entry.condition === undefined || evaluateCondition(entry.condition, { event, profile });
 }
 
-export interface EnterDeps {
+export interface EnterDeps extends EntryMeasureDeps {
   enrollments: EnrollmentStore;
   executions: Executions;
   clock: Clock;
   /** The journeys, for exclusive groups (`settings.exclusive`); without it groups are not enforced. */
   journeys?: Pick<JourneyRegistry, 'list'>;
+  /** Counts `entered` once per run started (absent: nothing is counted, e.g. in unit tests of routing alone). */
+  counters?: JourneyCounters;
 }
 
 /** The profile as a step that reloads it returns it (the start input carries `runProfile`, ids only). */
@@ -71,6 +78,8 @@ export async function enterJourney(
 ): Promise<EntryOutcome> {
   const journeyId = record.journey.id;
   const name = executionName(journeyId, profile.id, entry.id);
+  // The journey holdout and every split's variant: a hash of the profile (stable across runs), decided here.
+  const assignment = assignEntry(record.journey, profile.id);
   const input: ExecutionInput = {
     journey: { id: journeyId, version: record.version },
     profileId: profile.id,
@@ -78,6 +87,8 @@ export async function enterJourney(
     event: runEvent(entry.event),
     context: entry.context,
     steps: {},
+    ...(assignment.holdout ? { holdout: true } : {}),
+    ...(Object.keys(assignment.variants).length > 0 ? { variants: assignment.variants } : {}),
   };
   // Checked before the enrollment is written, so an oversized entry neither starts nor blocks a later one.
   const bytes = jsonBytes(input);
@@ -89,10 +100,14 @@ export async function enterJourney(
     preempted = verdict.preempted;
   }
   const policy = record.journey.settings.reentry;
+  // Whether this call made the entry (its enrollment write): a duplicate of the event, racing it, starts the same
+  // execution, which Step Functions answers as started too (same name and input), and must not count twice.
+  let enrolled = policy === 'always';
   if (policy !== 'always') {
     const enrollment = { journeyId, profileId: profile.id, executionName: name, executionArn: executionArnFor(record.stateMachineArn, name), enteredAt: deps.clock.now().toISOString() };
     // First entry: one conditional write, no read. Otherwise read the latest run and apply the policy.
-    if (!(await deps.enrollments.replace(enrollment, undefined))) {
+    enrolled = await deps.enrollments.replace(enrollment, undefined);
+    if (!enrolled) {
       const current = await deps.enrollments.get(journeyId, profile.id);
       if (current && current.executionName !== name) {
         if (policy === 'never') return { status: 'skipped', journeyId, reason: 'reentry-never' };
@@ -104,10 +119,16 @@ export async function enterJourney(
           if (deps.clock.now().getTime() < allowedAt) return { status: 'skipped', journeyId, reason: 'reentry-period' };
         }
         if (!(await deps.enrollments.replace(enrollment, current.executionName))) return { status: 'skipped', journeyId, reason: 'concurrent-entry' };
+        enrolled = true;
       }
     }
   }
-  const started = await deps.executions.start(record.stateMachineArn, name, input);
+  // On the `live` alias: the run stays on the version it started on, whatever later deploys publish.
+  const started = await deps.executions.start(startArn(record), name, input);
+  // Once per entry: only the call that made the entry (its enrollment write) and started its run counts it, by the
+  // start's day (the day $$.Execution.StartTime names, which the send steps bucket by). A crash between enrollment,
+  // start and count loses one entry; a repeat of the start counts none.
+  if (started.started && enrolled) await measureEntry(deps, record.journey, { profileId: profile.id, executionId: started.executionArn, at: deps.clock.now(), assignment });
   if (policy === 'always' && started.started) {
     const timeoutSeconds = parseDuration(record.journey.settings.timeout);
     await deps.enrollments.recordRun(

@@ -1,5 +1,6 @@
 import type { BusinessEvent, FieldError } from '../events/business-event';
 import type { ExecutionInput } from '../journey/asl';
+import type { LiveVersion } from '../journey/registry-item';
 import type { Journey } from '../journey/schema';
 import type { ComputedStats, ConsentChange, ConsentVia, RecentEvent } from '../profiles/model';
 
@@ -77,6 +78,16 @@ export interface JourneyRecord {
   journey: Journey;
   stateMachineArn: string;
   version: string;
+  /** The `live` alias executions start on (absent for an item registered before versions: the state machine). */
+  aliasArn?: string;
+  /** The version the alias points at, and when it was published. */
+  live?: LiveVersion;
+}
+
+/** What Step Functions knows of a published state-machine version. */
+export interface StateMachineVersions {
+  /** When the version was published (ISO-8601), or undefined when it no longer exists. */
+  publishedAt(versionArn: string): Promise<string | undefined>;
 }
 
 export interface JourneyRegistry {
@@ -134,7 +145,7 @@ export interface Executions {
 export interface ProfileRecord {
   pk: string;
   sk: string;
-  kind: 'enrollment' | 'run' | 'wait' | 'ledger' | 'decision' | 'offer-cap' | 'send-cap' | 'other';
+  kind: 'enrollment' | 'run' | 'wait' | 'ledger' | 'decision' | 'offer-cap' | 'send-cap' | 'conversion' | 'other';
   executionId?: string;
   item: Record<string, unknown>;
 }
@@ -166,6 +177,75 @@ export interface Ledger {
   get(executionId: string, nodeId: string): Promise<LedgerEntry | undefined>;
   /** Writes the entry unless the message was already sent; false when it was. */
   prepare(entry: LedgerEntry): Promise<boolean>;
+}
+
+/**
+ * A ledger item as stored: the entry, what the delivery states wrote (`messageId`, `error`), and the engagement times
+ * that engagement events record when they arrive (each optional: absent until that event is seen).
+ */
+export interface LedgerRecord extends LedgerEntry {
+  messageId?: string;
+  error?: string;
+  deliveredAt?: string;
+  openedAt?: string;
+  clickedAt?: string;
+  bouncedAt?: string;
+  complainedAt?: string;
+}
+
+/** A run of a journey named by a profile's runtime items; `enteredAt` when the item that named it says so. */
+export interface RunRef {
+  journeyId: string;
+  executionArn: string;
+  enteredAt?: string;
+}
+
+/** What "why" reads of the runtime table: the runs a profile's items name, and the send ledger of one run. */
+export interface ProfileRuns {
+  /**
+   * The runs named by the profile's enrollments, recorded runs (`always`), ledger entries and journey decision keys,
+   * reading at most `maxKeys` keys of the profile index (`truncated` when there were more); one per execution.
+   */
+  list(profileId: string, options: { journeyId?: string; maxKeys: number }): Promise<{ runs: RunRef[]; truncated: boolean }>;
+  /** The ledger items of one run (one per send node), at most `limit`. */
+  messages(executionArn: string, limit: number): Promise<LedgerRecord[]>;
+}
+
+/** A Step Functions execution's status (DescribeExecution). */
+export type RunStatus = 'RUNNING' | 'SUCCEEDED' | 'FAILED' | 'TIMED_OUT' | 'ABORTED' | 'PENDING_REDRIVE';
+
+export interface RunSummary {
+  executionArn: string;
+  status: RunStatus;
+  startedAt: string;
+  stoppedAt?: string;
+  /** Why it failed or was stopped (a stop's cause says who stopped it: erasure, exit criteria, preemption). */
+  error?: string;
+  cause?: string;
+}
+
+/** One state a run entered, with when it entered and left it (absent while it is in it). */
+export interface StateVisit {
+  state: string;
+  enteredAt: string;
+  exitedAt?: string;
+}
+
+export interface RunTrace extends RunSummary {
+  /** The states in the order entered (nested ones, e.g. a push's Parallel branch, included). */
+  states: StateVisit[];
+  /** The history had more events than were read. */
+  truncated: boolean;
+  /** The run's step results (`$.steps`) as of the last state that exited, when the history holds them. */
+  steps?: Record<string, unknown>;
+}
+
+/** Step Functions' own record of a run: its status and the states it went through (AWS: 90 days after it ended). */
+export interface ExecutionHistory {
+  /** Undefined when the execution is not known (never started, or its history is no longer kept). */
+  describe(executionArn: string): Promise<RunSummary | undefined>;
+  /** The status and states of a run, reading at most `maxEvents` history events. */
+  trace(executionArn: string, options: { maxEvents: number }): Promise<RunTrace | undefined>;
 }
 
 export interface RejectedEvent {

@@ -9,6 +9,8 @@ import type { CapCarryOver } from '../decisions/ports';
 import type { SegmentCatalog } from '../segments/cached-catalog';
 import type { MembershipStore } from '../segments/ports';
 import { updateSegments, type SegmentUpdate } from './segments';
+import type { JourneyCounters } from '../measure/counters';
+import { recordConversions, type ConversionStore } from '../measure/conversions';
 
 export interface RouteDeps {
   profiles: ProfileStore;
@@ -26,6 +28,10 @@ export interface RouteDeps {
   caps?: CapCarryOver;
   /** Governance frequency-cap slots, likewise carried into the survivor. */
   sendCaps?: CapCarryOver;
+  /** Goal conversions (windows opened at entry); without it nothing converts. */
+  conversions?: ConversionStore;
+  /** Where entries and conversions are counted; without it they are not. */
+  counters?: JourneyCounters;
 }
 
 /** The platform event announcing a merge (at least once: a retried merge may announce again). */
@@ -69,6 +75,11 @@ export async function routeBusinessEvent(deps: RouteDeps, event: BusinessEvent):
     if (segments.memberships !== undefined) profile.segments = segments.memberships;
   }
   const resumed = await resumeWaiting(deps, journeys, event, [profile.id, ...(profile.mergedIds ?? [])]);
+  // Before entries: an event that is both a goal and an entry converts earlier entries, never the one it starts. A
+  // repeated event is looked at again (a retry after a crash), the conditional write converts each entry once.
+  if (deps.conversions) {
+    await recordConversions({ conversions: deps.conversions, counters: deps.counters }, journeys, event, [profile.id, ...(profile.mergedIds ?? [])]);
+  }
   const entries: EntryOutcome[] = [];
   for (const record of journeys) {
     if (entryMatches(record, event, profile)) entries.push(await enterJourney(deps, record, profile, { id: event.id, event, context: {} }));

@@ -3,6 +3,7 @@ import type { EvaluationScope } from '../segments/engine';
 import { segmentTransitionEvent, type EvaluationCause } from '../segments/events';
 import type { MembershipStore, PendingTransitions } from '../segments/ports';
 import { enterJourney, type EntryOutcome } from './enter';
+import { COUNTER, utcDay, type JourneyCounters } from '../measure/counters';
 import type { Clock, EnrollmentStore, EventPublisher, Executions, JourneyRecord, Profile, ProfileStore } from './ports';
 
 export interface SegmentRuntimeDeps {
@@ -13,6 +14,7 @@ export interface SegmentRuntimeDeps {
   enrollments: EnrollmentStore;
   executions: Executions;
   clock: Clock;
+  counters?: JourneyCounters;
 }
 
 export interface SegmentUpdate {
@@ -111,6 +113,9 @@ async function announce(deps: SegmentRuntimeDeps, journeys: readonly JourneyReco
       if (enrollment === undefined) continue;
       if (await deps.executions.stop(enrollment.executionArn, `exit criteria: profile left segment "${id}"`)) {
         update.stopped.push({ journeyId: record.journey.id, executionArn: enrollment.executionArn });
+        // Only the stop that ended the run counts it (stop answers false for a run that had already ended).
+        const exit = { journeyId: record.journey.id, day: utcDay(enrollment.enteredAt), name: COUNTER.exited, dims: { reason: 'exit-criteria' } };
+        await deps.counters?.add([exit]);
       }
     }
   }

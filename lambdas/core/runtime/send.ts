@@ -6,9 +6,11 @@ import type { SendNode } from '../journey/schema';
 import { assertNever } from '../shared/assert-never';
 import { urlScheme } from '../templates/html';
 import { renderTemplate, TemplateRenderError, type TemplateScope } from '../templates/liquid';
+import { sendTags, type MessageTag } from '../engagement/tags';
 import { jsonBytes, RUN_DATA_LIMITS } from './execution-data';
 import type { Clock, Ledger, Profile, ProfileStore } from './ports';
 import { governSend, releaseSendSlot, type GovernanceDeps, type GovernedSend } from '../governance/send-step';
+import { COUNTER, utcDay, type JourneyCounters } from '../measure/counters';
 
 /** An SES v2 `MessageHeader`. */
 export interface MessageHeader {
@@ -17,7 +19,7 @@ export interface MessageHeader {
 }
 
 export type PreparedMessage =
-  | { channel: 'email'; to: string; subject: string; text: string; html?: string; unsubscribeUrl?: string; headers?: MessageHeader[] }
+  | { channel: 'email'; to: string; subject: string; text: string; html?: string; unsubscribeUrl?: string; headers?: MessageHeader[]; tags?: MessageTag[] }
   | { channel: 'sms'; to: string; body: string }
   | { channel: 'push'; to: string; title: string; body: string; url?: string; request: Record<string, unknown> };
 
@@ -32,8 +34,18 @@ export interface PrepareResult {
   deferredSince?: string;
 }
 
-/** `settings`: the journey's priority and tags, which governance rules read (compiled into the step's payload). */
-export type PrepareSendPayload = StepPayload<SendNode> & { messageClass: 'marketing' | 'transactional'; settings?: GovernedSend['settings'] };
+/**
+ * `settings`: the journey's priority and tags, which governance rules read (compiled into the step's payload).
+ * `startedAt`: the run's `$$.Execution.StartTime` (its entry), the day its counters are bucketed by.
+ */
+export type PrepareSendPayload = StepPayload<SendNode> & {
+  messageClass: 'marketing' | 'transactional';
+  settings?: GovernedSend['settings'];
+  startedAt?: string;
+};
+
+/** The reason a send step of a journey-holdout run gives (ledger `suppressed`). */
+export const HOLDOUT_REASON = 'holdout';
 
 /** The reason a send step gives for a profile that no longer exists. */
 export const PROFILE_ERASED = 'profile-erased';
@@ -49,7 +61,13 @@ export interface SendGuardDeps {
 }
 
 /** `governance`: frequency caps and quiet hours (lambdas/core/governance/README.md); none without it. */
-export type PrepareSendDeps = { profiles: Pick<ProfileStore, 'get'>; ledger: Ledger; clock: Clock; governance?: GovernanceDeps } & SendGuardDeps;
+export type PrepareSendDeps = {
+  profiles: Pick<ProfileStore, 'get'>;
+  ledger: Ledger;
+  clock: Clock;
+  counters?: JourneyCounters;
+  governance?: GovernanceDeps;
+} & SendGuardDeps;
 
 /** RFC 2369 and RFC 8058 (one-click) headers; none without a link. */
 export function unsubscribeHeaders(url: string | undefined): MessageHeader[] {
@@ -135,8 +153,15 @@ export async function prepareSend(deps: PrepareSendDeps, payload: PrepareSendPay
   let release: (() => Promise<unknown>) | undefined;
   const suppress = async (reason: string): Promise<PrepareResult> => {
     await release?.();
-    return (await deps.ledger.prepare({ ...base, status: 'suppressed', reason })) ? { deliver: false, reason, message: {} } : skipped();
+    if (!(await deps.ledger.prepare({ ...base, status: 'suppressed', reason }))) return skipped();
+    // Counted once: only the write that made the entry `suppressed` counts (a retry finds it so and skips).
+    const entered = payload.startedAt !== undefined && Number.isFinite(Date.parse(payload.startedAt)) ? payload.startedAt : base.preparedAt;
+    await deps.counters?.add([{ journeyId: base.journeyId, day: utcDay(entered), name: COUNTER.suppressed, dims: { node: node.id, channel: node.channel, reason } }]);
+    return { deliver: false, reason, message: {} };
   };
+  // The journey's holdout runs the journey without its messages (its conversions are measured against the others'),
+  // before any governance: a holdout run takes no cap slot and is never deferred.
+  if (state.holdout === true) return suppress(HOLDOUT_REASON);
   const recipient = recipientFor(node.channel, profile);
   if (!recipient) return suppress('no-address');
   const suppressed = node.channel === 'email' && deps.suppression ? await deps.suppression.isSuppressed(recipient.to) : undefined;
@@ -167,7 +192,9 @@ export async function prepareSend(deps: PrepareSendDeps, payload: PrepareSendPay
     throw error;
   }
   // A marketing email always carries `headers` (the compiled SES step reads them), empty only without a link.
-  const message = marketingEmail ? { ...rendered, ...(unsubscribeUrl === undefined ? {} : { unsubscribeUrl }), headers: unsubscribeHeaders(unsubscribeUrl) } : rendered;
+  const plain = marketingEmail ? { ...rendered, ...(unsubscribeUrl === undefined ? {} : { unsubscribeUrl }), headers: unsubscribeHeaders(unsubscribeUrl) } : rendered;
+  // Every email carries the tags its SES events come back with (the compiled SES step reads `tags`).
+  const message = plain.channel === 'email' ? { ...plain, tags: emailTags(payload) } : plain;
   // The message travels in the run's data to the delivery task (Step Functions' 256 KB): an oversized one is not sent.
   if (jsonBytes(message) > RUN_DATA_LIMITS.maxMessageBytes) return suppress('message-too-large');
   if (!(await deps.ledger.prepare({ ...base, status: 'prepared' }))) return skipped();
@@ -181,4 +208,21 @@ export async function releaseSend(deps: Pick<PrepareSendDeps, 'profiles' | 'cloc
   if (!profile) return { released: false };
   const slot = { profileId: profile.id, executionId: payload.executionId, nodeId: payload.node.id };
   return { released: await releaseSendSlot(deps.governance, slot, deps.clock.now()) };
+}
+
+/**
+ * The SES tags of a journey email (lambdas/core/engagement/tags.ts). The variant is the run's `variant` field, set by
+ * a split step; a run without one is tagged `none`.
+ */
+export function emailTags({ executionId, state, node, messageClass }: PrepareSendPayload): MessageTag[] {
+  const variant = (state as { variant?: unknown }).variant;
+  return sendTags({
+    journeyId: state.journey.id,
+    version: state.journey.version,
+    nodeId: node.id,
+    variant: typeof variant === 'string' ? variant : undefined,
+    executionArn: executionId,
+    profileId: state.profileId,
+    messageClass,
+  });
 }

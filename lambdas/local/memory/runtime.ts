@@ -18,6 +18,7 @@ import type {
   WaitRegistration,
 } from '../../core/runtime/ports';
 import { MemoryValidationError, type MemoryTable } from './table';
+import { outcomeAttribute, type EngagementLedger, type LedgerOutcome, type OutcomeKey, type SentLedgerEntry } from '../../core/engagement/ports';
 
 /**
  * The runtime ports of lambdas/adapters/dynamodb.ts over in-memory tables: the same items under the same keys, the
@@ -100,14 +101,22 @@ export class MemoryWaitIndex implements WaitIndex {
 }
 
 /** The send ledger (LEDGER#<execution id> / <node id>); the compiled ASL's UpdateItem marks it (`memoryUpdateItem`). */
-export class MemoryLedger implements Ledger {
+export class MemoryLedger implements Ledger, EngagementLedger {
   constructor(
     private readonly table: MemoryTable,
     private readonly retentionDays = 400,
   ) {}
 
-  async get(executionId: string, nodeId: string): Promise<LedgerEntry | undefined> {
-    return this.table.get({ pk: `LEDGER#${executionId}`, sk: nodeId }) as LedgerEntry | undefined;
+  async get(executionId: string, nodeId: string): Promise<SentLedgerEntry | undefined> {
+    return this.table.get({ pk: `LEDGER#${executionId}`, sk: nodeId }) as SentLedgerEntry | undefined;
+  }
+
+  async recordOutcome(executionId: string, nodeId: string, messageId: string, key: OutcomeKey, outcome: LedgerOutcome): Promise<boolean> {
+    const held = this.table.get({ pk: `LEDGER#${executionId}`, sk: nodeId });
+    // #messageId = :messageId AND attribute_not_exists(#outcome), in one synchronous step.
+    if (!held || held.messageId !== messageId || Object.hasOwn(held, outcomeAttribute(key))) return false;
+    this.table.put({ ...held, [outcomeAttribute(key)]: { ...outcome } });
+    return true;
   }
 
   async prepare(entry: LedgerEntry): Promise<boolean> {
@@ -147,6 +156,7 @@ function recordKind(pk: string): ProfileRecord['kind'] {
   if (pk.startsWith('DECISIONS#')) return 'decision';
   if (pk.startsWith('CAP#')) return 'offer-cap';
   if (pk.startsWith('SENDCAP#')) return 'send-cap';
+  if (pk.startsWith('GOAL#')) return 'conversion';
   return 'other';
 }
 

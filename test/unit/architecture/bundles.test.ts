@@ -31,6 +31,8 @@ const expected: Partial<Record<HandlerName, string[]>> = {
   [HandlerName.evaluateSegment]: withExecutions,
   [HandlerName.registerWait]: withExecutions,
   [HandlerName.triggerJourney]: withExecutions,
+  // The journey registry, and Step Functions for the live version's publication time.
+  [HandlerName.getJourney]: withExecutions,
 };
 
 describe('Lambda bundles: each function carries only what it uses', () => {

@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { run, USAGE, type Io } from '../../../bin/waymark';
 import { compileJourney, toMermaid, validateJourney } from '../../../lambdas/core/journey';
@@ -35,7 +35,7 @@ describe('waymark validate', () => {
   it('prints one OK line per valid file and exits 0', async () => {
     expect(await cli(['validate', CART, EVERY])).toEqual({
       code: 0,
-      stdout: `OK ${CART}: journey "cart-abandonment", 8 nodes, 32 states\nOK ${EVERY}: journey "every-node-kind", 9 nodes, 35 states\n`,
+      stdout: `OK ${CART}: journey "cart-abandonment", 8 nodes, 35 states\nOK ${EVERY}: journey "every-node-kind", 10 nodes, 41 states\n`,
       stderr: '',
     });
   });
@@ -44,7 +44,7 @@ describe('waymark validate', () => {
     const result = await cli(['validate', CART, INVALID]);
     expect(result.code).toBe(1);
     expect(result.stdout.split('\n')).toEqual([
-      `OK ${CART}: journey "cart-abandonment", 8 nodes, 32 states`,
+      `OK ${CART}: journey "cart-abandonment", 8 nodes, 35 states`,
       `${INVALID}: nodes[1].next (node "second"): node "second" refers to unknown node "nowhere"`,
       '',
     ]);
@@ -58,7 +58,7 @@ describe('waymark validate', () => {
     expect(result.code).toBe(1);
     expect(result.stdout.trim().split('\n')).toEqual([
       'broken.json: nodes[0].timeout (node "wait-for-order"): durations are groups of <integer><s|m|h|d|w>, e.g. "1h" or "1d12h"',
-      'broken.json: nodes[1].kind (node "reminder-email"): kind must be one of wait, wait-for-event, condition, send, decide, exit (got "letter")',
+      'broken.json: nodes[1].kind (node "reminder-email"): kind must be one of wait, wait-for-event, condition, send, decide, split, exit (got "letter")',
     ]);
   });
 
@@ -99,17 +99,17 @@ describe('waymark cost', () => {
   it('prints the transitions on the longest path and the cost per million entries', async () => {
     const result = await cli(['cost', CART]);
     expect(result.code).toBe(0);
-    // wait-for-order → reminder-email (6 states: its failed path releases the cap slot) → wait-for-offer-signal →
-    // pick-offer → offer-push (6 states and the 4 of its Parallel branch) → done
-    expect(result.stdout).toContain('journey "cart-abandonment": at most 20 state transitions per entry');
+    // wait-for-order → reminder-email (7 states: its failed path releases the cap slot, then its outcome is tallied) →
+    // wait-for-offer-signal → pick-offer → offer-push (7 states and the 4 of its Parallel branch) → done
+    expect(result.stdout).toContain('journey "cart-abandonment": at most 22 state transitions per entry');
     expect(result.stdout).toContain('longest path: wait-for-order -> reminder-email -> reminder-email.route');
-    expect(result.stdout).toContain('$500.00 per million entries');
-    expect(result.stdout).toContain('for 1,000,000 entries: at most $500.00');
+    expect(result.stdout).toContain('$550.00 per million entries');
+    expect(result.stdout).toContain('for 1,000,000 entries: at most $550.00');
   });
 
   it.each([
-    [['--entries', '4000'], 'for 4,000 entries: at most $2.00'],
-    [['--entries=10'], 'for 10 entries: at most $0.005000'],
+    [['--entries', '4000'], 'for 4,000 entries: at most $2.20'],
+    [['--entries=10'], 'for 10 entries: at most $0.005500'],
   ])('prices the number of entries given with %j', async (flags, line) => {
     const result = await cli(['cost', CART, ...flags]);
     expect(result.code).toBe(0);
@@ -175,5 +175,34 @@ describe('waymark segments', () => {
       'd.json: segment "d": rule references unknown segment "nowhere"',
       'a.json: segment "a": references form a cycle: a → b → a',
     ]);
+  });
+});
+
+describe('waymark rules', () => {
+  const rule = (over: Record<string, unknown> = {}) => JSON.stringify({ id: 'sms-daily', kind: 'frequency-cap', channel: 'sms', limit: 1, period: { calendar: 'day' }, ...over });
+
+  it('prints one OK line per rule and exits 0 for the shipped rules', async () => {
+    const paths = readdirSync(join(ROOT, 'rules')).filter((n) => n.endsWith('.json')).map((n) => `rules/${n}`);
+    const result = await cli(['rules', ...paths], Object.fromEntries(paths.map((p) => [p, read(p)])));
+    expect(result).toMatchObject({ code: 0, stderr: '' });
+    expect(result.stdout.trim().split('\n')).toHaveLength(paths.length);
+    expect(result.stdout).toContain('OK rule "sms-daily" (frequency-cap, sms)\n');
+  });
+
+  it('prints each problem naming file and field, checks ids across files, and exits 1', async () => {
+    const result = await cli(['rules', 'a.json', 'b.json', 'c.json'], { 'a.json': rule(), 'b.json': rule({ limit: 0 }), 'c.json': rule() });
+    expect(result.code).toBe(1);
+    expect(result.stdout.split('\n')).toEqual([
+      expect.stringMatching(/^b\.json: limit: /),
+      'c.json: id: rule id "sms-daily" is also used by a.json',
+      'OK rule "sms-daily" (frequency-cap, sms)',
+      '',
+    ]);
+  });
+
+  it('exits 2 for a missing file, no file, or an unknown option', async () => {
+    expect(await cli(['rules', 'missing.json'], {})).toMatchObject({ code: 2, stderr: expect.stringContaining('cannot read missing.json') });
+    expect(await cli(['rules'], {})).toMatchObject({ code: 2, stderr: expect.stringContaining('missing <file>') });
+    expect(await cli(['rules', '--what', 'a.json'], { 'a.json': rule() })).toMatchObject({ code: 2, stderr: expect.stringContaining('unknown option --what') });
   });
 });

@@ -57,10 +57,12 @@ describe('SES delivery events', () => {
     expect(await suppression.isSuppressed('ANN@example.com')).toMatchObject({ reason: 'bounce' });
   });
 
-  it('routes bounces and complaints to the suppression rule, not deliveries or opens', () => {
+  it('routes bounces, complaints and the engagement events to the delivery-event rule, nothing else of SES', () => {
     expect(matchesPattern(SES_DELIVERY_EVENT_PATTERN, bounce('Permanent'))).toBe(true);
     expect(matchesPattern(SES_DELIVERY_EVENT_PATTERN, complaint())).toBe(true);
-    expect(matchesPattern(SES_DELIVERY_EVENT_PATTERN, sesEvent('Email Delivered', {}))).toBe(false);
+    expect(matchesPattern(SES_DELIVERY_EVENT_PATTERN, sesEvent('Email Delivered', {}))).toBe(true);
+    expect(matchesPattern(SES_DELIVERY_EVENT_PATTERN, sesEvent('Email Opened', {}))).toBe(true);
+    expect(matchesPattern(SES_DELIVERY_EVENT_PATTERN, sesEvent('Sending Status Disabled', {}))).toBe(false);
     expect(matchesPattern(SES_DELIVERY_EVENT_PATTERN, { ...bounce('Permanent'), source: 'shop' })).toBe(false);
     // On one bus (the local stack) the router sees them too, and ignores them (see route.test.ts).
     expect(matchesPattern(ROUTER_EVENT_PATTERN, bounce('Permanent'))).toBe(true);

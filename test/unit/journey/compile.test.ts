@@ -13,7 +13,10 @@ const state = (asl: AslDefinition, name: string): AslState => {
 
 describe('compileJourney', () => {
   it('names one state per node plus the suffixed states of its kind', () => {
-    const send = (id: string) => [id, `${id}.route`, `${id}.defer`, `${id}.deliver`, `${id}.record`, `${id}.failed`, `${id}.release`, `${id}.unknown`, `${id}.count`];
+    const send = (id: string) => [
+      ...[id, `${id}.route`, `${id}.defer`, `${id}.deliver`, `${id}.record`, `${id}.failed`, `${id}.release`],
+      ...[`${id}.unknown`, `${id}.tally`, `${id}.count`],
+    ];
     expect(Object.keys(compiled().States).sort()).toEqual(
       [
         ...send('welcome-email'),
@@ -23,6 +26,9 @@ describe('compileJourney', () => {
         ...send('gold-push'),
         'pause',
         'check-login',
+        'reminder-test',
+        'reminder-test.branch',
+        'reminder-test.holdout',
         ...send('nudge-sms'),
         'event-day-before',
         'event-day-before.wait',
@@ -57,13 +63,14 @@ describe('compileJourney', () => {
       { ErrorEquals: ['States.ALL'], ResultPath: '$.steps.welcome_email.error', Next: 'welcome-email.unknown' },
     ]],
     ['welcome-email.record', 'ResultPath', '$.steps.welcome_email'],
-    ['welcome-email.record', 'ResultSelector', { deliver: true, status: 'sent' }],
-    ['welcome-email.failed', 'ResultSelector', { deliver: true, status: 'failed' }],
+    ['welcome-email.record', 'ResultSelector', { deliver: true, status: 'sent', tally: 'sent#channel=email&node=welcome-email' }],
+    ['welcome-email.failed', 'ResultSelector', { deliver: true, status: 'failed', tally: 'failed#channel=email&node=welcome-email&reason=failed' }],
+    // A refused delivery gives its cap slot back, then its outcome is tallied (the release keeps the step's data).
     ['welcome-email.failed', 'Next', 'welcome-email.release'],
     ['welcome-email.release', 'ResultPath', null],
-    ['welcome-email.release', 'Next', 'welcome-email.count'],
-    ['welcome-email.release', 'Catch', [{ ErrorEquals: ['States.ALL'], ResultPath: null, Next: 'welcome-email.count' }]],
-    ['welcome-email.unknown', 'Next', 'welcome-email.count'],
+    ['welcome-email.release', 'Next', 'welcome-email.tally'],
+    ['welcome-email.release', 'Catch', [{ ErrorEquals: ['States.ALL'], ResultPath: null, Next: 'welcome-email.tally' }]],
+    ['welcome-email.unknown', 'Next', 'welcome-email.tally'],
     ['welcome-email.count', 'Next', 'wait-for-login'],
     ['wait-for-login', 'ResultPath', '$.steps.wait_for_login'],
     ['wait-for-login', 'Next', 'check-tier'],
@@ -74,6 +81,15 @@ describe('compileJourney', () => {
     ['event-day-before', 'ResultPath', '$.steps.event_day_before'],
     ['event-day-before.wait', 'TimestampPath', '$.steps.event_day_before.until'],
     ['event-day-before.wait', 'Next', 'done'],
+    ['reminder-test', 'InputPath', '$.variants.reminder_test'],
+    ['reminder-test', 'ResultPath', '$.variant'],
+    ['reminder-test', 'Next', 'reminder-test.branch'],
+    ['reminder-test.branch', 'Choices', [
+      { Variable: '$.variant', StringEquals: 'day-before', Next: 'event-day-before' },
+      { Variable: '$.variant', StringEquals: 'none', Next: 'done' },
+      { Variable: '$.variant', StringEquals: 'holdout', Next: 'reminder-test.holdout' },
+    ]],
+    ['reminder-test.holdout', 'Type', 'Succeed'],
     ['pause', 'Seconds', 129600],
     ['pause', 'Type', 'Wait'],
     ['done', 'Type', 'Succeed'],
@@ -125,7 +141,7 @@ describe('compileJourney', () => {
   it('decides a condition that reads no profile attribute in a single Choice state', () => {
     const check = state(compiled(), 'check-login');
     expect(check.Type).toBe('Choice');
-    expect(check.Default).toBe('event-day-before');
+    expect(check.Default).toBe('reminder-test');
     expect(compiled().States['check-login.branch']).toBeUndefined();
   });
 

@@ -32,19 +32,20 @@ describe('longestPath', () => {
     expect(countTransitions(definition)).toBe(path.length);
   });
 
-  it('counts the compiled base journey: wait, prepare, route, deliver, record, count, exit and the condition', () => {
+  it('counts the compiled base journey: wait, prepare, route, deliver, failed, release, tally, count, exit and the condition', () => {
     // pause → is-vip → hello → hello.route → hello.deliver → hello.failed → hello.release (the cap slot given back)
-    // → hello.count → done (hello.record or .unknown are one shorter)
-    expect(countTransitions(compileJourney(mustValidate(baseJourney())))).toBe(9);
+    // → hello.tally → hello.count → done (hello.record or .unknown are one shorter)
+    expect(countTransitions(compileJourney(mustValidate(baseJourney())))).toBe(10);
   });
 
   it('counts the longest branch of the fixture with every node kind', () => {
     expect(longestPath(compileJourney(everyNodeKind()))).toEqual([
-      ...['welcome-email', 'welcome-email.route', 'welcome-email.deliver', 'welcome-email.failed', 'welcome-email.release', 'welcome-email.count'],
+      ...['welcome-email', 'welcome-email.route', 'welcome-email.deliver', 'welcome-email.failed', 'welcome-email.release'],
+      ...['welcome-email.tally', 'welcome-email.count'],
       ...['wait-for-login', 'check-tier', 'check-tier.branch', 'gold-push', 'gold-push.route', 'gold-push.deliver'],
       // The push branch: SendMessages, its DeliveryStatus, and (longest) the failure it reports.
-      ...['gold-push.send', 'gold-push.status', 'gold-push.not-delivered', 'gold-push.status-error', 'gold-push.failed', 'gold-push.release'],
-      ...['gold-push.count', 'done'],
+      ...['gold-push.send', 'gold-push.status', 'gold-push.not-delivered', 'gold-push.status-error', 'gold-push.failed'],
+      ...['gold-push.release', 'gold-push.tally', 'gold-push.count', 'done'],
     ]);
   });
 

@@ -38,9 +38,10 @@ type Answer = { error: string } | { deliveryStatus: string } | { ok: true };
  * Runs the compiled definition with each Task bound by Resource: prepare-send says deliver, the provider answers
  * the scripted `answers` in turn, the ledger update and the metric are recorded.
  */
-async function deliver(channel: Channel, answers: Answer[]) {
+async function deliver(channel: Channel, answers: Answer[], options: { ledgerAlreadyMoved?: boolean } = {}) {
   const asl = sendJourney(channel);
   const ledger: { status: string; values: Record<string, unknown> }[] = [];
+  const tallies: { pk: string; sk: string }[] = [];
   const metrics: unknown[] = [];
   const releases: unknown[] = [];
   let calls = 0;
@@ -66,13 +67,21 @@ async function deliver(channel: Channel, answers: Answer[]) {
       case Resource.lambdaInvoke:
         handlers[name] = async (input) => ({
           ...((input as { Payload?: { release?: boolean } }).Payload?.release ? void releases.push(name) : {}),
-          Payload: { deliver: true, reason: null, deferUntil: null, deferredSince: null, message: { channel, to: 'device-token', subject: 'Hi', text: 'Hello', body: 'Hello', headers: [], request: {} } },
+          Payload: {
+            ...{ deliver: true, reason: null, deferUntil: null, deferredSince: null },
+            message: { channel, to: 'device-token', subject: 'Hi', text: 'Hello', body: 'Hello', headers: [], tags: [], request: {} },
+          },
         });
         break;
       case Resource.dynamoUpdateItem:
         handlers[name] = async (params) => {
-          const p = params as { ExpressionAttributeValues: Record<string, { S: string }> };
-          const { ':status': status, ...values } = p.ExpressionAttributeValues;
+          const p = params as { UpdateExpression: string; Key: { pk: { S: string }; sk: { S: string } }; ExpressionAttributeValues: Record<string, { S: string }> };
+          if (p.UpdateExpression.startsWith('ADD ')) {
+            tallies.push({ pk: p.Key.pk.S, sk: p.Key.sk.S });
+            return {};
+          }
+          if (options.ledgerAlreadyMoved) throw Object.assign(new Error('The conditional request failed'), { name: 'DynamoDB.ConditionalCheckFailedException' });
+          const { ':status': status, ':prepared': _prepared, ...values } = p.ExpressionAttributeValues;
           ledger.push({ status: status.S, values });
           return {};
         };
@@ -84,21 +93,40 @@ async function deliver(channel: Channel, answers: Answer[]) {
         handlers[name] = provider;
     }
   }
-  const text = JSON.stringify(asl).replace(/\$\{(\w+)\}/g, (_whole, name: string) => (name === Placeholder.metricsNamespace ? 'Waymark/test' : `local-${name}`));
+  // aws-local-stepfunctions stamps StartTime with the real clock: the run's start time comes from a field of our own.
+  const text = JSON.stringify(asl).replaceAll('$$.Execution.StartTime', () => '$$.Execution.FixedStartTime').replace(/\$\{(\w+)\}/g, (_whole, name: string) => (name === Placeholder.metricsNamespace ? 'Waymark/test' : `local-${name}`));
   const machine = new StateMachine(JSON.parse(text), { validationOptions: { checkArn: false, checkPaths: false } });
   const retryIntervalOverrides = Object.fromEntries(states.map(([name]) => [name, 0]));
   const run = machine.run(
     { journey: { id: 'base', version: 'v1' }, profileId: 'p1', profile: { id: 'p1', attributes: {}, identities: {} }, event: null, context: {}, steps: {} } as never,
     {
       overrides: { taskResourceLocalHandlers: handlers as never, retryIntervalOverrides },
-      context: { Execution: { Id: 'arn:aws:states:local:0:execution:base:run-1' } } as never,
+      context: { Execution: { Id: 'arn:aws:states:local:0:execution:base:run-1', FixedStartTime: '2026-11-30T23:59:59.000Z' } } as never,
     },
   );
-  await run.result;
-  return { ledger, metrics, calls, releases };
+  const output = await run.result;
+  return { ledger, metrics, calls, tallies, releases, output: output as { steps: Record<string, unknown> } };
 }
 
 describe('delivery states', () => {
+  it.each<[string, Answer[], string]>([
+    ['sent', [{ ok: true }], '2026-11-30#sent#channel=email&node=hello'],
+    ['failed', [{ error: 'SesV2.MessageRejectedException' }], '2026-11-30#failed#channel=email&node=hello&reason=failed'],
+    ['unknown', [{ error: 'States.Timeout' }], '2026-11-30#failed#channel=email&node=hello&reason=unknown'],
+  ])('counts a %s email once, on a random shard, by the run\'s entry day', async (_what, answers, sk) => {
+    const { tallies } = await deliver('email', answers);
+    expect(tallies).toEqual([{ pk: expect.stringMatching(/^COUNTER#base#([0-9]|1[0-5])$/), sk }]);
+  });
+
+  it('counts nothing and goes on when the ledger entry had already moved out of prepared (a repeat)', async () => {
+    const { tallies, metrics, ledger, output } = await deliver('email', [{ ok: true }], { ledgerAlreadyMoved: true });
+    expect(tallies).toEqual([]);
+    expect(metrics).toEqual([]);
+    expect(ledger).toEqual([]);
+    // The rendered message leaves the run's data all the same.
+    expect(JSON.stringify(output.steps)).not.toContain('Hello');
+  });
+
   it.each<[Channel, string[]]>([
     ['email', ['SesV2.TooManyRequestsException']],
     ['sms', ['SNS.ThrottledException']],

@@ -17,12 +17,16 @@ describe('toMermaid', () => {
     const diagram = toMermaid(journey);
     const edges = diagram.split('\n').filter((l) => l.includes('-->'));
     const expected = [`  entry --> ${mermaidId(journey.start)}`];
+    const holdouts: string[] = [];
     for (const node of journey.nodes) {
       for (const edge of successors(node)) {
         const arrow = edge.field === 'next' ? '-->' : `-- "${edge.label!.replace(/"/g, '#quot;')}" -->`;
         expected.push(`  ${mermaidId(node.id)} ${arrow} ${mermaidId(edge.target)}`);
       }
+      // A split's holdout ends in a box of its own, after the split's edges are written.
+      if (node.kind === 'split' && node.holdout) holdouts.push(`  ${mermaidId(node.id)} -- "holdout ${node.holdout.weight}%" --> h_${node.id.replace(/-/g, '_')}`);
     }
+    expected.splice(1, 0, ...holdouts);
     expect(edges).toEqual(expected);
   });
 

@@ -20,6 +20,7 @@ function asJourney(example: string): unknown {
   const targets = new Set<string>();
   for (const field of ['next', 'onEvent', 'onTimeout', 'default', 'onNoOffer']) if (typeof node[field] === 'string') targets.add(node[field] as string);
   for (const branch of (node.branches as { next: string }[] | undefined) ?? []) targets.add(branch.next);
+  for (const variant of (node.variants as { next: string }[] | undefined) ?? []) targets.add(variant.next);
   return {
     schemaVersion: 1,
     id: 'reference',
@@ -33,7 +34,7 @@ function asJourney(example: string): unknown {
 describe('the journey language reference', () => {
   it('has an example for every node kind and channel', () => {
     const kinds = examples.filter((e) => e.startsWith('{')).map((e) => JSON.parse(e) as { kind: string; channel?: string }).map((n) => n.channel ?? n.kind);
-    expect([...new Set(kinds)].sort()).toEqual(['condition', 'decide', 'email', 'exit', 'push', 'sms', 'wait', 'wait-for-event']);
+    expect([...new Set(kinds)].sort()).toEqual(['condition', 'decide', 'email', 'exit', 'push', 'sms', 'split', 'wait', 'wait-for-event']);
   });
 
   const title = (e: string) => (e.startsWith('"') ? e.split('"')[1] : `${(JSON.parse(e) as { kind: string }).kind} "${(JSON.parse(e) as { id: string }).id}"`);

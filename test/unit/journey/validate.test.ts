@@ -94,7 +94,7 @@ describe('validateJourney', () => {
       (d) => ((node(d, 'hello').template as { html?: string }).html = '<script>var id = "{{ event.id }}";</script>'),
       { nodeId: 'hello', path: 'nodes[2].template.html', message: /<script>/ },
     ],
-    ['unknown kind', (d) => (node(d, 'hello').kind = 'teleport'), { nodeId: 'hello', path: 'nodes[2].kind', message: /kind must be one of wait, wait-for-event, condition, send, decide, exit \(got "teleport"\)/ }],
+    ['unknown kind', (d) => (node(d, 'hello').kind = 'teleport'), { nodeId: 'hello', path: 'nodes[2].kind', message: /kind must be one of wait, wait-for-event, condition, send, decide, split, exit \(got "teleport"\)/ }],
     ['missing kind', (d) => delete node(d, 'hello').kind, { nodeId: 'hello', path: 'nodes[2].kind', message: /kind must be one of/ }],
     ['missing next', (d) => delete node(d, 'hello').next, { nodeId: 'hello', path: 'nodes[2].next', message: /./ }],
     ['missing template field', (d) => delete (node(d, 'hello').template as { text?: string }).text, { nodeId: 'hello', path: 'nodes[2].template.text', message: /./ }],

@@ -141,7 +141,7 @@ describe('enterJourney', () => {
     const outcome = await enter('evt-9', { coupon: 'X1' });
     expect(outcome).toEqual({ status: 'started', journeyId: 'welcome', executionName: executionName('welcome', 'p-1', 'evt-9'), executionArn: expect.stringContaining(':execution:waymark-welcome:welcome--') });
     const [execution] = deps.executions.executions.values();
-    expect(execution.stateMachineArn).toBe(record.stateMachineArn);
+    expect(execution.stateMachineArn).toBe(record.aliasArn);
     expect(execution.input).toEqual({
       journey: { id: 'welcome', version: 'v1' },
       profileId: 'p-1',

@@ -5,7 +5,7 @@
  */
 import type { BusinessEvent } from '../../../lambdas/core/events/business-event';
 import type { ExecutionInput } from '../../../lambdas/core/journey/asl';
-import { validateJourney, type Journey } from '../../../lambdas/core/journey';
+import { executionArnOf, LIVE_ALIAS, validateJourney, type Journey } from '../../../lambdas/core/journey';
 import { parseDuration } from '../../../lambdas/core/shared/duration';
 import type {
   Clock,
@@ -197,7 +197,8 @@ export class FakeExecutions implements Executions {
     const hook = this.beforeStart;
     this.beforeStart = undefined;
     await hook?.();
-    const executionArn = `${stateMachineArn.replace(':stateMachine:', ':execution:')}:${name}`;
+    // As on AWS: a run started on an alias or a version is named under the state machine.
+    const executionArn = executionArnOf(stateMachineArn, name);
     if (this.executions.has(executionArn)) return { executionArn, started: false };
     this.executions.set(executionArn, { executionArn, stateMachineArn, name, input: structuredClone(input), status: 'RUNNING' });
     return { executionArn, started: true };
@@ -322,7 +323,9 @@ export function journeyRecord(overrides: Record<string, unknown> = {}): JourneyR
   };
   const result = validateJourney(input);
   if (!result.ok) throw new Error(`invalid test journey: ${result.violations.map((v) => `${v.path}: ${v.message}`).join('; ')}`);
-  return { journey: result.journey, stateMachineArn: `${STATE_MACHINE_PREFIX}${result.journey.id}`, version: 'v1' };
+  const stateMachineArn = `${STATE_MACHINE_PREFIX}${result.journey.id}`;
+  // Registered as a deploy registers it: the `live` alias pointing at version 1.
+  return { journey: result.journey, stateMachineArn, version: 'v1', aliasArn: `${stateMachineArn}:${LIVE_ALIAS}`, live: { number: '1', arn: `${stateMachineArn}:1` } };
 }
 
 export function businessEvent(overrides: Partial<BusinessEvent> = {}): BusinessEvent {

@@ -142,3 +142,27 @@ describe('routeBusEvent', () => {
     expect(deps.waits.keys()).toEqual(['user.signed_up#profile#p-ada']);
   });
 });
+
+describe('routeBusEvent: journey versions', () => {
+  it("starts a journey on its live alias, and names the run under the state machine (where re-entry and erasure find it)", async () => {
+    const deps = setup();
+    const welcome = (await deps.journeys.get('welcome'))!;
+    const result = await routeBusEvent(deps, busEvent({ source: 'web' }));
+    if (result.status !== 'routed') throw new Error(`not routed: ${result.status}`);
+    const [entry] = result.entries;
+    expect(entry).toMatchObject({ status: 'started', journeyId: 'welcome' });
+    const [run] = deps.executions.executions.values();
+    expect(run.stateMachineArn).toBe(`${welcome.stateMachineArn}:live`);
+    const runArn = `${welcome.stateMachineArn.replace(':stateMachine:', ':execution:')}:${run.name}`;
+    expect(entry.status === 'started' && entry.executionArn).toBe(runArn);
+    expect((await deps.enrollments.get('welcome', result.profileId))?.executionArn).toBe(runArn);
+    expect(await deps.executions.stop(runArn)).toBe(true);
+  });
+
+  it('starts a journey registered before versions (no alias in its item) on the state machine itself', async () => {
+    const { aliasArn: _alias, live: _live, ...legacy } = journeyRecord({ id: 'welcome', entry: { kind: 'event', event: 'user.signed_up' } });
+    const deps = runtime([legacy], new FakeClock('2026-06-01T12:00:00.000Z'));
+    await routeBusEvent(deps, busEvent());
+    expect([...deps.executions.executions.values()].map((e) => e.stateMachineArn)).toEqual([legacy.stateMachineArn]);
+  });
+});

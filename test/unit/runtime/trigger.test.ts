@@ -110,3 +110,14 @@ describe('triggerJourney', () => {
     expect(deps.executions.executions.size).toBe(1);
   });
 });
+
+describe('triggerJourney: journey versions', () => {
+  it("starts the journey on its live alias; the run's ARN names the state machine", async () => {
+    const deps = setup();
+    const outreach = (await deps.journeys.get('outreach'))!;
+    const outcome = await triggerJourney(deps, 'outreach', { profileId: 'p-1' }, 'req-1');
+    const [run] = deps.executions.executions.values();
+    expect(run.stateMachineArn).toBe(outreach.aliasArn);
+    expect(outcome).toMatchObject({ status: 'started', executionArn: `${outreach.stateMachineArn.replace(':stateMachine:', ':execution:')}:${run.name}` });
+  });
+});

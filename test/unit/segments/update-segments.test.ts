@@ -89,7 +89,7 @@ describe('updateSegments', () => {
     expect(update.entries).toEqual([expect.objectContaining({ status: 'started', journeyId: 'gold-welcome' })]);
     const started = executions.running();
     expect(started).toHaveLength(1);
-    expect(started[0].stateMachineArn).toBe(goldWelcome.stateMachineArn);
+    expect(started[0].stateMachineArn).toBe(goldWelcome.aliasArn);
     const { identities: _identities, ...announced } = publisher.published.find((e) => e.properties.segmentId === 'gold')!;
     expect(started[0].input.event).toEqual(announced);
     // The snapshot carries the memberships after this evaluation, keyed JSONPath-safe.
@@ -308,7 +308,7 @@ describe('routeBusinessEvent with segmentation', () => {
     deps.journeys.records.push(goldWelcome);
     const result = await routeBusinessEvent(deps, event({ id: 'e-1', attributes: { tier: 'gold' } }));
     expect(result.status === 'routed' && result.segments?.entries).toEqual([expect.objectContaining({ status: 'started', journeyId: 'gold-welcome' })]);
-    expect(executions.running().map((e) => e.stateMachineArn)).toEqual([goldWelcome.stateMachineArn]);
+    expect(executions.running().map((e) => e.stateMachineArn)).toEqual([goldWelcome.aliasArn]);
   });
 });
 

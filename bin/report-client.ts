@@ -1,0 +1,52 @@
+import { createHash, createHmac } from 'node:crypto';
+
+/** What `waymark report` needs from HTTP: a GET answering status and body. */
+export type HttpGet = (url: URL, headers: Record<string, string>) => Promise<{ status: number; body: string }>;
+
+export const LOCAL_API = `http://localhost:${process.env.PORT ?? 3000}`;
+
+const LOCAL_HOSTS = new Set(['localhost', '127.0.0.1', '[::1]', '::1']);
+export const isLocal = (url: URL) => LOCAL_HOSTS.has(url.hostname);
+
+/** The region of an API Gateway URL (`<id>.execute-api.<region>.amazonaws.com`), else the environment's. */
+export function regionOf(url: URL): string | undefined {
+  return /\.execute-api\.([a-z0-9-]+)\.amazonaws\.com$/.exec(url.hostname)?.[1] ?? process.env.AWS_REGION ?? process.env.AWS_DEFAULT_REGION;
+}
+
+/** SHA-256 for @smithy/signature-v4 (its Checksum shape), from node:crypto. */
+type Data = string | ArrayBuffer | ArrayBufferView;
+const bytes = (data: Data) => (typeof data === 'string' ? data : ArrayBuffer.isView(data) ? new Uint8Array(data.buffer, data.byteOffset, data.byteLength) : new Uint8Array(data));
+
+class Sha256 {
+  private readonly hash;
+  constructor(secret?: Data) {
+    this.hash = secret === undefined ? createHash('sha256') : createHmac('sha256', bytes(secret));
+  }
+  update(data: Data): void {
+    this.hash.update(bytes(data));
+  }
+  async digest(): Promise<Uint8Array> {
+    return new Uint8Array(this.hash.digest());
+  }
+  reset(): void {}
+}
+
+/**
+ * Headers signed with SigV4 for API Gateway (`execute-api`), with the standard AWS credential chain (environment,
+ * shared config and SSO, instance or container role): the deployed API authorizes every route with IAM.
+ */
+export async function signedHeaders(url: URL, region: string): Promise<Record<string, string>> {
+  // Loaded only to sign: the local stack needs neither.
+  const { SignatureV4 } = require('@smithy/signature-v4') as typeof import('@smithy/signature-v4');
+  const { defaultProvider } = require('@aws-sdk/credential-provider-node') as typeof import('@aws-sdk/credential-provider-node');
+  const signer = new SignatureV4({ service: 'execute-api', region, credentials: defaultProvider(), sha256: Sha256 });
+  const query: Record<string, string> = {};
+  url.searchParams.forEach((value, key) => (query[key] = value));
+  const signed = await signer.sign({ method: 'GET', protocol: url.protocol, hostname: url.hostname, port: url.port ? Number(url.port) : undefined, path: url.pathname, query, headers: { host: url.host } });
+  return signed.headers as Record<string, string>;
+}
+
+export const httpGet: HttpGet = async (url, headers) => {
+  const response = await fetch(url, { headers });
+  return { status: response.status, body: await response.text() };
+};

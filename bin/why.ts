@@ -1,0 +1,171 @@
+/**
+ * `waymark why <ns:value | profile-id> <journey-id> [--api <url>] [--json]`: what happened to one person in one
+ * journey, from `GET /profiles/{id}/journeys/{journeyId}`. Against the local stack by default; a deployed API
+ * (IAM auth) is called signed with SigV4 from the standard AWS credential chain.
+ */
+import { createHash, createHmac } from 'node:crypto';
+
+export const DEFAULT_API = 'http://localhost:3000';
+
+export type Fetch = (url: string, init: { method: string; headers: Record<string, string> }) => Promise<{ status: number; text(): Promise<string> }>;
+
+/** Signs a request for API Gateway (`execute-api`); the default loads the SDK's signer and credential chain. */
+export type Signer = (request: { url: URL; method: string; headers: Record<string, string> }) => Promise<Record<string, string>>;
+
+export interface WhyArgs {
+  profile: string;
+  journey: string;
+  api: string;
+  json: boolean;
+}
+
+export class WhyUsageError extends Error {
+  override readonly name = 'WhyUsageError';
+}
+
+export function parseWhyArgs(args: readonly string[], env: Record<string, string | undefined> = process.env): WhyArgs {
+  const positional: string[] = [];
+  let api: string | undefined;
+  let json = false;
+  for (let i = 0; i < args.length; i++) {
+    const arg = args[i];
+    const equals = arg.startsWith('--') ? arg.indexOf('=') : -1;
+    const [flag, inline] = equals > 0 ? [arg.slice(0, equals), arg.slice(equals + 1)] : [arg, undefined];
+    if (flag === '--json' && inline === undefined) json = true;
+    else if (flag === '--api') {
+      const value = inline ?? args[++i];
+      if (value === undefined || value === '') throw new WhyUsageError('--api takes a URL');
+      if (api !== undefined) throw new WhyUsageError('--api is given twice');
+      api = value;
+    } else if (arg.startsWith('-')) throw new WhyUsageError(`unknown option ${arg}`);
+    else positional.push(arg);
+  }
+  if (positional.length !== 2) throw new WhyUsageError('why takes <ns:value | profile-id> <journey-id>');
+  const base = api ?? env.WAYMARK_API_URL ?? DEFAULT_API;
+  let url: URL;
+  try {
+    url = new URL(base);
+  } catch {
+    throw new WhyUsageError(`--api takes an http(s) URL (got ${JSON.stringify(base)})`);
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new WhyUsageError(`--api takes an http(s) URL (got ${JSON.stringify(base)})`);
+  return { profile: positional[0], journey: positional[1], api: base.replace(/\/+$/, ''), json };
+}
+
+const isLocal = (url: URL) => ['localhost', '127.0.0.1', '[::1]'].includes(url.hostname);
+
+/** SHA-256 as the signer wants it (a Hash or, with a secret, an HMAC). */
+type SourceData = string | ArrayBuffer | ArrayBufferView;
+const bytes = (data: SourceData) =>
+  typeof data === 'string' ? data : data instanceof ArrayBuffer ? new Uint8Array(data) : new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
+class Sha256 {
+  private readonly hash;
+  constructor(secret?: SourceData) {
+    this.hash = secret === undefined ? createHash('sha256') : createHmac('sha256', bytes(secret));
+  }
+  update(data: SourceData): void {
+    this.hash.update(bytes(data));
+  }
+  async digest(): Promise<Uint8Array> {
+    return new Uint8Array(this.hash.digest());
+  }
+}
+
+/** SigV4 for `execute-api`; the region is the API's (`<id>.execute-api.<region>.amazonaws.com`) or AWS_REGION. */
+export const sigV4Signer: Signer = async ({ url, method, headers }) => {
+  const region = /\.execute-api\.([a-z0-9-]+)\.amazonaws\.com$/.exec(url.hostname)?.[1] ?? process.env.AWS_REGION ?? process.env.AWS_DEFAULT_REGION;
+  if (!region) throw new WhyUsageError(`cannot tell the region of ${url.origin}: set AWS_REGION`);
+  // Loaded only for a deployed API: the SDK's own signer and credential chain (environment, profile, SSO, IMDS…).
+  const { SignatureV4 } = require('@smithy/signature-v4') as typeof import('@smithy/signature-v4');
+  const { defaultProvider } = require('@aws-sdk/credential-provider-node') as typeof import('@aws-sdk/credential-provider-node');
+  const signer = new SignatureV4({ service: 'execute-api', region, credentials: defaultProvider(), sha256: Sha256 });
+  const query: Record<string, string> = {};
+  url.searchParams.forEach((value, key) => (query[key] = value));
+  const signed = await signer.sign({ method, protocol: url.protocol, hostname: url.hostname, port: url.port ? Number(url.port) : undefined, path: url.pathname, query, headers: { ...headers, host: url.host } });
+  return signed.headers as Record<string, string>;
+};
+
+interface Reply {
+  status: number;
+  body: any;
+}
+
+async function get(url: string, deps: { fetch: Fetch; sign: Signer }): Promise<Reply> {
+  const parsed = new URL(url);
+  let headers: Record<string, string> = { accept: 'application/json' };
+  if (!isLocal(parsed)) headers = await deps.sign({ url: parsed, method: 'GET', headers });
+  let response;
+  try {
+    response = await deps.fetch(url, { method: 'GET', headers });
+  } catch (error) {
+    throw new WhyApiError(`cannot reach ${parsed.origin}: ${(error as Error).message}${isLocal(parsed) ? ' (is `npm start` running?)' : ''}`);
+  }
+  const text = await response.text();
+  let body: unknown;
+  try {
+    body = text === '' ? undefined : JSON.parse(text);
+  } catch {
+    body = { detail: text.slice(0, 200) };
+  }
+  return { status: response.status, body };
+}
+
+/** The API refused or could not be reached: exit 1 with its message. */
+export class WhyApiError extends Error {
+  override readonly name = 'WhyApiError';
+}
+
+const detail = (reply: Reply) => String(reply.body?.detail ?? reply.body?.message ?? reply.body?.title ?? `HTTP ${reply.status}`);
+
+/** The explanation of the profile's runs of the journey, the profile given by id or `namespace:value`. */
+export async function fetchWhy(args: WhyArgs, deps: { fetch: Fetch; sign: Signer }): Promise<any> {
+  let profileId = args.profile;
+  // Profile ids hold no colon; `email:ann@example.com` is an identity.
+  if (args.profile.includes(':')) {
+    const found = await get(`${args.api}/profiles?identity=${encodeURIComponent(args.profile)}`, deps);
+    if (found.status !== 200) throw new WhyApiError(found.status === 404 ? `no profile has the identity ${args.profile}` : detail(found));
+    profileId = found.body.id;
+  }
+  const reply = await get(`${args.api}/profiles/${encodeURIComponent(profileId)}/journeys/${encodeURIComponent(args.journey)}`, deps);
+  if (reply.status !== 200) throw new WhyApiError(detail(reply));
+  return reply.body;
+}
+
+const time = (iso: string | undefined) => (iso ? iso.replace('T', ' ').replace(/\.\d{3}Z$/, 'Z') : '…');
+
+/** Readable text: per run, its nodes with times, messages with outcomes, decisions with reasons, variants and end. */
+export function renderWhy(why: any): string {
+  const lines: string[] = [];
+  const runs: any[] = why.runs ?? [];
+  lines.push(`profile ${why.profileId} · journey ${why.journeyId} · ${runs.length === 0 ? 'no runs' : `${runs.length} run${runs.length === 1 ? '' : 's'}, newest first`}`);
+  if (why.truncated) lines.push('(more runs exist than are shown; see --json and the API limits)');
+  for (const run of runs) {
+    const name = String(run.executionArn).split(':').pop();
+    const end = run.end ? `${run.end.reason} at ${time(run.end.at)}${run.end.cause ? ` (${run.end.cause})` : run.end.error ? ` (${run.end.error})` : ''}` : run.status === 'UNKNOWN' ? 'unknown (history no longer kept)' : 'still running';
+    lines.push('', `run ${name}`, `  started ${time(run.startedAt)} · ended: ${end}`);
+    if (run.nodes.length > 0) lines.push('  nodes:');
+    for (const node of run.nodes) lines.push(`    ${time(node.enteredAt)} → ${node.exitedAt ? time(node.exitedAt) : run.end ? '(run ended)' : 'now'}  ${node.node}${node.kind ? ` (${node.kind})` : ''}`);
+    if (run.historyTruncated) lines.push('    … (history longer than was read)');
+    if (run.messages.length > 0) lines.push('  messages:');
+    for (const m of run.messages) {
+      const why = m.reason ? ` (${m.reason})` : m.error ? ` (${m.error})` : '';
+      const engaged = (['deliveredAt', 'openedAt', 'clickedAt', 'bouncedAt', 'complainedAt'] as const)
+        .filter((k) => m[k])
+        .map((k) => `${k.replace(/At$/, '')} ${time(m[k])}`);
+      lines.push(`    ${m.node} · ${m.channel} · ${m.outcome}${why} · prepared ${time(m.preparedAt)}${engaged.length ? ` · ${engaged.join(', ')}` : ''}`);
+    }
+    if (run.decisions.length > 0) lines.push('  decisions:');
+    for (const d of run.decisions) {
+      for (const [placement, decision] of Object.entries<any>(d.placements)) {
+        const chosen = decision.offers.map((o: any) => o.offerId).join(', ') || 'no offer';
+        lines.push(`    ${d.node} at ${time(d.at)} · ${placement}: ${chosen}${decision.fallback ? ' (fallback)' : ''}`);
+        for (const e of decision.explanation) {
+          const verdict = e.chosen ? 'chosen' : !e.eligible ? `not eligible: ${e.reason ?? 'rule'}` : e.capped ? `capped (${e.capped})` : 'eligible, ranked lower';
+          lines.push(`      ${e.offerId}: ${verdict}${e.score === null || e.score === undefined ? '' : ` · score ${e.score}`}`);
+        }
+      }
+    }
+    lines.push(`  variant: ${run.variants.length ? run.variants.map((v: any) => `${v.node} = ${v.variant}`).join(', ') : 'none'}`);
+  }
+  return `${lines.join('\n')}\n`;
+}

@@ -1,0 +1,153 @@
+import type { SuppressionList } from '../consent/ports';
+import { recordDeliveryEvent } from '../consent/ses-events';
+import { COUNTER, utcDay, type CounterDimensions, type CounterName, type JourneyCounters } from '../measure/counters';
+import { executionArnFor } from '../runtime/enter';
+import type { Clock, JourneyRegistry, ProfileStore } from '../runtime/ports';
+import { CLASSIFY_DEFAULTS, classifyEngagement, type ClassifyOptions, type Classification } from './classify';
+import { outcomeAttribute, type EngagementLedger, type LedgerOutcome, type OutcomeKey } from './ports';
+import { occurredAt, SES_EMAIL_EVENTS, SesEmailEvent, type SesEmailEventKind } from './ses-events';
+import { NO_VARIANT, TAG, tagValue } from './tags';
+
+export interface EngagementDeps {
+  suppression: SuppressionList;
+  ledger: EngagementLedger;
+  journeys: Pick<JourneyRegistry, 'get'>;
+  profiles: Pick<ProfileStore, 'get' | 'ingest'>;
+  /** Receipt time: bounds the events' own times. */
+  clock: Clock;
+  /** null: no counters store configured (the counts are then not kept; everything else is). */
+  counters: JourneyCounters | null;
+  classify?: ClassifyOptions;
+}
+
+export type EngagementResult =
+  | { status: 'ignored'; reason: string; suppressed?: string[] }
+  | { status: 'unattributed'; kind: SesEmailEventKind; reason: string; suppressed?: string[] }
+  | {
+      status: 'recorded' | 'duplicate';
+      kind: SesEmailEventKind;
+      outcome: OutcomeKey;
+      journeyId: string;
+      nodeId: string;
+      executionArn: string;
+      agent?: Classification;
+      counted: boolean;
+      suppressed?: string[];
+    };
+
+/** What each event kind means for the ledger, the counters and the profile (event type of `computed`). */
+const MEANING: Record<Exclude<SesEmailEventKind, 'send'>, { outcome: OutcomeKey | 'by-agent'; counter?: CounterName; profileEvent?: string }> = {
+  delivery: { outcome: 'delivered', counter: COUNTER.delivered, profileEvent: 'email.delivered' },
+  bounce: { outcome: 'bounced', counter: COUNTER.bounced, profileEvent: 'email.bounced' },
+  complaint: { outcome: 'complained', counter: COUNTER.complained, profileEvent: 'email.complained' },
+  reject: { outcome: 'rejected' },
+  'rendering-failure': { outcome: 'rendering-failed' },
+  open: { outcome: 'by-agent', counter: COUNTER.opened, profileEvent: 'email.opened' },
+  click: { outcome: 'by-agent', counter: COUNTER.clicked, profileEvent: 'email.clicked' },
+};
+
+const MAX_LINK = 2048;
+
+/**
+ * Handles one SES email event: a permanent bounce or a complaint suppresses the address (whatever the message); then
+ * the event is attributed through its tags to the ledger entry of its message (`messageId` must match), the outcome
+ * is recorded there once (a conditional write), counted only when that write took place, and applied to the
+ * profile as an `email.*` event whose id is fixed per message and outcome (so a redelivery changes nothing).
+ */
+export async function recordEmailEvent(deps: EngagementDeps, raw: unknown): Promise<EngagementResult> {
+  const parsed = SesEmailEvent.safeParse(raw);
+  if (!parsed.success) {
+    return { status: 'ignored', reason: `not an SES email event: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}` };
+  }
+  const event = parsed.data;
+  const kind = SES_EMAIL_EVENTS[event['detail-type']];
+  let suppressed: string[] | undefined;
+  if (kind === 'bounce' || kind === 'complaint') {
+    const outcome = await recordDeliveryEvent(deps, raw);
+    if (outcome.status === 'suppressed') suppressed = outcome.addresses;
+  }
+  const extra = suppressed ? { suppressed } : {};
+  // The ledger says `sent` from the send step itself; SES's own Send event adds nothing.
+  if (kind === 'send') return { status: 'ignored', reason: 'Email Sent: the ledger records the send', ...extra };
+  const unattributed = (reason: string): EngagementResult => ({ status: 'unattributed', kind, reason, ...extra });
+
+  const tags = event.detail.mail.tags;
+  const journeyId = tagValue(tags, TAG.journey);
+  const nodeId = tagValue(tags, TAG.node);
+  const executionName = tagValue(tags, TAG.execution);
+  if (journeyId === undefined || nodeId === undefined || executionName === undefined) return unattributed('no journey, node or execution tag');
+  const record = await deps.journeys.get(journeyId);
+  if (!record) return unattributed(`journey ${journeyId} is not deployed`);
+  const executionArn = executionArnFor(record.stateMachineArn, executionName);
+  const messageId = event.detail.mail.messageId;
+  const entry = await deps.ledger.get(executionArn, nodeId);
+  // Erased with its profile, or never ours: nothing to attribute it to.
+  if (!entry) return unattributed('no ledger entry for the message');
+  if (entry.messageId !== messageId) return unattributed('the ledger entry holds another message');
+
+  const at = occurredAt(event, kind, deps.clock.now());
+  const meaning = MEANING[kind];
+  let agent: Classification | undefined;
+  let outcomeKey: OutcomeKey;
+  const outcome: LedgerOutcome = { at };
+  if (meaning.outcome === 'by-agent') {
+    const signal = kind === 'open' ? event.detail.open : event.detail.click;
+    const delivered = entry[outcomeAttribute('delivered')] as LedgerOutcome | undefined;
+    agent = classifyEngagement(
+      {
+        kind: kind as 'open' | 'click',
+        userAgent: signal?.userAgent,
+        ip: signal?.ipAddress,
+        at,
+        deliveredAt: delivered?.at ?? event.detail.mail.timestamp,
+      },
+      deps.classify ?? CLASSIFY_DEFAULTS,
+    );
+    outcomeKey = `${kind === 'open' ? 'opened' : 'clicked'}-${agent.agent}`;
+    Object.assign(outcome, { agent: agent.agent, agentReason: agent.reason });
+    const link = event.detail.click?.link;
+    if (link !== undefined) outcome.link = link.slice(0, MAX_LINK);
+  } else {
+    outcomeKey = meaning.outcome;
+    const detail = event.detail.bounce?.bounceType ?? event.detail.reject?.reason ?? event.detail.failure?.errorMessage;
+    if (detail !== undefined) outcome.detail = detail.slice(0, 256);
+  }
+
+  const recorded = await deps.ledger.recordOutcome(executionArn, nodeId, messageId, outcomeKey, outcome);
+  const variant = tagValue(tags, TAG.variant);
+  let counted = false;
+  if (recorded && meaning.counter && deps.counters) {
+    const dims: CounterDimensions = { node: nodeId, channel: 'email' };
+    if (variant !== undefined && variant !== NO_VARIANT) dims.variant = variant;
+    if (agent) dims.agent = agent.agent;
+    await deps.counters.add([{ journeyId, day: utcDay(at), name: meaning.counter, dims }]);
+    counted = true;
+  }
+  // Applied on every delivery of the event: the fixed id makes it once, and a retry after a crash completes it.
+  if (meaning.profileEvent) await applyToProfile(deps, entry.profileId, meaning.profileEvent, `ses-${messageId}-${outcomeKey}`, at, {
+    journeyId,
+    nodeId,
+    messageId,
+    ...(agent ? { agent: agent.agent } : {}),
+    ...(outcome.link !== undefined ? { link: outcome.link } : {}),
+  });
+  return {
+    status: recorded ? 'recorded' : 'duplicate',
+    kind,
+    outcome: outcomeKey,
+    journeyId,
+    nodeId,
+    executionArn,
+    ...(agent ? { agent } : {}),
+    counted,
+    ...extra,
+  };
+}
+
+/** The profile's computed attributes (`computed["email.opened"]` …) move as for any event of that type. */
+async function applyToProfile(deps: EngagementDeps, profileId: string, type: string, id: string, time: string, properties: Record<string, string>) {
+  const profile = await deps.profiles.get(profileId, { recentEvents: false });
+  const identity = profile ? Object.entries(profile.identities)[0] : undefined;
+  if (!identity) return;
+  await deps.profiles.ingest({ id, type, source: 'waymark.engagement', time, identities: { [identity[0]]: identity[1] }, attributes: {}, properties });
+}

@@ -1,0 +1,40 @@
+import type { CatalogRecord, CatalogStore } from '../decisions/ports';
+import { Rule } from './rules';
+
+/**
+ * Where governance rules are kept: the rule files deployed (origin `file`) and the rules written through the API
+ * (origin `api`), as items of the journeys table (adapters: DynamoDB, memory). `list()` is what the send step reads
+ * (the engine's `RuleSource` port); the rest is for the API.
+ */
+
+/** A stored rule: its definition, where it came from, and its version (the API's ETag; +1 with every write). */
+export type RuleRecord = CatalogRecord<Rule>;
+
+export interface RuleStore {
+  /** Every rule in force, files and API ones; a stored item that no longer parses is left out (and shown by `records`). */
+  list(): Promise<Rule[]>;
+  /** Every stored rule with its origin and version, by id. */
+  records(): Promise<RuleRecord[]>;
+  get(id: string): Promise<RuleRecord | undefined>;
+  /** `expectedVersion` undefined → only if absent; a number → only at that version; `force` → always. False: the condition failed. */
+  put(record: RuleRecord, condition: { expectedVersion?: number; force?: boolean }): Promise<boolean>;
+  /** False when there was none. */
+  delete(id: string): Promise<boolean>;
+}
+
+/**
+ * A rule store over a catalog store (the same items and conditions as segments and offers: `RULES` / `RULE#<id>`).
+ * `list()` parses each definition again, so a rule stored before a schema default was added reads with it.
+ */
+export function catalogRuleStore(catalog: CatalogStore<Rule>): RuleStore {
+  return {
+    list: async () => (await catalog.list()).flatMap((r) => {
+      const parsed = Rule.safeParse(r.definition);
+      return parsed.success ? [parsed.data] : [];
+    }),
+    records: async () => (await catalog.list()).sort((a, b) => (a.definition.id < b.definition.id ? -1 : a.definition.id > b.definition.id ? 1 : 0)),
+    get: (id) => catalog.get(id),
+    put: (record, condition) => catalog.put(record, condition),
+    delete: (id) => catalog.delete(id),
+  };
+}

@@ -1,0 +1,12 @@
+import { SFNClient } from '@aws-sdk/client-sfn';
+import { awsTables } from '../adapters/aws';
+import { DynamoJourneyRegistry } from '../adapters/dynamodb';
+import { StepFunctionsVersions } from '../adapters/step-functions-versions';
+import { createGetJourneyHandler } from '../app/get-journey';
+import { traced } from '../shared/powertools';
+
+const { env, db } = awsTables();
+export const handler = createGetJourneyHandler({
+  journeys: new DynamoJourneyRegistry(db, env.journeysTable),
+  versions: new StepFunctionsVersions(traced(new SFNClient({}))),
+});

@@ -1,0 +1,6 @@
+import { awsTables } from '../adapters/aws';
+import { dynamoRuleStore } from '../adapters/dynamodb-rules';
+import { createListRulesHandler } from '../app/rules';
+
+const { env, db } = awsTables();
+export const handler = createListRulesHandler({ ruleStore: dynamoRuleStore(db, env.journeysTable) });

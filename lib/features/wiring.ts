@@ -1,0 +1,148 @@
+import { ArnFormat, Stack } from 'aws-cdk-lib';
+import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import type * as events from 'aws-cdk-lib/aws-events';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import type * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
+import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
+import type { Construct } from 'constructs';
+import { EnvKey, ProfileIndex } from '../../lambdas/core/config/env-keys';
+import type { JourneyStateMachine } from '../constructs/journey-state-machine';
+import type { WaymarkFunction } from '../constructs/waymark-function';
+import type { EntryPoint, JourneyRunAction, SecretName, TableName } from '../entry-points';
+import { acknowledgeDataKeyWildcards, acknowledgeWildcards, resourceFinding } from '../nag';
+
+/** What a declaration's `uses` can name, as the stack built it. */
+export interface EntryPointResources {
+  readonly tables: Readonly<Record<TableName, dynamodb.ITable>>;
+  readonly eventBus: events.IEventBus;
+  readonly secrets: Readonly<Record<SecretName, secretsmanager.ISecret>>;
+  readonly audienceScan: sfn.IStateMachine;
+  /** The API's base URL (built from its id: `api.url` would make the deployment depend on the functions). */
+  readonly publicUrl: string;
+  readonly stage: string;
+  /** The journeys' state machines; with `sharded`, grants name them by the stage's pattern instead. */
+  readonly journeys: readonly JourneyStateMachine[];
+  readonly sharded: boolean;
+}
+
+/** The environment variable of each secret. */
+const SECRET_ENV: Record<SecretName, string> = { unsubscribe: EnvKey.unsubscribeSecretArn, privacyKey: EnvKey.privacyKeySecretArn };
+
+/**
+ * The environment a declaration implies. Every handler reads all three table names at cold start
+ * (lambdas/shared/env.ts), so those are always set; everything else only when declared.
+ */
+export function environmentOf(entry: EntryPoint, r: EntryPointResources): Record<string, string> {
+  const env: Record<string, string> = {
+    [EnvKey.profilesTable]: r.tables.profiles.tableName,
+    [EnvKey.journeysTable]: r.tables.journeys.tableName,
+    [EnvKey.runtimeTable]: r.tables.runtime.tableName,
+  };
+  if (entry.uses.bus) env[EnvKey.eventBusName] = r.eventBus.eventBusName;
+  for (const secret of entry.uses.secrets ?? []) env[SECRET_ENV[secret]] = r.secrets[secret].secretArn;
+  if (entry.uses.audienceScan) env[EnvKey.audienceScanStateMachineArn] = r.audienceScan.stateMachineArn;
+  if (entry.uses.publicUrl) env[EnvKey.publicUrl] = r.publicUrl;
+  return env;
+}
+
+// The runtime table has one index (the profile index); grants name it instead of CDK's `index/*`.
+const RUNTIME_READ = ['dynamodb:GetItem', 'dynamodb:BatchGetItem', 'dynamodb:Query', 'dynamodb:ConditionCheckItem', 'dynamodb:DescribeTable'];
+const RUNTIME_WRITE = ['dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem', 'dynamodb:BatchWriteItem'];
+
+/** Gives `fn` its declared environment and exactly the grants its declaration names. */
+export function bindEntryPoint(fn: WaymarkFunction, entry: EntryPoint, r: EntryPointResources): void {
+  for (const [key, value] of Object.entries(environmentOf(entry, r))) fn.function.addEnvironment(key, value);
+  const { uses } = entry;
+  for (const table of ['profiles', 'journeys', 'runtime'] as const) {
+    const access = uses.tables?.[table];
+    if (!access) continue;
+    if (table === 'runtime') {
+      const runtime = r.tables.runtime;
+      fn.role.addToPrincipalPolicy(
+        new iam.PolicyStatement({
+          actions: access === 'read' ? RUNTIME_READ : [...RUNTIME_READ, ...RUNTIME_WRITE],
+          resources: [runtime.tableArn, `${runtime.tableArn}/index/${ProfileIndex.name}`],
+        }),
+      );
+      if (access === 'read') runtime.encryptionKey?.grantDecrypt(fn.role);
+      else runtime.encryptionKey?.grantEncryptDecrypt(fn.role);
+    } else if (access === 'read') r.tables[table].grantReadData(fn);
+    else r.tables[table].grantReadWriteData(fn);
+  }
+  if (Object.values(uses.tables ?? {}).includes('readWrite')) acknowledgeDataKeyWildcards(fn.role);
+  if (uses.bus) r.eventBus.grantPutEventsTo(fn);
+  for (const secret of uses.secrets ?? []) r.secrets[secret].grantRead(fn.role);
+  if (uses.audienceScan) r.audienceScan.grantStartExecution(fn.role);
+  if (uses.journeyRuns) grantJourneyRuns(fn, uses.journeyRuns.of, uses.journeyRuns.actions, r);
+}
+
+/**
+ * Start/describe/stop on journey runs. `all`: every journey of the stage. `segment`: start the journeys entered on a
+ * segment, stop runs of those with a segment-exited exit criterion, describe runs of either (re-entry checks).
+ */
+function grantJourneyRuns(fn: WaymarkFunction, of: 'all' | 'segment', actions: readonly JourneyRunAction[], r: EntryPointResources): void {
+  const stack = Stack.of(fn);
+  // Sharded, the grants name the stage's state machines by pattern (waymark-<stage>-*): a list of 200 ARNs would pass
+  // IAM's 10,240 characters per role, and ARNs read from nested stacks would cost an output each.
+  const stageMachineArn = stack.formatArn({ service: 'states', resource: 'stateMachine', resourceName: `waymark-${r.stage}-*`, arnFormat: ArnFormat.COLON_RESOURCE_NAME });
+  const stageExecutionArn = stack.formatArn({ service: 'states', resource: 'execution', resourceName: `waymark-${r.stage}-*:*`, arnFormat: ArnFormat.COLON_RESOURCE_NAME });
+  const machineArns = (list: readonly JourneyStateMachine[]) => (r.sharded ? [stageMachineArn] : list.map((m) => m.stateMachine.stateMachineArn));
+  const executionArns = (list: readonly JourneyStateMachine[]) => (r.sharded ? [stageExecutionArn] : list.map((m) => m.executionArnPattern));
+  const addStatement = (statementActions: string[], resources: string[]) =>
+    fn.role.addToPrincipalPolicy(new iam.PolicyStatement({ actions: statementActions, resources }));
+  const has = (action: JourneyRunAction) => actions.includes(action);
+  const startable = of === 'all' ? r.journeys : r.journeys.filter((m) => m.journey.journey.entry.kind === 'segment');
+  if (of === 'all') {
+    if (r.journeys.length === 0) return;
+    const executions = executionArns(r.journeys);
+    if (has('start')) addStatement(['states:StartExecution'], machineArns(r.journeys));
+    const onExecutions = [has('describe') && 'states:DescribeExecution', has('stop') && 'states:StopExecution'].filter((a): a is string => !!a);
+    if (onExecutions.length > 0) {
+      addStatement(onExecutions, executions);
+      acknowledgeWildcards(
+        fn.role,
+        executions.map((arn) => resourceFinding(stack, arn)),
+        "Executions are named at run time (deterministically per profile), so DescribeExecution/StopExecution take the execution pattern of each of this stage's journey state machines (execution:waymark-<stage>-<journeyId>:*), nothing wider.",
+      );
+    }
+  } else {
+    const stoppable = r.journeys.filter((m) => m.journey.journey.exitCriteria?.some((c) => c.kind === 'segment-exited'));
+    const describable = executionArns([...new Set([...startable, ...stoppable])]);
+    if (has('start') && startable.length > 0) addStatement(['states:StartExecution'], machineArns(startable));
+    if (has('describe') && describable.length > 0) {
+      addStatement(['states:DescribeExecution'], describable);
+      acknowledgeWildcards(
+        fn.role,
+        describable.map((arn) => resourceFinding(stack, arn)),
+        'Executions are named at run time (deterministically per profile), so DescribeExecution/StopExecution take the execution pattern (execution:waymark-<stage>-<journeyId>:*) of only those journeys of this stage that enter on a segment or exit when a profile leaves one.',
+      );
+    }
+    if (has('stop') && stoppable.length > 0) addStatement(['states:StopExecution'], executionArns(stoppable));
+  }
+  if (r.sharded && has('start') && startable.length > 0) {
+    acknowledgeWildcards(
+      fn.role,
+      [resourceFinding(stack, stageMachineArn)],
+      `With the journeys in nested stacks (registryShards), StartExecution names this stage's state machines by pattern (stateMachine:waymark-${r.stage}-*): one ARN per journey would pass IAM's 10,240 characters per role with a few hundred journeys.`,
+    );
+  }
+}
+
+/**
+ * Resuming a wait-for-event: SendTaskSuccess/SendTaskFailure have no resource type in the Service Authorization
+ * Reference (the task token is the authorization), so they need Resource "*". A policy of its own, for a precise
+ * acknowledgement, attached to every function declared with `taskTokens`.
+ */
+export function taskResponsePolicy(scope: Construct, roles: readonly iam.IRole[]): iam.Policy | undefined {
+  if (roles.length === 0) return undefined;
+  const policy = new iam.Policy(scope, 'RouteEventTaskResponsePolicy', {
+    statements: [new iam.PolicyStatement({ actions: ['states:SendTaskSuccess', 'states:SendTaskFailure'], resources: ['*'] })],
+    roles: [...roles],
+  });
+  acknowledgeWildcards(
+    policy,
+    ['Resource::*'],
+    'states:SendTaskSuccess and states:SendTaskFailure have no resource type in the Service Authorization Reference, so Resource must be "*"; the unguessable task token, held only by registered waits, is what scopes the call.',
+  );
+  return policy;
+}

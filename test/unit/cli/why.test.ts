@@ -1,0 +1,160 @@
+import { run, type CliDeps, type Io } from '../../../bin/waymark';
+import { sigV4Signer, type Fetch } from '../../../bin/why';
+
+const ARN = 'arn:aws:states:local:000000000000:execution:waymark-local-cart-abandonment:cart-abandonment--abc';
+const explanation = {
+  profileId: 'p-ann',
+  journeyId: 'cart-abandonment',
+  truncated: false,
+  runs: [
+    {
+      journeyId: 'cart-abandonment',
+      executionArn: ARN,
+      status: 'SUCCEEDED',
+      startedAt: '2026-12-01T09:00:00.000Z',
+      end: { reason: 'completed', at: '2026-12-01T12:00:00.000Z' },
+      nodes: [
+        { node: 'wait-for-order', kind: 'wait-for-event', enteredAt: '2026-12-01T09:00:00.000Z', exitedAt: '2026-12-01T10:00:00.000Z', states: ['wait-for-order'] },
+        { node: 'reminder-email', kind: 'send', enteredAt: '2026-12-01T10:00:00.000Z', exitedAt: '2026-12-01T10:00:00.000Z', states: ['reminder-email'] },
+      ],
+      messages: [
+        { node: 'reminder-email', channel: 'email', outcome: 'opened', status: 'sent', preparedAt: '2026-12-01T10:00:00.000Z', deliveredAt: '2026-12-01T10:00:05.000Z', openedAt: '2026-12-01T11:00:00.000Z' },
+        { node: 'offer-push', channel: 'push', outcome: 'suppressed', status: 'suppressed', reason: 'consent:push', preparedAt: '2026-12-01T12:00:00.000Z' },
+      ],
+      decisions: [
+        {
+          node: 'pick-offer',
+          decisionId: 'd-1',
+          at: '2026-12-01T12:00:00.000Z',
+          placements: {
+            push: {
+              offers: [{ offerId: 'cart-discount' }],
+              fallback: false,
+              explanation: [
+                { offerId: 'cart-discount', eligible: true, score: 90, chosen: true },
+                { offerId: 'free-shipping', eligible: true, score: 30, chosen: false },
+                { offerId: 'gold-gift', eligible: false, reason: 'not in segment loyalty-gold', score: null, chosen: false },
+              ],
+            },
+          },
+        },
+      ],
+      variants: [{ node: 'subject-test', variant: 'b' }],
+      historyTruncated: false,
+    },
+  ],
+};
+
+/** An API answering from a table of paths; every call is recorded. */
+function fakeApi(routes: Record<string, { status: number; body: unknown }>) {
+  const calls: { url: string; headers: Record<string, string> }[] = [];
+  const fetch: Fetch = async (url, init) => {
+    calls.push({ url, headers: init.headers });
+    const u = new URL(url);
+    const reply = routes[`${u.pathname}${u.search}`] ?? { status: 404, body: { title: 'Not Found', detail: 'no route' } };
+    return { status: reply.status, text: async () => JSON.stringify(reply.body) };
+  };
+  return { fetch, calls };
+}
+
+async function cli(argv: string[], deps: CliDeps) {
+  let stdout = '';
+  let stderr = '';
+  const io: Io = { stdout: (t) => (stdout += t), stderr: (t) => (stderr += t), readFile: async () => '' };
+  return { code: await run(argv, io, deps), stdout, stderr };
+}
+
+describe('waymark why', () => {
+  const routes = {
+    '/profiles?identity=email%3Aann%40example.com': { status: 200, body: { id: 'p-ann' } },
+    '/profiles/p-ann/journeys/cart-abandonment': { status: 200, body: explanation },
+    '/profiles/p-ann/journeys/nope': { status: 404, body: { title: 'Not Found', detail: 'journey "nope" does not exist and profile "p-ann" has no run of it' } },
+  };
+
+  it('looks the profile up by identity and prints each run readably: nodes, messages, decisions, variant, end', async () => {
+    const api = fakeApi(routes);
+    const out = await cli(['why', 'email:ann@example.com', 'cart-abandonment'], { whyFetch: api.fetch });
+    expect(out.code).toBe(0);
+    expect(api.calls.map((c) => c.url)).toEqual([
+      'http://localhost:3000/profiles?identity=email%3Aann%40example.com',
+      'http://localhost:3000/profiles/p-ann/journeys/cart-abandonment',
+    ]);
+    expect(out.stdout).toBe(
+      [
+        'profile p-ann · journey cart-abandonment · 1 run, newest first',
+        '',
+        'run cart-abandonment--abc',
+        '  started 2026-12-01 09:00:00Z · ended: completed at 2026-12-01 12:00:00Z',
+        '  nodes:',
+        '    2026-12-01 09:00:00Z → 2026-12-01 10:00:00Z  wait-for-order (wait-for-event)',
+        '    2026-12-01 10:00:00Z → 2026-12-01 10:00:00Z  reminder-email (send)',
+        '  messages:',
+        '    reminder-email · email · opened · prepared 2026-12-01 10:00:00Z · delivered 2026-12-01 10:00:05Z, opened 2026-12-01 11:00:00Z',
+        '    offer-push · push · suppressed (consent:push) · prepared 2026-12-01 12:00:00Z',
+        '  decisions:',
+        '    pick-offer at 2026-12-01 12:00:00Z · push: cart-discount',
+        '      cart-discount: chosen · score 90',
+        '      free-shipping: eligible, ranked lower · score 30',
+        '      gold-gift: not eligible: not in segment loyalty-gold',
+        '  variant: subject-test = b',
+        '',
+      ].join('\n'),
+    );
+  });
+
+  it('takes a profile id as is, another API with --api, and prints JSON with --json', async () => {
+    const api = fakeApi(routes);
+    const out = await cli(['why', 'p-ann', 'cart-abandonment', '--api', 'http://127.0.0.1:4000/', '--json'], { whyFetch: api.fetch });
+    expect(out.code).toBe(0);
+    expect(api.calls.map((c) => c.url)).toEqual(['http://127.0.0.1:4000/profiles/p-ann/journeys/cart-abandonment']);
+    expect(JSON.parse(out.stdout)).toEqual(explanation);
+  });
+
+  it("exits 1 with the API's reason for an unknown identity or journey, and when the API cannot be reached", async () => {
+    const api = fakeApi(routes);
+    expect(await cli(['why', 'email:nobody@example.com', 'cart-abandonment'], { whyFetch: api.fetch })).toEqual({ code: 1, stdout: '', stderr: 'waymark: no profile has the identity email:nobody@example.com\n' });
+    expect(await cli(['why', 'p-ann', 'nope'], { whyFetch: api.fetch })).toMatchObject({ code: 1, stderr: expect.stringContaining('journey "nope" does not exist') });
+    const down: Fetch = async () => {
+      throw new Error('connect ECONNREFUSED 127.0.0.1:3000');
+    };
+    expect(await cli(['why', 'p-ann', 'cart-abandonment'], { whyFetch: down })).toMatchObject({ code: 1, stderr: expect.stringContaining('cannot reach http://localhost:3000') });
+  });
+
+  it('exits 2 on a usage error: missing arguments, an unknown option, a URL that is not http(s)', async () => {
+    for (const argv of [['why', 'p-ann'], ['why', 'p-ann', 'j', '--verbose'], ['why', 'p-ann', 'j', '--api', 'ftp://x']]) {
+      expect(await cli(argv, { whyFetch: fakeApi(routes).fetch })).toMatchObject({ code: 2, stdout: '' });
+    }
+  });
+
+  it('signs a call to a deployed API and not one to the local stack', async () => {
+    const api = fakeApi({ '/prod/profiles/p-ann/journeys/cart-abandonment': { status: 200, body: explanation } });
+    const signed: string[] = [];
+    const sign = async ({ url, headers }: { url: URL; headers: Record<string, string> }) => {
+      signed.push(url.href);
+      return { ...headers, authorization: 'AWS4-HMAC-SHA256 test' };
+    };
+    const out = await cli(['why', 'p-ann', 'cart-abandonment', '--api', 'https://abc123.execute-api.eu-west-1.amazonaws.com/prod'], { whyFetch: api.fetch, whySign: sign });
+    expect(out.code).toBe(0);
+    expect(signed).toEqual(['https://abc123.execute-api.eu-west-1.amazonaws.com/prod/profiles/p-ann/journeys/cart-abandonment']);
+    expect(api.calls[0].headers.authorization).toBe('AWS4-HMAC-SHA256 test');
+    await cli(['why', 'p-ann', 'cart-abandonment'], { whyFetch: api.fetch, whySign: sign });
+    expect(signed).toHaveLength(1);
+  });
+});
+
+describe('sigV4Signer', () => {
+  const saved = { ...process.env };
+  afterEach(() => {
+    process.env = { ...saved };
+  });
+
+  it("signs for execute-api in the API's region with credentials from the standard chain (here the environment)", async () => {
+    process.env.AWS_ACCESS_KEY_ID = 'AKIDEXAMPLE';
+    process.env.AWS_SECRET_ACCESS_KEY = 'wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY';
+    delete process.env.AWS_SESSION_TOKEN;
+    delete process.env.AWS_PROFILE;
+    const headers = await sigV4Signer({ url: new URL('https://abc123.execute-api.eu-west-1.amazonaws.com/prod/profiles?identity=email%3Aa'), method: 'GET', headers: { accept: 'application/json' } });
+    expect(headers.authorization).toMatch(/^AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE\/\d{8}\/eu-west-1\/execute-api\/aws4_request, SignedHeaders=accept;host;/);
+    expect(headers['x-amz-date']).toMatch(/^\d{8}T\d{6}Z$/);
+  });
+});
