@@ -60,6 +60,8 @@ export interface Uses {
   readonly audienceScan?: 'start';
   /** Needs the API's public base URL (env WAYMARK_PUBLIC_URL): links in messages. */
   readonly publicUrl?: boolean;
+  /** Reads the stage's `defaultTimezone` (lib/config.ts; env WAYMARK_DEFAULT_TIME_ZONE): governance rules. */
+  readonly defaultTimeZone?: boolean;
 }
 
 export interface EntryPoint {
@@ -214,7 +216,8 @@ export const ENTRY_POINTS = {
     uses: {
       tables: { profiles: RW, journeys: R, runtime: RW },
       secrets: ['privacyKey'],
-      journeyRuns: { of: 'all', actions: ['start', 'describe'] },
+      // stop: a higher-priority entry of an exclusive group stops the profile's lower runs (preempted).
+      journeyRuns: { of: 'all', actions: ['start', 'describe', 'stop'] },
     },
   },
   prepareSend: {
@@ -222,8 +225,15 @@ export const ENTRY_POINTS = {
     handler: 'prepare-send',
     trigger: step('prepareSend'),
     summary: 'Journey step: pre-send guard, ledger entry, rendered message',
-    // Signs the unsubscribe links of marketing email, which point at this API.
-    uses: { tables: { profiles: R, runtime: RW }, secrets: ['unsubscribe', 'privacyKey'], publicUrl: true },
+    // Signs the unsubscribe links of marketing email, which point at this API. Governance: the rules and journeys
+    // (journeys table), cap slots (runtime), and for priority arbitration whether higher runs still run (describe).
+    uses: {
+      tables: { profiles: R, journeys: R, runtime: RW },
+      secrets: ['unsubscribe', 'privacyKey'],
+      publicUrl: true,
+      journeyRuns: { of: 'all', actions: ['describe'] },
+      defaultTimeZone: true,
+    },
   },
   registerWait: {
     feature: 'journeys',

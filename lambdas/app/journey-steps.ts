@@ -48,8 +48,13 @@ const PrepareSendPayload = payload(SendNode).extend({
   startedAt: z.string().max(64).optional(),
   // The journey's governance settings (priority, tags), compiled into the payload.
   settings: z.object({ priority: z.number().int().min(1).max(100).optional(), tags: z.array(z.string().max(64)).max(10).optional() }).optional(),
-  // The failed path of a delivery: give the message's cap slot back instead of preparing it.
-  release: z.literal(true).optional(),
+});
+// The failed path of a delivery: give the message's cap slot back (ids only: the state stays small in the definition).
+const ReleaseSendPayload = z.object({
+  release: z.literal(true),
+  executionId: z.string().min(1).max(2048),
+  profileId: z.string().min(1).max(1024),
+  nodeId: z.string().min(1).max(128),
 });
 const RegisterWaitPayload = payload(WaitForEventNode).extend({ token: z.string().min(1) });
 const ResolveWaitPayload = payload(WaitNode);
@@ -67,8 +72,8 @@ export interface DecideStepResult {
 /** The suppression list and unsubscribe links are required here, so no deployment can send without them. */
 export function createPrepareSendHandler(deps: PrepareSendDeps & Required<Pick<SendGuardDeps, 'suppression' | 'unsubscribeLinks'>>) {
   return withPowertools(async (raw: unknown): Promise<PrepareStepResult | { released: boolean }> => {
+    if ((raw as { release?: unknown } | null)?.release === true) return releaseSend(deps, parse(ReleaseSendPayload, raw));
     const parsed = parse(PrepareSendPayload, raw);
-    if (parsed.release) return releaseSend(deps, parsed as never);
     // The state machine selects every field: a result without a deferral says so with nulls.
     return { deferUntil: null, deferredSince: null, ...(await prepareSend(deps, parsed as never)) };
   });

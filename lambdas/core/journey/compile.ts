@@ -381,7 +381,8 @@ function deliveryMetric(node: SendNode, key: string): AslState {
 /** What prepare-send needs of the journey for governance rules: message class, priority and tags. */
 function governedPayload(journey: Journey): Record<string, unknown> {
   const { messageClass, priority, tags } = journey.settings;
-  return { messageClass, settings: { ...(priority === undefined ? {} : { priority }), ...(tags === undefined ? {} : { tags }) } };
+  const settings = { ...(priority === undefined ? {} : { priority }), ...(tags === undefined ? {} : { tags }) };
+  return { messageClass, ...(Object.keys(settings).length === 0 ? {} : { settings }) };
 }
 
 /**
@@ -389,13 +390,18 @@ function governedPayload(journey: Journey): Record<string, unknown> {
  * (a real Wait on the computed time) and the send step checks it again; a failed delivery releases its cap slot (a
  * failed release leaves the slot taken and the run goes on).
  */
-function governanceStates(node: SendNode, key: string, journey: Journey): Record<string, AslState> {
+function governanceStates(node: SendNode, key: string): Record<string, AslState> {
   return {
-    [`${node.id}.defer`]: { Type: 'Wait', Comment: 'quiet hours: wait until they end', TimestampPath: `$.steps.${key}.deferUntil`, Next: node.id },
+    [`${node.id}.defer`]: { Type: 'Wait', TimestampPath: `$.steps.${key}.deferUntil`, Next: node.id },
+    // Ids only (not the node and the run's data), no retry: one of these per send node adds little to the definition
+    // (the app stack's template stays under CDK's size warning), and a failed release only keeps a slot taken.
     [`${node.id}.release`]: {
       Type: 'Task',
-      Comment: 'give the frequency-cap slot back (nothing was sent)',
-      ...lambdaStep(Placeholder.prepareSendFunction, node, { ...governedPayload(journey), release: true }),
+      Resource: Resource.lambdaInvoke,
+      Parameters: {
+        FunctionName: ref(Placeholder.prepareSendFunction),
+        Payload: { release: true, 'executionId.$': '$$.Execution.Id', 'profileId.$': '$.profileId', nodeId: node.id },
+      },
       ResultPath: null,
       Catch: [{ ErrorEquals: [ErrorName.all], ResultPath: null, Next: `${node.id}.tally` }],
       Next: `${node.id}.tally`,
@@ -423,14 +429,14 @@ function compileSend(node: SendNode, journey: Journey): Record<string, AslState>
     },
     [`${node.id}.route`]: {
       Type: 'Choice',
-      Comment: 'deliver unless suppressed or already sent; wait out quiet hours',
+      Comment: 'deliver unless suppressed or already sent',
       Choices: [
         { Variable: `$.steps.${key}.deliver`, BooleanEquals: true, Next: `${node.id}.deliver` },
         { Variable: `$.steps.${key}.deferUntil`, IsString: true, Next: `${node.id}.defer` },
       ],
       Default: node.next,
     },
-    ...governanceStates(node, key, journey),
+    ...governanceStates(node, key),
     [`${node.id}.deliver`]: deliveryState(node, key, journey.settings.messageClass),
     [`${node.id}.record`]: ledgerUpdate(node, key, 'sent', { messageId: { 'S.$': `$.steps.${key}.delivery.messageId` } }),
     // Nothing went out: the message's frequency-cap slot is given back (`.release`) before the outcome is tallied.

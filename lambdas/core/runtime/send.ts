@@ -201,13 +201,23 @@ export async function prepareSend(deps: PrepareSendDeps, payload: PrepareSendPay
   return { deliver: true, reason: null, message };
 }
 
+/** What the failed path of a delivery names: the run, its profile and the send node (the slot's holder). */
+export interface ReleaseSendPayload {
+  executionId: string;
+  profileId: string;
+  nodeId: string;
+}
+
 /** The failed path of a delivery: gives back the cap slot the message took (idempotent by execution and node). */
-export async function releaseSend(deps: Pick<PrepareSendDeps, 'profiles' | 'clock' | 'governance'>, payload: PrepareSendPayload): Promise<{ released: boolean }> {
+export async function releaseSend(
+  deps: Pick<PrepareSendDeps, 'profiles' | 'clock' | 'governance'>,
+  { executionId, profileId, nodeId }: ReleaseSendPayload,
+): Promise<{ released: boolean }> {
   if (!deps.governance) return { released: false };
-  const profile = await deps.profiles.get(payload.state.profileId, { recentEvents: false });
+  // The profile as it is now (a merge moved the slots to the survivor's item).
+  const profile = await deps.profiles.get(profileId, { recentEvents: false });
   if (!profile) return { released: false };
-  const slot = { profileId: profile.id, executionId: payload.executionId, nodeId: payload.node.id };
-  return { released: await releaseSendSlot(deps.governance, slot, deps.clock.now()) };
+  return { released: await releaseSendSlot(deps.governance, { profileId: profile.id, executionId, nodeId }, deps.clock.now()) };
 }
 
 /**
