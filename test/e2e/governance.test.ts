@@ -4,6 +4,7 @@ import { localDynamoClient } from '../../lambdas/local/dynalite';
 import { newProfileId } from '../../lambdas/core/profiles/merge-policy';
 import type { RuleInput } from '../../lambdas/core/governance/rules';
 import { ledgerEntry, request } from './consent-support';
+import { call } from './http';
 import { openVirtualStack } from './local-stack';
 
 /** A one-email marketing journey entered on `<id>.go`. */
@@ -148,5 +149,35 @@ describe('governance in the journey runtime (virtual clock, dynalite)', () => {
     const { Item } = await db.send(new GetCommand({ TableName: ctx.stack.tables.runtime, Key: { pk: `SENDCAP#${id}`, sk: 'SLOTS' } }));
     db.destroy();
     expect(Item).toBeUndefined();
+  });
+});
+
+describe('rules written through the API govern the next send (local stack)', () => {
+  let ctx: Awaited<ReturnType<typeof openVirtualStack>>;
+  beforeAll(async () => {
+    // No file rules: only what the API writes. 12:00 UTC, the stage default zone: no quiet hours.
+    ctx = await openVirtualStack({ journeys, rules: [], start: '2026-12-07T12:00:00.000Z' });
+  });
+  afterAll(() => ctx.stack.stop());
+
+  it('caps the emails after PUT /rules/{id}, and lets them through again after DELETE', async () => {
+    const sent = () => ctx.stack.outbox.list({ profileId: profileOf('api-ruled') });
+    const go = async (journeyId: string) => {
+      await ctx.put(`${journeyId}.go`, person('api-ruled'));
+      return ctx.stack.executions.list({ journeyId, profileId: profileOf('api-ruled') }).at(-1)!;
+    };
+    await go('spring-sale');
+    expect(sent()).toHaveLength(1);
+    const put = await call(ctx.stack, 'PUT', '/rules/email-daily', { kind: 'frequency-cap', channel: 'email', limit: 1, period: { calendar: 'day' } });
+    expect(put.status).toBe(201);
+    // No restart: the next send reads the rule. It counts the sends made under it (the one before it was not).
+    await go('new-arrivals');
+    expect(sent()).toHaveLength(2);
+    const capped = await go('spring-sale');
+    expect(sent()).toHaveLength(2);
+    expect(await ledgerEntry(ctx.stack, capped.executionArn, 'offer-email')).toMatchObject({ status: 'suppressed', reason: 'frequency-cap:email-daily' });
+    expect((await call(ctx.stack, 'DELETE', '/rules/email-daily')).status).toBe(204);
+    await go('new-arrivals');
+    expect(sent()).toHaveLength(3);
   });
 });
