@@ -475,6 +475,6 @@ export class WaymarkAppStack extends Stack {
 
 /** The stage's default zone, checked at synth: a name prepare-send would refuse at cold start fails every send. */
 function validTimeZone(zone: string): string {
-  if (!isTimeZone(zone)) throw new Error(`defaultTimezone must be an IANA time zone name, e.g. "Europe/Berlin" (got ${JSON.stringify(zone)})`);
-  return zone;
+  if (isTimeZone(zone)) return zone;
+  throw new Error(`defaultTimezone must be an IANA time zone name, e.g. "Europe/Berlin" (got ${JSON.stringify(zone)})`);
 }

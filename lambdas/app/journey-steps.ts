@@ -72,7 +72,8 @@ export interface DecideStepResult {
 /** The suppression list and unsubscribe links are required here, so no deployment can send without them. */
 export function createPrepareSendHandler(deps: PrepareSendDeps & Required<Pick<SendGuardDeps, 'suppression' | 'unsubscribeLinks'>>) {
   return withPowertools(async (raw: unknown): Promise<PrepareStepResult | { released: boolean }> => {
-    if ((raw as { release?: unknown } | null)?.release === true) return releaseSend(deps, parse(ReleaseSendPayload, raw));
+    const release = (raw as { release?: unknown } | null)?.release === true;
+    if (release) return releaseSend(deps, parse(ReleaseSendPayload, raw));
     const parsed = parse(PrepareSendPayload, raw);
     // The state machine selects every field: a result without a deferral says so with nulls.
     return { deferUntil: null, deferredSince: null, ...(await prepareSend(deps, parsed as never)) };

@@ -198,7 +198,8 @@ export async function simulate(options: SimulateOptions): Promise<Simulation> {
   const profiles = readProfiles(options.profiles ?? [], { file: 'profiles' });
   const until = typeof options.until === 'string' ? parseUntil(options.until, script.start) : options.until;
   const engine = options.engine ?? (await defaultEngine());
-  const input = { journeyFile, journey, root, script: script.entries, profiles, start: script.start, ...(options.rules ? { rules: options.rules } : {}) };
+  const rules = options.rules === undefined ? {} : { rules: options.rules };
+  const input = { journeyFile, journey, root, script: script.entries, profiles, start: script.start, ...rules };
   const report = await engine.run(until === undefined ? input : { ...input, until });
   return withViews(report);
 }

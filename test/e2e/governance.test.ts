@@ -168,14 +168,16 @@ describe('rules written through the API govern the next send (local stack)', () 
     };
     await go('spring-sale');
     expect(sent()).toHaveLength(1);
-    const put = await call(ctx.stack, 'PUT', '/rules/email-daily', { kind: 'frequency-cap', channel: 'email', limit: 1, period: { calendar: 'day' } });
+    const rule = { kind: 'frequency-cap', channel: 'email', limit: 1, period: { calendar: 'day' } };
+    const put = await call(ctx.stack, 'PUT', '/rules/email-daily', rule);
     expect(put.status).toBe(201);
     // No restart: the next send reads the rule. It counts the sends made under it (the one before it was not).
     await go('new-arrivals');
     expect(sent()).toHaveLength(2);
     const capped = await go('spring-sale');
     expect(sent()).toHaveLength(2);
-    expect(await ledgerEntry(ctx.stack, capped.executionArn, 'offer-email')).toMatchObject({ status: 'suppressed', reason: 'frequency-cap:email-daily' });
+    const entry = await ledgerEntry(ctx.stack, capped.executionArn, 'offer-email');
+    expect(entry).toMatchObject({ status: 'suppressed', reason: 'frequency-cap:email-daily' });
     expect((await call(ctx.stack, 'DELETE', '/rules/email-daily')).status).toBe(204);
     await go('new-arrivals');
     expect(sent()).toHaveLength(3);

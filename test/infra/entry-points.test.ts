@@ -147,13 +147,14 @@ describe('entry points: one declared list (lib/entry-points.ts), checked against
   });
 
   it("gives the stage's defaultTimezone to the functions that apply governance rules (UTC unless set)", () => {
-    const zoneOf = (j: Json, name: string) => (j.Resources[functionIdOf(name)]?.Properties.Environment.Variables as Record<string, unknown>)[EnvKey.defaultTimeZone];
+    const zoneOf = (j: Json, name: string) => {
+      const id = Object.keys(j.Resources).find((r) => new RegExp(`^${constructIdOf(name)}Function[0-9A-F]{8}$`).test(r))!;
+      return (j.Resources[id].Properties.Environment.Variables as Record<string, unknown>)[EnvKey.defaultTimeZone];
+    };
     expect(zoneOf(json, 'prepareSend')).toBe('UTC');
-    const berlin = Template.fromStack(waymarkStacks(undefined, { defaultTimezone: 'Europe/Berlin' }).application).toJSON() as Json;
-    const withZone = Object.keys(ENTRY_POINTS).filter((name) => {
-      const id = Object.keys(berlin.Resources).find((r) => new RegExp(`^${constructIdOf(name)}Function[0-9A-F]{8}$`).test(r))!;
-      return (berlin.Resources[id].Properties.Environment.Variables as Record<string, unknown>)[EnvKey.defaultTimeZone] === 'Europe/Berlin';
-    });
+    const stacks = waymarkStacks(undefined, { defaultTimezone: 'Europe/Berlin' });
+    const berlin = Template.fromStack(stacks.application).toJSON() as Json;
+    const withZone = Object.keys(ENTRY_POINTS).filter((name) => zoneOf(berlin, name) === 'Europe/Berlin');
     expect(withZone).toEqual(['prepareSend']);
   });
 

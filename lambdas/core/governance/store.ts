@@ -42,7 +42,7 @@ export function catalogRuleStore(catalog: CatalogStore<Rule>): RuleStore {
   };
 }
 
-/** How long a function keeps the rules it read (`cachedRuleSource`): a rule written through the API applies within it. */
+/** How long a function keeps the rules it read (`cachedRuleSource`): an API rule applies within it. */
 export const RULE_CACHE_MS = 60_000;
 
 /**

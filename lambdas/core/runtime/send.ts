@@ -217,7 +217,8 @@ export async function releaseSend(
   // The profile as it is now (a merge moved the slots to the survivor's item).
   const profile = await deps.profiles.get(profileId, { recentEvents: false });
   if (!profile) return { released: false };
-  return { released: await releaseSendSlot(deps.governance, { profileId: profile.id, executionId, nodeId }, deps.clock.now()) };
+  const slot = { profileId: profile.id, executionId, nodeId };
+  return { released: await releaseSendSlot(deps.governance, slot, deps.clock.now()) };
 }
 
 /**

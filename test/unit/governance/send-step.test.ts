@@ -93,8 +93,9 @@ describe('prepareSend with governance rules', () => {
     expect(await send(broken, 'exec-1')).toMatchObject({ reason: 'render-failed' });
     expect(await send(email('a'), 'exec-2')).toMatchObject({ deliver: true });
     // exec-2's delivery fails: its slot comes back, once.
-    expect(await releaseSend(deps, { executionId: 'exec-2', profileId: payload(email('a'), 'exec-2').state.profileId, nodeId: email('a').id })).toEqual({ released: true });
-    expect(await releaseSend(deps, { executionId: 'exec-2', profileId: payload(email('a'), 'exec-2').state.profileId, nodeId: email('a').id })).toEqual({ released: false });
+    const failed = { executionId: 'exec-2', profileId: payload(email('a'), 'exec-2').state.profileId, nodeId: 'a' };
+    expect(await releaseSend(deps, failed)).toEqual({ released: true });
+    expect(await releaseSend(deps, failed)).toEqual({ released: false });
     expect(await send(email('c'), 'exec-3')).toMatchObject({ deliver: true });
   });
 
