@@ -1,9 +1,22 @@
 import { createHash, createHmac } from 'node:crypto';
 
-/** What `waymark report` needs from HTTP: a GET answering status and body. */
+/**
+ * The CLI's HTTP client for the Waymark API (`waymark report` and `waymark why`): a GET, SigV4 headers for a deployed
+ * API, and which API to call.
+ */
+
+/** What the CLI needs from HTTP: a GET answering status and body. */
 export type HttpGet = (url: URL, headers: Record<string, string>) => Promise<{ status: number; body: string }>;
 
+/** SigV4 headers for a GET of `url` on a deployed API in `region`. */
+export type Signer = (url: URL, region: string) => Promise<Record<string, string>>;
+
 export const LOCAL_API = `http://localhost:${process.env.PORT ?? 3000}`;
+
+/** The API a command calls: `--api`, else `WAYMARK_API_URL`, else the local stack. */
+export function apiBase(explicit: string | undefined, env: Record<string, string | undefined> = process.env): string {
+  return explicit ?? (env.WAYMARK_API_URL || undefined) ?? LOCAL_API;
+}
 
 const LOCAL_HOSTS = new Set(['localhost', '127.0.0.1', '[::1]', '::1']);
 export const isLocal = (url: URL) => LOCAL_HOSTS.has(url.hostname);
@@ -35,7 +48,7 @@ class Sha256 {
  * Headers signed with SigV4 for API Gateway (`execute-api`), with the standard AWS credential chain (environment,
  * shared config and SSO, instance or container role): the deployed API authorizes every route with IAM.
  */
-export async function signedHeaders(url: URL, region: string): Promise<Record<string, string>> {
+export const signedHeaders: Signer = async (url, region) => {
   // Loaded only to sign: the local stack needs neither.
   const { SignatureV4 } = require('@smithy/signature-v4') as typeof import('@smithy/signature-v4');
   const { defaultProvider } = require('@aws-sdk/credential-provider-node') as typeof import('@aws-sdk/credential-provider-node');
@@ -44,7 +57,7 @@ export async function signedHeaders(url: URL, region: string): Promise<Record<st
   url.searchParams.forEach((value, key) => (query[key] = value));
   const signed = await signer.sign({ method: 'GET', protocol: url.protocol, hostname: url.hostname, port: url.port ? Number(url.port) : undefined, path: url.pathname, query, headers: { host: url.host } });
   return signed.headers as Record<string, string>;
-}
+};
 
 export const httpGet: HttpGet = async (url, headers) => {
   const response = await fetch(url, { headers });

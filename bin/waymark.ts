@@ -20,8 +20,8 @@ import type { SimulationEngine } from '../lambdas/simulate';
 import type { DoctorClients } from '../lambdas/doctor';
 import type { JourneyReport } from '../lambdas/core/measure/report';
 import { renderReportHtml, renderReportText } from '../lambdas/core/measure/render';
-import { httpGet, isLocal, LOCAL_API, regionOf, signedHeaders, type HttpGet } from './report-client';
-import { fetchWhy, parseWhyArgs, renderWhy, sigV4Signer, WhyApiError, WhyUsageError, type Fetch, type Signer } from './why';
+import { apiBase, httpGet, isLocal, LOCAL_API, regionOf, signedHeaders, type HttpGet, type Signer } from './report-client';
+import { fetchWhy, parseWhyArgs, renderWhy, WhyApiError, WhyUsageError } from './why';
 
 export interface Io {
   /** Writes text (already ending in a newline) to standard output. */
@@ -57,14 +57,14 @@ Commands:
                                   application and channels, Lambda concurrency); each problem with its fix
   report <journey-id> [--api <url>] [--from YYYY-MM-DD] [--to YYYY-MM-DD] [--json] [--html <file>]
                                   the journey's report (entries, exits, per node, goal, variants with uplift): a table,
-                                  the JSON, or one self-contained HTML page; against the local stack (${LOCAL_API}) by
-                                  default, or a deployed API signed with SigV4 from the standard AWS credential chain
+                                  the JSON, or one self-contained HTML page
   why <ns:value | profile-id> <journey-id> [--api <url>] [--json]
                                   what happened to one person in a journey: per run the nodes with times, each
                                   message's outcome, each decision with its reasons, the variant and how it ended
-                                  (API: --api, WAYMARK_API_URL or http://localhost:3000; a deployed one signed with
-                                  SigV4 from the standard AWS credential chain)
   help                            show this help
+
+report and why call the API at --api, else at WAYMARK_API_URL, else the local stack (${LOCAL_API}); a deployed API
+is called signed with SigV4 from the standard AWS credential chain (its region from its execute-api URL or AWS_REGION).
 
 Exit codes: 0 success, 1 invalid journey, segment or rule or a failed doctor check, 2 usage error, unreadable file or
 invalid script (with its line).
@@ -201,13 +201,10 @@ export interface CliDeps {
   root?: string;
   /** The AWS clients `doctor` calls. @default SDK clients with the default credential chain, in `region` */
   doctorClients?: (region: string | undefined) => DoctorClients;
-  /** `report`'s HTTP GET. @default fetch */
+  /** The HTTP GET of `report` and `why` (bin/report-client.ts). @default fetch */
   http?: HttpGet;
-  /** `report`'s SigV4 headers for a deployed API. @default the standard AWS credential chain */
-  sign?: (url: URL, region: string) => Promise<Record<string, string>>;
-  /** How `why` calls the API, and signs a call to a deployed one. @default global fetch, SigV4 (execute-api) */
-  whyFetch?: Fetch;
-  whySign?: Signer;
+  /** Their SigV4 headers for a deployed API. @default the standard AWS credential chain (execute-api) */
+  sign?: Signer;
 }
 
 interface ReportArgs {
@@ -241,8 +238,8 @@ function parseReportArgs(args: readonly string[]): ReportArgs {
   for (const name of ['from', 'to'] as const) {
     if (options[name] !== undefined && !/^\d{4}-\d{2}-\d{2}$/.test(options[name]!)) throw new UsageError(`--${name} is a day YYYY-MM-DD`);
   }
-  const { api = LOCAL_API, ...rest } = options;
-  return { journeyId: ids[0], api, json, ...rest };
+  const { api, ...rest } = options;
+  return { journeyId: ids[0], api: apiBase(api), json, ...rest };
 }
 
 /** `waymark report`: 0 with the report; 1 when the API answers an error (its problem detail on stderr). */
@@ -302,7 +299,7 @@ async function why(args: readonly string[], io: Io, deps: CliDeps): Promise<numb
     throw error;
   }
   try {
-    const explained = await fetchWhy(parsed, { fetch: deps.whyFetch ?? ((url, init) => fetch(url, init)), sign: deps.whySign ?? sigV4Signer });
+    const explained = await fetchWhy(parsed, { http: deps.http ?? httpGet, sign: deps.sign ?? signedHeaders });
     io.stdout(parsed.json ? `${JSON.stringify(explained, null, 2)}\n` : renderWhy(explained));
     return EXIT.ok;
   } catch (error) {

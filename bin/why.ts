@@ -3,14 +3,13 @@
  * journey, from `GET /profiles/{id}/journeys/{journeyId}`. Against the local stack by default; a deployed API
  * (IAM auth) is called signed with SigV4 from the standard AWS credential chain.
  */
-import { createHash, createHmac } from 'node:crypto';
+import { apiBase, httpGet, isLocal, regionOf, signedHeaders, type HttpGet, type Signer } from './report-client';
 
-export const DEFAULT_API = 'http://localhost:3000';
-
-export type Fetch = (url: string, init: { method: string; headers: Record<string, string> }) => Promise<{ status: number; text(): Promise<string> }>;
-
-/** Signs a request for API Gateway (`execute-api`); the default loads the SDK's signer and credential chain. */
-export type Signer = (request: { url: URL; method: string; headers: Record<string, string> }) => Promise<Record<string, string>>;
+/** How `why` calls the API: report-client.ts's GET and SigV4 signer, which `waymark report` uses too. */
+export interface WhyDeps {
+  http: HttpGet;
+  sign: Signer;
+}
 
 export interface WhyArgs {
   profile: string;
@@ -41,7 +40,7 @@ export function parseWhyArgs(args: readonly string[], env: Record<string, string
     else positional.push(arg);
   }
   if (positional.length !== 2) throw new WhyUsageError('why takes <ns:value | profile-id> <journey-id>');
-  const base = api ?? env.WAYMARK_API_URL ?? DEFAULT_API;
+  const base = apiBase(api, env);
   let url: URL;
   try {
     url = new URL(base);
@@ -52,60 +51,30 @@ export function parseWhyArgs(args: readonly string[], env: Record<string, string
   return { profile: positional[0], journey: positional[1], api: base.replace(/\/+$/, ''), json };
 }
 
-const isLocal = (url: URL) => ['localhost', '127.0.0.1', '[::1]'].includes(url.hostname);
-
-/** SHA-256 as the signer wants it (a Hash or, with a secret, an HMAC). */
-type SourceData = string | ArrayBuffer | ArrayBufferView;
-const bytes = (data: SourceData) =>
-  typeof data === 'string' ? data : data instanceof ArrayBuffer ? new Uint8Array(data) : new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
-class Sha256 {
-  private readonly hash;
-  constructor(secret?: SourceData) {
-    this.hash = secret === undefined ? createHash('sha256') : createHmac('sha256', bytes(secret));
-  }
-  update(data: SourceData): void {
-    this.hash.update(bytes(data));
-  }
-  async digest(): Promise<Uint8Array> {
-    return new Uint8Array(this.hash.digest());
-  }
-}
-
-/** SigV4 for `execute-api`; the region is the API's (`<id>.execute-api.<region>.amazonaws.com`) or AWS_REGION. */
-export const sigV4Signer: Signer = async ({ url, method, headers }) => {
-  const region = /\.execute-api\.([a-z0-9-]+)\.amazonaws\.com$/.exec(url.hostname)?.[1] ?? process.env.AWS_REGION ?? process.env.AWS_DEFAULT_REGION;
-  if (!region) throw new WhyUsageError(`cannot tell the region of ${url.origin}: set AWS_REGION`);
-  // Loaded only for a deployed API: the SDK's own signer and credential chain (environment, profile, SSO, IMDS…).
-  const { SignatureV4 } = require('@smithy/signature-v4') as typeof import('@smithy/signature-v4');
-  const { defaultProvider } = require('@aws-sdk/credential-provider-node') as typeof import('@aws-sdk/credential-provider-node');
-  const signer = new SignatureV4({ service: 'execute-api', region, credentials: defaultProvider(), sha256: Sha256 });
-  const query: Record<string, string> = {};
-  url.searchParams.forEach((value, key) => (query[key] = value));
-  const signed = await signer.sign({ method, protocol: url.protocol, hostname: url.hostname, port: url.port ? Number(url.port) : undefined, path: url.pathname, query, headers: { ...headers, host: url.host } });
-  return signed.headers as Record<string, string>;
-};
-
 interface Reply {
   status: number;
   body: any;
 }
 
-async function get(url: string, deps: { fetch: Fetch; sign: Signer }): Promise<Reply> {
+async function get(url: string, deps: WhyDeps): Promise<Reply> {
   const parsed = new URL(url);
   let headers: Record<string, string> = { accept: 'application/json' };
-  if (!isLocal(parsed)) headers = await deps.sign({ url: parsed, method: 'GET', headers });
+  if (!isLocal(parsed)) {
+    const region = regionOf(parsed);
+    if (!region) throw new WhyUsageError(`cannot tell the region of ${parsed.origin}: use its execute-api URL or set AWS_REGION`);
+    headers = { ...headers, ...(await deps.sign(parsed, region)) };
+  }
   let response;
   try {
-    response = await deps.fetch(url, { method: 'GET', headers });
+    response = await deps.http(parsed, headers);
   } catch (error) {
     throw new WhyApiError(`cannot reach ${parsed.origin}: ${(error as Error).message}${isLocal(parsed) ? ' (is `npm start` running?)' : ''}`);
   }
-  const text = await response.text();
   let body: unknown;
   try {
-    body = text === '' ? undefined : JSON.parse(text);
+    body = response.body === '' ? undefined : JSON.parse(response.body);
   } catch {
-    body = { detail: text.slice(0, 200) };
+    body = { detail: response.body.slice(0, 200) };
   }
   return { status: response.status, body };
 }
@@ -118,7 +87,7 @@ export class WhyApiError extends Error {
 const detail = (reply: Reply) => String(reply.body?.detail ?? reply.body?.message ?? reply.body?.title ?? `HTTP ${reply.status}`);
 
 /** The explanation of the profile's runs of the journey, the profile given by id or `namespace:value`. */
-export async function fetchWhy(args: WhyArgs, deps: { fetch: Fetch; sign: Signer }): Promise<any> {
+export async function fetchWhy(args: WhyArgs, deps: WhyDeps = { http: httpGet, sign: signedHeaders }): Promise<any> {
   let profileId = args.profile;
   // Profile ids hold no colon; `email:ann@example.com` is an identity.
   if (args.profile.includes(':')) {

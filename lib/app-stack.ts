@@ -193,6 +193,8 @@ export class WaymarkAppStack extends Stack {
   /** Hourly (default bus schedule): starts the audience scan with a re-check job, with its dead-letter queue. */
   public readonly audienceRecheckRule: events.Rule;
   public readonly audienceRecheckRuleDeadLetterQueue: sqs.Queue;
+  /** Step Functions' run-end events EventBridge could not deliver to count-run-end. */
+  public readonly runStatusRuleDeadLetterQueue: sqs.Queue;
   /** File offers by id, each written to the journeys table at deploy time; construct ids are `Offer-<id>`. */
   public readonly offers: ReadonlyMap<string, CatalogRegistration>;
   /** File placements by id, likewise; construct ids are `Placement-<id>`. */
@@ -205,8 +207,8 @@ export class WaymarkAppStack extends Stack {
   private readonly allocatedIds = new Map<string, string>();
 
   constructor(scope: Construct, id: string, props: WaymarkAppStackProps) {
-    // The template CloudFormation receives (1 MB at most) without indentation: ~18% smaller with 9 journeys, whose
-    // definitions are most of it; CDK's size warning then measures what is uploaded.
+    // Unindented JSON: the template holds every inline journey's ASL (and its definition again in the registry item),
+    // and CloudFormation takes at most 1 MB per template (lib/README.md, resource budget).
     super(scope, id, { suppressTemplateIndentation: true, ...props });
     // Strong (Export/ImportValue): CloudFormation then refuses to delete or replace a table or the bus this stack uses.
     CrossStackReferences.of(this).consume(ReferenceStrength.STRONG);
@@ -245,6 +247,7 @@ export class WaymarkAppStack extends Stack {
     const consentFeature = new ConsentFeature(this, 'Consent', { stage: props.stage, emailConfigurationSet: this.emailConfigurationSet, logRetention });
     const segmentsFeature = new SegmentsFeature(this, 'Segments', { stage: props.stage, logRetention });
     const decisioningFeature = Feature.of(this, 'Decisioning', { feature: 'decisioning', logRetention });
+    const governanceFeature = Feature.of(this, 'Governance', { feature: 'governance', logRetention });
     const before = [eventsFeature, profilesFeature, consentFeature, segmentsFeature, decisioningFeature];
     const journeysFeature = new JourneysFeature(this, 'Journeys', {
       stage: props.stage,
@@ -264,7 +267,7 @@ export class WaymarkAppStack extends Stack {
       logRetention,
       registryShards: props.registryShards,
     });
-    const features = [...before, journeysFeature];
+    const features = [...before, journeysFeature, governanceFeature];
     this.features = new Map(features.map((f) => [f.node.id, f]));
     const functions = new Map(features.flatMap((f) => [...f.functions]));
     const undeclared = entryPoints().filter(([name]) => !functions.has(name));
@@ -280,6 +283,7 @@ export class WaymarkAppStack extends Stack {
     this.audienceScan = segmentsFeature.audienceScan;
     this.audienceRecheckRule = segmentsFeature.audienceRecheckRule;
     this.audienceRecheckRuleDeadLetterQueue = segmentsFeature.audienceRecheckRuleDeadLetterQueue;
+    this.runStatusRuleDeadLetterQueue = journeysFeature.runStatusRuleDeadLetterQueue;
     this.journeys = journeysFeature.journeys;
     this.registrationRole = journeysFeature.registrationRole;
     this.registrationLogGroup = journeysFeature.registrationLogGroup;
@@ -403,6 +407,7 @@ export class WaymarkAppStack extends Stack {
         { alarmId: 'DeliveryEventRuleDeadLetterQueueAlarm', label: 'delivery-event rule', queue: this.deliveryEventRuleDeadLetterQueue, holds: 'SES events EventBridge could not deliver to record-delivery-event' },
         { alarmId: 'DeliveryEventFunctionDeadLetterQueueAlarm', label: 'delivery-event function', queue: this.deliveryEventFunctionDeadLetterQueue, holds: 'SES events record-delivery-event failed on after its retries' },
         { alarmId: 'AudienceRecheckRuleDeadLetterQueueAlarm', label: 'audience re-check rule', queue: this.audienceRecheckRuleDeadLetterQueue, holds: 'hourly re-checks EventBridge could not start on the audience-scan state machine' },
+        { alarmId: 'RunStatusRuleDeadLetterQueueAlarm', label: 'run-status rule', queue: this.runStatusRuleDeadLetterQueue, holds: "journey runs' end events EventBridge could not deliver to count-run-end (exits not counted)" },
       ],
       journeys: machines,
       audienceScan: this.audienceScan.stateMachine,
@@ -463,6 +468,7 @@ export class WaymarkAppStack extends Stack {
       this.deliveryEventRuleDeadLetterQueue,
       this.deliveryEventFunctionDeadLetterQueue,
       this.audienceRecheckRuleDeadLetterQueue,
+      this.runStatusRuleDeadLetterQueue,
     ]) {
       acknowledge(
         queue,

@@ -7,7 +7,7 @@
  */
 
 /** The app stack's feature constructs (lib/features/); each creates the functions of its entry points. */
-export type FeatureName = 'events' | 'profiles' | 'consent' | 'journeys' | 'segments' | 'decisioning';
+export type FeatureName = 'events' | 'profiles' | 'consent' | 'journeys' | 'segments' | 'decisioning' | 'governance';
 
 export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'DELETE' | 'PATCH';
 
@@ -15,7 +15,7 @@ export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'DELETE' | 'PATCH';
 export type JourneyStep = 'prepareSend' | 'registerWait' | 'resolveWait' | 'loadProfile' | 'decide';
 
 /** EventBridge rules of the app stack (their patterns, retries and dead-letter queues are in lib/features/). */
-export type BusRule = 'business-events' | 'ses-delivery-events';
+export type BusRule = 'business-events' | 'ses-delivery-events' | 'run-status-events';
 
 export type Trigger =
   /**
@@ -40,7 +40,8 @@ export type Trigger =
 export type TableName = 'profiles' | 'journeys' | 'runtime';
 export type Access = 'read' | 'readWrite';
 export type SecretName = 'unsubscribe' | 'privacyKey';
-export type JourneyRunAction = 'start' | 'describe' | 'stop';
+/** `history`: GetExecutionHistory of a run (what "why" reads). */
+export type JourneyRunAction = 'start' | 'describe' | 'stop' | 'history';
 
 export interface Uses {
   /** DynamoDB tables and how (read: Get/Query/Scan; readWrite: also Put/Update/Delete). */
@@ -60,6 +61,8 @@ export interface Uses {
   readonly audienceScan?: 'start';
   /** Needs the API's public base URL (env WAYMARK_PUBLIC_URL): links in messages. */
   readonly publicUrl?: boolean;
+  /** Describes the stage's journey state machines and their versions (states:DescribeStateMachine). */
+  readonly journeyVersions?: 'describe';
   /** Reads the stage's `defaultTimezone` (lib/config.ts; env WAYMARK_DEFAULT_TIME_ZONE): governance rules. */
   readonly defaultTimeZone?: boolean;
 }
@@ -164,6 +167,20 @@ export const ENTRY_POINTS = {
     summary: 'everything held about a profile',
     uses: { tables: { profiles: R, runtime: R } },
   },
+  listProfileJourneys: {
+    feature: 'profiles',
+    handler: 'list-profile-journeys',
+    trigger: api('GET /profiles/{id}/journeys', { query: { limit: 'optional' } }),
+    summary: "the profile's journey runs, newest first",
+    uses: { tables: { profiles: R, journeys: R, runtime: R }, journeyRuns: { of: 'all', actions: ['describe'] } },
+  },
+  explainProfileJourney: {
+    feature: 'profiles',
+    handler: 'explain-profile-journey',
+    trigger: api('GET /profiles/{id}/journeys/{journeyId}', { query: { limit: 'optional' } }),
+    summary: "why: the profile's runs of a journey, with nodes, messages, decisions, variants and how each ended",
+    uses: { tables: { profiles: R, journeys: R, runtime: R }, journeyRuns: { of: 'all', actions: ['describe', 'history'] } },
+  },
   // --- consent
   getConsent: {
     feature: 'consent',
@@ -197,8 +214,9 @@ export const ENTRY_POINTS = {
     feature: 'consent',
     handler: 'record-delivery-event',
     trigger: { kind: 'bus-rule', rule: 'ses-delivery-events' },
-    summary: 'SES bounces and complaints: suppression list',
-    uses: { tables: { runtime: RW }, secrets: ['privacyKey'] },
+    summary: 'SES email events: bounces and complaints suppress, every event is recorded on its message and counted',
+    // Ledger and counters in the runtime table, the registry (journeys) to find a message's run, the profile's email.* stats.
+    uses: { tables: { profiles: RW, journeys: R, runtime: RW }, secrets: ['privacyKey'] },
   },
   // --- journeys
   listJourneys: {
@@ -256,6 +274,27 @@ export const ENTRY_POINTS = {
     trigger: step('loadProfile'),
     summary: 'Journey step: reloads the profile before a condition',
     uses: { tables: { profiles: R } },
+  },
+  getJourney: {
+    feature: 'journeys',
+    handler: 'get-journey',
+    trigger: api('GET /journeys/{id}'),
+    summary: 'a journey with its live version and when it was published',
+    uses: { tables: { journeys: R }, journeyVersions: 'describe' },
+  },
+  getJourneyReport: {
+    feature: 'journeys',
+    handler: 'get-journey-report',
+    trigger: api('GET /journeys/{id}/report', { query: { from: 'optional', to: 'optional' } }),
+    summary: "the journey's report: funnel, per node, goal, variants with uplift and intervals",
+    uses: { tables: { journeys: R, runtime: R } },
+  },
+  countRunEnd: {
+    feature: 'journeys',
+    handler: 'count-run-end',
+    trigger: { kind: 'bus-rule', rule: 'run-status-events' },
+    summary: "Counts journey runs that ended by themselves (Step Functions' status change events): completed, failed, timeout",
+    uses: { tables: { runtime: RW } },
   },
   // --- segments (they live in the journeys table; delete-segment also reads the journey registry there)
   listSegments: {
@@ -423,6 +462,35 @@ export const ENTRY_POINTS = {
     trigger: step('decide'),
     summary: 'Journey step: the decide node, the best offer for its placement',
     uses: { tables: { profiles: R, journeys: R, runtime: RW } },
+  },
+  // --- governance (rules live in the journeys table)
+  listRules: {
+    feature: 'governance',
+    handler: 'list-rules',
+    trigger: api('GET /rules'),
+    summary: 'every governance rule, from files and the API',
+    uses: { tables: { journeys: R } },
+  },
+  getRule: {
+    feature: 'governance',
+    handler: 'get-rule',
+    trigger: api('GET /rules/{id}'),
+    summary: 'a governance rule with its origin and version (ETag)',
+    uses: { tables: { journeys: R } },
+  },
+  putRule: {
+    feature: 'governance',
+    handler: 'put-rule',
+    trigger: api('PUT /rules/{id}', { body: true }),
+    summary: 'creates or replaces an API rule (If-Match version); file rules are read-only',
+    uses: { tables: { journeys: RW } },
+  },
+  deleteRule: {
+    feature: 'governance',
+    handler: 'delete-rule',
+    trigger: api('DELETE /rules/{id}'),
+    summary: 'deletes an API rule',
+    uses: { tables: { journeys: RW } },
   },
 } as const satisfies Record<string, EntryPoint>;
 

@@ -1,3 +1,4 @@
+import { onceMarkItemKey } from '../core/measure/run-end';
 import { PutCommand, QueryCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { CounterIncrement, CounterTotal, JourneyCounters } from '../core/measure/counters';
 import { checkIncrement, CounterReadLimitError, checkWindow } from '../core/measure/counter-checks';
@@ -84,7 +85,7 @@ export class DynamoOnceMarks implements OnceMarks {
 
   async first(key: string, expiresAt: number): Promise<boolean> {
     try {
-      await this.db.send(new PutCommand({ TableName: this.table, Item: { pk: `ONCE#${key}`, sk: 'ONCE', expiresAt }, ConditionExpression: 'attribute_not_exists(pk)' }));
+      await this.db.send(new PutCommand({ TableName: this.table, Item: { ...onceMarkItemKey(key), expiresAt }, ConditionExpression: 'attribute_not_exists(pk)' }));
       return true;
     } catch (error) {
       if ((error as { name?: string })?.name === 'ConditionalCheckFailedException') return false;

@@ -1,22 +1,19 @@
 import { DescribeExecutionCommand, GetExecutionHistoryCommand, type HistoryEvent, type SFNClient } from '@aws-sdk/client-sfn';
+import { assignmentOfInput } from '../core/measure/assignment';
 import type { ExecutionHistory, RunStatus, RunSummary, RunTrace, StateVisit } from '../core/runtime/ports';
 
 /** GetExecutionHistory answers at most 1000 events a page (default 100). */
 const PAGE_MAX = 1000;
-/** Events read, newest first, to find the run's latest data (the last state that exited with its output). */
-const DATA_EVENTS = 20;
 
 const missing = (error: unknown) => (error as { name?: string }).name === 'ExecutionDoesNotExist';
 
-/** The run's `steps` from a state's output (the run document, JSON), if it is one. */
-export function stepsOf(output: string | undefined): Record<string, unknown> | undefined {
-  if (output === undefined) return undefined;
+/** What the run was assigned at entry, from its start input (JSON), if it is one. */
+export function assignmentOfJson(input: string | undefined): RunTrace['assignment'] {
+  if (input === undefined) return undefined;
   try {
-    const data = JSON.parse(output) as unknown;
-    const steps = data !== null && typeof data === 'object' && Object.hasOwn(data, 'steps') ? (data as { steps: unknown }).steps : undefined;
-    return steps !== null && typeof steps === 'object' && !Array.isArray(steps) ? (steps as Record<string, unknown>) : undefined;
+    return assignmentOfInput(JSON.parse(input));
   } catch {
-    return undefined; // a truncated output (outputDetails.truncated) is not JSON
+    return undefined;
   }
 }
 
@@ -49,7 +46,7 @@ export function statesOf(events: readonly HistoryEvent[]): StateVisit[] {
 }
 
 /**
- * Step Functions' record of a run: DescribeExecution (status, start and stop, error and stop cause:
+ * Step Functions' record of a run: DescribeExecution (status, start and stop, error and stop cause, start input:
  * https://docs.aws.amazon.com/step-functions/latest/apireference/API_DescribeExecution.html) and GetExecutionHistory,
  * paginated by `nextToken`, up to 1000 events a page, read up to a bound
  * (https://docs.aws.amazon.com/step-functions/latest/apireference/API_GetExecutionHistory.html). Needs
@@ -86,21 +83,11 @@ export class StepFunctionsExecutionHistory implements ExecutionHistory {
       if (missing(error)) return undefined;
       throw error;
     }
-    const steps = described.output !== undefined ? stepsOf(described.output) : await this.latestSteps(executionArn);
-    return { ...described.summary, states: statesOf(events), truncated, ...(steps ? { steps } : {}) };
+    const assignment = assignmentOfJson(described.input);
+    return { ...described.summary, states: statesOf(events), truncated, ...(assignment ? { assignment } : {}) };
   }
 
-  /** The step results as of the last state that exited (a run still going, or one that failed or was stopped). */
-  private async latestSteps(executionArn: string): Promise<Record<string, unknown> | undefined> {
-    const page = await this.sfn.send(new GetExecutionHistoryCommand({ executionArn, reverseOrder: true, maxResults: DATA_EVENTS, includeExecutionData: true }));
-    for (const event of page.events ?? []) {
-      const steps = stepsOf(event.stateExitedEventDetails?.output);
-      if (steps) return steps;
-    }
-    return undefined;
-  }
-
-  private async described(executionArn: string): Promise<{ summary: RunSummary; output?: string } | undefined> {
+  private async described(executionArn: string): Promise<{ summary: RunSummary; input?: string } | undefined> {
     try {
       const out = await this.sfn.send(new DescribeExecutionCommand({ executionArn }));
       const summary: RunSummary = {
@@ -111,7 +98,8 @@ export class StepFunctionsExecutionHistory implements ExecutionHistory {
         ...(out.error ? { error: out.error } : {}),
         ...(out.cause ? { cause: out.cause } : {}),
       };
-      return { summary, ...(out.status === 'SUCCEEDED' && out.output !== undefined ? { output: out.output } : {}) };
+      // The start input (its `holdout` and `variants`: what the run was assigned at entry) comes with the description.
+      return { summary, ...(out.input !== undefined ? { input: out.input } : {}) };
     } catch (error) {
       if (missing(error)) return undefined;
       throw error;

@@ -3,6 +3,7 @@ import { UpdateItemCommand, type DynamoDBClient, type UpdateItemCommandInput } f
 import type { Context } from 'aws-lambda';
 import { Placeholder, Resource, type AslDefinition, type AslState, type ExecutionInput } from '../core/journey/asl';
 import { executionArnOf, LIVE_ALIAS, unqualifiedStateMachineArn, type LiveVersion } from '../core/journey/registry-item';
+import { assignmentOfInput } from '../core/measure/assignment';
 import { systemClock, type Clock, type ExecutionHistory, type Executions, type RunSummary, type RunTrace } from '../core/runtime/ports';
 import type { LocalMetrics, Outbox, OutboxMessage } from './outbox';
 import { isVirtualClock, type VirtualClock } from './virtual-clock';
@@ -104,12 +105,6 @@ interface RunState {
   cancels: Set<() => void>;
   /** The tokens of its wait-for-event steps, so its end rejects their waiters without a scan of every run's. */
   tokens: Set<string>;
-}
-
-/** The `steps` of a run document (a state's output), if it is one. */
-function stepsOfData(data: unknown): Record<string, unknown> | undefined {
-  const steps = data !== null && typeof data === 'object' && Object.hasOwn(data, 'steps') ? (data as { steps: unknown }).steps : undefined;
-  return steps !== null && typeof steps === 'object' && !Array.isArray(steps) ? (steps as Record<string, unknown>) : undefined;
 }
 
 /** Node timers cannot run longer than 2^31-1 ms; longer task timeouts are capped locally. */
@@ -295,8 +290,6 @@ export class LocalExecutions implements Executions, ExecutionHistory {
   private readonly aliases = new Map<string, string>();
   private readonly executions = new Map<string, LocalExecution & { abort?: () => void; run?: RunState }>();
   private readonly waiters = new Map<string, Waiter>();
-  /** Each run's step results as of its last state exited (what "why" reads of a run's data; not listed). */
-  private readonly lastSteps = new Map<string, Record<string, unknown>>();
   private readonly region: string;
   private readonly account: string;
   private tokenCounter = 0;
@@ -512,7 +505,6 @@ export class LocalExecutions implements Executions, ExecutionHistory {
     const finished = [...this.executions.values()].filter((e) => e.stateMachineArn === stateMachineArn && e.status !== 'RUNNING');
     for (const e of finished.slice(0, Math.max(0, finished.length - RETAINED_INTERNAL_RUNS))) {
       this.executions.delete(e.executionArn);
-      this.lastSteps.delete(e.executionArn);
     }
   }
 
@@ -673,8 +665,9 @@ export class LocalExecutions implements Executions, ExecutionHistory {
     if (!summary || !e) return undefined;
     // Two events a state (entered, exited), as the history counts them.
     const states = e.trail.slice(0, Math.floor(options.maxEvents / 2)).map((t) => ({ state: t.state, enteredAt: t.at, ...(t.exitedAt ? { exitedAt: t.exitedAt } : {}) }));
-    const steps = this.lastSteps.get(executionArn);
-    return { ...summary, states, truncated: states.length < e.trail.length, ...(steps ? { steps } : {}) };
+    // What it was assigned at entry, from its start input, as DescribeExecution's `input` gives it on AWS.
+    const assignment = assignmentOfInput(e.input);
+    return { ...summary, states, truncated: states.length < e.trail.length, ...(assignment ? { assignment } : {}) };
   }
 
   async resume(token: string, output: unknown): Promise<'resumed' | 'gone'> {
@@ -696,7 +689,7 @@ export class LocalExecutions implements Executions, ExecutionHistory {
     return true;
   }
 
-  private async trackPath(logs: AsyncGenerator<{ type: string; state?: { name: string; output?: unknown } }>, record: LocalExecution): Promise<void> {
+  private async trackPath(logs: AsyncGenerator<{ type: string; state?: { name: string } }>, record: LocalExecution): Promise<void> {
     try {
       for await (const event of logs) {
         if (event.type === 'StateEntered' && event.state) {
@@ -706,8 +699,6 @@ export class LocalExecutions implements Executions, ExecutionHistory {
           const name = event.state.name;
           const visit = record.trail.findLast((t) => t.state === name && t.exitedAt === undefined);
           if (visit) visit.exitedAt = this.clock.now().toISOString();
-          const steps = stepsOfData(event.state.output);
-          if (steps) this.lastSteps.set(record.executionArn, steps);
         }
       }
     } catch {

@@ -1,3 +1,4 @@
+import { onceMarkItemKey } from '../core/measure/run-end';
 import type { AttributeValue, UpdateItemCommandInput } from '@aws-sdk/client-dynamodb';
 import type { dynamoPorts } from '../adapters/dynamodb-ports';
 import { ProfileConsentStore } from '../core/consent/profile-consent-store';
@@ -145,7 +146,7 @@ export function memoryOnceMarks(ports: MemoryPorts): OnceMarks {
   const { runtime } = memoryTables(ports);
   return {
     async first(key, expiresAt) {
-      const item = { pk: `ONCE#${key}`, sk: 'ONCE' };
+      const item = onceMarkItemKey(key);
       if (runtime.get(item)) return false;
       runtime.put({ ...item, expiresAt });
       return true;

@@ -1,4 +1,8 @@
-import { Stack } from 'aws-cdk-lib';
+import { ArnFormat, Duration, Stack } from 'aws-cdk-lib';
+import * as events from 'aws-cdk-lib/aws-events';
+import * as targets from 'aws-cdk-lib/aws-events-targets';
+import type * as sqs from 'aws-cdk-lib/aws-sqs';
+import { RUN_END_EVENT_PATTERN } from '../../lambdas/core/measure/run-end';
 import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
@@ -13,7 +17,7 @@ import { INLINE_CATALOG_FILE_LIMIT, INLINE_JOURNEY_LIMIT, REGISTRY_SHARDS, Regis
 import type { DecisionFiles } from '../decisions';
 import type { Rule } from '../../lambdas/core/governance/rules';
 import type { JourneyStep } from '../entry-points';
-import { Feature, journeyStepsOf } from './feature';
+import { deadLetterQueue, Feature, journeyStepsOf } from './feature';
 
 const JOURNEY_STEPS: readonly JourneyStep[] = ['prepareSend', 'registerWait', 'resolveWait', 'loadProfile', 'decide'];
 
@@ -56,6 +60,9 @@ export class JourneysFeature extends Feature {
   public readonly registryShards: ReadonlyMap<number, RegistryShard>;
   /** Whether journeys and files live in nested stacks (grants then name state machines by the stage's pattern). */
   public readonly sharded: boolean;
+  /** Step Functions' status change events of this stage's journey runs (default bus) → count-run-end. */
+  public readonly runStatusRule: events.Rule;
+  public readonly runStatusRuleDeadLetterQueue: sqs.Queue;
 
   constructor(scope: Construct, id: string, props: JourneysFeatureProps) {
     super(scope, id, { feature: 'journeys', logRetention: props.logRetention });
@@ -140,5 +147,23 @@ export class JourneysFeature extends Feature {
     this.placements = new Map(decisionFiles.placements.map((p) => register('placement', p, props.decisionFilesUpdatedAt)));
     this.offers = new Map(decisionFiles.offers.map((o) => register('offer', o, props.decisionFilesUpdatedAt)));
     this.rules = new Map(props.rules.map((r) => register('rule', r, FILE_CATALOG_UPDATED_AT)));
+
+    // Runs that end by themselves (completed, failed, timed out) are counted from Step Functions' status change
+    // events, which go to the account's default bus only
+    // (https://docs.aws.amazon.com/step-functions/latest/dg/eventbridge-integration.html); the ARN prefix keeps the
+    // rule to this stage's journeys (runs started on an alias or a version still name the state machine).
+    this.runStatusRuleDeadLetterQueue = deadLetterQueue(this, 'RunStatusRuleDeadLetterQueue');
+    const prefix = stack.formatArn({ service: 'states', resource: 'stateMachine', resourceName: `waymark-${props.stage}-`, arnFormat: ArnFormat.COLON_RESOURCE_NAME });
+    this.runStatusRule = new events.Rule(this, 'RunStatusRule', {
+      eventBus: events.EventBus.fromEventBusName(this, 'DefaultEventBus', 'default'),
+      description: `Journey runs of the Waymark ${props.stage} stage that ended (SUCCEEDED, FAILED, TIMED_OUT) go to count-run-end`,
+      eventPattern: {
+        ...(RUN_END_EVENT_PATTERN as events.EventPattern),
+        detail: { ...(RUN_END_EVENT_PATTERN.detail as Record<string, unknown>), stateMachineArn: [{ prefix }] },
+      },
+    });
+    this.runStatusRule.addTarget(
+      new targets.LambdaFunction(this.fn('countRunEnd').function, { deadLetterQueue: this.runStatusRuleDeadLetterQueue, retryAttempts: 8, maxEventAge: Duration.hours(24) }),
+    );
   }
 }

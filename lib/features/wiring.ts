@@ -77,6 +77,22 @@ export function bindEntryPoint(fn: WaymarkFunction, entry: EntryPoint, r: EntryP
   for (const secret of uses.secrets ?? []) r.secrets[secret].grantRead(fn.role);
   if (uses.audienceScan) r.audienceScan.grantStartExecution(fn.role);
   if (uses.journeyRuns) grantJourneyRuns(fn, uses.journeyRuns.of, uses.journeyRuns.actions, r);
+  if (uses.journeyVersions) grantJourneyVersions(fn, r);
+}
+
+/**
+ * DescribeStateMachine on the stage's journey state machines and their versions (`stateMachine:<name>:<n>`), by the
+ * stage's pattern: a version's ARN is only known after its deploy, and one ARN per journey would not scale.
+ */
+function grantJourneyVersions(fn: WaymarkFunction, r: EntryPointResources): void {
+  const stack = Stack.of(fn);
+  const pattern = stack.formatArn({ service: 'states', resource: 'stateMachine', resourceName: `waymark-${r.stage}-*`, arnFormat: ArnFormat.COLON_RESOURCE_NAME });
+  fn.role.addToPrincipalPolicy(new iam.PolicyStatement({ actions: ['states:DescribeStateMachine'], resources: [pattern] }));
+  acknowledgeWildcards(
+    fn.role,
+    [resourceFinding(stack, pattern)],
+    `DescribeStateMachine reads the live version of this stage's journeys (stateMachine:waymark-${r.stage}-<journeyId>:<version>): version numbers are published at deploy time, so the grant names the stage's state machines by pattern.`,
+  );
 }
 
 /**
@@ -99,7 +115,11 @@ function grantJourneyRuns(fn: WaymarkFunction, of: 'all' | 'segment', actions: r
     if (r.journeys.length === 0) return;
     const executions = executionArns(r.journeys);
     if (has('start')) addStatement(['states:StartExecution'], machineArns(r.journeys));
-    const onExecutions = [has('describe') && 'states:DescribeExecution', has('stop') && 'states:StopExecution'].filter((a): a is string => !!a);
+    const onExecutions = [
+      has('describe') && 'states:DescribeExecution',
+      has('stop') && 'states:StopExecution',
+      has('history') && 'states:GetExecutionHistory',
+    ].filter((a): a is string => !!a);
     if (onExecutions.length > 0) {
       addStatement(onExecutions, executions);
       acknowledgeWildcards(

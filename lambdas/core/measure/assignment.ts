@@ -54,3 +54,26 @@ export function assignEntry(journey: Pick<Journey, 'id' | 'settings' | 'nodes'>,
   }
   return { holdout: inJourneyHoldout(journey, profileId), variants, byNode };
 }
+
+/** Splits read back from one run's start input (a journey has far fewer; the input is at most 256 KiB anyway). */
+export const MAX_INPUT_VARIANTS = 100;
+
+/**
+ * What a run was assigned, read back from its start input (`holdout`, `variants`, as `enterJourney` writes them): the
+ * record of the run itself, whatever version it started on and whatever the journey's weights are today. Undefined
+ * when the input is no object; what is not an assignment (a variant that is no string, a key that is no step key) is
+ * left out.
+ */
+export function assignmentOfInput(input: unknown): Pick<Assignment, 'holdout' | 'variants'> | undefined {
+  if (input === null || typeof input !== 'object' || Array.isArray(input)) return undefined;
+  const read = (field: string) => (Object.hasOwn(input, field) ? (input as Record<string, unknown>)[field] : undefined);
+  const variants = dict<string>();
+  const given = read('variants');
+  if (given !== null && typeof given === 'object' && !Array.isArray(given)) {
+    for (const key of Object.keys(given).slice(0, MAX_INPUT_VARIANTS)) {
+      const variant = (given as Record<string, unknown>)[key];
+      if (/^[a-z][a-z0-9_]{0,63}$/.test(key) && typeof variant === 'string' && variant.length > 0 && variant.length <= 64) variants[key] = variant;
+    }
+  }
+  return { holdout: read('holdout') === true, variants };
+}

@@ -15,6 +15,11 @@ export const RUN_END_EVENT_PATTERN: EventPattern = {
   detail: { status: ['SUCCEEDED', 'FAILED', 'TIMED_OUT'] },
 };
 
+/** The first-time mark of a run's end (kept 7 days): erasure removes it with the run's other records. */
+export const runEndKey = (executionArn: string) => `RUN-END#${executionArn}`;
+/** Where `OnceMarks` adapters keep a mark (runtime table): pk `ONCE#<key>`, sk `ONCE`. */
+export const onceMarkItemKey = (key: string) => ({ pk: `ONCE#${key}`, sk: 'ONCE' });
+
 const REASON = { SUCCEEDED: 'completed', FAILED: 'failed', TIMED_OUT: 'timeout' } as const;
 
 const Time = z.union([z.number(), z.string()]).transform((t, ctx) => {
@@ -53,7 +58,7 @@ export async function countRunEnd(deps: { counters: JourneyCounters; once: OnceM
   const { executionArn, name, status, startDate } = parsed.data.detail;
   const journey = JOURNEY_RUN.exec(name);
   if (!journey) return { status: 'ignored', reason: `not a journey run: ${name}` };
-  if (!(await deps.once.first(`RUN-END#${executionArn}`, Math.floor(deps.clock.now().getTime() / 1000) + MARK_SECONDS))) {
+  if (!(await deps.once.first(runEndKey(executionArn), Math.floor(deps.clock.now().getTime() / 1000) + MARK_SECONDS))) {
     return { status: 'ignored', reason: 'already counted' };
   }
   const reason = REASON[status];

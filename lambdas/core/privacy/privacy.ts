@@ -1,3 +1,4 @@
+import { onceMarkItemKey, runEndKey } from '../measure/run-end';
 import type { MembershipStore } from '../segments/ports';
 import type { Executions, PrivacyProfileStore, ProfileRecord, ProfileRecords, RejectedEventEraser } from '../runtime/ports';
 import { profileMentions } from './mentions';
@@ -46,7 +47,8 @@ export async function eraseProfile(deps: PrivacyDeps, profileId: string): Promis
     if (await deps.executions.stop(executionArn, 'profile erased')) stoppedExecutions.push(executionArn);
   }
   await deps.counters?.add(erasedRuns(records, stoppedExecutions));
-  await deps.records.remove(records);
+  // The runs' end marks (count-run-end) name their execution ARNs, not the profile: removed by key.
+  await deps.records.remove([...records, ...executions.map((arn) => onceMarkItemKey(runEndKey(arn)))]);
   const rejectedEvents = await deps.rejected.eraseMentioning(profileMentions(data.profile));
   const erased = await deps.profiles.erase(profileId);
   return { profileId: data.profile.id, profileIds: data.profileIds, stoppedExecutions, profileItems: erased?.items ?? 0, runtimeItems: records.length, rejectedEvents };

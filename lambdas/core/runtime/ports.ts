@@ -236,8 +236,11 @@ export interface RunTrace extends RunSummary {
   states: StateVisit[];
   /** The history had more events than were read. */
   truncated: boolean;
-  /** The run's step results (`$.steps`) as of the last state that exited, when the history holds them. */
-  steps?: Record<string, unknown>;
+  /**
+   * What the run was assigned at entry, read from its start input (`holdout`, `variants` by step key: runtime/enter.ts);
+   * absent when the input cannot be read.
+   */
+  assignment?: { holdout: boolean; variants: Record<string, string> };
 }
 
 /** Step Functions' own record of a run: its status and the states it went through (AWS: 90 days after it ended). */

@@ -11,8 +11,10 @@ import type {
   RunRef,
   RunStatus,
   RunSummary,
+  RunTrace,
   StateVisit,
 } from './ports';
+import { HOLDOUT } from '../measure/assignment';
 
 /**
  * "Why" (M4): for one profile, the journey runs it had and, per run, the nodes it went through with their times, each
@@ -190,26 +192,29 @@ export interface DecisionExplanation {
 export interface VariantAssignment {
   /** The split node, or `journey` for the journey's holdout. */
   node: string;
+  /** The split's variant id or `holdout`; `holdout` for the journey's holdout. */
   variant: string;
+  /** The run went through the split (a run is assigned every split at entry; it may end or branch before one). */
+  reached: boolean;
 }
 
 /**
- * The variants a run was assigned, read from its step results (the split node is built elsewhere): a step result with
- * a string `variant` (`$.steps.<node>.variant`) is that node's assignment; a `holdout: true` at the journey level
- * (`$.steps.holdout`, or a step result `{ "holdout": true }`) is the journey holdout. Assumptions, documented.
+ * The variants a run was assigned, as its start input records them: `enterJourney` decides the journey holdout and
+ * every split's variant when the run enters (measure/assignment.ts) and starts the run with them (`holdout: true`,
+ * `variants` by step key), which the split's Choice follows and the counters count. The input is the run's own
+ * record: right whatever version it started on, however the journey's weights or holdout changed since, and for a
+ * profile merged since. Without it (Step Functions no longer keeps the run) nothing is said: a recomputed assignment
+ * would use today's definition.
  */
-export function variantsOf(steps: Record<string, unknown> | undefined, journey?: Journey): VariantAssignment[] {
-  if (!steps) return [];
+export function variantsOf(assignment: RunTrace['assignment'], nodes: readonly NodeVisit[] = [], journey?: Journey): VariantAssignment[] {
+  if (!assignment) return [];
   const byKey = new Map(journey?.nodes.map((n) => [stepKey(n.id), n.id] as const) ?? []);
-  const out: VariantAssignment[] = [];
-  for (const [key, value] of Object.entries(steps)) {
-    if (value === true && key === 'holdout') out.push({ node: 'journey', variant: 'holdout' });
-    if (value === null || typeof value !== 'object' || Array.isArray(value)) continue;
-    const variant = Object.hasOwn(value, 'variant') ? (value as { variant: unknown }).variant : undefined;
-    if (typeof variant === 'string' && variant.length <= 64) out.push({ node: byKey.get(key) ?? key.replace(/_/g, '-'), variant });
-    else if (Object.hasOwn(value, 'holdout') && (value as { holdout: unknown }).holdout === true) {
-      out.push({ node: byKey.get(key) ?? key.replace(/_/g, '-'), variant: 'holdout' });
-    }
+  const taken = new Set(nodes.map((n) => n.node));
+  const out: VariantAssignment[] = assignment.holdout ? [{ node: 'journey', variant: HOLDOUT, reached: true }] : [];
+  for (const key of Object.keys(assignment.variants)) {
+    // A step key of no node of the journey (a split since removed) is shown as the node id it was (`_` → `-`).
+    const node = byKey.get(key) ?? key.replace(/_/g, '-');
+    out.push({ node, variant: assignment.variants[key], reached: taken.has(node) });
   }
   return out;
 }
@@ -337,7 +342,7 @@ async function explainRun(deps: WhyDeps, overview: RunOverview, profileIds: read
     nodes,
     messages,
     decisions,
-    variants: variantsOf(trace?.steps, journey),
+    variants: variantsOf(trace?.assignment, nodes, journey),
     historyTruncated: trace?.truncated ?? false,
   };
 }

@@ -35,6 +35,9 @@ const expected: Partial<Record<HandlerName, string[]>> = {
   [HandlerName.prepareSend]: withExecutions,
   // The journey registry, and Step Functions for the live version's publication time.
   [HandlerName.getJourney]: withExecutions,
+  // "Why": DescribeExecution of each run (and GetExecutionHistory to explain one).
+  [HandlerName.listProfileJourneys]: withExecutions,
+  [HandlerName.explainProfileJourney]: withExecutions,
 };
 
 describe('Lambda bundles: each function carries only what it uses', () => {

@@ -4,6 +4,15 @@ import { COUNTER } from '../../../lambdas/core/measure/counters';
 import { buildReport } from '../../../lambdas/core/measure/report';
 import type { Journey } from '../../../lambdas/core/journey/schema';
 
+// Without --api the CLI calls WAYMARK_API_URL: each test starts without it, whatever the shell running jest has.
+const savedApi = process.env.WAYMARK_API_URL;
+beforeEach(() => {
+  delete process.env.WAYMARK_API_URL;
+});
+afterAll(() => {
+  if (savedApi !== undefined) process.env.WAYMARK_API_URL = savedApi;
+});
+
 const journey = {
   schemaVersion: 1,
   id: 'demo',
@@ -70,6 +79,12 @@ describe('waymark report', () => {
     expect(out.signed).toEqual([{ url: 'https://abc123.execute-api.eu-west-1.amazonaws.com/prod/journeys/demo/report', region: 'eu-west-1' }]);
     expect(out.requests[0].headers.authorization).toBe('AWS4-HMAC-SHA256 test');
     expect(JSON.parse(out.stdout)).toEqual(JSON.parse(JSON.stringify(report)));
+  });
+
+  it('calls WAYMARK_API_URL when no --api is given, and --api over it', async () => {
+    process.env.WAYMARK_API_URL = 'http://127.0.0.1:4100/stage';
+    expect((await cli(['report', 'demo'])).requests.map((r) => r.url)).toEqual(['http://127.0.0.1:4100/stage/journeys/demo/report']);
+    expect((await cli(['report', 'demo', '--api', 'http://localhost:4200'])).requests.map((r) => r.url)).toEqual(['http://localhost:4200/journeys/demo/report']);
   });
 
   it('writes one self-contained HTML file: diagram, funnel, variants and the daily chart inline, escaped', async () => {

@@ -1,5 +1,14 @@
 import { run, type CliDeps, type Io } from '../../../bin/waymark';
-import { sigV4Signer, type Fetch } from '../../../bin/why';
+import type { HttpGet } from '../../../bin/report-client';
+
+// Without --api the CLI calls WAYMARK_API_URL: each test starts without it, whatever the shell running jest has.
+const savedApi = process.env.WAYMARK_API_URL;
+beforeEach(() => {
+  delete process.env.WAYMARK_API_URL;
+});
+afterAll(() => {
+  if (savedApi !== undefined) process.env.WAYMARK_API_URL = savedApi;
+});
 
 const ARN = 'arn:aws:states:local:000000000000:execution:waymark-local-cart-abandonment:cart-abandonment--abc';
 const explanation = {
@@ -48,13 +57,12 @@ const explanation = {
 /** An API answering from a table of paths; every call is recorded. */
 function fakeApi(routes: Record<string, { status: number; body: unknown }>) {
   const calls: { url: string; headers: Record<string, string> }[] = [];
-  const fetch: Fetch = async (url, init) => {
-    calls.push({ url, headers: init.headers });
-    const u = new URL(url);
-    const reply = routes[`${u.pathname}${u.search}`] ?? { status: 404, body: { title: 'Not Found', detail: 'no route' } };
-    return { status: reply.status, text: async () => JSON.stringify(reply.body) };
+  const http: HttpGet = async (url, headers) => {
+    calls.push({ url: url.href, headers });
+    const reply = routes[`${url.pathname}${url.search}`] ?? { status: 404, body: { title: 'Not Found', detail: 'no route' } };
+    return { status: reply.status, body: JSON.stringify(reply.body) };
   };
-  return { fetch, calls };
+  return { http, calls };
 }
 
 async function cli(argv: string[], deps: CliDeps) {
@@ -73,7 +81,7 @@ describe('waymark why', () => {
 
   it('looks the profile up by identity and prints each run readably: nodes, messages, decisions, variant, end', async () => {
     const api = fakeApi(routes);
-    const out = await cli(['why', 'email:ann@example.com', 'cart-abandonment'], { whyFetch: api.fetch });
+    const out = await cli(['why', 'email:ann@example.com', 'cart-abandonment'], { http: api.http });
     expect(out.code).toBe(0);
     expect(api.calls.map((c) => c.url)).toEqual([
       'http://localhost:3000/profiles?identity=email%3Aann%40example.com',
@@ -104,7 +112,7 @@ describe('waymark why', () => {
 
   it('takes a profile id as is, another API with --api, and prints JSON with --json', async () => {
     const api = fakeApi(routes);
-    const out = await cli(['why', 'p-ann', 'cart-abandonment', '--api', 'http://127.0.0.1:4000/', '--json'], { whyFetch: api.fetch });
+    const out = await cli(['why', 'p-ann', 'cart-abandonment', '--api', 'http://127.0.0.1:4000/', '--json'], { http: api.http });
     expect(out.code).toBe(0);
     expect(api.calls.map((c) => c.url)).toEqual(['http://127.0.0.1:4000/profiles/p-ann/journeys/cart-abandonment']);
     expect(JSON.parse(out.stdout)).toEqual(explanation);
@@ -112,49 +120,49 @@ describe('waymark why', () => {
 
   it("exits 1 with the API's reason for an unknown identity or journey, and when the API cannot be reached", async () => {
     const api = fakeApi(routes);
-    expect(await cli(['why', 'email:nobody@example.com', 'cart-abandonment'], { whyFetch: api.fetch })).toEqual({ code: 1, stdout: '', stderr: 'waymark: no profile has the identity email:nobody@example.com\n' });
-    expect(await cli(['why', 'p-ann', 'nope'], { whyFetch: api.fetch })).toMatchObject({ code: 1, stderr: expect.stringContaining('journey "nope" does not exist') });
-    const down: Fetch = async () => {
+    expect(await cli(['why', 'email:nobody@example.com', 'cart-abandonment'], { http: api.http })).toEqual({ code: 1, stdout: '', stderr: 'waymark: no profile has the identity email:nobody@example.com\n' });
+    expect(await cli(['why', 'p-ann', 'nope'], { http: api.http })).toMatchObject({ code: 1, stderr: expect.stringContaining('journey "nope" does not exist') });
+    const down: HttpGet = async () => {
       throw new Error('connect ECONNREFUSED 127.0.0.1:3000');
     };
-    expect(await cli(['why', 'p-ann', 'cart-abandonment'], { whyFetch: down })).toMatchObject({ code: 1, stderr: expect.stringContaining('cannot reach http://localhost:3000') });
+    expect(await cli(['why', 'p-ann', 'cart-abandonment'], { http: down })).toMatchObject({ code: 1, stderr: expect.stringContaining('cannot reach http://localhost:3000') });
   });
 
   it('exits 2 on a usage error: missing arguments, an unknown option, a URL that is not http(s)', async () => {
     for (const argv of [['why', 'p-ann'], ['why', 'p-ann', 'j', '--verbose'], ['why', 'p-ann', 'j', '--api', 'ftp://x']]) {
-      expect(await cli(argv, { whyFetch: fakeApi(routes).fetch })).toMatchObject({ code: 2, stdout: '' });
+      expect(await cli(argv, { http: fakeApi(routes).http })).toMatchObject({ code: 2, stdout: '' });
     }
   });
 
-  it('signs a call to a deployed API and not one to the local stack', async () => {
+  it('signs a call to a deployed API in the region of its URL, and not one to the local stack', async () => {
     const api = fakeApi({ '/prod/profiles/p-ann/journeys/cart-abandonment': { status: 200, body: explanation } });
-    const signed: string[] = [];
-    const sign = async ({ url, headers }: { url: URL; headers: Record<string, string> }) => {
-      signed.push(url.href);
-      return { ...headers, authorization: 'AWS4-HMAC-SHA256 test' };
-    };
-    const out = await cli(['why', 'p-ann', 'cart-abandonment', '--api', 'https://abc123.execute-api.eu-west-1.amazonaws.com/prod'], { whyFetch: api.fetch, whySign: sign });
+    const signed: { url: string; region: string }[] = [];
+    const sign = async (url: URL, region: string) => (signed.push({ url: url.href, region }), { authorization: 'AWS4-HMAC-SHA256 test' });
+    const out = await cli(['why', 'p-ann', 'cart-abandonment', '--api', 'https://abc123.execute-api.eu-west-1.amazonaws.com/prod'], { http: api.http, sign });
     expect(out.code).toBe(0);
-    expect(signed).toEqual(['https://abc123.execute-api.eu-west-1.amazonaws.com/prod/profiles/p-ann/journeys/cart-abandonment']);
-    expect(api.calls[0].headers.authorization).toBe('AWS4-HMAC-SHA256 test');
-    await cli(['why', 'p-ann', 'cart-abandonment'], { whyFetch: api.fetch, whySign: sign });
+    expect(signed).toEqual([{ url: 'https://abc123.execute-api.eu-west-1.amazonaws.com/prod/profiles/p-ann/journeys/cart-abandonment', region: 'eu-west-1' }]);
+    expect(api.calls[0].headers).toEqual({ accept: 'application/json', authorization: 'AWS4-HMAC-SHA256 test' });
+    await cli(['why', 'p-ann', 'cart-abandonment'], { http: api.http, sign });
     expect(signed).toHaveLength(1);
   });
 });
 
-describe('sigV4Signer', () => {
-  const saved = { ...process.env };
-  afterEach(() => {
-    process.env = { ...saved };
+describe('the API `why` calls', () => {
+  it('is --api, else WAYMARK_API_URL, else the local stack', async () => {
+    const api = fakeApi({ '/stage/profiles/p-ann/journeys/cart-abandonment': { status: 200, body: explanation } });
+    process.env.WAYMARK_API_URL = 'http://127.0.0.1:4100/stage';
+    await cli(['why', 'p-ann', 'cart-abandonment'], { http: api.http });
+    await cli(['why', 'p-ann', 'cart-abandonment', '--api', 'http://localhost:4200'], { http: api.http });
+    delete process.env.WAYMARK_API_URL;
+    await cli(['why', 'p-ann', 'cart-abandonment'], { http: api.http });
+    expect(api.calls.map((c) => c.url)).toEqual([
+      'http://127.0.0.1:4100/stage/profiles/p-ann/journeys/cart-abandonment',
+      'http://localhost:4200/profiles/p-ann/journeys/cart-abandonment',
+      'http://localhost:3000/profiles/p-ann/journeys/cart-abandonment',
+    ]);
   });
 
-  it("signs for execute-api in the API's region with credentials from the standard chain (here the environment)", async () => {
-    process.env.AWS_ACCESS_KEY_ID = 'AKIDEXAMPLE';
-    process.env.AWS_SECRET_ACCESS_KEY = 'wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY';
-    delete process.env.AWS_SESSION_TOKEN;
-    delete process.env.AWS_PROFILE;
-    const headers = await sigV4Signer({ url: new URL('https://abc123.execute-api.eu-west-1.amazonaws.com/prod/profiles?identity=email%3Aa'), method: 'GET', headers: { accept: 'application/json' } });
-    expect(headers.authorization).toMatch(/^AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE\/\d{8}\/eu-west-1\/execute-api\/aws4_request, SignedHeaders=accept;host;/);
-    expect(headers['x-amz-date']).toMatch(/^\d{8}T\d{6}Z$/);
+  it('is named, with WAYMARK_API_URL, in the help', async () => {
+    expect((await cli(['help'], {})).stdout).toContain('report and why call the API at --api, else at WAYMARK_API_URL, else the local stack');
   });
 });

@@ -70,39 +70,43 @@ describe('StepFunctionsExecutionHistory', () => {
     expect(await history.describe(`${ARN}-gone`)).toBeUndefined();
   });
 
-  it('reads the history page by page without execution data, and the latest step results newest first', async () => {
+  it('reads the history page by page without execution data, and the assignment from the start input', async () => {
     const { mock, history } = setUp();
-    mock.on(DescribeExecutionCommand).resolves({ executionArn: ARN, stateMachineArn: 'sm', status: 'RUNNING', startDate: t(0) });
+    const input = { journey: { id: 'cart-abandonment', version: '3' }, profileId: 'p', steps: {}, holdout: true, variants: { split_subject: 'b' } };
+    mock.on(DescribeExecutionCommand).resolves({ executionArn: ARN, stateMachineArn: 'sm', status: 'RUNNING', startDate: t(0), input: JSON.stringify(input) });
     mock
       .on(GetExecutionHistoryCommand, { executionArn: ARN, includeExecutionData: false, maxResults: 1000 })
       .resolves({ events: [entered('Task', 'wait-for-order', 0), exited('Task', 'wait-for-order', 60)], nextToken: 'page-2' });
     mock
       .on(GetExecutionHistoryCommand, { executionArn: ARN, includeExecutionData: false, nextToken: 'page-2' })
       .resolves({ events: [entered('Task', 'split-subject', 60), exited('Task', 'split-subject', 60), entered('Task', 'wait-for-offer-signal', 60)] });
-    mock.on(GetExecutionHistoryCommand, { executionArn: ARN, reverseOrder: true, includeExecutionData: true }).resolves({
-      events: [
-        entered('Task', 'wait-for-offer-signal', 60),
-        exited('Task', 'split-subject', 60, { profileId: 'p', steps: { split_subject: { variant: 'b' } } }),
-      ],
-    });
     const trace = await history.trace(ARN, { maxEvents: 1000 });
-    expect(trace).toMatchObject({ status: 'RUNNING', truncated: false, steps: { split_subject: { variant: 'b' } } });
+    expect(trace).toMatchObject({ status: 'RUNNING', truncated: false, assignment: { holdout: true, variants: { split_subject: 'b' } } });
     expect(trace!.states.map((s) => [s.state, s.exitedAt !== undefined])).toEqual([
       ['wait-for-order', true],
       ['split-subject', true],
       ['wait-for-offer-signal', false],
     ]);
-    expect(mock.commandCalls(GetExecutionHistoryCommand)).toHaveLength(3);
+    // The input comes with DescribeExecution: no history read with execution data.
+    expect(mock.commandCalls(GetExecutionHistoryCommand)).toHaveLength(2);
+  });
+
+  it('leaves the assignment out when the input is not JSON (and does not fail)', async () => {
+    const { mock, history } = setUp();
+    mock.on(DescribeExecutionCommand).resolves({ executionArn: ARN, stateMachineArn: 'sm', status: 'RUNNING', startDate: t(0), input: '{"truncated' });
+    mock.on(GetExecutionHistoryCommand).resolves({ events: [] });
+    const trace = await history.trace(ARN, { maxEvents: 1000 });
+    expect(trace).toMatchObject({ status: 'RUNNING', states: [] });
+    expect(trace!.assignment).toBeUndefined();
   });
 
   it('reads at most maxEvents events and says the history was truncated', async () => {
     const { mock, history } = setUp();
-    mock.on(DescribeExecutionCommand).resolves({ executionArn: ARN, stateMachineArn: 'sm', status: 'SUCCEEDED', startDate: t(0), stopDate: t(9), output: '{"steps":{}}' });
+    mock.on(DescribeExecutionCommand).resolves({ executionArn: ARN, stateMachineArn: 'sm', status: 'SUCCEEDED', startDate: t(0), stopDate: t(9), input: '{"steps":{}}' });
     mock.on(GetExecutionHistoryCommand, { maxResults: 3 }).resolves({ events: [entered('Task', 'a', 0), exited('Task', 'a', 1), entered('Task', 'b', 1)], nextToken: 'more' });
     const trace = await history.trace(ARN, { maxEvents: 3 });
-    expect(trace).toMatchObject({ status: 'SUCCEEDED', truncated: true, steps: {} });
+    expect(trace).toMatchObject({ status: 'SUCCEEDED', truncated: true, assignment: { holdout: false, variants: {} } });
     expect(trace!.states).toHaveLength(2);
-    // A succeeded run's data is its output (DescribeExecution): no reverse read.
     expect(mock.commandCalls(GetExecutionHistoryCommand)).toHaveLength(1);
   });
 });

@@ -3,8 +3,9 @@ import { join } from 'node:path';
 import { buildCatalog } from '../../../lambdas/core/journey/catalog';
 import { compileJourney } from '../../../lambdas/core/journey/compile';
 import type { Journey } from '../../../lambdas/core/journey/schema';
+import { assignEntry, assignmentOfInput } from '../../../lambdas/core/measure/assignment';
 import type { LedgerRecord, RunSummary, StateVisit } from '../../../lambdas/core/runtime/ports';
-import { endOf, messageOf, nodeOfState, nodesTaken, variantsOf } from '../../../lambdas/core/runtime/why';
+import { endOf, messageOf, nodeOfState, nodesTaken, variantsOf, type NodeVisit } from '../../../lambdas/core/runtime/why';
 import { journeyOfExecution, runOfKey } from '../../../lambdas/adapters/dynamodb-runs';
 
 const file = join(__dirname, '../../../statemachines/cart-abandonment.json');
@@ -117,18 +118,48 @@ describe('messageOf: a ledger item as its message outcome', () => {
   });
 });
 
-describe('variantsOf: the variants a run was assigned, from its step results', () => {
-  it('reads a step result with a variant as its node assignment, and a holdout flag as the holdout', () => {
-    const journey = { ...cart, nodes: [...cart.nodes, { id: 'try-subject', kind: 'exit' } as never] } as Journey;
-    expect(variantsOf({ try_subject: { variant: 'b' }, wait_for_order: { event: {} } }, journey)).toEqual([{ node: 'try-subject', variant: 'b' }]);
-    expect(variantsOf({ holdout: true })).toEqual([{ node: 'journey', variant: 'holdout' }]);
-    expect(variantsOf({ some_split: { holdout: true } })).toEqual([{ node: 'some-split', variant: 'holdout' }]);
-    expect(variantsOf(undefined)).toEqual([]);
+describe('variantsOf: the variants a run was assigned, from its start input', () => {
+  const split = { id: 'try-subject', kind: 'split', variants: [{ id: 'a', weight: 50, next: 'done' }, { id: 'b', weight: 40, next: 'done' }], holdout: { weight: 10 } };
+  const journey = { ...cart, settings: { ...cart.settings, holdout: { percent: 30 } }, nodes: [...cart.nodes, split as never] } as Journey;
+  const visit = (node: string): NodeVisit => ({ node, enteredAt: 't0', states: [node] });
+
+  it('reports what enterJourney assigned: every split by its node, the journey holdout first, and which splits were reached', () => {
+    // Profiles whose stable hash lands each way: whatever the assignment, it is read back as assigned.
+    const seen = new Set<string>();
+    for (const profileId of ['p-1', 'p-2', 'p-3', 'p-4', 'p-5', 'p-6', 'p-7', 'p-8']) {
+      const assigned = assignEntry(journey, profileId);
+      seen.add(`${assigned.holdout}:${assigned.byNode['try-subject']}`);
+      const input = { profileId, steps: {}, ...(assigned.holdout ? { holdout: true } : {}), variants: assigned.variants };
+      const expected = [
+        ...(assigned.holdout ? [{ node: 'journey', variant: 'holdout', reached: true }] : []),
+        { node: 'try-subject', variant: assigned.byNode['try-subject'], reached: true },
+      ];
+      expect(variantsOf(assignmentOfInput(JSON.parse(JSON.stringify(input))), [visit('wait-for-order'), visit('try-subject')], journey)).toEqual(expected);
+    }
+    expect([...seen].some((s) => s.startsWith('true'))).toBe(true);
+    expect([...seen].some((s) => s.startsWith('false'))).toBe(true);
+    expect(variantsOf({ holdout: false, variants: { try_subject: 'b' } }, [visit('wait-for-order')], journey)).toEqual([{ node: 'try-subject', variant: 'b', reached: false }]);
+    expect(variantsOf({ holdout: true, variants: {} })).toEqual([{ node: 'journey', variant: 'holdout', reached: true }]);
+    expect(variantsOf({ holdout: false, variants: {} }, [], journey)).toEqual([]);
+    expect(variantsOf(undefined, [], journey)).toEqual([]);
   });
 
-  it('ignores what is not an assignment (a variant that is no string, an array) and reads a prototype name as data', () => {
-    // A step key with no node of the journey is shown as the node id it would be (`_` → `-`).
-    expect(variantsOf(JSON.parse('{"__proto__":{"variant":"x"},"a":{"variant":3},"b":["variant"]}'))).toEqual([{ node: '--proto--', variant: 'x' }]);
+  it('ignores what the split state never set: the last variant ($.variant) and step results', () => {
+    const input = { holdout: false, variant: 'b', steps: { try_subject: { variant: 'b' }, holdout: true } };
+    expect(variantsOf(assignmentOfInput(input), [], journey)).toEqual([]);
+  });
+
+  it('shows a step key of no node of the journey (a split since removed) as its node id, a prototype name as data', () => {
+    // `__proto__` is no step key (node ids start with a letter): left out, as are values that are no variant id.
+    const read = assignmentOfInput(JSON.parse('{"variants":{"__proto__":"x","constructor":"b","old_split":"a","bad":3,"Upper":"a","arr":["a"]}}'));
+    expect(variantsOf(read, [], journey)).toEqual([
+      { node: 'constructor', variant: 'b', reached: false },
+      { node: 'old-split', variant: 'a', reached: false },
+    ]);
+    expect(Object.getPrototypeOf(read!.variants)).toBeNull();
+    expect(assignmentOfInput('not an object')).toBeUndefined();
+    expect(assignmentOfInput(['variants'])).toBeUndefined();
+    expect(assignmentOfInput({ holdout: 'true' })).toEqual({ holdout: false, variants: {} });
   });
 });
 
