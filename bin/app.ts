@@ -28,6 +28,7 @@ new WaymarkAppStack(app, `Waymark-${config.stage}-App`, {
   senderEmail: config.senderEmail,
   pushApplicationId: config.pushApplicationId,
   alarmEmail: config.alarmEmail,
+  defaultTimezone: config.defaultTimezone,
 });
 
 // cdk-nag 3 is a policy-validation plugin (not an Aspect): an unacknowledged finding fails synth.

@@ -36,6 +36,7 @@ import { acknowledge } from './nag';
 import { loadSegments } from './segments';
 import { loadRules } from './rules';
 import type { Rule } from '../lambdas/core/governance/rules';
+import { isTimeZone } from '../lambdas/core/governance/local-time';
 
 export { AUDIENCE_SCAN_NAME, RECHECK_SCAN_SEGMENTS };
 
@@ -66,6 +67,11 @@ export interface WaymarkAppStackProps extends StackProps {
    * @default - no subscription (subscribe to `alarmTopic` yourself)
    */
   readonly alarmEmail?: string;
+  /**
+   * The IANA time zone of profiles without one (quiet hours, calendar caps), given to prepare-send.
+   * @default 'UTC'
+   */
+  readonly defaultTimezone?: string;
   /**
    * The compiled journeys, one state machine each.
    * @default loadJourneys() - every `statemachines/*.json`
@@ -377,6 +383,7 @@ export class WaymarkAppStack extends Stack {
       // which (trigger) may start journeys whose steps include prepare-send — a cycle.
       publicUrl: `https://${this.api.restApiId}.execute-api.${this.region}.${this.urlSuffix}/${API_STAGE_NAME}/`,
       stage: props.stage,
+      defaultTimeZone: validTimeZone(props.defaultTimezone ?? 'UTC'),
       journeys: machines,
       sharded: journeysFeature.sharded,
     };
@@ -470,4 +477,10 @@ export class WaymarkAppStack extends Stack {
       );
     }
   }
+}
+
+/** The stage's default zone, checked at synth: a name prepare-send would refuse at cold start fails every send. */
+function validTimeZone(zone: string): string {
+  if (isTimeZone(zone)) return zone;
+  throw new Error(`defaultTimezone must be an IANA time zone name, e.g. "Europe/Berlin" (got ${JSON.stringify(zone)})`);
 }

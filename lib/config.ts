@@ -1,6 +1,7 @@
 import type { Node } from 'constructs';
 import { z } from 'zod';
 import type { CompiledJourney } from '../lambdas/core/journey';
+import { isTimeZone } from '../lambdas/core/governance/local-time';
 
 /** The context key holding the stage settings, as an object (`cdk.json` / `cdk.context.json`) or as flat `waymark:<field>` keys (`-c`). */
 export const CONTEXT_KEY = 'waymark';
@@ -41,6 +42,14 @@ export const StageConfig = z.strictObject({
     .default(NO_PUSH_APPLICATION),
   /** Where alarm notifications are emailed; without it the alarm topic has no subscription. */
   alarmEmail: z.email('alarmEmail must be an email address').optional(),
+  /**
+   * The IANA time zone of profiles without a valid `attributes.timezone`: their quiet hours and calendar-day caps
+   * (lambdas/core/governance/README.md). @default UTC
+   */
+  defaultTimezone: z
+    .string()
+    .refine(isTimeZone, 'defaultTimezone must be an IANA time zone name, e.g. "Europe/Berlin" or "UTC"')
+    .default('UTC'),
 });
 export type StageConfig = z.infer<typeof StageConfig>;
 

@@ -68,6 +68,8 @@ export interface Uses {
   readonly publicUrl?: boolean;
   /** Describes the stage's journey state machines and their versions (states:DescribeStateMachine). */
   readonly journeyVersions?: 'describe';
+  /** Reads the stage's `defaultTimezone` (lib/config.ts; env WAYMARK_DEFAULT_TIME_ZONE): governance rules. */
+  readonly defaultTimeZone?: boolean;
 }
 
 export interface EntryPoint {
@@ -237,7 +239,8 @@ export const ENTRY_POINTS = {
     uses: {
       tables: { profiles: RW, journeys: R, runtime: RW },
       secrets: ['privacyKey'],
-      journeyRuns: { of: 'all', actions: ['start', 'describe'] },
+      // stop: a higher-priority entry of an exclusive group stops the profile's lower runs (preempted).
+      journeyRuns: { of: 'all', actions: ['start', 'describe', 'stop'] },
     },
   },
   prepareSend: {
@@ -245,8 +248,15 @@ export const ENTRY_POINTS = {
     handler: 'prepare-send',
     trigger: step('prepareSend'),
     summary: 'Journey step: pre-send guard, ledger entry, rendered message',
-    // Signs the unsubscribe links of marketing email, which point at this API.
-    uses: { tables: { profiles: R, runtime: RW }, secrets: ['unsubscribe', 'privacyKey'], publicUrl: true },
+    // Signs the unsubscribe links of marketing email, which point at this API. Governance: the rules and journeys
+    // (journeys table), cap slots (runtime), and for priority arbitration whether higher runs still run (describe).
+    uses: {
+      tables: { profiles: R, journeys: R, runtime: RW },
+      secrets: ['unsubscribe', 'privacyKey'],
+      publicUrl: true,
+      journeyRuns: { of: 'all', actions: ['describe'] },
+      defaultTimeZone: true,
+    },
   },
   registerWait: {
     feature: 'journeys',

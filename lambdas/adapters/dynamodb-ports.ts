@@ -11,6 +11,7 @@ import {
   DynamoWaitIndex,
 } from './dynamodb';
 import { DynamoCapStore, DynamoDecisionLog, offerStore, placementStore } from './dynamodb-decisions';
+import { DynamoSendCapStore } from './dynamodb-governance';
 import { DynamoConversionStore } from './dynamodb-conversions';
 import { createDynamoProfileStore } from './dynamodb-profiles';
 import { DynamoProfileRuns } from './dynamodb-runs';
@@ -74,6 +75,8 @@ export function dynamoPorts(db: DynamoDBDocumentClient, tables: Partial<WaymarkT
     placementStore: journeys((t) => placementStore(db, t)),
     caps: runtime((t) => new DynamoCapStore(db, t)),
     decisionLog: runtime((t) => new DynamoDecisionLog(db, t, { clock })),
+    /** Frequency-cap slots of governance rules (lambdas/core/governance/README.md). */
+    sendCaps: runtime((t) => new DynamoSendCapStore(db, t)),
     conversions: runtime((t) => new DynamoConversionStore(db, t)),
     ruleStore: journeys((t) => dynamoRuleStore(db, t)),
   };

@@ -237,6 +237,7 @@ function recordKind(pk: string): ProfileRecord['kind'] {
   if (pk.startsWith('LEDGER#')) return 'ledger';
   if (pk.startsWith('DECISIONS#')) return 'decision';
   if (pk.startsWith('CAP#')) return 'offer-cap';
+  if (pk.startsWith('SENDCAP#')) return 'send-cap';
   if (pk.startsWith('GOAL#')) return 'conversion';
   return 'other';
 }

@@ -5,7 +5,7 @@ import { makeDecision, type DecisionServiceDeps } from '../core/decisions/servic
 import type { ChosenOffer } from '../core/decisions/ports';
 import { NotFoundError } from '../core/runtime/errors';
 import type { Clock, Executions, ProfileStore, WaitIndex } from '../core/runtime/ports';
-import { prepareSend, type PrepareResult, type PrepareSendDeps, type SendGuardDeps } from '../core/runtime/send';
+import { prepareSend, releaseSend, type PrepareResult, type PrepareSendDeps, type SendGuardDeps } from '../core/runtime/send';
 import { registerWait } from '../core/runtime/waits';
 import { resolveWaitUntil } from '../core/runtime/wait-time';
 import { readPath } from '../core/shared/paths';
@@ -43,7 +43,19 @@ function parse<T extends z.ZodType>(schema: T, raw: unknown): z.infer<T> {
   return parsed.data;
 }
 
-const PrepareSendPayload = payload(SendNode).extend({ messageClass: z.enum(['marketing', 'transactional']), startedAt: z.string().max(64).optional() });
+const PrepareSendPayload = payload(SendNode).extend({
+  messageClass: z.enum(['marketing', 'transactional']),
+  startedAt: z.string().max(64).optional(),
+  // The journey's governance settings (priority, tags), compiled into the payload.
+  settings: z.object({ priority: z.number().int().min(1).max(100).optional(), tags: z.array(z.string().max(64)).max(10).optional() }).optional(),
+});
+// The failed path of a delivery: give the message's cap slot back (ids only: the state stays small in the definition).
+const ReleaseSendPayload = z.object({
+  release: z.literal(true),
+  executionId: z.string().min(1).max(2048),
+  profileId: z.string().min(1).max(1024),
+  nodeId: z.string().min(1).max(128),
+});
 const RegisterWaitPayload = payload(WaitForEventNode).extend({ token: z.string().min(1) });
 const ResolveWaitPayload = payload(WaitNode);
 const LoadProfilePayload = payload(ConditionNode);
@@ -59,8 +71,17 @@ export interface DecideStepResult {
 
 /** The suppression list and unsubscribe links are required here, so no deployment can send without them. */
 export function createPrepareSendHandler(deps: PrepareSendDeps & Required<Pick<SendGuardDeps, 'suppression' | 'unsubscribeLinks'>>) {
-  return withPowertools(async (raw: unknown): Promise<PrepareResult> => prepareSend(deps, parse(PrepareSendPayload, raw) as never));
+  return withPowertools(async (raw: unknown): Promise<PrepareStepResult | { released: boolean }> => {
+    const release = (raw as { release?: unknown } | null)?.release === true;
+    if (release) return releaseSend(deps, parse(ReleaseSendPayload, raw));
+    const parsed = parse(PrepareSendPayload, raw);
+    // The state machine selects every field: a result without a deferral says so with nulls.
+    return { deferUntil: null, deferredSince: null, ...(await prepareSend(deps, parsed as never)) };
+  });
 }
+
+/** The prepare-send step's answer as the state machine reads it (`deferUntil` null unless quiet hours defer it). */
+export type PrepareStepResult = Omit<PrepareResult, 'deferUntil' | 'deferredSince'> & { deferUntil: string | null; deferredSince: string | null };
 
 export function createRegisterWaitHandler(deps: { waits: WaitIndex; clock: Clock; profiles: Pick<ProfileStore, 'get'>; executions: Pick<Executions, 'resume'> }) {
   return withPowertools(async (raw: unknown) => registerWait(deps, parse(RegisterWaitPayload, raw) as StepPayload<WaitForEventNode> & { token: string }));

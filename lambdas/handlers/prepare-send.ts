@@ -1,11 +1,17 @@
 import { awsTables, awsUnsubscribe } from '../adapters/aws';
-import { DynamoLedger } from '../adapters/dynamodb';
+import { awsExecutions } from '../adapters/aws-executions';
+import { DynamoEnrollmentStore, DynamoJourneyRegistry, DynamoLedger } from '../adapters/dynamodb';
 import { DynamoJourneyCounters } from '../adapters/dynamodb-counters';
+import { DynamoSendCapStore } from '../adapters/dynamodb-governance';
 import { createDynamoProfileStore } from '../adapters/dynamodb-profiles';
+import { dynamoRuleStore } from '../adapters/dynamodb-rules';
 import { DynamoSuppressionList } from '../adapters/dynamodb-suppression';
 import { createPrepareSendHandler } from '../app/journey-steps';
+import { enrollmentRuns } from '../core/governance/runs';
+import { cachedRuleSource } from '../core/governance/store';
 
 const { env, db, clock, privacyKey } = awsTables();
+const { executions } = awsExecutions();
 export const handler = createPrepareSendHandler({
   profiles: createDynamoProfileStore(db, env.table('profiles'), { clock, privacyKey }),
   ledger: new DynamoLedger(db, env.table('runtime')),
@@ -13,4 +19,15 @@ export const handler = createPrepareSendHandler({
   clock,
   suppression: new DynamoSuppressionList(db, env.table('runtime'), privacyKey),
   unsubscribeLinks: awsUnsubscribe(env).unsubscribeLinks,
+  // Governance (lambdas/core/governance/README.md): the stored rules (files and API), read at most once a minute per
+  // container; the cap slots in the runtime table; arbitration reads the journeys and the profile's running runs.
+  governance: {
+    rules: cachedRuleSource(dynamoRuleStore(db, env.table('journeys')), clock),
+    caps: new DynamoSendCapStore(db, env.table('runtime')),
+    defaultTimeZone: env.defaultTimeZone,
+    arbitration: {
+      journeys: new DynamoJourneyRegistry(db, env.table('journeys')),
+      runs: enrollmentRuns({ enrollments: new DynamoEnrollmentStore(db, env.table('runtime')), executions }),
+    },
+  },
 });

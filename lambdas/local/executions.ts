@@ -678,12 +678,14 @@ export class LocalExecutions implements Executions, ExecutionHistory {
     return 'resumed';
   }
 
-  async stop(executionArn: string, _cause = 'stopped'): Promise<boolean> {
+  async stop(executionArn: string, cause = 'stopped'): Promise<boolean> {
     const execution = this.executions.get(executionArn);
     if (!execution || execution.status !== 'RUNNING') return false;
-    execution.cause = _cause;
+    execution.cause = cause;
     execution.abort?.();
     await execution.done;
+    // The run's history says why it ended (`preempted`, erasure), as StopExecution's cause does on AWS.
+    execution.error = `Waymark.Stopped: ${cause}`;
     return true;
   }
 

@@ -17,6 +17,7 @@ import { MemoryCatalogStore } from './memory/catalog';
 import { MemoryConversionStore } from './memory/conversions';
 import type { CounterIncrement, CounterTotal, JourneyCounters } from '../core/measure/counters';
 import { MemoryCapStore, MemoryDecisionLog } from './memory/decisions';
+import { MemorySendCapStore } from './memory/governance';
 import { MemoryProfileTable } from './memory/profiles';
 import {
   MemoryEnrollmentStore,
@@ -76,6 +77,7 @@ export function memoryPorts(clock: Clock, privacyKey: PrivacyKey = localPrivacyK
     placementStore: new MemoryCatalogStore<Placement>(journeysTable, 'PLACEMENT'),
     caps: new MemoryCapStore(runtime),
     decisionLog: new MemoryDecisionLog(runtime, clock),
+    sendCaps: new MemorySendCapStore(runtime),
     conversions: new MemoryConversionStore(runtime),
     ruleStore: catalogRuleStore(new MemoryCatalogStore<Rule>(journeysTable, 'RULE')),
   } satisfies WaymarkPorts;

@@ -48,7 +48,6 @@ import type { Offer, Placement } from '../core/decisions/model';
 import { createRouteEventHandler } from '../app/route-event';
 import { createDeleteRuleHandler, createGetRuleHandler, createListRulesHandler, createPutRuleHandler } from '../app/rules';
 import { compileRuleFiles } from '../core/governance/files';
-import type { Rule } from '../core/governance/rules';
 import { createTriggerJourneyHandler } from '../app/trigger-journey';
 import { createExplainProfileJourneyHandler, createListProfileJourneysHandler } from '../app/why';
 import {
@@ -77,6 +76,9 @@ import { LocalMetrics, Outbox } from './outbox';
 import { DEFAULT_MAX_BUSY_SHARE, recheckDecision, type RecheckRun } from './recheck';
 import { createLocalServer, createRouter, type LocalRequest, type Route } from './server';
 import { isVirtualClock } from './virtual-clock';
+import { enrollmentRuns } from '../core/governance/runs';
+import { isTimeZone } from '../core/governance/local-time';
+import { Rule, type RuleInput } from '../core/governance/rules';
 import type { JourneyCounters } from '../core/measure/counters';
 import { DynamoJourneyCounters } from '../adapters/dynamodb-counters';
 import { createGetJourneyReportHandler } from '../app/journey-report';
@@ -110,8 +112,12 @@ export interface LocalStackOptions {
   catalog?: { offers: Offer[]; placements: Placement[] };
   /** Folder of governance rule files. Default: `rules/` of the repository. */
   rulesDir?: string;
-  /** Or the rules themselves (tests). */
-  rules?: Rule[];
+  /**
+   * Or the rules themselves (tests; `[]`: no file rules). Either way they are loaded into the rule store as file rules,
+   * and the send step applies what the store holds at each send, so a rule written through `PUT /rules/{id}` applies
+   * to the next message.
+   */
+  rules?: readonly (Rule | RuleInput)[];
   /**
    * Milliseconds between scheduled segment re-checks (time-based rules): real ones on the scaled clock, virtual ones
    * with a VirtualClock (3_600_000 is AWS's hourly schedule). Default: none (use `POST /local/segments/recheck`).
@@ -125,6 +131,8 @@ export interface LocalStackOptions {
    * is told (`advance`, `advanceTo`, `runUntilIdle`), with no real sleeps. Default: the system clock, scaled by `timeScale`.
    */
   clock?: Clock;
+  /** The stage's default IANA time zone for profiles without `attributes.timezone` (quiet hours, calendar caps). Default: UTC. */
+  defaultTimeZone?: string;
   /** Where entries and conversions are counted. Default: the storage's (`memoryJourneyCounters` or the DynamoDB adapter), exposed as `counters`. */
   counters?: JourneyCounters;
   /** Tests only: wraps each Lambda step's handler (fault injection, e.g. a crash before or after it ran). */
@@ -208,7 +216,7 @@ export async function startLocalStack(options: LocalStackOptions = {}) {
   const journeys = options.journeys ?? loadJourneyDir(options.journeysDir ?? join(__dirname, '..', '..', 'statemachines'));
   const segmentFiles = options.segments ?? loadSegmentDir(options.segmentsDir ?? join(__dirname, '..', '..', 'segments'));
   const catalogFiles = options.catalog ?? loadCatalogDirs(options.offersDir ?? join(__dirname, '..', '..', 'offers'), options.placementsDir ?? join(__dirname, '..', '..', 'placements'));
-  const ruleFiles = options.rules ?? loadRuleDir(options.rulesDir ?? join(__dirname, '..', '..', 'rules'));
+  const ruleFiles = options.rules?.map((rule) => Rule.parse(rule)) ?? loadRuleDir(options.rulesDir ?? join(__dirname, '..', '..', 'rules'));
   const unknown = unknownReferences(
     journeys.map((j) => j.journey),
     { segments: new Set(segmentFiles.map((x) => x.id)), placements: new Set(catalogFiles.placements.map((p) => p.id)) },
@@ -268,10 +276,16 @@ export async function startLocalStack(options: LocalStackOptions = {}) {
     getSecret,
     unsubscribeLinks: createUnsubscribeLinks({ getSecret, publicUrl: () => publicUrl, clock }),
   };
+  const defaultTimeZone = options.defaultTimeZone ?? 'UTC';
+  if (!isTimeZone(defaultTimeZone)) throw new Error(`defaultTimeZone must be an IANA time zone (got ${JSON.stringify(defaultTimeZone)})`);
+  // Late binding: the executions are built below from these functions.
+  const runs = enrollmentRuns({ enrollments: deps.enrollments, executions: { isRunning: (arn) => executions.isRunning(arn) } });
+  // The rules in force are read from the store at each send (files and API alike; AWS caches them a minute).
+  const governance = { rules: ports.ruleStore, caps: ports.sendCaps, defaultTimeZone, arbitration: { journeys: registry, runs } };
   const outbox = new Outbox(() => clock.now());
   const metrics = new LocalMetrics();
   const functions: Partial<Record<Placeholder, LocalFunction>> = {
-    [Placeholder.prepareSendFunction]: createPrepareSendHandler({ ...deps, ...consentDeps }) as LocalFunction,
+    [Placeholder.prepareSendFunction]: createPrepareSendHandler({ ...deps, ...consentDeps, governance }) as LocalFunction,
     // The local Step Functions is built from these functions, so register-wait reaches it through a late binding.
     [Placeholder.registerWaitFunction]: createRegisterWaitHandler({ ...deps, executions: { resume: (token, output) => executions.resume(token, output) } }) as LocalFunction,
     [Placeholder.resolveWaitFunction]: createResolveWaitHandler(deps) as LocalFunction,

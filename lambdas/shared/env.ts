@@ -1,5 +1,6 @@
 import * as z from 'zod';
 import { EnvKey, TableEnvKey, type TableKey } from '../core/config/env-keys';
+import { isTimeZone } from '../core/governance/local-time';
 
 // Every variable is optional: a function gets only what its declaration names (lib/entry-points.ts), and a port whose
 // variable is absent fails when used, naming it (MissingEnvironmentError).
@@ -12,6 +13,7 @@ const Env = z.object({
   [EnvKey.privacyKeySecretArn]: z.string().min(1).optional(),
   [EnvKey.publicUrl]: z.url().optional(),
   [EnvKey.audienceScanStateMachineArn]: z.string().min(1).optional(),
+  [EnvKey.defaultTimeZone]: z.string().refine(isTimeZone, 'an IANA time zone').optional(),
 });
 
 /** A variable this function was not given (its entry point does not declare what needs it). */
@@ -47,6 +49,7 @@ export function loadEnv(source: NodeJS.ProcessEnv = process.env) {
     privacyKeySecretArn: parsed.data[EnvKey.privacyKeySecretArn],
     publicUrl: parsed.data[EnvKey.publicUrl],
     audienceScanStateMachineArn: parsed.data[EnvKey.audienceScanStateMachineArn],
+    defaultTimeZone: parsed.data[EnvKey.defaultTimeZone] ?? 'UTC',
   };
 }
 export type HandlerEnv = ReturnType<typeof loadEnv>;

@@ -49,7 +49,7 @@ export interface SimulationInput {
    */
   until?: Date;
   /** The governance rules in force; default: `root`'s rules/ (`[]`: none, as `waymark rules --estimate` simulates). */
-  rules?: Rule[];
+  rules?: readonly Rule[];
 }
 
 /**
@@ -130,6 +130,8 @@ export interface SimulateOptions {
   root?: string;
   /** @default the local runtime on a virtual clock */
   engine?: SimulationEngine;
+  /** The governance rules the send step applies. @default `root`'s rules/ (`[]`: none) */
+  rules?: readonly Rule[];
 }
 
 function view(report: SimulationReport, profile: ProfileReport): ProfileView {
@@ -196,7 +198,8 @@ export async function simulate(options: SimulateOptions): Promise<Simulation> {
   const profiles = readProfiles(options.profiles ?? [], { file: 'profiles' });
   const until = typeof options.until === 'string' ? parseUntil(options.until, script.start) : options.until;
   const engine = options.engine ?? (await defaultEngine());
-  const input = { journeyFile, journey, root, script: script.entries, profiles, start: script.start };
+  const rules = options.rules === undefined ? {} : { rules: options.rules };
+  const input = { journeyFile, journey, root, script: script.entries, profiles, start: script.start, ...rules };
   const report = await engine.run(until === undefined ? input : { ...input, until });
   return withViews(report);
 }

@@ -20,6 +20,8 @@ export interface EntryPointResources {
   /** The API's base URL (built from its id: `api.url` would make the deployment depend on the functions). */
   readonly publicUrl: string;
   readonly stage: string;
+  /** The stage's default IANA time zone (`defaultTimezone`), for the functions that declare `defaultTimeZone`. */
+  readonly defaultTimeZone: string;
   /** The journeys' state machines; with `sharded`, grants name them by the stage's pattern instead. */
   readonly journeys: readonly JourneyStateMachine[];
   readonly sharded: boolean;
@@ -43,6 +45,7 @@ export function environmentOf(entry: EntryPoint, r: EntryPointResources): Record
   for (const secret of entry.uses.secrets ?? []) env[SECRET_ENV[secret]] = r.secrets[secret].secretArn;
   if (entry.uses.audienceScan) env[EnvKey.audienceScanStateMachineArn] = r.audienceScan.stateMachineArn;
   if (entry.uses.publicUrl) env[EnvKey.publicUrl] = r.publicUrl;
+  if (entry.uses.defaultTimeZone) env[EnvKey.defaultTimeZone] = r.defaultTimeZone;
   return env;
 }
 

@@ -11,7 +11,7 @@ const configFrom = (context: Record<string, unknown>) => loadStageConfig(new App
 
 describe('stage configuration', () => {
   it('defaults to the dev stage, a placeholder sender and no push application', () => {
-    expect(configFrom({})).toEqual({ stage: 'dev', senderEmail: 'no-reply@example.com', pushApplicationId: NO_PUSH_APPLICATION });
+    expect(configFrom({})).toEqual({ stage: 'dev', senderEmail: 'no-reply@example.com', pushApplicationId: NO_PUSH_APPLICATION, defaultTimezone: 'UTC' });
   });
 
   it('reads the waymark context object, overridden field by field by waymark:<field> keys', () => {
@@ -20,7 +20,11 @@ describe('stage configuration', () => {
       'waymark:stage': 'prod',
       'waymark:pushApplicationId': 'abc123',
     });
-    expect(config).toEqual({ stage: 'prod', senderEmail: 'news@mail.shop.com', pushApplicationId: 'abc123', alarmEmail: 'ops@shop.example' });
+    expect(config).toEqual({ stage: 'prod', senderEmail: 'news@mail.shop.com', pushApplicationId: 'abc123', alarmEmail: 'ops@shop.example', defaultTimezone: 'UTC' });
+  });
+
+  it('takes the default time zone of profiles without one as an IANA name', () => {
+    expect(configFrom({ 'waymark:defaultTimezone': 'Pacific/Tongatapu' }).defaultTimezone).toBe('Pacific/Tongatapu');
   });
 
   it.each([
@@ -28,6 +32,7 @@ describe('stage configuration', () => {
     [{ 'waymark:stage': 'a-very-long-stage-name' }, /waymark\.stage: stage is at most 16 characters/],
     [{ waymark: { senderEmail: 'not-an-address' } }, /waymark\.senderEmail: senderEmail must be an email address \(received "not-an-address"\)/],
     [{ 'waymark:alarmEmail': 'ops' }, /waymark\.alarmEmail: alarmEmail must be an email address/],
+    [{ 'waymark:defaultTimezone': 'CEST' }, /waymark\.defaultTimezone: defaultTimezone must be an IANA time zone name.*\(received "CEST"\)/],
     [{ waymark: { stag: 'prod' } }, /Unrecognized key.*stag/],
   ])('fails with a message naming the field for %j', (context, message) => {
     expect(() => configFrom(context)).toThrow(StageConfigError);

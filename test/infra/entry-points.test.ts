@@ -125,6 +125,7 @@ describe('entry points: one declared list (lib/entry-points.ts), checked against
       if (uses.secrets?.includes('privacyKey')) expectedKeys.push(EnvKey.privacyKeySecretArn);
       if (uses.audienceScan) expectedKeys.push(EnvKey.audienceScanStateMachineArn);
       if (uses.publicUrl) expectedKeys.push(EnvKey.publicUrl);
+      if (uses.defaultTimeZone) expectedKeys.push(EnvKey.defaultTimeZone);
       expect(Object.keys(variables).filter((k) => k.startsWith('WAYMARK_')).sort()).toEqual(expectedKeys.sort());
 
       for (const table of ['profiles', 'journeys', 'runtime'] as const) {
@@ -151,6 +152,18 @@ describe('entry points: one declared list (lib/entry-points.ts), checked against
       const families = new Set(allActions.map((a) => a.split(':')[0]));
       for (const family of families) expect({ family, allowed: ['logs', 'xray', 'kms', 'dynamodb', 'events', 'secretsmanager', 'states', 'sqs'].includes(family) }).toEqual({ family, allowed: true });
     });
+  });
+
+  it("gives the stage's defaultTimezone to the functions that apply governance rules (UTC unless set)", () => {
+    const zoneOf = (j: Json, name: string) => {
+      const id = Object.keys(j.Resources).find((r) => new RegExp(`^${constructIdOf(name)}Function[0-9A-F]{8}$`).test(r))!;
+      return (j.Resources[id].Properties.Environment.Variables as Record<string, unknown>)[EnvKey.defaultTimeZone];
+    };
+    expect(zoneOf(json, 'prepareSend')).toBe('UTC');
+    const stacks = waymarkStacks(undefined, { defaultTimezone: 'Europe/Berlin' });
+    const berlin = Template.fromStack(stacks.application).toJSON() as Json;
+    const withZone = Object.keys(ENTRY_POINTS).filter((name) => zoneOf(berlin, name) === 'Europe/Berlin');
+    expect(withZone).toEqual(['prepareSend']);
   });
 
   describe('resource budget', () => {

@@ -1,4 +1,11 @@
-import { simulate } from '../../lambdas/simulate';
+import { simulate as simulateWith, type SimulateOptions } from '../../lambdas/simulate';
+
+/**
+ * This playbook's own paths and timing, WITHOUT the shipped governance rules (`rules: []`): starting at midnight UTC,
+ * quiet hours would hold its SMS and push until 08:00, and repeated runs would meet the weekly email cap. The playbooks
+ * under the shipped rules: test/e2e/governed-playbooks.test.ts.
+ */
+const simulate = (options: SimulateOptions) => simulateWith({ rules: [], ...options });
 
 /**
  * One simulation per branch of statemachines/quote-follow-up.json (start 2026-01-01T00:00:00Z). Its split and holdout

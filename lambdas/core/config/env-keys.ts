@@ -16,6 +16,8 @@ export const EnvKey = {
   publicUrl: 'WAYMARK_PUBLIC_URL',
   /** The audience-scan state machine (batch segment evaluation and the scheduled re-check): evaluate-segment. */
   audienceScanStateMachineArn: 'WAYMARK_AUDIENCE_SCAN_STATE_MACHINE_ARN',
+  /** The stage's `defaultTimezone` (lib/config.ts): quiet hours and calendar caps of profiles without a zone: prepare-send. */
+  defaultTimeZone: 'WAYMARK_DEFAULT_TIME_ZONE',
 } as const;
 export type EnvKey = (typeof EnvKey)[keyof typeof EnvKey];
 

@@ -1,4 +1,7 @@
 import type { CatalogRecord, CatalogStore } from '../decisions/ports';
+import type { Clock } from '../runtime/ports';
+import { cachedValue } from '../shared/cached';
+import type { RuleSource } from './ports';
 import { Rule } from './rules';
 
 /**
@@ -37,4 +40,16 @@ export function catalogRuleStore(catalog: CatalogStore<Rule>): RuleStore {
     put: (record, condition) => catalog.put(record, condition),
     delete: (id) => catalog.delete(id),
   };
+}
+
+/** How long a function keeps the rules it read (`cachedRuleSource`): an API rule applies within it. */
+export const RULE_CACHE_MS = 60_000;
+
+/**
+ * The rules in force as the send step reads them on AWS: listed at most once every `ttlMs` per container, so a send
+ * costs no rule read, and a rule written or deleted through the API governs every message at most `ttlMs` later.
+ */
+export function cachedRuleSource(store: Pick<RuleStore, 'list'>, clock: Clock, ttlMs = RULE_CACHE_MS): RuleSource {
+  const cache = cachedValue(() => store.list(), clock, ttlMs);
+  return { list: () => cache.get() };
 }

@@ -378,6 +378,37 @@ function deliveryMetric(node: SendNode, key: string): AslState {
   };
 }
 
+/** What prepare-send needs of the journey for governance rules: message class, priority and tags. */
+function governedPayload(journey: Journey): Record<string, unknown> {
+  const { messageClass, priority, tags } = journey.settings;
+  const settings = { ...(priority === undefined ? {} : { priority }), ...(tags === undefined ? {} : { tags }) };
+  return { messageClass, ...(Object.keys(settings).length === 0 ? {} : { settings }) };
+}
+
+/**
+ * Quiet hours and frequency caps (lambdas/core/governance/README.md): a deferred message waits until the window opens
+ * (a real Wait on the computed time) and the send step checks it again; a failed delivery releases its cap slot (a
+ * failed release leaves the slot taken and the run goes on).
+ */
+function governanceStates(node: SendNode, key: string): Record<string, AslState> {
+  return {
+    [`${node.id}.defer`]: { Type: 'Wait', TimestampPath: `$.steps.${key}.deferUntil`, Next: node.id },
+    // Ids only (not the node and the run's data), no retry: one of these per send node adds little to the definition
+    // (the app stack's template stays under CDK's size warning), and a failed release only keeps a slot taken.
+    [`${node.id}.release`]: {
+      Type: 'Task',
+      Resource: Resource.lambdaInvoke,
+      Parameters: {
+        FunctionName: ref(Placeholder.prepareSendFunction),
+        Payload: { release: true, 'executionId.$': '$$.Execution.Id', 'profileId.$': '$.profileId', nodeId: node.id },
+      },
+      ResultPath: null,
+      Catch: [{ ErrorEquals: [ErrorName.all], ResultPath: null, Next: `${node.id}.tally` }],
+      Next: `${node.id}.tally`,
+    },
+  };
+}
+
 function compileSend(node: SendNode, journey: Journey): Record<string, AslState> {
   const key = stepKey(node.id);
   const error = { error: { 'S.$': `$.steps.${key}.error.Error` } };
@@ -385,11 +416,13 @@ function compileSend(node: SendNode, journey: Journey): Record<string, AslState>
     [node.id]: {
       Type: 'Task',
       Comment: node.description ?? `render and check the ${node.channel} message`,
-      ...lambdaStep(Placeholder.prepareSendFunction, node, { messageClass: journey.settings.messageClass, 'startedAt.$': '$$.Execution.StartTime' }),
+      ...lambdaStep(Placeholder.prepareSendFunction, node, { ...governedPayload(journey), 'startedAt.$': '$$.Execution.StartTime' }),
       ResultSelector: {
         'deliver.$': '$.Payload.deliver',
         'reason.$': '$.Payload.reason',
         'message.$': '$.Payload.message',
+        'deferUntil.$': '$.Payload.deferUntil',
+        'deferredSince.$': '$.Payload.deferredSince',
       },
       ResultPath: `$.steps.${key}`,
       Next: `${node.id}.route`,
@@ -397,12 +430,17 @@ function compileSend(node: SendNode, journey: Journey): Record<string, AslState>
     [`${node.id}.route`]: {
       Type: 'Choice',
       Comment: 'deliver unless suppressed or already sent',
-      Choices: [{ Variable: `$.steps.${key}.deliver`, BooleanEquals: true, Next: `${node.id}.deliver` }],
+      Choices: [
+        { Variable: `$.steps.${key}.deliver`, BooleanEquals: true, Next: `${node.id}.deliver` },
+        { Variable: `$.steps.${key}.deferUntil`, IsString: true, Next: `${node.id}.defer` },
+      ],
       Default: node.next,
     },
+    ...governanceStates(node, key),
     [`${node.id}.deliver`]: deliveryState(node, key, journey.settings.messageClass),
     [`${node.id}.record`]: ledgerUpdate(node, key, 'sent', { messageId: { 'S.$': `$.steps.${key}.delivery.messageId` } }),
-    [`${node.id}.failed`]: ledgerUpdate(node, key, 'failed', error),
+    // Nothing went out: the message's frequency-cap slot is given back (`.release`) before the outcome is tallied.
+    [`${node.id}.failed`]: { ...ledgerUpdate(node, key, 'failed', error), Next: `${node.id}.release` },
     // May have been delivered (a timeout, a provider error after the request): never sent again, never called failed.
     [`${node.id}.unknown`]: ledgerUpdate(node, key, 'unknown', error),
     [`${node.id}.tally`]: outcomeTally(node, key),

@@ -19,7 +19,8 @@ export function aslSuccessors(state: AslState): string[] {
 /**
  * The longest path (by number of states) from `StartAt` to an end state. Each state visited is one
  * transition (Choice, Task, Wait, Pass and Succeed alike), a Parallel's longest branch included; retries are not counted.
- * Throws when the definition refers to a missing state or loops, as no compiled journey does.
+ * Throws when the definition refers to a missing state or loops, except through a Wait back to a state on the path
+ * (the quiet-hours re-check of a send step).
  */
 export function longestPath(asl: AslDefinition): string[] {
   const memo = new Map<string, string[]>();
@@ -33,6 +34,8 @@ export function longestPath(asl: AslDefinition): string[] {
     onPath.add(name);
     let best: string[] = [];
     for (const next of aslSuccessors(state)) {
+      // A quiet-hours deferral waits and goes back to its send step: counted once (each deferral adds 3 transitions).
+      if (state.Type === 'Wait' && onPath.has(next)) continue;
       const path = visit(next);
       if (path.length > best.length) best = path;
     }

@@ -89,5 +89,7 @@ export async function exportProfile(deps: Omit<PrivacyDeps, 'executions' | 'reje
     segments: deps.memberships ? (await deps.memberships.get(data.profile.id)).segments : undefined,
     decisions: records.filter((r) => r.kind === 'decision').map(decisionOf),
     offerProposals: records.filter((r) => r.kind === 'offer-cap').map(exportable),
+    /** The sends counted against frequency caps (lambdas/core/governance/README.md). */
+    messageCapSlots: records.filter((r) => r.kind === 'send-cap').map(exportable),
   };
 }

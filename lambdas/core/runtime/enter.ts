@@ -6,13 +6,19 @@ import { executionArnOf, startArn } from '../journey/registry-item';
 import { parseDuration } from '../shared/duration';
 import { membershipKey } from '../segments/catalog';
 import { jsonBytes, RUN_DATA_LIMITS, runEvent, runProfile } from './execution-data';
-import type { Clock, EnrollmentStore, Executions, JourneyRecord, Profile } from './ports';
+import type { Clock, EnrollmentStore, Executions, JourneyRecord, JourneyRegistry, Profile } from './ports';
+import { arbitrateExclusive } from '../governance/exclusive';
+import { enrollmentRuns } from '../governance/runs';
+import type { ActiveRun } from '../governance/ports';
 import { assignEntry } from '../measure/assignment';
 import { measureEntry, type EntryMeasureDeps } from '../measure/conversions';
 import type { JourneyCounters } from '../measure/counters';
 
 export type EntryOutcome =
-  | { status: 'started'; journeyId: string; executionArn: string; executionName: string }
+  /** `preempted`: runs of lower-priority journeys of the same exclusive group, stopped for this one. */
+  | { status: 'started'; journeyId: string; executionArn: string; executionName: string; preempted?: ActiveRun[] }
+  /** A run of a journey of the same exclusive group with the same or a higher priority holds the profile. */
+  | { status: 'skipped'; journeyId: string; reason: 'exclusive'; heldBy: ActiveRun }
   | { status: 'already-started'; journeyId: string; executionArn: string; executionName: string }
   | { status: 'skipped'; journeyId: string; reason: 'already-active' | 'reentry-never' | 'reentry-period' | 'concurrent-entry' }
   /** The start input would pass its budget (see execution-data.ts): this journey is not entered, the others are. */
@@ -50,6 +56,8 @@ export interface EnterDeps extends EntryMeasureDeps {
   enrollments: EnrollmentStore;
   executions: Executions;
   clock: Clock;
+  /** The journeys, for exclusive groups (`settings.exclusive`); without it groups are not enforced. */
+  journeys?: Pick<JourneyRegistry, 'list'>;
   /** Counts `entered` once per run started (absent: nothing is counted, e.g. in unit tests of routing alone). */
   counters?: JourneyCounters;
 }
@@ -85,6 +93,12 @@ export async function enterJourney(
   // Checked before the enrollment is written, so an oversized entry neither starts nor blocks a later one.
   const bytes = jsonBytes(input);
   if (bytes > RUN_DATA_LIMITS.maxInputBytes) return { status: 'skipped', journeyId, reason: 'input-too-large', bytes };
+  let preempted: ActiveRun[] = [];
+  if (record.journey.settings.exclusive !== undefined && deps.journeys) {
+    const verdict = await arbitrateExclusive({ ...deps, journeys: deps.journeys, runs: enrollmentRuns(deps) }, record.journey, profile.id);
+    if (!verdict.enter) return { status: 'skipped', journeyId, reason: 'exclusive', heldBy: verdict.heldBy };
+    preempted = verdict.preempted;
+  }
   const policy = record.journey.settings.reentry;
   // Whether this call made the entry (its enrollment write): a duplicate of the event, racing it, starts the same
   // execution, which Step Functions answers as started too (same name and input), and must not count twice.
@@ -122,5 +136,6 @@ export async function enterJourney(
       Math.floor(deps.clock.now().getTime() / 1000) + timeoutSeconds + 86400,
     );
   }
-  return { status: started.started ? 'started' : 'already-started', journeyId, executionArn: started.executionArn, executionName: name };
+  if (!started.started) return { status: 'already-started', journeyId, executionArn: started.executionArn, executionName: name };
+  return { status: 'started', journeyId, executionArn: started.executionArn, executionName: name, ...(preempted.length > 0 ? { preempted } : {}) };
 }

@@ -15,6 +15,8 @@ export interface CarryOverDeps {
   memberships?: MembershipStore;
   /** Without it (no decisioning wired), per-profile cap history stays with the absorbed id. */
   caps?: CapCarryOver;
+  /** Frequency-cap slots of governance rules (counted in `caps` of the result). */
+  sendCaps?: CapCarryOver;
 }
 
 export interface CarriedOver {
@@ -53,6 +55,7 @@ export async function carryOverMerge(
     const moved = deps.memberships !== undefined && (await carryMemberships(deps.memberships, survivorId, absorbedId));
     if (moved) carried.memberships.push(absorbedId);
     if (deps.caps) carried.caps += await deps.caps.carryOver(absorbedId, survivorId);
+    if (deps.sendCaps) carried.caps += await deps.sendCaps.carryOver(absorbedId, survivorId);
   }
   return carried;
 }

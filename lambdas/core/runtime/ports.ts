@@ -145,7 +145,7 @@ export interface Executions {
 export interface ProfileRecord {
   pk: string;
   sk: string;
-  kind: 'enrollment' | 'run' | 'wait' | 'ledger' | 'decision' | 'offer-cap' | 'conversion' | 'other';
+  kind: 'enrollment' | 'run' | 'wait' | 'ledger' | 'decision' | 'offer-cap' | 'send-cap' | 'conversion' | 'other';
   executionId?: string;
   item: Record<string, unknown>;
 }

@@ -26,6 +26,8 @@ export interface RouteDeps {
   segmentation?: { segments: SegmentCatalog; memberships: MembershipStore };
   /** Per-profile offer caps, carried into the survivor of a merge; without it they stay with the absorbed id. */
   caps?: CapCarryOver;
+  /** Governance frequency-cap slots, likewise carried into the survivor. */
+  sendCaps?: CapCarryOver;
   /** Goal conversions (windows opened at entry); without it nothing converts. */
   conversions?: ConversionStore;
   /** Where entries and conversions are counted; without it they are not. */
@@ -62,7 +64,7 @@ export async function routeBusinessEvent(deps: RouteDeps, event: BusinessEvent):
   // A repeat may be the retry of a delivery that merged and failed before carrying over: carry again (idempotent).
   const absorbed = merged.length > 0 ? merged : duplicate ? (profile.mergedIds ?? []) : [];
   if (absorbed.length > 0) {
-    const stores = { enrollments: deps.enrollments, memberships: deps.segmentation?.memberships, caps: deps.caps };
+    const stores = { enrollments: deps.enrollments, memberships: deps.segmentation?.memberships, caps: deps.caps, sendCaps: deps.sendCaps };
     await carryOverMerge(stores, journeys, profile.id, absorbed);
   }
   let segments: SegmentUpdate | undefined;

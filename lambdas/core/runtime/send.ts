@@ -9,6 +9,7 @@ import { renderTemplate, TemplateRenderError, type TemplateScope } from '../temp
 import { sendTags, type MessageTag } from '../engagement/tags';
 import { jsonBytes, RUN_DATA_LIMITS } from './execution-data';
 import type { Clock, Ledger, Profile, ProfileStore } from './ports';
+import { governSend, releaseSendSlot, type GovernanceDeps, type GovernedSend } from '../governance/send-step';
 import { COUNTER, utcDay, type JourneyCounters } from '../measure/counters';
 
 /** An SES v2 `MessageHeader`. */
@@ -27,10 +28,21 @@ export interface PrepareResult {
   deliver: boolean;
   reason: string | null;
   message: PreparedMessage | Record<string, never>;
+  /** Quiet hours: not now, check again at this time (the state machine waits, then runs the step again). */
+  deferUntil?: string;
+  /** When this message was first deferred (carried from check to check; `maxDeferral` counts from it). */
+  deferredSince?: string;
 }
 
-/** `startedAt`: the run's `$$.Execution.StartTime` (its entry), the day its counters are bucketed by. */
-export type PrepareSendPayload = StepPayload<SendNode> & { messageClass: 'marketing' | 'transactional'; startedAt?: string };
+/**
+ * `settings`: the journey's priority and tags, which governance rules read (compiled into the step's payload).
+ * `startedAt`: the run's `$$.Execution.StartTime` (its entry), the day its counters are bucketed by.
+ */
+export type PrepareSendPayload = StepPayload<SendNode> & {
+  messageClass: 'marketing' | 'transactional';
+  settings?: GovernedSend['settings'];
+  startedAt?: string;
+};
 
 /** The reason a send step of a journey-holdout run gives (ledger `suppressed`). */
 export const HOLDOUT_REASON = 'holdout';
@@ -48,7 +60,14 @@ export interface SendGuardDeps {
   consentPolicy?: ConsentPolicy;
 }
 
-export type PrepareSendDeps = { profiles: Pick<ProfileStore, 'get'>; ledger: Ledger; clock: Clock; counters?: JourneyCounters } & SendGuardDeps;
+/** `governance`: frequency caps and quiet hours (lambdas/core/governance/README.md); none without it. */
+export type PrepareSendDeps = {
+  profiles: Pick<ProfileStore, 'get'>;
+  ledger: Ledger;
+  clock: Clock;
+  counters?: JourneyCounters;
+  governance?: GovernanceDeps;
+} & SendGuardDeps;
 
 /** RFC 2369 and RFC 8058 (one-click) headers; none without a link. */
 export function unsubscribeHeaders(url: string | undefined): MessageHeader[] {
@@ -130,20 +149,30 @@ export async function prepareSend(deps: PrepareSendDeps, payload: PrepareSendPay
   // is recorded either, or the ledger would write the erased profile's id back.
   if (!profile) return { deliver: false, reason: PROFILE_ERASED, message: {} };
   const base = { executionId, nodeId: node.id, journeyId: state.journey.id, profileId: state.profileId, channel: node.channel, preparedAt: deps.clock.now().toISOString() };
+  // A cap slot taken below is given back when the message is not sent after all.
+  let release: (() => Promise<unknown>) | undefined;
   const suppress = async (reason: string): Promise<PrepareResult> => {
+    await release?.();
     if (!(await deps.ledger.prepare({ ...base, status: 'suppressed', reason }))) return skipped();
     // Counted once: only the write that made the entry `suppressed` counts (a retry finds it so and skips).
     const entered = payload.startedAt !== undefined && Number.isFinite(Date.parse(payload.startedAt)) ? payload.startedAt : base.preparedAt;
     await deps.counters?.add([{ journeyId: base.journeyId, day: utcDay(entered), name: COUNTER.suppressed, dims: { node: node.id, channel: node.channel, reason } }]);
     return { deliver: false, reason, message: {} };
   };
-  // The journey's holdout runs the journey without its messages (its conversions are measured against the others').
+  // The journey's holdout runs the journey without its messages (its conversions are measured against the others'),
+  // before any governance: a holdout run takes no cap slot and is never deferred.
   if (state.holdout === true) return suppress(HOLDOUT_REASON);
   const recipient = recipientFor(node.channel, profile);
   if (!recipient) return suppress('no-address');
   const suppressed = node.channel === 'email' && deps.suppression ? await deps.suppression.isSuppressed(recipient.to) : undefined;
   const decision = consentDecision(profile, node.channel, messageClass, node.list, suppressed, deps.consentPolicy);
   if (!decision.allowed) return suppress(decision.reason);
+  if (deps.governance) {
+    const governed = await governSend(deps.governance, { ...payload, profile, now: deps.clock.now() });
+    if (governed.outcome === 'defer') return { deliver: false, reason: governed.reason, message: {}, deferUntil: governed.until, deferredSince: governed.since };
+    if (governed.outcome === 'suppress') return suppress(governed.reason);
+    release = governed.release;
+  }
   const marketingEmail = node.channel === 'email' && messageClass === 'marketing';
   const unsubscribeUrl = marketingEmail && deps.unsubscribeLinks ? await deps.unsubscribeLinks.urlFor(profile.id, node.list === undefined ? 'email' : `list:${node.list}`) : undefined;
   const scope: TemplateScope = {
@@ -170,6 +199,26 @@ export async function prepareSend(deps: PrepareSendDeps, payload: PrepareSendPay
   if (jsonBytes(message) > RUN_DATA_LIMITS.maxMessageBytes) return suppress('message-too-large');
   if (!(await deps.ledger.prepare({ ...base, status: 'prepared' }))) return skipped();
   return { deliver: true, reason: null, message };
+}
+
+/** What the failed path of a delivery names: the run, its profile and the send node (the slot's holder). */
+export interface ReleaseSendPayload {
+  executionId: string;
+  profileId: string;
+  nodeId: string;
+}
+
+/** The failed path of a delivery: gives back the cap slot the message took (idempotent by execution and node). */
+export async function releaseSend(
+  deps: Pick<PrepareSendDeps, 'profiles' | 'clock' | 'governance'>,
+  { executionId, profileId, nodeId }: ReleaseSendPayload,
+): Promise<{ released: boolean }> {
+  if (!deps.governance) return { released: false };
+  // The profile as it is now (a merge moved the slots to the survivor's item).
+  const profile = await deps.profiles.get(profileId, { recentEvents: false });
+  if (!profile) return { released: false };
+  const slot = { profileId: profile.id, executionId, nodeId };
+  return { released: await releaseSendSlot(deps.governance, slot, deps.clock.now()) };
 }
 
 /**

@@ -31,6 +31,8 @@ const expected: Partial<Record<HandlerName, string[]>> = {
   [HandlerName.evaluateSegment]: withExecutions,
   [HandlerName.registerWait]: withExecutions,
   [HandlerName.triggerJourney]: withExecutions,
+  // Priority arbitration: whether higher-priority runs of the profile are still running.
+  [HandlerName.prepareSend]: withExecutions,
   // The journey registry, and Step Functions for the live version's publication time.
   [HandlerName.getJourney]: withExecutions,
   // "Why": DescribeExecution of each run (and GetExecutionHistory to explain one).

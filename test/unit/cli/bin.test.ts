@@ -15,7 +15,7 @@ describe('bin/waymark.js', () => {
 
   it('passes the arguments through and exits with the code run returns', () => {
     const ok = waymark('validate', 'statemachines/cart-abandonment.json');
-    expect([ok.status, ok.stdout]).toEqual([0, 'OK statemachines/cart-abandonment.json: journey "cart-abandonment", 8 nodes, 29 states\n']);
+    expect([ok.status, ok.stdout]).toEqual([0, 'OK statemachines/cart-abandonment.json: journey "cart-abandonment", 8 nodes, 35 states\n']);
     const invalid = waymark('validate', 'test/fixtures/journeys/invalid-graph.json');
     expect(invalid.status).toBe(1);
     const usage = waymark('frobnicate');

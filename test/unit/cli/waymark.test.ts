@@ -35,7 +35,7 @@ describe('waymark validate', () => {
   it('prints one OK line per valid file and exits 0', async () => {
     expect(await cli(['validate', CART, EVERY])).toEqual({
       code: 0,
-      stdout: `OK ${CART}: journey "cart-abandonment", 8 nodes, 29 states\nOK ${EVERY}: journey "every-node-kind", 10 nodes, 35 states\n`,
+      stdout: `OK ${CART}: journey "cart-abandonment", 8 nodes, 35 states\nOK ${EVERY}: journey "every-node-kind", 10 nodes, 41 states\n`,
       stderr: '',
     });
   });
@@ -44,7 +44,7 @@ describe('waymark validate', () => {
     const result = await cli(['validate', CART, INVALID]);
     expect(result.code).toBe(1);
     expect(result.stdout.split('\n')).toEqual([
-      `OK ${CART}: journey "cart-abandonment", 8 nodes, 29 states`,
+      `OK ${CART}: journey "cart-abandonment", 8 nodes, 35 states`,
       `${INVALID}: nodes[1].next (node "second"): node "second" refers to unknown node "nowhere"`,
       '',
     ]);
@@ -99,17 +99,17 @@ describe('waymark cost', () => {
   it('prints the transitions on the longest path and the cost per million entries', async () => {
     const result = await cli(['cost', CART]);
     expect(result.code).toBe(0);
-    // wait-for-order → reminder-email (6 states, its outcome counted) → wait-for-offer-signal → pick-offer → offer-push (6 states and the
-    // 4 of its Parallel branch) → done
-    expect(result.stdout).toContain('journey "cart-abandonment": at most 20 state transitions per entry');
+    // wait-for-order → reminder-email (7 states: its failed path releases the cap slot, then its outcome is tallied) →
+    // wait-for-offer-signal → pick-offer → offer-push (7 states and the 4 of its Parallel branch) → done
+    expect(result.stdout).toContain('journey "cart-abandonment": at most 22 state transitions per entry');
     expect(result.stdout).toContain('longest path: wait-for-order -> reminder-email -> reminder-email.route');
-    expect(result.stdout).toContain('$500.00 per million entries');
-    expect(result.stdout).toContain('for 1,000,000 entries: at most $500.00');
+    expect(result.stdout).toContain('$550.00 per million entries');
+    expect(result.stdout).toContain('for 1,000,000 entries: at most $550.00');
   });
 
   it.each([
-    [['--entries', '4000'], 'for 4,000 entries: at most $2.00'],
-    [['--entries=10'], 'for 10 entries: at most $0.005000'],
+    [['--entries', '4000'], 'for 4,000 entries: at most $2.20'],
+    [['--entries=10'], 'for 10 entries: at most $0.005500'],
   ])('prices the number of entries given with %j', async (flags, line) => {
     const result = await cli(['cost', CART, ...flags]);
     expect(result.code).toBe(0);

@@ -13,7 +13,10 @@ const state = (asl: AslDefinition, name: string): AslState => {
 
 describe('compileJourney', () => {
   it('names one state per node plus the suffixed states of its kind', () => {
-    const send = (id: string) => [id, `${id}.route`, `${id}.deliver`, `${id}.record`, `${id}.failed`, `${id}.unknown`, `${id}.count`, `${id}.tally`];
+    const send = (id: string) => [
+      ...[id, `${id}.route`, `${id}.defer`, `${id}.deliver`, `${id}.record`, `${id}.failed`, `${id}.release`],
+      ...[`${id}.unknown`, `${id}.tally`, `${id}.count`],
+    ];
     expect(Object.keys(compiled().States).sort()).toEqual(
       [
         ...send('welcome-email'),
@@ -46,7 +49,13 @@ describe('compileJourney', () => {
 
   it.each<[state: string, field: string, expected: unknown]>([
     ['welcome-email', 'ResultPath', '$.steps.welcome_email'],
-    ['welcome-email.route', 'Choices', [{ Variable: '$.steps.welcome_email.deliver', BooleanEquals: true, Next: 'welcome-email.deliver' }]],
+    ['welcome-email.route', 'Choices', [
+      { Variable: '$.steps.welcome_email.deliver', BooleanEquals: true, Next: 'welcome-email.deliver' },
+      { Variable: '$.steps.welcome_email.deferUntil', IsString: true, Next: 'welcome-email.defer' },
+    ]],
+    ['welcome-email.defer', 'Type', 'Wait'],
+    ['welcome-email.defer', 'TimestampPath', '$.steps.welcome_email.deferUntil'],
+    ['welcome-email.defer', 'Next', 'welcome-email'],
     ['welcome-email.route', 'Default', 'wait-for-login'],
     ['welcome-email.deliver', 'ResultPath', '$.steps.welcome_email.delivery'],
     ['welcome-email.deliver', 'Catch', [
@@ -56,7 +65,11 @@ describe('compileJourney', () => {
     ['welcome-email.record', 'ResultPath', '$.steps.welcome_email'],
     ['welcome-email.record', 'ResultSelector', { deliver: true, status: 'sent', tally: 'sent#channel=email&node=welcome-email' }],
     ['welcome-email.failed', 'ResultSelector', { deliver: true, status: 'failed', tally: 'failed#channel=email&node=welcome-email&reason=failed' }],
-    ['welcome-email.failed', 'Next', 'welcome-email.tally'],
+    // A refused delivery gives its cap slot back, then its outcome is tallied (the release keeps the step's data).
+    ['welcome-email.failed', 'Next', 'welcome-email.release'],
+    ['welcome-email.release', 'ResultPath', null],
+    ['welcome-email.release', 'Next', 'welcome-email.tally'],
+    ['welcome-email.release', 'Catch', [{ ErrorEquals: ['States.ALL'], ResultPath: null, Next: 'welcome-email.tally' }]],
     ['welcome-email.unknown', 'Next', 'welcome-email.tally'],
     ['welcome-email.count', 'Next', 'wait-for-login'],
     ['wait-for-login', 'ResultPath', '$.steps.wait_for_login'],

@@ -32,23 +32,36 @@ describe('longestPath', () => {
     expect(countTransitions(definition)).toBe(path.length);
   });
 
-  it('counts the compiled base journey: wait, prepare, route, deliver, record, tally, count, exit and the condition', () => {
-    // pause → is-vip → hello → hello.route → hello.deliver → hello.record (or .failed, .unknown) → hello.tally → hello.count → done
-    expect(countTransitions(compileJourney(mustValidate(baseJourney())))).toBe(9);
+  it('counts the compiled base journey: wait, prepare, route, deliver, failed, release, tally, count, exit and the condition', () => {
+    // pause → is-vip → hello → hello.route → hello.deliver → hello.failed → hello.release (the cap slot given back)
+    // → hello.tally → hello.count → done (hello.record or .unknown are one shorter)
+    expect(countTransitions(compileJourney(mustValidate(baseJourney())))).toBe(10);
   });
 
   it('counts the longest branch of the fixture with every node kind', () => {
     expect(longestPath(compileJourney(everyNodeKind()))).toEqual([
-      ...['welcome-email', 'welcome-email.route', 'welcome-email.deliver', 'welcome-email.record', 'welcome-email.tally', 'welcome-email.count'],
+      ...['welcome-email', 'welcome-email.route', 'welcome-email.deliver', 'welcome-email.failed', 'welcome-email.release'],
+      ...['welcome-email.tally', 'welcome-email.count'],
       ...['wait-for-login', 'check-tier', 'check-tier.branch', 'gold-push', 'gold-push.route', 'gold-push.deliver'],
       // The push branch: SendMessages, its DeliveryStatus, and (longest) the failure it reports.
-      ...['gold-push.send', 'gold-push.status', 'gold-push.not-delivered', 'gold-push.status-error', 'gold-push.record', 'gold-push.tally', 'gold-push.count', 'done'],
+      ...['gold-push.send', 'gold-push.status', 'gold-push.not-delivered', 'gold-push.status-error', 'gold-push.failed'],
+      ...['gold-push.release', 'gold-push.tally', 'gold-push.count', 'done'],
     ]);
   });
 
   it('counts the longest branch of a Parallel state', () => {
     const branch = (n: number): AslDefinition => asl(Object.fromEntries(Array.from({ length: n }, (_, i) => [`b${n}-${i}`, i === n - 1 ? { Type: 'Succeed' } : { Type: 'Pass', Next: `b${n}-${i + 1}` }])), `b${n}-0`);
     expect(countTransitions(asl({ a: { Type: 'Parallel', Branches: [branch(1), branch(3)], Next: 'z' }, z: { Type: 'Succeed' } }))).toBe(5);
+  });
+
+  it('counts a quiet-hours deferral (a Wait back to the send step) once', () => {
+    const definition = asl({
+      send: { Type: 'Task', Resource: 'r', Next: 'route' },
+      route: { Type: 'Choice', Choices: [{ Variable: '$.d', IsString: true, Next: 'defer' }], Default: 'z' },
+      defer: { Type: 'Wait', TimestampPath: '$.d', Next: 'send' },
+      z: { Type: 'Succeed' },
+    }, 'send');
+    expect(longestPath(definition)).toEqual(['send', 'route', 'z']);
   });
 
   it('refuses a definition that loops or refers to a missing state', () => {

@@ -43,6 +43,7 @@ async function deliver(channel: Channel, answers: Answer[], options: { ledgerAlr
   const ledger: { status: string; values: Record<string, unknown> }[] = [];
   const tallies: { pk: string; sk: string }[] = [];
   const metrics: unknown[] = [];
+  const releases: unknown[] = [];
   let calls = 0;
   const provider = async () => {
     const answer = answers[Math.min(calls, answers.length - 1)];
@@ -64,8 +65,12 @@ async function deliver(channel: Channel, answers: Answer[], options: { ledgerAlr
     if (s.Type !== 'Task') continue;
     switch (s.Resource) {
       case Resource.lambdaInvoke:
-        handlers[name] = async () => ({
-          Payload: { deliver: true, reason: null, message: { channel, to: 'device-token', subject: 'Hi', text: 'Hello', body: 'Hello', headers: [], tags: [], request: {} } },
+        handlers[name] = async (input) => ({
+          ...((input as { Payload?: { release?: boolean } }).Payload?.release ? void releases.push(name) : {}),
+          Payload: {
+            ...{ deliver: true, reason: null, deferUntil: null, deferredSince: null },
+            message: { channel, to: 'device-token', subject: 'Hi', text: 'Hello', body: 'Hello', headers: [], tags: [], request: {} },
+          },
         });
         break;
       case Resource.dynamoUpdateItem:
@@ -100,7 +105,7 @@ async function deliver(channel: Channel, answers: Answer[], options: { ledgerAlr
     },
   );
   const output = await run.result;
-  return { ledger, metrics, calls, tallies, output: output as { steps: Record<string, unknown> } };
+  return { ledger, metrics, calls, tallies, releases, output: output as { steps: Record<string, unknown> } };
 }
 
 describe('delivery states', () => {
@@ -138,9 +143,10 @@ describe('delivery states', () => {
     ['email', 'SesV2.MessageRejectedException'],
     ['sms', 'SNS.InvalidParameterException'],
     ['push', 'Pinpoint.BadRequestException'],
-  ])('records a %s the provider rejected (%s) as failed, and counts it', async (channel, error) => {
-    const { ledger, metrics, calls } = await deliver(channel, [{ error }]);
+  ])('records a %s the provider rejected (%s) as failed, gives its cap slot back and counts it', async (channel, error) => {
+    const { ledger, metrics, calls, releases } = await deliver(channel, [{ error }]);
     expect(calls).toBe(1);
+    expect(releases).toEqual(['hello.release']);
     expect(ledger).toEqual([{ status: 'failed', values: { ':error': { S: error } } }]);
     expect(JSON.stringify(metrics)).toContain('"Value":"failed"');
   });
