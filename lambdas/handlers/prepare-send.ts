@@ -1,6 +1,5 @@
-import { awsTables, awsUnsubscribe } from '../adapters/aws';
+import { awsJourneyCounters, awsTables, awsUnsubscribe } from '../adapters/aws';
 import { DynamoLedger } from '../adapters/dynamodb';
-import { DynamoJourneyCounters } from '../adapters/dynamodb-counters';
 import { createDynamoProfileStore } from '../adapters/dynamodb-profiles';
 import { DynamoSuppressionList } from '../adapters/dynamodb-suppression';
 import { createPrepareSendHandler } from '../app/journey-steps';
@@ -9,7 +8,7 @@ const { env, db, clock, privacyKey } = awsTables();
 export const handler = createPrepareSendHandler({
   profiles: createDynamoProfileStore(db, env.profilesTable, { clock, privacyKey }),
   ledger: new DynamoLedger(db, env.runtimeTable),
-  counters: new DynamoJourneyCounters(db, env.runtimeTable),
+  counters: awsJourneyCounters(db, env.runtimeTable),
   clock,
   suppression: new DynamoSuppressionList(db, env.runtimeTable, privacyKey),
   unsubscribeLinks: awsUnsubscribe(env).unsubscribeLinks,
