@@ -50,6 +50,14 @@ export type JourneyMetricEmitter = (metric: JourneyMetric) => void;
  * for the journey and once per split of the entry): emitted under [Journey, Node, Variant] only, never [Journey].
  */
 const PER_SPLIT: ReadonlySet<CounterName> = new Set([COUNTER.converted, COUNTER.revenue, COUNTER.assigned]);
+/**
+ * Engagement: per journey and node, not per variant (the report compares variants; five names × variants × journeys
+ * of custom metrics would cost more than the panel is worth). The journey holdout's `Variant` stays on entries and
+ * conversions.
+ */
+const ENGAGEMENT: ReadonlySet<CounterName> = new Set([
+  COUNTER.delivered, COUNTER.bounced, COUNTER.complained, COUNTER.opened, COUNTER.clicked,
+]);
 /** Counters with a bounded `reason` worth a set of its own (exit reasons, suppression reasons: fixed lists in code). */
 const BY_REASON: ReadonlySet<CounterName> = new Set([COUNTER.exited, COUNTER.suppressed]);
 
@@ -79,7 +87,7 @@ export function journeyMetric(inc: CounterIncrement): JourneyMetric | undefined 
   } else {
     sets.push({});
     if (node) sets.push({ Node: node });
-    if (variant) sets.push({ Variant: variant });
+    if (variant && !ENGAGEMENT.has(inc.name)) sets.push({ Variant: variant });
     if (reason && BY_REASON.has(inc.name)) sets.push({ Reason: reason });
   }
   if (sets.length === 0) return undefined;

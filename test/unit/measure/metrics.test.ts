@@ -71,9 +71,9 @@ describe('journeyMetric', () => {
       { dimensionSets: [{}, { Node: 'mail' }, { Reason: 'no-address' }] },
     ],
     [
-      'an open: per journey, node and variant (not agent)',
+      'an open: per journey and node (not variant, not agent)',
       inc(COUNTER.opened, { node: 'mail', channel: 'email', variant: 'b', agent: 'machine' }),
-      { name: 'Opened', dimensionSets: [{}, { Node: 'mail' }, { Variant: 'b' }] },
+      { name: 'Opened', dimensionSets: [{}, { Node: 'mail' }] },
     ],
     ['the journey\'s conversion: per journey', inc(COUNTER.converted), { name: 'Converted', dimensionSets: [{}] }],
     [
@@ -96,12 +96,13 @@ describe('journeyMetric', () => {
   });
 
   it('keeps hostile but valid ASCII ids as plain values', () => {
-    const metric = journeyMetric({ ...inc(COUNTER.opened, { node: '__proto__', variant: 'constructor' }), journeyId: 'toString' });
+    const metric = journeyMetric({ ...inc(COUNTER.entered, { node: '__proto__', variant: 'constructor' }), journeyId: 'toString' });
     expect(metric).toMatchObject({ journeyId: 'toString', dimensionSets: [{}, { Node: '__proto__' }, { Variant: 'constructor' }] });
   });
 
   it('drops only the sets whose node or variant CloudWatch would refuse', () => {
-    expect(journeyMetric(inc(COUNTER.clicked, { node: 'n\u0007', variant: 'a' }))?.dimensionSets).toEqual([{}, { Variant: 'a' }]);
+    expect(journeyMetric(inc(COUNTER.clicked, { node: 'n\u0007' }))?.dimensionSets).toEqual([{}]);
+    expect(journeyMetric(inc(COUNTER.entered, { variant: 'hold\nout' }))?.dimensionSets).toEqual([{}]);
     expect(journeyMetric(inc(COUNTER.converted, { node: '\t', variant: 'a' }))).toBeUndefined();
   });
 
@@ -125,7 +126,7 @@ describe('emitJourneyMetric (Powertools EMF)', () => {
     });
     try {
       const metrics = new Metrics({ namespace: 'Waymark', serviceName: 'waymark' });
-      emitJourneyMetric(journeyMetric(inc(COUNTER.opened, { node: 'mail', variant: 'b' }))!, metrics);
+      emitJourneyMetric(journeyMetric(inc(COUNTER.suppressed, { node: 'mail', reason: 'opted-out' }))!, metrics);
     } finally {
       write.mockRestore();
       if (previous === undefined) delete process.env.POWERTOOLS_METRICS_DISABLED;
@@ -133,12 +134,12 @@ describe('emitJourneyMetric (Powertools EMF)', () => {
     }
     expect(lines).toHaveLength(1);
     const record = JSON.parse(lines[0]);
-    expect(record).toMatchObject({ Journey: 'welcome', Node: 'mail', Variant: 'b', service: 'waymark', Opened: 1 });
+    expect(record).toMatchObject({ Journey: 'welcome', Node: 'mail', Reason: 'opted-out', service: 'waymark', Suppressed: 1 });
     expect(record._aws.CloudWatchMetrics).toEqual([
       {
         Namespace: 'Waymark',
-        Dimensions: [['service', 'Journey'], ['service', 'Journey', 'Node'], ['service', 'Journey', 'Variant']],
-        Metrics: [{ Name: 'Opened', Unit: 'Count' }],
+        Dimensions: [['service', 'Journey'], ['service', 'Journey', 'Node'], ['service', 'Journey', 'Reason']],
+        Metrics: [{ Name: 'Suppressed', Unit: 'Count' }],
       },
     ]);
   });
