@@ -96,7 +96,11 @@ export class OperationsDashboard extends Construct {
       });
     // The counters' metrics (Powertools adds its `service` dimension to every set) and the send's Deliveries.
     const counted = (metricName: string, label: string, dimensions: readonly string[] = ['Journey']) =>
-      byJourney([POWERTOOLS_NAMESPACE, ...dimensions, ...Object.keys(POWERTOOLS_DIMENSIONS)].join(','), metricName, label);
+      byJourney(
+        [POWERTOOLS_NAMESPACE, ...dimensions, ...Object.keys(POWERTOOLS_DIMENSIONS)].join(','),
+        metricName,
+        label,
+      );
     const deliveries = (outcome: string, dimensions: readonly string[] = ['Journey']) => {
       const schema = [props.deliveryMetricsNamespace, ...dimensions, 'Outcome'].join(',');
       return byJourney(schema, DELIVERY_METRIC, outcome, ` Outcome="${outcome}"`);
@@ -170,12 +174,18 @@ export class OperationsDashboard extends Construct {
           graph('Revenue per journey', [counted(JOURNEY_METRIC.revenue, 'revenue')]),
         ],
         [
-          graph('Opened and clicked per journey', [counted(JOURNEY_METRIC.opened, 'opened'), counted(JOURNEY_METRIC.clicked, 'clicked')]),
+          graph('Opened and clicked per journey', [
+            counted(JOURNEY_METRIC.opened, 'opened'),
+            counted(JOURNEY_METRIC.clicked, 'clicked'),
+          ]),
           graph('Exited per journey and reason', [counted(JOURNEY_METRIC.exited, 'exited', ['Journey', 'Reason'])]),
-          graph('Sent and failed per journey node', [deliveries('sent', ['Journey', 'Node']), deliveries('failed', ['Journey', 'Node'])]),
+          graph('Sent and failed per journey node', [
+            deliveries('sent', ['Journey', 'Node']),
+            deliveries('failed', ['Journey', 'Node']),
+          ]),
         ],
         [
-          graph('Split variants: entries assigned', [counted(JOURNEY_METRIC.assigned, 'assigned', splits)], { width: 12 }),
+          graph('Split variants: assigned', [counted(JOURNEY_METRIC.assigned, 'assigned', splits)], { width: 12 }),
           graph('Split variants: conversions', [counted(JOURNEY_METRIC.converted, 'converted', splits)], { width: 12 }),
         ],
       ],
