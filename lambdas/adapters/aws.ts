@@ -7,8 +7,9 @@ import { createUnsubscribeLinks } from '../core/consent/links';
 import { cachedDecisionCatalog } from '../core/decisions/catalog';
 import { systemClock } from '../core/runtime/ports';
 import { cachedSegmentCatalog } from '../core/segments/cached-catalog';
+import { metricJourneyCounters } from '../core/measure/metrics';
 import { loadEnv, MissingEnvironmentError, type HandlerEnv } from '../shared/env';
-import { traced } from '../shared/powertools';
+import { emitJourneyMetric, logger, traced } from '../shared/powertools';
 import { DynamoConsentStore } from './dynamodb-consent';
 import { DynamoJourneyCounters } from './dynamodb-counters';
 import { dynamoPorts, onTable } from './dynamodb-ports';
@@ -53,6 +54,16 @@ export function awsUnsubscribe(env: HandlerEnv) {
   return { getSecret, unsubscribeLinks: createUnsubscribeLinks({ getSecret, publicUrl, clock: systemClock }) };
 }
 
+/**
+ * The journey counters in the runtime table, each increment also emitted once as a CloudWatch metric (EMF): every
+ * Lambda that counts builds its counters here. A metric that cannot be written is logged, never fails the count.
+ */
+export function awsJourneyCounters(db: DynamoDBDocumentClient, runtimeTable: string) {
+  return metricJourneyCounters(new DynamoJourneyCounters(db, runtimeTable), emitJourneyMetric, (error) =>
+    logger.warn('journey metric not emitted', { error: error instanceof Error ? error.message : String(error) }),
+  );
+}
+
 /** Every DynamoDB-backed port (and the secrets that key them), for the handlers that use many of them. */
 export function awsStores() {
   const { env, db, privacyKey } = awsTables();
@@ -71,8 +82,8 @@ export function awsStores() {
     decisions,
     newId: randomUUID,
     suppression: onTable(env.tables, 'runtime', (t) => new DynamoSuppressionList(db, t, privacyKey)),
-    /** Journey counters (entries, exits): the router, the trigger and erasure count through them. */
-    counters: onTable(env.tables, 'runtime', (t) => new DynamoJourneyCounters(db, t)),
+    /** Journey counters (entries, exits, engagement, conversions), emitted as metrics too: the counting sites use them. */
+    counters: onTable(env.tables, 'runtime', (t) => awsJourneyCounters(db, t)),
     consent: onTable(env.tables, 'profiles', (t) => new DynamoConsentStore(db, t, systemClock)),
     ...awsUnsubscribe(env),
   };

@@ -1,6 +1,6 @@
-import { awsTables } from '../adapters/aws';
-import { DynamoJourneyCounters, DynamoOnceMarks } from '../adapters/dynamodb-counters';
+import { awsJourneyCounters, awsTables } from '../adapters/aws';
+import { DynamoOnceMarks } from '../adapters/dynamodb-counters';
 import { createCountRunEndHandler } from '../app/count-run-end';
 
 const { env, db, clock } = awsTables();
-export const handler = createCountRunEndHandler({ counters: new DynamoJourneyCounters(db, env.table('runtime')), once: new DynamoOnceMarks(db, env.table('runtime')), clock });
+export const handler = createCountRunEndHandler({ counters: awsJourneyCounters(db, env.table('runtime')), once: new DynamoOnceMarks(db, env.table('runtime')), clock });

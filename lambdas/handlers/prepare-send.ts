@@ -1,7 +1,6 @@
-import { awsTables, awsUnsubscribe } from '../adapters/aws';
+import { awsJourneyCounters, awsTables, awsUnsubscribe } from '../adapters/aws';
 import { awsExecutions } from '../adapters/aws-executions';
 import { DynamoEnrollmentStore, DynamoJourneyRegistry, DynamoLedger } from '../adapters/dynamodb';
-import { DynamoJourneyCounters } from '../adapters/dynamodb-counters';
 import { DynamoSendCapStore } from '../adapters/dynamodb-governance';
 import { createDynamoProfileStore } from '../adapters/dynamodb-profiles';
 import { dynamoRuleStore } from '../adapters/dynamodb-rules';
@@ -15,7 +14,7 @@ const { executions } = awsExecutions();
 export const handler = createPrepareSendHandler({
   profiles: createDynamoProfileStore(db, env.table('profiles'), { clock, privacyKey }),
   ledger: new DynamoLedger(db, env.table('runtime')),
-  counters: new DynamoJourneyCounters(db, env.table('runtime')),
+  counters: awsJourneyCounters(db, env.table('runtime')),
   clock,
   suppression: new DynamoSuppressionList(db, env.table('runtime'), privacyKey),
   unsubscribeLinks: awsUnsubscribe(env).unsubscribeLinks,

@@ -6,6 +6,7 @@ import type * as sns from 'aws-cdk-lib/aws-sns';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { DELIVERY_METRIC } from '../../lambdas/core/journey';
+import { JOURNEY_METRIC } from '../../lambdas/core/measure/metrics';
 
 /** Namespace and default dimension of the Powertools metrics the handlers emit (lambdas/shared/powertools.ts). */
 export const POWERTOOLS_NAMESPACE = 'Waymark';
@@ -22,6 +23,14 @@ export const DELIVERY_OUTCOMES = ['sent', 'failed', 'unknown'] as const;
  */
 export const BOUNCE_RATE_ALARM = 0.05;
 export const COMPLAINT_RATE_ALARM = 0.001;
+
+/** The heading of the per-journey section. */
+const JOURNEY_SECTION_TEXT = [
+  '## Journeys',
+  'One line per journey (or node, or split variant), found by SEARCH: add a journey id to a search to see one.',
+  'Entries, suppressions, engagement and conversions: namespace Waymark (all stages of the account and region);',
+  'sent / failed / unknown: the stage\'s Deliveries. Definitions: lambdas/core/measure/README.md.',
+].join('\n');
 
 export interface OperationsDashboardProps {
   readonly stage: string;
@@ -75,6 +84,28 @@ export class OperationsDashboard extends Construct {
         period,
         usingMetrics: {},
       });
+    // Per journey: one SEARCH per panel over the journey dimension sets (lambdas/core/measure/metrics.ts and the
+    // send's Deliveries): no widget per journey; a SEARCH returns up to 500 time series (CDK SearchExpressionProps,
+    // https://docs.aws.amazon.com/cdk/api/v2/docs/aws-cdk-lib.aws_cloudwatch.SearchExpressionProps.html).
+    const byJourney = (schema: string, metricName: string, label: string, terms = '') =>
+      new cloudwatch.MathExpression({
+        expression: `SEARCH('{${schema}} MetricName="${metricName}"${terms}', 'Sum', ${period.toSeconds()})`,
+        label,
+        period,
+        usingMetrics: {},
+      });
+    // The counters' metrics (Powertools adds its `service` dimension to every set) and the send's Deliveries.
+    const counted = (metricName: string, label: string, dimensions: readonly string[] = ['Journey']) =>
+      byJourney(
+        [POWERTOOLS_NAMESPACE, ...dimensions, ...Object.keys(POWERTOOLS_DIMENSIONS)].join(','),
+        metricName,
+        label,
+      );
+    const deliveries = (outcome: string, dimensions: readonly string[] = ['Journey']) => {
+      const schema = [props.deliveryMetricsNamespace, ...dimensions, 'Outcome'].join(',');
+      return byJourney(schema, DELIVERY_METRIC, outcome, ` Outcome="${outcome}"`);
+    };
+    const splits = ['Journey', 'Node', 'Variant'];
     const machines = `waymark-${props.stage}-`;
     const functions = Stack.of(this).stackName;
 
@@ -130,6 +161,32 @@ export class OperationsDashboard extends Construct {
         [
           graph('Lambda errors (every function of the stage)', [search('AWS/Lambda,FunctionName', 'Errors', functions, 'errors')], { width: 12 }),
           graph('Lambda throttles (every function of the stage)', [search('AWS/Lambda,FunctionName', 'Throttles', functions, 'throttles')], { width: 12 }),
+        ],
+        [new cloudwatch.TextWidget({ markdown: JOURNEY_SECTION_TEXT, width: 24, height: 2 })],
+        [
+          graph('Entered per journey', [counted(JOURNEY_METRIC.entered, 'entered')]),
+          graph('Sent per journey', [deliveries('sent')]),
+          graph('Failed and unknown per journey', [deliveries('failed'), deliveries('unknown')]),
+        ],
+        [
+          graph('Suppressed per journey', [counted(JOURNEY_METRIC.suppressed, 'suppressed')]),
+          graph('Converted per journey', [counted(JOURNEY_METRIC.converted, 'converted')]),
+          graph('Revenue per journey', [counted(JOURNEY_METRIC.revenue, 'revenue')]),
+        ],
+        [
+          graph('Opened and clicked per journey', [
+            counted(JOURNEY_METRIC.opened, 'opened'),
+            counted(JOURNEY_METRIC.clicked, 'clicked'),
+          ]),
+          graph('Exited per journey and reason', [counted(JOURNEY_METRIC.exited, 'exited', ['Journey', 'Reason'])]),
+          graph('Sent and failed per journey node', [
+            deliveries('sent', ['Journey', 'Node']),
+            deliveries('failed', ['Journey', 'Node']),
+          ]),
+        ],
+        [
+          graph('Split variants: assigned', [counted(JOURNEY_METRIC.assigned, 'assigned', splits)], { width: 12 }),
+          graph('Split variants: conversions', [counted(JOURNEY_METRIC.converted, 'converted', splits)], { width: 12 }),
         ],
       ],
     });

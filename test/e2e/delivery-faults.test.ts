@@ -70,6 +70,8 @@ describe('delivery faults', () => {
 
   it('records an email SES rejected as failed, counts it, and the journey goes on', async () => {
     const before = count('failed', 'email');
+    const beforeJourney = ctx.stack.metrics.sum('Deliveries', { Journey: 'manual-outreach', Outcome: 'failed' });
+    const beforeNode = ctx.stack.metrics.sum('Deliveries', { Journey: 'manual-outreach', Node: 'outreach-email', Outcome: 'failed' });
     ctx.stack.outbox.inject({ channel: 'email', error: 'SesV2.MessageRejectedException' });
     const run = await outreach(1, { text: 'Hello' });
 
@@ -77,6 +79,10 @@ describe('delivery faults', () => {
     expect(await ledgerEntry(ctx.stack, run.executionArn, 'outreach-email')).toMatchObject({ status: 'failed', error: 'SesV2.MessageRejectedException' });
     expect(count('failed', 'email')).toBe(before + 1);
     expect(ctx.stack.outbox.list({ profileId: profileOf(1) })).toEqual([]);
+    // Counted per journey and per journey node too, in the same PutMetricData.
+    const perJourney = { Journey: 'manual-outreach', Outcome: 'failed' };
+    expect(ctx.stack.metrics.sum('Deliveries', perJourney)).toBe(beforeJourney + 1);
+    expect(ctx.stack.metrics.sum('Deliveries', { ...perJourney, Node: 'outreach-email' })).toBe(beforeNode + 1);
   });
 
   it('records an email whose call timed out after it went out as unknown, not failed, and sends it once', async () => {

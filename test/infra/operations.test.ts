@@ -49,6 +49,40 @@ describe('operations: dashboard and SES reputation alarms', () => {
     }
   });
 
+  it('shows every journey by SEARCH: entered, sent, failed, suppressed, converted, by node and by variant', () => {
+    const body = dashboardBody(json);
+    const counted = (schema: string, metric: string) => `{Waymark,${schema},service} MetricName=\\"${metric}\\"'`;
+    for (const [schema, metric] of [
+      ['Journey', 'Entered'],
+      ['Journey', 'Suppressed'],
+      ['Journey', 'Converted'],
+      ['Journey', 'Revenue'],
+      ['Journey', 'Opened'],
+      ['Journey', 'Clicked'],
+      ['Journey,Reason', 'Exited'],
+      ['Journey,Node,Variant', 'Assigned'],
+      ['Journey,Node,Variant', 'Converted'],
+    ]) {
+      const shown = body.includes(counted(schema, metric));
+      expect({ metric, schema, shown }).toEqual({ metric, schema, shown: true });
+    }
+    for (const [schema, outcome] of [
+      ['Journey', 'sent'],
+      ['Journey', 'failed'],
+      ['Journey', 'unknown'],
+      ['Journey,Node', 'sent'],
+      ['Journey,Node', 'failed'],
+    ]) {
+      const search = `{Waymark/${STAGE},${schema},Outcome} MetricName=\\"Deliveries\\" Outcome=\\"${outcome}\\"'`;
+      expect({ outcome, schema, shown: body.includes(search) }).toEqual({ outcome, schema, shown: true });
+    }
+  });
+
+  it('stays far within the dashboard limits (500 widgets) however many journeys there are', () => {
+    const widgets = JSON.parse(dashboardBody(json)).widgets as unknown[];
+    expect(widgets.length).toBeLessThan(50);
+  });
+
   it("shows and alarms on this stage's SES bounce rate at 5% and complaint rate at 0.1%, to the alarm topic", () => {
     const [configurationSetId] = resourcesOfType(json, 'AWS::SES::ConfigurationSet')[0];
     const [topicId] = resourcesOfType(json, 'AWS::SNS::Topic')[0];

@@ -172,17 +172,27 @@ describe('delivery states', () => {
     expect(ledger.map((l) => l.status)).toEqual(['sent']);
   });
 
-  it('counts every outcome by channel and in total, in the configured namespace', async () => {
+  it('counts every outcome by channel, in total, per journey and per journey node, in the configured namespace', async () => {
     const { metrics } = await deliver('sms', [{ ok: true }]);
+    const journey = { Name: 'Journey', Value: 'base' };
+    const sent = { Name: 'Outcome', Value: 'sent' };
     expect(metrics).toEqual([
       {
         Namespace: 'Waymark/test',
         MetricData: [
-          { MetricName: 'Deliveries', Dimensions: [{ Name: 'Outcome', Value: 'sent' }], Unit: 'Count', Value: 1 },
-          { MetricName: 'Deliveries', Dimensions: [{ Name: 'Channel', Value: 'sms' }, { Name: 'Outcome', Value: 'sent' }], Unit: 'Count', Value: 1 },
+          { MetricName: 'Deliveries', Dimensions: [sent], Unit: 'Count', Value: 1 },
+          { MetricName: 'Deliveries', Dimensions: [{ Name: 'Channel', Value: 'sms' }, sent], Unit: 'Count', Value: 1 },
+          { MetricName: 'Deliveries', Dimensions: [journey, sent], Unit: 'Count', Value: 1 },
+          { MetricName: 'Deliveries', Dimensions: [journey, { Name: 'Node', Value: 'hello' }, sent], Unit: 'Count', Value: 1 },
         ],
       },
     ]);
+  });
+
+  it('counts a failure per journey node too', async () => {
+    const { metrics } = await deliver('sms', [{ error: 'SNS.InvalidParameterException' }]);
+    const data = (metrics[0] as { MetricData: { Dimensions: unknown[] }[] }).MetricData;
+    expect(data[3].Dimensions).toEqual([{ Name: 'Journey', Value: 'base' }, { Name: 'Node', Value: 'hello' }, { Name: 'Outcome', Value: 'failed' }]);
   });
 
   describe('push (Pinpoint answers 200 with a status per address)', () => {
