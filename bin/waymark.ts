@@ -18,6 +18,7 @@ import { readSegmentFiles } from '../lambdas/core/segments/files';
 import { readRuleFiles } from '../lambdas/core/governance/files';
 import type { SimulationEngine } from '../lambdas/simulate';
 import type { DoctorClients } from '../lambdas/doctor';
+import { OptionError, parseOptions } from './options';
 import type { JourneyReport } from '../lambdas/core/measure/report';
 import { renderReportHtml, renderReportText } from '../lambdas/core/measure/render';
 import { apiBase, httpGet, isLocal, LOCAL_API, regionOf, signedHeaders, type HttpGet, type Signer } from './report-client';
@@ -100,10 +101,9 @@ async function segments(args: readonly string[], io: Io): Promise<number> {
 /** `waymark rules rules/*.json`: every problem on a line of its own, or one OK line per rule. */
 async function rules(args: readonly string[], io: Io, deps: CliDeps): Promise<number> {
   if (args.includes('--estimate')) return estimate(args.filter((a) => a !== '--estimate'), io, deps);
-  if (args.length === 0) throw new UsageError('missing <file>');
-  const flag = args.find((a) => a.startsWith('-'));
-  if (flag !== undefined) throw new UsageError(`unknown option ${flag}`);
-  const { rules: parsed, problems } = readRuleFiles(await readAll(args, io));
+  const { positional: files } = parseOptions(args, {});
+  if (files.length === 0) throw new UsageError('missing <file>');
+  const { rules: parsed, problems } = readRuleFiles(await readAll(files, io));
   for (const problem of problems) io.stdout(`${problem}\n`);
   for (const rule of parsed) io.stdout(`OK rule "${rule.id}" (${rule.kind}, ${rule.channel})\n`);
   return problems.length > 0 ? EXIT.invalid : EXIT.ok;
@@ -154,24 +154,19 @@ async function validate(args: readonly string[], io: Io): Promise<number> {
 }
 
 function parseEntries(args: readonly string[]): { files: string[]; entries: number } {
-  const files: string[] = [];
-  let entries = 1_000_000;
-  for (let i = 0; i < args.length; i++) {
-    const arg = args[i];
-    const inline = arg.startsWith('--entries=') ? arg.slice('--entries='.length) : undefined;
-    if (arg === '--entries' || inline !== undefined) {
-      const text = inline ?? args[++i];
-      if (text === undefined || !/^[1-9]\d*$/.test(text) || !Number.isSafeInteger(Number(text))) {
-        throw new UsageError(`--entries takes a positive whole number (got ${text === undefined ? 'nothing' : JSON.stringify(text)})`);
-      }
-      entries = Number(text);
-    } else if (arg.startsWith('-')) {
-      throw new UsageError(`unknown option ${arg}`);
-    } else {
-      files.push(arg);
-    }
-  }
-  return { files, entries };
+  const { positional: files, lists } = parseOptions(args, {
+    lists: ['entries'], // the last one counts
+    takes: { entries: (text) =>
+      `a positive whole number (got ${text === undefined ? 'nothing' : JSON.stringify(text)})` },
+    check: {
+      entries: (text) => {
+        if (!/^[1-9]\d*$/.test(text) || !Number.isSafeInteger(Number(text))) {
+          throw new UsageError(`--entries takes a positive whole number (got ${JSON.stringify(text)})`);
+        }
+      },
+    },
+  });
+  return { files, entries: Number(lists.entries?.at(-1) ?? 1_000_000) };
 }
 
 const usd = (amount: number) => `$${amount.toFixed(amount > 0 && amount < 0.01 ? 6 : 2)}`;
@@ -217,29 +212,17 @@ interface ReportArgs {
 }
 
 function parseReportArgs(args: readonly string[]): ReportArgs {
-  const ids: string[] = [];
-  const options: Partial<Record<'api' | 'from' | 'to' | 'html', string>> = {};
-  let json = false;
-  for (let i = 0; i < args.length; i++) {
-    const arg = args[i];
-    const equals = arg.startsWith('--') ? arg.indexOf('=') : -1;
-    const [flag, inline] = equals > 0 ? [arg.slice(0, equals), arg.slice(equals + 1)] : [arg, undefined];
-    if (flag === '--json' && inline === undefined) json = true;
-    else if (flag === '--api' || flag === '--from' || flag === '--to' || flag === '--html') {
-      const value = inline ?? args[++i];
-      if (value === undefined || value === '') throw new UsageError(`${flag} takes a value`);
-      const name = flag.slice(2) as 'api' | 'from' | 'to' | 'html';
-      if (options[name] !== undefined) throw new UsageError(`${flag} is given twice`);
-      options[name] = value;
-    } else if (arg.startsWith('-')) throw new UsageError(`unknown option ${arg}`);
-    else ids.push(arg);
-  }
+  const { positional: ids, values, flags } = parseOptions(args, {
+    values: ['api', 'from', 'to', 'html'],
+    flags: ['json'],
+  });
   if (ids.length !== 1) throw new UsageError(ids.length === 0 ? 'missing <journey-id>' : `expected one journey id, got ${ids.length}`);
   for (const name of ['from', 'to'] as const) {
-    if (options[name] !== undefined && !/^\d{4}-\d{2}-\d{2}$/.test(options[name]!)) throw new UsageError(`--${name} is a day YYYY-MM-DD`);
+    const day = values[name];
+    if (day !== undefined && !/^\d{4}-\d{2}-\d{2}$/.test(day)) throw new UsageError(`--${name} is a day YYYY-MM-DD`);
   }
-  const { api, ...rest } = options;
-  return { journeyId: ids[0], api: apiBase(api), json, ...rest };
+  const { api, ...rest } = values; // from, to and html: only those given
+  return { journeyId: ids[0], api: apiBase(api), json: flags.json === true, ...rest };
 }
 
 /** `waymark report`: 0 with the report; 1 when the API answers an error (its problem detail on stderr). */
@@ -318,32 +301,41 @@ interface DoctorArgs {
 }
 
 function parseDoctorArgs(args: readonly string[]): DoctorArgs {
-  const parsed: DoctorArgs = { context: Object.create(null) as Record<string, string>, json: false };
-  for (let i = 0; i < args.length; i++) {
-    const arg = args[i];
-    const equals = arg.startsWith('--') ? arg.indexOf('=') : -1;
-    const [flag, inline] = equals > 0 ? [arg.slice(0, equals), arg.slice(equals + 1)] : [arg, undefined];
-    if (flag === '--json' && inline === undefined) {
-      parsed.json = true;
-    } else if (flag === '--stage' || flag === '--region') {
-      const value = inline ?? args[++i];
-      if (value === undefined || value === '' || value.startsWith('-')) throw new UsageError(`${flag} takes a value`);
-      const name = flag === '--stage' ? 'stage' : 'region';
-      if (parsed[name] !== undefined) throw new UsageError(`${flag} is given twice`);
-      if (name === 'region' && !/^[a-z]{2}(-[a-z]+)+-\d+$/.test(value)) throw new UsageError(`--region takes a region name like eu-west-1 (got ${JSON.stringify(value)})`);
-      parsed[name] = value;
-    } else if (flag === '-c' || flag === '--context') {
-      // The same settings `cdk deploy -c waymark:<field>=<value>` takes.
-      const value = inline ?? args[++i];
-      const match = value === undefined ? null : /^waymark:([A-Za-z]+)=(.*)$/.exec(value);
-      if (!match) throw new UsageError(`${flag} takes waymark:<setting>=<value> (got ${JSON.stringify(value ?? '')})`);
-      parsed.context[match[1]] = match[2];
-    } else {
-      throw new UsageError(arg.startsWith('-') ? `unknown option ${arg}` : `doctor takes no file (got ${JSON.stringify(arg)})`);
-    }
+  const { values, lists, flags } = parseOptions(args, {
+    values: ['stage', 'region'],
+    dashless: ['stage', 'region'],
+    lists: ['context'],
+    aliases: { '-c': 'context' },
+    flags: ['json'],
+    // The same settings `cdk deploy -c waymark:<field>=<value>` takes.
+    takes: { context: 'waymark:<setting>=<value> (got "")' },
+    check: {
+      context: (value, flag) => {
+        if (!CONTEXT_SETTING.test(value)) {
+          throw new UsageError(`${flag} takes waymark:<setting>=<value> (got ${JSON.stringify(value)})`);
+        }
+      },
+      region: (value) => {
+        if (!/^[a-z]{2}(-[a-z]+)+-\d+$/.test(value)) {
+          throw new UsageError(`--region takes a region name like eu-west-1 (got ${JSON.stringify(value)})`);
+        }
+      },
+    },
+    positional: (arg) => {
+      throw new UsageError(`doctor takes no file (got ${JSON.stringify(arg)})`);
+    },
+  });
+  const { stage, region } = values;
+  const context = Object.create(null) as Record<string, string>;
+  for (const setting of lists.context ?? []) {
+    const [, field, value] = CONTEXT_SETTING.exec(setting)!;
+    context[field] = value;
   }
-  return parsed;
+  const json = flags.json === true;
+  return { ...(stage !== undefined && { stage }), ...(region !== undefined && { region }), context, json };
 }
+
+const CONTEXT_SETTING = /^waymark:([A-Za-z]+)=(.*)$/;
 
 /** The stage settings as `cdk synth` reads them: the "waymark" object and `waymark:<field>` keys of cdk.json and cdk.context.json. */
 async function readStageContext(root: string, io: Io): Promise<Record<string, unknown>> {
@@ -430,33 +422,16 @@ interface SimulateArgs {
 }
 
 function parseSimulateArgs(args: readonly string[]): SimulateArgs {
-  const files: string[] = [];
-  const options: Partial<Record<'events' | 'profiles' | 'start' | 'until', string>> = {};
-  let json = false;
-  for (let i = 0; i < args.length; i++) {
-    const arg = args[i];
-    const equals = arg.startsWith('--') ? arg.indexOf('=') : -1;
-    const [flag, inline] = equals > 0 ? [arg.slice(0, equals), arg.slice(equals + 1)] : [arg, undefined];
-    if (flag === '--json' && inline === undefined) {
-      json = true;
-    } else if (flag === '--events' || flag === '--profiles' || flag === '--start' || flag === '--until') {
-      const value = inline ?? args[++i];
-      if (value === undefined || value === '') throw new UsageError(`${flag} takes a value`);
-      const name = flag.slice(2) as 'events' | 'profiles' | 'start' | 'until';
-      if (options[name] !== undefined) throw new UsageError(`${flag} is given twice`);
-      options[name] = value;
-    } else if (arg.startsWith('-')) {
-      throw new UsageError(`unknown option ${arg}`);
-    } else {
-      files.push(arg);
-    }
-  }
+  const { positional: files, values, flags } = parseOptions(args, {
+    values: ['events', 'profiles', 'start', 'until'],
+    flags: ['json'],
+  });
   if (files.length !== 1) {
     throw new UsageError(files.length === 0 ? 'missing <file>' : `expected one journey file, got ${files.length}`);
   }
-  if (options.events === undefined) throw new UsageError('simulate needs --events <script.json>');
-  const { events, ...optional } = options;
-  return { journey: files[0], events, json, ...optional };
+  const { events, ...optional } = values; // profiles, start and until: only those given
+  if (events === undefined) throw new UsageError('simulate needs --events <script.json>');
+  return { journey: files[0], events, json: flags.json === true, ...optional };
 }
 
 /** The simulation module, loaded by the commands that simulate only, after quieting the runtime's Powertools. */
@@ -525,35 +500,15 @@ interface EstimateArgs {
 }
 
 function parseEstimateArgs(args: readonly string[]): EstimateArgs {
-  const single: Partial<Record<'script' | 'profiles' | 'start' | 'until' | 'timezone', string>> = {};
-  const journeys: string[] = [];
-  const rules: string[] = [];
-  let json = false;
-  for (let i = 0; i < args.length; i++) {
-    const arg = args[i];
-    const equals = arg.startsWith('--') ? arg.indexOf('=') : -1;
-    const [flag, inline] = equals > 0 ? [arg.slice(0, equals), arg.slice(equals + 1)] : [arg, undefined];
-    if (flag === '--json' && inline === undefined) {
-      json = true;
-    } else if (['--script', '--profiles', '--start', '--until', '--timezone', '--journey'].includes(flag)) {
-      const value = inline ?? args[++i];
-      if (value === undefined || value === '') throw new UsageError(`${flag} takes a value`);
-      if (flag === '--journey') {
-        journeys.push(value);
-        continue;
-      }
-      const name = flag.slice(2) as keyof typeof single;
-      if (single[name] !== undefined) throw new UsageError(`${flag} is given twice`);
-      single[name] = value;
-    } else if (arg.startsWith('-')) {
-      throw new UsageError(`unknown option ${arg}`);
-    } else {
-      rules.push(arg);
-    }
-  }
-  if (single.script === undefined) throw new UsageError('rules --estimate needs --script <script.json>');
-  const { script, timezone, ...optional } = single;
-  return { script, timezone: timezone ?? 'UTC', journeys, rules, json, ...optional };
+  const { positional: rules, values, lists, flags } = parseOptions(args, {
+    values: ['script', 'profiles', 'start', 'until', 'timezone'],
+    lists: ['journey'],
+    flags: ['json'],
+  });
+  const { script, timezone, ...optional } = values; // profiles, start and until: only those given
+  if (script === undefined) throw new UsageError('rules --estimate needs --script <script.json>');
+  const json = flags.json === true;
+  return { script, timezone: timezone ?? 'UTC', journeys: lists.journey ?? [], rules, json, ...optional };
 }
 
 /** The `*.json` files of a folder under the repository, sorted (a missing folder has none). */
@@ -658,7 +613,7 @@ export async function run(argv: readonly string[], io: Io, deps: CliDeps = {}): 
         throw new UsageError(`unknown command ${JSON.stringify(command)}`);
     }
   } catch (error) {
-    if (!(error instanceof UsageError)) throw error;
+    if (!(error instanceof UsageError || error instanceof OptionError)) throw error;
     io.stderr(`waymark: ${error.message}\n\n${USAGE}`);
     return EXIT.usage;
   }

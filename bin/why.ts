@@ -3,6 +3,7 @@
  * journey, from `GET /profiles/{id}/journeys/{journeyId}`. Against the local stack by default; a deployed API
  * (IAM auth) is called signed with SigV4 from the standard AWS credential chain.
  */
+import { OptionError, parseOptions, type ParsedOptions } from './options';
 import { apiBase, httpGet, isLocal, regionOf, signedHeaders, type HttpGet, type Signer } from './report-client';
 
 /** How `why` calls the API: report-client.ts's GET and SigV4 signer, which `waymark report` uses too. */
@@ -23,24 +24,16 @@ export class WhyUsageError extends Error {
 }
 
 export function parseWhyArgs(args: readonly string[], env: Record<string, string | undefined> = process.env): WhyArgs {
-  const positional: string[] = [];
-  let api: string | undefined;
-  let json = false;
-  for (let i = 0; i < args.length; i++) {
-    const arg = args[i];
-    const equals = arg.startsWith('--') ? arg.indexOf('=') : -1;
-    const [flag, inline] = equals > 0 ? [arg.slice(0, equals), arg.slice(equals + 1)] : [arg, undefined];
-    if (flag === '--json' && inline === undefined) json = true;
-    else if (flag === '--api') {
-      const value = inline ?? args[++i];
-      if (value === undefined || value === '') throw new WhyUsageError('--api takes a URL');
-      if (api !== undefined) throw new WhyUsageError('--api is given twice');
-      api = value;
-    } else if (arg.startsWith('-')) throw new WhyUsageError(`unknown option ${arg}`);
-    else positional.push(arg);
+  let parsed: ParsedOptions;
+  try {
+    parsed = parseOptions(args, { values: ['api'], flags: ['json'], takes: { api: 'a URL' } });
+  } catch (error) {
+    throw error instanceof OptionError ? new WhyUsageError(error.message) : error;
   }
+  const { positional, values, flags } = parsed;
+  const json = flags.json === true;
   if (positional.length !== 2) throw new WhyUsageError('why takes <ns:value | profile-id> <journey-id>');
-  const base = apiBase(api, env);
+  const base = apiBase(values.api, env);
   let url: URL;
   try {
     url = new URL(base);
