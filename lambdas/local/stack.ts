@@ -73,6 +73,7 @@ import { LocalBus } from './bus';
 import { startDynalite } from './dynalite';
 import { EXECUTION_STATUSES, LocalExecutions, type ExecutionStatus, type LocalFunction } from './executions';
 import { LocalMetrics, Outbox } from './outbox';
+import { dynamoSuppressedSource, listSuppressed, memorySuppressedSource } from './suppressed';
 import { DEFAULT_MAX_BUSY_SHARE, recheckDecision, type RecheckRun } from './recheck';
 import { createLocalServer, createRouter, type LocalRequest, type Route } from './server';
 import { isVirtualClock } from './virtual-clock';
@@ -394,6 +395,16 @@ export async function startLocalStack(options: LocalStackOptions = {}) {
       },
     },
     { method: 'DELETE', path: '/local/outbox', handler: async () => (outbox.clear(), json(204, null)) },
+    {
+      // What the send steps did not send (the ledger's `suppressed` entries) and why: consent, caps, quiet hours…
+      method: 'GET',
+      path: '/local/outbox/suppressed',
+      handler: async (event) => {
+        const q = event.queryStringParameters ?? {};
+        const source = memory ? memorySuppressedSource(memoryTables(memory).runtime) : dynamoSuppressedSource(db!, LOCAL_TABLES.runtime);
+        return json(200, { messages: await listSuppressed(source, { channel: q.channel, journeyId: q.journeyId, profileId: q.profileId }) });
+      },
+    },
     {
       // What SES would put on the bus for an email in the outbox: delivery, open, click, bounce, complaint.
       method: 'POST',

@@ -28,7 +28,7 @@ export function bodies(messages: OutboxMessage[]): string[] {
  * `clock.runUntilIdle()` move time, firing waits, timeouts and retries on the way, and settle too. No real waiting.
  */
 export async function openVirtualStack(
-  options: Pick<LocalStackOptions, 'journeys' | 'recheckIntervalMs' | 'wrapFunction' | 'counters' | 'rules' | 'defaultTimeZone'> & {
+  options: Pick<LocalStackOptions, 'journeys' | 'recheckIntervalMs' | 'wrapFunction' | 'counters' | 'rules' | 'defaultTimeZone' | 'storage'> & {
     start?: string | Date;
   } = {},
 ): Promise<{ stack: LocalStack; clock: VirtualClock; put: (type: string, detail: Record<string, unknown>, source?: string) => Promise<void> }> {
