@@ -303,5 +303,9 @@ function checkSettings(journey: Journey): Violation[] {
   if (journey.exitCriteria !== undefined && journey.settings.reentry === 'always') {
     out.push({ path: 'exitCriteria', message: 'exit criteria need one run per profile at a time: use a re-entrance policy other than "always"' });
   }
+  // Exclusive groups are arbitrated on the same latest run: a journey with parallel runs would go unseen.
+  if (journey.settings.exclusive !== undefined && journey.settings.reentry === 'always') {
+    out.push({ path: 'settings.exclusive', message: 'exclusive groups need one run per profile at a time: use a re-entrance policy other than "always"' });
+  }
   return out;
 }

@@ -38,6 +38,11 @@ describe('validateJourney', () => {
       { nodeId: 'is-vip', path: 'nodes[1].branches[0].next', message: /unknown node "nowhere"/ },
     ],
     ['unknown start', (d) => (d.start = 'nowhere'), { path: 'start', message: /start refers to unknown node "nowhere"/ }],
+    [
+      'an exclusive group with re-entrance always',
+      (d) => (d.settings = { reentry: 'always', exclusive: 'offers' }),
+      { path: 'settings.exclusive', message: /exclusive groups need one run per profile at a time/ },
+    ],
     ['unreachable node', (d) => d.nodes.push({ id: 'orphan', kind: 'exit' }), { nodeId: 'orphan', path: 'nodes[4]', message: /"orphan" is not reachable from start "pause"/ }],
     ['cycle', (d) => (node(d, 'hello').next = 'pause'), { nodeId: 'hello', path: 'nodes[2]', message: /cycle: pause -> is-vip -> hello -> pause/ }],
     ['cycle of one node', (d) => (node(d, 'hello').next = 'hello'), { nodeId: 'hello', path: 'nodes[2]', message: /cycle: hello -> hello \(/ }],
