@@ -18,7 +18,7 @@ import { NO_PUSH_APPLICATION, requirePushApplication } from './config';
 import type { AudienceScanStateMachine } from './constructs/audience-scan-state-machine';
 import { FILE_CATALOG_UPDATED_AT, type CatalogRegistration } from './constructs/catalog-registration';
 import type { JourneyStateMachine } from './constructs/journey-state-machine';
-import { OperationsDashboard } from './constructs/operations-dashboard';
+import { metricsNamespaceOf, OperationsDashboard } from './constructs/operations-dashboard';
 import type { RegistryShard } from './constructs/registry-shard';
 import type { WaymarkFunction } from './constructs/waymark-function';
 import { loadDecisionFiles, type DecisionFiles } from './decisions';
@@ -239,7 +239,7 @@ export class WaymarkAppStack extends Stack {
     // and the privacy key live in the data stack, so replacing this stack keeps both.
     this.unsubscribeSecret = props.unsubscribeSecret;
     this.privacyKeySecret = props.privacyKeySecret;
-    const deliveryMetricsNamespace = `Waymark/${props.stage}`;
+    const deliveryMetricsNamespace = metricsNamespaceOf(props.stage);
 
     // --- Features: each creates the functions of the entry points declared with it, and its own triggers.
     const eventsFeature = new EventsFeature(this, 'Events', { eventBus: props.eventBus, logRetention });

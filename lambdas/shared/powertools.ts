@@ -5,7 +5,9 @@ import type { JourneyMetric } from '../core/measure/metrics';
 
 /** Built once per module (per container). Locally the stack turns metrics and tracing off through Powertools' own variables. */
 export const logger = new Logger({ serviceName: 'waymark' });
-export const metrics = new Metrics({ namespace: 'Waymark', serviceName: 'waymark' });
+/** The stage's namespace (`Waymark/<stage>`, set by the app stack), so two stages in one account never share a metric. */
+export const METRICS_NAMESPACE = process.env.POWERTOOLS_METRICS_NAMESPACE ?? 'Waymark';
+export const metrics = new Metrics({ namespace: METRICS_NAMESPACE, serviceName: 'waymark' });
 
 /**
  * The tracer loads the X-Ray SDK, whose async hooks tax every promise; where tracing is off (the local stack,

@@ -8,8 +8,11 @@ import { Construct } from 'constructs';
 import { DELIVERY_METRIC } from '../../lambdas/core/journey';
 import { JOURNEY_METRIC } from '../../lambdas/core/measure/metrics';
 
-/** Namespace and default dimension of the Powertools metrics the handlers emit (lambdas/shared/powertools.ts). */
-export const POWERTOOLS_NAMESPACE = 'Waymark';
+/**
+ * Default dimension of the Powertools metrics the handlers emit (lambdas/shared/powertools.ts); their namespace is
+ * the stage's, `Waymark/<stage>` (the journeys' `Deliveries` share it), set by `metricsNamespaceOf`.
+ */
+export const metricsNamespaceOf = (stage: string) => `Waymark/${stage}`;
 export const POWERTOOLS_DIMENSIONS = { service: 'waymark' };
 
 /** The send channels a journey counts `Deliveries` for (dimension Channel), and their outcomes (dimension Outcome). */
@@ -34,7 +37,7 @@ const JOURNEY_SECTION_TEXT = [
 
 export interface OperationsDashboardProps {
   readonly stage: string;
-  /** Namespace of the journeys' `Deliveries` metric (`Waymark/<stage>`). */
+  /** The stage's metrics namespace (`Waymark/<stage>`): the journeys' `Deliveries` and the handlers' Powertools metrics. */
   readonly deliveryMetricsNamespace: string;
   /** The stage's configuration set (reputation metrics enabled): bounce and complaint rates of this stage's mail. */
   readonly emailConfigurationSet: ses.IConfigurationSet;
@@ -57,7 +60,7 @@ export class OperationsDashboard extends Construct {
     super(scope, id);
     const period = Duration.minutes(5);
     const powertools = (metricName: string, label: string) =>
-      new cloudwatch.Metric({ namespace: POWERTOOLS_NAMESPACE, metricName, dimensionsMap: POWERTOOLS_DIMENSIONS, statistic: cloudwatch.Stats.SUM, period, label });
+      new cloudwatch.Metric({ namespace: props.deliveryMetricsNamespace, metricName, dimensionsMap: POWERTOOLS_DIMENSIONS, statistic: cloudwatch.Stats.SUM, period, label });
     const delivery = (channel: string, outcome: string) =>
       new cloudwatch.Metric({
         namespace: props.deliveryMetricsNamespace,
@@ -97,7 +100,7 @@ export class OperationsDashboard extends Construct {
     // The counters' metrics (Powertools adds its `service` dimension to every set) and the send's Deliveries.
     const counted = (metricName: string, label: string, dimensions: readonly string[] = ['Journey']) =>
       byJourney(
-        [POWERTOOLS_NAMESPACE, ...dimensions, ...Object.keys(POWERTOOLS_DIMENSIONS)].join(','),
+        [props.deliveryMetricsNamespace, ...dimensions, ...Object.keys(POWERTOOLS_DIMENSIONS)].join(','),
         metricName,
         label,
       );

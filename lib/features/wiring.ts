@@ -9,6 +9,7 @@ import { EnvKey, ProfileIndex, TableEnvKey } from '../../lambdas/core/config/env
 import type { JourneyStateMachine } from '../constructs/journey-state-machine';
 import type { WaymarkFunction } from '../constructs/waymark-function';
 import type { EntryPoint, JourneyRunAction, SecretName, TableName } from '../entry-points';
+import { metricsNamespaceOf } from '../constructs/operations-dashboard';
 import { acknowledgeDataKeyWildcards, acknowledgeWildcards, resourceFinding } from '../nag';
 
 /** What a declaration's `uses` can name, as the stack built it. */
@@ -45,6 +46,8 @@ export function environmentOf(entry: EntryPoint, r: EntryPointResources): Record
   for (const secret of entry.uses.secrets ?? []) env[SECRET_ENV[secret]] = r.secrets[secret].secretArn;
   if (entry.uses.audienceScan) env[EnvKey.audienceScanStateMachineArn] = r.audienceScan.stateMachineArn;
   if (entry.uses.publicUrl) env[EnvKey.publicUrl] = r.publicUrl;
+  // The stage's namespace for the handlers' Powertools metrics (lambdas/shared/powertools.ts), beside its Deliveries.
+  env.POWERTOOLS_METRICS_NAMESPACE = metricsNamespaceOf(r.stage);
   if (entry.uses.defaultTimeZone) env[EnvKey.defaultTimeZone] = r.defaultTimeZone;
   return env;
 }

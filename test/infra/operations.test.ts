@@ -51,7 +51,7 @@ describe('operations: dashboard and SES reputation alarms', () => {
 
   it('shows every journey by SEARCH: entered, sent, failed, suppressed, converted, by node and by variant', () => {
     const body = dashboardBody(json);
-    const counted = (schema: string, metric: string) => `{Waymark,${schema},service} MetricName=\\"${metric}\\"'`;
+    const counted = (schema: string, metric: string) => `{Waymark/${STAGE},${schema},service} MetricName=\\"${metric}\\"'`;
     for (const [schema, metric] of [
       ['Journey', 'Entered'],
       ['Journey', 'Suppressed'],
