@@ -127,11 +127,11 @@ const ROUTES = [
   'GET /offers/{id}', 'PUT /offers/{id}', 'DELETE /offers/{id}', 'GET /placements', 'POST /placements',
   'GET /placements/{id}', 'PUT /placements/{id}', 'DELETE /placements/{id}', 'GET /unsubscribe', 'POST /unsubscribe',
   'GET /profiles/{id}/journeys', 'GET /profiles/{id}/journeys/{journeyId}',
-  'GET /rules', 'GET /rules/{id}', 'PUT /rules/{id}', 'DELETE /rules/{id}',
+  'GET /rules', 'GET /rules/{id}', 'PUT /rules/{id}', 'DELETE /rules/{id}', 'GET /journeys/{id}', 'GET /journeys/{id}/report',
 ] as const;
-const QUERY_NAMES = ['identity', 'limit', 'cursor', 'sample', 'token', ...PROTOTYPE_NAMES];
+const QUERY_NAMES = ['identity', 'limit', 'cursor', 'sample', 'token', 'from', 'to', ...PROTOTYPE_NAMES];
 const queryValue = fc.oneof(
-  fc.constantFrom('email:fuzz-1@example.com', 'email:__proto__', 'constructor:x', '0', '5', '100000', 'bm90IGEga2V5', 'not base64 ~!'),
+  fc.constantFrom('email:fuzz-1@example.com', 'email:__proto__', 'constructor:x', '0', '5', '100000', 'bm90IGEga2V5', 'not base64 ~!', '2026-12-01', '1999-02-30', '9999-12-31'),
   fc.string({ maxLength: 20, unit: 'grapheme' }),
   fc.integer({ min: 1000, max: 6000 }).map((n) => 'q'.repeat(n)),
 );
