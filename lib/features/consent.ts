@@ -1,12 +1,11 @@
 import { Duration } from 'aws-cdk-lib';
 import * as events from 'aws-cdk-lib/aws-events';
-import * as targets from 'aws-cdk-lib/aws-events-targets';
 import type * as logs from 'aws-cdk-lib/aws-logs';
 import * as ses from 'aws-cdk-lib/aws-ses';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
 import { SES_DELIVERY_EVENT_PATTERN } from '../../lambdas/core/consent/ses-events';
-import { deadLetterQueue, Feature } from './feature';
+import { deadLetteredTarget, deadLetterQueue, Feature } from './feature';
 
 export interface ConsentFeatureProps {
   readonly stage: string;
@@ -53,11 +52,7 @@ export class ConsentFeature extends Feature {
       },
     });
     this.deliveryEventRule.addTarget(
-      new targets.LambdaFunction(this.fn('recordDeliveryEvent').function, {
-        deadLetterQueue: this.deliveryEventRuleDeadLetterQueue,
-        retryAttempts: 8,
-        maxEventAge: Duration.hours(24),
-      }),
+      deadLetteredTarget(this.fn('recordDeliveryEvent').function, this.deliveryEventRuleDeadLetterQueue),
     );
   }
 }

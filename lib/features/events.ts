@@ -1,11 +1,10 @@
 import { Duration } from 'aws-cdk-lib';
 import * as events from 'aws-cdk-lib/aws-events';
-import * as targets from 'aws-cdk-lib/aws-events-targets';
 import type * as logs from 'aws-cdk-lib/aws-logs';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
 import { PLATFORM_SOURCE_PREFIX } from '../../lambdas/core/config/env-keys';
-import { deadLetterQueue, Feature } from './feature';
+import { deadLetteredTarget, deadLetterQueue, Feature } from './feature';
 
 export interface EventsFeatureProps {
   readonly eventBus: events.IEventBus;
@@ -37,11 +36,7 @@ export class EventsFeature extends Feature {
       eventPattern: { source: events.Match.anythingButPrefix(PLATFORM_SOURCE_PREFIX) },
     });
     this.routeEventRule.addTarget(
-      new targets.LambdaFunction(this.fn('routeEvent').function, {
-        deadLetterQueue: this.routeEventRuleDeadLetterQueue,
-        retryAttempts: 8,
-        maxEventAge: Duration.hours(24),
-      }),
+      deadLetteredTarget(this.fn('routeEvent').function, this.routeEventRuleDeadLetterQueue),
     );
   }
 }

@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { Duration, type CfnElement } from 'aws-cdk-lib';
 import type * as logs from 'aws-cdk-lib/aws-logs';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
+import * as targets from 'aws-cdk-lib/aws-events-targets';
 import { Construct, type IConstruct } from 'constructs';
 import { WaymarkFunction, type WaymarkFunctionProps } from '../constructs/waymark-function';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
@@ -102,6 +103,14 @@ export function logicalIdWithoutFeatures(element: CfnElement): string {
  */
 export function deadLetterQueue(scope: Construct, id: string): sqs.Queue {
   return new sqs.Queue(scope, id, { encryption: sqs.QueueEncryption.SQS_MANAGED, enforceSSL: true, retentionPeriod: Duration.days(14) });
+}
+
+/**
+ * A bus rule's Lambda target: 8 retries over at most 24 hours, then the rule's dead-letter queue (every rule of the
+ * app stack delivers this way; the function's own asynchronous retries have a queue of their own).
+ */
+export function deadLetteredTarget(fn: lambda.IFunction, queue: sqs.IQueue): targets.LambdaFunction {
+  return new targets.LambdaFunction(fn, { deadLetterQueue: queue, retryAttempts: 8, maxEventAge: Duration.hours(24) });
 }
 
 /** The functions of the declared journey steps, by step, among the given features' functions. */

@@ -1,6 +1,5 @@
-import { ArnFormat, Duration, Stack } from 'aws-cdk-lib';
+import { ArnFormat, Stack } from 'aws-cdk-lib';
 import * as events from 'aws-cdk-lib/aws-events';
-import * as targets from 'aws-cdk-lib/aws-events-targets';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { RUN_END_EVENT_PATTERN } from '../../lambdas/core/measure/run-end';
 import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
@@ -17,7 +16,7 @@ import { INLINE_CATALOG_FILE_LIMIT, INLINE_JOURNEY_LIMIT, REGISTRY_SHARDS, Regis
 import type { DecisionFiles } from '../decisions';
 import type { Rule } from '../../lambdas/core/governance/rules';
 import type { JourneyStep } from '../entry-points';
-import { deadLetterQueue, Feature, journeyStepsOf } from './feature';
+import { deadLetteredTarget, deadLetterQueue, Feature, journeyStepsOf } from './feature';
 
 const JOURNEY_STEPS: readonly JourneyStep[] = ['prepareSend', 'registerWait', 'resolveWait', 'loadProfile', 'decide'];
 
@@ -163,7 +162,7 @@ export class JourneysFeature extends Feature {
       },
     });
     this.runStatusRule.addTarget(
-      new targets.LambdaFunction(this.fn('countRunEnd').function, { deadLetterQueue: this.runStatusRuleDeadLetterQueue, retryAttempts: 8, maxEventAge: Duration.hours(24) }),
+      deadLetteredTarget(this.fn('countRunEnd').function, this.runStatusRuleDeadLetterQueue),
     );
   }
 }
