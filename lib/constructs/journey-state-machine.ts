@@ -138,8 +138,10 @@ export class JourneyStateMachine extends Construct {
         description: `Waymark journey ${journey.journey.id}`,
       });
 
-    // Every placeholder a journey's ASL can hold (the scan function is the audience-scan state machine's alone).
-    const substitutions: Record<Exclude<Placeholder, typeof Placeholder.scanProfilesFunction>, string> = {
+    // Every placeholder a journey's ASL can hold (the scan function is the audience-scan state machine's alone, the
+    // campaign ones campaigns').
+    type JourneyPlaceholder = Exclude<Placeholder, typeof Placeholder.scanProfilesFunction | typeof Placeholder.campaignStepFunction | typeof Placeholder.audienceBucket>;
+    const substitutions: Record<JourneyPlaceholder, string> = {
       [Placeholder.prepareSendFunction]: props.steps.prepareSend.functionArn,
       [Placeholder.registerWaitFunction]: props.steps.registerWait.functionArn,
       [Placeholder.resolveWaitFunction]: props.steps.resolveWait.functionArn,

@@ -10,6 +10,10 @@ export const Placeholder = {
   loadProfileFunction: 'LoadProfileFunctionArn',
   decideFunction: 'DecideFunctionArn',
   scanProfilesFunction: 'ScanProfilesFunctionArn',
+  /** Every Lambda step of a campaign's state machine (lambdas/core/campaigns/contract.ts). */
+  campaignStepFunction: 'CampaignStepFunctionArn',
+  /** The campaign audience bucket (data stack; s3rver locally). */
+  audienceBucket: 'AudienceBucketName',
   runtimeTable: 'RuntimeTableName',
   senderEmail: 'SenderEmail',
   emailConfigurationSet: 'EmailConfigurationSet',

@@ -1,0 +1,203 @@
+/**
+ * The contract between a compiled campaign (compile.ts), the function that runs its steps (the `campaign-step` Lambda,
+ * one function for every action, like the audience scan's), the local stack (which runs the very same definition,
+ * executing Distributed Map states itself: lambdas/local/distributed-map.ts) and the API that starts and controls runs.
+ *
+ * A run is ONE Standard execution of the campaign's state machine. Audiences are sets of JSON Lines objects in the
+ * audience bucket (`${AudienceBucketName}`); a step that works per member (deliver, split, enter-journey) is a
+ * Distributed Map reading the set's object (ItemReader s3:getObject, InputType JSONL) in batches (ItemBatcher with
+ * BatchInput), its child workflows STANDARD (a paused batch may wait longer than Express's 5 minutes), its results
+ * written to the bucket (ResultWriter) so no output grows with the audience. Waits are one Wait state.
+ *
+ * Keys: `runs/<campaignId>/<runId>/` is a run's prefix; under it `audience.jsonl` (the audience after exclusions),
+ * `sets/<stepId>/<branchId>.jsonl` (a split's outputs), `parts/...` (pages and batches before they are composed),
+ * `results/<stepId>/` (ResultWriter). The bucket's lifecycle expires `runs/` (data stack).
+ */
+
+/** One audience row: one JSON object per line of a set object. Bounded: at most MAX_ROW_BYTES serialized. */
+export interface AudienceRow {
+  profileId: string;
+  /** The member's IANA zone when its profile has a valid one (`timezone` attribute); local-time delivery reads it. */
+  timeZone?: string;
+  /** Extra data copied from the profile for `forEach: { path: "row.<name>" }` and templates (`row.<name>`). */
+  data?: Record<string, unknown>;
+}
+export const MAX_ROW_BYTES = 16_384;
+
+/** Why a profile that matched the audience rule is not in the run's audience (counted per reason). */
+export const EXCLUSION = {
+  segment: 'excluded-segment',
+  messaged: 'recently-messaged',
+  controlGroup: 'control-group',
+  capped: 'audience-capped',
+} as const;
+export type ExclusionReason = (typeof EXCLUSION)[keyof typeof EXCLUSION];
+
+export type CampaignRunStatus = 'starting' | 'running' | 'paused' | 'cancelling' | 'cancelled' | 'succeeded' | 'failed';
+export type RunTrigger = 'api' | 'schedule';
+
+/** The execution input. The API starts `{campaignId, runId, trigger:'api'}`; a schedule `{campaignId, trigger:'schedule', occurrence}`. */
+export interface CampaignExecutionInput {
+  campaignId: string;
+  /** Absent for scheduled runs: `start` derives it from the occurrence, so one occurrence never runs twice. */
+  runId?: string;
+  trigger: RunTrigger;
+  /** Scheduled: EventBridge Scheduler's `<aws.scheduler.scheduled-time>`. */
+  occurrence?: string;
+}
+
+/** What every step after `start` finds at `$.run` (small: it travels through the whole execution). */
+export interface RunContext {
+  campaignId: string;
+  runId: string;
+  /** `runs/<campaignId>/<runId>/` */
+  prefix: string;
+  /** The run's start (ISO); local-time delivery and "passed" decisions read the clock, not this. */
+  startedAt: string;
+}
+
+/**
+ * The payload of the `campaign-step` function: `action` selects what it does. Every action is idempotent (retries,
+ * redrives): pages and batches write deterministic keys, sends go through the ledger keyed (run, step, member).
+ */
+export type CampaignStepPayload =
+  /** Creates (or, for the API, finds) the run record, marks it running. Out: `StartResult`. */
+  | { action: 'start'; input: CampaignExecutionInput; executionArn: string; startedAt: string }
+  /** One page of one parallel-scan segment: evaluates audience + exclusions, writes a part. Out: `AudiencePageResult`. */
+  | { action: 'audience-page'; run: RunContext; segment: number; totalSegments: number; cursor?: string; page?: number; counts?: AudienceCounts }
+  /** Composes the parts under a prefix into one set object. Out: `SetRef`. */
+  | { action: 'compose'; run: RunContext; parts: string; key: string }
+  /** A Distributed Map child's batch (`Items` and `BatchInput` as the ItemBatcher makes them). Out: `BatchResult`. */
+  | { action: 'deliver' | 'split' | 'enter-journey'; run: RunContext; step: string; items: AudienceRow[]; cursor?: number }
+  /** Splits a set into groups by the UTC instant of each member's local `at` time. Out: `{ groups: TimeGroup[] }`. */
+  | { action: 'group-by-time'; run: RunContext; step: string; set: string }
+  /** The run ended (status from the Catch or the end state). */
+  | { action: 'finish'; run: RunContext; status: 'succeeded' | 'failed'; error?: unknown };
+
+export interface StartResult {
+  /** A scheduled occurrence that already ran (a second delivery of the schedule): the execution ends at once. */
+  duplicate: boolean;
+  run?: RunContext;
+  /** Parallel-scan segments for the audience Map: `[0, 1, …, n-1]`. */
+  parts?: number[];
+  totalSegments?: number;
+}
+
+export interface AudienceCounts {
+  scanned: number;
+  matched: number;
+  /** Rows written. */
+  members: number;
+  excluded: Partial<Record<ExclusionReason, number>>;
+}
+
+export interface AudiencePageResult {
+  run: RunContext;
+  segment: number;
+  totalSegments: number;
+  /** Absent when this scan segment is done. */
+  cursor?: string;
+  page: number;
+  counts: AudienceCounts;
+}
+
+/** A set object and its size. */
+export interface SetRef {
+  key: string;
+  count: number;
+}
+
+/**
+ * A batch's outcome. `status: 'paused'`: the run is paused; the child waits and calls again from `cursor` (members
+ * before it are done). `cancelled`: nothing more is sent. `paceSeconds`: how long the child waits before ending, so the
+ * step's Distributed Map (MaxConcurrency children) keeps to the step's rate.
+ */
+export interface BatchResult {
+  status: 'done' | 'paused' | 'cancelled';
+  cursor?: number;
+  paceSeconds: number;
+  run: RunContext;
+  step: string;
+  items: AudienceRow[];
+}
+
+export interface TimeGroup {
+  /** The UTC instant this group is sent at (the Wait state's TimestampPath). */
+  sendAt: string;
+  key: string;
+  count: number;
+}
+
+/** Counts per run and step; `name` as the issue asks: audience, excluded, sent, suppressed, failed, engagement. */
+export const RUN_COUNTER = {
+  audience: 'audience',
+  excluded: 'excluded',
+  assigned: 'assigned',
+  sent: 'sent',
+  suppressed: 'suppressed',
+  failed: 'failed',
+  entered: 'entered',
+  delivered: 'delivered',
+  opened: 'opened',
+  clicked: 'clicked',
+  bounced: 'bounced',
+  complained: 'complained',
+  converted: 'converted',
+} as const;
+export type RunCounterName = (typeof RUN_COUNTER)[keyof typeof RUN_COUNTER];
+
+export interface RunCount {
+  /** `''` for run-level counts (audience, excluded). */
+  step: string;
+  name: RunCounterName;
+  /** Exclusion/suppression/failure reason, split branch, or '' */
+  dim: string;
+  value: number;
+}
+
+export interface CampaignRunRecord {
+  campaignId: string;
+  runId: string;
+  status: CampaignRunStatus;
+  trigger: RunTrigger;
+  occurrence?: string;
+  executionArn?: string;
+  createdAt: string;
+  startedAt?: string;
+  endedAt?: string;
+  error?: string;
+  /** Bumped on every status change: conditional writes (pause/resume/cancel races) check it. */
+  version: number;
+}
+
+/** Run records and their counters (runtime table; lambdas/adapters/dynamodb-campaign-runs.ts). */
+export interface CampaignRuns {
+  /** Creates the record; false when a run with this id exists (the existing one is left as it is). */
+  create(record: CampaignRunRecord): Promise<boolean>;
+  get(campaignId: string, runId: string): Promise<CampaignRunRecord | undefined>;
+  /** Newest first, at most `limit`; `cursor` pages on. */
+  list(campaignId: string, options: { limit: number; cursor?: string }): Promise<{ runs: CampaignRunRecord[]; cursor?: string }>;
+  /** Compare-and-set on `version`: false when the record changed meanwhile (the caller reads it again). */
+  update(record: CampaignRunRecord, expectedVersion: number): Promise<boolean>;
+  /** Adds to counters (sharded like journey counters; callers add once per fact). */
+  add(campaignId: string, runId: string, counts: readonly Omit<RunCount, 'value'>[] | readonly RunCount[]): Promise<void>;
+  counts(campaignId: string, runId: string): Promise<RunCount[]>;
+}
+
+/** The audience bucket as the campaign code sees it (S3 adapter; s3rver locally). Keys are relative to the bucket. */
+export interface AudienceFiles {
+  /** Writes rows as JSON Lines (one object, replacing any previous one: pages and batches are idempotent). */
+  writeRows(key: string, rows: readonly AudienceRow[]): Promise<void>;
+  /** Streams a set's rows in order. */
+  readRows(key: string): AsyncIterable<AudienceRow>;
+  /** Keys under a prefix, in lexicographic order. */
+  list(prefix: string): Promise<string[]>;
+  /** Writes one object from many (multipart for large sets); returns the rows written. */
+  compose(parts: readonly string[], key: string): Promise<number>;
+}
+
+/** A message a campaign batch sends itself (journeys send from the state machine; a batch from its function). */
+export interface CampaignMessageSender {
+  /** Resolves with the provider's message id, or rejects with an error whose `name` is the provider's error name. */
+  send(message: import('../runtime/send').PreparedMessage): Promise<{ messageId: string }>;
+}
