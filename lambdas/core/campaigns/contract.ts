@@ -1,3 +1,5 @@
+import { Campaign } from './schema';
+
 /**
  * The contract between a compiled campaign (compile.ts), the function that runs its steps (the `campaign-step` Lambda,
  * one function for every action, like the audience scan's), the local stack (which runs the very same definition,
@@ -44,6 +46,8 @@ export interface CampaignExecutionInput {
   trigger: RunTrigger;
   /** Scheduled: EventBridge Scheduler's `<aws.scheduler.scheduled-time>`. */
   occurrence?: string;
+  /** Builds the audience and counts what each step would do; sends nothing, enters no journey, skips waits. */
+  dryRun?: boolean;
 }
 
 /** What every step after `start` finds at `$.run` (small: it travels through the whole execution). */
@@ -54,6 +58,7 @@ export interface RunContext {
   prefix: string;
   /** The run's start (ISO); local-time delivery and "passed" decisions read the clock, not this. */
   startedAt: string;
+  dryRun: boolean;
 }
 
 /**
@@ -68,11 +73,58 @@ export type CampaignStepPayload =
   /** Composes the parts under a prefix into one set object. Out: `SetRef`. */
   | { action: 'compose'; run: RunContext; parts: string; key: string }
   /** A Distributed Map child's batch (`Items` and `BatchInput` as the ItemBatcher makes them). Out: `BatchResult`. */
-  | { action: 'deliver' | 'split' | 'enter-journey'; run: RunContext; step: string; items: AudienceRow[]; cursor?: number }
+  | {
+      action: 'deliver' | 'split' | 'enter-journey';
+      run: RunContext;
+      step: string;
+      items: AudienceRow[];
+      cursor?: number;
+      /** The step's rate (messages or entries per second) and its Map's MaxConcurrency: the batch paces to rate/concurrency. */
+      rate?: number;
+      concurrency?: number;
+    }
   /** Splits a set into groups by the UTC instant of each member's local `at` time. Out: `{ groups: TimeGroup[] }`. */
   | { action: 'group-by-time'; run: RunContext; step: string; set: string }
   /** The run ended (status from the Catch or the end state). */
   | { action: 'finish'; run: RunContext; status: 'succeeded' | 'failed'; error?: unknown };
+
+/** A campaign as deployed: its file, its state machine, and its schedule (absent for on-demand campaigns). */
+export interface RegisteredCampaign {
+  campaign: Campaign;
+  stateMachineArn: string;
+  /** The hash of the compiled definition. */
+  version: string;
+  /** The EventBridge Scheduler schedule's name. */
+  scheduleName?: string;
+}
+
+export interface CampaignRegistry {
+  list(): Promise<RegisteredCampaign[]>;
+  get(campaignId: string): Promise<RegisteredCampaign | undefined>;
+}
+
+/** Journeys-table items: all campaigns share one partition (one Query lists them); CDK writes the same shape. */
+export const CAMPAIGNS_PARTITION = 'CAMPAIGNS';
+export function campaignItem(record: RegisteredCampaign): Record<string, string> {
+  return {
+    pk: CAMPAIGNS_PARTITION,
+    sk: `CAMPAIGN#${record.campaign.id}`,
+    definition: JSON.stringify(record.campaign),
+    stateMachineArn: record.stateMachineArn,
+    version: record.version,
+    ...(record.scheduleName === undefined ? {} : { scheduleName: record.scheduleName }),
+  };
+}
+export function fromCampaignItem(item: Record<string, unknown>): RegisteredCampaign {
+  const parsed = Campaign.safeParse(JSON.parse(String(item.definition)));
+  if (!parsed.success) throw new Error(`campaign item ${String(item.sk)} holds an invalid definition: ${parsed.error.issues[0]?.message}`);
+  return {
+    campaign: parsed.data,
+    stateMachineArn: String(item.stateMachineArn),
+    version: String(item.version),
+    ...(typeof item.scheduleName === 'string' ? { scheduleName: item.scheduleName } : {}),
+  };
+}
 
 export interface StartResult {
   /** A scheduled occurrence that already ran (a second delivery of the schedule): the execution ends at once. */
