@@ -1,6 +1,6 @@
 import { GetCommand, QueryCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { ProfileIndex } from '../core/config/env-keys';
-import type { LedgerRecord, ProfileRuns, RunRef } from '../core/runtime/ports';
+import type { LedgerRecord, MessageSender, ProfileRuns, RunRef } from '../core/runtime/ports';
 
 /**
  * The runtime items that name a profile's runs, by the profile index's sort key (the item's pk):
@@ -66,6 +66,44 @@ export async function gatherRuns(
   return [...runs.values()];
 }
 
+/** The sender a ledger key names: `campaign:<id>` for a campaign message (`LEDGER#campaign:<id>:<run>:<profile>`), else the journey of the execution. */
+export function senderOfLedgerKey(pk: string): string | undefined {
+  if (!pk.startsWith('LEDGER#')) return undefined;
+  const id = pk.slice('LEDGER#'.length);
+  if (id.startsWith('campaign:')) {
+    const end = id.indexOf(':', 'campaign:'.length);
+    return end > 'campaign:'.length ? id.slice(0, end) : undefined;
+  }
+  return EXECUTION_ARN.test(id) ? journeyOfExecution(id) : undefined;
+}
+
+/** Did this ledger item (read by key) record a message that went out, or may have, at or after `since`? */
+export function messagedSince(item: Record<string, unknown> | undefined, since: string): boolean {
+  if (!item || item.status === 'failed' || item.status === 'suppressed') return false;
+  return typeof item.preparedAt === 'string' && item.preparedAt >= since;
+}
+
+/**
+ * `messagedBy` over the profile's ledger keys (the profile index, keys only): the keys of the wanted senders are read by
+ * key until each sender is found or `maxKeys` keys were looked at.
+ */
+export async function gatherMessagedBy(
+  keys: readonly { pk: string; sk: string }[],
+  senders: readonly MessageSender[],
+  read: (key: { pk: string; sk: string }) => Promise<Record<string, unknown> | undefined>,
+): Promise<string[]> {
+  const wanted = new Map(senders.map((s) => [s.journeyId, s.since]));
+  const found = new Set<string>();
+  for (const key of keys) {
+    const sender = senderOfLedgerKey(key.pk);
+    if (sender === undefined || found.has(sender)) continue;
+    const since = wanted.get(sender);
+    if (since !== undefined && messagedSince(await read(key), since)) found.add(sender);
+    if (found.size === wanted.size) break;
+  }
+  return [...found].sort();
+}
+
 /** ProfileRuns on DynamoDB: prefix queries of the profile index (keys only), each bounded; enrollments read by key. */
 export class DynamoProfileRuns implements ProfileRuns {
   constructor(
@@ -104,6 +142,31 @@ export class DynamoProfileRuns implements ProfileRuns {
       return Item;
     });
     return { runs, truncated };
+  }
+
+  async messagedBy(profileId: string, senders: readonly MessageSender[], maxKeys: number): Promise<string[]> {
+    if (senders.length === 0) return [];
+    const keys: { pk: string; sk: string }[] = [];
+    let ExclusiveStartKey: Record<string, unknown> | undefined;
+    do {
+      const page = await this.db.send(
+        new QueryCommand({
+          TableName: this.table,
+          IndexName: ProfileIndex.name,
+          KeyConditionExpression: '#p = :p AND begins_with(#k, :prefix)',
+          ExpressionAttributeNames: { '#p': ProfileIndex.partitionKey, '#k': ProfileIndex.sortKey },
+          ExpressionAttributeValues: { ':p': profileId, ':prefix': 'LEDGER#' },
+          Limit: maxKeys - keys.length,
+          ExclusiveStartKey,
+        }),
+      );
+      for (const item of page.Items ?? []) keys.push({ pk: item.pk as string, sk: item.sk as string });
+      ExclusiveStartKey = page.LastEvaluatedKey;
+    } while (ExclusiveStartKey && keys.length < maxKeys);
+    return gatherMessagedBy(keys, senders, async (key) => {
+      const { Item } = await this.db.send(new GetCommand({ TableName: this.table, Key: key }));
+      return Item;
+    });
   }
 
   async messages(executionArn: string, limit: number): Promise<LedgerRecord[]> {

@@ -233,6 +233,11 @@ export interface CampaignRuns {
   update(record: CampaignRunRecord, expectedVersion: number): Promise<boolean>;
   /** Adds to counters (sharded like journey counters; callers add once per fact). */
   add(campaignId: string, runId: string, counts: readonly Omit<RunCount, 'value'>[] | readonly RunCount[]): Promise<void>;
+  /**
+   * Adds the counts of one fact of the run (an audience page, a split batch: `fact` names it) unless that fact was
+   * counted before: a marker item written in the same transaction as the counters. False when it already was.
+   */
+  addOnce(campaignId: string, runId: string, fact: string, counts: readonly RunCount[]): Promise<boolean>;
   counts(campaignId: string, runId: string): Promise<RunCount[]>;
 }
 

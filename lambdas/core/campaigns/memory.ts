@@ -8,9 +8,10 @@ import type { AudienceFiles, AudienceRow, CampaignRunRecord, CampaignRuns, RunCo
 export function memoryCampaignRuns(): CampaignRuns & { records: Map<string, CampaignRunRecord> } {
   const records = new Map<string, CampaignRunRecord>();
   const counts = new Map<string, Map<string, RunCount>>();
+  const facts = new Set<string>();
   const key = (campaignId: string, runId: string) => `${campaignId}\u0000${runId}`;
   const copy = (r: CampaignRunRecord): CampaignRunRecord => ({ ...r });
-  return {
+  const runs: CampaignRuns & { records: Map<string, CampaignRunRecord> } = {
     records,
     async create(record) {
       const k = key(record.campaignId, record.runId);
@@ -48,10 +49,18 @@ export function memoryCampaignRuns(): CampaignRuns & { records: Map<string, Camp
         run.set(id, { step: inc.step, name: inc.name, dim: inc.dim, value: (current?.value ?? 0) + by });
       }
     },
+    async addOnce(campaignId, runId, fact, increments) {
+      const k = `${key(campaignId, runId)}\u0000${fact}`;
+      if (facts.has(k)) return false;
+      facts.add(k);
+      await runs.add(campaignId, runId, increments);
+      return true;
+    },
     async counts(campaignId, runId) {
       return [...(counts.get(key(campaignId, runId))?.values() ?? [])].map((c) => ({ ...c }));
     },
   };
+  return runs;
 }
 
 export function memoryAudienceFiles(): AudienceFiles & { objects: Map<string, string> } {

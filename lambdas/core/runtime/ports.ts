@@ -209,6 +209,18 @@ export interface ProfileRuns {
   list(profileId: string, options: { journeyId?: string; maxKeys: number }): Promise<{ runs: RunRef[]; truncated: boolean }>;
   /** The ledger items of one run (one per send node), at most `limit`. */
   messages(executionArn: string, limit: number): Promise<LedgerRecord[]>;
+  /**
+   * Which of these senders (a journey id, or `campaign:<id>` for a campaign) sent the profile a message (ledger status
+   * other than failed or suppressed) prepared at or after the sender's `since`, reading at most `maxKeys` ledger keys.
+   */
+  messagedBy(profileId: string, senders: readonly MessageSender[], maxKeys: number): Promise<string[]>;
+}
+
+/** A sender of messages as the ledger names it (`journeyId` of its entries) and the start of the window asked about. */
+export interface MessageSender {
+  journeyId: string;
+  /** ISO-8601. */
+  since: string;
 }
 
 /** A Step Functions execution's status (DescribeExecution). */

@@ -1,5 +1,5 @@
-import { gatherRuns, runPrefixes } from '../../adapters/dynamodb-runs';
-import type { LedgerRecord, ProfileRuns, RunRef } from '../../core/runtime/ports';
+import { gatherMessagedBy, gatherRuns, runPrefixes } from '../../adapters/dynamodb-runs';
+import type { LedgerRecord, MessageSender, ProfileRuns, RunRef } from '../../core/runtime/ports';
 import type { MemoryTable } from './table';
 
 /** DynamoProfileRuns over the in-memory runtime table: the same index prefixes, bounds and items. */
@@ -16,6 +16,12 @@ export class MemoryProfileRuns implements ProfileRuns {
       keys.push(...found.slice(0, Math.max(0, room)));
     }
     return { runs: await gatherRuns(keys, profileId, options.journeyId, async (key) => this.table.get(key)), truncated };
+  }
+
+  async messagedBy(profileId: string, senders: readonly MessageSender[], maxKeys: number): Promise<string[]> {
+    if (senders.length === 0) return [];
+    const keys = this.table.profileKeys(profileId, 'LEDGER#').slice(0, maxKeys);
+    return gatherMessagedBy(keys, senders, async (key) => this.table.get(key));
   }
 
   async messages(executionArn: string, limit: number): Promise<LedgerRecord[]> {
