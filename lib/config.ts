@@ -50,6 +50,15 @@ export const StageConfig = z.strictObject({
     .string()
     .refine(isTimeZone, 'defaultTimezone must be an IANA time zone name, e.g. "Europe/Berlin" or "UTC"')
     .default('UTC'),
+  /**
+   * The global control group of campaigns: this percent of all profiles (a stable hash of the profile id) never
+   * receives a campaign and is counted as excluded `control-group` (lambdas/core/campaigns/README.md). @default 0
+   */
+  campaignControlGroupPercent: z.coerce
+    .number('campaignControlGroupPercent must be a number of percent, e.g. 5')
+    .min(0, 'campaignControlGroupPercent is at least 0')
+    .max(100, 'campaignControlGroupPercent is at most 100')
+    .optional(),
 });
 export type StageConfig = z.infer<typeof StageConfig>;
 

@@ -27,6 +27,13 @@ describe('stage configuration', () => {
     expect(configFrom({ 'waymark:defaultTimezone': 'Pacific/Tongatapu' }).defaultTimezone).toBe('Pacific/Tongatapu');
   });
 
+  it('takes the campaign control group as a percent, absent unless given', () => {
+    expect(configFrom({}).campaignControlGroupPercent).toBeUndefined();
+    expect(configFrom({ 'waymark:campaignControlGroupPercent': '2.5' }).campaignControlGroupPercent).toBe(2.5);
+    expect(() => configFrom({ 'waymark:campaignControlGroupPercent': 'five' })).toThrow(/campaignControlGroupPercent must be a number/);
+    expect(() => configFrom({ 'waymark:campaignControlGroupPercent': 101 })).toThrow(/campaignControlGroupPercent is at most 100/);
+  });
+
   it.each([
     [{ 'waymark:stage': 'Prod_1' }, /waymark\.stage: stage is lowercase.*\(received "Prod_1"\)/],
     [{ 'waymark:stage': 'a-very-long-stage-name' }, /waymark\.stage: stage is at most 16 characters/],
