@@ -122,9 +122,11 @@ function assigner(deps: SplitDeps, campaign: Campaign, run: RunContext, stepId: 
         return branches.find((b) => b.evaluate(profile, context))?.id ?? OTHERWISE_BRANCH;
       };
     }
-    case 'engagement':
+    case 'engagement': {
+      const delivery = Object.hasOwn(campaign.steps, split.step) ? campaign.steps[split.step] : undefined;
+      const items = delivery?.kind === 'deliver' && delivery.forEach ? delivery.forEach.max : 0;
       return async (row) => {
-        const entry = (await deps.ledger.get(campaignLedgerId(run, row.profileId), split.step)) as LedgerRecord | undefined;
+        const entry = await deliveryEntry(deps, campaignLedgerId(run, row.profileId), split.step, items);
         let profile: Profile | undefined;
         if (split.engagement === 'converted' && entry) {
           profile = await deps.profiles.get(row.profileId);
@@ -132,7 +134,38 @@ function assigner(deps: SplitDeps, campaign: Campaign, run: RunContext, stepId: 
         }
         return engaged(split.engagement, entry, campaign.goal, profile) ? ENGAGED_BRANCH : NOT_ENGAGED_BRANCH;
       };
+    }
   }
+}
+
+type Delivery = Pick<LedgerRecord, 'status' | 'preparedAt' | 'openedAt' | 'clickedAt'>;
+
+/**
+ * The member's delivery by a step: its ledger entry, or for a `forEach` step (entries `<step>#<index>`, from 0 on) the
+ * items' entries as one: opened or clicked when any was, sent at the first one's time.
+ */
+async function deliveryEntry(
+  deps: Pick<SplitDeps, 'ledger'>,
+  executionId: string,
+  step: string,
+  items: number,
+): Promise<Delivery | undefined> {
+  if (items === 0) return (await deps.ledger.get(executionId, step)) as LedgerRecord | undefined;
+  const entries: LedgerRecord[] = [];
+  for (let i = 0; i < items; i++) {
+    const entry = (await deps.ledger.get(executionId, `${step}#${i}`)) as LedgerRecord | undefined;
+    if (!entry) break;
+    entries.push(entry);
+  }
+  if (entries.length === 0) return undefined;
+  const out = entries.filter((e) => e.status !== 'failed' && e.status !== 'suppressed');
+  const first = (out.length > 0 ? out : entries).reduce((a, b) => (a.preparedAt <= b.preparedAt ? a : b));
+  return {
+    status: first.status,
+    preparedAt: first.preparedAt,
+    openedAt: entries.find((e) => e.openedAt !== undefined)?.openedAt,
+    clickedAt: entries.find((e) => e.clickedAt !== undefined)?.clickedAt,
+  };
 }
 
 /**

@@ -103,6 +103,25 @@ describe('splitBatch', () => {
     expect((await branchRows(files, 'no', items)).sort()).toEqual([...no].sort());
   });
 
+  it('reads a forEach delivery as one: opened when any item was opened', async () => {
+    const split = { kind: 'split', by: 'engagement', step: 'email', engagement: 'opened', yes: 'a', no: 'b' };
+    const forEach = { ...email, forEach: { path: 'row.bookings', max: 3 } };
+    const { deps, files, table } = await setup(split, [], { steps: { email: forEach, split: split as never, a: sms, b: sms } });
+    const at = '2026-12-03T09:00:00.000Z';
+    const put = (id: string, index: number, extra: Record<string, unknown> = {}) =>
+      table.put({ pk: `LEDGER#campaign:news:r-1:${id}`, sk: `email#${index}`, status: 'sent', profileId: id, preparedAt: at, ...extra });
+    put('second', 0);
+    put('second', 1, { openedAt: at });
+    put('none', 0);
+    put('none', 1);
+    // Items are indexed from 0: an entry after a gap is not read.
+    put('gap', 1, { openedAt: at });
+    const items = rows(['gap', 'none', 'second']);
+    await splitBatch(deps, payload(items));
+    expect(await branchRows(files, 'yes', items)).toEqual(['second']);
+    expect(await branchRows(files, 'no', items)).toEqual(['gap', 'none']);
+  });
+
   it('splits by conversion: the goal event after the delivery and within the goal window', async () => {
     const split = { kind: 'split', by: 'engagement', step: 'email', engagement: 'converted', yes: 'a', no: 'b' };
     const event = (type: string, time: string) => ({ id: `${type}-${time}`, type, time, source: 'shop', properties: {}, receivedAt: time });
