@@ -66,7 +66,10 @@ export async function gatherRuns(
   return [...runs.values()];
 }
 
-/** The sender a ledger key names: `campaign:<id>` for a campaign message (`LEDGER#campaign:<id>:<run>:<profile>`), else the journey of the execution. */
+/**
+ * The sender a ledger key names: `campaign:<id>` for a campaign message (`LEDGER#campaign:<id>:<run>:<profile>`),
+ * else the journey of the execution.
+ */
 export function senderOfLedgerKey(pk: string): string | undefined {
   if (!pk.startsWith('LEDGER#')) return undefined;
   const id = pk.slice('LEDGER#'.length);

@@ -117,7 +117,9 @@ export function audienceRow(profile: Pick<Profile, 'id' | 'attributes'>): Audien
 
 function addCounts(before: AudienceCounts | undefined, page: AudienceCounts): AudienceCounts {
   const excluded: AudienceCounts['excluded'] = { ...(before?.excluded ?? {}) };
-  for (const [reason, n] of Object.entries(page.excluded) as [ExclusionReason, number][]) excluded[reason] = (excluded[reason] ?? 0) + n;
+  for (const [reason, n] of Object.entries(page.excluded) as [ExclusionReason, number][]) {
+    excluded[reason] = (excluded[reason] ?? 0) + n;
+  }
   return {
     scanned: (before?.scanned ?? 0) + page.scanned,
     matched: (before?.matched ?? 0) + page.matched,
@@ -134,7 +136,8 @@ function addCounts(before: AudienceCounts | undefined, page: AudienceCounts): Au
  */
 export async function audiencePage(deps: AudienceDeps, payload: AudiencePagePayload): Promise<AudiencePageResult> {
   const { run, segment, totalSegments } = payload;
-  if (!Number.isInteger(totalSegments) || totalSegments < 1 || !Number.isInteger(segment) || segment < 0 || segment >= totalSegments) {
+  const inRange = Number.isInteger(segment) && segment >= 0 && segment < totalSegments;
+  if (!Number.isInteger(totalSegments) || totalSegments < 1 || !inRange) {
     throw new RangeError(`audience-page: segment ${segment} of ${totalSegments} is not a scan segment`);
   }
   const page = payload.page ?? 0;
@@ -153,13 +156,16 @@ export async function audiencePage(deps: AudienceDeps, payload: AudiencePagePayl
   }));
   const controlPercent = audience.controlGroup ? (deps.controlGroupPercent ?? 0) : 0;
 
-  const scan = await deps.profileScanner.scan({ segment, totalSegments, cursor: payload.cursor, limit: deps.pageSize ?? DEFAULT_AUDIENCE_PAGE_SIZE });
+  const limit = deps.pageSize ?? DEFAULT_AUDIENCE_PAGE_SIZE;
+  const scan = await deps.profileScanner.scan({ segment, totalSegments, cursor: payload.cursor, limit });
   const verdicts = new Map<string, ExclusionReason | 'member'>();
   await forEachLimit(scan.profiles, CONCURRENCY, async (profile) => {
     let memberships: Record<string, string> = {};
     if (selection.readsMemberships) memberships = profile.segments ?? (await deps.memberships.get(profile.id)).segments;
     if (!selection.evaluate(profile, { now, memberships: new Set(Object.keys(memberships)) })) return;
-    if (excludedSegments.some((id) => Object.hasOwn(memberships, id))) return void verdicts.set(profile.id, EXCLUSION.segment);
+    if (excludedSegments.some((id) => Object.hasOwn(memberships, id))) {
+      return void verdicts.set(profile.id, EXCLUSION.segment);
+    }
     if (senders.length > 0) {
       const by = await deps.profileRuns.messagedBy(profile.id, senders, deps.messagedKeys ?? DEFAULT_MESSAGED_KEYS);
       if (by.length > 0) return void verdicts.set(profile.id, EXCLUSION.messaged);
@@ -169,10 +175,16 @@ export async function audiencePage(deps: AudienceDeps, payload: AudiencePagePayl
   });
 
   // The cap applies in profile-id order, so a retried page keeps the same members.
-  const quota = audience.maxMembers === undefined ? Infinity : segmentQuota(audience.maxMembers, segment, totalSegments);
+  const { maxMembers } = audience;
+  const quota = maxMembers === undefined ? Infinity : segmentQuota(maxMembers, segment, totalSegments);
   let room = quota - (payload.counts?.members ?? 0);
   const rows: AudienceRow[] = [];
-  const pageCounts: AudienceCounts = { scanned: scan.profiles.length, matched: verdicts.size, members: 0, excluded: {} };
+  const pageCounts: AudienceCounts = {
+    scanned: scan.profiles.length,
+    matched: verdicts.size,
+    members: 0,
+    excluded: {},
+  };
   for (const profile of [...scan.profiles].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0))) {
     let verdict = verdicts.get(profile.id);
     if (verdict === undefined) continue;
@@ -189,7 +201,9 @@ export async function audiencePage(deps: AudienceDeps, payload: AudiencePagePayl
   await deps.files.writeRows(audiencePartKey(run, segment, page), rows);
   const counts: RunCount[] = [];
   if (rows.length > 0) counts.push({ step: '', name: RUN_COUNTER.audience, dim: '', value: rows.length });
-  for (const [reason, n] of Object.entries(pageCounts.excluded)) counts.push({ step: '', name: RUN_COUNTER.excluded, dim: reason, value: n });
+  for (const [reason, n] of Object.entries(pageCounts.excluded)) {
+    counts.push({ step: '', name: RUN_COUNTER.excluded, dim: reason, value: n });
+  }
   if (counts.length > 0) await deps.runs.addOnce(run.campaignId, run.runId, `audience/${segment}-${page}`, counts);
 
   return {
@@ -211,7 +225,10 @@ function underRun(run: RunContext, key: string): string {
  * The `compose` action: the objects under `parts` (in key order) joined into `key`; a retried compose writes the same
  * object. Keys are bucket keys under the run's prefix, or relative to it (`parts/audience/`, `audience.jsonl`).
  */
-export async function composeSet(deps: { files: Pick<AudienceFiles, 'list' | 'compose'> }, payload: ComposePayload): Promise<SetRef> {
+export async function composeSet(
+  deps: { files: Pick<AudienceFiles, 'list' | 'compose'> },
+  payload: ComposePayload,
+): Promise<SetRef> {
   const prefix = underRun(payload.run, payload.parts);
   const key = underRun(payload.run, payload.key);
   const parts = (await deps.files.list(prefix)).filter((k) => k !== key);

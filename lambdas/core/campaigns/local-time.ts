@@ -47,7 +47,9 @@ export function timeGroupKey(run: RunContext, step: string, sendAt: number): str
 }
 
 function deliverAt(step: DeliverStep | undefined, campaignId: string, stepId: string): DeliverStep & { at: string } {
-  if (step?.kind !== 'deliver' || step.at === undefined) throw new Error(`campaign "${campaignId}" has no deliver step "${stepId}" with a local time`);
+  if (step?.kind !== 'deliver' || step.at === undefined) {
+    throw new Error(`campaign "${campaignId}" has no deliver step "${stepId}" with a local time`);
+  }
   return step as DeliverStep & { at: string };
 }
 
@@ -65,8 +67,11 @@ interface Group {
 export async function groupByTime(deps: LocalTimeDeps, payload: GroupByTimePayload): Promise<{ groups: TimeGroup[] }> {
   const { run, step: stepId } = payload;
   const campaign = await loadCampaign(deps, run.campaignId);
-  const step = deliverAt(Object.hasOwn(campaign.steps, stepId) ? (campaign.steps[stepId] as DeliverStep) : undefined, campaign.id, stepId);
-  if (!isTimeZone(deps.stageTimeZone)) throw new RangeError(`the stage time zone "${deps.stageTimeZone}" is not an IANA zone`);
+  const found = Object.hasOwn(campaign.steps, stepId) ? (campaign.steps[stepId] as DeliverStep) : undefined;
+  const step = deliverAt(found, campaign.id, stepId);
+  if (!isTimeZone(deps.stageTimeZone)) {
+    throw new RangeError(`the stage time zone "${deps.stageTimeZone}" is not an IANA zone`);
+  }
   const perMember = (step.in ?? 'member') === 'member';
   const passed = step.passed ?? 'next-day';
   const now = deps.clock.now().getTime();
@@ -77,7 +82,8 @@ export async function groupByTime(deps: LocalTimeDeps, payload: GroupByTimePaylo
   const groups = new Map<number, Group>();
   const flush = async (group: Group): Promise<void> => {
     if (group.rows.length === 0) return;
-    const key = `${run.prefix}parts/${stepId}/at-${compactInstant(group.sendAt)}/${String(group.parts.length).padStart(6, '0')}.jsonl`;
+    const chunk = String(group.parts.length).padStart(6, '0');
+    const key = `${run.prefix}parts/${stepId}/at-${compactInstant(group.sendAt)}/${chunk}.jsonl`;
     await deps.files.writeRows(key, group.rows);
     group.parts.push(key);
     group.rows = [];

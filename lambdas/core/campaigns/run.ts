@@ -37,7 +37,8 @@ export function campaignRunId(occurrence: string): string {
   const ms = Date.parse(occurrence);
   // An ISO time with a zone (Scheduler's <aws.scheduler.scheduled-time> is `2026-12-03T09:00:00Z`).
   if (!/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2})$/.test(occurrence) || Number.isNaN(ms)) {
-    throw new CampaignRunError(`occurrence must be an ISO-8601 time with a zone, received ${JSON.stringify(occurrence.slice(0, 64))}`);
+    const received = JSON.stringify(occurrence.slice(0, 64));
+    throw new CampaignRunError(`occurrence must be an ISO-8601 time with a zone, received ${received}`);
   }
   const iso = new Date(ms).toISOString();
   return `s-${iso.slice(0, 4)}${iso.slice(5, 7)}${iso.slice(8, 10)}T${iso.slice(11, 13)}${iso.slice(14, 16)}Z`;
@@ -48,7 +49,7 @@ export function runPrefix(campaignId: string, runId: string): string {
   return `runs/${campaignId}/${runId}/`;
 }
 
-/** Reads the record, applies `change` (undefined: nothing to do) and writes it compare-and-set, retrying on conflicts. */
+/** Reads the record, applies `change` (undefined: nothing to do), writes it compare-and-set; retries conflicts. */
 async function changeRecord(
   deps: Pick<RunDeps, 'runs'>,
   campaignId: string,
@@ -63,7 +64,12 @@ async function changeRecord(
     const written = { ...next, version: record.version + 1 };
     if (await deps.runs.update(written, record.version)) return written;
   }
-  throw new ConflictError(`run "${runId}" of campaign "${campaignId}" kept changing: ${MAX_UPDATE_ATTEMPTS} writes conflicted`);
+  const attempts = MAX_UPDATE_ATTEMPTS;
+  throw new ConflictError(`run "${runId}" of campaign "${campaignId}" kept changing: ${attempts} writes conflicted`);
+}
+
+function runContext(campaignId: string, runId: string, startedAt: string, dryRun: boolean): RunContext {
+  return { campaignId, runId, prefix: runPrefix(campaignId, runId), startedAt, dryRun };
 }
 
 function started(deps: RunDeps, run: RunContext): StartResult {
@@ -99,7 +105,7 @@ export async function startRun(deps: RunDeps, payload: StartPayload): Promise<St
       // The same execution retrying its start goes on; any other execution is a second delivery of the occurrence.
       if (existing?.executionArn !== executionArn) return { duplicate: true };
     }
-    return started(deps, { campaignId: input.campaignId, runId, prefix: runPrefix(input.campaignId, runId), startedAt, dryRun });
+    return started(deps, runContext(input.campaignId, runId, startedAt, dryRun));
   }
   const runId = input.runId;
   if (runId === undefined) throw new CampaignRunError('a run started through the API needs its run id');
@@ -121,22 +127,28 @@ export async function startRun(deps: RunDeps, payload: StartPayload): Promise<St
         throw new CampaignRunError(`run "${runId}" of campaign "${input.campaignId}" has already ${record.status}`);
     }
   });
-  return started(deps, { campaignId: input.campaignId, runId, prefix: runPrefix(input.campaignId, runId), startedAt, dryRun });
+  return started(deps, runContext(input.campaignId, runId, startedAt, dryRun));
 }
 
 /**
- * The `finish` action: the run succeeded or failed (with the error's summary) and ended now. A cancelled (or cancelling)
- * run stays cancelled; a run that already ended is left as it is (a retried finish).
+ * The `finish` action: the run succeeded or failed (with the error's summary) and ended now. A cancelled (or
+ * cancelling) run stays cancelled; a run that already ended is left as it is (a retried finish).
  */
-export async function finishRun(deps: Pick<RunDeps, 'runs' | 'clock'>, payload: FinishPayload): Promise<CampaignRunRecord> {
+export async function finishRun(
+  deps: Pick<RunDeps, 'runs' | 'clock'>,
+  payload: FinishPayload,
+): Promise<CampaignRunRecord> {
   const { campaignId, runId } = payload.run;
   return changeRecord(deps, campaignId, runId, (record) => {
-    if (record.status === 'succeeded' || record.status === 'failed' || (record.status === 'cancelled' && record.endedAt !== undefined)) {
-      return undefined;
-    }
+    const ended = record.status === 'succeeded' || record.status === 'failed';
+    if (ended || (record.status === 'cancelled' && record.endedAt !== undefined)) return undefined;
     const endedAt = deps.clock.now().toISOString();
-    if (record.status === 'cancelled' || record.status === 'cancelling') return { ...record, status: 'cancelled', endedAt };
-    if (payload.status === 'failed') return { ...record, status: 'failed', endedAt, error: describeFailure(payload.error) };
+    if (record.status === 'cancelled' || record.status === 'cancelling') {
+      return { ...record, status: 'cancelled', endedAt };
+    }
+    if (payload.status === 'failed') {
+      return { ...record, status: 'failed', endedAt, error: describeFailure(payload.error) };
+    }
     return { ...record, status: 'succeeded', endedAt };
   });
 }

@@ -7,7 +7,15 @@ import { ruleDependencies } from '../segments/dependencies';
 import type { MembershipStore } from '../segments/ports';
 import { parseDuration } from '../shared/duration';
 import { loadCampaign, type CampaignLookup } from './audience';
-import { RUN_COUNTER, type AudienceFiles, type AudienceRow, type BatchResult, type CampaignRuns, type CampaignStepPayload, type RunContext } from './contract';
+import {
+  RUN_COUNTER,
+  type AudienceFiles,
+  type AudienceRow,
+  type BatchResult,
+  type CampaignRuns,
+  type CampaignStepPayload,
+  type RunContext,
+} from './contract';
 import type { Campaign, SplitStep } from './schema';
 
 /**
@@ -55,7 +63,12 @@ export function splitPartKey(run: RunContext, step: string, branch: string, hash
 }
 
 /** The variant of a percent split for this member: stable per campaign, step and profile; weights are relative. */
-export function percentBranch(campaignId: string, stepId: string, split: Extract<SplitStep, { by: 'percent' }>, profileId: string): string {
+export function percentBranch(
+  campaignId: string,
+  stepId: string,
+  split: Extract<SplitStep, { by: 'percent' }>,
+  profileId: string,
+): string {
   const total = split.variants.reduce((sum, v) => sum + v.weight, 0) + (split.holdout?.weight ?? 0);
   const point = unitHash('campaign-split', campaignId, stepId, profileId) * total;
   let upTo = 0;
@@ -66,7 +79,10 @@ export function percentBranch(campaignId: string, stepId: string, split: Extract
   return split.holdout ? HOLDOUT_BRANCH : split.variants[split.variants.length - 1].id;
 }
 
-/** Did the member engage with its delivery as the split asks? `converted`: the goal event after the delivery, within the goal's window. */
+/**
+ * Did the member engage with its delivery as the split asks? `converted`: the goal event after the delivery, within
+ * the goal's window.
+ */
 export function engaged(
   engagement: Extract<SplitStep, { by: 'engagement' }>['engagement'],
   entry: Pick<LedgerRecord, 'status' | 'preparedAt' | 'openedAt' | 'clickedAt'> | undefined,
@@ -86,7 +102,10 @@ export function engaged(
       if (!entry || !goal || entry.status === 'suppressed' || entry.status === 'failed') return false;
       const from = Date.parse(entry.preparedAt);
       const until = from + parseDuration(goal.within) * 1000;
-      return (profile?.recentEvents ?? []).some((e) => e.type === goal.event && Date.parse(e.time) >= from && Date.parse(e.time) <= until);
+      return (profile?.recentEvents ?? []).some((e) => {
+        const at = Date.parse(e.time);
+        return e.type === goal.event && at >= from && at <= until;
+      });
     }
   }
 }
@@ -117,7 +136,8 @@ function assigner(deps: SplitDeps, campaign: Campaign, run: RunContext, stepId: 
       return async (row) => {
         const profile = await deps.profiles.get(row.profileId);
         if (!profile) return undefined;
-        const memberships = readsMemberships ? (profile.segments ?? (await deps.memberships.get(profile.id)).segments) : {};
+        let memberships: Record<string, string> = {};
+        if (readsMemberships) memberships = profile.segments ?? (await deps.memberships.get(profile.id)).segments;
         const context = { now: deps.clock.now().getTime(), memberships: new Set(Object.keys(memberships)) };
         return branches.find((b) => b.evaluate(profile, context))?.id ?? OTHERWISE_BRANCH;
       };
@@ -204,8 +224,15 @@ export async function splitBatch(deps: SplitDeps, payload: BatchPayload): Promis
   });
   const hash = batchHash(items);
   const ordered = [...byBranch.keys()].sort();
-  for (const branch of ordered) await deps.files.writeRows(splitPartKey(run, step, branch, hash), byBranch.get(branch) ?? []);
-  const counts = ordered.map((branch) => ({ step, name: RUN_COUNTER.assigned, dim: branch, value: byBranch.get(branch)?.length ?? 0 }));
+  for (const branch of ordered) {
+    await deps.files.writeRows(splitPartKey(run, step, branch, hash), byBranch.get(branch) ?? []);
+  }
+  const counts = ordered.map((branch) => ({
+    step,
+    name: RUN_COUNTER.assigned,
+    dim: branch,
+    value: byBranch.get(branch)?.length ?? 0,
+  }));
   if (counts.length > 0) await deps.runs.addOnce(run.campaignId, run.runId, `split/${step}/${hash}`, counts);
   return result('done');
 }
