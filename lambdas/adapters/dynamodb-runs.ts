@@ -87,8 +87,19 @@ export function messagedSince(item: Record<string, unknown> | undefined, since: 
 }
 
 /**
+ * The profile-index prefixes `messagedBy` reads: one per campaign (`LEDGER#campaign:<id>:`, exact), one for every
+ * journey (`LEDGER#arn:`: execution ARNs name the journey after the state machine), so a profile's many journey
+ * messages never hide a campaign's.
+ */
+export function messagedPrefixes(senders: readonly MessageSender[]): string[] {
+  const prefixes = new Set<string>();
+  for (const s of senders) prefixes.add(s.journeyId.startsWith('campaign:') ? `LEDGER#${s.journeyId}:` : 'LEDGER#arn:');
+  return [...prefixes].sort();
+}
+
+/**
  * `messagedBy` over the profile's ledger keys (the profile index, keys only): the keys of the wanted senders are read by
- * key until each sender is found or `maxKeys` keys were looked at.
+ * key until each sender is found.
  */
 export async function gatherMessagedBy(
   keys: readonly { pk: string; sk: string }[],
@@ -148,24 +159,28 @@ export class DynamoProfileRuns implements ProfileRuns {
   }
 
   async messagedBy(profileId: string, senders: readonly MessageSender[], maxKeys: number): Promise<string[]> {
-    if (senders.length === 0) return [];
     const keys: { pk: string; sk: string }[] = [];
-    let ExclusiveStartKey: Record<string, unknown> | undefined;
-    do {
-      const page = await this.db.send(
-        new QueryCommand({
-          TableName: this.table,
-          IndexName: ProfileIndex.name,
-          KeyConditionExpression: '#p = :p AND begins_with(#k, :prefix)',
-          ExpressionAttributeNames: { '#p': ProfileIndex.partitionKey, '#k': ProfileIndex.sortKey },
-          ExpressionAttributeValues: { ':p': profileId, ':prefix': 'LEDGER#' },
-          Limit: maxKeys - keys.length,
-          ExclusiveStartKey,
-        }),
-      );
-      for (const item of page.Items ?? []) keys.push({ pk: item.pk as string, sk: item.sk as string });
-      ExclusiveStartKey = page.LastEvaluatedKey;
-    } while (ExclusiveStartKey && keys.length < maxKeys);
+    for (const prefix of messagedPrefixes(senders)) {
+      const start = keys.length;
+      let ExclusiveStartKey: Record<string, unknown> | undefined;
+      do {
+        const page = await this.db.send(
+          new QueryCommand({
+            TableName: this.table,
+            IndexName: ProfileIndex.name,
+            KeyConditionExpression: '#p = :p AND begins_with(#k, :prefix)',
+            ExpressionAttributeNames: { '#p': ProfileIndex.partitionKey, '#k': ProfileIndex.sortKey },
+            ExpressionAttributeValues: { ':p': profileId, ':prefix': prefix },
+            // Descending: scheduled runs' ids sort by time, so a campaign's newest runs come first.
+            ScanIndexForward: false,
+            Limit: maxKeys - (keys.length - start),
+            ExclusiveStartKey,
+          }),
+        );
+        for (const item of page.Items ?? []) keys.push({ pk: item.pk as string, sk: item.sk as string });
+        ExclusiveStartKey = page.LastEvaluatedKey;
+      } while (ExclusiveStartKey && keys.length - start < maxKeys);
+    }
     return gatherMessagedBy(keys, senders, async (key) => {
       const { Item } = await this.db.send(new GetCommand({ TableName: this.table, Key: key }));
       return Item;

@@ -73,12 +73,16 @@ describe.each(implementations)('%s messagedBy', (_name, make) => {
     expect(await runs.messagedBy('p-1', [{ journeyId: 'welcome', since }, { journeyId: 'campaign:news', since }], 50)).toEqual([]);
   });
 
-  it('reads at most maxKeys ledger keys', async () => {
+  it("reads at most maxKeys keys of all journeys, and maxKeys of each campaign, its newest runs first", async () => {
     const { runs, ledger } = make();
-    await ledger.prepare(entry('campaign:a:r1:p-1', { journeyId: 'campaign:a' }));
-    await ledger.prepare(entry('campaign:b:r1:p-1', { journeyId: 'campaign:b' }));
     const since = '2026-11-01T00:00:00.000Z';
-    expect(await runs.messagedBy('p-1', [{ journeyId: 'campaign:b', since }], 1)).toEqual([]);
-    expect(await runs.messagedBy('p-1', [{ journeyId: 'campaign:b', since }], 2)).toEqual(['campaign:b']);
+    await ledger.prepare(entry(arn('alpha', 1), { journeyId: 'alpha' }));
+    await ledger.prepare(entry(arn('beta', 1), { journeyId: 'beta' }));
+    expect(await runs.messagedBy('p-1', [{ journeyId: 'alpha', since }], 1)).toEqual([]);
+    expect(await runs.messagedBy('p-1', [{ journeyId: 'alpha', since }], 2)).toEqual(['alpha']);
+    // Many journey messages do not hide a campaign's; an old run of it does not hide its newest.
+    await ledger.prepare(entry('campaign:news:s-20260101T0900Z:p-1', { journeyId: 'campaign:news', preparedAt: '2026-01-01T09:00:00.000Z' }));
+    await ledger.prepare(entry('campaign:news:s-20261130T0900Z:p-1', { journeyId: 'campaign:news', preparedAt: '2026-11-30T09:00:00.000Z' }));
+    expect(await runs.messagedBy('p-1', [{ journeyId: 'campaign:news', since }, { journeyId: 'alpha', since }], 1)).toEqual(['campaign:news']);
   });
 });

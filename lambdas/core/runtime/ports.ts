@@ -211,7 +211,8 @@ export interface ProfileRuns {
   messages(executionArn: string, limit: number): Promise<LedgerRecord[]>;
   /**
    * Which of these senders (a journey id, or `campaign:<id>` for a campaign) sent the profile a message (ledger status
-   * other than failed or suppressed) prepared at or after the sender's `since`, reading at most `maxKeys` ledger keys.
+   * other than failed or suppressed) prepared at or after the sender's `since`, reading at most `maxKeys` ledger keys
+   * of each campaign and `maxKeys` of all journeys.
    */
   messagedBy(profileId: string, senders: readonly MessageSender[], maxKeys: number): Promise<string[]>;
 }

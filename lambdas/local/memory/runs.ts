@@ -1,4 +1,4 @@
-import { gatherMessagedBy, gatherRuns, runPrefixes } from '../../adapters/dynamodb-runs';
+import { gatherMessagedBy, gatherRuns, messagedPrefixes, runPrefixes } from '../../adapters/dynamodb-runs';
 import type { LedgerRecord, MessageSender, ProfileRuns, RunRef } from '../../core/runtime/ports';
 import type { MemoryTable } from './table';
 
@@ -19,8 +19,10 @@ export class MemoryProfileRuns implements ProfileRuns {
   }
 
   async messagedBy(profileId: string, senders: readonly MessageSender[], maxKeys: number): Promise<string[]> {
-    if (senders.length === 0) return [];
-    const keys = this.table.profileKeys(profileId, 'LEDGER#').slice(0, maxKeys);
+    // Descending per prefix, as the DynamoDB adapter queries.
+    const keys = messagedPrefixes(senders).flatMap((prefix) =>
+      this.table.profileKeys(profileId, prefix).reverse().slice(0, maxKeys),
+    );
     return gatherMessagedBy(keys, senders, async (key) => this.table.get(key));
   }
 
