@@ -274,6 +274,42 @@ describe('local Distributed Map: the state runs from its own definition', () => 
   });
 });
 
+describe('local Distributed Map: children end with their parent', () => {
+  it('stops the running children when the parent execution is stopped', async () => {
+    await putText('runs/c/r7/audience.jsonl', jsonl(ids(6)));
+    const { clock, executions } = executor();
+    const arn = executions.deploy('dmap-stop', deliverDefinition());
+    const { executionArn } = await executions.start(arn, 'run-1', { set: 'runs/c/r7/audience.jsonl', run: {} } as unknown as ExecutionInput);
+    await clock.settle();
+    const children = () => executions.list().filter((e) => e.executionArn.includes(':execution:waymark-local-dmap-stop/Deliver:'));
+    expect(children().map((c) => c.status)).toEqual(['RUNNING', 'RUNNING']);
+    await executions.stop(executionArn, 'cancelled');
+    await clock.settle();
+    expect(executions.get(executionArn)?.status).toBe('ABORTED');
+    expect(children().map((c) => c.status)).toEqual(['ABORTED', 'ABORTED']);
+    // Nothing more starts: the next batches never run.
+    await clock.runUntilIdle();
+    expect(children()).toHaveLength(2);
+  });
+});
+
+describe('local stack with s3: true', () => {
+  it('starts s3rver with the audience bucket, binds ${AudienceBucketName} to it and offers AudienceFiles over it', async () => {
+    const { openVirtualStack } = await import('./local-stack');
+    const { stack } = await openVirtualStack({ s3: true, journeys: [] });
+    try {
+      expect(stack.s3?.bucket).toBe('waymark-local-audience');
+      await stack.audienceFiles!.writeRows('runs/c/r/audience.jsonl', [{ profileId: 'a' }]);
+      const out = await stack.s3!.client.send(new GetObjectCommand({ Bucket: stack.s3!.bucket, Key: 'runs/c/r/audience.jsonl' }));
+      expect(await out.Body!.transformToString()).toBe('{"profileId":"a"}\n');
+      const arn = stack.executions.deploy('bucket-name', { Comment: '', StartAt: 'P', TimeoutSeconds: 60, States: { P: { Type: 'Pass', Result: ref(Placeholder.audienceBucket), End: true } } });
+      expect(stack.executions.describeStateMachine(arn)?.definition).toContain('"Result":"waymark-local-audience"');
+    } finally {
+      await stack.stop();
+    }
+  });
+});
+
 describe('local Distributed Map: the deployed definition is the one given', () => {
   it('keeps the definition it was deployed with (placeholders filled in), as DescribeStateMachine answers it', () => {
     const { executions } = executor();
