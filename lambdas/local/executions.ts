@@ -1013,12 +1013,25 @@ export class LocalExecutions implements Executions, ExecutionHistory {
           runChild: (name, childInput) => {
             const executionArn = executionArnOf(binding.childArn, name);
             stopChildren.add(executionArn);
-            const done = this.start(binding.childArn, name, childInput as ExecutionInput).then(async () => {
-              const child = this.executions.get(executionArn)!;
-              await child.done;
-              stopChildren.delete(executionArn);
-              return this.childRun(child);
-            });
+            const started = this.start(binding.childArn, name, childInput as ExecutionInput);
+            // `start` registers the run before it returns: held here, it outlives the internal runs' retention.
+            const child = this.executions.get(executionArn);
+            const done = started
+              .then(() => child!.done)
+              .then(
+                () => this.childRun(child!),
+                (error: Error): ChildRun => ({
+                  executionArn,
+                  name,
+                  stateMachineArn: unqualifiedStateMachineArn(binding.childArn),
+                  status: 'FAILED',
+                  startDate: this.clock.now().toISOString(),
+                  input: childInput,
+                  error: error.name,
+                  cause: error.message,
+                }),
+              )
+              .finally(() => stopChildren.delete(executionArn));
             return { executionArn, done };
           },
         },

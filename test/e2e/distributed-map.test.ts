@@ -254,6 +254,21 @@ describe('local Distributed Map: the state runs from its own definition', () => 
     expect(calls.map((c) => c.at)).toEqual([T0, '2026-12-01T09:00:05.000Z', '2026-12-01T09:00:10.000Z']);
   });
 
+  it('closes a batch before it would exceed MaxInputBytesPerBatch, counting the whole child input', async () => {
+    // Each item `{"profileId":"b-N","pad":"xxxx…"}` is 60 bytes; {"Items":[]} is 12: 200 bytes hold three items.
+    const members = ids(7, 'b').map((profileId) => ({ profileId, pad: 'x'.repeat(60 - JSON.stringify({ profileId, pad: '' }).length) }));
+    expect(JSON.stringify(members[0]).length).toBe(60);
+    const { calls, run } = executor();
+    const e = await run(
+      'dmap-bytes',
+      deliverDefinition({ ItemReader: undefined, ItemsPath: '$.members', ItemBatcher: { MaxInputBytesPerBatch: 200 }, ResultWriter: undefined }),
+      { members },
+    );
+    expect(e.path).toEqual(['Deliver', 'Done']);
+    expect(calls.map((c) => c.profileIds.length)).toEqual([3, 3, 1]);
+    expect(calls.every((c) => c.batchInput === undefined)).toBe(true);
+  });
+
   it('reads a JSON array object (InputType JSON) and the objects under a prefix (listObjectsV2)', async () => {
     await putText('runs/c/r6/members.json', JSON.stringify([{ profileId: 'j-0' }, { profileId: 'j-1' }]));
     await putText('runs/c/r6/parts/a.jsonl', '');
