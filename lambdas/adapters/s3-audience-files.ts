@@ -57,9 +57,7 @@ export class S3AudienceFiles implements AudienceFiles {
       }
       return `${line}\n`;
     });
-    await this.s3.send(
-      new PutObjectCommand({ Bucket: this.bucket, Key: key, Body: lines.join(''), ContentType: 'application/x-ndjson' }),
-    );
+    await this.put(key, Buffer.from(lines.join('')));
   }
 
   async *readRows(key: string): AsyncIterable<AudienceRow> {
@@ -74,7 +72,8 @@ export class S3AudienceFiles implements AudienceFiles {
     const keys: string[] = [];
     let token: string | undefined;
     do {
-      const page = await this.s3.send(new ListObjectsV2Command({ Bucket: this.bucket, Prefix: prefix, ContinuationToken: token }));
+      const list = new ListObjectsV2Command({ Bucket: this.bucket, Prefix: prefix, ContinuationToken: token });
+      const page = await this.s3.send(list);
       for (const object of page.Contents ?? []) if (object.Key !== undefined) keys.push(object.Key);
       token = page.IsTruncated ? page.NextContinuationToken : undefined;
     } while (token);
@@ -100,7 +99,8 @@ export class S3AudienceFiles implements AudienceFiles {
       upload ??= await this.createUpload(key);
       const PartNumber = upload.parts.length + 1;
       if (PartNumber > S3_MAX_PARTS) throw new AudienceFileError(`${key} would need more than ${S3_MAX_PARTS} parts`);
-      const out = await this.s3.send(new UploadPartCommand({ Bucket: this.bucket, Key: key, UploadId: upload.id, PartNumber, Body: body }));
+      const part = new UploadPartCommand({ Bucket: this.bucket, Key: key, UploadId: upload.id, PartNumber, Body: body });
+      const out = await this.s3.send(part);
       upload.parts.push({ PartNumber, ETag: out.ETag ?? '' });
     };
     try {
@@ -114,26 +114,31 @@ export class S3AudienceFiles implements AudienceFiles {
         }
       }
       if (!upload) {
-        await this.s3.send(
-          new PutObjectCommand({ Bucket: this.bucket, Key: key, Body: Buffer.concat(pending), ContentType: 'application/x-ndjson' }),
-        );
+        await this.put(key, Buffer.concat(pending));
         return rows;
       }
       if (pendingBytes > 0) await flush(pendingBytes);
-      await this.s3.send(
-        new CompleteMultipartUploadCommand({ Bucket: this.bucket, Key: key, UploadId: upload.id, MultipartUpload: { Parts: upload.parts } }),
-      );
+      const { id: UploadId, parts: Parts } = upload;
+      await this.s3.send(new CompleteMultipartUploadCommand({ Bucket: this.bucket, Key: key, UploadId, MultipartUpload: { Parts } }));
       return rows;
     } catch (error) {
       if (upload) {
-        await this.s3.send(new AbortMultipartUploadCommand({ Bucket: this.bucket, Key: key, UploadId: upload.id })).catch(() => undefined);
+        const abort = new AbortMultipartUploadCommand({ Bucket: this.bucket, Key: key, UploadId: upload.id });
+        await this.s3.send(abort).catch(() => undefined);
       }
       throw error;
     }
   }
 
+  /** One PutObject; the length is given so an empty set is sent as one (not as a stream of unknown length). */
+  private async put(key: string, body: Buffer): Promise<void> {
+    const ContentType = 'application/x-ndjson';
+    await this.s3.send(new PutObjectCommand({ Bucket: this.bucket, Key: key, Body: body, ContentLength: body.length, ContentType }));
+  }
+
   private async createUpload(key: string): Promise<{ id: string; parts: { PartNumber: number; ETag: string }[] }> {
-    const out = await this.s3.send(new CreateMultipartUploadCommand({ Bucket: this.bucket, Key: key, ContentType: 'application/x-ndjson' }));
+    const create = new CreateMultipartUploadCommand({ Bucket: this.bucket, Key: key, ContentType: 'application/x-ndjson' });
+    const out = await this.s3.send(create);
     if (!out.UploadId) throw new Error(`CreateMultipartUpload answered no UploadId for ${key}`);
     return { id: out.UploadId, parts: [] };
   }

@@ -107,7 +107,9 @@ export function applyTemplate(template: unknown, input: unknown, context: unknow
       continue;
     }
     const path = String(value);
-    if (path.startsWith('States.')) throw statesError('States.Runtime', `intrinsic functions (${path}) are not evaluated in a local Distributed Map`);
+    if (path.startsWith('States.')) {
+      throw statesError('States.Runtime', `intrinsic functions (${path}) are not evaluated in a local Distributed Map`);
+    }
     const read = path.startsWith('$$') ? readJsonPath(context, path.slice(1)) : readJsonPath(input, path);
     if (read === undefined) throw statesError('States.Runtime', `${key}: the path ${path} matches nothing in the input`);
     out[key.slice(0, -2)] = read;
@@ -164,34 +166,40 @@ function numberField(state: Record<string, unknown>, name: string, input: unknow
   const path = state[`${name}Path`];
   const value = typeof path === 'string' ? readJsonPath(input, path) : state[name];
   if (value === undefined) return undefined;
-  if (typeof value !== 'number' || !(value >= 0)) throw statesError('States.Runtime', `${name} must be a non-negative number, got ${JSON.stringify(value)}`);
+  if (typeof value !== 'number' || !(value >= 0)) {
+    throw statesError('States.Runtime', `${name} must be a non-negative number, got ${JSON.stringify(value)}`);
+  }
   return value;
 }
 
 /** The items of the Map: from its ItemReader (S3), streamed, or from ItemsPath in the input. */
 async function* readItems(env: DistributedMapEnv, input: unknown, context: unknown): AsyncGenerator<unknown> {
-  const reader = env.state.ItemReader as { Resource: string; Parameters?: unknown; ReaderConfig?: Record<string, unknown> } | undefined;
+  type Reader = { Resource: string; Parameters?: unknown; ReaderConfig?: Record<string, unknown> };
+  const reader = env.state.ItemReader as Reader | undefined;
   if (!reader) {
     const items = readJsonPath(input, (env.state.ItemsPath as string | undefined) ?? '$');
     if (!Array.isArray(items)) throw statesError('States.Runtime', `ItemsPath of ${env.stateName} does not select an array`);
     yield* items;
     return;
   }
-  if (!env.s3) throw statesError('States.ItemReaderFailed', `no local S3 for the ItemReader of ${env.stateName}: start the stack with s3: true`);
+  if (!env.s3) throw statesError('States.ItemReaderFailed', `no local S3 for ${env.stateName}'s ItemReader (s3: true)`);
   const p = applyTemplate(reader.Parameters ?? {}, input, context) as { Bucket?: string; Key?: string; Prefix?: string };
   const max = numberField(reader.ReaderConfig ?? {}, 'MaxItems', input);
   let n = 0;
+  const where = `s3://${p.Bucket}/${p.Key ?? p.Prefix ?? ''}`;
   const failed = (error: unknown) =>
-    statesError('States.ItemReaderFailed', `${env.stateName} could not read s3://${p.Bucket}/${p.Key ?? p.Prefix ?? ''}: ${(error as Error).message}`);
+    statesError('States.ItemReaderFailed', `${env.stateName} could not read ${where}: ${(error as Error).message}`);
   try {
     if (reader.Resource === LIST_OBJECTS) {
       let token: string | undefined;
       do {
-        const page = await env.s3.send(new ListObjectsV2Command({ Bucket: p.Bucket, Prefix: p.Prefix, ContinuationToken: token }));
+        const list = new ListObjectsV2Command({ Bucket: p.Bucket, Prefix: p.Prefix, ContinuationToken: token });
+        const page = await env.s3.send(list);
         for (const o of page.Contents ?? []) {
           if (max && n++ >= max) return;
           // The item shape of the S3 object lister (docs: input-output-itemreader.html).
-          yield { Etag: o.ETag, Key: o.Key, LastModified: o.LastModified?.getTime(), Size: o.Size, StorageClass: o.StorageClass };
+          const LastModified = o.LastModified?.getTime();
+          yield { Etag: o.ETag, Key: o.Key, LastModified, Size: o.Size, StorageClass: o.StorageClass };
         }
         token = page.IsTruncated ? page.NextContinuationToken : undefined;
       } while (token);
@@ -214,28 +222,36 @@ async function* readItems(env: DistributedMapEnv, input: unknown, context: unkno
 }
 
 /** The children's inputs: items through ItemSelector, grouped by the ItemBatcher (`{Items, BatchInput}`) if any. */
-async function* childInputs(env: DistributedMapEnv, input: unknown, context: Record<string, unknown>): AsyncGenerator<{ input: unknown; items: number }> {
+async function* childInputs(
+  env: DistributedMapEnv,
+  input: unknown,
+  context: Record<string, unknown>,
+): AsyncGenerator<{ input: unknown; items: number }> {
   const selector = env.state.ItemSelector ?? env.state.Parameters;
-  const batcher = env.state.ItemBatcher as Batcher | undefined;
-  const maxItems = batcher ? numberField(batcher as Record<string, unknown>, 'MaxItemsPerBatch', input) : undefined;
-  const maxBytes = Math.min(MAX_CHILD_INPUT_BYTES, (batcher && numberField(batcher as Record<string, unknown>, 'MaxInputBytesPerBatch', input)) || MAX_CHILD_INPUT_BYTES);
+  const batcher = env.state.ItemBatcher as (Batcher & Record<string, unknown>) | undefined;
+  const maxItems = batcher ? numberField(batcher, 'MaxItemsPerBatch', input) : undefined;
+  const maxBytes = Math.min(MAX_CHILD_INPUT_BYTES, (batcher && numberField(batcher, 'MaxInputBytesPerBatch', input)) || Infinity);
   const batchInput = batcher?.BatchInput === undefined ? undefined : applyTemplate(batcher.BatchInput, input, context);
-  // The bytes of `{"Items":[],"BatchInput":…}` before any item.
-  const baseBytes = Buffer.byteLength(JSON.stringify({ Items: [], ...(batchInput === undefined ? {} : { BatchInput: batchInput }) }));
   const wrap = (items: unknown[]) => ({ Items: items, ...(batchInput === undefined ? {} : { BatchInput: batchInput }) });
+  // The bytes of `{"Items":[],"BatchInput":…}` before any item.
+  const baseBytes = Buffer.byteLength(JSON.stringify(wrap([])));
   let batch: unknown[] = [];
   let bytes = baseBytes;
   let index = 0;
   for await (const value of readItems(env, input, context)) {
-    const item = selector === undefined ? value : applyTemplate(selector, input, { ...context, Map: { Item: { Index: index, Value: value } } });
+    const itemContext = { ...context, Map: { Item: { Index: index, Value: value } } };
+    const item = selector === undefined ? value : applyTemplate(selector, input, itemContext);
     index++;
     if (!batcher) {
       yield { input: item, items: 1 };
       continue;
     }
     const size = Buffer.byteLength(JSON.stringify(item)) + (batch.length > 0 ? 1 : 0);
-    if (baseBytes + size > maxBytes) throw statesError('States.Runtime', `item ${index - 1} of ${env.stateName} is larger than MaxInputBytesPerBatch (${maxBytes})`);
-    if (batch.length > 0 && (bytes + size > maxBytes || (maxItems !== undefined && maxItems > 0 && batch.length >= maxItems))) {
+    if (baseBytes + size > maxBytes) {
+      throw statesError('States.Runtime', `item ${index - 1} of ${env.stateName} is over MaxInputBytesPerBatch (${maxBytes})`);
+    }
+    const full = bytes + size > maxBytes || (maxItems !== undefined && maxItems > 0 && batch.length >= maxItems);
+    if (batch.length > 0 && full) {
       yield { input: wrap(batch), items: batch.length };
       batch = [];
       bytes = baseBytes;
@@ -252,7 +268,11 @@ async function* childInputs(env: DistributedMapEnv, input: unknown, context: Rec
  * read, ToleratedFailurePercentage (both 0 by default: any failed child fails the Map). Without a ResultWriter the
  * output is the children's outputs in item order; with one, the results go to S3 and the output names the manifest.
  */
-export async function runDistributedMap(env: DistributedMapEnv, input: unknown, context: Record<string, unknown>): Promise<unknown> {
+export async function runDistributedMap(
+  env: DistributedMapEnv,
+  input: unknown,
+  context: Record<string, unknown>,
+): Promise<unknown> {
   const state = env.state;
   const maxConcurrency = numberField(state, 'MaxConcurrency', input) || Infinity;
   const toleratedCount = numberField(state, 'ToleratedFailureCount', input);
@@ -267,11 +287,17 @@ export async function runDistributedMap(env: DistributedMapEnv, input: unknown, 
   let itemsTotal = 0;
   let itemsFailed = 0;
   let readAll = false;
-  const exceeded = () =>
-    itemsFailed > (toleratedCount ?? (toleratedPercentage === undefined ? 0 : Infinity)) ||
-    (toleratedPercentage !== undefined && (toleratedPercentage === 0 ? itemsFailed > 0 : readAll && (itemsFailed / itemsTotal) * 100 > toleratedPercentage));
+  // Over either threshold fails (docs: maprun-fail-threshold.html); with neither, none is tolerated.
+  const countBound = toleratedCount ?? (toleratedPercentage === undefined ? 0 : Infinity);
+  const overPercentage = () =>
+    toleratedPercentage !== undefined &&
+    (toleratedPercentage === 0 ? itemsFailed > 0 : readAll && (itemsFailed / itemsTotal) * 100 > toleratedPercentage);
+  const exceeded = () => itemsFailed > countBound || overPercentage();
   const failure = () =>
-    statesError('States.ExceedToleratedFailureThreshold', `${env.stateName}: ${itemsFailed} of ${readAll ? itemsTotal : `${itemsTotal}+`} items failed, over the tolerated threshold`);
+    statesError(
+      'States.ExceedToleratedFailureThreshold',
+      `${env.stateName}: ${itemsFailed} of ${readAll ? itemsTotal : `${itemsTotal}+`} items failed, over the tolerated threshold`,
+    );
   const stopAll = async (cause: string) => {
     const running = runs.filter((r) => r.run === undefined);
     await Promise.all([...active.keys()].map((arn) => env.stopChild(arn, cause)));
@@ -304,7 +330,10 @@ export async function runDistributedMap(env: DistributedMapEnv, input: unknown, 
     if (exceeded()) throw failure();
   } catch (error) {
     await stopAll(error instanceof Error ? error.message : 'the Map failed');
-    if (state.ResultWriter && (error as Error).name === 'States.ExceedToleratedFailureThreshold') await writeResults(env, input, context, mapRunArn, runs);
+    // The results of a Map Run that failed its threshold are written too (which children failed, and why).
+    if (state.ResultWriter && (error as Error).name === 'States.ExceedToleratedFailureThreshold') {
+      await writeResults(env, input, context, mapRunArn, runs);
+    }
     throw error;
   }
   if (state.ResultWriter) return writeResults(env, input, context, mapRunArn, runs);
@@ -326,7 +355,7 @@ async function writeResults(
 ): Promise<unknown> {
   const writer = env.state.ResultWriter as { Parameters?: unknown };
   const { Bucket, Prefix } = applyTemplate(writer.Parameters ?? {}, input, context) as { Bucket?: string; Prefix?: string };
-  if (!env.s3) throw statesError('States.ResultWriterFailed', `no local S3 for the ResultWriter of ${env.stateName}: start the stack with s3: true`);
+  if (!env.s3) throw statesError('States.ResultWriterFailed', `no local S3 for ${env.stateName}'s ResultWriter (s3: true)`);
   const base = `${Prefix ? `${Prefix.replace(/\/$/, '')}/` : ''}${env.mapRunId}/`;
   const byStatus = new Map<string, unknown[]>([['SUCCEEDED', []], ['FAILED', []], ['PENDING', []]]);
   for (const { run } of runs) {
@@ -348,9 +377,11 @@ async function writeResults(
   }
   const put = async (Key: string, body: string) => {
     try {
-      await env.s3!.send(new PutObjectCommand({ Bucket, Key, Body: body, ContentType: 'application/json' }));
+      const Body = Buffer.from(body);
+      await env.s3!.send(new PutObjectCommand({ Bucket, Key, Body, ContentLength: Body.length, ContentType: 'application/json' }));
     } catch (error) {
-      throw statesError('States.ResultWriterFailed', `${env.stateName} could not write s3://${Bucket}/${Key}: ${(error as Error).message}`);
+      const message = `${env.stateName} could not write s3://${Bucket}/${Key}: ${(error as Error).message}`;
+      throw statesError('States.ResultWriterFailed', message);
     }
     return Buffer.byteLength(body);
   };

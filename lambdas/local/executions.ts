@@ -438,7 +438,12 @@ export class LocalExecutions implements Executions, ExecutionHistory {
    * Registers the runner's copy of a definition under `arn`. Its Distributed Maps become tasks (distributed-map.ts);
    * each one's ItemProcessor is installed as a state machine of its own, `<arn>/<state>:<deploy>`, its children's.
    */
-  private install(arn: string, journeyId: string, parsed: AslDefinition, options: { internal: boolean; child: boolean; deployedText: string }): void {
+  private install(
+    arn: string,
+    journeyId: string,
+    parsed: AslDefinition,
+    options: { internal: boolean; child: boolean; deployedText: string },
+  ): void {
     const deploy = ++this.deploys;
     const distributed = new Map<string, { state: AslState; childArn: string }>();
     for (const [stateName, state] of rewriteDistributedMaps(parsed)) {
@@ -447,7 +452,8 @@ export class LocalExecutions implements Executions, ExecutionHistory {
       // A child run may last as long as its parent (Standard children: up to a year on AWS).
       if (parsed.TimeoutSeconds !== undefined) processor.TimeoutSeconds = parsed.TimeoutSeconds;
       const childArn = `${unqualifiedStateMachineArn(arn)}/${stateName}:${deploy}`;
-      this.install(childArn, journeyId, processor, { internal: true, child: true, deployedText: JSON.stringify(state.ItemProcessor) });
+      const deployedText = JSON.stringify(state.ItemProcessor);
+      this.install(childArn, journeyId, processor, { internal: true, child: true, deployedText });
       distributed.set(stateName, { state, childArn });
     }
     const timeoutSeconds = parsed.TimeoutSeconds;
@@ -646,7 +652,9 @@ export class LocalExecutions implements Executions, ExecutionHistory {
         record.error = `${error.name}: ${error.message}`;
         // The state's own error (ExecutionError wraps it), which a Distributed Map's results report.
         const cause = error.cause;
-        if (cause instanceof Error) (record as { failure?: { error: string; cause: string } }).failure = { error: cause.name, cause: cause.message };
+        if (cause instanceof Error) {
+          (record as { failure?: { error: string; cause: string } }).failure = { error: cause.name, cause: cause.message };
+        }
       },
     ).finally(() => {
       record.stopDate = this.clock.now().toISOString();

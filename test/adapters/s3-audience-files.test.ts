@@ -70,7 +70,7 @@ describe('S3AudienceFiles against s3rver', () => {
     ['a row without a profileId', '{"profile":"a"}\n', /line 1 .* has no string profileId/],
   ])('refuses a line that is %s', async (_what, body, message) => {
     const key = `runs/c/r/bad-${Math.random()}.jsonl`;
-    await s3.client.send(new PutObjectCommand({ Bucket: BUCKET, Key: key, Body: body }));
+    await s3.client.send(new PutObjectCommand({ Bucket: BUCKET, Key: key, Body: body, ContentLength: Buffer.byteLength(body) }));
     await expect(collect(new S3AudienceFiles(s3.client, BUCKET), key)).rejects.toThrow(message);
   });
 

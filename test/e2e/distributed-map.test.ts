@@ -25,7 +25,7 @@ beforeAll(async () => {
 afterAll(() => s3?.stop());
 
 async function putText(key: string, body: string): Promise<void> {
-  await s3.client.send(new PutObjectCommand({ Bucket: BUCKET, Key: key, Body: body }));
+  await s3.client.send(new PutObjectCommand({ Bucket: BUCKET, Key: key, Body: body, ContentLength: Buffer.byteLength(body) }));
 }
 async function getJson(key: string): Promise<unknown> {
   const out = await s3.client.send(new GetObjectCommand({ Bucket: BUCKET, Key: key }));
