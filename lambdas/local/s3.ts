@@ -57,7 +57,8 @@ export async function startS3rver(buckets: readonly string[] = [LOCAL_AUDIENCE_B
     buckets,
     stop: async () => {
       client.destroy();
-      if (child.exitCode === null) {
+      // Already gone (a Ctrl-C reaches the whole process group): its 'exit' has fired, nothing to wait for.
+      if (child.exitCode === null && child.signalCode === null) {
         const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
         child.kill();
         await exited;
