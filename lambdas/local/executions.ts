@@ -447,7 +447,8 @@ export class LocalExecutions implements Executions, ExecutionHistory {
     const deploy = ++this.deploys;
     const distributed = new Map<string, { state: AslState; childArn: string }>();
     for (const [stateName, state] of rewriteDistributedMaps(parsed)) {
-      const processor = structuredClone(state.ItemProcessor) as AslDefinition & { ProcessorConfig?: unknown };
+      // A JSON copy, not structuredClone: the runner treats only objects of its own realm as payload templates.
+      const processor = JSON.parse(JSON.stringify(state.ItemProcessor)) as AslDefinition & { ProcessorConfig?: unknown };
       delete processor.ProcessorConfig;
       // A child run may last as long as its parent (Standard children: up to a year on AWS).
       if (parsed.TimeoutSeconds !== undefined) processor.TimeoutSeconds = parsed.TimeoutSeconds;

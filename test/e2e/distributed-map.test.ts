@@ -38,11 +38,12 @@ const ids = (n: number, prefix = 'p') => Array.from({ length: n }, (_, i) => `${
  * An executor on a virtual clock with S3 and one bound function (the campaign step's placeholder): the batch function
  * records each call and fails a batch holding a profile whose id starts with `fail`.
  */
-function executor() {
+function executor(bound?: (payload: unknown, now: () => string) => Promise<unknown>) {
   const clock = new VirtualClock(T0);
   const calls: Call[] = [];
   let executions: LocalExecutions;
   const step: LocalFunction = async (payload: unknown, _context: Context) => {
+    if (bound) return bound(payload, () => clock.now().toISOString());
     const p = payload as { Items?: { profileId?: string; Key?: string }[]; BatchInput?: unknown; id?: string };
     const running = executions.list({ status: 'RUNNING' }).filter((e) => e.executionArn.includes('/')).length;
     const profileIds = p.Items ? p.Items.map((i) => String(i.profileId ?? i.Key)) : [String(p.id)];
@@ -286,6 +287,98 @@ describe('local Distributed Map: the state runs from its own definition', () => 
     // The lister's items are the objects (Key, Size, …): the bound function read their keys.
     expect(listCalls.map((c) => c.profileIds)).toEqual([['runs/c/r6/parts/a.jsonl', 'runs/c/r6/parts/b.jsonl']]);
     expect((listed.output as { deliver: unknown[] }).deliver).toHaveLength(1);
+  });
+});
+
+describe('local Distributed Map: the campaign layout (lambdas/core/campaigns/contract.ts)', () => {
+  it('runs a batch child that pauses, resumes, is retried and paces, inside the Run Parallel, with ResultPath null', async () => {
+    await putText('runs/c/r8/audience.jsonl', jsonl(ids(4)));
+    const seen: { action: string; at: string; items: string[]; cursor?: number }[] = [];
+    let transient = 1;
+    const { run } = executor(async (payload, now) => {
+      const p = payload as { action: string; run: unknown; step: string; items: { profileId: string }[]; cursor?: number };
+      seen.push({ action: p.action, at: now(), items: p.items.map((i) => i.profileId), ...(p.cursor === undefined ? {} : { cursor: p.cursor }) });
+      // The first batch: paused at its first call, a Lambda error once when resumed, then done.
+      const first = p.items[0].profileId === 'p-0';
+      if (first && p.cursor === undefined) return { status: 'paused', cursor: 1, paceSeconds: 0, run: p.run, step: p.step, items: p.items };
+      if (first && transient-- > 0) throw Object.assign(new Error('throttled'), { name: 'Lambda.TooManyRequestsException' });
+      return { status: 'done', paceSeconds: 30, run: p.run, step: p.step, items: p.items };
+    });
+    const call = (items: string) => ({
+      Type: 'Task',
+      Resource: Resource.lambdaInvoke,
+      Parameters: {
+        FunctionName: ref(Placeholder.campaignStepFunction),
+        Payload: { action: 'deliver', 'run.$': '$.BatchInput.run', step: 'd1', 'items.$': items },
+      },
+      OutputPath: '$.Payload',
+      Retry: [{ ErrorEquals: ['Lambda.TooManyRequestsException', 'States.TaskFailed'], IntervalSeconds: 2, MaxAttempts: 3, BackoffRate: 2 }],
+      Next: 'd1.result',
+    });
+    const resume = call('$.items') as AslState;
+    resume.Parameters = {
+      FunctionName: ref(Placeholder.campaignStepFunction),
+      Payload: { action: 'deliver', 'run.$': '$.run', step: 'd1', 'items.$': '$.items', 'cursor.$': '$.cursor' },
+    };
+    const definition: AslDefinition = {
+      Comment: 'the campaign layout',
+      StartAt: 'Run',
+      TimeoutSeconds: 86_400,
+      States: {
+        Run: {
+          Type: 'Parallel',
+          Branches: [
+            {
+              StartAt: 'd1',
+              States: {
+                d1: {
+                  ...deliverDefinition().States.Deliver,
+                  ItemBatcher: { MaxItemsPerBatch: 2, MaxInputBytesPerBatch: 200_000, BatchInput: { 'run.$': '$.run', step: 'd1', rate: 10, concurrency: 2 } },
+                  ItemProcessor: {
+                    ProcessorConfig: { Mode: 'DISTRIBUTED', ExecutionType: 'STANDARD' },
+                    StartAt: 'd1.batch',
+                    States: {
+                      'd1.batch': call('$.Items'),
+                      'd1.result': {
+                        Type: 'Choice',
+                        Choices: [
+                          { Variable: '$.status', StringEquals: 'paused', Next: 'd1.hold' },
+                          { Variable: '$.status', StringEquals: 'done', Next: 'd1.pace' },
+                        ],
+                        Default: 'd1.end',
+                      },
+                      'd1.hold': { Type: 'Wait', Seconds: 10, Next: 'd1.resume' },
+                      'd1.resume': resume,
+                      'd1.pace': { Type: 'Wait', SecondsPath: '$.paceSeconds', End: true },
+                      'd1.end': { Type: 'Succeed' },
+                    },
+                  },
+                  ResultPath: null,
+                  Catch: undefined,
+                  Next: undefined,
+                  End: true,
+                } as AslState,
+              },
+            },
+          ],
+          ResultPath: null,
+          End: true,
+        },
+      },
+    };
+    const e = await run('campaign-layout', definition, { set: 'runs/c/r8/audience.jsonl', run: { runId: 'r8' } });
+    expect(e.status).toBe('SUCCEEDED');
+    // ResultPath null: the execution's output is its input.
+    expect(e.output).toEqual({ set: 'runs/c/r8/audience.jsonl', run: { runId: 'r8' } });
+    expect(seen).toEqual([
+      { action: 'deliver', at: T0, items: ['p-0', 'p-1'] },
+      { action: 'deliver', at: T0, items: ['p-2', 'p-3'] },
+      // Held 10 s, resumed from its cursor, throttled once and retried 2 s later, all in virtual time.
+      { action: 'deliver', at: '2026-12-01T09:00:10.000Z', items: ['p-0', 'p-1'], cursor: 1 },
+      { action: 'deliver', at: '2026-12-01T09:00:12.000Z', items: ['p-0', 'p-1'], cursor: 1 },
+    ]);
+    // The last batch paced 30 s after it was done.
+    expect(e.stopDate).toBe('2026-12-01T09:00:42.000Z');
   });
 });
 
