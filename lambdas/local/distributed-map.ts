@@ -299,16 +299,19 @@ export async function runDistributedMap(
       `${env.stateName}: ${itemsFailed} of ${readAll ? itemsTotal : `${itemsTotal}+`} items failed, over the tolerated threshold`,
     );
   const stopAll = async (cause: string) => {
-    const running = runs.filter((r) => r.run === undefined);
     await Promise.all([...active.keys()].map((arn) => env.stopChild(arn, cause)));
     await Promise.all([...active.values()]);
-    return running;
   };
-  const waitForOne = () => env.parked(Promise.race(active.values()));
+  const ended = () => statesError('States.Runtime', 'the execution ended');
+  // The parent's end stops the children, which ends this wait: nothing more may start after it.
+  const waitForOne = async () => {
+    await env.parked(Promise.race(active.values()));
+    if (env.ended()) throw ended();
+  };
 
   try {
     for await (const child of childInputs(env, input, context)) {
-      if (env.ended()) throw statesError('States.Runtime', 'the execution ended');
+      if (env.ended()) throw ended();
       while (active.size >= maxConcurrency) await waitForOne();
       if (exceeded()) throw failure();
       const slot: { run?: ChildRun; items: number } = { items: child.items };

@@ -384,9 +384,11 @@ describe('local Distributed Map: the campaign layout (lambdas/core/campaigns/con
 
 describe('local Distributed Map: children end with their parent', () => {
   it('stops the running children when the parent execution is stopped', async () => {
-    await putText('runs/c/r7/audience.jsonl', jsonl(ids(6)));
+    // Four batches, two at a time: the last two are still to start when the parent stops.
+    await putText('runs/c/r7/audience.jsonl', jsonl(ids(12)));
     const { clock, executions } = executor();
-    const arn = executions.deploy('dmap-stop', deliverDefinition());
+    // Every failure tolerated: the stopped children alone do not end the Map, the parent's end must.
+    const arn = executions.deploy('dmap-stop', deliverDefinition({ ToleratedFailurePercentage: 100 }));
     const { executionArn } = await executions.start(arn, 'run-1', { set: 'runs/c/r7/audience.jsonl', run: {} } as unknown as ExecutionInput);
     await clock.settle();
     const children = () => executions.list().filter((e) => e.executionArn.includes(':execution:waymark-local-dmap-stop/Deliver:'));
