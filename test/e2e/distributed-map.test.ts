@@ -382,6 +382,32 @@ describe('local Distributed Map: the campaign layout (lambdas/core/campaigns/con
   });
 });
 
+describe('local Distributed Map in scaled time (npm start)', () => {
+  it('runs the same definition on the system clock with waits scaled away', async () => {
+    await putText('runs/c/r9/audience.jsonl', jsonl(ids(5)));
+    const called: string[][] = [];
+    const executions = new LocalExecutions({
+      functions: {
+        [Placeholder.campaignStepFunction]: async (payload) => {
+          const items = (payload as { Items: { profileId: string }[] }).Items.map((i) => i.profileId);
+          called.push(items);
+          return { done: items.length, first: items[0] };
+        },
+      },
+      values: { [Placeholder.audienceBucket]: BUCKET },
+      outbox: new Outbox(),
+      metrics: new LocalMetrics(),
+      timeScale: Infinity,
+      s3: s3.client,
+    });
+    const arn = executions.deploy('dmap-scaled', deliverDefinition());
+    const { executionArn } = await executions.start(arn, 'run-1', { set: 'runs/c/r9/audience.jsonl', run: {} } as unknown as ExecutionInput);
+    await executions.get(executionArn)!.done;
+    expect(executions.get(executionArn)?.path).toEqual(['Deliver', 'Done']);
+    expect(called).toEqual([ids(5).slice(0, 3), ids(5).slice(3)]);
+  });
+});
+
 describe('local Distributed Map: children end with their parent', () => {
   it('stops the running children when the parent execution is stopped', async () => {
     // Four batches, two at a time: the last two are still to start when the parent stops.
