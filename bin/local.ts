@@ -10,7 +10,7 @@ async function main(): Promise<void> {
   // The hourly segment re-check of AWS, on the scaled clock (at most once a second, never two at once, and at most
   // a tenth of the real time: see lambdas/local/README.md).
   const recheckIntervalMs = Number.isFinite(timeScale) ? Math.max(1000, 3_600_000 / timeScale) : 1000;
-  const stack = await startLocalStack({ port: Number(process.env.PORT ?? 3000), timeScale, recheckIntervalMs });
+  const stack = await startLocalStack({ port: Number(process.env.PORT ?? 3000), timeScale, recheckIntervalMs, s3: true });
   process.stdout.write(
     [
       `Waymark local stack on ${stack.url} (time scale ${timeScale})`,
@@ -18,6 +18,7 @@ async function main(): Promise<void> {
       `  segments: ${(await stack.segmentStore.list()).map((s) => s.definition.id).join(', ')} (re-checked every ${recheckIntervalMs / 1000} s)`,
       `  PutEvents: EventBridgeClient({ endpoint: '${stack.url}', region: 'local', credentials: any })`,
       `  outbox:    GET ${stack.url}/local/outbox`,
+      `  S3:        ${stack.s3?.endpoint} (s3rver; bucket ${stack.s3?.bucket}; forcePathStyle, credentials S3RVER/S3RVER)`,
       '',
     ].join('\n'),
   );

@@ -1,10 +1,12 @@
 import { StateMachine } from 'aws-local-stepfunctions';
 import { UpdateItemCommand, type DynamoDBClient, type UpdateItemCommandInput } from '@aws-sdk/client-dynamodb';
 import type { Context } from 'aws-lambda';
+import type { S3Client } from '@aws-sdk/client-s3';
 import { Placeholder, Resource, type AslDefinition, type AslState, type ExecutionInput } from '../core/journey/asl';
 import { executionArnOf, LIVE_ALIAS, unqualifiedStateMachineArn, type LiveVersion } from '../core/journey/registry-item';
 import { assignmentOfInput } from '../core/measure/assignment';
 import { systemClock, type Clock, type ExecutionHistory, type Executions, type RunSummary, type RunTrace } from '../core/runtime/ports';
+import { DISTRIBUTED_MAP_RESOURCE, rewriteDistributedMaps, runDistributedMap, type ChildRun } from './distributed-map';
 import type { LocalMetrics, Outbox, OutboxMessage } from './outbox';
 import { isVirtualClock, type VirtualClock } from './virtual-clock';
 
@@ -18,6 +20,8 @@ export interface LocalExecutionsOptions {
   /** Where DynamoDB service-integration states (the send ledger) write: dynalite, or `updateItem` (in-memory stores). */
   dynamo?: DynamoDBClient;
   updateItem?: (input: UpdateItemCommandInput) => Promise<Record<string, unknown>>;
+  /** Where Distributed Map states read items (ItemReader) and write results (ResultWriter): s3rver locally. */
+  s3?: S3Client;
   outbox: Outbox;
   /** Where the delivery outcome metrics go. */
   metrics: LocalMetrics;
@@ -283,8 +287,17 @@ export class LocalExecutions implements Executions, ExecutionHistory {
       /** Every Task state with the definition it belongs to (nested ones included), and the retry intervals: per machine. */
       tasks: { stateName: string; state: AslState; scope: AslDefinition }[];
       retryIntervals: Record<string, number | number[]>;
+      /** Its Distributed Map states (as deployed) and the ARN their children run on (distributed-map.ts). */
+      distributed: Map<string, { state: AslState; childArn: string }>;
+      /** A Distributed Map's item processor: its runs are that Map's children (no run-end event of their own). */
+      child: boolean;
+      /** The definition as deployed (placeholders filled in), as DescribeStateMachine answers it. */
+      deployedText: string;
     }
   >();
+  /** Each deploy's number: a Distributed Map's processor is installed under it, so runs in flight keep theirs. */
+  private deploys = 0;
+  private mapRuns = 0;
   /** Published versions per state machine (with the definition each was published from), and alias → version ARN. */
   private readonly versions = new Map<string, { live: LiveVersion; text: string }[]>();
   private readonly aliases = new Map<string, string>();
@@ -411,6 +424,39 @@ export class LocalExecutions implements Executions, ExecutionHistory {
     // aws-local-stepfunctions stamps $$.Execution.StartTime with the real clock, over any given: the runner reads the
     // stack clock's start time from a context field of its own instead (the counters bucket by it).
     const parsed = JSON.parse(text.replaceAll('$$.Execution.StartTime', () => `$$.Execution.${LOCAL_START_TIME}`)) as AslDefinition;
+    this.install(arn, journeyId, parsed, { internal: options.internal === true, child: false, deployedText: text });
+    return arn;
+  }
+
+  /** The definition a state machine was deployed with (placeholders filled in), as DescribeStateMachine answers it. */
+  describeStateMachine(arn: string): { stateMachineArn: string; definition: string } | undefined {
+    const deployed = this.machines.get(arn);
+    return deployed && { stateMachineArn: unqualifiedStateMachineArn(arn), definition: deployed.deployedText };
+  }
+
+  /**
+   * Registers the runner's copy of a definition under `arn`. Its Distributed Maps become tasks (distributed-map.ts);
+   * each one's ItemProcessor is installed as a state machine of its own, `<arn>/<state>:<deploy>`, its children's.
+   */
+  private install(
+    arn: string,
+    journeyId: string,
+    parsed: AslDefinition,
+    options: { internal: boolean; child: boolean; deployedText: string },
+  ): void {
+    const deploy = ++this.deploys;
+    const distributed = new Map<string, { state: AslState; childArn: string }>();
+    for (const [stateName, state] of rewriteDistributedMaps(parsed)) {
+      // A JSON copy, not structuredClone: the runner treats only objects of its own realm as payload templates.
+      const processor = JSON.parse(JSON.stringify(state.ItemProcessor)) as AslDefinition & { ProcessorConfig?: unknown };
+      delete processor.ProcessorConfig;
+      // A child run may last as long as its parent (Standard children: up to a year on AWS).
+      if (parsed.TimeoutSeconds !== undefined) processor.TimeoutSeconds = parsed.TimeoutSeconds;
+      const childArn = `${unqualifiedStateMachineArn(arn)}/${stateName}:${deploy}`;
+      const deployedText = JSON.stringify(state.ItemProcessor);
+      this.install(childArn, journeyId, processor, { internal: true, child: true, deployedText });
+      distributed.set(stateName, { state, childArn });
+    }
     const timeoutSeconds = parsed.TimeoutSeconds;
     const retries = new Map<string, Retrier[]>();
     const timeouts = new Map<string, number>();
@@ -419,8 +465,20 @@ export class LocalExecutions implements Executions, ExecutionHistory {
     // In virtual time Task retries are the handlers' (withRetries); a Parallel's retries are immediate.
     const retryIntervals = this.virtual ? zeroIntervals(definition) : this.retryIntervals(definition);
     const tasks = taskStates(definition);
-    this.machines.set(arn, { definition, journeyId, machine, internal: options.internal === true, timeoutSeconds, retries, timeouts, tasks, retryIntervals });
-    return arn;
+    this.machines.set(arn, {
+      definition,
+      journeyId,
+      machine,
+      internal: options.internal,
+      timeoutSeconds,
+      retries,
+      timeouts,
+      tasks,
+      retryIntervals,
+      distributed,
+      child: options.child,
+      deployedText: options.deployedText,
+    });
   }
 
   /**
@@ -593,6 +651,11 @@ export class LocalExecutions implements Executions, ExecutionHistory {
         }
         record.status = error.name === 'ExecutionAbortedError' ? 'ABORTED' : error.name === 'ExecutionTimeoutError' ? 'TIMED_OUT' : 'FAILED';
         record.error = `${error.name}: ${error.message}`;
+        // The state's own error (ExecutionError wraps it), which a Distributed Map's results report.
+        const cause = error.cause;
+        if (cause instanceof Error) {
+          (record as { failure?: { error: string; cause: string } }).failure = { error: cause.name, cause: cause.message };
+        }
       },
     ).finally(() => {
       record.stopDate = this.clock.now().toISOString();
@@ -608,7 +671,7 @@ export class LocalExecutions implements Executions, ExecutionHistory {
       }
       runState.tokens.clear();
       if (deployed.internal) this.forgetOldRuns(stateMachineArn);
-      this.options.onEnd?.(this.statusChange(record));
+      if (!deployed.child) this.options.onEnd?.(this.statusChange(record));
       this.notifyQuiet();
     });
     return { executionArn, started: true };
@@ -792,6 +855,8 @@ export class LocalExecutions implements Executions, ExecutionHistory {
     const nodeId = stateName.split('.')[0];
     const run = (record as { run?: RunState }).run;
     switch (resource) {
+      case DISTRIBUTED_MAP_RESOURCE:
+        return (input) => this.distributedMap(stateName, input, record);
       case VIRTUAL_WAIT_RESOURCE:
         return async (input) => {
           const end = waitEnd(JSON.parse(state.Comment as string), input, this.virtual!.nowMs());
@@ -921,6 +986,85 @@ export class LocalExecutions implements Executions, ExecutionHistory {
       default:
         throw new Error(`state ${stateName} uses ${resource}, which the local stack cannot run`);
     }
+  }
+
+  /** Runs a Distributed Map state of a run: its children on the Map's processor, on this executor (distributed-map.ts). */
+  private async distributedMap(stateName: string, input: unknown, record: LocalExecution): Promise<unknown> {
+    const run = (record as { run?: RunState }).run;
+    const deployed = this.machines.get(record.stateMachineVersionArn ?? record.stateMachineArn);
+    const binding = deployed?.distributed.get(stateName);
+    if (!binding) throw new Error(`no Distributed Map ${stateName} in ${record.stateMachineArn}`);
+    const stopChildren = new Set<string>();
+    // The parent's end (stop, timeout) stops its children, as it stops a Map Run on AWS.
+    const onEnd = () => {
+      for (const arn of stopChildren) void this.stop(arn, 'the parent execution ended');
+    };
+    run?.cancels.add(onEnd);
+    const context = {
+      Execution: { Id: record.executionArn, Name: record.name, Input: record.input, StartTime: record.startDate },
+      StateMachine: { Id: record.stateMachineArn, Name: record.stateMachineArn.split(':').pop() },
+      State: { Name: stateName, EnteredTime: this.clock.now().toISOString() },
+    };
+    try {
+      return await runDistributedMap(
+        {
+          state: binding.state,
+          stateName,
+          executionArn: record.executionArn,
+          stateMachineArn: record.stateMachineArn,
+          s3: this.options.s3,
+          mapRunId: `00000000-0000-4000-8000-${String(++this.mapRuns).padStart(12, '0')}`,
+          ended: () => run?.ended === true,
+          parked: (promise) => this.parked(run, promise),
+          stopChild: async (arn, cause) => {
+            await this.stop(arn, cause);
+          },
+          runChild: (name, childInput) => {
+            const executionArn = executionArnOf(binding.childArn, name);
+            stopChildren.add(executionArn);
+            const started = this.start(binding.childArn, name, childInput as ExecutionInput);
+            // `start` registers the run before it returns: held here, it outlives the internal runs' retention.
+            const child = this.executions.get(executionArn);
+            const done = started
+              .then(() => child!.done)
+              .then(
+                () => this.childRun(child!),
+                (error: Error): ChildRun => ({
+                  executionArn,
+                  name,
+                  stateMachineArn: unqualifiedStateMachineArn(binding.childArn),
+                  status: 'FAILED',
+                  startDate: this.clock.now().toISOString(),
+                  input: childInput,
+                  error: error.name,
+                  cause: error.message,
+                }),
+              )
+              .finally(() => stopChildren.delete(executionArn));
+            return { executionArn, done };
+          },
+        },
+        input,
+        context,
+      );
+    } finally {
+      run?.cancels.delete(onEnd);
+    }
+  }
+
+  private childRun(e: LocalExecution & { failure?: { error: string; cause: string } }): ChildRun {
+    const [error, ...cause] = (e.error ?? '').split(': ');
+    const failure = e.failure ?? { error: error || e.status, cause: cause.join(': ') };
+    return {
+      executionArn: e.executionArn,
+      name: e.name,
+      stateMachineArn: e.stateMachineArn,
+      status: e.status,
+      startDate: e.startDate,
+      ...(e.stopDate ? { stopDate: e.stopDate } : {}),
+      input: e.input,
+      ...(e.status === 'SUCCEEDED' ? { output: e.output } : failure),
+    };
   }
 
   /**

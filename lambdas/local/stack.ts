@@ -71,6 +71,8 @@ import { apiHandler } from '../app/middleware';
 import { checkEngagementRequest, sesEventEntry } from './engagement-events';
 import { LocalBus } from './bus';
 import { startDynalite } from './dynalite';
+import { LOCAL_AUDIENCE_BUCKET, startS3rver } from './s3';
+import { S3AudienceFiles } from '../adapters/s3-audience-files';
 import { EXECUTION_STATUSES, LocalExecutions, type ExecutionStatus, type LocalFunction } from './executions';
 import { LocalMetrics, Outbox } from './outbox';
 import { dynamoSuppressedSource, listSuppressed, memorySuppressedSource } from './suppressed';
@@ -136,6 +138,11 @@ export interface LocalStackOptions {
   defaultTimeZone?: string;
   /** Where entries and conversions are counted. Default: the storage's (`memoryJourneyCounters` or the DynamoDB adapter), exposed as `counters`. */
   counters?: JourneyCounters;
+  /**
+   * Start s3rver (lambdas/local/s3.ts) with the audience bucket: campaigns' sets, and Distributed Map states' ItemReader
+   * and ResultWriter. `npm start` does; tests that need S3 ask for it. Default: false.
+   */
+  s3?: boolean;
   /** Tests only: wraps each Lambda step's handler (fault injection, e.g. a crash before or after it ran). */
   wrapFunction?: (name: Placeholder, fn: LocalFunction) => LocalFunction;
 }
@@ -226,6 +233,8 @@ export async function startLocalStack(options: LocalStackOptions = {}) {
 
   const inMemory = options.storage === 'memory';
   const dynamo = inMemory ? undefined : await startDynalite(Object.values(LOCAL_TABLES), { profileIndexOn: [LOCAL_TABLES.runtime] });
+  const s3 = options.s3 ? await startS3rver([LOCAL_AUDIENCE_BUCKET]) : undefined;
+  const audienceFiles = s3 && new S3AudienceFiles(s3.client, LOCAL_AUDIENCE_BUCKET);
   const db = dynamo && DynamoDBDocumentClient.from(dynamo.client, { marshallOptions: { removeUndefinedValues: true } });
   const memory = inMemory ? memoryPorts(clock) : undefined;
   const ports: WaymarkPorts = memory ?? dynamoPorts(db!, LOCAL_TABLES, clock);
@@ -313,8 +322,10 @@ export async function startLocalStack(options: LocalStackOptions = {}) {
       [Placeholder.emailConfigurationSet]: LOCAL_CONFIGURATION_SET,
       [Placeholder.pushApplicationId]: 'local-push-app',
       [Placeholder.metricsNamespace]: 'Waymark/local',
+      [Placeholder.audienceBucket]: LOCAL_AUDIENCE_BUCKET,
     },
     dynamo: dynamo?.client,
+    s3: s3?.client,
     ...(memory ? { updateItem: memoryUpdateItem(memory, { runtimeTable: LOCAL_TABLES.runtime }) } : {}),
     outbox,
     metrics,
@@ -518,6 +529,10 @@ export async function startLocalStack(options: LocalStackOptions = {}) {
     memoryTables: memory && memoryTables(memory),
     /** The dynalite endpoint; empty with `storage: 'memory'`. */
     dynamoEndpoint: dynamo?.endpoint ?? '',
+    /** With `s3: true`: s3rver's endpoint and client (path-style), and the audience bucket `${AudienceBucketName}` names. */
+    s3: s3 && { endpoint: s3.endpoint, client: s3.client, bucket: LOCAL_AUDIENCE_BUCKET },
+    /** With `s3: true`: the AudienceFiles port over the local audience bucket (the S3 adapter, as on AWS). */
+    audienceFiles,
     tables: LOCAL_TABLES,
     /** The stack's clock (a VirtualClock when one was given). */
     clock,
@@ -562,6 +577,7 @@ export async function startLocalStack(options: LocalStackOptions = {}) {
         server.closeAllConnections?.();
       }
       await dynamo?.stop();
+      await s3?.stop();
     },
   };
 }
