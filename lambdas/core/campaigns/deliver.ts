@@ -54,6 +54,9 @@ export const SEND_RETRY = { attempts: 4, throttleBackoffMs: 250 } as const;
 /** The outcome a rejected call records: `throttled` is tried again (then `failed`), `unknown` may have been sent. */
 export type SendErrorKind = 'throttled' | 'failed' | 'unknown';
 
+/** Refused before any message left: no permission to call the provider, no push application configured. */
+const NOT_CALLED = new Set(['AccessDenied', 'Permissions', 'NoApplication']);
+
 /** Error names without the service prefix and `Exception` suffix: SDK and Step Functions spell them differently. */
 const bare = (name: string) => name.replace(/^[A-Za-z0-9]+\./, '').replace(/Exception$/, '');
 
@@ -67,7 +70,7 @@ export function classifySendError(channel: SendNode['channel'], name: string): S
   const { throttled, rejected } = PROVIDER_ERRORS[channel];
   if (throttled.some((n) => bare(n) === b)) return 'throttled';
   if (channel === 'push' && (PUSH_NOT_DELIVERED.again as readonly string[]).includes(b)) return 'throttled';
-  if (rejected.some((n) => bare(n) === b) || b === 'AccessDenied' || b === 'Permissions') return 'failed';
+  if (rejected.some((n) => bare(n) === b) || NOT_CALLED.has(b)) return 'failed';
   if (channel === 'push' && (PUSH_NOT_DELIVERED.failed as readonly string[]).includes(b)) return 'failed';
   return 'unknown';
 }
