@@ -11,6 +11,7 @@ import { sendTags } from '../engagement/tags';
 import { TemplateRenderError, type TemplateScope } from '../templates/liquid';
 import { own } from '../shared/records';
 import { runBatch, type BatchPayload, type StepCount } from './batch';
+import { campaignExecutionId, campaignJourneyId } from './keys';
 import { RUN_COUNTER, type AudienceRow, type BatchResult, type CampaignMessageSender, type CampaignRegistry, type CampaignRuns } from './contract';
 import type { Campaign, DeliverStep } from './schema';
 
@@ -75,10 +76,7 @@ export function classifySendError(channel: SendNode['channel'], name: string): S
   return 'unknown';
 }
 
-/** The ledger's execution id of a campaign member: a run sends each of its steps to a member once. */
-export const campaignExecutionId = (campaignId: string, runId: string, profileId: string) => `campaign:${campaignId}:${runId}:${profileId}`;
-/** The ledger's journey id of a campaign's messages (reports and "recently messaged" read it). */
-export const campaignJourneyId = (campaignId: string) => `campaign:${campaignId}`;
+export { campaignExecutionId, campaignJourneyId };
 
 /** The variables a campaign template may use: the journeys' and `row`, `item`, `offer`, `offers`, `campaign`. */
 export const CAMPAIGN_TEMPLATE_ROOTS = ['profile', 'row', 'item', 'offer', 'offers', 'campaign', 'unsubscribeUrl'] as const;
