@@ -11,6 +11,9 @@ import { MemoryLedger } from '../../../lambdas/local/memory/runtime';
 import { MemorySendCapStore, staticRules } from '../../../lambdas/local/memory/governance';
 import { MemoryTable } from '../../../lambdas/local/memory/table';
 import { FakeClock, MemoryProfileStore } from '../runtime/fakes';
+import { DecisionCatalog } from '../../../lambdas/core/decisions/catalog';
+import { Offer, Placement } from '../../../lambdas/core/decisions/model';
+import { memoryPorts } from '../../../lambdas/local/memory-ports';
 
 const RUN: RunContext = { campaignId: 'promo', runId: 'r1', prefix: 'runs/promo/r1/', startedAt: '2026-12-03T09:00:00.000Z', dryRun: false };
 
@@ -265,6 +268,24 @@ describe('deliverBatch', () => {
     const b = setup({ campaign: push, profiles });
     await deliverBatch(b.deps, batch(rows(1)));
     expect(b.sent[0].message).toMatchObject({ channel: 'push', to: 'tok', title: 'T Ann', request: { Addresses: { tok: { ChannelType: 'GCM' } } } });
+  });
+
+  it('decides the best offer per member for the placement, once, and renders it as offer', async () => {
+    const step = { decide: { placement: 'email-hero', count: 1 }, template: { subject: '{{ offer.content.title }}', text: '{{ offers.size }}' } };
+    const { deps, sent, clock, profiles } = setup({ campaign: campaign(step), profiles: people(2) });
+    const ports = memoryPorts(clock);
+    const placement = Placement.parse({ schemaVersion: 1, id: 'email-hero', name: 'Hero', requiredContent: ['title'] });
+    const offer = Offer.parse({ schemaVersion: 1, id: 'ten-off', name: 'Ten off', placements: { 'email-hero': { title: 'Ten percent off' } } });
+    const catalog = DecisionCatalog.create([offer], [placement]);
+    let ids = 0;
+    const decisions = { decisions: { catalog: async () => catalog }, caps: ports.caps, decisionLog: ports.decisionLog, profiles, memberships: ports.memberships, clock, newId: () => `d-${++ids}` };
+    await deliverBatch({ ...deps, decisions }, batch(rows(2)));
+    await deliverBatch({ ...deps, decisions }, batch(rows(2)));
+    expect(sent.map((s) => [(s.message as { subject: string }).subject, (s.message as { text: string }).text])).toEqual([
+      ['Ten percent off', '1'],
+      ['Ten percent off', '1'],
+    ]);
+    expect(ids).toBe(2);
   });
 
   it('paces a batch to its share of the step rate', async () => {
