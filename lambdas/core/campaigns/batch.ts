@@ -57,16 +57,25 @@ export function paceSeconds(sent: number, rate: number | undefined, concurrency:
   return seconds > 0 ? Math.ceil(seconds) : 0;
 }
 
-/** Runs `work` on every item with at most `limit` at once, in order of start; the first error rejects. */
+/**
+ * Runs `work` on every item with at most `limit` at once, in order of start. After an error no item starts, the ones
+ * under way finish (their outcomes recorded and counted before the function returns), then the first error rejects.
+ */
 export async function inPool<T>(items: readonly T[], limit: number, work: (item: T, index: number) => Promise<void>): Promise<void> {
   let next = 0;
+  let failure: { error: unknown } | undefined;
   const worker = async () => {
-    while (next < items.length) {
+    while (next < items.length && !failure) {
       const index = next++;
-      await work(items[index], index);
+      try {
+        await work(items[index], index);
+      } catch (error) {
+        failure ??= { error };
+      }
     }
   };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+  await Promise.all(Array.from({ length: Math.min(Math.max(1, limit), items.length) }, worker));
+  if (failure) throw failure.error;
 }
 
 /** A counter increment of the step (value 1 each). */

@@ -1,5 +1,5 @@
 import { classifySendError, deliverBatch, type DeliverDeps } from '../../../lambdas/core/campaigns/deliver';
-import { paceSeconds } from '../../../lambdas/core/campaigns/batch';
+import { inPool, paceSeconds } from '../../../lambdas/core/campaigns/batch';
 import { memoryCampaignRuns } from '../../../lambdas/core/campaigns/memory';
 import { Campaign, type CampaignInput } from '../../../lambdas/core/campaigns/schema';
 import type { AudienceRow, CampaignMessageOrigin, RunContext } from '../../../lambdas/core/campaigns/contract';
@@ -329,5 +329,26 @@ describe('classifySendError', () => {
     ['push', 'PayloadTooLargeException', 'failed'],
   ] as const)('%s %s is %s', (channel, name, kind) => {
     expect(classifySendError(channel, name)).toBe(kind);
+  });
+});
+
+describe('inPool', () => {
+  it('starts nothing after an error, lets the work under way finish, then rejects with the first error', async () => {
+    const started: number[] = [];
+    let release!: () => void;
+    const slow = new Promise<void>((resolve) => (release = resolve));
+    const run = inPool([0, 1, 2, 3, 4], 2, async (item) => {
+      started.push(item);
+      if (item === 0) return slow;
+      throw new Error(`boom ${item}`);
+    });
+    let settled = false;
+    run.catch(() => undefined).finally(() => (settled = true));
+    await new Promise((resolve) => setImmediate(resolve));
+    // Item 0 is still under way: the pool has not answered yet, and started nothing after the error.
+    expect(settled).toBe(false);
+    release();
+    await expect(run).rejects.toThrow('boom 1');
+    expect(started).toEqual([0, 1]);
   });
 });
