@@ -73,13 +73,16 @@ async function sendEmail(options: CampaignSenderOptions, message: Extract<Prepar
   return { messageId: out.MessageId };
 }
 
-async function sendSms(options: CampaignSenderOptions, message: Extract<PreparedMessage, { channel: 'sms' }>, messageClass: string) {
+type Sms = Extract<PreparedMessage, { channel: 'sms' }>;
+
+async function sendSms(options: CampaignSenderOptions, message: Sms, messageClass: string) {
+  const type = messageClass === 'marketing' ? 'Promotional' : 'Transactional';
   const out = await options.sns.send(
     new PublishCommand({
       PhoneNumber: message.to,
       Message: message.body,
       MessageAttributes: {
-        'AWS.SNS.SMS.SMSType': { DataType: 'String', StringValue: messageClass === 'marketing' ? 'Promotional' : 'Transactional' },
+        'AWS.SNS.SMS.SMSType': { DataType: 'String', StringValue: type },
       },
     }),
   );
@@ -89,16 +92,23 @@ async function sendSms(options: CampaignSenderOptions, message: Extract<Prepared
 
 /**
  * SendMessages answers 200 with a DeliveryStatus per address in `MessageResponse.Result`
- * (MessageResult: https://docs.aws.amazon.com/sdk-for-ruby/v2/api/Aws/Pinpoint/Types/MessageResult.html), one address a request.
+ * (MessageResult: https://docs.aws.amazon.com/sdk-for-ruby/v2/api/Aws/Pinpoint/Types/MessageResult.html),
+ * one address a request.
  */
 async function sendPush(options: CampaignSenderOptions, message: Extract<PreparedMessage, { channel: 'push' }>) {
-  if (!options.pushApplicationId) throw new PushNotDeliveredError('Pinpoint.NoApplication', 'no push application is configured for the stage');
+  if (!options.pushApplicationId) {
+    throw new PushNotDeliveredError('Pinpoint.NoApplication', 'no push application is configured for the stage');
+  }
   const out = await options.pinpoint.send(
     new SendMessagesCommand({ ApplicationId: options.pushApplicationId, MessageRequest: message.request as never }),
   );
   const result = out.MessageResponse?.Result ?? {};
   const status = Object.values(result)[0]?.DeliveryStatus;
-  if (status === undefined) throw new PushNotDeliveredError('Pinpoint.NoDeliveryStatus', 'no DeliveryStatus for the address');
-  if (status !== 'SUCCESSFUL') throw new PushNotDeliveredError(`Pinpoint.${status}`, `not delivered (DeliveryStatus ${status})`);
+  if (status === undefined) {
+    throw new PushNotDeliveredError('Pinpoint.NoDeliveryStatus', 'no DeliveryStatus for the address');
+  }
+  if (status !== 'SUCCESSFUL') {
+    throw new PushNotDeliveredError(`Pinpoint.${status}`, `not delivered (DeliveryStatus ${status})`);
+  }
   return { messageId: out.MessageResponse?.RequestId ?? Object.values(result)[0]?.MessageId ?? '' };
 }

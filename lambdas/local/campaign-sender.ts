@@ -58,6 +58,7 @@ function content(message: PreparedMessage): Content {
     case 'sms':
       return { channel: 'sms', recipient: message.to, body: message.body };
     case 'push':
-      return { channel: 'push', recipient: message.to, subject: message.title, body: message.body, ...(message.url ? { url: message.url } : {}) };
+      const url = message.url ? { url: message.url } : {};
+      return { channel: 'push', recipient: message.to, subject: message.title, body: message.body, ...url };
   }
 }

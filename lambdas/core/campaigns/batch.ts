@@ -51,7 +51,7 @@ export function runGate(deps: { runs: Pick<CampaignRuns, 'get'>; clock: Clock },
  * each may send `rate / concurrency` per second. Whole seconds: a Wait state's seconds are an integer
  * (https://docs.aws.amazon.com/step-functions/latest/dg/amazon-states-language-wait-state.html).
  */
-export function paceSeconds(sent: number, rate: number | undefined, concurrency: number | undefined, elapsedMs: number): number {
+export function paceSeconds(sent: number, rate?: number, concurrency?: number, elapsedMs = 0) {
   if (rate === undefined || !(rate > 0) || sent <= 0) return 0;
   const seconds = (sent * Math.max(1, concurrency ?? 1)) / rate - elapsedMs / 1000;
   return seconds > 0 ? Math.ceil(seconds) : 0;
@@ -61,7 +61,7 @@ export function paceSeconds(sent: number, rate: number | undefined, concurrency:
  * Runs `work` on every item with at most `limit` at once, in order of start. After an error no item starts, the ones
  * under way finish (their outcomes recorded and counted before the function returns), then the first error rejects.
  */
-export async function inPool<T>(items: readonly T[], limit: number, work: (item: T, index: number) => Promise<void>): Promise<void> {
+export async function inPool<T>(items: readonly T[], limit: number, work: (item: T, index: number) => Promise<void>) {
   let next = 0;
   let failure: { error: unknown } | undefined;
   const worker = async () => {
@@ -90,8 +90,8 @@ export interface BatchRun {
 
 /**
  * Works through the batch from `cursor` in windows of `checkEvery` members: the run's status is read before each
- * window (paused → `paused` with the cursor of the first member not done; cancelled → `cancelled`), and the window's
- * facts are added to the run's counters when it is done. A window's members run `concurrency` at once.
+ * window (paused → `paused` with the cursor of the first member not done; cancelled → `cancelled`), and the
+ * window's  * facts are added to the run's counters when it is done. A window's members run `concurrency` at once.
  */
 export async function runBatch({ deps, payload, member }: BatchRun): Promise<BatchResult> {
   if (payload.items.length > BATCH_LIMITS.maxItems) {
@@ -105,7 +105,10 @@ export async function runBatch({ deps, payload, member }: BatchRun): Promise<Bat
   const result = (status: BatchResult['status']): BatchResult => ({
     status,
     ...(status === 'paused' ? { cursor } : {}),
-    paceSeconds: status === 'done' && !run.dryRun ? paceSeconds(sent, payload.rate, payload.concurrency, deps.clock.now().getTime() - started) : 0,
+    paceSeconds:
+      status === 'done' && !run.dryRun
+        ? paceSeconds(sent, payload.rate, payload.concurrency, deps.clock.now().getTime() - started)
+        : 0,
     run,
     step,
     items,

@@ -1,7 +1,14 @@
 import { consentDecision } from '../consent/policy';
 import { makeDecision, type DecisionServiceDeps } from '../decisions/service';
 import { NotFoundError } from '../runtime/errors';
-import { PROFILE_ERASED, renderSendMessage, unsubscribeHeaders, recipientFor, type PreparedMessage, type SendGuardDeps } from '../runtime/send';
+import {
+  PROFILE_ERASED,
+  recipientFor,
+  renderSendMessage,
+  unsubscribeHeaders,
+  type PreparedMessage,
+  type SendGuardDeps,
+} from '../runtime/send';
 import type { Clock, DeliveryLedger, Profile, ProfileStore } from '../runtime/ports';
 import type { SendNode } from '../journey/schema';
 import { PROVIDER_ERRORS, PUSH_NOT_DELIVERED } from '../journey/compile';
@@ -12,7 +19,8 @@ import { TemplateRenderError, type TemplateScope } from '../templates/liquid';
 import { own } from '../shared/records';
 import { runBatch, type BatchPayload, type StepCount } from './batch';
 import { campaignExecutionId, campaignJourneyId } from './keys';
-import { RUN_COUNTER, type AudienceRow, type BatchResult, type CampaignMessageSender, type CampaignRegistry, type CampaignRuns } from './contract';
+import { RUN_COUNTER } from './contract';
+import type { AudienceRow, BatchResult, CampaignMessageSender, CampaignRegistry, CampaignRuns } from './contract';
 import type { Campaign, DeliverStep } from './schema';
 
 /**
@@ -41,7 +49,7 @@ export interface DeliverDeps extends SendGuardDeps {
 
 export type DeliverPayload = BatchPayload & { action?: 'deliver' };
 
-/** Suppression reasons a campaign adds to the journeys' (consent:…, no-address, frequency-cap:…, quiet-hours:…). */
+/** Reasons a campaign adds to the journeys' (consent:…, no-address, frequency-cap:…, quiet-hours:…). */
 export const CAMPAIGN_SUPPRESSION = {
   profileErased: PROFILE_ERASED,
   renderFailed: 'render-failed',
@@ -79,31 +87,49 @@ export function classifySendError(channel: SendNode['channel'], name: string): S
 export { campaignExecutionId, campaignJourneyId };
 
 /** The variables a campaign template may use: the journeys' and `row`, `item`, `offer`, `offers`, `campaign`. */
-export const CAMPAIGN_TEMPLATE_ROOTS = ['profile', 'row', 'item', 'offer', 'offers', 'campaign', 'unsubscribeUrl'] as const;
+export const CAMPAIGN_TEMPLATE_ROOTS = [
+  'profile',
+  'row',
+  'item',
+  'offer',
+  'offers',
+  'campaign',
+  'unsubscribeUrl',
+] as const;
 
 const realSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
-/** The step's definition, or an error naming what is wrong (the batch fails: the definition and the payload disagree). */
+/** The step's definition, or an error naming what is wrong (the definition and the payload disagree). */
 async function deliverStep(deps: Pick<DeliverDeps, 'campaigns'>, campaignId: string, stepId: string) {
   const registered = await deps.campaigns.get(campaignId);
   if (!registered) throw new NotFoundError(`campaign "${campaignId}" is not registered`);
   const step = own(registered.campaign.steps, stepId);
-  if (!step || step.kind !== 'deliver') throw new NotFoundError(`campaign "${campaignId}" has no deliver step "${stepId}"`);
+  if (!step || step.kind !== 'deliver') {
+    throw new NotFoundError(`campaign "${campaignId}" has no deliver step "${stepId}"`);
+  }
   return { campaign: registered.campaign, version: registered.version, step };
 }
 
-/** `forEach.path` read from the profile's attributes or the row's data (own properties only); undefined if not an array. */
-export function forEachItems(step: DeliverStep, profile: Pick<Profile, 'attributes'>, row: AudienceRow): unknown[] | undefined {
+/** `forEach.path` read from the profile's attributes or the row's data (own properties only); an array or undefined. */
+export function forEachItems(
+  step: DeliverStep,
+  profile: Pick<Profile, 'attributes'>,
+  row: AudienceRow,
+): unknown[] | undefined {
   if (!step.forEach) return undefined;
   const [root, ...rest] = step.forEach.path.split('.');
   const names = root === 'row' ? rest : rest.slice(1);
   let value: unknown = root === 'row' ? (row.data ?? {}) : profile.attributes;
-  for (const name of names) value = value !== null && typeof value === 'object' && !Array.isArray(value) ? own(value as Record<string, unknown>, name) : undefined;
+  for (const name of names) {
+    const isRecord = value !== null && typeof value === 'object' && !Array.isArray(value);
+    value = isRecord ? own(value as Record<string, unknown>, name) : undefined;
+  }
   return Array.isArray(value) ? value.slice(0, step.forEach.max) : undefined;
 }
 
 /** A SendNode with the step's channel, template and list: what the shared guard and renderer take. */
-const asSendNode = (step: DeliverStep, nodeId: string): SendNode => ({ ...step, kind: 'send', id: nodeId, next: '' }) as unknown as SendNode;
+const asSendNode = (step: DeliverStep, nodeId: string): SendNode =>
+  ({ ...step, kind: 'send', id: nodeId, next: '' }) as unknown as SendNode;
 
 /** Dry runs: caps are not reserved (a dry run takes no slot), so they are not estimated either. */
 const DRY_CAPS: SendCapStore = {
@@ -120,8 +146,9 @@ export async function deliverBatch(deps: DeliverDeps, payload: DeliverPayload): 
   const { run } = payload;
   const { campaign, version, step } = await deliverStep(deps, run.campaignId, payload.step);
   const governance = deps.governance && run.dryRun ? { ...deps.governance, caps: DRY_CAPS } : deps.governance;
+  const context = { campaign, version, step, stepId: payload.step, runId: run.runId, dryRun: run.dryRun };
   const member = (row: AudienceRow, count: (c: StepCount) => void) =>
-    deliverToMember({ ...deps, governance }, { campaign, version, step, stepId: payload.step, runId: run.runId, dryRun: run.dryRun }, row, count);
+    deliverToMember({ ...deps, governance }, context, row, count);
   return runBatch({ deps, payload, member });
 }
 
@@ -134,7 +161,9 @@ interface StepContext {
   dryRun: boolean;
 }
 
-async function deliverToMember(deps: DeliverDeps, ctx: StepContext, row: AudienceRow, count: (c: StepCount) => void): Promise<number> {
+type Count = (c: StepCount) => void;
+
+async function deliverToMember(deps: DeliverDeps, ctx: StepContext, row: AudienceRow, count: Count): Promise<number> {
   const suppressed = (reason: string) => count({ name: RUN_COUNTER.suppressed, dim: reason });
   const profile = await deps.profiles.get(row.profileId, { recentEvents: false });
   // Gone means erased since the audience was read: nothing is sent, nothing recorded under its id.
@@ -145,7 +174,8 @@ async function deliverToMember(deps: DeliverDeps, ctx: StepContext, row: Audienc
   const executionId = campaignExecutionId(ctx.campaign.id, ctx.runId, profile.id);
   const items = forEachItems(ctx.step, profile, row);
   if (ctx.step.forEach && (!items || items.length === 0)) {
-    if (ctx.dryRun || (await recordSuppressed(deps, ctx, executionId, ctx.stepId, profile.id, CAMPAIGN_SUPPRESSION.noItems))) {
+    const reason = CAMPAIGN_SUPPRESSION.noItems;
+    if (ctx.dryRun || (await recordSuppressed(deps, ctx, executionId, ctx.stepId, profile.id, reason))) {
       suppressed(CAMPAIGN_SUPPRESSION.noItems);
     }
     return 0;
@@ -154,7 +184,10 @@ async function deliverToMember(deps: DeliverDeps, ctx: StepContext, row: Audienc
   let offers: Promise<{ offer: unknown; offers: unknown[] }> | undefined;
   const decide = () => (offers ??= decideOffers(deps, ctx, executionId, profile.id));
   let sent = 0;
-  const targets = items === undefined ? [{ nodeId: ctx.stepId, item: undefined as unknown }] : items.map((item, i) => ({ nodeId: `${ctx.stepId}#${i}`, item }));
+  const targets =
+    items === undefined
+      ? [{ nodeId: ctx.stepId, item: undefined as unknown }]
+      : items.map((item, i) => ({ nodeId: `${ctx.stepId}#${i}`, item }));
   for (const { nodeId, item } of targets) {
     sent += await deliverMessage(deps, ctx, { profile, row, item, nodeId, executionId, decide }, count);
   }
@@ -171,18 +204,31 @@ interface MessageTarget {
 }
 
 /** Writes a `suppressed` entry; true when this write made it so (a retried batch finds it and counts nothing). */
-async function recordSuppressed(deps: DeliverDeps, ctx: StepContext, executionId: string, nodeId: string, profileId: string, reason: string) {
+async function recordSuppressed(
+  deps: DeliverDeps,
+  ctx: StepContext,
+  executionId: string,
+  nodeId: string,
+  profileId: string,
+  reason: string,
+) {
   return deps.ledger.prepare({ ...entryBase(deps, ctx, executionId, nodeId, profileId), status: 'suppressed', reason });
 }
 
-function entryBase(deps: Pick<DeliverDeps, 'clock'>, ctx: StepContext, executionId: string, nodeId: string, profileId: string) {
-  return { executionId, nodeId, journeyId: campaignJourneyId(ctx.campaign.id), profileId, channel: ctx.step.channel, preparedAt: deps.clock.now().toISOString() };
+type Clocked = Pick<DeliverDeps, 'clock'>;
+
+function entryBase(deps: Clocked, ctx: StepContext, executionId: string, nodeId: string, profileId: string) {
+  const journeyId = campaignJourneyId(ctx.campaign.id);
+  const preparedAt = deps.clock.now().toISOString();
+  return { executionId, nodeId, journeyId, profileId, channel: ctx.step.channel, preparedAt };
 }
 
 async function decideOffers(deps: DeliverDeps, ctx: StepContext, executionId: string, profileId: string) {
   const decide = ctx.step.decide;
   if (!decide || ctx.dryRun) return { offer: null, offers: [] };
-  if (!deps.decisions) throw new Error(`deliver step "${ctx.stepId}" decides offers, but no decision service is configured`);
+  if (!deps.decisions) {
+    throw new Error(`deliver step "${ctx.stepId}" decides offers, but no decision service is configured`);
+  }
   try {
     const record = await makeDecision(deps.decisions, {
       profileId,
@@ -203,7 +249,7 @@ async function decideOffers(deps: DeliverDeps, ctx: StepContext, executionId: st
 }
 
 /** One message: guard, render, ledger, send, outcome. Returns 1 when the provider was called. */
-async function deliverMessage(deps: DeliverDeps, ctx: StepContext, target: MessageTarget, count: (c: StepCount) => void): Promise<number> {
+async function deliverMessage(deps: DeliverDeps, ctx: StepContext, target: MessageTarget, count: Count) {
   const { profile, nodeId, executionId } = target;
   const { campaign, step, dryRun } = ctx;
   const base = entryBase(deps, ctx, executionId, nodeId, profile.id);
@@ -211,7 +257,8 @@ async function deliverMessage(deps: DeliverDeps, ctx: StepContext, target: Messa
     const existing = await deps.ledger.get(executionId, nodeId);
     if (existing) {
       // `prepared` is a send an earlier attempt of this batch started and never recorded: it may have gone out.
-      if (existing.status === 'prepared' && (await deps.ledger.settle(executionId, nodeId, { status: 'unknown', error: 'Waymark.BatchInterrupted' }))) {
+      const interrupted = { status: 'unknown', error: 'Waymark.BatchInterrupted' } as const;
+      if (existing.status === 'prepared' && (await deps.ledger.settle(executionId, nodeId, interrupted))) {
         count({ name: RUN_COUNTER.failed, dim: 'unknown' });
       }
       return 0;
@@ -220,17 +267,22 @@ async function deliverMessage(deps: DeliverDeps, ctx: StepContext, target: Messa
   let release: (() => Promise<unknown>) | undefined;
   const suppress = async (reason: string): Promise<number> => {
     await release?.();
-    if (dryRun || (await deps.ledger.prepare({ ...base, status: 'suppressed', reason }))) count({ name: RUN_COUNTER.suppressed, dim: reason });
+    const made = dryRun || (await deps.ledger.prepare({ ...base, status: 'suppressed', reason }));
+    if (made) count({ name: RUN_COUNTER.suppressed, dim: reason });
     return 0;
   };
   const recipient = recipientFor(step.channel, profile);
   if (!recipient) return suppress('no-address');
-  const onList = step.channel === 'email' && deps.suppression ? await deps.suppression.isSuppressed(recipient.to) : undefined;
+  const checksList = step.channel === 'email' && deps.suppression;
+  const onList = checksList ? await deps.suppression!.isSuppressed(recipient.to) : undefined;
   const decision = consentDecision(profile, step.channel, campaign.messageClass, step.list, onList, deps.consentPolicy);
   if (!decision.allowed) return suppress(decision.reason);
   const node = asSendNode(step, nodeId);
   if (deps.governance) {
-    const settings = { ...(campaign.priority === undefined ? {} : { priority: campaign.priority }), ...(campaign.tags === undefined ? {} : { tags: campaign.tags }) };
+    const settings = {
+      ...(campaign.priority === undefined ? {} : { priority: campaign.priority }),
+      ...(campaign.tags === undefined ? {} : { tags: campaign.tags }),
+    };
     const governed = await governSend(deps.governance, {
       executionId,
       node,
@@ -246,7 +298,8 @@ async function deliverMessage(deps: DeliverDeps, ctx: StepContext, target: Messa
   }
   const marketingEmail = step.channel === 'email' && campaign.messageClass === 'marketing';
   const scopeName = step.list === undefined ? 'email' : (`list:${step.list}` as const);
-  const unsubscribeUrl = marketingEmail && deps.unsubscribeLinks ? await deps.unsubscribeLinks.urlFor(profile.id, scopeName) : undefined;
+  const links = marketingEmail ? deps.unsubscribeLinks : undefined;
+  const unsubscribeUrl = links ? await links.urlFor(profile.id, scopeName) : undefined;
   const { offer, offers } = await target.decide();
   const scope = {
     profile: { id: profile.id, attributes: profile.attributes, identities: profile.identities },
@@ -272,7 +325,8 @@ async function deliverMessage(deps: DeliverDeps, ctx: StepContext, target: Messa
     count({ name: RUN_COUNTER.wouldSend, dim: '' });
     return 0;
   }
-  const withHeaders = marketingEmail ? { ...rendered, ...(unsubscribeUrl === undefined ? {} : { unsubscribeUrl }), headers: unsubscribeHeaders(unsubscribeUrl) } : rendered;
+  const link = unsubscribeUrl === undefined ? {} : { unsubscribeUrl };
+  const withHeaders = marketingEmail ? { ...rendered, ...link, headers: unsubscribeHeaders(unsubscribeUrl) } : rendered;
   const message: PreparedMessage =
     withHeaders.channel === 'email'
       ? {
@@ -293,8 +347,9 @@ async function deliverMessage(deps: DeliverDeps, ctx: StepContext, target: Messa
     await release?.();
     return 0;
   }
-  const origin = { campaignId: campaign.id, runId: ctx.runId, nodeId, profileId: profile.id, executionId, messageClass: campaign.messageClass };
-  const outcome = await sendWithRetry(deps, step.channel, () => deps.sender.send(message, origin));
+  const origin = { campaignId: campaign.id, runId: ctx.runId, nodeId, profileId: profile.id, executionId };
+  const from = { ...origin, messageClass: campaign.messageClass };
+  const outcome = await sendWithRetry(deps, step.channel, () => deps.sender.send(message, from));
   if (outcome.status === 'sent') {
     if (await deps.ledger.settle(executionId, nodeId, outcome)) count({ name: RUN_COUNTER.sent, dim: '' });
     return 1;

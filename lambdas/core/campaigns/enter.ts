@@ -41,7 +41,9 @@ export async function enterJourneyBatch(deps: EnterJourneyDeps, payload: EnterJo
   const registered = await deps.campaigns.get(run.campaignId);
   if (!registered) throw new NotFoundError(`campaign "${run.campaignId}" is not registered`);
   const step = own(registered.campaign.steps, payload.step);
-  if (!step || step.kind !== 'enter-journey') throw new NotFoundError(`campaign "${run.campaignId}" has no enter-journey step "${payload.step}"`);
+  if (!step || step.kind !== 'enter-journey') {
+    throw new NotFoundError(`campaign "${run.campaignId}" has no enter-journey step "${payload.step}"`);
+  }
   const record = await deps.journeys.get(step.journey);
   // Validated against the catalog when deployed; a journey removed since fails the run with a clear error.
   if (!record) throw new NotFoundError(`journey "${step.journey}" of step "${payload.step}" is not deployed`);
@@ -64,8 +66,9 @@ export async function enterJourneyBatch(deps: EnterJourneyDeps, payload: EnterJo
     }
     const time = deps.clock.now().toISOString();
     const properties = { campaignId: run.campaignId, runId: run.runId, step: payload.step };
-    const event = { id: entryId, type: 'journey.triggered', source: 'waymark.campaign', time, identities: {}, properties };
-    // The journey's templates and conditions read the campaign under `context.campaign`, the row's data under `context.row`.
+    const source = 'waymark.campaign';
+    const event = { id: entryId, type: 'journey.triggered', source, time, identities: {}, properties };
+    // The journey's templates and conditions read the campaign as `context.campaign`, the row's data as `context.row`.
     const context = { campaign: properties, ...(row.data === undefined ? {} : { row: row.data }) };
     const outcome = await enterJourney(deps, record, profile, { id: entryId, event, context });
     switch (outcome.status) {

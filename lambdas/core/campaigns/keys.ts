@@ -4,7 +4,8 @@
  */
 
 /** The ledger's execution id of a campaign member: a run sends each of its steps to a member once. */
-export const campaignExecutionId = (campaignId: string, runId: string, profileId: string) => `campaign:${campaignId}:${runId}:${profileId}`;
+export const campaignExecutionId = (campaignId: string, runId: string, profileId: string) =>
+  `campaign:${campaignId}:${runId}:${profileId}`;
 
 /** The ledger's journey id of a campaign's messages. */
 export const campaignJourneyId = (campaignId: string) => `campaign:${campaignId}`;
