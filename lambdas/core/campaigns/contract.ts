@@ -259,7 +259,10 @@ export interface CampaignMessageSender {
    * Resolves with the provider's message id, or rejects with an error whose `name` is the provider's error name.
    * `origin` (always given by deliver.ts): the SMS type follows the class; the local outbox records where it came from.
    */
-  send(message: import('../runtime/send').PreparedMessage, origin?: CampaignMessageOrigin): Promise<{ messageId: string }>;
+  send(
+    message: import('../runtime/send').PreparedMessage,
+    origin?: CampaignMessageOrigin,
+  ): Promise<{ messageId: string }>;
 }
 
 /** Where a campaign message comes from: its ledger key and its class. */

@@ -37,7 +37,7 @@ export type EngagementResult =
       agent?: Classification;
       counted: boolean;
       suppressed?: string[];
-      /** A campaign message: its campaign and run (`journeyId` is then `campaign:<id>`, `executionArn` its ledger key). */
+      /** A campaign message: its campaign and run (`journeyId` is `campaign:<id>`, `executionArn` its ledger key). */
       campaign?: { campaignId: string; runId: string };
     };
 
@@ -87,7 +87,9 @@ export async function recordEmailEvent(deps: EngagementDeps, raw: unknown): Prom
   if (campaignId !== undefined) {
     // A campaign message: `execution` is the run, and the ledger key is (campaign, run, profile) with the node.
     const profileId = tagValue(tags, TAG.profile);
-    if (nodeId === undefined || executionName === undefined || profileId === undefined) return unattributed('no node, run or profile tag');
+    if (nodeId === undefined || executionName === undefined || profileId === undefined) {
+      return unattributed('no node, run or profile tag');
+    }
     campaign = { campaignId, runId: executionName };
     journeyId = campaignJourneyId(campaignId);
     executionArn = campaignExecutionId(campaignId, executionName, profileId);
@@ -139,7 +141,8 @@ export async function recordEmailEvent(deps: EngagementDeps, raw: unknown): Prom
       // Once per message and outcome (the conditional write above), on the run, by step; opens and clicks by agent.
       const name = CAMPAIGN_COUNTER[meaning.counter];
       if (name) {
-        await deps.campaignRuns.add(campaign.campaignId, campaign.runId, [{ step: stepOfNode(nodeId), name, dim: agent?.agent ?? '' }]);
+        const count = { step: stepOfNode(nodeId), name, dim: agent?.agent ?? '' };
+        await deps.campaignRuns.add(campaign.campaignId, campaign.runId, [count]);
         counted = true;
       }
     }

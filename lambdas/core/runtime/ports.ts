@@ -179,8 +179,10 @@ export interface Ledger {
   prepare(entry: LedgerEntry): Promise<boolean>;
 }
 
-/** How a message that a function delivered itself (a campaign batch) ended, as the journeys' delivery states write it. */
-export type DeliverySettlement = { status: 'sent'; messageId: string } | { status: 'failed' | 'unknown'; error: string };
+/** How a message a function delivered itself (a campaign batch) ended, as the journeys' delivery states write it. */
+export type DeliverySettlement =
+  | { status: 'sent'; messageId: string }
+  | { status: 'failed' | 'unknown'; error: string };
 
 /** The ledger of senders that call the provider themselves: they record the outcome after the call. */
 export interface DeliveryLedger extends Ledger {

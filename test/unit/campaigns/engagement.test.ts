@@ -100,4 +100,14 @@ describe('engagement of campaign messages', () => {
     expect(await t.ports.ledger.get(`campaign:news:r1:${other.profile.id}`, 'sms')).toMatchObject({ status: 'unknown', error: 'States.Timeout' });
     expect(t.outbox.list({ channel: 'sms' })).toHaveLength(1);
   });
+
+  it('takes back a push whose injected DeliveryStatus is not SUCCESSFUL and records it failed', async () => {
+    const t = await setUp();
+    const push = Campaign.parse({ ...campaign, steps: { ...campaign.steps, mail: { kind: 'deliver', channel: 'push', template: { title: 'T', body: 'B' } } } });
+    const other = await t.ports.profiles.ingest({ id: 'e-3', type: 'member.signed-up', source: 'test', time: '2026-12-01T08:00:00.000Z', identities: { email: 'bo@example.com' }, attributes: { pushToken: 'tok-1' }, properties: {} });
+    t.outbox.inject({ channel: 'push', deliveryStatus: 'PERMANENT_FAILURE' });
+    await deliverBatch({ ...t.deps, campaigns: { get: async () => ({ campaign: push, stateMachineArn: 'arn:sm', version: 'v1' }) } }, { run: { ...RUN, runId: 'r1' }, step: 'mail', items: [{ profileId: other.profile.id }] });
+    expect(await t.ports.ledger.get(`campaign:news:r1:${other.profile.id}`, 'mail')).toMatchObject({ status: 'failed', error: 'Pinpoint.PERMANENT_FAILURE' });
+    expect(t.outbox.list({ channel: 'push' })).toEqual([]);
+  });
 });
