@@ -7,6 +7,8 @@ import { ProfileIndex } from '../core/config/env-keys';
 import { keyedHash, localPrivacyKey, type PrivacyKey } from '../core/privacy/keys';
 import { identityMentions } from '../core/privacy/mentions';
 import type {
+  DeliveryLedger,
+  DeliverySettlement,
   Enrollment,
   EnrollmentStore,
   JourneyRecord,
@@ -130,7 +132,7 @@ export class DynamoWaitIndex implements WaitIndex {
  * The send ledger: one item per (execution, node); the state machine marks it sent or failed after delivery, and
  * engagement events add their outcomes (`outcome#<key>`) to it.
  */
-export class DynamoLedger implements Ledger, EngagementLedger {
+export class DynamoLedger implements Ledger, DeliveryLedger, EngagementLedger {
   constructor(
     private readonly db: DynamoDBDocumentClient,
     private readonly table: string,
@@ -154,6 +156,27 @@ export class DynamoLedger implements Ledger, EngagementLedger {
           ConditionExpression: '#messageId = :messageId AND attribute_not_exists(#outcome)',
           ExpressionAttributeNames: { '#outcome': outcomeAttribute(key), '#messageId': 'messageId', ...(time ? { '#time': time } : {}) },
           ExpressionAttributeValues: { ':outcome': outcome, ':messageId': messageId, ...(time ? { ':at': outcome.at } : {}) },
+        }),
+      );
+      return true;
+    } catch (error) {
+      if (isConditionFailure(error)) return false;
+      throw error;
+    }
+  }
+
+  async settle(executionId: string, nodeId: string, outcome: DeliverySettlement): Promise<boolean> {
+    const [name, value] = outcome.status === 'sent' ? ['messageId', outcome.messageId] : ['error', outcome.error];
+    try {
+      await this.db.send(
+        new UpdateCommand({
+          TableName: this.table,
+          Key: { pk: `LEDGER#${executionId}`, sk: nodeId },
+          UpdateExpression: 'SET #status = :status, #detail = :detail',
+          // As the journeys' ledger states: only the transition out of `prepared`, never recreating an erased entry.
+          ConditionExpression: '#status = :prepared',
+          ExpressionAttributeNames: { '#status': 'status', '#detail': name },
+          ExpressionAttributeValues: { ':status': outcome.status, ':detail': value, ':prepared': 'prepared' },
         }),
       );
       return true;

@@ -15,6 +15,10 @@ export function createRecordDeliveryEventHandler(deps: EngagementDeps) {
       const result = await recordEmailEvent(deps, raw);
       if (result.suppressed) metrics.addMetric('AddressesSuppressed', MetricUnit.Count, result.suppressed.length);
       if (result.status === 'recorded') metrics.addMetric('EngagementRecorded', MetricUnit.Count, 1);
+      // A campaign email's outcome is on its ledger entry; its run counts it only with the run store composed in.
+      if (result.status === 'recorded' && result.campaign && !deps.campaignRuns) {
+        logger.warn('campaign engagement recorded but not counted: no campaign run store', { campaign: result.campaign });
+      }
       else if (result.status === 'ignored' || result.status === 'unattributed') logger.info('SES event not attributed', { result });
       return result;
     },

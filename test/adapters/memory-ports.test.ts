@@ -327,6 +327,22 @@ describe.each(implementations)('%s ports', (_name, make) => {
       expect((await readCounterItem(subject, pk))?.value).toBe(4.5);
     });
 
+    it('settles a prepared entry once with its outcome (campaign batches), never an erased or settled one', async () => {
+      const sent = uid('campaign');
+      await ports.ledger.prepare(entry(sent));
+      expect(await ports.ledger.settle(sent, 'welcome', { status: 'sent', messageId: 'm-9' })).toBe(true);
+      expect(await ports.ledger.settle(sent, 'welcome', { status: 'unknown', error: 'Waymark.BatchInterrupted' })).toBe(false);
+      expect(await ports.ledger.get(sent, 'welcome')).toMatchObject({ ...entry(sent), status: 'sent', messageId: 'm-9' });
+      expect(await ports.ledger.prepare(entry(sent))).toBe(false);
+      const unknown = uid('campaign');
+      await ports.ledger.prepare(entry(unknown));
+      expect(await ports.ledger.settle(unknown, 'welcome', { status: 'unknown', error: 'TimeoutError' })).toBe(true);
+      expect(await ports.ledger.get(unknown, 'welcome')).toMatchObject({ status: 'unknown', error: 'TimeoutError' });
+      const gone = uid('campaign');
+      expect(await ports.ledger.settle(gone, 'welcome', { status: 'failed', error: 'MessageRejected' })).toBe(false);
+      expect(await ports.ledger.get(gone, 'welcome')).toBeUndefined();
+    });
+
     it('prepares again after a failure, but not after an unknown outcome', async () => {
       const failed = uid('exec');
       await ports.ledger.prepare(entry(failed));

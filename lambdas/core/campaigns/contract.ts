@@ -195,6 +195,11 @@ export const RUN_COUNTER = {
   bounced: 'bounced',
   complained: 'complained',
   converted: 'converted',
+  /** Dry runs: what a deliver step would send, an enter-journey step would enter. */
+  wouldSend: 'would-send',
+  wouldEnter: 'would-enter',
+  /** Members an enter-journey step did not enter, by reason (re-entry, exclusive group, profile erased…). */
+  notEntered: 'not-entered',
 } as const;
 export type RunCounterName = (typeof RUN_COUNTER)[keyof typeof RUN_COUNTER];
 
@@ -255,6 +260,24 @@ export interface AudienceFiles {
 
 /** A message a campaign batch sends itself (journeys send from the state machine; a batch from its function). */
 export interface CampaignMessageSender {
-  /** Resolves with the provider's message id, or rejects with an error whose `name` is the provider's error name. */
-  send(message: import('../runtime/send').PreparedMessage): Promise<{ messageId: string }>;
+  /**
+   * Resolves with the provider's message id, or rejects with an error whose `name` is the provider's error name.
+   * `origin` (always given by deliver.ts): the SMS type follows the class; the local outbox records where it came from.
+   */
+  send(
+    message: import('../runtime/send').PreparedMessage,
+    origin?: CampaignMessageOrigin,
+  ): Promise<{ messageId: string }>;
+}
+
+/** Where a campaign message comes from: its ledger key and its class. */
+export interface CampaignMessageOrigin {
+  campaignId: string;
+  runId: string;
+  /** The ledger's node id: the step, or `<step>#<index>` for a forEach item. */
+  nodeId: string;
+  profileId: string;
+  /** The ledger's execution id, `campaign:<campaignId>:<runId>:<profileId>`. */
+  executionId: string;
+  messageClass: 'marketing' | 'transactional';
 }

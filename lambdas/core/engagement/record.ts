@@ -7,6 +7,8 @@ import { CLASSIFY_DEFAULTS, classifyEngagement, type ClassifyOptions, type Class
 import { outcomeAttribute, type EngagementLedger, type LedgerOutcome, type OutcomeKey } from './ports';
 import { occurredAt, SES_EMAIL_EVENTS, SesEmailEvent, type SesEmailEventKind } from './ses-events';
 import { NO_VARIANT, TAG, tagValue } from './tags';
+import type { CampaignRuns, RunCounterName } from '../campaigns/contract';
+import { campaignExecutionId, campaignJourneyId, stepOfNode } from '../campaigns/keys';
 
 export interface EngagementDeps {
   suppression: SuppressionList;
@@ -18,6 +20,8 @@ export interface EngagementDeps {
   /** null: no counters store configured (the counts are then not kept; everything else is). */
   counters: JourneyCounters | null;
   classify?: ClassifyOptions;
+  /** Campaign messages (tag `campaign`) are counted on their run (per step) instead of a journey's counters. */
+  campaignRuns?: Pick<CampaignRuns, 'add'>;
 }
 
 export type EngagementResult =
@@ -33,6 +37,8 @@ export type EngagementResult =
       agent?: Classification;
       counted: boolean;
       suppressed?: string[];
+      /** A campaign message: its campaign and run (`journeyId` is `campaign:<id>`, `executionArn` its ledger key). */
+      campaign?: { campaignId: string; runId: string };
     };
 
 /** What each event kind means for the ledger, the counters and the profile (event type of `computed`). */
@@ -72,13 +78,27 @@ export async function recordEmailEvent(deps: EngagementDeps, raw: unknown): Prom
   const unattributed = (reason: string): EngagementResult => ({ status: 'unattributed', kind, reason, ...extra });
 
   const tags = event.detail.mail.tags;
-  const journeyId = tagValue(tags, TAG.journey);
   const nodeId = tagValue(tags, TAG.node);
   const executionName = tagValue(tags, TAG.execution);
-  if (journeyId === undefined || nodeId === undefined || executionName === undefined) return unattributed('no journey, node or execution tag');
-  const record = await deps.journeys.get(journeyId);
-  if (!record) return unattributed(`journey ${journeyId} is not deployed`);
-  const executionArn = executionArnFor(record.stateMachineArn, executionName);
+  const campaignId = tagValue(tags, TAG.campaign);
+  let journeyId = tagValue(tags, TAG.journey);
+  let executionArn: string;
+  let campaign: { campaignId: string; runId: string } | undefined;
+  if (campaignId !== undefined) {
+    // A campaign message: `execution` is the run, and the ledger key is (campaign, run, profile) with the node.
+    const profileId = tagValue(tags, TAG.profile);
+    if (nodeId === undefined || executionName === undefined || profileId === undefined) {
+      return unattributed('no node, run or profile tag');
+    }
+    campaign = { campaignId, runId: executionName };
+    journeyId = campaignJourneyId(campaignId);
+    executionArn = campaignExecutionId(campaignId, executionName, profileId);
+  } else {
+    if (journeyId === undefined || nodeId === undefined || executionName === undefined) return unattributed('no journey, node or execution tag');
+    const record = await deps.journeys.get(journeyId);
+    if (!record) return unattributed(`journey ${journeyId} is not deployed`);
+    executionArn = executionArnFor(record.stateMachineArn, executionName);
+  }
   const messageId = event.detail.mail.messageId;
   const entry = await deps.ledger.get(executionArn, nodeId);
   // Erased with its profile, or never ours: nothing to attribute it to.
@@ -116,7 +136,17 @@ export async function recordEmailEvent(deps: EngagementDeps, raw: unknown): Prom
   const recorded = await deps.ledger.recordOutcome(executionArn, nodeId, messageId, outcomeKey, outcome);
   const variant = tagValue(tags, TAG.variant);
   let counted = false;
-  if (recorded && meaning.counter && deps.counters) {
+  if (campaign) {
+    if (recorded && meaning.counter && deps.campaignRuns) {
+      // Once per message and outcome (the conditional write above), on the run, by step; opens and clicks by agent.
+      const name = CAMPAIGN_COUNTER[meaning.counter];
+      if (name) {
+        const count = { step: stepOfNode(nodeId), name, dim: agent?.agent ?? '' };
+        await deps.campaignRuns.add(campaign.campaignId, campaign.runId, [count]);
+        counted = true;
+      }
+    }
+  } else if (recorded && meaning.counter && deps.counters) {
     const dims: CounterDimensions = { node: nodeId, channel: 'email' };
     if (variant !== undefined && variant !== NO_VARIANT) dims.variant = variant;
     if (agent) dims.agent = agent.agent;
@@ -126,6 +156,7 @@ export async function recordEmailEvent(deps: EngagementDeps, raw: unknown): Prom
   // Applied on every delivery of the event: the fixed id makes it once, and a retry after a crash completes it.
   if (meaning.profileEvent) await applyToProfile(deps, entry.profileId, meaning.profileEvent, `ses-${messageId}-${outcomeKey}`, at, {
     journeyId,
+    ...(campaign ? { campaignId: campaign.campaignId, runId: campaign.runId } : {}),
     nodeId,
     messageId,
     ...(agent ? { agent: agent.agent } : {}),
@@ -140,9 +171,19 @@ export async function recordEmailEvent(deps: EngagementDeps, raw: unknown): Prom
     executionArn,
     ...(agent ? { agent } : {}),
     counted,
+    ...(campaign ? { campaign } : {}),
     ...extra,
   };
 }
+
+/** The run counter of each engagement counter. */
+const CAMPAIGN_COUNTER: Partial<Record<CounterName, RunCounterName>> = {
+  [COUNTER.delivered]: 'delivered',
+  [COUNTER.opened]: 'opened',
+  [COUNTER.clicked]: 'clicked',
+  [COUNTER.bounced]: 'bounced',
+  [COUNTER.complained]: 'complained',
+};
 
 /** The profile's computed attributes (`computed["email.opened"]` …) move as for any event of that type. */
 async function applyToProfile(deps: EngagementDeps, profileId: string, type: string, id: string, time: string, properties: Record<string, string>) {

@@ -18,6 +18,8 @@ export const TAG = {
   execution: 'execution',
   profile: 'profile',
   class: 'class',
+  /** Campaign messages only: the campaign id (with `execution` the run id, the ledger key is rebuilt from them). */
+  campaign: 'campaign',
 } as const;
 
 /** The variant tag of a run that was not assigned one (no split on its path). */
@@ -73,6 +75,8 @@ export interface SendTagInput {
   executionArn: string;
   profileId: string;
   messageClass: string;
+  /** A campaign message: `campaign` is tagged too, and `executionArn` is the run id. */
+  campaignId?: string;
 }
 
 /**
@@ -89,6 +93,7 @@ export function sendTags(input: SendTagInput): MessageTag[] {
     [TAG.execution, executionNameOf(input.executionArn)],
     [TAG.profile, input.profileId],
     [TAG.class, input.messageClass],
+    ...(input.campaignId === undefined ? [] : [[TAG.campaign, input.campaignId] as [string, string]]),
   ];
   return tags
     .map(([Name, value]) => ({ Name, Value: encodeTagValue(value) }))

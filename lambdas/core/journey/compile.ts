@@ -25,7 +25,7 @@ const LAMBDA_RETRY = {
  * Anything else (a timeout, a 5xx, an unmodelled error) may have been delivered: its outcome is `unknown`.
  */
 const named = (service: string, names: string[]) => names.map((name) => `${service}.${name}`);
-const PROVIDER_ERRORS: Record<SendNode['channel'], { throttled: string[]; rejected: string[] }> = {
+export const PROVIDER_ERRORS: Record<SendNode['channel'], { throttled: string[]; rejected: string[] }> = {
   email: {
     throttled: ['SesV2.TooManyRequestsException'],
     rejected: named('SesV2', [
@@ -63,7 +63,7 @@ const DELIVERY_TIMEOUT_SECONDS = 60;
  * The push branch fails with `Pinpoint.<DeliveryStatus>` for any status but SUCCESSFUL: THROTTLED and
  * TEMPORARY_FAILURE were not delivered and are sent again; UNKNOWN_FAILURE and TIMEOUT may have been (unknown).
  */
-const PUSH_NOT_DELIVERED = {
+export const PUSH_NOT_DELIVERED = {
   again: ['THROTTLED', 'TEMPORARY_FAILURE'],
   failed: ['PERMANENT_FAILURE', 'OPT_OUT', 'DUPLICATE'],
 } as const;

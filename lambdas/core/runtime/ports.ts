@@ -179,6 +179,20 @@ export interface Ledger {
   prepare(entry: LedgerEntry): Promise<boolean>;
 }
 
+/** How a message a function delivered itself (a campaign batch) ended, as the journeys' delivery states write it. */
+export type DeliverySettlement =
+  | { status: 'sent'; messageId: string }
+  | { status: 'failed' | 'unknown'; error: string };
+
+/** The ledger of senders that call the provider themselves: they record the outcome after the call. */
+export interface DeliveryLedger extends Ledger {
+  /**
+   * Moves the entry from `prepared` to the outcome (with `messageId` or `error`); false when it is not `prepared` (an
+   * outcome recorded already, or the entry erased): only the write that returns true makes the outcome a fact.
+   */
+  settle(executionId: string, nodeId: string, outcome: DeliverySettlement): Promise<boolean>;
+}
+
 /**
  * A ledger item as stored: the entry, what the delivery states wrote (`messageId`, `error`), and the engagement times
  * that engagement events record when they arrive (each optional: absent until that event is seen).

@@ -132,6 +132,9 @@ function render(node: SendNode, to: string, platform: string | undefined, scope:
   }
 }
 
+/** The rendering of a send node's templates into the message its provider takes (campaign batches reuse it). */
+export { render as renderSendMessage };
+
 /**
  * The step before a delivery: skips a message already sent by this execution and node (a retried or redriven step),
  * sends nothing to an erased profile (`profile-erased`), finds the recipient, checks suppression and consent (a blocked message is recorded as `suppressed` with the reason),

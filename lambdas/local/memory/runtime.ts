@@ -7,6 +7,8 @@ import type {
   EnrollmentStore,
   JourneyRecord,
   JourneyRegistry,
+  DeliveryLedger,
+  DeliverySettlement,
   Ledger,
   LedgerEntry,
   ProfileRecord,
@@ -101,7 +103,7 @@ export class MemoryWaitIndex implements WaitIndex {
 }
 
 /** The send ledger (LEDGER#<execution id> / <node id>); the compiled ASL's UpdateItem marks it (`memoryUpdateItem`). */
-export class MemoryLedger implements Ledger, EngagementLedger {
+export class MemoryLedger implements Ledger, DeliveryLedger, EngagementLedger {
   constructor(
     private readonly table: MemoryTable,
     private readonly retentionDays = 400,
@@ -118,6 +120,15 @@ export class MemoryLedger implements Ledger, EngagementLedger {
     const time = outcomeTimeAttribute(key);
     const first = time && typeof held[time] !== 'string' ? { [time]: outcome.at } : {};
     this.table.put({ ...held, [outcomeAttribute(key)]: { ...outcome }, ...first });
+    return true;
+  }
+
+  async settle(executionId: string, nodeId: string, outcome: DeliverySettlement): Promise<boolean> {
+    const held = this.table.get({ pk: `LEDGER#${executionId}`, sk: nodeId });
+    // #status = :prepared, as DynamoLedger.settle.
+    if (!held || held.status !== 'prepared') return false;
+    const detail = outcome.status === 'sent' ? { messageId: outcome.messageId } : { error: outcome.error };
+    this.table.put({ ...held, status: outcome.status, ...detail });
     return true;
   }
 
