@@ -99,10 +99,15 @@ export function requirePushApplication(config: Pick<StageConfig, 'stage' | 'push
  */
 export function requireSmsOrigination(config: Pick<StageConfig, 'stage' | 'smsOriginationIdentity'>, journeys: readonly CompiledJourney[]): void {
   if (config.stage === DEV_STAGE || config.smsOriginationIdentity !== NO_SMS_ORIGINATION) return;
-  const texting = journeys.filter((j) => j.journey.nodes.some((n) => n.kind === 'send' && n.channel === 'sms')).map((j) => `journey "${j.journey.id}"`);
+  const texting = journeys
+    .filter((j) => j.journey.nodes.some((n) => n.kind === 'send' && n.channel === 'sms'))
+    .map((j) => `journey "${j.journey.id}"`);
   if (texting.length === 0) return;
+  const who = `${texting.join(', ')} ${texting.length === 1 ? 'has' : 'have'} an SMS step`;
   throw new StageConfigError(
-    `invalid stage configuration in CDK context:\n  ${CONTEXT_KEY}.smsOriginationIdentity: ${texting.join(', ')} ${texting.length === 1 ? 'has' : 'have'} an SMS step, so stage "${config.stage}" needs the End User Messaging SMS phone number, pool or sender ID SMS are sent from (-c ${CONTEXT_KEY}:smsOriginationIdentity=<id or ARN>)`,
+    `invalid stage configuration in CDK context:\n  ${CONTEXT_KEY}.smsOriginationIdentity: ${who}, so stage "${config.stage}" ` +
+      `needs the End User Messaging SMS phone number, pool or sender ID SMS are sent from ` +
+      `(-c ${CONTEXT_KEY}:smsOriginationIdentity=<id or ARN>)`,
   );
 }
 

@@ -46,7 +46,8 @@ export function checkEngagementRequest(message: OutboxMessage | undefined, messa
   const parsed = LocalEngagementRequest.safeParse(body);
   if (!parsed.success) throw new ValidationError('invalid engagement event', formatIssues(parsed.error.issues));
   if (message.channel === 'push') {
-    throw new ValidationError('push outcomes are recorded at send (Pinpoint DeliveryStatus)', [{ field: 'messageId', message: `message ${messageId} is push` }]);
+    const issue = { field: 'messageId', message: `message ${messageId} is push` };
+    throw new ValidationError('push outcomes are recorded at send (Pinpoint DeliveryStatus)', [issue]);
   }
   if (message.channel === 'sms') return checkSmsRequest(parsed.data);
   if (parsed.data.type === 'failure' || parsed.data.status !== undefined) {
@@ -111,7 +112,9 @@ function checkSmsRequest(request: LocalEngagementRequest): LocalEngagementReques
     throw new ValidationError('an SMS has delivery and failure events', [{ field: 'type', message: `not an SMS event: ${request.type}` }]);
   }
   for (const field of ['link', 'userAgent', 'ip'] as const) {
-    if (request[field] !== undefined) throw new ValidationError('not part of an SMS event', [{ field, message: `not part of an SMS ${request.type} event` }]);
+    if (request[field] !== undefined) {
+      throw new ValidationError('not part of an SMS event', [{ field, message: `not part of an SMS ${request.type} event` }]);
+    }
   }
   if (request.type === 'delivery' && request.status !== undefined) {
     throw new ValidationError('only a failure has a status', [{ field: 'status', message: 'not part of a delivery event' }]);

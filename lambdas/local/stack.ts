@@ -350,7 +350,11 @@ export async function startLocalStack(options: LocalStackOptions = {}) {
   bus.addRule({ name: 'ses-delivery-events', pattern: SES_DELIVERY_EVENT_PATTERN, target: (event) => recordDeliveryEvent(event, { functionName: 'record-delivery-event', awsRequestId: event.id } as never) });
   // The stage rule's pattern: this stage's configuration set, named in every journey SMS's context.
   const smsPattern = { ...SMS_STATUS_EVENT_PATTERN, detail: { context: { [SMS_CONTEXT.configurationSet]: [LOCAL_CONFIGURATION_SET] } } };
-  bus.addRule({ name: 'sms-delivery-events', pattern: smsPattern, target: (event) => recordDeliveryEvent(event, { functionName: 'record-delivery-event', awsRequestId: event.id } as never) });
+  bus.addRule({
+    name: 'sms-delivery-events',
+    pattern: smsPattern,
+    target: (event) => recordDeliveryEvent(event, { functionName: 'record-delivery-event', awsRequestId: event.id } as never),
+  });
 
   const apiDeps = { ...deps, executions };
   const routes: Route[] = [

@@ -180,7 +180,8 @@ const MAX_DETAIL = 256;
 export async function recordSmsEvent(deps: EngagementDeps, raw: unknown): Promise<EngagementResult> {
   const parsed = SmsStatusEvent.safeParse(raw);
   if (!parsed.success) {
-    return { status: 'ignored', reason: `not an SMS status event: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}` };
+    const issues = parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ');
+    return { status: 'ignored', reason: `not an SMS status event: ${issues}` };
   }
   const event = parsed.data;
   const meaning = smsStatusMeaning(event.detail);
@@ -192,7 +193,9 @@ export async function recordSmsEvent(deps: EngagementDeps, raw: unknown): Promis
   const journeyId = contextValue(context, SMS_CONTEXT.journey);
   const nodeId = contextValue(context, SMS_CONTEXT.node);
   const executionName = contextValue(context, SMS_CONTEXT.execution);
-  if (journeyId === undefined || nodeId === undefined || executionName === undefined) return unattributed('no journey, node or execution in the context');
+  if (journeyId === undefined || nodeId === undefined || executionName === undefined) {
+    return unattributed('no journey, node or execution in the context');
+  }
   const record = await deps.journeys.get(journeyId);
   if (!record) return unattributed(`journey ${journeyId} is not deployed`);
   const executionArn = executionArnFor(record.stateMachineArn, executionName);
@@ -215,7 +218,8 @@ export async function recordSmsEvent(deps: EngagementDeps, raw: unknown): Promis
     const variant = contextValue(context, SMS_CONTEXT.variant);
     if (variant !== undefined && variant !== NO_VARIANT) dims.variant = variant;
     if (meaning.kind === 'undelivered') dims.reason = meaning.status;
-    await deps.counters.add([{ journeyId, day: utcDay(at), name: meaning.kind === 'delivered' ? COUNTER.delivered : COUNTER.undelivered, dims }]);
+    const name = meaning.kind === 'delivered' ? COUNTER.delivered : COUNTER.undelivered;
+    await deps.counters.add([{ journeyId, day: utcDay(at), name, dims }]);
     counted = true;
   }
   return { status: recorded ? 'recorded' : 'duplicate', kind, outcome: outcomeKey, journeyId, nodeId, executionArn, counted };

@@ -91,7 +91,9 @@ export function smsStatusMeaning(detail: Pick<SmsStatusEvent['detail'], 'message
   const status = detail.messageStatus;
   if (status === 'DELIVERED') return { kind: 'delivered' };
   if (status === 'SUCCESSFUL') return detail.isFinal === false ? { kind: 'ignored', reason: 'SUCCESSFUL, not final' } : { kind: 'delivered' };
-  if (UNDELIVERED.has(status)) return detail.isFinal === false ? { kind: 'ignored', reason: `${status}, not final` } : { kind: 'undelivered', status };
+  if (UNDELIVERED.has(status)) {
+    return detail.isFinal === false ? { kind: 'ignored', reason: `${status}, not final` } : { kind: 'undelivered', status };
+  }
   if (ON_THE_WAY.has(status)) return { kind: 'ignored', reason: `${status}: on the way` };
   if (status === 'UNKNOWN') return { kind: 'ignored', reason: 'UNKNOWN: no final status from the carrier' };
   return { kind: 'ignored', reason: `unknown messageStatus ${JSON.stringify(status.slice(0, 64))}` };

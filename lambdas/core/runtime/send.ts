@@ -196,7 +196,12 @@ export async function prepareSend(deps: PrepareSendDeps, payload: PrepareSendPay
   const plain = marketingEmail ? { ...rendered, ...(unsubscribeUrl === undefined ? {} : { unsubscribeUrl }), headers: unsubscribeHeaders(unsubscribeUrl) } : rendered;
   // Every email carries the tags its SES events come back with (the compiled SES step reads `tags`).
   // An SMS carries the context its End User Messaging status events come back with (lambdas/core/engagement/sms-events.ts).
-  const message = plain.channel === 'email' ? { ...plain, tags: emailTags(payload) } : plain.channel === 'sms' ? { ...plain, context: smsContextOf(payload) } : plain;
+  const message =
+    plain.channel === 'email'
+      ? { ...plain, tags: emailTags(payload) }
+      : plain.channel === 'sms'
+        ? { ...plain, context: smsContextOf(payload) }
+        : plain;
   // The message travels in the run's data to the delivery task (Step Functions' 256 KB): an oversized one is not sent.
   if (jsonBytes(message) > RUN_DATA_LIMITS.maxMessageBytes) return suppress('message-too-large');
   if (!(await deps.ledger.prepare({ ...base, status: 'prepared' }))) return skipped();
@@ -243,5 +248,10 @@ export function emailTags({ executionId, state, node, messageClass }: PrepareSen
 /** The SMS context of a journey SMS: journey, node, variant (`none` without a split) and execution name. */
 export function smsContextOf({ executionId, state, node }: PrepareSendPayload): Record<string, string> {
   const variant = (state as { variant?: unknown }).variant;
-  return smsContext({ journeyId: state.journey.id, nodeId: node.id, variant: typeof variant === 'string' ? variant : undefined, executionArn: executionId });
+  return smsContext({
+    journeyId: state.journey.id,
+    nodeId: node.id,
+    variant: typeof variant === 'string' ? variant : undefined,
+    executionArn: executionId,
+  });
 }
