@@ -27,6 +27,7 @@ new WaymarkAppStack(app, `Waymark-${config.stage}-App`, {
   privacyKeySecret: data.privacyKeySecret,
   senderEmail: config.senderEmail,
   pushApplicationId: config.pushApplicationId,
+  smsOriginationIdentity: config.smsOriginationIdentity,
   alarmEmail: config.alarmEmail,
   defaultTimezone: config.defaultTimezone,
 });

@@ -395,6 +395,7 @@ async function doctor(args: readonly string[], io: Io, deps: CliDeps): Promise<n
       ...(region === undefined ? {} : { region }),
       senderEmail: config.senderEmail,
       pushApplicationId: config.pushApplicationId,
+      smsOriginationIdentity: config.smsOriginationIdentity,
       channels: doc.channelsUsed(journeys.map((j) => j.journey)),
     },
     clients,

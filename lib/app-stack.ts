@@ -7,6 +7,7 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as kms from 'aws-cdk-lib/aws-kms';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as ses from 'aws-cdk-lib/aws-ses';
+import * as smsvoice from 'aws-cdk-lib/aws-smsvoice';
 import type * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import type * as sns from 'aws-cdk-lib/aws-sns';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
@@ -14,7 +15,7 @@ import type { Construct } from 'constructs';
 import type { CompiledJourney } from '../lambdas/core/journey';
 import { unknownReferences } from '../lambdas/core/journey/references';
 import type { SegmentDefinition } from '../lambdas/core/segments/rule';
-import { NO_PUSH_APPLICATION, requirePushApplication } from './config';
+import { NO_PUSH_APPLICATION, NO_SMS_ORIGINATION, requirePushApplication, requireSmsOrigination } from './config';
 import type { AudienceScanStateMachine } from './constructs/audience-scan-state-machine';
 import { FILE_CATALOG_UPDATED_AT, type CatalogRegistration } from './constructs/catalog-registration';
 import type { JourneyStateMachine } from './constructs/journey-state-machine';
@@ -62,6 +63,11 @@ export interface WaymarkAppStackProps extends StackProps {
    * @default NO_PUSH_APPLICATION ('none': push sends fail, and the permission stays scoped to that one app ARN)
    */
   readonly pushApplicationId?: string;
+  /**
+   * The End User Messaging SMS origination identity journey SMS are sent from (lib/config.ts).
+   * @default NO_SMS_ORIGINATION ('none': SMS sends are refused)
+   */
+  readonly smsOriginationIdentity?: string;
   /**
    * Email address subscribed to the alarm topic.
    * @default - no subscription (subscribe to `alarmTopic` yourself)
@@ -156,6 +162,8 @@ export class WaymarkAppStack extends Stack {
   public readonly journeys: ReadonlyMap<string, JourneyStateMachine>;
   /** The SES v2 configuration set every journey email goes through. */
   public readonly emailConfigurationSet: ses.ConfigurationSet;
+  /** The stage's End User Messaging SMS configuration set (`waymark-<stage>`). */
+  public readonly smsConfigurationSet: smsvoice.CfnConfigurationSet;
   /** Events EventBridge could not deliver to the router (after its retries). */
   public readonly routeEventRuleDeadLetterQueue: sqs.Queue;
   /** Router invocations that failed after Lambda's asynchronous retries. */
@@ -217,6 +225,8 @@ export class WaymarkAppStack extends Stack {
     const journeys = props.journeys ?? loadJourneys();
     const segments = props.segments ?? loadSegments();
     requirePushApplication({ stage: props.stage, pushApplicationId }, journeys);
+    const smsOriginationIdentity = props.smsOriginationIdentity ?? NO_SMS_ORIGINATION;
+    requireSmsOrigination({ stage: props.stage, smsOriginationIdentity }, journeys);
     const clash = journeys.find((j) => j.journey.id === AUDIENCE_SCAN_NAME);
     if (clash) throw new Error(`journey id "${AUDIENCE_SCAN_NAME}" is reserved: the audience-scan state machine is named waymark-${props.stage}-${AUDIENCE_SCAN_NAME}`);
     const decisionFiles = props.decisionFiles ?? loadDecisionFiles();
@@ -235,6 +245,11 @@ export class WaymarkAppStack extends Stack {
       reputationMetrics: true,
       sendingEnabled: true,
     });
+    // The stage's End User Messaging SMS configuration set, named like the SES one: every journey SMS names it, in the
+    // request and in its context, which the stage's SMS status rule matches (AWS::SMSVOICE::ConfigurationSet:
+    // https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-smsvoice-configurationset.html).
+    // No event destination: the service puts status events on the default bus by itself.
+    this.smsConfigurationSet = new smsvoice.CfnConfigurationSet(this, 'SmsConfigurationSet', { configurationSetName: `waymark-${props.stage}` });
     // The HMAC key of one-click unsubscribe links (read by prepare-send to sign, by the unsubscribe functions to verify)
     // and the privacy key live in the data stack, so replacing this stack keeps both.
     this.unsubscribeSecret = props.unsubscribeSecret;
@@ -244,7 +259,12 @@ export class WaymarkAppStack extends Stack {
     // --- Features: each creates the functions of the entry points declared with it, and its own triggers.
     const eventsFeature = new EventsFeature(this, 'Events', { eventBus: props.eventBus, logRetention });
     const profilesFeature = Feature.of(this, 'Profiles', { feature: 'profiles', logRetention });
-    const consentFeature = new ConsentFeature(this, 'Consent', { stage: props.stage, emailConfigurationSet: this.emailConfigurationSet, logRetention });
+    const consentFeature = new ConsentFeature(this, 'Consent', {
+      stage: props.stage,
+      emailConfigurationSet: this.emailConfigurationSet,
+      smsConfigurationSetName: `waymark-${props.stage}`,
+      logRetention,
+    });
     const segmentsFeature = new SegmentsFeature(this, 'Segments', { stage: props.stage, logRetention });
     const decisioningFeature = Feature.of(this, 'Decisioning', { feature: 'decisioning', logRetention });
     const governanceFeature = Feature.of(this, 'Governance', { feature: 'governance', logRetention });
@@ -263,6 +283,8 @@ export class WaymarkAppStack extends Stack {
       senderEmail: props.senderEmail,
       emailConfigurationSet: this.emailConfigurationSet,
       pushApplicationId,
+      smsConfigurationSetName: `waymark-${props.stage}`,
+      smsOriginationIdentity,
       metricsNamespace: deliveryMetricsNamespace,
       logRetention,
       registryShards: props.registryShards,
@@ -404,7 +426,7 @@ export class WaymarkAppStack extends Stack {
       deadLetterQueues: [
         { alarmId: 'RouteEventRuleDeadLetterQueueAlarm', label: 'route-event rule', queue: this.routeEventRuleDeadLetterQueue, holds: 'events EventBridge could not deliver to route-event' },
         { alarmId: 'RouteEventFunctionDeadLetterQueueAlarm', label: 'route-event function', queue: this.routeEventFunctionDeadLetterQueue, holds: 'events route-event failed on after its retries' },
-        { alarmId: 'DeliveryEventRuleDeadLetterQueueAlarm', label: 'delivery-event rule', queue: this.deliveryEventRuleDeadLetterQueue, holds: 'SES events EventBridge could not deliver to record-delivery-event' },
+        { alarmId: 'DeliveryEventRuleDeadLetterQueueAlarm', label: 'delivery-event rule', queue: this.deliveryEventRuleDeadLetterQueue, holds: 'SES and SMS events EventBridge could not deliver to record-delivery-event' },
         { alarmId: 'DeliveryEventFunctionDeadLetterQueueAlarm', label: 'delivery-event function', queue: this.deliveryEventFunctionDeadLetterQueue, holds: 'SES events record-delivery-event failed on after its retries' },
         { alarmId: 'AudienceRecheckRuleDeadLetterQueueAlarm', label: 'audience re-check rule', queue: this.audienceRecheckRuleDeadLetterQueue, holds: 'hourly re-checks EventBridge could not start on the audience-scan state machine' },
         { alarmId: 'RunStatusRuleDeadLetterQueueAlarm', label: 'run-status rule', queue: this.runStatusRuleDeadLetterQueue, holds: "journey runs' end events EventBridge could not deliver to count-run-end (exits not counted)" },

@@ -9,6 +9,9 @@ export const CONTEXT_KEY = 'waymark';
 /** Used when no push application is configured; the push permission is still scoped to this one app ARN. */
 export const NO_PUSH_APPLICATION = 'none';
 
+/** Used when no SMS origination identity is configured: SMS sends then fail (refused), nothing goes out. */
+export const NO_SMS_ORIGINATION = 'none';
+
 /** The one stage that may keep the placeholders (sender, push application), so a first `cdk synth` works as cloned. */
 export const DEV_STAGE = 'dev';
 
@@ -40,6 +43,17 @@ export const StageConfig = z.strictObject({
     .string()
     .regex(/^[A-Za-z0-9-]+$/, 'pushApplicationId is a Pinpoint / End User Messaging application id')
     .default(NO_PUSH_APPLICATION),
+  /**
+   * What journey SMS are sent from with End User Messaging SMS `SendTextMessage` (`OriginationIdentity`): a phone
+   * number (E.164 or its id), a pool id, a sender ID, or the ARN of one (an ARN for a shared resource:
+   * https://docs.aws.amazon.com/pinpoint/latest/apireference_smsvoicev2/API_SendTextMessage.html). Needed by a stage
+   * other than dev that has an SMS step (`requireSmsOrigination`).
+   */
+  smsOriginationIdentity: z
+    .string()
+    .max(256, 'smsOriginationIdentity is at most 256 characters')
+    .regex(/^[A-Za-z0-9_:/+.-]+$/, 'smsOriginationIdentity is a phone number (+E.164), a phone number, pool or sender id, or an sms-voice ARN')
+    .default(NO_SMS_ORIGINATION),
   /** Where alarm notifications are emailed; without it the alarm topic has no subscription. */
   alarmEmail: z.email('alarmEmail must be an email address').optional(),
   /**
@@ -85,6 +99,24 @@ export function requirePushApplication(config: Pick<StageConfig, 'stage' | 'push
   if (pushing.length === 0) return;
   throw new StageConfigError(
     `invalid stage configuration in CDK context:\n  ${CONTEXT_KEY}.pushApplicationId: ${pushing.join(', ')} ${pushing.length === 1 ? 'has' : 'have'} a push step, so stage "${config.stage}" needs the End User Messaging (Pinpoint) application id push messages go through (-c ${CONTEXT_KEY}:pushApplicationId=<app id>)`,
+  );
+}
+
+/**
+ * On a stage other than dev, a journey with an SMS step needs an origination identity: without one every SMS is
+ * refused. Throws a `StageConfigError` naming the setting and the journeys.
+ */
+export function requireSmsOrigination(config: Pick<StageConfig, 'stage' | 'smsOriginationIdentity'>, journeys: readonly CompiledJourney[]): void {
+  if (config.stage === DEV_STAGE || config.smsOriginationIdentity !== NO_SMS_ORIGINATION) return;
+  const texting = journeys
+    .filter((j) => j.journey.nodes.some((n) => n.kind === 'send' && n.channel === 'sms'))
+    .map((j) => `journey "${j.journey.id}"`);
+  if (texting.length === 0) return;
+  const who = `${texting.join(', ')} ${texting.length === 1 ? 'has' : 'have'} an SMS step`;
+  throw new StageConfigError(
+    `invalid stage configuration in CDK context:\n  ${CONTEXT_KEY}.smsOriginationIdentity: ${who}, so stage "${config.stage}" ` +
+      `needs the End User Messaging SMS phone number, pool or sender ID SMS are sent from ` +
+      `(-c ${CONTEXT_KEY}:smsOriginationIdentity=<id or ARN>)`,
   );
 }
 

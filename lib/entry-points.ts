@@ -17,7 +17,7 @@ export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'DELETE' | 'PATCH';
 export type JourneyStep = 'prepareSend' | 'registerWait' | 'resolveWait' | 'loadProfile' | 'decide';
 
 /** EventBridge rules of the app stack (their patterns, retries and dead-letter queues are in lib/features/). */
-export type BusRule = 'business-events' | 'ses-delivery-events' | 'run-status-events';
+export type BusRule = 'business-events' | 'ses-delivery-events' | 'sms-delivery-events' | 'run-status-events';
 
 export type Trigger =
   /**
@@ -35,7 +35,8 @@ export type Trigger =
       readonly public?: boolean;
     }
   | { readonly kind: 'journey-step'; readonly step: JourneyStep }
-  | { readonly kind: 'bus-rule'; readonly rule: BusRule }
+  /** `rules`: further rules with the same target (record-delivery-event takes SES and SMS events). */
+  | { readonly kind: 'bus-rule'; readonly rule: BusRule; readonly rules?: readonly BusRule[] }
   /** A Task of the audience-scan state machine (snapshots, the hourly re-check). */
   | { readonly kind: 'audience-scan-step' };
 
@@ -218,8 +219,8 @@ export const ENTRY_POINTS = {
   recordDeliveryEvent: {
     feature: 'consent',
     handler: 'record-delivery-event',
-    trigger: { kind: 'bus-rule', rule: 'ses-delivery-events' },
-    summary: 'SES email events: bounces and complaints suppress, every event is recorded on its message and counted',
+    trigger: { kind: 'bus-rule', rule: 'ses-delivery-events', rules: ['sms-delivery-events'] },
+    summary: 'SES email and SMS status events: bounces and complaints suppress, every event is recorded on its message and counted',
     // Ledger and counters in the runtime table, the registry (journeys) to find a message's run, the profile's email.* stats.
     uses: { tables: { profiles: RW, journeys: R, runtime: RW }, secrets: ['privacyKey'] },
   },

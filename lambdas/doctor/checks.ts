@@ -65,6 +65,11 @@ export interface DoctorInput {
   senderEmail: string;
   /** The End User Messaging (Pinpoint) application id, or `none`. */
   pushApplicationId: string;
+  /**
+   * What the stage's SMS go out from (`smsOriginationIdentity`, lib/config.ts; `none` when unset). When given, the
+   * `sms-stage-identity` check looks for it among the account's numbers, pools and sender IDs.
+   */
+  smsOriginationIdentity?: string;
   /** The SES configuration set the stage's emails go through. @default `waymark-<stage>` */
   configurationSetName?: string;
   /** The channels the stage's journeys send on; a channel's checks run only when it is used. */
@@ -327,6 +332,54 @@ const smsOrigination: Check = (_input, { sms }) => {
   });
 };
 
+/** The value of `smsOriginationIdentity` when none is configured (lib/config.ts). */
+export const NO_SMS_ORIGINATION = 'none';
+
+/**
+ * The stage's own origination identity: SendTextMessage names it (as a number, an id or an ARN), so it must be one of
+ * the account's phone numbers, pools or sender IDs in this region (first page of each), and a number or pool ACTIVE.
+ */
+const smsStageIdentity: Check = (input, { sms }) => {
+  const wanted = input.smsOriginationIdentity!;
+  if (wanted === NO_SMS_ORIGINATION) {
+    return Promise.resolve([
+      outcomes('sms-stage-identity', 'sms', []).fail(
+        'journeys send SMS but the stage has no smsOriginationIdentity',
+        'set `-c waymark:smsOriginationIdentity=<phone number, pool or sender ID, or its ARN>` ' +
+          '(or the "waymark" object in cdk.json)',
+      ),
+    ]);
+  }
+  const api = ['sms-voice:DescribePhoneNumbers', 'sms-voice:DescribePools', 'sms-voice:DescribeSenderIds'];
+  const { pass, fail } = outcomes('sms-stage-identity', 'sms', api);
+  return guarded('sms-stage-identity', 'sms', api, async (calls) => {
+    calls.push('sms-voice:DescribePhoneNumbers');
+    const numbers = (await sms.send(new DescribePhoneNumbersCommand({}))).PhoneNumbers ?? [];
+    calls.push('sms-voice:DescribePools');
+    const pools = (await sms.send(new DescribePoolsCommand({}))).Pools ?? [];
+    calls.push('sms-voice:DescribeSenderIds');
+    const senderIds = (await sms.send(new DescribeSenderIdsCommand({}))).SenderIds ?? [];
+    const named = (...ids: (string | undefined)[]) => ids.includes(wanted);
+    const found: { what: string; status?: string }[] = [
+      ...numbers.filter((n) => named(n.PhoneNumber, n.PhoneNumberId, n.PhoneNumberArn)).map((n) => ({ what: 'phone number', status: n.Status })),
+      ...pools.filter((p) => named(p.PoolId, p.PoolArn)).map((p) => ({ what: 'pool', status: p.Status })),
+      ...senderIds.filter((x) => named(x.SenderId, x.SenderIdArn)).map(() => ({ what: 'sender ID', status: 'ACTIVE' })),
+    ];
+    const [first] = found;
+    if (first?.status === 'ACTIVE') return [pass(`SMS go out from ${wanted} (${first.what})`)];
+    if (first) {
+      const summary = `the stage's SMS origination identity ${wanted} is a ${first.what} not active yet (${first.status})`;
+      return [fail(summary, 'wait for it to become ACTIVE (a registration may be pending)')];
+    }
+    return [
+      fail(
+        `the stage's smsOriginationIdentity ${JSON.stringify(wanted)} is none of this region's phone numbers, pools or sender IDs`,
+        'check `waymark:smsOriginationIdentity` and --region: give the number (E.164), its id, a pool id, a sender ID or the ARN of one',
+      ),
+    ];
+  });
+};
+
 const smsSpendLimit: Check = (_input, { sms }) => {
   const api = ['sms-voice:DescribeSpendLimits'];
   const { pass, fail } = outcomes('sms-spend-limit', 'sms', api);
@@ -470,7 +523,8 @@ export async function runDoctor(input: DoctorInput, clients: DoctorClients): Pro
   const results: CheckResult[] = [];
   if (input.channels.has('email')) checks.push(senderAddress, sesIdentity, sesAccount, sesConfigurationSet);
   else results.push(skipped('email', 'email'));
-  if (input.channels.has('sms')) checks.push(smsOrigination, smsSpendLimit, smsSandbox);
+  const stageIdentity = input.smsOriginationIdentity === undefined ? [] : [smsStageIdentity];
+  if (input.channels.has('sms')) checks.push(smsOrigination, ...stageIdentity, smsSpendLimit, smsSandbox);
   else results.push(skipped('sms', 'SMS'));
   if (input.channels.has('push')) checks.push(pushApplication);
   else results.push(skipped('push', 'push'));

@@ -934,11 +934,18 @@ export class LocalExecutions implements Executions, ExecutionHistory {
           fault.after();
           return { MessageId: sent.messageId };
         };
-      case Resource.snsPublish:
+      case Resource.smsSendTextMessage:
         return async (params) => {
           const fault = this.fault('sms');
-          const p = params as { PhoneNumber: string; Message: string };
-          const sent = this.options.outbox.add({ channel: 'sms', recipient: p.PhoneNumber, body: p.Message, ...this.origin(record, nodeId) });
+          const p = params as { DestinationPhoneNumber: string; MessageBody: string; Context?: Record<string, string> };
+          const sent = this.options.outbox.add({
+            channel: 'sms',
+            recipient: p.DestinationPhoneNumber,
+            body: p.MessageBody,
+            // The context End User Messaging would return in the message's status events (POST /local/outbox/{messageId}/events).
+            ...(p.Context ? { context: { ...p.Context } } : {}),
+            ...this.origin(record, nodeId),
+          });
           fault.after();
           return { MessageId: sent.messageId };
         };

@@ -9,6 +9,8 @@ export interface OutboxMessage {
   headers?: Record<string, string>;
   /** An email's SES message tags (journey, version, node, variant, execution, …), by name. */
   tags?: Record<string, string>;
+  /** An SMS's End User Messaging context (journey, node, variant, execution, configurationSet), by key. */
+  context?: Record<string, string>;
   journeyId: string;
   nodeId: string;
   profileId: string;
@@ -19,7 +21,7 @@ export interface OutboxMessage {
 
 /**
  * How the next send on a channel goes wrong, to try the journeys' fault handling locally: `error` is raised as that
- * error name (as the integration would, e.g. `SesV2.MessageRejectedException`, `States.Timeout`); `deliveryStatus`
+ * error name (as the integration would, e.g. `SesV2.MessageRejectedException`, `PinpointSmsVoiceV2.ThrottlingException`, `States.Timeout`); `deliveryStatus`
  * is the push address's Pinpoint DeliveryStatus (the call succeeds). `sent`: the message is kept as if it went out.
  */
 export interface OutboxFault {

@@ -5,6 +5,7 @@ import type { AddressInfo } from 'node:net';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { createUnsubscribeLinks } from '../core/consent/links';
 import { SES_DELIVERY_EVENT_PATTERN } from '../core/consent/ses-events';
+import { SMS_CONTEXT, SMS_STATUS_EVENT_PATTERN } from '../core/engagement/sms-events';
 import { ROUTER_EVENT_PATTERN } from '../core/events/pattern';
 import { compileCatalog, type CompiledJourney } from '../core/journey/catalog';
 import { Placeholder } from '../core/journey/asl';
@@ -68,7 +69,7 @@ import type { AudienceJobs, SegmentStore } from '../core/segments/ports';
 import { audienceScanDefinition } from '../core/segments/scan-asl';
 import { json, parseJsonBody, problem } from '../shared/http';
 import { apiHandler } from '../app/middleware';
-import { checkEngagementRequest, sesEventEntry } from './engagement-events';
+import { checkEngagementRequest, engagementEventEntry } from './engagement-events';
 import { LocalBus } from './bus';
 import { startDynalite } from './dynalite';
 import { LOCAL_AUDIENCE_BUCKET, startS3rver } from './s3';
@@ -152,6 +153,9 @@ export const LOCAL_UNSUBSCRIBE_SECRET = 'waymark-local-unsubscribe-secret';
 
 /** The local stack's SES configuration set name (in `mail.tags["ses:configuration-set"]` of its SES events). */
 export const LOCAL_CONFIGURATION_SET = 'waymark-local';
+
+/** The local SMS origination identity (a number reserved for fiction); its configuration set is LOCAL_CONFIGURATION_SET. */
+export const LOCAL_SMS_ORIGINATION_IDENTITY = '+15555550100';
 
 export const LOCAL_TABLES = { profiles: 'waymark-local-profiles', journeys: 'waymark-local-journeys', runtime: 'waymark-local-runtime' } as const;
 
@@ -321,6 +325,8 @@ export async function startLocalStack(options: LocalStackOptions = {}) {
       [Placeholder.senderEmail]: 'no-reply@waymark.local',
       [Placeholder.emailConfigurationSet]: LOCAL_CONFIGURATION_SET,
       [Placeholder.pushApplicationId]: 'local-push-app',
+      [Placeholder.smsConfigurationSet]: LOCAL_CONFIGURATION_SET,
+      [Placeholder.smsOriginationIdentity]: LOCAL_SMS_ORIGINATION_IDENTITY,
       [Placeholder.metricsNamespace]: 'Waymark/local',
       [Placeholder.audienceBucket]: LOCAL_AUDIENCE_BUCKET,
     },
@@ -353,6 +359,13 @@ export async function startLocalStack(options: LocalStackOptions = {}) {
   bus.addRule({ name: 'route-events', pattern: ROUTER_EVENT_PATTERN, target: (event) => routeEvent(event, { functionName: 'route-event', awsRequestId: event.id } as never) });
   const recordDeliveryEvent = createRecordDeliveryEventHandler({ ...consentDeps, ledger: ports.ledger, journeys: registry, profiles, counters });
   bus.addRule({ name: 'ses-delivery-events', pattern: SES_DELIVERY_EVENT_PATTERN, target: (event) => recordDeliveryEvent(event, { functionName: 'record-delivery-event', awsRequestId: event.id } as never) });
+  // The stage rule's pattern: this stage's configuration set, named in every journey SMS's context.
+  const smsPattern = { ...SMS_STATUS_EVENT_PATTERN, detail: { context: { [SMS_CONTEXT.configurationSet]: [LOCAL_CONFIGURATION_SET] } } };
+  bus.addRule({
+    name: 'sms-delivery-events',
+    pattern: smsPattern,
+    target: (event) => recordDeliveryEvent(event, { functionName: 'record-delivery-event', awsRequestId: event.id } as never),
+  });
 
   const apiDeps = { ...deps, executions };
   const routes: Route[] = [
@@ -417,13 +430,14 @@ export async function startLocalStack(options: LocalStackOptions = {}) {
       },
     },
     {
-      // What SES would put on the bus for an email in the outbox: delivery, open, click, bounce, complaint.
+      // What SES would put on the bus for an email in the outbox (delivery, open, click, bounce, complaint), or End User
+      // Messaging SMS for an SMS (delivery, failure).
       method: 'POST',
       path: '/local/outbox/{messageId}/events',
       handler: apiHandler(async (event) => {
         const messageId = event.pathParameters?.messageId ?? '';
         const request = checkEngagementRequest(outbox.get(messageId), messageId, parseJsonBody(event));
-        const entry = sesEventEntry(outbox.get(messageId)!, request, clock.now(), LOCAL_CONFIGURATION_SET);
+        const entry = engagementEventEntry(outbox.get(messageId)!, request, clock.now(), LOCAL_CONFIGURATION_SET);
         const out = bus.putEvents([entry]);
         return json(202, { eventId: out.Entries[0].EventId, 'detail-type': entry.DetailType, detail: JSON.parse(entry.Detail!) });
       }),

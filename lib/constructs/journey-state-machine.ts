@@ -7,7 +7,7 @@ import type * as ses from 'aws-cdk-lib/aws-ses';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import * as cr from 'aws-cdk-lib/custom-resources';
 import { Construct } from 'constructs';
-import { acknowledgeDataKeyWildcards, acknowledgeWildcards } from '../nag';
+import { acknowledgeDataKeyWildcards, acknowledgeWildcards, resourceFinding } from '../nag';
 import { journeysTableItem } from './journeys-table-item';
 import { JourneyItem } from '../../lambdas/core/config/env-keys';
 import { journeyItem, LIVE_ALIAS, Placeholder, type CompiledJourney } from '../../lambdas/core/journey';
@@ -35,9 +35,19 @@ export function stateMachineLogGroup(scope: Construct, stateMachineName: string,
 export function acknowledgeJourneyRoleWildcards(role: iam.Role): void {
   acknowledgeWildcards(
     role,
-    ['Resource::*'],
-    'Resource "*" is required by sns:Publish for SMS (the PhoneNumber target has no ARN; Step Functions documents Resource "*" for it: https://docs.aws.amazon.com/step-functions/latest/dg/sns-iam.html), by cloudwatch:PutMetricData (scoped to the namespace by condition), by X-Ray tracing (xray:PutTraceSegments, PutTelemetryRecords, GetSamplingRules, GetSamplingTargets) and by CloudWatch Logs vended log delivery (logs:CreateLogDelivery and related); none of these support resource-level permissions.',
+    [resourceFinding(role, smsVoiceResources(role))],
+    'sms-voice:SendTextMessage authorizes against the configuration set, the origination identity (a phone number, pool or sender ID, named by number, id or ARN) and its opt-out list (https://docs.aws.amazon.com/service-authorization/latest/reference/list_awsendusermessagingsmsandvoicev2.html): scoped to this account and region.',
   );
+  acknowledgeWildcards(
+    role,
+    ['Resource::*'],
+    'Resource "*" is required by cloudwatch:PutMetricData (scoped to the namespace by condition), by X-Ray tracing (xray:PutTraceSegments, PutTelemetryRecords, GetSamplingRules, GetSamplingTargets) and by CloudWatch Logs vended log delivery (logs:CreateLogDelivery and related); none of these support resource-level permissions.',
+  );
+}
+
+/** This account's End User Messaging SMS resources in this region, `arn:<partition>:sms-voice:<region>:<account>:*`. */
+export function smsVoiceResources(scope: Construct): string {
+  return Stack.of(scope).formatArn({ service: 'sms-voice', resource: '*', arnFormat: ArnFormat.NO_RESOURCE_NAME });
 }
 
 /** The Lambda functions compiled journeys call, by their placeholder. */
@@ -67,6 +77,10 @@ export interface JourneyStateMachineProps {
   readonly emailConfigurationSet: ses.IConfigurationSet;
   /** The End User Messaging (Pinpoint) application push messages go through. */
   readonly pushApplicationId: string;
+  /** The stage's End User Messaging SMS configuration set (`waymark-<stage>`). */
+  readonly smsConfigurationSetName: string;
+  /** What SMS are sent from: a phone number, pool or sender ID, or its ARN (lib/config.ts). */
+  readonly smsOriginationIdentity: string;
   /** CloudWatch namespace the journey counts its delivery outcomes in (metric `Deliveries`). */
   readonly metricsNamespace: string;
   /**
@@ -151,6 +165,8 @@ export class JourneyStateMachine extends Construct {
       [Placeholder.senderEmail]: props.senderEmail,
       [Placeholder.emailConfigurationSet]: props.emailConfigurationSet.configurationSetName,
       [Placeholder.pushApplicationId]: props.pushApplicationId,
+      [Placeholder.smsConfigurationSet]: props.smsConfigurationSetName,
+      [Placeholder.smsOriginationIdentity]: props.smsOriginationIdentity,
       [Placeholder.metricsNamespace]: props.metricsNamespace,
     };
 
@@ -216,9 +232,17 @@ export class JourneyStateMachine extends Construct {
       }),
     );
 
-    // SMS through SNS Publish with PhoneNumber has no resource to name: Step Functions documents Resource "*" for a
-    // publish to a PhoneNumber (https://docs.aws.amazon.com/step-functions/latest/dg/sns-iam.html). Acknowledged above.
-    this.role.addToPrincipalPolicy(new iam.PolicyStatement({ actions: ['sns:Publish'], resources: ['*'] }));
+    // SMS through End User Messaging SMS SendTextMessage: it authorizes against the resources a send involves (the
+    // configuration set, the origination identity: phone number, pool or sender ID, and the opt-out list;
+    // https://docs.aws.amazon.com/service-authorization/latest/reference/list_awsendusermessagingsmsandvoicev2.html).
+    // The identity may be given as a number, an id or an ARN of any of those types, so the scope is this account's
+    // sms-voice resources in this region, not "*".
+    this.role.addToPrincipalPolicy(
+      new iam.PolicyStatement({
+        actions: ['sms-voice:SendTextMessage'],
+        resources: [smsVoiceResources(this)],
+      }),
+    );
 
     // Push: one End User Messaging (Pinpoint) application, even when none is configured (the placeholder app id).
     const app = (resourceName: string) => stack.formatArn({ service: 'mobiletargeting', resource: 'apps', resourceName });

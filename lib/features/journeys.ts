@@ -36,6 +36,8 @@ export interface JourneysFeatureProps {
   readonly senderEmail: string;
   readonly emailConfigurationSet: ses.IConfigurationSet;
   readonly pushApplicationId: string;
+  readonly smsConfigurationSetName: string;
+  readonly smsOriginationIdentity: string;
   readonly metricsNamespace: string;
   readonly logRetention: logs.RetentionDays;
   /** @default 0 while within INLINE_JOURNEY_LIMIT / INLINE_CATALOG_FILE_LIMIT, else REGISTRY_SHARDS */
@@ -116,6 +118,8 @@ export class JourneysFeature extends Feature {
           senderEmail: props.senderEmail,
           emailConfigurationSet: props.emailConfigurationSet,
           pushApplicationId: props.pushApplicationId,
+          smsConfigurationSetName: props.smsConfigurationSetName,
+          smsOriginationIdentity: props.smsOriginationIdentity,
           metricsNamespace: props.metricsNamespace,
           logRetention: props.logRetention,
           registrationRole: at.registrationRole,

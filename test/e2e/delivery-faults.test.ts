@@ -96,10 +96,10 @@ describe('delivery faults', () => {
     expect(times(2)).toEqual([iso(t0)]);
   });
 
-  it('sends an SMS again after SNS throttled it, and records it sent once', async () => {
+  it('sends an SMS again after End User Messaging SMS throttled it, and records it sent once', async () => {
     const before = count('sent', 'sms');
-    ctx.stack.outbox.inject({ channel: 'sms', error: 'SNS.ThrottledException' });
-    ctx.stack.outbox.inject({ channel: 'sms', error: 'SNS.ThrottledException' });
+    ctx.stack.outbox.inject({ channel: 'sms', error: 'PinpointSmsVoiceV2.ThrottlingException' });
+    ctx.stack.outbox.inject({ channel: 'sms', error: 'PinpointSmsVoiceV2.ThrottlingException' });
     const t0 = ctx.clock.nowMs();
     // Sent by the second retry, 2 + 4 s after the first attempt.
     const run = await outreach(3, { channel: 'sms', text: 'Hello' }, DELIVERY_RETRIES[0] + DELIVERY_RETRIES[1]);

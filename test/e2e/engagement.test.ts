@@ -115,7 +115,7 @@ describe('engagement events: SES delivery, open and click events of an outbox em
     });
   });
 
-  it('answers problem+json for an unknown message, a bad type, a click without link and an SMS', async () => {
+  it('answers problem+json for an unknown message, a bad type, a click without link and an email event on an SMS', async () => {
     const unknown = await post('local-999999', { type: 'open' });
     expect([unknown.status, unknown.contentType]).toEqual([404, 'application/problem+json']);
     const { message } = await send(6);
@@ -128,7 +128,7 @@ describe('engagement events: SES delivery, open and click events of an outbox em
     expect([badLink.status, badLink.body.errors[0].field]).toEqual([400, 'link']);
     const { message: sms } = await send(7, 'sms');
     const notEmail = await post(sms.messageId, { type: 'open' });
-    expect([notEmail.status, notEmail.body.errors[0].field]).toEqual([400, 'messageId']);
+    expect([notEmail.status, notEmail.body.errors[0].field]).toEqual([400, 'type']);
     const tooLong = await post('x'.repeat(300), { type: 'open' });
     expect(tooLong.status).toBe(400);
   });

@@ -262,26 +262,33 @@ describe('WaymarkAppStack', () => {
       }
     });
 
-    it('substitutes the configured sender, push application and the created configuration set', () => {
+    it('substitutes the configured sender, push application, SMS origination identity and the created configuration sets', () => {
       const [configSetId] = resourcesOfType(json, 'AWS::SES::ConfigurationSet')[0];
+      template.hasResourceProperties('AWS::SMSVOICE::ConfigurationSet', { ConfigurationSetName: 'waymark-test' });
       for (const [, m] of machines()) {
         expect(m.Properties?.DefinitionSubstitutions).toMatchObject({
           [Placeholder.senderEmail]: 'journeys@shop.example',
           [Placeholder.pushApplicationId]: 'a1b2c3d4e5f6',
+          [Placeholder.smsOriginationIdentity]: 'pool-0123456789abcdef',
+          [Placeholder.smsConfigurationSet]: 'waymark-test',
           [Placeholder.emailConfigurationSet]: { Ref: configSetId },
           [Placeholder.prepareSendFunction]: { 'Fn::GetAtt': [expect.stringMatching(/^PrepareSendFunction/), 'Arn'] },
         });
       }
     });
 
-    it('lets each journey role invoke the five step functions, send through SES/SNS/push and update the ledger', () => {
+    it('lets each journey role invoke the five step functions, send through SES/End User Messaging SMS/push and update the ledger', () => {
       for (const [id, policy] of resourcesOfType(json, 'AWS::IAM::Policy').filter(([pid]) => /^Journey(?!Registration).*RoleDefaultPolicy/.test(pid))) {
         const statements = policy.Properties?.PolicyDocument.Statement as Statement[];
         const actions = statements.flatMap((s) => [s.Action].flat());
         expect({ id, actions }).toEqual({
           id,
-          actions: expect.arrayContaining(['lambda:InvokeFunction', 'ses:SendEmail', 'sns:Publish', 'mobiletargeting:SendMessages', 'dynamodb:UpdateItem']),
+          actions: expect.arrayContaining(['lambda:InvokeFunction', 'ses:SendEmail', 'sms-voice:SendTextMessage', 'mobiletargeting:SendMessages', 'dynamodb:UpdateItem']),
         });
+        expect(actions).not.toContain('sns:Publish');
+        // sms-voice:SendTextMessage on this account's End User Messaging SMS resources in this region, never "*".
+        const sms = statements.find((s) => s.Action === 'sms-voice:SendTextMessage')!;
+        expect([sms.Resource].flat().map(flatten)).toEqual(['arn:<token>:sms-voice:<token>:<token>:*']);
         const invoke = statements.find((s) => s.Action === 'lambda:InvokeFunction')!;
         expect((invoke.Resource as unknown[]).length).toBe(5);
         expect(invoke.Resource).toContainEqual({ 'Fn::GetAtt': [expect.stringMatching(/^DecideStepFunction/), 'Arn'] });
@@ -355,6 +362,24 @@ describe('WaymarkAppStack', () => {
       template.hasResourceProperties('AWS::Events::Rule', {
         EventPattern: { source: ['aws.ses'], 'detail-type': ['Email Sent', 'Email Delivered', 'Email Bounced', 'Email Complaint Received', 'Email Rejected', 'Email Opened', 'Email Clicked', 'Email Rendering Failed'] },
         Targets: [Match.objectLike({ Arn: { 'Fn::GetAtt': [Match.stringLikeRegexp('^RecordDeliveryEventFunction'), 'Arn'] }, DeadLetterConfig: Match.anyValue() })],
+      });
+    });
+
+    it('sends the SMS status events of this stage\'s configuration set to record-delivery-event, with the dead-letter queue', () => {
+      const [queueId] = resourcesOfType(json, 'AWS::SQS::Queue').find(([id]) => id.startsWith('DeliveryEventRuleDeadLetterQueue'))!;
+      template.hasResourceProperties('AWS::Events::Rule', {
+        EventPattern: {
+          source: ['aws.sms-voice'],
+          'detail-type': ['Text Message Delivery Status Updated'],
+          detail: { context: { configurationSet: ['waymark-test'] } },
+        },
+        Targets: [
+          Match.objectLike({
+            Arn: { 'Fn::GetAtt': [Match.stringLikeRegexp('^RecordDeliveryEventFunction'), 'Arn'] },
+            DeadLetterConfig: { Arn: { 'Fn::GetAtt': [queueId, 'Arn'] } },
+            RetryPolicy: { MaximumRetryAttempts: 8, MaximumEventAgeInSeconds: 86400 },
+          }),
+        ],
       });
     });
 

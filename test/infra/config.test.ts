@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { App } from 'aws-cdk-lib';
-import { loadStageConfig, NO_PUSH_APPLICATION, parseStageConfig, requirePushApplication, StageConfigError } from '../../lib/config';
+import { loadStageConfig, NO_PUSH_APPLICATION, NO_SMS_ORIGINATION, parseStageConfig, requirePushApplication, requireSmsOrigination, StageConfigError } from '../../lib/config';
 import { JourneyCatalogError, loadJourneys } from '../../lib/journeys';
 import { loadSegments, SegmentCatalogError } from '../../lib/segments';
 import { segmentIdsOnDisk, testApp, waymarkStacks } from './waymark-app';
@@ -10,8 +10,14 @@ import { segmentIdsOnDisk, testApp, waymarkStacks } from './waymark-app';
 const configFrom = (context: Record<string, unknown>) => loadStageConfig(new App({ context }).node);
 
 describe('stage configuration', () => {
-  it('defaults to the dev stage, a placeholder sender and no push application', () => {
-    expect(configFrom({})).toEqual({ stage: 'dev', senderEmail: 'no-reply@example.com', pushApplicationId: NO_PUSH_APPLICATION, defaultTimezone: 'UTC' });
+  it('defaults to the dev stage, a placeholder sender, no push application and no SMS origination identity', () => {
+    expect(configFrom({})).toEqual({
+      stage: 'dev',
+      senderEmail: 'no-reply@example.com',
+      pushApplicationId: NO_PUSH_APPLICATION,
+      smsOriginationIdentity: NO_SMS_ORIGINATION,
+      defaultTimezone: 'UTC',
+    });
   });
 
   it('reads the waymark context object, overridden field by field by waymark:<field> keys', () => {
@@ -20,7 +26,14 @@ describe('stage configuration', () => {
       'waymark:stage': 'prod',
       'waymark:pushApplicationId': 'abc123',
     });
-    expect(config).toEqual({ stage: 'prod', senderEmail: 'news@mail.shop.com', pushApplicationId: 'abc123', alarmEmail: 'ops@shop.example', defaultTimezone: 'UTC' });
+    expect(config).toEqual({
+      stage: 'prod',
+      senderEmail: 'news@mail.shop.com',
+      pushApplicationId: 'abc123',
+      smsOriginationIdentity: NO_SMS_ORIGINATION,
+      alarmEmail: 'ops@shop.example',
+      defaultTimezone: 'UTC',
+    });
   });
 
   it('takes the default time zone of profiles without one as an IANA name', () => {
@@ -41,6 +54,8 @@ describe('stage configuration', () => {
     [{ 'waymark:alarmEmail': 'ops' }, /waymark\.alarmEmail: alarmEmail must be an email address/],
     [{ 'waymark:defaultTimezone': 'CEST' }, /waymark\.defaultTimezone: defaultTimezone must be an IANA time zone name.*\(received "CEST"\)/],
     [{ waymark: { stag: 'prod' } }, /Unrecognized key.*stag/],
+    [{ 'waymark:smsOriginationIdentity': '+1 206 555 0100' }, /waymark\.smsOriginationIdentity: smsOriginationIdentity is a phone number/],
+    [{ 'waymark:smsOriginationIdentity': 'p'.repeat(257) }, /waymark\.smsOriginationIdentity: smsOriginationIdentity is at most 256 characters/],
   ])('fails with a message naming the field for %j', (context, message) => {
     expect(() => configFrom(context)).toThrow(StageConfigError);
     expect(() => configFrom(context)).toThrow(message);
@@ -84,6 +99,31 @@ describe('stage configuration', () => {
 
     it('fails synth of the app stack the same way', () => {
       expect(() => waymarkStacks(testApp(), { stage: 'prod', pushApplicationId: undefined, journeys: [pushJourney] })).toThrow(/waymark\.pushApplicationId/);
+    });
+  });
+
+  describe('SMS origination identity', () => {
+    const smsJourney = loadJourneys().find((j) => j.journey.nodes.some((n) => n.kind === 'send' && n.channel === 'sms'))!;
+    const withoutSms = loadJourneys().filter((j) => !j.journey.nodes.some((n) => n.kind === 'send' && n.channel === 'sms'));
+
+    it.each(['+12065550100', 'phone-0123456789abcdef', 'pool-0123456789abcdef', 'MySender', 'arn:aws:sms-voice:eu-west-1:111122223333:pool/pool-1'])(
+      'takes %s',
+      (identity) => {
+        expect(configFrom({ 'waymark:smsOriginationIdentity': identity }).smsOriginationIdentity).toBe(identity);
+      },
+    );
+
+    it('refuses, on a stage other than dev, a journey with an SMS step and no origination identity, naming the setting and the journey', () => {
+      expect(smsJourney).toBeDefined();
+      const check = () => requireSmsOrigination({ stage: 'prod', smsOriginationIdentity: NO_SMS_ORIGINATION }, [smsJourney]);
+      expect(check).toThrow(StageConfigError);
+      expect(check).toThrow(new RegExp(`waymark\\.smsOriginationIdentity: .*journey "${smsJourney.journey.id}"`));
+      expect(() => requireSmsOrigination({ stage: 'dev', smsOriginationIdentity: NO_SMS_ORIGINATION }, [smsJourney])).not.toThrow();
+      expect(() => requireSmsOrigination({ stage: 'prod', smsOriginationIdentity: NO_SMS_ORIGINATION }, withoutSms)).not.toThrow();
+    });
+
+    it('fails synth of the app stack the same way', () => {
+      expect(() => waymarkStacks(testApp(), { stage: 'prod', smsOriginationIdentity: undefined, journeys: [smsJourney] })).toThrow(/waymark\.smsOriginationIdentity/);
     });
   });
 

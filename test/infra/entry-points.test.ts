@@ -189,8 +189,9 @@ describe('entry points: one declared list (lib/entry-points.ts), checked against
       const invoked = statements.flatMap((s) => [s.Resource].flat().map((r) => (r as { 'Fn::GetAtt': [string, string] })['Fn::GetAtt'][0])).sort();
       expect(statements.flatMap((s) => [s.Action].flat())).toEqual(['lambda:InvokeFunction']);
       expect(invoked).toEqual(entryPoints().filter(([, e]) => e.trigger.kind === 'api').map(([name]) => functionIdOf(name)).sort());
-      // Only the bus rules' targets (route-event, record-delivery-event, count-run-end) hold a resource-based permission.
-      expect(resourcesOfType(json, 'AWS::Lambda::Permission').map(([, p]) => p.Properties?.Principal)).toEqual(['events.amazonaws.com', 'events.amazonaws.com', 'events.amazonaws.com']);
+      // Only the bus rules' targets hold a resource-based permission: route-event, record-delivery-event (SES and SMS
+      // rules), count-run-end.
+      expect(resourcesOfType(json, 'AWS::Lambda::Permission').map(([, p]) => p.Properties?.Principal)).toEqual(Array(4).fill('events.amazonaws.com'));
     });
   });
 });

@@ -1,6 +1,6 @@
 import { Template } from 'aws-cdk-lib/assertions';
 import { matchesPattern, type EventPattern } from '../../lambdas/core/events/pattern';
-import { resourcesOfType, waymarkStacks } from './waymark-app';
+import { resourcesOfType, STAGE, waymarkStacks } from './waymark-app';
 
 type Resource = { Type: string; Properties?: Record<string, any>; DeletionPolicy?: string; UpdateReplacePolicy?: string };
 type Json = { Resources: Record<string, Resource> };
@@ -129,10 +129,23 @@ describe('safe redeploys', () => {
     expect(matchesPattern(pattern, bounce('set-b'))).toBe(false);
   });
 
-  it('grants sns:Publish in a statement of its own, Resource "*" (SMS to a phone number has no resource ARN)', () => {
+  it("matches an SMS status event of this stage's configuration set and not one of another, or one without context", () => {
+    const [, rule] = resourcesOfType(app, 'AWS::Events::Rule').find(([, r]) => JSON.stringify(r.Properties?.EventPattern ?? {}).includes('aws.sms-voice'))!;
+    const pattern = rule.Properties?.EventPattern as EventPattern;
+    const status = (context?: Record<string, string>) => ({
+      source: 'aws.sms-voice',
+      'detail-type': 'Text Message Delivery Status Updated',
+      detail: { messageId: 'm-1', messageStatus: 'DELIVERED', ...(context ? { context } : {}) },
+    });
+    expect(matchesPattern(pattern, status({ journey: 'welcome', configurationSet: `waymark-${STAGE}` }))).toBe(true);
+    expect(matchesPattern(pattern, status({ journey: 'welcome', configurationSet: 'waymark-other' }))).toBe(false);
+    expect(matchesPattern(pattern, status())).toBe(false);
+  });
+
+  it('grants no sns:Publish to journeys any more (SMS goes through End User Messaging SMS)', () => {
     for (const [id, policy] of resourcesOfType(app, 'AWS::IAM::Policy').filter(([pid]) => /^Journey(?!Registration).*RoleDefaultPolicy/.test(pid))) {
       const statements = (policy.Properties?.PolicyDocument.Statement as { Action: string | string[]; Resource: unknown }[]).filter((s) => [s.Action].flat().includes('sns:Publish'));
-      expect({ id, statements }).toEqual({ id, statements: [expect.objectContaining({ Action: 'sns:Publish', Resource: '*' })] });
+      expect({ id, statements }).toEqual({ id, statements: [] });
     }
   });
 });

@@ -54,6 +54,7 @@ export function waymarkStacks(app: App = testApp(), overrides: Partial<WaymarkAp
   privacyKeySecret: data.privacyKeySecret,
     senderEmail: 'journeys@shop.example',
     pushApplicationId: 'a1b2c3d4e5f6',
+    smsOriginationIdentity: 'pool-0123456789abcdef',
     ...overrides,
   });
   return { app, data, application };

@@ -11,7 +11,9 @@ export type OutcomeKey =
   | 'opened-human'
   | 'opened-machine'
   | 'clicked-human'
-  | 'clicked-machine';
+  | 'clicked-machine'
+  /** An SMS the carrier did not deliver (`detail`: its status, e.g. BLOCKED). */
+  | 'undelivered';
 
 export interface LedgerOutcome {
   /** When it happened (the provider's timestamp). */
@@ -31,7 +33,9 @@ export const outcomeAttribute = (key: OutcomeKey): string => `outcome#${key}`;
  * `clickedAt`…): conversions read `clickedAt` (click-through) and "why" reads them all. Machine opens and clicks set
  * none: a proxy fetching images is not a person opening, a scanner following links is not a click-through.
  */
-export function outcomeTimeAttribute(key: OutcomeKey): 'deliveredAt' | 'bouncedAt' | 'complainedAt' | 'openedAt' | 'clickedAt' | undefined {
+export function outcomeTimeAttribute(
+  key: OutcomeKey,
+): 'deliveredAt' | 'bouncedAt' | 'complainedAt' | 'openedAt' | 'clickedAt' | 'undeliveredAt' | undefined {
   switch (key) {
     case 'delivered':
       return 'deliveredAt';
@@ -43,6 +47,8 @@ export function outcomeTimeAttribute(key: OutcomeKey): 'deliveredAt' | 'bouncedA
       return 'openedAt';
     case 'clicked-human':
       return 'clickedAt';
+    case 'undelivered':
+      return 'undeliveredAt';
     default:
       return undefined;
   }

@@ -6,7 +6,8 @@ import type { Clock, JourneyRegistry, ProfileStore } from '../runtime/ports';
 import { CLASSIFY_DEFAULTS, classifyEngagement, type ClassifyOptions, type Classification } from './classify';
 import { outcomeAttribute, type EngagementLedger, type LedgerOutcome, type OutcomeKey } from './ports';
 import { occurredAt, SES_EMAIL_EVENTS, SesEmailEvent, type SesEmailEventKind } from './ses-events';
-import { NO_VARIANT, TAG, tagValue } from './tags';
+import { SMS_CONTEXT, SMS_EVENT_SOURCE, smsOccurredAt, smsStatusMeaning, SmsStatusEvent } from './sms-events';
+import { decodeTagValue, NO_VARIANT, TAG, tagValue } from './tags';
 import type { CampaignRuns, RunCounterName } from '../campaigns/contract';
 import { campaignExecutionId, campaignJourneyId, stepOfNode } from '../campaigns/keys';
 
@@ -24,12 +25,15 @@ export interface EngagementDeps {
   campaignRuns?: Pick<CampaignRuns, 'add'>;
 }
 
+/** What an event reported: an SES email event kind, or an SMS delivery (`sms-delivery`) or non-delivery (`sms-failure`). */
+export type EngagementKind = SesEmailEventKind | 'sms-delivery' | 'sms-failure';
+
 export type EngagementResult =
   | { status: 'ignored'; reason: string; suppressed?: string[] }
-  | { status: 'unattributed'; kind: SesEmailEventKind; reason: string; suppressed?: string[] }
+  | { status: 'unattributed'; kind: EngagementKind; reason: string; suppressed?: string[] }
   | {
       status: 'recorded' | 'duplicate';
-      kind: SesEmailEventKind;
+      kind: EngagementKind;
       outcome: OutcomeKey;
       journeyId: string;
       nodeId: string;
@@ -191,4 +195,73 @@ async function applyToProfile(deps: EngagementDeps, profileId: string, type: str
   const identity = profile ? Object.entries(profile.identities)[0] : undefined;
   if (!identity) return;
   await deps.profiles.ingest({ id, type, source: 'waymark.engagement', time, identities: { [identity[0]]: identity[1] }, attributes: {}, properties });
+}
+
+/** Every provider event the engagement rules deliver: SMS status events by their source, the rest as SES email events. */
+export async function recordEngagementEvent(deps: EngagementDeps, raw: unknown): Promise<EngagementResult> {
+  const source = raw !== null && typeof raw === 'object' ? (raw as { source?: unknown }).source : undefined;
+  return source === SMS_EVENT_SOURCE ? recordSmsEvent(deps, raw) : recordEmailEvent(deps, raw);
+}
+
+/** A context value as prepare-send escaped it (smsContext); undefined when absent or not ours. */
+function contextValue(context: Readonly<Record<string, string>> | undefined, name: string): string | undefined {
+  const value = context !== undefined && Object.hasOwn(context, name) ? context[name] : undefined;
+  return value === undefined ? undefined : decodeTagValue(value);
+}
+
+const MAX_DETAIL = 256;
+
+/**
+ * Handles one End User Messaging SMS status event: a delivery or a final non-delivery is attributed through the
+ * message's context (journey, node, execution) to its ledger entry (`messageId` must match), recorded there once (a
+ * conditional write: `delivered`, or `undelivered` with the carrier's status) and counted only when that write took
+ * place (`delivered`, or `undelivered` with reason = the status). Statuses on the way, UNKNOWN and unknown ones are
+ * ignored with their reason. Nothing is applied to the profile (no `sms.*` computed events).
+ */
+export async function recordSmsEvent(deps: EngagementDeps, raw: unknown): Promise<EngagementResult> {
+  const parsed = SmsStatusEvent.safeParse(raw);
+  if (!parsed.success) {
+    const issues = parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ');
+    return { status: 'ignored', reason: `not an SMS status event: ${issues}` };
+  }
+  const event = parsed.data;
+  const meaning = smsStatusMeaning(event.detail);
+  if (meaning.kind === 'ignored') return { status: 'ignored', reason: meaning.reason };
+  const kind: EngagementKind = meaning.kind === 'delivered' ? 'sms-delivery' : 'sms-failure';
+  const unattributed = (reason: string): EngagementResult => ({ status: 'unattributed', kind, reason });
+
+  const context = event.detail.context;
+  const journeyId = contextValue(context, SMS_CONTEXT.journey);
+  const nodeId = contextValue(context, SMS_CONTEXT.node);
+  const executionName = contextValue(context, SMS_CONTEXT.execution);
+  if (journeyId === undefined || nodeId === undefined || executionName === undefined) {
+    return unattributed('no journey, node or execution in the context');
+  }
+  const record = await deps.journeys.get(journeyId);
+  if (!record) return unattributed(`journey ${journeyId} is not deployed`);
+  const executionArn = executionArnFor(record.stateMachineArn, executionName);
+  const messageId = event.detail.messageId;
+  const entry = await deps.ledger.get(executionArn, nodeId);
+  if (!entry) return unattributed('no ledger entry for the message');
+  if (entry.messageId !== messageId) return unattributed('the ledger entry holds another message');
+
+  const at = smsOccurredAt(event, deps.clock.now());
+  const outcome: LedgerOutcome = { at };
+  if (meaning.kind === 'undelivered') {
+    const description = event.detail.messageStatusDescription;
+    outcome.detail = (description ? `${meaning.status}: ${description}` : meaning.status).slice(0, MAX_DETAIL);
+  }
+  const outcomeKey: OutcomeKey = meaning.kind;
+  const recorded = await deps.ledger.recordOutcome(executionArn, nodeId, messageId, outcomeKey, outcome);
+  let counted = false;
+  if (recorded && deps.counters) {
+    const dims: CounterDimensions = { node: nodeId, channel: 'sms' };
+    const variant = contextValue(context, SMS_CONTEXT.variant);
+    if (variant !== undefined && variant !== NO_VARIANT) dims.variant = variant;
+    if (meaning.kind === 'undelivered') dims.reason = meaning.status;
+    const name = meaning.kind === 'delivered' ? COUNTER.delivered : COUNTER.undelivered;
+    await deps.counters.add([{ journeyId, day: utcDay(at), name, dims }]);
+    counted = true;
+  }
+  return { status: recorded ? 'recorded' : 'duplicate', kind, outcome: outcomeKey, journeyId, nodeId, executionArn, counted };
 }

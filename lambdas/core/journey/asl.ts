@@ -18,6 +18,10 @@ export const Placeholder = {
   senderEmail: 'SenderEmail',
   emailConfigurationSet: 'EmailConfigurationSet',
   pushApplicationId: 'PushApplicationId',
+  /** The stage's End User Messaging SMS configuration set (its name is in every SMS's context: the stage rule matches it). */
+  smsConfigurationSet: 'SmsConfigurationSet',
+  /** The phone number, pool, sender ID (id or ARN) SMS are sent from (lib/config.ts `smsOriginationIdentity`). */
+  smsOriginationIdentity: 'SmsOriginationIdentity',
   /** CloudWatch namespace of the delivery outcome metrics (one per stage, so each stage's alarm reads its own). */
   metricsNamespace: 'MetricsNamespace',
 } as const;
@@ -30,7 +34,8 @@ export const Resource = {
   lambdaInvoke: 'arn:aws:states:::lambda:invoke',
   lambdaInvokeWaitForToken: 'arn:aws:states:::lambda:invoke.waitForTaskToken',
   sesSendEmail: 'arn:aws:states:::aws-sdk:sesv2:sendEmail',
-  snsPublish: 'arn:aws:states:::sns:publish',
+  /** End User Messaging SMS (sms-voice v2) through the AWS SDK integration (service `pinpointsmsvoicev2`). */
+  smsSendTextMessage: 'arn:aws:states:::aws-sdk:pinpointsmsvoicev2:sendTextMessage',
   pinpointSendMessages: 'arn:aws:states:::aws-sdk:pinpoint:sendMessages',
   dynamoUpdateItem: 'arn:aws:states:::dynamodb:updateItem',
   cloudWatchPutMetricData: 'arn:aws:states:::aws-sdk:cloudwatch:putMetricData',

@@ -18,9 +18,8 @@ const LAMBDA_RETRY = {
 };
 /**
  * Each integration's own error names, `<Service>.<Name>Exception` (the suffix added even where the API omits it:
- * `SesV2.MessageRejectedException`), https://docs.aws.amazon.com/step-functions/latest/dg/supported-services-awssdk.html;
- * the optimized SNS integration (https://docs.aws.amazon.com/step-functions/latest/dg/connect-sns.html) names them
- * `SNS.<Name>` (Publish's `ThrottledException`: https://docs.aws.amazon.com/sns/latest/api/API_Publish.html).
+ * `SesV2.MessageRejectedException`, `PinpointSmsVoiceV2.ThrottlingException`),
+ * https://docs.aws.amazon.com/step-functions/latest/dg/supported-services-awssdk.html.
  * `throttled`: refused before sending, so sent again. `rejected`: refused, nothing sent.
  * Anything else (a timeout, a 5xx, an unmodelled error) may have been delivered: its outcome is `unknown`.
  */
@@ -38,14 +37,17 @@ export const PROVIDER_ERRORS: Record<SendNode['channel'], { throttled: string[];
       'SendingPausedException',
     ]),
   },
+  // SendTextMessage's errors (https://docs.aws.amazon.com/pinpoint/latest/apireference_smsvoicev2/API_SendTextMessage.html),
+  // prefixed `PinpointSmsVoiceV2` by the AWS SDK integration (supported-services-awssdk.html above). A refusal (access,
+  // an opted-out or conflicting destination, a missing configuration set or identity, the spend limit, a bad request)
+  // sent nothing; InternalServerException may come after the hand-off, so it stays unknown.
   sms: {
-    throttled: ['SNS.ThrottledException'],
-    rejected: named('SNS', [
-      'AuthorizationErrorException',
-      'EndpointDisabledException',
-      'InvalidParameterException',
-      'InvalidParameterValueException',
-      'NotFoundException',
+    throttled: ['PinpointSmsVoiceV2.ThrottlingException'],
+    rejected: named('PinpointSmsVoiceV2', [
+      'AccessDeniedException',
+      'ConflictException',
+      'ResourceNotFoundException',
+      'ServiceQuotaExceededException',
       'ValidationException',
     ]),
   },
@@ -206,13 +208,22 @@ function deliveryState(node: SendNode, key: string, messageClass: Journey['setti
     case 'sms':
       return {
         ...common,
-        Comment: 'send the SMS with SNS',
-        Resource: Resource.snsPublish,
+        Comment: 'send the SMS with End User Messaging SMS',
+        Resource: Resource.smsSendTextMessage,
         Parameters: {
-          'PhoneNumber.$': `${message}.to`,
-          'Message.$': `${message}.body`,
-          MessageAttributes: {
-            'AWS.SNS.SMS.SMSType': { DataType: 'String', StringValue: messageClass === 'marketing' ? 'Promotional' : 'Transactional' },
+          'DestinationPhoneNumber.$': `${message}.to`,
+          OriginationIdentity: ref(Placeholder.smsOriginationIdentity),
+          'MessageBody.$': `${message}.body`,
+          MessageType: messageClass === 'marketing' ? 'PROMOTIONAL' : 'TRANSACTIONAL',
+          ConfigurationSetName: ref(Placeholder.smsConfigurationSet),
+          // Comes back in the message's status events: journey, node, variant, execution (made by prepare-send,
+          // lambdas/core/engagement/sms-events.ts) and the stage's configuration set, which the stage's rule matches.
+          Context: {
+            'journey.$': `${message}.context.journey`,
+            'node.$': `${message}.context.node`,
+            'variant.$': `${message}.context.variant`,
+            'execution.$': `${message}.context.execution`,
+            configurationSet: ref(Placeholder.smsConfigurationSet),
           },
         },
         ResultSelector: { 'messageId.$': '$.MessageId' },

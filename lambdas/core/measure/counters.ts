@@ -21,6 +21,8 @@ export const COUNTER = {
   /** Engagement, unique per message (dims.node, dims.channel, dims.variant; dims.agent human|machine for opens/clicks). */
   delivered: 'delivered',
   bounced: 'bounced',
+  /** An SMS its carrier did not deliver, once per message (dims.node, dims.channel, dims.reason: the carrier status). */
+  undelivered: 'undelivered',
   complained: 'complained',
   opened: 'opened',
   clicked: 'clicked',

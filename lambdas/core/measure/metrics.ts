@@ -17,6 +17,7 @@ export const JOURNEY_METRIC = {
   failed: 'Failed',
   delivered: 'Delivered',
   bounced: 'Bounced',
+  undelivered: 'Undelivered',
   complained: 'Complained',
   opened: 'Opened',
   clicked: 'Clicked',
@@ -56,7 +57,7 @@ const PER_SPLIT: ReadonlySet<CounterName> = new Set([COUNTER.converted, COUNTER.
  * conversions.
  */
 const ENGAGEMENT: ReadonlySet<CounterName> = new Set([
-  COUNTER.delivered, COUNTER.bounced, COUNTER.complained, COUNTER.opened, COUNTER.clicked,
+  COUNTER.delivered, COUNTER.bounced, COUNTER.undelivered, COUNTER.complained, COUNTER.opened, COUNTER.clicked,
 ]);
 /** Counters with a bounded `reason` worth a set of its own (exit reasons, suppression reasons: fixed lists in code). */
 const BY_REASON: ReadonlySet<CounterName> = new Set([COUNTER.exited, COUNTER.suppressed]);

@@ -59,8 +59,15 @@ export function renderReportText(report: JourneyReport): string {
       ]),
     ]),
   );
-  for (const n of report.nodes.filter((x) => x.suppressed.total > 0 || x.failed.total > 0)) {
-    lines.push(`  ${n.id}: ${[n.suppressed.total ? `suppressed ${reasons(n.suppressed.byReason)}` : '', n.failed.total ? `failed ${reasons(n.failed.byReason)}` : ''].filter(Boolean).join('; ')}`);
+  // `undelivered` (SMS the carrier did not deliver) is read loosely: an older API's report has none.
+  const undelivered = (n: JourneyReport['nodes'][number]) => n.undelivered?.total ?? 0;
+  for (const n of report.nodes.filter((x) => x.suppressed.total > 0 || x.failed.total > 0 || undelivered(x) > 0)) {
+    const parts = [
+      n.suppressed.total ? `suppressed ${reasons(n.suppressed.byReason)}` : '',
+      n.failed.total ? `failed ${reasons(n.failed.byReason)}` : '',
+      undelivered(n) ? `undelivered ${reasons(n.undelivered.byReason)}` : '',
+    ];
+    lines.push(`  ${n.id}: ${parts.filter(Boolean).join('; ')}`);
   }
   lines.push('');
   const g = report.goal;

@@ -28,6 +28,8 @@ export interface NodeReport {
   failed: { total: number; byReason: Record<string, number> };
   delivered: number;
   bounced: number;
+  /** SMS its carrier did not deliver, by the carrier's status (BLOCKED, INVALID, TTL_EXPIRED…). */
+  undelivered: { total: number; byReason: Record<string, number> };
   complained: number;
   opened: Engagement;
   clicked: Engagement;
@@ -124,6 +126,7 @@ function nodeReport(totals: readonly CounterTotal[], node: { id: string; kind: s
   const sent = sum(totals, COUNTER.sent, { node: id });
   const suppressed = byDim(totals, COUNTER.suppressed, { node: id }, 'reason');
   const failed = byDim(totals, COUNTER.failed, { node: id }, 'reason');
+  const undelivered = byDim(totals, COUNTER.undelivered, { node: id }, 'reason');
   const total = (r: Record<string, number>) => Object.values(r).reduce((s, v) => s + v, 0);
   const counted = totals.some((t) => t.name === COUNTER.reached && t.dims.node === id);
   const reached: Figure<{ value: number }> = counted
@@ -140,6 +143,7 @@ function nodeReport(totals: readonly CounterTotal[], node: { id: string; kind: s
     failed: { total: total(failed), byReason: failed },
     delivered: sum(totals, COUNTER.delivered, { node: id }),
     bounced: sum(totals, COUNTER.bounced, { node: id }),
+    undelivered: { total: total(undelivered), byReason: undelivered },
     complained: sum(totals, COUNTER.complained, { node: id }),
     opened: engagement(totals, COUNTER.opened, id),
     clicked: engagement(totals, COUNTER.clicked, id),

@@ -205,6 +205,8 @@ export interface LedgerRecord extends LedgerEntry {
   clickedAt?: string;
   bouncedAt?: string;
   complainedAt?: string;
+  /** An SMS its carrier reported undelivered (End User Messaging status events). */
+  undeliveredAt?: string;
 }
 
 /** A run of a journey named by a profile's runtime items; `enteredAt` when the item that named it says so. */

@@ -7,6 +7,7 @@ import { assertNever } from '../shared/assert-never';
 import { urlScheme } from '../templates/html';
 import { renderTemplate, TemplateRenderError, type TemplateScope } from '../templates/liquid';
 import { sendTags, type MessageTag } from '../engagement/tags';
+import { smsContext } from '../engagement/sms-events';
 import { jsonBytes, RUN_DATA_LIMITS } from './execution-data';
 import type { Clock, Ledger, Profile, ProfileStore } from './ports';
 import { governSend, releaseSendSlot, type GovernanceDeps, type GovernedSend } from '../governance/send-step';
@@ -20,7 +21,7 @@ export interface MessageHeader {
 
 export type PreparedMessage =
   | { channel: 'email'; to: string; subject: string; text: string; html?: string; unsubscribeUrl?: string; headers?: MessageHeader[]; tags?: MessageTag[] }
-  | { channel: 'sms'; to: string; body: string }
+  | { channel: 'sms'; to: string; body: string; context?: Record<string, string> }
   | { channel: 'push'; to: string; title: string; body: string; url?: string; request: Record<string, unknown> };
 
 /** What the send step's Choice reads: deliver or not, why not, and the rendered message. */
@@ -197,7 +198,13 @@ export async function prepareSend(deps: PrepareSendDeps, payload: PrepareSendPay
   // A marketing email always carries `headers` (the compiled SES step reads them), empty only without a link.
   const plain = marketingEmail ? { ...rendered, ...(unsubscribeUrl === undefined ? {} : { unsubscribeUrl }), headers: unsubscribeHeaders(unsubscribeUrl) } : rendered;
   // Every email carries the tags its SES events come back with (the compiled SES step reads `tags`).
-  const message = plain.channel === 'email' ? { ...plain, tags: emailTags(payload) } : plain;
+  // An SMS carries the context its End User Messaging status events come back with (lambdas/core/engagement/sms-events.ts).
+  const message =
+    plain.channel === 'email'
+      ? { ...plain, tags: emailTags(payload) }
+      : plain.channel === 'sms'
+        ? { ...plain, context: smsContextOf(payload) }
+        : plain;
   // The message travels in the run's data to the delivery task (Step Functions' 256 KB): an oversized one is not sent.
   if (jsonBytes(message) > RUN_DATA_LIMITS.maxMessageBytes) return suppress('message-too-large');
   if (!(await deps.ledger.prepare({ ...base, status: 'prepared' }))) return skipped();
@@ -238,5 +245,16 @@ export function emailTags({ executionId, state, node, messageClass }: PrepareSen
     executionArn: executionId,
     profileId: state.profileId,
     messageClass,
+  });
+}
+
+/** The SMS context of a journey SMS: journey, node, variant (`none` without a split) and execution name. */
+export function smsContextOf({ executionId, state, node }: PrepareSendPayload): Record<string, string> {
+  const variant = (state as { variant?: unknown }).variant;
+  return smsContext({
+    journeyId: state.journey.id,
+    nodeId: node.id,
+    variant: typeof variant === 'string' ? variant : undefined,
+    executionArn: executionId,
   });
 }

@@ -133,7 +133,7 @@ export function nodesTaken(states: readonly StateVisit[], journey?: Journey): No
   });
 }
 
-export type MessageOutcome = LedgerStatus | 'delivered' | 'bounced' | 'complained' | 'opened' | 'clicked';
+export type MessageOutcome = LedgerStatus | 'delivered' | 'undelivered' | 'bounced' | 'complained' | 'opened' | 'clicked';
 
 export interface MessageExplanation {
   node: string;
@@ -152,14 +152,17 @@ export interface MessageExplanation {
   clickedAt?: string;
   bouncedAt?: string;
   complainedAt?: string;
+  /** An SMS its carrier reported undelivered. */
+  undeliveredAt?: string;
 }
 
-const ENGAGEMENT = ['clickedAt', 'openedAt', 'complainedAt', 'bouncedAt', 'deliveredAt'] as const;
+const ENGAGEMENT = ['clickedAt', 'openedAt', 'complainedAt', 'bouncedAt', 'undeliveredAt', 'deliveredAt'] as const;
 const OUTCOME_OF: Record<(typeof ENGAGEMENT)[number], MessageOutcome> = {
   clickedAt: 'clicked',
   openedAt: 'opened',
   complainedAt: 'complained',
   bouncedAt: 'bounced',
+  undeliveredAt: 'undelivered',
   deliveredAt: 'delivered',
 };
 

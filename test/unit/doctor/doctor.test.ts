@@ -168,6 +168,27 @@ describe('waymark doctor checks', () => {
       expect(check).toMatchObject({ status: 'fail', summary: expect.stringContaining('1 not active yet'), fix: expect.stringContaining('request-phone-number') });
     });
 
+    it("finds the stage's origination identity by number, id or ARN among numbers, pools and sender IDs", async () => {
+      const mocks = setUp();
+      mocks.sms.on(DescribePoolsCommand).resolves({ Pools: [{ PoolId: 'pool-1', PoolArn: 'arn:aws:sms-voice:eu-west-1:1:pool/pool-1', Status: 'ACTIVE' } as never] });
+      mocks.sms.on(DescribeSenderIdsCommand).resolves({ SenderIds: [{ SenderId: 'SHOP', SenderIdArn: 'arn:sender', IsoCountryCode: 'GB' } as never] });
+      for (const [identity, what] of [['+12065550100', 'phone number'], ['pool-1', 'pool'], ['arn:aws:sms-voice:eu-west-1:1:pool/pool-1', 'pool'], ['SHOP', 'sender ID']]) {
+        const check = (await doctor(mocks, input(['sms'], { smsOriginationIdentity: identity }))).by('sms-stage-identity');
+        expect(check).toMatchObject({ status: 'pass', summary: `SMS go out from ${identity} (${what})` });
+      }
+    });
+
+    it("fails when the stage names no origination identity, an unknown one, or one not active yet, each with its fix", async () => {
+      const mocks = setUp();
+      const none = (await doctor(mocks, input(['sms'], { smsOriginationIdentity: 'none' }))).by('sms-stage-identity');
+      expect(none).toMatchObject({ status: 'fail', fix: expect.stringContaining('waymark:smsOriginationIdentity') });
+      const unknown = (await doctor(mocks, input(['sms'], { smsOriginationIdentity: 'pool-404' }))).by('sms-stage-identity');
+      expect(unknown).toMatchObject({ status: 'fail', summary: expect.stringContaining('"pool-404" is none of'), api: expect.arrayContaining(['sms-voice:DescribePools']) });
+      mocks.sms.on(DescribePhoneNumbersCommand).resolves({ PhoneNumbers: [phone('PENDING')] });
+      const pending = (await doctor(mocks, input(['sms'], { smsOriginationIdentity: '+12065550100' }))).by('sms-stage-identity');
+      expect(pending).toMatchObject({ status: 'fail', summary: expect.stringContaining('not active yet (PENDING)') });
+    });
+
     it('accepts a sender ID or an active pool as the origination identity', async () => {
       const mocks = setUp();
       mocks.sms.on(DescribePhoneNumbersCommand).resolves({ PhoneNumbers: [] });

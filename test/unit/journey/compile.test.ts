@@ -97,14 +97,32 @@ describe('compileJourney', () => {
     expect(state(compiled(), name)[field]).toEqual(expected);
   });
 
-  it('sends email with SES, SMS with SNS and push with Pinpoint', () => {
+  it('sends email with SES, SMS with End User Messaging SMS and push with Pinpoint', () => {
     const asl = compiled();
     const push = (state(asl, 'gold-push.deliver').Branches as AslDefinition[])[0].States['gold-push.send'];
     expect([state(asl, 'welcome-email.deliver').Resource, state(asl, 'nudge-sms.deliver').Resource, push.Resource]).toEqual([
       'arn:aws:states:::aws-sdk:sesv2:sendEmail',
-      'arn:aws:states:::sns:publish',
+      'arn:aws:states:::aws-sdk:pinpointsmsvoicev2:sendTextMessage',
       'arn:aws:states:::aws-sdk:pinpoint:sendMessages',
     ]);
+  });
+
+  it("sends an SMS from the stage's origination identity and configuration set, with the context its status events return", () => {
+    expect(state(compiled(), 'nudge-sms.deliver').Parameters).toEqual({
+      'DestinationPhoneNumber.$': '$.steps.nudge_sms.message.to',
+      OriginationIdentity: '${SmsOriginationIdentity}',
+      'MessageBody.$': '$.steps.nudge_sms.message.body',
+      MessageType: 'PROMOTIONAL',
+      ConfigurationSetName: '${SmsConfigurationSet}',
+      Context: {
+        'journey.$': '$.steps.nudge_sms.message.context.journey',
+        'node.$': '$.steps.nudge_sms.message.context.node',
+        'variant.$': '$.steps.nudge_sms.message.context.variant',
+        'execution.$': '$.steps.nudge_sms.message.context.execution',
+        configurationSet: '${SmsConfigurationSet}',
+      },
+    });
+    expect(state(compiled(), 'nudge-sms.deliver').ResultSelector).toEqual({ 'messageId.$': '$.MessageId' });
   });
 
   it.each<[string, Record<string, unknown> | undefined]>([

@@ -69,7 +69,10 @@ async function deliver(channel: Channel, answers: Answer[], options: { ledgerAlr
           ...((input as { Payload?: { release?: boolean } }).Payload?.release ? void releases.push(name) : {}),
           Payload: {
             ...{ deliver: true, reason: null, deferUntil: null, deferredSince: null },
-            message: { channel, to: 'device-token', subject: 'Hi', text: 'Hello', body: 'Hello', headers: [], tags: [], request: {} },
+            message: {
+              ...{ channel, to: 'device-token', subject: 'Hi', text: 'Hello', body: 'Hello', headers: [], tags: [], request: {} },
+              context: { journey: 'base', node: 'hello', variant: 'none', execution: 'base--0' },
+            },
           },
         });
         break;
@@ -129,7 +132,7 @@ describe('delivery states', () => {
 
   it.each<[Channel, string[]]>([
     ['email', ['SesV2.TooManyRequestsException']],
-    ['sms', ['SNS.ThrottledException']],
+    ['sms', ['PinpointSmsVoiceV2.ThrottlingException']],
     ['push', ['Pinpoint.TooManyRequestsException', 'Pinpoint.THROTTLED', 'Pinpoint.TEMPORARY_FAILURE']],
   ])('retries %s only on the throttling errors its integration raises', (channel, errors) => {
     expect(errorsOf(state(sendJourney(channel), 'hello.deliver').Retry)).toEqual(errors);
@@ -141,7 +144,7 @@ describe('delivery states', () => {
 
   it.each<[Channel, string]>([
     ['email', 'SesV2.MessageRejectedException'],
-    ['sms', 'SNS.InvalidParameterException'],
+    ['sms', 'PinpointSmsVoiceV2.ValidationException'],
     ['push', 'Pinpoint.BadRequestException'],
   ])('records a %s the provider rejected (%s) as failed, gives its cap slot back and counts it', async (channel, error) => {
     const { ledger, metrics, calls, releases } = await deliver(channel, [{ error }]);
@@ -153,7 +156,7 @@ describe('delivery states', () => {
 
   it.each<[Channel, string]>([
     ['email', 'States.Timeout'],
-    ['sms', 'SNS.InternalErrorException'],
+    ['sms', 'PinpointSmsVoiceV2.InternalServerException'],
     ['push', 'Pinpoint.InternalServerErrorException'],
   ])('records a %s whose outcome is not known (%s) as unknown, sent once, not failed', async (channel, error) => {
     const { ledger, metrics, calls } = await deliver(channel, [{ error }]);
@@ -164,7 +167,7 @@ describe('delivery states', () => {
 
   it.each<[Channel, string]>([
     ['email', 'SesV2.TooManyRequestsException'],
-    ['sms', 'SNS.ThrottledException'],
+    ['sms', 'PinpointSmsVoiceV2.ThrottlingException'],
     ['push', 'Pinpoint.TooManyRequestsException'],
   ])('sends a %s again after %s and records it sent', async (channel, error) => {
     const { ledger, calls } = await deliver(channel, [{ error }, { error }, { ok: true }]);
@@ -190,7 +193,7 @@ describe('delivery states', () => {
   });
 
   it('counts a failure per journey node too', async () => {
-    const { metrics } = await deliver('sms', [{ error: 'SNS.InvalidParameterException' }]);
+    const { metrics } = await deliver('sms', [{ error: 'PinpointSmsVoiceV2.ConflictException' }]);
     const data = (metrics[0] as { MetricData: { Dimensions: unknown[] }[] }).MetricData;
     expect(data[3].Dimensions).toEqual([{ Name: 'Journey', Value: 'base' }, { Name: 'Node', Value: 'hello' }, { Name: 'Outcome', Value: 'failed' }]);
   });

@@ -1,6 +1,7 @@
 import { COUNTER, type CounterTotal } from '../../../lambdas/core/measure/counters';
 import { countRunEnd } from '../../../lambdas/core/measure/run-end';
 import { buildReport } from '../../../lambdas/core/measure/report';
+import { renderReportText } from '../../../lambdas/core/measure/render';
 import { twoProportionTest } from '../../../lambdas/core/measure/stats';
 import type { Journey } from '../../../lambdas/core/journey/schema';
 import { memoryJourneyCounters, memoryOnceMarks, memoryPorts } from '../../../lambdas/local/memory-ports';
@@ -25,6 +26,22 @@ const journey = (over: Partial<Journey> = {}): Journey =>
 const t = (name: CounterTotal['name'], value: number, dims: CounterTotal['dims'] = {}, day = '2026-12-01'): CounterTotal => ({ day, name, dims, value });
 
 describe('buildReport', () => {
+  it("reports an SMS node's deliveries and carrier failures by status, apart from send failures and out of reached", () => {
+    const sms = journey({ nodes: [{ id: 'hello', kind: 'send', channel: 'sms', template: { body: 'b' }, next: 'done' }, { id: 'done', kind: 'exit' }] } as never);
+    const node = { node: 'hello', channel: 'sms' };
+    const totals = [
+      t(COUNTER.sent, 5, node),
+      t(COUNTER.failed, 1, { ...node, reason: 'failed' }),
+      t(COUNTER.delivered, 3, node),
+      t(COUNTER.undelivered, 1, { ...node, reason: 'BLOCKED' }),
+      t(COUNTER.undelivered, 1, { ...node, reason: 'INVALID' }),
+    ];
+    const [hello] = buildReport(sms, totals, '2026-12-01', '2026-12-01').nodes;
+    expect(hello).toMatchObject({ reached: { available: true, value: 6 }, sent: 5, failed: { total: 1 }, delivered: 3 });
+    expect(hello.undelivered).toEqual({ total: 2, byReason: { BLOCKED: 1, INVALID: 1 } });
+    expect(renderReportText(buildReport(sms, totals, '2026-12-01', '2026-12-01'))).toContain('hello: failed failed 1; undelivered BLOCKED 1, INVALID 1');
+  });
+
   it('compares the journey with its holdout: rates, uplift, the fixed-horizon test and the sample ratio', () => {
     const totals = [
       t(COUNTER.entered, 950),

@@ -67,9 +67,18 @@ describe('prepareSend', () => {
     expect(result.message).not.toHaveProperty('html');
   });
 
-  it('renders an sms to the phone identity', async () => {
+  it('renders an sms to the phone identity, with the context its status events come back with', async () => {
     const { send } = setup();
-    expect(await send(sms)).toEqual({ deliver: true, reason: null, message: { channel: 'sms', to: '+4915100000000', body: 'Hi Ada, order o-42' } });
+    expect(await send(sms)).toEqual({
+      deliver: true,
+      reason: null,
+      message: {
+        channel: 'sms',
+        to: '+4915100000000',
+        body: 'Hi Ada, order o-42',
+        context: { journey: 'welcome', node: 'sms', variant: 'none', execution: 'exec-1' },
+      },
+    });
   });
 
   it('sends nothing when the profile is gone (erased), whatever the entry snapshot holds, and records nothing about it', async () => {
