@@ -1,18 +1,22 @@
 import { SendMessagesCommand, type PinpointClient } from '@aws-sdk/client-pinpoint';
 import { SendEmailCommand, type SESv2Client } from '@aws-sdk/client-sesv2';
-import { PublishCommand, type SNSClient } from '@aws-sdk/client-sns';
+import { SendTextMessageCommand, type PinpointSMSVoiceV2Client } from '@aws-sdk/client-pinpoint-sms-voice-v2';
 import type { CampaignMessageOrigin, CampaignMessageSender } from '../core/campaigns/contract';
 import type { PreparedMessage } from '../core/runtime/send';
 
 /**
  * `CampaignMessageSender` on AWS: the same requests as the journeys' delivery states (lambdas/core/journey/compile.ts
  * `deliveryState`), made by the campaign-step function itself. Errors keep the SDK's names (`MessageRejected`,
- * `ThrottledException`…), which deliver.ts classifies like the states' Catch; a push whose address's DeliveryStatus
+ * `ThrottlingException`…), which deliver.ts classifies like the states' Catch; a push whose address's DeliveryStatus
  * is not SUCCESSFUL fails with `Pinpoint.<DeliveryStatus>` as the journey's push branch does.
  */
 export interface CampaignSenderOptions {
   ses: Pick<SESv2Client, 'send'>;
-  sns: Pick<SNSClient, 'send'>;
+  /** End User Messaging SMS, as the journeys' SMS state sends (lambdas/core/journey/compile.ts). */
+  sms: Pick<PinpointSMSVoiceV2Client, 'send'>;
+  /** The stage's SMS origination identity and configuration set (lib/config.ts); the set's rule reads status events. */
+  smsOriginationIdentity?: string;
+  smsConfigurationSetName?: string;
   pinpoint: Pick<PinpointClient, 'send'>;
   /** The verified identity journeys send from (stage `senderEmail`). */
   senderEmail: string;
@@ -76,17 +80,20 @@ async function sendEmail(options: CampaignSenderOptions, message: Extract<Prepar
 type Sms = Extract<PreparedMessage, { channel: 'sms' }>;
 
 async function sendSms(options: CampaignSenderOptions, message: Sms, messageClass: string) {
-  const type = messageClass === 'marketing' ? 'Promotional' : 'Transactional';
-  const out = await options.sns.send(
-    new PublishCommand({
-      PhoneNumber: message.to,
-      Message: message.body,
-      MessageAttributes: {
-        'AWS.SNS.SMS.SMSType': { DataType: 'String', StringValue: type },
-      },
+  // SendTextMessage (https://docs.aws.amazon.com/pinpoint/latest/apireference_smsvoicev2/API_SendTextMessage.html):
+  // the same request as the journeys' SMS state, `Context` carrying what the message's status events come back with.
+  const context = { ...(message.context ?? {}), ...(options.smsConfigurationSetName ? { configurationSet: options.smsConfigurationSetName } : {}) };
+  const out = await options.sms.send(
+    new SendTextMessageCommand({
+      DestinationPhoneNumber: message.to,
+      MessageBody: message.body,
+      MessageType: messageClass === 'marketing' ? 'PROMOTIONAL' : 'TRANSACTIONAL',
+      ...(options.smsOriginationIdentity ? { OriginationIdentity: options.smsOriginationIdentity } : {}),
+      ...(options.smsConfigurationSetName ? { ConfigurationSetName: options.smsConfigurationSetName } : {}),
+      ...(Object.keys(context).length === 0 ? {} : { Context: context }),
     }),
   );
-  if (!out.MessageId) throw Object.assign(new Error('SNS answered without a MessageId'), { name: 'SNS.NoMessageId' });
+  if (!out.MessageId) throw Object.assign(new Error('End User Messaging SMS answered without a MessageId'), { name: 'PinpointSmsVoiceV2.NoMessageId' });
   return { messageId: out.MessageId };
 }
 

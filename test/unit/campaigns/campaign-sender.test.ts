@@ -1,13 +1,13 @@
 import { PinpointClient, SendMessagesCommand } from '@aws-sdk/client-pinpoint';
 import { MessageRejected, SendEmailCommand, SESv2Client } from '@aws-sdk/client-sesv2';
-import { PublishCommand, SNSClient, ThrottledException } from '@aws-sdk/client-sns';
+import { PinpointSMSVoiceV2Client, SendTextMessageCommand, ThrottlingException } from '@aws-sdk/client-pinpoint-sms-voice-v2';
 import { mockClient } from 'aws-sdk-client-mock';
 import { awsCampaignSender } from '../../../lambdas/adapters/campaign-sender';
 import { classifySendError } from '../../../lambdas/core/campaigns/deliver';
 import type { CampaignMessageOrigin } from '../../../lambdas/core/campaigns/contract';
 
 const ses = mockClient(SESv2Client);
-const sns = mockClient(SNSClient);
+const sms = mockClient(PinpointSMSVoiceV2Client);
 const pinpoint = mockClient(PinpointClient);
 
 const origin = (messageClass: 'marketing' | 'transactional'): CampaignMessageOrigin => ({
@@ -22,7 +22,9 @@ const origin = (messageClass: 'marketing' | 'transactional'): CampaignMessageOri
 const sender = (pushApplicationId: string | undefined = 'app-1') =>
   awsCampaignSender({
     ses: new SESv2Client({}),
-    sns: new SNSClient({}),
+    sms: new PinpointSMSVoiceV2Client({}),
+    smsOriginationIdentity: 'pool-1',
+    smsConfigurationSetName: 'waymark-test',
     pinpoint: new PinpointClient({}),
     senderEmail: 'news@shop.example',
     configurationSetName: 'waymark-test',
@@ -34,7 +36,7 @@ const pushAnswer = (status: string) => ({ MessageResponse: { ApplicationId: 'app
 
 beforeEach(() => {
   ses.reset();
-  sns.reset();
+  sms.reset();
   pinpoint.reset();
 });
 
@@ -75,17 +77,24 @@ describe('awsCampaignSender', () => {
     expect(classifySendError('email', (error as Error).name)).toBe('failed');
   });
 
-  it('sends SMS with SNS Publish, promotional for marketing and transactional otherwise', async () => {
-    sns.on(PublishCommand).resolves({ MessageId: 'sns-1' });
-    await sender().send({ channel: 'sms', to: '+4915100000000', body: 'Hi' }, origin('marketing'));
-    await sender().send({ channel: 'sms', to: '+4915100000000', body: 'Hi' }, origin('transactional'));
-    const types = sns.commandCalls(PublishCommand).map((c) => c.args[0].input.MessageAttributes?.['AWS.SNS.SMS.SMSType']?.StringValue);
-    expect(types).toEqual(['Promotional', 'Transactional']);
-    expect(sns.commandCalls(PublishCommand)[0].args[0].input).toMatchObject({ PhoneNumber: '+4915100000000', Message: 'Hi' });
+  it('sends SMS with End User Messaging SendTextMessage, promotional for marketing and transactional otherwise', async () => {
+    sms.on(SendTextMessageCommand).resolves({ MessageId: 'sms-1' });
+    const message = { channel: 'sms' as const, to: '+4915100000000', body: 'Hi', context: { campaign: 'spring' } };
+    expect(await sender().send(message, origin('marketing'))).toEqual({ messageId: 'sms-1' });
+    await sender().send(message, origin('transactional'));
+    const inputs = sms.commandCalls(SendTextMessageCommand).map((c) => c.args[0].input);
+    expect(inputs.map((i) => i.MessageType)).toEqual(['PROMOTIONAL', 'TRANSACTIONAL']);
+    expect(inputs[0]).toMatchObject({
+      DestinationPhoneNumber: '+4915100000000',
+      MessageBody: 'Hi',
+      OriginationIdentity: 'pool-1',
+      ConfigurationSetName: 'waymark-test',
+      Context: { campaign: 'spring', configurationSet: 'waymark-test' },
+    });
   });
 
   it('lets a throttled SMS fail with its SDK name (deliver tries it again)', async () => {
-    sns.on(PublishCommand).rejects(new ThrottledException({ message: 'slow down', $metadata: {} }));
+    sms.on(SendTextMessageCommand).rejects(new ThrottlingException({ message: 'slow down', $metadata: {} }));
     const error = (await sender().send({ channel: 'sms', to: '+4915100000000', body: 'Hi' }).catch((e: Error) => e)) as Error;
     expect(classifySendError('sms', error.name)).toBe('throttled');
   });

@@ -92,11 +92,11 @@ describe('engagement of campaign messages', () => {
 
   it('fails a campaign send as injected into the outbox, and keeps a message sent before its error', async () => {
     const t = await setUp();
-    t.outbox.inject({ channel: 'sms', error: 'SNS.InvalidParameterException' });
+    t.outbox.inject({ channel: 'sms', error: 'PinpointSmsVoiceV2.ValidationException' });
     t.outbox.inject({ channel: 'sms', error: 'States.Timeout', sent: true });
     const other = await t.ports.profiles.ingest({ id: 'e-2', type: 'member.signed-up', source: 'test', time: '2026-12-01T08:00:00.000Z', identities: { phone: '+4915100000001' }, properties: {} });
     await deliverBatch({ ...t.deps, concurrency: 1 }, { run: RUN, step: 'sms', items: [{ profileId: t.profile.id }, { profileId: other.profile.id }] });
-    expect(await t.ports.ledger.get(`campaign:news:r1:${t.profile.id}`, 'sms')).toMatchObject({ status: 'failed', error: 'SNS.InvalidParameterException' });
+    expect(await t.ports.ledger.get(`campaign:news:r1:${t.profile.id}`, 'sms')).toMatchObject({ status: 'failed', error: 'PinpointSmsVoiceV2.ValidationException' });
     expect(await t.ports.ledger.get(`campaign:news:r1:${other.profile.id}`, 'sms')).toMatchObject({ status: 'unknown', error: 'States.Timeout' });
     expect(t.outbox.list({ channel: 'sms' })).toHaveLength(1);
   });
