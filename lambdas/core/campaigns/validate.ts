@@ -22,6 +22,8 @@ export interface CampaignCatalog {
   journeys?: ReadonlySet<string>;
   placements?: ReadonlySet<string>;
   campaigns?: ReadonlySet<string>;
+  /** The journeys with an API entry: only they can be started for each member (enter-journey). */
+  apiJourneys?: ReadonlySet<string>;
 }
 
 export const CAMPAIGN_LIMITS = {
@@ -142,14 +144,23 @@ function checkStep(campaign: Campaign, id: string, step: CampaignStep): Campaign
   }
 }
 
+/**
+ * The variables a campaign message template may read (schema.ts): the profile, the audience row, the offers of
+ * `decide` (`offer`, `offers`), the item of `forEach`, and the unsubscribe link.
+ */
+export function campaignTemplateRoots(step: DeliverStep): string[] {
+  return ['profile', 'row', ...(step.decide ? ['offer', 'offers'] : []), ...(step.forEach ? ['item'] : []), 'unsubscribeUrl'];
+}
+
 function checkDeliver(id: string, step: DeliverStep, at: string): CampaignViolation[] {
   const out: CampaignViolation[] = [];
   if (step.in !== undefined && step.at === undefined) out.push({ nodeId: id, path: `${at}.in`, message: '"in" says whose time zone "at" is read in: give "at" too' });
   if (step.passed !== undefined && step.at === undefined) out.push({ nodeId: id, path: `${at}.passed`, message: '"passed" says what happens when "at" has passed: give "at" too' });
+  const roots = campaignTemplateRoots(step);
   for (const [field, text] of Object.entries(step.template)) {
     if (typeof text !== 'string') continue;
     const kind = field === 'html' ? 'html' : field === 'subject' || field === 'url' ? 'line' : 'text';
-    for (const message of checkTemplate(text, kind)) out.push({ nodeId: id, path: `${at}.template.${field}`, message });
+    for (const message of checkTemplate(text, kind, roots)) out.push({ nodeId: id, path: `${at}.template.${field}`, message });
   }
   return out;
 }
@@ -279,9 +290,15 @@ const FOLDER = { segment: 'segments', journey: 'statemachines', placement: 'plac
 
 function checkReferences(campaign: Campaign, catalog: CampaignCatalog): CampaignViolation[] {
   const known = { segment: catalog.segments, journey: catalog.journeys, placement: catalog.placements, campaign: catalog.campaigns };
-  return campaignReferences(campaign)
+  const notApi: CampaignViolation[] = [];
+  for (const [id, step] of Object.entries(campaign.steps)) {
+    if (step.kind !== 'enter-journey' || !catalog.apiJourneys || catalog.apiJourneys.has(step.journey)) continue;
+    if (catalog.journeys && !catalog.journeys.has(step.journey)) continue;
+    notApi.push({ nodeId: id, path: `steps.${id}.journey`, message: `journey "${step.journey}" has no API entry ("entry": { "kind": "api" }), so members cannot be entered into it` });
+  }
+  return notApi.concat(campaignReferences(campaign)
     .filter((r) => known[r.kind] !== undefined && !known[r.kind]!.has(r.id))
     // A campaign may exclude the members its own earlier runs messaged.
     .filter((r) => !(r.kind === 'campaign' && r.id === campaign.id))
-    .map((r) => ({ path: r.where, message: `unknown ${r.kind} "${r.id}" (no ${FOLDER[r.kind]}/*.json has that id)` }));
+    .map((r) => ({ path: r.where, message: `unknown ${r.kind} "${r.id}" (no ${FOLDER[r.kind]}/*.json has that id)` })));
 }

@@ -25,16 +25,21 @@ export function baseCampaign() {
   } as Record<string, unknown> & { steps: Record<string, Record<string, unknown>>; schedule: Record<string, unknown> };
 }
 
-const ids = (folder: string) =>
-  new Set(
-    (existsSync(join(ROOT, folder)) ? readdirSync(join(ROOT, folder)) : [])
-      .filter((f) => f.endsWith('.json'))
-      .map((f) => (JSON.parse(readFileSync(join(ROOT, folder, f), 'utf8')) as { id: string }).id),
-  );
+const files = (folder: string) =>
+  (existsSync(join(ROOT, folder)) ? readdirSync(join(ROOT, folder)) : [])
+    .filter((f) => f.endsWith('.json'))
+    .map((f) => JSON.parse(readFileSync(join(ROOT, folder, f), 'utf8')) as { id: string; entry?: { kind: string } });
+const ids = (folder: string) => new Set(files(folder).map((f) => f.id));
 
 /** The repository's catalog: the ids of its segment, journey, placement and campaign files. */
 export function repoCatalog(): Required<CampaignCatalog> {
-  return { segments: ids('segments'), journeys: ids('statemachines'), placements: ids('placements'), campaigns: ids('campaigns') };
+  return {
+    segments: ids('segments'),
+    journeys: ids('statemachines'),
+    placements: ids('placements'),
+    campaigns: ids('campaigns'),
+    apiJourneys: new Set(files('statemachines').filter((j) => j.entry?.kind === 'api').map((j) => j.id)),
+  };
 }
 
 export function campaignFiles(): string[] {

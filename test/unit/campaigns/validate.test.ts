@@ -71,6 +71,20 @@ describe('validateCampaign', () => {
     expect(violations(validateCampaign(draft))).toContainEqual(expect.objectContaining({ path: 'steps.opened.branches[0].id', message: expect.stringMatching(/reserved/) }));
   });
 
+  it('lets a template read the offer only with decide, the item only with forEach, and never a journey\'s steps', () => {
+    const draft = baseCampaign();
+    draft.steps.email.template = { subject: '{{ offer.content.title }}', text: '{{ item.date }} {{ row.city }} {{ steps.x }}' };
+    const found = violations(validateCampaign(draft)).map((v) => `${v.path}: ${v.message}`);
+    expect(found).toEqual([
+      expect.stringMatching(/^steps\.email\.template\.subject: template uses unknown variable "offer"; use one of profile, row, unsubscribeUrl$/),
+      expect.stringMatching(/^steps\.email\.template\.text: .*"item"/),
+      expect.stringMatching(/^steps\.email\.template\.text: .*"steps"/),
+    ]);
+    Object.assign(draft.steps.email, { decide: { placement: 'email-hero' }, forEach: { path: 'row.bookings' } });
+    draft.steps.email.template = { subject: '{{ offer.content.title }}', text: '{{ item.date }} {{ row.city }} {{ offers.size }}' };
+    expect(validateCampaign(draft)).toMatchObject({ ok: true });
+  });
+
   it('refuses step and branch ids too long for state names', () => {
     const draft = baseCampaign();
     const long = `s${'x'.repeat(47)}`;
@@ -97,6 +111,14 @@ describe('validateCampaign', () => {
     );
     // Its own earlier runs are always known.
     expect(found.some((v) => v.path.startsWith('audience.exclude.messaged[1]'))).toBe(false);
+  });
+
+  it('refuses entering members into a journey that has no API entry', () => {
+    const draft = baseCampaign();
+    draft.steps['welcome-back'].journey = 'welcome';
+    expect(violations(validateCampaign(draft, repoCatalog()))).toEqual([
+      expect.objectContaining({ path: 'steps.welcome-back.journey', message: expect.stringMatching(/"welcome" has no API entry/) }),
+    ]);
   });
 
   it('never throws, whatever the input', () => {
