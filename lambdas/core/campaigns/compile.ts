@@ -253,40 +253,64 @@ function distributedMap(scope: Scope, id: string, step: CampaignStep, set: SetPa
     ItemProcessor: {
       ProcessorConfig: { Mode: 'DISTRIBUTED', ExecutionType: 'STANDARD' },
       StartAt: S.batch(id),
-      States: {
-        [S.batch(id)]: {
-          Type: 'Task',
-          ...invoke({ action, 'run.$': '$.BatchInput.run', ...fixed, 'items.$': '$.Items' }),
-          OutputPath: '$.Payload',
-          Next: S.result(id),
-        },
-        [S.result(id)]: {
-          Type: 'Choice',
-          Choices: [
-            { Variable: '$.status', StringEquals: 'paused', Next: S.hold(id) },
-            { Variable: '$.status', StringEquals: 'cancelled', Next: S.cancelled(id) },
-          ],
-          Default: S.pace(id),
-        },
-        // Paused: wait, then ask again from the first member not yet done (the function answers paused again meanwhile).
-        [S.hold(id)]: { Type: 'Wait', Seconds: PAUSE_POLL_SECONDS, Next: S.resume(id) },
-        [S.resume(id)]: {
-          Type: 'Task',
-          ...invoke({ action, 'run.$': '$.run', ...fixed, 'items.$': '$.items', 'cursor.$': '$.cursor' }),
-          OutputPath: '$.Payload',
-          Next: S.result(id),
-        },
-        [S.cancelled(id)]: { Type: 'Succeed' },
-        // The rest of the batch's time slot: MaxConcurrency children so keep to the step's rate.
-        [S.pace(id)]: { Type: 'Wait', SecondsPath: '$.paceSeconds', End: true },
-      },
+      States: action === 'split' ? splitChild(id, fixed) : sendingChild(id, action, fixed),
     },
     ResultWriter: {
       Resource: 'arn:aws:states:::s3:putObject',
-      // Step Functions writes under <Prefix>/<map run id>/, so runs do not overwrite each other.
-      Parameters: { Bucket: ref(Placeholder.audienceBucket), Prefix: `campaign-results/${scope.campaign.id}/${id}` },
+      // Step Functions writes under <Prefix>/<map run id>/, so runs do not overwrite each other; the results hold the
+      // batches' rows, so they sit under runs/, which the bucket's lifecycle expires.
+      Parameters: { Bucket: ref(Placeholder.audienceBucket), Prefix: resultPrefix(scope.campaign.id, id) },
     },
     ResultPath: null,
+  };
+}
+
+/** Where a step's Distributed Map writes its results (ResultWriter), under the expiring `runs/` prefix. */
+export const resultPrefix = (campaignId: string, stepId: string): string => `runs/${campaignId}/results/${stepId}`;
+
+/**
+ * The child of a sending step (deliver, enter-journey): the batch, then paused → hold and resume from the cursor,
+ * cancelled → end, done → wait out the batch's time slot (`paceSeconds`) so MaxConcurrency children keep to the rate.
+ */
+function sendingChild(id: string, action: 'deliver' | 'enter-journey', fixed: Record<string, unknown>): Record<string, AslState> {
+  const S = CampaignState;
+  return {
+    [S.batch(id)]: {
+      Type: 'Task',
+      ...invoke({ action, 'run.$': '$.BatchInput.run', ...fixed, 'items.$': '$.Items' }),
+      OutputPath: '$.Payload',
+      Next: S.result(id),
+    },
+    [S.result(id)]: {
+      Type: 'Choice',
+      Choices: [
+        { Variable: '$.status', StringEquals: 'paused', Next: S.hold(id) },
+        { Variable: '$.status', StringEquals: 'cancelled', Next: S.cancelled(id) },
+      ],
+      Default: S.pace(id),
+    },
+    // Paused: wait, then ask again from the first member not yet done (the function answers paused again meanwhile).
+    [S.hold(id)]: { Type: 'Wait', Seconds: PAUSE_POLL_SECONDS, Next: S.resume(id) },
+    [S.resume(id)]: {
+      Type: 'Task',
+      ...invoke({ action, 'run.$': '$.run', ...fixed, 'items.$': '$.items', 'cursor.$': '$.cursor' }),
+      OutputPath: '$.Payload',
+      Next: S.result(id),
+    },
+    [S.cancelled(id)]: { Type: 'Succeed' },
+    [S.pace(id)]: { Type: 'Wait', SecondsPath: '$.paceSeconds', End: true },
+  };
+}
+
+/** A split's child sends nothing, so it neither pauses nor paces: one state (one transition per batch). */
+function splitChild(id: string, fixed: Record<string, unknown>): Record<string, AslState> {
+  return {
+    [CampaignState.batch(id)]: {
+      Type: 'Task',
+      ...invoke({ action: 'split', 'run.$': '$.BatchInput.run', ...fixed, 'items.$': '$.Items' }),
+      ResultSelector: { 'status.$': '$.Payload.status' },
+      End: true,
+    },
   };
 }
 

@@ -60,7 +60,7 @@ describe('compileCampaign: the layout', () => {
       MaxConcurrency: 10,
       ToleratedFailurePercentage: 0,
       ItemProcessor: { ProcessorConfig: { Mode: 'DISTRIBUTED', ExecutionType: 'STANDARD' }, StartAt: S.batch('email') },
-      ResultWriter: { Resource: 'arn:aws:states:::s3:putObject', Parameters: { Bucket: '${AudienceBucketName}', Prefix: 'campaign-results/win-back-test/email' } },
+      ResultWriter: { Resource: 'arn:aws:states:::s3:putObject', Parameters: { Bucket: '${AudienceBucketName}', Prefix: 'runs/win-back-test/results/email' } },
       ResultPath: null,
       Next: S.step('pause'),
     });
@@ -95,6 +95,10 @@ describe('compileCampaign: the layout', () => {
   it('splits into one set per branch, then runs the branches in parallel, each reading its own set', () => {
     const states = branchOf(asl).States;
     expect(states[S.step('opened')]).toMatchObject({ Type: 'Map', ItemBatcher: { BatchInput: { step: 'opened', concurrency: 100 } }, Next: S.compose('opened', 'yes') });
+    // A split sends nothing: its child is the batch alone, neither paused nor paced.
+    expect((states[S.step('opened')].ItemProcessor as Scope).States).toEqual({
+      [S.batch('opened')]: expect.objectContaining({ Parameters: expect.objectContaining({ Payload: expect.objectContaining({ action: 'split', step: 'opened' }) }), End: true }),
+    });
     expect(states[S.compose('opened', 'yes')]).toMatchObject({
       Parameters: { Payload: { action: 'compose', 'parts.$': "States.Format('{}parts/opened/yes/', $.run.prefix)", 'key.$': "States.Format('{}sets/opened/yes.jsonl', $.run.prefix)" } },
       ResultPath: '$.sets.opened__yes',
