@@ -1,4 +1,5 @@
 import { Placeholder, ref, Resource, type AslDefinition, type AslState } from '../journey/asl';
+import { aslProblems } from '../journey/asl-check';
 import { assertNever } from '../shared/assert-never';
 import { parseDuration } from '../shared/duration';
 import { isPerMember, splitBranches, stepSuccessors } from './graph';
@@ -114,7 +115,7 @@ export function compileCampaign(campaign: Campaign, options: CampaignCompileOpti
   const runStates: Record<string, AslState> = {};
   compileStep({ campaign, batchSize, states: runStates }, campaign.start, AUDIENCE_SET);
   const runArgs = { 'run.$': '$.run' };
-  return {
+  const definition: AslDefinition = {
     Comment: `Waymark campaign "${campaign.id}": one execution per run`,
     StartAt: S.start,
     TimeoutSeconds: runTimeoutSeconds(campaign),
@@ -181,6 +182,10 @@ export function compileCampaign(campaign: Campaign, options: CampaignCompileOpti
       [S.failed]: { Type: 'Fail', Error: CAMPAIGN_RUN_FAILED, Cause: 'the campaign run failed; its run record holds the error' },
     },
   };
+  // A compiler defect must fail the synth, not the deployment or a run.
+  const problems = aslProblems(definition);
+  if (problems.length > 0) throw new Error(`campaign "${campaign.id}" compiled into invalid ASL:\n  ${problems.join('\n  ')}`);
+  return definition;
 }
 
 /** The first state of a step: a local-time delivery starts by grouping its set, every other step at its own name. */

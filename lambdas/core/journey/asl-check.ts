@@ -32,7 +32,7 @@ export function aslProblems(definition: StatesScope): string[] {
       edges.set(name, targets);
       for (const target of targets) if (!(target in states)) problems.push(`${at}: goes to "${target}", not a state of this scope`);
       if (state.Type === 'Choice') {
-        if (state.Next !== undefined || state.End !== undefined) problems.push(`${at}: a Choice has neither Next nor End`);
+        if (state.Next !== undefined || state.End !== undefined) problems.push(`${at}: a Choice may have neither Next nor End`);
       } else if (!TERMINAL.has(state.Type)) {
         const hasNext = typeof state.Next === 'string';
         if (hasNext === (state.End === true)) problems.push(`${at}: needs exactly one of Next or End`);
