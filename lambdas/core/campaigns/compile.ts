@@ -80,7 +80,12 @@ export const CampaignState = {
   branches: (id: string) => `${id}.branches`,
 } as const;
 
-const LAMBDA_SERVICE_ERRORS = ['Lambda.ServiceException', 'Lambda.AWSLambdaException', 'Lambda.SdkClientException', 'Lambda.TooManyRequestsException'];
+const LAMBDA_SERVICE_ERRORS = [
+  'Lambda.ServiceException',
+  'Lambda.AWSLambdaException',
+  'Lambda.SdkClientException',
+  'Lambda.TooManyRequestsException',
+];
 const RETRY = [
   { ErrorEquals: LAMBDA_SERVICE_ERRORS, IntervalSeconds: 1, MaxAttempts: 6, BackoffRate: 2, JitterStrategy: 'FULL' },
   // Every action is idempotent (deterministic keys, the ledger), so a failure inside the function is retried too.
@@ -88,7 +93,11 @@ const RETRY = [
 ];
 
 function invoke(payload: Record<string, unknown>): Pick<AslState, 'Resource' | 'Parameters' | 'Retry'> {
-  return { Resource: Resource.lambdaInvoke, Parameters: { FunctionName: ref(Placeholder.campaignStepFunction), Payload: payload }, Retry: RETRY };
+  return {
+    Resource: Resource.lambdaInvoke,
+    Parameters: { FunctionName: ref(Placeholder.campaignStepFunction), Payload: payload },
+    Retry: RETRY,
+  };
 }
 
 /** Where in the state the key of the set a step works on sits. */
@@ -122,17 +131,31 @@ export function compileCampaign(campaign: Campaign, options: CampaignCompileOpti
     States: {
       [S.start]: {
         Type: 'Task',
-        ...invoke({ action: 'start', 'input.$': '$', 'executionArn.$': '$$.Execution.Id', 'startedAt.$': '$$.Execution.StartTime' }),
+        ...invoke({
+          action: 'start',
+          'input.$': '$',
+          'executionArn.$': '$$.Execution.Id',
+          'startedAt.$': '$$.Execution.StartTime',
+        }),
         OutputPath: '$.Payload',
         Next: S.startCheck,
       },
-      [S.startCheck]: { Type: 'Choice', Choices: [{ Variable: '$.duplicate', BooleanEquals: true, Next: S.duplicate }], Default: S.audience },
+      [S.startCheck]: {
+        Type: 'Choice',
+        Choices: [{ Variable: '$.duplicate', BooleanEquals: true, Next: S.duplicate }],
+        Default: S.audience,
+      },
       [S.duplicate]: { Type: 'Succeed', Comment: 'this occurrence already ran' },
       // One iteration per parallel-scan segment, page after page (like the audience scan, segments/scan-asl.ts).
       [S.audience]: {
         Type: 'Map',
         ItemsPath: '$.parts',
-        ItemSelector: { action: 'audience-page', 'run.$': '$.run', 'segment.$': '$$.Map.Item.Value', 'totalSegments.$': '$.totalSegments' },
+        ItemSelector: {
+          action: 'audience-page',
+          'run.$': '$.run',
+          'segment.$': '$$.Map.Item.Value',
+          'totalSegments.$': '$.totalSegments',
+        },
         ItemProcessor: {
           ProcessorConfig: { Mode: 'INLINE' },
           StartAt: S.audiencePage,
@@ -146,7 +169,11 @@ export function compileCampaign(campaign: Campaign, options: CampaignCompileOpti
               OutputPath: '$.Payload',
               Next: S.audienceMore,
             },
-            [S.audienceMore]: { Type: 'Choice', Choices: [{ Variable: '$.cursor', IsPresent: true, Next: S.audienceNext }], Default: S.audienceDone },
+            [S.audienceMore]: {
+              Type: 'Choice',
+              Choices: [{ Variable: '$.cursor', IsPresent: true, Next: S.audienceNext }],
+              Default: S.audienceDone,
+            },
             // The page's result is the next page's payload, once it says again what it is.
             [S.audienceNext]: { Type: 'Pass', Result: 'audience-page', ResultPath: '$.action', Next: S.audiencePage },
             [S.audienceDone]: { Type: 'Succeed' },
@@ -177,14 +204,30 @@ export function compileCampaign(campaign: Campaign, options: CampaignCompileOpti
         Catch: [{ ErrorEquals: ['States.ALL'], ResultPath: '$.error', Next: S.finishFailed }],
         Next: S.finish,
       },
-      [S.finish]: { Type: 'Task', ...invoke({ action: 'finish', ...runArgs, status: 'succeeded' }), ResultPath: null, End: true },
-      [S.finishFailed]: { Type: 'Task', ...invoke({ action: 'finish', ...runArgs, status: 'failed', 'error.$': '$.error' }), ResultPath: null, Next: S.failed },
-      [S.failed]: { Type: 'Fail', Error: CAMPAIGN_RUN_FAILED, Cause: 'the campaign run failed; its run record holds the error' },
+      [S.finish]: {
+        Type: 'Task',
+        ...invoke({ action: 'finish', ...runArgs, status: 'succeeded' }),
+        ResultPath: null,
+        End: true,
+      },
+      [S.finishFailed]: {
+        Type: 'Task',
+        ...invoke({ action: 'finish', ...runArgs, status: 'failed', 'error.$': '$.error' }),
+        ResultPath: null,
+        Next: S.failed,
+      },
+      [S.failed]: {
+        Type: 'Fail',
+        Error: CAMPAIGN_RUN_FAILED,
+        Cause: 'the campaign run failed; its run record holds the error',
+      },
     },
   };
   // A compiler defect must fail the synth, not the deployment or a run.
   const problems = aslProblems(definition);
-  if (problems.length > 0) throw new Error(`campaign "${campaign.id}" compiled into invalid ASL:\n  ${problems.join('\n  ')}`);
+  if (problems.length > 0) {
+    throw new Error(`campaign "${campaign.id}" compiled into invalid ASL:\n  ${problems.join('\n  ')}`);
+  }
   return definition;
 }
 
@@ -213,7 +256,11 @@ function compileStep(scope: Scope, id: string, set: SetPath): void {
       break;
     case 'wait':
       // A dry run counts what each step would do: it does not wait.
-      scope.states[S.step(id)] = { Type: 'Choice', Choices: [{ Variable: '$.run.dryRun', BooleanEquals: true, ...then(scope, step.next) }], Default: S.wait(id) };
+      scope.states[S.step(id)] = {
+        Type: 'Choice',
+        Choices: [{ Variable: '$.run.dryRun', BooleanEquals: true, ...then(scope, step.next) }],
+        Default: S.wait(id),
+      };
       scope.states[S.wait(id)] = { Type: 'Wait', Seconds: parseDuration(step.duration), ...then(scope, step.next) };
       break;
     case 'split':
@@ -251,7 +298,11 @@ function distributedMap(scope: Scope, id: string, step: CampaignStep, set: SetPa
       ReaderConfig: { InputType: 'JSONL' },
       Parameters: { Bucket: ref(Placeholder.audienceBucket), 'Key.$': set },
     },
-    ItemBatcher: { MaxItemsPerBatch: scope.batchSize, MaxInputBytesPerBatch: MAX_INPUT_BYTES_PER_BATCH, BatchInput: { 'run.$': '$.run', ...fixed } },
+    ItemBatcher: {
+      MaxItemsPerBatch: scope.batchSize,
+      MaxInputBytesPerBatch: MAX_INPUT_BYTES_PER_BATCH,
+      BatchInput: { 'run.$': '$.run', ...fixed },
+    },
     MaxConcurrency: concurrency,
     // Any batch that still fails after its retries fails the step, and the run (Run's Catch).
     ToleratedFailurePercentage: 0,
@@ -275,9 +326,14 @@ export const resultPrefix = (campaignId: string, stepId: string): string => `run
 
 /**
  * The child of a sending step (deliver, enter-journey): the batch, then paused → hold and resume from the cursor,
- * cancelled → end, done → wait out the batch's time slot (`paceSeconds`) so MaxConcurrency children keep to the rate.
+ * cancelled → end, done → wait out the batch's time slot (`paceSeconds`) so MaxConcurrency children keep to the
+ * rate.
  */
-function sendingChild(id: string, action: 'deliver' | 'enter-journey', fixed: Record<string, unknown>): Record<string, AslState> {
+function sendingChild(
+  id: string,
+  action: 'deliver' | 'enter-journey',
+  fixed: Record<string, unknown>,
+): Record<string, AslState> {
   const S = CampaignState;
   return {
     [S.batch(id)]: {
@@ -330,21 +386,38 @@ function compileLocalTime(scope: Scope, id: string, step: DeliverStep, set: SetP
   scope.states[S.group(id)] = {
     Type: 'Task',
     ...invoke({ action: 'group-by-time', 'run.$': '$.run', step: id, 'set.$': set }),
-    ResultSelector: { 'groups.$': '$.Payload.groups', 'count.$': 'States.ArrayLength($.Payload.groups)', pos: { i: 0 } },
+    ResultSelector: {
+      'groups.$': '$.Payload.groups',
+      'count.$': 'States.ArrayLength($.Payload.groups)',
+      pos: { i: 0 },
+    },
     ResultPath: at,
     Next: S.moreGroups(id),
   };
-  scope.states[S.moreGroups(id)] = { Type: 'Choice', Choices: [{ Variable: `${at}.pos.i`, NumericLessThanPath: `${at}.count`, Next: S.groupItem(id) }], Default: after };
+  scope.states[S.moreGroups(id)] = {
+    Type: 'Choice',
+    Choices: [{ Variable: `${at}.pos.i`, NumericLessThanPath: `${at}.count`, Next: S.groupItem(id) }],
+    Default: after,
+  };
   scope.states[S.groupItem(id)] = {
     Type: 'Pass',
     Parameters: { 'group.$': `States.ArrayGetItem(${at}.groups, ${at}.pos.i)` },
     ResultPath: `${at}.current`,
     Next: S.groupWhen(id),
   };
-  scope.states[S.groupWhen(id)] = { Type: 'Choice', Choices: [{ Variable: '$.run.dryRun', BooleanEquals: true, Next: S.step(id) }], Default: S.groupWait(id) };
+  scope.states[S.groupWhen(id)] = {
+    Type: 'Choice',
+    Choices: [{ Variable: '$.run.dryRun', BooleanEquals: true, Next: S.step(id) }],
+    Default: S.groupWait(id),
+  };
   scope.states[S.groupWait(id)] = { Type: 'Wait', TimestampPath: `${at}.current.group.sendAt`, Next: S.step(id) };
   scope.states[S.step(id)] = { ...distributedMap(scope, id, step, `${at}.current.group.key`), Next: S.nextGroup(id) };
-  scope.states[S.nextGroup(id)] = { Type: 'Pass', Parameters: { 'i.$': `States.MathAdd(${at}.pos.i, 1)` }, ResultPath: `${at}.pos`, Next: S.moreGroups(id) };
+  scope.states[S.nextGroup(id)] = {
+    Type: 'Pass',
+    Parameters: { 'i.$': `States.MathAdd(${at}.pos.i, 1)` },
+    ResultPath: `${at}.pos`,
+    Next: S.moreGroups(id),
+  };
   if (step.next === undefined) scope.states[S.groupsDone(id)] = { Type: 'Succeed' };
 }
 
@@ -391,7 +464,8 @@ function compileSplit(scope: Scope, id: string, step: SplitStep, set: SetPath): 
 export function runTimeoutSeconds(campaign: Campaign): number {
   const longest = (id: string): number => {
     const step = campaign.steps[id];
-    const own = step.kind === 'wait' ? parseDuration(step.duration) : step.kind === 'deliver' && step.at !== undefined ? 2 * 86400 : 0;
+    const local = step.kind === 'deliver' && step.at !== undefined;
+    const own = step.kind === 'wait' ? parseDuration(step.duration) : local ? 2 * 86400 : 0;
     return own + Math.max(0, ...stepSuccessors(step).map((e) => longest(e.target)));
   };
   return Math.min(365 * 86400, longest(campaign.start) + 7 * 86400);

@@ -91,7 +91,8 @@ export function childTransitions(processor: Scope): number {
     seen.add(name);
     count++;
     const state: AslState | undefined = processor.States[name];
-    name = state === undefined ? undefined : ((state.Type === 'Choice' ? state.Default : state.Next) as string | undefined);
+    const next: unknown = state?.Type === 'Choice' ? state.Default : state?.Next;
+    name = typeof next === 'string' ? next : undefined;
   }
   return count;
 }
@@ -101,7 +102,11 @@ export function childTransitions(processor: Scope): number {
  * its weight (the holdout nothing); a rule or engagement split sends all its members down its costliest branch (an
  * upper bound: branches share the members). Pauses and retries are not counted.
  */
-export function campaignCost(campaign: Campaign, definition: AslDefinition, options: CampaignCostOptions): CampaignCost {
+export function campaignCost(
+  campaign: Campaign,
+  definition: AslDefinition,
+  options: CampaignCostOptions,
+): CampaignCost {
   const memoryGb = (options.memoryMb ?? 512) / 1024;
   const msPerMessage = options.msPerMessage ?? 20;
   const msPerInvocation = options.msPerInvocation ?? 100;
@@ -110,7 +115,8 @@ export function campaignCost(campaign: Campaign, definition: AslDefinition, opti
   const states = allStates(definition);
   let batchSize = 0;
 
-  const lambdaSeconds = (invocations: number, messages: number) => (invocations * msPerInvocation + messages * msPerMessage) / 1000;
+  const lambdaSeconds = (invocations: number, messages: number) =>
+    (invocations * msPerInvocation + messages * msPerMessage) / 1000;
   const priced = (c: Omit<StepCost, 'usd'>): StepCost => ({
     ...c,
     usd:
@@ -121,7 +127,10 @@ export function campaignCost(campaign: Campaign, definition: AslDefinition, opti
       c.s3Puts * S3_USD_PER_PUT,
   });
   /** The composing of a set from its parts: a GET per part, a PUT per multipart part. */
-  const compose = (members: number, parts: number) => ({ gets: parts, puts: Math.ceil((members * ROW_BYTES) / MULTIPART_BYTES) + 2 });
+  const compose = (members: number, parts: number) => ({
+    gets: parts,
+    puts: Math.ceil((members * ROW_BYTES) / MULTIPART_BYTES) + 2,
+  });
 
   const stepCost = (id: string, members: number): StepCost[] => {
     const step = campaign.steps[id];
@@ -153,7 +162,17 @@ export function campaignCost(campaign: Campaign, definition: AslDefinition, opti
         s3Puts: 3 + (branches > 0 ? batches * branches + branches * setParts.puts : 0),
       });
     } else {
-      own = priced({ step: id, kind: step.kind, members, batches: 0, transitions: parentStates.length, invocations: 0, gbSeconds: 0, s3Gets: 0, s3Puts: 0 });
+      own = priced({
+        step: id,
+        kind: step.kind,
+        members,
+        batches: 0,
+        transitions: parentStates.length,
+        invocations: 0,
+        gbSeconds: 0,
+        s3Gets: 0,
+        s3Puts: 0,
+      });
     }
     if (step.kind === 'split' && step.by !== 'percent') {
       const options = splitBranches(step).map((edge) => stepCost(edge.target, members));
@@ -192,8 +211,16 @@ export function campaignCost(campaign: Campaign, definition: AslDefinition, opti
     recipients,
     batchSize,
     steps,
-    stepFunctions: { transitions, childExecutions: sum((c) => c.batches) - audience.batches, usd: transitions * STANDARD_USD_PER_TRANSITION },
-    lambda: { invocations, gbSeconds, usd: invocations * LAMBDA_USD_PER_REQUEST + gbSeconds * LAMBDA_USD_PER_GB_SECOND },
+    stepFunctions: {
+      transitions,
+      childExecutions: sum((c) => c.batches) - audience.batches,
+      usd: transitions * STANDARD_USD_PER_TRANSITION,
+    },
+    lambda: {
+      invocations,
+      gbSeconds,
+      usd: invocations * LAMBDA_USD_PER_REQUEST + gbSeconds * LAMBDA_USD_PER_GB_SECOND,
+    },
     s3: { gets, puts, usd: gets * S3_USD_PER_GET + puts * S3_USD_PER_PUT },
     usd,
     usdPerMillion: recipients > 0 ? (usd / recipients) * 1_000_000 : 0,

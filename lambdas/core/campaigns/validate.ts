@@ -11,10 +11,12 @@ import { Campaign, type CampaignStep, type DeliverStep, type Schedule, type Spli
 /**
  * Campaign files are checked in two passes, like journeys (lambdas/core/journey/validate.ts): the schema (every issue
  * with its field path), then the graph, the schedule and, given a catalog, the references to segments, journeys and
- * placements. `stepId` of a violation (the `nodeId` field journeys use) names the offending step.
+ * placements. A violation's `nodeId` (the field journeys use) names the offending step.
  */
 export type CampaignViolation = Violation;
-export type CampaignValidationResult = { ok: true; campaign: Campaign } | { ok: false; violations: CampaignViolation[] };
+export type CampaignValidationResult =
+  | { ok: true; campaign: Campaign }
+  | { ok: false; violations: CampaignViolation[] };
 
 /** What the deployment knows: the ids of segments/*.json, statemachines/*.json, placements/*.json, campaigns/*.json. */
 export interface CampaignCatalog {
@@ -38,7 +40,9 @@ export const CAMPAIGN_LIMITS = {
 } as const;
 
 function issuePath(path: readonly PropertyKey[]): string {
-  const text = path.reduce<string>((acc, key) => (typeof key === 'number' ? `${acc}[${key}]` : `${acc}.${String(key)}`), '');
+  const step = (acc: string, key: PropertyKey) =>
+    typeof key === 'number' ? `${acc}[${key}]` : `${acc}.${String(key)}`;
+  const text = path.reduce<string>(step, '');
   return text.replace(/^\./, '') || '(root)';
 }
 
@@ -60,7 +64,12 @@ export function checkCampaign(campaign: Campaign, catalog?: CampaignCatalog): Ca
   violations.push(...checkSchedule(campaign.schedule));
   if (campaign.goal) {
     const within = parseDuration(campaign.goal.within);
-    if (within < 1 || within > 365 * 86400) violations.push({ path: 'goal.within', message: 'a goal window is 1 second to 365 days' });
+    if (within < 1 || within > 365 * 86400) {
+      violations.push({
+        path: 'goal.within',
+        message: 'a goal window is 1 second to 365 days',
+      });
+    }
   }
   if (catalog) violations.push(...checkReferences(campaign, catalog));
   return violations;
@@ -70,12 +79,21 @@ export function checkCampaign(campaign: Campaign, catalog?: CampaignCatalog): Ca
 function checkGraph(campaign: Campaign): CampaignViolation[] {
   const out: CampaignViolation[] = [];
   const steps = new Map(Object.entries(campaign.steps));
-  if (!steps.has(campaign.start)) out.push({ path: 'start', message: `start refers to unknown step "${campaign.start}"` });
+  if (!steps.has(campaign.start)) {
+    out.push({
+      path: 'start',
+      message: `start refers to unknown step "${campaign.start}"`,
+    });
+  }
   const parents = new Map<string, string[]>();
   for (const [id, step] of steps) {
     for (const { field, target } of stepSuccessors(step)) {
       if (!steps.has(target)) {
-        out.push({ nodeId: id, path: `steps.${id}.${field}`, message: `step "${id}" refers to unknown step "${target}"` });
+        out.push({
+          nodeId: id,
+          path: `steps.${id}.${field}`,
+          message: `step "${id}" refers to unknown step "${target}"`,
+        });
         continue;
       }
       parents.set(target, [...(parents.get(target) ?? []), id]);
@@ -84,9 +102,19 @@ function checkGraph(campaign: Campaign): CampaignViolation[] {
   if (out.length > 0) return out;
   for (const [id, from] of parents) {
     if (id === campaign.start) {
-      out.push({ nodeId: id, path: `steps.${id}`, message: `the start step "${id}" may not be the next of another step (found in ${quoteAll(from)}); loops are not allowed` });
+      out.push({
+        nodeId: id,
+        path: `steps.${id}`,
+        message: `the start step "${id}" may not be the next of another step (found in ${quoteAll(from)}); ` +
+          'loops are not allowed',
+      });
     } else if (from.length > 1) {
-      out.push({ nodeId: id, path: `steps.${id}`, message: `step "${id}" is the next of ${from.length} steps (${quoteAll(from)}); each step has one parent: copy it under another id` });
+      out.push({
+        nodeId: id,
+        path: `steps.${id}`,
+        message: `step "${id}" is the next of ${from.length} steps (${quoteAll(from)}); ` +
+          'each step has one parent: copy it under another id',
+      });
     }
   }
   // Every step reached once from start; with one parent each, anything unreached sits on a cycle or an orphan chain.
@@ -98,7 +126,13 @@ function checkGraph(campaign: Campaign): CampaignViolation[] {
   };
   walk(campaign.start);
   for (const id of steps.keys()) {
-    if (!reached.has(id)) out.push({ nodeId: id, path: `steps.${id}`, message: `step "${id}" is not reachable from start "${campaign.start}"` });
+    if (!reached.has(id)) {
+      out.push({
+        nodeId: id,
+        path: `steps.${id}`,
+        message: `step "${id}" is not reachable from start "${campaign.start}"`,
+      });
+    }
   }
   return out;
 }
@@ -131,7 +165,13 @@ function checkStep(campaign: Campaign, id: string, step: CampaignStep): Campaign
     case 'wait': {
       const seconds = parseDuration(step.duration);
       if (seconds < 1) return [{ nodeId: id, path: `${at}.duration`, message: 'a wait is at least 1 second' }];
-      if (seconds > CAMPAIGN_LIMITS.maxWaitSeconds) return [{ nodeId: id, path: `${at}.duration`, message: `a wait is at most 90 days (got ${Math.round(seconds / 86400)} days)` }];
+      if (seconds > CAMPAIGN_LIMITS.maxWaitSeconds) {
+        return [{
+          nodeId: id,
+          path: `${at}.duration`,
+          message: `a wait is at most 90 days (got ${Math.round(seconds / 86400)} days)`,
+        }];
+      }
       return checkPathWaits(campaign, id, at);
     }
     case 'split':
@@ -149,18 +189,37 @@ function checkStep(campaign: Campaign, id: string, step: CampaignStep): Campaign
  * `decide` (`offer`, `offers`), the item of `forEach`, and the unsubscribe link.
  */
 export function campaignTemplateRoots(step: DeliverStep): string[] {
-  return ['profile', 'row', ...(step.decide ? ['offer', 'offers'] : []), ...(step.forEach ? ['item'] : []), 'unsubscribeUrl'];
+  const offers = step.decide ? ['offer', 'offers'] : [];
+  return ['profile', 'row', ...offers, ...(step.forEach ? ['item'] : []), 'unsubscribeUrl'];
 }
 
 function checkDeliver(id: string, step: DeliverStep, at: string): CampaignViolation[] {
   const out: CampaignViolation[] = [];
-  if (step.in !== undefined && step.at === undefined) out.push({ nodeId: id, path: `${at}.in`, message: '"in" says whose time zone "at" is read in: give "at" too' });
-  if (step.passed !== undefined && step.at === undefined) out.push({ nodeId: id, path: `${at}.passed`, message: '"passed" says what happens when "at" has passed: give "at" too' });
+  if (step.in !== undefined && step.at === undefined) {
+    out.push({
+      nodeId: id,
+      path: `${at}.in`,
+      message: '"in" says whose time zone "at" is read in: give "at" too',
+    });
+  }
+  if (step.passed !== undefined && step.at === undefined) {
+    out.push({
+      nodeId: id,
+      path: `${at}.passed`,
+      message: '"passed" says what happens when "at" has passed: give "at" too',
+    });
+  }
   const roots = campaignTemplateRoots(step);
   for (const [field, text] of Object.entries(step.template)) {
     if (typeof text !== 'string') continue;
     const kind = field === 'html' ? 'html' : field === 'subject' || field === 'url' ? 'line' : 'text';
-    for (const message of checkTemplate(text, kind, roots)) out.push({ nodeId: id, path: `${at}.template.${field}`, message });
+    for (const message of checkTemplate(text, kind, roots)) {
+      out.push({
+        nodeId: id,
+        path: `${at}.template.${field}`,
+        message,
+      });
+    }
   }
   return out;
 }
@@ -173,43 +232,87 @@ function checkPathWaits(campaign: Campaign, id: string, at: string): CampaignVio
     return sum + (step?.kind === 'wait' ? parseDuration(step.duration) : 0);
   }, 0);
   if (total <= CAMPAIGN_LIMITS.maxPathWaitSeconds) return [];
-  return [{ nodeId: id, path: `${at}.duration`, message: `the waits up to step "${id}" add up to ${Math.round(total / 86400)} days; a run lasts under a year, so at most 300 days of waits on one path` }];
+  return [{
+    nodeId: id,
+    path: `${at}.duration`,
+    message: `the waits up to step "${id}" add up to ${Math.round(total / 86400)} days; ` +
+      'a run lasts under a year, so at most 300 days of waits on one path',
+  }];
 }
 
 function checkSplit(campaign: Campaign, id: string, step: SplitStep, at: string): CampaignViolation[] {
   const out: CampaignViolation[] = [];
-  const ids = step.by === 'percent' ? step.variants.map((v) => v.id) : step.by === 'rule' ? step.branches.map((b) => b.id) : [];
+  const ids =
+    step.by === 'percent' ? step.variants.map((v) => v.id) : step.by === 'rule' ? step.branches.map((b) => b.id) : [];
   const field = step.by === 'percent' ? 'variants' : 'branches';
   const seen = new Map<string, number>();
   ids.forEach((branch, i) => {
     const reserved = step.by === 'percent' ? HOLDOUT_BRANCH : OTHERWISE_BRANCH;
-    if (branch === reserved) out.push({ nodeId: id, path: `${at}.${field}[${i}].id`, message: `the branch id "${reserved}" is reserved` });
-    if (seen.has(branch)) out.push({ nodeId: id, path: `${at}.${field}[${i}].id`, message: `duplicate branch id "${branch}" (first used by ${field}[${seen.get(branch)}])` });
+    if (branch === reserved) {
+      out.push({
+        nodeId: id,
+        path: `${at}.${field}[${i}].id`,
+        message: `the branch id "${reserved}" is reserved`,
+      });
+    }
+    if (seen.has(branch)) {
+      out.push({
+        nodeId: id,
+        path: `${at}.${field}[${i}].id`,
+        message: `duplicate branch id "${branch}" (first used by ${field}[${seen.get(branch)}])`,
+      });
+    }
     else seen.set(branch, i);
   });
   // State names carry the step and branch ids (compile.ts: `<step>.<branch>.set`).
   for (const edge of splitBranches(step)) {
     const name = `${id}.${edge.branch}.set`;
     if (name.length > CAMPAIGN_LIMITS.maxStateNameLength) {
-      out.push({ nodeId: id, path: `${at}.${edge.field}`, message: `step id "${id}" and branch id "${edge.branch}" together are too long for state names (${name.length} > 80 characters)` });
+      out.push({
+        nodeId: id,
+        path: `${at}.${edge.field}`,
+        message: `step id "${id}" and branch id "${edge.branch}" together are too long for state names ` +
+          `(${name.length} > 80 characters)`,
+      });
     }
   }
   if (step.by === 'percent') {
     const total = step.variants.reduce((sum, v) => sum + v.weight, 0) + (step.holdout?.weight ?? 0);
     if (total !== 100) {
-      const parts = [...step.variants.map((v) => `${v.id} ${v.weight}`), ...(step.holdout ? [`holdout ${step.holdout.weight}`] : [])];
-      out.push({ nodeId: id, path: `${at}.variants`, message: `split weights must sum to 100 (got ${total}: ${parts.join(' + ')})` });
+      const holdout = step.holdout ? [`holdout ${step.holdout.weight}`] : [];
+      const parts = [...step.variants.map((v) => `${v.id} ${v.weight}`), ...holdout];
+      out.push({
+        nodeId: id,
+        path: `${at}.variants`,
+        message: `split weights must sum to 100 (got ${total}: ${parts.join(' + ')})`,
+      });
     }
-    if (step.variants.length + (step.holdout ? 1 : 0) < 2) out.push({ nodeId: id, path: `${at}.variants`, message: 'a split needs two variants, or one variant and a holdout' });
+    if (step.variants.length + (step.holdout ? 1 : 0) < 2) {
+      out.push({
+        nodeId: id,
+        path: `${at}.variants`,
+        message: 'a split needs two variants, or one variant and a holdout',
+      });
+    }
   }
   if (step.by === 'engagement') {
     if (step.engagement === 'converted' && campaign.goal === undefined) {
-      out.push({ nodeId: id, path: `${at}.engagement`, message: '"converted" reads the campaign\'s goal event: give the campaign a goal' });
+      out.push({
+        nodeId: id,
+        path: `${at}.engagement`,
+        message: '"converted" reads the campaign\'s goal event: give the campaign a goal',
+      });
     }
     const target = campaign.steps[step.step];
     const before = (pathTo(campaign, id) ?? []).slice(0, -1);
     if (target?.kind !== 'deliver' || !before.includes(step.step)) {
-      out.push({ nodeId: id, path: `${at}.step`, message: `"${step.step}" must be a deliver step on the path to this split (the path is ${quoteAll(before) || 'empty'})` });
+      out.push({
+        nodeId: id,
+        path: `${at}.step`,
+        message:
+          `"${step.step}" must be a deliver step on the path to this split ` +
+          `(the path is ${quoteAll(before) || 'empty'})`,
+      });
     }
   }
   return out;
@@ -228,11 +331,21 @@ function localDateTimeValue(text: string): number | undefined {
 function checkSchedule(schedule: Schedule): CampaignViolation[] {
   if (schedule.type === 'on-demand') return [];
   const out: CampaignViolation[] = [];
-  if (!isTimeZone(schedule.timeZone)) out.push({ path: 'schedule.timeZone', message: `"${schedule.timeZone}" is not an IANA time zone (e.g. "Europe/Paris")` });
+  if (!isTimeZone(schedule.timeZone)) {
+    out.push({
+      path: 'schedule.timeZone',
+      message: `"${schedule.timeZone}" is not an IANA time zone (e.g. "Europe/Paris")`,
+    });
+  }
   const date = (field: 'at' | 'start' | 'end', text: string | undefined) => {
     if (text === undefined) return undefined;
     const value = localDateTimeValue(text);
-    if (value === undefined) out.push({ path: `schedule.${field}`, message: `"${text}" is not a date on the calendar` });
+    if (value === undefined) {
+      out.push({
+        path: `schedule.${field}`,
+        message: `"${text}" is not a date on the calendar`,
+      });
+    }
     return value;
   };
   if (schedule.type === 'once') {
@@ -241,14 +354,26 @@ function checkSchedule(schedule: Schedule): CampaignViolation[] {
   }
   const fields = schedule.cron.trim().split(/\s+/);
   if (fields.length !== CAMPAIGN_LIMITS.cronFields) {
-    out.push({ path: 'schedule.cron', message: `a cron expression has 6 fields: minutes hours day-of-month month day-of-week year (got ${fields.length})` });
+    out.push({
+      path: 'schedule.cron',
+      message:
+        `a cron expression has 6 fields: minutes hours day-of-month month day-of-week year (got ${fields.length})`,
+    });
   } else if (fields[2] !== '?' && fields[4] !== '?') {
     // https://docs.aws.amazon.com/scheduler/latest/UserGuide/schedule-types.html#cron-based: one of the two is "?".
-    out.push({ path: 'schedule.cron', message: 'day-of-month or day-of-week must be "?" (EventBridge Scheduler cron)' });
+    out.push({
+      path: 'schedule.cron',
+      message: 'day-of-month or day-of-week must be "?" (EventBridge Scheduler cron)',
+    });
   }
   const start = date('start', schedule.start);
   const end = date('end', schedule.end);
-  if (start !== undefined && end !== undefined && end <= start) out.push({ path: 'schedule.end', message: `the end (${schedule.end}) must be after the start (${schedule.start})` });
+  if (start !== undefined && end !== undefined && end <= start) {
+    out.push({
+      path: 'schedule.end',
+      message: `the end (${schedule.end}) must be after the start (${schedule.start})`,
+    });
+  }
   return out;
 }
 
@@ -267,34 +392,69 @@ export function campaignReferences(campaign: Campaign): CampaignReference[] {
   const out: CampaignReference[] = [];
   const { audience } = campaign;
   if (audience.segment) out.push({ kind: 'segment', id: audience.segment, where: 'audience.segment' });
-  if (audience.rule) for (const id of ruleSegments(audience.rule)) out.push({ kind: 'segment', id, where: 'audience.rule' });
-  audience.exclude?.segments?.forEach((id, i) => out.push({ kind: 'segment', id, where: `audience.exclude.segments[${i}]` }));
+  if (audience.rule) for (const id of ruleSegments(audience.rule)) {
+    out.push({
+      kind: 'segment',
+      id,
+      where: 'audience.rule',
+    });
+  }
+  audience.exclude?.segments?.forEach((id, i) => {
+    out.push({ kind: 'segment', id, where: `audience.exclude.segments[${i}]` });
+  });
   audience.exclude?.messaged?.forEach((m, i) => {
     if (m.journey) out.push({ kind: 'journey', id: m.journey, where: `audience.exclude.messaged[${i}].journey` });
     if (m.campaign) out.push({ kind: 'campaign', id: m.campaign, where: `audience.exclude.messaged[${i}].campaign` });
   });
   for (const [id, step] of Object.entries(campaign.steps)) {
     const at = `steps.${id}`;
-    if (step.kind === 'deliver' && step.decide) out.push({ kind: 'placement', id: step.decide.placement, where: `${at}.decide.placement` });
+    if (step.kind === 'deliver' && step.decide) {
+      out.push({
+        kind: 'placement',
+        id: step.decide.placement,
+        where: `${at}.decide.placement`,
+      });
+    }
     if (step.kind === 'enter-journey') out.push({ kind: 'journey', id: step.journey, where: `${at}.journey` });
     if (step.kind === 'split' && step.by === 'rule') {
       step.branches.forEach((b, i) => {
-        for (const segment of ruleSegments(b.rule)) out.push({ kind: 'segment', id: segment, where: `${at}.branches[${i}].rule` });
+        for (const segment of ruleSegments(b.rule)) {
+          out.push({
+            kind: 'segment',
+            id: segment,
+            where: `${at}.branches[${i}].rule`,
+          });
+        }
       });
     }
   }
   return out;
 }
 
-const FOLDER = { segment: 'segments', journey: 'statemachines', placement: 'placements', campaign: 'campaigns' } as const;
+const FOLDER = {
+  segment: 'segments',
+  journey: 'statemachines',
+  placement: 'placements',
+  campaign: 'campaigns',
+} as const;
 
 function checkReferences(campaign: Campaign, catalog: CampaignCatalog): CampaignViolation[] {
-  const known = { segment: catalog.segments, journey: catalog.journeys, placement: catalog.placements, campaign: catalog.campaigns };
+  const known: Record<CampaignReference['kind'], ReadonlySet<string> | undefined> = {
+    segment: catalog.segments,
+    journey: catalog.journeys,
+    placement: catalog.placements,
+    campaign: catalog.campaigns,
+  };
   const notApi: CampaignViolation[] = [];
   for (const [id, step] of Object.entries(campaign.steps)) {
     if (step.kind !== 'enter-journey' || !catalog.apiJourneys || catalog.apiJourneys.has(step.journey)) continue;
     if (catalog.journeys && !catalog.journeys.has(step.journey)) continue;
-    notApi.push({ nodeId: id, path: `steps.${id}.journey`, message: `journey "${step.journey}" has no API entry ("entry": { "kind": "api" }), so members cannot be entered into it` });
+    notApi.push({
+      nodeId: id,
+      path: `steps.${id}.journey`,
+      message: `journey "${step.journey}" has no API entry ("entry": { "kind": "api" }), ` +
+        'so members cannot be entered into it',
+    });
   }
   return notApi.concat(campaignReferences(campaign)
     .filter((r) => known[r.kind] !== undefined && !known[r.kind]!.has(r.id))

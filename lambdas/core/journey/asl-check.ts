@@ -30,15 +30,20 @@ export function aslProblems(definition: StatesScope): string[] {
       if (name.length > 80) problems.push(`${at}: state names are at most 80 characters (${name.length})`);
       const targets = transitions(state);
       edges.set(name, targets);
-      for (const target of targets) if (!(target in states)) problems.push(`${at}: goes to "${target}", not a state of this scope`);
+      for (const target of targets) {
+        if (!(target in states)) problems.push(`${at}: goes to "${target}", not a state of this scope`);
+      }
       if (state.Type === 'Choice') {
-        if (state.Next !== undefined || state.End !== undefined) problems.push(`${at}: a Choice may have neither Next nor End`);
+        const ends = state.Next !== undefined || state.End !== undefined;
+        if (ends) problems.push(`${at}: a Choice may have neither Next nor End`);
       } else if (!TERMINAL.has(state.Type)) {
         const hasNext = typeof state.Next === 'string';
         if (hasNext === (state.End === true)) problems.push(`${at}: needs exactly one of Next or End`);
       }
-      for (const [i, branch] of ((state.Branches as StatesScope[] | undefined) ?? []).entries()) visit(branch, `${at} [branch ${i}]`, inInlineMap);
-      const processor = (state.ItemProcessor ?? state.Iterator) as (StatesScope & { ProcessorConfig?: { Mode?: string } }) | undefined;
+      const branches = (state.Branches as StatesScope[] | undefined) ?? [];
+      branches.forEach((branch, i) => visit(branch, `${at} [branch ${i}]`, inInlineMap));
+      type Processor = StatesScope & { ProcessorConfig?: { Mode?: string } };
+      const processor = (state.ItemProcessor ?? state.Iterator) as Processor | undefined;
       if (processor) {
         const distributed = processor.ProcessorConfig?.Mode === 'DISTRIBUTED';
         if (distributed && inInlineMap) problems.push(`${at}: a Distributed Map inside an inline Map`);
@@ -52,7 +57,9 @@ export function aslProblems(definition: StatesScope): string[] {
       for (const next of edges.get(name) ?? []) walk(next);
     };
     walk(scope.StartAt);
-    for (const name of Object.keys(states)) if (!reached.has(name)) problems.push(`${where} > ${name}: not reachable from ${scope.StartAt}`);
+    for (const name of Object.keys(states)) {
+      if (!reached.has(name)) problems.push(`${where} > ${name}: not reachable from ${scope.StartAt}`);
+    }
   };
   visit(definition, '(machine)', false);
   for (const match of JSON.stringify(definition).matchAll(/\$\{(\w+)\}/g)) {
@@ -66,7 +73,8 @@ function transitions(state: AslState): string[] {
   const out: string[] = [];
   if (typeof state.Next === 'string') out.push(state.Next);
   if (typeof state.Default === 'string') out.push(state.Default);
-  for (const rule of (state.Choices as { Next?: unknown }[] | undefined) ?? []) if (typeof rule.Next === 'string') out.push(rule.Next);
-  for (const handler of (state.Catch as { Next?: unknown }[] | undefined) ?? []) if (typeof handler.Next === 'string') out.push(handler.Next);
+  type Rule = { Next?: unknown };
+  const rules = [...((state.Choices as Rule[] | undefined) ?? []), ...((state.Catch as Rule[] | undefined) ?? [])];
+  for (const rule of rules) if (typeof rule.Next === 'string') out.push(rule.Next);
   return out;
 }
