@@ -279,7 +279,8 @@ function compileStep(scope: Scope, id: string, set: SetPath): void {
  * The per-member fan-out: a Distributed Map reading the set's JSON Lines object in batches. Fields as documented in
  * https://docs.aws.amazon.com/step-functions/latest/dg/state-map-distributed.html (ItemReader InputType JSONL:
  * https://docs.aws.amazon.com/step-functions/latest/dg/input-output-itemreader.html; ItemBatcher BatchInput and
- * MaxInputBytesPerBatch: .../input-output-itembatcher.html; ResultWriter: .../input-output-resultwriter.html).
+ * MaxInputBytesPerBatch, the batch arriving as `{Items, BatchInput}`:
+ * https://docs.aws.amazon.com/step-functions/latest/dg/input-output-itembatcher.html).
  * A Distributed Map may sit in a Parallel branch (it then needs states:StartExecution on its own state machine like
  * any other: https://docs.aws.amazon.com/step-functions/latest/dg/iam-policies-eg-dist-map.html; aws/aws-cdk#35391);
  * it is never put in an inline Map.
