@@ -77,7 +77,7 @@ function parse(text: string, kind: TemplateKind): Template[] {
 const firstLine = (error: unknown) => String((error as Error)?.message ?? error).split('\n')[0];
 
 /** Build-time check of a template: syntax, filters, variable roots and (html) where output lands. Empty when fine. */
-export function checkTemplate(text: string, kind: TemplateKind = 'text'): string[] {
+export function checkTemplate(text: string, kind: TemplateKind = 'text', allowed: readonly string[] = TEMPLATE_ROOTS): string[] {
   let templates: Template[];
   try {
     templates = parse(text, kind);
@@ -90,8 +90,8 @@ export function checkTemplate(text: string, kind: TemplateKind = 'text'): string
   try {
     const roots = engine(kind).globalVariablesSync(templates);
     for (const root of roots) {
-      if ((TEMPLATE_ROOTS as readonly string[]).includes(root)) continue;
-      problems.push(`template uses unknown variable "${root}"; use one of ${TEMPLATE_ROOTS.join(', ')}`);
+      if (allowed.includes(root)) continue;
+      problems.push(`template uses unknown variable "${root}"; use one of ${allowed.join(', ')}`);
     }
   } catch (error) {
     problems.push(`template cannot be analysed: ${firstLine(error)}`);
