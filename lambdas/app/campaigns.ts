@@ -6,7 +6,6 @@ import {
   ENDED_STATUSES,
   existingRun,
   groupCounts,
-  nextOccurrences,
   registeredCampaign,
   RUN_ACTIONS,
   RUN_ID_PATTERN,
@@ -14,6 +13,7 @@ import {
   type CampaignControlDeps,
   type RunAction,
 } from '../core/campaigns/control';
+import { nextOccurrences } from '../core/campaigns/occurrences';
 import { CampaignId } from '../core/campaigns/schema';
 import { ValidationError } from '../core/runtime/errors';
 import { json, parseJsonBody, PayloadTooLargeError, type ApiEvent } from '../shared/http';

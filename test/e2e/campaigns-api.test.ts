@@ -54,6 +54,8 @@ describe('campaigns API (local stack, dynalite, virtual clock)', () => {
     expect(before.status).toBe(200);
     expect(before.body.definition).toEqual(JSON.parse(JSON.stringify(WIN_BACK)));
     expect(before.body.schedule.next).toEqual(['2026-12-24T08:00:00.000Z']);
+    const weekly = await call(ctx.stack, 'GET', '/campaigns/weekly');
+    expect(weekly.body.schedule).toEqual({ ...WEEKLY.schedule, next: ['2026-12-07T09:00:00.000Z', '2026-12-14T09:00:00.000Z', '2026-12-21T09:00:00.000Z'] });
     await ctx.clock.advanceTo('2026-12-24T08:00:00.001Z');
     expect((await call(ctx.stack, 'GET', '/campaigns/win-back')).body.schedule.next).toEqual([]);
   });

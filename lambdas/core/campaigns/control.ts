@@ -1,10 +1,8 @@
 import { executionArnOf } from '../journey/registry-item';
-import { localToInstant } from '../governance/local-time';
 import { ConflictError, NotFoundError } from '../runtime/errors';
 import type { Clock } from '../runtime/ports';
 import { dict, type Dict } from '../shared/records';
 import type { CampaignExecutionInput, CampaignRegistry, CampaignRunRecord, CampaignRunStatus, CampaignRuns, RegisteredCampaign, RunCount } from './contract';
-import type { Schedule } from './schema';
 
 /**
  * What the marketer controls through the API (lambdas/app/campaigns.ts): starting a run, pausing, resuming and
@@ -163,15 +161,4 @@ export function groupCounts(counts: readonly RunCount[]): GroupedCounts {
     }
   }
   return { run, steps };
-}
-
-/** The next occurrences of a schedule after `now` that are cheap to know: a `once` schedule's instant. */
-export function nextOccurrences(schedule: Schedule, now: Date): string[] | undefined {
-  if (schedule.type === 'on-demand') return [];
-  if (schedule.type === 'recurring') return undefined;
-  const [date, time] = schedule.at.split('T');
-  const [year, month, day] = date.split('-').map(Number);
-  const [hour, minute, second] = time.split(':').map(Number);
-  const at = localToInstant({ year, month, day, hour, minute, second: second ?? 0 }, schedule.timeZone);
-  return at > now.getTime() ? [new Date(at).toISOString()] : [];
 }
