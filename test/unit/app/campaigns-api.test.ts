@@ -149,6 +149,17 @@ describe('POST /campaigns/{id}/runs', () => {
     expect(reply.headers.location).toMatch(/^\/campaigns\/win-back\/runs\/api-/);
   });
 
+  it('stops the execution at once when the run was cancelled while it was being started', async () => {
+    const { call, executions, runs } = setup();
+    executions.onStart = async (runId) => {
+      const run = (await runs.get('win-back', runId))!;
+      await runs.update({ ...run, status: 'cancelled', version: run.version + 1 }, run.version);
+    };
+    const reply = await call(createStartCampaignRunHandler, { id: 'win-back' }, '{}');
+    expect([reply.status, reply.body.status]).toEqual([202, 'cancelled']);
+    expect(executions.stopped).toEqual([reply.body.executionArn]);
+  });
+
   it('marks the run failed when its execution cannot start, and answers no success', async () => {
     const { call, executions, runs } = setup();
     executions.failStart = Object.assign(new Error('throttled'), { name: 'ThrottlingException' });
