@@ -7,7 +7,7 @@ import { createUnsubscribeLinks } from '../core/consent/links';
 import { SES_DELIVERY_EVENT_PATTERN } from '../core/consent/ses-events';
 import { ROUTER_EVENT_PATTERN } from '../core/events/pattern';
 import { compileCatalog, type CompiledJourney } from '../core/journey/catalog';
-import { Placeholder } from '../core/journey/asl';
+import { Placeholder, type AslDefinition } from '../core/journey/asl';
 import { EnvKey } from '../core/config/env-keys';
 import { systemClock, type Clock } from '../core/runtime/ports';
 import { DynamoConsentStore } from '../adapters/dynamodb-consent';
@@ -127,6 +127,8 @@ export interface LocalStackOptions {
   campaignsDir?: string;
   /** Or the campaigns themselves (tests; `[]`: none). Registered, and each compiled definition deployed. */
   campaigns?: readonly Campaign[];
+  /** Tests only: the campaign compiler (default `compileCampaign`). */
+  compileCampaign?: (campaign: Campaign) => AslDefinition;
   /**
    * Milliseconds between scheduled segment re-checks (time-based rules): real ones on the scaled clock, virtual ones
    * with a VirtualClock (3_600_000 is AWS's hourly schedule). Default: none (use `POST /local/segments/recheck`).
@@ -259,7 +261,7 @@ export async function startLocalStack(options: LocalStackOptions = {}) {
   // Journey counters (reports): the same sharded items in the runtime table, in dynalite or in memory.
   const counters = options.counters ?? (memory ? memoryJourneyCounters(memory) : new DynamoJourneyCounters(db!, LOCAL_TABLES.runtime));
   const deps = { ...ports, segmentStore, segments, decisions, counters, newId: () => randomUUID() };
-  const campaignOptions = { campaigns: campaignFiles, clock, ...(db ? { dynamo: { db, journeysTable: LOCAL_TABLES.journeys, runtimeTable: LOCAL_TABLES.runtime } } : {}) };
+  const campaignOptions = { campaigns: campaignFiles, clock, compile: options.compileCampaign, ...(db ? { dynamo: { db, journeysTable: LOCAL_TABLES.journeys, runtimeTable: LOCAL_TABLES.runtime } } : {}) };
   const campaignStores = localCampaignStores(campaignOptions);
   // How runs end (completed, failed, timeout): on AWS a rule on the default bus for Step Functions' status change
   // events; here the runner hands each ended run's event to the same handler (not through the local bus: its router

@@ -1,4 +1,7 @@
 import type { CampaignRunRecord } from '../../lambdas/core/campaigns/contract';
+import type { AslDefinition } from '../../lambdas/core/journey/asl';
+import { startLocalStack } from '../../lambdas/local/stack';
+import { VirtualClock } from '../../lambdas/local/virtual-clock';
 import { Campaign, type CampaignInput } from '../../lambdas/core/campaigns/schema';
 import { call, problemFields } from './http';
 import { openVirtualStack } from './local-stack';
@@ -168,5 +171,40 @@ describe('campaigns API (local stack, dynalite, virtual clock)', () => {
       expect([action, reply.status, problemFields(reply)]).toEqual([action, 400, ['action']]);
     }
     expect((await ctx.stack.campaignRuns.get('win-back', 'r-action'))?.status).toBe('running');
+  });
+});
+
+describe('campaign state machines in the local stack', () => {
+  it('deploys a compiled definition with the campaign-step function and audience bucket bound, and starts runs on it', async () => {
+    // A one-state definition whose Task calls the campaign-step function with an action it does not know: the run
+    // reaches the real dispatcher through ${CampaignStepFunctionArn}, whatever the actions plugged in.
+    const definition: AslDefinition = {
+      Comment: 'test',
+      StartAt: 'Start',
+      TimeoutSeconds: 300,
+      States: {
+        Start: {
+          Type: 'Task',
+          Resource: 'arn:aws:states:::lambda:invoke',
+          Parameters: { FunctionName: '${CampaignStepFunctionArn}', Payload: { action: 'probe', bucket: '${AudienceBucketName}', 'input.$': '$' } },
+          End: true,
+        },
+      },
+    };
+    const clock = new VirtualClock('2026-12-01T09:00:00.000Z');
+    const stack = await startLocalStack({ listen: false, storage: 'memory', clock, campaigns: [WEEKLY], compileCampaign: () => definition });
+    try {
+      expect([...stack.campaignProblems]).toEqual([]);
+      const reply = await stack.request({ method: 'POST', path: '/campaigns/weekly/runs', body: '{}' });
+      expect(reply.statusCode).toBe(202);
+      const run = JSON.parse(reply.body);
+      await stack.settle();
+      const execution = stack.executions.get(run.executionArn);
+      expect(execution).toMatchObject({ name: run.runId, status: 'FAILED' });
+      expect(execution?.input).toEqual({ campaignId: 'weekly', runId: run.runId, trigger: 'api' });
+      expect(execution?.error).toMatch(/invalid campaign-step payload: action/);
+    } finally {
+      await stack.stop();
+    }
   });
 });
