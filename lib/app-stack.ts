@@ -289,7 +289,9 @@ export class WaymarkAppStack extends Stack {
       logRetention,
       registryShards: props.registryShards,
     });
-    const features = [...before, journeysFeature, governanceFeature];
+    // Campaigns: their functions only, for now (their state machines, bucket and grants: the campaigns CDK work).
+    const campaignsFeature = Feature.of(this, 'Campaigns', { feature: 'campaigns', logRetention });
+    const features = [...before, journeysFeature, governanceFeature, campaignsFeature];
     this.features = new Map(features.map((f) => [f.node.id, f]));
     const functions = new Map(features.flatMap((f) => [...f.functions]));
     const undeclared = entryPoints().filter(([name]) => !functions.has(name));

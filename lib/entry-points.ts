@@ -9,7 +9,7 @@
  */
 
 /** The app stack's feature constructs (lib/features/); each creates the functions of its entry points. */
-export type FeatureName = 'events' | 'profiles' | 'consent' | 'journeys' | 'segments' | 'decisioning' | 'governance';
+export type FeatureName = 'events' | 'profiles' | 'consent' | 'journeys' | 'segments' | 'decisioning' | 'governance' | 'campaigns';
 
 export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'DELETE' | 'PATCH';
 
@@ -38,13 +38,17 @@ export type Trigger =
   /** `rules`: further rules with the same target (record-delivery-event takes SES and SMS events). */
   | { readonly kind: 'bus-rule'; readonly rule: BusRule; readonly rules?: readonly BusRule[] }
   /** A Task of the audience-scan state machine (snapshots, the hourly re-check). */
-  | { readonly kind: 'audience-scan-step' };
+  | { readonly kind: 'audience-scan-step' }
+  /** Every Task of a campaign's state machine (`${CampaignStepFunctionArn}`): one function for every action. */
+  | { readonly kind: 'campaign-step' };
 
 export type TableName = 'profiles' | 'journeys' | 'runtime';
 export type Access = 'read' | 'readWrite';
 export type SecretName = 'unsubscribe' | 'privacyKey';
 /** `history`: GetExecutionHistory of a run (what "why" reads). */
 export type JourneyRunAction = 'start' | 'describe' | 'stop' | 'history';
+/** What the campaigns API does to campaign executions (one Standard execution per run, named by the run id). */
+export type CampaignRunAction = 'start' | 'stop';
 
 export interface Uses {
   /**
@@ -71,6 +75,22 @@ export interface Uses {
   readonly journeyVersions?: 'describe';
   /** Reads the stage's `defaultTimezone` (lib/config.ts; env WAYMARK_DEFAULT_TIME_ZONE): governance rules. */
   readonly defaultTimeZone?: boolean;
+  /**
+   * Executions of the stage's campaign state machines (their ARNs are in the registry items, journeys table):
+   * `start` = states:StartExecution on the campaign state machines, `stop` = states:DescribeExecution and
+   * states:StopExecution on their executions (`execution:<campaign state machine>:*`). Granted by lib/features (cdk).
+   */
+  readonly campaignRuns?: { readonly actions: readonly CampaignRunAction[] };
+  /**
+   * The campaign audience bucket (data stack; env WAYMARK_AUDIENCE_BUCKET_NAME): s3 Get/Put/List on it, and its key's
+   * encrypt/decrypt. Granted by lib/features (cdk).
+   */
+  readonly audienceBucket?: 'readWrite';
+  /**
+   * Sends messages itself, as journey state machines do (SES v2 SendEmail with the stage's configuration set, SNS
+   * Publish for SMS, Pinpoint SendMessages for push): campaign batches. Granted by lib/features (cdk).
+   */
+  readonly sendsMessages?: boolean;
 }
 
 export interface EntryPoint {
@@ -497,6 +517,70 @@ export const ENTRY_POINTS = {
     trigger: api('DELETE /rules/{id}'),
     summary: 'deletes an API rule',
     uses: { tables: { journeys: RW } },
+  },
+  // --- campaigns (registry items in the journeys table; run records and counters in runtime)
+  listCampaigns: {
+    feature: 'campaigns',
+    handler: 'list-campaigns',
+    trigger: api('GET /campaigns'),
+    summary: 'the deployed campaigns with their schedules',
+    uses: { tables: { journeys: R } },
+  },
+  getCampaign: {
+    feature: 'campaigns',
+    handler: 'get-campaign',
+    trigger: api('GET /campaigns/{id}'),
+    summary: 'a campaign: definition, schedule with its next occurrence, last runs',
+    uses: { tables: { journeys: R, runtime: R } },
+  },
+  startCampaignRun: {
+    feature: 'campaigns',
+    handler: 'start-campaign-run',
+    trigger: api('POST /campaigns/{id}/runs', { body: true }),
+    summary: 'starts a run (one execution of the campaign state machine); a dry run answers its figures when it ends in time',
+    // A dry run is waited for up to 20 s: within API Gateway's 29 s integration timeout.
+    uses: { tables: { journeys: R, runtime: RW }, campaignRuns: { actions: ['start', 'stop'] } },
+    timeoutSeconds: 29,
+  },
+  listCampaignRuns: {
+    feature: 'campaigns',
+    handler: 'list-campaign-runs',
+    trigger: api('GET /campaigns/{id}/runs', { query: { limit: 'optional', cursor: 'optional' } }),
+    summary: "a page of the campaign's runs, newest first",
+    uses: { tables: { journeys: R, runtime: R } },
+  },
+  getCampaignRun: {
+    feature: 'campaigns',
+    handler: 'get-campaign-run',
+    trigger: api('GET /campaigns/{id}/runs/{runId}'),
+    summary: 'a run: status and counts per step',
+    uses: { tables: { journeys: R, runtime: R } },
+  },
+  controlCampaignRun: {
+    feature: 'campaigns',
+    handler: 'control-campaign-run',
+    trigger: api('POST /campaigns/{id}/runs/{runId}/{action}'),
+    summary: 'pause, resume or cancel a run (conditional on its status; cancel stops its execution)',
+    uses: { tables: { journeys: R, runtime: RW }, campaignRuns: { actions: ['stop'] } },
+  },
+  campaignStep: {
+    feature: 'campaigns',
+    handler: 'campaign-step',
+    trigger: { kind: 'campaign-step' },
+    summary: 'Campaign step: start, audience pages, compose, deliver/split/enter-journey batches, group by time, finish',
+    // Audience pages scan profiles; batches send through the pre-send guard and ledger (runtime), enter journeys, and
+    // write sets to the audience bucket. Up to a Lambda's 15 minutes: a paused or paced batch returns before that.
+    uses: {
+      tables: { profiles: R, journeys: R, runtime: RW },
+      secrets: ['unsubscribe', 'privacyKey'],
+      publicUrl: true,
+      defaultTimeZone: true,
+      journeyRuns: { of: 'all', actions: ['start', 'describe', 'stop'] },
+      audienceBucket: 'readWrite',
+      sendsMessages: true,
+    },
+    timeoutSeconds: 900,
+    memoryMb: 1024,
   },
 } as const satisfies Record<string, EntryPoint>;
 

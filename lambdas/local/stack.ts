@@ -8,7 +8,7 @@ import { SES_DELIVERY_EVENT_PATTERN } from '../core/consent/ses-events';
 import { SMS_CONTEXT, SMS_STATUS_EVENT_PATTERN } from '../core/engagement/sms-events';
 import { ROUTER_EVENT_PATTERN } from '../core/events/pattern';
 import { compileCatalog, type CompiledJourney } from '../core/journey/catalog';
-import { Placeholder } from '../core/journey/asl';
+import { Placeholder, type AslDefinition } from '../core/journey/asl';
 import { EnvKey } from '../core/config/env-keys';
 import { systemClock, type Clock } from '../core/runtime/ports';
 import { DynamoConsentStore } from '../adapters/dynamodb-consent';
@@ -90,6 +90,10 @@ import { memoryJourneyCounters, memoryOnceMarks, memoryTables } from './memory-p
 import { DynamoOnceMarks } from '../adapters/dynamodb-counters';
 import { createCountRunEndHandler } from '../app/count-run-end';
 import { memoryConsentStore, memoryPorts, memorySuppressionList, memoryUpdateItem, type WaymarkPorts } from './memory-ports';
+import type { Campaign } from '../core/campaigns/schema';
+import { createCampaignStepHandler } from '../app/campaign-step';
+import { campaignStepActions } from '../app/campaign-step-actions';
+import { deployLocalCampaigns, loadCampaignDir, localCampaignRoutes, localCampaignStores } from './campaigns';
 
 export interface LocalStackOptions {
   /** HTTP port; 0 picks a free one. Default: `PORT` or 3000. */
@@ -122,6 +126,12 @@ export interface LocalStackOptions {
    * to the next message.
    */
   rules?: readonly (Rule | RuleInput)[];
+  /** Folder of campaign files. Default: `campaigns/` of the repository. */
+  campaignsDir?: string;
+  /** Or the campaigns themselves (tests; `[]`: none). Registered, and each compiled definition deployed. */
+  campaigns?: readonly Campaign[];
+  /** Tests only: the campaign compiler (default `compileCampaign`). */
+  compileCampaign?: (campaign: Campaign) => AslDefinition;
   /**
    * Milliseconds between scheduled segment re-checks (time-based rules): real ones on the scaled clock, virtual ones
    * with a VirtualClock (3_600_000 is AWS's hourly schedule). Default: none (use `POST /local/segments/recheck`).
@@ -229,6 +239,7 @@ export async function startLocalStack(options: LocalStackOptions = {}) {
   const segmentFiles = options.segments ?? loadSegmentDir(options.segmentsDir ?? join(__dirname, '..', '..', 'segments'));
   const catalogFiles = options.catalog ?? loadCatalogDirs(options.offersDir ?? join(__dirname, '..', '..', 'offers'), options.placementsDir ?? join(__dirname, '..', '..', 'placements'));
   const ruleFiles = options.rules?.map((rule) => Rule.parse(rule)) ?? loadRuleDir(options.rulesDir ?? join(__dirname, '..', '..', 'rules'));
+  const campaignFiles = options.campaigns ?? loadCampaignDir(options.campaignsDir ?? join(__dirname, '..', '..', 'campaigns'));
   const unknown = unknownReferences(
     journeys.map((j) => j.journey),
     { segments: new Set(segmentFiles.map((x) => x.id)), placements: new Set(catalogFiles.placements.map((p) => p.id)) },
@@ -263,6 +274,8 @@ export async function startLocalStack(options: LocalStackOptions = {}) {
   // Journey counters (reports): the same sharded items in the runtime table, in dynalite or in memory.
   const counters = options.counters ?? (memory ? memoryJourneyCounters(memory) : new DynamoJourneyCounters(db!, LOCAL_TABLES.runtime));
   const deps = { ...ports, segmentStore, segments, decisions, counters, newId: () => randomUUID() };
+  const campaignOptions = { campaigns: campaignFiles, clock, compile: options.compileCampaign, ...(db ? { dynamo: { db, journeysTable: LOCAL_TABLES.journeys, runtimeTable: LOCAL_TABLES.runtime } } : {}) };
+  const campaignStores = localCampaignStores(campaignOptions);
   // How runs end (completed, failed, timeout): on AWS a rule on the default bus for Step Functions' status change
   // events; here the runner hands each ended run's event to the same handler (not through the local bus: its router
   // rule takes every source but waymark.*). Settling waits for them.
@@ -307,6 +320,20 @@ export async function startLocalStack(options: LocalStackOptions = {}) {
     [Placeholder.decideFunction]: createDecideStepHandler(deps) as LocalFunction,
     // Late bindings: the scan runs journeys (segment entries) and publishes on the bus, both built below.
     [Placeholder.scanProfilesFunction]: ((payload, context) => scanProfiles(payload, context)) as LocalFunction,
+    // Every step of a campaign's state machine; the runner reaches the local Step Functions through a late binding.
+    [Placeholder.campaignStepFunction]: createCampaignStepHandler(
+      campaignStepActions({
+        ...deps,
+        ...campaignStores,
+        clock,
+        executions: {
+          start: (arn, name, input) => executions.start(arn, name, input),
+          isRunning: (arn) => executions.isRunning(arn),
+          resume: (token, output) => executions.resume(token, output),
+          stop: (arn, cause) => executions.stop(arn, cause),
+        },
+      }),
+    ) as LocalFunction,
   };
   // aws-local-stepfunctions retries a task of a run that was stopped or timed out, where AWS runs nothing more: a step
   // of an ended run fails at once (a wait-for-event would otherwise register a token no one can resume).
@@ -348,6 +375,14 @@ export async function startLocalStack(options: LocalStackOptions = {}) {
   for (const compiled of journeys) await deployJourney(compiled);
 
   const audienceScanArn = executions.deploy(AUDIENCE_SCAN, audienceScanDefinition(), { internal: true });
+  // As `cdk deploy` does for campaigns: the registry items and each compiled definition (one that does not compile yet
+  // is registered, and its runs fail naming why).
+  const campaigns = await deployLocalCampaigns(campaignOptions, campaignStores, executions);
+  // A dry run is looked at again once the runs are quiet (virtual time), or after a short real pause.
+  const waitForRun = async () => {
+    await executions.whenQuiet();
+    await new Promise<void>((resolve) => (virtual ? setImmediate(resolve) : setTimeout(resolve, 50)));
+  };
   const audienceJobs: AudienceJobs = {
     start: async (input) => ({ executionArn: (await executions.start(audienceScanArn, input.job.jobId, input as never)).executionArn }),
   };
@@ -408,6 +443,7 @@ export async function startLocalStack(options: LocalStackOptions = {}) {
     { method: 'GET', path: '/rules/{id}', handler: createGetRuleHandler(deps) },
     { method: 'PUT', path: '/rules/{id}', handler: createPutRuleHandler(deps) },
     { method: 'DELETE', path: '/rules/{id}', handler: createDeleteRuleHandler(deps) },
+    ...localCampaignRoutes({ ...campaignStores, executions: campaigns.executions, clock, waitForRun }),
     { method: 'GET', path: '/unsubscribe', handler: createConfirmUnsubscribeHandler(consentDeps) },
     { method: 'POST', path: '/unsubscribe', handler: createUnsubscribeProfileHandler(consentDeps) },
     {
@@ -538,6 +574,11 @@ export async function startLocalStack(options: LocalStackOptions = {}) {
     suppression: consentDeps.suppression,
     /** The journey counters (entries, sends, engagement, split assignments, conversions). */
     counters,
+    /** Campaign run records and counters, and the registry (dynalite or memory, like the other stores). */
+    campaignRuns: campaignStores.runs,
+    campaignRegistry: campaignStores.registry,
+    /** Campaigns registered but not deployed, with why (e.g. a definition that does not compile). */
+    campaignProblems: campaigns.problems,
     journeys,
     /** With `storage: 'memory'`: its tables (tests recount raw items from them); undefined with dynalite. */
     memoryTables: memory && memoryTables(memory),

@@ -128,6 +128,8 @@ const ROUTES = [
   'GET /placements/{id}', 'PUT /placements/{id}', 'DELETE /placements/{id}', 'GET /unsubscribe', 'POST /unsubscribe',
   'GET /profiles/{id}/journeys', 'GET /profiles/{id}/journeys/{journeyId}',
   'GET /rules', 'GET /rules/{id}', 'PUT /rules/{id}', 'DELETE /rules/{id}', 'GET /journeys/{id}', 'GET /journeys/{id}/report',
+  'GET /campaigns', 'GET /campaigns/{id}', 'POST /campaigns/{id}/runs', 'GET /campaigns/{id}/runs', 'GET /campaigns/{id}/runs/{runId}',
+  'POST /campaigns/{id}/runs/{runId}/{action}',
 ] as const;
 const QUERY_NAMES = ['identity', 'limit', 'cursor', 'sample', 'token', 'from', 'to', ...PROTOTYPE_NAMES];
 const queryValue = fc.oneof(
@@ -177,6 +179,7 @@ ROUTE_BODIES['PUT /rules/{id}'] = fc
     { requiredKeys: ['kind', 'channel'] },
   )
   .map((fields) => object(Object.entries(fields).filter((e): e is [string, string] => e[1] !== undefined).map(([k, v]) => [k === 'extra' ? 'constructor' : k, v])));
+ROUTE_BODIES['POST /campaigns/{id}/runs'] = fc.oneof(fc.constantFrom('{}', '{"dryRun":true}', '{"dryRun":false}', '{"dryRun":"true"}'), fc.tuple(protoName, scalar).map(([k, v]) => object([[k, v]])));
 ROUTE_BODIES['PUT /segments/{id}'] = ROUTE_BODIES['POST /segments'];
 ROUTE_BODIES['PUT /offers/{id}'] = ROUTE_BODIES['POST /offers'];
 const generic = fc.oneof({ weight: 6, arbitrary: anyJson }, { weight: 2, arbitrary: envelope }, { weight: 1, arbitrary: fc.string({ maxLength: 30 }) });
@@ -317,7 +320,9 @@ describe('fuzz: hostile input on every public surface (local stack)', () => {
     await fc.assert(
       fc.asyncProperty(request, async ({ route, id, snapshotId, query, body }) => {
         const [method, template] = route.split(' ') as [string, string];
-        const path = template.replace('{id}', encodeURIComponent(id)).replace('{snapshotId}', encodeURIComponent(snapshotId)).replace('{journeyId}', encodeURIComponent(snapshotId));
+        const path = template.replace('{id}', encodeURIComponent(id)).replace('{snapshotId}', encodeURIComponent(snapshotId)).replace('{journeyId}', encodeURIComponent(snapshotId))
+          .replace('{runId}', encodeURIComponent(snapshotId))
+          .replace('{action}', ['pause', 'resume', 'cancel', '__proto__', encodeURIComponent(id)][id.length % 5]);
         const search = query.length > 0 ? `?${new URLSearchParams(query).toString()}` : '';
         await check(method, `${path}${search}`, method === 'GET' || method === 'DELETE' ? undefined : body, (status) => status >= 400);
       }),

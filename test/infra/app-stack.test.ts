@@ -57,6 +57,12 @@ const ROUTES = [
   ['GetRuleFunction', 'GET'],
   ['PutRuleFunction', 'PUT'],
   ['DeleteRuleFunction', 'DELETE'],
+  ['ListCampaignsFunction', 'GET'],
+  ['GetCampaignFunction', 'GET'],
+  ['StartCampaignRunFunction', 'POST'],
+  ['ListCampaignRunsFunction', 'GET'],
+  ['GetCampaignRunFunction', 'GET'],
+  ['ControlCampaignRunFunction', 'POST'],
 ] as const;
 
 /** The decisioning routes: path under the stage, verb, function. */
@@ -166,7 +172,8 @@ describe('WaymarkAppStack', () => {
         .filter(([, f]) => f.Properties?.Environment.Variables[EnvKey.privacyKeySecretArn])
         .map(([id]) => id.replace(/Function[0-9A-F]{8}$/, ''))
         .sort();
-      expect(holders).toEqual(['EraseProfile', 'PrepareSend', 'RecordDeliveryEvent', 'RouteEvent', 'TriggerJourney', 'UpdateProfileAttributes']);
+      // CampaignStep: campaign batches read profiles and the suppression list like the send step.
+      expect(holders).toEqual(['CampaignStep', 'EraseProfile', 'PrepareSend', 'RecordDeliveryEvent', 'RouteEvent', 'TriggerJourney', 'UpdateProfileAttributes']);
       for (const holder of holders) expect({ holder, granted: resourcesFor(holder, 'secretsmanager:GetSecretValue').some(imported) }).toEqual({ holder, granted: true });
     });
 
@@ -201,7 +208,7 @@ describe('WaymarkAppStack', () => {
       }
     });
 
-    it('lets route-event and trigger-journey start every journey and nothing else start one', () => {
+    it('lets route-event, trigger-journey and the campaign step start every journey and nothing else start one', () => {
       const machines = journeyMachines().map(([id]) => ({ Ref: id }));
       for (const starter of ['RouteEvent', 'TriggerJourney']) {
         const start = statementsOf(starter).find((s) => [s.Action].flat().includes('states:StartExecution'));
@@ -210,13 +217,14 @@ describe('WaymarkAppStack', () => {
       }
       expect(actionsOf('RouteEvent')).toEqual(expect.arrayContaining(['states:StopExecution', 'states:SendTaskSuccess', 'states:SendTaskFailure']));
       for (const other of ['IngestEvent', 'ListJourneys', 'PrepareSend', 'RegisterWait', 'ResolveWait', 'LoadProfile']) expect(actionsOf(other)).not.toContain('states:StartExecution');
-      // Beyond those two, only scan-profiles and update-profile-attributes start journeys (the ones entered on a segment; see the segments tests).
+      // Beyond those two, only scan-profiles and update-profile-attributes start journeys (the ones entered on a segment; see the segments tests),
+      // and the campaign step (a campaign's enter-journey batches).
       const journeyRefs = new Set(machines.map((m) => m.Ref));
       const starters = resourcesOfType(json, 'AWS::IAM::Policy')
         .filter(([, p]) => (p.Properties?.PolicyDocument.Statement as Statement[]).some((st) => [st.Action].flat().includes('states:StartExecution') && [st.Resource].flat().some((r) => journeyRefs.has((r as { Ref?: string }).Ref ?? ''))))
         .flatMap(([, p]) => (p.Properties?.Roles as { Ref: string }[]).map((r) => r.Ref.replace(/Role[0-9A-F]{8}$/, '')))
         .sort();
-      expect(starters).toEqual(['RouteEvent', 'ScanProfiles', 'TriggerJourney', 'UpdateProfileAttributes']);
+      expect(starters).toEqual(['CampaignStep', 'RouteEvent', 'ScanProfiles', 'TriggerJourney', 'UpdateProfileAttributes']);
     });
 
     it('scopes DescribeExecution/StopExecution to the executions of this stage\'s journeys', () => {
@@ -397,6 +405,8 @@ describe('WaymarkAppStack', () => {
           ...['offers', '{id}', 'placements', '{id}', 'decisions', 'decisions'],
           // /profiles/{id}/journeys/{journeyId}, /journeys/{id}/report, /rules/{id}
           ...['journeys', '{journeyId}', 'report', 'rules', '{id}'],
+          // /campaigns/{id}/runs/{runId}/{action}
+          ...['campaigns', '{id}', 'runs', '{runId}', '{action}'],
         ].sort(),
       );
       for (const [fn, verb] of ROUTES) {

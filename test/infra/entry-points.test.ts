@@ -154,7 +154,7 @@ describe('entry points: one declared list (lib/entry-points.ts), checked against
     });
   });
 
-  it("gives the stage's defaultTimezone to the functions that apply governance rules (UTC unless set)", () => {
+  it("gives the stage's defaultTimezone to the functions that apply governance rules or local send times (UTC unless set)", () => {
     const zoneOf = (j: Json, name: string) => {
       const id = Object.keys(j.Resources).find((r) => new RegExp(`^${constructIdOf(name)}Function[0-9A-F]{8}$`).test(r))!;
       return (j.Resources[id].Properties.Environment.Variables as Record<string, unknown>)[EnvKey.defaultTimeZone];
@@ -163,7 +163,7 @@ describe('entry points: one declared list (lib/entry-points.ts), checked against
     const stacks = waymarkStacks(undefined, { defaultTimezone: 'Europe/Berlin' });
     const berlin = Template.fromStack(stacks.application).toJSON() as Json;
     const withZone = Object.keys(ENTRY_POINTS).filter((name) => zoneOf(berlin, name) === 'Europe/Berlin');
-    expect(withZone).toEqual(['prepareSend']);
+    expect(withZone).toEqual(['prepareSend', 'campaignStep']);
   });
 
   describe('resource budget', () => {

@@ -223,6 +223,8 @@ export interface CampaignRunRecord {
   startedAt?: string;
   endedAt?: string;
   error?: string;
+  /** Started as a dry run (`CampaignExecutionInput.dryRun`): nothing sent, counts are estimates. */
+  dryRun?: boolean;
   /** Bumped on every status change: conditional writes (pause/resume/cancel races) check it. */
   version: number;
 }

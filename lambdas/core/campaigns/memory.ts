@@ -1,3 +1,4 @@
+import { InvalidCursorError } from '../runtime/errors';
 import type { AudienceFiles, AudienceRow, CampaignRunRecord, CampaignRuns, RunCount } from './contract';
 
 /**
@@ -27,6 +28,8 @@ export function memoryCampaignRuns(): CampaignRuns & { records: Map<string, Camp
       const all = [...records.values()]
         .filter((r) => r.campaignId === campaignId)
         .sort((a, b) => (a.createdAt === b.createdAt ? b.runId.localeCompare(a.runId) : b.createdAt.localeCompare(a.createdAt)));
+      // As the DynamoDB adapter: a cursor no page returned is the caller's mistake, not the first page.
+      if (cursor !== undefined && !/^[1-9]\d{0,8}$/.test(cursor)) throw new InvalidCursorError('campaign runs', cursor);
       const start = cursor === undefined ? 0 : Number(cursor);
       const page = all.slice(start, start + limit).map(copy);
       return start + limit < all.length ? { runs: page, cursor: String(start + limit) } : { runs: page };

@@ -38,6 +38,11 @@ const expected: Partial<Record<HandlerName, string[]>> = {
   // "Why": DescribeExecution of each run (and GetExecutionHistory to explain one).
   [HandlerName.listProfileJourneys]: withExecutions,
   [HandlerName.explainProfileJourney]: withExecutions,
+  // Campaign executions: StartExecution and StopExecution of runs.
+  [HandlerName.startCampaignRun]: withExecutions,
+  [HandlerName.controlCampaignRun]: withExecutions,
+  // Enter-journey batches start journeys (more clients once the actions are plugged in: S3, the senders).
+  [HandlerName.campaignStep]: withExecutions,
 };
 
 describe('Lambda bundles: each function carries only what it uses', () => {

@@ -8,6 +8,7 @@ import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { Context } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
 import { EnvKey, TableEnvKey } from '../../../lambdas/core/config/env-keys';
+import { Campaign } from '../../../lambdas/core/campaigns/schema';
 import { LOCAL_PRIVACY_KEY } from '../../../lambdas/core/privacy/keys';
 import type { LocalStack } from '../../../lambdas/local/stack';
 import { MissingEnvironmentError } from '../../../lambdas/shared/env';
@@ -32,6 +33,15 @@ import { openVirtualStack } from '../../e2e/local-stack';
 type Handler = (event: unknown, context: Context) => Promise<unknown>;
 const HANDLERS = join(__dirname, '..', '..', '..', 'lambdas', 'handlers');
 const context = { functionName: 'declared-tables', awsRequestId: 'req' } as unknown as Context;
+const DECLARED_CAMPAIGN = Campaign.parse({
+  schemaVersion: 1,
+  id: 'declared-campaign',
+  name: 'Declared',
+  audience: { segment: 'loyalty-gold' },
+  schedule: { type: 'on-demand' },
+  start: 'email',
+  steps: { email: { kind: 'deliver', channel: 'email', template: { subject: 'Hi', text: 'Hello' } } },
+});
 const all = entryPoints().map(([name, entry]) => [name, entry] as [EntryPointName, EntryPoint]);
 const api = all.filter(([, entry]) => entry.trigger.kind === 'api');
 
@@ -83,10 +93,13 @@ describe('every handler runs with only the tables (and bus, secrets) its entry p
   const saved = { ...process.env };
 
   beforeAll(async () => {
-    const opened = await openVirtualStack();
+    const opened = await openVirtualStack({ campaigns: [DECLARED_CAMPAIGN] });
     stack = opened.stack;
     await opened.put('member.signed-up', { id: 'declared-1', identities: { email: 'ada@example.com' }, attributes: { firstName: 'Ada' } });
     profileId = JSON.parse((await stack.request({ method: 'GET', path: '/profiles', query: { identity: 'email:ada@example.com' } })).body).id;
+    // A run as a campaign's start step leaves it, with a count, for the campaign run routes.
+    await stack.campaignRuns.create({ campaignId: DECLARED_CAMPAIGN.id, runId: 'declared-run', status: 'running', trigger: 'api', createdAt: '2026-12-01T09:00:00.000Z', version: 1 });
+    await stack.campaignRuns.add(DECLARED_CAMPAIGN.id, 'declared-run', [{ step: 'email', name: 'sent', dim: '' }]);
     // From here on, the handler modules' clients: DynamoDB goes to dynalite (the SDK's service-specific endpoint
     // variable, https://docs.aws.amazon.com/sdkref/latest/guide/feature-ss-endpoints.html), the others are mocked.
     Object.assign(process.env, { AWS_REGION: 'local', AWS_ACCESS_KEY_ID: 'test', AWS_SECRET_ACCESS_KEY: 'test', AWS_ENDPOINT_URL_DYNAMODB: stack.dynamoEndpoint });
@@ -177,6 +190,13 @@ describe('every handler runs with only the tables (and bus, secrets) its entry p
     ['putRule', { path: { id: 'declared-rule' }, body: { ...file('rules', 'sms-daily'), id: 'declared-rule' }, status: 201 }],
     ['deleteRule', { path: { id: 'declared-rule' }, status: 204 }],
     ['listRejectedEvents', { status: 200 }],
+    ['listCampaigns', { status: 200 }],
+    ['getCampaign', { path: { id: 'declared-campaign' }, status: 200 }],
+    ['listCampaignRuns', { path: { id: 'declared-campaign' }, status: 200 }],
+    ['getCampaignRun', { path: { id: 'declared-campaign', runId: 'declared-run' }, status: 200 }],
+    ['controlCampaignRun', { path: { id: 'declared-campaign', runId: 'declared-run', action: 'pause' }, status: 200 }],
+    // Step Functions is mocked here: the start is accepted (the local stack's own runner is not involved).
+    ['startCampaignRun', { path: { id: 'declared-campaign' }, body: {}, status: 202 }],
     ['eraseProfile', { path: { id: profileId }, status: 200 }],
   ];
 

@@ -1,0 +1,4 @@
+import { awsCampaignStores } from '../adapters/aws-campaigns';
+import { createGetCampaignRunHandler } from '../app/campaigns';
+
+export const handler = createGetCampaignRunHandler(awsCampaignStores());

@@ -1,0 +1,292 @@
+import './quiet-powertools';
+import type { Context } from 'aws-lambda';
+import {
+  createControlCampaignRunHandler,
+  createGetCampaignHandler,
+  createGetCampaignRunHandler,
+  createListCampaignRunsHandler,
+  createListCampaignsHandler,
+  createStartCampaignRunHandler,
+  type CampaignApiDeps,
+} from '../../../lambdas/app/campaigns';
+import type { CampaignExecutionInput, CampaignRegistry, CampaignRunRecord, RegisteredCampaign } from '../../../lambdas/core/campaigns/contract';
+import type { CampaignExecutions } from '../../../lambdas/core/campaigns/control';
+import { memoryCampaignRuns } from '../../../lambdas/core/campaigns/memory';
+import { Campaign, type CampaignInput } from '../../../lambdas/core/campaigns/schema';
+import type { ApiEvent, ApiResult } from '../../../lambdas/shared/http';
+
+const context = { functionName: 'campaigns', awsRequestId: 'req' } as unknown as Context;
+const NOW = new Date('2026-12-03T09:00:00.000Z');
+
+const campaign = (id: string, more: Partial<CampaignInput> = {}) =>
+  Campaign.parse({
+    schemaVersion: 1,
+    id,
+    name: `Campaign ${id}`,
+    audience: { segment: 'vip' },
+    schedule: { type: 'on-demand' },
+    start: 'email',
+    steps: { email: { kind: 'deliver', channel: 'email', template: { subject: 'Hi', text: 'Hello' } } },
+    ...more,
+  });
+const registered = (id: string, more: Partial<CampaignInput> = {}): RegisteredCampaign => ({
+  campaign: campaign(id, more),
+  stateMachineArn: `arn:aws:states:eu-west-1:111122223333:stateMachine:waymark-dev-campaign-${id}`,
+  version: 'v1',
+});
+
+class FakeExecutions implements CampaignExecutions {
+  readonly started: { arn: string; name: string; input: CampaignExecutionInput }[] = [];
+  readonly stopped: string[] = [];
+  failStart?: Error;
+  failStop?: Error;
+  onStart?: (name: string) => Promise<void>;
+  running = true;
+  async start(arn: string, name: string, input: CampaignExecutionInput) {
+    if (this.failStart) throw this.failStart;
+    this.started.push({ arn, name, input });
+    await this.onStart?.(name);
+    return { executionArn: `${arn.replace(':stateMachine:', ':execution:')}:${name}`, started: true };
+  }
+  async stop(executionArn: string, _cause?: string) {
+    if (this.failStop) throw this.failStop;
+    this.stopped.push(executionArn);
+    return this.running;
+  }
+}
+
+function setup(campaigns: RegisteredCampaign[] = [registered('win-back', { schedule: { type: 'once', at: '2026-12-24T09:00', timeZone: 'Europe/Paris' } })]) {
+  const registry: CampaignRegistry = {
+    list: async () => [...campaigns],
+    get: async (id) => campaigns.find((c) => c.campaign.id === id),
+  };
+  const runs = memoryCampaignRuns();
+  const executions = new FakeExecutions();
+  let hex = 0;
+  const deps: CampaignApiDeps = { registry, runs, executions, clock: { now: () => NOW }, randomHex: () => (++hex).toString(16).padStart(8, '0'), waitForRun: async () => {} };
+  const call = async (factory: (d: CampaignApiDeps) => (e: ApiEvent, c: Context) => Promise<unknown>, params: Record<string, string>, body?: string, query?: Record<string, string>) => {
+    const event: ApiEvent = { body: body ?? null, headers: {}, pathParameters: params, queryStringParameters: query ?? null, requestContext: { requestId: 'r' } };
+    const result = (await factory(deps)(event, context)) as ApiResult;
+    return { status: result.statusCode, headers: result.headers ?? {}, body: result.body ? JSON.parse(result.body) : undefined };
+  };
+  const seed = async (runId: string, status: CampaignRunRecord['status'], createdAt = '2026-12-02T09:00:00.000Z') => {
+    const record: CampaignRunRecord = { campaignId: 'win-back', runId, status, trigger: 'api', createdAt, version: 1, executionArn: `arn:exec:${runId}` };
+    await runs.create(record);
+    return record;
+  };
+  return { deps, runs, executions, call, seed };
+}
+
+describe('GET /campaigns and /campaigns/{id}', () => {
+  it('lists the deployed campaigns by id with their schedules', async () => {
+    const { call } = setup([registered('weekly'), registered('alpha')]);
+    const reply = await call(createListCampaignsHandler, {});
+    expect(reply.status).toBe(200);
+    expect(reply.body.campaigns.map((c: { id: string }) => c.id)).toEqual(['alpha', 'weekly']);
+    expect(reply.body.campaigns[0]).toEqual({ id: 'alpha', name: 'Campaign alpha', schedule: { type: 'on-demand' }, messageClass: 'marketing', version: 'v1' });
+  });
+
+  it('answers a campaign with its definition, its next occurrence in its zone and its last runs newest first', async () => {
+    const { call, seed } = setup();
+    for (let i = 0; i < 7; i++) await seed(`r${i}`, 'succeeded', `2026-12-0${i + 1}T00:00:00.000Z`);
+    const reply = await call(createGetCampaignHandler, { id: 'win-back' });
+    expect(reply.status).toBe(200);
+    expect(reply.body.schedule).toEqual({ type: 'once', at: '2026-12-24T09:00', timeZone: 'Europe/Paris', next: ['2026-12-24T08:00:00.000Z'] });
+    expect(reply.body.definition.steps.email.kind).toBe('deliver');
+    expect(reply.body.lastRuns.map((r: { runId: string }) => r.runId)).toEqual(['r6', 'r5', 'r4', 'r3', 'r2']);
+  });
+
+  it('answers 404 for an unknown campaign and 400 naming id for one that cannot be a campaign id', async () => {
+    const { call } = setup();
+    expect((await call(createGetCampaignHandler, { id: 'nope' })).status).toBe(404);
+    const bad = await call(createGetCampaignHandler, { id: '__proto__' });
+    expect(bad.status).toBe(400);
+    expect(bad.body.errors[0].field).toBe('id');
+  });
+});
+
+describe('POST /campaigns/{id}/runs', () => {
+  it('creates the run starting and starts the execution named by the run id: 202 with its Location', async () => {
+    const { call, executions, runs } = setup();
+    const reply = await call(createStartCampaignRunHandler, { id: 'win-back' }, '{}');
+    expect(reply.status).toBe(202);
+    const runId = reply.body.runId;
+    expect(runId).toBe('api-20261203T090000000Z-00000001');
+    expect(reply.headers.location).toBe(`/campaigns/win-back/runs/${runId}`);
+    expect(reply.body).toMatchObject({ status: 'starting', trigger: 'api', createdAt: NOW.toISOString(), version: 1 });
+    expect(reply.body.executionArn).toBe(`arn:aws:states:eu-west-1:111122223333:execution:waymark-dev-campaign-win-back:${runId}`);
+    expect(executions.started).toEqual([{ arn: registered('win-back').stateMachineArn, name: runId, input: { campaignId: 'win-back', runId, trigger: 'api' } }]);
+    expect((await runs.get('win-back', runId))?.status).toBe('starting');
+  });
+
+  it('answers a dry run that ends in time with 200 and its counts per step', async () => {
+    const { call, executions, runs } = setup();
+    executions.onStart = async (runId) => {
+      // What the run's own steps do: counts, then finish.
+      await runs.add('win-back', runId, [{ step: '', name: 'audience', dim: '' }, { step: '', name: 'excluded', dim: 'control-group' }]);
+      await runs.add('win-back', runId, [{ step: 'email', name: 'sent', dim: '', value: 4 }]);
+      const run = (await runs.get('win-back', runId))!;
+      await runs.update({ ...run, status: 'succeeded', version: run.version + 1 }, run.version);
+    };
+    const reply = await call(createStartCampaignRunHandler, { id: 'win-back' }, '{"dryRun":true}');
+    expect(reply.status).toBe(200);
+    expect(executions.started[0].input.dryRun).toBe(true);
+    expect(reply.body).toMatchObject({ status: 'succeeded', dryRun: true });
+    expect(reply.body.counts).toEqual({
+      run: { audience: { total: 1 }, excluded: { total: 1, by: { 'control-group': 1 } } },
+      steps: { email: { sent: { total: 4 } } },
+    });
+  });
+
+  it('answers 202 for a dry run still running after its looks', async () => {
+    const { call, deps } = setup();
+    let looks = 0;
+    deps.waitForRun = async () => void looks++;
+    deps.dryRunLooks = 3;
+    const reply = await call(createStartCampaignRunHandler, { id: 'win-back' }, '{"dryRun":true}');
+    expect(reply.status).toBe(202);
+    expect(looks).toBe(3);
+    expect(reply.headers.location).toMatch(/^\/campaigns\/win-back\/runs\/api-/);
+  });
+
+  it('stops the execution at once when the run was cancelled while it was being started', async () => {
+    const { call, executions, runs } = setup();
+    executions.onStart = async (runId) => {
+      const run = (await runs.get('win-back', runId))!;
+      await runs.update({ ...run, status: 'cancelled', version: run.version + 1 }, run.version);
+    };
+    const reply = await call(createStartCampaignRunHandler, { id: 'win-back' }, '{}');
+    expect([reply.status, reply.body.status]).toEqual([202, 'cancelled']);
+    expect(executions.stopped).toEqual([reply.body.executionArn]);
+  });
+
+  it('marks the run failed when its execution cannot start, and answers no success', async () => {
+    const { call, executions, runs } = setup();
+    executions.failStart = Object.assign(new Error('throttled'), { name: 'ThrottlingException' });
+    const reply = await call(createStartCampaignRunHandler, { id: 'win-back' }, '');
+    expect(reply.status).toBe(500);
+    const { runs: listed } = await runs.list('win-back', { limit: 5 });
+    expect(listed).toEqual([expect.objectContaining({ status: 'failed', error: 'the execution did not start: ThrottlingException', version: 2 })]);
+  });
+
+  it.each([
+    ['{"dryRun":"yes"}', 'dryRun'],
+    ['{"dryRun":true,"audience":1}', 'audience'],
+    ['[1]', '(body)'],
+    ['not json', '(body)'],
+  ])('refuses the body %s naming %s, and starts nothing', async (body, field) => {
+    const { call, executions, runs } = setup();
+    const reply = await call(createStartCampaignRunHandler, { id: 'win-back' }, body);
+    expect(reply.status).toBe(400);
+    expect(reply.body.errors[0].field).toBe(field);
+    expect(executions.started).toEqual([]);
+    expect((await runs.list('win-back', { limit: 5 })).runs).toEqual([]);
+  });
+
+  it('refuses a body over 1 KB with 413 and a run of an unknown campaign with 404', async () => {
+    const { call, executions } = setup();
+    expect((await call(createStartCampaignRunHandler, { id: 'win-back' }, `{"dryRun":false,"x":"${'a'.repeat(1100)}"}`)).status).toBe(413);
+    expect((await call(createStartCampaignRunHandler, { id: 'other' }, '{}')).status).toBe(404);
+    expect(executions.started).toEqual([]);
+  });
+});
+
+describe('GET /campaigns/{id}/runs and /runs/{runId}', () => {
+  it('pages the runs newest first, and refuses a bad limit or cursor naming it', async () => {
+    const { call, seed } = setup();
+    for (let i = 0; i < 3; i++) await seed(`r${i}`, 'succeeded', `2026-12-0${i + 1}T00:00:00.000Z`);
+    const first = await call(createListCampaignRunsHandler, { id: 'win-back' }, undefined, { limit: '2' });
+    expect(first.body.runs.map((r: { runId: string }) => r.runId)).toEqual(['r2', 'r1']);
+    const second = await call(createListCampaignRunsHandler, { id: 'win-back' }, undefined, { limit: '2', cursor: first.body.cursor });
+    expect(second.body).toEqual({ runs: [expect.objectContaining({ runId: 'r0' })] });
+    for (const [query, field] of [[{ limit: '0' }, 'limit'], [{ limit: '101' }, 'limit'], [{ limit: 'x' }, 'limit'], [{ cursor: 'c'.repeat(2000) }, 'cursor']] as const) {
+      const reply = await call(createListCampaignRunsHandler, { id: 'win-back' }, undefined, query);
+      expect([reply.status, reply.body.errors[0].field]).toEqual([400, field]);
+    }
+    expect((await call(createListCampaignRunsHandler, { id: 'nope' })).status).toBe(404);
+  });
+
+  it('answers a run with its counts, 404 for an unknown run and 400 naming runId for a malformed one', async () => {
+    const { call, seed } = setup();
+    await seed('r1', 'running');
+    const reply = await call(createGetCampaignRunHandler, { id: 'win-back', runId: 'r1' });
+    expect(reply.body).toMatchObject({ runId: 'r1', status: 'running', counts: { run: {}, steps: {} } });
+    expect((await call(createGetCampaignRunHandler, { id: 'win-back', runId: 'r2' })).status).toBe(404);
+    const bad = await call(createGetCampaignRunHandler, { id: 'win-back', runId: 'a/b' });
+    expect([bad.status, bad.body.errors[0].field]).toEqual([400, 'runId']);
+  });
+});
+
+describe('POST /campaigns/{id}/runs/{runId}/{action}', () => {
+  it('pauses a running run and resumes it, each bumping the version', async () => {
+    const { call, seed, runs } = setup();
+    await seed('r1', 'running');
+    const paused = await call(createControlCampaignRunHandler, { id: 'win-back', runId: 'r1', action: 'pause' });
+    expect([paused.status, paused.body.status, paused.body.version]).toEqual([200, 'paused', 2]);
+    const resumed = await call(createControlCampaignRunHandler, { id: 'win-back', runId: 'r1', action: 'resume' });
+    expect([resumed.status, resumed.body.status, resumed.body.version]).toEqual([200, 'running', 3]);
+    expect((await runs.get('win-back', 'r1'))?.status).toBe('running');
+  });
+
+  it.each([
+    ['pause', 'paused'],
+    ['pause', 'succeeded'],
+    ['resume', 'running'],
+    ['cancel', 'cancelled'],
+    ['cancel', 'failed'],
+  ] as const)('refuses to %s a run that is %s with 409 naming its status, changing nothing', async (action, status) => {
+    const { call, seed, runs, executions } = setup();
+    const before = await seed('r1', status);
+    const reply = await call(createControlCampaignRunHandler, { id: 'win-back', runId: 'r1', action });
+    expect(reply.status).toBe(409);
+    expect(reply.body.errors).toEqual([{ field: 'status', message: `the run is ${status}` }]);
+    expect(await runs.get('win-back', 'r1')).toEqual(before);
+    expect(executions.stopped).toEqual([]);
+  });
+
+  it('cancels a paused run: stops its execution and ends it cancelled', async () => {
+    const { call, seed, runs, executions } = setup();
+    await seed('r1', 'paused');
+    const reply = await call(createControlCampaignRunHandler, { id: 'win-back', runId: 'r1', action: 'cancel' });
+    expect(reply.body).toMatchObject({ status: 'cancelled', endedAt: NOW.toISOString(), version: 3 });
+    expect(executions.stopped).toEqual(['arn:exec:r1']);
+    expect((await runs.get('win-back', 'r1'))?.status).toBe('cancelled');
+  });
+
+  it('leaves a run cancelling when its execution cannot be stopped, and a repeated cancel ends it', async () => {
+    const { call, seed, runs, executions } = setup();
+    await seed('r1', 'running');
+    executions.failStop = Object.assign(new Error('down'), { name: 'ServiceUnavailable' });
+    expect((await call(createControlCampaignRunHandler, { id: 'win-back', runId: 'r1', action: 'cancel' })).status).toBe(500);
+    expect((await runs.get('win-back', 'r1'))?.status).toBe('cancelling');
+    executions.failStop = undefined;
+    const again = await call(createControlCampaignRunHandler, { id: 'win-back', runId: 'r1', action: 'cancel' });
+    expect([again.status, again.body.status]).toEqual([200, 'cancelled']);
+  });
+
+  it('answers 409 when the run ended by itself while it was being cancelled', async () => {
+    const { call, seed, runs, executions, deps } = setup();
+    await seed('r1', 'running');
+    executions.running = false;
+    const stop = executions.stop.bind(executions);
+    deps.executions = {
+      start: executions.start.bind(executions),
+      // The run's finish step wins the race: it ends succeeded as the stop arrives.
+      stop: async (arn, cause) => {
+        const run = (await runs.get('win-back', 'r1'))!;
+        await runs.update({ ...run, status: 'succeeded', version: run.version + 1 }, run.version);
+        return stop(arn, cause);
+      },
+    };
+    const reply = await call(createControlCampaignRunHandler, { id: 'win-back', runId: 'r1', action: 'cancel' });
+    expect(reply.status).toBe(409);
+    expect((await runs.get('win-back', 'r1'))?.status).toBe('succeeded');
+  });
+
+  it('refuses an unknown action naming it', async () => {
+    const { call, seed } = setup();
+    await seed('r1', 'running');
+    const reply = await call(createControlCampaignRunHandler, { id: 'win-back', runId: 'r1', action: 'constructor' });
+    expect([reply.status, reply.body.errors[0].field]).toEqual([400, 'action']);
+  });
+});

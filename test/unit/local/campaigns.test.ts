@@ -1,0 +1,77 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { AslDefinition } from '../../../lambdas/core/journey/asl';
+import { Campaign } from '../../../lambdas/core/campaigns/schema';
+import { deployLocalCampaigns, loadCampaignDir, localCampaignStores, type LocalCampaignRunner } from '../../../lambdas/local/campaigns';
+
+const campaign = (id: string) =>
+  Campaign.parse({
+    schemaVersion: 1,
+    id,
+    name: id,
+    audience: { segment: 'vip' },
+    schedule: { type: 'on-demand' },
+    start: 'email',
+    steps: { email: { kind: 'deliver', channel: 'email', template: { subject: 'Hi', text: 'Hello' } } },
+  });
+const ASL: AslDefinition = { Comment: 'c', StartAt: 'Done', TimeoutSeconds: 60, States: { Done: { Type: 'Succeed' } } };
+
+/** The local Step Functions as campaigns see it: what was deployed, started and stopped. */
+function fakeRunner() {
+  const deployed: string[] = [];
+  const started: [string, string, unknown][] = [];
+  const runner: LocalCampaignRunner = {
+    stateMachineArn: (name) => `arn:aws:states:local:000000000000:stateMachine:waymark-local-${name}`,
+    deploy: (name) => (deployed.push(name), `arn:aws:states:local:000000000000:stateMachine:waymark-local-${name}`),
+    start: async (arn, name, input) => (started.push([arn, name, input]), { executionArn: `${arn}:${name}`, started: true }),
+    stop: async () => true,
+  };
+  return { runner, deployed, started };
+}
+
+describe('local campaigns', () => {
+  it('registers each campaign with the state machine its compiled definition was deployed as, and starts runs on it', async () => {
+    const options = { campaigns: [campaign('weekly')], clock: { now: () => new Date() }, compile: () => ASL };
+    const stores = localCampaignStores(options);
+    const { runner, deployed, started } = fakeRunner();
+    const { executions, problems } = await deployLocalCampaigns(options, stores, runner);
+    expect(deployed).toEqual(['campaign-weekly']);
+    expect(problems.size).toBe(0);
+    const registered = await stores.registry.get('weekly');
+    expect(registered).toMatchObject({ stateMachineArn: 'arn:aws:states:local:000000000000:stateMachine:waymark-local-campaign-weekly', version: expect.stringMatching(/^[0-9a-f]{16}$/) });
+    await executions.start(registered!.stateMachineArn, 'r1', { campaignId: 'weekly', runId: 'r1', trigger: 'api' });
+    expect(started).toEqual([[registered!.stateMachineArn, 'r1', { campaignId: 'weekly', runId: 'r1', trigger: 'api' }]]);
+  });
+
+  it('still lists a campaign that does not compile, and refuses its runs naming why', async () => {
+    const options = {
+      campaigns: [campaign('broken')],
+      clock: { now: () => new Date() },
+      compile: () => {
+        throw new Error('step "email" names an unknown list');
+      },
+    };
+    const stores = localCampaignStores(options);
+    const { runner, deployed, started } = fakeRunner();
+    const { executions, problems } = await deployLocalCampaigns(options, stores, runner);
+    expect(deployed).toEqual([]);
+    expect([...problems]).toEqual([['broken', 'step "email" names an unknown list']]);
+    const registered = await stores.registry.get('broken');
+    expect(registered?.version).toBe('not-compiled');
+    await expect(executions.start(registered!.stateMachineArn, 'r1', { campaignId: 'broken', runId: 'r1', trigger: 'api' })).rejects.toThrow(/not deployed locally: step "email" names an unknown list/);
+    expect(started).toEqual([]);
+  });
+
+  it('loads campaign files and refuses a folder with an invalid file or a repeated id, naming the file and field', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'campaigns-'));
+    writeFileSync(join(dir, 'a.json'), JSON.stringify(campaign('weekly')));
+    writeFileSync(join(dir, 'README.md'), '# not a campaign');
+    expect(loadCampaignDir(dir).map((c) => c.id)).toEqual(['weekly']);
+    writeFileSync(join(dir, 'b.json'), JSON.stringify({ ...campaign('weekly'), name: '' }));
+    expect(() => loadCampaignDir(dir)).toThrow(/b\.json: name/);
+    writeFileSync(join(dir, 'b.json'), JSON.stringify(campaign('weekly')));
+    expect(() => loadCampaignDir(dir)).toThrow(/"weekly" is used by more than one file/);
+    expect(loadCampaignDir(join(dir, 'missing'))).toEqual([]);
+  });
+});
