@@ -1,4 +1,4 @@
-import { CfnOutput, Duration, RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
+import { CfnOutput, Duration, Fn, RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as kms from 'aws-cdk-lib/aws-kms';
@@ -22,6 +22,26 @@ export interface WaymarkDataStackProps extends StackProps {
    * @default 30
    */
   readonly audienceExpirationDays?: number;
+}
+
+/**
+ * A bucket of the data stack as other stacks import it: by export names of its own (Export/ImportValue, strong like the
+ * tables' references), so an ARN under it reads the same in every stack that names it (cdk-nag findings, IAM).
+ */
+export interface ExportedBucket {
+  readonly exportingStack: Stack;
+  readonly bucketArnExport: string;
+  readonly bucketNameExport: string;
+  readonly encryptionKey?: kms.IKey;
+}
+
+/** The exported bucket as an `IBucket` of `scope`'s stack (Fn::ImportValue of its ARN and name). */
+export function importBucket(scope: Construct, id: string, exported: ExportedBucket): s3.IBucket {
+  return s3.Bucket.fromBucketAttributes(scope, id, {
+    bucketArn: Fn.importValue(exported.bucketArnExport),
+    bucketName: Fn.importValue(exported.bucketNameExport),
+    encryptionKey: exported.encryptionKey,
+  });
 }
 
 /** The audience bucket's prefixes (lambdas/core/campaigns/contract.ts): run sets, and Distributed Map results. */
@@ -55,6 +75,8 @@ export class WaymarkDataStack extends Stack {
    * (`campaign-results/`), both expired by lifecycle; encrypted with the data key (profile ids and copied attributes).
    */
   public readonly audienceBucket: s3.Bucket;
+  /** How the app stack and the campaigns' stack import the audience bucket (`importBucket`). */
+  public readonly audienceBucketExports: ExportedBucket;
 
   constructor(scope: Construct, id: string, props: WaymarkDataStackProps) {
     super(scope, id, props);
@@ -121,7 +143,18 @@ export class WaymarkDataStack extends Stack {
     new CfnOutput(this, 'ProfilesTableName', { value: this.profilesTable.tableName });
     new CfnOutput(this, 'JourneysTableName', { value: this.journeysTable.tableName });
     new CfnOutput(this, 'RuntimeTableName', { value: this.runtimeTable.tableName });
-    new CfnOutput(this, 'AudienceBucketName', { value: this.audienceBucket.bucketName, description: 'Campaign audiences (JSON Lines) and Distributed Map results' });
+    this.audienceBucketExports = {
+      exportingStack: this,
+      bucketArnExport: `${this.stackName}:AudienceBucketArn`,
+      bucketNameExport: `${this.stackName}:AudienceBucketName`,
+      encryptionKey: this.dataKey,
+    };
+    new CfnOutput(this, 'AudienceBucketName', {
+      value: this.audienceBucket.bucketName,
+      description: 'Campaign audiences (JSON Lines) and Distributed Map results',
+      exportName: this.audienceBucketExports.bucketNameExport,
+    });
+    new CfnOutput(this, 'AudienceBucketArn', { value: this.audienceBucket.bucketArn, exportName: this.audienceBucketExports.bucketArnExport });
   }
 
   /**

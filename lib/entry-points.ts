@@ -9,7 +9,7 @@
  */
 
 /** The app stack's feature constructs (lib/features/); each creates the functions of its entry points. */
-export type FeatureName = 'events' | 'profiles' | 'consent' | 'journeys' | 'segments' | 'decisioning' | 'governance';
+export type FeatureName = 'events' | 'profiles' | 'consent' | 'journeys' | 'segments' | 'decisioning' | 'governance' | 'campaigns';
 
 export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'DELETE' | 'PATCH';
 
@@ -37,13 +37,17 @@ export type Trigger =
   | { readonly kind: 'journey-step'; readonly step: JourneyStep }
   | { readonly kind: 'bus-rule'; readonly rule: BusRule }
   /** A Task of the audience-scan state machine (snapshots, the hourly re-check). */
-  | { readonly kind: 'audience-scan-step' };
+  | { readonly kind: 'audience-scan-step' }
+  /** Every Task of the campaigns' state machines (`${CampaignStepFunctionArn}`), one function for every action. */
+  | { readonly kind: 'campaign-step' };
 
 export type TableName = 'profiles' | 'journeys' | 'runtime';
 export type Access = 'read' | 'readWrite';
 export type SecretName = 'unsubscribe' | 'privacyKey';
 /** `history`: GetExecutionHistory of a run (what "why" reads). */
 export type JourneyRunAction = 'start' | 'describe' | 'stop' | 'history';
+/** Runs of the campaigns' state machines (one execution per campaign run). */
+export type CampaignRunAction = 'start' | 'describe' | 'stop';
 
 export interface Uses {
   /**
@@ -70,6 +74,16 @@ export interface Uses {
   readonly journeyVersions?: 'describe';
   /** Reads the stage's `defaultTimezone` (lib/config.ts; env WAYMARK_DEFAULT_TIME_ZONE): governance rules. */
   readonly defaultTimeZone?: boolean;
+  /**
+   * The campaign audience bucket (data stack; env WAYMARK_AUDIENCE_BUCKET_NAME). `read`: GetObject and ListBucket under
+   * `runs/` and `campaign-results/`; `readWrite`: also PutObject and AbortMultipartUpload under `runs/`.
+   */
+  readonly audienceBucket?: Access;
+  /**
+   * Runs of the stage's campaign state machines (env WAYMARK_CAMPAIGN_STATE_MACHINE_PREFIX, the ARN prefix of
+   * `waymark-<stage>_c-<campaignId>`): start them, describe or stop their executions.
+   */
+  readonly campaignRuns?: { readonly actions: readonly CampaignRunAction[] };
 }
 
 export interface EntryPoint {
@@ -496,6 +510,25 @@ export const ENTRY_POINTS = {
     trigger: api('DELETE /rules/{id}'),
     summary: 'deletes an API rule',
     uses: { tables: { journeys: RW } },
+  },
+  // --- campaigns (the API's entry points are declared with this feature too)
+  campaignStep: {
+    feature: 'campaigns',
+    handler: 'campaign-step',
+    trigger: { kind: 'campaign-step' },
+    summary: "Campaign step: every Task of the campaigns' state machines (start, audience pages, compose, batches, finish)",
+    // Audience pages scan profiles and read segments, exclusions read the ledger; runs, counters and the ledger are in
+    // the runtime table; batches send (unsubscribe links, governance in the stage's zone) and write sets to the bucket.
+    uses: {
+      tables: { profiles: R, journeys: R, runtime: RW },
+      secrets: ['unsubscribe', 'privacyKey'],
+      publicUrl: true,
+      defaultTimeZone: true,
+      audienceBucket: RW,
+    },
+    // A batch paces itself to the step's rate within one invocation; audience pages scan up to their limit.
+    timeoutSeconds: 300,
+    memoryMb: 1024,
   },
 } as const satisfies Record<string, EntryPoint>;
 

@@ -18,6 +18,13 @@ export const EnvKey = {
   audienceScanStateMachineArn: 'WAYMARK_AUDIENCE_SCAN_STATE_MACHINE_ARN',
   /** The stage's `defaultTimezone` (lib/config.ts): quiet hours and calendar caps of profiles without a zone: prepare-send. */
   defaultTimeZone: 'WAYMARK_DEFAULT_TIME_ZONE',
+  /** The campaign audience bucket (data stack): campaign-step and the campaign API. */
+  audienceBucketName: 'WAYMARK_AUDIENCE_BUCKET_NAME',
+  /**
+   * ARN prefix of the stage's campaign state machines (`arn:…:stateMachine:waymark-<stage>_c-`; the registry item holds
+   * each one's ARN): the campaign API, which starts and controls runs.
+   */
+  campaignStateMachinePrefix: 'WAYMARK_CAMPAIGN_STATE_MACHINE_PREFIX',
 } as const;
 export type EnvKey = (typeof EnvKey)[keyof typeof EnvKey];
 
