@@ -282,7 +282,7 @@ export class WaymarkAppStack extends Stack {
     });
     // Named exports (not CDK's generated ones), so the grants' `<bucket ARN>/runs/*` read the same here and in the
     // campaigns' stack; the dependency is explicit, as Fn::ImportValue of a name implies none.
-    this.addDependency(props.audienceBucket.exportingStack);
+    this.addStackDependency(props.audienceBucket.exportingStack);
     const audienceBucket = importBucket(this, 'AudienceBucket', props.audienceBucket);
     const campaignsFeature = new CampaignsFeature(this, 'Campaigns', {
       stage: props.stage,

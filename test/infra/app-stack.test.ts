@@ -166,7 +166,7 @@ describe('WaymarkAppStack', () => {
         .filter(([, f]) => f.Properties?.Environment.Variables[EnvKey.privacyKeySecretArn])
         .map(([id]) => id.replace(/Function[0-9A-F]{8}$/, ''))
         .sort();
-      expect(holders).toEqual(['EraseProfile', 'PrepareSend', 'RecordDeliveryEvent', 'RouteEvent', 'TriggerJourney', 'UpdateProfileAttributes']);
+      expect(holders).toEqual(['CampaignStep', 'EraseProfile', 'PrepareSend', 'RecordDeliveryEvent', 'RouteEvent', 'TriggerJourney', 'UpdateProfileAttributes']);
       for (const holder of holders) expect({ holder, granted: resourcesFor(holder, 'secretsmanager:GetSecretValue').some(imported) }).toEqual({ holder, granted: true });
     });
 
