@@ -7,6 +7,7 @@ import { Template } from 'aws-cdk-lib/assertions';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { CampaignCatalogError, loadCampaigns } from '../../lib/campaigns';
 import { scheduleExpressionOf } from '../../lib/constructs/campaign-state-machine';
+import { MAX_CAMPAIGNS } from '../../lib/constructs/campaigns-stack';
 import { FIXTURE_CAMPAIGNS, handWrittenDefinition } from './campaign-fixtures';
 import { resourcesOfType, STAGE, testApp, waymarkStacks } from './waymark-app';
 import { WaymarkFunction } from '../../lib/constructs/waymark-function';
@@ -227,6 +228,12 @@ describe('campaigns: one state machine, schedule and registry item per campaign 
     expect(count([onDemand, { ...once, campaign: { ...once.campaign, schedule: { type: 'on-demand' } } }]) - one).toBe(5);
     expect(count([onDemand, once]) - one).toBe(6);
     expect(Object.keys(nested.Resources).length).toBeLessThan(500);
+  });
+
+  it(`refuses more than ${MAX_CAMPAIGNS} campaigns in one stack (CloudFormation's 500 resources), naming the limit`, () => {
+    const [base] = FIXTURE_CAMPAIGNS;
+    const many = Array.from({ length: MAX_CAMPAIGNS + 1 }, (_, i) => ({ ...base, campaign: { ...base.campaign, id: `c${i}` } }));
+    expect(() => waymarkStacks(undefined, { campaigns: many })).toThrow(`${MAX_CAMPAIGNS + 1} campaign files: one Campaigns stack holds at most ${MAX_CAMPAIGNS}`);
   });
 
   it('leaves cdk-nag without unacknowledged findings, and the app synthesizes with the plugin', () => {

@@ -144,7 +144,7 @@ describe('entry points: one declared list (lib/entry-points.ts), checked against
       }
       expect({ audienceScan: actionsOn(name, /AudienceScanStateMachine/).includes('states:StartExecution') }).toEqual({ audienceScan: uses.audienceScan === 'start' });
       // Campaign state machines are waymark-<stage>_c-<id>: not journeys.
-      const onJourneys = [...new Set([...actionsOn(name, /"Ref":"Journey[a-z]/), ...actionsOn(name, /:execution:waymark-[a-z0-9-]+:/)])].sort();
+      const onJourneys = [...new Set([...actionsOn(name, /"Ref":"Journey[a-z]/), ...actionsOn(name, /:execution:waymark-[a-z0-9*-]+:/)])].sort();
       const declaredRuns = (uses.journeyRuns?.actions ?? []).map(
         (a) => ({ start: 'states:StartExecution', describe: 'states:DescribeExecution', stop: 'states:StopExecution', history: 'states:GetExecutionHistory' })[a],
       );
