@@ -412,6 +412,9 @@ export class WaymarkAppStack extends Stack {
       journeys: machines,
       sharded: journeysFeature.sharded,
       audienceBucket,
+      senderEmail: props.senderEmail,
+      emailConfigurationSet: this.emailConfigurationSet.configurationSetName,
+      pushApplicationId,
       campaignStateMachinePrefix: this.formatArn({ service: 'states', resource: 'stateMachine', resourceName: campaignStateMachineName(props.stage, ''), arnFormat: ArnFormat.COLON_RESOURCE_NAME }),
     };
     for (const [name, entry] of entryPoints()) bindEntryPoint(f[name], entry, resources);

@@ -84,6 +84,12 @@ export interface Uses {
    * `waymark-<stage>_c-<campaignId>`): start them, describe or stop their executions.
    */
   readonly campaignRuns?: { readonly actions: readonly CampaignRunAction[] };
+  /**
+   * Sends messages itself (campaign batches; journeys send from their state machines): env WAYMARK_SENDER_EMAIL,
+   * WAYMARK_EMAIL_CONFIGURATION_SET, WAYMARK_PUSH_APPLICATION_ID; SES v2 SendEmail on the sender identity and the
+   * stage's configuration set, SNS Publish (SMS), End User Messaging SendMessages on the push application.
+   */
+  readonly messages?: 'send';
 }
 
 export interface EntryPoint {
@@ -525,6 +531,7 @@ export const ENTRY_POINTS = {
       publicUrl: true,
       defaultTimeZone: true,
       audienceBucket: RW,
+      messages: 'send',
     },
     // A batch paces itself to the step's rate within one invocation; audience pages scan up to their limit.
     timeoutSeconds: 300,

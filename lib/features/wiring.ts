@@ -32,6 +32,10 @@ export interface EntryPointResources {
   readonly audienceBucket: s3.IBucket;
   /** `arn:…:stateMachine:waymark-<stage>_c-`: the ARN prefix of the stage's campaign state machines. */
   readonly campaignStateMachinePrefix: string;
+  /** For `messages: 'send'`: the SES identity, the stage's configuration set name, the push application id. */
+  readonly senderEmail: string;
+  readonly emailConfigurationSet: string;
+  readonly pushApplicationId: string;
 }
 
 /** The environment variable of each secret. */
@@ -57,6 +61,11 @@ export function environmentOf(entry: EntryPoint, r: EntryPointResources): Record
   if (entry.uses.defaultTimeZone) env[EnvKey.defaultTimeZone] = r.defaultTimeZone;
   if (entry.uses.audienceBucket) env[EnvKey.audienceBucketName] = r.audienceBucket.bucketName;
   if (entry.uses.campaignRuns) env[EnvKey.campaignStateMachinePrefix] = r.campaignStateMachinePrefix;
+  if (entry.uses.messages) {
+    env[EnvKey.senderEmail] = r.senderEmail;
+    env[EnvKey.emailConfigurationSet] = r.emailConfigurationSet;
+    env[EnvKey.pushApplicationId] = r.pushApplicationId;
+  }
   return env;
 }
 
@@ -92,6 +101,27 @@ export function bindEntryPoint(fn: WaymarkFunction, entry: EntryPoint, r: EntryP
   if (uses.journeyVersions) grantJourneyVersions(fn, r);
   if (uses.audienceBucket) grantAudienceBucket(fn, uses.audienceBucket, r.audienceBucket);
   if (uses.campaignRuns) grantCampaignRuns(fn, uses.campaignRuns.actions, r.stage);
+  if (uses.messages) grantMessages(fn, r);
+}
+
+/**
+ * The sends a journey's state machine makes, for a function that sends itself: SES v2 SendEmail authorizes against
+ * the identity (address or its domain) and the configuration set; SMS through SNS Publish to a PhoneNumber has no
+ * resource ARN (as for the journeys: https://docs.aws.amazon.com/step-functions/latest/dg/sns-iam.html); push on the one app.
+ */
+function grantMessages(fn: WaymarkFunction, r: EntryPointResources): void {
+  const stack = Stack.of(fn);
+  const add = (actions: string[], resources: string[]) => fn.role.addToPrincipalPolicy(new iam.PolicyStatement({ actions, resources }));
+  const ses = (resource: string, resourceName: string) => stack.formatArn({ service: 'ses', resource, resourceName });
+  add(['ses:SendEmail'], [ses('identity', r.senderEmail), ses('identity', r.senderEmail.split('@')[1]), ses('configuration-set', r.emailConfigurationSet)]);
+  add(['sns:Publish'], ['*']);
+  const app = (resourceName: string) => stack.formatArn({ service: 'mobiletargeting', resource: 'apps', resourceName });
+  add(['mobiletargeting:SendMessages'], [app(r.pushApplicationId), app(`${r.pushApplicationId}/messages`)]);
+  acknowledgeWildcards(
+    fn.role,
+    ['Resource::*'],
+    'sns:Publish for SMS targets a phone number, which has no ARN (Resource "*", as the journeys\' roles); X-Ray has no resource-level permissions.',
+  );
 }
 
 /** The audience bucket's prefixes a function reads (run sets, Distributed Map results) and writes (run sets). */

@@ -25,6 +25,12 @@ export const EnvKey = {
    * each one's ARN): the campaign API, which starts and controls runs.
    */
   campaignStateMachinePrefix: 'WAYMARK_CAMPAIGN_STATE_MACHINE_PREFIX',
+  /** What a function that sends messages itself needs (campaign-step's batches): the verified SES identity, ... */
+  senderEmail: 'WAYMARK_SENDER_EMAIL',
+  /** ... the stage's SES configuration set (events, reputation), ... */
+  emailConfigurationSet: 'WAYMARK_EMAIL_CONFIGURATION_SET',
+  /** ... and the End User Messaging (Pinpoint) application of push messages. */
+  pushApplicationId: 'WAYMARK_PUSH_APPLICATION_ID',
 } as const;
 export type EnvKey = (typeof EnvKey)[keyof typeof EnvKey];
 
