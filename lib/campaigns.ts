@@ -32,14 +32,16 @@ export class CampaignCatalogError extends Error {
  */
 export const parseCampaignFile: DefinitionParse<Campaign> = (input) => {
   const parsed = Campaign.safeParse(input);
-  return parsed.success ? { ok: true, value: parsed.data } : { ok: false, errors: parsed.error.issues.map((i) => `${i.path.join('.') || '(file)'}: ${i.message}`) };
+  if (parsed.success) return { ok: true, value: parsed.data };
+  return { ok: false, errors: parsed.error.issues.map((i) => `${i.path.join('.') || '(file)'}: ${i.message}`) };
 };
 
 /** The compile step, kept behind one function so the deployment and its tests can pass another (a hand-written ASL). */
 export type CampaignCompiler = (campaign: Campaign) => AslDefinition;
 
 /** The deployment's compiler: `compileCampaign` with the deployed batch size. */
-export const compileForDeploy: CampaignCompiler = (campaign) => compileCampaign(campaign, { batchSize: CAMPAIGN_BATCH_SIZE } satisfies CampaignCompileOptions);
+export const compileForDeploy: CampaignCompiler = (campaign) =>
+  compileCampaign(campaign, { batchSize: CAMPAIGN_BATCH_SIZE } satisfies CampaignCompileOptions);
 
 /**
  * Reads, validates and compiles every `*.json` campaign in `dir` (sorted; a missing folder has none). Synth fails

@@ -125,12 +125,16 @@ export class CampaignStateMachine extends Construct {
     super(scope, id);
     const { campaign, definition } = props;
     if (props.stateMachineName.length > MAX_STATE_MACHINE_NAME) {
-      throw new Error(`state machine name "${props.stateMachineName}" is ${props.stateMachineName.length} characters; Step Functions allows at most ${MAX_STATE_MACHINE_NAME}`);
+      const { length } = props.stateMachineName;
+      throw new Error(`state machine name "${props.stateMachineName}" is ${length} characters; Step Functions allows at most ${MAX_STATE_MACHINE_NAME}`);
     }
     this.campaign = campaign;
     this.version = campaignVersion(campaign, definition);
     this.logGroup = stateMachineLogGroup(this, props.stateMachineName, props.logRetention);
-    this.role = new iam.Role(this, 'Role', { assumedBy: new iam.ServicePrincipal('states.amazonaws.com'), description: `Waymark campaign ${campaign.id}` });
+    this.role = new iam.Role(this, 'Role', {
+      assumedBy: new iam.ServicePrincipal('states.amazonaws.com'),
+      description: `Waymark campaign ${campaign.id}`,
+    });
 
     const available: Record<(typeof CAMPAIGN_PLACEHOLDERS)[number], string> = {
       [Placeholder.campaignStepFunction]: props.campaignStep.functionArn,
@@ -184,7 +188,8 @@ export class CampaignStateMachine extends Construct {
     if (hasDistributedMap(props.definition)) {
       // By name, not by the state machine's Ref: the role's policy must not depend on the state machine it serves.
       const name = props.stateMachineName;
-      const arn = (resource: string, resourceName: string) => stack.formatArn({ service: 'states', resource, resourceName, arnFormat: ArnFormat.COLON_RESOURCE_NAME });
+      const arn = (resource: string, resourceName: string) =>
+        stack.formatArn({ service: 'states', resource, resourceName, arnFormat: ArnFormat.COLON_RESOURCE_NAME });
       const executions = [arn('execution', `${name}:*`), arn('execution', `${name}/*`)];
       add(['states:StartExecution'], [arn('stateMachine', name)]);
       add(['states:DescribeExecution', 'states:StopExecution'], executions);
@@ -198,7 +203,9 @@ export class CampaignStateMachine extends Construct {
     acknowledgeWildcards(
       this.role,
       ['Resource::*', ...findings],
-      `Resource "*": X-Ray tracing and CloudWatch Logs vended log delivery have no resource-level permissions. The rest is campaign ${props.campaign.id}'s own: its executions (run ids and Distributed Map children are named at run time) and the audience bucket's runs/ and campaign-results/ prefixes (keys named per run).`,
+      'Resource "*": X-Ray tracing and CloudWatch Logs vended log delivery have no resource-level permissions. ' +
+        `The rest is campaign ${props.campaign.id}'s own: its executions (run ids and Distributed Map children are ` +
+        "named at run time) and the audience bucket's runs/ and campaign-results/ prefixes (keys named per run).",
     );
   }
 
@@ -212,7 +219,9 @@ export class CampaignStateMachine extends Construct {
   private scheduleOf(scheduling: CampaignScheduling): scheduler.CfnSchedule | undefined {
     const expression = scheduleExpressionOf(this.campaign.schedule);
     if (!expression) return undefined;
-    scheduling.role.addToPrincipalPolicy(new iam.PolicyStatement({ actions: ['states:StartExecution'], resources: [this.stateMachine.stateMachineArn] }));
+    scheduling.role.addToPrincipalPolicy(
+      new iam.PolicyStatement({ actions: ['states:StartExecution'], resources: [this.stateMachine.stateMachineArn] }),
+    );
     const input: CampaignExecutionInput = { campaignId: this.campaign.id, trigger: 'schedule', occurrence: SCHEDULED_TIME };
     const schedule = new scheduler.CfnSchedule(this, 'Schedule', {
       description: `Waymark campaign ${this.campaign.id}: ${this.campaign.schedule.type}`,
@@ -240,9 +249,13 @@ export class CampaignStateMachine extends Construct {
 function substitutionsFor(campaignId: string, definition: AslDefinition, available: Record<string, string>): Record<string, string> {
   const used = [...new Set([...JSON.stringify(definition).matchAll(/\$\{([A-Za-z0-9_]+)\}/g)].map((m) => m[1]))].sort();
   const unknown = used.filter((name) => !(CAMPAIGN_PLACEHOLDERS as readonly string[]).includes(name));
-  if (unknown.length > 0) throw new Error(`campaign "${campaignId}": its definition uses ${unknown.map((u) => `\${${u}}`).join(', ')}; a campaign may use only ${CAMPAIGN_PLACEHOLDERS.map((p) => `\${${p}}`).join(', ')}`);
+  const list = (names: readonly string[]) => names.map((n) => `\${${n}}`).join(', ');
+  if (unknown.length > 0) {
+    throw new Error(`campaign "${campaignId}": its definition uses ${list(unknown)}; a campaign may use only ${list(CAMPAIGN_PLACEHOLDERS)}`);
+  }
   return Object.fromEntries(used.map((name) => [name, available[name]]));
 }
 
 /** The DynamoDB JSON of a flat item of strings. */
-const attributeValues = (item: Record<string, string>): Record<string, { S: string }> => Object.fromEntries(Object.entries(item).map(([k, v]) => [k, { S: v }]));
+const attributeValues = (item: Record<string, string>): Record<string, { S: string }> =>
+  Object.fromEntries(Object.entries(item).map(([k, v]) => [k, { S: v }]));

@@ -45,7 +45,9 @@ export class CampaignsStack extends NestedStack {
   constructor(scope: Construct, id: string, props: CampaignsStackProps) {
     super(scope, id, { description: `Waymark ${props.stage}: campaign state machines, schedules and registry items` });
     if (props.campaigns.length > MAX_CAMPAIGNS) {
-      throw new Error(`${props.campaigns.length} campaign files: one Campaigns stack holds at most ${MAX_CAMPAIGNS} (CloudFormation's 500 resources per stack)`);
+      throw new Error(
+        `${props.campaigns.length} campaign files: one Campaigns stack holds at most ${MAX_CAMPAIGNS} (CloudFormation's 500 resources per stack)`,
+      );
     }
     this.registrationRole = new iam.Role(this, 'RegistrationRole', {
       assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
@@ -57,7 +59,9 @@ export class CampaignsStack extends NestedStack {
     // Scheduler assumes the role only for schedules of this account (confused deputy:
     // https://docs.aws.amazon.com/scheduler/latest/UserGuide/cross-service-confused-deputy-prevention.html).
     this.scheduleRole = new iam.Role(this, 'ScheduleRole', {
-      assumedBy: new iam.ServicePrincipal('scheduler.amazonaws.com', { conditions: { StringEquals: { 'aws:SourceAccount': Stack.of(this).account } } }),
+      assumedBy: new iam.ServicePrincipal('scheduler.amazonaws.com', {
+        conditions: { StringEquals: { 'aws:SourceAccount': Stack.of(this).account } },
+      }),
       description: `Waymark ${props.stage}: EventBridge Scheduler starts the scheduled campaigns' runs`,
     });
     // SSE-SQS: the schedule's execution role sends dead letters itself (configuring-schedule-dlq), no key grants.
@@ -70,7 +74,8 @@ export class CampaignsStack extends NestedStack {
     acknowledge(
       this.scheduleDeadLetterQueue,
       'AwsSolutions-SQS3',
-      "This queue is itself the dead-letter queue of the campaigns' EventBridge Scheduler schedules, which cdk-nag only recognises for SQS redrive; an alarm fires on its first visible message.",
+      "This queue is itself the dead-letter queue of the campaigns' EventBridge Scheduler schedules, which cdk-nag " +
+        'only recognises for SQS redrive; an alarm fires on its first visible message.',
     );
 
     const audienceBucket = importBucket(this, 'AudienceBucket', props.audienceBucket);
