@@ -25,6 +25,7 @@ new WaymarkAppStack(app, `Waymark-${config.stage}-App`, {
   eventBus: data.eventBus,
   unsubscribeSecret: data.unsubscribeSecret,
   privacyKeySecret: data.privacyKeySecret,
+  audienceBucket: data.audienceBucketExports,
   senderEmail: config.senderEmail,
   pushApplicationId: config.pushApplicationId,
   smsOriginationIdentity: config.smsOriginationIdentity,

@@ -1,4 +1,4 @@
-import { CfnOutput, CrossStackReferences, ReferenceStrength, Stack, type CfnElement, type StackProps } from 'aws-cdk-lib';
+import { ArnFormat, CfnOutput, CrossStackReferences, ReferenceStrength, Stack, type CfnElement, type StackProps } from 'aws-cdk-lib';
 import * as apigw from 'aws-cdk-lib/aws-apigateway';
 import type * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
@@ -25,6 +25,10 @@ import type { WaymarkFunction } from './constructs/waymark-function';
 import { loadDecisionFiles, type DecisionFiles } from './decisions';
 import { entryPoints, type EntryPointName } from './entry-points';
 import { addApiRoute, splitRoute } from './features/api-routes';
+import { CampaignsFeature } from './features/campaigns';
+import { importBucket, type ExportedBucket } from './data-stack';
+import { loadCampaigns, type DeployedCampaign } from './campaigns';
+import { campaignStateMachineName } from './constructs/campaign-state-machine';
 import { ConsentFeature } from './features/consent';
 import { EventsFeature } from './features/events';
 import { Feature, journeyStepsOf, logicalIdWithoutFeatures } from './features/feature';
@@ -56,6 +60,13 @@ export interface WaymarkAppStackProps extends StackProps {
   readonly unsubscribeSecret: secretsmanager.ISecret;
   /** The privacy key of profile ids and the suppression list (data stack, retained, never rotated). */
   readonly privacyKeySecret: secretsmanager.ISecret;
+  /** Campaign audiences and Distributed Map results (data stack, retained, lifecycle-expired), by its exports. */
+  readonly audienceBucket: ExportedBucket;
+  /**
+   * The validated, compiled campaigns, one state machine each (in the `Campaigns` nested stack).
+   * @default loadCampaigns() - every `campaigns/*.json`
+   */
+  readonly campaigns?: readonly DeployedCampaign[];
   /** The verified SES identity journeys send email from. */
   readonly senderEmail: string;
   /**
@@ -211,6 +222,8 @@ export class WaymarkAppStack extends Stack {
   public readonly rules: ReadonlyMap<string, CatalogRegistration>;
   /** The nested stacks journeys and files are spread over (`Registry<n>`), by shard number; empty when all are inline. */
   public readonly registryShards: ReadonlyMap<number, RegistryShard>;
+  /** Campaign functions, and the `Campaigns` nested stack (state machines, schedules, registry items) when any file exists. */
+  public readonly campaigns: CampaignsFeature;
   /** Logical id → the path of the element holding it (`allocateLogicalId`). */
   private readonly allocatedIds = new Map<string, string>();
 
@@ -289,8 +302,18 @@ export class WaymarkAppStack extends Stack {
       logRetention,
       registryShards: props.registryShards,
     });
-    // Campaigns: their functions only, for now (their state machines, bucket and grants: the campaigns CDK work).
-    const campaignsFeature = Feature.of(this, 'Campaigns', { feature: 'campaigns', logRetention });
+    // Named exports (not CDK's generated ones), so the grants' `<bucket ARN>/runs/*` read the same here and in the
+    // campaigns' stack; the dependency is explicit, as Fn::ImportValue of a name implies none.
+    this.addStackDependency(props.audienceBucket.exportingStack);
+    const audienceBucket = importBucket(this, 'AudienceBucket', props.audienceBucket);
+    const campaignsFeature = new CampaignsFeature(this, 'Campaigns', {
+      stage: props.stage,
+      campaigns: props.campaigns ?? loadCampaigns(),
+      audienceBucket: props.audienceBucket,
+      journeysTable: props.journeysTable,
+      logRetention,
+    });
+    this.campaigns = campaignsFeature;
     const features = [...before, journeysFeature, governanceFeature, campaignsFeature];
     this.features = new Map(features.map((f) => [f.node.id, f]));
     const functions = new Map(features.flatMap((f) => [...f.functions]));
@@ -410,6 +433,11 @@ export class WaymarkAppStack extends Stack {
       defaultTimeZone: validTimeZone(props.defaultTimezone ?? 'UTC'),
       journeys: machines,
       sharded: journeysFeature.sharded,
+      audienceBucket,
+      senderEmail: props.senderEmail,
+      emailConfigurationSet: this.emailConfigurationSet.configurationSetName,
+      pushApplicationId,
+      campaignStateMachinePrefix: this.formatArn({ service: 'states', resource: 'stateMachine', resourceName: campaignStateMachineName(props.stage, ''), arnFormat: ArnFormat.COLON_RESOURCE_NAME }),
     };
     for (const [name, entry] of entryPoints()) bindEntryPoint(f[name], entry, resources);
     taskResponsePolicy(
@@ -432,6 +460,9 @@ export class WaymarkAppStack extends Stack {
         { alarmId: 'DeliveryEventFunctionDeadLetterQueueAlarm', label: 'delivery-event function', queue: this.deliveryEventFunctionDeadLetterQueue, holds: 'SES events record-delivery-event failed on after its retries' },
         { alarmId: 'AudienceRecheckRuleDeadLetterQueueAlarm', label: 'audience re-check rule', queue: this.audienceRecheckRuleDeadLetterQueue, holds: 'hourly re-checks EventBridge could not start on the audience-scan state machine' },
         { alarmId: 'RunStatusRuleDeadLetterQueueAlarm', label: 'run-status rule', queue: this.runStatusRuleDeadLetterQueue, holds: "journey runs' end events EventBridge could not deliver to count-run-end (exits not counted)" },
+        ...(campaignsFeature.campaignsStack
+          ? [{ alarmId: 'CampaignScheduleDeadLetterQueueAlarm', label: 'campaign schedules', queue: campaignsFeature.campaignsStack.scheduleDeadLetterQueue, holds: 'scheduled campaign runs EventBridge Scheduler could not start' }]
+          : []),
       ],
       journeys: machines,
       audienceScan: this.audienceScan.stateMachine,

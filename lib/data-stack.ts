@@ -1,7 +1,8 @@
-import { CfnOutput, Duration, RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
+import { CfnOutput, Duration, Fn, RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as kms from 'aws-cdk-lib/aws-kms';
+import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import type { Construct } from 'constructs';
 import { TableKeys, ProfileIndex } from '../lambdas/core/config/env-keys';
@@ -15,7 +16,37 @@ export interface WaymarkDataStackProps extends StackProps {
    * @default Duration.days(365)
    */
   readonly archiveRetention?: Duration;
+  /**
+   * Days after which the campaign audience bucket expires a run's objects (`runs/`) and the Distributed Map results
+   * (`campaign-results/`).
+   * @default 30
+   */
+  readonly audienceExpirationDays?: number;
 }
+
+/**
+ * A bucket of the data stack as other stacks import it: by export names of its own (Export/ImportValue, strong like the
+ * tables' references), so an ARN under it reads the same in every stack that names it (cdk-nag findings, IAM).
+ */
+export interface ExportedBucket {
+  readonly exportingStack: Stack;
+  readonly bucketArnExport: string;
+  readonly bucketNameExport: string;
+  readonly encryptionKey?: kms.IKey;
+}
+
+/** The exported bucket as an `IBucket` of `scope`'s stack (Fn::ImportValue of its ARN and name). */
+export function importBucket(scope: Construct, id: string, exported: ExportedBucket): s3.IBucket {
+  return s3.Bucket.fromBucketAttributes(scope, id, {
+    bucketArn: Fn.importValue(exported.bucketArnExport),
+    bucketName: Fn.importValue(exported.bucketNameExport),
+    encryptionKey: exported.encryptionKey,
+  });
+}
+
+/** The audience bucket's prefixes (lambdas/core/campaigns/contract.ts): run sets, and Distributed Map results. */
+export const AUDIENCE_RUNS_PREFIX = 'runs/';
+export const AUDIENCE_RESULTS_PREFIX = 'campaign-results/';
 
 /**
  * The stateful half of Waymark: the tables, the event bus and its archive, and the keys whose loss breaks data already
@@ -39,6 +70,13 @@ export class WaymarkDataStack extends Stack {
   public readonly unsubscribeSecret: secretsmanager.Secret;
   /** The privacy key: profile ids, suppression-list keys, identity hashes of rejected events (never rotated). */
   public readonly privacyKeySecret: secretsmanager.Secret;
+  /**
+   * Campaign audiences as JSON Lines (`runs/<campaignId>/<runId>/…`) and the campaigns' Distributed Map results
+   * (`campaign-results/`), both expired by lifecycle; encrypted with the data key (profile ids and copied attributes).
+   */
+  public readonly audienceBucket: s3.Bucket;
+  /** How the app stack and the campaigns' stack import the audience bucket (`importBucket`). */
+  public readonly audienceBucketExports: ExportedBucket;
 
   constructor(scope: Construct, id: string, props: WaymarkDataStackProps) {
     super(scope, id, props);
@@ -99,10 +137,53 @@ export class WaymarkDataStack extends Stack {
       'The link key rotates by hand, in two phases, as a key ring (current and previous keys, each token names its key; lambdas/core/consent/README.md) so the links already in inboxes (90 days) keep working; Secrets Manager managed rotation would need a ring-aware rotation function, not built.',
     );
 
+    this.audienceBucket = this.audienceBucketOf(props.audienceExpirationDays ?? 30);
+
     new CfnOutput(this, 'EventBusName', { value: this.eventBus.eventBusName, description: 'PutEvents target for business events' });
     new CfnOutput(this, 'ProfilesTableName', { value: this.profilesTable.tableName });
     new CfnOutput(this, 'JourneysTableName', { value: this.journeysTable.tableName });
     new CfnOutput(this, 'RuntimeTableName', { value: this.runtimeTable.tableName });
+    this.audienceBucketExports = {
+      exportingStack: this,
+      bucketArnExport: `${this.stackName}:AudienceBucketArn`,
+      bucketNameExport: `${this.stackName}:AudienceBucketName`,
+      encryptionKey: this.dataKey,
+    };
+    new CfnOutput(this, 'AudienceBucketName', {
+      value: this.audienceBucket.bucketName,
+      description: 'Campaign audiences (JSON Lines) and Distributed Map results',
+      exportName: this.audienceBucketExports.bucketNameExport,
+    });
+    new CfnOutput(this, 'AudienceBucketArn', { value: this.audienceBucket.bucketArn, exportName: this.audienceBucketExports.bucketArnExport });
+  }
+
+  /**
+   * No fixed name (a generated one never collides after a destroy), retained like the tables: a run's sets outlive a
+   * replaced stack until the lifecycle expires them. The data key with an S3 Bucket Key (one KMS call per object, not
+   * per request: https://docs.aws.amazon.com/AmazonS3/latest/userguide/bucket-key.html).
+   */
+  private audienceBucketOf(expirationDays: number): s3.Bucket {
+    if (!Number.isInteger(expirationDays) || expirationDays < 1) throw new Error(`audienceExpirationDays must be a whole number of days ≥ 1 (got ${expirationDays})`);
+    const bucket = new s3.Bucket(this, 'AudienceBucket', {
+      encryption: s3.BucketEncryption.KMS,
+      encryptionKey: this.dataKey,
+      bucketKeyEnabled: true,
+      blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
+      enforceSSL: true,
+      objectOwnership: s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
+      removalPolicy: RemovalPolicy.RETAIN,
+      lifecycleRules: [
+        { id: 'ExpireRuns', prefix: AUDIENCE_RUNS_PREFIX, expiration: Duration.days(expirationDays) },
+        { id: 'ExpireCampaignResults', prefix: AUDIENCE_RESULTS_PREFIX, expiration: Duration.days(expirationDays) },
+        { id: 'AbortIncompleteUploads', abortIncompleteMultipartUploadAfter: Duration.days(1) },
+      ],
+    });
+    acknowledge(
+      bucket,
+      'AwsSolutions-S1',
+      'Short-lived campaign working sets written and read only by the stage\'s own roles (campaign-step, the campaign state machines), expired after days; server access logs would need a second bucket and keep the keys longer than the data. Enable CloudTrail S3 data events where an access trail is required.',
+    );
+    return bucket;
   }
 
   private table(id: string): dynamodb.Table {

@@ -39,7 +39,7 @@ export type Trigger =
   | { readonly kind: 'bus-rule'; readonly rule: BusRule; readonly rules?: readonly BusRule[] }
   /** A Task of the audience-scan state machine (snapshots, the hourly re-check). */
   | { readonly kind: 'audience-scan-step' }
-  /** Every Task of a campaign's state machine (`${CampaignStepFunctionArn}`): one function for every action. */
+  /** Every Task of the campaigns' state machines (`${CampaignStepFunctionArn}`), one function for every action. */
   | { readonly kind: 'campaign-step' };
 
 export type TableName = 'profiles' | 'journeys' | 'runtime';
@@ -47,8 +47,8 @@ export type Access = 'read' | 'readWrite';
 export type SecretName = 'unsubscribe' | 'privacyKey';
 /** `history`: GetExecutionHistory of a run (what "why" reads). */
 export type JourneyRunAction = 'start' | 'describe' | 'stop' | 'history';
-/** What the campaigns API does to campaign executions (one Standard execution per run, named by the run id). */
-export type CampaignRunAction = 'start' | 'stop';
+/** Runs of the campaigns' state machines (one execution per campaign run). */
+export type CampaignRunAction = 'start' | 'describe' | 'stop';
 
 export interface Uses {
   /**
@@ -76,21 +76,21 @@ export interface Uses {
   /** Reads the stage's `defaultTimezone` (lib/config.ts; env WAYMARK_DEFAULT_TIME_ZONE): governance rules. */
   readonly defaultTimeZone?: boolean;
   /**
-   * Executions of the stage's campaign state machines (their ARNs are in the registry items, journeys table):
-   * `start` = states:StartExecution on the campaign state machines, `stop` = states:DescribeExecution and
-   * states:StopExecution on their executions (`execution:<campaign state machine>:*`). Granted by lib/features (cdk).
+   * The campaign audience bucket (data stack; env WAYMARK_AUDIENCE_BUCKET_NAME). `read`: GetObject and ListBucket under
+   * `runs/` and `campaign-results/`; `readWrite`: also PutObject and AbortMultipartUpload under `runs/`.
+   */
+  readonly audienceBucket?: Access;
+  /**
+   * Runs of the stage's campaign state machines (env WAYMARK_CAMPAIGN_STATE_MACHINE_PREFIX, the ARN prefix of
+   * `waymark-<stage>_c-<campaignId>`): start them, describe or stop their executions.
    */
   readonly campaignRuns?: { readonly actions: readonly CampaignRunAction[] };
   /**
-   * The campaign audience bucket (data stack; env WAYMARK_AUDIENCE_BUCKET_NAME): s3 Get/Put/List on it, and its key's
-   * encrypt/decrypt. Granted by lib/features (cdk).
+   * Sends messages itself (campaign batches; journeys send from their state machines): env WAYMARK_SENDER_EMAIL,
+   * WAYMARK_EMAIL_CONFIGURATION_SET, WAYMARK_PUSH_APPLICATION_ID; SES v2 SendEmail on the sender identity and the
+   * stage's configuration set, SNS Publish (SMS), End User Messaging SendMessages on the push application.
    */
-  readonly audienceBucket?: 'readWrite';
-  /**
-   * Sends messages itself, as journey state machines do (SES v2 SendEmail with the stage's configuration set, SNS
-   * Publish for SMS, Pinpoint SendMessages for push): campaign batches. Granted by lib/features (cdk).
-   */
-  readonly sendsMessages?: boolean;
+  readonly messages?: 'send';
 }
 
 export interface EntryPoint {
@@ -539,7 +539,7 @@ export const ENTRY_POINTS = {
     trigger: api('POST /campaigns/{id}/runs', { body: true }),
     summary: 'starts a run (one execution of the campaign state machine); a dry run answers its figures when it ends in time',
     // A dry run is waited for up to 20 s: within API Gateway's 29 s integration timeout.
-    uses: { tables: { journeys: R, runtime: RW }, campaignRuns: { actions: ['start', 'stop'] } },
+    uses: { tables: { journeys: R, runtime: RW }, campaignRuns: { actions: ['start', 'describe', 'stop'] } },
     timeoutSeconds: 29,
   },
   listCampaignRuns: {
@@ -561,23 +561,24 @@ export const ENTRY_POINTS = {
     handler: 'control-campaign-run',
     trigger: api('POST /campaigns/{id}/runs/{runId}/{action}'),
     summary: 'pause, resume or cancel a run (conditional on its status; cancel stops its execution)',
-    uses: { tables: { journeys: R, runtime: RW }, campaignRuns: { actions: ['stop'] } },
+    uses: { tables: { journeys: R, runtime: RW }, campaignRuns: { actions: ['describe', 'stop'] } },
   },
   campaignStep: {
     feature: 'campaigns',
     handler: 'campaign-step',
     trigger: { kind: 'campaign-step' },
-    summary: 'Campaign step: start, audience pages, compose, deliver/split/enter-journey batches, group by time, finish',
-    // Audience pages scan profiles; batches send through the pre-send guard and ledger (runtime), enter journeys, and
-    // write sets to the audience bucket. Up to a Lambda's 15 minutes: a paused or paced batch returns before that.
+    summary: "Campaign step: every Task of the campaigns' state machines (start, audience pages, compose, batches, group by time, finish)",
+    // Audience pages scan profiles and read segments, exclusions read the ledger; runs, counters and the ledger are in
+    // the runtime table; batches send (unsubscribe links, governance in the stage's zone), enter journeys and write
+    // sets to the bucket. Up to a Lambda's 15 minutes: a paused or paced batch returns before that.
     uses: {
       tables: { profiles: R, journeys: R, runtime: RW },
       secrets: ['unsubscribe', 'privacyKey'],
       publicUrl: true,
       defaultTimeZone: true,
       journeyRuns: { of: 'all', actions: ['start', 'describe', 'stop'] },
-      audienceBucket: 'readWrite',
-      sendsMessages: true,
+      audienceBucket: RW,
+      messages: 'send',
     },
     timeoutSeconds: 900,
     memoryMb: 1024,

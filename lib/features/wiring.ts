@@ -2,13 +2,15 @@ import { ArnFormat, Stack } from 'aws-cdk-lib';
 import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import type * as events from 'aws-cdk-lib/aws-events';
 import * as iam from 'aws-cdk-lib/aws-iam';
+import type * as s3 from 'aws-cdk-lib/aws-s3';
 import type * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import type { Construct } from 'constructs';
 import { EnvKey, ProfileIndex, TableEnvKey } from '../../lambdas/core/config/env-keys';
 import type { JourneyStateMachine } from '../constructs/journey-state-machine';
 import type { WaymarkFunction } from '../constructs/waymark-function';
-import type { EntryPoint, JourneyRunAction, SecretName, TableName } from '../entry-points';
+import type { CampaignRunAction, EntryPoint, JourneyRunAction, SecretName, TableName } from '../entry-points';
+import { campaignStateMachineName } from '../constructs/campaign-state-machine';
 import { metricsNamespaceOf } from '../constructs/operations-dashboard';
 import { acknowledgeDataKeyWildcards, acknowledgeWildcards, resourceFinding } from '../nag';
 
@@ -26,6 +28,14 @@ export interface EntryPointResources {
   /** The journeys' state machines; with `sharded`, grants name them by the stage's pattern instead. */
   readonly journeys: readonly JourneyStateMachine[];
   readonly sharded: boolean;
+  /** The campaign audience bucket (data stack). */
+  readonly audienceBucket: s3.IBucket;
+  /** `arn:…:stateMachine:waymark-<stage>_c-`: the ARN prefix of the stage's campaign state machines. */
+  readonly campaignStateMachinePrefix: string;
+  /** For `messages: 'send'`: the SES identity, the stage's configuration set name, the push application id. */
+  readonly senderEmail: string;
+  readonly emailConfigurationSet: string;
+  readonly pushApplicationId: string;
 }
 
 /** The environment variable of each secret. */
@@ -49,6 +59,13 @@ export function environmentOf(entry: EntryPoint, r: EntryPointResources): Record
   // The stage's namespace for the handlers' Powertools metrics (lambdas/shared/powertools.ts), beside its Deliveries.
   env.POWERTOOLS_METRICS_NAMESPACE = metricsNamespaceOf(r.stage);
   if (entry.uses.defaultTimeZone) env[EnvKey.defaultTimeZone] = r.defaultTimeZone;
+  if (entry.uses.audienceBucket) env[EnvKey.audienceBucketName] = r.audienceBucket.bucketName;
+  if (entry.uses.campaignRuns) env[EnvKey.campaignStateMachinePrefix] = r.campaignStateMachinePrefix;
+  if (entry.uses.messages) {
+    env[EnvKey.senderEmail] = r.senderEmail;
+    env[EnvKey.emailConfigurationSet] = r.emailConfigurationSet;
+    env[EnvKey.pushApplicationId] = r.pushApplicationId;
+  }
   return env;
 }
 
@@ -82,6 +99,85 @@ export function bindEntryPoint(fn: WaymarkFunction, entry: EntryPoint, r: EntryP
   if (uses.audienceScan) r.audienceScan.grantStartExecution(fn.role);
   if (uses.journeyRuns) grantJourneyRuns(fn, uses.journeyRuns.of, uses.journeyRuns.actions, r);
   if (uses.journeyVersions) grantJourneyVersions(fn, r);
+  if (uses.audienceBucket) grantAudienceBucket(fn, uses.audienceBucket, r.audienceBucket);
+  if (uses.campaignRuns) grantCampaignRuns(fn, uses.campaignRuns.actions, r.stage);
+  if (uses.messages) grantMessages(fn, r);
+}
+
+/**
+ * The sends a journey's state machine makes, for a function that sends itself: SES v2 SendEmail authorizes against
+ * the identity (address or its domain) and the configuration set; SMS through SNS Publish to a PhoneNumber has no
+ * resource ARN (as for the journeys: https://docs.aws.amazon.com/step-functions/latest/dg/sns-iam.html); push on the one app.
+ */
+function grantMessages(fn: WaymarkFunction, r: EntryPointResources): void {
+  const stack = Stack.of(fn);
+  const add = (actions: string[], resources: string[]) => fn.role.addToPrincipalPolicy(new iam.PolicyStatement({ actions, resources }));
+  const ses = (resource: string, resourceName: string) => stack.formatArn({ service: 'ses', resource, resourceName });
+  add(['ses:SendEmail'], [ses('identity', r.senderEmail), ses('identity', r.senderEmail.split('@')[1]), ses('configuration-set', r.emailConfigurationSet)]);
+  add(['sns:Publish'], ['*']);
+  const app = (resourceName: string) => stack.formatArn({ service: 'mobiletargeting', resource: 'apps', resourceName });
+  add(['mobiletargeting:SendMessages'], [app(r.pushApplicationId), app(`${r.pushApplicationId}/messages`)]);
+  acknowledgeWildcards(
+    fn.role,
+    ['Resource::*'],
+    'sns:Publish for SMS targets a phone number, which has no ARN (Resource "*", as the journeys\' roles); X-Ray has no resource-level permissions.',
+  );
+}
+
+/** The audience bucket's prefixes a function reads (run sets, Distributed Map results) and writes (run sets). */
+const AUDIENCE_READ_PREFIXES = ['runs/', 'campaign-results/'];
+const AUDIENCE_WRITE_PREFIXES = ['runs/'];
+
+/**
+ * Objects under the bucket's prefixes, listing limited to them by `s3:prefix`, and the data key the bucket encrypts
+ * with: Decrypt to read, GenerateDataKey to write (multipart uploads need both:
+ * https://docs.aws.amazon.com/AmazonS3/latest/userguide/mpuoverview.html#mpuAndPermissions).
+ */
+function grantAudienceBucket(fn: WaymarkFunction, access: 'read' | 'readWrite', bucket: s3.IBucket): void {
+  const objects = (prefixes: string[]) => prefixes.map((p) => bucket.arnForObjects(`${p}*`));
+  const add = (statement: iam.PolicyStatement) => fn.role.addToPrincipalPolicy(statement);
+  add(new iam.PolicyStatement({ actions: ['s3:GetObject'], resources: objects(AUDIENCE_READ_PREFIXES) }));
+  add(
+    new iam.PolicyStatement({
+      actions: ['s3:ListBucket'],
+      resources: [bucket.bucketArn],
+      conditions: { StringLike: { 's3:prefix': AUDIENCE_READ_PREFIXES.map((p) => `${p}*`) } },
+    }),
+  );
+  if (access === 'readWrite') add(new iam.PolicyStatement({ actions: ['s3:PutObject', 's3:AbortMultipartUpload'], resources: objects(AUDIENCE_WRITE_PREFIXES) }));
+  if (bucket.encryptionKey) {
+    const keyActions = access === 'read' ? ['kms:Decrypt'] : ['kms:Decrypt', 'kms:GenerateDataKey'];
+    add(new iam.PolicyStatement({ actions: keyActions, resources: [bucket.encryptionKey.keyArn] }));
+  }
+  const stack = Stack.of(fn);
+  acknowledgeWildcards(
+    fn.role,
+    objects(access === 'read' ? AUDIENCE_READ_PREFIXES : [...new Set([...AUDIENCE_READ_PREFIXES, ...AUDIENCE_WRITE_PREFIXES])]).map((arn) => resourceFinding(stack, arn)),
+    'Campaign runs name their objects at run time (runs/<campaignId>/<runId>/…, campaign-results/<campaignId>/…): the grant is limited to those prefixes of the one audience bucket.',
+  );
+}
+
+/** `arn:…:stateMachine:waymark-<stage>_c-<suffix>` (the stage's campaign state machines are named so). */
+function campaignMachineArn(scope: Construct, stage: string, suffix: string): string {
+  return Stack.of(scope).formatArn({ service: 'states', resource: 'stateMachine', resourceName: campaignStateMachineName(stage, suffix), arnFormat: ArnFormat.COLON_RESOURCE_NAME });
+}
+
+/**
+ * Start/describe/stop on campaign runs, by the stage's campaign name pattern: the campaign state machines live in the
+ * `Campaigns` nested stack, whose ARNs would cost an output each (and their names are the stage's and the file's).
+ */
+function grantCampaignRuns(fn: WaymarkFunction, actions: readonly CampaignRunAction[], stage: string): void {
+  const stack = Stack.of(fn);
+  const machines = campaignMachineArn(fn, stage, '*');
+  const executions = stack.formatArn({ service: 'states', resource: 'execution', resourceName: `${campaignStateMachineName(stage, '*')}:*`, arnFormat: ArnFormat.COLON_RESOURCE_NAME });
+  if (actions.includes('start')) fn.role.addToPrincipalPolicy(new iam.PolicyStatement({ actions: ['states:StartExecution'], resources: [machines] }));
+  const onExecutions = [actions.includes('describe') && 'states:DescribeExecution', actions.includes('stop') && 'states:StopExecution'].filter((a): a is string => !!a);
+  if (onExecutions.length > 0) fn.role.addToPrincipalPolicy(new iam.PolicyStatement({ actions: onExecutions, resources: [executions] }));
+  acknowledgeWildcards(
+    fn.role,
+    [...(actions.includes('start') ? [machines] : []), ...(onExecutions.length > 0 ? [executions] : [])].map((arn) => resourceFinding(stack, arn)),
+    `Campaign runs: the stage's campaign state machines by name pattern (stateMachine:${campaignStateMachineName(stage, '*')}), which live in the Campaigns nested stack, and their executions, named by run id at run time.`,
+  );
 }
 
 /**

@@ -71,4 +71,60 @@ describe('WaymarkDataStack', () => {
   it('outputs the bus and table names', () => {
     for (const name of ['EventBusName', 'ProfilesTableName', 'JourneysTableName', 'RuntimeTableName']) template.hasOutput(name, { Value: Match.anyValue() });
   });
+
+  describe('campaign audience bucket', () => {
+    const bucketOf = (t: Template) => {
+      const buckets = resourcesOfType(t.toJSON(), 'AWS::S3::Bucket');
+      expect(buckets).toHaveLength(1);
+      return buckets[0];
+    };
+
+    it('encrypts with the data key (S3 Bucket Key), blocks public access, and has no fixed name', () => {
+      const [keyId] = resourcesOfType(template.toJSON(), 'AWS::KMS::Key')[0];
+      const [, bucket] = bucketOf(template);
+      expect(bucket.Properties?.BucketName).toBeUndefined();
+      expect(bucket.Properties?.BucketEncryption).toEqual({
+        ServerSideEncryptionConfiguration: [
+          { BucketKeyEnabled: true, ServerSideEncryptionByDefault: { SSEAlgorithm: 'aws:kms', KMSMasterKeyID: { 'Fn::GetAtt': [keyId, 'Arn'] } } },
+        ],
+      });
+      expect(bucket.Properties?.PublicAccessBlockConfiguration).toEqual({
+        BlockPublicAcls: true,
+        BlockPublicPolicy: true,
+        IgnorePublicAcls: true,
+        RestrictPublicBuckets: true,
+      });
+    });
+
+    it('refuses every request that is not over TLS', () => {
+      const [bucketId] = bucketOf(template);
+      const policies = resourcesOfType(template.toJSON(), 'AWS::S3::BucketPolicy').filter(([, p]) => p.Properties?.Bucket?.Ref === bucketId);
+      expect(policies).toHaveLength(1);
+      expect(policies[0][1].Properties?.PolicyDocument.Statement).toContainEqual(
+        expect.objectContaining({ Effect: 'Deny', Action: 's3:*', Condition: { Bool: { 'aws:SecureTransport': 'false' } } }),
+      );
+    });
+
+    it('expires runs/ and campaign-results/ after 30 days and aborts incomplete uploads after a day', () => {
+      const [, bucket] = bucketOf(template);
+      expect(bucket.Properties?.LifecycleConfiguration.Rules).toEqual([
+        { Id: 'ExpireRuns', Prefix: 'runs/', ExpirationInDays: 30, Status: 'Enabled' },
+        { Id: 'ExpireCampaignResults', Prefix: 'campaign-results/', ExpirationInDays: 30, Status: 'Enabled' },
+        { Id: 'AbortIncompleteUploads', AbortIncompleteMultipartUpload: { DaysAfterInitiation: 1 }, Status: 'Enabled' },
+      ]);
+    });
+
+    it('expires after the configured number of days, and refuses a number that is not a whole day count', () => {
+      const seven = Template.fromStack(new WaymarkDataStack(testApp(), 'Data', { stage: STAGE, audienceExpirationDays: 7 }));
+      const rules = bucketOf(seven)[1].Properties?.LifecycleConfiguration.Rules as { ExpirationInDays?: number }[];
+      expect(rules.map((r) => r.ExpirationInDays)).toEqual([7, 7, undefined]);
+      expect(() => new WaymarkDataStack(testApp(), 'Data', { stage: STAGE, audienceExpirationDays: 0 })).toThrow(/audienceExpirationDays/);
+    });
+
+    it('is retained like the tables, and its name is an output', () => {
+      const [, bucket] = bucketOf(template);
+      expect({ deletion: bucket.DeletionPolicy, replace: bucket.UpdateReplacePolicy }).toEqual({ deletion: 'Retain', replace: 'Retain' });
+      template.hasOutput('AudienceBucketName', { Value: Match.anyValue() });
+    });
+  });
 });

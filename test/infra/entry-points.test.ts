@@ -126,6 +126,9 @@ describe('entry points: one declared list (lib/entry-points.ts), checked against
       if (uses.audienceScan) expectedKeys.push(EnvKey.audienceScanStateMachineArn);
       if (uses.publicUrl) expectedKeys.push(EnvKey.publicUrl);
       if (uses.defaultTimeZone) expectedKeys.push(EnvKey.defaultTimeZone);
+      if (uses.audienceBucket) expectedKeys.push(EnvKey.audienceBucketName);
+      if (uses.campaignRuns) expectedKeys.push(EnvKey.campaignStateMachinePrefix);
+      if (uses.messages) expectedKeys.push(EnvKey.senderEmail, EnvKey.emailConfigurationSet, EnvKey.pushApplicationId);
       expect(Object.keys(variables).filter((k) => k.startsWith('WAYMARK_')).sort()).toEqual(expectedKeys.sort());
 
       for (const table of ['profiles', 'journeys', 'runtime'] as const) {
@@ -141,16 +144,30 @@ describe('entry points: one declared list (lib/entry-points.ts), checked against
         expect({ secret, read: actionsOn(name, exportName).includes('secretsmanager:GetSecretValue') }).toEqual({ secret, read: !!uses.secrets?.includes(secret) });
       }
       expect({ audienceScan: actionsOn(name, /AudienceScanStateMachine/).includes('states:StartExecution') }).toEqual({ audienceScan: uses.audienceScan === 'start' });
-      const onJourneys = [...new Set([...actionsOn(name, /"Ref":"Journey[a-z]/), ...actionsOn(name, /:execution:waymark-/)])].sort();
+      // Campaign state machines are waymark-<stage>_c-<id>: not journeys.
+      const onJourneys = [...new Set([...actionsOn(name, /"Ref":"Journey[a-z]/), ...actionsOn(name, /:execution:waymark-[a-z0-9*-]+:/)])].sort();
       const declaredRuns = (uses.journeyRuns?.actions ?? []).map(
         (a) => ({ start: 'states:StartExecution', describe: 'states:DescribeExecution', stop: 'states:StopExecution', history: 'states:GetExecutionHistory' })[a],
       );
       expect(onJourneys).toEqual([...declaredRuns].sort());
       expect({ taskTokens: allActions.includes('states:SendTaskSuccess') }).toEqual({ taskTokens: !!uses.taskTokens });
       expect({ journeyVersions: allActions.includes('states:DescribeStateMachine') }).toEqual({ journeyVersions: uses.journeyVersions === 'describe' });
+      // The audience bucket: reads under runs/ and campaign-results/, writes under runs/ only, listing by prefix.
+      const onBucket = [...new Set(actionsOn(name, /AudienceBucketArn/))].sort();
+      const bucketActions = { read: ['s3:GetObject', 's3:ListBucket'], readWrite: ['s3:AbortMultipartUpload', 's3:GetObject', 's3:ListBucket', 's3:PutObject'] };
+      expect({ audienceBucket: onBucket }).toEqual({ audienceBucket: uses.audienceBucket ? bucketActions[uses.audienceBucket] : [] });
+      if (uses.audienceBucket === 'readWrite') {
+        const writes = statementsOf(name).filter((s) => [s.Action].flat().includes('s3:PutObject'));
+        expect(writes.map((s) => JSON.stringify(s.Resource))).toEqual([expect.stringMatching(/AudienceBucketArn"},"\/runs\/\*"\]/)]);
+      }
+      const onCampaigns = [...new Set(actionsOn(name, /waymark-test_c-/))].sort();
+      const declaredCampaignRuns = (uses.campaignRuns?.actions ?? []).map((a) => ({ start: 'states:StartExecution', describe: 'states:DescribeExecution', stop: 'states:StopExecution' })[a]);
+      expect({ campaignRuns: onCampaigns }).toEqual({ campaignRuns: [...declaredCampaignRuns].sort() });
+      const sends = ['ses:SendEmail', 'sns:Publish', 'mobiletargeting:SendMessages'].filter((a) => allActions.includes(a));
+      expect({ messages: sends }).toEqual({ messages: uses.messages ? ['ses:SendEmail', 'sns:Publish', 'mobiletargeting:SendMessages'] : [] });
       // Nothing beyond what the declaration implies (logs, X-Ray, the data key, its own dead-letter queue).
       const families = new Set(allActions.map((a) => a.split(':')[0]));
-      for (const family of families) expect({ family, allowed: ['logs', 'xray', 'kms', 'dynamodb', 'events', 'secretsmanager', 'states', 'sqs'].includes(family) }).toEqual({ family, allowed: true });
+      for (const family of families) expect({ family, allowed: ['logs', 'xray', 'kms', 'dynamodb', 'events', 'secretsmanager', 'states', 'sqs', 's3', ...(uses.messages ? ['ses', 'sns', 'mobiletargeting'] : [])].includes(family) }).toEqual({ family, allowed: true });
     });
   });
 

@@ -19,6 +19,8 @@ const NAME_PROPERTIES: Record<string, string> = {
   'AWS::Lambda::Function': 'FunctionName',
   'AWS::IAM::Role': 'RoleName',
   'AWS::KMS::Alias': 'AliasName',
+  'AWS::S3::Bucket': 'BucketName',
+  'AWS::Scheduler::Schedule': 'Name',
 };
 
 /** A physical name CloudFormation would meet again after the stack is deleted and deployed anew (no stack id in it). */
@@ -68,6 +70,7 @@ describe('safe redeploys', () => {
       .map(([id, r]) => `${id} ${r.Type}`)
       .sort();
     expect(retained).toEqual([
+      'AudienceBucket8C1A3CAA AWS::S3::Bucket',
       'DataKey17AFBB84 AWS::KMS::Key',
       'EventBusEventArchive82E66C32 AWS::Events::Archive',
       'JourneysTable0C066216 AWS::DynamoDB::Table',

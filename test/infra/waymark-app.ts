@@ -52,6 +52,7 @@ export function waymarkStacks(app: App = testApp(), overrides: Partial<WaymarkAp
     eventBus: data.eventBus,
   unsubscribeSecret: data.unsubscribeSecret,
   privacyKeySecret: data.privacyKeySecret,
+    audienceBucket: data.audienceBucketExports,
     senderEmail: 'journeys@shop.example',
     pushApplicationId: 'a1b2c3d4e5f6',
     smsOriginationIdentity: 'pool-0123456789abcdef',

@@ -18,6 +18,19 @@ export const EnvKey = {
   audienceScanStateMachineArn: 'WAYMARK_AUDIENCE_SCAN_STATE_MACHINE_ARN',
   /** The stage's `defaultTimezone` (lib/config.ts): quiet hours and calendar caps of profiles without a zone: prepare-send. */
   defaultTimeZone: 'WAYMARK_DEFAULT_TIME_ZONE',
+  /** The campaign audience bucket (data stack): campaign-step and the campaign API. */
+  audienceBucketName: 'WAYMARK_AUDIENCE_BUCKET_NAME',
+  /**
+   * ARN prefix of the stage's campaign state machines (`arn:…:stateMachine:waymark-<stage>_c-`; the registry item holds
+   * each one's ARN): the campaign API, which starts and controls runs.
+   */
+  campaignStateMachinePrefix: 'WAYMARK_CAMPAIGN_STATE_MACHINE_PREFIX',
+  /** What a function that sends messages itself needs (campaign-step's batches): the verified SES identity, ... */
+  senderEmail: 'WAYMARK_SENDER_EMAIL',
+  /** ... the stage's SES configuration set (events, reputation), ... */
+  emailConfigurationSet: 'WAYMARK_EMAIL_CONFIGURATION_SET',
+  /** ... and the End User Messaging (Pinpoint) application of push messages. */
+  pushApplicationId: 'WAYMARK_PUSH_APPLICATION_ID',
 } as const;
 export type EnvKey = (typeof EnvKey)[keyof typeof EnvKey];
 

@@ -55,6 +55,10 @@ function declaredEnvironment(entry: EntryPoint, tableNames: Readonly<Record<Tabl
   if (uses.secrets?.includes('privacyKey')) env[EnvKey.privacyKeySecretArn] = 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:privacy';
   if (uses.audienceScan) env[EnvKey.audienceScanStateMachineArn] = 'arn:aws:states:eu-west-1:123456789012:stateMachine:scan';
   if (uses.publicUrl) env[EnvKey.publicUrl] = 'https://api.example.com/';
+  if (uses.defaultTimeZone) env[EnvKey.defaultTimeZone] = 'UTC';
+  if (uses.audienceBucket) env[EnvKey.audienceBucketName] = 'audience-bucket';
+  if (uses.campaignRuns) env[EnvKey.campaignStateMachinePrefix] = 'arn:aws:states:eu-west-1:123456789012:stateMachine:waymark-test_c-';
+  if (uses.messages) Object.assign(env, { [EnvKey.senderEmail]: 'news@shop.example', [EnvKey.emailConfigurationSet]: 'waymark-test', [EnvKey.pushApplicationId]: 'app' });
   return env;
 }
 
