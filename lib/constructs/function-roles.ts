@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { Stack } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
@@ -114,8 +115,9 @@ export class FunctionRoles extends Construct {
     const key = this.shared ? grantKeyOf(request.uses, request.deadLetterQueue) : `function ${request.name}`;
     let found = this.byKey.get(key);
     if (!found) {
-      const id = this.shared ? roleIdOf(request.uses, request.deadLetterQueue) : constructIdOf(request.name);
-      if (this.node.tryFindChild(id)) throw new Error(`two grant keys give the role id ${id}: ${key}`);
+      const readable = this.shared ? roleIdOf(request.uses, request.deadLetterQueue) : constructIdOf(request.name);
+      // A `uses` field roleIdOf does not name yet still gets a role of its own, told apart by the key's hash.
+      const id = this.node.tryFindChild(readable) ? `${readable}${createHash('sha256').update(key).digest('hex').slice(0, 8)}` : readable;
       found = new FunctionRole(this, id, `Waymark functions: ${key}`.slice(0, 1000));
       this.byKey.set(key, found);
     }
@@ -124,8 +126,9 @@ export class FunctionRoles extends Construct {
 }
 
 /**
- * The grant-bearing part of `uses` as canonical JSON (keys and lists sorted): equal keys, equal grants. `publicUrl`
- * and `defaultTimeZone` are environment only.
+ * The grant-bearing part of `uses` as canonical JSON (keys and lists sorted): equal keys, equal grants. Every field
+ * counts (a new field of `Uses` separates roles by itself) except those that are environment only: `publicUrl` and
+ * `defaultTimeZone` (add a new environment-only field here, or it costs roles for nothing).
  */
 export function grantKeyOf(uses: Uses, deadLetterQueue?: sqs.IQueue): string {
   const { publicUrl: _url, defaultTimeZone: _zone, ...grants } = uses;
