@@ -29,6 +29,7 @@ import { CampaignsFeature } from './features/campaigns';
 import { importBucket, type ExportedBucket } from './data-stack';
 import { loadCampaigns, type DeployedCampaign } from './campaigns';
 import { campaignStateMachineName } from './constructs/campaign-state-machine';
+import { FunctionRoles } from './constructs/function-roles';
 import { ConsentFeature } from './features/consent';
 import { EventsFeature } from './features/events';
 import { Feature, journeyStepsOf, logicalIdWithoutFeatures } from './features/feature';
@@ -120,6 +121,12 @@ export interface WaymarkAppStackProps extends StackProps {
    * @default loadRules() - every `rules/*.json`
    */
   readonly rules?: readonly Rule[];
+  /**
+   * One execution role per set of identical grants (functions whose `uses` imply the same grants share it); `false`
+   * gives every function a role of its own (test/infra compares the two, function by function).
+   * @default true
+   */
+  readonly shareFunctionRoles?: boolean;
   /**
    * Retention of every log group of this stack (functions, state machines, API access logs).
    * @default logs.RetentionDays.THREE_MONTHS
@@ -270,6 +277,8 @@ export class WaymarkAppStack extends Stack {
     const deliveryMetricsNamespace = metricsNamespaceOf(props.stage);
 
     // --- Features: each creates the functions of the entry points declared with it, and its own triggers.
+    // Their roles: one per set of identical grants (the resource budget, lib/README.md).
+    new FunctionRoles(this, FunctionRoles.ID, { shared: props.shareFunctionRoles ?? true });
     const eventsFeature = new EventsFeature(this, 'Events', { eventBus: props.eventBus, logRetention });
     const profilesFeature = Feature.of(this, 'Profiles', { feature: 'profiles', logRetention });
     const consentFeature = new ConsentFeature(this, 'Consent', {

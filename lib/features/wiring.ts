@@ -73,9 +73,14 @@ export function environmentOf(entry: EntryPoint, r: EntryPointResources): Record
 const RUNTIME_READ = ['dynamodb:GetItem', 'dynamodb:BatchGetItem', 'dynamodb:Query', 'dynamodb:ConditionCheckItem', 'dynamodb:DescribeTable'];
 const RUNTIME_WRITE = ['dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem', 'dynamodb:BatchWriteItem'];
 
-/** Gives `fn` its declared environment and exactly the grants its declaration names. */
+/**
+ * Gives `fn` its declared environment and exactly the grants its declaration names. The grants go to its role once:
+ * the functions sharing a role declared the same grants (lib/constructs/function-roles.ts).
+ */
 export function bindEntryPoint(fn: WaymarkFunction, entry: EntryPoint, r: EntryPointResources): void {
   for (const [key, value] of Object.entries(environmentOf(entry, r))) fn.function.addEnvironment(key, value);
+  if (fn.functionRole.granted) return;
+  fn.functionRole.granted = true;
   const { uses } = entry;
   for (const table of ['profiles', 'journeys', 'runtime'] as const) {
     const access = uses.tables?.[table];
@@ -260,7 +265,8 @@ export function taskResponsePolicy(scope: Construct, roles: readonly iam.IRole[]
   if (roles.length === 0) return undefined;
   const policy = new iam.Policy(scope, 'RouteEventTaskResponsePolicy', {
     statements: [new iam.PolicyStatement({ actions: ['states:SendTaskSuccess', 'states:SendTaskFailure'], resources: ['*'] })],
-    roles: [...roles],
+    // Once per role: functions declared with the same grants share one.
+    roles: [...new Set(roles)],
   });
   acknowledgeWildcards(
     policy,

@@ -10,6 +10,7 @@ import { scheduleExpressionOf } from '../../lib/constructs/campaign-state-machin
 import { MAX_CAMPAIGNS } from '../../lib/constructs/campaigns-stack';
 import { FIXTURE_CAMPAIGNS, handWrittenDefinition } from './campaign-fixtures';
 import { resourcesOfType, STAGE, testApp, waymarkStacks } from './waymark-app';
+import { FunctionRole } from '../../lib/constructs/function-roles';
 import { WaymarkFunction } from '../../lib/constructs/waymark-function';
 import { bindEntryPoint, type EntryPointResources } from '../../lib/features/wiring';
 import type { EntryPoint } from '../../lib/entry-points';
@@ -252,13 +253,17 @@ describe('uses: audienceBucket and campaignRuns (lib/features/wiring.ts)', () =>
   /** A function bound to a declaration of the campaign API's kind (its routes are declared by the api engineer). */
   const bound = (uses: EntryPoint['uses']) => {
     const stack = new Stack(testApp(), 'Bound');
-    const fn = new WaymarkFunction(stack, 'Fn', { handler: 'campaign-step', description: 'test' });
+    const fn = new WaymarkFunction(stack, 'Fn', { handler: 'campaign-step', description: 'test', role: new FunctionRole(stack, 'FnRole', 'test') });
     const audienceBucket = s3.Bucket.fromBucketAttributes(stack, 'Bucket', { bucketArn: Fn.importValue('D:Arn'), bucketName: Fn.importValue('D:Name') });
     const resources = { stage: STAGE, audienceBucket, campaignStateMachinePrefix: `arn:aws:states:::stateMachine:waymark-${STAGE}_c-` } as unknown as EntryPointResources;
     bindEntryPoint(fn, { feature: 'campaigns', handler: 'campaign-step', trigger: { kind: 'api', route: 'POST /campaigns/{id}/runs' }, summary: 'runs', uses }, resources);
     const json = Template.fromStack(stack).toJSON() as Json;
     const [, fnResource] = resourcesOfType(json, 'AWS::Lambda::Function')[0];
-    const statements = resourcesOfType(json, 'AWS::IAM::Policy').flatMap(([, p]) => p.Properties?.PolicyDocument.Statement as Statement[]);
+    // Grants are inline in the (shared) role; the log statement is in its LogsPolicy.
+    const statements = [
+      ...resourcesOfType(json, 'AWS::IAM::Role').flatMap(([, r]) => ((r.Properties?.Policies ?? []) as { PolicyDocument: { Statement: Statement[] } }[]).flatMap((p) => p.PolicyDocument.Statement)),
+      ...resourcesOfType(json, 'AWS::IAM::Policy').flatMap(([, p]) => p.Properties?.PolicyDocument.Statement as Statement[]),
+    ];
     return { env: fnResource.Properties!.Environment.Variables as Record<string, unknown>, statements };
   };
 

@@ -7,7 +7,7 @@ import { Template } from 'aws-cdk-lib/assertions';
 import { EnvKey, TableEnvKey } from '../../lambdas/core/config/env-keys';
 import { startLocalStack } from '../../lambdas/local/stack';
 import { constructIdOf, ENTRY_POINTS, entryPoints, type EntryPoint, type TableName } from '../../lib/entry-points';
-import { resourcesOfType, waymarkStacks } from './waymark-app';
+import { effectiveStatements, resourcesOfType, waymarkStacks } from './waymark-app';
 
 type Resource = { Type: string; Properties: Record<string, any>; DependsOn?: string[] };
 type Json = { Resources: Record<string, Resource> };
@@ -53,13 +53,8 @@ describe('entry points: one declared list (lib/entry-points.ts), checked against
     expect({ name, ids: ids.length }).toEqual({ name, ids: 1 });
     return ids[0];
   };
-  /** Every Allow statement on the role of an entry point's function (its default policy and shared policies). */
-  const statementsOf = (name: string): Statement[] => {
-    const roleRef = (json.Resources[functionIdOf(name)].Properties.Role as { 'Fn::GetAtt': [string, string] })['Fn::GetAtt'][0];
-    return resourcesOfType(json, 'AWS::IAM::Policy')
-      .filter(([, p]) => (p.Properties?.Roles as { Ref: string }[]).some((r) => r.Ref === roleRef))
-      .flatMap(([, p]) => p.Properties?.PolicyDocument.Statement as Statement[]);
-  };
+  /** Every Allow statement in effect for an entry point's function (its shared role's policies, its own log grant). */
+  const statementsOf = (name: string): Statement[] => effectiveStatements(json, functionIdOf(name));
   const actionsOn = (name: string, resourceMatch: RegExp) =>
     statementsOf(name)
       .filter((s) => resourceMatch.test(JSON.stringify(s.Resource)))
@@ -105,7 +100,7 @@ describe('entry points: one declared list (lib/entry-points.ts), checked against
     for (const [name] of entryPoints()) {
       const id = constructIdOf(name);
       expect(functionIdOf(name)).toBe(stackLevelId(id, 'Function'));
-      expect(json.Resources[stackLevelId(id, 'Role')]?.Type).toBe('AWS::IAM::Role');
+      expect(json.Resources[stackLevelId(id, 'LogGroup')]?.Type).toBe('AWS::Logs::LogGroup');
     }
   });
 
