@@ -56,9 +56,14 @@ const expected: Partial<Record<HandlerName, string[]>> = {
   // "Why": DescribeExecution of each run (and GetExecutionHistory to explain one).
   [HandlerName.listProfileJourneys]: withExecutions,
   [HandlerName.explainProfileJourney]: withExecutions,
+  // The campaign registry and run records only.
+  [HandlerName.listCampaigns]: tables,
+  [HandlerName.getCampaign]: tables,
+  [HandlerName.listCampaignRuns]: tables,
+  [HandlerName.getCampaignRun]: tables,
   // Campaign executions: StartExecution and StopExecution of runs.
-  [HandlerName.startCampaignRun]: withExecutions,
-  [HandlerName.controlCampaignRun]: withExecutions,
+  [HandlerName.startCampaignRun]: ['dynamodb', 'sfn'],
+  [HandlerName.controlCampaignRun]: ['dynamodb', 'sfn'],
   // Enter-journey batches start journeys (more clients once the actions are plugged in: S3, the senders).
   [HandlerName.campaignStep]: withExecutions,
 };
