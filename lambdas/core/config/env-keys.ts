@@ -31,6 +31,8 @@ export const EnvKey = {
   emailConfigurationSet: 'WAYMARK_EMAIL_CONFIGURATION_SET',
   /** ... and the End User Messaging (Pinpoint) application of push messages. */
   pushApplicationId: 'WAYMARK_PUSH_APPLICATION_ID',
+  /** The stage's `campaignControlGroupPercent` (0–100), when it sets one: campaign-step (audience pages). */
+  campaignControlGroupPercent: 'WAYMARK_CAMPAIGN_CONTROL_GROUP_PERCENT',
 } as const;
 export type EnvKey = (typeof EnvKey)[keyof typeof EnvKey];
 
