@@ -27,7 +27,7 @@ import { entryPoints, type EntryPointName } from './entry-points';
 import { addApiRoute, splitRoute } from './features/api-routes';
 import { CampaignsFeature } from './features/campaigns';
 import { importBucket, type ExportedBucket } from './data-stack';
-import { loadCampaigns, type DeployedCampaign } from './campaigns';
+import { campaignCatalogOf, loadCampaigns, type DeployedCampaign } from './campaigns';
 import { campaignStateMachineName } from './constructs/campaign-state-machine';
 import { ConsentFeature } from './features/consent';
 import { EventsFeature } from './features/events';
@@ -308,7 +308,7 @@ export class WaymarkAppStack extends Stack {
     const audienceBucket = importBucket(this, 'AudienceBucket', props.audienceBucket);
     const campaignsFeature = new CampaignsFeature(this, 'Campaigns', {
       stage: props.stage,
-      campaigns: props.campaigns ?? loadCampaigns(),
+      campaigns: props.campaigns ?? loadCampaigns(undefined, undefined, campaignCatalogOf({ journeys, segments, placements: decisionFiles.placements })),
       audienceBucket: props.audienceBucket,
       journeysTable: props.journeysTable,
       logRetention,

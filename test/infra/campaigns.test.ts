@@ -5,7 +5,10 @@ import { Fn, Stack, Validations } from 'aws-cdk-lib';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { Template } from 'aws-cdk-lib/assertions';
 import { AwsSolutionsChecks } from 'cdk-nag';
-import { CampaignCatalogError, loadCampaigns } from '../../lib/campaigns';
+import { CAMPAIGNS_DIR, CampaignCatalogError, campaignCatalogOf, compileForDeploy, loadCampaigns } from '../../lib/campaigns';
+import { loadDecisionFiles } from '../../lib/decisions';
+import { loadJourneys } from '../../lib/journeys';
+import { loadSegments } from '../../lib/segments';
 import { scheduleExpressionOf } from '../../lib/constructs/campaign-state-machine';
 import { MAX_CAMPAIGNS } from '../../lib/constructs/campaigns-stack';
 import { FIXTURE_CAMPAIGNS, handWrittenDefinition } from './campaign-fixtures';
@@ -321,7 +324,13 @@ describe('campaign files (lib/campaigns.ts)', () => {
     expect(problems).toMatch(/c\.json: does not compile: no compiler/);
   });
 
-  it('refuses to deploy while the campaign compiler is the stub (the deployment compiler is compileCampaign)', () => {
-    expect(() => loadCampaigns(dirWith({ 'newsletter.json': valid }))).toThrow(/newsletter\.json: does not compile: .*not written yet/);
+  it('fails synth naming a campaign whose references the stage does not deploy (segment, journey, placement)', () => {
+    const catalog = campaignCatalogOf({ journeys: [], segments: [], placements: [] });
+    expect(() => loadCampaigns(dirWith({ 'newsletter.json': valid }), (c) => handWrittenDefinition(c.id), catalog)).toThrow(/newsletter\.json: .*segment/);
+  });
+
+  it('validates and compiles the shipped campaign files against the repository catalog', () => {
+    const loaded = loadCampaigns(CAMPAIGNS_DIR, compileForDeploy, campaignCatalogOf({ journeys: loadJourneys(), segments: loadSegments(), placements: loadDecisionFiles().placements }));
+    expect(loaded.length).toBeGreaterThan(0);
   });
 });
