@@ -89,6 +89,8 @@ export interface WaymarkAppStackProps extends StackProps {
    * @default 'UTC'
    */
   readonly defaultTimezone?: string;
+  /** The share of profiles (0–100) that never receives campaigns (stage `campaignControlGroupPercent`). @default none */
+  readonly campaignControlGroupPercent?: number;
   /**
    * The compiled journeys, one state machine each.
    * @default loadJourneys() - every `statemachines/*.json`
@@ -437,6 +439,9 @@ export class WaymarkAppStack extends Stack {
       senderEmail: props.senderEmail,
       emailConfigurationSet: this.emailConfigurationSet.configurationSetName,
       pushApplicationId,
+      campaignControlGroupPercent: props.campaignControlGroupPercent,
+      smsOriginationIdentity,
+      smsConfigurationSet: `waymark-${props.stage}`,
       campaignStateMachinePrefix: this.formatArn({ service: 'states', resource: 'stateMachine', resourceName: campaignStateMachineName(props.stage, ''), arnFormat: ArnFormat.COLON_RESOURCE_NAME }),
     };
     for (const [name, entry] of entryPoints()) bindEntryPoint(f[name], entry, resources);

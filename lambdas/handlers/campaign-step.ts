@@ -39,6 +39,8 @@ export const handler = createCampaignStepHandler(
       senderEmail: required(env.senderEmail, EnvKey.senderEmail),
       configurationSetName: required(env.emailConfigurationSet, EnvKey.emailConfigurationSet),
       pushApplicationId: env.pushApplicationId,
+      smsOriginationIdentity: env.smsOriginationIdentity,
+      smsConfigurationSetName: env.smsConfigurationSet,
     }),
     stageTimeZone: env.defaultTimeZone,
     controlGroupPercent: env.campaignControlGroupPercent,

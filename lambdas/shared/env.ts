@@ -18,6 +18,8 @@ const Env = z.object({
   [EnvKey.senderEmail]: z.string().min(1).optional(),
   [EnvKey.emailConfigurationSet]: z.string().min(1).optional(),
   [EnvKey.pushApplicationId]: z.string().min(1).optional(),
+  [EnvKey.smsOriginationIdentity]: z.string().min(1).optional(),
+  [EnvKey.smsConfigurationSet]: z.string().min(1).optional(),
   [EnvKey.campaignControlGroupPercent]: z.coerce.number().min(0).max(100).optional(),
 });
 
@@ -59,6 +61,8 @@ export function loadEnv(source: NodeJS.ProcessEnv = process.env) {
     senderEmail: parsed.data[EnvKey.senderEmail],
     emailConfigurationSet: parsed.data[EnvKey.emailConfigurationSet],
     pushApplicationId: parsed.data[EnvKey.pushApplicationId],
+    smsOriginationIdentity: parsed.data[EnvKey.smsOriginationIdentity],
+    smsConfigurationSet: parsed.data[EnvKey.smsConfigurationSet],
     campaignControlGroupPercent: parsed.data[EnvKey.campaignControlGroupPercent],
   };
 }

@@ -14,8 +14,8 @@ import { MAX_CAMPAIGNS } from '../../lib/constructs/campaigns-stack';
 import { FIXTURE_CAMPAIGNS, handWrittenDefinition } from './campaign-fixtures';
 import { resourcesOfType, STAGE, testApp, waymarkStacks } from './waymark-app';
 import { WaymarkFunction } from '../../lib/constructs/waymark-function';
-import { bindEntryPoint, type EntryPointResources } from '../../lib/features/wiring';
-import type { EntryPoint } from '../../lib/entry-points';
+import { bindEntryPoint, environmentOf, type EntryPointResources } from '../../lib/features/wiring';
+import { ENTRY_POINTS, type EntryPoint } from '../../lib/entry-points';
 
 type Resource = { Type: string; Properties: Record<string, any>; DeletionPolicy?: string; DependsOn?: string[] };
 type Json = { Resources: Record<string, Resource>; Outputs?: Record<string, unknown>; Parameters?: Record<string, unknown> };
@@ -248,6 +248,28 @@ describe('campaigns: one state machine, schedule and registry item per campaign 
     expect(violations(withNag.application.campaigns.campaignsStack!)).toEqual([]);
     expect(violations(withNag.application)).toEqual([]);
     expect(() => withNag.app.synth()).not.toThrow();
+  });
+});
+
+describe('the campaign-step environment (lib/features/wiring.ts)', () => {
+  const campaignStep = ENTRY_POINTS.campaignStep as EntryPoint;
+  const resources = (percent?: number) =>
+    ({
+      stage: STAGE,
+      tables: { profiles: { tableName: 'p' }, journeys: { tableName: 'j' }, runtime: { tableName: 'r' } },
+      secrets: { unsubscribe: { secretArn: 'u' }, privacyKey: { secretArn: 'k' } },
+      publicUrl: 'https://x.example/',
+      audienceBucket: { bucketName: 'bucket' },
+      senderEmail: 'a@b.example',
+      emailConfigurationSet: 'set',
+      pushApplicationId: 'app',
+      ...(percent === undefined ? {} : { campaignControlGroupPercent: percent }),
+    }) as unknown as EntryPointResources;
+
+  it('gives campaign-step the stage control-group percent when the stage sets one, and no other function', () => {
+    expect(environmentOf(campaignStep, resources(5)).WAYMARK_CAMPAIGN_CONTROL_GROUP_PERCENT).toBe('5');
+    expect(environmentOf(campaignStep, resources()).WAYMARK_CAMPAIGN_CONTROL_GROUP_PERCENT).toBeUndefined();
+    expect(environmentOf(ENTRY_POINTS.startCampaignRun as EntryPoint, resources(5)).WAYMARK_CAMPAIGN_CONTROL_GROUP_PERCENT).toBeUndefined();
   });
 });
 
