@@ -35,7 +35,8 @@ export function campaignFileParser(catalog?: CampaignCatalog): DefinitionParse<C
   return (input) => {
     const result = validateCampaign(input, catalog);
     if (result.ok) return { ok: true, value: result.campaign };
-    return { ok: false, errors: result.violations.map((v) => `${v.path === '(root)' ? '(file)' : v.path}: ${v.message}`) };
+    const where = (path: string) => (path === '(root)' ? '(file)' : path);
+    return { ok: false, errors: result.violations.map((v) => `${where(v.path)}: ${v.message}`) };
   };
 }
 

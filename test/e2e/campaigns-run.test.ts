@@ -20,7 +20,9 @@ const campaign = (input: Partial<CampaignInput> & { id: string }) =>
     audience: { rule: gold },
     schedule: { type: 'on-demand' },
     start: 'email',
-    steps: { email: { kind: 'deliver', channel: 'email', template: { subject: 'Hi {{ profile.attributes.firstName }}', text: 'Hello' } } },
+    steps: {
+      email: { kind: 'deliver', channel: 'email', template: { subject: 'Hi {{ profile.attributes.firstName }}', text: 'Hello' } },
+    },
     ...input,
   });
 
@@ -54,7 +56,8 @@ type Ctx = Awaited<ReturnType<typeof openVirtualStack>>;
 
 async function person(ctx: Ctx, n: number, attributes: Record<string, unknown>): Promise<string> {
   const email = `p${n}@shop.example`;
-  const reply = await call(ctx.stack, 'POST', '/events', { type: 'signed.up', id: `signup-${n}`, identities: { email }, attributes: { firstName: `P${n}`, ...attributes } });
+  const event = { type: 'signed.up', id: `signup-${n}`, identities: { email }, attributes: { firstName: `P${n}`, ...attributes } };
+  const reply = await call(ctx.stack, 'POST', '/events', event);
   if (reply.status !== 202) throw new Error(`POST /events: ${reply.status} ${JSON.stringify(reply.body)}`);
   return email;
 }
@@ -99,7 +102,8 @@ describe('campaign runs through the local stack (s3rver, dynalite, virtual clock
       .sort();
   beforeAll(async () => {
     const journeys = loadJourneyDir(join(__dirname, '..', '..', 'statemachines')).filter((j) => j.journey.id === 'manual-outreach');
-    ctx = await openVirtualStack({ s3: true, campaigns: CAMPAIGNS, journeys, rules: [], wrapFunction, campaignControlGroupPercent: CONTROL_PERCENT });
+    const campaignControlGroupPercent = CONTROL_PERCENT;
+    ctx = await openVirtualStack({ s3: true, campaigns: CAMPAIGNS, journeys, rules: [], wrapFunction, campaignControlGroupPercent });
     for (let n = 0; n < 6; n++) {
       const zone = ZONES[n];
       await person(ctx, n, { tier: n < 5 ? 'gold' : 'silver', ...(zone ? { timezone: zone } : {}) });
