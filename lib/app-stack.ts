@@ -27,7 +27,7 @@ import { entryPoints, type EntryPointName } from './entry-points';
 import { addApiRoute, splitRoute } from './features/api-routes';
 import { CampaignsFeature } from './features/campaigns';
 import { importBucket, type ExportedBucket } from './data-stack';
-import { loadCampaigns, type DeployedCampaign } from './campaigns';
+import { campaignCatalogOf, loadCampaigns, type DeployedCampaign } from './campaigns';
 import { campaignStateMachineName } from './constructs/campaign-state-machine';
 import { FunctionRoles } from './constructs/function-roles';
 import { ConsentFeature } from './features/consent';
@@ -90,6 +90,8 @@ export interface WaymarkAppStackProps extends StackProps {
    * @default 'UTC'
    */
   readonly defaultTimezone?: string;
+  /** The share of profiles (0–100) that never receives campaigns (stage `campaignControlGroupPercent`). @default none */
+  readonly campaignControlGroupPercent?: number;
   /**
    * The compiled journeys, one state machine each.
    * @default loadJourneys() - every `statemachines/*.json`
@@ -317,7 +319,7 @@ export class WaymarkAppStack extends Stack {
     const audienceBucket = importBucket(this, 'AudienceBucket', props.audienceBucket);
     const campaignsFeature = new CampaignsFeature(this, 'Campaigns', {
       stage: props.stage,
-      campaigns: props.campaigns ?? loadCampaigns(),
+      campaigns: props.campaigns ?? loadCampaigns(undefined, undefined, campaignCatalogOf({ journeys, segments, placements: decisionFiles.placements })),
       audienceBucket: props.audienceBucket,
       journeysTable: props.journeysTable,
       logRetention,
@@ -446,6 +448,9 @@ export class WaymarkAppStack extends Stack {
       senderEmail: props.senderEmail,
       emailConfigurationSet: this.emailConfigurationSet.configurationSetName,
       pushApplicationId,
+      campaignControlGroupPercent: props.campaignControlGroupPercent,
+      smsOriginationIdentity,
+      smsConfigurationSet: `waymark-${props.stage}`,
       campaignStateMachinePrefix: this.formatArn({ service: 'states', resource: 'stateMachine', resourceName: campaignStateMachineName(props.stage, ''), arnFormat: ArnFormat.COLON_RESOURCE_NAME }),
     };
     for (const [name, entry] of entryPoints()) bindEntryPoint(f[name], entry, resources);

@@ -123,7 +123,10 @@ describe('entry points: one declared list (lib/entry-points.ts), checked against
       if (uses.defaultTimeZone) expectedKeys.push(EnvKey.defaultTimeZone);
       if (uses.audienceBucket) expectedKeys.push(EnvKey.audienceBucketName);
       if (uses.campaignRuns) expectedKeys.push(EnvKey.campaignStateMachinePrefix);
-      if (uses.messages) expectedKeys.push(EnvKey.senderEmail, EnvKey.emailConfigurationSet, EnvKey.pushApplicationId);
+      if (uses.messages) {
+        expectedKeys.push(EnvKey.senderEmail, EnvKey.emailConfigurationSet, EnvKey.pushApplicationId);
+        expectedKeys.push(EnvKey.smsOriginationIdentity, EnvKey.smsConfigurationSet);
+      }
       expect(Object.keys(variables).filter((k) => k.startsWith('WAYMARK_')).sort()).toEqual(expectedKeys.sort());
 
       for (const table of ['profiles', 'journeys', 'runtime'] as const) {
@@ -158,11 +161,11 @@ describe('entry points: one declared list (lib/entry-points.ts), checked against
       const onCampaigns = [...new Set(actionsOn(name, /waymark-test_c-/))].sort();
       const declaredCampaignRuns = (uses.campaignRuns?.actions ?? []).map((a) => ({ start: 'states:StartExecution', describe: 'states:DescribeExecution', stop: 'states:StopExecution' })[a]);
       expect({ campaignRuns: onCampaigns }).toEqual({ campaignRuns: [...declaredCampaignRuns].sort() });
-      const sends = ['ses:SendEmail', 'sns:Publish', 'mobiletargeting:SendMessages'].filter((a) => allActions.includes(a));
-      expect({ messages: sends }).toEqual({ messages: uses.messages ? ['ses:SendEmail', 'sns:Publish', 'mobiletargeting:SendMessages'] : [] });
+      const sends = ['ses:SendEmail', 'sms-voice:SendTextMessage', 'mobiletargeting:SendMessages'].filter((a) => allActions.includes(a));
+      expect({ messages: sends }).toEqual({ messages: uses.messages ? ['ses:SendEmail', 'sms-voice:SendTextMessage', 'mobiletargeting:SendMessages'] : [] });
       // Nothing beyond what the declaration implies (logs, X-Ray, the data key, its own dead-letter queue).
       const families = new Set(allActions.map((a) => a.split(':')[0]));
-      for (const family of families) expect({ family, allowed: ['logs', 'xray', 'kms', 'dynamodb', 'events', 'secretsmanager', 'states', 'sqs', 's3', ...(uses.messages ? ['ses', 'sns', 'mobiletargeting'] : [])].includes(family) }).toEqual({ family, allowed: true });
+      for (const family of families) expect({ family, allowed: ['logs', 'xray', 'kms', 'dynamodb', 'events', 'secretsmanager', 'states', 'sqs', 's3', ...(uses.messages ? ['ses', 'sms-voice', 'mobiletargeting'] : [])].includes(family) }).toEqual({ family, allowed: true });
     });
   });
 

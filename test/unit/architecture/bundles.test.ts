@@ -18,7 +18,7 @@ async function bundled(name: HandlerName): Promise<{ clients: string[]; credenti
     logLevel: 'error',
   });
   const inputs = Object.values(result.metafile.outputs).flatMap((o) => Object.entries(o.inputs).filter(([, i]) => i.bytesInOutput > 0).map(([file]) => file));
-  const clients = new Set(inputs.flatMap((i) => /node_modules\/@aws-sdk\/client-([a-z-]+)\//.exec(i)?.[1] ?? []));
+  const clients = new Set(inputs.flatMap((i) => /node_modules\/@aws-sdk\/client-([a-z0-9-]+)\//.exec(i)?.[1] ?? []));
   const credentials = new Set(inputs.flatMap((i) => /node_modules\/@aws-sdk\/(credential-provider-[a-z-]+|nested-clients)\//.exec(i)?.[1] ?? []));
   const liquid = inputs.some((i) => i.includes('node_modules/liquidjs/'));
   return { clients: [...clients].sort(), credentials: [...credentials].sort(), liquid, text: result.outputFiles.map((f) => f.text).join('') };
@@ -64,8 +64,8 @@ const expected: Partial<Record<HandlerName, string[]>> = {
   // Campaign executions: StartExecution and StopExecution of runs.
   [HandlerName.startCampaignRun]: ['dynamodb', 'sfn'],
   [HandlerName.controlCampaignRun]: ['dynamodb', 'sfn'],
-  // Enter-journey batches start journeys (more clients once the actions are plugged in: S3, the senders).
-  [HandlerName.campaignStep]: withExecutions,
+  // Enter-journey batches start journeys; sets in the audience bucket; deliver batches send email, SMS and push.
+  [HandlerName.campaignStep]: [...withExecutions, 's3', 'sesv2', 'pinpoint', 'pinpoint-sms-voice-v2'].sort(),
 };
 
 /** The handlers that render templates: the send step only (reading the registry checks no template). */
