@@ -114,7 +114,8 @@ describe('operations: dashboard and SES reputation alarms', () => {
   it('adds no resource per journey (one dashboard and two alarms whatever the number of journeys)', () => {
     const operational = (count: number) => {
       const journeys = loadJourneys().slice(0, count);
-      const stack = waymarkStacks(testApp(), { journeys, pushApplicationId: 'app' }).application;
+      // No campaigns: the shipped ones name journeys this subset may not hold.
+      const stack = waymarkStacks(testApp(), { journeys, campaigns: [], pushApplicationId: 'app' }).application;
       const resources = Template.fromStack(stack).toJSON() as Json;
       return {
         dashboards: resourcesOfType(resources, 'AWS::CloudWatch::Dashboard').length,

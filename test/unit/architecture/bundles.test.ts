@@ -69,7 +69,8 @@ const expected: Partial<Record<HandlerName, string[]>> = {
 };
 
 /** The handlers that render templates: the send step only (reading the registry checks no template). */
-const WITH_TEMPLATES: HandlerName[] = [HandlerName.prepareSend];
+// Campaign batches render their messages too.
+const WITH_TEMPLATES: HandlerName[] = [HandlerName.prepareSend, HandlerName.campaignStep];
 
 describe('Lambda bundles: each function carries only what it uses', () => {
   it.each(Object.values(HandlerName))('%s bundles only the SDK clients its ports use, credentials from the environment, and no source map', async (name) => {
