@@ -31,6 +31,7 @@ new WaymarkAppStack(app, `Waymark-${config.stage}-App`, {
   smsOriginationIdentity: config.smsOriginationIdentity,
   alarmEmail: config.alarmEmail,
   defaultTimezone: config.defaultTimezone,
+  campaignControlGroupPercent: config.campaignControlGroupPercent,
 });
 
 // cdk-nag 3 is a policy-validation plugin (not an Aspect): an unacknowledged finding fails synth.

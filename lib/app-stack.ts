@@ -27,8 +27,9 @@ import { entryPoints, type EntryPointName } from './entry-points';
 import { addApiRoute, splitRoute } from './features/api-routes';
 import { CampaignsFeature } from './features/campaigns';
 import { importBucket, type ExportedBucket } from './data-stack';
-import { loadCampaigns, type DeployedCampaign } from './campaigns';
+import { campaignCatalogOf, loadCampaigns, type DeployedCampaign } from './campaigns';
 import { campaignStateMachineName } from './constructs/campaign-state-machine';
+import { FunctionRoles } from './constructs/function-roles';
 import { ConsentFeature } from './features/consent';
 import { EventsFeature } from './features/events';
 import { Feature, journeyStepsOf, logicalIdWithoutFeatures } from './features/feature';
@@ -89,6 +90,8 @@ export interface WaymarkAppStackProps extends StackProps {
    * @default 'UTC'
    */
   readonly defaultTimezone?: string;
+  /** The share of profiles (0–100) that never receives campaigns (stage `campaignControlGroupPercent`). @default none */
+  readonly campaignControlGroupPercent?: number;
   /**
    * The compiled journeys, one state machine each.
    * @default loadJourneys() - every `statemachines/*.json`
@@ -120,6 +123,12 @@ export interface WaymarkAppStackProps extends StackProps {
    * @default loadRules() - every `rules/*.json`
    */
   readonly rules?: readonly Rule[];
+  /**
+   * One execution role per set of identical grants (functions whose `uses` imply the same grants share it); `false`
+   * gives every function a role of its own (test/infra compares the two, function by function).
+   * @default true
+   */
+  readonly shareFunctionRoles?: boolean;
   /**
    * Retention of every log group of this stack (functions, state machines, API access logs).
    * @default logs.RetentionDays.THREE_MONTHS
@@ -270,6 +279,8 @@ export class WaymarkAppStack extends Stack {
     const deliveryMetricsNamespace = metricsNamespaceOf(props.stage);
 
     // --- Features: each creates the functions of the entry points declared with it, and its own triggers.
+    // Their roles: one per set of identical grants (the resource budget, lib/README.md).
+    new FunctionRoles(this, FunctionRoles.ID, { shared: props.shareFunctionRoles ?? true });
     const eventsFeature = new EventsFeature(this, 'Events', { eventBus: props.eventBus, logRetention });
     const profilesFeature = Feature.of(this, 'Profiles', { feature: 'profiles', logRetention });
     const consentFeature = new ConsentFeature(this, 'Consent', {
@@ -308,7 +319,7 @@ export class WaymarkAppStack extends Stack {
     const audienceBucket = importBucket(this, 'AudienceBucket', props.audienceBucket);
     const campaignsFeature = new CampaignsFeature(this, 'Campaigns', {
       stage: props.stage,
-      campaigns: props.campaigns ?? loadCampaigns(),
+      campaigns: props.campaigns ?? loadCampaigns(undefined, undefined, campaignCatalogOf({ journeys, segments, placements: decisionFiles.placements })),
       audienceBucket: props.audienceBucket,
       journeysTable: props.journeysTable,
       logRetention,
@@ -437,6 +448,9 @@ export class WaymarkAppStack extends Stack {
       senderEmail: props.senderEmail,
       emailConfigurationSet: this.emailConfigurationSet.configurationSetName,
       pushApplicationId,
+      campaignControlGroupPercent: props.campaignControlGroupPercent,
+      smsOriginationIdentity,
+      smsConfigurationSet: `waymark-${props.stage}`,
       campaignStateMachinePrefix: this.formatArn({ service: 'states', resource: 'stateMachine', resourceName: campaignStateMachineName(props.stage, ''), arnFormat: ArnFormat.COLON_RESOURCE_NAME }),
     };
     for (const [name, entry] of entryPoints()) bindEntryPoint(f[name], entry, resources);

@@ -1,7 +1,8 @@
 import * as path from 'node:path';
 import type { AslDefinition } from '../lambdas/core/journey/asl';
 import { compileCampaign, type CampaignCompileOptions } from '../lambdas/core/campaigns/compile';
-import { Campaign } from '../lambdas/core/campaigns/schema';
+import type { Campaign } from '../lambdas/core/campaigns/schema';
+import { validateCampaign, type CampaignCatalog } from '../lambdas/core/campaigns/validate';
 import { parseDefinitionFiles, type DefinitionParse } from '../lambdas/core/shared/definition-files';
 import { PROJECT_ROOT, readDefinitionDir } from './definition-files';
 
@@ -27,14 +28,34 @@ export class CampaignCatalogError extends Error {
 }
 
 /**
- * The file check. Swap point: `validateCampaign` (lambdas/core/campaigns/validate.ts, graph and references) replaces
- * the schema-only parse once it is merged.
+ * The file check: `validateCampaign` (lambdas/core/campaigns/validate.ts), the schema, the step graph and, with a
+ * catalog, the segments, journeys (API entry for enter-journey) and placements the campaign names.
  */
-export const parseCampaignFile: DefinitionParse<Campaign> = (input) => {
-  const parsed = Campaign.safeParse(input);
-  if (parsed.success) return { ok: true, value: parsed.data };
-  return { ok: false, errors: parsed.error.issues.map((i) => `${i.path.join('.') || '(file)'}: ${i.message}`) };
-};
+export function campaignFileParser(catalog?: CampaignCatalog): DefinitionParse<Campaign> {
+  return (input) => {
+    const result = validateCampaign(input, catalog);
+    if (result.ok) return { ok: true, value: result.campaign };
+    const where = (path: string) => (path === '(root)' ? '(file)' : path);
+    return { ok: false, errors: result.violations.map((v) => `${where(v.path)}: ${v.message}`) };
+  };
+}
+
+/** The file check without a catalog (references unchecked). */
+export const parseCampaignFile: DefinitionParse<Campaign> = campaignFileParser();
+
+/** The ids a stage deploys, for the campaigns' references (as the CLI and the tests build it). */
+export function campaignCatalogOf(files: {
+  journeys: readonly { journey: { id: string; entry: { kind: string } } }[];
+  segments: readonly { id: string }[];
+  placements: readonly { id: string }[];
+}): CampaignCatalog {
+  return {
+    segments: new Set(files.segments.map((s) => s.id)),
+    journeys: new Set(files.journeys.map((j) => j.journey.id)),
+    apiJourneys: new Set(files.journeys.filter((j) => j.journey.entry.kind === 'api').map((j) => j.journey.id)),
+    placements: new Set(files.placements.map((p) => p.id)),
+  };
+}
 
 /** The compile step, kept behind one function so the deployment and its tests can pass another (a hand-written ASL). */
 export type CampaignCompiler = (campaign: Campaign) => AslDefinition;
@@ -44,12 +65,16 @@ export const compileForDeploy: CampaignCompiler = (campaign) =>
   compileCampaign(campaign, { batchSize: CAMPAIGN_BATCH_SIZE } satisfies CampaignCompileOptions);
 
 /**
- * Reads, validates and compiles every `*.json` campaign in `dir` (sorted; a missing folder has none). Synth fails
- * here, with every problem listed, before any resource is defined.
+ * Reads, validates (references against `catalog` when given) and compiles every `*.json` campaign in `dir` (sorted; a
+ * missing folder has none). Synth fails here, with every problem listed, before any resource is defined.
  */
-export function loadCampaigns(dir: string = CAMPAIGNS_DIR, compile: CampaignCompiler = compileForDeploy): DeployedCampaign[] {
+export function loadCampaigns(
+  dir: string = CAMPAIGNS_DIR,
+  compile: CampaignCompiler = compileForDeploy,
+  catalog?: CampaignCatalog,
+): DeployedCampaign[] {
   const problems: string[] = [];
-  const { definitions, fileOf } = parseDefinitionFiles(readDefinitionDir(dir), 'campaign', parseCampaignFile, problems);
+  const { definitions, fileOf } = parseDefinitionFiles(readDefinitionDir(dir), 'campaign', campaignFileParser(catalog), problems);
   const deployed: DeployedCampaign[] = [];
   for (const campaign of definitions) {
     try {

@@ -1,57 +1,39 @@
 import { randomUUID } from 'node:crypto';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { EnvKey } from '../core/config/env-keys';
-import { createUnsubscribeLinks } from '../core/consent/links';
 import { cachedDecisionCatalog } from '../core/decisions/catalog';
 import { systemClock } from '../core/runtime/ports';
 import { cachedSegmentCatalog } from '../core/segments/cached-catalog';
 import { metricJourneyCounters } from '../core/measure/metrics';
-import { loadEnv, MissingEnvironmentError, type HandlerEnv } from '../shared/env';
+import { loadEnv, MissingEnvironmentError } from '../shared/env';
 import { emitJourneyMetric, logger, traced } from '../shared/powertools';
+import { awsPrivacyKey, awsUnsubscribe } from './aws-secrets';
 import { DynamoConsentStore } from './dynamodb-consent';
 import { DynamoJourneyCounters } from './dynamodb-counters';
 import { dynamoPorts, onTable } from './dynamodb-ports';
 import { DynamoSuppressionList } from './dynamodb-suppression';
-import { cachedSecret } from './secrets-manager';
 
 /**
  * The composition roots of the Lambda handlers, one per AWS client: a handler file imports only the roots whose ports
  * its factory takes, so its bundle holds only those clients (Step Functions: `./aws-executions`, EventBridge:
- * `./aws-publisher`). Everything is built once per container from the handler's environment.
+ * `./aws-publisher`, Secrets Manager: `./aws-secrets`). Everything is built once per container from the handler's
+ * environment. How to compose a new handler: lambdas/handlers/README.md.
  */
 
+/** A privacy key for the functions that do not declare it: any use fails, naming the variable (as when it is unset). */
+export const undeclaredPrivacyKey = async (): Promise<string> => {
+  throw new MissingEnvironmentError(EnvKey.privacyKeySecretArn);
+};
+
 /**
- * The DynamoDB client and the privacy key, for the handlers that build just the stores they use (the journey steps'
- * functions: a bundle then holds only those adapters).
+ * The DynamoDB client, for the handlers that build just the stores they use (the journey steps' functions: a bundle
+ * then holds only those adapters). The privacy key is `awsPrivacyKey(env)` from `./aws-secrets`, where declared.
  */
 export function awsTables() {
   const env = loadEnv();
   const db = DynamoDBDocumentClient.from(traced(new DynamoDBClient({})), { marshallOptions: { removeUndefinedValues: true } });
-  // The privacy key keys profile ids and the suppression list: read on first use, only where it is needed.
-  let privacySecret: (() => Promise<string>) | undefined;
-  const privacyKey = async () => {
-    if (!env.privacyKeySecretArn) throw new MissingEnvironmentError(EnvKey.privacyKeySecretArn);
-    privacySecret ??= cachedSecret(traced(new SecretsManagerClient({})), env.privacyKeySecretArn);
-    return privacySecret();
-  };
-  return { env, db, privacyKey, clock: systemClock };
-}
-
-/** The unsubscribe secret and links: only the functions that make or check links read it, on first use. */
-export function awsUnsubscribe(env: HandlerEnv) {
-  let secret: (() => Promise<string>) | undefined;
-  const getSecret = async () => {
-    if (!env.unsubscribeSecretArn) throw new MissingEnvironmentError(EnvKey.unsubscribeSecretArn);
-    secret ??= cachedSecret(traced(new SecretsManagerClient({})), env.unsubscribeSecretArn);
-    return secret();
-  };
-  const publicUrl = () => {
-    if (!env.publicUrl) throw new MissingEnvironmentError(EnvKey.publicUrl);
-    return env.publicUrl;
-  };
-  return { getSecret, unsubscribeLinks: createUnsubscribeLinks({ getSecret, publicUrl, clock: systemClock }) };
+  return { env, db, clock: systemClock };
 }
 
 /**
@@ -66,7 +48,9 @@ export function awsJourneyCounters(db: DynamoDBDocumentClient, runtimeTable: str
 
 /** Every DynamoDB-backed port (and the secrets that key them), for the handlers that use many of them. */
 export function awsStores() {
-  const { env, db, privacyKey } = awsTables();
+  const { env, db } = awsTables();
+  // The privacy key keys profile ids and the suppression list: read on first use, only where it is declared.
+  const privacyKey = awsPrivacyKey(env);
   // Only the declared tables' names are set: the other tables' ports fail when used, naming the missing variable.
   const ports = dynamoPorts(db, env.tables, systemClock, privacyKey);
   // The stored segments compiled, reloaded at most every 30 s (a segment written through the API applies within that).

@@ -1,12 +1,13 @@
 import { randomUUID } from 'node:crypto';
-import { awsTables } from '../adapters/aws';
+import { awsTables, undeclaredPrivacyKey } from '../adapters/aws';
 import { DynamoCapStore, DynamoDecisionLog, offerStore, placementStore } from '../adapters/dynamodb-decisions';
 import { createDynamoProfileStore } from '../adapters/dynamodb-profiles';
 import { DynamoMembershipStore } from '../adapters/dynamodb-segments';
 import { createDecideStepHandler } from '../app/journey-steps';
 import { cachedDecisionCatalog } from '../core/decisions/catalog';
 
-const { env, db, clock, privacyKey } = awsTables();
+const { env, db, clock } = awsTables();
+const privacyKey = undeclaredPrivacyKey;
 export const handler = createDecideStepHandler({
   // The stored offers and placements compiled, reloaded at most every 30 s (as for the decisions API).
   decisions: cachedDecisionCatalog(

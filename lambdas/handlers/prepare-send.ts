@@ -1,5 +1,6 @@
-import { awsJourneyCounters, awsTables, awsUnsubscribe } from '../adapters/aws';
+import { awsJourneyCounters, awsTables } from '../adapters/aws';
 import { awsExecutions } from '../adapters/aws-executions';
+import { awsPrivacyKey, awsUnsubscribe } from '../adapters/aws-secrets';
 import { DynamoEnrollmentStore, DynamoJourneyRegistry, DynamoLedger } from '../adapters/dynamodb';
 import { DynamoSendCapStore } from '../adapters/dynamodb-governance';
 import { createDynamoProfileStore } from '../adapters/dynamodb-profiles';
@@ -9,7 +10,8 @@ import { createPrepareSendHandler } from '../app/journey-steps';
 import { enrollmentRuns } from '../core/governance/runs';
 import { cachedRuleSource } from '../core/governance/store';
 
-const { env, db, clock, privacyKey } = awsTables();
+const { env, db, clock } = awsTables();
+const privacyKey = awsPrivacyKey(env);
 const { executions } = awsExecutions();
 export const handler = createPrepareSendHandler({
   profiles: createDynamoProfileStore(db, env.table('profiles'), { clock, privacyKey }),

@@ -1,7 +1,8 @@
-import { awsTables } from '../adapters/aws';
+import { awsTables, undeclaredPrivacyKey } from '../adapters/aws';
 import { createDynamoProfileStore } from '../adapters/dynamodb-profiles';
 import { createResolveWaitHandler } from '../app/journey-steps';
 
-const { env, db, clock, privacyKey } = awsTables();
+const { env, db, clock } = awsTables();
+const privacyKey = undeclaredPrivacyKey;
 const profiles = createDynamoProfileStore(db, env.table('profiles'), { clock, privacyKey });
 export const handler = createResolveWaitHandler({ profiles, clock });

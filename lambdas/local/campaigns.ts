@@ -14,7 +14,7 @@ import {
   type CampaignApiDeps,
 } from '../app/campaigns';
 import { compileCampaign } from '../core/campaigns/compile';
-import type { CampaignRegistry, CampaignRuns, RegisteredCampaign } from '../core/campaigns/contract';
+import type { AudienceFiles, CampaignRegistry, CampaignRuns, RegisteredCampaign } from '../core/campaigns/contract';
 import type { CampaignExecutions } from '../core/campaigns/control';
 import { memoryCampaignRuns } from '../core/campaigns/memory';
 import { Campaign } from '../core/campaigns/schema';
@@ -134,4 +134,17 @@ export function localCampaignRoutes(deps: CampaignApiDeps): Route[] {
     { method: 'GET', path: '/campaigns/{id}/runs/{runId}', handler: createGetCampaignRunHandler(deps) },
     { method: 'POST', path: '/campaigns/{id}/runs/{runId}/{action}', handler: createControlCampaignRunHandler(deps) },
   ];
+}
+
+/** The audience files of a local stack started without s3rver: a campaign run fails at its first set, saying why. */
+export function noAudienceBucket(): AudienceFiles {
+  const fail = (): never => {
+    throw new Error('campaign runs need the local audience bucket: start the local stack with `s3: true`');
+  };
+  return {
+    writeRows: async () => fail(),
+    readRows: () => fail(),
+    list: async () => fail(),
+    compose: async () => fail(),
+  };
 }

@@ -149,6 +149,18 @@ function* eachState(definition: AslDefinition): Generator<{ name: string; state:
 }
 
 /**
+ * The real milliseconds of each fixed-duration Wait state at `timeScale`, by state name, nested states included (a
+ * campaign's waits are inside its `Run` Parallel): overrides are keyed by name.
+ */
+export function fixedWaitTimes(definition: AslDefinition, timeScale: number): Map<string, number> {
+  const fixed = new Map<string, number>();
+  for (const { name, state } of eachState(definition)) {
+    if (state.Type === 'Wait' && typeof state.Seconds === 'number') fixed.set(name, Math.max(0, Math.round((state.Seconds * 1000) / timeScale)));
+  }
+  return fixed;
+}
+
+/**
  * Lambda's longest timeout (docs.aws.amazon.com/lambda/latest/dg/configuration-timeout.html: 900 s). Locally every step
  * shares one process and one dynalite, so a step waits for the others: it gets the most a Lambda can have, never scaled.
  */
@@ -774,10 +786,7 @@ export class LocalExecutions implements Executions, ExecutionHistory {
   }
 
   private waitTimes(definition: AslDefinition, untilWaits: Map<string, string>): Record<string, number> {
-    const fixed = new Map<string, number>();
-    for (const [name, state] of Object.entries(definition.States)) {
-      if (state.Type === 'Wait' && typeof state.Seconds === 'number') fixed.set(name, this.scaledMs(state.Seconds));
-    }
+    const fixed = fixedWaitTimes(definition, this.options.timeScale);
     // Read when the Wait state starts: until-waits know their end only once the resolve step has run.
     return new Proxy({} as Record<string, number>, {
       get: (_target, name: string) => {

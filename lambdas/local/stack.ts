@@ -93,7 +93,8 @@ import { memoryConsentStore, memoryPorts, memorySuppressionList, memoryUpdateIte
 import type { Campaign } from '../core/campaigns/schema';
 import { createCampaignStepHandler } from '../app/campaign-step';
 import { campaignStepActions } from '../app/campaign-step-actions';
-import { deployLocalCampaigns, loadCampaignDir, localCampaignRoutes, localCampaignStores } from './campaigns';
+import { deployLocalCampaigns, loadCampaignDir, localCampaignRoutes, localCampaignStores, noAudienceBucket } from './campaigns';
+import { localCampaignSender } from './campaign-sender';
 
 export interface LocalStackOptions {
   /** HTTP port; 0 picks a free one. Default: `PORT` or 3000. */
@@ -154,6 +155,8 @@ export interface LocalStackOptions {
    * and ResultWriter. `npm start` does; tests that need S3 ask for it. Default: false.
    */
   s3?: boolean;
+  /** Stage `campaignControlGroupPercent`: the share of profiles that never receives campaigns. Default none. */
+  campaignControlGroupPercent?: number;
   /** Tests only: wraps each Lambda step's handler (fault injection, e.g. a crash before or after it ran). */
   wrapFunction?: (name: Placeholder, fn: LocalFunction) => LocalFunction;
 }
@@ -325,7 +328,14 @@ export async function startLocalStack(options: LocalStackOptions = {}) {
       campaignStepActions({
         ...deps,
         ...campaignStores,
+        ...consentDeps,
         clock,
+        files: audienceFiles ?? noAudienceBucket(),
+        sender: localCampaignSender(outbox),
+        stageTimeZone: defaultTimeZone,
+        controlGroupPercent: options.campaignControlGroupPercent,
+        governance,
+        decisions: deps,
         executions: {
           start: (arn, name, input) => executions.start(arn, name, input),
           isRunning: (arn) => executions.isRunning(arn),
@@ -392,7 +402,7 @@ export async function startLocalStack(options: LocalStackOptions = {}) {
   const scanProfiles = createScanProfilesHandler(segmentDeps);
   const routeEvent = createRouteEventHandler({ ...deps, executions, publisher: bus, segmentation: { segments, memberships: deps.memberships } });
   bus.addRule({ name: 'route-events', pattern: ROUTER_EVENT_PATTERN, target: (event) => routeEvent(event, { functionName: 'route-event', awsRequestId: event.id } as never) });
-  const recordDeliveryEvent = createRecordDeliveryEventHandler({ ...consentDeps, ledger: ports.ledger, journeys: registry, profiles, counters });
+  const recordDeliveryEvent = createRecordDeliveryEventHandler({ ...consentDeps, ledger: ports.ledger, journeys: registry, profiles, counters, campaignRuns: campaignStores.runs });
   bus.addRule({ name: 'ses-delivery-events', pattern: SES_DELIVERY_EVENT_PATTERN, target: (event) => recordDeliveryEvent(event, { functionName: 'record-delivery-event', awsRequestId: event.id } as never) });
   // The stage rule's pattern: this stage's configuration set, named in every journey SMS's context.
   const smsPattern = { ...SMS_STATUS_EVENT_PATTERN, detail: { context: { [SMS_CONTEXT.configurationSet]: [LOCAL_CONFIGURATION_SET] } } };

@@ -14,6 +14,13 @@ const Env = z.object({
   [EnvKey.publicUrl]: z.url().optional(),
   [EnvKey.audienceScanStateMachineArn]: z.string().min(1).optional(),
   [EnvKey.defaultTimeZone]: z.string().refine(isTimeZone, 'an IANA time zone').optional(),
+  [EnvKey.audienceBucketName]: z.string().min(1).optional(),
+  [EnvKey.senderEmail]: z.string().min(1).optional(),
+  [EnvKey.emailConfigurationSet]: z.string().min(1).optional(),
+  [EnvKey.pushApplicationId]: z.string().min(1).optional(),
+  [EnvKey.smsOriginationIdentity]: z.string().min(1).optional(),
+  [EnvKey.smsConfigurationSet]: z.string().min(1).optional(),
+  [EnvKey.campaignControlGroupPercent]: z.coerce.number().min(0).max(100).optional(),
 });
 
 /** A variable this function was not given (its entry point does not declare what needs it). */
@@ -50,6 +57,13 @@ export function loadEnv(source: NodeJS.ProcessEnv = process.env) {
     publicUrl: parsed.data[EnvKey.publicUrl],
     audienceScanStateMachineArn: parsed.data[EnvKey.audienceScanStateMachineArn],
     defaultTimeZone: parsed.data[EnvKey.defaultTimeZone] ?? 'UTC',
+    audienceBucketName: parsed.data[EnvKey.audienceBucketName],
+    senderEmail: parsed.data[EnvKey.senderEmail],
+    emailConfigurationSet: parsed.data[EnvKey.emailConfigurationSet],
+    pushApplicationId: parsed.data[EnvKey.pushApplicationId],
+    smsOriginationIdentity: parsed.data[EnvKey.smsOriginationIdentity],
+    smsConfigurationSet: parsed.data[EnvKey.smsConfigurationSet],
+    campaignControlGroupPercent: parsed.data[EnvKey.campaignControlGroupPercent],
   };
 }
 export type HandlerEnv = ReturnType<typeof loadEnv>;

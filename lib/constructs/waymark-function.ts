@@ -1,14 +1,14 @@
 import * as path from 'node:path';
 import { Duration } from 'aws-cdk-lib';
-import * as iam from 'aws-cdk-lib/aws-iam';
+import type * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { entryPoints, type ENTRY_POINTS, type EntryPointName, type HandlerName as DeclaredHandlerName } from '../entry-points';
-import { acknowledgeWildcards } from '../nag';
 import { WAYMARK_BASE_ENVIRONMENT, WAYMARK_BUNDLING } from './bundling';
+import type { FunctionRole } from './function-roles';
 
 /** The repository root: handlers are bundled from here with the root lock file. */
 export const PROJECT_ROOT = path.join(__dirname, '..', '..');
@@ -24,6 +24,11 @@ export const handlerEntry = (name: HandlerName): string => path.join(PROJECT_ROO
 export interface WaymarkFunctionProps {
   /** Which handler file under `lambdas/handlers/` this function runs. */
   readonly handler: HandlerName;
+  /**
+   * Its execution role, shared with the functions whose `uses` imply the same grants (`FunctionRoles.roleFor`); the
+   * function adds only the right to write its own log group.
+   */
+  readonly role: FunctionRole;
   /** What the function does, shown in the console. */
   readonly description: string;
   /**
@@ -64,10 +69,13 @@ export interface WaymarkFunctionProps {
 /**
  * One Waymark Lambda: Node.js 24 on arm64, bundled locally with esbuild as `WAYMARK_BUNDLING` says (each handler
  * file is its own composition root, so a bundle holds only the code and clients it uses), X-Ray active, JSON logs
- * to its own log group, and a role of its own with inline policies only (no AWS managed policy), to which the stack adds exactly the grants this handler needs.
+ * to its own log group, and a role with inline policies only (no AWS managed policy), shared with the functions whose
+ * declared `uses` imply the same grants (lib/constructs/function-roles.ts), which the stack derives from those `uses`.
  */
 export class WaymarkFunction extends Construct implements iam.IGrantable {
   public readonly function: nodejs.NodejsFunction;
+  /** The role's shared grants are added once for all its functions (`bindEntryPoint`). */
+  public readonly functionRole: FunctionRole;
   public readonly role: iam.Role;
   public readonly logGroup: logs.LogGroup;
   public readonly grantPrincipal: iam.IPrincipal;
@@ -76,12 +84,8 @@ export class WaymarkFunction extends Construct implements iam.IGrantable {
     super(scope, id);
 
     this.logGroup = new logs.LogGroup(this, 'LogGroup', { retention: props.logRetention ?? logs.RetentionDays.THREE_MONTHS });
-    this.role = new iam.Role(this, 'Role', {
-      assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
-      description: `Waymark ${props.handler} function`,
-    });
-    // Instead of AWSLambdaBasicExecutionRole (which allows every log group): write to this log group only.
-    this.logGroup.grantWrite(this.role);
+    this.functionRole = props.role;
+    this.role = props.role.role;
     this.grantPrincipal = this.role;
 
     this.function = new nodejs.NodejsFunction(this, 'Function', {
@@ -106,11 +110,7 @@ export class WaymarkFunction extends Construct implements iam.IGrantable {
       depsLockFilePath: path.join(PROJECT_ROOT, 'package-lock.json'),
       bundling: WAYMARK_BUNDLING,
     });
-
-    acknowledgeWildcards(
-      this.role,
-      ['Resource::*'],
-      'X-Ray active tracing: xray:PutTraceSegments and xray:PutTelemetryRecords do not support resource-level permissions (Resource "*").',
-    );
+    // Instead of AWSLambdaBasicExecutionRole (which allows every log group): this function, its log group only.
+    props.role.allowLogs(this.function, this.logGroup);
   }
 }

@@ -4,6 +4,7 @@ import type * as logs from 'aws-cdk-lib/aws-logs';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import * as targets from 'aws-cdk-lib/aws-events-targets';
 import { Construct, type IConstruct } from 'constructs';
+import { FunctionRoles } from '../constructs/function-roles';
 import { WaymarkFunction, type WaymarkFunctionProps } from '../constructs/waymark-function';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import { constructIdOf, descriptionOf, ENTRY_POINTS, entryPoints, type EntryPointName, type FeatureName, type JourneyStep } from '../entry-points';
@@ -59,6 +60,7 @@ export class Feature extends StackPart {
 
   /** Creates one function per entry point declared with this feature (subclasses: after what `extras` names). */
   protected createFunctions(extras: FunctionExtras = {}): void {
+    const roles = FunctionRoles.of(this);
     for (const [name, entry] of entryPoints().filter(([, e]) => e.feature === this.props.feature)) {
       this.created.set(
         name,
@@ -68,6 +70,7 @@ export class Feature extends StackPart {
           logRetention: this.props.logRetention,
           timeout: entry.timeoutSeconds === undefined ? undefined : Duration.seconds(entry.timeoutSeconds),
           memorySize: entry.memoryMb,
+          role: roles.roleFor({ name, uses: entry.uses, deadLetterQueue: extras[name]?.deadLetterQueue }),
           ...extras[name],
         }),
       );

@@ -7,7 +7,7 @@ import type * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import type { Construct } from 'constructs';
 import { EnvKey, ProfileIndex, TableEnvKey } from '../../lambdas/core/config/env-keys';
-import type { JourneyStateMachine } from '../constructs/journey-state-machine';
+import { smsVoiceResources, type JourneyStateMachine } from '../constructs/journey-state-machine';
 import type { WaymarkFunction } from '../constructs/waymark-function';
 import type { CampaignRunAction, EntryPoint, JourneyRunAction, SecretName, TableName } from '../entry-points';
 import { campaignStateMachineName } from '../constructs/campaign-state-machine';
@@ -36,6 +36,11 @@ export interface EntryPointResources {
   readonly senderEmail: string;
   readonly emailConfigurationSet: string;
   readonly pushApplicationId: string;
+  /** For `messages: 'send'` SMS: the stage's origination identity and SMS configuration set (status events). */
+  readonly smsOriginationIdentity?: string;
+  readonly smsConfigurationSet?: string;
+  /** The stage's `campaignControlGroupPercent`, for the campaign-step function; none when the stage sets none. */
+  readonly campaignControlGroupPercent?: number;
 }
 
 /** The environment variable of each secret. */
@@ -61,10 +66,15 @@ export function environmentOf(entry: EntryPoint, r: EntryPointResources): Record
   if (entry.uses.defaultTimeZone) env[EnvKey.defaultTimeZone] = r.defaultTimeZone;
   if (entry.uses.audienceBucket) env[EnvKey.audienceBucketName] = r.audienceBucket.bucketName;
   if (entry.uses.campaignRuns) env[EnvKey.campaignStateMachinePrefix] = r.campaignStateMachinePrefix;
+  if (entry.trigger.kind === 'campaign-step' && r.campaignControlGroupPercent !== undefined) {
+    env[EnvKey.campaignControlGroupPercent] = String(r.campaignControlGroupPercent);
+  }
   if (entry.uses.messages) {
     env[EnvKey.senderEmail] = r.senderEmail;
     env[EnvKey.emailConfigurationSet] = r.emailConfigurationSet;
     env[EnvKey.pushApplicationId] = r.pushApplicationId;
+    if (r.smsOriginationIdentity !== undefined) env[EnvKey.smsOriginationIdentity] = r.smsOriginationIdentity;
+    if (r.smsConfigurationSet !== undefined) env[EnvKey.smsConfigurationSet] = r.smsConfigurationSet;
   }
   return env;
 }
@@ -73,9 +83,14 @@ export function environmentOf(entry: EntryPoint, r: EntryPointResources): Record
 const RUNTIME_READ = ['dynamodb:GetItem', 'dynamodb:BatchGetItem', 'dynamodb:Query', 'dynamodb:ConditionCheckItem', 'dynamodb:DescribeTable'];
 const RUNTIME_WRITE = ['dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem', 'dynamodb:BatchWriteItem'];
 
-/** Gives `fn` its declared environment and exactly the grants its declaration names. */
+/**
+ * Gives `fn` its declared environment and exactly the grants its declaration names. The grants go to its role once:
+ * the functions sharing a role declared the same grants (lib/constructs/function-roles.ts).
+ */
 export function bindEntryPoint(fn: WaymarkFunction, entry: EntryPoint, r: EntryPointResources): void {
   for (const [key, value] of Object.entries(environmentOf(entry, r))) fn.function.addEnvironment(key, value);
+  if (fn.functionRole.granted) return;
+  fn.functionRole.granted = true;
   const { uses } = entry;
   for (const table of ['profiles', 'journeys', 'runtime'] as const) {
     const access = uses.tables?.[table];
@@ -114,13 +129,15 @@ function grantMessages(fn: WaymarkFunction, r: EntryPointResources): void {
   const add = (actions: string[], resources: string[]) => fn.role.addToPrincipalPolicy(new iam.PolicyStatement({ actions, resources }));
   const ses = (resource: string, resourceName: string) => stack.formatArn({ service: 'ses', resource, resourceName });
   add(['ses:SendEmail'], [ses('identity', r.senderEmail), ses('identity', r.senderEmail.split('@')[1]), ses('configuration-set', r.emailConfigurationSet)]);
-  add(['sns:Publish'], ['*']);
+  // SMS goes out through End User Messaging SMS SendTextMessage, as the journeys' SMS state (journey-state-machine.ts).
+  add(['sms-voice:SendTextMessage'], [smsVoiceResources(fn)]);
   const app = (resourceName: string) => stack.formatArn({ service: 'mobiletargeting', resource: 'apps', resourceName });
   add(['mobiletargeting:SendMessages'], [app(r.pushApplicationId), app(`${r.pushApplicationId}/messages`)]);
+  acknowledgeWildcards(fn.role, ['Resource::*'], 'X-Ray has no resource-level permissions.');
   acknowledgeWildcards(
     fn.role,
-    ['Resource::*'],
-    'sns:Publish for SMS targets a phone number, which has no ARN (Resource "*", as the journeys\' roles); X-Ray has no resource-level permissions.',
+    [resourceFinding(fn.role, smsVoiceResources(fn))],
+    'sms-voice:SendTextMessage authorizes against the configuration set, the origination identity and its opt-out list (https://docs.aws.amazon.com/service-authorization/latest/reference/list_awsendusermessagingsmsandvoicev2.html): this account and region, as the journeys\' roles.',
   );
 }
 
@@ -260,7 +277,8 @@ export function taskResponsePolicy(scope: Construct, roles: readonly iam.IRole[]
   if (roles.length === 0) return undefined;
   const policy = new iam.Policy(scope, 'RouteEventTaskResponsePolicy', {
     statements: [new iam.PolicyStatement({ actions: ['states:SendTaskSuccess', 'states:SendTaskFailure'], resources: ['*'] })],
-    roles: [...roles],
+    // Once per role: functions declared with the same grants share one.
+    roles: [...new Set(roles)],
   });
   acknowledgeWildcards(
     policy,

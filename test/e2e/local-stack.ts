@@ -6,7 +6,7 @@ import { VirtualClock } from '../../lambdas/local/virtual-clock';
 /** A local stack for a test file, with the official EventBridge client pointed at it; `options` may add a clock or journeys. */
 export async function openStack(
   timeScale: number,
-  options: Pick<LocalStackOptions, 'clock' | 'journeys' | 'recheckIntervalMs' | 'storage' | 'wrapFunction' | 'rules' | 'defaultTimeZone' | 's3' | 'campaigns'> = {},
+  options: Pick<LocalStackOptions, 'clock' | 'journeys' | 'recheckIntervalMs' | 'storage' | 'wrapFunction' | 'rules' | 'defaultTimeZone' | 's3' | 'campaigns' | 'campaignControlGroupPercent'> = {},
 ): Promise<{ stack: LocalStack; put: (type: string, detail: Record<string, unknown>, source?: string) => Promise<void> }> {
   const stack = await startLocalStack({ ...options, port: 0, timeScale });
   const client = new EventBridgeClient({ endpoint: stack.url, region: 'local', credentials: { accessKeyId: 'test', secretAccessKey: 'test' } });
@@ -28,7 +28,7 @@ export function bodies(messages: OutboxMessage[]): string[] {
  * `clock.runUntilIdle()` move time, firing waits, timeouts and retries on the way, and settle too. No real waiting.
  */
 export async function openVirtualStack(
-  options: Pick<LocalStackOptions, 'journeys' | 'recheckIntervalMs' | 'wrapFunction' | 'counters' | 'rules' | 'defaultTimeZone' | 'storage' | 's3' | 'campaigns'> & {
+  options: Pick<LocalStackOptions, 'journeys' | 'recheckIntervalMs' | 'wrapFunction' | 'counters' | 'rules' | 'defaultTimeZone' | 'storage' | 's3' | 'campaigns' | 'campaignControlGroupPercent'> & {
     start?: string | Date;
   } = {},
 ): Promise<{ stack: LocalStack; clock: VirtualClock; put: (type: string, detail: Record<string, unknown>, source?: string) => Promise<void> }> {

@@ -10,7 +10,7 @@ import type { WaymarkAppStack } from '../../lib/app-stack';
 import { loadDecisionFiles } from '../../lib/decisions';
 import { loadSegments } from '../../lib/segments';
 import { RULES_DIR } from '../../lib/rules';
-import { catalogFilesOnDisk, flatten, journeyIdsOnDisk, OFFERS_DIR, PLACEMENTS_DIR, resourcesOfType, segmentFilesOnDisk, segmentIdsOnDisk, STAGE, waymarkStacks } from './waymark-app';
+import { catalogFilesOnDisk, effectiveStatements, flatten, journeyIdsOnDisk, OFFERS_DIR, PLACEMENTS_DIR, resourcesOfType, segmentFilesOnDisk, segmentIdsOnDisk, STAGE, waymarkStacks } from './waymark-app';
 
 type Statement = { Action: string | string[]; Resource: unknown; Effect: string };
 
@@ -110,11 +110,20 @@ describe('WaymarkAppStack', () => {
     json = template.toJSON() as typeof json;
   });
 
-  /** Every Allow statement attached to the role of the given function construct. */
-  const statementsOf = (functionId: string): Statement[] =>
-    resourcesOfType(json, 'AWS::IAM::Policy')
-      .filter(([, p]) => (p.Properties?.Roles as { Ref: string }[]).some((r) => r.Ref.startsWith(`${functionId}Role`)))
-      .flatMap(([, p]) => p.Properties?.PolicyDocument.Statement as Statement[]);
+  /** The logical id of the function of a construct id (`RouteEvent` → `RouteEventFunction<hash>`). */
+  const lambdaIdOf = (constructId: string): string => {
+    const ids = Object.keys(json.Resources).filter((id) => new RegExp(`^${constructId}Function[0-9A-F]{8}$`).test(id));
+    expect({ constructId, ids: ids.length }).toEqual({ constructId, ids: 1 });
+    return ids[0];
+  };
+  /** Every Allow statement in effect for the given function construct (its shared role's, its own log grant). */
+  const statementsOf = (functionId: string): Statement[] => effectiveStatements(json, lambdaIdOf(functionId)) as Statement[];
+  /** The entry points' function construct ids with a statement in effect that matches. */
+  const functionsWith = (match: (s: Statement) => boolean): string[] =>
+    entryPoints()
+      .map(([name]) => constructIdOf(name))
+      .filter((id) => statementsOf(id).some(match))
+      .sort();
   const actionsOf = (functionId: string) => statementsOf(functionId).flatMap((s) => [s.Action].flat());
   /** The journeys' state machines (every state machine but the audience scan). */
   const journeyMachines = () => resourcesOfType(json, 'AWS::StepFunctions::StateMachine').filter(([, m]) => m.Properties?.StateMachineName !== AUDIENCE_SCAN);
@@ -220,10 +229,7 @@ describe('WaymarkAppStack', () => {
       // Beyond those two, only scan-profiles and update-profile-attributes start journeys (the ones entered on a segment; see the segments tests),
       // and the campaign step (a campaign's enter-journey batches).
       const journeyRefs = new Set(machines.map((m) => m.Ref));
-      const starters = resourcesOfType(json, 'AWS::IAM::Policy')
-        .filter(([, p]) => (p.Properties?.PolicyDocument.Statement as Statement[]).some((st) => [st.Action].flat().includes('states:StartExecution') && [st.Resource].flat().some((r) => journeyRefs.has((r as { Ref?: string }).Ref ?? ''))))
-        .flatMap(([, p]) => (p.Properties?.Roles as { Ref: string }[]).map((r) => r.Ref.replace(/Role[0-9A-F]{8}$/, '')))
-        .sort();
+      const starters = functionsWith((st) => [st.Action].flat().includes('states:StartExecution') && [st.Resource].flat().some((r) => journeyRefs.has((r as { Ref?: string }).Ref ?? '')));
       expect(starters).toEqual(['CampaignStep', 'RouteEvent', 'ScanProfiles', 'TriggerJourney', 'UpdateProfileAttributes']);
     });
 
@@ -506,10 +512,13 @@ describe('WaymarkAppStack', () => {
       const [, evaluate] = resourcesOfType(json, 'AWS::Lambda::Function').find(([id]) => id.startsWith('EvaluateSegmentFunction'))!;
       expect(evaluate.Properties?.Environment.Variables[EnvKey.audienceScanStateMachineArn]).toEqual({ Ref: machineId });
       expect(resourcesFor('EvaluateSegment', 'states:StartExecution')).toEqual([{ Ref: machineId }]);
-      const starters = resourcesOfType(json, 'AWS::IAM::Policy').filter(([, p]) =>
-        (p.Properties?.PolicyDocument.Statement as Statement[]).some((st) => [st.Action].flat().includes('states:StartExecution') && JSON.stringify(st.Resource).includes(`"${machineId}"`)),
-      );
-      expect(starters.map(([id]) => id.replace(/[0-9A-F]{8}$/, '')).sort()).toEqual(['AudienceScanStateMachineEventsRoleDefaultPolicy', 'EvaluateSegmentRoleDefaultPolicy']);
+      const startsScan = (st: Statement) => [st.Action].flat().includes('states:StartExecution') && JSON.stringify(st.Resource).includes(`"${machineId}"`);
+      const starters = resourcesOfType(json, 'AWS::IAM::Policy').filter(([, p]) => (p.Properties?.PolicyDocument.Statement as Statement[]).some(startsScan));
+      // Function roles hold their grants inline (lib/constructs/function-roles.ts): counted per function.
+      expect([...starters.map(([id]) => id.replace(/[0-9A-F]{8}$/, '')), ...functionsWith(startsScan)].sort()).toEqual([
+        'AudienceScanStateMachineEventsRoleDefaultPolicy',
+        'EvaluateSegment',
+      ]);
     });
 
     it('lets scan-profiles Scan and write the profiles table, announce transitions, and start/stop only the journeys that use segments', () => {

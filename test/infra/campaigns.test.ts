@@ -5,14 +5,18 @@ import { Fn, Stack, Validations } from 'aws-cdk-lib';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { Template } from 'aws-cdk-lib/assertions';
 import { AwsSolutionsChecks } from 'cdk-nag';
-import { CampaignCatalogError, loadCampaigns } from '../../lib/campaigns';
+import { CAMPAIGNS_DIR, CampaignCatalogError, campaignCatalogOf, compileForDeploy, loadCampaigns } from '../../lib/campaigns';
+import { loadDecisionFiles } from '../../lib/decisions';
+import { loadJourneys } from '../../lib/journeys';
+import { loadSegments } from '../../lib/segments';
 import { scheduleExpressionOf } from '../../lib/constructs/campaign-state-machine';
 import { MAX_CAMPAIGNS } from '../../lib/constructs/campaigns-stack';
 import { FIXTURE_CAMPAIGNS, handWrittenDefinition } from './campaign-fixtures';
 import { resourcesOfType, STAGE, testApp, waymarkStacks } from './waymark-app';
+import { FunctionRole } from '../../lib/constructs/function-roles';
 import { WaymarkFunction } from '../../lib/constructs/waymark-function';
-import { bindEntryPoint, type EntryPointResources } from '../../lib/features/wiring';
-import type { EntryPoint } from '../../lib/entry-points';
+import { bindEntryPoint, environmentOf, type EntryPointResources } from '../../lib/features/wiring';
+import { ENTRY_POINTS, type EntryPoint } from '../../lib/entry-points';
 
 type Resource = { Type: string; Properties: Record<string, any>; DeletionPolicy?: string; DependsOn?: string[] };
 type Json = { Resources: Record<string, Resource>; Outputs?: Record<string, unknown>; Parameters?: Record<string, unknown> };
@@ -248,17 +252,43 @@ describe('campaigns: one state machine, schedule and registry item per campaign 
   });
 });
 
+describe('the campaign-step environment (lib/features/wiring.ts)', () => {
+  const campaignStep = ENTRY_POINTS.campaignStep as EntryPoint;
+  const resources = (percent?: number) =>
+    ({
+      stage: STAGE,
+      tables: { profiles: { tableName: 'p' }, journeys: { tableName: 'j' }, runtime: { tableName: 'r' } },
+      secrets: { unsubscribe: { secretArn: 'u' }, privacyKey: { secretArn: 'k' } },
+      publicUrl: 'https://x.example/',
+      audienceBucket: { bucketName: 'bucket' },
+      senderEmail: 'a@b.example',
+      emailConfigurationSet: 'set',
+      pushApplicationId: 'app',
+      ...(percent === undefined ? {} : { campaignControlGroupPercent: percent }),
+    }) as unknown as EntryPointResources;
+
+  it('gives campaign-step the stage control-group percent when the stage sets one, and no other function', () => {
+    expect(environmentOf(campaignStep, resources(5)).WAYMARK_CAMPAIGN_CONTROL_GROUP_PERCENT).toBe('5');
+    expect(environmentOf(campaignStep, resources()).WAYMARK_CAMPAIGN_CONTROL_GROUP_PERCENT).toBeUndefined();
+    expect(environmentOf(ENTRY_POINTS.startCampaignRun as EntryPoint, resources(5)).WAYMARK_CAMPAIGN_CONTROL_GROUP_PERCENT).toBeUndefined();
+  });
+});
+
 describe('uses: audienceBucket and campaignRuns (lib/features/wiring.ts)', () => {
   /** A function bound to a declaration of the campaign API's kind (its routes are declared by the api engineer). */
   const bound = (uses: EntryPoint['uses']) => {
     const stack = new Stack(testApp(), 'Bound');
-    const fn = new WaymarkFunction(stack, 'Fn', { handler: 'campaign-step', description: 'test' });
+    const fn = new WaymarkFunction(stack, 'Fn', { handler: 'campaign-step', description: 'test', role: new FunctionRole(stack, 'FnRole', 'test') });
     const audienceBucket = s3.Bucket.fromBucketAttributes(stack, 'Bucket', { bucketArn: Fn.importValue('D:Arn'), bucketName: Fn.importValue('D:Name') });
     const resources = { stage: STAGE, audienceBucket, campaignStateMachinePrefix: `arn:aws:states:::stateMachine:waymark-${STAGE}_c-` } as unknown as EntryPointResources;
     bindEntryPoint(fn, { feature: 'campaigns', handler: 'campaign-step', trigger: { kind: 'api', route: 'POST /campaigns/{id}/runs' }, summary: 'runs', uses }, resources);
     const json = Template.fromStack(stack).toJSON() as Json;
     const [, fnResource] = resourcesOfType(json, 'AWS::Lambda::Function')[0];
-    const statements = resourcesOfType(json, 'AWS::IAM::Policy').flatMap(([, p]) => p.Properties?.PolicyDocument.Statement as Statement[]);
+    // Grants are inline in the (shared) role; the log statement is in its LogsPolicy.
+    const statements = [
+      ...resourcesOfType(json, 'AWS::IAM::Role').flatMap(([, r]) => ((r.Properties?.Policies ?? []) as { PolicyDocument: { Statement: Statement[] } }[]).flatMap((p) => p.PolicyDocument.Statement)),
+      ...resourcesOfType(json, 'AWS::IAM::Policy').flatMap(([, p]) => p.Properties?.PolicyDocument.Statement as Statement[]),
+    ];
     return { env: fnResource.Properties!.Environment.Variables as Record<string, unknown>, statements };
   };
 
@@ -321,7 +351,13 @@ describe('campaign files (lib/campaigns.ts)', () => {
     expect(problems).toMatch(/c\.json: does not compile: no compiler/);
   });
 
-  it('refuses to deploy while the campaign compiler is the stub (the deployment compiler is compileCampaign)', () => {
-    expect(() => loadCampaigns(dirWith({ 'newsletter.json': valid }))).toThrow(/newsletter\.json: does not compile: .*not written yet/);
+  it('fails synth naming a campaign whose references the stage does not deploy (segment, journey, placement)', () => {
+    const catalog = campaignCatalogOf({ journeys: [], segments: [], placements: [] });
+    expect(() => loadCampaigns(dirWith({ 'newsletter.json': valid }), (c) => handWrittenDefinition(c.id), catalog)).toThrow(/newsletter\.json: .*segment/);
+  });
+
+  it('validates and compiles the shipped campaign files against the repository catalog', () => {
+    const loaded = loadCampaigns(CAMPAIGNS_DIR, compileForDeploy, campaignCatalogOf({ journeys: loadJourneys(), segments: loadSegments(), placements: loadDecisionFiles().placements }));
+    expect(loaded.length).toBeGreaterThan(0);
   });
 });

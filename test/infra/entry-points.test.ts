@@ -7,7 +7,7 @@ import { Template } from 'aws-cdk-lib/assertions';
 import { EnvKey, TableEnvKey } from '../../lambdas/core/config/env-keys';
 import { startLocalStack } from '../../lambdas/local/stack';
 import { constructIdOf, ENTRY_POINTS, entryPoints, type EntryPoint, type TableName } from '../../lib/entry-points';
-import { resourcesOfType, waymarkStacks } from './waymark-app';
+import { effectiveStatements, resourcesOfType, waymarkStacks } from './waymark-app';
 
 type Resource = { Type: string; Properties: Record<string, any>; DependsOn?: string[] };
 type Json = { Resources: Record<string, Resource> };
@@ -53,13 +53,8 @@ describe('entry points: one declared list (lib/entry-points.ts), checked against
     expect({ name, ids: ids.length }).toEqual({ name, ids: 1 });
     return ids[0];
   };
-  /** Every Allow statement on the role of an entry point's function (its default policy and shared policies). */
-  const statementsOf = (name: string): Statement[] => {
-    const roleRef = (json.Resources[functionIdOf(name)].Properties.Role as { 'Fn::GetAtt': [string, string] })['Fn::GetAtt'][0];
-    return resourcesOfType(json, 'AWS::IAM::Policy')
-      .filter(([, p]) => (p.Properties?.Roles as { Ref: string }[]).some((r) => r.Ref === roleRef))
-      .flatMap(([, p]) => p.Properties?.PolicyDocument.Statement as Statement[]);
-  };
+  /** Every Allow statement in effect for an entry point's function (its shared role's policies, its own log grant). */
+  const statementsOf = (name: string): Statement[] => effectiveStatements(json, functionIdOf(name));
   const actionsOn = (name: string, resourceMatch: RegExp) =>
     statementsOf(name)
       .filter((s) => resourceMatch.test(JSON.stringify(s.Resource)))
@@ -105,7 +100,7 @@ describe('entry points: one declared list (lib/entry-points.ts), checked against
     for (const [name] of entryPoints()) {
       const id = constructIdOf(name);
       expect(functionIdOf(name)).toBe(stackLevelId(id, 'Function'));
-      expect(json.Resources[stackLevelId(id, 'Role')]?.Type).toBe('AWS::IAM::Role');
+      expect(json.Resources[stackLevelId(id, 'LogGroup')]?.Type).toBe('AWS::Logs::LogGroup');
     }
   });
 
@@ -128,7 +123,10 @@ describe('entry points: one declared list (lib/entry-points.ts), checked against
       if (uses.defaultTimeZone) expectedKeys.push(EnvKey.defaultTimeZone);
       if (uses.audienceBucket) expectedKeys.push(EnvKey.audienceBucketName);
       if (uses.campaignRuns) expectedKeys.push(EnvKey.campaignStateMachinePrefix);
-      if (uses.messages) expectedKeys.push(EnvKey.senderEmail, EnvKey.emailConfigurationSet, EnvKey.pushApplicationId);
+      if (uses.messages) {
+        expectedKeys.push(EnvKey.senderEmail, EnvKey.emailConfigurationSet, EnvKey.pushApplicationId);
+        expectedKeys.push(EnvKey.smsOriginationIdentity, EnvKey.smsConfigurationSet);
+      }
       expect(Object.keys(variables).filter((k) => k.startsWith('WAYMARK_')).sort()).toEqual(expectedKeys.sort());
 
       for (const table of ['profiles', 'journeys', 'runtime'] as const) {
@@ -163,11 +161,11 @@ describe('entry points: one declared list (lib/entry-points.ts), checked against
       const onCampaigns = [...new Set(actionsOn(name, /waymark-test_c-/))].sort();
       const declaredCampaignRuns = (uses.campaignRuns?.actions ?? []).map((a) => ({ start: 'states:StartExecution', describe: 'states:DescribeExecution', stop: 'states:StopExecution' })[a]);
       expect({ campaignRuns: onCampaigns }).toEqual({ campaignRuns: [...declaredCampaignRuns].sort() });
-      const sends = ['ses:SendEmail', 'sns:Publish', 'mobiletargeting:SendMessages'].filter((a) => allActions.includes(a));
-      expect({ messages: sends }).toEqual({ messages: uses.messages ? ['ses:SendEmail', 'sns:Publish', 'mobiletargeting:SendMessages'] : [] });
+      const sends = ['ses:SendEmail', 'sms-voice:SendTextMessage', 'mobiletargeting:SendMessages'].filter((a) => allActions.includes(a));
+      expect({ messages: sends }).toEqual({ messages: uses.messages ? ['ses:SendEmail', 'sms-voice:SendTextMessage', 'mobiletargeting:SendMessages'] : [] });
       // Nothing beyond what the declaration implies (logs, X-Ray, the data key, its own dead-letter queue).
       const families = new Set(allActions.map((a) => a.split(':')[0]));
-      for (const family of families) expect({ family, allowed: ['logs', 'xray', 'kms', 'dynamodb', 'events', 'secretsmanager', 'states', 'sqs', 's3', ...(uses.messages ? ['ses', 'sns', 'mobiletargeting'] : [])].includes(family) }).toEqual({ family, allowed: true });
+      for (const family of families) expect({ family, allowed: ['logs', 'xray', 'kms', 'dynamodb', 'events', 'secretsmanager', 'states', 'sqs', 's3', ...(uses.messages ? ['ses', 'sms-voice', 'mobiletargeting'] : [])].includes(family) }).toEqual({ family, allowed: true });
     });
   });
 

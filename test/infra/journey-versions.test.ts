@@ -2,7 +2,7 @@ import { Template } from 'aws-cdk-lib/assertions';
 import { compileCatalog, LIVE_ALIAS, type CompiledJourney } from '../../lambdas/core/journey';
 import { readDefinitionDir } from '../../lib/definition-files';
 import { loadJourneys } from '../../lib/journeys';
-import { resourcesOfType, STATEMACHINES_DIR, testApp, waymarkStacks } from './waymark-app';
+import { effectiveStatements, STATEMACHINES_DIR, testApp, waymarkStacks } from './waymark-app';
 
 type Resource = { Type: string; Properties?: Record<string, unknown> };
 type Resources = Record<string, Resource>;
@@ -93,11 +93,9 @@ describe('journey versions (J7)', () => {
   });
 
   it('lets the router and the trigger start runs on the alias: StartExecution names the state machine, which Step Functions authorizes alias starts against', () => {
-    const policies = resourcesOfType({ Resources: resources }, 'AWS::IAM::Policy');
-    for (const role of ['RouteEvent', 'TriggerJourney']) {
-      const [, policy] = policies.find(([id]) => id.startsWith(`${role}RoleDefaultPolicy`))!;
-      const statements = (policy.Properties?.PolicyDocument as { Statement: { Action: unknown; Resource: unknown }[] }).Statement;
-      const start = statements.find((s) => s.Action === 'states:StartExecution')!;
+    for (const fn of ['RouteEvent', 'TriggerJourney']) {
+      const functionId = Object.keys(resources).find((id) => new RegExp(`^${fn}Function[0-9A-F]{8}$`).test(id))!;
+      const start = effectiveStatements({ Resources: resources }, functionId).find((s) => s.Action === 'states:StartExecution')!;
       for (const { journey } of journeys) {
         const [machineId] = journeyResource(resources, journey.id, 'StateMachine', 'AWS::StepFunctions::StateMachine');
         expect(start.Resource).toContainEqual({ Ref: machineId });

@@ -16,8 +16,13 @@ function dashboardBody(json: Json): string {
 
 describe('operations: dashboard and SES reputation alarms', () => {
   let json: Json;
+  /** Dead-letter queues of the campaigns' nested stack (the schedules'), on the same dashboard. */
+  let campaignQueues = 0;
   beforeAll(() => {
-    json = Template.fromStack(waymarkStacks().application).toJSON() as Json;
+    const { application } = waymarkStacks();
+    json = Template.fromStack(application).toJSON() as Json;
+    const nested = application.campaigns.campaignsStack;
+    campaignQueues = nested ? resourcesOfType(Template.fromStack(nested).toJSON() as Json, 'AWS::SQS::Queue').length : 0;
   });
 
   it(`has one dashboard, waymark-${STAGE}`, () => {
@@ -35,8 +40,8 @@ describe('operations: dashboard and SES reputation alarms', () => {
     expect(body).toContain(`MetricName=\\"ExecutionsTimedOut\\" \\"waymark-${STAGE}-\\"`);
     expect(body).toContain(`{AWS/Lambda,FunctionName} MetricName=\\"Errors\\" \\"Waymark-${STAGE}-App\\"`);
     expect(body).toContain(`{AWS/Lambda,FunctionName} MetricName=\\"Throttles\\" \\"Waymark-${STAGE}-App\\"`);
-    // Five dead-letter queues, one line each.
-    expect(body.match(/"ApproximateNumberOfMessagesVisible"/g)).toHaveLength(resourcesOfType(json, 'AWS::SQS::Queue').length);
+    // Every dead-letter queue, the app's and the campaign schedules', one line each.
+    expect(body.match(/"ApproximateNumberOfMessagesVisible"/g)).toHaveLength(resourcesOfType(json, 'AWS::SQS::Queue').length + campaignQueues);
   });
 
   it('shows messages sent, failed and unknown per channel from the journeys\' Deliveries metric', () => {

@@ -77,3 +77,24 @@ export function flatten(value: unknown): string {
   }
   throw new Error(`expected a string or Fn::Join, received ${JSON.stringify(value)}`);
 }
+
+type IamStatement = { Effect: string; Action: string | string[]; Resource: unknown; Condition?: Record<string, Record<string, unknown>> };
+
+/**
+ * Every statement in effect for one function (logical id): its role's inline policies and the `AWS::IAM::Policy`s
+ * attached to that role, without the statements limited to another function by `lambda:SourceFunctionArn` (a shared
+ * role's per-function log grants, lib/constructs/function-roles.ts).
+ */
+export function effectiveStatements(template: { Resources?: Resources }, functionId: string): IamStatement[] {
+  const resources = template.Resources ?? {};
+  const roleId = (resources[functionId].Properties?.Role as { 'Fn::GetAtt': [string, string] })['Fn::GetAtt'][0];
+  const inline = ((resources[roleId].Properties?.Policies ?? []) as { PolicyDocument: { Statement: IamStatement[] } }[]).flatMap((p) => p.PolicyDocument.Statement);
+  const attached = resourcesOfType(template, 'AWS::IAM::Policy')
+    .filter(([, p]) => ((p.Properties?.Roles ?? []) as { Ref?: string }[]).some((r) => r.Ref === roleId))
+    .flatMap(([, p]) => p.Properties?.PolicyDocument.Statement as IamStatement[]);
+  const forThisFunction = (s: IamStatement) => {
+    const sources = Object.values(s.Condition ?? {}).flatMap((c) => [c['lambda:SourceFunctionArn'] ?? []].flat());
+    return sources.length === 0 || sources.some((arn) => JSON.stringify(arn).includes(`"${functionId}"`));
+  };
+  return [...inline, ...attached].filter(forThisFunction);
+}

@@ -31,6 +31,11 @@ export const EnvKey = {
   emailConfigurationSet: 'WAYMARK_EMAIL_CONFIGURATION_SET',
   /** ... and the End User Messaging (Pinpoint) application of push messages. */
   pushApplicationId: 'WAYMARK_PUSH_APPLICATION_ID',
+  /** The stage's SMS origination identity and SMS configuration set: campaign-step's SMS (SendTextMessage). */
+  smsOriginationIdentity: 'WAYMARK_SMS_ORIGINATION_IDENTITY',
+  smsConfigurationSet: 'WAYMARK_SMS_CONFIGURATION_SET',
+  /** The stage's `campaignControlGroupPercent` (0–100), when it sets one: campaign-step (audience pages). */
+  campaignControlGroupPercent: 'WAYMARK_CAMPAIGN_CONTROL_GROUP_PERCENT',
 } as const;
 export type EnvKey = (typeof EnvKey)[keyof typeof EnvKey];
 

@@ -52,6 +52,18 @@ function issuePath(prefix: string, path: readonly PropertyKey[]): string {
 
 /** Parses and checks a journey definition: schema first, then the graph. Never throws for bad input. */
 export function validateJourney(input: unknown): ValidationResult {
+  const parsed = parseJourney(input);
+  if (!parsed.ok) return parsed;
+  const graphViolations = checkJourney(parsed.journey);
+  return graphViolations.length > 0 ? { ok: false, violations: graphViolations } : parsed;
+}
+
+/**
+ * The schema part of `validateJourney` only (no graph, limits or templates): for definitions checked in full when they
+ * were written (registry items, put by CDK after synth validated them). Without the template checks a Lambda reading
+ * the registry does not bundle liquidjs (~87 KB) nor parse every template on each registry read.
+ */
+export function parseJourney(input: unknown): ValidationResult {
   const top = Journey.safeParse(input);
   if (!top.success) {
     return { ok: false, violations: top.error.issues.map((i) => ({ path: issuePath('', i.path).replace(/^\./, '') || '(root)', message: i.message })) };
@@ -75,9 +87,7 @@ export function validateJourney(input: unknown): ValidationResult {
     nodes.push(parsed.data);
   });
   if (violations.length > 0) return { ok: false, violations };
-  const journey: Journey = { ...top.data, nodes };
-  const graphViolations = checkJourney(journey);
-  return graphViolations.length > 0 ? { ok: false, violations: graphViolations } : { ok: true, journey };
+  return { ok: true, journey: { ...top.data, nodes } };
 }
 
 /** Checks a schema-valid journey's graph, limits and templates; a pure function returning every violation found. */

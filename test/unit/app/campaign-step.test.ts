@@ -1,7 +1,7 @@
 import './quiet-powertools';
 import type { Context } from 'aws-lambda';
 import { CampaignStepPayloadError, createCampaignStepHandler, dispatchCampaignStep, MAX_BATCH_ITEMS, type CampaignStepActions } from '../../../lambdas/app/campaign-step';
-import { campaignStepActions, CampaignStepNotWiredError } from '../../../lambdas/app/campaign-step-actions';
+import { campaignStepActions, type CampaignStepDeps } from '../../../lambdas/app/campaign-step-actions';
 import { memoryCampaignRuns } from '../../../lambdas/core/campaigns/memory';
 
 const run = { campaignId: 'win-back', runId: 'r1', prefix: 'runs/win-back/r1/', startedAt: '2026-12-03T09:00:00.000Z', dryRun: false };
@@ -64,14 +64,16 @@ describe('campaign-step dispatch', () => {
     expect(calls).toEqual([]);
   });
 
-  it('runs through the Lambda handler, and until the actions are plugged in fails by name without doing anything', async () => {
+  it('runs through the Lambda handler with the real actions: a scheduled start records its run; a bad payload does nothing', async () => {
     const runs = memoryCampaignRuns();
-    const handler = createCampaignStepHandler(
-      campaignStepActions({ runs, registry: { list: async () => [], get: async () => undefined }, executions: {} as never, clock: { now: () => new Date() } }),
-    );
+    const deps = { runs, registry: { list: async () => [], get: async () => undefined }, clock: { now: () => new Date('2026-12-07T08:00:02Z') } };
+    const handler = createCampaignStepHandler(campaignStepActions(deps as unknown as CampaignStepDeps));
     const context = { functionName: 'campaign-step', awsRequestId: 'req' } as unknown as Context;
-    await expect(handler(batch('deliver'), context)).rejects.toBeInstanceOf(CampaignStepNotWiredError);
     await expect(handler({ action: 'nope' }, context)).rejects.toBeInstanceOf(CampaignStepPayloadError);
     expect(runs.records.size).toBe(0);
+    const start = { action: 'start', input: { campaignId: 'win-back', trigger: 'schedule', occurrence: '2026-12-07T08:00:00Z' }, executionArn: 'arn:x', startedAt: '2026-12-07T08:00:01Z' };
+    const result = (await handler(start, context)) as { run: { runId: string } };
+    expect(result.run.runId).toBe('s-20261207T0800Z');
+    expect((await runs.get('win-back', 's-20261207T0800Z'))?.status).toBe('running');
   });
 });

@@ -1,9 +1,13 @@
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { build } from 'esbuild';
 import { esbuildOptions, WAYMARK_BASE_ENVIRONMENT } from '../../../lib/constructs/bundling';
 import { handlerEntry, HandlerName, PROJECT_ROOT } from '../../../lib/constructs/waymark-function';
 
-/** The AWS SDK clients in a handler's bundle, built as the CDK builds it. */
-async function bundled(name: HandlerName): Promise<{ clients: string[]; text: string }> {
+/** The AWS SDK clients and credential providers in a handler's bundle (code that is in the output), built as the CDK builds it. */
+async function bundled(name: HandlerName): Promise<{ clients: string[]; credentials: string[]; liquid: boolean; text: string }> {
   const result = await build({
     ...esbuildOptions(),
     entryPoints: [handlerEntry(name)],
@@ -13,43 +17,89 @@ async function bundled(name: HandlerName): Promise<{ clients: string[]; text: st
     absWorkingDir: PROJECT_ROOT,
     logLevel: 'error',
   });
-  const inputs = Object.keys(result.metafile.inputs);
-  const clients = new Set(inputs.flatMap((i) => /node_modules\/@aws-sdk\/client-([a-z-]+)\//.exec(i)?.[1] ?? []));
-  return { clients: [...clients].sort(), text: result.outputFiles.map((f) => f.text).join('') };
+  const inputs = Object.values(result.metafile.outputs).flatMap((o) => Object.entries(o.inputs).filter(([, i]) => i.bytesInOutput > 0).map(([file]) => file));
+  const clients = new Set(inputs.flatMap((i) => /node_modules\/@aws-sdk\/client-([a-z0-9-]+)\//.exec(i)?.[1] ?? []));
+  const credentials = new Set(inputs.flatMap((i) => /node_modules\/@aws-sdk\/(credential-provider-[a-z-]+|nested-clients)\//.exec(i)?.[1] ?? []));
+  const liquid = inputs.some((i) => i.includes('node_modules/liquidjs/'));
+  return { clients: [...clients].sort(), credentials: [...credentials].sort(), liquid, text: result.outputFiles.map((f) => f.text).join('') };
 }
 
+const tables = ['dynamodb'];
+// awsStores(): every DynamoDB port and both secrets (the privacy key, the unsubscribe links).
 const stores = ['dynamodb', 'secrets-manager'];
 const withExecutions = [...stores, 'sfn'].sort();
 const withBus = [...withExecutions, 'eventbridge'].sort();
-/** Which clients each handler's ports need; every handler not listed reads and writes the tables only. */
+/** Which clients each handler's ports need; every handler not listed uses awsStores() (tables and secrets). */
 const expected: Partial<Record<HandlerName, string[]>> = {
+  // Composed from awsTables() and the stores they use: no secret declared, no Secrets Manager client.
+  [HandlerName.resolveWait]: tables,
+  [HandlerName.loadProfile]: tables,
+  [HandlerName.decideStep]: tables,
+  [HandlerName.countRunEnd]: tables,
+  [HandlerName.getJourneyReport]: tables,
+  [HandlerName.listRules]: tables,
+  [HandlerName.getRule]: tables,
+  [HandlerName.putRule]: tables,
+  [HandlerName.deleteRule]: tables,
+  [HandlerName.registerWait]: ['dynamodb', 'sfn'],
   [HandlerName.ingestEvent]: ['eventbridge'],
   [HandlerName.routeEvent]: withBus,
   [HandlerName.scanProfiles]: withBus,
   [HandlerName.updateProfileAttributes]: withBus,
   [HandlerName.eraseProfile]: withExecutions,
   [HandlerName.evaluateSegment]: withExecutions,
-  [HandlerName.registerWait]: withExecutions,
   [HandlerName.triggerJourney]: withExecutions,
   // Priority arbitration: whether higher-priority runs of the profile are still running.
   [HandlerName.prepareSend]: withExecutions,
   // The journey registry, and Step Functions for the live version's publication time.
-  [HandlerName.getJourney]: withExecutions,
+  [HandlerName.getJourney]: ['dynamodb', 'sfn'],
   // "Why": DescribeExecution of each run (and GetExecutionHistory to explain one).
   [HandlerName.listProfileJourneys]: withExecutions,
   [HandlerName.explainProfileJourney]: withExecutions,
+  // The campaign registry and run records only.
+  [HandlerName.listCampaigns]: tables,
+  [HandlerName.getCampaign]: tables,
+  [HandlerName.listCampaignRuns]: tables,
+  [HandlerName.getCampaignRun]: tables,
   // Campaign executions: StartExecution and StopExecution of runs.
-  [HandlerName.startCampaignRun]: withExecutions,
-  [HandlerName.controlCampaignRun]: withExecutions,
-  // Enter-journey batches start journeys (more clients once the actions are plugged in: S3, the senders).
-  [HandlerName.campaignStep]: withExecutions,
+  [HandlerName.startCampaignRun]: ['dynamodb', 'sfn'],
+  [HandlerName.controlCampaignRun]: ['dynamodb', 'sfn'],
+  // Enter-journey batches start journeys; sets in the audience bucket; deliver batches send email, SMS and push.
+  [HandlerName.campaignStep]: [...withExecutions, 's3', 'sesv2', 'pinpoint', 'pinpoint-sms-voice-v2'].sort(),
 };
 
+/** The handlers that render templates: the send step only (reading the registry checks no template). */
+const WITH_TEMPLATES: HandlerName[] = [HandlerName.prepareSend];
+
 describe('Lambda bundles: each function carries only what it uses', () => {
-  it.each(Object.values(HandlerName))('%s bundles only the SDK clients its ports use, and no source map', async (name) => {
-    const { clients, text } = await bundled(name);
+  it.each(Object.values(HandlerName))('%s bundles only the SDK clients its ports use, credentials from the environment, and no source map', async (name) => {
+    const { clients, credentials, liquid, text } = await bundled(name);
     expect(clients).toEqual(expected[name] ?? stores);
+    // The template engine only where messages are rendered or templates checked (reading the registry does neither).
+    expect({ name, liquid }).toEqual({ name, liquid: WITH_TEMPLATES.includes(name) });
+    // Lambda puts the role's credentials in the environment: the rest of the default chain is not bundled.
+    expect(credentials).toEqual(['credential-provider-env']);
     expect(text).not.toContain('sourceMappingURL');
+  });
+
+  it("gives a bundled SDK client the credentials of the function's environment (where Lambda puts the role's)", async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'waymark-credentials-'));
+    try {
+      const outfile = join(dir, 'probe.js');
+      const probe = "import { DynamoDBClient } from '@aws-sdk/client-dynamodb'; export const credentials = () => new DynamoDBClient({ region: 'eu-west-1' }).config.credentials();";
+      await build({ ...esbuildOptions(), stdin: { contents: probe, resolveDir: PROJECT_ROOT, loader: 'ts' }, outfile, absWorkingDir: PROJECT_ROOT, logLevel: 'error' });
+      const run = (env: NodeJS.ProcessEnv) =>
+        spawnSync(process.execPath, ['-e', `require(${JSON.stringify(outfile)}).credentials().then((c) => console.log(JSON.stringify(c)), (e) => console.log('refused: ' + e.message))`], {
+          env: { PATH: process.env.PATH, ...env },
+          encoding: 'utf8',
+        }).stdout.trim();
+      const given = JSON.parse(run({ AWS_ACCESS_KEY_ID: 'AKIDEXAMPLE', AWS_SECRET_ACCESS_KEY: 'secret', AWS_SESSION_TOKEN: 'token' })) as Record<string, string>;
+      expect(given).toMatchObject({ accessKeyId: 'AKIDEXAMPLE', secretAccessKey: 'secret', sessionToken: 'token' });
+      // Without them it does not look further (no shared files, no instance metadata): it says so.
+      expect(run({ HOME: dir })).toMatch(/^refused: Unable to find environment variable credentials/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('loads no source maps at run time', () => {

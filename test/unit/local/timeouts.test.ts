@@ -1,5 +1,5 @@
 import { Resource, type AslDefinition } from '../../../lambdas/core/journey/asl';
-import { localLambdaContext, localTimeouts } from '../../../lambdas/local/executions';
+import { fixedWaitTimes, localLambdaContext, localTimeouts } from '../../../lambdas/local/executions';
 
 const HOUR = 3600;
 
@@ -56,5 +56,20 @@ describe('localLambdaContext: a local Lambda step is not cut short by a busy mac
     expect(context.getRemainingTimeInMillis()).toBe(14 * 60_000);
     now += 15 * 60_000;
     expect(context.getRemainingTimeInMillis()).toBe(0);
+  });
+});
+
+describe('fixedWaitTimes: Wait states are scaled wherever they are', () => {
+  it('scales a Wait inside a Parallel branch (a campaign wait step) as one at the top level', () => {
+    const asl: AslDefinition = {
+      Comment: 'campaign-shaped',
+      TimeoutSeconds: 7 * 24 * HOUR,
+      StartAt: 'top',
+      States: {
+        top: { Type: 'Wait', Seconds: 3600, Next: 'Run' },
+        Run: { Type: 'Parallel', Branches: [{ StartAt: 'wait.two-days', States: { 'wait.two-days': { Type: 'Wait', Seconds: 2 * 24 * HOUR, End: true } } }], End: true },
+      },
+    };
+    expect(Object.fromEntries(fixedWaitTimes(asl, 3600))).toEqual({ top: 1000, 'wait.two-days': 48_000 });
   });
 });
