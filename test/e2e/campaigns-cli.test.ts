@@ -17,9 +17,15 @@ const WEEKLY = Campaign.parse({
 describe('waymark campaigns against the local stack', () => {
   let ctx: Awaited<ReturnType<typeof openVirtualStack>>;
   beforeAll(async () => {
-    ctx = await openVirtualStack({ campaigns: [WEEKLY], start: '2026-12-01T09:00:00.000Z' });
+    ctx = await openVirtualStack({ campaigns: [WEEKLY], s3: true, start: '2026-12-01T09:00:00.000Z' });
+    for (const [n, tier] of ['gold', 'silver', 'none'].entries()) {
+      await ctx.put('signed.up', { id: `cli-${n}`, identities: { email: `cli${n}@shop.example` }, attributes: { loyaltyTier: tier } });
+    }
+  }, 60_000);
+  afterAll(async () => {
+    await ctx.clock.runUntilIdle();
+    await ctx.stack.stop();
   });
-  afterAll(() => ctx.stack.stop());
 
   async function cli(...argv: string[]) {
     let stdout = '';
@@ -61,6 +67,25 @@ describe('waymark campaigns against the local stack', () => {
     expect(again.stderr).toMatch(/^waymark: POST \/campaigns\/cli-weekly\/runs\/cli-r1\/pause answered 409: run "cli-r1" is paused/);
     expect((await cli('resume', 'cli-weekly', 'cli-r1', '--json')).stdout).toContain('"status": "running"');
   });
+
+  it('answers a dry run with the audience and sends nothing; a run started from the CLI sends to every member', async () => {
+    const dry = await cli('run', 'cli-weekly', '--dry-run');
+    expect(dry.code).toBe(0);
+    expect(dry.stdout).toMatch(/^run \S+ of "cli-weekly": succeeded \(dry run: nothing sent, counts are estimates\)$/m);
+    expect(dry.stdout).toMatch(/^ {2}run: .*audience 2/m);
+    expect(ctx.stack.outbox.list({ journeyId: 'campaign:cli-weekly' })).toEqual([]);
+
+    const started = await cli('run', 'cli-weekly');
+    expect(started.code).toBe(0);
+    const [, runId] = /^run (\S+) of "cli-weekly"/.exec(started.stdout)!;
+    expect(started.stdout).toContain(`  follow it: waymark campaigns run-status cli-weekly ${runId}`);
+    await ctx.clock.runUntilIdle();
+    await ctx.stack.settle();
+    const status = await cli('run-status', 'cli-weekly', runId);
+    expect(status.stdout).toContain(`run ${runId} of "cli-weekly": succeeded`);
+    expect(status.stdout).toMatch(/^ {2}step email: sent 2/m);
+    expect(ctx.stack.outbox.list({ journeyId: 'campaign:cli-weekly' }).map((m) => m.recipient).sort()).toEqual(['cli0@shop.example', 'cli1@shop.example']);
+  }, 60_000);
 
   it('exits 1 naming the campaign the API does not know', async () => {
     const out = await cli('show', 'nope');
