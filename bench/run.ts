@@ -23,6 +23,8 @@ const registry: { name: string; load: () => Promise<Benchmark> }[] = [
   { name: 'decisions-http', load: async () => (await import('./decisions-http.bench')).decisionsHttp },
   { name: 'report', load: async () => (await import('./report.bench')).report },
   { name: 'engagement', load: async () => (await import('./engagement.bench')).engagement },
+  { name: 'campaign-cost', load: async () => (await import('./campaign-cost.bench')).campaignCostBench },
+  { name: 'campaign', load: async () => (await import('./campaign.bench')).campaignBench },
 ];
 
 /**

@@ -8,8 +8,16 @@ import { createHash, createHmac } from 'node:crypto';
 /** What the CLI needs from HTTP: a GET answering status and body. */
 export type HttpGet = (url: URL, headers: Record<string, string>) => Promise<{ status: number; body: string }>;
 
-/** SigV4 headers for a GET of `url` on a deployed API in `region`. */
-export type Signer = (url: URL, region: string) => Promise<Record<string, string>>;
+/** SigV4 headers for a request to `url` on a deployed API in `region` (a GET unless `request` says otherwise). */
+export type Signer = (url: URL, region: string, request?: { method: string; body?: string }) => Promise<Record<string, string>>;
+
+/** Any method with an optional body (`waymark campaigns run`, `pause`...). */
+export type HttpRequest = (
+  method: string,
+  url: URL,
+  headers: Record<string, string>,
+  body?: string,
+) => Promise<{ status: number; body: string }>;
 
 export const LOCAL_API = `http://localhost:${process.env.PORT ?? 3000}`;
 
@@ -48,18 +56,26 @@ class Sha256 {
  * Headers signed with SigV4 for API Gateway (`execute-api`), with the standard AWS credential chain (environment,
  * shared config and SSO, instance or container role): the deployed API authorizes every route with IAM.
  */
-export const signedHeaders: Signer = async (url, region) => {
+export const signedHeaders: Signer = async (url, region, request) => {
   // Loaded only to sign: the local stack needs neither.
   const { SignatureV4 } = require('@smithy/signature-v4') as typeof import('@smithy/signature-v4');
   const { defaultProvider } = require('@aws-sdk/credential-provider-node') as typeof import('@aws-sdk/credential-provider-node');
   const signer = new SignatureV4({ service: 'execute-api', region, credentials: defaultProvider(), sha256: Sha256 });
   const query: Record<string, string> = {};
   url.searchParams.forEach((value, key) => (query[key] = value));
-  const signed = await signer.sign({ method: 'GET', protocol: url.protocol, hostname: url.hostname, port: url.port ? Number(url.port) : undefined, path: url.pathname, query, headers: { host: url.host } });
+  const method = request?.method ?? 'GET';
+  const headers: Record<string, string> = { host: url.host };
+  if (request?.body !== undefined) headers['content-type'] = 'application/json';
+  const signed = await signer.sign({ method, protocol: url.protocol, hostname: url.hostname, port: url.port ? Number(url.port) : undefined, path: url.pathname, query, headers, ...(request?.body === undefined ? {} : { body: request.body }) });
   return signed.headers as Record<string, string>;
 };
 
 export const httpGet: HttpGet = async (url, headers) => {
   const response = await fetch(url, { headers });
+  return { status: response.status, body: await response.text() };
+};
+
+export const httpRequest: HttpRequest = async (method, url, headers, body) => {
+  const response = await fetch(url, { method, headers, ...(body === undefined ? {} : { body }) });
   return { status: response.status, body: await response.text() };
 };

@@ -23,6 +23,8 @@ import type { JourneyReport } from '../lambdas/core/measure/report';
 import { renderReportHtml, renderReportText } from '../lambdas/core/measure/render';
 import { apiBase, httpGet, isLocal, LOCAL_API, regionOf, signedHeaders, type HttpGet, type Signer } from './report-client';
 import { fetchWhy, parseWhyArgs, renderWhy, WhyApiError, WhyUsageError } from './why';
+import { CAMPAIGN_USAGE, campaignCostCommand, campaigns, CampaignUsageError, isCampaignFile } from './campaigns';
+import type { HttpRequest } from './report-client';
 
 export interface Io {
   /** Writes text (already ending in a newline) to standard output. */
@@ -62,13 +64,14 @@ Commands:
   why <ns:value | profile-id> <journey-id> [--api <url>] [--json]
                                   what happened to one person in a journey: per run the nodes with times, each
                                   message's outcome, each decision with its reasons, the variant and how it ended
-  help                            show this help
+${CAMPAIGN_USAGE}  help                            show this help
 
 report and why call the API at --api, else at WAYMARK_API_URL, else the local stack (${LOCAL_API}); a deployed API
 is called signed with SigV4 from the standard AWS credential chain (its region from its execute-api URL or AWS_REGION).
+The campaigns API commands (list, show, run, runs, run-status, pause, resume, cancel) call it the same way.
 
-Exit codes: 0 success, 1 invalid journey, segment or rule or a failed doctor check, 2 usage error, unreadable file or
-invalid script (with its line).
+Exit codes: 0 success, 1 invalid journey, campaign, segment or rule, a failed doctor check or an API error, 2 usage
+error, unreadable file or invalid script (with its line).
 `;
 
 class UsageError extends Error {
@@ -171,7 +174,18 @@ function parseEntries(args: readonly string[]): { files: string[]; entries: numb
 
 const usd = (amount: number) => `$${amount.toFixed(amount > 0 && amount < 0.01 ? 6 : 2)}`;
 
-async function cost(args: readonly string[], io: Io): Promise<number> {
+async function cost(args: readonly string[], io: Io, deps: CliDeps): Promise<number> {
+  // A campaign file has its own options: find the file first (any value option's value is not it).
+  const { positional } = parseOptions(args, { values: ['entries', 'recipients', 'batch-size'] });
+  if (positional.length === 1) {
+    let text: string | undefined;
+    try {
+      text = await io.readFile(positional[0]);
+    } catch {
+      text = undefined; // reported below by the journey path, as before
+    }
+    if (text !== undefined && isCampaignFile(positional[0], text)) return campaignCostCommand(args, io, deps.root ?? process.cwd());
+  }
   const { files, entries } = parseEntries(args);
   const compiled = await loadOne(files, io);
   if (!compiled) return EXIT.invalid;
@@ -200,6 +214,8 @@ export interface CliDeps {
   http?: HttpGet;
   /** Their SigV4 headers for a deployed API. @default the standard AWS credential chain (execute-api) */
   sign?: Signer;
+  /** The HTTP of the campaigns API commands (any method). @default fetch */
+  request?: HttpRequest;
 }
 
 interface ReportArgs {
@@ -590,7 +606,9 @@ export async function run(argv: readonly string[], io: Io, deps: CliDeps = {}): 
         return EXIT.ok;
       }
       case 'cost':
-        return await cost(args, io);
+        return await cost(args, io, deps);
+      case 'campaigns':
+        return await campaigns(args, io, deps);
       case 'segments':
         return await segments(args, io);
       case 'rules':
@@ -614,7 +632,7 @@ export async function run(argv: readonly string[], io: Io, deps: CliDeps = {}): 
         throw new UsageError(`unknown command ${JSON.stringify(command)}`);
     }
   } catch (error) {
-    if (!(error instanceof UsageError || error instanceof OptionError)) throw error;
+    if (!(error instanceof UsageError || error instanceof OptionError || error instanceof CampaignUsageError)) throw error;
     io.stderr(`waymark: ${error.message}\n\n${USAGE}`);
     return EXIT.usage;
   }

@@ -133,4 +133,16 @@ describe('signedHeaders', () => {
     expect(headers.authorization).toMatch(/^AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE\/\d{8}\/eu-west-1\/execute-api\/aws4_request, SignedHeaders=host;x-amz-content-sha256;x-amz-date, Signature=[0-9a-f]{64}$/);
     expect(headers['x-amz-date']).toMatch(/^\d{8}T\d{6}Z$/);
   });
+
+  it('signs a POST with its body: the content type is signed and the payload hash is the body\'s', async () => {
+    process.env.AWS_ACCESS_KEY_ID = 'AKIDEXAMPLE';
+    process.env.AWS_SECRET_ACCESS_KEY = 'wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY';
+    delete process.env.AWS_SESSION_TOKEN;
+    delete process.env.AWS_PROFILE;
+    const url = new URL('https://abc.execute-api.eu-west-1.amazonaws.com/prod/campaigns/win-back/runs');
+    const body = '{"dryRun":true}';
+    const headers = await signedHeaders(url, 'eu-west-1', { method: 'POST', body });
+    expect(headers.authorization).toMatch(/SignedHeaders=content-type;host;x-amz-content-sha256;x-amz-date, /);
+    expect(headers['x-amz-content-sha256']).toBe(require('node:crypto').createHash('sha256').update(body).digest('hex'));
+  });
 });
