@@ -212,22 +212,24 @@ export class DynamoCampaignRuns implements CampaignRuns {
     }
   }
 
-  private async factCounts(campaignId: string, runId: string): Promise<RunCount[]> {
+  /** Every item of the run's shards of one kind (counters or facts), read page by page, at most `maxPages` a shard. */
+  private async readShards(
+    what: string,
+    pkOf: (shard: number) => string,
+    maxPages: number,
+    read: (item: Record<string, unknown>) => RunCount[],
+  ): Promise<RunCount[]> {
     const shards = await Promise.all(
       Array.from({ length: CAMPAIGN_COUNTER_SHARDS }, async (_, shard) => {
         const found: RunCount[] = [];
         let ExclusiveStartKey: Record<string, unknown> | undefined;
         let pages = 0;
         do {
-          if (++pages > MAX_FACT_PAGES_PER_SHARD) throw new Error(`campaign run ${campaignId}/${runId}: more facts than ${MAX_FACT_PAGES_PER_SHARD} pages per shard`);
+          if (++pages > maxPages) throw new Error(`${what}: more than ${maxPages} pages per shard`);
           const page = await this.db.send(
-            new QueryCommand({ TableName: this.table, KeyConditionExpression: 'pk = :pk', ExpressionAttributeValues: { ':pk': factPk(campaignId, runId, shard) }, ExclusiveStartKey }),
+            new QueryCommand({ TableName: this.table, KeyConditionExpression: 'pk = :pk', ExpressionAttributeValues: { ':pk': pkOf(shard) }, ExclusiveStartKey }),
           );
-          for (const item of page.Items ?? []) {
-            const parsed: unknown = JSON.parse(String(item.counts ?? '[]'));
-            if (!Array.isArray(parsed)) continue;
-            for (const c of parsed as RunCount[]) if (COUNTER_NAMES.has(c.name) && Number.isFinite(c.value)) found.push({ step: String(c.step), name: c.name, dim: String(c.dim), value: c.value });
-          }
+          for (const item of page.Items ?? []) found.push(...read(item));
           ExclusiveStartKey = page.LastEvaluatedKey;
         } while (ExclusiveStartKey);
         return found;
@@ -237,33 +239,22 @@ export class DynamoCampaignRuns implements CampaignRuns {
   }
 
   async counts(campaignId: string, runId: string): Promise<RunCount[]> {
-    const facts = this.factCounts(campaignId, runId);
-    const shards = await Promise.all(
-      Array.from({ length: CAMPAIGN_COUNTER_SHARDS }, async (_, shard) => {
-        const found: RunCount[] = [];
-        let ExclusiveStartKey: Record<string, unknown> | undefined;
-        let pages = 0;
-        do {
-          if (++pages > MAX_COUNTER_PAGES_PER_SHARD) throw new Error(`campaign run ${campaignId}/${runId}: more counters than ${MAX_COUNTER_PAGES_PER_SHARD} pages per shard`);
-          const page = await this.db.send(
-            new QueryCommand({
-              TableName: this.table,
-              KeyConditionExpression: 'pk = :pk',
-              ExpressionAttributeValues: { ':pk': countPk(campaignId, runId, shard) },
-              ExclusiveStartKey,
-            }),
-          );
-          for (const item of page.Items ?? []) {
-            const key = parseCountSk(item.sk as string);
-            if (key) found.push({ ...key, value: Number(item.value ?? 0) });
-          }
-          ExclusiveStartKey = page.LastEvaluatedKey;
-        } while (ExclusiveStartKey);
-        return found;
+    const run = `campaign run ${campaignId}/${runId}`;
+    const [counters, facts] = await Promise.all([
+      this.readShards(`${run} counters`, (shard) => countPk(campaignId, runId, shard), MAX_COUNTER_PAGES_PER_SHARD, (item) => {
+        const key = parseCountSk(item.sk as string);
+        return key ? [{ ...key, value: Number(item.value ?? 0) }] : [];
       }),
-    );
+      this.readShards(`${run} facts`, (shard) => factPk(campaignId, runId, shard), MAX_FACT_PAGES_PER_SHARD, (item) => {
+        const parsed: unknown = JSON.parse(String(item.counts ?? '[]'));
+        if (!Array.isArray(parsed)) return [];
+        return (parsed as RunCount[])
+          .filter((c) => COUNTER_NAMES.has(c.name) && Number.isFinite(c.value))
+          .map((c) => ({ step: String(c.step), name: c.name, dim: String(c.dim), value: c.value }));
+      }),
+    ]);
     const totals = new Map<string, RunCount>();
-    for (const count of [...shards.flat(), ...(await facts)]) {
+    for (const count of [...counters, ...facts]) {
       const sk = countSk(count);
       const seen = totals.get(sk);
       if (seen) seen.value += count.value;

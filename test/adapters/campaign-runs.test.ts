@@ -120,6 +120,28 @@ describe.each(stores)('%s', (_name, make) => {
     );
     expect(await runs.counts(c, 'none')).toEqual([]);
   });
+
+  it('adds the counts of a fact once however often it is retried, summed with the other counters', async () => {
+    const runs = make();
+    const c = campaignId();
+    const page = [
+      { step: '', name: RUN_COUNTER.audience, dim: '', value: 40 },
+      { step: '', name: RUN_COUNTER.excluded, dim: 'control-group', value: 2 },
+    ];
+    expect(await runs.addOnce(c, 'r1', 'audience/0000-000000', page)).toBe(true);
+    expect(await runs.addOnce(c, 'r1', 'audience/0000-000000', page)).toBe(false);
+    expect(await runs.addOnce(c, 'r1', 'audience/0001-000000', [{ step: '', name: RUN_COUNTER.audience, dim: '', value: 10 }])).toBe(true);
+    // The same fact name in another run is another fact.
+    expect(await runs.addOnce(c, 'r2', 'audience/0000-000000', page)).toBe(true);
+    await runs.add(c, 'r1', [{ step: '', name: RUN_COUNTER.audience, dim: '', value: 1 }]);
+    expect(await runs.counts(c, 'r1')).toEqual(
+      expect.arrayContaining([
+        { step: '', name: 'audience', dim: '', value: 51 },
+        { step: '', name: 'excluded', dim: 'control-group', value: 2 },
+      ]),
+    );
+    expect(await runs.counts(c, 'r1')).toHaveLength(2);
+  });
 });
 
 describe('DynamoCampaignRuns', () => {

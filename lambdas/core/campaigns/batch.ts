@@ -1,5 +1,5 @@
 import type { Clock } from '../runtime/ports';
-import type { AudienceRow, BatchResult, CampaignRunStatus, CampaignRuns, RunContext, RunCount } from './contract';
+import type { AudienceRow, BatchResult, CampaignStepPayload, CampaignRunStatus, CampaignRuns, RunContext, RunCount } from './contract';
 
 /**
  * What the per-member batch actions (deliver, enter-journey) share: the run-status gate (pause and cancel stop new
@@ -16,14 +16,8 @@ export const BATCH_LIMITS = {
   maxItems: 10_000,
 } as const;
 
-export type BatchPayload = {
-  run: RunContext;
-  step: string;
-  items: AudienceRow[];
-  cursor?: number;
-  rate?: number;
-  concurrency?: number;
-};
+/** A deliver, split or enter-journey batch as the campaign-step function receives it (contract.ts). */
+export type BatchPayload = Omit<Extract<CampaignStepPayload, { items: AudienceRow[] }>, 'action'>;
 
 /** What a batch may do next, by the run's status: a run that is not going on (or is gone) sends nothing more. */
 export type Gate = 'go' | 'paused' | 'cancelled';

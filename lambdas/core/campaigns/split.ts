@@ -1,3 +1,4 @@
+import { campaignExecutionId } from './keys';
 import { createHash } from 'node:crypto';
 import { unitHash } from '../measure/assignment';
 import type { Clock, Ledger, LedgerRecord, Profile, ProfileStore } from '../runtime/ports';
@@ -47,9 +48,9 @@ export interface SplitDeps extends CampaignLookup {
 /** Members evaluated at once within a batch (each reads its profile or ledger entry). */
 const CONCURRENCY = 16;
 
-/** The ledger `executionId` of a campaign run's messages to one member (contract: campaigns/README.md). */
+/** The ledger `executionId` of a campaign run's messages to one member (the one key of keys.ts). */
 export function campaignLedgerId(run: Pick<RunContext, 'campaignId' | 'runId'>, profileId: string): string {
-  return `campaign:${run.campaignId}:${run.runId}:${profileId}`;
+  return campaignExecutionId(run.campaignId, run.runId, profileId);
 }
 
 /** A batch's name: a hash of its members, so a retried batch writes the same keys and counts once. */
