@@ -125,6 +125,29 @@ export class DynamoProfileRuns implements ProfileRuns {
     private readonly table: string,
   ) {}
 
+  /** One page of the profile index's keys under a prefix (keys only: the items are read by key afterwards). */
+  private async indexKeys(
+    profileId: string,
+    prefix: string,
+    limit: number,
+    order: 'ascending' | 'descending',
+    ExclusiveStartKey: Record<string, unknown> | undefined,
+  ): Promise<{ keys: { pk: string; sk: string }[]; next?: Record<string, unknown> }> {
+    const page = await this.db.send(
+      new QueryCommand({
+        TableName: this.table,
+        IndexName: ProfileIndex.name,
+        KeyConditionExpression: '#p = :p AND begins_with(#k, :prefix)',
+        ExpressionAttributeNames: { '#p': ProfileIndex.partitionKey, '#k': ProfileIndex.sortKey },
+        ExpressionAttributeValues: { ':p': profileId, ':prefix': prefix },
+        ...(order === 'descending' ? { ScanIndexForward: false } : {}),
+        Limit: limit,
+        ExclusiveStartKey,
+      }),
+    );
+    return { keys: (page.Items ?? []).map((item) => ({ pk: item.pk as string, sk: item.sk as string })), next: page.LastEvaluatedKey };
+  }
+
   async list(profileId: string, options: { journeyId?: string; maxKeys: number }): Promise<{ runs: RunRef[]; truncated: boolean }> {
     const keys: { pk: string; sk: string }[] = [];
     let truncated = false;
@@ -136,19 +159,9 @@ export class DynamoProfileRuns implements ProfileRuns {
           truncated = true;
           break;
         }
-        const page = await this.db.send(
-          new QueryCommand({
-            TableName: this.table,
-            IndexName: ProfileIndex.name,
-            KeyConditionExpression: '#p = :p AND begins_with(#k, :prefix)',
-            ExpressionAttributeNames: { '#p': ProfileIndex.partitionKey, '#k': ProfileIndex.sortKey },
-            ExpressionAttributeValues: { ':p': profileId, ':prefix': prefix },
-            Limit: room,
-            ExclusiveStartKey,
-          }),
-        );
-        for (const item of page.Items ?? []) keys.push({ pk: item.pk as string, sk: item.sk as string });
-        ExclusiveStartKey = page.LastEvaluatedKey;
+        const page = await this.indexKeys(profileId, prefix, room, 'ascending', ExclusiveStartKey);
+        keys.push(...page.keys);
+        ExclusiveStartKey = page.next;
       } while (ExclusiveStartKey);
     }
     const runs = await gatherRuns(keys, profileId, options.journeyId, async (key) => {
@@ -164,21 +177,10 @@ export class DynamoProfileRuns implements ProfileRuns {
       const start = keys.length;
       let ExclusiveStartKey: Record<string, unknown> | undefined;
       do {
-        const page = await this.db.send(
-          new QueryCommand({
-            TableName: this.table,
-            IndexName: ProfileIndex.name,
-            KeyConditionExpression: '#p = :p AND begins_with(#k, :prefix)',
-            ExpressionAttributeNames: { '#p': ProfileIndex.partitionKey, '#k': ProfileIndex.sortKey },
-            ExpressionAttributeValues: { ':p': profileId, ':prefix': prefix },
-            // Descending: scheduled runs' ids sort by time, so a campaign's newest runs come first.
-            ScanIndexForward: false,
-            Limit: maxKeys - (keys.length - start),
-            ExclusiveStartKey,
-          }),
-        );
-        for (const item of page.Items ?? []) keys.push({ pk: item.pk as string, sk: item.sk as string });
-        ExclusiveStartKey = page.LastEvaluatedKey;
+        // Descending: scheduled runs' ids sort by time, so a campaign's newest runs come first.
+        const page = await this.indexKeys(profileId, prefix, maxKeys - (keys.length - start), 'descending', ExclusiveStartKey);
+        keys.push(...page.keys);
+        ExclusiveStartKey = page.next;
       } while (ExclusiveStartKey && keys.length - start < maxKeys);
     }
     return gatherMessagedBy(keys, senders, async (key) => {
