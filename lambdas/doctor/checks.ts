@@ -302,6 +302,17 @@ const sesConfigurationSet: Check = (input, { sesv2 }) => {
   });
 };
 
+/** The first page of the account's phone numbers, pools and sender IDs in this region (each call recorded). */
+async function smsIdentities(sms: DoctorClients['sms'], calls: string[]) {
+  calls.push('sms-voice:DescribePhoneNumbers');
+  const numbers = (await sms.send(new DescribePhoneNumbersCommand({}))).PhoneNumbers ?? [];
+  calls.push('sms-voice:DescribePools');
+  const pools = (await sms.send(new DescribePoolsCommand({}))).Pools ?? [];
+  calls.push('sms-voice:DescribeSenderIds');
+  const senderIds = (await sms.send(new DescribeSenderIdsCommand({}))).SenderIds ?? [];
+  return { numbers, pools, senderIds };
+}
+
 const smsOrigination: Check = (_input, { sms }) => {
   const api = ['sms-voice:DescribePhoneNumbers', 'sms-voice:DescribePools', 'sms-voice:DescribeSenderIds'];
   const { pass, fail } = outcomes('sms-origination', 'sms', api);
@@ -309,12 +320,7 @@ const smsOrigination: Check = (_input, { sms }) => {
     // One page of each is enough to know whether any identity exists (AWS End User Messaging SMS API v2):
     // https://docs.aws.amazon.com/sdk-for-kotlin/api/latest/pinpointsmsvoicev2/
     // aws.sdk.kotlin.services.pinpointsmsvoicev2/describe-phone-numbers.html
-    calls.push('sms-voice:DescribePhoneNumbers');
-    const numbers = (await sms.send(new DescribePhoneNumbersCommand({}))).PhoneNumbers ?? [];
-    calls.push('sms-voice:DescribePools');
-    const pools = (await sms.send(new DescribePoolsCommand({}))).Pools ?? [];
-    calls.push('sms-voice:DescribeSenderIds');
-    const senderIds = (await sms.send(new DescribeSenderIdsCommand({}))).SenderIds ?? [];
+    const { numbers, pools, senderIds } = await smsIdentities(sms, calls);
     const active = numbers.filter((n) => n.Status === 'ACTIVE').length;
     const activePools = pools.filter((p) => p.Status === 'ACTIVE').length;
     if (active + activePools + senderIds.length > 0) {
@@ -353,12 +359,7 @@ const smsStageIdentity: Check = (input, { sms }) => {
   const api = ['sms-voice:DescribePhoneNumbers', 'sms-voice:DescribePools', 'sms-voice:DescribeSenderIds'];
   const { pass, fail } = outcomes('sms-stage-identity', 'sms', api);
   return guarded('sms-stage-identity', 'sms', api, async (calls) => {
-    calls.push('sms-voice:DescribePhoneNumbers');
-    const numbers = (await sms.send(new DescribePhoneNumbersCommand({}))).PhoneNumbers ?? [];
-    calls.push('sms-voice:DescribePools');
-    const pools = (await sms.send(new DescribePoolsCommand({}))).Pools ?? [];
-    calls.push('sms-voice:DescribeSenderIds');
-    const senderIds = (await sms.send(new DescribeSenderIdsCommand({}))).SenderIds ?? [];
+    const { numbers, pools, senderIds } = await smsIdentities(sms, calls);
     const named = (...ids: (string | undefined)[]) => ids.includes(wanted);
     const found: { what: string; status?: string }[] = [
       ...numbers.filter((n) => named(n.PhoneNumber, n.PhoneNumberId, n.PhoneNumberArn)).map((n) => ({ what: 'phone number', status: n.Status })),
