@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { buildCatalog } from '../../lambdas/core/journey/catalog';
+import { nudge } from './nudge-journey';
 import { newProfileId } from '../../lambdas/core/profiles/merge-policy';
 import { loadJourneyDir } from '../../lambdas/local/stack';
 import { ledgerEntry } from './consent-support';
@@ -14,24 +14,6 @@ const iso = (ms: number) => new Date(ms).toISOString();
 const DELIVERY_RETRIES = [2000, 4000];
 const LEDGER_RETRIES = [1000, 2000];
 
-/** An API-triggered push, to see Pinpoint's per-address DeliveryStatus through the local stack. */
-const nudge = buildCatalog([
-  {
-    path: 'nudge.json',
-    text: JSON.stringify({
-      schemaVersion: 1,
-      id: 'nudge',
-      name: 'Nudge',
-      entry: { kind: 'api' },
-      settings: { reentry: 'always' },
-      start: 'nudge-push',
-      nodes: [
-        { id: 'nudge-push', kind: 'send', channel: 'push', template: { title: 'Hi', body: 'Come back' }, next: 'done' },
-        { id: 'done', kind: 'exit' },
-      ],
-    }),
-  },
-]).journeys;
 
 /**
  * Provider faults on the local stack (injected in the outbox), through the compiled ASL of manual-outreach, on a

@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import { ledgerOutcomes } from '../../lambdas/core/engagement/ports';
-import { buildCatalog } from '../../lambdas/core/journey/catalog';
+import { nudge } from './nudge-journey';
 import { newProfileId } from '../../lambdas/core/profiles/merge-policy';
 import { loadJourneyDir } from '../../lambdas/local/stack';
 import { ledgerEntry, request } from './consent-support';
@@ -10,24 +10,6 @@ const address = (n: number) => `texted${n}@example.com`;
 const profileOf = (n: number) => newProfileId('email', address(n));
 const DAY = '2026-12-01';
 
-/** An API-triggered push (Pinpoint answers each address's DeliveryStatus at once). */
-const nudge = buildCatalog([
-  {
-    path: 'nudge.json',
-    text: JSON.stringify({
-      schemaVersion: 1,
-      id: 'nudge',
-      name: 'Nudge',
-      entry: { kind: 'api' },
-      settings: { reentry: 'always' },
-      start: 'nudge-push',
-      nodes: [
-        { id: 'nudge-push', kind: 'send', channel: 'push', template: { title: 'Hi', body: 'Come back' }, next: 'done' },
-        { id: 'done', kind: 'exit' },
-      ],
-    }),
-  },
-]).journeys;
 
 /**
  * SMS and push outcomes where each provider reports them: an SMS's End User Messaging status events on the bus (posted
