@@ -1,3 +1,4 @@
+import { run } from '../../bin/waymark';
 import { keyedRunId } from '../../lambdas/core/campaigns/control';
 import { Campaign } from '../../lambdas/core/campaigns/schema';
 import { call } from './http';
@@ -21,6 +22,7 @@ const campaign = (id: string) =>
 const RETRIED = campaign('retried');
 const RACED = campaign('raced');
 const CHANGED = campaign('changed');
+const BY_CLI = campaign('by-cli');
 const GOLD = ['g0@shop.example', 'g1@shop.example', 'g2@shop.example'];
 
 type Ctx = Awaited<ReturnType<typeof openVirtualStack>>;
@@ -28,7 +30,7 @@ type Ctx = Awaited<ReturnType<typeof openVirtualStack>>;
 describe('campaign runs with an Idempotency-Key (local stack)', () => {
   let ctx: Ctx;
   beforeAll(async () => {
-    ctx = await openVirtualStack({ s3: true, campaigns: [RETRIED, RACED, CHANGED], rules: [], start: '2026-12-01T09:00:00.000Z' });
+    ctx = await openVirtualStack({ s3: true, campaigns: [RETRIED, RACED, CHANGED, BY_CLI], rules: [], start: '2026-12-01T09:00:00.000Z' });
     for (const [n, email] of [...GOLD, 'silver@shop.example'].entries()) {
       const event = { type: 'signed.up', id: `signup-${n}`, identities: { email }, attributes: { tier: n < GOLD.length ? 'gold' : 'silver' } };
       expect((await call(ctx.stack, 'POST', '/events', event)).status).toBe(202);
@@ -115,5 +117,28 @@ describe('campaign runs with an Idempotency-Key (local stack)', () => {
     await ctx.stack.settle();
     expect((await runsOf('changed')).map((r: { runId: string; dryRun?: boolean }) => [r.runId, r.dryRun])).toEqual([[dry.body.runId, true]]);
     expect(emailsOf('changed')).toEqual([]);
+  }, 60_000);
+
+  it('waymark campaigns run, re-run with the key it was given, answers the same run and sends nothing twice', async () => {
+    const cli = async (...argv: string[]) => {
+      let stdout = '';
+      const io = { stdout: (t: string) => (stdout += t), stderr: (t: string) => (stdout += t), readFile: async () => '' };
+      return { code: await run(['campaigns', 'run', 'by-cli', ...argv, '--api', ctx.stack.url], io), stdout };
+    };
+    const first = await cli('--idempotency-key', 'cli-attempt-1');
+    const runId = keyedRunId('by-cli', 'cli-attempt-1');
+    expect([first.code, first.stdout]).toEqual([0, expect.stringContaining(`run ${runId} of "by-cli": starting`)]);
+    await ctx.clock.runUntilIdle();
+    await ctx.stack.settle();
+    const again = await cli('--idempotency-key', 'cli-attempt-1');
+    expect([again.code, again.stdout]).toEqual([0, expect.stringContaining(`run ${runId} of "by-cli": succeeded`)]);
+    expect(again.stdout).toMatch(/^ {2}step email: sent 3$/m);
+    // Without --idempotency-key each invocation sends a new key: a run of its own.
+    const other = await cli();
+    expect(other.stdout).not.toContain(runId);
+    await ctx.clock.runUntilIdle();
+    await ctx.stack.settle();
+    expect(await runsOf('by-cli')).toHaveLength(2);
+    expect(emailsOf('by-cli')).toEqual([...GOLD, ...GOLD].sort());
   }, 60_000);
 });
