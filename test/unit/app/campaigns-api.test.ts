@@ -246,6 +246,15 @@ describe('POST /campaigns/{id}/runs with an Idempotency-Key', () => {
     expect(executions.started).toEqual([{ arn: registered('win-back').stateMachineArn, name: runId, input: { campaignId: 'win-back', runId, trigger: 'api' } }]);
   });
 
+  it('answers 409 "in progress" naming the header while another request of the key is still writing the run', async () => {
+    const { call, deps, executions } = setup();
+    // The run id is taken, but its record is not written yet: what a request between the two puts sees.
+    deps.runs = { ...deps.runs, create: async () => false, get: async () => undefined };
+    const reply = await call(createStartCampaignRunHandler, { id: 'win-back' }, '{}', undefined, keyed('slow'));
+    expect([reply.status, reply.body.errors]).toEqual([409, [{ field: 'Idempotency-Key', message: expect.stringContaining('in progress') }]]);
+    expect(executions.started).toEqual([]);
+  });
+
   it('scopes a key to its campaign, and reads the quoted form of the IETF draft as the key', async () => {
     const { call, executions } = setup([registered('win-back'), registered('weekly')]);
     const a = await call(createStartCampaignRunHandler, { id: 'win-back' }, '{}', undefined, keyed('same'));
