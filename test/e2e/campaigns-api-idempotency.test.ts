@@ -127,7 +127,8 @@ describe('campaign runs with an Idempotency-Key (local stack)', () => {
     };
     const first = await cli('--idempotency-key', 'cli-attempt-1');
     const runId = keyedRunId('by-cli', 'cli-attempt-1');
-    expect([first.code, first.stdout]).toEqual([0, expect.stringContaining(`run ${runId} of "by-cli": starting`)]);
+    // 202 (the run is starting or already running): the CLI says how to follow it.
+    expect([first.code, first.stdout]).toEqual([0, expect.stringContaining(`follow it: waymark campaigns run-status by-cli ${runId}`)]);
     await ctx.clock.runUntilIdle();
     await ctx.stack.settle();
     const again = await cli('--idempotency-key', 'cli-attempt-1');
