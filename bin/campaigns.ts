@@ -44,7 +44,7 @@ export const CAMPAIGN_USAGE = `  campaigns validate [<file>...]  check campaign 
                                   the campaigns API: deployed campaigns, one campaign, start a run (a dry run answers
                                   the audience and per-step estimates, sending nothing), its runs and counts, control;
                                   a run is sent with an Idempotency-Key (a new UUID unless given): when the answer
-                                  is lost, run it again with the key printed and it answers that run, sending nothing twice
+                                  is lost, the same command with the key printed answers that run, nothing sent twice
   cost <campaign file> [--recipients N] [--batch-size B]
                                   a campaign file (under campaigns/, or any file with "steps"): Step Functions, Lambda
                                   and S3 cost of one run per million recipients, from the compiled definition
@@ -215,7 +215,14 @@ class ApiError extends Error {
 
 type Answer = { status: number; body: any };
 
-async function call(method: 'GET' | 'POST', base: string, path: string, deps: CampaignCliDeps, body?: string, extra: Record<string, string> = {}): Promise<Answer> {
+async function call(
+  method: 'GET' | 'POST',
+  base: string,
+  path: string,
+  deps: CampaignCliDeps,
+  body?: string,
+  extra: Record<string, string> = {},
+): Promise<Answer> {
   let url: URL;
   try {
     url = new URL(path, base.endsWith('/') ? base : `${base}/`);
@@ -246,7 +253,8 @@ async function call(method: 'GET' | 'POST', base: string, path: string, deps: Ca
   if (answer.status < 200 || answer.status > 299) {
     const problem = parsed as { detail?: string; title?: string; errors?: { field: string; message: string }[] } | undefined;
     const fields = (problem?.errors ?? []).map((e) => `; ${e.field}: ${e.message}`).join('');
-    const error = new ApiError(`${method} ${url.pathname} answered ${answer.status}${problem?.detail ? `: ${problem.detail}` : problem?.title ? `: ${problem.title}` : ''}${fields}`);
+    const why = problem?.detail ? `: ${problem.detail}` : problem?.title ? `: ${problem.title}` : '';
+    const error = new ApiError(`${method} ${url.pathname} answered ${answer.status}${why}${fields}`);
     error.status = answer.status;
     throw error;
   }
@@ -284,7 +292,9 @@ async function api(sub: string, args: readonly string[], io: CampaignIo, deps: C
     takes: { api: 'a URL', 'idempotency-key': 'a key: 1 to 128 letters, digits and - _ . : ~ + / =' },
     check: {
       'idempotency-key': (value, flag) => {
-        if (!IDEMPOTENCY_KEY_PATTERN.test(value)) throw new OptionError(`${flag} takes 1 to 128 letters, digits and - _ . : ~ + / = (got ${JSON.stringify(value.slice(0, 40))})`);
+        if (IDEMPOTENCY_KEY_PATTERN.test(value)) return;
+        const got = JSON.stringify(value.slice(0, 40));
+        throw new OptionError(`${flag} takes 1 to 128 letters, digits and - _ . : ~ + / = (got ${got})`);
       },
     },
   });
@@ -322,7 +332,8 @@ async function api(sub: string, args: readonly string[], io: CampaignIo, deps: C
     } catch (error) {
       // No answer or a 5xx: the run may have started; the key finds it without starting another.
       if (error instanceof ApiError && (error.status === undefined || error.status >= 500)) {
-        error.message += `\nwaymark: the run may have started: run the same command with --idempotency-key ${key} to get it, sending nothing twice`;
+        const again = `run the same command with --idempotency-key ${key} to get it, sending nothing twice`;
+        error.message += `\nwaymark: the run may have started: ${again}`;
       }
       throw error;
     }

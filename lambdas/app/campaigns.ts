@@ -110,7 +110,7 @@ function idempotencyKeyOf(event: ApiEvent): string | undefined {
   const key = value.length >= 2 && value.startsWith('"') && value.endsWith('"') ? value.slice(1, -1) : value;
   if (names.length > 1 || !IDEMPOTENCY_KEY_PATTERN.test(key)) {
     throw new ValidationError(`invalid ${IDEMPOTENCY_KEY_FIELD} header`, [
-      { field: IDEMPOTENCY_KEY_FIELD, message: 'one header of 1 to 128 letters, digits and - _ . : ~ + / = (a UUID fits)' },
+      { field: IDEMPOTENCY_KEY_FIELD, message: 'one header of 1 to 128 letters, digits and - _ . : ~ + / = (a UUID)' },
     ]);
   }
   return key;

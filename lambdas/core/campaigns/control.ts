@@ -94,11 +94,18 @@ export async function startCampaignRun(deps: CampaignControlDeps, campaignId: st
   const now = deps.clock.now();
   const hex = deps.randomHex?.() ?? globalThis.crypto.randomUUID().replaceAll('-', '').slice(0, 8);
   const record = newApiRun(registered, apiRunId(now, hex), now, options.dryRun);
-  if (!(await deps.runs.create(record))) throw new ConflictError(`campaign "${campaignId}" already has a run "${record.runId}"; try again`);
+  if (!(await deps.runs.create(record))) {
+    throw new ConflictError(`campaign "${campaignId}" already has a run "${record.runId}"; try again`);
+  }
   return launch(deps, registered, record);
 }
 
-async function launch(deps: CampaignControlDeps, registered: RegisteredCampaign, record: CampaignRunRecord): Promise<CampaignRunRecord> {
+/** Starts the execution of a created run; see `startCampaignRun`. */
+async function launch(
+  deps: CampaignControlDeps,
+  registered: RegisteredCampaign,
+  record: CampaignRunRecord,
+): Promise<CampaignRunRecord> {
   const { campaignId, runId } = record;
   try {
     await deps.executions.start(registered.stateMachineArn, runId, apiRunInput(record));
@@ -112,7 +119,7 @@ async function launch(deps: CampaignControlDeps, registered: RegisteredCampaign,
   return after ?? record;
 }
 
-/** The `Idempotency-Key` of `POST /campaigns/{id}/runs`: 1 to 128 letters, digits and `-_.:~+/=` (UUIDs, ULIDs, base64). */
+/** An `Idempotency-Key` of `POST /campaigns/{id}/runs`: 1 to 128 of `A-Za-z0-9-_.:~+/=` (UUIDs, ULIDs, base64). */
 export const IDEMPOTENCY_KEY_PATTERN = /^[A-Za-z0-9._:~+/=-]{1,128}$/;
 export const IDEMPOTENCY_KEY_FIELD = 'Idempotency-Key';
 /** Reads of a keyed run whose record a concurrent request is still writing (two puts), before "in progress". */
@@ -142,15 +149,18 @@ export async function startKeyedCampaignRun(
   const record = newApiRun(registered, keyedRunId(campaignId, options.idempotencyKey), deps.clock.now(), options.dryRun);
   if (await deps.runs.create(record)) return { run: await launch(deps, registered, record), replayed: false };
   let existing: CampaignRunRecord | undefined;
-  for (let read = 0; read < KEYED_RUN_READS && existing === undefined; read++) existing = await deps.runs.get(campaignId, record.runId);
+  for (let read = 0; read < KEYED_RUN_READS && existing === undefined; read++) {
+    existing = await deps.runs.get(campaignId, record.runId);
+  }
   if (existing === undefined) {
-    throw new ConflictError(`a run request with this idempotency key is still being started for campaign "${campaignId}"`, [
+    throw new ConflictError(`a run request with this idempotency key is still starting campaign "${campaignId}"`, [
       { field: IDEMPOTENCY_KEY_FIELD, message: 'a request with this key is in progress; retry it in a few seconds' },
     ]);
   }
   if ((existing.dryRun === true) !== options.dryRun) {
     const was = existing.dryRun ? 'a dry run' : 'a run that sends';
-    throw new ConflictError(`idempotency key already started ${was} of campaign "${campaignId}" (run "${existing.runId}")`, [
+    const detail = `idempotency key already started ${was} of campaign "${campaignId}" (run "${existing.runId}")`;
+    throw new ConflictError(detail, [
       { field: IDEMPOTENCY_KEY_FIELD, message: `already used for ${was} (dryRun ${existing.dryRun === true}); use a new key` },
     ]);
   }

@@ -184,7 +184,8 @@ function delivery(report: JourneyReport): string {
         `${cell(n.failed.total, n.failed.byReason)}${cell(undelivered(n), n.undelivered?.byReason)}</tr>`,
     );
   if (rows.length === 0) return '<p id="delivery">Nothing suppressed, failed or reported undelivered.</p>';
-  const head = '<tr><th>node</th><th>suppressed</th><th>by reason</th><th>failed</th><th>by reason</th><th>undelivered</th><th>by carrier status</th></tr>';
+  const columns = ['node', 'suppressed', 'by reason', 'failed', 'by reason', 'undelivered', 'by carrier status'];
+  const head = `<tr>${columns.map((c) => `<th>${c}</th>`).join('')}</tr>`;
   return `<table id="delivery">${head}${rows.join('')}</table>`;
 }
 
