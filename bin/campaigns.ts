@@ -3,9 +3,11 @@
  * their cost per million recipients from the compiled definition, and the campaigns API (list, show, run, runs, run
  * status, pause, resume, cancel) of the local stack or a deployed API signed with SigV4.
  */
+import { randomUUID } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { compileCampaign, DEFAULT_BATCH_SIZE, MAX_BATCH_SIZE } from '../lambdas/core/campaigns/compile';
+import { IDEMPOTENCY_KEY_PATTERN } from '../lambdas/core/campaigns/control';
 import { campaignCost, type CampaignCost } from '../lambdas/core/campaigns/cost';
 import type { Campaign } from '../lambdas/core/campaigns/schema';
 import { validateCampaign, type CampaignCatalog, type CampaignViolation } from '../lambdas/core/campaigns/validate';
@@ -37,9 +39,12 @@ const EXIT = { ok: 0, invalid: 1 } as const;
 
 export const CAMPAIGN_USAGE = `  campaigns validate [<file>...]  check campaign files (default campaigns/*.json) against the repository's segments,
                                   journeys and placements; one line per file, or one per violation (file, step, field)
-  campaigns list|show <id>|run <id> [--dry-run]|runs <id>|run-status <id> <run-id>|pause|resume|cancel <id> <run-id>
-        [--api <url>] [--json]    the campaigns API: deployed campaigns, one campaign, start a run (a dry run answers
-                                  the audience and per-step estimates, sending nothing), its runs and counts, control
+  campaigns list|show <id>|run <id> [--dry-run] [--idempotency-key K]|runs <id>|run-status <id> <run-id>
+        |pause|resume|cancel <id> <run-id> [--api <url>] [--json]
+                                  the campaigns API: deployed campaigns, one campaign, start a run (a dry run answers
+                                  the audience and per-step estimates, sending nothing), its runs and counts, control;
+                                  a run is sent with an Idempotency-Key (a new UUID unless given): when the answer
+                                  is lost, the same command with the key printed answers that run, nothing sent twice
   cost <campaign file> [--recipients N] [--batch-size B]
                                   a campaign file (under campaigns/, or any file with "steps"): Step Functions, Lambda
                                   and S3 cost of one run per million recipients, from the compiled definition
@@ -204,11 +209,20 @@ export async function campaignCostCommand(args: readonly string[], io: CampaignI
 /** The API refused or could not be reached: exit 1 with its message. */
 class ApiError extends Error {
   override readonly name = 'ApiError';
+  /** The API's status; undefined when it could not be reached (the request may or may not have arrived). */
+  status?: number;
 }
 
 type Answer = { status: number; body: any };
 
-async function call(method: 'GET' | 'POST', base: string, path: string, deps: CampaignCliDeps, body?: string): Promise<Answer> {
+async function call(
+  method: 'GET' | 'POST',
+  base: string,
+  path: string,
+  deps: CampaignCliDeps,
+  body?: string,
+  extra: Record<string, string> = {},
+): Promise<Answer> {
   let url: URL;
   try {
     url = new URL(path, base.endsWith('/') ? base : `${base}/`);
@@ -222,6 +236,8 @@ async function call(method: 'GET' | 'POST', base: string, path: string, deps: Ca
     if (!region) throw new CampaignUsageError(`cannot tell the region of ${url.origin}: use its execute-api URL or set AWS_REGION`);
     headers = { ...headers, ...(await (deps.sign ?? signedHeaders)(url, region, { method, ...(body === undefined ? {} : { body }) })) };
   }
+  // Sent unsigned (SigV4 checks only the headers it lists as signed).
+  headers = { ...headers, ...extra };
   let answer;
   try {
     answer = await (deps.request ?? httpRequest)(method, url, headers, body);
@@ -237,7 +253,10 @@ async function call(method: 'GET' | 'POST', base: string, path: string, deps: Ca
   if (answer.status < 200 || answer.status > 299) {
     const problem = parsed as { detail?: string; title?: string; errors?: { field: string; message: string }[] } | undefined;
     const fields = (problem?.errors ?? []).map((e) => `; ${e.field}: ${e.message}`).join('');
-    throw new ApiError(`${method} ${url.pathname} answered ${answer.status}${problem?.detail ? `: ${problem.detail}` : problem?.title ? `: ${problem.title}` : ''}${fields}`);
+    const why = problem?.detail ? `: ${problem.detail}` : problem?.title ? `: ${problem.title}` : '';
+    const error = new ApiError(`${method} ${url.pathname} answered ${answer.status}${why}${fields}`);
+    error.status = answer.status;
+    throw error;
   }
   return { status: answer.status, body: parsed };
 }
@@ -268,9 +287,16 @@ const ARITY: Record<string, number> = { list: 0, show: 1, run: 1, runs: 1, 'run-
 /** `waymark campaigns <list|show|run|runs|run-status|pause|resume|cancel>`. */
 async function api(sub: string, args: readonly string[], io: CampaignIo, deps: CampaignCliDeps): Promise<number> {
   const { positional, values, flags } = parseOptions(args, {
-    values: ['api'],
+    values: sub === 'run' ? ['api', 'idempotency-key'] : ['api'],
     flags: sub === 'run' ? ['json', 'dry-run'] : ['json'],
-    takes: { api: 'a URL' },
+    takes: { api: 'a URL', 'idempotency-key': 'a key: 1 to 128 letters, digits and - _ . : ~ + / =' },
+    check: {
+      'idempotency-key': (value, flag) => {
+        if (IDEMPOTENCY_KEY_PATTERN.test(value)) return;
+        const got = JSON.stringify(value.slice(0, 40));
+        throw new OptionError(`${flag} takes 1 to 128 letters, digits and - _ . : ~ + / = (got ${got})`);
+      },
+    },
   });
   const arity = ARITY[sub];
   if (positional.length !== arity) {
@@ -297,7 +323,21 @@ async function api(sub: string, args: readonly string[], io: CampaignIo, deps: C
       return `${lines.join('\n')}\n`;
     });
   } else if (sub === 'run') {
-    const { status, body } = await call('POST', base, `campaigns/${id}/runs`, deps, JSON.stringify(flags['dry-run'] ? { dryRun: true } : {}));
+    // One key per invocation: re-running with it after a lost answer gets the same run, never a second one.
+    const key = values['idempotency-key'] ?? randomUUID();
+    const request = JSON.stringify(flags['dry-run'] ? { dryRun: true } : {});
+    let answer: Answer;
+    try {
+      answer = await call('POST', base, `campaigns/${id}/runs`, deps, request, { 'idempotency-key': key });
+    } catch (error) {
+      // No answer or a 5xx: the run may have started; the key finds it without starting another.
+      if (error instanceof ApiError && (error.status === undefined || error.status >= 500)) {
+        const again = `run the same command with --idempotency-key ${key} to get it, sending nothing twice`;
+        error.message += `\nwaymark: the run may have started: ${again}`;
+      }
+      throw error;
+    }
+    const { status, body } = answer;
     out(body, () => renderRun(body) + (status === 202 ? `  follow it: waymark campaigns run-status ${body.campaignId} ${body.runId}\n` : ''));
   } else if (sub === 'runs') {
     const { body } = await call('GET', base, `campaigns/${id}/runs`, deps);

@@ -6,10 +6,13 @@ import {
   ENDED_STATUSES,
   existingRun,
   groupCounts,
+  IDEMPOTENCY_KEY_FIELD,
+  IDEMPOTENCY_KEY_PATTERN,
   registeredCampaign,
   RUN_ACTIONS,
   RUN_ID_PATTERN,
   startCampaignRun,
+  startKeyedCampaignRun,
   type CampaignControlDeps,
   type RunAction,
 } from '../core/campaigns/control';
@@ -93,6 +96,26 @@ function parseRunBody(event: ApiEvent): { dryRun: boolean } {
   return { dryRun: parsed.data.dryRun === true };
 }
 
+/**
+ * The request's `Idempotency-Key` header, any case (API Gateway passes names as sent), or undefined without one. The
+ * IETF draft's structured-field form `"…"` is read without its quotes. Sent twice, it arrives joined by a comma (the
+ * local server) or as two names: both are refused.
+ */
+function idempotencyKeyOf(event: ApiEvent): string | undefined {
+  const headers = event.headers ?? {};
+  const names = Object.keys(headers).filter((name) => name.toLowerCase() === 'idempotency-key');
+  const raw = names.length === 1 ? headers[names[0]] : undefined;
+  if (names.length === 0 || (names.length === 1 && raw === undefined)) return undefined;
+  const value = (raw ?? '').trim();
+  const key = value.length >= 2 && value.startsWith('"') && value.endsWith('"') ? value.slice(1, -1) : value;
+  if (names.length > 1 || !IDEMPOTENCY_KEY_PATTERN.test(key)) {
+    throw new ValidationError(`invalid ${IDEMPOTENCY_KEY_FIELD} header`, [
+      { field: IDEMPOTENCY_KEY_FIELD, message: 'one header of 1 to 128 letters, digits and - _ . : ~ + / = (a UUID)' },
+    ]);
+  }
+  return key;
+}
+
 const RunsQuery = z.object({
   limit: z.coerce
     .number({ error: `limit is a whole number from 1 to ${RUNS_PAGE.max}` })
@@ -132,22 +155,30 @@ export function createGetCampaignHandler(deps: Pick<CampaignApiDeps, 'registry' 
 
 /**
  * `POST /campaigns/{id}/runs` body `{"dryRun"?: boolean}`: creates the run and starts its execution; 202 with the run
- * and its Location. A dry run is waited for (bounded) and answered 200 with its counts when it ended in time.
+ * and its Location. A dry run is waited for (bounded) and answered 200 with its counts when it ended in time. With an
+ * `Idempotency-Key` header, a repeat of the key answers the run it started, 200 with its counts (a dry run still
+ * running: 202), the Location and `Idempotent-Replayed: true`, and starts nothing; the key with another body is 409.
  */
 export function createStartCampaignRunHandler(deps: CampaignApiDeps) {
   const wait = deps.waitForRun ?? (() => new Promise<void>((resolve) => setTimeout(resolve, DRY_RUN_LOOK_MS)));
   const looks = deps.dryRunLooks ?? DEFAULT_DRY_RUN_LOOKS;
   return apiHandler(async (event) => {
     const campaignId = campaignIdOf(event);
+    const idempotencyKey = idempotencyKeyOf(event);
     const { dryRun } = parseRunBody(event);
-    let run = await startCampaignRun(deps, campaignId, { dryRun });
+    let { run, replayed } =
+      idempotencyKey === undefined
+        ? { run: await startCampaignRun(deps, campaignId, { dryRun }), replayed: false }
+        : await startKeyedCampaignRun(deps, campaignId, { dryRun, idempotencyKey });
     for (let look = 0; dryRun && look < looks && !ENDED_STATUSES.includes(run.status); look++) {
       await wait();
       run = await existingRun(deps, campaignId, run.runId);
     }
     const ended = dryRun && ENDED_STATUSES.includes(run.status);
-    const result = json(ended ? 200 : 202, ended ? await runWithCounts(deps, run) : run);
-    return { ...result, headers: { ...result.headers, location: runUrl(run) } };
+    const answered = ended || (replayed && !dryRun);
+    const result = json(answered ? 200 : 202, answered ? await runWithCounts(deps, run) : run);
+    const replay: Record<string, string> = replayed ? { 'idempotent-replayed': 'true' } : {};
+    return { ...result, headers: { ...result.headers, location: runUrl(run), ...replay } };
   });
 }
 

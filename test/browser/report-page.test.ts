@@ -61,6 +61,9 @@ describeWithBrowser('the HTML report in headless Chromium', () => {
       { journeyId: 'browser-demo', day: '2026-12-01', name: COUNTER.converted, by: 4 },
       { journeyId: 'browser-demo', day: '2026-12-02', name: COUNTER.converted, by: 2 },
       { journeyId: 'browser-demo', day: '2026-12-01', name: COUNTER.revenue, by: 240 },
+      // Carrier status events of the nudge's SMS, as the engagement path counts them.
+      { journeyId: 'browser-demo', day: '2026-12-02', name: COUNTER.undelivered, dims: { node: 'nudge', channel: 'sms', reason: 'UNREACHABLE' }, by: 2 },
+      { journeyId: 'browser-demo', day: '2026-12-02', name: COUNTER.undelivered, dims: { node: 'nudge', channel: 'sms', reason: 'BLOCKED' }, by: 1 },
     ]);
     let stderr = '';
     const code = await run(['report', 'browser-demo', '--api', stack.url, '--from', '2026-12-01', '--to', '2026-12-03', '--html', join(dir, 'report.html')], {
@@ -148,6 +151,17 @@ describeWithBrowser('the HTML report in headless Chromium', () => {
       '2026-12-01: 4 converted',
       '2026-12-02: 2 converted',
       '2026-12-03: 0 converted',
+    ]);
+  });
+
+  it('lists per node what did not reach people: suppressed by reason, and SMS undelivered by carrier status', async () => {
+    const page = await browser.open(pathToFileURL(join(dir, 'report.html')).toString());
+    const rows = await page.evaluate<string[][]>(
+      `[...document.querySelectorAll('#delivery tr[data-node]')].map((tr) => [...tr.children].map((c) => c.textContent))`,
+    );
+    expect(rows).toEqual([
+      ['hello', '1', 'no-address 1', '0', '', '0', ''],
+      ['nudge', '0', '', '0', '', '3', 'UNREACHABLE 2, BLOCKED 1'],
     ]);
   });
 });

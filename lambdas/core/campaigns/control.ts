@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { executionArnOf } from '../journey/registry-item';
 import { ConflictError, NotFoundError } from '../runtime/errors';
 import type { Clock } from '../runtime/ports';
@@ -61,6 +62,28 @@ export async function existingRun(deps: Pick<CampaignControlDeps, 'runs'>, campa
   return run;
 }
 
+/** The record of an API run as created, before its execution starts. */
+function newApiRun(registered: RegisteredCampaign, runId: string, now: Date, dryRun: boolean): CampaignRunRecord {
+  return {
+    campaignId: registered.campaign.id,
+    runId,
+    status: 'starting',
+    trigger: 'api',
+    executionArn: executionArnOf(registered.stateMachineArn, runId),
+    createdAt: now.toISOString(),
+    ...(dryRun ? { dryRun: true } : {}),
+    version: 1,
+  };
+}
+
+/** The execution input of an API run: built in one place, so a repeated start sends the very same input. */
+const apiRunInput = (run: CampaignRunRecord): CampaignExecutionInput => ({
+  campaignId: run.campaignId,
+  runId: run.runId,
+  trigger: 'api',
+  ...(run.dryRun ? { dryRun: true } : {}),
+});
+
 /**
  * Creates the run record (`starting`) and starts the campaign's execution named by the run id. When the execution
  * cannot be started the record says `failed` (with why) and the error propagates; a run cancelled while it was being
@@ -70,21 +93,22 @@ export async function startCampaignRun(deps: CampaignControlDeps, campaignId: st
   const registered = await registeredCampaign(deps, campaignId);
   const now = deps.clock.now();
   const hex = deps.randomHex?.() ?? globalThis.crypto.randomUUID().replaceAll('-', '').slice(0, 8);
-  const runId = apiRunId(now, hex);
-  const record: CampaignRunRecord = {
-    campaignId,
-    runId,
-    status: 'starting',
-    trigger: 'api',
-    executionArn: executionArnOf(registered.stateMachineArn, runId),
-    createdAt: now.toISOString(),
-    ...(options.dryRun ? { dryRun: true } : {}),
-    version: 1,
-  };
-  if (!(await deps.runs.create(record))) throw new ConflictError(`campaign "${campaignId}" already has a run "${runId}"; try again`);
-  const input: CampaignExecutionInput = { campaignId, runId, trigger: 'api', ...(options.dryRun ? { dryRun: true } : {}) };
+  const record = newApiRun(registered, apiRunId(now, hex), now, options.dryRun);
+  if (!(await deps.runs.create(record))) {
+    throw new ConflictError(`campaign "${campaignId}" already has a run "${record.runId}"; try again`);
+  }
+  return launch(deps, registered, record);
+}
+
+/** Starts the execution of a created run; see `startCampaignRun`. */
+async function launch(
+  deps: CampaignControlDeps,
+  registered: RegisteredCampaign,
+  record: CampaignRunRecord,
+): Promise<CampaignRunRecord> {
+  const { campaignId, runId } = record;
   try {
-    await deps.executions.start(registered.stateMachineArn, runId, input);
+    await deps.executions.start(registered.stateMachineArn, runId, apiRunInput(record));
   } catch (error) {
     const failed = { ...record, status: 'failed' as const, endedAt: deps.clock.now().toISOString(), error: `the execution did not start: ${(error as Error).name}`, version: 2 };
     await deps.runs.update(failed, record.version);
@@ -93,6 +117,58 @@ export async function startCampaignRun(deps: CampaignControlDeps, campaignId: st
   const after = await deps.runs.get(campaignId, runId);
   if (after && (after.status === 'cancelling' || after.status === 'cancelled')) await deps.executions.stop(record.executionArn!, 'cancelled through the API while starting');
   return after ?? record;
+}
+
+/** An `Idempotency-Key` of `POST /campaigns/{id}/runs`: 1 to 128 of `A-Za-z0-9-_.:~+/=` (UUIDs, ULIDs, base64). */
+export const IDEMPOTENCY_KEY_PATTERN = /^[A-Za-z0-9._:~+/=-]{1,128}$/;
+export const IDEMPOTENCY_KEY_FIELD = 'Idempotency-Key';
+/** Reads of a keyed run whose record a concurrent request is still writing (two puts), before "in progress". */
+const KEYED_RUN_READS = 5;
+
+/**
+ * The run id of an API run started with an idempotency key: `key-` and 32 hex digits of SHA-256 over the campaign id
+ * and the key. The same key names the same run (and execution) of a campaign for as long as the run is kept.
+ */
+export function keyedRunId(campaignId: string, key: string): string {
+  return `key-${createHash('sha256').update(`${campaignId}\n${key}`).digest('hex').slice(0, 32)}`;
+}
+
+/**
+ * `startCampaignRun` with an idempotency key: the run id is `keyedRunId(campaign, key)`, so the record's conditional
+ * create lets exactly one request of a key create the run; every other one (a retry, a concurrent repeat) answers that
+ * run, `replayed`. A repeat finding the run still `starting` starts its execution again under the same name with the
+ * same input, which Step Functions answers without a second execution: a first request that died between the two
+ * steps is completed by its retry. The key with another request (`dryRun` differs) is a ConflictError naming it.
+ */
+export async function startKeyedCampaignRun(
+  deps: CampaignControlDeps,
+  campaignId: string,
+  options: { dryRun: boolean; idempotencyKey: string },
+): Promise<{ run: CampaignRunRecord; replayed: boolean }> {
+  const registered = await registeredCampaign(deps, campaignId);
+  const record = newApiRun(registered, keyedRunId(campaignId, options.idempotencyKey), deps.clock.now(), options.dryRun);
+  if (await deps.runs.create(record)) return { run: await launch(deps, registered, record), replayed: false };
+  let existing: CampaignRunRecord | undefined;
+  for (let read = 0; read < KEYED_RUN_READS && existing === undefined; read++) {
+    existing = await deps.runs.get(campaignId, record.runId);
+  }
+  if (existing === undefined) {
+    throw new ConflictError(`a run request with this idempotency key is still starting campaign "${campaignId}"`, [
+      { field: IDEMPOTENCY_KEY_FIELD, message: 'a request with this key is in progress; retry it in a few seconds' },
+    ]);
+  }
+  if ((existing.dryRun === true) !== options.dryRun) {
+    const was = existing.dryRun ? 'a dry run' : 'a run that sends';
+    const detail = `idempotency key already started ${was} of campaign "${campaignId}" (run "${existing.runId}")`;
+    throw new ConflictError(detail, [
+      { field: IDEMPOTENCY_KEY_FIELD, message: `already used for ${was} (dryRun ${existing.dryRun === true}); use a new key` },
+    ]);
+  }
+  if (existing.status !== 'starting') return { run: existing, replayed: true };
+  // The first request may have died before StartExecution: the same name and input start it once, or not at all
+  // (https://docs.aws.amazon.com/step-functions/latest/apireference/API_StartExecution.html).
+  await deps.executions.start(registered.stateMachineArn, existing.runId, apiRunInput(existing));
+  return { run: await existingRun(deps, campaignId, existing.runId), replayed: true };
 }
 
 /**

@@ -168,6 +168,27 @@ function funnel(report: JourneyReport): string {
   return `<table id="funnel">${rows.join('')}</table>`;
 }
 
+/**
+ * What did not reach people, per send node: suppressed and failed by reason, and SMS the carrier reported undelivered
+ * by its status (read loosely, as in the text: an older API's report has no `undelivered`).
+ */
+function delivery(report: JourneyReport): string {
+  const undelivered = (n: NodeReport) => n.undelivered?.total ?? 0;
+  const cell = (total: number, byReason: Record<string, number> | undefined) =>
+    `<td class="num">${total}</td><td>${total > 0 ? esc(reasons(byReason ?? {})) : ''}</td>`;
+  const rows = report.nodes
+    .filter((n) => n.suppressed.total > 0 || n.failed.total > 0 || undelivered(n) > 0)
+    .map(
+      (n) =>
+        `<tr data-node="${esc(n.id)}"><th>${esc(n.id)}</th>${cell(n.suppressed.total, n.suppressed.byReason)}` +
+        `${cell(n.failed.total, n.failed.byReason)}${cell(undelivered(n), n.undelivered?.byReason)}</tr>`,
+    );
+  if (rows.length === 0) return '<p id="delivery">Nothing suppressed, failed or reported undelivered.</p>';
+  const columns = ['node', 'suppressed', 'by reason', 'failed', 'by reason', 'undelivered', 'by carrier status'];
+  const head = `<tr>${columns.map((c) => `<th>${c}</th>`).join('')}</tr>`;
+  return `<table id="delivery">${head}${rows.join('')}</table>`;
+}
+
 function variants(report: JourneyReport): string {
   if (report.experiments.length === 0) return '<p id="variants">No split and no holdout in this journey.</p>';
   const blocks = report.experiments.map((e) => {
@@ -232,6 +253,7 @@ export function renderReportHtml(report: JourneyReport): string {
 ${goal}
 <h2>Journey</h2>${diagramSvg(report)}
 <h2>Funnel</h2>${funnel(report)}
+<h2>Not sent or not delivered</h2>${delivery(report)}
 <h2>Variants</h2>${variants(report)}
 <h2>Entries and conversions per day</h2>${dailyChart(report)}
 <script type="application/json" id="report-data">${JSON.stringify(report).replace(/</g, '\\u003c')}</script>

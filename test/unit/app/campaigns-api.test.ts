@@ -10,7 +10,7 @@ import {
   type CampaignApiDeps,
 } from '../../../lambdas/app/campaigns';
 import type { CampaignExecutionInput, CampaignRegistry, CampaignRunRecord, RegisteredCampaign } from '../../../lambdas/core/campaigns/contract';
-import type { CampaignExecutions } from '../../../lambdas/core/campaigns/control';
+import { keyedRunId, type CampaignExecutions } from '../../../lambdas/core/campaigns/control';
 import { memoryCampaignRuns } from '../../../lambdas/core/campaigns/memory';
 import { Campaign, type CampaignInput } from '../../../lambdas/core/campaigns/schema';
 import type { ApiEvent, ApiResult } from '../../../lambdas/shared/http';
@@ -44,6 +44,8 @@ class FakeExecutions implements CampaignExecutions {
   running = true;
   async start(arn: string, name: string, input: CampaignExecutionInput) {
     if (this.failStart) throw this.failStart;
+    // As Step Functions: an execution name runs once; a repeated start of it starts nothing.
+    if (this.started.some((e) => e.arn === arn && e.name === name)) return { executionArn: `${arn.replace(':stateMachine:', ':execution:')}:${name}`, started: false };
     this.started.push({ arn, name, input });
     await this.onStart?.(name);
     return { executionArn: `${arn.replace(':stateMachine:', ':execution:')}:${name}`, started: true };
@@ -64,8 +66,14 @@ function setup(campaigns: RegisteredCampaign[] = [registered('win-back', { sched
   const executions = new FakeExecutions();
   let hex = 0;
   const deps: CampaignApiDeps = { registry, runs, executions, clock: { now: () => NOW }, randomHex: () => (++hex).toString(16).padStart(8, '0'), waitForRun: async () => {} };
-  const call = async (factory: (d: CampaignApiDeps) => (e: ApiEvent, c: Context) => Promise<unknown>, params: Record<string, string>, body?: string, query?: Record<string, string>) => {
-    const event: ApiEvent = { body: body ?? null, headers: {}, pathParameters: params, queryStringParameters: query ?? null, requestContext: { requestId: 'r' } };
+  const call = async (
+    factory: (d: CampaignApiDeps) => (e: ApiEvent, c: Context) => Promise<unknown>,
+    params: Record<string, string>,
+    body?: string,
+    query?: Record<string, string>,
+    headers: Record<string, string | undefined> = {},
+  ) => {
+    const event: ApiEvent = { body: body ?? null, headers, pathParameters: params, queryStringParameters: query ?? null, requestContext: { requestId: 'r' } };
     const result = (await factory(deps)(event, context)) as ApiResult;
     return { status: result.statusCode, headers: result.headers ?? {}, body: result.body ? JSON.parse(result.body) : undefined };
   };
@@ -188,6 +196,89 @@ describe('POST /campaigns/{id}/runs', () => {
     expect((await call(createStartCampaignRunHandler, { id: 'win-back' }, `{"dryRun":false,"x":"${'a'.repeat(1100)}"}`)).status).toBe(413);
     expect((await call(createStartCampaignRunHandler, { id: 'other' }, '{}')).status).toBe(404);
     expect(executions.started).toEqual([]);
+  });
+});
+
+describe('POST /campaigns/{id}/runs with an Idempotency-Key', () => {
+  const keyed = (key: string, name = 'Idempotency-Key') => ({ [name]: key });
+
+  it('answers a repeated key with the run it started, 200 with its Location, and starts one execution', async () => {
+    const { call, executions, runs } = setup();
+    const first = await call(createStartCampaignRunHandler, { id: 'win-back' }, '{}', undefined, keyed('order-42'));
+    expect(first.status).toBe(202);
+    expect(first.body.runId).toBe(keyedRunId('win-back', 'order-42'));
+    expect(first.body.runId).toMatch(/^key-[0-9a-f]{32}$/);
+    const again = await call(createStartCampaignRunHandler, { id: 'win-back' }, '{"dryRun":false}', undefined, keyed('order-42', 'idempotency-key'));
+    expect(again.status).toBe(200);
+    expect(again.headers).toMatchObject({ location: `/campaigns/win-back/runs/${first.body.runId}`, 'idempotent-replayed': 'true' });
+    expect(again.body).toMatchObject({ runId: first.body.runId, createdAt: first.body.createdAt, counts: { run: {}, steps: {} } });
+    expect(executions.started).toHaveLength(1);
+    expect((await runs.list('win-back', { limit: 5 })).runs).toHaveLength(1);
+    expect(first.headers['idempotent-replayed']).toBeUndefined();
+  });
+
+  it('starts one run for concurrent requests with one key', async () => {
+    const { call, executions, runs } = setup();
+    const replies = await Promise.all(Array.from({ length: 5 }, () => call(createStartCampaignRunHandler, { id: 'win-back' }, '{}', undefined, keyed('burst'))));
+    expect(new Set(replies.map((r) => r.body.runId))).toEqual(new Set([keyedRunId('win-back', 'burst')]));
+    expect(replies.map((r) => r.status).sort()).toEqual([200, 200, 200, 200, 202]);
+    expect(executions.started).toHaveLength(1);
+    expect((await runs.list('win-back', { limit: 5 })).runs).toHaveLength(1);
+  });
+
+  it('answers 409 naming the header for the key sent with another body, and starts nothing more', async () => {
+    const { call, executions } = setup();
+    await call(createStartCampaignRunHandler, { id: 'win-back' }, '{"dryRun":true}', undefined, keyed('k-1'));
+    const other = await call(createStartCampaignRunHandler, { id: 'win-back' }, '{}', undefined, keyed('k-1'));
+    expect(other.status).toBe(409);
+    expect(other.body.errors).toEqual([{ field: 'Idempotency-Key', message: expect.stringContaining('already used for a dry run') }]);
+    expect(executions.started).toHaveLength(1);
+  });
+
+  it('starts the execution of a keyed run whose first request died before starting it, once', async () => {
+    const { call, executions, runs } = setup();
+    const runId = keyedRunId('win-back', 'crashed');
+    const arn = `arn:aws:states:eu-west-1:111122223333:execution:waymark-dev-campaign-win-back:${runId}`;
+    await runs.create({ campaignId: 'win-back', runId, status: 'starting', trigger: 'api', executionArn: arn, createdAt: NOW.toISOString(), version: 1 });
+    const retried = await call(createStartCampaignRunHandler, { id: 'win-back' }, '{}', undefined, keyed('crashed'));
+    await call(createStartCampaignRunHandler, { id: 'win-back' }, '{}', undefined, keyed('crashed'));
+    expect([retried.status, retried.body.runId]).toEqual([200, runId]);
+    expect(executions.started).toEqual([{ arn: registered('win-back').stateMachineArn, name: runId, input: { campaignId: 'win-back', runId, trigger: 'api' } }]);
+  });
+
+  it('answers 409 "in progress" naming the header while another request of the key is still writing the run', async () => {
+    const { call, deps, executions } = setup();
+    // The run id is taken, but its record is not written yet: what a request between the two puts sees.
+    deps.runs = { ...deps.runs, create: async () => false, get: async () => undefined };
+    const reply = await call(createStartCampaignRunHandler, { id: 'win-back' }, '{}', undefined, keyed('slow'));
+    expect([reply.status, reply.body.errors]).toEqual([409, [{ field: 'Idempotency-Key', message: expect.stringContaining('in progress') }]]);
+    expect(executions.started).toEqual([]);
+  });
+
+  it('scopes a key to its campaign, and reads the quoted form of the IETF draft as the key', async () => {
+    const { call, executions } = setup([registered('win-back'), registered('weekly')]);
+    const a = await call(createStartCampaignRunHandler, { id: 'win-back' }, '{}', undefined, keyed('same'));
+    const b = await call(createStartCampaignRunHandler, { id: 'weekly' }, '{}', undefined, keyed('same'));
+    expect(a.body.runId).not.toBe(b.body.runId);
+    const quoted = await call(createStartCampaignRunHandler, { id: 'win-back' }, '{}', undefined, keyed('"same"'));
+    expect([quoted.status, quoted.body.runId]).toEqual([200, a.body.runId]);
+    expect(executions.started).toHaveLength(2);
+  });
+
+  it.each([
+    ['an empty key', { 'Idempotency-Key': '' }],
+    ['a key with a space', { 'Idempotency-Key': 'a b' }],
+    ['a key of 129 characters', { 'Idempotency-Key': 'k'.repeat(129) }],
+    ['a key outside ASCII', { 'Idempotency-Key': 'clé' }],
+    ['two keys joined by a comma', { 'Idempotency-Key': 'k1, k2' }],
+    ['the header under two names', { 'Idempotency-Key': 'k1', 'idempotency-key': 'k1' }],
+    ['a prototype name inside quotes', { 'Idempotency-Key': '"__proto__' }],
+  ])('refuses %s with 400 naming Idempotency-Key, and starts nothing', async (_name, headers) => {
+    const { call, executions, runs } = setup();
+    const reply = await call(createStartCampaignRunHandler, { id: 'win-back' }, '{}', undefined, headers);
+    expect([reply.status, reply.body.errors]).toEqual([400, [{ field: 'Idempotency-Key', message: expect.stringContaining('1 to 128') }]]);
+    expect(executions.started).toEqual([]);
+    expect((await runs.list('win-back', { limit: 5 })).runs).toEqual([]);
   });
 });
 

@@ -142,10 +142,35 @@ describe('waymark campaigns (API)', () => {
   it('starts a dry run with POST {"dryRun":true} and prints its counts', async () => {
     const out = await cli(['campaigns', 'run', 'win-back', '--dry-run'], {}, { status: 200, body: JSON.stringify(run) });
     expect(out.code).toBe(0);
-    expect(out.calls).toEqual([{ method: 'POST', url: 'http://localhost:3000/campaigns/win-back/runs', body: '{"dryRun":true}', headers: { accept: 'application/json', 'content-type': 'application/json' } }]);
+    const key = expect.stringMatching(/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/);
+    const headers = { accept: 'application/json', 'content-type': 'application/json', 'idempotency-key': key };
+    expect(out.calls).toEqual([{ method: 'POST', url: 'http://localhost:3000/campaigns/win-back/runs', body: '{"dryRun":true}', headers }]);
     expect(out.stdout).toContain('run r-1 of "win-back": succeeded (dry run: nothing sent, counts are estimates)');
     expect(out.stdout).toContain('  run: audience 120, excluded 5 (control 5)');
     expect(out.stdout).toContain('  step offer-email: sent 110');
+  });
+
+  it('sends a new Idempotency-Key with each run, or the one given, and names it when the answer is lost', async () => {
+    const twice = [await cli(['campaigns', 'run', 'win-back']), await cli(['campaigns', 'run', 'win-back'])];
+    const [a, b] = twice.map((out) => out.calls[0].headers['idempotency-key']);
+    expect(a).not.toBe(b);
+    const given = await cli(['campaigns', 'run', 'win-back', '--idempotency-key', 'spring-sale-1'], {}, { status: 503, body: '{"title":"Service Unavailable"}' });
+    expect(given.calls[0].headers['idempotency-key']).toBe('spring-sale-1');
+    expect(given.code).toBe(1);
+    expect(given.stderr).toBe(
+      'waymark: POST /campaigns/win-back/runs answered 503: Service Unavailable\n' +
+        'waymark: the run may have started: run the same command with --idempotency-key spring-sale-1 to get it, sending nothing twice\n',
+    );
+    const refused = await cli(['campaigns', 'run', 'win-back', '--idempotency-key', 'k'], {}, { status: 409, body: '{"detail":"already used"}' });
+    expect(refused.stderr).toBe('waymark: POST /campaigns/win-back/runs answered 409: already used\n');
+  });
+
+  it('refuses an --idempotency-key the API cannot take, as a usage error, before calling it', async () => {
+    for (const key of ['has space', 'k'.repeat(129), 'clé']) {
+      const out = await cli(['campaigns', 'run', 'win-back', '--idempotency-key', key]);
+      expect([out.code, out.calls]).toEqual([2, []]);
+    }
+    expect((await cli(['campaigns', 'runs', 'win-back', '--idempotency-key', 'k'])).code).toBe(2);
   });
 
   it('signs a deployed API\'s POST with SigV4 (method and body) in the region of its URL', async () => {

@@ -1,7 +1,7 @@
 import { COUNTER, type CounterTotal } from '../../../lambdas/core/measure/counters';
 import { countRunEnd } from '../../../lambdas/core/measure/run-end';
 import { buildReport } from '../../../lambdas/core/measure/report';
-import { renderReportText } from '../../../lambdas/core/measure/render';
+import { renderReportHtml, renderReportText } from '../../../lambdas/core/measure/render';
 import { twoProportionTest } from '../../../lambdas/core/measure/stats';
 import type { Journey } from '../../../lambdas/core/journey/schema';
 import { memoryJourneyCounters, memoryOnceMarks, memoryPorts } from '../../../lambdas/local/memory-ports';
@@ -40,6 +40,28 @@ describe('buildReport', () => {
     expect(hello).toMatchObject({ reached: { available: true, value: 6 }, sent: 5, failed: { total: 1 }, delivered: 3 });
     expect(hello.undelivered).toEqual({ total: 2, byReason: { BLOCKED: 1, INVALID: 1 } });
     expect(renderReportText(buildReport(sms, totals, '2026-12-01', '2026-12-01'))).toContain('hello: failed failed 1; undelivered BLOCKED 1, INVALID 1');
+  });
+
+  it("shows an SMS node's carrier failures by status in the HTML report, beside suppressed and failed by reason", () => {
+    const sms = journey({ nodes: [{ id: 'hello', kind: 'send', channel: 'sms', template: { body: 'b' }, next: 'done' }, { id: 'done', kind: 'exit' }] } as never);
+    const node = { node: 'hello', channel: 'sms' };
+    const totals = [
+      t(COUNTER.sent, 5, node),
+      t(COUNTER.suppressed, 2, { ...node, reason: 'quiet-hours' }),
+      t(COUNTER.undelivered, 1, { ...node, reason: 'BLOCKED' }),
+      t(COUNTER.undelivered, 2, { ...node, reason: '<INVALID>' }),
+    ];
+    const html = renderReportHtml(buildReport(sms, totals, '2026-12-01', '2026-12-01'));
+    const row = /<tr data-node="hello">(.*?)<\/tr>/.exec(html)?.[1];
+    const cells = [...(row ?? '').matchAll(/<t[hd][^>]*>(.*?)<\/t[hd]>/g)].map((m) => m[1]);
+    // Carrier statuses are outside data: escaped like every other name on the page.
+    expect(cells).toEqual(['hello', '2', 'quiet-hours 2', '0', '', '3', 'BLOCKED 1, &#60;INVALID&#62; 2']);
+    expect(html).toContain('<th>by carrier status</th>');
+    // A report with nothing undelivered says so, and an older API's report (no `undelivered`) renders the same.
+    const clean = buildReport(sms, [t(COUNTER.sent, 5, node)], '2026-12-01', '2026-12-01');
+    expect(renderReportHtml(clean)).toContain('<p id="delivery">Nothing suppressed, failed or reported undelivered.</p>');
+    const older = { ...clean, nodes: clean.nodes.map(({ undelivered: _u, ...n }) => n) } as unknown as typeof clean;
+    expect(renderReportHtml(older)).toContain('<p id="delivery">');
   });
 
   it('compares the journey with its holdout: rates, uplift, the fixed-horizon test and the sample ratio', () => {
