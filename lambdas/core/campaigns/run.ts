@@ -21,6 +21,11 @@ export interface RunDeps {
 
 /** The audience Map's parallel-scan segments when the deployment does not say (as segment snapshots). */
 export const DEFAULT_CAMPAIGN_SCAN_SEGMENTS = 8;
+/**
+ * The most segments a run scans: all of them run at once (the audience Map's MaxConcurrencyPath) and each child's
+ * last page result (a few hundred bytes) is gathered in the Map's result, under the 256 KiB payload quota.
+ */
+export const MAX_CAMPAIGN_SCAN_SEGMENTS = 64;
 /** Compare-and-set attempts before a status change gives up (each re-reads the record). */
 const MAX_UPDATE_ATTEMPTS = 10;
 
@@ -74,6 +79,9 @@ function runContext(campaignId: string, runId: string, startedAt: string, dryRun
 
 function started(deps: RunDeps, run: RunContext): StartResult {
   const totalSegments = deps.scanSegments ?? DEFAULT_CAMPAIGN_SCAN_SEGMENTS;
+  if (!Number.isInteger(totalSegments) || totalSegments < 1 || totalSegments > MAX_CAMPAIGN_SCAN_SEGMENTS) {
+    throw new RangeError(`scanSegments must be an integer from 1 to ${MAX_CAMPAIGN_SCAN_SEGMENTS} (got ${totalSegments})`);
+  }
   return { duplicate: false, run, parts: Array.from({ length: totalSegments }, (_, i) => i), totalSegments };
 }
 
