@@ -77,11 +77,17 @@ function runContext(campaignId: string, runId: string, startedAt: string, dryRun
   return { campaignId, runId, prefix: runPrefix(campaignId, runId), startedAt, dryRun };
 }
 
-function started(deps: RunDeps, run: RunContext): StartResult {
+/** The run's scan segments, checked before any record is written. */
+function scanSegmentsOf(deps: RunDeps): number {
   const totalSegments = deps.scanSegments ?? DEFAULT_CAMPAIGN_SCAN_SEGMENTS;
   if (!Number.isInteger(totalSegments) || totalSegments < 1 || totalSegments > MAX_CAMPAIGN_SCAN_SEGMENTS) {
     throw new RangeError(`scanSegments must be an integer from 1 to ${MAX_CAMPAIGN_SCAN_SEGMENTS} (got ${totalSegments})`);
   }
+  return totalSegments;
+}
+
+function started(deps: RunDeps, run: RunContext): StartResult {
+  const totalSegments = scanSegmentsOf(deps);
   return { duplicate: false, run, parts: Array.from({ length: totalSegments }, (_, i) => i), totalSegments };
 }
 
@@ -93,6 +99,7 @@ function started(deps: RunDeps, run: RunContext): StartResult {
  */
 export async function startRun(deps: RunDeps, payload: StartPayload): Promise<StartResult> {
   const { input, executionArn, startedAt } = payload;
+  scanSegmentsOf(deps);
   const dryRun = input.dryRun ?? false;
   if (input.trigger === 'schedule') {
     if (input.occurrence === undefined) throw new CampaignRunError('a scheduled run needs its occurrence');
