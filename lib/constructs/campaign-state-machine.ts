@@ -229,7 +229,8 @@ export class CampaignStateMachine extends Construct {
       ['Resource::*', ...findings],
       'Resource "*": X-Ray tracing and CloudWatch Logs vended log delivery have no resource-level permissions. ' +
         `The rest is campaign ${props.campaign.id}'s own: its executions (run ids and Distributed Map children are ` +
-        "named at run time) and the audience bucket's runs/ prefix (keys named per run, results under runs/<id>/results/).",
+        "named at run time) and the audience bucket's runs/ prefix (keys named per run, results under " +
+        'runs/<id>/results/).',
     );
   }
 

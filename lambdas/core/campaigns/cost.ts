@@ -118,7 +118,8 @@ export function loopTransitions(processor: Scope): number {
     seen.add(name);
     count++;
     const state: AslState | undefined = processor.States[name];
-    const next: unknown = state?.Type === 'Choice' ? (state.Choices as { Next?: unknown }[] | undefined)?.[0]?.Next : state?.Next;
+    const first = (state?.Choices as { Next?: unknown }[] | undefined)?.[0];
+    const next: unknown = state?.Type === 'Choice' ? first?.Next : state?.Next;
     name = typeof next === 'string' ? next : undefined;
   }
   return name === processor.StartAt ? count : 0;

@@ -81,7 +81,8 @@ function runContext(campaignId: string, runId: string, startedAt: string, dryRun
 function scanSegmentsOf(deps: RunDeps): number {
   const totalSegments = deps.scanSegments ?? DEFAULT_CAMPAIGN_SCAN_SEGMENTS;
   if (!Number.isInteger(totalSegments) || totalSegments < 1 || totalSegments > MAX_CAMPAIGN_SCAN_SEGMENTS) {
-    throw new RangeError(`scanSegments must be an integer from 1 to ${MAX_CAMPAIGN_SCAN_SEGMENTS} (got ${totalSegments})`);
+    const bound = `an integer from 1 to ${MAX_CAMPAIGN_SCAN_SEGMENTS}`;
+    throw new RangeError(`scanSegments must be ${bound} (got ${totalSegments})`);
   }
   return totalSegments;
 }
