@@ -172,7 +172,8 @@ export function renderCampaignCost(campaign: Campaign, cost: CampaignCost): stri
     `  Lambda:         ${count(cost.lambda.invocations)} invocations, ${cost.lambda.gbSeconds.toFixed(1)} GB-seconds: ${usd(cost.lambda.usd)}`,
     `  S3:             ${count(cost.s3.gets)} GETs, ${count(cost.s3.puts)} PUTs: ${usd(cost.s3.usd)}`,
     '  per step:',
-    ...cost.steps.map((s) => `    ${(s.step || '(audience)').padEnd(20)} ${s.kind.padEnd(13)} ${count(s.members).padStart(11)} members ${count(s.batches).padStart(8)} batches ${usd(s.usd).padStart(10)}`),
+    // The audience's unit is a page (its children are the scan segments, in the Step Functions line).
+    ...cost.steps.map((s) => `    ${(s.step || '(audience)').padEnd(20)} ${s.kind.padEnd(13)} ${count(s.members).padStart(11)} members ${count(s.batches).padStart(8)} ${s.kind === 'audience' ? 'pages  ' : 'batches'} ${usd(s.usd).padStart(10)}`),
     `total ${usd(cost.usd)} for ${count(cost.recipients)} recipients: ${usd(perMillion)} per million recipients ` +
       `(aim: at most ${usd(COST_AIM_USD_PER_MILLION)}${perMillion <= COST_AIM_USD_PER_MILLION ? ', met' : ', NOT met'})`,
     'list prices (us-east-1), free tiers, retries and pauses not counted; messaging, DynamoDB and data transfer left out',

@@ -10,6 +10,7 @@ import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import type * as cr from 'aws-cdk-lib/custom-resources';
 import { Construct } from 'constructs';
+import { resultPrefix } from '../../lambdas/core/campaigns/compile';
 import { campaignItem, type CampaignExecutionInput } from '../../lambdas/core/campaigns/contract';
 import type { Campaign, Schedule } from '../../lambdas/core/campaigns/schema';
 import { localToInstant } from '../../lambdas/core/governance/local-time';
@@ -24,9 +25,10 @@ import { journeysTableItem } from './journeys-table-item';
  */
 export const campaignStateMachineName = (stage: string, campaignId: string): string => `waymark-${stage}_c-${campaignId}`;
 
-/** Where the audience bucket keeps run sets (ItemReader) and where Distributed Maps write results (ResultWriter). */
+/** Where the audience bucket keeps run sets (ItemReader); a campaign's ResultWriters write under `resultsPrefixOf`. */
 export const RUNS_PREFIX = 'runs/';
-export const RESULTS_PREFIX = 'campaign-results/';
+/** `runs/<campaignId>/results/`: where compileCampaign's ResultWriters write (resultPrefix), expired with the runs. */
+export const resultsPrefixOf = (campaignId: string): string => resultPrefix(campaignId, '');
 
 /** The placeholders a campaign's ASL may hold (lambdas/core/journey/asl.ts); any other fails synth. */
 const CAMPAIGN_PLACEHOLDERS = [Placeholder.campaignStepFunction, Placeholder.audienceBucket] as const;
@@ -73,6 +75,21 @@ export function hasDistributedMap(node: unknown): boolean {
   const record = node as Record<string, unknown>;
   const config = (record.ProcessorConfig ?? {}) as { Mode?: unknown };
   return config.Mode === 'DISTRIBUTED' || Object.values(record).some(hasDistributedMap);
+}
+
+/** The fixed `Prefix` of every ResultWriter in a definition (at any depth); a dynamic or missing one is refused. */
+export function resultWriterPrefixes(node: unknown, into: string[] = []): string[] {
+  if (Array.isArray(node)) {
+    for (const item of node) resultWriterPrefixes(item, into);
+  } else if (node !== null && typeof node === 'object') {
+    for (const [key, value] of Object.entries(node)) {
+      if (key === 'ResultWriter') {
+        const prefix = (value as { Parameters?: { Prefix?: unknown } }).Parameters?.Prefix;
+        into.push(typeof prefix === 'string' ? prefix : '');
+      } else resultWriterPrefixes(value, into);
+    }
+  }
+  return into;
 }
 
 /** The hash naming a deployed campaign's file and compiled definition (the registry item's `version`). */
@@ -176,8 +193,9 @@ export class CampaignStateMachine extends Construct {
    * What the definition calls: the campaign-step function, and for Distributed Maps (IAM policies for using
    * Distributed Map states: https://docs.aws.amazon.com/step-functions/latest/dg/iam-policies-eg-dist-map.html)
    * StartExecution on itself (the child workflows), Describe/StopExecution on its executions (children are
-   * `execution:<name>/<map run label>:<id>`), GetObject of the run sets (ItemReader) and the ResultWriter's multipart
-   * PutObject under `campaign-results/`, with the bucket's key.
+   * `execution:<name>/<map run label>:<id>`; the audience's children too), GetObject of the run sets (ItemReader) and
+   * the ResultWriter's multipart PutObject under `runs/<campaignId>/results/` (where compileCampaign writes them), with
+   * the bucket's key. A ResultWriter writing elsewhere fails synth rather than every run.
    */
   private grant(props: CampaignStateMachineProps): void {
     const stack = Stack.of(this);
@@ -194,7 +212,13 @@ export class CampaignStateMachine extends Construct {
       add(['states:StartExecution'], [arn('stateMachine', name)]);
       add(['states:DescribeExecution', 'states:StopExecution'], executions);
       const runs = props.audienceBucket.arnForObjects(`${RUNS_PREFIX}*`);
-      const results = props.audienceBucket.arnForObjects(`${RESULTS_PREFIX}*`);
+      const resultsPrefix = resultsPrefixOf(props.campaign.id);
+      const outside = resultWriterPrefixes(props.definition).filter((p) => !p.startsWith(resultsPrefix));
+      if (outside.length > 0) {
+        const list = outside.map((p) => JSON.stringify(p)).join(', ');
+        throw new Error(`campaign "${props.campaign.id}": ResultWriter Prefix ${list} is not under "${resultsPrefix}"`);
+      }
+      const results = props.audienceBucket.arnForObjects(`${resultsPrefix}*`);
       add(['s3:GetObject'], [runs]);
       add(['s3:PutObject', 's3:GetObject', 's3:ListMultipartUploadParts', 's3:AbortMultipartUpload'], [results]);
       if (props.audienceBucket.encryptionKey) add(['kms:Decrypt', 'kms:GenerateDataKey'], [props.audienceBucket.encryptionKey.keyArn]);
@@ -205,7 +229,8 @@ export class CampaignStateMachine extends Construct {
       ['Resource::*', ...findings],
       'Resource "*": X-Ray tracing and CloudWatch Logs vended log delivery have no resource-level permissions. ' +
         `The rest is campaign ${props.campaign.id}'s own: its executions (run ids and Distributed Map children are ` +
-        "named at run time) and the audience bucket's runs/ and campaign-results/ prefixes (keys named per run).",
+        "named at run time) and the audience bucket's runs/ prefix (keys named per run, results under " +
+        'runs/<id>/results/).',
     );
   }
 

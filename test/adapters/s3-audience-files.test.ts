@@ -1,6 +1,7 @@
 import { GetObjectCommand, ListMultipartUploadsCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { AudienceFileError, S3AudienceFiles, S3_MIN_PART_BYTES } from '../../lambdas/adapters/s3-audience-files';
-import type { AudienceRow } from '../../lambdas/core/campaigns/contract';
+import type { AudienceFiles, AudienceRow } from '../../lambdas/core/campaigns/contract';
+import { memoryAudienceFiles } from '../../lambdas/core/campaigns/memory';
 import { localS3Client, startS3rver, type LocalS3 } from '../../lambdas/local/s3';
 
 const BUCKET = 'audience-files-test';
@@ -146,5 +147,46 @@ describe('S3AudienceFiles against s3rver', () => {
 
   it('refuses a part size under S3 minimum', () => {
     expect(() => new S3AudienceFiles(s3.client, BUCKET, { partBytes: 1024 })).toThrow(/at least 5242880/);
+  });
+});
+
+/** The same assertions on the S3 adapter and the in-memory port (lambdas/core/campaigns/memory.ts). */
+const implementations: [string, () => AudienceFiles][] = [
+  ['S3AudienceFiles (s3rver)', () => new S3AudienceFiles(s3.client, BUCKET)],
+  ['memoryAudienceFiles', () => memoryAudienceFiles()],
+];
+
+describe.each(implementations)('AudienceFiles contract: %s', (_name, make) => {
+  let n = 0;
+  const prefix = () => `runs/contract-${++n}-${Math.random().toString(36).slice(2, 8)}/`;
+  const read = async (files: AudienceFiles, key: string) => {
+    const out: AudienceRow[] = [];
+    for await (const row of files.readRows(key)) out.push(row);
+    return out;
+  };
+
+  it('composes an empty part (a page that found no members) as no rows', async () => {
+    const files = make();
+    const p = prefix();
+    await files.writeRows(`${p}parts/0000-000000.jsonl`, rows(2));
+    await files.writeRows(`${p}parts/0000-000001.jsonl`, []);
+    await files.writeRows(`${p}parts/0001-000000.jsonl`, rows(1, 5));
+    const parts = await files.list(`${p}parts/`);
+    expect(parts).toHaveLength(3);
+    expect(await files.compose(parts, `${p}audience.jsonl`)).toBe(3);
+    expect((await read(files, `${p}audience.jsonl`)).map((r) => r.profileId)).toEqual(['p-0', 'p-1', 'p-5']);
+  });
+
+  it('fails with NoSuchKey when a part it is given does not exist, and writes no set', async () => {
+    const files = make();
+    const p = prefix();
+    await files.writeRows(`${p}parts/0000-000000.jsonl`, rows(2));
+    const compose = files.compose([`${p}parts/0000-000000.jsonl`, `${p}parts/0000-000001.jsonl`], `${p}audience.jsonl`);
+    await expect(compose).rejects.toMatchObject({ name: 'NoSuchKey' });
+    expect(await files.list(`${p}audience`)).toEqual([]);
+  });
+
+  it('fails with NoSuchKey reading a set that does not exist', async () => {
+    await expect(read(make(), `${prefix()}none.jsonl`)).rejects.toMatchObject({ name: 'NoSuchKey' });
   });
 });

@@ -48,7 +48,8 @@ const LOCAL = campaign({
   steps: { email: { kind: 'deliver', channel: 'email', at: '18:00', in: 'member', template: { subject: 'Evening', text: 'Hi' } } },
 });
 const WEEKLY = campaign({ id: 'weekly', schedule: { type: 'recurring', cron: '0 9 ? * MON *', timeZone: 'Europe/London' } });
-const CAMPAIGNS = [NEWS, AGAIN, DRY, RETRIED, PAUSED, CANCELLED, ENGAGED, ENTER, LOCAL, WEEKLY];
+const SEGMENTS = campaign({ id: 'segments' });
+const CAMPAIGNS = [NEWS, AGAIN, DRY, RETRIED, PAUSED, CANCELLED, ENGAGED, ENTER, LOCAL, WEEKLY, SEGMENTS];
 const CONTROL_PERCENT = 20;
 const ZONES = ['Europe/Paris', 'America/New_York', 'Asia/Tokyo', undefined, 'Europe/Paris', undefined];
 
@@ -130,6 +131,26 @@ describe('campaign runs through the local stack (s3rver, dynalite, virtual clock
     expect(run.counts.run.audience.total).toBe(gold.length);
     expect(run.counts.run.excluded?.by?.['control-group'] ?? 0).toBe(5 - gold.length);
     expect(run.counts.steps.email.sent.total).toBe(gold.length);
+  }, 60_000);
+
+  it('builds the audience in one child execution per scan segment (a Distributed Map), each paging in its own history', async () => {
+    const { started, run } = await runToEnd(ctx, 'segments');
+    expect(run.status).toBe('succeeded');
+    const parent = ctx.stack.executions.get(started.body.executionArn)!;
+    const pageOf = (input: unknown) => input as { run?: { runId?: string }; segment?: number };
+    const children = ctx.stack.executions
+      .list()
+      .filter((e) => e.stateMachineArn === `${parent.stateMachineArn}/Audience` && pageOf(e.input).run?.runId === run.runId);
+    // The local stack scans 8 segments (DEFAULT_CAMPAIGN_SCAN_SEGMENTS): one child each, segments 0 to 7.
+    expect(children.map((c) => pageOf(c.input).segment).sort()).toEqual([0, 1, 2, 3, 4, 5, 6, 7]);
+    expect(children.every((c) => c.status === 'SUCCEEDED')).toBe(true);
+    const parentStates = (await ctx.stack.executions.trace(parent.executionArn, { maxEvents: 25_000 }))!.states.map((s) => s.state);
+    expect(parentStates).toEqual(expect.arrayContaining(['Audience', 'Audience.compose']));
+    // The pages are in the children's histories, not the run's.
+    expect(parentStates).not.toContain('Audience.page');
+    const childStates = (await ctx.stack.executions.trace(children[0].executionArn, { maxEvents: 100 }))!.states.map((s) => s.state);
+    expect(childStates).toEqual(['Audience.page', 'Audience.more', 'Audience.done']);
+    expect(emailsOf('segments')).toEqual(gold);
   }, 60_000);
 
   it('excludes members messaged by another campaign within the window', async () => {

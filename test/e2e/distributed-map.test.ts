@@ -1,5 +1,7 @@
 import { GetObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import type { Context } from 'aws-lambda';
+import { CampaignState, compileCampaign } from '../../lambdas/core/campaigns/compile';
+import { Campaign } from '../../lambdas/core/campaigns/schema';
 import { Placeholder, Resource, ref, type AslDefinition, type AslState, type ExecutionInput } from '../../lambdas/core/journey/asl';
 import { DISTRIBUTED_MAP_RESOURCE, rewriteDistributedMaps } from '../../lambdas/local/distributed-map';
 import { LocalExecutions, type LocalFunction } from '../../lambdas/local/executions';
@@ -499,5 +501,74 @@ describe('local Distributed Map: the deployed definition is the one given', () =
       ItemReader: { Resource: 'arn:aws:states:::s3:getObject', ReaderConfig: { InputType: 'CSV' }, Parameters: { Bucket: 'b', Key: 'k' } },
     });
     expect(() => executions.deploy('dmap-csv', definition)).toThrow(/Distributed Map Deliver: ItemReader InputType CSV is not supported/);
+  });
+});
+
+describe('local Distributed Map: the campaign audience (ItemsPath over the state input, one child per segment)', () => {
+  /** The compiled audience state, ending the run: the same definition CDK deploys. */
+  const audienceDefinition = (): AslDefinition => {
+    const campaign = Campaign.parse({
+      schemaVersion: 1,
+      id: 'segments',
+      name: 'Segments',
+      audience: { rule: { kind: 'equals', field: { kind: 'attribute', name: 'tier' }, value: 'gold' } },
+      schedule: { type: 'on-demand' },
+      start: 'email',
+      steps: { email: { kind: 'deliver', channel: 'email', template: { subject: 's', text: 't' } } },
+    });
+    const audience = compileCampaign(campaign).States[CampaignState.audience];
+    const States: Record<string, AslState> = {
+      [CampaignState.audience]: { ...audience, Next: 'Done' },
+      Done: { Type: 'Succeed' },
+      [CampaignState.finishFailed]: { Type: 'Pass', End: true },
+    };
+    return { Comment: 'the compiled audience', StartAt: CampaignState.audience, TimeoutSeconds: 86_400, States };
+  };
+
+  it('pages each segment in a child of its own, at most MaxConcurrencyPath at a time, the pages only in the children', async () => {
+    const pages: { segment: number; page: number; running: number }[] = [];
+    let executions: LocalExecutions | undefined;
+    const fn = async (payload: unknown) => {
+      const p = payload as { segment: number; totalSegments: number; page?: number; run: unknown };
+      const page = p.page ?? 0;
+      const running = executions!.list({ status: 'RUNNING' }).filter((x) => x.stateMachineArn.endsWith('/Audience')).length;
+      pages.push({ segment: p.segment, page, running });
+      // Segment s has s + 1 pages.
+      const next = page < p.segment ? { cursor: `c${page}` } : {};
+      return { run: p.run, segment: p.segment, totalSegments: p.totalSegments, page: page + 1, ...next };
+    };
+    const stack = executor(async (payload) => fn(payload));
+    executions = stack.executions;
+    // Four parts, two at a time (the path's value; a run's start answers as many parts as segments).
+    const input = { run: { runId: 'r1' }, parts: [0, 1, 2, 3], totalSegments: 2 };
+    const e = await stack.run('dmap-audience', audienceDefinition(), input);
+    expect(e.status).toBe('SUCCEEDED');
+    expect(pages.filter((p) => p.segment === 3).map((p) => p.page)).toEqual([0, 1, 2, 3]);
+    expect(pages).toHaveLength(1 + 2 + 3 + 4);
+    expect(Math.max(...pages.map((p) => p.running))).toBe(2);
+    const children = stack.executions.list().filter((c) => c.stateMachineArn.endsWith('/Audience'));
+    expect(children).toHaveLength(4);
+    const second = children.find((c) => (c.input as unknown as { segment: number }).segment === 1)!;
+    const trail = (await stack.executions.trace(second.executionArn, { maxEvents: 100 }))!;
+    expect(trail.states.map((s) => s.state)).toEqual([
+      CampaignState.audiencePage, CampaignState.audienceMore, CampaignState.audienceNext,
+      CampaignState.audiencePage, CampaignState.audienceMore, CampaignState.audienceDone,
+    ]);
+    const parent = (await stack.executions.trace(e.executionArn, { maxEvents: 100 }))!.states.map((s) => s.state);
+    expect(parent).toEqual([CampaignState.audience, 'Done']);
+  });
+
+  it('fails the map at a segment that keeps failing, into the Catch', async () => {
+    const stack = executor(async (payload) => {
+      const p = payload as { segment: number; run: unknown; totalSegments: number };
+      if (p.segment === 1) throw Object.assign(new Error('scan refused'), { name: 'ScanFailed' });
+      return { run: p.run, segment: p.segment, totalSegments: p.totalSegments, page: 1 };
+    });
+    const input = { run: { runId: 'r1' }, parts: [0, 1, 2], totalSegments: 3 };
+    const e = await stack.run('dmap-audience-fail', audienceDefinition(), input);
+    expect(e.status).toBe('SUCCEEDED');
+    const parent = (await stack.executions.trace(e.executionArn, { maxEvents: 100 }))!.states.map((s) => s.state);
+    expect(parent).toEqual([CampaignState.audience, CampaignState.finishFailed]);
+    expect(e.output).toMatchObject({ error: { Error: 'States.ExceedToleratedFailureThreshold' } });
   });
 });

@@ -1,5 +1,6 @@
 import type { DeployedCampaign } from '../../lib/campaigns';
 import type { AslDefinition } from '../../lambdas/core/journey/asl';
+import { compileCampaign } from '../../lambdas/core/campaigns/compile';
 import { Campaign, type CampaignInput } from '../../lambdas/core/campaigns/schema';
 
 const step = '${CampaignStepFunctionArn}';
@@ -53,7 +54,7 @@ export function handWrittenDefinition(campaignId: string): AslDefinition {
                     ),
                   },
                 },
-                ResultWriter: { Resource: 'arn:aws:states:::s3:putObject', Parameters: { Bucket: '${AudienceBucketName}', Prefix: `campaign-results/${campaignId}/welcome` } },
+                ResultWriter: { Resource: 'arn:aws:states:::s3:putObject', Parameters: { Bucket: '${AudienceBucketName}', Prefix: `runs/${campaignId}/results/welcome` } },
                 ResultPath: null,
                 End: true,
               },
@@ -78,12 +79,12 @@ const base = (id: string, schedule: CampaignInput['schedule']): CampaignInput =>
   steps: { welcome: { kind: 'deliver', channel: 'email', template: { subject: 'Hello', text: 'Hello', html: '<p>Hello</p>' } } },
 });
 
-/** One campaign of each schedule type, with the hand-written definition. */
+/** One campaign of each schedule type, compiled (the audience and the step are Distributed Maps). */
 export const FIXTURE_CAMPAIGNS: readonly DeployedCampaign[] = [
   base('spring-sale', { type: 'on-demand' }),
   base('launch-day', { type: 'once', at: '2027-03-01T09:30', timeZone: 'Europe/Berlin' }),
   base('newsletter', { type: 'recurring', cron: '0 9 ? * MON *', timeZone: 'Europe/Berlin', start: '2027-01-04T00:00', end: '2027-12-31T23:59' }),
 ].map((input) => {
   const campaign = Campaign.parse(input);
-  return { campaign, definition: handWrittenDefinition(campaign.id) };
+  return { campaign, definition: compileCampaign(campaign) };
 });

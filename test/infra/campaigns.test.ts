@@ -106,14 +106,29 @@ describe('campaigns: one state machine, schedule and registry item per campaign 
       ]);
     });
 
-    it('reads the run sets under runs/ (ItemReader) and writes results only under campaign-results/ (ResultWriter)', () => {
-      expect(resourcesFor('s3:PutObject')).toEqual([flat({ 'Fn::Join': ['', [BUCKET_ARN, '/campaign-results/*']] })]);
-      expect(resourcesFor('s3:GetObject').sort()).toEqual(
-        [flat({ 'Fn::Join': ['', [BUCKET_ARN, '/campaign-results/*']] }), flat({ 'Fn::Join': ['', [BUCKET_ARN, '/runs/*']] })].sort(),
-      );
+    it('reads the run sets under runs/ (ItemReader) and writes results only where its ResultWriters write them', () => {
+      // compileCampaign's ResultWriter Prefix: runs/<campaignId>/results/<step>.
+      const results = flat({ 'Fn::Join': ['', [BUCKET_ARN, '/runs/newsletter/results/*']] });
+      expect(resourcesFor('s3:PutObject')).toEqual([results]);
+      expect(resourcesFor('s3:GetObject').sort()).toEqual([results, flat({ 'Fn::Join': ['', [BUCKET_ARN, '/runs/*']] })].sort());
       const s3Actions = statements.flatMap((s) => [s.Action].flat()).filter((a) => a.startsWith('s3:'));
       expect([...new Set(s3Actions)].sort()).toEqual(['s3:AbortMultipartUpload', 's3:GetObject', 's3:ListMultipartUploadParts', 's3:PutObject']);
       expect(resourcesFor('kms:GenerateDataKey')).toHaveLength(1);
+    });
+
+    it('builds the audience with a Distributed Map of its own children (the same StartExecution on itself)', () => {
+      const [, machine] = machineOf('newsletter');
+      const audience = JSON.parse(machine.Properties.DefinitionString).States.Audience;
+      expect(audience).toMatchObject({ ItemsPath: '$.parts', ItemProcessor: { ProcessorConfig: { Mode: 'DISTRIBUTED', ExecutionType: 'STANDARD' } } });
+      expect(resourcesFor('states:StartExecution')).toHaveLength(1);
+    });
+
+    it('refuses at synth a ResultWriter writing outside runs/<campaignId>/results/ (the role could not write there)', () => {
+      const [first] = FIXTURE_CAMPAIGNS;
+      const definition = JSON.parse(JSON.stringify(first.definition).replaceAll(`runs/${first.campaign.id}/results/`, 'campaign-results/'));
+      expect(() => waymarkStacks(undefined, { campaigns: [{ campaign: first.campaign, definition }] })).toThrow(
+        /ResultWriter Prefix "campaign-results\/welcome" is not under "runs\/spring-sale\/results\/"/,
+      );
     });
 
     it('has no other service than Lambda, Step Functions, S3, the data key, logs and X-Ray', () => {

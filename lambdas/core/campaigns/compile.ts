@@ -146,40 +146,9 @@ export function compileCampaign(campaign: Campaign, options: CampaignCompileOpti
         Default: S.audience,
       },
       [S.duplicate]: { Type: 'Succeed', Comment: 'this occurrence already ran' },
-      // One iteration per parallel-scan segment, page after page (like the audience scan, segments/scan-asl.ts).
+      // One child execution per parallel-scan segment, paging through it in its own history (audienceMap).
       [S.audience]: {
-        Type: 'Map',
-        ItemsPath: '$.parts',
-        ItemSelector: {
-          action: 'audience-page',
-          'run.$': '$.run',
-          'segment.$': '$$.Map.Item.Value',
-          'totalSegments.$': '$.totalSegments',
-        },
-        ItemProcessor: {
-          ProcessorConfig: { Mode: 'INLINE' },
-          StartAt: S.audiencePage,
-          States: {
-            // The iteration's state is the payload: the first page has no cursor, the next ones the previous result.
-            [S.audiencePage]: {
-              Type: 'Task',
-              Resource: Resource.lambdaInvoke,
-              Parameters: { FunctionName: ref(Placeholder.campaignStepFunction), 'Payload.$': '$' },
-              Retry: RETRY,
-              OutputPath: '$.Payload',
-              Next: S.audienceMore,
-            },
-            [S.audienceMore]: {
-              Type: 'Choice',
-              Choices: [{ Variable: '$.cursor', IsPresent: true, Next: S.audienceNext }],
-              Default: S.audienceDone,
-            },
-            // The page's result is the next page's payload, once it says again what it is.
-            [S.audienceNext]: { Type: 'Pass', Result: 'audience-page', ResultPath: '$.action', Next: S.audiencePage },
-            [S.audienceDone]: { Type: 'Succeed' },
-          },
-        },
-        ResultPath: null,
+        ...audienceMap(),
         Catch: [{ ErrorEquals: ['States.ALL'], ResultPath: '$.error', Next: S.finishFailed }],
         Next: S.audienceCompose,
       },
@@ -229,6 +198,56 @@ export function compileCampaign(campaign: Campaign, options: CampaignCompileOpti
     throw new Error(`campaign "${campaign.id}" compiled into invalid ASL:\n  ${problems.join('\n  ')}`);
   }
   return definition;
+}
+
+/**
+ * The audience: a Distributed Map over `$.parts` (ItemsPath over the state input: input-output-itemspath.html), one
+ * Standard child execution per parallel-scan segment, each looping Audience.page ⇄ Audience.more / Audience.next
+ * through its segment. Each child has its own execution history (state-map-distributed.html), so the 25,000 events
+ * bound one segment's pages, not the run's audience. All segments run at once (MaxConcurrencyPath: the segment count
+ * `start` answers); any failed segment fails the map (ToleratedFailurePercentage 0). The children's outputs (a page
+ * result each, a few hundred bytes) are dropped: ResultPath null, no ResultWriter.
+ * https://docs.aws.amazon.com/step-functions/latest/dg/input-output-itemspath.html
+ * https://docs.aws.amazon.com/step-functions/latest/dg/state-map-distributed.html
+ */
+function audienceMap(): AslState {
+  const S = CampaignState;
+  return {
+    Type: 'Map',
+    ItemsPath: '$.parts',
+    ItemSelector: {
+      action: 'audience-page',
+      'run.$': '$.run',
+      'segment.$': '$$.Map.Item.Value',
+      'totalSegments.$': '$.totalSegments',
+    },
+    MaxConcurrencyPath: '$.totalSegments',
+    ToleratedFailurePercentage: 0,
+    ItemProcessor: {
+      ProcessorConfig: { Mode: 'DISTRIBUTED', ExecutionType: 'STANDARD' },
+      StartAt: S.audiencePage,
+      States: {
+        // The child's state is the payload: the first page has no cursor, the next ones the previous result.
+        [S.audiencePage]: {
+          Type: 'Task',
+          Resource: Resource.lambdaInvoke,
+          Parameters: { FunctionName: ref(Placeholder.campaignStepFunction), 'Payload.$': '$' },
+          Retry: RETRY,
+          OutputPath: '$.Payload',
+          Next: S.audienceMore,
+        },
+        [S.audienceMore]: {
+          Type: 'Choice',
+          Choices: [{ Variable: '$.cursor', IsPresent: true, Next: S.audienceNext }],
+          Default: S.audienceDone,
+        },
+        // The page's result is the next page's payload, once it says again what it is.
+        [S.audienceNext]: { Type: 'Pass', Result: 'audience-page', ResultPath: '$.action', Next: S.audiencePage },
+        [S.audienceDone]: { Type: 'Succeed' },
+      },
+    },
+    ResultPath: null,
+  };
 }
 
 /** The first state of a step: a local-time delivery starts by grouping its set, every other step at its own name. */

@@ -256,7 +256,11 @@ export interface AudienceFiles {
   readRows(key: string): AsyncIterable<AudienceRow>;
   /** Keys under a prefix, in lexicographic order. */
   list(prefix: string): Promise<string[]>;
-  /** Writes one object from many (multipart for large sets); returns the rows written. */
+  /**
+   * Writes one object from many (multipart for large sets); returns the rows written. A part that does not exist fails
+   * it (`NoSuchKey`) and no object is written: every page and batch writes its part, an empty one when it has no rows,
+   * so a missing part is lost rows, never an empty page.
+   */
   compose(parts: readonly string[], key: string): Promise<number>;
 }
 

@@ -1,6 +1,7 @@
 import type { AslDefinition, AslState } from '../journey/asl';
 import { STANDARD_USD_PER_TRANSITION } from '../journey/cost';
 import { CampaignState } from './compile';
+import { DEFAULT_CAMPAIGN_SCAN_SEGMENTS } from './run';
 import { splitBranches, stepSuccessors } from './graph';
 import type { Campaign } from './schema';
 
@@ -33,6 +34,8 @@ export interface CampaignCostOptions {
   audiencePageSize?: number;
   /** Send-time groups of a local-time delivery (one per UTC offset with members); default 40. */
   timeGroups?: number;
+  /** Parallel-scan segments of the audience (one child execution each); default DEFAULT_CAMPAIGN_SCAN_SEGMENTS. */
+  scanSegments?: number;
 }
 
 export interface StepCost {
@@ -40,7 +43,10 @@ export interface StepCost {
   kind: string;
   /** Members the step works on (the worst case for rule and engagement splits, see campaignCost). */
   members: number;
+  /** Distributed Map batches; for the audience, its pages. */
   batches: number;
+  /** Child executions the step's Distributed Map starts: one per batch; for the audience, one per scan segment. */
+  childExecutions: number;
   transitions: number;
   invocations: number;
   gbSeconds: number;
@@ -65,8 +71,11 @@ const ROW_BYTES = 200;
 const MULTIPART_BYTES = 5 * 1024 * 1024;
 /** What the run does whatever its audience: Start, its Choice, the audience Map, compose, Run, Finish. */
 const RUN_TRANSITIONS = 6;
-/** An audience page: the page Task, the Choice, the Pass back (the last page ends the iteration instead). */
-const PAGE_TRANSITIONS = 3;
+/**
+ * Each child execution a Distributed Map starts is billed one state transition, besides the child's own
+ * (https://docs.aws.amazon.com/step-functions/latest/dg/concepts-transitions.html, "Transitions in Distributed Map").
+ */
+const CHILD_START_TRANSITIONS = 1;
 /** Per audience page: milliseconds of scanning and evaluating one row. */
 const MS_PER_SCANNED_ROW = 2;
 
@@ -95,6 +104,25 @@ export function childTransitions(processor: Scope): number {
     name = typeof next === 'string' ? next : undefined;
   }
   return count;
+}
+
+/**
+ * Transitions of one round of a child's loop (the audience child: page, more, next, back to the page): from StartAt
+ * along Next and, at a Choice, its first rule, until StartAt comes round again. 0 when the child has no loop.
+ */
+export function loopTransitions(processor: Scope): number {
+  let count = 0;
+  let name: string | undefined = processor.StartAt;
+  const seen = new Set<string>();
+  while (name !== undefined && !seen.has(name)) {
+    seen.add(name);
+    count++;
+    const state: AslState | undefined = processor.States[name];
+    const first = (state?.Choices as { Next?: unknown }[] | undefined)?.[0];
+    const next: unknown = state?.Type === 'Choice' ? first?.Next : state?.Next;
+    name = typeof next === 'string' ? next : undefined;
+  }
+  return name === processor.StartAt ? count : 0;
 }
 
 /**
@@ -153,8 +181,10 @@ export function campaignCost(
         kind: step.kind,
         members,
         batches,
+        childExecutions: batches,
         // A local-time step goes round its loop once per group.
-        transitions: batches * childTransitions(processor) + inParent * (local ? timeGroups : 1),
+        transitions:
+          batches * (CHILD_START_TRANSITIONS + childTransitions(processor)) + inParent * (local ? timeGroups : 1),
         invocations: batches + branches + (local ? 1 : 0),
         gbSeconds: lambdaSeconds(batches + branches, messages) * memoryGb,
         // The reader's GETs (one per batch, an upper bound), the results (manifest and result files), a split's parts.
@@ -167,6 +197,7 @@ export function campaignCost(
         kind: step.kind,
         members,
         batches: 0,
+        childExecutions: 0,
         transitions: parentStates.length,
         invocations: 0,
         gbSeconds: 0,
@@ -185,15 +216,25 @@ export function campaignCost(
     return [own, ...stepSuccessors(step).flatMap((edge) => stepCost(edge.target, members))];
   };
 
+  // The audience: one child per scan segment, each paging through its share of the profiles in its own history.
   const recipients = options.recipients;
-  const pages = Math.ceil(recipients / pageSize);
+  const segments = options.scanSegments ?? DEFAULT_CAMPAIGN_SCAN_SEGMENTS;
+  const audienceProcessor = definition.States[CampaignState.audience]?.ItemProcessor as Scope | undefined;
+  if (!audienceProcessor) throw new Error(`the definition has no ${CampaignState.audience} Map`);
+  const pagesPerSegment = Math.max(1, Math.ceil(recipients / segments / pageSize));
+  const pages = segments * pagesPerSegment;
+  const perChild =
+    CHILD_START_TRANSITIONS +
+    childTransitions(audienceProcessor) +
+    (pagesPerSegment - 1) * loopTransitions(audienceProcessor);
   const audienceParts = compose(recipients, pages);
   const audience = priced({
     step: '',
     kind: 'audience',
     members: recipients,
     batches: pages,
-    transitions: RUN_TRANSITIONS + pages * PAGE_TRANSITIONS,
+    childExecutions: segments,
+    transitions: RUN_TRANSITIONS + segments * perChild,
     invocations: pages + 3,
     gbSeconds: ((pages * (msPerInvocation + pageSize * MS_PER_SCANNED_ROW) + 3 * msPerInvocation) / 1000) * memoryGb,
     s3Gets: audienceParts.gets,
@@ -213,7 +254,7 @@ export function campaignCost(
     steps,
     stepFunctions: {
       transitions,
-      childExecutions: sum((c) => c.batches) - audience.batches,
+      childExecutions: sum((c) => c.childExecutions),
       usd: transitions * STANDARD_USD_PER_TRANSITION,
     },
     lambda: {

@@ -84,7 +84,12 @@ export function memoryAudienceFiles(): AudienceFiles & { objects: Map<string, st
     },
     async compose(parts, key) {
       let text = '';
-      for (const part of parts) text += objects.get(part) ?? '';
+      // As S3: a part that is gone fails the compose (every page and batch writes its part, empty or not).
+      for (const part of parts) {
+        const body = objects.get(part);
+        if (body === undefined) throw Object.assign(new Error(`no object ${part}`), { name: 'NoSuchKey' });
+        text += body;
+      }
       objects.set(key, text);
       return lines(text).length;
     },

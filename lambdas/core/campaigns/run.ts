@@ -21,6 +21,11 @@ export interface RunDeps {
 
 /** The audience Map's parallel-scan segments when the deployment does not say (as segment snapshots). */
 export const DEFAULT_CAMPAIGN_SCAN_SEGMENTS = 8;
+/**
+ * The most segments a run scans: all of them run at once (the audience Map's MaxConcurrencyPath) and each child's
+ * last page result (a few hundred bytes) is gathered in the Map's result, under the 256 KiB payload quota.
+ */
+export const MAX_CAMPAIGN_SCAN_SEGMENTS = 64;
 /** Compare-and-set attempts before a status change gives up (each re-reads the record). */
 const MAX_UPDATE_ATTEMPTS = 10;
 
@@ -72,8 +77,18 @@ function runContext(campaignId: string, runId: string, startedAt: string, dryRun
   return { campaignId, runId, prefix: runPrefix(campaignId, runId), startedAt, dryRun };
 }
 
-function started(deps: RunDeps, run: RunContext): StartResult {
+/** The run's scan segments, checked before any record is written. */
+function scanSegmentsOf(deps: RunDeps): number {
   const totalSegments = deps.scanSegments ?? DEFAULT_CAMPAIGN_SCAN_SEGMENTS;
+  if (!Number.isInteger(totalSegments) || totalSegments < 1 || totalSegments > MAX_CAMPAIGN_SCAN_SEGMENTS) {
+    const bound = `an integer from 1 to ${MAX_CAMPAIGN_SCAN_SEGMENTS}`;
+    throw new RangeError(`scanSegments must be ${bound} (got ${totalSegments})`);
+  }
+  return totalSegments;
+}
+
+function started(deps: RunDeps, run: RunContext): StartResult {
+  const totalSegments = scanSegmentsOf(deps);
   return { duplicate: false, run, parts: Array.from({ length: totalSegments }, (_, i) => i), totalSegments };
 }
 
@@ -85,6 +100,7 @@ function started(deps: RunDeps, run: RunContext): StartResult {
  */
 export async function startRun(deps: RunDeps, payload: StartPayload): Promise<StartResult> {
   const { input, executionArn, startedAt } = payload;
+  scanSegmentsOf(deps);
   const dryRun = input.dryRun ?? false;
   if (input.trigger === 'schedule') {
     if (input.occurrence === undefined) throw new CampaignRunError('a scheduled run needs its occurrence');

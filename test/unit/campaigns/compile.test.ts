@@ -39,13 +39,36 @@ describe('compileCampaign: the layout', () => {
       Next: S.startCheck,
     });
     expect(asl.States[S.startCheck]).toEqual({ Type: 'Choice', Choices: [{ Variable: '$.duplicate', BooleanEquals: true, Next: S.duplicate }], Default: S.audience });
-    expect(asl.States[S.audience]).toMatchObject({ Type: 'Map', ItemsPath: '$.parts', ItemProcessor: { ProcessorConfig: { Mode: 'INLINE' } }, ResultPath: null, Next: S.audienceCompose });
+    expect(asl.States[S.audience]).toMatchObject({ Type: 'Map', ItemsPath: '$.parts', ResultPath: null, Next: S.audienceCompose });
     expect(asl.States[S.audienceCompose]).toMatchObject({ ResultPath: '$.sets.audience', Next: S.run });
     expect(asl.States[S.run]).toMatchObject({ Type: 'Parallel', ResultPath: null, Catch: [{ ErrorEquals: ['States.ALL'], ResultPath: '$.error', Next: S.finishFailed }], Next: S.finish });
     expect((asl.States[S.run].Branches as unknown[]).length).toBe(1);
     expect(asl.States[S.finish]).toMatchObject({ Parameters: { Payload: { action: 'finish', status: 'succeeded' } }, End: true });
     expect(asl.States[S.finishFailed]).toMatchObject({ Parameters: { Payload: { action: 'finish', status: 'failed', 'error.$': '$.error' } }, Next: S.failed });
     expect(asl.States[S.failed]).toMatchObject({ Type: 'Fail', Error: CAMPAIGN_RUN_FAILED });
+  });
+
+  it('builds the audience with a Distributed Map over $.parts: one Standard child per scan segment, paging in its own history', () => {
+    const audience = asl.States[S.audience];
+    expect(audience).toEqual({
+      Type: 'Map',
+      ItemsPath: '$.parts',
+      ItemSelector: { action: 'audience-page', 'run.$': '$.run', 'segment.$': '$$.Map.Item.Value', 'totalSegments.$': '$.totalSegments' },
+      // Every segment at once, and no more: the segment count the start action answers.
+      MaxConcurrencyPath: '$.totalSegments',
+      ToleratedFailurePercentage: 0,
+      ItemProcessor: expect.objectContaining({ ProcessorConfig: { Mode: 'DISTRIBUTED', ExecutionType: 'STANDARD' }, StartAt: S.audiencePage }),
+      ResultPath: null,
+      Catch: [{ ErrorEquals: ['States.ALL'], ResultPath: '$.error', Next: S.finishFailed }],
+      Next: S.audienceCompose,
+    });
+    // No ItemReader (the items are in the state input), no batcher, no results written.
+    const child = (audience.ItemProcessor as Scope).States;
+    expect(Object.keys(child)).toEqual([S.audiencePage, S.audienceMore, S.audienceNext, S.audienceDone]);
+    expect(child[S.audiencePage]).toMatchObject({ Type: 'Task', Parameters: { FunctionName: '${CampaignStepFunctionArn}', 'Payload.$': '$' }, OutputPath: '$.Payload', Next: S.audienceMore });
+    expect(child[S.audienceMore]).toEqual({ Type: 'Choice', Choices: [{ Variable: '$.cursor', IsPresent: true, Next: S.audienceNext }], Default: S.audienceDone });
+    expect(child[S.audienceNext]).toEqual({ Type: 'Pass', Result: 'audience-page', ResultPath: '$.action', Next: S.audiencePage });
+    expect(child[S.audienceDone]).toEqual({ Type: 'Succeed' });
   });
 
   it('reads a deliver step\'s audience with a Distributed Map: JSONL reader, batcher with the run and the pace, results to S3', () => {
@@ -224,7 +247,7 @@ describe('compileCampaign: every definition is valid ASL', () => {
 });
 
 /** A campaign-step function for the local runs: deterministic, in memory, recording what each action did. */
-function fakeFunction(members: number, options: { pauseOnce?: string; failStep?: string; duplicate?: boolean } = {}) {
+function fakeFunction(members: number, options: { pauseOnce?: string; failStep?: string; failSegment?: number; duplicate?: boolean } = {}) {
   const files = memoryAudienceFiles();
   const profiles = Array.from({ length: members }, (_, i) => `p${String(i).padStart(3, '0')}`);
   const sent = new Map<string, string[]>();
@@ -241,6 +264,7 @@ function fakeFunction(members: number, options: { pauseOnce?: string; failStep?:
         return { duplicate: false, run, parts: [0, 1], totalSegments: 2 };
       }
       case 'audience-page': {
+        if (p.segment === options.failSegment) throw Object.assign(new Error('scan throttled'), { name: 'ProvisionedThroughputExceededException' });
         const page = p.page ?? 0;
         const mine = profiles.filter((_, i) => i % 2 === p.segment);
         const half = Math.ceil(mine.length / 2);
@@ -351,6 +375,18 @@ describe('a compiled campaign run by aws-local-stepfunctions (Distributed Maps b
     // The error the Distributed Map failed with reaches the run record (its name depends on the executor).
     expect(fake.finished).toEqual([{ status: 'failed', error: expect.objectContaining({ Error: expect.any(String), Cause: expect.any(String) }) }]);
     expect(fake.sent.get('nudge')).toBeUndefined();
+  });
+
+  it('fails the run, sending nothing, when one segment of the audience keeps failing', async () => {
+    const fake = fakeFunction(20, { failSegment: 1 });
+    const error = await runLocally(compileCampaign(valid(baseCampaign())), input, fake.fn, fake.files).result.then(
+      () => undefined,
+      (e: unknown) => e as { cause?: { name?: string } },
+    );
+    expect(error?.cause?.name).toBe(CAMPAIGN_RUN_FAILED);
+    expect(fake.finished).toEqual([{ status: 'failed', error: expect.objectContaining({ Error: expect.any(String) }) }]);
+    expect(fake.calls).not.toContain('compose');
+    expect(fake.sent.size).toBe(0);
   });
 
   it('ends a duplicate occurrence at once', async () => {

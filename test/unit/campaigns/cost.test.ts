@@ -1,10 +1,11 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { compileCampaign } from '../../../lambdas/core/campaigns/compile';
+import { CampaignState, compileCampaign } from '../../../lambdas/core/campaigns/compile';
 import {
   campaignCost,
   childTransitions,
   LAMBDA_USD_PER_GB_SECOND,
+  loopTransitions,
   LAMBDA_USD_PER_REQUEST,
   S3_USD_PER_GET,
   S3_USD_PER_PUT,
@@ -43,11 +44,37 @@ describe('campaignCost', () => {
     const campaign = oneEmail();
     const asl = compileCampaign(campaign);
     const email = campaignCost(campaign, asl, { recipients: 1_000_000 }).steps.find((s) => s.step === 'email')!;
-    expect(email).toMatchObject({ members: 1_000_000, batches: 10_000, invocations: 10_000 });
-    // batch, result, pace in each child, plus the Map state itself.
-    expect(email.transitions).toBe(10_000 * 3 + 1);
+    expect(email).toMatchObject({ members: 1_000_000, batches: 10_000, childExecutions: 10_000, invocations: 10_000 });
+    // Each child's start (billed one transition), its batch, result and pace, plus the Map state itself.
+    expect(email.transitions).toBe(10_000 * (1 + 3) + 1);
     const map = (asl.States.Run.Branches as { States: Record<string, { ItemProcessor: never }> }[])[0].States.email;
     expect(childTransitions(map.ItemProcessor)).toBe(3);
+  });
+
+  it('counts the audience as one child execution per scan segment, each paging through its share of the profiles', () => {
+    const campaign = oneEmail();
+    const asl = compileCampaign(campaign);
+    const processor = asl.States[CampaignState.audience].ItemProcessor as never;
+    // Page, more, next round the loop; page, more, done for the last page.
+    expect(loopTransitions(processor)).toBe(3);
+    expect(childTransitions(processor)).toBe(3);
+    const cost = campaignCost(campaign, asl, { recipients: 1_000_000, audiencePageSize: 1000, scanSegments: 8 });
+    const audience = cost.steps.find((s) => s.kind === 'audience')!;
+    // 125 pages per segment: the child's start, then 3 transitions a page; plus the run's 6 fixed states.
+    expect(audience).toMatchObject({ batches: 1000, childExecutions: 8, transitions: 6 + 8 * (1 + 125 * 3), invocations: 1003 });
+    expect(cost.stepFunctions.childExecutions).toBe(8 + 10_000);
+    // Every segment pages at least once, however small the audience.
+    const tiny = campaignCost(campaign, asl, { recipients: 10, scanSegments: 16 }).steps.find((s) => s.kind === 'audience')!;
+    expect(tiny).toMatchObject({ batches: 16, childExecutions: 16, transitions: 6 + 16 * 4 });
+  });
+
+  it('counts each child execution a Distributed Map starts as one more transition', () => {
+    const campaign = oneEmail();
+    const cost = costOf(campaign, 1_000_000);
+    const fixedAndAudience = cost.steps.find((s) => s.kind === 'audience')!.transitions;
+    const email = cost.steps.find((s) => s.step === 'email')!;
+    expect(cost.stepFunctions.transitions).toBe(fixedAndAudience + email.transitions);
+    expect(email.transitions - email.childExecutions).toBe(10_000 * 3 + 1);
   });
 
   it('costs less per member with bigger batches, and scales linearly with the audience', () => {

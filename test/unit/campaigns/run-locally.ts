@@ -2,19 +2,22 @@ import { StateMachine } from 'aws-local-stepfunctions';
 import type { AslDefinition, AslState } from '../../../lambdas/core/journey/asl';
 import type { AudienceRow, CampaignStepPayload } from '../../../lambdas/core/campaigns/contract';
 import type { memoryAudienceFiles } from '../../../lambdas/core/campaigns/memory';
+import { applyTemplate } from '../../../lambdas/local/distributed-map';
 
 /**
  * Runs a compiled campaign with aws-local-stepfunctions, for unit tests. The library has no Distributed Map, so each
- * one is swapped for a Task whose Parameters resolve the ItemReader key and the BatchInput; its local handler reads
- * the JSON Lines set, batches it like the ItemBatcher and runs the Map's own ItemProcessor once per batch with the
- * same executor (the local stack does this for real: lambdas/local/distributed-map.ts). Every Wait is zero time.
+ * one is swapped for a Task whose Parameters resolve the ItemReader key and the BatchInput (or the ItemsPath items and
+ * the input); its local handler reads the JSON Lines set, batches it like the ItemBatcher (or takes each item through
+ * the ItemSelector) and runs the Map's own ItemProcessor once per batch (item) with the same executor (the local stack does this for real: lambdas/local/distributed-map.ts). Every Wait is zero time.
  */
 export type StepFunction = (payload: CampaignStepPayload) => Promise<unknown>;
 
 type Scope = { StartAt: string; States: Record<string, AslState> };
 interface LocalMap {
   processor: Scope;
-  batchSize: number;
+  /** Batched over an S3 set (ItemReader), or one child per item of the input (ItemsPath, through ItemSelector). */
+  batchSize?: number;
+  itemSelector?: unknown;
 }
 
 const VALIDATION = { validationOptions: { checkArn: false, checkPaths: false } } as const;
@@ -26,11 +29,18 @@ function swapDistributedMaps(scope: Scope, maps: Map<string, LocalMap>, waits: s
     if (state.Type === 'Task') tasks.push(name);
     const processor = state.ItemProcessor as (Scope & { ProcessorConfig?: { Mode?: string } }) | undefined;
     if (processor?.ProcessorConfig?.Mode === 'DISTRIBUTED') {
+      const { ProcessorConfig: _config, ...rest } = processor;
+      const child = swapDistributedMaps(rest, maps, waits, tasks);
+      const { ItemReader: _r, ItemBatcher: _b, ItemProcessor: _p, ResultWriter: _w, MaxConcurrency: _c, MaxConcurrencyPath: _cp, ToleratedFailurePercentage: _t, ItemsPath: _i, ItemSelector: _s, ...kept } = state;
+      if (state.ItemReader === undefined) {
+        // ItemsPath over the state input: the handler gets the items and the input for the ItemSelector.
+        maps.set(name, { processor: child, itemSelector: state.ItemSelector });
+        States[name] = { ...kept, Type: 'Task', Resource: 'arn:aws:states:::lambda:invoke', Parameters: { 'items.$': state.ItemsPath ?? '$', 'input.$': '$' } };
+        continue;
+      }
       const reader = state.ItemReader as { Parameters: Record<string, string> };
       const batcher = state.ItemBatcher as { MaxItemsPerBatch: number; BatchInput: Record<string, unknown> };
-      const { ProcessorConfig: _config, ...rest } = processor;
-      maps.set(name, { processor: swapDistributedMaps(rest, maps, waits, tasks), batchSize: batcher.MaxItemsPerBatch });
-      const { ItemReader: _r, ItemBatcher: _b, ItemProcessor: _p, ResultWriter: _w, MaxConcurrency: _c, ToleratedFailurePercentage: _t, ...kept } = state;
+      maps.set(name, { processor: child, batchSize: batcher.MaxItemsPerBatch });
       States[name] = { ...kept, Type: 'Task', Resource: 'arn:aws:states:::lambda:invoke', Parameters: { 'key.$': reader.Parameters['Key.$'], BatchInput: batcher.BatchInput } };
       continue;
     }
@@ -84,11 +94,21 @@ export function runLocally(asl: AslDefinition, input: unknown, fn: StepFunction,
   };
   for (const [name, map] of maps) {
     handlers[name] = async (params) => {
+      if (map.batchSize === undefined) {
+        const { items, input: mapInput } = params as { items: unknown[]; input: unknown };
+        // ToleratedFailurePercentage 0 here too; children run one after another (order does not matter to the runs).
+        for (const [index, value] of items.entries()) {
+          const context = { Map: { Item: { Index: index, Value: value } } };
+          await execute(map.processor, map.itemSelector === undefined ? value : applyTemplate(map.itemSelector, mapInput, context));
+        }
+        return null;
+      }
       const { key, BatchInput } = params as { key: string; BatchInput: unknown };
       const rows: AudienceRow[] = [];
       for await (const row of files.readRows(key)) rows.push(row);
       // ToleratedFailurePercentage 0: one failed child fails the map.
-      for (let i = 0; i < rows.length; i += map.batchSize) await execute(map.processor, { Items: rows.slice(i, i + map.batchSize), BatchInput });
+      const size = map.batchSize;
+      for (let i = 0; i < rows.length; i += size) await execute(map.processor, { Items: rows.slice(i, i + size), BatchInput });
       return null;
     };
   }

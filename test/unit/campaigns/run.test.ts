@@ -1,6 +1,6 @@
 import type { CampaignRunRecord, RunContext } from '../../../lambdas/core/campaigns/contract';
 import { memoryCampaignRuns } from '../../../lambdas/core/campaigns/memory';
-import { campaignRunId, finishRun, startRun } from '../../../lambdas/core/campaigns/run';
+import { campaignRunId, finishRun, MAX_CAMPAIGN_SCAN_SEGMENTS, startRun } from '../../../lambdas/core/campaigns/run';
 
 const clock = { now: () => new Date('2026-12-03T09:00:05.000Z') };
 const ARN = 'arn:aws:states:eu-west-1:123456789012:execution:waymark-dev-campaign-news:r-1';
@@ -52,6 +52,22 @@ describe('startRun', () => {
     const result = await startRun({ runs, clock, scanSegments: 3 }, apiStart(true));
     expect(result).toEqual({ duplicate: false, run: context({ dryRun: true }), parts: [0, 1, 2], totalSegments: 3 });
     expect(await runs.get('news', 'r-1')).toMatchObject({ status: 'running', executionArn: ARN, startedAt: '2026-12-03T09:00:00.000Z', version: 2 });
+  });
+
+  it('answers as many parts as segments, up to MAX_CAMPAIGN_SCAN_SEGMENTS (the audience Map runs them all at once)', async () => {
+    const runs = memoryCampaignRuns();
+    await runs.create(apiRun());
+    const most = await startRun({ runs, clock, scanSegments: MAX_CAMPAIGN_SCAN_SEGMENTS }, apiStart());
+    expect(most).toMatchObject({ totalSegments: 64, parts: Array.from({ length: 64 }, (_, i) => i) });
+    await runs.create(apiRun({ runId: 'r-2' }));
+    const second = { ...apiStart(), input: { ...apiStart().input, runId: 'r-2' } };
+    for (const bad of [0, 65, 2.5]) {
+      await expect(startRun({ runs, clock, scanSegments: bad }, second)).rejects.toThrow(
+        new RegExp(`scanSegments must be an integer from 1 to 64 \\(got ${bad}\\)`),
+      );
+    }
+    // Refused before the run record changes.
+    expect(await runs.get('news', 'r-2')).toMatchObject({ status: 'starting', version: 1 });
   });
 
   it('goes on when the same execution retries its start, and keeps a paused run paused', async () => {

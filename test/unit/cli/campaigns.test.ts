@@ -95,6 +95,9 @@ describe('waymark cost <campaign file>', () => {
     expect(out.stdout).toMatch(/^ {2}Step Functions: [\d,]+ state transitions, [\d,]+ child executions: \$/m);
     expect(out.stdout).toMatch(/^ {2}Lambda: /m);
     expect(out.stdout).toMatch(/^ {2}S3: /m);
+    // The audience in pages (its 8 children, one per scan segment, are in the child executions above).
+    expect(out.stdout).toMatch(/^ {4}\(audience\) +audience +1,000,000 members +1,000 pages +\$/m);
+    expect(out.stdout).toContain(`${expected.stepFunctions.childExecutions.toLocaleString('en-US')} child executions`);
     expect(out.stdout).toContain(`$${expected.usdPerMillion.toFixed(2)} per million recipients (aim: at most $5.00, met)`);
   });
 
