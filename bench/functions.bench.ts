@@ -25,6 +25,14 @@ const lambdaEnvironment = (name: string): NodeJS.ProcessEnv => ({
   [EnvKey.privacyKeySecretArn]: 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:privacy',
   [EnvKey.publicUrl]: 'https://example.com/',
   [EnvKey.audienceScanStateMachineArn]: 'arn:aws:states:eu-west-1:123456789012:stateMachine:scan',
+  // campaign-step and the campaign API: without them their bundles refuse to load.
+  [EnvKey.audienceBucketName]: 'audience',
+  [EnvKey.campaignStateMachinePrefix]: 'arn:aws:states:eu-west-1:123456789012:stateMachine:waymark-bench_c-',
+  [EnvKey.senderEmail]: 'journeys@shop.example',
+  [EnvKey.emailConfigurationSet]: 'waymark-bench',
+  [EnvKey.pushApplicationId]: 'a1b2c3d4e5f6',
+  [EnvKey.smsOriginationIdentity]: 'pool-0123456789abcdef',
+  [EnvKey.smsConfigurationSet]: 'waymark-bench',
   ...WAYMARK_BASE_ENVIRONMENT,
 });
 
