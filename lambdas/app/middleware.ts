@@ -2,17 +2,14 @@ import middy from '@middy/core';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import type { Context } from 'aws-lambda';
-import { logger, metrics, tracer } from '../shared/powertools';
+import { logger, metrics, tracerMiddleware } from '../shared/powertools';
 import { problemMiddleware, type ApiEvent, type ApiResult } from '../shared/http';
 
 /** Wraps a handler with Powertools: logger and tracer, and the metrics flush for handlers that emit metrics. */
 export function withPowertools<TEvent, TResult>(fn: (event: TEvent, context: Context) => Promise<TResult>, options: { emitsMetrics?: boolean } = {}) {
   let wrapped = middy(fn).use(injectLambdaContext(logger));
-  if (tracer) {
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
-    const { captureLambdaHandler } = require('@aws-lambda-powertools/tracer/middleware') as typeof import('@aws-lambda-powertools/tracer/middleware');
-    wrapped = wrapped.use(captureLambdaHandler(tracer, { captureResponse: false }));
-  }
+  const tracing = tracerMiddleware();
+  if (tracing) wrapped = wrapped.use(tracing);
   return options.emitsMetrics ? wrapped.use(logMetrics(metrics)) : wrapped;
 }
 
