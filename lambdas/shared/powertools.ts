@@ -4,11 +4,17 @@ import type { Tracer } from '@aws-lambda-powertools/tracer';
 import type { MiddlewareObj } from '@middy/core';
 import type { JourneyMetric } from '../core/measure/metrics';
 
+type TracerMiddleware = typeof import('@aws-lambda-powertools/tracer/middleware');
+
 /** Built once per module (per container). Locally the stack turns metrics and tracing off through Powertools' own variables. */
 export const logger = new Logger({ serviceName: 'waymark' });
 /** The stage's namespace (`Waymark/<stage>`, set by the app stack), so two stages in one account never share a metric. */
 export const METRICS_NAMESPACE = process.env.POWERTOOLS_METRICS_NAMESPACE ?? 'Waymark';
-export const metrics = new Metrics({ namespace: METRICS_NAMESPACE, serviceName: 'waymark' });
+/**
+ * Pure (the annotation): a bundle whose handler emits no metric (no `withMetrics`, no journey counter) leaves out the
+ * Powertools metrics package altogether (test/unit/architecture/bundles.test.ts).
+ */
+export const metrics = /* @__PURE__ */ new Metrics({ namespace: METRICS_NAMESPACE, serviceName: 'waymark' });
 
 /**
  * Replaced at bundle time (esbuild `define`, lib/constructs/bundling.ts `TRACE_AWS_CALLS_CONSTANT`) by the stage's
@@ -24,12 +30,13 @@ declare const WAYMARK_TRACE_AWS_CALLS: boolean | undefined;
  * tracing records every invocation either way.
  */
 const tracing =
-  (typeof WAYMARK_TRACE_AWS_CALLS !== 'boolean' || WAYMARK_TRACE_AWS_CALLS) && process.env.POWERTOOLS_TRACE_ENABLED !== 'false'
+  (typeof WAYMARK_TRACE_AWS_CALLS !== 'boolean' || WAYMARK_TRACE_AWS_CALLS) &&
+  process.env.POWERTOOLS_TRACE_ENABLED !== 'false'
     ? {
         // eslint-disable-next-line @typescript-eslint/no-require-imports
         Tracer: (require('@aws-lambda-powertools/tracer') as typeof import('@aws-lambda-powertools/tracer')).Tracer,
         // eslint-disable-next-line @typescript-eslint/no-require-imports
-        middleware: require('@aws-lambda-powertools/tracer/middleware') as typeof import('@aws-lambda-powertools/tracer/middleware'),
+        middleware: require('@aws-lambda-powertools/tracer/middleware') as TracerMiddleware,
       }
     : undefined;
 

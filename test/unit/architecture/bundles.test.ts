@@ -22,8 +22,9 @@ async function bundled(name: HandlerName, choices: BundlingChoices = {}) {
   const credentials = new Set(inputs.flatMap((i) => /node_modules\/@aws-sdk\/(credential-provider-[a-z-]+|nested-clients)\//.exec(i)?.[1] ?? []));
   const liquid = inputs.some((i) => i.includes('node_modules/liquidjs/'));
   // The Powertools tracer and what it loads (the X-Ray SDK, its context library).
+  const metrics = inputs.some((i) => i.includes('node_modules/@aws-lambda-powertools/metrics/'));
   const tracing = [...new Set(inputs.flatMap((i) => /node_modules\/(@aws-lambda-powertools\/tracer|aws-xray-sdk-core|cls-hooked)\//.exec(i)?.[1] ?? []))].sort();
-  return { clients: [...clients].sort(), credentials: [...credentials].sort(), liquid, tracing, text: result.outputFiles.map((f) => f.text).join('') };
+  return { clients: [...clients].sort(), credentials: [...credentials].sort(), liquid, metrics, tracing, text: result.outputFiles.map((f) => f.text).join('') };
 }
 
 const tables = ['dynamodb'];
@@ -74,12 +75,37 @@ const expected: Partial<Record<HandlerName, string[]>> = {
 // Campaign batches render their messages too.
 const WITH_TEMPLATES: HandlerName[] = [HandlerName.prepareSend, HandlerName.campaignStep];
 
+/**
+ * The handlers that emit no metric (no `withMetrics`, no journey counter: composed without `awsStores()`), whose bundles
+ * hold no Powertools metrics code. Every other handler counts or may count (awsStores() gives it the counters).
+ */
+const WITHOUT_METRICS: HandlerName[] = [
+  HandlerName.ingestEvent,
+  HandlerName.registerWait,
+  HandlerName.resolveWait,
+  HandlerName.loadProfile,
+  HandlerName.decideStep,
+  HandlerName.getJourney,
+  HandlerName.getJourneyReport,
+  HandlerName.listRules,
+  HandlerName.getRule,
+  HandlerName.putRule,
+  HandlerName.deleteRule,
+  HandlerName.listCampaigns,
+  HandlerName.getCampaign,
+  HandlerName.startCampaignRun,
+  HandlerName.listCampaignRuns,
+  HandlerName.getCampaignRun,
+  HandlerName.controlCampaignRun,
+];
+
 describe('Lambda bundles: each function carries only what it uses', () => {
   it.each(Object.values(HandlerName))('%s bundles only the SDK clients its ports use, credentials from the environment, no tracer and no source map', async (name) => {
-    const { clients, credentials, liquid, tracing, text } = await bundled(name);
+    const { clients, credentials, liquid, metrics, tracing, text } = await bundled(name);
     expect(clients).toEqual(expected[name] ?? stores);
     // The template engine only where messages are rendered or templates checked (reading the registry does neither).
     expect({ name, liquid }).toEqual({ name, liquid: WITH_TEMPLATES.includes(name) });
+    expect({ name, metrics }).toEqual({ name, metrics: !WITHOUT_METRICS.includes(name) });
     // Lambda puts the role's credentials in the environment: the rest of the default chain is not bundled.
     expect(credentials).toEqual(['credential-provider-env']);
     // No X-Ray SDK unless the stage sets traceAwsCalls: Lambda's active tracing records the invocation without it.
