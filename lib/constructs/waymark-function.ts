@@ -107,7 +107,8 @@ export class WaymarkFunction extends Construct implements iam.IGrantable {
     this.functionRole = props.role;
     this.role = props.role.role;
     this.grantPrincipal = this.role;
-    this.bundling = waymarkBundling({ traceAwsCalls: props.traceAwsCalls ?? this.node.tryGetContext(TRACE_AWS_CALLS_CONTEXT) === true });
+    const traceAwsCalls = props.traceAwsCalls ?? this.node.tryGetContext(TRACE_AWS_CALLS_CONTEXT) === true;
+    this.bundling = waymarkBundling({ traceAwsCalls });
 
     this.function = new nodejs.NodejsFunction(this, 'Function', {
       entry: handlerEntry(props.handler),

@@ -17,13 +17,15 @@ describe('bundling: the X-Ray SDK is a build-time choice', () => {
 
   it('defines it true when a stage traces AWS calls', () => {
     expect(tracedIn(waymarkBundling({ traceAwsCalls: true }))).toBe('true');
-    expect(esbuildOptions(waymarkBundling({ traceAwsCalls: true })).define).toEqual({ [TRACE_AWS_CALLS_CONSTANT]: 'true' });
+    const options = esbuildOptions(waymarkBundling({ traceAwsCalls: true }));
+    expect(options.define).toEqual({ [TRACE_AWS_CALLS_CONSTANT]: 'true' });
   });
 
   it('bundles no function of the app stack with the tracer unless the stage asks for it', () => {
     const defaults = waymarkStacks(testApp()).application;
     const traced = waymarkStacks(testApp(), { traceAwsCalls: true }).application;
-    const constants = (functions: Record<string, WaymarkFunction>) => new Set(Object.values(functions).map((f) => tracedIn(f.bundling)));
+    const constants = (functions: Record<string, WaymarkFunction>) =>
+      new Set(Object.values(functions).map((f) => tracedIn(f.bundling)));
     expect(constants(defaults.functions)).toEqual(new Set(['false']));
     expect(constants(traced.functions)).toEqual(new Set(['true']));
   });
@@ -33,7 +35,12 @@ describe('bundling: the X-Ray SDK is a build-time choice', () => {
     WaymarkFunction.traceAwsCallsBelow(stack, true);
     const role = new FunctionRole(stack, 'Role', 'test');
     const inherited = new WaymarkFunction(stack, 'Inherited', { handler: 'route-event', description: 'test', role });
-    const own = new WaymarkFunction(stack, 'Own', { handler: 'route-event', description: 'test', role, traceAwsCalls: false });
+    const own = new WaymarkFunction(stack, 'Own', {
+      handler: 'route-event',
+      description: 'test',
+      role,
+      traceAwsCalls: false,
+    });
     expect([tracedIn(inherited.bundling), tracedIn(own.bundling)]).toEqual(['true', 'false']);
   });
 });
