@@ -75,7 +75,7 @@ export const StageConfig = z.strictObject({
     .optional(),
   /**
    * Bundle the Powertools tracer and the X-Ray SDK into every function, so each AWS SDK call shows as a subsegment of
-   * its invocation's trace (~120 KB and 13–22 ms of cold init a function). Without it, Lambda's active tracing still
+   * its invocation's trace (~140 KB and 20–30 ms of cold init a function). Without it, Lambda's active tracing still
    * records each invocation and the service map (lib/README.md, "Bundling"). `-c waymark:traceAwsCalls=true`.
    * @default false
    */

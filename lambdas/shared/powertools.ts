@@ -23,7 +23,7 @@ export const metrics = /* @__PURE__ */ new Metrics({ namespace: METRICS_NAMESPAC
 declare const WAYMARK_TRACE_AWS_CALLS: boolean | undefined;
 
 /**
- * The Powertools tracer's modules (it loads the X-Ray SDK, ~120 KB whose async hooks tax every promise), where used:
+ * The Powertools tracer's modules (it loads the X-Ray SDK, ~140 KB whose async hooks tax every promise), where used:
  * not where tracing is off (the local stack, the bench), and not bundled at all where the bundle defines the constant
  * false (the default). One expression on purpose: esbuild drops the `require`s only when the condition folds to a
  * literal in place, not through a variable (test/unit/architecture/bundles.test.ts checks the bundles). Lambda's active
