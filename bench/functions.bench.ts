@@ -3,12 +3,14 @@ import { mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { build } from 'esbuild';
-import { esbuildOptions, WAYMARK_BASE_ENVIRONMENT } from '../lib/constructs/bundling';
+import { esbuildOptions, WAYMARK_BASE_ENVIRONMENT, waymarkBundling } from '../lib/constructs/bundling';
 import { EnvKey } from '../lambdas/core/config/env-keys';
 import { handlerEntry, HandlerName, PROJECT_ROOT } from '../lib/constructs/waymark-function';
 import { withBaseline, type Benchmark, type Figure } from './types';
 
 const RUNS = Number(process.env.BENCH_INIT_RUNS ?? 5);
+/** The default stage's bundles (no tracer, no X-Ray SDK); BENCH_TRACE_AWS_CALLS=true: a stage with `traceAwsCalls`. */
+const BUNDLING = esbuildOptions(waymarkBundling({ traceAwsCalls: process.env.BENCH_TRACE_AWS_CALLS === 'true' }));
 
 /** What Lambda sets, and every variable a handler may read, so each loads as it would in its container. */
 const lambdaEnvironment = (name: string): NodeJS.ProcessEnv => ({
@@ -25,6 +27,14 @@ const lambdaEnvironment = (name: string): NodeJS.ProcessEnv => ({
   [EnvKey.privacyKeySecretArn]: 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:privacy',
   [EnvKey.publicUrl]: 'https://example.com/',
   [EnvKey.audienceScanStateMachineArn]: 'arn:aws:states:eu-west-1:123456789012:stateMachine:scan',
+  // campaign-step and the campaign API: without them their bundles refuse to load.
+  [EnvKey.audienceBucketName]: 'audience',
+  [EnvKey.campaignStateMachinePrefix]: 'arn:aws:states:eu-west-1:123456789012:stateMachine:waymark-bench_c-',
+  [EnvKey.senderEmail]: 'journeys@shop.example',
+  [EnvKey.emailConfigurationSet]: 'waymark-bench',
+  [EnvKey.pushApplicationId]: 'a1b2c3d4e5f6',
+  [EnvKey.smsOriginationIdentity]: 'pool-0123456789abcdef',
+  [EnvKey.smsConfigurationSet]: 'waymark-bench',
   ...WAYMARK_BASE_ENVIRONMENT,
 });
 
@@ -43,7 +53,7 @@ function initCpuMs(file: string, name: string): number {
 }
 
 async function bundle(entry: string, outfile: string): Promise<number> {
-  await build({ ...esbuildOptions(), entryPoints: [entry], outfile, absWorkingDir: PROJECT_ROOT, logLevel: 'error' });
+  await build({ ...BUNDLING, entryPoints: [entry], outfile, absWorkingDir: PROJECT_ROOT, logLevel: 'error' });
   return Number((statSync(outfile).size / 1024).toFixed(1));
 }
 

@@ -32,6 +32,7 @@ new WaymarkAppStack(app, `Waymark-${config.stage}-App`, {
   alarmEmail: config.alarmEmail,
   defaultTimezone: config.defaultTimezone,
   campaignControlGroupPercent: config.campaignControlGroupPercent,
+  traceAwsCalls: config.traceAwsCalls,
 });
 
 // cdk-nag 3 is a policy-validation plugin (not an Aspect): an unacknowledged finding fails synth.

@@ -21,7 +21,7 @@ import { FILE_CATALOG_UPDATED_AT, type CatalogRegistration } from './constructs/
 import type { JourneyStateMachine } from './constructs/journey-state-machine';
 import { metricsNamespaceOf, OperationsDashboard } from './constructs/operations-dashboard';
 import type { RegistryShard } from './constructs/registry-shard';
-import type { WaymarkFunction } from './constructs/waymark-function';
+import { WaymarkFunction } from './constructs/waymark-function';
 import { loadDecisionFiles, type DecisionFiles } from './decisions';
 import { entryPoints, type EntryPointName } from './entry-points';
 import { addApiRoute, splitRoute } from './features/api-routes';
@@ -160,6 +160,12 @@ export interface WaymarkAppStackProps extends StackProps {
    * @default 0 while there are at most INLINE_JOURNEY_LIMIT journeys and INLINE_CATALOG_FILE_LIMIT files, else REGISTRY_SHARDS
    */
   readonly registryShards?: number;
+  /**
+   * Bundle the Powertools tracer and the X-Ray SDK into every function (stage `traceAwsCalls`, lib/config.ts): each AWS
+   * SDK call then shows as an X-Ray subsegment. Lambda's active tracing records every invocation either way.
+   * @default false
+   */
+  readonly traceAwsCalls?: boolean;
 }
 
 /** The REST API's stage (the path prefix of every route). */
@@ -240,6 +246,8 @@ export class WaymarkAppStack extends Stack {
     // Unindented JSON: the template holds every inline journey's ASL (and its definition again in the registry item),
     // and CloudFormation takes at most 1 MB per template (lib/README.md, resource budget).
     super(scope, id, { suppressTemplateIndentation: true, ...props });
+    // Before any child: every function of the stack (and of its nested stacks) is bundled with the stage's choice.
+    WaymarkFunction.traceAwsCallsBelow(this, props.traceAwsCalls ?? false);
     // Strong (Export/ImportValue): CloudFormation then refuses to delete or replace a table or the bus this stack uses.
     CrossStackReferences.of(this).consume(ReferenceStrength.STRONG);
     const logRetention = props.logRetention ?? logs.RetentionDays.THREE_MONTHS;

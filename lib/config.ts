@@ -73,6 +73,17 @@ export const StageConfig = z.strictObject({
     .min(0, 'campaignControlGroupPercent is at least 0')
     .max(100, 'campaignControlGroupPercent is at most 100')
     .optional(),
+  /**
+   * Bundle the Powertools tracer and the X-Ray SDK into every function, so each AWS SDK call shows as a subsegment of
+   * its invocation's trace (~140 KB and 20–30 ms of cold init a function). Without it, Lambda's active tracing still
+   * records each invocation and the service map (lib/README.md, "Bundling"). `-c waymark:traceAwsCalls=true`.
+   * @default false
+   */
+  traceAwsCalls: z
+    .union([z.boolean(), z.enum(['true', 'false']).transform((value) => value === 'true')], {
+      error: 'traceAwsCalls must be true or false',
+    })
+    .optional(),
 });
 export type StageConfig = z.infer<typeof StageConfig>;
 

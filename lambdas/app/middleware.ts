@@ -1,22 +1,21 @@
 import middy from '@middy/core';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
-import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import type { Context } from 'aws-lambda';
-import { logger, metrics, tracer } from '../shared/powertools';
+import { logger, tracerMiddleware } from '../shared/powertools';
 import { problemMiddleware, type ApiEvent, type ApiResult } from '../shared/http';
 
-/** Wraps a handler with Powertools: logger and tracer, and the metrics flush for handlers that emit metrics. */
-export function withPowertools<TEvent, TResult>(fn: (event: TEvent, context: Context) => Promise<TResult>, options: { emitsMetrics?: boolean } = {}) {
+/**
+ * Wraps a handler with Powertools: logger, and tracer where bundled. A handler that emits metrics uses `withMetrics`
+ * (./metrics-middleware.ts) instead: here, the metrics package would be in every bundle.
+ */
+export function withPowertools<TEvent, TResult>(fn: (event: TEvent, context: Context) => Promise<TResult>) {
   let wrapped = middy(fn).use(injectLambdaContext(logger));
-  if (tracer) {
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
-    const { captureLambdaHandler } = require('@aws-lambda-powertools/tracer/middleware') as typeof import('@aws-lambda-powertools/tracer/middleware');
-    wrapped = wrapped.use(captureLambdaHandler(tracer, { captureResponse: false }));
-  }
-  return options.emitsMetrics ? wrapped.use(logMetrics(metrics)) : wrapped;
+  const tracing = tracerMiddleware();
+  if (tracing) wrapped = wrapped.use(tracing);
+  return wrapped;
 }
 
 /** API Gateway handlers: Powertools plus problem+json for client errors. */
-export function apiHandler(fn: (event: ApiEvent, context: Context) => Promise<ApiResult>, options: { emitsMetrics?: boolean } = {}) {
-  return withPowertools<ApiEvent, ApiResult>(fn, options).use(problemMiddleware((error) => logger.error('unexpected error', error as Error)));
+export function apiHandler(fn: (event: ApiEvent, context: Context) => Promise<ApiResult>) {
+  return withPowertools<ApiEvent, ApiResult>(fn).use(problemMiddleware((error) => logger.error('unexpected error', error as Error)));
 }

@@ -1,7 +1,7 @@
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import { recordEngagementEvent, type EngagementDeps, type EngagementResult } from '../core/engagement/record';
 import { logger, metrics } from '../shared/powertools';
-import { withPowertools } from './middleware';
+import { withMetrics } from './metrics-middleware';
 
 /**
  * EventBridge rule target for the SES events of the stage's configuration set (SES_DELIVERY_EVENT_PATTERN): bounces
@@ -11,7 +11,7 @@ import { withPowertools } from './middleware';
  */
 export function createRecordDeliveryEventHandler(deps: EngagementDeps) {
   if (deps.counters === null) logger.warn('no journey counters store: engagement events are recorded but not counted');
-  return withPowertools(
+  return withMetrics(
     async (raw: unknown): Promise<EngagementResult> => {
       const result = await recordEngagementEvent(deps, raw);
       if (result.suppressed) metrics.addMetric('AddressesSuppressed', MetricUnit.Count, result.suppressed.length);
@@ -23,6 +23,5 @@ export function createRecordDeliveryEventHandler(deps: EngagementDeps) {
       else if (result.status === 'ignored' || result.status === 'unattributed') logger.info('engagement event not recorded', { result });
       return result;
     },
-    { emitsMetrics: true },
   );
 }

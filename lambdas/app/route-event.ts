@@ -2,11 +2,11 @@ import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import { EventBridgeEvent } from '../core/events/business-event';
 import { routeBusEvent, type RouteDeps, type RouteResult } from '../core/runtime/route';
 import { logger, metrics } from '../shared/powertools';
-import { withPowertools } from './middleware';
+import { withMetrics } from './metrics-middleware';
 
 /** EventBridge rule target: routes one business event. Infrastructure failures throw, so EventBridge/Lambda retry. */
 export function createRouteEventHandler(deps: RouteDeps) {
-  return withPowertools(async (raw: unknown): Promise<RouteResult> => {
+  return withMetrics(async (raw: unknown): Promise<RouteResult> => {
     const envelope = EventBridgeEvent.safeParse(raw);
     const result = envelope.success
       ? await routeBusEvent(deps, envelope.data)
@@ -22,7 +22,7 @@ export function createRouteEventHandler(deps: RouteDeps) {
       metrics.addMetric('WaitsResumed', MetricUnit.Count, result.resumed.length);
     }
     return result;
-  }, { emitsMetrics: true });
+  });
 }
 
 async function rejectMalformed(deps: RouteDeps, raw: unknown, errors: { field: string; message: string }[]): Promise<RouteResult> {

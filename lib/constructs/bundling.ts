@@ -4,11 +4,31 @@ const CREDENTIAL_CHAIN = '@aws-sdk/credential-provider-node';
 const LAMBDA_CREDENTIALS = 'lambdas/shared/lambda-credentials.ts';
 
 /**
+ * The constant lambdas/shared/powertools.ts checks before loading the Powertools tracer: esbuild replaces it (`define`)
+ * by the stage's `traceAwsCalls`, so where it is false the tracer, the X-Ray SDK and cls-hooked are not bundled.
+ */
+export const TRACE_AWS_CALLS_CONSTANT = 'WAYMARK_TRACE_AWS_CALLS';
+
+/** The build-time choices a stage makes about its functions' bundles (lib/config.ts). */
+export interface BundlingChoices {
+  /**
+   * Bundle the Powertools tracer, so each AWS SDK call shows as an X-Ray subsegment of the invocation. Without it
+   * Lambda's active tracing still records each invocation and the service map.
+   * @default false
+   */
+  readonly traceAwsCalls?: boolean;
+}
+
+/**
  * How every Waymark function is bundled, shared by `WaymarkFunction` and `bench/functions.bench.ts` (which bundles
  * the handlers the same way to report their size and cold init). `keepNames`: Step Functions `Retry`/`Catch` match on
  * error names. No source map: loading one with `--enable-source-maps` costs 110–190 ms of every cold start.
  */
-export const WAYMARK_BUNDLING: nodejs.BundlingOptions = {
+export function waymarkBundling(choices: BundlingChoices = {}): nodejs.BundlingOptions {
+  return { ...COMMON_BUNDLING, define: { [TRACE_AWS_CALLS_CONSTANT]: JSON.stringify(choices.traceAwsCalls ?? false) } };
+}
+
+const COMMON_BUNDLING: nodejs.BundlingOptions = {
   minify: true,
   sourceMap: false,
   keepNames: true,
@@ -25,6 +45,9 @@ export const WAYMARK_BUNDLING: nodejs.BundlingOptions = {
   // project root, where esbuild runs.
   esbuildArgs: { [`--alias:${CREDENTIAL_CHAIN}`]: `./${LAMBDA_CREDENTIALS}` },
 };
+
+/** The default bundling: no tracer, no X-Ray SDK. */
+export const WAYMARK_BUNDLING: nodejs.BundlingOptions = waymarkBundling();
 
 /** The variables every function gets before its own (none: source maps are not loaded at run time). */
 export const WAYMARK_BASE_ENVIRONMENT: Readonly<Record<string, string>> = {};
@@ -43,6 +66,7 @@ export function esbuildOptions(bundling: nodejs.BundlingOptions = WAYMARK_BUNDLI
     alias: Object.fromEntries(
       Object.entries(bundling.esbuildArgs ?? {}).flatMap(([arg, to]) => (arg.startsWith('--alias:') && typeof to === 'string' ? [[arg.slice('--alias:'.length), to]] : [])),
     ),
+    define: { ...bundling.define },
     ...(bundling.mainFields ? { mainFields: [...bundling.mainFields] } : {}),
   };
 }

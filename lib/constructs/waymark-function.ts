@@ -7,7 +7,7 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { entryPoints, type ENTRY_POINTS, type EntryPointName, type HandlerName as DeclaredHandlerName } from '../entry-points';
-import { WAYMARK_BASE_ENVIRONMENT, WAYMARK_BUNDLING } from './bundling';
+import { WAYMARK_BASE_ENVIRONMENT, waymarkBundling } from './bundling';
 import type { FunctionRole } from './function-roles';
 
 /** The repository root: handlers are bundled from here with the root lock file. */
@@ -64,16 +64,36 @@ export interface WaymarkFunctionProps {
    * @default - Lambda's default (6 hours)
    */
   readonly maxEventAge?: Duration;
+  /**
+   * Bundle the Powertools tracer and the X-Ray SDK (each AWS SDK call an X-Ray subsegment), lib/constructs/bundling.ts.
+   * @default - what an enclosing scope set with `WaymarkFunction.traceAwsCallsBelow` (the app stack: the stage's
+   * `traceAwsCalls`), else false
+   */
+  readonly traceAwsCalls?: boolean;
 }
 
+/** The construct context key of `WaymarkFunction.traceAwsCallsBelow` (construct context is inherited by children). */
+const TRACE_AWS_CALLS_CONTEXT = '@waymark/function:traceAwsCalls';
+
 /**
- * One Waymark Lambda: Node.js 24 on arm64, bundled locally with esbuild as `WAYMARK_BUNDLING` says (each handler
- * file is its own composition root, so a bundle holds only the code and clients it uses), X-Ray active, JSON logs
+ * One Waymark Lambda: Node.js 24 on arm64, bundled locally with esbuild as `waymarkBundling` says (each handler
+ * file is its own composition root, so a bundle holds only the code and clients it uses), X-Ray active tracing (Lambda
+ * records each invocation; the function bundles the X-Ray SDK only with `traceAwsCalls`), JSON logs
  * to its own log group, and a role with inline policies only (no AWS managed policy), shared with the functions whose
  * declared `uses` imply the same grants (lib/constructs/function-roles.ts), which the stack derives from those `uses`.
  */
 export class WaymarkFunction extends Construct implements iam.IGrantable {
+  /**
+   * Sets `traceAwsCalls` of every WaymarkFunction created below `scope` (nested stacks included); call it before
+   * `scope` has children (CDK refuses context set later).
+   */
+  public static traceAwsCallsBelow(scope: Construct, traceAwsCalls: boolean): void {
+    scope.node.setContext(TRACE_AWS_CALLS_CONTEXT, traceAwsCalls);
+  }
+
   public readonly function: nodejs.NodejsFunction;
+  /** How the handler is bundled (`waymarkBundling`): the constant `define`d, among others. */
+  public readonly bundling: nodejs.BundlingOptions;
   /** The role's shared grants are added once for all its functions (`bindEntryPoint`). */
   public readonly functionRole: FunctionRole;
   public readonly role: iam.Role;
@@ -87,6 +107,8 @@ export class WaymarkFunction extends Construct implements iam.IGrantable {
     this.functionRole = props.role;
     this.role = props.role.role;
     this.grantPrincipal = this.role;
+    const traceAwsCalls = props.traceAwsCalls ?? this.node.tryGetContext(TRACE_AWS_CALLS_CONTEXT) === true;
+    this.bundling = waymarkBundling({ traceAwsCalls });
 
     this.function = new nodejs.NodejsFunction(this, 'Function', {
       entry: handlerEntry(props.handler),
@@ -108,7 +130,7 @@ export class WaymarkFunction extends Construct implements iam.IGrantable {
       maxEventAge: props.maxEventAge,
       projectRoot: PROJECT_ROOT,
       depsLockFilePath: path.join(PROJECT_ROOT, 'package-lock.json'),
-      bundling: WAYMARK_BUNDLING,
+      bundling: this.bundling,
     });
     // Instead of AWSLambdaBasicExecutionRole (which allows every log group): this function, its log group only.
     props.role.allowLogs(this.function, this.logGroup);

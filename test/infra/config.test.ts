@@ -47,7 +47,16 @@ describe('stage configuration', () => {
     expect(() => configFrom({ 'waymark:campaignControlGroupPercent': 101 })).toThrow(/campaignControlGroupPercent is at most 100/);
   });
 
+  it('traces AWS calls only when the stage says so, as a boolean or as -c gives it ("true"/"false")', () => {
+    expect(configFrom({}).traceAwsCalls).toBeUndefined();
+    expect(configFrom({ waymark: { traceAwsCalls: true } }).traceAwsCalls).toBe(true);
+    expect(configFrom({ 'waymark:traceAwsCalls': 'true' }).traceAwsCalls).toBe(true);
+    expect(configFrom({ waymark: { traceAwsCalls: true }, 'waymark:traceAwsCalls': 'false' }).traceAwsCalls).toBe(false);
+  });
+
   it.each([
+    [{ 'waymark:traceAwsCalls': 'yes' }, /waymark\.traceAwsCalls: traceAwsCalls must be true or false \(received "yes"\)/],
+    [{ waymark: { traceAwsCalls: 1 } }, /waymark\.traceAwsCalls: traceAwsCalls must be true or false \(received 1\)/],
     [{ 'waymark:stage': 'Prod_1' }, /waymark\.stage: stage is lowercase.*\(received "Prod_1"\)/],
     [{ 'waymark:stage': 'a-very-long-stage-name' }, /waymark\.stage: stage is at most 16 characters/],
     [{ waymark: { senderEmail: 'not-an-address' } }, /waymark\.senderEmail: senderEmail must be an email address \(received "not-an-address"\)/],

@@ -3,13 +3,13 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { build } from 'esbuild';
-import { esbuildOptions, WAYMARK_BASE_ENVIRONMENT } from '../../../lib/constructs/bundling';
+import { esbuildOptions, WAYMARK_BASE_ENVIRONMENT, waymarkBundling, type BundlingChoices } from '../../../lib/constructs/bundling';
 import { handlerEntry, HandlerName, PROJECT_ROOT } from '../../../lib/constructs/waymark-function';
 
 /** The AWS SDK clients and credential providers in a handler's bundle (code that is in the output), built as the CDK builds it. */
-async function bundled(name: HandlerName): Promise<{ clients: string[]; credentials: string[]; liquid: boolean; text: string }> {
+async function bundled(name: HandlerName, choices: BundlingChoices = {}) {
   const result = await build({
-    ...esbuildOptions(),
+    ...esbuildOptions(waymarkBundling(choices)),
     entryPoints: [handlerEntry(name)],
     outfile: `${name}.js`,
     write: false,
@@ -21,7 +21,10 @@ async function bundled(name: HandlerName): Promise<{ clients: string[]; credenti
   const clients = new Set(inputs.flatMap((i) => /node_modules\/@aws-sdk\/client-([a-z0-9-]+)\//.exec(i)?.[1] ?? []));
   const credentials = new Set(inputs.flatMap((i) => /node_modules\/@aws-sdk\/(credential-provider-[a-z-]+|nested-clients)\//.exec(i)?.[1] ?? []));
   const liquid = inputs.some((i) => i.includes('node_modules/liquidjs/'));
-  return { clients: [...clients].sort(), credentials: [...credentials].sort(), liquid, text: result.outputFiles.map((f) => f.text).join('') };
+  // The Powertools tracer and what it loads (the X-Ray SDK, its context library).
+  const metrics = inputs.some((i) => i.includes('node_modules/@aws-lambda-powertools/metrics/'));
+  const tracing = [...new Set(inputs.flatMap((i) => /node_modules\/(@aws-lambda-powertools\/tracer|aws-xray-sdk-core|cls-hooked)\//.exec(i)?.[1] ?? []))].sort();
+  return { clients: [...clients].sort(), credentials: [...credentials].sort(), liquid, metrics, tracing, text: result.outputFiles.map((f) => f.text).join('') };
 }
 
 const tables = ['dynamodb'];
@@ -72,15 +75,46 @@ const expected: Partial<Record<HandlerName, string[]>> = {
 // Campaign batches render their messages too.
 const WITH_TEMPLATES: HandlerName[] = [HandlerName.prepareSend, HandlerName.campaignStep];
 
+/**
+ * The handlers that emit no metric (no `withMetrics`, no journey counter: composed without `awsStores()`), whose bundles
+ * hold no Powertools metrics code. Every other handler counts or may count (awsStores() gives it the counters).
+ */
+const WITHOUT_METRICS: HandlerName[] = [
+  HandlerName.ingestEvent,
+  HandlerName.registerWait,
+  HandlerName.resolveWait,
+  HandlerName.loadProfile,
+  HandlerName.decideStep,
+  HandlerName.getJourney,
+  HandlerName.getJourneyReport,
+  HandlerName.listRules,
+  HandlerName.getRule,
+  HandlerName.putRule,
+  HandlerName.deleteRule,
+  HandlerName.listCampaigns,
+  HandlerName.getCampaign,
+  HandlerName.startCampaignRun,
+  HandlerName.listCampaignRuns,
+  HandlerName.getCampaignRun,
+  HandlerName.controlCampaignRun,
+];
+
 describe('Lambda bundles: each function carries only what it uses', () => {
-  it.each(Object.values(HandlerName))('%s bundles only the SDK clients its ports use, credentials from the environment, and no source map', async (name) => {
-    const { clients, credentials, liquid, text } = await bundled(name);
+  it.each(Object.values(HandlerName))('%s bundles only the SDK clients its ports use, credentials from the environment, no tracer and no source map', async (name) => {
+    const { clients, credentials, liquid, metrics, tracing, text } = await bundled(name);
     expect(clients).toEqual(expected[name] ?? stores);
     // The template engine only where messages are rendered or templates checked (reading the registry does neither).
     expect({ name, liquid }).toEqual({ name, liquid: WITH_TEMPLATES.includes(name) });
+    expect({ name, metrics }).toEqual({ name, metrics: !WITHOUT_METRICS.includes(name) });
     // Lambda puts the role's credentials in the environment: the rest of the default chain is not bundled.
     expect(credentials).toEqual(['credential-provider-env']);
+    // No X-Ray SDK unless the stage sets traceAwsCalls: Lambda's active tracing records the invocation without it.
+    expect(tracing).toEqual([]);
     expect(text).not.toContain('sourceMappingURL');
+  });
+
+  it('bundles the Powertools tracer and the X-Ray SDK where the stage traces AWS calls', async () => {
+    expect((await bundled(HandlerName.routeEvent, { traceAwsCalls: true })).tracing).toEqual(['@aws-lambda-powertools/tracer', 'aws-xray-sdk-core', 'cls-hooked']);
   });
 
   it("gives a bundled SDK client the credentials of the function's environment (where Lambda puts the role's)", async () => {
