@@ -257,7 +257,38 @@ export function renderRun(run: any): string {
   for (const [step, names] of Object.entries(counts?.steps ?? {})) {
     lines.push(`  step ${step}: ${Object.entries(names).map(([n, t]) => totalText(n, t)).join(', ')}`);
   }
+  if (run.conversions) lines.push(...conversionLines(run.conversions));
   return `${lines.join('\n')}\n`;
+}
+
+const percent = (f: any) => (f?.available ? `${(f.value * 100).toFixed(2)}%` : 'n/a');
+const points = (x: number) => `${x >= 0 ? '+' : ''}${(x * 100).toFixed(2)} pts`;
+const money = (x: number) => (Number.isInteger(x) ? String(x) : x.toFixed(2));
+
+/** The goal's lines of a run: conversions, revenue, each step, and each comparison with its always-valid interval. */
+export function conversionLines(c: any): string[] {
+  if (!c.available) return [`  conversions: ${c.reason}`];
+  const lines = [
+    `  goal ${c.goal.event} within ${c.goal.within}: converted ${c.converted} of ${c.members} members (${percent(c.conversionRate)}), revenue ${money(c.revenue)}`,
+  ];
+  if (c.controlGroup.members > 0) {
+    const g = c.controlGroup;
+    lines.push(`  control group: converted ${g.converted} of ${g.members} (${percent(g.conversionRate)}), revenue ${money(g.revenue)}`);
+  }
+  for (const [step, s] of Object.entries(c.steps ?? {}) as [string, any][]) {
+    lines.push(`  step ${step}: converted ${s.converted} of ${s.sent} sent (${percent(s.conversionRate)}), revenue ${money(s.revenue)}`);
+  }
+  for (const e of c.experiments ?? []) {
+    const name = e.kind === 'campaign-control-group' ? 'audience vs control group' : `split ${e.node}`;
+    for (const cmp of e.comparisons ?? []) {
+      const seq = cmp.sequential;
+      const text = seq.available
+        ? `uplift ${points(seq.difference)} (95% always-valid interval ${points(seq.interval.lower)} to ${points(seq.interval.upper)}, p ${seq.pValue.toFixed(3)}${seq.interval.lower > 0 || seq.interval.upper < 0 ? ', significant' : ''})`
+        : `uplift not available: ${seq.reason}`;
+      lines.push(`  ${name}: ${cmp.variant} vs ${cmp.against}: ${text}`);
+    }
+  }
+  return lines;
 }
 
 const scheduleText = (s: any) =>

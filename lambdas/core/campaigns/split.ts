@@ -18,6 +18,7 @@ import {
   type RunContext,
 } from './contract';
 import type { Campaign, SplitStep } from './schema';
+import { assignBranches, type CampaignConversionStore } from './conversions';
 
 /**
  * A split step's Distributed Map child: assigns each member of its batch to a branch and writes one part per branch
@@ -43,6 +44,8 @@ export interface SplitDeps extends CampaignLookup {
   /** Engagement splits: the member's ledger entry of the referenced deliver step in this run. */
   ledger: Pick<Ledger, 'get'>;
   clock: Clock;
+  /** A campaign with a goal: a percent split records each member's branch on its conversion window. */
+  campaignConversions?: Pick<CampaignConversionStore, 'assign'>;
 }
 
 /** Members evaluated at once within a batch (each reads its profile or ledger entry). */
@@ -223,6 +226,10 @@ export async function splitBatch(deps: SplitDeps, payload: BatchPayload): Promis
     rows.push(row);
     byBranch.set(branch, rows);
   });
+  if (split.by === 'percent' && deps.campaignConversions) {
+    const members = items.flatMap((row, i) => (branches[i] === undefined ? [] : [{ profileId: row.profileId, branch: branches[i] }]));
+    await assignBranches(deps.campaignConversions, campaign, run, step, members);
+  }
   const hash = batchHash(items);
   const ordered = [...byBranch.keys()].sort();
   for (const branch of ordered) {
