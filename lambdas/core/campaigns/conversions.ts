@@ -1,6 +1,6 @@
 import type { BusinessEvent } from '../events/business-event';
 import type { Goal } from '../journey/schema';
-import { goalValue } from '../measure/conversions';
+import { goalMatches, goalValue } from '../measure/conversions';
 import type { Clock, LedgerStatus } from '../runtime/ports';
 import { parseDuration } from '../shared/duration';
 import { EXCLUSION, RUN_COUNTER, type CampaignRegistry, type CampaignRuns, type RunContext, type RunCount } from './contract';
@@ -201,6 +201,7 @@ export async function recordCampaignConversions(
     const windows = await deps.store.openAt(profileId, event.type, at, CAMPAIGN_CONVERSION_LIMITS.windowsPerProfile);
     for (const window of windows) {
       if (at < window.openedAt || at > window.until || window.goal.event !== event.type) continue;
+      if (!goalMatches(window.goal, event)) continue;
       const revenue = goalValue(window.goal, event);
       const conversion = { at, eventId: event.id, ...(revenue === undefined ? {} : { revenue }) };
       if (!(await deps.store.convert(window, conversion))) continue;

@@ -19,6 +19,7 @@ import {
 } from './contract';
 import type { Campaign, SplitStep } from './schema';
 import { assignBranches, type CampaignConversionStore } from './conversions';
+import { goalMatches } from '../measure/conversions';
 
 /**
  * A split step's Distributed Map child: assigns each member of its batch to a branch and writes one part per branch
@@ -108,7 +109,7 @@ export function engaged(
       const until = from + parseDuration(goal.within) * 1000;
       return (profile?.recentEvents ?? []).some((e) => {
         const at = Date.parse(e.time);
-        return e.type === goal.event && at >= from && at <= until;
+        return e.type === goal.event && at >= from && at <= until && goalMatches(goal, e);
       });
     }
   }

@@ -168,6 +168,15 @@ describe('recordCampaignConversions', () => {
     expect((converted as { runId: string }[]).map((c) => c.runId).sort()).toEqual(['r-1', 'r-2']);
   });
 
+  it("converts only on goal events that satisfy the goal's condition", async () => {
+    const filtered = campaign({ goal: { ...CAMPAIGN.goal!, condition: { path: 'event.properties.total', op: 'gte', value: 100 } } });
+    const s = setup(filtered);
+    await s.store.open(runWindows(filtered, s.run, ['p1'], 'audience'));
+    await s.order('p1', 1, 20);
+    await s.order('p1', 2, 150);
+    expect([await s.count('', 'converted', ''), await s.count('', 'revenue', '')]).toEqual([1, 150]);
+  });
+
   it('counts no revenue for a goal value that is not a non-negative number', async () => {
     const s = setup();
     await s.store.open(runWindows(CAMPAIGN, s.run, ['a', 'b'], 'audience'));
