@@ -268,22 +268,25 @@ const money = (x: number) => (Number.isInteger(x) ? String(x) : x.toFixed(2));
 /** The goal's lines of a run: conversions, revenue, each step, and each comparison with its always-valid interval. */
 export function conversionLines(c: any): string[] {
   if (!c.available) return [`  conversions: ${c.reason}`];
-  const lines = [
-    `  goal ${c.goal.event} within ${c.goal.within}: converted ${c.converted} of ${c.members} members (${percent(c.conversionRate)}), revenue ${money(c.revenue)}`,
-  ];
+  const rate = `${percent(c.conversionRate)}), revenue ${money(c.revenue)}`;
+  const lines = [`  goal ${c.goal.event} within ${c.goal.within}: converted ${c.converted} of ${c.members} members (${rate}`];
   if (c.controlGroup.members > 0) {
     const g = c.controlGroup;
-    lines.push(`  control group: converted ${g.converted} of ${g.members} (${percent(g.conversionRate)}), revenue ${money(g.revenue)}`);
+    const worth = `revenue ${money(g.revenue)}`;
+    lines.push(`  control group: converted ${g.converted} of ${g.members} (${percent(g.conversionRate)}), ${worth}`);
   }
   for (const [step, s] of Object.entries(c.steps ?? {}) as [string, any][]) {
-    lines.push(`  step ${step}: converted ${s.converted} of ${s.sent} sent (${percent(s.conversionRate)}), revenue ${money(s.revenue)}`);
+    const worth = `revenue ${money(s.revenue)}`;
+    lines.push(`  step ${step}: converted ${s.converted} of ${s.sent} sent (${percent(s.conversionRate)}), ${worth}`);
   }
   for (const e of c.experiments ?? []) {
     const name = e.kind === 'campaign-control-group' ? 'audience vs control group' : `split ${e.node}`;
     for (const cmp of e.comparisons ?? []) {
       const seq = cmp.sequential;
+      const significant = seq.available && (seq.interval.lower > 0 || seq.interval.upper < 0) ? ', significant' : '';
+      const interval = seq.available ? `${points(seq.interval.lower)} to ${points(seq.interval.upper)}` : '';
       const text = seq.available
-        ? `uplift ${points(seq.difference)} (95% always-valid interval ${points(seq.interval.lower)} to ${points(seq.interval.upper)}, p ${seq.pValue.toFixed(3)}${seq.interval.lower > 0 || seq.interval.upper < 0 ? ', significant' : ''})`
+        ? `uplift ${points(seq.difference)} (95% always-valid interval ${interval}, p ${seq.pValue.toFixed(3)}${significant})`
         : `uplift not available: ${seq.reason}`;
       lines.push(`  ${name}: ${cmp.variant} vs ${cmp.against}: ${text}`);
     }

@@ -4,10 +4,12 @@ import type {
   CampaignConversionStore,
   CampaignDelivery,
   CampaignGoalWindow,
+  CampaignWindowKey,
 } from '../core/campaigns/conversions';
 import type { LedgerStatus } from '../core/runtime/ports';
 
-const isConditionFailure = (error: unknown) => (error as { name?: string } | null)?.name === 'ConditionalCheckFailedException';
+const isConditionFailure = (error: unknown) =>
+  (error as { name?: string } | null)?.name === 'ConditionalCheckFailedException';
 
 const DAY = 86400;
 /** Windows written at once by `open` (one audience page: hundreds of conditional puts). */
@@ -15,7 +17,7 @@ const OPEN_CONCURRENCY = 16;
 
 export const CAMPAIGN_GOAL_PREFIX = 'CAMPAIGN_GOAL#';
 
-type WindowKeyParts = Pick<CampaignGoalWindow, 'profileId' | 'goal' | 'openedAt' | 'campaignId' | 'runId'>;
+type WindowKeyParts = CampaignWindowKey;
 
 /**
  * `CAMPAIGN_GOAL#<profile>` / `<goal event>#<run start>#<campaign>#<run>`: a profile's campaign windows per goal
@@ -26,17 +28,20 @@ export const campaignGoalKey = (w: WindowKeyParts) => ({
   sk: `${w.goal.event}#${w.openedAt}#${w.campaignId}#${w.runId}`,
 });
 /** Kept a day past its window (TTL `expiresAt`); TTL deletes late, so reads check `until` too. */
-export const campaignGoalExpiry = (w: Pick<CampaignGoalWindow, 'until'>) => Math.floor(Date.parse(w.until) / 1000) + DAY;
+export const campaignGoalExpiry = (w: Pick<CampaignGoalWindow, 'until'>) =>
+  Math.floor(Date.parse(w.until) / 1000) + DAY;
 /** The upper bound of the sort keys of windows opened at or before `at` (`~` sorts after `#`). */
 export const campaignGoalBound = (goalEvent: string, at: string) => `${goalEvent}#${at}~`;
 
 export function toCampaignGoalWindow(item: Record<string, unknown>): CampaignGoalWindow {
-  const { campaignId, runId, profileId, goal, openedAt, until, group, branches } = item as unknown as CampaignGoalWindow;
+  const { campaignId, runId, profileId, goal, openedAt, until, group, branches } = item as unknown as
+    CampaignGoalWindow;
   return { campaignId, runId, profileId, goal, openedAt, until, group, branches: { ...(branches ?? {}) } };
 }
 
 export function campaignGoalItem(window: CampaignGoalWindow): Record<string, unknown> {
-  return { ...campaignGoalKey(window), ...window, branches: { ...window.branches }, expiresAt: campaignGoalExpiry(window) };
+  const expiresAt = campaignGoalExpiry(window);
+  return { ...campaignGoalKey(window), ...window, branches: { ...window.branches }, expiresAt };
 }
 
 /** The deliveries of a member's ledger items (`LEDGER#campaign:<c>:<r>:<profile>`, sk the node id). */
@@ -68,7 +73,11 @@ export class DynamoCampaignConversionStore implements CampaignConversionStore {
     await eachLimit(windows, OPEN_CONCURRENCY, async (window) => {
       try {
         await this.db.send(
-          new PutCommand({ TableName: this.table, Item: campaignGoalItem(window), ConditionExpression: 'attribute_not_exists(pk)' }),
+          new PutCommand({
+            TableName: this.table,
+            Item: campaignGoalItem(window),
+            ConditionExpression: 'attribute_not_exists(pk)',
+          }),
         );
       } catch (error) {
         if (!isConditionFailure(error)) throw error;
@@ -118,12 +127,13 @@ export class DynamoCampaignConversionStore implements CampaignConversionStore {
 
   async convert(window: CampaignGoalWindow, conversion: CampaignConversion): Promise<boolean> {
     const { revenue } = conversion;
+    const worth = revenue === undefined ? '' : ', revenue = :revenue';
     try {
       await this.db.send(
         new UpdateCommand({
           TableName: this.table,
           Key: campaignGoalKey(window),
-          UpdateExpression: `SET convertedAt = :at, conversionEventId = :event${revenue === undefined ? '' : ', revenue = :revenue'}`,
+          UpdateExpression: `SET convertedAt = :at, conversionEventId = :event${worth}`,
           ConditionExpression: 'attribute_exists(pk) AND attribute_not_exists(convertedAt)',
           ExpressionAttributeValues: {
             ':at': conversion.at,

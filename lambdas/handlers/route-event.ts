@@ -8,6 +8,10 @@ import { cachedCampaignGoals } from '../core/campaigns/conversions';
 const stores = awsStores();
 const campaigns = awsCampaignStores();
 // Campaign goal conversions: the deployed campaigns' goal events (read at most every 30 s), their runs' counters.
-const campaignGoals = { goals: cachedCampaignGoals(campaigns.registry, campaigns.clock), store: stores.campaignConversions, runs: campaigns.runs };
+const campaignGoals = {
+  goals: cachedCampaignGoals(campaigns.registry, campaigns.clock),
+  store: stores.campaignConversions,
+  runs: campaigns.runs,
+};
 
 export const handler = createRouteEventHandler({ ...stores, ...awsExecutions(), ...awsPublisher(), campaignGoals });

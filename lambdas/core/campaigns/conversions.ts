@@ -3,7 +3,14 @@ import type { Goal } from '../journey/schema';
 import { goalMatches, goalValue } from '../measure/conversions';
 import type { Clock, LedgerStatus } from '../runtime/ports';
 import { parseDuration } from '../shared/duration';
-import { EXCLUSION, RUN_COUNTER, type CampaignRegistry, type CampaignRuns, type RunContext, type RunCount } from './contract';
+import {
+  EXCLUSION,
+  RUN_COUNTER,
+  type CampaignRegistry,
+  type CampaignRuns,
+  type RunContext,
+  type RunCount,
+} from './contract';
 import { stepSuccessors } from './graph';
 import { campaignExecutionId, stepOfNode } from './keys';
 import type { Campaign } from './schema';
@@ -47,12 +54,15 @@ export interface CampaignConversion {
   revenue?: number;
 }
 
+/** What names a member's window of a run. */
+export type CampaignWindowKey = Pick<CampaignGoalWindow, 'campaignId' | 'runId' | 'profileId' | 'goal' | 'openedAt'>;
+
 /** Windows in the runtime table under the profile (`profileId` set: erasure and export find them). */
 export interface CampaignConversionStore {
   /** Opens windows; a window that exists is kept as it is (a retried audience page changes nothing). */
   open(windows: readonly CampaignGoalWindow[]): Promise<void>;
   /** Records the member's branch of a percent split on its window; nothing when the member has no window. */
-  assign(window: Pick<CampaignGoalWindow, 'campaignId' | 'runId' | 'profileId' | 'goal' | 'openedAt'>, split: string, branch: string): Promise<void>;
+  assign(window: CampaignWindowKey, split: string, branch: string): Promise<void>;
   /** The profile's windows for a goal event opened at or before `at` and open at `at`: the newest `limit`. */
   openAt(profileId: string, goalEvent: string, at: string, limit: number): Promise<CampaignGoalWindow[]>;
   /** Marks the window converted; false when it already was (one conversion per member and run). */
@@ -66,12 +76,16 @@ export const CAMPAIGN_CONVERSION_LIMITS = { windowsPerProfile: 50, profileIds: 1
 
 const DAY_SECONDS = 86_400;
 
-/** The waits on the campaign's longest path, plus a day per local-time deliver step on it (a zone's hour may be tomorrow). */
+/**
+ * The waits on the campaign's longest path, plus a day per local-time deliver step on it (a zone's hour may be
+ * tomorrow).
+ */
 export function longestPathSeconds(campaign: Campaign): number {
   const longest = (id: string, seen: ReadonlySet<string>): number => {
     const step = Object.hasOwn(campaign.steps, id) ? campaign.steps[id] : undefined;
     if (!step || seen.has(id)) return 0;
-    const own = step.kind === 'wait' ? parseDuration(step.duration) : step.kind === 'deliver' && step.at !== undefined ? DAY_SECONDS : 0;
+    const local = step.kind === 'deliver' && step.at !== undefined;
+    const own = step.kind === 'wait' ? parseDuration(step.duration) : local ? DAY_SECONDS : 0;
     const next = new Set(seen).add(id);
     return own + Math.max(0, ...stepSuccessors(step).map((e) => longest(e.target, next)));
   };
@@ -85,7 +99,9 @@ export function longestPathSeconds(campaign: Campaign): number {
 export function stepVariant(campaign: Campaign, stepId: string): string | undefined {
   const parent = new Map<string, { step: string; branch?: string }>();
   for (const [id, step] of Object.entries(campaign.steps)) {
-    for (const edge of stepSuccessors(step)) if (!parent.has(edge.target)) parent.set(edge.target, { step: id, branch: edge.branch });
+    for (const edge of stepSuccessors(step)) {
+      if (!parent.has(edge.target)) parent.set(edge.target, { step: id, branch: edge.branch });
+    }
   }
   const seen = new Set<string>();
   for (let at = parent.get(stepId); at && !seen.has(at.step); at = parent.get(at.step)) {
@@ -107,7 +123,8 @@ export function runWindows(
   const openedAt = new Date(run.startedAt).toISOString();
   const seconds = longestPathSeconds(campaign) + parseDuration(goal.within);
   const until = new Date(Date.parse(openedAt) + seconds * 1000).toISOString();
-  return profileIds.map((profileId) => ({ campaignId: run.campaignId, runId: run.runId, profileId, goal, openedAt, until, group, branches: {} }));
+  const { campaignId, runId } = run;
+  return profileIds.map((profileId) => ({ campaignId, runId, profileId, goal, openedAt, until, group, branches: {} }));
 }
 
 /** Records a percent split's branches for a batch's members (a run with a goal, not dry). */
@@ -128,7 +145,8 @@ export async function assignBranches(
       await store.assign({ campaignId: run.campaignId, runId: run.runId, profileId, goal, openedAt }, split, branch);
     }
   };
-  await Promise.all(Array.from({ length: Math.min(CAMPAIGN_CONVERSION_LIMITS.assignConcurrency, members.length) }, worker));
+  const workers = Math.min(CAMPAIGN_CONVERSION_LIMITS.assignConcurrency, members.length);
+  await Promise.all(Array.from({ length: workers }, worker));
 }
 
 /** Statuses of a message that went (or may have gone) out: a step is credited with a conversion after one. */
@@ -139,11 +157,16 @@ const SENT: ReadonlySet<LedgerStatus> = new Set(['sent', 'unknown']);
  * audience, `control-group` for the control group), each percent split's branch (`step` the split, `dim` the branch),
  * and each deliver step with a message sent at or before `at` and at most `goal.within` before it (`dim` '').
  */
-export function conversionCounts(window: CampaignGoalWindow, conversion: CampaignConversion, deliveries: readonly CampaignDelivery[]): RunCount[] {
+export function conversionCounts(
+  window: CampaignGoalWindow,
+  conversion: CampaignConversion,
+  deliveries: readonly CampaignDelivery[],
+): RunCount[] {
   const counts: RunCount[] = [];
   const add = (step: string, dim: string) => {
     counts.push({ step, name: RUN_COUNTER.converted, dim, value: 1 });
-    if (conversion.revenue !== undefined) counts.push({ step, name: RUN_COUNTER.revenue, dim, value: conversion.revenue });
+    const { revenue } = conversion;
+    if (revenue !== undefined) counts.push({ step, name: RUN_COUNTER.revenue, dim, value: revenue });
   };
   add('', window.group === 'control-group' ? EXCLUSION.controlGroup : '');
   for (const split of Object.keys(window.branches).sort()) add(split, window.branches[split]);
@@ -208,7 +231,8 @@ export async function recordCampaignConversions(
       const executionId = campaignExecutionId(window.campaignId, window.runId, window.profileId);
       const deliveries = window.group === 'audience' ? await deps.store.deliveries(executionId) : [];
       await deps.runs.add(window.campaignId, window.runId, conversionCounts(window, conversion, deliveries));
-      out.push({ campaignId: window.campaignId, runId: window.runId, group: window.group, ...(revenue === undefined ? {} : { revenue }) });
+      const { campaignId, runId, group } = window;
+      out.push({ campaignId, runId, group, ...(revenue === undefined ? {} : { revenue }) });
     }
   }
   return out;

@@ -37,30 +37,44 @@ export type CampaignRunConversions = Figure<{
 
 /** The audience arm's id in the control-group experiment. */
 export const AUDIENCE_ARM = 'audience';
-const sum = (counts: readonly RunCount[], step: string, name: RunCounterName, dim?: string) =>
-  counts.reduce((s, c) => (c.step === step && c.name === name && (dim === undefined || c.dim === dim) ? s + c.value : s), 0);
+/** The sum of a counter of a step (`''`: the run), of one dimension or of all. */
+function sum(counts: readonly RunCount[], step: string, name: RunCounterName, dim?: string): number {
+  let total = 0;
+  for (const c of counts) {
+    if (c.step === step && c.name === name && (dim === undefined || c.dim === dim)) total += c.value;
+  }
+  return total;
+}
 
-function arm(counts: readonly RunCount[], step: string, id: string, weight: number, entries: number, dim: string): ArmReport {
+/** An experiment arm: its members (`entries`) and the conversions and revenue counted under `step` / `dim`. */
+function arm(counts: readonly RunCount[], step: string, dim: string, weight: number, entries: number): ArmReport {
+  const id = dim;
   const conversions = sum(counts, step, RUN_COUNTER.converted, dim);
   const revenue = sum(counts, step, RUN_COUNTER.revenue, dim);
   return { id, weight, entries, conversions, conversionRate: ratio(conversions, entries, 'members'), revenue };
 }
 
 /** The run's conversions from its counts; unavailable without a goal, for a dry run, or before the run started. */
-export function campaignRunConversions(campaign: Campaign, run: Pick<CampaignRunRecord, 'dryRun'>, counts: readonly RunCount[]): CampaignRunConversions {
+export function campaignRunConversions(
+  campaign: Campaign,
+  run: Pick<CampaignRunRecord, 'dryRun'>,
+  counts: readonly RunCount[],
+): CampaignRunConversions {
   const { goal } = campaign;
   if (!goal) return { available: false, reason: 'the campaign declares no goal' };
   if (run.dryRun) return { available: false, reason: 'a dry run sends nothing and measures nothing' };
   const members = sum(counts, '', RUN_COUNTER.audience);
   const converted = sum(counts, '', RUN_COUNTER.converted, '');
   const revenue = sum(counts, '', RUN_COUNTER.revenue, '');
-  const control = arm(counts, '', EXCLUSION.controlGroup, 0, sum(counts, '', RUN_COUNTER.excluded, EXCLUSION.controlGroup), EXCLUSION.controlGroup);
+  const controlMembers = sum(counts, '', RUN_COUNTER.excluded, EXCLUSION.controlGroup);
+  const control = arm(counts, '', EXCLUSION.controlGroup, 0, controlMembers);
   const experiments: ExperimentReport[] = [];
   if (control.entries > 0) {
-    const audience = arm(counts, '', AUDIENCE_ARM, 0, members, '');
+    const audience = { ...arm(counts, '', '', 0, members), id: AUDIENCE_ARM };
     const compared = experiment('campaign-control-group', undefined, [control, audience], EXCLUSION.controlGroup);
     // The arms' sizes follow the stage's control-group share and the run's cap, not weights of this campaign.
-    const sampleRatio = { available: false as const, reason: 'the control group is a share of all profiles set by the stage: not checked against the audience' };
+    const reason = 'the control group is a share of all profiles set by the stage: not checked against the audience';
+    const sampleRatio = { available: false as const, reason };
     experiments.push({ ...compared, sampleRatio });
   }
   const steps = dict<StepConversions>();
@@ -68,11 +82,12 @@ export function campaignRunConversions(campaign: Campaign, run: Pick<CampaignRun
     if (step.kind === 'deliver') {
       const sent = sum(counts, id, RUN_COUNTER.sent);
       const stepConverted = sum(counts, id, RUN_COUNTER.converted);
-      steps[id] = { sent, converted: stepConverted, conversionRate: ratio(stepConverted, sent, 'messages sent'), revenue: sum(counts, id, RUN_COUNTER.revenue) };
+      const conversionRate = ratio(stepConverted, sent, 'messages sent');
+      steps[id] = { sent, converted: stepConverted, conversionRate, revenue: sum(counts, id, RUN_COUNTER.revenue) };
     } else if (step.kind === 'split' && step.by === 'percent') {
       const assigned = (branch: string) => sum(counts, id, RUN_COUNTER.assigned, branch);
-      const arms = step.variants.map((v) => arm(counts, id, v.id, v.weight, assigned(v.id), v.id));
-      if (step.holdout) arms.push(arm(counts, id, HOLDOUT_BRANCH, step.holdout.weight, assigned(HOLDOUT_BRANCH), HOLDOUT_BRANCH));
+      const arms = step.variants.map((v) => arm(counts, id, v.id, v.weight, assigned(v.id)));
+      if (step.holdout) arms.push(arm(counts, id, HOLDOUT_BRANCH, step.holdout.weight, assigned(HOLDOUT_BRANCH)));
       const against = step.holdout ? HOLDOUT_BRANCH : arms[0].id;
       if (arms.length >= 2) experiments.push(experiment('campaign-split', id, arms, against));
     }
@@ -86,7 +101,12 @@ export function campaignRunConversions(campaign: Campaign, run: Pick<CampaignRun
     revenue,
     revenuePerMember: ratio(revenue, members, 'members'),
     averageOrderValue: ratio(revenue, converted, 'conversions'),
-    controlGroup: { members: control.entries, converted: control.conversions, conversionRate: control.conversionRate, revenue: control.revenue },
+    controlGroup: {
+      members: control.entries,
+      converted: control.conversions,
+      conversionRate: control.conversionRate,
+      revenue: control.revenue,
+    },
     steps,
     experiments,
   };

@@ -34,7 +34,8 @@ export class MemoryCampaignConversionStore implements CampaignConversionStore {
 
   async openAt(profileId: string, goalEvent: string, at: string, limit: number): Promise<CampaignGoalWindow[]> {
     // Query newest first under the bound, Limit items read, then the filter (as DynamoDB applies them).
-    const options = { prefix: `${goalEvent}#`, descending: true, exclusiveStart: campaignGoalBound(goalEvent, at), limit };
+    const exclusiveStart = campaignGoalBound(goalEvent, at);
+    const options = { prefix: `${goalEvent}#`, descending: true, exclusiveStart, limit };
     const read = this.table.query(`${CAMPAIGN_GOAL_PREFIX}${profileId}`, options);
     return read.filter((item) => typeof item.until === 'string' && item.until >= at).map(toCampaignGoalWindow);
   }
