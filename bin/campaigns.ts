@@ -277,7 +277,41 @@ export function renderRun(run: any): string {
   for (const [step, names] of Object.entries(counts?.steps ?? {})) {
     lines.push(`  step ${step}: ${Object.entries(names).map(([n, t]) => totalText(n, t)).join(', ')}`);
   }
+  if (run.conversions) lines.push(...conversionLines(run.conversions));
   return `${lines.join('\n')}\n`;
+}
+
+const percent = (f: any) => (f?.available ? `${(f.value * 100).toFixed(2)}%` : 'n/a');
+const points = (x: number) => `${x >= 0 ? '+' : ''}${(x * 100).toFixed(2)} pts`;
+const money = (x: number) => (Number.isInteger(x) ? String(x) : x.toFixed(2));
+
+/** The goal's lines of a run: conversions, revenue, each step, and each comparison with its always-valid interval. */
+export function conversionLines(c: any): string[] {
+  if (!c.available) return [`  conversions: ${c.reason}`];
+  const rate = `${percent(c.conversionRate)}), revenue ${money(c.revenue)}`;
+  const lines = [`  goal ${c.goal.event} within ${c.goal.within}: converted ${c.converted} of ${c.members} members (${rate}`];
+  if (c.controlGroup.members > 0) {
+    const g = c.controlGroup;
+    const worth = `revenue ${money(g.revenue)}`;
+    lines.push(`  control group: converted ${g.converted} of ${g.members} (${percent(g.conversionRate)}), ${worth}`);
+  }
+  for (const [step, s] of Object.entries(c.steps ?? {}) as [string, any][]) {
+    const worth = `revenue ${money(s.revenue)}`;
+    lines.push(`  step ${step}: converted ${s.converted} of ${s.sent} sent (${percent(s.conversionRate)}), ${worth}`);
+  }
+  for (const e of c.experiments ?? []) {
+    const name = e.kind === 'campaign-control-group' ? 'audience vs control group' : `split ${e.node}`;
+    for (const cmp of e.comparisons ?? []) {
+      const seq = cmp.sequential;
+      const significant = seq.available && (seq.interval.lower > 0 || seq.interval.upper < 0) ? ', significant' : '';
+      const interval = seq.available ? `${points(seq.interval.lower)} to ${points(seq.interval.upper)}` : '';
+      const text = seq.available
+        ? `uplift ${points(seq.difference)} (95% always-valid interval ${interval}, p ${seq.pValue.toFixed(3)}${significant})`
+        : `uplift not available: ${seq.reason}`;
+      lines.push(`  ${name}: ${cmp.variant} vs ${cmp.against}: ${text}`);
+    }
+  }
+  return lines;
 }
 
 const scheduleText = (s: any) =>

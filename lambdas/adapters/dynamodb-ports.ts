@@ -13,6 +13,7 @@ import {
 import { DynamoCapStore, DynamoDecisionLog, offerStore, placementStore } from './dynamodb-decisions';
 import { DynamoSendCapStore } from './dynamodb-governance';
 import { DynamoConversionStore } from './dynamodb-conversions';
+import { DynamoCampaignConversionStore } from './dynamodb-campaign-conversions';
 import { createDynamoProfileStore } from './dynamodb-profiles';
 import { DynamoProfileRuns } from './dynamodb-runs';
 import { dynamoRuleStore } from './dynamodb-rules';
@@ -78,6 +79,8 @@ export function dynamoPorts(db: DynamoDBDocumentClient, tables: Partial<WaymarkT
     /** Frequency-cap slots of governance rules (lambdas/core/governance/README.md). */
     sendCaps: runtime((t) => new DynamoSendCapStore(db, t)),
     conversions: runtime((t) => new DynamoConversionStore(db, t)),
+    /** Campaign runs' conversion windows (lambdas/core/campaigns/conversions.ts). */
+    campaignConversions: runtime((t) => new DynamoCampaignConversionStore(db, t)),
     ruleStore: journeys((t) => dynamoRuleStore(db, t)),
   };
 }

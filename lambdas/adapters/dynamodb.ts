@@ -262,6 +262,7 @@ function recordKind(pk: string): ProfileRecord['kind'] {
   if (pk.startsWith('CAP#')) return 'offer-cap';
   if (pk.startsWith('SENDCAP#')) return 'send-cap';
   if (pk.startsWith('GOAL#')) return 'conversion';
+  if (pk.startsWith('CAMPAIGN_GOAL#')) return 'conversion';
   return 'other';
 }
 

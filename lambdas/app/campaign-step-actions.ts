@@ -8,6 +8,7 @@ import { splitBatch } from '../core/campaigns/split';
 import type { DecisionServiceDeps } from '../core/decisions/service';
 import type { GovernanceDeps } from '../core/governance/send-step';
 import type { ConversionStore } from '../core/measure/conversions';
+import type { CampaignConversionStore } from '../core/campaigns/conversions';
 import type { JourneyCounters } from '../core/measure/counters';
 import type {
   Clock,
@@ -45,6 +46,8 @@ export interface CampaignStepDeps extends SendGuardDeps {
   journeys: Pick<JourneyRegistry, 'get' | 'list'>;
   counters?: JourneyCounters;
   conversions?: ConversionStore;
+  /** Campaign runs' conversion windows (audience and percent splits write them). */
+  campaignConversions?: CampaignConversionStore;
   /** Stage `defaultTimezone`: members without a valid zone, `in: stage`. */
   stageTimeZone: string;
   /** Stage `campaignControlGroupPercent` (0–100); none when absent. */

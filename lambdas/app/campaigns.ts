@@ -17,7 +17,8 @@ import {
   type RunAction,
 } from '../core/campaigns/control';
 import { nextOccurrences } from '../core/campaigns/occurrences';
-import { CampaignId } from '../core/campaigns/schema';
+import { CampaignId, type Campaign } from '../core/campaigns/schema';
+import { campaignRunConversions } from '../core/campaigns/run-report';
 import { ValidationError } from '../core/runtime/errors';
 import { json, parseJsonBody, PayloadTooLargeError, type ApiEvent } from '../shared/http';
 import { apiHandler } from './middleware';
@@ -126,8 +127,11 @@ const RunsQuery = z.object({
   cursor: z.string().min(1, 'cursor is the value returned with the previous page').max(1024, 'cursor is the value returned with the previous page').optional(),
 });
 
-async function runWithCounts(deps: Pick<CampaignApiDeps, 'runs'>, run: CampaignRunRecord) {
-  return { ...run, counts: groupCounts(await deps.runs.counts(run.campaignId, run.runId)) };
+async function runWithCounts(deps: Pick<CampaignApiDeps, 'runs'>, run: CampaignRunRecord, campaign?: Campaign) {
+  const counts = await deps.runs.counts(run.campaignId, run.runId);
+  // With the campaign: its goal's conversions, revenue and uplift against the control group and split holdouts.
+  const conversions = campaign === undefined ? {} : { conversions: campaignRunConversions(campaign, run, counts) };
+  return { ...run, counts: groupCounts(counts), ...conversions };
 }
 
 /** `GET /campaigns`: every deployed campaign, by id. */
@@ -197,13 +201,13 @@ export function createListCampaignRunsHandler(deps: Pick<CampaignApiDeps, 'regis
   });
 }
 
-/** `GET /campaigns/{id}/runs/{runId}`: the run's status and its counts, run-level and per step. */
+/** `GET /campaigns/{id}/runs/{runId}`: the run's status, its counts (run-level and per step) and conversions. */
 export function createGetCampaignRunHandler(deps: Pick<CampaignApiDeps, 'registry' | 'runs'>) {
   return apiHandler(async (event) => {
     const campaignId = campaignIdOf(event);
     const runId = runIdOf(event);
-    await registeredCampaign(deps, campaignId);
-    return json(200, await runWithCounts(deps, await existingRun(deps, campaignId, runId)));
+    const { campaign } = await registeredCampaign(deps, campaignId);
+    return json(200, await runWithCounts(deps, await existingRun(deps, campaignId, runId), campaign));
   });
 }
 

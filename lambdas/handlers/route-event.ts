@@ -2,13 +2,17 @@ import { awsJourneyCounters, awsTables } from '../adapters/aws';
 import { awsExecutions } from '../adapters/aws-executions';
 import { awsPublisher } from '../adapters/aws-publisher';
 import { awsPrivacyKey } from '../adapters/aws-secrets';
+import { DynamoCampaignRegistry } from '../adapters/dynamodb-campaign-registry';
+import { DynamoCampaignRuns } from '../adapters/dynamodb-campaign-runs';
 import { DynamoEnrollmentStore, DynamoJourneyRegistry, DynamoRejectedEventStore, DynamoWaitIndex } from '../adapters/dynamodb';
+import { DynamoCampaignConversionStore } from '../adapters/dynamodb-campaign-conversions';
 import { DynamoConversionStore } from '../adapters/dynamodb-conversions';
 import { DynamoCapStore } from '../adapters/dynamodb-decisions';
 import { DynamoSendCapStore } from '../adapters/dynamodb-governance';
 import { createDynamoProfileStore } from '../adapters/dynamodb-profiles';
 import { DynamoMembershipStore, segmentStore } from '../adapters/dynamodb-segments';
 import { createRouteEventHandler } from '../app/route-event';
+import { cachedCampaignGoals } from '../core/campaigns/conversions';
 import { cachedSegmentCatalog } from '../core/segments/cached-catalog';
 
 // Only the ports the router takes (RouteDeps), not every store of awsStores(): its bundle holds no decision catalog,
@@ -33,5 +37,11 @@ export const handler = createRouteEventHandler({
   sendCaps: new DynamoSendCapStore(db, runtime),
   conversions: new DynamoConversionStore(db, runtime),
   counters: awsJourneyCounters(db, runtime),
+  // Campaign goal conversions: the deployed campaigns' goal events (read at most every 30 s), their runs' counters.
+  campaignGoals: {
+    goals: cachedCampaignGoals(new DynamoCampaignRegistry(db, journeys), clock),
+    store: new DynamoCampaignConversionStore(db, runtime),
+    runs: new DynamoCampaignRuns(db, runtime),
+  },
   clock,
 });

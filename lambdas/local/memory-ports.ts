@@ -15,6 +15,7 @@ import { COUNTER_PREFIX, COUNTER_SHARDS, counterPartitionKey, counterSortKey, da
 import type { SegmentDefinition } from '../core/segments/rule';
 import { MemoryCatalogStore } from './memory/catalog';
 import { MemoryConversionStore } from './memory/conversions';
+import { MemoryCampaignConversionStore } from './memory/campaign-conversions';
 import type { CounterIncrement, CounterTotal, JourneyCounters } from '../core/measure/counters';
 import { MemoryCapStore, MemoryDecisionLog } from './memory/decisions';
 import { MemorySendCapStore } from './memory/governance';
@@ -79,6 +80,7 @@ export function memoryPorts(clock: Clock, privacyKey: PrivacyKey = localPrivacyK
     decisionLog: new MemoryDecisionLog(runtime, clock),
     sendCaps: new MemorySendCapStore(runtime),
     conversions: new MemoryConversionStore(runtime),
+    campaignConversions: new MemoryCampaignConversionStore(runtime),
     ruleStore: catalogRuleStore(new MemoryCatalogStore<Rule>(journeysTable, 'RULE')),
   } satisfies WaymarkPorts;
   tablesOf.set(ports, { profiles: profilesTable, journeys: journeysTable, runtime, profileStorage });

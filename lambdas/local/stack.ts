@@ -95,6 +95,7 @@ import { createCampaignStepHandler } from '../app/campaign-step';
 import { campaignStepActions } from '../app/campaign-step-actions';
 import { deployLocalCampaigns, loadCampaignDir, localCampaignRoutes, localCampaignStores, noAudienceBucket } from './campaigns';
 import { localCampaignSender } from './campaign-sender';
+import { cachedCampaignGoals } from '../core/campaigns/conversions';
 
 export interface LocalStackOptions {
   /** HTTP port; 0 picks a free one. Default: `PORT` or 3000. */
@@ -400,7 +401,8 @@ export async function startLocalStack(options: LocalStackOptions = {}) {
   const bus = new LocalBus('waymark-local', undefined, () => clock.now());
   const segmentDeps = { ...deps, executions, publisher: bus, audienceJobs };
   const scanProfiles = createScanProfilesHandler(segmentDeps);
-  const routeEvent = createRouteEventHandler({ ...deps, executions, publisher: bus, segmentation: { segments, memberships: deps.memberships } });
+  const campaignGoals = { goals: cachedCampaignGoals(campaignStores.registry, clock), store: ports.campaignConversions, runs: campaignStores.runs };
+  const routeEvent = createRouteEventHandler({ ...deps, executions, publisher: bus, segmentation: { segments, memberships: deps.memberships }, campaignGoals });
   bus.addRule({ name: 'route-events', pattern: ROUTER_EVENT_PATTERN, target: (event) => routeEvent(event, { functionName: 'route-event', awsRequestId: event.id } as never) });
   const recordDeliveryEvent = createRecordDeliveryEventHandler({ ...consentDeps, ledger: ports.ledger, journeys: registry, profiles, counters, campaignRuns: campaignStores.runs });
   bus.addRule({ name: 'ses-delivery-events', pattern: SES_DELIVERY_EVENT_PATTERN, target: (event) => recordDeliveryEvent(event, { functionName: 'record-delivery-event', awsRequestId: event.id } as never) });

@@ -61,6 +61,7 @@ describe('waymark campaigns against the local stack', () => {
     expect(status.stdout).toContain('run cli-r1 of "cli-weekly": running');
     expect(status.stdout).toContain('  run: audience 3');
     expect(status.stdout).toContain('  step email: sent 2, suppressed 1 (no-address 1)');
+    expect(status.stdout).toContain('  conversions: the campaign declares no goal');
     expect((await cli('pause', 'cli-weekly', 'cli-r1')).stdout).toContain('run cli-r1 of "cli-weekly": paused');
     const again = await cli('pause', 'cli-weekly', 'cli-r1');
     expect(again.code).toBe(1);

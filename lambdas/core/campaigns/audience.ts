@@ -24,6 +24,7 @@ import {
   type SetRef,
 } from './contract';
 import type { Campaign } from './schema';
+import { runWindows, type CampaignConversionStore } from './conversions';
 
 /**
  * The run's audience: one page of one parallel-scan segment of the profiles table at a time (as segment snapshots,
@@ -55,6 +56,8 @@ export interface AudienceDeps extends CampaignLookup {
   pageSize?: number;
   /** Ledger keys read per profile for the recently-messaged exclusion; default 100. */
   messagedKeys?: number;
+  /** A campaign with a goal: each member's and control-group member's conversion window (conversions.ts). */
+  campaignConversions?: Pick<CampaignConversionStore, 'open'>;
 }
 
 export const DEFAULT_AUDIENCE_PAGE_SIZE = 500;
@@ -179,6 +182,7 @@ export async function audiencePage(deps: AudienceDeps, payload: AudiencePagePayl
   const quota = maxMembers === undefined ? Infinity : segmentQuota(maxMembers, segment, totalSegments);
   let room = quota - (payload.counts?.members ?? 0);
   const rows: AudienceRow[] = [];
+  const control: string[] = [];
   const pageCounts: AudienceCounts = {
     scanned: scan.profiles.length,
     matched: verdicts.size,
@@ -194,11 +198,17 @@ export async function audiencePage(deps: AudienceDeps, payload: AudiencePagePayl
       room--;
     } else {
       pageCounts.excluded[verdict] = (pageCounts.excluded[verdict] ?? 0) + 1;
+      if (verdict === EXCLUSION.controlGroup) control.push(profile.id);
     }
   }
   pageCounts.members = rows.length;
 
   await deps.files.writeRows(audiencePartKey(run, segment, page), rows);
+  if (deps.campaignConversions && campaign.goal) {
+    const members = rows.map((r) => r.profileId);
+    const windows = [...runWindows(campaign, run, members, 'audience'), ...runWindows(campaign, run, control, 'control-group')];
+    if (windows.length > 0) await deps.campaignConversions.open(windows);
+  }
   const counts: RunCount[] = [];
   if (rows.length > 0) counts.push({ step: '', name: RUN_COUNTER.audience, dim: '', value: rows.length });
   for (const [reason, n] of Object.entries(pageCounts.excluded)) {

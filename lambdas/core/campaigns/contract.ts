@@ -195,6 +195,8 @@ export const RUN_COUNTER = {
   bounced: 'bounced',
   complained: 'complained',
   converted: 'converted',
+  /** The revenue of conversions (the goal's `value`), same steps and dims as `converted` (conversions.ts). */
+  revenue: 'revenue',
   /** Dry runs: what a deliver step would send, an enter-journey step would enter. */
   wouldSend: 'would-send',
   wouldEnter: 'would-enter',

@@ -19,6 +19,7 @@ import { TemplateRenderError, type TemplateScope } from '../templates/liquid';
 import { own } from '../shared/records';
 import { runBatch, type BatchPayload, type StepCount } from './batch';
 import { campaignExecutionId, campaignJourneyId } from './keys';
+import { stepVariant } from './conversions';
 import { RUN_COUNTER } from './contract';
 import type { AudienceRow, BatchResult, CampaignMessageSender, CampaignRegistry, CampaignRuns } from './contract';
 import type { Campaign, DeliverStep } from './schema';
@@ -336,6 +337,7 @@ async function deliverMessage(deps: DeliverDeps, ctx: StepContext, target: Messa
             journeyId: base.journeyId,
             version: ctx.version,
             nodeId,
+            variant: stepVariant(campaign, ctx.stepId),
             executionArn: ctx.runId,
             profileId: profile.id,
             messageClass: campaign.messageClass,

@@ -1,8 +1,7 @@
 import * as z from 'zod';
 import { DURATION_PATTERN } from '../shared/duration';
-import { EventType } from '../events/business-event';
 import { Rule, SegmentId } from '../segments/rule';
-import { EmailTemplate, JourneyId, PushTemplate, SmsTemplate } from '../journey/schema';
+import { EmailTemplate, Goal, JourneyId, PushTemplate, SmsTemplate } from '../journey/schema';
 
 /**
  * Campaigns as code: a file in `campaigns/` targets an audience on a schedule, in steps over the audience as a set
@@ -184,8 +183,11 @@ export const Campaign = z.strictObject({
   /** Governance rules select campaigns like journeys: by priority and tags. */
   priority: z.number().int().min(1).max(100).optional(),
   tags: z.array(z.string().regex(kebab).max(64)).min(1).max(10).optional(),
-  /** The conversion the campaign aims for (engagement splits on `converted`, the run's conversions). */
-  goal: z.strictObject({ event: EventType, within: Duration }).optional(),
+  /**
+   * The conversion the campaign aims for, the journeys' goal (event, window, revenue `value`): engagement splits on
+   * `converted`, and each run's conversions and revenue, treated against the control group and split holdouts.
+   */
+  goal: Goal.optional(),
   start: StepId,
   /** Step id → step. A tree: every step but `start` is the `next` of exactly one step. */
   steps: z.record(StepId, CampaignStep).refine((s) => Object.keys(s).length >= 1 && Object.keys(s).length <= MAX_STEPS, {

@@ -18,6 +18,8 @@ import {
   type RunContext,
 } from './contract';
 import type { Campaign, SplitStep } from './schema';
+import { assignBranches, type CampaignConversionStore } from './conversions';
+import { goalMatches } from '../measure/conversions';
 
 /**
  * A split step's Distributed Map child: assigns each member of its batch to a branch and writes one part per branch
@@ -43,6 +45,8 @@ export interface SplitDeps extends CampaignLookup {
   /** Engagement splits: the member's ledger entry of the referenced deliver step in this run. */
   ledger: Pick<Ledger, 'get'>;
   clock: Clock;
+  /** A campaign with a goal: a percent split records each member's branch on its conversion window. */
+  campaignConversions?: Pick<CampaignConversionStore, 'assign'>;
 }
 
 /** Members evaluated at once within a batch (each reads its profile or ledger entry). */
@@ -105,7 +109,7 @@ export function engaged(
       const until = from + parseDuration(goal.within) * 1000;
       return (profile?.recentEvents ?? []).some((e) => {
         const at = Date.parse(e.time);
-        return e.type === goal.event && at >= from && at <= until;
+        return e.type === goal.event && at >= from && at <= until && goalMatches(goal, e);
       });
     }
   }
@@ -223,6 +227,10 @@ export async function splitBatch(deps: SplitDeps, payload: BatchPayload): Promis
     rows.push(row);
     byBranch.set(branch, rows);
   });
+  if (split.by === 'percent' && deps.campaignConversions) {
+    const members = items.flatMap((row, i) => (branches[i] === undefined ? [] : [{ profileId: row.profileId, branch: branches[i] }]));
+    await assignBranches(deps.campaignConversions, campaign, run, step, members);
+  }
   const hash = batchHash(items);
   const ordered = [...byBranch.keys()].sort();
   for (const branch of ordered) {

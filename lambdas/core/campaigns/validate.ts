@@ -4,6 +4,7 @@ import type { Rule } from '../segments/rule';
 import { MAX_WAIT_SECONDS, parseDuration } from '../shared/duration';
 import { checkTemplate } from '../templates/liquid';
 import { assertNever } from '../shared/assert-never';
+import { goalConditionProblems } from '../measure/conversions';
 import type { Violation } from '../journey/validate';
 import { HOLDOUT_BRANCH, OTHERWISE_BRANCH, splitBranches, stepSuccessors } from './graph';
 import { Campaign, type CampaignStep, type DeliverStep, type Schedule, type SplitStep } from './schema';
@@ -70,6 +71,7 @@ export function checkCampaign(campaign: Campaign, catalog?: CampaignCatalog): Ca
         message: 'a goal window is 1 second to 365 days',
       });
     }
+    for (const message of goalConditionProblems(campaign.goal)) violations.push({ path: 'goal.condition', message });
   }
   if (catalog) violations.push(...checkReferences(campaign, catalog));
   return violations;

@@ -201,6 +201,8 @@ export const Goal = z.strictObject({
     .string()
     .regex(/^properties(\.[A-Za-z_][A-Za-z0-9_]{0,63}){1,8}$/, 'value is a path into the goal event\'s properties, e.g. "properties.total"')
     .optional(),
+  /** Only goal events for which this holds convert (paths under `event`, e.g. `event.properties.channel`). */
+  condition: Condition.optional(),
 });
 export type Goal = z.infer<typeof Goal>;
 

@@ -4,6 +4,7 @@ import { assertNever } from '../shared/assert-never';
 import { RUN_DATA_LIMITS } from '../runtime/execution-data';
 import { checkTemplate } from '../templates/liquid';
 import { conditionPaths } from './condition';
+import { goalConditionProblems } from '../measure/conversions';
 import {
   ConditionNode,
   DecideNode,
@@ -301,6 +302,7 @@ function checkSettings(journey: Journey): Violation[] {
     const within = parseDuration(journey.goal.within);
     if (within > LIMITS.maxTimeoutSeconds) out.push({ path: 'goal.within', message: 'a goal window is at most 365 days' });
     if (within < 1) out.push({ path: 'goal.within', message: 'a goal window is at least 1 second' });
+    for (const message of goalConditionProblems(journey.goal)) out.push({ path: 'goal.condition', message });
   }
   if (journey.entry.kind === 'event' && journey.entry.condition) {
     for (const path of conditionPaths(journey.entry.condition)) {

@@ -3,6 +3,7 @@ import type { Journey } from '../journey/schema';
 import type { JourneyRecord } from '../runtime/ports';
 import { parseDuration } from '../shared/duration';
 import { readPath } from '../shared/paths';
+import { conditionPaths, evaluateCondition } from '../journey/condition';
 import { HOLDOUT, type Assignment } from './assignment';
 import { COUNTER, utcDay, type CounterDimensions, type CounterIncrement, type JourneyCounters } from './counters';
 
@@ -105,6 +106,19 @@ export function goalValue(goal: GoalWindow['goal'], event: Pick<BusinessEvent, '
   return typeof value === 'number' && Number.isFinite(value) && value >= 0 ? value : undefined;
 }
 
+/** Does the event satisfy the goal's `condition` (read against `{ event }`)? True without one. */
+export function goalMatches(goal: Pick<GoalWindow['goal'], 'condition'>, event: unknown): boolean {
+  return goal.condition === undefined || evaluateCondition(goal.condition, { event });
+}
+
+/** What is wrong with a goal's condition: it reads the goal event only (`event.…` paths, no segment membership). */
+export function goalConditionProblems(goal: Pick<GoalWindow['goal'], 'condition'>): string[] {
+  if (goal.condition === undefined) return [];
+  return conditionPaths(goal.condition)
+    .filter((path) => !path.startsWith('event.'))
+    .map((path) => `a goal condition reads the goal event only ("event.…"), not "${path}"`);
+}
+
 /**
  * The goal event of journeys' conversions: every entry of the profile (and of profiles merged into it) whose window is
  * open at the event's time converts, once. Counted by entry day (a cohort: conversions / entries of the same days),
@@ -124,6 +138,7 @@ export async function recordConversions(
     const windows = await deps.conversions.openAt(profileId, event.type, at, CONVERSION_LIMITS.entriesPerProfile);
     for (const window of windows) {
       if (at < window.enteredAt || at > window.until || window.goal.event !== event.type) continue;
+      if (!goalMatches(window.goal, event)) continue;
       const revenue = goalValue(window.goal, event);
       const worth = revenue === undefined ? {} : { revenue };
       if (!(await deps.conversions.convert(window, { at, eventId: event.id, ...worth }))) continue;

@@ -46,7 +46,8 @@ export interface ArmReport {
 }
 
 export interface ExperimentReport {
-  kind: 'journey-holdout' | 'split';
+  /** `campaign-control-group`, `campaign-split`: a campaign run's (lambdas/core/campaigns/run-report.ts). */
+  kind: 'journey-holdout' | 'split' | 'campaign-control-group' | 'campaign-split';
   /** The split node (absent for the journey holdout). */
   node?: string;
   arms: ArmReport[];
@@ -165,7 +166,8 @@ function splitOf(node: unknown): SplitShape | undefined {
   return { id: n.id, variants, ...(typeof holdout?.weight === 'number' ? { holdout: { weight: holdout.weight } } : {}) };
 }
 
-function experiment(kind: ExperimentReport['kind'], node: string | undefined, arms: ArmReport[], control: string): ExperimentReport {
+/** Arms compared with the control arm: sample ratio, uplift with its intervals (journeys and campaign runs alike). */
+export function experiment(kind: ExperimentReport['kind'], node: string | undefined, arms: ArmReport[], control: string): ExperimentReport {
   const sampleRatio = sampleRatioMismatch(arms.map((a) => a.entries), arms.map((a) => a.weight));
   const base = arms.find((a) => a.id === control)!;
   const others = arms.filter((a) => a.id !== control);

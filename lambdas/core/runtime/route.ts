@@ -11,6 +11,7 @@ import type { MembershipStore } from '../segments/ports';
 import { updateSegments, type SegmentUpdate } from './segments';
 import type { JourneyCounters } from '../measure/counters';
 import { recordConversions, type ConversionStore } from '../measure/conversions';
+import { recordCampaignConversions, type CampaignConversionDeps } from '../campaigns/conversions';
 
 export interface RouteDeps {
   profiles: ProfileStore;
@@ -32,6 +33,8 @@ export interface RouteDeps {
   conversions?: ConversionStore;
   /** Where entries and conversions are counted; without it they are not. */
   counters?: JourneyCounters;
+  /** Campaign runs' goal conversions (windows opened at audience time); without it campaign runs convert nothing. */
+  campaignGoals?: CampaignConversionDeps;
 }
 
 /** The platform event announcing a merge (at least once: a retried merge may announce again). */
@@ -79,6 +82,9 @@ export async function routeBusinessEvent(deps: RouteDeps, event: BusinessEvent):
   // repeated event is looked at again (a retry after a crash), the conditional write converts each entry once.
   if (deps.conversions) {
     await recordConversions({ conversions: deps.conversions, counters: deps.counters }, journeys, event, [profile.id, ...(profile.mergedIds ?? [])]);
+  }
+  if (deps.campaignGoals) {
+    await recordCampaignConversions(deps.campaignGoals, event, [profile.id, ...(profile.mergedIds ?? [])]);
   }
   const entries: EntryOutcome[] = [];
   for (const record of journeys) {

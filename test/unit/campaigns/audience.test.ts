@@ -8,6 +8,7 @@ import { MemoryProfileRuns } from '../../../lambdas/local/memory/runs';
 import { MemoryTable } from '../../../lambdas/local/memory/table';
 import { FakeMembershipStore, FakeProfileScanner, FakeSegmentStore, profile, record, segment } from '../segments/audience-fakes';
 import { campaign, registry, runContext } from './fakes';
+import { MemoryCampaignConversionStore } from '../../../lambdas/local/memory/campaign-conversions';
 
 const NOW = '2026-12-03T09:00:00.000Z';
 const gold = segment('gold', { kind: 'equals', field: { kind: 'attribute', name: 'tier' }, value: 'gold' });
@@ -152,5 +153,35 @@ describe('inControlGroup', () => {
     expect(share).toBeGreaterThan(0.04);
     expect(share).toBeLessThan(0.06);
     expect(ids.some((id) => inControlGroup(id, 0))).toBe(false);
+  });
+
+  describe('conversion windows of a campaign with a goal', () => {
+    const goal = { event: 'order.placed', within: '2d' };
+    const windows = async (c: Campaign, dryRun = false) => {
+      const table = new MemoryTable('runtime', { profileIndex: true });
+      const { deps } = setup(c, [...golds(40), profile('s', { tier: 'silver' })], {
+        controlGroupPercent: 25,
+        campaignConversions: new MemoryCampaignConversionStore(table),
+      });
+      await audiencePage(deps, { action: 'audience-page', run: runContext({ dryRun }), segment: 0, totalSegments: 1 });
+      const groups = new Map<string, string>();
+      for (const pk of table.partitionKeys().filter((k) => k.startsWith('CAMPAIGN_GOAL#'))) {
+        for (const item of table.query(pk)) groups.set(item.profileId as string, item.group as string);
+      }
+      return groups;
+    };
+
+    it("opens one per member and per control-group member, recording each one's group", async () => {
+      const groups = await windows(campaign({ goal }));
+      const control = golds(40).map((p) => p.id).filter((id) => inControlGroup(id, 25));
+      expect(control.length).toBeGreaterThan(0);
+      expect(groups.size).toBe(40);
+      for (const [id, group] of groups) expect(group).toBe(control.includes(id) ? 'control-group' : 'audience');
+    });
+
+    it('opens none without a goal or for a dry run', async () => {
+      expect((await windows(campaign())).size).toBe(0);
+      expect((await windows(campaign({ goal }), true)).size).toBe(0);
+    });
   });
 });

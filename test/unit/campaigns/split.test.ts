@@ -7,6 +7,8 @@ import { MemoryLedger } from '../../../lambdas/local/memory/runtime';
 import { MemoryTable } from '../../../lambdas/local/memory/table';
 import { FakeMembershipStore, profile } from '../segments/audience-fakes';
 import { campaign, registry, runContext } from './fakes';
+import { runWindows } from '../../../lambdas/core/campaigns/conversions';
+import { MemoryCampaignConversionStore } from '../../../lambdas/local/memory/campaign-conversions';
 
 const NOW = '2026-12-06T09:00:00.000Z';
 const email = { kind: 'deliver' as const, channel: 'email' as const, template: { subject: 'Hi', text: 'Hello' }, next: 'split' };
@@ -67,6 +69,21 @@ describe('splitBatch', () => {
       { step: 'split', name: 'assigned', dim: 'b', value: b.length },
       { step: 'split', name: 'assigned', dim: 'holdout', value: holdout.length },
     ]);
+  });
+
+  it("records each member's percent-split branch on its conversion window (the campaign has a goal)", async () => {
+    const split = { kind: 'split', by: 'percent', variants: [{ id: 'a', weight: 50, next: 'a' }], holdout: { weight: 50 } };
+    const { deps, files, table } = await setup(split, []);
+    const store = new MemoryCampaignConversionStore(table);
+    const goal = { event: 'order.placed', within: '3d' };
+    const c = campaign({ start: 'email', steps: { email, split: split as never, a: sms }, goal });
+    const items = rows(Array.from({ length: 40 }, (_, i) => `p-${i}`));
+    await store.open(runWindows(c, runContext(), items.map((r) => r.profileId), 'audience'));
+    await splitBatch({ ...deps, campaignConversions: store }, payload(items));
+    const holdout = await branchRows(files, 'holdout', items);
+    const recorded = new Map(table.partitionKeys().flatMap((pk) => table.query(pk)).filter((i) => i.branches).map((i) => [i.profileId, i.branches]));
+    expect(recorded.size).toBe(40);
+    for (const [id, branches] of recorded) expect(branches).toEqual({ split: holdout.includes(id as string) ? 'holdout' : 'a' });
   });
 
   it('sends each member down the first branch whose rule holds, else otherwise; an erased profile goes nowhere', async () => {

@@ -35,6 +35,7 @@ describe('validateCampaign', () => {
     ['an engagement split on a later step', (d) => (d.steps.opened.step = 'nudge'), { path: 'steps.opened.step', message: /"nudge" must be a deliver step on the path/ }],
     ['an engagement split on a wait', (d) => (d.steps.opened.step = 'pause'), { path: 'steps.opened.step', message: /"pause" must be a deliver step/ }],
     ['converted without a goal', (d) => { d.steps.opened.engagement = 'converted'; delete d.goal; }, { path: 'steps.opened.engagement', message: /give the campaign a goal/ }],
+    ['a goal condition on the profile', (d) => (d.goal = { event: 'order_completed', within: '7d', condition: { path: 'profile.attributes.tier', op: 'eq', value: 'gold' } }), { path: 'goal.condition', message: /reads the goal event only/ }],
     ['"in" without "at"', (d) => (d.steps.email.in = 'member'), { path: 'steps.email.in', message: /give "at" too/ }],
     ['"passed" without "at"', (d) => (d.steps.email.passed = 'now'), { path: 'steps.email.passed', message: /give "at" too/ }],
     ['a broken template', (d) => ((d.steps.email.template as Record<string, string>).text = 'Hi {{ profile'), { path: 'steps.email.template.text', message: /./ }],

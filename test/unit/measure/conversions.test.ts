@@ -55,6 +55,17 @@ describe('goal conversions', () => {
     expect(t.counters.increments.filter((i) => i.name === COUNTER.converted).map((i) => i.day).sort()).toEqual(['2026-12-01', '2026-12-02', '2026-12-03']);
   });
 
+  it("converts only on goal events that satisfy the goal's condition", async () => {
+    const t = setup();
+    const online = { ...journey.goal!, condition: { path: 'event.properties.channel', op: 'eq' as const, value: 'online' } };
+    await t.conversions.open({ journeyId: 'quotes', profileId: 'p-1', executionId: 'e-1', goal: online, enteredAt: '2026-12-01T00:00:00.000Z', until: '2026-12-08T00:00:00.000Z', holdout: false, variants: {} });
+    const inStore = { ...order('store', '2026-12-02T00:00:00.000Z'), properties: { total: 5, channel: 'store' } };
+    const web = { ...order('web', '2026-12-03T00:00:00.000Z'), properties: { total: 9, channel: 'online' } };
+    expect(await t.convert(inStore as BusinessEvent)).toEqual([]);
+    expect(await t.convert(web as BusinessEvent)).toHaveLength(1);
+    expect(await t.total(COUNTER.revenue)).toBe(9);
+  });
+
   it('counts a conversion without revenue when the value is not a number', () => {
     const goal = journey.goal!;
     expect([goalValue(goal, { properties: { total: '80' } }), goalValue(goal, { properties: { total: -5 } }), goalValue(goal, { properties: {} })]).toEqual([undefined, undefined, undefined]);

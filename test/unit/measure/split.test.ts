@@ -72,6 +72,14 @@ describe('split validation', () => {
       expect.objectContaining({ path: 'goal.within', message: 'a goal window is at most 365 days' }),
     ]);
   });
+
+  it('checks that a goal condition reads the goal event only', () => {
+    const on = (condition: unknown) => violations(journeyWith(split(), { goal: { event: 'order.placed', within: '7d', condition } }));
+    expect(on({ path: 'event.properties.channel', op: 'eq', value: 'online' })).toEqual([]);
+    expect(on({ all: [{ path: 'event.properties.total', op: 'gt', value: 0 }, { segment: 'vip' }] })).toEqual([
+      expect.objectContaining({ path: 'goal.condition', message: expect.stringMatching(/reads the goal event only/) }),
+    ]);
+  });
 });
 
 describe('stable assignment', () => {

@@ -2,6 +2,9 @@ import type { EventBridgeEvent } from '../../../lambdas/core/events/business-eve
 import { registerWait } from '../../../lambdas/core/runtime/waits';
 import { routeBusEvent } from '../../../lambdas/core/runtime/route';
 import { FakeClock, journeyRecord, runtime } from './fakes';
+import { memoryCampaignRuns } from '../../../lambdas/core/campaigns/memory';
+import { MemoryCampaignConversionStore } from '../../../lambdas/local/memory/campaign-conversions';
+import { MemoryTable } from '../../../lambdas/local/memory/table';
 
 function setup() {
   const welcome = journeyRecord({ id: 'welcome', entry: { kind: 'event', event: 'user.signed_up' } });
@@ -164,5 +167,24 @@ describe('routeBusEvent: journey versions', () => {
     const deps = runtime([legacy], new FakeClock('2026-06-01T12:00:00.000Z'));
     await routeBusEvent(deps, busEvent());
     expect([...deps.executions.executions.values()].map((e) => e.stateMachineArn)).toEqual([legacy.stateMachineArn]);
+  });
+
+  it("converts the profile's campaign run windows on a campaign goal event, and reads none for other events", async () => {
+    const deps = setup();
+    const table = new MemoryTable('runtime', { profileIndex: true });
+    const store = new MemoryCampaignConversionStore(table);
+    const runs = memoryCampaignRuns();
+    const goals = async () => new Set(['order.placed']);
+    const routed = await routeBusEvent(deps, busEvent());
+    if (routed.status !== 'routed') throw new Error(routed.status);
+    const goal = { event: 'order.placed', within: '7d' };
+    const window = { campaignId: 'news', runId: 'r-1', profileId: routed.profileId, goal, openedAt: '2026-06-01T00:00:00.000Z' };
+    await store.open([{ ...window, until: '2026-06-08T00:00:00.000Z', group: 'control-group', branches: {} }]);
+    const openAt = jest.spyOn(store, 'openAt');
+    const withGoals = { ...deps, campaignGoals: { goals, store, runs } };
+    await routeBusEvent(withGoals, busEvent({ id: 'eb-2' }));
+    expect(openAt).not.toHaveBeenCalled();
+    await routeBusEvent(withGoals, busEvent({ id: 'eb-3', 'detail-type': 'order.placed' }));
+    expect(await runs.counts('news', 'r-1')).toEqual([{ step: '', name: 'converted', dim: 'control-group', value: 1 }]);
   });
 });
