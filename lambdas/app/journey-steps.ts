@@ -12,7 +12,7 @@ import { readPath } from '../core/shared/paths';
 import { ownRecord } from '../core/shared/records';
 import { profileSnapshot } from '../core/runtime/enter';
 import { projectProfile } from '../core/runtime/execution-data';
-import { conditionPaths } from '../core/journey/condition';
+import { conditionPaths } from '../core/journey/condition-eval';
 import type { MembershipStore } from '../core/segments/ports';
 import { withPowertools } from './middleware';
 

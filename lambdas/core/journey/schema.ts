@@ -4,9 +4,10 @@ import { DATA_PATH_PATTERN } from '../shared/paths';
 import { EventType } from '../events/business-event';
 import { Condition } from './condition';
 import { SegmentId } from '../segments/rule';
+import { SCHEMA_VERSION } from './schema-version';
 
 /** The journey language version this code reads and writes. */
-export const SCHEMA_VERSION = 1;
+export { SCHEMA_VERSION };
 
 /** Node ids are kebab-case; they become state names, so they stay short (a suffix such as `.deliver` is added). */
 export const NodeId = z

@@ -2,6 +2,7 @@ import * as z from 'zod';
 import type { EventPattern } from '../events/pattern';
 import type { Clock } from '../runtime/ports';
 import { COUNTER, utcDay, type JourneyCounters } from './counters';
+import { runEndKey, type OnceMarks } from './once-marks';
 
 /**
  * Runs that end by themselves are counted from Step Functions' own events: "Step Functions Execution Status Change",
@@ -15,10 +16,8 @@ export const RUN_END_EVENT_PATTERN: EventPattern = {
   detail: { status: ['SUCCEEDED', 'FAILED', 'TIMED_OUT'] },
 };
 
-/** The first-time mark of a run's end (kept 7 days): erasure removes it with the run's other records. */
-export const runEndKey = (executionArn: string) => `RUN-END#${executionArn}`;
-/** Where `OnceMarks` adapters keep a mark (runtime table): pk `ONCE#<key>`, sk `ONCE`. */
-export const onceMarkItemKey = (key: string) => ({ pk: `ONCE#${key}`, sk: 'ONCE' });
+// The keys live apart from the event schema (zod), for the stores in every bundle (lambdas/handlers/README.md).
+export { onceMarkItemKey, runEndKey, type OnceMarks } from './once-marks';
 
 const REASON = { SUCCEEDED: 'completed', FAILED: 'failed', TIMED_OUT: 'timeout' } as const;
 
@@ -40,11 +39,6 @@ export const RunStatusChange = z.looseObject({
 
 /** Journey runs are named `<journey id>--<28 hex digits>` (lambdas/core/runtime/enter.ts); other machines' are not. */
 const JOURNEY_RUN = /^([a-z][a-z0-9]*(?:-[a-z0-9]+)*)--[0-9a-f]{28}$/;
-
-/** Answers true once per key: the first caller of a fact counts it (a conditional write, kept `expiresAt`). */
-export interface OnceMarks {
-  first(key: string, expiresAt: number): Promise<boolean>;
-}
 
 export type RunEndResult = { status: 'counted'; journeyId: string; reason: string } | { status: 'ignored'; reason: string };
 
