@@ -1,6 +1,6 @@
 import { JourneyItem } from '../config/env-keys';
 import type { Journey } from './schema';
-import { SCHEMA_VERSION } from './schema-version';
+import { SCHEMA_VERSION } from './constants';
 
 /** The alias executions start on: each deploy that changes a journey publishes a version and points this alias at it. */
 export const LIVE_ALIAS = 'live';
