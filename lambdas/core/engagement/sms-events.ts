@@ -1,7 +1,7 @@
 import * as z from 'zod';
 import { checkEventTime } from '../events/event-time';
 import type { EventPattern } from '../events/pattern';
-import { ownRecord } from '../shared/records';
+import { ownRecord } from '../shared/own-record';
 
 /**
  * SMS delivery status events of AWS End User Messaging SMS (sms-voice v2). The service puts them on the account's

@@ -1,5 +1,6 @@
 import * as z from 'zod';
-import { dict, ownRecord } from '../shared/records';
+import { dict } from '../shared/records';
+import { ownRecord } from '../shared/own-record';
 import { isStorableNumber, NUMBER_MESSAGE, unstorableNumberPaths } from './numbers';
 import { ATTRIBUTE_NAME, CONSENT_LIST, EVENT_TYPE, EventLimits, IDENTITY_NAMESPACE, utf8Bytes } from './bus-event';
 
