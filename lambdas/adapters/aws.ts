@@ -1,16 +1,10 @@
 import { randomUUID } from 'node:crypto';
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { EnvKey } from '../core/config/env-keys';
 import { cachedDecisionCatalog } from '../core/decisions/catalog';
 import { systemClock } from '../core/runtime/ports';
 import { cachedSegmentCatalog } from '../core/segments/cached-catalog';
-import { metricJourneyCounters } from '../core/measure/metrics';
-import { loadEnv, MissingEnvironmentError } from '../shared/env';
-import { emitJourneyMetric, logger, traced } from '../shared/powertools';
 import { awsPrivacyKey, awsUnsubscribe } from './aws-secrets';
 import { DynamoConsentStore } from './dynamodb-consent';
-import { DynamoJourneyCounters } from './dynamodb-counters';
+import { awsJourneyCounters, awsTables } from './aws-tables';
 import { dynamoPorts, onTable } from './dynamodb-ports';
 import { DynamoSuppressionList } from './dynamodb-suppression';
 
@@ -21,30 +15,8 @@ import { DynamoSuppressionList } from './dynamodb-suppression';
  * environment. How to compose a new handler: lambdas/handlers/README.md.
  */
 
-/** A privacy key for the functions that do not declare it: any use fails, naming the variable (as when it is unset). */
-export const undeclaredPrivacyKey = async (): Promise<string> => {
-  throw new MissingEnvironmentError(EnvKey.privacyKeySecretArn);
-};
-
-/**
- * The DynamoDB client, for the handlers that build just the stores they use (the journey steps' functions: a bundle
- * then holds only those adapters). The privacy key is `awsPrivacyKey(env)` from `./aws-secrets`, where declared.
- */
-export function awsTables() {
-  const env = loadEnv();
-  const db = DynamoDBDocumentClient.from(traced(new DynamoDBClient({})), { marshallOptions: { removeUndefinedValues: true } });
-  return { env, db, clock: systemClock };
-}
-
-/**
- * The journey counters in the runtime table, each increment also emitted once as a CloudWatch metric (EMF): every
- * Lambda that counts builds its counters here. A metric that cannot be written is logged, never fails the count.
- */
-export function awsJourneyCounters(db: DynamoDBDocumentClient, runtimeTable: string) {
-  return metricJourneyCounters(new DynamoJourneyCounters(db, runtimeTable), emitJourneyMetric, (error) =>
-    logger.warn('journey metric not emitted', { error: error instanceof Error ? error.message : String(error) }),
-  );
-}
+// The DynamoDB client and the counters: in ./aws-tables (a handler importing just those bundles no other store).
+export { awsJourneyCounters, awsTables, undeclaredPrivacyKey } from './aws-tables';
 
 /** Every DynamoDB-backed port (and the secrets that key them), for the handlers that use many of them. */
 export function awsStores() {

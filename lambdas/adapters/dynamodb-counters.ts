@@ -1,8 +1,8 @@
-import { onceMarkItemKey } from '../core/measure/run-end';
+import { onceMarkItemKey } from '../core/measure/once-marks';
 import { PutCommand, QueryCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { CounterIncrement, CounterTotal, JourneyCounters } from '../core/measure/counters';
 import { checkIncrement, CounterReadLimitError, checkWindow } from '../core/measure/counter-checks';
-import type { OnceMarks } from '../core/measure/run-end';
+import type { OnceMarks } from '../core/measure/once-marks';
 import { COUNTER_SHARDS, counterPartitionKey, counterSortKey, dayRange, parseCounterSortKey, sumTotals } from '../core/measure/keys';
 
 /** Pages a report may read per shard: at ~100 bytes an item, 1 MB pages hold ~10,000 counters each. */

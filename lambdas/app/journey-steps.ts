@@ -1,6 +1,5 @@
-import * as z from 'zod';
 import type { StepPayload } from '../core/journey/asl';
-import { ConditionNode, DecideNode, SendNode, WaitForEventNode, WaitNode } from '../core/journey/schema';
+import type { WaitForEventNode } from '../core/journey/schema';
 import { makeDecision, type DecisionServiceDeps } from '../core/decisions/service';
 import type { ChosenOffer } from '../core/decisions/ports';
 import { NotFoundError } from '../core/runtime/errors';
@@ -9,57 +8,14 @@ import { prepareSend, releaseSend, type PrepareResult, type PrepareSendDeps, typ
 import { registerWait } from '../core/runtime/waits';
 import { resolveWaitUntil } from '../core/runtime/wait-time';
 import { readPath } from '../core/shared/paths';
-import { ownRecord } from '../core/shared/records';
 import { profileSnapshot } from '../core/runtime/enter';
 import { projectProfile } from '../core/runtime/execution-data';
-import { conditionPaths } from '../core/journey/condition';
+import { conditionPaths } from '../core/journey/condition-eval';
 import type { MembershipStore } from '../core/segments/ports';
 import { withPowertools } from './middleware';
+import { decidePayload, loadProfilePayload, prepareSendPayload, registerWaitPayload, releaseSendPayload, resolveWaitPayload } from './step-payloads';
 
-/** The execution document every step receives; checked loosely (the compiler wrote it) but checked. */
-const State = z.looseObject({
-  journey: z.object({ id: z.string(), version: z.string() }),
-  profileId: z.string(),
-  // Records of outside names: null-prototype, every key kept (`__proto__` included).
-  profile: z.object({
-    id: z.string(),
-    attributes: ownRecord(z.string(), z.unknown()),
-    identities: ownRecord(z.string(), z.string()),
-    segments: ownRecord(z.string(), z.string()).optional(),
-  }),
-  event: z.unknown(),
-  context: ownRecord(z.string(), z.unknown()),
-  steps: ownRecord(z.string(), z.unknown()),
-});
-const payload = <T extends z.ZodType>(node: T) => z.object({ executionId: z.string(), state: State, node });
-
-export class StepPayloadError extends Error {
-  override readonly name = 'StepPayloadError';
-}
-
-function parse<T extends z.ZodType>(schema: T, raw: unknown): z.infer<T> {
-  const parsed = schema.safeParse(raw);
-  if (!parsed.success) throw new StepPayloadError(`invalid step payload: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
-  return parsed.data;
-}
-
-const PrepareSendPayload = payload(SendNode).extend({
-  messageClass: z.enum(['marketing', 'transactional']),
-  startedAt: z.string().max(64).optional(),
-  // The journey's governance settings (priority, tags), compiled into the payload.
-  settings: z.object({ priority: z.number().int().min(1).max(100).optional(), tags: z.array(z.string().max(64)).max(10).optional() }).optional(),
-});
-// The failed path of a delivery: give the message's cap slot back (ids only: the state stays small in the definition).
-const ReleaseSendPayload = z.object({
-  release: z.literal(true),
-  executionId: z.string().min(1).max(2048),
-  profileId: z.string().min(1).max(1024),
-  nodeId: z.string().min(1).max(128),
-});
-const RegisterWaitPayload = payload(WaitForEventNode).extend({ token: z.string().min(1) });
-const ResolveWaitPayload = payload(WaitNode);
-const LoadProfilePayload = payload(ConditionNode);
-const DecidePayload = payload(DecideNode);
+export { StepPayloadError } from './step-payloads';
 
 export interface DecideStepResult {
   decisionId: string | null;
@@ -73,8 +29,8 @@ export interface DecideStepResult {
 export function createPrepareSendHandler(deps: PrepareSendDeps & Required<Pick<SendGuardDeps, 'suppression' | 'unsubscribeLinks'>>) {
   return withPowertools(async (raw: unknown): Promise<PrepareStepResult | { released: boolean }> => {
     const release = (raw as { release?: unknown } | null)?.release === true;
-    if (release) return releaseSend(deps, parse(ReleaseSendPayload, raw));
-    const parsed = parse(PrepareSendPayload, raw);
+    if (release) return releaseSend(deps, releaseSendPayload(raw));
+    const parsed = prepareSendPayload(raw);
     // The state machine selects every field: a result without a deferral says so with nulls.
     return { deferUntil: null, deferredSince: null, ...(await prepareSend(deps, parsed as never)) };
   });
@@ -84,12 +40,12 @@ export function createPrepareSendHandler(deps: PrepareSendDeps & Required<Pick<S
 export type PrepareStepResult = Omit<PrepareResult, 'deferUntil' | 'deferredSince'> & { deferUntil: string | null; deferredSince: string | null };
 
 export function createRegisterWaitHandler(deps: { waits: WaitIndex; clock: Clock; profiles: Pick<ProfileStore, 'get'>; executions: Pick<Executions, 'resume'> }) {
-  return withPowertools(async (raw: unknown) => registerWait(deps, parse(RegisterWaitPayload, raw) as StepPayload<WaitForEventNode> & { token: string }));
+  return withPowertools(async (raw: unknown) => registerWait(deps, registerWaitPayload(raw) as StepPayload<WaitForEventNode> & { token: string }));
 }
 
 export function createResolveWaitHandler(deps: { profiles: ProfileStore; clock: Clock }) {
   return withPowertools(async (raw: unknown) => {
-    const { state, node } = parse(ResolveWaitPayload, raw);
+    const { state, node } = resolveWaitPayload(raw);
     const profile = (await deps.profiles.get(state.profileId, { recentEvents: false })) ?? state.profile;
     const data = { ...state, profile: { ...state.profile, ...profile } };
     return resolveWaitUntil(readPath(data, node.until!), node, profile.attributes.timezone as string | undefined, deps.clock.now());
@@ -99,7 +55,7 @@ export function createResolveWaitHandler(deps: { profiles: ProfileStore; clock: 
 /** Reloads the profile before a condition, with its segment memberships (a branch may test them). */
 export function createLoadProfileHandler(deps: { profiles: ProfileStore; memberships: Pick<MembershipStore, 'get'> }) {
   return withPowertools(async (raw: unknown) => {
-    const { state, node } = parse(LoadProfilePayload, raw);
+    const { state, node } = loadProfilePayload(raw);
     const paths = node.branches.flatMap((b) => conditionPaths(b.when));
     const profile = await deps.profiles.get(state.profileId, { recentEvents: false });
     // An erased profile is known by its id only: its branches see no attributes, identities or segments.
@@ -118,7 +74,7 @@ export function createLoadProfileHandler(deps: { profiles: ProfileStore; members
  */
 export function createDecideStepHandler(deps: DecisionServiceDeps) {
   return withPowertools(async (raw: unknown): Promise<DecideStepResult> => {
-    const { executionId, state, node } = parse(DecidePayload, raw);
+    const { executionId, state, node } = decidePayload(raw);
     const context = Object.fromEntries(Object.entries(node.context ?? {}).map(([name, path]) => [name, readPath(state, path) ?? null]));
     try {
       const record = await makeDecision(deps, {

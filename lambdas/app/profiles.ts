@@ -9,7 +9,8 @@ import { NotFoundError, ValidationError } from '../core/runtime/errors';
 import type { Clock, Executions, IdentityGraphProfileStore, JourneyRegistry, ProfileRecords, RejectedEventEraser } from '../core/runtime/ports';
 import { json, parseJsonBody, problem, type ApiEvent } from '../shared/http';
 import { apiHandler } from './middleware';
-import { own, ownRecord } from '../core/shared/records';
+import { own } from '../core/shared/records';
+import { ownRecord } from '../core/shared/own-record';
 
 export interface ProfileApiDeps {
   profiles: IdentityGraphProfileStore;

@@ -1,5 +1,5 @@
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
-import { EventBridgeEvent } from '../core/events/business-event';
+import { parseEventBridgeEvent } from '../core/events/bus-event';
 import { routeBusEvent, type RouteDeps, type RouteResult } from '../core/runtime/route';
 import { logger, metrics } from '../shared/powertools';
 import { withMetrics } from './metrics-middleware';
@@ -7,10 +7,8 @@ import { withMetrics } from './metrics-middleware';
 /** EventBridge rule target: routes one business event. Infrastructure failures throw, so EventBridge/Lambda retry. */
 export function createRouteEventHandler(deps: RouteDeps) {
   return withMetrics(async (raw: unknown): Promise<RouteResult> => {
-    const envelope = EventBridgeEvent.safeParse(raw);
-    const result = envelope.success
-      ? await routeBusEvent(deps, envelope.data)
-      : await rejectMalformed(deps, raw, envelope.error.issues.map((i) => ({ field: i.path.join('.') || '(event)', message: i.message })));
+    const envelope = parseEventBridgeEvent(raw);
+    const result = envelope.ok ? await routeBusEvent(deps, envelope.value) : await rejectMalformed(deps, raw, envelope.errors);
     if (result.status === 'rejected') {
       metrics.addMetric('EventsRejected', MetricUnit.Count, 1);
       logger.warn('event rejected', { errors: result.errors });

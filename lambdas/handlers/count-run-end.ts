@@ -1,4 +1,4 @@
-import { awsJourneyCounters, awsTables } from '../adapters/aws';
+import { awsJourneyCounters, awsTables } from '../adapters/aws-tables';
 import { DynamoOnceMarks } from '../adapters/dynamodb-counters';
 import { createCountRunEndHandler } from '../app/count-run-end';
 

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { awsTables, undeclaredPrivacyKey } from '../adapters/aws';
+import { awsTables, undeclaredPrivacyKey } from '../adapters/aws-tables';
 import { DynamoCapStore, DynamoDecisionLog, offerStore, placementStore } from '../adapters/dynamodb-decisions';
 import { createDynamoProfileStore } from '../adapters/dynamodb-profiles';
 import { DynamoMembershipStore } from '../adapters/dynamodb-segments';

@@ -1,6 +1,6 @@
 import { DynamoJourneyCounters } from '../adapters/dynamodb-counters';
 import { DynamoJourneyRegistry } from '../adapters/dynamodb';
-import { awsTables } from '../adapters/aws';
+import { awsTables } from '../adapters/aws-tables';
 import { createGetJourneyReportHandler } from '../app/journey-report';
 
 const { env, db, clock } = awsTables();

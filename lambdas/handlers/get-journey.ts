@@ -1,5 +1,5 @@
 import { SFNClient } from '@aws-sdk/client-sfn';
-import { awsTables } from '../adapters/aws';
+import { awsTables } from '../adapters/aws-tables';
 import { DynamoJourneyRegistry } from '../adapters/dynamodb';
 import { StepFunctionsVersions } from '../adapters/step-functions-versions';
 import { createGetJourneyHandler } from '../app/get-journey';

@@ -1,4 +1,4 @@
-import { awsTables } from '../adapters/aws';
+import { awsTables } from '../adapters/aws-tables';
 import { dynamoRuleStore } from '../adapters/dynamodb-rules';
 import { createGetRuleHandler } from '../app/rules';
 

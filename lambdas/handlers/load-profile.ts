@@ -1,4 +1,4 @@
-import { awsTables, undeclaredPrivacyKey } from '../adapters/aws';
+import { awsTables, undeclaredPrivacyKey } from '../adapters/aws-tables';
 import { createDynamoProfileStore } from '../adapters/dynamodb-profiles';
 import { DynamoMembershipStore } from '../adapters/dynamodb-segments';
 import { createLoadProfileHandler } from '../app/journey-steps';

@@ -1,4 +1,4 @@
-import { awsJourneyCounters, awsTables } from '../adapters/aws';
+import { awsJourneyCounters, awsTables } from '../adapters/aws-tables';
 import { awsExecutions } from '../adapters/aws-executions';
 import { awsPrivacyKey, awsUnsubscribe } from '../adapters/aws-secrets';
 import { DynamoEnrollmentStore, DynamoJourneyRegistry, DynamoLedger } from '../adapters/dynamodb';

@@ -1,4 +1,4 @@
-import { awsTables, undeclaredPrivacyKey } from '../adapters/aws';
+import { awsTables, undeclaredPrivacyKey } from '../adapters/aws-tables';
 import { awsExecutions } from '../adapters/aws-executions';
 import { DynamoWaitIndex } from '../adapters/dynamodb';
 import { createDynamoProfileStore } from '../adapters/dynamodb-profiles';

@@ -1,4 +1,4 @@
-import { awsTables, undeclaredPrivacyKey } from '../adapters/aws';
+import { awsTables, undeclaredPrivacyKey } from '../adapters/aws-tables';
 import { createDynamoProfileStore } from '../adapters/dynamodb-profiles';
 import { createResolveWaitHandler } from '../app/journey-steps';
 

@@ -1,4 +1,4 @@
-import { awsJourneyCounters, awsTables } from '../adapters/aws';
+import { awsJourneyCounters, awsTables } from '../adapters/aws-tables';
 import { awsExecutions } from '../adapters/aws-executions';
 import { awsPublisher } from '../adapters/aws-publisher';
 import { awsPrivacyKey } from '../adapters/aws-secrets';

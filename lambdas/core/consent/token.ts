@@ -1,9 +1,10 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
-import * as z from 'zod';
+// Checked by hand, not with zod: prepare-send signs links on its hot path, and its bundle carries no zod.
 
 /** What an unsubscribe link withdraws: the email channel, or one subscription list. */
-export const UnsubscribeScope = z.union([z.literal('email'), z.string().regex(/^list:[A-Za-z0-9_.-]{1,64}$/)]);
 export type UnsubscribeScope = 'email' | `list:${string}`;
+const LIST_SCOPE = /^list:[A-Za-z0-9_.-]{1,64}$/;
+const isScope = (s: unknown): s is UnsubscribeScope => s === 'email' || (typeof s === 'string' && LIST_SCOPE.test(s));
 
 export interface UnsubscribeClaims {
   profileId: string;
@@ -11,29 +12,70 @@ export interface UnsubscribeClaims {
   expiresAt: Date;
 }
 
-const Claims = { p: z.string().min(1).max(128), s: UnsubscribeScope, e: z.number().int().positive() };
-/**
- * The token's payload, kept short because it travels in a URL and a mail header. `k`: the id of the key that signed
- * it. Version 1 (before key ids) is still accepted, checked against every key of the ring, until it expires.
- */
-const Payload = z.union([
-  z.strictObject({ v: z.literal(2), k: z.string(), ...Claims }),
-  z.strictObject({ v: z.literal(1), ...Claims }),
-]);
+type Json = Record<string, unknown>;
+const isObject = (v: unknown): v is Json => typeof v === 'object' && v !== null && !Array.isArray(v);
+/** Exactly these keys, each own (a strict object). */
+const hasExactly = (v: Json, keys: readonly string[]) => Object.keys(v).length === keys.length && keys.every((k) => Object.hasOwn(v, k));
 
-const KeyId = z.string().regex(/^[A-Za-z0-9_.-]{1,32}$/, 'a key id is 1-32 letters, digits, _ . -');
-const Key = z.strictObject({ id: KeyId, secret: z.string().min(16, 'a key secret has at least 16 characters').max(4096) });
+/**
+ * The token's payload, kept short because it travels in a URL and a mail header: `{ v: 2, k, p, s, e }`. `k`: the id
+ * of the key that signed it. Version 1 (`{ v: 1, p, s, e }`, before key ids) is still accepted, checked against every
+ * key of the ring, until it expires.
+ */
+function payloadClaims(payload: unknown): { p: string; s: UnsubscribeScope; e: number } | undefined {
+  if (!isObject(payload)) return undefined;
+  const keys = payload.v === 2 ? ['v', 'k', 'p', 's', 'e'] : payload.v === 1 ? ['v', 'p', 's', 'e'] : undefined;
+  if (keys === undefined || !hasExactly(payload, keys) || (payload.v === 2 && typeof payload.k !== 'string')) return undefined;
+  const { p, s, e } = payload;
+  if (typeof p !== 'string' || p.length < 1 || p.length > 128 || !isScope(s)) return undefined;
+  if (typeof e !== 'number' || !Number.isSafeInteger(e) || e <= 0) return undefined;
+  return { p, s, e };
+}
+
+/** One key of the ring: `{ id, secret }`. */
+export interface UnsubscribeKey {
+  id: string;
+  secret: string;
+}
 /**
  * The HMAC keys of unsubscribe links, as the secret holds them: `current` signs, `current` and `previous` verify.
  * A secret that is not a JSON object is one key with id `default` (the format before rotation).
  */
-export const UnsubscribeKeyRing = z.strictObject({ current: Key, previous: z.array(Key).max(5).default([]) });
-export type UnsubscribeKeyRing = z.infer<typeof UnsubscribeKeyRing>;
+export interface UnsubscribeKeyRing {
+  current: UnsubscribeKey;
+  previous: UnsubscribeKey[];
+}
+const KEY_ID = /^[A-Za-z0-9_.-]{1,32}$/;
+const MIN_SECRET_LENGTH = 16;
+const MAX_PREVIOUS_KEYS = 5;
+
+/** The ring's issues, each `<field>: <reason>` (empty when it is a ring). */
+function keyRingIssues(raw: unknown): string[] {
+  if (!isObject(raw)) return ['(root): expected an object'];
+  const issues: string[] = [];
+  const key = (value: unknown, at: string) => {
+    if (!isObject(value)) return void issues.push(`${at}: expected an object with id and secret`);
+    for (const name of Object.keys(value)) if (name !== 'id' && name !== 'secret') issues.push(`${at}.${name}: unknown field`);
+    if (typeof value.id !== 'string' || !KEY_ID.test(value.id)) issues.push(`${at}.id: a key id is 1-32 letters, digits, _ . -`);
+    if (typeof value.secret !== 'string' || value.secret.length < MIN_SECRET_LENGTH || value.secret.length > 4096) {
+      issues.push(`${at}.secret: a key secret has at least ${MIN_SECRET_LENGTH} characters (at most 4096)`);
+    }
+  };
+  for (const name of Object.keys(raw)) if (name !== 'current' && name !== 'previous') issues.push(`${name}: unknown field`);
+  key(raw.current, 'current');
+  if (raw.previous !== undefined) {
+    if (!Array.isArray(raw.previous) || raw.previous.length > MAX_PREVIOUS_KEYS) {
+      issues.push(`previous: a list of at most ${MAX_PREVIOUS_KEYS} keys`);
+    } else {
+      raw.previous.forEach((k, i) => key(k, `previous.${i}`));
+    }
+  }
+  return issues;
+}
 export const UNSUBSCRIBE_DEFAULT_KEY_ID = 'default';
 
 export const DEFAULT_TOKEN_TTL_DAYS = 90;
 const MAX_TOKEN_LENGTH = 1024;
-const MIN_SECRET_LENGTH = 16;
 // Domain separation: a MAC made for anything else with the same secret is never a valid unsubscribe token.
 const CONTEXT = 'waymark-unsubscribe.v1.';
 
@@ -61,9 +103,11 @@ export function parseUnsubscribeKeys(secret: string): UnsubscribeKeyRing {
   } catch {
     throw new Error('the unsubscribe key ring is not JSON');
   }
-  const parsed = UnsubscribeKeyRing.safeParse(raw);
-  if (!parsed.success) throw new Error(`invalid unsubscribe key ring: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
-  return parsed.data;
+  const issues = keyRingIssues(raw);
+  if (issues.length > 0) throw new Error(`invalid unsubscribe key ring: ${issues.join('; ')}`);
+  const ring = raw as { current: UnsubscribeKey; previous?: UnsubscribeKey[] };
+  const copy = (k: UnsubscribeKey) => ({ id: k.id, secret: k.secret });
+  return { current: copy(ring.current), previous: (ring.previous ?? []).map(copy) };
 }
 
 function mac(payload: string, secret: string): string {
@@ -79,7 +123,7 @@ export function signUnsubscribeToken(claims: UnsubscribeClaims, secret: string):
 }
 
 /** The keys a payload may have been signed with: the one it names (v2; none when retired), or any (v1). */
-function candidateKeys(payload: unknown, ring: UnsubscribeKeyRing): UnsubscribeKeyRing['current'][] {
+function candidateKeys(payload: unknown, ring: UnsubscribeKeyRing): UnsubscribeKey[] {
   const keys = [ring.current, ...ring.previous];
   const own = (name: string) =>
     typeof payload === 'object' && payload !== null && Object.hasOwn(payload, name) ? (payload as Record<string, unknown>)[name] : undefined;
@@ -113,9 +157,9 @@ export function verifyUnsubscribeToken(token: string, secret: string, now: Date)
     return given.length === expected.length && timingSafeEqual(given, expected);
   });
   if (!signed) throw new UnsubscribeTokenError('signature', 'the token signature does not match a current or previous key');
-  const parsed = Payload.safeParse(decoded);
-  if (!parsed.success) throw new UnsubscribeTokenError('malformed', 'the token payload is not an unsubscribe request');
-  const expiresAt = new Date(parsed.data.e * 1000);
+  const parsed = payloadClaims(decoded);
+  if (!parsed) throw new UnsubscribeTokenError('malformed', 'the token payload is not an unsubscribe request');
+  const expiresAt = new Date(parsed.e * 1000);
   if (now.getTime() >= expiresAt.getTime()) throw new UnsubscribeTokenError('expired', `the token expired at ${expiresAt.toISOString()}`);
-  return { profileId: parsed.data.p, scope: parsed.data.s as UnsubscribeScope, expiresAt };
+  return { profileId: parsed.p, scope: parsed.s, expiresAt };
 }

@@ -1,7 +1,7 @@
 import * as z from 'zod';
 import { ConsentKey, ConsentStatus, formatIssues } from '../events/business-event';
 import { NotFoundError, ValidationError } from '../runtime/errors';
-import { ownRecord } from '../shared/records';
+import { ownRecord } from '../shared/own-record';
 import type { ConsentChange, ConsentVia } from '../profiles/model';
 import type { Clock, ConsentRecord, ProfileStore } from '../runtime/ports';
 import type { ConsentStore } from './ports';

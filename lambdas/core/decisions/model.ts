@@ -1,5 +1,6 @@
 import * as z from 'zod';
-import { dict, ownRecord } from '../shared/records';
+import { dict } from '../shared/records';
+import { ownRecord } from '../shared/own-record';
 import { DURATION_PATTERN } from '../shared/duration';
 import { Rule, SegmentId, describeIssues, ruleDepth, MAX_RULE_DEPTH, type ParseResult } from '../segments/rule';
 

@@ -1,7 +1,8 @@
 import * as z from 'zod';
 import { checkEventTime } from '../events/event-time';
 import type { EventPattern } from '../events/pattern';
-import { dict, ownRecord } from '../shared/records';
+import { dict } from '../shared/records';
+import { ownRecord } from '../shared/own-record';
 
 /**
  * SES email sending events as EventBridge delivers them from a configuration set's event destination: `detail-type`

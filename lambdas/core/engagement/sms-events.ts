@@ -1,8 +1,7 @@
 import * as z from 'zod';
 import { checkEventTime } from '../events/event-time';
 import type { EventPattern } from '../events/pattern';
-import { dict, ownRecord, type Dict } from '../shared/records';
-import { encodeTagValue, executionNameOf, NO_VARIANT, TAG } from './tags';
+import { ownRecord } from '../shared/own-record';
 
 /**
  * SMS delivery status events of AWS End User Messaging SMS (sms-voice v2). The service puts them on the account's
@@ -21,25 +20,8 @@ export const SMS_STATUS_DETAIL_TYPE = 'Text Message Delivery Status Updated';
 /** The rule of the SMS status events (the stage rule adds its configuration set, which every message's context names). */
 export const SMS_STATUS_EVENT_PATTERN: EventPattern = { source: [SMS_EVENT_SOURCE], 'detail-type': [SMS_STATUS_DETAIL_TYPE] };
 
-/**
- * The context keys of a journey SMS. `configurationSet` is the stage's configuration set, set by the compiled step
- * (the stage's bus rule matches it: a stage never records another stage's messages).
- */
-export const SMS_CONTEXT = { ...TAG, configurationSet: 'configurationSet' } as const;
-
-/**
- * The context of one journey SMS as prepare-send makes it: journey, node, variant and execution name, each escaped
- * like an SES tag (letters, digits, `-`, `_` escapes: no whitespace, which context values may not hold). Four keys
- * plus the configuration set: kept small, as the service bounds the map.
- */
-export function smsContext(input: { journeyId: string; nodeId: string; variant?: string; executionArn: string }): Dict<string> {
-  return dict([
-    [SMS_CONTEXT.journey, encodeTagValue(input.journeyId)],
-    [SMS_CONTEXT.node, encodeTagValue(input.nodeId)],
-    [SMS_CONTEXT.variant, encodeTagValue(input.variant === undefined || input.variant === '' ? NO_VARIANT : input.variant)],
-    [SMS_CONTEXT.execution, encodeTagValue(executionNameOf(input.executionArn))],
-  ]);
-}
+// The context prepare-send gives an SMS lives apart from the event schema (zod), for the steps' bundles.
+export { SMS_CONTEXT, smsContext } from './sms-context';
 
 const When = z.string().max(64);
 /** Outside keys: a null-prototype record (records.ts), bounded. */

@@ -1,9 +1,19 @@
 import * as z from 'zod';
-import { dict, ownRecord } from '../shared/records';
-import { refineStorableNumbers, StorableNumber } from './numbers';
+import { dict } from '../shared/records';
+import { ownRecord } from '../shared/own-record';
+import { isStorableNumber, NUMBER_MESSAGE, unstorableNumberPaths } from './numbers';
+import { ATTRIBUTE_NAME, CONSENT_LIST, EVENT_TYPE, EventLimits, IDENTITY_NAMESPACE, utf8Bytes } from './bus-event';
+
+export { EventLimits, parseBusEvent, parseEventBridgeEvent } from './bus-event';
+
+const StorableNumber = z.number().refine(isStorableNumber, NUMBER_MESSAGE);
+/** Flags each number in a JSON value outside the storable range, with its path. */
+function refineStorableNumbers(value: unknown, ctx: z.RefinementCtx): void {
+  for (const path of unstorableNumberPaths(value)) ctx.addIssue({ code: 'custom', message: NUMBER_MESSAGE, path });
+}
 
 /** Identity namespaces are open (email, phone, crmId, deviceId, or custom), but must be simple names. */
-export const IdentityNamespace = z.string().regex(/^[A-Za-z][A-Za-z0-9_]{0,31}$/, 'identity namespace must be a letter followed by up to 31 letters, digits or _');
+export const IdentityNamespace = z.string().regex(IDENTITY_NAMESPACE.pattern, IDENTITY_NAMESPACE.message);
 export type IdentityNamespace = z.infer<typeof IdentityNamespace>;
 
 /** At least one, except on a catalog event, which has none (checked with the envelope). */
@@ -17,22 +27,15 @@ export const CustomerIdentities = Identities.refine(
   'at least one identity is required',
 );
 
-export const EventType = z
-  .string()
-  .regex(/^[A-Za-z][A-Za-z0-9_.:-]{0,127}$/, 'event type must start with a letter and use letters, digits, . _ : - (at most 128)');
+export const EventType = z.string().regex(EVENT_TYPE.pattern, EVENT_TYPE.message);
 
 /** Consent is kept per channel and per subscription list (`list:<id>`). */
-export const ConsentKey = z.union([z.enum(['email', 'sms', 'push']), z.string().regex(/^list:[A-Za-z0-9_.-]{1,64}$/, 'a subscription list is list:<id> (letters, digits, _ . -)')]);
+export const ConsentKey = z.union([z.enum(['email', 'sms', 'push']), z.string().regex(CONSENT_LIST.pattern, CONSENT_LIST.message)]);
 export type ConsentKey = z.infer<typeof ConsentKey>;
 export const ConsentStatus = z.enum(['opted-in', 'opted-out']);
 export type ConsentStatus = z.infer<typeof ConsentStatus>;
 
-/** Per-event bounds of profile updates; with `ProfileLimits` they bound a profile item (lambdas/core/profiles/README.md). */
-export const EventLimits = { attributes: 50, attributeValueBytes: 1024, consentKeys: 16 } as const;
-
-const utf8Bytes = (text: string) => new TextEncoder().encode(text).length;
-
-const attributeName = z.string().regex(/^[A-Za-z_][A-Za-z0-9_]{0,63}$/, 'attribute names are identifiers of at most 64 characters');
+const attributeName = z.string().regex(ATTRIBUTE_NAME.pattern, ATTRIBUTE_NAME.message);
 export const EventAttributeValue = z.union([
   // A string never has more UTF-16 units than UTF-8 bytes: the length check spares encoding a huge one.
   z
@@ -94,15 +97,14 @@ export const BusinessEventDetail = EventEnvelope.omit({ type: true, source: true
   checkOwner({ ...e, type: '', source: '' }, ctx),
 );
 
-/** The EventBridge event shape the router receives. */
-export const EventBridgeEvent = z.object({
-  id: z.string(),
-  'detail-type': z.string(),
-  source: z.string(),
-  time: z.string(),
-  detail: z.unknown(),
-});
-export type EventBridgeEvent = z.infer<typeof EventBridgeEvent>;
+/** The EventBridge event shape the router receives (checked by hand there: `parseEventBridgeEvent`). */
+export interface EventBridgeEvent {
+  id: string;
+  'detail-type': string;
+  source: string;
+  time: string;
+  detail: unknown;
+}
 
 export type ParseResult<T> = { ok: true; value: T } | { ok: false; errors: FieldError[] };
 export interface FieldError {
@@ -117,23 +119,6 @@ export function formatIssues(issues: readonly z.core.$ZodIssue[], prefix = ''): 
     if (issue.code === 'unrecognized_keys') return issue.keys.map((key) => ({ field: [...at, key].join('.'), message: `unknown field "${key}"` }));
     return [{ field: at.join('.') || '(root)', message: issue.message }];
   });
-}
-
-/** Validates an event as it arrives on the bus: the envelope sits in `detail`, type and source come from the bus. */
-export function parseBusEvent(event: EventBridgeEvent): ParseResult<BusinessEvent> {
-  const detail = event.detail && typeof event.detail === 'object' ? (event.detail as Record<string, unknown>) : {};
-  const candidate = {
-    id: event.id,
-    time: event.time,
-    ...detail,
-    type: event['detail-type'],
-    source: event.source,
-  };
-  const parsed = BusinessEvent.safeParse(candidate);
-  if (parsed.success) return { ok: true, value: parsed.data };
-  // Type and source come from the bus event itself, not from detail: name them as the sender set them.
-  const busField: Record<string, string> = { 'detail.type': 'detail-type', 'detail.source': 'source' };
-  return { ok: false, errors: formatIssues(parsed.error.issues, 'detail').map((e) => ({ ...e, field: busField[e.field] ?? e.field })) };
 }
 
 /** Validates an event posted to the API; `id` and `time` default to the request's id and time. */

@@ -1,5 +1,3 @@
-import * as z from 'zod';
-
 /**
  * Numbers an event may carry. DynamoDB stores magnitudes from 1e-130 to 9.99e125
  * (https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/HowItWorks.NamingRulesDataTypes.html); beyond,
@@ -13,20 +11,21 @@ export function isStorableNumber(n: number): boolean {
   return Number.isFinite(n) && (magnitude === 0 || (magnitude >= NUMBER_LIMITS.min && magnitude <= NUMBER_LIMITS.max));
 }
 
-const numberMessage = `numbers are 0 or between ${NUMBER_LIMITS.min} and ${NUMBER_LIMITS.max} in magnitude`;
-export const StorableNumber = z.number().refine(isStorableNumber, numberMessage);
+export const NUMBER_MESSAGE = `numbers are 0 or between ${NUMBER_LIMITS.min} and ${NUMBER_LIMITS.max} in magnitude`;
 
-/** Flags each number in a JSON value outside the storable range, with its path (iterative: any depth). */
-export function refineStorableNumbers(value: unknown, ctx: z.RefinementCtx): void {
+/** The path of each number in a JSON value outside the storable range (iterative: any depth). */
+export function unstorableNumberPaths(value: unknown): (string | number)[][] {
+  const found: (string | number)[][] = [];
   const stack: { value: unknown; path: (string | number)[] }[] = [{ value, path: [] }];
   while (stack.length > 0) {
     const { value: at, path } = stack.pop()!;
     if (typeof at === 'number') {
-      if (!isStorableNumber(at)) ctx.addIssue({ code: 'custom', message: numberMessage, path });
+      if (!isStorableNumber(at)) found.push(path);
     } else if (Array.isArray(at)) {
       at.forEach((item, i) => stack.push({ value: item, path: [...path, i] }));
     } else if (at !== null && typeof at === 'object') {
       for (const key of Object.keys(at)) stack.push({ value: (at as Record<string, unknown>)[key], path: [...path, key] });
     }
   }
+  return found;
 }

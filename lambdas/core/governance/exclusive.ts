@@ -1,6 +1,7 @@
-import { DEFAULT_PRIORITY, type Journey } from '../journey/schema';
+import { DEFAULT_PRIORITY } from '../journey/constants';
+import type { Journey } from '../journey/schema';
 import type { Executions, JourneyRegistry } from '../runtime/ports';
-import { governanceReason } from './rules';
+import { governanceReason } from './reasons';
 import type { ActiveRun, RunningJourneys } from './ports';
 
 export type ExclusiveVerdict =

@@ -75,10 +75,4 @@ export type Rule = z.infer<typeof Rule>;
 export type RuleInput = z.input<typeof Rule>;
 export type RuleKind = Rule['kind'];
 
-/** Suppression reasons written to the ledger (and shown wherever sends are explained). */
-export const governanceReason = {
-  frequencyCap: (ruleId: string) => `frequency-cap:${ruleId}`,
-  quietHours: (ruleId: string) => `quiet-hours:${ruleId}`,
-  quietHoursExpired: 'quiet-hours-expired',
-  preempted: 'preempted',
-} as const;
+export { governanceReason } from './reasons';

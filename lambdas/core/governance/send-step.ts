@@ -1,10 +1,12 @@
 import { stepKey } from '../journey/graph';
-import { DEFAULT_PRIORITY, type Journey, type SendNode } from '../journey/schema';
+import { DEFAULT_PRIORITY } from '../journey/constants';
+import type { Journey, SendNode } from '../journey/schema';
 import type { JourneyRegistry, Profile } from '../runtime/ports';
 import { parseDuration } from '../shared/duration';
 import { capClaims, profileTimeZone, quietHours, ruleApplies, type CapClaim, type GovernedMessage } from './evaluate';
 import type { RuleSource, RunningJourneys, SendCapStore } from './ports';
-import { governanceReason, type Rule } from './rules';
+import { governanceReason } from './reasons';
+import type { Rule } from './rules';
 import { holderOf } from './slots';
 
 /** What the send step needs to apply governance rules. */

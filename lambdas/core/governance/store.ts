@@ -2,7 +2,8 @@ import type { CatalogRecord, CatalogStore } from '../decisions/ports';
 import type { Clock } from '../runtime/ports';
 import { cachedValue } from '../shared/cached';
 import type { RuleSource } from './ports';
-import { Rule } from './rules';
+import type { Rule } from './rules';
+import { storedRule } from './stored-rule';
 
 /**
  * Where governance rules are kept: the rule files deployed (origin `file`) and the rules written through the API
@@ -32,8 +33,8 @@ export interface RuleStore {
 export function catalogRuleStore(catalog: CatalogStore<Rule>): RuleStore {
   return {
     list: async () => (await catalog.list()).flatMap((r) => {
-      const parsed = Rule.safeParse(r.definition);
-      return parsed.success ? [parsed.data] : [];
+      const rule = storedRule(r.definition);
+      return rule === undefined ? [] : [rule];
     }),
     records: async () => (await catalog.list()).sort((a, b) => (a.definition.id < b.definition.id ? -1 : a.definition.id > b.definition.id ? 1 : 0)),
     get: (id) => catalog.get(id),

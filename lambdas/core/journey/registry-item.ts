@@ -1,6 +1,6 @@
 import { JourneyItem } from '../config/env-keys';
 import type { Journey } from './schema';
-import { parseJourney } from './validate';
+import { SCHEMA_VERSION } from './constants';
 
 /** The alias executions start on: each deploy that changes a journey publishes a version and points this alias at it. */
 export const LIVE_ALIAS = 'live';
@@ -44,13 +44,39 @@ export function journeyItem(record: RegisteredJourney): Record<string, string | 
   return item;
 }
 
+/**
+ * The definition a registry item holds. CDK writes the journey as parsed and checked in full at synth (defaults
+ * applied), so the readers (the router, the steps, the API) check its shape only: no journey schema (zod) in their
+ * bundles. A hand-edited item that is not a journey fails, naming the item and the field.
+ */
+function storedJourney(item: Record<string, unknown>): Journey {
+  const at = `journey item ${String(item.sk)}`;
+  const raw = item[JourneyItem.definition];
+  if (typeof raw !== 'string') throw new Error(`${at} holds an invalid definition: ${JourneyItem.definition} is not a string`);
+  let journey: unknown;
+  try {
+    journey = JSON.parse(raw);
+  } catch {
+    throw new Error(`${at} holds an invalid definition: ${JourneyItem.definition} is not JSON`);
+  }
+  const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+  const fail = (field: string, expected: string) => new Error(`${at} holds an invalid definition: ${field} is not ${expected}`);
+  if (!isObject(journey)) throw fail('(root)', 'an object');
+  if (journey.schemaVersion !== SCHEMA_VERSION) throw fail('schemaVersion', String(SCHEMA_VERSION));
+  for (const field of ['id', 'name', 'start'] as const) if (typeof journey[field] !== 'string') throw fail(field, 'a string');
+  if (!isObject(journey.entry) || typeof journey.entry.kind !== 'string') throw fail('entry.kind', 'a string');
+  if (!isObject(journey.settings)) throw fail('settings', 'an object');
+  if (!Array.isArray(journey.nodes) || journey.nodes.length === 0) throw fail('nodes', 'a non-empty list');
+  journey.nodes.forEach((node: unknown, i) => {
+    if (!isObject(node) || typeof node.id !== 'string' || typeof node.kind !== 'string') throw fail(`nodes[${i}]`, 'a node with an id and a kind');
+  });
+  return journey as unknown as Journey;
+}
+
 export function fromJourneyItem(item: Record<string, unknown>): RegisteredJourney {
-  // Checked in full at synth before CDK put it: the schema only here (no liquidjs in the router's bundle).
-  const result = parseJourney(JSON.parse(item[JourneyItem.definition] as string));
-  if (!result.ok) throw new Error(`journey item ${String(item.sk)} holds an invalid definition: ${result.violations[0]?.message}`);
   const text = (name: string) => (typeof item[name] === 'string' ? (item[name] as string) : undefined);
   const record: RegisteredJourney = {
-    journey: result.journey,
+    journey: storedJourney(item),
     stateMachineArn: item[JourneyItem.stateMachineArn] as string,
     version: item[JourneyItem.version] as string,
   };

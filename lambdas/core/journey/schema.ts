@@ -4,9 +4,10 @@ import { DATA_PATH_PATTERN } from '../shared/paths';
 import { EventType } from '../events/business-event';
 import { Condition } from './condition';
 import { SegmentId } from '../segments/rule';
+import { DEFAULT_PRIORITY, SCHEMA_VERSION } from './constants';
 
 /** The journey language version this code reads and writes. */
-export const SCHEMA_VERSION = 1;
+export { DEFAULT_PRIORITY, SCHEMA_VERSION };
 
 /** Node ids are kebab-case; they become state names, so they stay short (a suffix such as `.deliver` is added). */
 export const NodeId = z
@@ -61,7 +62,6 @@ export const Settings = z.strictObject({
   /** This share of entering profiles (stable per profile) runs the journey without receiving any of its messages. */
   holdout: z.strictObject({ percent: z.number().gt(0).max(50) }).optional(),
 });
-export const DEFAULT_PRIORITY = 50;
 export type Settings = z.infer<typeof Settings>;
 
 const nodeBase = { id: NodeId, description: z.string().max(500).optional() };

@@ -3,7 +3,7 @@ import type { Journey } from '../journey/schema';
 import type { JourneyRecord } from '../runtime/ports';
 import { parseDuration } from '../shared/duration';
 import { readPath } from '../shared/paths';
-import { conditionPaths, evaluateCondition } from '../journey/condition';
+import { conditionPaths, evaluateCondition } from '../journey/condition-eval';
 import { HOLDOUT, type Assignment } from './assignment';
 import { COUNTER, utcDay, type CounterDimensions, type CounterIncrement, type JourneyCounters } from './counters';
 

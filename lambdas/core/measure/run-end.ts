@@ -1,7 +1,7 @@
-import * as z from 'zod';
 import type { EventPattern } from '../events/pattern';
 import type { Clock } from '../runtime/ports';
 import { COUNTER, utcDay, type JourneyCounters } from './counters';
+import { runEndKey, type OnceMarks } from './once-marks';
 
 /**
  * Runs that end by themselves are counted from Step Functions' own events: "Step Functions Execution Status Change",
@@ -15,36 +15,44 @@ export const RUN_END_EVENT_PATTERN: EventPattern = {
   detail: { status: ['SUCCEEDED', 'FAILED', 'TIMED_OUT'] },
 };
 
-/** The first-time mark of a run's end (kept 7 days): erasure removes it with the run's other records. */
-export const runEndKey = (executionArn: string) => `RUN-END#${executionArn}`;
-/** Where `OnceMarks` adapters keep a mark (runtime table): pk `ONCE#<key>`, sk `ONCE`. */
-export const onceMarkItemKey = (key: string) => ({ pk: `ONCE#${key}`, sk: 'ONCE' });
+// The keys live apart from the counting, for the stores in every bundle (lambdas/handlers/README.md).
+export { onceMarkItemKey, runEndKey, type OnceMarks } from './once-marks';
 
 const REASON = { SUCCEEDED: 'completed', FAILED: 'failed', TIMED_OUT: 'timeout' } as const;
 
-const Time = z.union([z.number(), z.string()]).transform((t, ctx) => {
-  const ms = typeof t === 'number' ? t : Date.parse(t);
-  if (!Number.isFinite(ms)) ctx.addIssue({ code: 'custom', message: 'not a time' });
-  return ms;
-});
+const END_STATUSES = ['SUCCEEDED', 'FAILED', 'TIMED_OUT'] as const;
 
-export const RunStatusChange = z.looseObject({
-  'detail-type': z.literal('Step Functions Execution Status Change'),
-  detail: z.looseObject({
-    executionArn: z.string().min(1).max(2048),
-    name: z.string().min(1).max(80),
-    status: z.enum(['SUCCEEDED', 'FAILED', 'TIMED_OUT']),
-    startDate: Time,
-  }),
-});
+/** The fields of a Step Functions status change this counts; checked by hand (no zod in this function's bundle). */
+export interface RunStatusChange {
+  'detail-type': 'Step Functions Execution Status Change';
+  detail: { executionArn: string; name: string; status: (typeof END_STATUSES)[number]; startDate: number };
+}
+
+/** The run end an event announces, or the fields that are not one (each `<path>: <reason>`). */
+export function parseRunStatusChange(raw: unknown): { ok: true; value: RunStatusChange } | { ok: false; issues: string[] } {
+  const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+  if (!isObject(raw)) return { ok: false, issues: ['(event): expected an object'] };
+  const issues: string[] = [];
+  if (raw['detail-type'] !== 'Step Functions Execution Status Change') issues.push('detail-type: expected "Step Functions Execution Status Change"');
+  const detail = raw.detail;
+  if (!isObject(detail)) return { ok: false, issues: [...issues, 'detail: expected an object'] };
+  const text = (field: string, max: number) => {
+    const v = detail[field];
+    if (typeof v !== 'string' || v.length < 1 || v.length > max) issues.push(`detail.${field}: expected 1 to ${max} characters`);
+  };
+  text('executionArn', 2048);
+  text('name', 80);
+  if (!END_STATUSES.includes(detail.status as never)) issues.push(`detail.status: expected ${END_STATUSES.join(', ')}`);
+  // Epoch milliseconds, as Step Functions sends it; an ISO string is read too.
+  const start = detail.startDate;
+  const startDate = typeof start === 'number' ? start : typeof start === 'string' ? Date.parse(start) : Number.NaN;
+  if (!Number.isFinite(startDate)) issues.push('detail.startDate: not a time');
+  if (issues.length > 0) return { ok: false, issues };
+  return { ok: true, value: { 'detail-type': 'Step Functions Execution Status Change', detail: { ...(detail as RunStatusChange['detail']), startDate } } };
+}
 
 /** Journey runs are named `<journey id>--<28 hex digits>` (lambdas/core/runtime/enter.ts); other machines' are not. */
 const JOURNEY_RUN = /^([a-z][a-z0-9]*(?:-[a-z0-9]+)*)--[0-9a-f]{28}$/;
-
-/** Answers true once per key: the first caller of a fact counts it (a conditional write, kept `expiresAt`). */
-export interface OnceMarks {
-  first(key: string, expiresAt: number): Promise<boolean>;
-}
 
 export type RunEndResult = { status: 'counted'; journeyId: string; reason: string } | { status: 'ignored'; reason: string };
 
@@ -53,9 +61,9 @@ const MARK_SECONDS = 7 * 86_400;
 
 /** Counts `exited` (completed, failed, timeout) once per run, by the run's entry day; EventBridge delivers at least once. */
 export async function countRunEnd(deps: { counters: JourneyCounters; once: OnceMarks; clock: Clock }, raw: unknown): Promise<RunEndResult> {
-  const parsed = RunStatusChange.safeParse(raw);
-  if (!parsed.success) return { status: 'ignored', reason: `not a run end: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}` };
-  const { executionArn, name, status, startDate } = parsed.data.detail;
+  const parsed = parseRunStatusChange(raw);
+  if (!parsed.ok) return { status: 'ignored', reason: `not a run end: ${parsed.issues.join('; ')}` };
+  const { executionArn, name, status, startDate } = parsed.value.detail;
   const journey = JOURNEY_RUN.exec(name);
   if (!journey) return { status: 'ignored', reason: `not a journey run: ${name}` };
   if (!(await deps.once.first(runEndKey(executionArn), Math.floor(deps.clock.now().getTime() / 1000) + MARK_SECONDS))) {

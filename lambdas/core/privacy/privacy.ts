@@ -1,4 +1,4 @@
-import { onceMarkItemKey, runEndKey } from '../measure/run-end';
+import { onceMarkItemKey, runEndKey } from '../measure/once-marks';
 import type { MembershipStore } from '../segments/ports';
 import type { Executions, PrivacyProfileStore, ProfileRecord, ProfileRecords, RejectedEventEraser } from '../runtime/ports';
 import { profileMentions } from './mentions';

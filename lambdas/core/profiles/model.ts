@@ -1,71 +1,67 @@
-import * as z from 'zod';
-import { ConsentStatus } from '../events/business-event';
+import type { ConsentStatus } from '../events/business-event';
+
+// Types only: a profile is built by the platform's own code and never parsed, so no schema (and no zod in the bundles
+// of the functions that read profiles).
 
 /**
  * The profile as the identity graph stores it. `merging` is the frozen state between "absorbed" and "folded":
  * the profile no longer accepts writes and its data is on its way into `mergedInto`; `merged` means it has arrived.
  */
-export const ProfileStatus = z.enum(['active', 'merging', 'merged']);
-export type ProfileStatus = z.infer<typeof ProfileStatus>;
+export type ProfileStatus = 'active' | 'merging' | 'merged';
 
-export const AttributeValue = z.union([z.string(), z.number(), z.boolean(), z.null()]);
-export type AttributeValue = z.infer<typeof AttributeValue>;
+export type AttributeValue = string | number | boolean | null;
 
 /** Computed attributes of one event type. Times are normalized ISO-8601 UTC (`toISOString`), so they order as strings. */
-export const ComputedStats = z.object({
-  count: z.number().int().nonnegative(),
-  firstSeen: z.string(),
-  lastSeen: z.string(),
+export interface ComputedStats {
+  /** A non-negative integer. */
+  count: number;
+  firstSeen: string;
+  lastSeen: string;
   /** Totals of the event type's numeric properties (e.g. `order.placed` `total` → lifetime value). */
-  sums: z.record(z.string(), z.number()),
-});
-export type ComputedStats = z.infer<typeof ComputedStats>;
+  sums: Record<string, number>;
+}
 
 /**
  * How a consent decision arrived: carried by a business event, or taken explicitly by the person (the consent API,
  * an unsubscribe link, an SMS STOP reply). Explicit decisions are dated by the platform's clock on receipt.
  */
-export const ConsentVia = z.enum(['event', 'api', 'unsubscribe-link', 'sms-stop']);
-export type ConsentVia = z.infer<typeof ConsentVia>;
+export type ConsentVia = 'event' | 'api' | 'unsubscribe-link' | 'sms-stop';
 
 /** One consent decision received (applied or not): what, when, who (`source`), how (`via`), and which event. */
-export const ConsentChange = z.object({
-  status: ConsentStatus,
+export interface ConsentChange {
+  status: ConsentStatus;
   /** When it was decided: the event's time, or the receipt time of an explicit decision. */
-  at: z.string(),
-  source: z.string(),
-  via: ConsentVia,
+  at: string;
+  source: string;
+  via: ConsentVia;
   /** When the platform received it (ingestion clock). */
-  recordedAt: z.string(),
-  eventId: z.string().optional(),
-});
-export type ConsentChange = z.infer<typeof ConsentChange>;
+  recordedAt: string;
+  eventId?: string;
+}
 
 /**
  * The decision in force for one consent key (see consent-state.ts for the rule), and the last changes received
  * for the key, newest first. `via` absent: carried by an event (records written before `via` existed).
  */
-export const ConsentState = z.object({
-  status: ConsentStatus,
-  at: z.string(),
-  source: z.string(),
-  via: ConsentVia.optional(),
-  history: z.array(ConsentChange).optional(),
-});
-export type ConsentState = z.infer<typeof ConsentState>;
+export interface ConsentState {
+  status: ConsentStatus;
+  at: string;
+  source: string;
+  via?: ConsentVia;
+  history?: ConsentChange[];
+}
 
 /** One entry of the recent-events window (and, in storage, the record that dedupes the event id on its profile). */
-export const RecentEvent = z.object({
-  id: z.string(),
-  type: z.string(),
-  time: z.string(),
-  source: z.string(),
+export interface RecentEvent {
+  id: string;
+  type: string;
+  time: string;
+  source: string;
   /** Scalar top-level properties only (see `windowEntry`). */
-  properties: z.record(z.string(), AttributeValue),
+  properties: Record<string, AttributeValue>;
   /** When the platform first recorded it (ingestion clock). */
-  receivedAt: z.string(),
-});
-export type RecentEvent = z.infer<typeof RecentEvent>;
+  receivedAt: string;
+}
 
 /**
  * Bounds of one profile item (DynamoDB items hold at most 400 KB; see lambdas/core/profiles/README.md for the budget).
@@ -87,32 +83,32 @@ export const ProfileLimits = {
   pendingSettleMs: 120_000,
 } as const;
 
-export const ProfileState = z.object({
-  id: z.string(),
-  status: ProfileStatus,
-  mergedInto: z.string().optional(),
+export interface ProfileState {
+  id: string;
+  status: ProfileStatus;
+  mergedInto?: string;
   /** namespace → value → first linked (receipt time, so an old-dated event cannot become the primary). Several values per namespace: people have several devices, and merges bring two emails. */
-  identities: z.record(z.string(), z.record(z.string(), z.string())),
-  attributes: z.record(z.string(), AttributeValue),
-  attributeTimes: z.record(z.string(), z.string()),
-  attributeSources: z.record(z.string(), z.string()),
-  computed: z.record(z.string(), ComputedStats),
-  consent: z.record(z.string(), ConsentState),
+  identities: Record<string, Record<string, string>>;
+  attributes: Record<string, AttributeValue>;
+  attributeTimes: Record<string, string>;
+  attributeSources: Record<string, string>;
+  computed: Record<string, ComputedStats>;
+  consent: Record<string, ConsentState>;
   /**
    * [event id, its record's receivedAt] of events applied to this profile whose record is not yet marked `applied` (by id, at most
    * `ProfileLimits.pending`): with the records' flag, what makes an event apply once for as long as its record lives.
    */
-  pending: z.array(z.tuple([z.string(), z.string()])),
+  pending: [string, string][];
   /** The latest record time (`receivedAt`) of an id a flush dropped from `pending` (see ingest.ts). */
-  flushedAt: z.string().optional(),
+  flushedAt?: string;
   /** Every profile folded into this one, directly or through another (sorted): the merge record, and what makes folds idempotent. */
-  absorbed: z.array(z.string()),
+  absorbed: string[];
   /** When the event that created the profile was received (ingestion clock, not the event's time, which the sender sets); never changes (the survivor rule orders by it). */
-  createdAt: z.string(),
-  updatedAt: z.string(),
-  version: z.number().int().nonnegative(),
-});
-export type ProfileState = z.infer<typeof ProfileState>;
+  createdAt: string;
+  updatedAt: string;
+  /** A non-negative integer. */
+  version: number;
+}
 
 export interface ProfilePolicy {
   /**

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { BusinessEvent } from '../events/business-event';
 import type { ExecutionInput } from '../journey/asl';
-import { evaluateCondition } from '../journey/condition';
+import { evaluateCondition } from '../journey/condition-eval';
 import { executionArnOf, startArn } from '../journey/registry-item';
 import { parseDuration } from '../shared/duration';
 import { membershipKey } from '../segments/catalog';

@@ -1,4 +1,5 @@
-import { parseBusEvent, type BusinessEvent, type EventBridgeEvent, type FieldError } from '../events/business-event';
+import { parseBusEvent } from '../events/bus-event';
+import type { BusinessEvent, EventBridgeEvent, FieldError } from '../events/business-event';
 import { AWS_SOURCE_PREFIX, PLATFORM_SOURCE_PREFIX } from '../config/env-keys';
 import { checkEventTime } from '../events/event-time';
 import { enterJourney, entryMatches, type EntryOutcome } from './enter';

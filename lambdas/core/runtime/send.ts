@@ -7,7 +7,7 @@ import { assertNever } from '../shared/assert-never';
 import { urlScheme } from '../templates/html';
 import { renderTemplate, TemplateRenderError, type TemplateScope } from '../templates/liquid';
 import { sendTags, type MessageTag } from '../engagement/tags';
-import { smsContext } from '../engagement/sms-events';
+import { smsContext } from '../engagement/sms-context';
 import { jsonBytes, RUN_DATA_LIMITS } from './execution-data';
 import type { Clock, Ledger, Profile, ProfileStore } from './ports';
 import { governSend, releaseSendSlot, type GovernanceDeps, type GovernedSend } from '../governance/send-step';

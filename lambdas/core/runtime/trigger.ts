@@ -2,7 +2,7 @@ import * as z from 'zod';
 import { CustomerIdentities, formatIssues } from '../events/business-event';
 import { enterJourney, type EnterDeps, type EntryOutcome } from './enter';
 import { ConflictError, NotFoundError, ValidationError } from './errors';
-import { ownRecord } from '../shared/records';
+import { ownRecord } from '../shared/own-record';
 import type { JourneyRegistry, ProfileStore } from './ports';
 
 /** Trigger payloads are capped like Step Functions inputs leave room for: 64 KB of context. */

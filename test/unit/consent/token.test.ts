@@ -134,6 +134,19 @@ describe('unsubscribe tokens', () => {
       expect(problemOf(() => verifyUnsubscribeToken(relabelled, ring('k2', 'k1'), NOW))).toBe('signature');
     });
 
+    it.each([
+      ['an unknown field', { v: 2, k: 'k1', p: 'p-1', s: 'email', e: 1893456000, x: 1 }],
+      ['no key id', { v: 2, p: 'p-1', s: 'email', e: 1893456000, k: undefined }],
+      ['an unknown scope', { v: 2, k: 'k1', p: 'p-1', s: 'sms', e: 1893456000 }],
+      ['a fractional expiry', { v: 2, k: 'k1', p: 'p-1', s: 'email', e: 1893456000.5 }],
+      ['an empty profile id', { v: 2, k: 'k1', p: '', s: 'email', e: 1893456000 }],
+      ['another version', { v: 3, k: 'k1', p: 'p-1', s: 'email', e: 1893456000 }],
+    ])('refuses a signed payload with %s as malformed', (_name, body) => {
+      const payload = Buffer.from(JSON.stringify(body)).toString('base64url');
+      const signature = createHmac('sha256', key('k1').secret).update(`waymark-unsubscribe.v1.${payload}`).digest('base64url');
+      expect(problemOf(() => verifyUnsubscribeToken(`${payload}.${signature}`, ring('k1'), NOW))).toBe('malformed');
+    });
+
     it.each(['constructor', '__proto__', 'toString', 'unknown'])('refuses a token naming key id %s that the ring does not hold', (id) => {
       const payload = Buffer.from(JSON.stringify({ v: 2, k: id, p: 'p-1', s: 'email', e: 1893456000 })).toString('base64url');
       expect(problemOf(() => verifyUnsubscribeToken(`${payload}.AAAA`, ring('k1'), NOW))).toBe('signature');
@@ -157,6 +170,11 @@ describe('unsubscribe tokens', () => {
       ['no current key', JSON.stringify({ previous: [] }), 'current'],
       ['a short key', JSON.stringify({ current: { id: 'k1', secret: 'short' } }), 'current.secret'],
       ['a bad key id', JSON.stringify({ current: { id: 'k 1', secret: 'long-enough-secret-value' } }), 'current.id'],
+      ['an unknown field', JSON.stringify({ current: key('k1'), next: key('k2') }), 'next: unknown field'],
+      ['an unknown field in a key', JSON.stringify({ current: { ...key('k1'), note: 'x' } }), 'current.note: unknown field'],
+      ['previous keys that are not a list', JSON.stringify({ current: key('k1'), previous: key('k0') }), 'previous'],
+      ['six previous keys', JSON.stringify({ current: key('k1'), previous: ['a', 'b', 'c', 'd', 'e', 'f'].map(key) }), 'previous'],
+      ['a short previous key', JSON.stringify({ current: key('k1'), previous: [{ id: 'k0', secret: 'short' }] }), 'previous.0.secret'],
     ])('refuses a key ring with %s, naming the field', (_name, raw, field) => {
       expect(() => signUnsubscribeToken(claims, raw)).toThrow(field);
     });

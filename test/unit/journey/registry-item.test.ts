@@ -34,3 +34,22 @@ describe('journey registry items and versions', () => {
     expect(executionArnOf(arn, 'welcome--abc')).toBe('arn:aws:states:eu-west-1:123456789012:execution:waymark-prod-welcome:welcome--abc');
   });
 });
+
+describe('reading a registry item', () => {
+  const item = () => journeyItem(journeyRecord({ id: 'welcome' }));
+  const withDefinition = (definition: unknown) => ({ ...item(), definition: JSON.stringify(definition) });
+  const stored = () => JSON.parse(item().definition as string) as Record<string, unknown>;
+
+  it.each([
+    ['the definition is not JSON', { ...item(), definition: '{' }, 'definition is not JSON'],
+    ['the definition is missing', { ...item(), definition: undefined }, 'definition is not a string'],
+    ['the definition is a list', withDefinition([]), '(root) is not an object'],
+    ['the schema version is another', withDefinition({ ...stored(), schemaVersion: 2 }), 'schemaVersion is not 1'],
+    ['the id is missing', withDefinition({ ...stored(), id: undefined }), 'id is not a string'],
+    ['the entry has no kind', withDefinition({ ...stored(), entry: {} }), 'entry.kind is not a string'],
+    ['the nodes are empty', withDefinition({ ...stored(), nodes: [] }), 'nodes is not a non-empty list'],
+    ['a node has no kind', withDefinition({ ...stored(), nodes: [{ id: 'a' }] }), 'nodes[0] is not a node with an id and a kind'],
+  ])('fails naming the item and the field when %s', (_case, bad, message) => {
+    expect(() => fromJourneyItem(bad)).toThrow(`journey item JOURNEY#welcome holds an invalid definition: ${message}`);
+  });
+});

@@ -137,6 +137,10 @@ describe('countRunEnd', () => {
     ['a run of another state machine', statusChange('recheck-local-1', 'SUCCEEDED'), /not a journey run/],
     ['an aborted run (counted where it is stopped)', statusChange(run, 'ABORTED'), /not a run end/],
     ['another event', { 'detail-type': 'Other', detail: {} }, /not a run end/],
+    ['an event without a detail', { 'detail-type': 'Step Functions Execution Status Change' }, /not a run end: detail: expected an object/],
+    ['a start date that is no time', { ...statusChange(run, 'FAILED'), detail: { ...statusChange(run, 'FAILED').detail, startDate: 'soon' } }, /detail\.startDate: not a time/],
+    ['a name over 80 characters', statusChange(`j--${'a'.repeat(80)}`, 'FAILED'), /detail\.name: expected 1 to 80 characters/],
+    ['no execution ARN', { ...statusChange(run, 'FAILED'), detail: { ...statusChange(run, 'FAILED').detail, executionArn: undefined } }, /detail\.executionArn/],
   ])('ignores %s', async (_what, event, reason) => {
     const ports = memoryPorts(new VirtualClock('2026-12-01T00:00:00Z'));
     const result = await countRunEnd({ counters: memoryJourneyCounters(ports), once: memoryOnceMarks(ports), clock: ports.clock }, event);

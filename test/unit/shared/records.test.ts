@@ -1,7 +1,8 @@
 import { z } from 'zod';
 import { parseOffer } from '../../../lambdas/core/decisions/model';
 import { formatIssues } from '../../../lambdas/core/events/business-event';
-import { dict, own, ownRecord } from '../../../lambdas/core/shared/records';
+import { ownRecord } from '../../../lambdas/core/shared/own-record';
+import { dict, own } from '../../../lambdas/core/shared/records';
 
 describe('records keyed by outside names', () => {
   it('reads only own keys: prototype members are absent', () => {
