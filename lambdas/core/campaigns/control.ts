@@ -3,6 +3,7 @@ import { ConflictError, NotFoundError } from '../runtime/errors';
 import type { Clock } from '../runtime/ports';
 import { dict, type Dict } from '../shared/records';
 import type { CampaignExecutionInput, CampaignRegistry, CampaignRunRecord, CampaignRunStatus, CampaignRuns, RegisteredCampaign, RunCount } from './contract';
+import { campaignStartArn } from './contract';
 
 /**
  * What the marketer controls through the API (lambdas/app/campaigns.ts): starting a run, pausing, resuming and
@@ -84,7 +85,8 @@ export async function startCampaignRun(deps: CampaignControlDeps, campaignId: st
   if (!(await deps.runs.create(record))) throw new ConflictError(`campaign "${campaignId}" already has a run "${runId}"; try again`);
   const input: CampaignExecutionInput = { campaignId, runId, trigger: 'api', ...(options.dryRun ? { dryRun: true } : {}) };
   try {
-    await deps.executions.start(registered.stateMachineArn, runId, input);
+    // On the live alias: the run keeps the version it started on (contract.ts, campaignStartArn).
+    await deps.executions.start(campaignStartArn(registered), runId, input);
   } catch (error) {
     const failed = { ...record, status: 'failed' as const, endedAt: deps.clock.now().toISOString(), error: `the execution did not start: ${(error as Error).name}`, version: 2 };
     await deps.runs.update(failed, record.version);
