@@ -30,7 +30,7 @@ function swapDistributedMaps(scope: Scope, maps: Map<string, LocalMap>, waits: s
       const batcher = state.ItemBatcher as { MaxItemsPerBatch: number; BatchInput: Record<string, unknown> };
       const { ProcessorConfig: _config, ...rest } = processor;
       maps.set(name, { processor: swapDistributedMaps(rest, maps, waits, tasks), batchSize: batcher.MaxItemsPerBatch });
-      const { ItemReader: _r, ItemBatcher: _b, ItemProcessor: _p, ResultWriter: _w, MaxConcurrency: _c, ToleratedFailurePercentage: _t, ...kept } = state;
+      const { ItemReader: _r, ItemBatcher: _b, ItemProcessor: _p, ResultWriter: _w, MaxConcurrency: _c, ToleratedFailurePercentage: _t, Label: _label, ...kept } = state;
       States[name] = { ...kept, Type: 'Task', Resource: 'arn:aws:states:::lambda:invoke', Parameters: { 'key.$': reader.Parameters['Key.$'], BatchInput: batcher.BatchInput } };
       continue;
     }
