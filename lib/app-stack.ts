@@ -36,6 +36,7 @@ import { Feature, journeyStepsOf, logicalIdWithoutFeatures } from './features/fe
 import { JourneysFeature } from './features/journeys';
 import { AUDIENCE_SCAN_NAME, RECHECK_SCAN_SEGMENTS, SegmentsFeature } from './features/segments';
 import { Monitoring } from './features/monitoring';
+import type { CampaignsMonitoringStack } from './constructs/campaigns-monitoring';
 import { bindEntryPoint, taskResponsePolicy } from './features/wiring';
 import { loadJourneys } from './journeys';
 import { acknowledge } from './nag';
@@ -210,6 +211,8 @@ export class WaymarkAppStack extends Stack {
   public readonly alarms: readonly cloudwatch.Alarm[];
   /** The stage's CloudWatch dashboard (`waymark-<stage>`) and its SES reputation alarms. */
   public readonly operations: OperationsDashboard;
+  /** Per-campaign alarms and the `waymark-<stage>-campaigns` dashboard (nested stack); absent without campaigns. */
+  public readonly campaignsMonitoring?: CampaignsMonitoringStack;
   /** SES bounces and complaints (default bus) → record-delivery-event, with its dead-letter queues. */
   public readonly deliveryEventRule: events.Rule;
   public readonly deliveryEventRuleDeadLetterQueue: sqs.Queue;
@@ -489,11 +492,13 @@ export class WaymarkAppStack extends Stack {
       journeys: machines,
       audienceScan: this.audienceScan.stateMachine,
       routeEvent: f.routeEvent.function,
+      campaigns: campaignsFeature.deployed,
     });
     this.alarmTopicKey = monitoring.alarmTopicKey;
     this.alarmTopic = monitoring.alarmTopic;
     this.alarms = monitoring.alarms;
     this.operations = monitoring.operations;
+    this.campaignsMonitoring = monitoring.campaigns;
 
     new CfnOutput(this, 'ApiUrl', { value: this.api.url, description: 'Marketer REST API (SigV4, service execute-api)' });
 

@@ -73,6 +73,8 @@ export interface Uses {
   readonly publicUrl?: boolean;
   /** Describes the stage's journey state machines and their versions (states:DescribeStateMachine). */
   readonly journeyVersions?: 'describe';
+  /** Describes the stage's campaign state machines and their versions (states:DescribeStateMachine). */
+  readonly campaignVersions?: 'describe';
   /** Reads the stage's `defaultTimezone` (lib/config.ts; env WAYMARK_DEFAULT_TIME_ZONE): governance rules. */
   readonly defaultTimeZone?: boolean;
   /**
@@ -530,8 +532,8 @@ export const ENTRY_POINTS = {
     feature: 'campaigns',
     handler: 'get-campaign',
     trigger: api('GET /campaigns/{id}'),
-    summary: 'a campaign: definition, schedule with its next occurrence, last runs',
-    uses: { tables: { journeys: R, runtime: R } },
+    summary: 'a campaign: definition, schedule with its next occurrence, live version, last runs',
+    uses: { tables: { journeys: R, runtime: R }, campaignVersions: 'describe' },
   },
   startCampaignRun: {
     feature: 'campaigns',

@@ -20,6 +20,8 @@ import { nextOccurrences } from '../core/campaigns/occurrences';
 import { CampaignId, type Campaign } from '../core/campaigns/schema';
 import { campaignRunConversions } from '../core/campaigns/run-report';
 import { ValidationError } from '../core/runtime/errors';
+import type { StateMachineVersions } from '../core/runtime/ports';
+import { LIVE_ALIAS } from '../core/journey/registry-item';
 import { json, parseJsonBody, PayloadTooLargeError, type ApiEvent } from '../shared/http';
 import { apiHandler } from './middleware';
 
@@ -31,6 +33,8 @@ export interface CampaignApiDeps extends CampaignControlDeps {
    */
   waitForRun?: () => Promise<void>;
   dryRunLooks?: number;
+  /** Asked when the live version was published if the registry item does not say (AWS); none: `publishedAt` null. */
+  versions?: StateMachineVersions;
 }
 
 /** A run request's body, in UTF-8 bytes: `{"dryRun": true}` and some room. */
@@ -142,8 +146,19 @@ export function createListCampaignsHandler(deps: Pick<CampaignApiDeps, 'registry
   });
 }
 
-/** `GET /campaigns/{id}`: the definition, the schedule with its next occurrence when known, the last runs. */
-export function createGetCampaignHandler(deps: Pick<CampaignApiDeps, 'registry' | 'runs' | 'clock'>) {
+/**
+ * The version new runs start on (through the `live` alias) and when it was published; null for an item registered
+ * before campaign versions. Runs in flight stay on the version they started on.
+ */
+async function liveOf(deps: Pick<CampaignApiDeps, 'versions'>, registered: RegisteredCampaign) {
+  const { live, aliasArn } = registered;
+  if (live === undefined || aliasArn === undefined) return null;
+  const publishedAt = live.publishedAt ?? (await deps.versions?.publishedAt(live.arn));
+  return { alias: LIVE_ALIAS, aliasArn, version: Number(live.number), versionArn: live.arn, publishedAt: publishedAt ?? null };
+}
+
+/** `GET /campaigns/{id}`: the definition, the schedule with its next occurrence, the live version, the last runs. */
+export function createGetCampaignHandler(deps: Pick<CampaignApiDeps, 'registry' | 'runs' | 'clock' | 'versions'>) {
   return apiHandler(async (event) => {
     const registered = await registeredCampaign(deps, campaignIdOf(event));
     const next = nextOccurrences(registered.campaign.schedule, deps.clock.now());
@@ -151,6 +166,7 @@ export function createGetCampaignHandler(deps: Pick<CampaignApiDeps, 'registry' 
     return json(200, {
       ...summary(registered),
       schedule: { ...registered.campaign.schedule, ...(next === undefined ? {} : { next }) },
+      live: await liveOf(deps, registered),
       definition: registered.campaign,
       lastRuns: runs,
     });

@@ -12,8 +12,10 @@ import { campaignStepActions } from '../app/campaign-step-actions';
 import { EnvKey } from '../core/config/env-keys';
 import { enrollmentRuns } from '../core/governance/runs';
 import { cachedRuleSource } from '../core/governance/store';
+import { countingCampaignMessages } from '../core/campaigns/metrics';
 import { MissingEnvironmentError } from '../shared/env';
-import { traced } from '../shared/powertools';
+import { emitCampaignMessageMetric } from '../shared/campaign-metrics';
+import { logger, traced } from '../shared/powertools';
 
 const { env } = awsTables();
 const stores = awsStores();
@@ -29,6 +31,10 @@ export const handler = createCampaignStepHandler(
   campaignStepActions({
     ...stores,
     ...campaign,
+    // Messages sent, failed and suppressed per campaign and channel (Powertools metric CampaignMessages).
+    runs: countingCampaignMessages(campaign.runs, campaign.registry, emitCampaignMessageMetric, (error) =>
+      logger.warn('campaign message metric not emitted', { error }),
+    ),
     executions,
     files: new S3AudienceFiles(traced(new S3Client({})), required(env.audienceBucketName, EnvKey.audienceBucketName)),
     // The same requests as the journeys' delivery states (entry point `messages: 'send'` gives these variables).

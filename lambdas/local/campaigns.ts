@@ -19,6 +19,7 @@ import type { CampaignExecutions } from '../core/campaigns/control';
 import { memoryCampaignRuns } from '../core/campaigns/memory';
 import { Campaign } from '../core/campaigns/schema';
 import type { AslDefinition } from '../core/journey/asl';
+import type { LiveVersion } from '../core/journey/registry-item';
 import type { Clock } from '../core/runtime/ports';
 import type { Route } from './server';
 
@@ -56,7 +57,8 @@ export function loadCampaignDir(dir: string): Campaign[] {
 
 /** What the local stack's Step Functions offers campaigns. */
 export interface LocalCampaignRunner {
-  deploy(name: string, asl: AslDefinition): string;
+  /** Deploys as CDK does: a new version behind the `live` alias when the definition changed (executions.ts). */
+  deployJourney(name: string, asl: AslDefinition): { stateMachineArn: string; aliasArn: string; live: LiveVersion };
   stateMachineArn(name: string): string;
   start(arn: string, name: string, input: never): Promise<{ executionArn: string; started: boolean }>;
   stop(executionArn: string, cause: string): Promise<boolean>;
@@ -101,15 +103,19 @@ export async function deployLocalCampaigns(
     const name = `campaign-${campaign.id}`;
     let stateMachineArn = runner.stateMachineArn(name);
     let version = 'not-compiled';
+    let versioned: Pick<RegisteredCampaign, 'aliasArn' | 'live'> = {};
     try {
       const asl = (options.compile ?? compileCampaign)(campaign);
-      stateMachineArn = runner.deploy(name, asl);
+      // Versions behind the `live` alias, as CDK deploys them: runs start on the alias and keep their version.
+      const deployment = runner.deployJourney(name, asl);
+      stateMachineArn = deployment.stateMachineArn;
+      versioned = { aliasArn: deployment.aliasArn, live: deployment.live };
       version = createHash('sha256').update(JSON.stringify(asl)).digest('hex').slice(0, 16);
-      deployed.add(stateMachineArn);
+      deployed.add(stateMachineArn).add(deployment.aliasArn);
     } catch (error) {
       problems.set(campaign.id, (error as Error).message);
     }
-    await stores.registry.put({ campaign, stateMachineArn, version });
+    await stores.registry.put({ campaign, stateMachineArn, version, ...versioned });
   }
   const executions: CampaignExecutions = {
     start: async (arn, name, input) => {

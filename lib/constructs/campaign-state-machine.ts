@@ -1,9 +1,9 @@
 import { createHash } from 'node:crypto';
-import { ArnFormat, Stack } from 'aws-cdk-lib';
+import { ArnFormat, Fn, Stack } from 'aws-cdk-lib';
 import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
-import type * as logs from 'aws-cdk-lib/aws-logs';
+import * as logs from 'aws-cdk-lib/aws-logs';
 import type * as s3 from 'aws-cdk-lib/aws-s3';
 import * as scheduler from 'aws-cdk-lib/aws-scheduler';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
@@ -14,6 +14,7 @@ import { resultPrefix } from '../../lambdas/core/campaigns/compile';
 import { campaignItem, type CampaignExecutionInput } from '../../lambdas/core/campaigns/contract';
 import type { Campaign, Schedule } from '../../lambdas/core/campaigns/schema';
 import { localToInstant } from '../../lambdas/core/governance/local-time';
+import { LIVE_ALIAS } from '../../lambdas/core/journey/registry-item';
 import { Placeholder, type AslDefinition } from '../../lambdas/core/journey/asl';
 import { acknowledgeWildcards, resourceFinding } from '../nag';
 import { MAX_STATE_MACHINE_NAME, stateMachineLogGroup } from './journey-state-machine';
@@ -118,6 +119,12 @@ export interface CampaignStateMachineProps {
   readonly registrationLogGroup: logs.ILogGroup;
   /** Needed when the campaign is scheduled (once or recurring). */
   readonly scheduling?: CampaignScheduling;
+  /**
+   * The execution log group, shared by the campaigns of a stack (one resource fewer per campaign: lib/README.md,
+   * resource budget).
+   * @default - a log group of this campaign's own (`LogGroup`)
+   */
+  readonly logGroup?: logs.ILogGroup;
   /** @default logs.RetentionDays.THREE_MONTHS */
   readonly logRetention?: logs.RetentionDays;
 }
@@ -131,9 +138,21 @@ export class CampaignStateMachine extends Construct {
   public readonly campaign: Campaign;
   public readonly stateMachine: sfn.StateMachine;
   public readonly role: iam.Role;
-  public readonly logGroup: logs.LogGroup;
+  /**
+   * The role's one inline policy: what the definition calls, X-Ray and log delivery. Inline (not an AWS::IAM::Policy
+   * of its own) to spend one resource per campaign less; statements go here, never through `role.addToPolicy`.
+   */
+  public readonly policy: iam.PolicyDocument;
+  public readonly logGroup: logs.ILogGroup;
   /** `campaignVersion` of the file and definition. */
   public readonly version: string;
+  /**
+   * The published version of the state machine's current revision: replaced (a new version number) by a deploy that
+   * changes the campaign's definition or substitutions, left alone by one that does not (as journeys').
+   */
+  public readonly publishedVersion: sfn.CfnStateMachineVersion;
+  /** The `live` alias, pointing at `publishedVersion`: where the API and the schedule start runs. */
+  public readonly liveAlias: sfn.CfnStateMachineAlias;
   /** Absent for on-demand campaigns. */
   public readonly schedule?: scheduler.CfnSchedule;
   public readonly registration: cr.AwsCustomResource;
@@ -147,10 +166,12 @@ export class CampaignStateMachine extends Construct {
     }
     this.campaign = campaign;
     this.version = campaignVersion(campaign, definition);
-    this.logGroup = stateMachineLogGroup(this, props.stateMachineName, props.logRetention);
+    this.logGroup = props.logGroup ?? stateMachineLogGroup(this, props.stateMachineName, props.logRetention);
+    this.policy = new iam.PolicyDocument();
     this.role = new iam.Role(this, 'Role', {
       assumedBy: new iam.ServicePrincipal('states.amazonaws.com'),
       description: `Waymark campaign ${campaign.id}`,
+      inlinePolicies: { Campaign: this.policy },
     });
 
     const available: Record<(typeof CAMPAIGN_PLACEHOLDERS)[number], string> = {
@@ -162,10 +183,26 @@ export class CampaignStateMachine extends Construct {
       stateMachineType: sfn.StateMachineType.STANDARD,
       definitionBody: sfn.DefinitionBody.fromString(JSON.stringify(definition)),
       definitionSubstitutions: substitutionsFor(campaign.id, definition, available),
-      role: this.role,
+      // The grants CDK would add for tracing and logging are in the inline policy (grant()).
+      role: this.role.withoutPolicyUpdates(),
       tracingEnabled: true,
       // Run state holds no member data, but batch inputs do: every event, without input and output (as journeys).
       logs: { destination: this.logGroup, level: sfn.LogLevel.ALL, includeExecutionData: false },
+    });
+    // A version is published only when the revision changes (StateMachineRevisionId requires replacement:
+    // https://docs.aws.amazon.com/AWSCloudFormation/latest/TemplateReference/aws-resource-stepfunctions-statemachineversion.html);
+    // the description carries the campaign version hash. Runs started on the alias stay on their version
+    // (https://docs.aws.amazon.com/step-functions/latest/dg/execution-alias-version-associate.html).
+    const cfnStateMachine = this.stateMachine.node.defaultChild as sfn.CfnStateMachine;
+    this.publishedVersion = new sfn.CfnStateMachineVersion(this, 'Version', {
+      stateMachineArn: this.stateMachine.stateMachineArn,
+      stateMachineRevisionId: cfnStateMachine.attrStateMachineRevisionId,
+      description: `Waymark campaign ${campaign.id}, definition ${this.version}`,
+    });
+    this.liveAlias = new sfn.CfnStateMachineAlias(this, 'LiveAlias', {
+      name: LIVE_ALIAS,
+      description: `Waymark campaign ${campaign.id}: the version new runs start on`,
+      routingConfiguration: [{ stateMachineVersionArn: this.publishedVersion.attrArn, weight: 100 }],
     });
     this.grant(props);
     if (props.scheduling) this.schedule = this.scheduleOf(props.scheduling);
@@ -178,6 +215,9 @@ export class CampaignStateMachine extends Construct {
           stateMachineArn: this.stateMachine.stateMachineArn,
           version: this.version,
           ...(this.schedule ? { scheduleName: this.schedule.ref } : {}),
+          aliasArn: this.liveAlias.attrArn,
+          // The version ARN is `<state machine ARN>:<number>`: the number is its 8th colon-separated part.
+          live: { number: Fn.select(7, Fn.split(':', this.publishedVersion.attrArn)), arn: this.publishedVersion.attrArn },
         }),
       ),
       key: attributeValues({ pk: 'CAMPAIGNS', sk: `CAMPAIGN#${campaign.id}` }),
@@ -199,9 +239,24 @@ export class CampaignStateMachine extends Construct {
    */
   private grant(props: CampaignStateMachineProps): void {
     const stack = Stack.of(this);
-    const add = (actions: string[], resources: string[]) => this.role.addToPrincipalPolicy(new iam.PolicyStatement({ actions, resources }));
+    const add = (actions: string[], resources: string[]) => this.policy.addStatements(new iam.PolicyStatement({ actions, resources }));
     // Unqualified ARN only: the ASL invokes $LATEST by function ARN.
     add(['lambda:InvokeFunction'], [props.campaignStep.functionArn]);
+    // What sfn.StateMachine grants for tracing and vended log delivery (neither has resource-level permissions).
+    add(['xray:PutTraceSegments', 'xray:PutTelemetryRecords', 'xray:GetSamplingRules', 'xray:GetSamplingTargets'], ['*']);
+    add(
+      [
+        'logs:CreateLogDelivery',
+        'logs:GetLogDelivery',
+        'logs:UpdateLogDelivery',
+        'logs:DeleteLogDelivery',
+        'logs:ListLogDeliveries',
+        'logs:PutResourcePolicy',
+        'logs:DescribeResourcePolicies',
+        'logs:DescribeLogGroups',
+      ],
+      ['*'],
+    );
     const findings: string[] = [];
     if (hasDistributedMap(props.definition)) {
       // By name, not by the state machine's Ref: the role's policy must not depend on the state machine it serves.
@@ -244,6 +299,8 @@ export class CampaignStateMachine extends Construct {
   private scheduleOf(scheduling: CampaignScheduling): scheduler.CfnSchedule | undefined {
     const expression = scheduleExpressionOf(this.campaign.schedule);
     if (!expression) return undefined;
+    // Step Functions authorizes a start on an alias against the state machine's ARN
+    // (https://docs.aws.amazon.com/step-functions/latest/dg/auth-version-alias.html).
     scheduling.role.addToPrincipalPolicy(
       new iam.PolicyStatement({ actions: ['states:StartExecution'], resources: [this.stateMachine.stateMachineArn] }),
     );
@@ -257,7 +314,8 @@ export class CampaignStateMachine extends Construct {
       flexibleTimeWindow: { mode: 'OFF' },
       state: 'ENABLED',
       target: {
-        arn: this.stateMachine.stateMachineArn,
+        // The live alias: a deploy moves it, so the next occurrence runs the new version.
+        arn: this.liveAlias.attrArn,
         roleArn: scheduling.role.roleArn,
         input: JSON.stringify(input),
         retryPolicy: SCHEDULE_RETRY,

@@ -10,10 +10,12 @@ import type { DeployedCampaign } from '../campaigns';
 import { importBucket, type ExportedBucket } from '../data-stack';
 import { acknowledge } from '../nag';
 import { CampaignStateMachine, campaignStateMachineName } from './campaign-state-machine';
+import { stateMachineLogGroup } from './journey-state-machine';
 
 /**
- * Campaigns one `Campaigns` stack holds: 6 resources each (state machine, log group, role, policy, registry item,
- * schedule) and 10 shared, so 75 make 460 of CloudFormation's 500. The 1 MB template binds first with large
+ * Campaigns one `Campaigns` stack holds: 6 resources each (state machine, version, `live` alias, role with its policy
+ * inline, registry item, schedule) and 9 shared (one execution log group for all), so 75 make 459 of CloudFormation's
+ * 500. Their alarms and dashboard live in the `CampaignsMonitoring` stack. The 1 MB template binds first with large
  * definitions (~8.5 KB per campaign plus its ASL: lib/README.md, resource budget).
  */
 export const MAX_CAMPAIGNS = 75;
@@ -38,6 +40,8 @@ export class CampaignsStack extends NestedStack {
   public readonly campaigns: ReadonlyMap<string, CampaignStateMachine>;
   public readonly registrationRole: iam.Role;
   public readonly registrationLogGroup: logs.LogGroup;
+  /** The execution log group every campaign of the stack logs to (`/aws/vendedlogs/states/waymark-<stage>_c-…`). */
+  public readonly executionLogGroup: logs.LogGroup;
   public readonly scheduleRole: iam.Role;
   /** Schedule invocations EventBridge Scheduler could not deliver after its retries. */
   public readonly scheduleDeadLetterQueue: sqs.Queue;
@@ -79,6 +83,8 @@ export class CampaignsStack extends NestedStack {
     );
 
     const audienceBucket = importBucket(this, 'AudienceBucket', props.audienceBucket);
+    // One for all campaigns: a state machine's events name it and its execution, so they share one group.
+    this.executionLogGroup = stateMachineLogGroup(this, campaignStateMachineName(props.stage, 'campaigns'), props.logRetention);
     const byId = new Map<string, CampaignStateMachine>();
     for (const { campaign, definition } of props.campaigns) {
       byId.set(
@@ -93,7 +99,7 @@ export class CampaignsStack extends NestedStack {
           registrationRole: this.registrationRole,
           registrationLogGroup: this.registrationLogGroup,
           scheduling: { role: this.scheduleRole, deadLetterQueue: this.scheduleDeadLetterQueue },
-          logRetention: props.logRetention,
+          logGroup: this.executionLogGroup,
         }),
       );
     }

@@ -157,6 +157,7 @@ function roleIdOf(uses: Uses, deadLetterQueue?: sqs.IQueue): string {
   if (uses.taskTokens) parts.push('TaskTokens');
   if (uses.audienceScan) parts.push('AudienceScan');
   if (uses.journeyVersions) parts.push('JourneyVersions');
+  if (uses.campaignVersions) parts.push('CampaignVersions');
   if (deadLetterQueue) parts.push(`DeadLetter${deadLetterQueue.node.id}`);
   return parts.length === 0 ? 'NoGrants' : parts.join('');
 }

@@ -6,6 +6,7 @@ import type * as sns from 'aws-cdk-lib/aws-sns';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { DELIVERY_METRIC } from '../../lambdas/core/journey';
+import { CAMPAIGN_MESSAGES_METRIC } from '../../lambdas/core/campaigns/metrics';
 import { JOURNEY_METRIC } from '../../lambdas/core/measure/metrics';
 
 /**
@@ -34,6 +35,14 @@ const JOURNEY_SECTION_TEXT = [
   'Entries, suppressions, engagement and conversions: namespace Waymark (all stages of the account and region);',
   'sent / failed / unknown: the stage\'s Deliveries. Definitions: lambdas/core/measure/README.md.',
 ].join('\n');
+
+/** The heading of the campaigns section (its lines are found by SEARCH; per-campaign lines: the campaigns dashboard). */
+const campaignSectionText = (stage: string) =>
+  [
+    '## Campaigns',
+    `Every campaign of the stage by SEARCH. One line per campaign, with alarms per campaign: dashboard waymark-${stage}-campaigns.`,
+    'A cancel through the API aborts its run; failed and timed-out runs raise the campaign\'s alarm.',
+  ].join('\n');
 
 export interface OperationsDashboardProps {
   readonly stage: string;
@@ -110,6 +119,15 @@ export class OperationsDashboard extends Construct {
     };
     const splits = ['Journey', 'Node', 'Variant'];
     const machines = `waymark-${props.stage}-`;
+    const campaigns = `waymark-${props.stage}_c-`;
+    // The campaign-step function's CampaignMessages (lambdas/core/campaigns/metrics.ts), one line per campaign and channel.
+    const campaignMessages = (outcome: string) =>
+      byJourney(
+        [props.deliveryMetricsNamespace, 'Campaign', 'Channel', 'Outcome', ...Object.keys(POWERTOOLS_DIMENSIONS)].join(','),
+        CAMPAIGN_MESSAGES_METRIC,
+        outcome,
+        ` Outcome="${outcome}"`,
+      );
     const functions = Stack.of(this).stackName;
 
     const bounceRate = reputation('Reputation.BounceRate');
@@ -190,6 +208,20 @@ export class OperationsDashboard extends Construct {
         [
           graph('Split variants: assigned', [counted(JOURNEY_METRIC.assigned, 'assigned', splits)], { width: 12 }),
           graph('Split variants: conversions', [counted(JOURNEY_METRIC.converted, 'converted', splits)], { width: 12 }),
+        ],
+        [new cloudwatch.TextWidget({ markdown: campaignSectionText(props.stage), width: 24, height: 2 })],
+        [
+          // Campaign state machines are waymark-<stage>_c-<id>; their Distributed Map children report as <name>/<label>.
+          graph('Campaign runs failed / timed out / aborted (every campaign, and its batches)', [
+            search('AWS/States,StateMachineArn', 'ExecutionsFailed', campaigns, 'failed'),
+            search('AWS/States,StateMachineArn', 'ExecutionsTimedOut', campaigns, 'timed out'),
+            search('AWS/States,StateMachineArn', 'ExecutionsAborted', campaigns, 'aborted'),
+          ], { width: 12 }),
+          graph('Campaign messages per campaign and channel: sent / failed / suppressed', [
+            campaignMessages('sent'),
+            campaignMessages('failed'),
+            campaignMessages('suppressed'),
+          ], { width: 12 }),
         ],
       ],
     });

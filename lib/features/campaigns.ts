@@ -24,10 +24,13 @@ export interface CampaignsFeatureProps {
 export class CampaignsFeature extends Feature {
   /** Absent when there are no campaign files (nothing is deployed for campaigns but the functions). */
   public readonly campaignsStack?: CampaignsStack;
+  /** The campaigns deployed (for their alarms and dashboard: `Monitoring`). */
+  public readonly deployed: readonly DeployedCampaign[];
 
   constructor(scope: Construct, id: string, props: CampaignsFeatureProps) {
     super(scope, id, { feature: 'campaigns', logRetention: props.logRetention });
     this.createFunctions();
+    this.deployed = props.campaigns;
     if (props.campaigns.length === 0) return;
     this.campaignsStack = new CampaignsStack(this, 'Campaigns', {
       stage: props.stage,

@@ -12,6 +12,8 @@ import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import type { Construct } from 'constructs';
 import { DELIVERY_METRIC } from '../../lambdas/core/journey';
 import type { JourneyStateMachine } from '../constructs/journey-state-machine';
+import type { DeployedCampaign } from '../campaigns';
+import { CampaignsMonitoringStack } from '../constructs/campaigns-monitoring';
 import { OperationsDashboard } from '../constructs/operations-dashboard';
 import { StackPart } from './feature';
 
@@ -34,6 +36,8 @@ export interface MonitoringProps {
   readonly journeys: readonly JourneyStateMachine[];
   readonly audienceScan: sfn.IStateMachine;
   readonly routeEvent: lambda.IFunction;
+  /** The deployed campaigns: their alarms and dashboard go to the `CampaignsMonitoring` nested stack. @default none */
+  readonly campaigns?: readonly DeployedCampaign[];
 }
 
 /**
@@ -47,6 +51,8 @@ export class Monitoring extends StackPart {
   public readonly alarmTopic: sns.Topic;
   public readonly alarms: readonly cloudwatch.Alarm[];
   public readonly operations: OperationsDashboard;
+  /** Per-campaign alarms and the campaigns dashboard; absent without campaign files. */
+  public readonly campaigns?: CampaignsMonitoringStack;
 
   constructor(scope: Construct, id: string, props: MonitoringProps) {
     super(scope, id);
@@ -124,5 +130,15 @@ export class Monitoring extends StackPart {
     });
     alarms.push(this.operations.bounceRateAlarm, this.operations.complaintRateAlarm);
     this.alarms = alarms;
+
+    // Campaigns: 2 alarms or so each would crowd the app stack's and the Campaigns stack's resource budgets.
+    if (props.campaigns && props.campaigns.length > 0) {
+      this.campaigns = new CampaignsMonitoringStack(this, 'CampaignsMonitoring', {
+        stage: props.stage,
+        campaigns: props.campaigns,
+        alarmTopic: this.alarmTopic,
+        metricsNamespace: props.deliveryMetricsNamespace,
+      });
+    }
   }
 }

@@ -114,6 +114,7 @@ export function bindEntryPoint(fn: WaymarkFunction, entry: EntryPoint, r: EntryP
   if (uses.audienceScan) r.audienceScan.grantStartExecution(fn.role);
   if (uses.journeyRuns) grantJourneyRuns(fn, uses.journeyRuns.of, uses.journeyRuns.actions, r);
   if (uses.journeyVersions) grantJourneyVersions(fn, r);
+  if (uses.campaignVersions) grantCampaignVersions(fn, r.stage);
   if (uses.audienceBucket) grantAudienceBucket(fn, uses.audienceBucket, r.audienceBucket);
   if (uses.campaignRuns) grantCampaignRuns(fn, uses.campaignRuns.actions, r.stage);
   if (uses.messages) grantMessages(fn, r);
@@ -194,6 +195,21 @@ function grantCampaignRuns(fn: WaymarkFunction, actions: readonly CampaignRunAct
     fn.role,
     [...(actions.includes('start') ? [machines] : []), ...(onExecutions.length > 0 ? [executions] : [])].map((arn) => resourceFinding(stack, arn)),
     `Campaign runs: the stage's campaign state machines by name pattern (stateMachine:${campaignStateMachineName(stage, '*')}), which live in the Campaigns nested stack, and their executions, named by run id at run time.`,
+  );
+}
+
+/**
+ * DescribeStateMachine on the stage's campaign state machines and their versions (`stateMachine:<name>:<n>`), by the
+ * stage's campaign pattern: `GET /campaigns/{id}` reads when the live version was published.
+ */
+function grantCampaignVersions(fn: WaymarkFunction, stage: string): void {
+  const stack = Stack.of(fn);
+  const pattern = campaignMachineArn(fn, stage, '*');
+  fn.role.addToPrincipalPolicy(new iam.PolicyStatement({ actions: ['states:DescribeStateMachine'], resources: [pattern] }));
+  acknowledgeWildcards(
+    fn.role,
+    [resourceFinding(stack, pattern)],
+    `DescribeStateMachine reads the live version of this stage's campaigns (stateMachine:${campaignStateMachineName(stage, '<id>')}:<version>): version numbers are published at deploy time, so the grant names the stage's campaign state machines by pattern.`,
   );
 }
 

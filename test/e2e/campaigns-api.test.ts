@@ -203,6 +203,11 @@ describe('campaign state machines in the local stack', () => {
       expect(execution).toMatchObject({ name: run.runId, status: 'FAILED' });
       expect(execution?.input).toEqual({ campaignId: 'weekly', runId: run.runId, trigger: 'api' });
       expect(execution?.error).toMatch(/invalid campaign-step payload: action/);
+      // Started on the live alias (version 1, published at the stack's start), named under the state machine.
+      const machine = 'arn:aws:states:local:000000000000:stateMachine:waymark-local-campaign-weekly';
+      expect(execution).toMatchObject({ stateMachineArn: machine, stateMachineAliasArn: `${machine}:live`, stateMachineVersionArn: `${machine}:1` });
+      const shown = JSON.parse((await stack.request({ method: 'GET', path: '/campaigns/weekly' })).body);
+      expect(shown.live).toEqual({ alias: 'live', aliasArn: `${machine}:live`, version: 1, versionArn: `${machine}:1`, publishedAt: '2026-12-01T09:00:00.000Z' });
     } finally {
       await stack.stop();
     }

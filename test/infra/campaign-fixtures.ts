@@ -36,6 +36,8 @@ export function handWrittenDefinition(campaignId: string): AslDefinition {
             States: {
               welcome: {
                 Type: 'Map',
+                // As compileCampaign labels each Distributed Map (mapRunLabel): its children's metrics name it.
+                Label: 'welcome',
                 ItemReader: {
                   Resource: 'arn:aws:states:::s3:getObject',
                   ReaderConfig: { InputType: 'JSONL' },

@@ -40,13 +40,24 @@ describe('campaigns: one state machine, schedule and registry item per campaign 
     expect(found).toHaveLength(1);
     return found[0] as [string, Resource];
   };
-  const statementsOfRole = (roleId: string): Statement[] =>
-    resourcesOfType(nested, 'AWS::IAM::Policy')
+  // A role's policies: AWS::IAM::Policy resources attached to it, and its inline policies (the campaigns' roles).
+  const statementsOfRole = (roleId: string): Statement[] => [
+    ...resourcesOfType(nested, 'AWS::IAM::Policy')
       .filter(([, p]) => (p.Properties?.Roles as { Ref: string }[]).some((r) => r.Ref === roleId))
-      .flatMap(([, p]) => p.Properties?.PolicyDocument.Statement as Statement[]);
+      .flatMap(([, p]) => p.Properties?.PolicyDocument.Statement as Statement[]),
+    ...((nested.Resources[roleId]?.Properties?.Policies ?? []) as { PolicyDocument: { Statement: Statement[] } }[]).flatMap((p) => p.PolicyDocument.Statement),
+  ];
   const flat = (value: unknown) => JSON.stringify(value);
+  /** The one resource of a type under the campaign's construct (`Campaign-<id>` → logical ids `Campaign<id>…`). */
+  const campaignResource = (campaignId: string, child: string, type: string): [string, Resource] => {
+    const prefix = `Campaign${campaignId.replace(/-/g, '')}${child}`;
+    const found = resourcesOfType(nested, type).filter(([id]) => id.startsWith(prefix));
+    expect(found).toHaveLength(1);
+    return found[0] as [string, Resource];
+  };
+  const aliasIdOf = (campaignId: string) => campaignResource(campaignId, 'LiveAlias', 'AWS::StepFunctions::StateMachineAlias')[0];
   const scheduleIdOf = (campaignId: string) =>
-    resourcesOfType(nested, 'AWS::Scheduler::Schedule').find(([, s]) => s.Properties?.Target.Arn.Ref === machineOf(campaignId)[0])![0];
+    resourcesOfType(nested, 'AWS::Scheduler::Schedule').find(([, s]) => flat(s.Properties?.Target.Arn) === flat({ 'Fn::GetAtt': [aliasIdOf(campaignId), 'Arn'] }))![0];
 
   it('deploys the compiled definition as it is, a Standard state machine per campaign named waymark-<stage>_c-<id>', () => {
     for (const { campaign, definition } of FIXTURE_CAMPAIGNS) {
@@ -139,10 +150,9 @@ describe('campaigns: one state machine, schedule and registry item per campaign 
 
   describe('schedules (EventBridge Scheduler)', () => {
     const schedules = () => resourcesOfType(nested, 'AWS::Scheduler::Schedule');
-    const scheduleOf = (campaignId: string) => {
-      const [machineId] = machineOf(campaignId);
-      return schedules().filter(([, s]) => s.Properties?.Target.Arn.Ref === machineId);
-    };
+    // Every schedule starts its campaign's runs on the live alias (a deploy moves it; runs in flight keep their version).
+    const scheduleOf = (campaignId: string) =>
+      schedules().filter(([, s]) => flat(s.Properties?.Target.Arn) === flat({ 'Fn::GetAtt': [aliasIdOf(campaignId), 'Arn'] }));
 
     it('gives each scheduled campaign one schedule and an on-demand campaign none', () => {
       expect(schedules()).toHaveLength(2);
@@ -223,6 +233,68 @@ describe('campaigns: one state machine, schedule and registry item per campaign 
     expect(items.find((i) => i.sk.S === 'CAMPAIGN#spring-sale')!.scheduleName).toBeUndefined();
   });
 
+  describe('versions (a `live` alias per campaign, as journeys)', () => {
+    /** The value written right after `marker` in the Fn::Join of a registration's Create call. */
+    const valueAfter = (registration: Resource, marker: string) => {
+      const [, parts] = (registration.Properties.Create as { 'Fn::Join': [string, unknown[]] })['Fn::Join'];
+      const at = parts.findIndex((p) => typeof p === 'string' && p.endsWith(marker));
+      expect(at).toBeGreaterThanOrEqual(0);
+      return parts[at + 1];
+    };
+
+    it.each(FIXTURE_CAMPAIGNS.map((c) => [c.campaign.id]))('publishes a version of %s from its revision and points its live alias at it', (campaignId) => {
+      const [machineId] = machineOf(campaignId);
+      const [versionId, version] = campaignResource(campaignId, 'Version', 'AWS::StepFunctions::StateMachineVersion');
+      expect(version.Properties).toEqual({
+        StateMachineArn: { Ref: machineId },
+        StateMachineRevisionId: { 'Fn::GetAtt': [machineId, 'StateMachineRevisionId'] },
+        Description: expect.stringMatching(new RegExp(`^Waymark campaign ${campaignId}, definition [0-9a-f]{16}$`)),
+      });
+      const [, alias] = campaignResource(campaignId, 'LiveAlias', 'AWS::StepFunctions::StateMachineAlias');
+      expect(alias.Properties).toMatchObject({ Name: 'live', RoutingConfiguration: [{ StateMachineVersionArn: { 'Fn::GetAtt': [versionId, 'Arn'] }, Weight: 100 }] });
+    });
+
+    it('registers the alias (where the API starts runs) and the version it points at', () => {
+      for (const { campaign } of FIXTURE_CAMPAIGNS) {
+        const [versionId] = campaignResource(campaign.id, 'Version', 'AWS::StepFunctions::StateMachineVersion');
+        const [, registration] = campaignResource(campaign.id, 'Registration', 'Custom::WaymarkCampaignRegistration');
+        expect(valueAfter(registration, '"aliasArn":{"S":"')).toEqual({ 'Fn::GetAtt': [aliasIdOf(campaign.id), 'Arn'] });
+        expect(valueAfter(registration, '"liveVersionArn":{"S":"')).toEqual({ 'Fn::GetAtt': [versionId, 'Arn'] });
+        expect(valueAfter(registration, '"liveVersion":{"S":"')).toEqual({ 'Fn::Select': [7, { 'Fn::Split': [':', { 'Fn::GetAtt': [versionId, 'Arn'] }] }] });
+      }
+    });
+
+    it('publishes a new version only for the campaign whose definition changed', () => {
+      const changed = FIXTURE_CAMPAIGNS.map((c) => (c.campaign.id === 'newsletter' ? { ...c, definition: { ...c.definition, Comment: 'changed' } } : c));
+      const after = Template.fromStack(waymarkStacks(undefined, { campaigns: changed }).application.campaigns.campaignsStack!).toJSON() as Json;
+      for (const { campaign } of FIXTURE_CAMPAIGNS) {
+        const [versionId, before] = campaignResource(campaign.id, 'Version', 'AWS::StepFunctions::StateMachineVersion');
+        // Same logical id; the description (which requires replacement) changes only with the definition.
+        expect(after.Resources[versionId].Properties.Description === before.Properties.Description).toBe(campaign.id !== 'newsletter');
+      }
+    });
+
+    it('keeps the logical ids of the nested stack and of each campaign state machine, version and alias', () => {
+      // Pinned on purpose: a new id for the nested stack replaces every campaign; for a state machine it stops its
+      // runs; for a version or alias it republishes. Renaming one must be a deliberate migration.
+      const nestedStacks = resourcesOfType(app, 'AWS::CloudFormation::Stack').map(([id]) => id);
+      expect(nestedStacks.filter((id) => id.startsWith('CampaignsNestedStack'))).toEqual(['CampaignsNestedStackCampaignsNestedStackResourceCD2F1472']);
+      const types = ['AWS::StepFunctions::StateMachine', 'AWS::StepFunctions::StateMachineVersion', 'AWS::StepFunctions::StateMachineAlias'];
+      const pinned = types.flatMap((t) => resourcesOfType(nested, t).map(([id]) => id)).sort();
+      expect(pinned).toEqual([
+        'CampaignlaunchdayLiveAliasFA2773AA',
+        'CampaignlaunchdayStateMachine96C5C7F2',
+        'CampaignlaunchdayVersion1959E7A0',
+        'CampaignnewsletterLiveAlias0FA41452',
+        'CampaignnewsletterStateMachine53BDEC86',
+        'CampaignnewsletterVersionEA3EDE89',
+        'CampaignspringsaleLiveAliasD1AE4B1E',
+        'CampaignspringsaleStateMachine4A696BD4',
+        'CampaignspringsaleVersion5BDADA76',
+      ]);
+    });
+  });
+
   it('has no fixed name that a removed and re-added campaign, or a deploy after a destroy, would collide with', () => {
     expect(resourcesOfType(nested, 'AWS::Scheduler::Schedule').every(([, s]) => s.Properties?.Name === undefined)).toBe(true);
     expect(resourcesOfType(nested, 'AWS::SQS::Queue').every(([, q]) => q.Properties?.QueueName === undefined)).toBe(true);
@@ -237,9 +309,12 @@ describe('campaigns: one state machine, schedule and registry item per campaign 
     }
   });
 
-  it('costs the app stack 2 resources (the nested stack, the dead-letter alarm), each campaign 5 in its own stack, +1 when scheduled', () => {
+  // Per campaign: state machine, version, live alias, role (its policy inline), registration; the execution log group
+  // is the stack's (lib/README.md, resource budget).
+  it('costs the app stack 3 resources (2 nested stacks, the dead-letter alarm), each campaign 5 in its own stack, +1 when scheduled', () => {
     const without = Object.keys((Template.fromStack(waymarkStacks(undefined, { campaigns: [] }).application).toJSON() as Json).Resources).length;
-    expect(Object.keys(app.Resources).length - without).toBe(2);
+    // Campaigns and CampaignsMonitoring (its alarms and dashboard: test/infra/campaign-operations.test.ts).
+    expect(Object.keys(app.Resources).length - without).toBe(3);
     const count = (campaigns: typeof FIXTURE_CAMPAIGNS) =>
       Object.keys((Template.fromStack(waymarkStacks(undefined, { campaigns }).application.campaigns.campaignsStack!).toJSON() as Json).Resources).length;
     const [onDemand, once] = FIXTURE_CAMPAIGNS;

@@ -149,7 +149,8 @@ describe('entry points: one declared list (lib/entry-points.ts), checked against
       );
       expect(onJourneys).toEqual([...declaredRuns].sort());
       expect({ taskTokens: allActions.includes('states:SendTaskSuccess') }).toEqual({ taskTokens: !!uses.taskTokens });
-      expect({ journeyVersions: allActions.includes('states:DescribeStateMachine') }).toEqual({ journeyVersions: uses.journeyVersions === 'describe' });
+      const describesMachines = uses.journeyVersions === 'describe' || uses.campaignVersions === 'describe';
+      expect({ versions: allActions.includes('states:DescribeStateMachine') }).toEqual({ versions: describesMachines });
       // The audience bucket: reads under runs/ and campaign-results/, writes under runs/ only, listing by prefix.
       const onBucket = [...new Set(actionsOn(name, /AudienceBucketArn/))].sort();
       const bucketActions = { read: ['s3:GetObject', 's3:ListBucket'], readWrite: ['s3:AbortMultipartUpload', 's3:GetObject', 's3:ListBucket', 's3:PutObject'] };
@@ -160,7 +161,8 @@ describe('entry points: one declared list (lib/entry-points.ts), checked against
       }
       const onCampaigns = [...new Set(actionsOn(name, /waymark-test_c-/))].sort();
       const declaredCampaignRuns = (uses.campaignRuns?.actions ?? []).map((a) => ({ start: 'states:StartExecution', describe: 'states:DescribeExecution', stop: 'states:StopExecution' })[a]);
-      expect({ campaignRuns: onCampaigns }).toEqual({ campaignRuns: [...declaredCampaignRuns].sort() });
+      const declaredOnCampaigns = [...declaredCampaignRuns, ...(uses.campaignVersions ? ['states:DescribeStateMachine'] : [])];
+      expect({ campaignRuns: onCampaigns }).toEqual({ campaignRuns: [...declaredOnCampaigns].sort() });
       const sends = ['ses:SendEmail', 'sms-voice:SendTextMessage', 'mobiletargeting:SendMessages'].filter((a) => allActions.includes(a));
       expect({ messages: sends }).toEqual({ messages: uses.messages ? ['ses:SendEmail', 'sms-voice:SendTextMessage', 'mobiletargeting:SendMessages'] : [] });
       // Nothing beyond what the declaration implies (logs, X-Ray, the data key, its own dead-letter queue).

@@ -313,6 +313,8 @@ function distributedMap(scope: Scope, id: string, step: CampaignStep, set: SetPa
   const action = step.kind as 'deliver' | 'enter-journey' | 'split';
   return {
     Type: 'Map',
+    // Children's metrics name `stateMachine:<name>/<Label>` (concepts-examine-map-run): a fixed label lets alarms find them.
+    Label: mapRunLabel(id),
     ItemReader: {
       Resource: 'arn:aws:states:::s3:getObject',
       ReaderConfig: { InputType: 'JSONL' },
@@ -339,6 +341,17 @@ function distributedMap(scope: Scope, id: string, step: CampaignStep, set: SetPa
     },
     ResultPath: null,
   };
+}
+
+/**
+ * A step's Distributed Map label: the step id, or for an id over the 40 characters a Label allows its first 31 and 8 hex
+ * of its FNV-1a hash (https://docs.aws.amazon.com/step-functions/latest/dg/state-map-distributed.html).
+ */
+export function mapRunLabel(stepId: string): string {
+  if (stepId.length <= 40) return stepId;
+  let hash = 0x811c9dc5;
+  for (const char of stepId) hash = Math.imul(hash ^ char.charCodeAt(0), 0x01000193) >>> 0;
+  return `${stepId.slice(0, 31)}-${hash.toString(16).padStart(8, '0')}`;
 }
 
 /** Where a step's Distributed Map writes its results (ResultWriter), under the expiring `runs/` prefix. */

@@ -1,3 +1,4 @@
+import type { LiveVersion } from '../journey/registry-item';
 import { Campaign } from './schema';
 
 /**
@@ -96,6 +97,13 @@ export interface RegisteredCampaign {
   version: string;
   /** The EventBridge Scheduler schedule's name. */
   scheduleName?: string;
+  /**
+   * The `live` alias runs start on (API and schedule), as journeys' (lambdas/core/journey/registry-item.ts); absent in
+   * items registered before campaign versions, which start on the state machine itself.
+   */
+  aliasArn?: string;
+  /** The version the alias points at (number, ARN, and publication time when the registry holds it). */
+  live?: LiveVersion;
 }
 
 export interface CampaignRegistry {
@@ -113,6 +121,9 @@ export function campaignItem(record: RegisteredCampaign): Record<string, string>
     stateMachineArn: record.stateMachineArn,
     version: record.version,
     ...(record.scheduleName === undefined ? {} : { scheduleName: record.scheduleName }),
+    ...(record.aliasArn === undefined ? {} : { aliasArn: record.aliasArn }),
+    ...(record.live === undefined ? {} : { liveVersion: record.live.number, liveVersionArn: record.live.arn }),
+    ...(record.live?.publishedAt === undefined ? {} : { publishedAt: record.live.publishedAt }),
   };
 }
 export function fromCampaignItem(item: Record<string, unknown>): RegisteredCampaign {
@@ -123,8 +134,16 @@ export function fromCampaignItem(item: Record<string, unknown>): RegisteredCampa
     stateMachineArn: String(item.stateMachineArn),
     version: String(item.version),
     ...(typeof item.scheduleName === 'string' ? { scheduleName: item.scheduleName } : {}),
+    ...(typeof item.aliasArn === 'string' ? { aliasArn: item.aliasArn } : {}),
+    ...(typeof item.liveVersion === 'string' && typeof item.liveVersionArn === 'string'
+      ? { live: { number: item.liveVersion, arn: item.liveVersionArn, ...(typeof item.publishedAt === 'string' ? { publishedAt: item.publishedAt } : {}) } }
+      : {}),
   };
 }
+
+/** Where runs of a campaign start: its `live` alias, or the state machine for an item registered before versions. */
+export const campaignStartArn = (record: Pick<RegisteredCampaign, 'stateMachineArn' | 'aliasArn'>): string =>
+  record.aliasArn ?? record.stateMachineArn;
 
 export interface StartResult {
   /** A scheduled occurrence that already ran (a second delivery of the schedule): the execution ends at once. */

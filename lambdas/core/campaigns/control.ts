@@ -4,6 +4,7 @@ import { ConflictError, NotFoundError } from '../runtime/errors';
 import type { Clock } from '../runtime/ports';
 import { dict, type Dict } from '../shared/records';
 import type { CampaignExecutionInput, CampaignRegistry, CampaignRunRecord, CampaignRunStatus, CampaignRuns, RegisteredCampaign, RunCount } from './contract';
+import { campaignStartArn } from './contract';
 
 /**
  * What the marketer controls through the API (lambdas/app/campaigns.ts): starting a run, pausing, resuming and
@@ -108,7 +109,8 @@ async function launch(
 ): Promise<CampaignRunRecord> {
   const { campaignId, runId } = record;
   try {
-    await deps.executions.start(registered.stateMachineArn, runId, apiRunInput(record));
+    // On the live alias: the run keeps the version it started on (contract.ts, campaignStartArn).
+    await deps.executions.start(campaignStartArn(registered), runId, apiRunInput(record));
   } catch (error) {
     const failed = { ...record, status: 'failed' as const, endedAt: deps.clock.now().toISOString(), error: `the execution did not start: ${(error as Error).name}`, version: 2 };
     await deps.runs.update(failed, record.version);

@@ -113,6 +113,44 @@ describe('GET /campaigns and /campaigns/{id}', () => {
   });
 });
 
+describe('campaign versions (the live alias)', () => {
+  const machine = registered('win-back').stateMachineArn;
+  const versioned = (publishedAt?: string): RegisteredCampaign => ({
+    ...registered('win-back'),
+    aliasArn: `${machine}:live`,
+    live: { number: '3', arn: `${machine}:3`, ...(publishedAt === undefined ? {} : { publishedAt }) },
+  });
+
+  it('shows the live version, its alias and when it was published (from the registry item)', async () => {
+    const { call } = setup([versioned('2026-12-01T10:00:00.000Z')]);
+    const reply = await call(createGetCampaignHandler, { id: 'win-back' });
+    expect(reply.body.live).toEqual({ alias: 'live', aliasArn: `${machine}:live`, version: 3, versionArn: `${machine}:3`, publishedAt: '2026-12-01T10:00:00.000Z' });
+  });
+
+  it('asks Step Functions when the live version was published when the registry item does not say (AWS)', async () => {
+    const { call, deps } = setup([versioned()]);
+    const asked: string[] = [];
+    deps.versions = { publishedAt: async (arn) => (asked.push(arn), '2026-11-30T08:00:00.000Z') };
+    const reply = await call(createGetCampaignHandler, { id: 'win-back' });
+    expect(asked).toEqual([`${machine}:3`]);
+    expect(reply.body.live).toMatchObject({ version: 3, publishedAt: '2026-11-30T08:00:00.000Z' });
+  });
+
+  it('answers live null for a campaign registered before versions, and starts its runs on the state machine', async () => {
+    const { call, executions } = setup();
+    expect((await call(createGetCampaignHandler, { id: 'win-back' })).body.live).toBeNull();
+    await call(createStartCampaignRunHandler, { id: 'win-back' }, '{}');
+    expect(executions.started[0].arn).toBe(machine);
+  });
+
+  it('starts runs on the live alias, the execution named under the state machine', async () => {
+    const { call, executions } = setup([versioned()]);
+    const reply = await call(createStartCampaignRunHandler, { id: 'win-back' }, '{}');
+    expect(executions.started[0].arn).toBe(`${machine}:live`);
+    expect(reply.body.executionArn).toBe(`arn:aws:states:eu-west-1:111122223333:execution:waymark-dev-campaign-win-back:${reply.body.runId}`);
+  });
+});
+
 describe('POST /campaigns/{id}/runs', () => {
   it('creates the run starting and starts the execution named by the run id: 202 with its Location', async () => {
     const { call, executions, runs } = setup();

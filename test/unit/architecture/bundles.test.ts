@@ -61,7 +61,8 @@ const expected: Partial<Record<HandlerName, string[]>> = {
   [HandlerName.explainProfileJourney]: withExecutions,
   // The campaign registry and run records only.
   [HandlerName.listCampaigns]: tables,
-  [HandlerName.getCampaign]: tables,
+  // And Step Functions for the live version's publication time, as get-journey.
+  [HandlerName.getCampaign]: ['dynamodb', 'sfn'],
   [HandlerName.listCampaignRuns]: tables,
   [HandlerName.getCampaignRun]: tables,
   // Campaign executions: StartExecution and StopExecution of runs.

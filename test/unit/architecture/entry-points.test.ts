@@ -35,7 +35,7 @@ describe('entry points (lib/entry-points.ts) against the handlers they run', () 
     const { uses } = entry;
     expect({ eventbridge: clients.has('eventbridge'), sfn: clients.has('sfn') }).toEqual({
       eventbridge: uses.bus === 'put',
-      sfn: !!(uses.journeyRuns || uses.audienceScan || uses.taskTokens || uses.journeyVersions || uses.campaignRuns),
+      sfn: !!(uses.journeyRuns || uses.audienceScan || uses.taskTokens || uses.journeyVersions || uses.campaignVersions || uses.campaignRuns),
     });
   });
 });

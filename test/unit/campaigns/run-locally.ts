@@ -31,7 +31,7 @@ function swapDistributedMaps(scope: Scope, maps: Map<string, LocalMap>, waits: s
     if (processor?.ProcessorConfig?.Mode === 'DISTRIBUTED') {
       const { ProcessorConfig: _config, ...rest } = processor;
       const child = swapDistributedMaps(rest, maps, waits, tasks);
-      const { ItemReader: _r, ItemBatcher: _b, ItemProcessor: _p, ResultWriter: _w, MaxConcurrency: _c, MaxConcurrencyPath: _cp, ToleratedFailurePercentage: _t, ItemsPath: _i, ItemSelector: _s, ...kept } = state;
+      const { ItemReader: _r, ItemBatcher: _b, ItemProcessor: _p, ResultWriter: _w, MaxConcurrency: _c, MaxConcurrencyPath: _cp, ToleratedFailurePercentage: _t, ItemsPath: _i, ItemSelector: _s, Label: _label, ...kept } = state;
       if (state.ItemReader === undefined) {
         // ItemsPath over the state input: the handler gets the items and the input for the ItemSelector.
         maps.set(name, { processor: child, itemSelector: state.ItemSelector });

@@ -23,7 +23,11 @@ function fakeRunner() {
   const started: [string, string, unknown][] = [];
   const runner: LocalCampaignRunner = {
     stateMachineArn: (name) => `arn:aws:states:local:000000000000:stateMachine:waymark-local-${name}`,
-    deploy: (name) => (deployed.push(name), `arn:aws:states:local:000000000000:stateMachine:waymark-local-${name}`),
+    deployJourney: (name) => {
+      deployed.push(name);
+      const stateMachineArn = `arn:aws:states:local:000000000000:stateMachine:waymark-local-${name}`;
+      return { stateMachineArn, aliasArn: `${stateMachineArn}:live`, live: { number: '1', arn: `${stateMachineArn}:1`, publishedAt: '2026-12-03T09:00:00.000Z' } };
+    },
     start: async (arn, name, input) => (started.push([arn, name, input]), { executionArn: `${arn}:${name}`, started: true }),
     stop: async () => true,
   };
@@ -31,7 +35,7 @@ function fakeRunner() {
 }
 
 describe('local campaigns', () => {
-  it('registers each campaign with the state machine its compiled definition was deployed as, and starts runs on it', async () => {
+  it('registers each campaign with the state machine its definition was deployed as and its live alias, and starts runs on the alias', async () => {
     const options = { campaigns: [campaign('weekly')], clock: { now: () => new Date() }, compile: () => ASL };
     const stores = localCampaignStores(options);
     const { runner, deployed, started } = fakeRunner();
@@ -39,9 +43,15 @@ describe('local campaigns', () => {
     expect(deployed).toEqual(['campaign-weekly']);
     expect(problems.size).toBe(0);
     const registered = await stores.registry.get('weekly');
-    expect(registered).toMatchObject({ stateMachineArn: 'arn:aws:states:local:000000000000:stateMachine:waymark-local-campaign-weekly', version: expect.stringMatching(/^[0-9a-f]{16}$/) });
-    await executions.start(registered!.stateMachineArn, 'r1', { campaignId: 'weekly', runId: 'r1', trigger: 'api' });
-    expect(started).toEqual([[registered!.stateMachineArn, 'r1', { campaignId: 'weekly', runId: 'r1', trigger: 'api' }]]);
+    const machine = 'arn:aws:states:local:000000000000:stateMachine:waymark-local-campaign-weekly';
+    expect(registered).toMatchObject({
+      stateMachineArn: machine,
+      version: expect.stringMatching(/^[0-9a-f]{16}$/),
+      aliasArn: `${machine}:live`,
+      live: { number: '1', arn: `${machine}:1`, publishedAt: '2026-12-03T09:00:00.000Z' },
+    });
+    await executions.start(registered!.aliasArn!, 'r1', { campaignId: 'weekly', runId: 'r1', trigger: 'api' });
+    expect(started).toEqual([[`${machine}:live`, 'r1', { campaignId: 'weekly', runId: 'r1', trigger: 'api' }]]);
   });
 
   it('still lists a campaign that does not compile, and refuses its runs naming why', async () => {
