@@ -4,12 +4,13 @@ import { awsTables } from './aws';
 import { DynamoCampaignRegistry } from './dynamodb-campaign-registry';
 import { DynamoCampaignRuns } from './dynamodb-campaign-runs';
 import { onTable } from './dynamodb-ports';
+import { parseCampaignDefinition } from '../core/campaigns/stored';
 
 /** The campaign registry (journeys table) and run records (runtime table), for the campaign handlers. */
 export function awsCampaignStores() {
   const { env, db, clock } = awsTables();
   return {
-    registry: onTable(env.tables, 'journeys', (t) => new DynamoCampaignRegistry(db, t)),
+    registry: onTable(env.tables, 'journeys', (t) => new DynamoCampaignRegistry(db, t, parseCampaignDefinition)),
     runs: onTable(env.tables, 'runtime', (t) => new DynamoCampaignRuns(db, t)),
     clock,
   };

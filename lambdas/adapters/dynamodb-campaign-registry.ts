@@ -1,5 +1,12 @@
 import { GetCommand, PutCommand, QueryCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { CAMPAIGNS_PARTITION, campaignItem, fromCampaignItem, type CampaignRegistry, type RegisteredCampaign } from '../core/campaigns/contract';
+import {
+  CAMPAIGNS_PARTITION,
+  campaignItem,
+  fromCampaignItem,
+  type CampaignDefinitionReader,
+  type CampaignRegistry,
+  type RegisteredCampaign,
+} from '../core/campaigns/contract';
 
 /**
  * Campaigns as deployed, in the journeys table (`campaignItem` of contract.ts: pk `CAMPAIGNS`, sk `CAMPAIGN#<id>`; CDK
@@ -9,6 +16,8 @@ export class DynamoCampaignRegistry implements CampaignRegistry {
   constructor(
     private readonly db: DynamoDBDocumentClient,
     private readonly table: string,
+    /** `parseCampaignDefinition` (the schema) or, in the router, `deployedCampaignShape`. */
+    private readonly read: CampaignDefinitionReader,
   ) {}
 
   async list(): Promise<RegisteredCampaign[]> {
@@ -23,7 +32,7 @@ export class DynamoCampaignRegistry implements CampaignRegistry {
           ExclusiveStartKey,
         }),
       );
-      for (const item of page.Items ?? []) records.push(fromCampaignItem(item));
+      for (const item of page.Items ?? []) records.push(fromCampaignItem(item, this.read));
       ExclusiveStartKey = page.LastEvaluatedKey;
     } while (ExclusiveStartKey);
     return records;
@@ -31,7 +40,7 @@ export class DynamoCampaignRegistry implements CampaignRegistry {
 
   async get(campaignId: string): Promise<RegisteredCampaign | undefined> {
     const { Item } = await this.db.send(new GetCommand({ TableName: this.table, Key: { pk: CAMPAIGNS_PARTITION, sk: `CAMPAIGN#${campaignId}` } }));
-    return Item ? fromCampaignItem(Item) : undefined;
+    return Item ? fromCampaignItem(Item, this.read) : undefined;
   }
 
   /** Registers a campaign (the local stack; on AWS the deployment writes the item). */

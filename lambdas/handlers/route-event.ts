@@ -14,6 +14,7 @@ import { DynamoMembershipStore, segmentStore } from '../adapters/dynamodb-segmen
 import { createRouteEventHandler } from '../app/route-event';
 import { cachedCampaignGoals } from '../core/campaigns/conversions';
 import { cachedSegmentCatalog } from '../core/segments/cached-catalog';
+import { deployedCampaignShape } from '../core/campaigns/deployed-shape';
 
 // Only the ports the router takes (RouteDeps), not every store of awsStores(): its bundle holds no decision catalog,
 // no consent or suppression store and no unsubscribe links.
@@ -39,7 +40,7 @@ export const handler = createRouteEventHandler({
   counters: awsJourneyCounters(db, runtime),
   // Campaign goal conversions: the deployed campaigns' goal events (read at most every 30 s), their runs' counters.
   campaignGoals: {
-    goals: cachedCampaignGoals(new DynamoCampaignRegistry(db, journeys), clock),
+    goals: cachedCampaignGoals(new DynamoCampaignRegistry(db, journeys, deployedCampaignShape), clock),
     store: new DynamoCampaignConversionStore(db, runtime),
     runs: new DynamoCampaignRuns(db, runtime),
   },

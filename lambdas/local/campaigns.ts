@@ -22,6 +22,7 @@ import type { AslDefinition } from '../core/journey/asl';
 import type { LiveVersion } from '../core/journey/registry-item';
 import type { Clock } from '../core/runtime/ports';
 import type { Route } from './server';
+import { parseCampaignDefinition } from '../core/campaigns/stored';
 
 /**
  * Campaigns in the local stack: the files of `campaigns/` registered as CDK registers them (the registry item of
@@ -78,7 +79,7 @@ export function localCampaignStores(options: LocalCampaignsOptions) {
   const { dynamo } = options;
   const byId = new Map<string, RegisteredCampaign>();
   const registry: CampaignRegistry & { put(record: RegisteredCampaign): Promise<void> } = dynamo
-    ? new DynamoCampaignRegistry(dynamo.db, dynamo.journeysTable)
+    ? new DynamoCampaignRegistry(dynamo.db, dynamo.journeysTable, parseCampaignDefinition)
     : {
         list: async () => [...byId.values()].sort((a, b) => (a.campaign.id < b.campaign.id ? -1 : 1)),
         get: async (id) => byId.get(id),

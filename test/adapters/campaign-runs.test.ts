@@ -6,6 +6,7 @@ import { memoryCampaignRuns } from '../../lambdas/core/campaigns/memory';
 import { Campaign } from '../../lambdas/core/campaigns/schema';
 import { InvalidCursorError } from '../../lambdas/core/runtime/errors';
 import { startDynalite, type LocalDynamo } from '../../lambdas/local/dynalite';
+import { parseCampaignDefinition } from '../../lambdas/core/campaigns/stored';
 
 const RUNTIME = 'campaign-runtime';
 const JOURNEYS = 'campaign-journeys';
@@ -208,7 +209,7 @@ describe('DynamoCampaignRegistry', () => {
   });
 
   it('lists and gets the campaigns put as contract items, and nothing else of the table', async () => {
-    const registry = new DynamoCampaignRegistry(db, JOURNEYS);
+    const registry = new DynamoCampaignRegistry(db, JOURNEYS, parseCampaignDefinition);
     await registry.put(registered('weekly', { scheduleName: 'waymark-local-weekly' }));
     await registry.put(registered('win-back'));
     await db.send(new PutCommand({ TableName: JOURNEYS, Item: { pk: 'JOURNEYS', sk: 'JOURNEY#x', definition: '{}' } }));
@@ -219,6 +220,6 @@ describe('DynamoCampaignRegistry', () => {
 
   it('reads an item CDK wrote with campaignItem', async () => {
     await db.send(new PutCommand({ TableName: JOURNEYS, Item: campaignItem(registered('from-cdk')) }));
-    expect(await new DynamoCampaignRegistry(db, JOURNEYS).get('from-cdk')).toEqual(registered('from-cdk'));
+    expect(await new DynamoCampaignRegistry(db, JOURNEYS, parseCampaignDefinition).get('from-cdk')).toEqual(registered('from-cdk'));
   });
 });

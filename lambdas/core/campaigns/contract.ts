@@ -1,5 +1,5 @@
 import type { LiveVersion } from '../journey/registry-item';
-import { Campaign } from './schema';
+import type { Campaign } from './schema';
 
 /**
  * The contract between a compiled campaign (compile.ts), the function that runs its steps (the `campaign-step` Lambda,
@@ -126,11 +126,21 @@ export function campaignItem(record: RegisteredCampaign): Record<string, string>
     ...(record.live?.publishedAt === undefined ? {} : { publishedAt: record.live.publishedAt }),
   };
 }
-export function fromCampaignItem(item: Record<string, unknown>): RegisteredCampaign {
-  const parsed = Campaign.safeParse(JSON.parse(String(item.definition)));
-  if (!parsed.success) throw new Error(`campaign item ${String(item.sk)} holds an invalid definition: ${parsed.error.issues[0]?.message}`);
+/**
+ * Reads a registry item's definition into a campaign, throwing with what is wrong: `parseCampaignDefinition`
+ * (stored.ts, the schema) for the campaign handlers, `deployedCampaignShape` (a shape check without zod) for the router.
+ */
+export type CampaignDefinitionReader = (definition: unknown) => Campaign;
+
+export function fromCampaignItem(item: Record<string, unknown>, read: CampaignDefinitionReader): RegisteredCampaign {
+  let campaign: Campaign;
+  try {
+    campaign = read(JSON.parse(String(item.definition)));
+  } catch (error) {
+    throw new Error(`campaign item ${String(item.sk)} holds an invalid definition: ${(error as Error).message}`);
+  }
   return {
-    campaign: parsed.data,
+    campaign,
     stateMachineArn: String(item.stateMachineArn),
     version: String(item.version),
     ...(typeof item.scheduleName === 'string' ? { scheduleName: item.scheduleName } : {}),
