@@ -44,6 +44,9 @@ const expected: Partial<Record<HandlerName, string[]>> = {
   [HandlerName.getRule]: tables,
   [HandlerName.putRule]: tables,
   [HandlerName.deleteRule]: tables,
+  [HandlerName.findProfile]: tables,
+  [HandlerName.getProfile]: tables,
+  [HandlerName.exportProfile]: tables,
   [HandlerName.registerWait]: ['dynamodb', 'sfn'],
   [HandlerName.ingestEvent]: ['eventbridge'],
   [HandlerName.routeEvent]: withBus,
@@ -57,8 +60,8 @@ const expected: Partial<Record<HandlerName, string[]>> = {
   // The journey registry, and Step Functions for the live version's publication time.
   [HandlerName.getJourney]: ['dynamodb', 'sfn'],
   // "Why": DescribeExecution of each run (and GetExecutionHistory to explain one).
-  [HandlerName.listProfileJourneys]: withExecutions,
-  [HandlerName.explainProfileJourney]: withExecutions,
+  [HandlerName.listProfileJourneys]: ['dynamodb', 'sfn'],
+  [HandlerName.explainProfileJourney]: ['dynamodb', 'sfn'],
   // The campaign registry and run records only.
   [HandlerName.listCampaigns]: tables,
   // And Step Functions for the live version's publication time, as get-journey.
@@ -87,6 +90,11 @@ const WITHOUT_METRICS: HandlerName[] = [
   HandlerName.loadProfile,
   HandlerName.decideStep,
   HandlerName.getJourney,
+  HandlerName.findProfile,
+  HandlerName.getProfile,
+  HandlerName.exportProfile,
+  HandlerName.listProfileJourneys,
+  HandlerName.explainProfileJourney,
   HandlerName.getJourneyReport,
   HandlerName.listRules,
   HandlerName.getRule,
