@@ -10,6 +10,7 @@ import type { Clock, Executions, IdentityGraphProfileStore, JourneyRegistry, Pro
 import { json, parseJsonBody, problem, type ApiEvent } from '../shared/http';
 import { apiHandler } from './middleware';
 import { own } from '../core/shared/records';
+import type { JourneyCounters } from '../core/measure/counters';
 import { ownRecord } from '../core/shared/own-record';
 
 export interface ProfileApiDeps {
@@ -18,6 +19,8 @@ export interface ProfileApiDeps {
   executions: Pick<Executions, 'stop'>;
   rejected: RejectedEventEraser;
   clock: Clock;
+  /** Erasure counts `exited` (reason `erased`) for each run it stops. */
+  counters?: JourneyCounters;
 }
 
 function profileId(event: ApiEvent): string {

@@ -1,4 +1,6 @@
-import { awsStores } from '../adapters/aws';
+import { awsTables } from '../adapters/aws-tables';
+import { segmentStore } from '../adapters/dynamodb-segments';
 import { createCreateSegmentHandler } from '../app/segments';
 
-export const handler = createCreateSegmentHandler(awsStores());
+const { env, db, clock } = awsTables();
+export const handler = createCreateSegmentHandler({ segmentStore: segmentStore(db, env.table('journeys')), clock });

@@ -1,4 +1,9 @@
-import { awsStores } from '../adapters/aws';
+import { awsTables, undeclaredPrivacyKey } from '../adapters/aws-tables';
+import { createDynamoProfileStore } from '../adapters/dynamodb-profiles';
 import { createFindProfileHandler } from '../app/profiles';
 
-export const handler = createFindProfileHandler(awsStores());
+// No privacy key declared: finding reads the identity items (the key only names a new profile).
+const { env, db, clock } = awsTables();
+export const handler = createFindProfileHandler({
+  profiles: createDynamoProfileStore(db, env.table('profiles'), { clock, privacyKey: undeclaredPrivacyKey }),
+});

@@ -1,4 +1,8 @@
-import { awsStores } from '../adapters/aws';
+import { awsTables, undeclaredPrivacyKey } from '../adapters/aws-tables';
+import { createDynamoProfileStore } from '../adapters/dynamodb-profiles';
 import { createGetConsentHandler } from '../app/consent';
 
-export const handler = createGetConsentHandler(awsStores());
+const { env, db, clock } = awsTables();
+export const handler = createGetConsentHandler({
+  profiles: createDynamoProfileStore(db, env.table('profiles'), { clock, privacyKey: undeclaredPrivacyKey }),
+});

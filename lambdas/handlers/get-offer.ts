@@ -1,4 +1,6 @@
-import { awsStores } from '../adapters/aws';
+import { awsTables } from '../adapters/aws-tables';
+import { offerStore } from '../adapters/dynamodb-decisions';
 import { createGetOfferHandler } from '../app/decisions';
 
-export const handler = createGetOfferHandler(awsStores());
+const { env, db } = awsTables();
+export const handler = createGetOfferHandler({ offerStore: offerStore(db, env.table('journeys')) });

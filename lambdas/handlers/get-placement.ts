@@ -1,4 +1,6 @@
-import { awsStores } from '../adapters/aws';
+import { awsTables } from '../adapters/aws-tables';
+import { placementStore } from '../adapters/dynamodb-decisions';
 import { createGetPlacementHandler } from '../app/decisions';
 
-export const handler = createGetPlacementHandler(awsStores());
+const { env, db } = awsTables();
+export const handler = createGetPlacementHandler({ placementStore: placementStore(db, env.table('journeys')) });

@@ -1,4 +1,11 @@
-import { awsStores } from '../adapters/aws';
+import { awsTables, undeclaredPrivacyKey } from '../adapters/aws-tables';
+import { createDynamoProfileStore } from '../adapters/dynamodb-profiles';
+import { DynamoMembershipStore } from '../adapters/dynamodb-segments';
 import { createGetProfileHandler } from '../app/profiles';
 
-export const handler = createGetProfileHandler(awsStores());
+const { env, db, clock } = awsTables();
+const profiles = env.table('profiles');
+export const handler = createGetProfileHandler({
+  profiles: createDynamoProfileStore(db, profiles, { clock, privacyKey: undeclaredPrivacyKey }),
+  memberships: new DynamoMembershipStore(db, profiles),
+});

@@ -1,4 +1,6 @@
-import { awsStores } from '../adapters/aws';
+import { awsTables } from '../adapters/aws-tables';
+import { DynamoSnapshotStore } from '../adapters/dynamodb-segments';
 import { createGetSnapshotHandler } from '../app/segments';
 
-export const handler = createGetSnapshotHandler(awsStores());
+const { env, db } = awsTables();
+export const handler = createGetSnapshotHandler({ snapshots: new DynamoSnapshotStore(db, env.table('runtime')) });

@@ -1,4 +1,6 @@
-import { awsStores } from '../adapters/aws';
+import { awsTables } from '../adapters/aws-tables';
+import { segmentStore } from '../adapters/dynamodb-segments';
 import { createGetSegmentHandler } from '../app/segments';
 
-export const handler = createGetSegmentHandler(awsStores());
+const { env, db } = awsTables();
+export const handler = createGetSegmentHandler({ segmentStore: segmentStore(db, env.table('journeys')) });

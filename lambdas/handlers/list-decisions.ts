@@ -1,4 +1,6 @@
-import { awsStores } from '../adapters/aws';
+import { awsTables } from '../adapters/aws-tables';
+import { DynamoDecisionLog } from '../adapters/dynamodb-decisions';
 import { createListDecisionsHandler } from '../app/decisions';
 
-export const handler = createListDecisionsHandler(awsStores());
+const { env, db, clock } = awsTables();
+export const handler = createListDecisionsHandler({ decisionLog: new DynamoDecisionLog(db, env.table('runtime'), { clock }) });

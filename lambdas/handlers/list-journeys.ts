@@ -1,4 +1,6 @@
-import { awsStores } from '../adapters/aws';
+import { awsTables } from '../adapters/aws-tables';
+import { DynamoJourneyRegistry } from '../adapters/dynamodb';
 import { createListJourneysHandler } from '../app/list-journeys';
 
-export const handler = createListJourneysHandler(awsStores());
+const { env, db } = awsTables();
+export const handler = createListJourneysHandler({ journeys: new DynamoJourneyRegistry(db, env.table('journeys')) });

@@ -1,4 +1,6 @@
-import { awsStores } from '../adapters/aws';
+import { awsTables } from '../adapters/aws-tables';
+import { offerStore } from '../adapters/dynamodb-decisions';
 import { createListOffersHandler } from '../app/decisions';
 
-export const handler = createListOffersHandler(awsStores());
+const { env, db } = awsTables();
+export const handler = createListOffersHandler({ offerStore: offerStore(db, env.table('journeys')) });

@@ -1,4 +1,6 @@
-import { awsStores } from '../adapters/aws';
+import { awsTables } from '../adapters/aws-tables';
+import { placementStore } from '../adapters/dynamodb-decisions';
 import { createListPlacementsHandler } from '../app/decisions';
 
-export const handler = createListPlacementsHandler(awsStores());
+const { env, db } = awsTables();
+export const handler = createListPlacementsHandler({ placementStore: placementStore(db, env.table('journeys')) });

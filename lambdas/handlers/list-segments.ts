@@ -1,4 +1,6 @@
-import { awsStores } from '../adapters/aws';
+import { awsTables } from '../adapters/aws-tables';
+import { segmentStore } from '../adapters/dynamodb-segments';
 import { createListSegmentsHandler } from '../app/segments';
 
-export const handler = createListSegmentsHandler(awsStores());
+const { env, db } = awsTables();
+export const handler = createListSegmentsHandler({ segmentStore: segmentStore(db, env.table('journeys')) });

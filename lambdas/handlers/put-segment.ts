@@ -1,4 +1,6 @@
-import { awsStores } from '../adapters/aws';
+import { awsTables } from '../adapters/aws-tables';
+import { segmentStore } from '../adapters/dynamodb-segments';
 import { createPutSegmentHandler } from '../app/segments';
 
-export const handler = createPutSegmentHandler(awsStores());
+const { env, db, clock } = awsTables();
+export const handler = createPutSegmentHandler({ segmentStore: segmentStore(db, env.table('journeys')), clock });

@@ -4,6 +4,7 @@ import { segmentTransitionEvent, type EvaluationCause } from '../segments/events
 import type { MembershipStore, PendingTransitions } from '../segments/ports';
 import { enterJourney, type EntryOutcome } from './enter';
 import { COUNTER, utcDay, type JourneyCounters } from '../measure/counters';
+import type { ConversionStore } from '../measure/conversions';
 import type { Clock, EnrollmentStore, EventPublisher, Executions, JourneyRecord, Profile, ProfileStore } from './ports';
 
 export interface SegmentRuntimeDeps {
@@ -15,6 +16,8 @@ export interface SegmentRuntimeDeps {
   executions: Executions;
   clock: Clock;
   counters?: JourneyCounters;
+  /** The conversion windows of the journeys it enters (passed on to `enterJourney`, as the router's). */
+  conversions?: ConversionStore;
 }
 
 export interface SegmentUpdate {

@@ -28,48 +28,90 @@ async function bundled(name: HandlerName, choices: BundlingChoices = {}) {
 }
 
 const tables = ['dynamodb'];
-// awsStores(): every DynamoDB port and both secrets (the privacy key, the unsubscribe links).
-const stores = ['dynamodb', 'secrets-manager'];
-const withExecutions = [...stores, 'sfn'].sort();
-const withBus = [...withExecutions, 'eventbridge'].sort();
-/** Which clients each handler's ports need; every handler not listed uses awsStores() (tables and secrets). */
-const expected: Partial<Record<HandlerName, string[]>> = {
-  // Composed from awsTables() and the stores they use: no secret declared, no Secrets Manager client.
+// The privacy key (profile ids, the suppression list) or the unsubscribe secret: only where the entry point declares it.
+const withSecrets = ['dynamodb', 'secrets-manager'];
+const withExecutions = ['dynamodb', 'sfn'];
+const withSecretsAndExecutions = [...withSecrets, 'sfn'].sort();
+/**
+ * Which clients each handler's ports need: every handler builds only the stores its factory takes (no handler but
+ * campaign-step uses awsStores()), so only those declaring a secret carry the Secrets Manager client.
+ */
+const expected: Record<HandlerName, string[]> = {
+  [HandlerName.ingestEvent]: ['eventbridge'],
+  [HandlerName.listRejectedEvents]: tables,
+  [HandlerName.routeEvent]: [...withSecretsAndExecutions, 'eventbridge'].sort(),
+  // --- profiles
+  [HandlerName.findProfile]: tables,
+  [HandlerName.getProfile]: tables,
+  [HandlerName.exportProfile]: tables,
+  // Erasure stops the profile's runs and finds the rejected events naming it by keyed hashes (the privacy key).
+  [HandlerName.eraseProfile]: withSecretsAndExecutions,
+  // Evaluates the segments an update affects, like the router: journeys entered, changes announced on the bus.
+  [HandlerName.updateProfileAttributes]: [...withSecretsAndExecutions, 'eventbridge'].sort(),
+  // "Why": DescribeExecution of each run (and GetExecutionHistory to explain one).
+  [HandlerName.listProfileJourneys]: withExecutions,
+  [HandlerName.explainProfileJourney]: withExecutions,
+  // --- consent
+  [HandlerName.getConsent]: tables,
+  [HandlerName.updateConsent]: tables,
+  // The unsubscribe secret only: checking a signed link reads no table.
+  [HandlerName.confirmUnsubscribe]: ['secrets-manager'],
+  [HandlerName.unsubscribeProfile]: withSecrets,
+  // The privacy key keys the suppression list.
+  [HandlerName.recordDeliveryEvent]: withSecrets,
+  // --- journeys
+  [HandlerName.listJourneys]: tables,
+  // The privacy key names a profile the trigger creates.
+  [HandlerName.triggerJourney]: withSecretsAndExecutions,
+  // Priority arbitration: whether higher-priority runs of the profile are still running.
+  [HandlerName.prepareSend]: withSecretsAndExecutions,
+  [HandlerName.registerWait]: withExecutions,
   [HandlerName.resolveWait]: tables,
   [HandlerName.loadProfile]: tables,
-  [HandlerName.decideStep]: tables,
-  [HandlerName.countRunEnd]: tables,
+  // The journey registry, and Step Functions for the live version's publication time.
+  [HandlerName.getJourney]: withExecutions,
   [HandlerName.getJourneyReport]: tables,
+  [HandlerName.countRunEnd]: tables,
+  // --- segments
+  [HandlerName.listSegments]: tables,
+  [HandlerName.createSegment]: tables,
+  [HandlerName.getSegment]: tables,
+  [HandlerName.putSegment]: tables,
+  [HandlerName.deleteSegment]: tables,
+  // Starts the audience scan.
+  [HandlerName.evaluateSegment]: withExecutions,
+  [HandlerName.getSegmentSnapshot]: tables,
+  [HandlerName.estimateSegment]: tables,
+  // Re-check pages announce segment changes and enter journeys (no privacy key: they create no profile).
+  [HandlerName.scanProfiles]: [...withExecutions, 'eventbridge'].sort(),
+  // --- decisioning
+  [HandlerName.listOffers]: tables,
+  [HandlerName.createOffer]: tables,
+  [HandlerName.getOffer]: tables,
+  [HandlerName.putOffer]: tables,
+  [HandlerName.deleteOffer]: tables,
+  [HandlerName.listPlacements]: tables,
+  [HandlerName.createPlacement]: tables,
+  [HandlerName.getPlacement]: tables,
+  [HandlerName.putPlacement]: tables,
+  [HandlerName.deletePlacement]: tables,
+  [HandlerName.decide]: tables,
+  [HandlerName.listDecisions]: tables,
+  [HandlerName.decideStep]: tables,
+  // --- governance
   [HandlerName.listRules]: tables,
   [HandlerName.getRule]: tables,
   [HandlerName.putRule]: tables,
   [HandlerName.deleteRule]: tables,
-  [HandlerName.registerWait]: ['dynamodb', 'sfn'],
-  [HandlerName.ingestEvent]: ['eventbridge'],
-  [HandlerName.routeEvent]: withBus,
-  [HandlerName.scanProfiles]: withBus,
-  [HandlerName.updateProfileAttributes]: withBus,
-  [HandlerName.eraseProfile]: withExecutions,
-  [HandlerName.evaluateSegment]: withExecutions,
-  [HandlerName.triggerJourney]: withExecutions,
-  // Priority arbitration: whether higher-priority runs of the profile are still running.
-  [HandlerName.prepareSend]: withExecutions,
-  // The journey registry, and Step Functions for the live version's publication time.
-  [HandlerName.getJourney]: ['dynamodb', 'sfn'],
-  // "Why": DescribeExecution of each run (and GetExecutionHistory to explain one).
-  [HandlerName.listProfileJourneys]: withExecutions,
-  [HandlerName.explainProfileJourney]: withExecutions,
-  // The campaign registry and run records only.
+  // --- campaigns: the registry and run records; Step Functions for the live version (as get-journey) and runs.
   [HandlerName.listCampaigns]: tables,
-  // And Step Functions for the live version's publication time, as get-journey.
-  [HandlerName.getCampaign]: ['dynamodb', 'sfn'],
+  [HandlerName.getCampaign]: withExecutions,
+  [HandlerName.startCampaignRun]: withExecutions,
   [HandlerName.listCampaignRuns]: tables,
   [HandlerName.getCampaignRun]: tables,
-  // Campaign executions: StartExecution and StopExecution of runs.
-  [HandlerName.startCampaignRun]: ['dynamodb', 'sfn'],
-  [HandlerName.controlCampaignRun]: ['dynamodb', 'sfn'],
+  [HandlerName.controlCampaignRun]: withExecutions,
   // Enter-journey batches start journeys; sets in the audience bucket; deliver batches send email, SMS and push.
-  [HandlerName.campaignStep]: [...withExecutions, 's3', 'sesv2', 'pinpoint', 'pinpoint-sms-voice-v2'].sort(),
+  [HandlerName.campaignStep]: [...withSecretsAndExecutions, 's3', 'sesv2', 'pinpoint', 'pinpoint-sms-voice-v2'].sort(),
 };
 
 /** The handlers that render templates: the send step only (reading the registry checks no template). */
@@ -77,36 +119,28 @@ const expected: Partial<Record<HandlerName, string[]>> = {
 const WITH_TEMPLATES: HandlerName[] = [HandlerName.prepareSend, HandlerName.campaignStep];
 
 /**
- * The handlers that emit no metric (no `withMetrics`, no journey counter: composed without `awsStores()`), whose bundles
- * hold no Powertools metrics code. Every other handler counts or may count (awsStores() gives it the counters).
+ * The handlers that emit metrics (`withMetrics`, or journey counters: `awsJourneyCounters`), the only bundles holding
+ * Powertools metrics code: those that enter, stop or end runs, or record engagement.
  */
-const WITHOUT_METRICS: HandlerName[] = [
-  HandlerName.ingestEvent,
-  HandlerName.registerWait,
-  HandlerName.resolveWait,
-  HandlerName.loadProfile,
-  HandlerName.decideStep,
-  HandlerName.getJourney,
-  HandlerName.getJourneyReport,
-  HandlerName.listRules,
-  HandlerName.getRule,
-  HandlerName.putRule,
-  HandlerName.deleteRule,
-  HandlerName.listCampaigns,
-  HandlerName.getCampaign,
-  HandlerName.startCampaignRun,
-  HandlerName.listCampaignRuns,
-  HandlerName.getCampaignRun,
-  HandlerName.controlCampaignRun,
+const WITH_METRICS: HandlerName[] = [
+  HandlerName.routeEvent,
+  HandlerName.eraseProfile,
+  HandlerName.updateProfileAttributes,
+  HandlerName.recordDeliveryEvent,
+  HandlerName.triggerJourney,
+  HandlerName.prepareSend,
+  HandlerName.countRunEnd,
+  HandlerName.scanProfiles,
+  HandlerName.campaignStep,
 ];
 
 describe('Lambda bundles: each function carries only what it uses', () => {
   it.each(Object.values(HandlerName))('%s bundles only the SDK clients its ports use, credentials from the environment, no tracer and no source map', async (name) => {
     const { clients, credentials, liquid, metrics, tracing, text } = await bundled(name);
-    expect(clients).toEqual(expected[name] ?? stores);
+    expect(clients).toEqual(expected[name]);
     // The template engine only where messages are rendered or templates checked (reading the registry does neither).
     expect({ name, liquid }).toEqual({ name, liquid: WITH_TEMPLATES.includes(name) });
-    expect({ name, metrics }).toEqual({ name, metrics: !WITHOUT_METRICS.includes(name) });
+    expect({ name, metrics }).toEqual({ name, metrics: WITH_METRICS.includes(name) });
     // Lambda puts the role's credentials in the environment: the rest of the default chain is not bundled.
     expect(credentials).toEqual(['credential-provider-env']);
     // No X-Ray SDK unless the stage sets traceAwsCalls: Lambda's active tracing records the invocation without it.

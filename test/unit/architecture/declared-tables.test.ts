@@ -21,13 +21,14 @@ import { openVirtualStack } from '../../e2e/local-stack';
  * Each handler module loaded and run with only the environment its declaration gives it on AWS (the rules of
  * lib/features/wiring.ts `environmentOf`). A port on an undeclared table fails when used with MissingEnvironmentError
  * (lambdas/adapters/dynamodb-ports.ts), so a declaration that leaves out a table its code uses fails here: at cold
- * start for the handlers that build their stores eagerly (the journey steps, count-run-end, the rules and report
- * routes), on a request for those built on awsStores(). DynamoDB is the local stack's dynalite, holding the
- * repository's journeys, segments, offers, placements and rules and one profile that entered its journeys; Step
- * Functions, EventBridge and Secrets Manager are mocked (nothing leaves the machine).
+ * start for the handlers that build just their stores (`env.table(name)`: every handler but campaign-step), on a
+ * request for those built on awsStores(). DynamoDB is the local stack's dynalite, holding the repository's journeys,
+ * segments, offers, placements and rules and one profile that entered its journeys; Step Functions, EventBridge and
+ * Secrets Manager are mocked (nothing leaves the machine).
  *
  * Not proven: branches a request here does not reach (the bus-rule and journey-step handlers are loaded, not invoked:
- * those that use awsStores() declare all three tables; the unsubscribe routes stop at the unsigned token).
+ * their stores' tables are checked at load; campaign-step, on awsStores(), declares all three; the unsubscribe routes
+ * stop at the unsigned token).
  */
 
 type Handler = (event: unknown, context: Context) => Promise<unknown>;
