@@ -31,11 +31,12 @@ export async function batchGetItems(
   for (let start = 0; start < all.length; start += BATCH_GET_MAX_KEYS) {
     let pending: ItemKey[] = all.slice(start, start + BATCH_GET_MAX_KEYS);
     for (let round = 0; pending.length > 0; round++) {
-      if (round >= MAX_ROUNDS) throw new Error(`BatchGetItem on ${table}: ${pending.length} keys still unprocessed after ${MAX_ROUNDS} rounds`);
+      if (round >= MAX_ROUNDS) {
+        throw new Error(`BatchGetItem on ${table}: ${pending.length} keys still unprocessed after ${MAX_ROUNDS} rounds`);
+      }
       if (round > 0) await (options.sleep ?? defaultSleep)(Math.min(1_000, 50 * 2 ** round));
-      const out = await db.send(
-        new BatchGetCommand({ RequestItems: { [table]: { Keys: pending, ConsistentRead: options.consistent ?? false } } }),
-      );
+      const ConsistentRead = options.consistent ?? false;
+      const out = await db.send(new BatchGetCommand({ RequestItems: { [table]: { Keys: pending, ConsistentRead } } }));
       for (const item of out.Responses?.[table] ?? []) found.set(keyOf(item as ItemKey), item);
       pending = (out.UnprocessedKeys?.[table]?.Keys as ItemKey[] | undefined) ?? [];
     }

@@ -36,7 +36,8 @@ const campaign = (steps: Record<string, unknown>, start: string) =>
     start,
     steps,
   });
-const mail = campaign({ mail: { kind: 'deliver', channel: 'email', template: { subject: 'Hi', text: 'Hello {{ profile.attributes.name }}' } } }, 'mail');
+const template = { subject: 'Hi', text: 'Hello {{ profile.attributes.name }}' };
+const mail = campaign({ mail: { kind: 'deliver', channel: 'email', template } }, 'mail');
 
 beforeAll(async () => {
   dynamo = await startDynalite([PROFILES, RUNTIME]);
@@ -45,7 +46,8 @@ beforeAll(async () => {
   for (let i = 0; i < N; i++) {
     const time = clock.now().toISOString();
     const identities = { email: `m${i}@example.com` };
-    await profiles.upsertFromEvent({ id: `e-${i}`, type: 'seeded', source: 'test', time, identities, attributes: { name: `M${i}` }, properties: {} });
+    const attributes = { name: `M${i}` };
+    await profiles.upsertFromEvent({ id: `e-${i}`, type: 'seeded', source: 'test', time, identities, attributes, properties: {} });
   }
   requests = countRequests(dynamo.client);
 });
@@ -54,7 +56,8 @@ afterAll(() => dynamo?.stop());
 let runN = 0;
 async function setup(campaignFile: Campaign) {
   const runs = new DynamoCampaignRuns(db, RUNTIME);
-  const run: RunContext = { campaignId: 'promo', runId: `r${++runN}`, prefix: 'runs/promo/', startedAt: clock.now().toISOString(), dryRun: false };
+  const startedAt = clock.now().toISOString();
+  const run: RunContext = { campaignId: 'promo', runId: `r${++runN}`, prefix: 'runs/promo/', startedAt, dryRun: false };
   await runs.create({ campaignId: 'promo', runId: run.runId, status: 'running', trigger: 'api', createdAt: run.startedAt, version: 1 });
   const profiles = createDynamoProfileStore(db, PROFILES, { clock });
   const ids = (await db.send(new ScanCommand({ TableName: PROFILES }))).Items!
@@ -151,7 +154,8 @@ describe('batchGetItems', () => {
       { Responses: { t: [{ pk: 'b', sk: 's', n: 2 }] } },
     ];
     const asked: unknown[] = [];
-    const fake = { send: async (command: { input: unknown }) => (asked.push(command.input), answers.shift()) } as unknown as DynamoDBDocumentClient;
+    const send = async (command: { input: unknown }) => (asked.push(command.input), answers.shift());
+    const fake = { send } as unknown as DynamoDBDocumentClient;
     const found = await batchGetItems(fake, 't', [{ pk: 'a', sk: 's' }, { pk: 'b', sk: 's' }], { sleep: async () => undefined });
     expect(found).toEqual([{ pk: 'a', sk: 's' }, { pk: 'b', sk: 's', n: 2 }]);
     expect(asked).toHaveLength(2);

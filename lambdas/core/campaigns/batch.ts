@@ -112,8 +112,8 @@ export function windowFact(step: string, rows: readonly AudienceRow[]): string {
 
 /**
  * Works through the batch from `cursor` in windows of `checkEvery` members: the run's status is read before each
- * window (paused → `paused` with the cursor of the first member not done; cancelled → `cancelled`), `load` reads the
- * window's data, its members run `batchConcurrency` at once, and its facts are added to the run's counters when it is
+ * window (paused → `paused` with the cursor of the first member not done; cancelled → `cancelled`), `load` reads
+ * the window's data, its members run `batchConcurrency` at once, and its facts are added to the run's counters when it is
  * done: one increment per counter (`add`), and the `once` counts in one `addOnce` named by the window's members, so a
  * retried batch (the same items, windows at the same offsets: a cursor is a multiple of `checkEvery`) adds them once.
  */
@@ -157,7 +157,9 @@ export async function runBatch<L = undefined>({ deps, payload, member, load }: B
       if (counts.length > 0) await deps.runs.add(run.campaignId, run.runId, mergeCounts(counts));
     }
     // Only for a window done: a failed one adds none, and its retry counts them (once).
-    if (once.length > 0) await deps.runs.addOnce(run.campaignId, run.runId, windowFact(step, window), mergeCounts(once));
+    if (once.length > 0) {
+      await deps.runs.addOnce(run.campaignId, run.runId, windowFact(step, window), mergeCounts(once));
+    }
     cursor += window.length;
   }
   return result('done');

@@ -148,13 +148,14 @@ export async function deliverBatch(deps: DeliverDeps, payload: DeliverPayload): 
   const { run } = payload;
   const { campaign, version, step } = await deliverStep(deps, run.campaignId, payload.step);
   const governance = deps.governance && batchGovernance(deps.governance, run.dryRun);
-  const context = { campaign, version, step, stepId: payload.step, runId: run.runId, dryRun: run.dryRun };
-  const withGovernance = { ...deps, governance };
-  // Profiles this call works on: a second row of one (repeated, or merged into it) would race the first to the ledger.
   const claimed = new Set<string>();
+  const context = { campaign, version, step, stepId: payload.step, runId: run.runId, dryRun: run.dryRun, claimed };
+  const withGovernance = { ...deps, governance };
   // A dry run writes nothing that makes its counts facts: each is counted once per window (StepCount.once).
-  const member = (row: AudienceRow, count: Count, reads: WindowReads | undefined) =>
-    deliverToMember(withGovernance, { ...context, claimed }, row, run.dryRun ? (c) => count({ ...c, once: true }) : count, reads);
+  const member = (row: AudienceRow, count: Count, reads: WindowReads | undefined) => {
+    const counted: Count = run.dryRun ? (c) => count({ ...c, once: true }) : count;
+    return deliverToMember(withGovernance, context, row, counted, reads);
+  };
   return runBatch({ deps, payload, member, load: (rows) => readWindow(deps, context, rows) });
 }
 
@@ -219,8 +220,11 @@ function messageTargets(ctx: StepContext, profile: Profile, row: AudienceRow) {
 }
 
 interface StepContext {
-  /** Profile ids a member of this call already took (deliverToMember). */
-  claimed?: Set<string>;
+  /**
+   * Profile ids a member of this call already took: a second row of one (repeated, or merged into it) would race the
+   * first to the same ledger key.
+   */
+  claimed: Set<string>;
   campaign: Campaign;
   version: string;
   step: DeliverStep;
@@ -249,8 +253,8 @@ async function deliverToMember(
     return 0;
   }
   // The same member twice in a batch: the first row deals with it (its ledger key is the same).
-  if (ctx.claimed?.has(profile.id)) return 0;
-  ctx.claimed?.add(profile.id);
+  if (ctx.claimed.has(profile.id)) return 0;
+  ctx.claimed.add(profile.id);
   const executionId = campaignExecutionId(ctx.campaign.id, ctx.runId, profile.id);
   const targets = messageTargets(ctx, profile, row);
   if (!targets) {
