@@ -19,10 +19,11 @@ export const MAX_CHILD_INPUT_BYTES = 262_144;
 
 /**
  * Children the local runner runs at once per Map Run, whatever the Map's MaxConcurrency (up to 1,000 deployed): one
- * process and one dynalite serve them all, so more only queue on the SDK's sockets (50 per client) and the CPU. A
- * campaign child paces to its share of the step rate as compiled, so fewer children locally never exceed the rate.
+ * process and one dynalite serve them all, so more only queue on the local DynamoDB client's 128 sockets. Not fewer:
+ * a campaign child's pace Wait (`SecondsPath`) takes real seconds locally (only fixed waits are scaled), so children
+ * overlap their waits. A child paces to its share of the rate as compiled, so fewer children never exceed the rate.
  */
-export const LOCAL_MAX_CHILDREN = 16;
+export const LOCAL_MAX_CHILDREN = 128;
 
 /** Fields of a Map the Task keeps (the runner applies them around the handler as it does around a Map). */
 const KEPT = ['Comment', 'InputPath', 'ResultSelector', 'ResultPath', 'OutputPath', 'Retry', 'Catch', 'Next', 'End'] as const;

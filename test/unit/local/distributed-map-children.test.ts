@@ -33,7 +33,7 @@ function env(maxConcurrency: number, maxChildren?: number) {
 describe('local Distributed Map children at once', () => {
   it(`runs at most ${LOCAL_MAX_CHILDREN} children at once locally, whatever a larger MaxConcurrency says`, async () => {
     const { map, most } = env(1000);
-    const items = Array.from({ length: 100 }, (_, i) => i);
+    const items = Array.from({ length: 3 * LOCAL_MAX_CHILDREN }, (_, i) => i);
     expect(await runDistributedMap(map, items, {})).toEqual(items);
     expect(most()).toBe(LOCAL_MAX_CHILDREN);
   });
