@@ -1,5 +1,6 @@
 import { ConditionalCheckFailedException, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DeleteCommand, GetCommand, PutCommand, QueryCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { batchGetItems } from './dynamodb-batch-get';
 import { TableKeys } from '../core/config/env-keys';
 import type { BusinessEvent } from '../core/events/business-event';
 import { emptyProfileMaps, eventIdentities, normalizeTime, sourcesAbove, summedProperties } from '../core/profiles/merge-policy';
@@ -92,6 +93,11 @@ export class DynamoProfileStorage implements ProfileStorage {
   async readProfile(profileId: string): Promise<ProfileState | undefined> {
     const { Item } = await this.db.send(new GetCommand({ TableName: this.table, Key: profileKey(profileId), ConsistentRead: true }));
     return Item ? fromItem(Item) : undefined;
+  }
+
+  async readProfiles(profileIds: readonly string[]): Promise<(ProfileState | undefined)[]> {
+    const items = await batchGetItems(this.db, this.table, profileIds.map(profileKey), { consistent: true });
+    return items.map((item) => (item ? fromItem(item) : undefined));
   }
 
   createProfile(state: ProfileState): Promise<boolean> {

@@ -1,5 +1,6 @@
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { GetCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { batchGetItems } from './dynamodb-batch-get';
 import type { SuppressionReason } from '../core/consent/policy';
 import { normalizeAddress, type Suppression, type SuppressionList } from '../core/consent/ports';
 import { keyedHash, localPrivacyKey, type PrivacyKey } from '../core/privacy/keys';
@@ -23,6 +24,14 @@ export class DynamoSuppressionList implements SuppressionList {
   async isSuppressed(address: string): Promise<Suppression | undefined> {
     const { Item } = await this.db.send(new GetCommand({ TableName: this.table, Key: await this.key(address) }));
     return Item ? { address: normalizeAddress(address), reason: Item.reason, at: Item.at, source: Item.source } : undefined;
+  }
+
+  async areSuppressed(addresses: readonly string[]): Promise<(Suppression | undefined)[]> {
+    const keys = await Promise.all(addresses.map((address) => this.key(address)));
+    const items = await batchGetItems(this.db, this.table, keys);
+    return items.map((Item, i) =>
+      Item ? { address: normalizeAddress(addresses[i]), reason: Item.reason as SuppressionReason, at: Item.at as string, source: Item.source as string } : undefined,
+    );
   }
 
   /** Idempotent; a complaint is never replaced by a later bounce (it says more about what the owner wants). */

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { DeleteCommand, GetCommand, PutCommand, QueryCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { batchGetItems } from './dynamodb-batch-get';
 import { outcomeAttribute, outcomeTimeAttribute, type EngagementLedger, type LedgerOutcome, type OutcomeKey, type SentLedgerEntry } from '../core/engagement/ports';
 import { fromJourneyItem, journeyItem } from '../core/journey/registry-item';
 import { ProfileIndex } from '../core/config/env-keys';
@@ -142,6 +143,11 @@ export class DynamoLedger implements Ledger, DeliveryLedger, EngagementLedger {
   async get(executionId: string, nodeId: string): Promise<SentLedgerEntry | undefined> {
     const { Item } = await this.db.send(new GetCommand({ TableName: this.table, Key: { pk: `LEDGER#${executionId}`, sk: nodeId }, ConsistentRead: true }));
     return Item as SentLedgerEntry | undefined;
+  }
+
+  async getMany(keys: readonly { executionId: string; nodeId: string }[]): Promise<(SentLedgerEntry | undefined)[]> {
+    const items = await batchGetItems(this.db, this.table, keys.map((k) => ({ pk: `LEDGER#${k.executionId}`, sk: k.nodeId })), { consistent: true });
+    return items as (SentLedgerEntry | undefined)[];
   }
 
   async recordOutcome(executionId: string, nodeId: string, messageId: string, key: OutcomeKey, outcome: LedgerOutcome): Promise<boolean> {

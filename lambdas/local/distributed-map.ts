@@ -17,6 +17,14 @@ export const DISTRIBUTED_MAP_RESOURCE = 'waymark:local:distributed-map';
 /** The largest input of one child execution (Step Functions' payload quota, 256 KiB). */
 export const MAX_CHILD_INPUT_BYTES = 262_144;
 
+/**
+ * Children the local runner runs at once per Map Run, whatever the Map's MaxConcurrency (up to 1,000 deployed): one
+ * process and one dynalite serve them all, so more only queue on the local DynamoDB client's 128 sockets. Not fewer:
+ * a campaign child's pace Wait (`SecondsPath`) takes real seconds locally (only fixed waits are scaled), so children
+ * overlap their waits. A child paces to its share of the rate as compiled, so fewer children never exceed the rate.
+ */
+export const LOCAL_MAX_CHILDREN = 128;
+
 /** Fields of a Map the Task keeps (the runner applies them around the handler as it does around a Map). */
 const KEPT = ['Comment', 'InputPath', 'ResultSelector', 'ResultPath', 'OutputPath', 'Retry', 'Catch', 'Next', 'End'] as const;
 
@@ -151,6 +159,8 @@ export interface DistributedMapEnv {
   mapRunId: string;
   /** True once the parent has ended (stopped, timed out): nothing more is started. */
   ended(): boolean;
+  /** Children at once at most, below MaxConcurrency. @default LOCAL_MAX_CHILDREN */
+  maxChildren?: number;
 }
 
 interface Batcher {
@@ -263,7 +273,8 @@ async function* childInputs(
 }
 
 /**
- * Runs one Distributed Map state: at most MaxConcurrency children at a time (0 or none: unbounded locally), failing
+ * Runs one Distributed Map state: at most MaxConcurrency children at a time (0 or none: unbounded), and never more
+ * than LOCAL_MAX_CHILDREN (WAYMARK_LOCAL_MAX_CHILDREN overrides it, for measuring), failing
  * with States.ExceedToleratedFailureThreshold once failed items exceed ToleratedFailureCount or, once every item is
  * read, ToleratedFailurePercentage (both 0 by default: any failed child fails the Map). Without a ResultWriter the
  * output is the children's outputs in item order; with one, the results go to S3 and the output names the manifest.
@@ -274,7 +285,8 @@ export async function runDistributedMap(
   context: Record<string, unknown>,
 ): Promise<unknown> {
   const state = env.state;
-  const maxConcurrency = numberField(state, 'MaxConcurrency', input) || Infinity;
+  const localCap = env.maxChildren ?? Number(process.env.WAYMARK_LOCAL_MAX_CHILDREN ?? LOCAL_MAX_CHILDREN);
+  const maxConcurrency = Math.min(numberField(state, 'MaxConcurrency', input) || Infinity, Math.max(1, localCap || 1));
   const toleratedCount = numberField(state, 'ToleratedFailureCount', input);
   const toleratedPercentage = numberField(state, 'ToleratedFailurePercentage', input);
   const smName = env.stateMachineArn.split(':').pop();

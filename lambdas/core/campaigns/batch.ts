@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import type { Clock } from '../runtime/ports';
 import type { AudienceRow, BatchResult, CampaignStepPayload, CampaignRunStatus, CampaignRuns, RunContext, RunCount } from './contract';
 
@@ -10,7 +11,10 @@ export const BATCH_LIMITS = {
   checkEvery: 25,
   /** A status read this recently is not read again (the run record is one item read by every batch). */
   statusCacheMs: 2_000,
-  /** Members worked on at once within one batch (each waits on the profile store, the ledger and the provider). */
+  /**
+   * Members worked on at once within one batch (each waits on the ledger and the provider), at most: a child with a
+   * smaller share of the step's rate works on fewer (`batchConcurrency`).
+   */
   concurrency: 8,
   /** Items one batch takes (the ItemBatcher's MaxItemsPerBatch is lower; this bounds a hand-made payload). */
   maxItems: 10_000,
@@ -72,28 +76,55 @@ export async function inPool<T>(items: readonly T[], limit: number, work: (item:
   if (failure) throw failure.error;
 }
 
-/** A counter increment of the step (value 1 each). */
-export type StepCount = Omit<RunCount, 'value' | 'step'>;
+/**
+ * Members a child works on at once: its share of the step's rate per second (`rate / concurrency`, the children at
+ * once), at least 1 and at most `limit`, so a child never has more sends under way than it may make in a second.
+ */
+export function batchConcurrency(limit: number, rate?: number, concurrency?: number): number {
+  const bound = Math.max(1, Math.floor(limit));
+  if (rate === undefined || !(rate > 0)) return bound;
+  return Math.max(1, Math.min(bound, Math.ceil(rate / Math.max(1, concurrency ?? 1))));
+}
 
-export interface BatchRun {
-  deps: { runs: Pick<CampaignRuns, 'get' | 'add'>; clock: Clock; concurrency?: number };
+/**
+ * A counter increment of the step (value 1 each). `once`: no conditional write made it a fact (an erased profile, a
+ * dry run, a journey not entered), so it is counted once per window through `CampaignRuns.addOnce` instead.
+ */
+export type StepCount = Omit<RunCount, 'value' | 'step'> & { once?: boolean };
+
+export interface BatchRun<L = undefined> {
+  deps: { runs: Pick<CampaignRuns, 'get' | 'add' | 'addOnce'>; clock: Clock; concurrency?: number };
   payload: BatchPayload;
+  /**
+   * Reads what a window's members need in a few batched requests (deliver: profiles, ledger entries, suppressions)
+   * before any of them starts; `member` gets it.
+   */
+  load?: (rows: readonly AudienceRow[]) => Promise<L>;
   /** Works on one member; returns how many messages (or entries) went out, for pacing. `count` adds a fact. */
-  member: (row: AudienceRow, count: (c: StepCount) => void) => Promise<number>;
+  member: (row: AudienceRow, count: (c: StepCount) => void, loaded: L | undefined) => Promise<number>;
+}
+
+/** The fact name of a window's `once` counts: the step and a hash of its members (the same when retried). */
+export function windowFact(step: string, rows: readonly AudienceRow[]): string {
+  const hash = createHash('sha256').update(rows.map((r) => r.profileId).join('\n')).digest('hex').slice(0, 24);
+  return `batch/${step}/${hash}`;
 }
 
 /**
  * Works through the batch from `cursor` in windows of `checkEvery` members: the run's status is read before each
- * window (paused → `paused` with the cursor of the first member not done; cancelled → `cancelled`), and the
- * window's  * facts are added to the run's counters when it is done. A window's members run `concurrency` at once.
+ * window (paused → `paused` with the cursor of the first member not done; cancelled → `cancelled`), `load` reads
+ * the window's data, its members run `batchConcurrency` at once, and its facts are added to the run's counters when it is
+ * done: one increment per counter (`add`), and the `once` counts in one `addOnce` named by the window's members, so a
+ * retried batch (the same items, windows at the same offsets: a cursor is a multiple of `checkEvery`) adds them once.
  */
-export async function runBatch({ deps, payload, member }: BatchRun): Promise<BatchResult> {
+export async function runBatch<L = undefined>({ deps, payload, member, load }: BatchRun<L>): Promise<BatchResult> {
   if (payload.items.length > BATCH_LIMITS.maxItems) {
     throw new RangeError(`items: a batch holds at most ${BATCH_LIMITS.maxItems} members, got ${payload.items.length}`);
   }
   const started = deps.clock.now().getTime();
   const gate = runGate(deps, payload.run);
   const { run, step, items } = payload;
+  const atOnce = batchConcurrency(deps.concurrency ?? BATCH_LIMITS.concurrency, payload.rate, payload.concurrency);
   let cursor = Number.isInteger(payload.cursor) && payload.cursor! > 0 ? Math.min(payload.cursor!, items.length) : 0;
   let sent = 0;
   const result = (status: BatchResult['status']): BatchResult => ({
@@ -112,16 +143,22 @@ export async function runBatch({ deps, payload, member }: BatchRun): Promise<Bat
     if (state !== 'go') return result(state);
     const window = items.slice(cursor, cursor + BATCH_LIMITS.checkEvery);
     const counts: RunCount[] = [];
-    const count = (c: StepCount) => counts.push({ step, ...c, value: 1 });
+    const once: RunCount[] = [];
+    const count = (c: StepCount) => (c.once ? once : counts).push({ step, name: c.name, dim: c.dim, value: 1 });
     try {
-      await inPool(window, deps.concurrency ?? BATCH_LIMITS.concurrency, async (row) => {
+      const loaded = load ? await load(window) : undefined;
+      await inPool(window, atOnce, async (row) => {
         // Read after the await: `sent += await …` would add to a value read before other members finished.
-        const went = await member(row, count);
+        const went = await member(row, count, loaded);
         sent += went;
       });
     } finally {
       // Facts already made (their conditional writes done) are counted even when a later member fails the batch.
       if (counts.length > 0) await deps.runs.add(run.campaignId, run.runId, mergeCounts(counts));
+    }
+    // Only for a window done: a failed one adds none, and its retry counts them (once).
+    if (once.length > 0) {
+      await deps.runs.addOnce(run.campaignId, run.runId, windowFact(step, window), mergeCounts(once));
     }
     cursor += window.length;
   }

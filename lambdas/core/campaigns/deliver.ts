@@ -9,7 +9,8 @@ import {
   type PreparedMessage,
   type SendGuardDeps,
 } from '../runtime/send';
-import type { Clock, DeliveryLedger, Profile, ProfileStore } from '../runtime/ports';
+import type { Clock, DeliveryLedger, LedgerEntry, Profile, ProfileStore } from '../runtime/ports';
+import type { Suppression } from '../consent/ports';
 import type { SendNode } from '../journey/schema';
 import { PROVIDER_ERRORS, PUSH_NOT_DELIVERED } from '../journey/compile';
 import { governSend, type GovernanceDeps } from '../governance/send-step';
@@ -33,8 +34,9 @@ import type { Campaign, DeliverStep } from './schema';
 
 export interface DeliverDeps extends SendGuardDeps {
   campaigns: Pick<CampaignRegistry, 'get'>;
-  runs: Pick<CampaignRuns, 'get' | 'add'>;
-  profiles: Pick<ProfileStore, 'get'>;
+  runs: Pick<CampaignRuns, 'get' | 'add' | 'addOnce'>;
+  /** `getMany`, when there, reads a window's profiles in one go (`get` one by one without it). */
+  profiles: Pick<ProfileStore, 'get' | 'getMany'>;
   ledger: DeliveryLedger;
   sender: CampaignMessageSender;
   clock: Clock;
@@ -146,14 +148,84 @@ const DRY_CAPS: SendCapStore = {
 export async function deliverBatch(deps: DeliverDeps, payload: DeliverPayload): Promise<BatchResult> {
   const { run } = payload;
   const { campaign, version, step } = await deliverStep(deps, run.campaignId, payload.step);
-  const governance = deps.governance && run.dryRun ? { ...deps.governance, caps: DRY_CAPS } : deps.governance;
-  const context = { campaign, version, step, stepId: payload.step, runId: run.runId, dryRun: run.dryRun };
-  const member = (row: AudienceRow, count: (c: StepCount) => void) =>
-    deliverToMember({ ...deps, governance }, context, row, count);
-  return runBatch({ deps, payload, member });
+  const governance = deps.governance && batchGovernance(deps.governance, run.dryRun);
+  const claimed = new Set<string>();
+  const context = { campaign, version, step, stepId: payload.step, runId: run.runId, dryRun: run.dryRun, claimed };
+  const withGovernance = { ...deps, governance };
+  // A dry run writes nothing that makes its counts facts: each is counted once per window (StepCount.once).
+  const member = (row: AudienceRow, count: Count, reads: WindowReads | undefined) => {
+    const counted: Count = run.dryRun ? (c) => count({ ...c, once: true }) : count;
+    return deliverToMember(withGovernance, context, row, counted, reads);
+  };
+  return runBatch({ deps, payload, member, load: (rows) => readWindow(deps, context, rows) });
+}
+
+/**
+ * The governance a batch uses: its rules read once per batch (not once per member; AWS caches them a minute anyway,
+ * handlers/campaign-step.ts), and a dry run's caps reserve nothing.
+ */
+function batchGovernance(governance: GovernanceDeps, dryRun: boolean): GovernanceDeps {
+  let rules: ReturnType<GovernanceDeps['rules']['list']> | undefined;
+  const list = () => (rules ??= governance.rules.list());
+  return { ...governance, rules: { ...governance.rules, list }, ...(dryRun ? { caps: DRY_CAPS } : {}) };
+}
+
+/**
+ * What a window's members need, read before any of them starts, each kind in one batched request where the port
+ * can (`getMany`, `areSuppressed`: BatchGetItem on DynamoDB) instead of one request per member. Absent: read one by
+ * one. Each map holds every key asked for (undefined: none).
+ */
+interface WindowReads {
+  profiles?: Map<string, Profile | undefined>;
+  /** By `ledgerKey(executionId, nodeId)`. */
+  ledger?: Map<string, LedgerEntry | undefined>;
+  /** By recipient address, as the guard asks. */
+  suppressed?: Map<string, Suppression | undefined>;
+}
+
+const ledgerKey = (executionId: string, nodeId: string) => `${executionId}\u0000${nodeId}`;
+
+async function readWindow(deps: DeliverDeps, ctx: StepContext, rows: readonly AudienceRow[]): Promise<WindowReads> {
+  if (!deps.profiles.getMany) return {};
+  const ids = [...new Set(rows.map((r) => r.profileId))];
+  const found = await deps.profiles.getMany(ids, { recentEvents: false });
+  const profiles = new Map(ids.map((id, i) => [id, found[i]]));
+  const targets: { executionId: string; nodeId: string }[] = [];
+  const addresses = new Set<string>();
+  const checksList = ctx.step.channel === 'email' && deps.suppression?.areSuppressed !== undefined;
+  for (const row of rows) {
+    const profile = profiles.get(row.profileId);
+    if (!profile) continue;
+    const executionId = campaignExecutionId(ctx.campaign.id, ctx.runId, profile.id);
+    for (const { nodeId } of messageTargets(ctx, profile, row) ?? []) targets.push({ executionId, nodeId });
+    const to = checksList ? recipientFor(ctx.step.channel, profile)?.to : undefined;
+    if (to !== undefined) addresses.add(to);
+  }
+  const reads: WindowReads = { profiles };
+  const [entries, suppressions] = await Promise.all([
+    ctx.dryRun || !deps.ledger.getMany || targets.length === 0 ? undefined : deps.ledger.getMany(targets),
+    addresses.size === 0 ? undefined : deps.suppression!.areSuppressed!([...addresses]),
+  ]);
+  if (entries) reads.ledger = new Map(targets.map((t, i) => [ledgerKey(t.executionId, t.nodeId), entries[i]]));
+  if (suppressions) reads.suppressed = new Map([...addresses].map((a, i) => [a, suppressions[i]]));
+  return reads;
+}
+
+/** A member's messages: one on the step's node, or one per forEach item (`<step>#<index>`); undefined: no items. */
+function messageTargets(ctx: StepContext, profile: Profile, row: AudienceRow) {
+  const items = forEachItems(ctx.step, profile, row);
+  if (ctx.step.forEach && (!items || items.length === 0)) return undefined;
+  return items === undefined
+    ? [{ nodeId: ctx.stepId, item: undefined as unknown }]
+    : items.map((item, i) => ({ nodeId: `${ctx.stepId}#${i}`, item }));
 }
 
 interface StepContext {
+  /**
+   * Profile ids a member of this call already took: a second row of one (repeated, or merged into it) would race the
+   * first to the same ledger key.
+   */
+  claimed: Set<string>;
   campaign: Campaign;
   version: string;
   step: DeliverStep;
@@ -164,17 +236,29 @@ interface StepContext {
 
 type Count = (c: StepCount) => void;
 
-async function deliverToMember(deps: DeliverDeps, ctx: StepContext, row: AudienceRow, count: Count): Promise<number> {
+async function deliverToMember(
+  deps: DeliverDeps,
+  ctx: StepContext,
+  row: AudienceRow,
+  count: Count,
+  reads: WindowReads | undefined,
+): Promise<number> {
   const suppressed = (reason: string) => count({ name: RUN_COUNTER.suppressed, dim: reason });
-  const profile = await deps.profiles.get(row.profileId, { recentEvents: false });
-  // Gone means erased since the audience was read: nothing is sent, nothing recorded under its id.
+  const profile = reads?.profiles
+    ? reads.profiles.get(row.profileId)
+    : await deps.profiles.get(row.profileId, { recentEvents: false });
+  // Gone means erased since the audience was read: nothing is sent, nothing recorded under its id, so nothing makes
+  // the count a fact either: it is counted once per window.
   if (!profile) {
-    suppressed(CAMPAIGN_SUPPRESSION.profileErased);
+    count({ name: RUN_COUNTER.suppressed, dim: CAMPAIGN_SUPPRESSION.profileErased, once: true });
     return 0;
   }
+  // The same member twice in a batch: the first row deals with it (its ledger key is the same).
+  if (ctx.claimed.has(profile.id)) return 0;
+  ctx.claimed.add(profile.id);
   const executionId = campaignExecutionId(ctx.campaign.id, ctx.runId, profile.id);
-  const items = forEachItems(ctx.step, profile, row);
-  if (ctx.step.forEach && (!items || items.length === 0)) {
+  const targets = messageTargets(ctx, profile, row);
+  if (!targets) {
     const reason = CAMPAIGN_SUPPRESSION.noItems;
     if (ctx.dryRun || (await recordSuppressed(deps, ctx, executionId, ctx.stepId, profile.id, reason))) {
       suppressed(CAMPAIGN_SUPPRESSION.noItems);
@@ -185,12 +269,8 @@ async function deliverToMember(deps: DeliverDeps, ctx: StepContext, row: Audienc
   let offers: Promise<{ offer: unknown; offers: unknown[] }> | undefined;
   const decide = () => (offers ??= decideOffers(deps, ctx, executionId, profile.id));
   let sent = 0;
-  const targets =
-    items === undefined
-      ? [{ nodeId: ctx.stepId, item: undefined as unknown }]
-      : items.map((item, i) => ({ nodeId: `${ctx.stepId}#${i}`, item }));
   for (const { nodeId, item } of targets) {
-    sent += await deliverMessage(deps, ctx, { profile, row, item, nodeId, executionId, decide }, count);
+    sent += await deliverMessage(deps, ctx, { profile, row, item, nodeId, executionId, decide }, count, reads);
   }
   return sent;
 }
@@ -250,12 +330,19 @@ async function decideOffers(deps: DeliverDeps, ctx: StepContext, executionId: st
 }
 
 /** One message: guard, render, ledger, send, outcome. Returns 1 when the provider was called. */
-async function deliverMessage(deps: DeliverDeps, ctx: StepContext, target: MessageTarget, count: Count) {
+async function deliverMessage(
+  deps: DeliverDeps,
+  ctx: StepContext,
+  target: MessageTarget,
+  count: Count,
+  reads: WindowReads | undefined,
+) {
   const { profile, nodeId, executionId } = target;
   const { campaign, step, dryRun } = ctx;
   const base = entryBase(deps, ctx, executionId, nodeId, profile.id);
   if (!dryRun) {
-    const existing = await deps.ledger.get(executionId, nodeId);
+    const key = ledgerKey(executionId, nodeId);
+    const existing = reads?.ledger?.has(key) ? reads.ledger.get(key) : await deps.ledger.get(executionId, nodeId);
     if (existing) {
       // `prepared` is a send an earlier attempt of this batch started and never recorded: it may have gone out.
       const interrupted = { status: 'unknown', error: 'Waymark.BatchInterrupted' } as const;
@@ -275,7 +362,12 @@ async function deliverMessage(deps: DeliverDeps, ctx: StepContext, target: Messa
   const recipient = recipientFor(step.channel, profile);
   if (!recipient) return suppress('no-address');
   const checksList = step.channel === 'email' && deps.suppression;
-  const onList = checksList ? await deps.suppression!.isSuppressed(recipient.to) : undefined;
+  const listed = reads?.suppressed;
+  const onList = !checksList
+    ? undefined
+    : listed?.has(recipient.to)
+      ? listed.get(recipient.to)
+      : await deps.suppression!.isSuppressed(recipient.to);
   const decision = consentDecision(profile, step.channel, campaign.messageClass, step.list, onList, deps.consentPolicy);
   if (!decision.allowed) return suppress(decision.reason);
   const node = asSendNode(step, nodeId);

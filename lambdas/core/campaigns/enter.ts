@@ -1,6 +1,6 @@
 import { enterJourney, type EnterDeps } from '../runtime/enter';
 import { NotFoundError } from '../runtime/errors';
-import type { JourneyRegistry, ProfileStore } from '../runtime/ports';
+import type { JourneyRegistry, Profile, ProfileStore } from '../runtime/ports';
 import { PROFILE_ERASED } from '../runtime/send';
 import { own } from '../shared/records';
 import { runBatch, type BatchPayload, type StepCount } from './batch';
@@ -15,8 +15,9 @@ import { RUN_COUNTER, type AudienceRow, type BatchResult, type CampaignRegistry,
 
 export interface EnterJourneyDeps extends EnterDeps {
   campaigns: Pick<CampaignRegistry, 'get'>;
-  runs: Pick<CampaignRuns, 'get' | 'add'>;
-  profiles: Pick<ProfileStore, 'get'>;
+  runs: Pick<CampaignRuns, 'get' | 'add' | 'addOnce'>;
+  /** `getMany`, when there, reads a window's profiles in one go (`get` one by one without it). */
+  profiles: Pick<ProfileStore, 'get' | 'getMany'>;
   /** The journey named by the step (and, for exclusive groups, every journey). */
   journeys: Pick<JourneyRegistry, 'get' | 'list'>;
   /** Members worked on at once within a batch. @default BATCH_LIMITS.concurrency */
@@ -34,7 +35,8 @@ export const campaignEntryId = (campaignId: string, runId: string) => `campaign:
 /**
  * One batch of the enter-journey step. Counts `entered` once per run started, `not-entered` by reason (the
  * journeys' skip reasons, `profile-erased`, `not-api-entry`); a dry run counts `would-enter` and starts nothing.
- * A retried batch counts again only its members not entered (nothing makes those a fact once).
+ * No write makes `not-entered` and `would-enter` facts: they are counted once per window (`StepCount.once`), so a
+ * retried batch does not count them again.
  */
 export async function enterJourneyBatch(deps: EnterJourneyDeps, payload: EnterJourneyPayload): Promise<BatchResult> {
   const { run } = payload;
@@ -48,10 +50,18 @@ export async function enterJourneyBatch(deps: EnterJourneyDeps, payload: EnterJo
   // Validated against the catalog when deployed; a journey removed since fails the run with a clear error.
   if (!record) throw new NotFoundError(`journey "${step.journey}" of step "${payload.step}" is not deployed`);
   const entryId = campaignEntryId(run.campaignId, run.runId);
-  const notEntered = (reason: string): StepCount => ({ name: RUN_COUNTER.notEntered, dim: reason });
+  const notEntered = (reason: string): StepCount => ({ name: RUN_COUNTER.notEntered, dim: reason, once: true });
 
-  const member = async (row: AudienceRow, count: (c: StepCount) => void): Promise<number> => {
-    const profile = await deps.profiles.get(row.profileId, { recentEvents: false });
+  type Loaded = Map<string, Profile | undefined>;
+  const load = async (rows: readonly AudienceRow[]): Promise<Loaded> => {
+    const ids = [...new Set(rows.map((r) => r.profileId))];
+    const found = deps.profiles.getMany ? await deps.profiles.getMany(ids, { recentEvents: false }) : undefined;
+    return new Map(found ? ids.map((id, i) => [id, found[i]]) : []);
+  };
+  const member = async (row: AudienceRow, count: (c: StepCount) => void, loaded?: Loaded): Promise<number> => {
+    const profile = loaded?.has(row.profileId)
+      ? loaded.get(row.profileId)
+      : await deps.profiles.get(row.profileId, { recentEvents: false });
     if (!profile) {
       count(notEntered(PROFILE_ERASED));
       return 0;
@@ -61,7 +71,7 @@ export async function enterJourneyBatch(deps: EnterJourneyDeps, payload: EnterJo
       return 0;
     }
     if (run.dryRun) {
-      count({ name: RUN_COUNTER.wouldEnter, dim: '' });
+      count({ name: RUN_COUNTER.wouldEnter, dim: '', once: true });
       return 0;
     }
     const time = deps.clock.now().toISOString();
@@ -83,5 +93,5 @@ export async function enterJourneyBatch(deps: EnterJourneyDeps, payload: EnterJo
         return 0;
     }
   };
-  return runBatch({ deps, payload, member });
+  return runBatch({ deps, payload, member, load });
 }

@@ -17,6 +17,8 @@ export interface Suppression {
 export interface SuppressionList {
   /** The suppression of this address (compared case-insensitively), or undefined when email may go to it. */
   isSuppressed(address: string): Promise<Suppression | undefined>;
+  /** `isSuppressed` of many addresses in a few batched requests, results in their order (campaign batches). */
+  areSuppressed?(addresses: readonly string[]): Promise<(Suppression | undefined)[]>;
   suppress(address: string, reason: SuppressionReason, at: string, source: string): Promise<void>;
 }
 

@@ -21,6 +21,8 @@ export interface ProfileStorage {
   repointIdentity(namespace: string, value: string, from: string, to: string): Promise<void>;
 
   readProfile(profileId: string): Promise<ProfileState | undefined>;
+  /** `readProfile` of many ids in a few batched requests, in their order (optional: read one by one without it). */
+  readProfiles?(profileIds: readonly string[]): Promise<(ProfileState | undefined)[]>;
   /** Writes a new profile; false when the id exists. */
   createProfile(state: ProfileState): Promise<boolean>;
   /** Replaces an active profile, only if it is still active and at `expectedVersion`; false otherwise. */

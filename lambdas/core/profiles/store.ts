@@ -33,6 +33,24 @@ export class GraphProfileStore implements IdentityGraphProfileStore {
     return toProfile(state, recentWindow(events, this.deps.clock.now(), this.deps.policy));
   }
 
+  /**
+   * `get` of many ids: the profiles read in batches when the storage can (`readProfiles`); an id that was merged, or a
+   * call that wants the event window, goes the way of `get`. In the order of `profileIds`.
+   */
+  async getMany(profileIds: readonly string[], options: { recentEvents?: boolean } = {}): Promise<(Profile | undefined)[]> {
+    const storage = this.deps.storage;
+    const states = storage.readProfiles
+      ? await storage.readProfiles(profileIds)
+      : await Promise.all(profileIds.map((id) => storage.readProfile(id)));
+    return Promise.all(
+      states.map(async (state, i) => {
+        if (!state) return undefined;
+        if (state.status === 'active' && options.recentEvents === false) return toProfile(state);
+        return this.get(profileIds[i], options);
+      }),
+    );
+  }
+
   /** The live profile this id resolves to, and every profile id folded into it (the ids runtime records may carry). */
   async related(profileId: string): Promise<{ survivor: ProfileState; profileIds: string[] } | undefined> {
     let state = await this.deps.storage.readProfile(profileId);

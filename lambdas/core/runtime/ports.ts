@@ -57,6 +57,8 @@ export interface ProfileStore {
    * `recentEvents: false` the event window is not read (one request less, for callers that do not use it).
    */
   get(profileId: string, options?: { recentEvents?: boolean }): Promise<Profile | undefined>;
+  /** `get` of many ids in a few batched requests, results in the order of `profileIds` (campaign batches). */
+  getMany?(profileIds: readonly string[], options?: { recentEvents?: boolean }): Promise<(Profile | undefined)[]>;
   /** Resolves the event's identities (merging the profiles it links), applies it once per event id. */
   ingest(event: BusinessEvent): Promise<IngestResult>;
   findByIdentity(namespace: string, value: string): Promise<Profile | undefined>;
@@ -191,6 +193,8 @@ export interface DeliveryLedger extends Ledger {
    * outcome recorded already, or the entry erased): only the write that returns true makes the outcome a fact.
    */
   settle(executionId: string, nodeId: string, outcome: DeliverySettlement): Promise<boolean>;
+  /** `get` of many entries in a few batched requests, results in the order of `keys` (campaign batches). */
+  getMany?(keys: readonly { executionId: string; nodeId: string }[]): Promise<(LedgerEntry | undefined)[]>;
 }
 
 /**

@@ -113,6 +113,10 @@ export class MemoryLedger implements Ledger, DeliveryLedger, EngagementLedger {
     return this.table.get({ pk: `LEDGER#${executionId}`, sk: nodeId }) as SentLedgerEntry | undefined;
   }
 
+  async getMany(keys: readonly { executionId: string; nodeId: string }[]): Promise<(SentLedgerEntry | undefined)[]> {
+    return Promise.all(keys.map((k) => this.get(k.executionId, k.nodeId)));
+  }
+
   async recordOutcome(executionId: string, nodeId: string, messageId: string, key: OutcomeKey, outcome: LedgerOutcome): Promise<boolean> {
     const held = this.table.get({ pk: `LEDGER#${executionId}`, sk: nodeId });
     // #messageId = :messageId AND attribute_not_exists(#outcome), in one synchronous step.

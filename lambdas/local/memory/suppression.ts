@@ -16,6 +16,10 @@ export class MemorySuppressionList implements SuppressionList {
     return { address: normalizeAddress(address), reason: item.reason as SuppressionReason, at: item.at as string, source: item.source as string };
   }
 
+  async areSuppressed(addresses: readonly string[]): Promise<(Suppression | undefined)[]> {
+    return Promise.all(addresses.map((address) => this.isSuppressed(address)));
+  }
+
   /** Idempotent; a complaint is never replaced by a later bounce. */
   async suppress(address: string, reason: SuppressionReason, at: string, source: string): Promise<void> {
     const key = await this.key(address);

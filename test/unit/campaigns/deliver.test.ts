@@ -195,6 +195,19 @@ describe('deliverBatch', () => {
     expect(await counts()).toEqual({ 'mail/would-send/': 2, 'mail/suppressed/no-address': 1 });
   });
 
+  it('counts erased members and a dry run (would-send, suppressions) once when the batch is retried', async () => {
+    const { deps, counts } = setup({ profiles: [...people(2), { id: 'p-2', identities: {} }] });
+    const items = [...rows(3), { profileId: 'gone' }];
+    await deliverBatch(deps, batch(items));
+    await deliverBatch(deps, batch(items));
+    expect(await counts()).toEqual({ 'mail/sent/': 2, 'mail/suppressed/no-address': 1, 'mail/suppressed/profile-erased': 1 });
+    const dry = setup({ profiles: [...people(2), { id: 'p-2', identities: {} }] });
+    const dryBatch = { ...batch(items), run: { ...RUN, dryRun: true } };
+    await deliverBatch(dry.deps, dryBatch);
+    await deliverBatch(dry.deps, dryBatch);
+    expect(await dry.counts()).toEqual({ 'mail/would-send/': 2, 'mail/suppressed/no-address': 1, 'mail/suppressed/profile-erased': 1 });
+  });
+
   it('forEach: one message per item (at most max), each with its own ledger key and the item in the template', async () => {
     const step = { forEach: { path: 'row.bookings', max: 2 }, template: { subject: 'Trip {{ item.to }}', text: '{{ item.ref }}' } };
     const { deps, sent, ledger, counts } = setup({ campaign: campaign(step) });
@@ -242,6 +255,43 @@ describe('deliverBatch', () => {
     await deliverBatch({ ...deps, governance }, batch(rows(2)));
     expect(sent).toEqual([]);
     expect(await counts()).toEqual({ 'mail/suppressed/quiet-hours:night': 2 });
+  });
+
+  it('reads the governance rules once per batch, not once per member', async () => {
+    const { deps, sent } = setup({ profiles: people(30) });
+    let reads = 0;
+    const rules = staticRules([{ id: 'night', kind: 'quiet-hours', channel: 'any', from: '01:00', to: '02:00', action: 'defer' }]);
+    const governance = {
+      rules: { list: () => (reads++, rules.list()) },
+      caps: new MemorySendCapStore(new MemoryTable('runtime', { profileIndex: true })),
+      defaultTimeZone: 'UTC',
+    };
+    await deliverBatch({ ...deps, governance }, batch(rows(30)));
+    expect(sent).toHaveLength(30);
+    expect(reads).toBe(1);
+  });
+
+  it('sends once to a member whose row appears twice in a batch', async () => {
+    const { deps, sent, counts } = setup({ profiles: people(2) });
+    await deliverBatch(deps, batch([...rows(2), ...rows(2), ...rows(1)]));
+    expect(sent.map((s) => s.origin?.profileId).sort()).toEqual(['p-0', 'p-1']);
+    expect(await counts()).toEqual({ 'mail/sent/': 2 });
+  });
+
+  it('works on no more members at once than the child may send in a second (its share of the step rate)', async () => {
+    const { deps } = setup({ profiles: people(20) });
+    let running = 0;
+    let most = 0;
+    deps.sender = {
+      send: async () => {
+        most = Math.max(most, ++running);
+        await new Promise((resolve) => setImmediate(resolve));
+        running--;
+        return { messageId: 'm' };
+      },
+    };
+    await deliverBatch(deps, batch(rows(20), { rate: 30, concurrency: 10 }));
+    expect(most).toBe(3);
   });
 
   it('applies frequency caps by the campaign, and a dry run reserves no slot', async () => {

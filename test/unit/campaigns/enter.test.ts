@@ -63,6 +63,22 @@ describe('enterJourneyBatch', () => {
     expect(await counts()).toEqual({ 'entered/': 3 });
   });
 
+  it('counts not-entered and would-enter members once when the batch is retried', async () => {
+    const { deps, runs, counts } = setup({ settings: { reentry: 'never' } });
+    await runs.create({ campaignId: 'win-back', runId: 'r2', status: 'running', trigger: 'api', createdAt: RUN.startedAt, version: 1 });
+    await runs.create({ campaignId: 'win-back', runId: 'r3', status: 'running', trigger: 'api', createdAt: RUN.startedAt, version: 1 });
+    const items = [...rows(2), { profileId: 'gone' }];
+    await enterJourneyBatch(deps, batch(items));
+    await enterJourneyBatch(deps, batch(items, { runId: 'r2' }));
+    await enterJourneyBatch(deps, batch(items, { runId: 'r2' }));
+    await enterJourneyBatch(deps, batch(items, { runId: 'r3', dryRun: true }));
+    await enterJourneyBatch(deps, batch(items, { runId: 'r3', dryRun: true }));
+    expect(await counts()).toEqual({ 'entered/': 2, 'not-entered/profile-erased': 1 });
+    const of = async (runId: string) => Object.fromEntries((await runs.counts('win-back', runId)).map((c) => [`${c.name}/${c.dim}`, c.value]));
+    expect(await of('r2')).toEqual({ 'not-entered/reentry-never': 2, 'not-entered/profile-erased': 1 });
+    expect(await of('r3')).toEqual({ 'would-enter/': 2, 'not-entered/profile-erased': 1 });
+  });
+
   it('respects the journey re-entry rule: a member whose run is still active is not entered again', async () => {
     const { deps, runs, counts } = setup({ settings: { reentry: 'never' } });
     await runs.create({ campaignId: 'win-back', runId: 'r2', status: 'running', trigger: 'api', createdAt: RUN.startedAt, version: 1 });
