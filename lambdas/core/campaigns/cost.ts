@@ -91,8 +91,11 @@ function allStates(scope: Scope, into = new Map<string, AslState>()): Map<string
   return into;
 }
 
-/** Transitions of one child execution when nothing pauses: from StartAt along Next, a Choice's Default, to the end. */
-export function childTransitions(processor: Scope): number {
+/**
+ * Walks a child's states from StartAt, one transition a state, choosing at a Choice with `atChoice`, until the path
+ * ends or comes back to a state already walked: the count, and where it stopped.
+ */
+function walk(processor: Scope, atChoice: (state: AslState) => unknown): { count: number; stoppedAt: string | undefined } {
   let count = 0;
   let name: string | undefined = processor.StartAt;
   const seen = new Set<string>();
@@ -100,10 +103,15 @@ export function childTransitions(processor: Scope): number {
     seen.add(name);
     count++;
     const state: AslState | undefined = processor.States[name];
-    const next: unknown = state?.Type === 'Choice' ? state.Default : state?.Next;
+    const next: unknown = state?.Type === 'Choice' ? atChoice(state) : state?.Next;
     name = typeof next === 'string' ? next : undefined;
   }
-  return count;
+  return { count, stoppedAt: name };
+}
+
+/** Transitions of one child execution when nothing pauses: from StartAt along Next, a Choice's Default, to the end. */
+export function childTransitions(processor: Scope): number {
+  return walk(processor, (choice) => choice.Default).count;
 }
 
 /**
@@ -111,18 +119,8 @@ export function childTransitions(processor: Scope): number {
  * along Next and, at a Choice, its first rule, until StartAt comes round again. 0 when the child has no loop.
  */
 export function loopTransitions(processor: Scope): number {
-  let count = 0;
-  let name: string | undefined = processor.StartAt;
-  const seen = new Set<string>();
-  while (name !== undefined && !seen.has(name)) {
-    seen.add(name);
-    count++;
-    const state: AslState | undefined = processor.States[name];
-    const first = (state?.Choices as { Next?: unknown }[] | undefined)?.[0];
-    const next: unknown = state?.Type === 'Choice' ? first?.Next : state?.Next;
-    name = typeof next === 'string' ? next : undefined;
-  }
-  return name === processor.StartAt ? count : 0;
+  const { count, stoppedAt } = walk(processor, (choice) => (choice.Choices as { Next?: unknown }[] | undefined)?.[0]?.Next);
+  return stoppedAt === processor.StartAt ? count : 0;
 }
 
 /**
