@@ -14,8 +14,10 @@ function table(rows: string[][]): string {
   return rows.map((r) => r.map((cell, c) => (c === 0 ? cell.padEnd(widths[c]) : cell.padStart(widths[c]))).join('  ').trimEnd()).join('\n');
 }
 
+/** Reasons largest first (then by name): the order counters come back in differs between stores. */
 const reasons = (r: Record<string, number>) =>
   Object.entries(r)
+    .sort(([a, x], [b, y]) => y - x || (a < b ? -1 : a > b ? 1 : 0))
     .map(([k, v]) => `${k} ${v}`)
     .join(', ');
 

@@ -55,7 +55,7 @@ describe('buildReport', () => {
     const row = /<tr data-node="hello">(.*?)<\/tr>/.exec(html)?.[1];
     const cells = [...(row ?? '').matchAll(/<t[hd][^>]*>(.*?)<\/t[hd]>/g)].map((m) => m[1]);
     // Carrier statuses are outside data: escaped like every other name on the page.
-    expect(cells).toEqual(['hello', '2', 'quiet-hours 2', '0', '', '3', 'BLOCKED 1, &#60;INVALID&#62; 2']);
+    expect(cells).toEqual(['hello', '2', 'quiet-hours 2', '0', '', '3', '&#60;INVALID&#62; 2, BLOCKED 1']);
     expect(html).toContain('<th>by carrier status</th>');
     // A report with nothing undelivered says so, and an older API's report (no `undelivered`) renders the same.
     const clean = buildReport(sms, [t(COUNTER.sent, 5, node)], '2026-12-01', '2026-12-01');
