@@ -14,10 +14,9 @@ import { resultPrefix } from '../../lambdas/core/campaigns/compile';
 import { campaignItem, type CampaignExecutionInput } from '../../lambdas/core/campaigns/contract';
 import type { Campaign, Schedule } from '../../lambdas/core/campaigns/schema';
 import { localToInstant } from '../../lambdas/core/governance/local-time';
-import { LIVE_ALIAS } from '../../lambdas/core/journey/registry-item';
 import { Placeholder, type AslDefinition } from '../../lambdas/core/journey/asl';
 import { acknowledgeWildcards, resourceFinding } from '../nag';
-import { MAX_STATE_MACHINE_NAME, stateMachineLogGroup } from './journey-state-machine';
+import { MAX_STATE_MACHINE_NAME, publishLiveVersion, stateMachineLogGroup } from './journey-state-machine';
 import { journeysTableItem } from './journeys-table-item';
 
 /**
@@ -189,21 +188,9 @@ export class CampaignStateMachine extends Construct {
       // Run state holds no member data, but batch inputs do: every event, without input and output (as journeys).
       logs: { destination: this.logGroup, level: sfn.LogLevel.ALL, includeExecutionData: false },
     });
-    // A version is published only when the revision changes (StateMachineRevisionId requires replacement:
-    // https://docs.aws.amazon.com/AWSCloudFormation/latest/TemplateReference/aws-resource-stepfunctions-statemachineversion.html);
-    // the description carries the campaign version hash. Runs started on the alias stay on their version
-    // (https://docs.aws.amazon.com/step-functions/latest/dg/execution-alias-version-associate.html).
-    const cfnStateMachine = this.stateMachine.node.defaultChild as sfn.CfnStateMachine;
-    this.publishedVersion = new sfn.CfnStateMachineVersion(this, 'Version', {
-      stateMachineArn: this.stateMachine.stateMachineArn,
-      stateMachineRevisionId: cfnStateMachine.attrStateMachineRevisionId,
-      description: `Waymark campaign ${campaign.id}, definition ${this.version}`,
-    });
-    this.liveAlias = new sfn.CfnStateMachineAlias(this, 'LiveAlias', {
-      name: LIVE_ALIAS,
-      description: `Waymark campaign ${campaign.id}: the version new runs start on`,
-      routingConfiguration: [{ stateMachineVersionArn: this.publishedVersion.attrArn, weight: 100 }],
-    });
+    const published = publishLiveVersion(this, this.stateMachine, `Waymark campaign ${campaign.id}`, this.version);
+    this.publishedVersion = published.version;
+    this.liveAlias = published.alias;
     this.grant(props);
     if (props.scheduling) this.schedule = this.scheduleOf(props.scheduling);
     this.registration = journeysTableItem(this, 'Registration', {

@@ -31,6 +31,37 @@ export function stateMachineLogGroup(scope: Construct, stateMachineName: string,
   });
 }
 
+/**
+ * Publishes the state machine's current revision as a version (ids `Version`, `LiveAlias` under `scope`) behind the
+ * `live` alias, for journeys and campaigns. A version is published only when the revision changes:
+ * StateMachineRevisionId requires replacement
+ * (https://docs.aws.amazon.com/AWSCloudFormation/latest/TemplateReference/aws-resource-stepfunctions-statemachineversion.html),
+ * and the revision changes with the definition (its hash, in the description) or its substitutions. The superseded
+ * version is deleted after the alias moved; its runs go on to their end
+ * (https://docs.aws.amazon.com/step-functions/latest/apireference/API_DeleteStateMachineVersion.html), and runs started
+ * on the alias stay on the version they started on
+ * (https://docs.aws.amazon.com/step-functions/latest/dg/execution-alias-version-associate.html).
+ */
+export function publishLiveVersion(
+  scope: Construct,
+  stateMachine: sfn.StateMachine,
+  what: string,
+  definitionHash: string,
+): { version: sfn.CfnStateMachineVersion; alias: sfn.CfnStateMachineAlias } {
+  const cfnStateMachine = stateMachine.node.defaultChild as sfn.CfnStateMachine;
+  const version = new sfn.CfnStateMachineVersion(scope, 'Version', {
+    stateMachineArn: stateMachine.stateMachineArn,
+    stateMachineRevisionId: cfnStateMachine.attrStateMachineRevisionId,
+    description: `${what}, definition ${definitionHash}`,
+  });
+  const alias = new sfn.CfnStateMachineAlias(scope, 'LiveAlias', {
+    name: LIVE_ALIAS,
+    description: `${what}: the version new runs start on`,
+    routingConfiguration: [{ stateMachineVersionArn: version.attrArn, weight: 100 }],
+  });
+  return { version, alias };
+}
+
 /** The IAM5 acknowledgment of a journey execution role (its own, or one shared by the journeys of a stack). */
 export function acknowledgeJourneyRoleWildcards(role: iam.Role): void {
   acknowledgeWildcards(
@@ -181,24 +212,9 @@ export class JourneyStateMachine extends Construct {
       logs: { destination: this.logGroup, level: sfn.LogLevel.ALL, includeExecutionData: false },
     });
 
-    // A version is published only when the state machine's revision changes: StateMachineRevisionId requires replacement
-    // (https://docs.aws.amazon.com/AWSCloudFormation/latest/TemplateReference/aws-resource-stepfunctions-statemachineversion.html),
-    // and the revision changes with the definition (the journey version hash, in the description) or its substitutions.
-    // The superseded version is deleted after the alias moved; its runs go on to their end
-    // (https://docs.aws.amazon.com/step-functions/latest/apireference/API_DeleteStateMachineVersion.html).
-    const cfnStateMachine = this.stateMachine.node.defaultChild as sfn.CfnStateMachine;
-    this.version = new sfn.CfnStateMachineVersion(this, 'Version', {
-      stateMachineArn: this.stateMachine.stateMachineArn,
-      stateMachineRevisionId: cfnStateMachine.attrStateMachineRevisionId,
-      description: `Waymark journey ${journey.journey.id}, definition ${journey.version}`,
-    });
-    // Runs started on the alias stay on the version they started on
-    // (https://docs.aws.amazon.com/step-functions/latest/dg/execution-alias-version-associate.html).
-    this.liveAlias = new sfn.CfnStateMachineAlias(this, 'LiveAlias', {
-      name: LIVE_ALIAS,
-      description: `Waymark journey ${journey.journey.id}: the version new runs start on`,
-      routingConfiguration: [{ stateMachineVersionArn: this.version.attrArn, weight: 100 }],
-    });
+    const published = publishLiveVersion(this, this.stateMachine, `Waymark journey ${journey.journey.id}`, journey.version);
+    this.version = published.version;
+    this.liveAlias = published.alias;
 
     this.grantStepPermissions(props);
     this.registration = this.register(props);
