@@ -7,11 +7,11 @@ import type {
   CampaignWindowKey,
 } from '../core/campaigns/conversions';
 import type { LedgerStatus } from '../core/runtime/ports';
+import { convertGoalWindow, goalWindowBound, goalWindowExpiry, queryOpenGoalWindows } from './dynamodb-conversions';
 
 const isConditionFailure = (error: unknown) =>
   (error as { name?: string } | null)?.name === 'ConditionalCheckFailedException';
 
-const DAY = 86400;
 /** Windows written at once by `open` (one audience page: hundreds of conditional puts). */
 const OPEN_CONCURRENCY = 16;
 
@@ -27,11 +27,10 @@ export const campaignGoalKey = (w: WindowKeyParts) => ({
   pk: `${CAMPAIGN_GOAL_PREFIX}${w.profileId}`,
   sk: `${w.goal.event}#${w.openedAt}#${w.campaignId}#${w.runId}`,
 });
-/** Kept a day past its window (TTL `expiresAt`); TTL deletes late, so reads check `until` too. */
-export const campaignGoalExpiry = (w: Pick<CampaignGoalWindow, 'until'>) =>
-  Math.floor(Date.parse(w.until) / 1000) + DAY;
-/** The upper bound of the sort keys of windows opened at or before `at` (`~` sorts after `#`). */
-export const campaignGoalBound = (goalEvent: string, at: string) => `${goalEvent}#${at}~`;
+/** Kept a day past its window (TTL `expiresAt`), as the journeys' windows; TTL deletes late, so reads check `until`. */
+export const campaignGoalExpiry = goalWindowExpiry;
+/** The upper bound of the sort keys of windows opened at or before `at` (`~` sorts after `#`), as the journeys'. */
+export const campaignGoalBound = goalWindowBound;
 
 export function toCampaignGoalWindow(item: Record<string, unknown>): CampaignGoalWindow {
   const { campaignId, runId, profileId, goal, openedAt, until, group, branches } = item as unknown as
@@ -104,49 +103,12 @@ export class DynamoCampaignConversionStore implements CampaignConversionStore {
   }
 
   async openAt(profileId: string, goalEvent: string, at: string, limit: number): Promise<CampaignGoalWindow[]> {
-    const { Items } = await this.db.send(
-      new QueryCommand({
-        TableName: this.table,
-        KeyConditionExpression: 'pk = :pk AND sk BETWEEN :from AND :to',
-        // Newest runs first; Limit bounds the items read, the filter drops windows already closed.
-        FilterExpression: '#until >= :at',
-        ExpressionAttributeNames: { '#until': 'until' },
-        ExpressionAttributeValues: {
-          ':pk': `${CAMPAIGN_GOAL_PREFIX}${profileId}`,
-          ':from': `${goalEvent}#`,
-          ':to': campaignGoalBound(goalEvent, at),
-          ':at': at,
-        },
-        ScanIndexForward: false,
-        Limit: limit,
-        ConsistentRead: true,
-      }),
-    );
-    return (Items ?? []).map(toCampaignGoalWindow);
+    const items = await queryOpenGoalWindows(this.db, this.table, `${CAMPAIGN_GOAL_PREFIX}${profileId}`, goalEvent, at, limit);
+    return items.map(toCampaignGoalWindow);
   }
 
   async convert(window: CampaignGoalWindow, conversion: CampaignConversion): Promise<boolean> {
-    const { revenue } = conversion;
-    const worth = revenue === undefined ? '' : ', revenue = :revenue';
-    try {
-      await this.db.send(
-        new UpdateCommand({
-          TableName: this.table,
-          Key: campaignGoalKey(window),
-          UpdateExpression: `SET convertedAt = :at, conversionEventId = :event${worth}`,
-          ConditionExpression: 'attribute_exists(pk) AND attribute_not_exists(convertedAt)',
-          ExpressionAttributeValues: {
-            ':at': conversion.at,
-            ':event': conversion.eventId,
-            ...(revenue === undefined ? {} : { ':revenue': revenue }),
-          },
-        }),
-      );
-      return true;
-    } catch (error) {
-      if (isConditionFailure(error)) return false;
-      throw error;
-    }
+    return convertGoalWindow(this.db, this.table, campaignGoalKey(window), conversion);
   }
 
   async deliveries(executionId: string): Promise<CampaignDelivery[]> {

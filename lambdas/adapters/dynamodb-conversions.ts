@@ -23,6 +23,58 @@ export function toGoalWindow(item: Record<string, unknown>): GoalWindow {
 }
 
 /** Conversion windows in the runtime table (`profileId` puts them in the byProfile index: erasure finds them). */
+/**
+ * The goal windows of one partition (a profile's journey or campaign windows) for one goal event, opened at or before
+ * `at` and still open at it, newest first: `Limit` bounds the items read, the filter drops windows already closed.
+ */
+export async function queryOpenGoalWindows(
+  db: DynamoDBDocumentClient,
+  table: string,
+  pk: string,
+  goalEvent: string,
+  at: string,
+  limit: number,
+): Promise<Record<string, unknown>[]> {
+  const { Items } = await db.send(
+    new QueryCommand({
+      TableName: table,
+      KeyConditionExpression: 'pk = :pk AND sk BETWEEN :from AND :to',
+      FilterExpression: '#until >= :at',
+      ExpressionAttributeNames: { '#until': 'until' },
+      ExpressionAttributeValues: { ':pk': pk, ':from': `${goalEvent}#`, ':to': goalWindowBound(goalEvent, at), ':at': at },
+      ScanIndexForward: false,
+      Limit: limit,
+      ConsistentRead: true,
+    }),
+  );
+  return Items ?? [];
+}
+
+/** Marks a window converted (with its revenue); false when it already was or is gone: one conversion per window. */
+export async function convertGoalWindow(
+  db: DynamoDBDocumentClient,
+  table: string,
+  key: { pk: string; sk: string },
+  conversion: Pick<Conversion, 'at' | 'eventId' | 'revenue'>,
+): Promise<boolean> {
+  const { revenue } = conversion;
+  try {
+    await db.send(
+      new UpdateCommand({
+        TableName: table,
+        Key: key,
+        UpdateExpression: `SET convertedAt = :at, conversionEventId = :event${revenue === undefined ? '' : ', revenue = :revenue'}`,
+        ConditionExpression: 'attribute_exists(pk) AND attribute_not_exists(convertedAt)',
+        ExpressionAttributeValues: { ':at': conversion.at, ':event': conversion.eventId, ...(revenue === undefined ? {} : { ':revenue': revenue }) },
+      }),
+    );
+    return true;
+  } catch (error) {
+    if (isConditionFailure(error)) return false;
+    throw error;
+  }
+}
+
 export class DynamoConversionStore implements ConversionStore {
   constructor(
     private readonly db: DynamoDBDocumentClient,
@@ -35,44 +87,11 @@ export class DynamoConversionStore implements ConversionStore {
   }
 
   async openAt(profileId: string, goalEvent: string, at: string, limit: number): Promise<GoalWindow[]> {
-    const { Items } = await this.db.send(
-      new QueryCommand({
-        TableName: this.table,
-        KeyConditionExpression: 'pk = :pk AND sk BETWEEN :from AND :to',
-        // Newest entries first; Limit bounds the items read, the filter drops windows already closed.
-        FilterExpression: '#until >= :at',
-        ExpressionAttributeNames: { '#until': 'until' },
-        ExpressionAttributeValues: {
-          ':pk': `GOAL#${profileId}`,
-          ':from': `${goalEvent}#`,
-          ':to': goalWindowBound(goalEvent, at),
-          ':at': at,
-        },
-        ScanIndexForward: false,
-        Limit: limit,
-        ConsistentRead: true,
-      }),
-    );
-    return (Items ?? []).map(toGoalWindow);
+    return (await queryOpenGoalWindows(this.db, this.table, `GOAL#${profileId}`, goalEvent, at, limit)).map(toGoalWindow);
   }
 
   async convert(window: GoalWindow, conversion: Conversion): Promise<boolean> {
-    const { revenue } = conversion;
-    try {
-      await this.db.send(
-        new UpdateCommand({
-          TableName: this.table,
-          Key: goalWindowKey(window),
-          UpdateExpression: `SET convertedAt = :at, conversionEventId = :event${revenue === undefined ? '' : ', revenue = :revenue'}`,
-          ConditionExpression: 'attribute_exists(pk) AND attribute_not_exists(convertedAt)',
-          ExpressionAttributeValues: { ':at': conversion.at, ':event': conversion.eventId, ...(revenue === undefined ? {} : { ':revenue': revenue }) },
-        }),
-      );
-      return true;
-    } catch (error) {
-      if (isConditionFailure(error)) return false;
-      throw error;
-    }
+    return convertGoalWindow(this.db, this.table, goalWindowKey(window), conversion);
   }
 
   async clickedBefore(executionId: string, at: string): Promise<boolean> {
