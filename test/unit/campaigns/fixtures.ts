@@ -1,5 +1,6 @@
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
+import { repositoryCatalog } from '../../../bin/campaigns';
 import type { CampaignCatalog } from '../../../lambdas/core/campaigns/validate';
 
 export const ROOT = join(__dirname, '../../..');
@@ -25,22 +26,8 @@ export function baseCampaign() {
   } as Record<string, unknown> & { steps: Record<string, Record<string, unknown>>; schedule: Record<string, unknown> };
 }
 
-const files = (folder: string) =>
-  (existsSync(join(ROOT, folder)) ? readdirSync(join(ROOT, folder)) : [])
-    .filter((f) => f.endsWith('.json'))
-    .map((f) => JSON.parse(readFileSync(join(ROOT, folder, f), 'utf8')) as { id: string; entry?: { kind: string } });
-const ids = (folder: string) => new Set(files(folder).map((f) => f.id));
-
-/** The repository's catalog: the ids of its segment, journey, placement and campaign files. */
-export function repoCatalog(): Required<CampaignCatalog> {
-  return {
-    segments: ids('segments'),
-    journeys: ids('statemachines'),
-    placements: ids('placements'),
-    campaigns: ids('campaigns'),
-    apiJourneys: new Set(files('statemachines').filter((j) => j.entry?.kind === 'api').map((j) => j.id)),
-  };
-}
+/** The repository's catalog: the ids of its segment, journey, placement and campaign files (as the CLI reads them). */
+export const repoCatalog = (): Required<CampaignCatalog> => repositoryCatalog(ROOT);
 
 export function campaignFiles(): string[] {
   return readdirSync(join(ROOT, 'campaigns'))
